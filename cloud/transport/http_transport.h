@@ -1,0 +1,59 @@
+// HttpTransport: the single seam between envctl's cloud clients and the network.
+// One real implementation (cpprestsdk, cloud/transport/cpprest_transport.h) and fakes in
+// tests/fakes/. Typed clients never see HTTP libraries, reconcilers never see HTTP at all.
+// Implementations must be safe to call from several threads at once.
+#ifndef ENVCTL_CLOUD_TRANSPORT_HTTP_TRANSPORT_H_
+#define ENVCTL_CLOUD_TRANSPORT_HTTP_TRANSPORT_H_
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/time/time.h"
+
+namespace envctl::cloud {
+
+// Case-insensitive header map (HTTP header names are case-insensitive).
+struct HeaderLess {
+  bool operator()(const std::string& a, const std::string& b) const {
+    return absl::AsciiStrToLower(a) < absl::AsciiStrToLower(b);
+  }
+};
+using Headers = std::map<std::string, std::string, HeaderLess>;
+
+struct HttpRequest {
+  std::string method;  // GET, PUT, POST, PATCH, DELETE, HEAD
+  std::string url;     // absolute https URL including query
+  Headers headers;
+  std::string body;
+  // Per-attempt timeout.
+  absl::Duration timeout = absl::Seconds(60);
+};
+
+struct HttpResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;
+
+  // Header value or "" when absent.
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  // Performs one HTTP exchange. Any HTTP status is a successful StatusOr (the caller maps
+  // statuses to errors); a connection failure, TLS failure or timeout is an error status
+  // (Unavailable or DeadlineExceeded) with the cause in the message.
+  virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+
+}  // namespace envctl::cloud
+
+#endif  // ENVCTL_CLOUD_TRANSPORT_HTTP_TRANSPORT_H_

@@ -1,0 +1,55 @@
+// envctl: keeps Azure data environments equal to what a Git repository declares.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "cmd/envctl/commands.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(envctl - GitOps controller for Azure data environments
+
+Usage:
+  envctl validate DIR                      check a repo: schema, references, names, files
+  envctl plan DIR [--env E] [--json]       show what apply would change (exit 0 none, 2 changes, 1 error)
+  envctl apply DIR [--env E] [--once]      converge live state to the repo
+  envctl up [--once]                       quickstart: embedded cloudsim + examples/bikeshare
+  envctl cloudsim --port P --state-dir D   run the local Azure/Databricks emulator
+  envctl controller --config FILE          run the controller loop (gRPC, metrics, watchers)
+  envctl status                            show environment status from a running controller
+
+Common flags:
+  --cloud FILE   endpoints.json of the target cloud (or ENVCTL_CLOUD); default public Azure
+Run `envctl COMMAND --help` for a command's flags.
+)";
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+};
+
+constexpr Command kCommands[] = {
+    {"validate", envctl::cli::RunValidate},   {"plan", envctl::cli::RunPlan},
+    {"apply", envctl::cli::RunApply},         {"up", envctl::cli::RunUp},
+    {"cloudsim", envctl::cli::RunCloudsim},   {"status", envctl::cli::RunStatus},
+    {"controller", envctl::cli::RunController},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 1 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
+    std::puts("envctl " ENVCTL_VERSION);
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (std::string(argv[1]) == c.name) return c.run(argc - 1, argv + 1);
+  }
+  std::fprintf(stderr, "envctl: unknown command \"%s\"\n\n%s", argv[1], kUsage);
+  return 1;
+}
