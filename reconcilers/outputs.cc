@@ -1,0 +1,84 @@
+#include "reconcilers/outputs.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+
+namespace envctl::reconcilers {
+
+void Outputs::Set(const std::string& resource, const std::string& name, OutputValue value) {
+  absl::MutexLock lock(&mu_);
+  values_[resource][name] = std::move(value);
+}
+
+std::optional<OutputValue> Outputs::Get(const std::string& resource,
+                                        const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto r = values_.find(resource);
+  if (r == values_.end()) return std::nullopt;
+  auto v = r->second.find(name);
+  if (v == r->second.end()) return std::nullopt;
+  return v->second;
+}
+
+absl::StatusOr<OutputValue> Outputs::Resolve(const envctl::v1::ValueSource& source) const {
+  switch (source.source_case()) {
+    case envctl::v1::ValueSource::kOutput: {
+      auto v = Get(source.output().resource(), source.output().output());
+      if (!v) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("output ", source.output().resource(), ".", source.output().output(),
+                         " is not known yet (known after apply)"));
+      }
+      return *v;
+    }
+    case envctl::v1::ValueSource::kEnv: {
+      const char* value = std::getenv(source.env().c_str());
+      if (value == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("environment variable ", source.env(),
+                         " is not set; export it before running envctl"));
+      }
+      // Anything read from the environment for a secret is treated as sensitive.
+      return OutputValue{value, true};
+    }
+    case envctl::v1::ValueSource::SOURCE_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("value source sets neither output nor env");
+}
+
+absl::StatusOr<std::string> Outputs::Expand(const std::string& text, bool* sensitive) const {
+  std::string out;
+  if (sensitive) *sensitive = false;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t start = text.find("${", pos);
+    if (start == std::string::npos) {
+      out.append(text, pos, std::string::npos);
+      break;
+    }
+    size_t end = text.find('}', start);
+    if (end == std::string::npos) {
+      out.append(text, pos, std::string::npos);
+      break;
+    }
+    out.append(text, pos, start - pos);
+    std::string ref = text.substr(start + 2, end - start - 2);
+    size_t dot = ref.find('.');
+    if (dot == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("unresolved parameter ${", ref, "}"));
+    }
+    auto v = Get(ref.substr(0, dot), ref.substr(dot + 1));
+    if (!v) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("output ", ref, " is not known yet (known after apply)"));
+    }
+    if (v->sensitive && sensitive) *sensitive = true;
+    out += v->value;
+    pos = end + 1;
+  }
+  return out;
+}
+
+}  // namespace envctl::reconcilers

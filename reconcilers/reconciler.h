@@ -1,0 +1,105 @@
+// Reconciler: the per-kind logic that makes one declared resource equal to live state.
+// Every kind follows the same three steps: observe live state -> normalize and diff
+// against the spec (Plan, no writes) -> act on the difference (Apply). The controller's
+// engine owns ordering, drift policy, failure blocking, prune and status; reconcilers
+// own only their kind's API calls and normalization rules (which live beside them).
+// Implementations must be safe to call concurrently for different resources.
+#ifndef ENVCTL_RECONCILERS_RECONCILER_H_
+#define ENVCTL_RECONCILERS_RECONCILER_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "envctl/v1/spec.pb.h"
+#include "envctl/v1/status.pb.h"
+#include "nlohmann/json.hpp"
+#include "reconcilers/outputs.h"
+
+namespace envctl::reconcilers {
+
+enum class Action {
+  kNone,    // live equals desired
+  kCreate,  // live object missing
+  kUpdate,  // live object differs (fields say how)
+  kDelete,  // managed object left the spec (prune) or a sub-object must go
+  kRun,     // a test run is due (covered content changed)
+};
+
+// One field that differs. Values are JSON text; sensitive ones are rendered "(sensitive)".
+struct FieldChange {
+  std::string path;
+  std::string old_value;
+  std::string new_value;
+  bool sensitive = false;
+};
+
+// What Plan found. `observed` carries whatever Apply needs from the observation (live
+// JSON, etags, ids) so Apply does not read twice.
+struct Change {
+  Action action = Action::kNone;
+  std::vector<FieldChange> fields;
+  // Short human reason, e.g. "covered content changed" or "rotated key".
+  std::string reason;
+  // Whether the live object exists.
+  bool exists = false;
+  nlohmann::json observed;
+};
+
+// What the previous applies recorded about this resource (from the status store).
+struct PriorState {
+  // Desired hash of the last successful apply ("" if never applied).
+  std::string applied_hash;
+  // Free-form per-kind memory, e.g. a test's last tested hash, a secret's source digest,
+  // the set of notebook paths deployed. Never holds secret values.
+  nlohmann::json memory;
+};
+
+struct Context {
+  const envctl::v1::Environment& environment;
+  const envctl::v1::Resource& resource;
+  // Loaded files and content hash of this resource.
+  const envctl::v1::ResourceContent& content;
+  Outputs& outputs;
+  const PriorState& prior;
+  Clock& clock;
+  // Reports progress of long work ("waiting for run 42: RUNNING").
+  std::function<void(const std::string&)> progress = [](const std::string&) {};
+};
+
+struct ApplyResult {
+  // Azure resource id, workspace path or run id.
+  std::string external_id;
+  // Replaces PriorState::memory for the next apply.
+  nlohmann::json memory;
+  // For test kinds: the run that was made.
+  envctl::v1::RunRecord run;
+};
+
+class Reconciler {
+ public:
+  virtual ~Reconciler() = default;
+
+  // Reads live state and diffs it against the spec. Never writes. When the object
+  // exists, publishes its outputs to ctx.outputs so dependents can plan too. An output a
+  // dependency has not produced yet is not an error for a create: plan shows the field as
+  // "(known after apply)".
+  virtual absl::StatusOr<Change> Plan(Context& ctx) = 0;
+
+  // Makes live state equal to the spec given the planned change (kCreate/kUpdate/kRun),
+  // publishing outputs. On failure returns the service's error with the resource named.
+  virtual absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) = 0;
+
+  // Deletes a managed resource that left the spec. `ctx.resource` is its last applied
+  // spec. NotFound is success (already gone).
+  virtual absl::Status Delete(Context& ctx) = 0;
+};
+
+// Renders a JSON value for a plan line ("(sensitive)" when asked).
+std::string RenderValue(const nlohmann::json& value, bool sensitive = false);
+
+}  // namespace envctl::reconcilers
+
+#endif  // ENVCTL_RECONCILERS_RECONCILER_H_

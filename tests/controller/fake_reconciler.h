@@ -1,0 +1,120 @@
+// FakeReconciler: an in-memory "cloud" for engine tests. Each resource's live state is a
+// JSON object {"location", "tags"} keyed by resource name; writes are counted; failures
+// can be injected per resource. Thread-safe.
+#ifndef ENVCTL_TESTS_CONTROLLER_FAKE_RECONCILER_H_
+#define ENVCTL_TESTS_CONTROLLER_FAKE_RECONCILER_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "reconcilers/json_diff.h"
+#include "reconcilers/reconciler.h"
+
+namespace envctl::testing {
+
+class FakeReconciler : public reconcilers::Reconciler {
+ public:
+  absl::StatusOr<reconcilers::Change> Plan(reconcilers::Context& ctx) override {
+    absl::MutexLock lock(&mu_);
+    const std::string& name = ctx.resource.name();
+    if (plan_failures_.count(name)) return absl::UnavailableError("injected plan failure");
+    for (const auto& dep : ctx.resource.depends_on()) {
+      if (!ctx.outputs.Get(dep, "id")) {
+        return absl::FailedPreconditionError("output " + dep + ".id is not known yet");
+      }
+    }
+    reconcilers::Change change;
+    auto it = live_.find(name);
+    change.exists = it != live_.end();
+    nlohmann::json desired = Desired(ctx.resource);
+    if (!change.exists) {
+      change.action = reconcilers::Action::kCreate;
+    } else {
+      ctx.outputs.Set(name, "id", {"/fake/" + name, false});
+      if (reconcilers::DiffJson(desired, it->second, &change.fields)) {
+        change.action = reconcilers::Action::kUpdate;
+      }
+    }
+    return change;
+  }
+
+  absl::StatusOr<reconcilers::ApplyResult> Apply(reconcilers::Context& ctx,
+                                                 const reconcilers::Change&) override {
+    absl::MutexLock lock(&mu_);
+    const std::string& name = ctx.resource.name();
+    order_.push_back(name);
+    if (apply_failures_.count(name)) {
+      return absl::InvalidArgumentError("BadRequest: injected apply failure for " + name);
+    }
+    live_[name] = Desired(ctx.resource);
+    ++writes_;
+    ctx.outputs.Set(name, "id", {"/fake/" + name, false});
+    reconcilers::ApplyResult result;
+    result.external_id = "/fake/" + name;
+    return result;
+  }
+
+  absl::Status Delete(reconcilers::Context& ctx) override {
+    absl::MutexLock lock(&mu_);
+    deleted_.push_back(ctx.resource.name());
+    live_.erase(ctx.resource.name());
+    ++writes_;
+    return absl::OkStatus();
+  }
+
+  static nlohmann::json Desired(const envctl::v1::Resource& r) {
+    nlohmann::json tags = nlohmann::json::object();
+    for (const auto& [k, v] : r.tags()) tags[k] = v;
+    return {{"location", r.resource_group().location()}, {"tags", tags}};
+  }
+
+  void SetLive(const std::string& name, nlohmann::json live) {
+    absl::MutexLock lock(&mu_);
+    live_[name] = std::move(live);
+  }
+  void EraseLive(const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    live_.erase(name);
+  }
+  bool Exists(const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    return live_.count(name) > 0;
+  }
+  void FailApply(const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    apply_failures_.insert(name);
+  }
+  void ClearFailures() {
+    absl::MutexLock lock(&mu_);
+    apply_failures_.clear();
+    plan_failures_.clear();
+  }
+  int writes() {
+    absl::MutexLock lock(&mu_);
+    return writes_;
+  }
+  std::vector<std::string> order() {
+    absl::MutexLock lock(&mu_);
+    return order_;
+  }
+  std::vector<std::string> deleted() {
+    absl::MutexLock lock(&mu_);
+    return deleted_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, nlohmann::json> live_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> apply_failures_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> plan_failures_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> order_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
+  int writes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace envctl::testing
+
+#endif  // ENVCTL_TESTS_CONTROLLER_FAKE_RECONCILER_H_

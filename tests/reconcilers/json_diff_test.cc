@@ -1,0 +1,78 @@
+#include "reconcilers/json_diff.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "reconcilers/outputs.h"
+#include "tests/fakes/status_matchers.h"
+
+namespace envctl::reconcilers {
+namespace {
+
+using nlohmann::json;
+
+TEST(DiffJsonTest, IgnoresServerOnlyFieldsAndReportsLeafPaths) {
+  json desired = {{"sku", {{"name", "Standard_LRS"}}}, {"properties", {{"accessTier", "Hot"}}}};
+  json live = {{"sku", {{"name", "Standard_LRS"}, {"tier", "Standard"}}},
+               {"properties", {{"accessTier", "Cool"}, {"provisioningState", "Succeeded"}}}};
+  std::vector<FieldChange> changes;
+  EXPECT_TRUE(DiffJson(desired, live, &changes));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].path, "properties.accessTier");
+  EXPECT_EQ(changes[0].old_value, "\"Cool\"");
+  EXPECT_EQ(changes[0].new_value, "\"Hot\"");
+}
+
+TEST(DiffJsonTest, ExactModeReportsExtraKeysAndSensitiveValuesAreHidden) {
+  DiffOptions options;
+  options.exact = true;
+  options.sensitive_paths = {"value"};
+  std::vector<FieldChange> changes;
+  EXPECT_TRUE(DiffJson(json{{"value", "new-secret"}}, json{{"value", "old-secret"}, {"extra", 1}},
+                       &changes, options));
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].old_value, "(sensitive)");
+  EXPECT_EQ(changes[0].new_value, "(sensitive)");
+  EXPECT_EQ(changes[1].path, "extra");
+}
+
+TEST(DiffJsonTest, CaseInsensitivePathsAndNumbers) {
+  DiffOptions options;
+  options.case_insensitive_paths = {"id"};
+  std::vector<FieldChange> changes;
+  EXPECT_FALSE(DiffJson(json{{"id", "/Subscriptions/X"}, {"n", 2}},
+                        json{{"id", "/subscriptions/x"}, {"n", 2.0}}, &changes, options));
+  EXPECT_TRUE(changes.empty());
+  EXPECT_EQ(NormalizeLocation("West Europe"), "westeurope");
+}
+
+TEST(OutputsTest, ExpandResolvesOutputsAndFlagsSensitive) {
+  Outputs outputs;
+  outputs.Set("ws", "workspaceUrl", {"adb-1.azuredatabricks.net", false});
+  outputs.Set("ws", "token", {"dapi-not-a-real-token", true});
+  bool sensitive = false;
+  auto url = outputs.Expand("https://${ws.workspaceUrl}/", &sensitive);
+  ASSERT_OK(url);
+  EXPECT_EQ(*url, "https://adb-1.azuredatabricks.net/");
+  EXPECT_FALSE(sensitive);
+  ASSERT_OK(outputs.Expand("${ws.token}", &sensitive));
+  EXPECT_TRUE(sensitive);
+  EXPECT_THAT(outputs.Expand("${kv.vaultUri}"),
+              envctl::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                        ::testing::HasSubstr("kv.vaultUri")));
+}
+
+TEST(OutputsTest, ResolveReadsEnvironmentVariablesAsSensitive) {
+  envctl::v1::ValueSource source;
+  source.set_env("ENVCTL_TEST_SECRET_VALUE");
+  EXPECT_THAT(Outputs().Resolve(source),
+              envctl::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                        ::testing::HasSubstr("ENVCTL_TEST_SECRET_VALUE")));
+  ::setenv("ENVCTL_TEST_SECRET_VALUE", "generated-value", 1);
+  auto v = Outputs().Resolve(source);
+  ASSERT_OK(v);
+  EXPECT_TRUE(v->sensitive);
+  ::unsetenv("ENVCTL_TEST_SECRET_VALUE");
+}
+
+}  // namespace
+}  // namespace envctl::reconcilers
