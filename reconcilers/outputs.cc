@@ -3,8 +3,24 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "common/sha256.h"
 
 namespace envctl::reconcilers {
+
+std::string OutputValue::Fingerprint() const {
+  if (!fingerprint.empty()) return fingerprint;
+  return Sha256Hex(value).substr(0, 16);
+}
+
+absl::StatusOr<OutputValue> Outputs::Materialize(const envctl::v1::ValueSource& source) {
+  absl::StatusOr<OutputValue> v = Resolve(source);
+  if (!v.ok() || !v->value.empty() || !v->mint) return v;
+  absl::StatusOr<OutputValue> minted = v->mint();
+  if (!minted.ok()) return minted.status();
+  minted->sensitive = minted->sensitive || v->sensitive;
+  Set(source.output().resource(), source.output().output(), *minted);
+  return minted;
+}
 
 void Outputs::Set(const std::string& resource, const std::string& name, OutputValue value) {
   absl::MutexLock lock(&mu_);

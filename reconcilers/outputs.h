@@ -5,6 +5,7 @@
 #ifndef ENVCTL_RECONCILERS_OUTPUTS_H_
 #define ENVCTL_RECONCILERS_OUTPUTS_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -15,9 +16,19 @@
 
 namespace envctl::reconcilers {
 
+// A published output. Secret outputs are published lazily: `fingerprint` is a non-secret
+// identity of the current value (a storage key's creation time, a PAT's token id, or a
+// hash) that consumers store and compare, so a no-op resync needs neither the value nor
+// a write; `mint` produces the value (listKeys, or creating a new PAT) only when a
+// consumer must write it. Apply-time only: Plan never calls mint.
 struct OutputValue {
   std::string value;
   bool sensitive = false;
+  std::string fingerprint;
+  std::function<absl::StatusOr<OutputValue>()> mint;
+
+  // `fingerprint` when set, else a short SHA-256 of the value (safe to store in tags).
+  std::string Fingerprint() const;
 };
 
 class Outputs {
@@ -33,6 +44,10 @@ class Outputs {
   // Replaces every ${resource.output} in `text`. Plain ${param} placeholders were already
   // substituted by the loader, so any left without a dot are an error. FailedPrecondition
   // names the first unknown output. `sensitive` (optional) is set when any expanded value is.
+  // Resolves `source` and returns the value itself, minting it when only a fingerprint was
+  // published. Updates the stored output with the minted value so it is produced once.
+  absl::StatusOr<OutputValue> Materialize(const envctl::v1::ValueSource& source);
+
   absl::StatusOr<std::string> Expand(const std::string& text, bool* sensitive = nullptr) const;
 
  private:

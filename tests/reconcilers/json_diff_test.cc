@@ -76,3 +76,42 @@ TEST(OutputsTest, ResolveReadsEnvironmentVariablesAsSensitive) {
 
 }  // namespace
 }  // namespace envctl::reconcilers
+
+namespace envctl::reconcilers {
+namespace {
+
+TEST(OutputsTest, MaterializeMintsLazilyOnceAndKeepsFingerprint) {
+  Outputs outputs;
+  int mints = 0;
+  OutputValue lazy;
+  lazy.sensitive = true;
+  lazy.fingerprint = "token-id-1";
+  lazy.mint = [&mints]() -> absl::StatusOr<OutputValue> {
+    ++mints;
+    OutputValue v;
+    v.value = "minted-value";
+    v.fingerprint = "token-id-2";
+    return v;
+  };
+  outputs.Set("ws", "token", lazy);
+  envctl::v1::ValueSource source;
+  source.mutable_output()->set_resource("ws");
+  source.mutable_output()->set_output("token");
+  auto resolved = outputs.Resolve(source);
+  ASSERT_OK(resolved);
+  EXPECT_EQ(resolved->Fingerprint(), "token-id-1");
+  EXPECT_EQ(mints, 0);
+  auto first = outputs.Materialize(source);
+  ASSERT_OK(first);
+  EXPECT_EQ(first->value, "minted-value");
+  EXPECT_TRUE(first->sensitive);
+  EXPECT_EQ(first->Fingerprint(), "token-id-2");
+  ASSERT_OK(outputs.Materialize(source));
+  EXPECT_EQ(mints, 1);
+  OutputValue plain;
+  plain.value = "abc";
+  EXPECT_EQ(plain.Fingerprint().size(), 16u);
+}
+
+}  // namespace
+}  // namespace envctl::reconcilers
