@@ -56,7 +56,10 @@ absl::StatusOr<OutputValue> Outputs::Resolve(const envctl::v1::ValueSource& sour
                          " is not set; export it before running envctl"));
       }
       // Anything read from the environment for a secret is treated as sensitive.
-      return OutputValue{value, true};
+      OutputValue v;
+      v.value = value;
+      v.sensitive = true;
+      return v;
     }
     case envctl::v1::ValueSource::SOURCE_NOT_SET:
       break;

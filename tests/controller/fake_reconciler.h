@@ -33,7 +33,7 @@ class FakeReconciler : public reconcilers::Reconciler {
     if (!change.exists) {
       change.action = reconcilers::Action::kCreate;
     } else {
-      ctx.outputs.Set(name, "id", {"/fake/" + name, false});
+      ctx.outputs.Set(name, "id", Id(name));
       if (reconcilers::DiffJson(desired, it->second, &change.fields)) {
         change.action = reconcilers::Action::kUpdate;
       }
@@ -51,7 +51,7 @@ class FakeReconciler : public reconcilers::Reconciler {
     }
     live_[name] = Desired(ctx.resource);
     ++writes_;
-    ctx.outputs.Set(name, "id", {"/fake/" + name, false});
+    ctx.outputs.Set(name, "id", Id(name));
     reconcilers::ApplyResult result;
     result.external_id = "/fake/" + name;
     return result;
@@ -63,6 +63,12 @@ class FakeReconciler : public reconcilers::Reconciler {
     live_.erase(ctx.resource.name());
     ++writes_;
     return absl::OkStatus();
+  }
+
+  static reconcilers::OutputValue Id(const std::string& name) {
+    reconcilers::OutputValue v;
+    v.value = "/fake/" + name;
+    return v;
   }
 
   static nlohmann::json Desired(const envctl::v1::Resource& r) {

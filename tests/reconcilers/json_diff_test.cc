@@ -47,8 +47,12 @@ TEST(DiffJsonTest, CaseInsensitivePathsAndNumbers) {
 
 TEST(OutputsTest, ExpandResolvesOutputsAndFlagsSensitive) {
   Outputs outputs;
-  outputs.Set("ws", "workspaceUrl", {"adb-1.azuredatabricks.net", false});
-  outputs.Set("ws", "token", {"dapi-not-a-real-token", true});
+  OutputValue url_value, token_value;
+  url_value.value = "adb-1.azuredatabricks.net";
+  token_value.value = "generated-token-value";
+  token_value.sensitive = true;
+  outputs.Set("ws", "workspaceUrl", url_value);
+  outputs.Set("ws", "token", token_value);
   bool sensitive = false;
   auto url = outputs.Expand("https://${ws.workspaceUrl}/", &sensitive);
   ASSERT_OK(url);
