@@ -194,6 +194,20 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
         ctx.progress = [&options, &name](const std::string& msg) { options.on_detail(name, msg); };
       }
       const std::string& desired_hash = ctx.content.content_hash();
+      if (apply) {
+        ctx.checkpoint = [&](const nlohmann::json& memory) -> absl::Status {
+          absl::MutexLock lock(&mu);
+          ManagedResource* m = find_managed(name);
+          if (m == nullptr) {
+            m = state.add_inventory();
+            m->set_name(name);
+            m->set_kind(o.kind);
+            *m->mutable_spec() = resource;
+          }
+          m->set_memory_json(memory.dump());
+          return save_state();
+        };
+      }
 
       auto finish = [&]() {
         o.duration = clock_.Now() - start;

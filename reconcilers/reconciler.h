@@ -67,6 +67,11 @@ struct Context {
   Clock& clock;
   // Reports progress of long work ("waiting for run 42: RUNNING").
   std::function<void(const std::string&)> progress = [](const std::string&) {};
+  // Persists `memory` as this resource's PriorState::memory right away, before Apply
+  // returns: a test records its submitted run id here so a crash mid-wait resumes the
+  // same run instead of starting another.
+  std::function<absl::Status(const nlohmann::json&)> checkpoint =
+      [](const nlohmann::json&) { return absl::OkStatus(); };
 };
 
 struct ApplyResult {

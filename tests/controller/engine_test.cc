@@ -275,3 +275,43 @@ TEST_F(EngineTest, StatusRecordsConditionsAndTransitionTimes) {
 
 }  // namespace
 }  // namespace envctl::controller
+
+namespace envctl::controller {
+namespace {
+
+// Records memory through the checkpoint mid-apply, then fails: the memory must survive.
+class CheckpointingReconciler : public testing::FakeReconciler {
+ public:
+  absl::StatusOr<reconcilers::ApplyResult> Apply(reconcilers::Context& ctx,
+                                                 const reconcilers::Change&) override {
+    if (absl::Status s = ctx.checkpoint({{"runId", 42}}); !s.ok()) return s;
+    return absl::DeadlineExceededError("crashed while waiting for the run");
+  }
+};
+
+TEST(EngineCheckpointTest, CheckpointedMemorySurvivesAFailedApply) {
+  auto dir = std::filesystem::temp_directory_path() / ("engine_ckpt_" + std::to_string(::getpid()));
+  FileStateStore store(dir.string());
+  FakeClock clock;
+  CheckpointingReconciler reconciler;
+  ReconcilerRegistry registry;
+  registry.Register(envctl::v1::Resource::kResourceGroup, &reconciler);
+  Engine engine(registry, store, clock, [](const envctl::v1::Resource&) { return std::set<std::string>(); });
+  envctl::v1::Environment env;
+  env.set_name("e");
+  auto* r = env.add_resources();
+  r->set_name("t");
+  r->mutable_resource_group()->set_location("x");
+  auto result = engine.Apply(env);
+  ASSERT_OK(result);
+  EXPECT_FALSE(result->ok());
+  auto state = store.Load("e");
+  ASSERT_OK(state);
+  ASSERT_EQ(state->inventory_size(), 1);
+  EXPECT_EQ(nlohmann::json::parse(state->inventory(0).memory_json())["runId"], 42);
+  EXPECT_EQ(state->inventory(0).applied_hash(), "");  // not applied: next apply resumes
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace envctl::controller
