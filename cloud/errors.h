@@ -32,6 +32,18 @@ std::string RequestId(const absl::Status& status);
 // For ResourceExhausted/Unavailable: the delay the service asked for (Retry-After), if any.
 absl::Duration RetryAfter(const absl::Status& status);
 
+// Additions beyond the original contract.
+// The nested error code when the service sends one (Key Vault `innererror.code`, e.g.
+// "ObjectIsDeletedButRecoverable"; ARM `details[0].code`), or "".
+std::string ServiceInnerErrorCode(const absl::Status& status);
+// The HTTP status the error came from, or 0 for errors that did not come from a response.
+int HttpStatusOf(const absl::Status& status);
+// "ARM", "Key Vault", "Databricks", "Entra ID", "Data Factory".
+const char* ServiceName(Service service);
+// Response header RetryingTransport adds to the last response it returns after retrying,
+// so StatusFromResponse can say how many attempts were made.
+inline constexpr char kAttemptsHeader[] = "x-envctl-attempts";
+
 }  // namespace envctl::cloud
 
 #endif  // ENVCTL_CLOUD_ERRORS_H_

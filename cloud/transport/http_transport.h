@@ -6,6 +6,7 @@
 #define ENVCTL_CLOUD_TRANSPORT_HTTP_TRANSPORT_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,18 @@ struct HttpRequest {
   std::string body;
   // Per-attempt timeout.
   absl::Duration timeout = absl::Seconds(60);
+  // Whether sending this request twice is harmless, so a retry after an ambiguous failure
+  // (5xx, reset connection) cannot duplicate a side effect. Unset means the HTTP default:
+  // true for GET/HEAD/PUT/DELETE/PATCH/OPTIONS, false for POST. Set it to true for POSTs
+  // that are safe (ARM listKeys, Databricks runs/submit with an idempotency_token).
+  std::optional<bool> idempotent;
+  // 1 for the first try; RetryingTransport numbers later attempts (for logs only).
+  int attempt = 1;
+
+  bool IsIdempotent() const {
+    if (idempotent.has_value()) return *idempotent;
+    return absl::AsciiStrToUpper(method) != "POST";
+  }
 };
 
 struct HttpResponse {

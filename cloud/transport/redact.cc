@@ -1,0 +1,99 @@
+#include "cloud/transport/redact.h"
+
+#include <regex>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace envctl::cloud {
+namespace {
+
+bool InList(absl::string_view name, std::initializer_list<absl::string_view> list) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  for (absl::string_view item : list) {
+    if (lower == item) return true;
+  }
+  return false;
+}
+
+bool Contains(const std::string& haystack, absl::string_view needle) {
+  return absl::StrContains(haystack, needle);
+}
+
+}  // namespace
+
+bool IsSensitiveHeader(absl::string_view name) {
+  return InList(name, {"authorization", "proxy-authorization", "x-identity-header",
+                       "x-databricks-azure-sp-management-token", "cookie", "set-cookie",
+                       "x-ms-authorization-auxiliary", "x-api-key", "metadata-token"});
+}
+
+bool IsSensitiveQueryParam(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  if (Contains(lower, "secret") || Contains(lower, "password")) return true;
+  return InList(lower, {"sig", "signature", "token", "access_token", "refresh_token",
+                        "id_token", "code", "key", "api_key", "apikey", "client_assertion",
+                        "x-ms-token"});
+}
+
+std::string RedactUrl(absl::string_view url) {
+  const size_t q = url.find('?');
+  if (q == absl::string_view::npos) return std::string(url);
+  absl::string_view fragment;
+  absl::string_view query = url.substr(q + 1);
+  const size_t hash = query.find('#');
+  if (hash != absl::string_view::npos) {
+    fragment = query.substr(hash);
+    query = query.substr(0, hash);
+  }
+  std::vector<std::string> parts;
+  for (absl::string_view param : absl::StrSplit(query, '&')) {
+    const size_t eq = param.find('=');
+    if (eq != absl::string_view::npos && IsSensitiveQueryParam(param.substr(0, eq))) {
+      parts.push_back(absl::StrCat(param.substr(0, eq + 1), kRedacted));
+    } else {
+      parts.emplace_back(param);
+    }
+  }
+  return absl::StrCat(url.substr(0, q + 1), absl::StrJoin(parts, "&"), fragment);
+}
+
+Headers RedactHeaders(const Headers& headers) {
+  Headers out;
+  for (const auto& [name, value] : headers) {
+    out[name] = IsSensitiveHeader(name) ? std::string(kRedacted) : value;
+  }
+  return out;
+}
+
+std::string RedactText(absl::string_view text) {
+  // Compiled once; std::regex objects are safe to use from several threads for matching.
+  static const auto* const kPatterns = new std::vector<std::pair<std::regex, std::string>>{
+      // "Bearer <token>" in any case.
+      {std::regex(R"re((bearer\s+)[^\s",;]+)re", std::regex::icase), "$1REDACTED"},
+      // JWTs (Entra ID access tokens) wherever they appear.
+      {std::regex(R"re(eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*)re"), "REDACTED"},
+      // Databricks personal access tokens.
+      {std::regex(R"re(dapi[0-9a-fA-F]{16,}(-\d+)?)re"), "REDACTED"},
+      // Form fields: client_secret=..., client_assertion=..., password=...
+      {std::regex(R"re(((client_secret|client_assertion|password|access_token|refresh_token)=)[^&\s]*)re",
+                  std::regex::icase),
+       "$1REDACTED"},
+      // JSON string fields that carry secrets.
+      {std::regex(
+           R"re(("(access_token|refresh_token|client_secret|value|string_value|bytes_value|token_value|key|primaryKey|secondaryKey|password|secret)"\s*:\s*")((?:[^"\\]|\\.)*)")re",
+           std::regex::icase),
+       "$1REDACTED\""},
+  };
+  std::string out(text);
+  for (const auto& [pattern, replacement] : *kPatterns) {
+    out = std::regex_replace(out, pattern, replacement);
+  }
+  return out;
+}
+
+}  // namespace envctl::cloud
