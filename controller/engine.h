@@ -21,23 +21,11 @@
 #include "envctl/v1/spec.pb.h"
 #include "envctl/v1/status.pb.h"
 #include "reconcilers/reconciler.h"
+#include "reconcilers/registry.h"
 
 namespace envctl::controller {
 
-// Maps a resource kind (Resource::kind_case()) to its reconciler. Not owning.
-class ReconcilerRegistry {
- public:
-  void Register(envctl::v1::Resource::KindCase kind, reconcilers::Reconciler* reconciler) {
-    by_kind_[kind] = reconciler;
-  }
-  reconcilers::Reconciler* For(envctl::v1::Resource::KindCase kind) const {
-    auto it = by_kind_.find(kind);
-    return it == by_kind_.end() ? nullptr : it->second;
-  }
-
- private:
-  std::map<envctl::v1::Resource::KindCase, reconcilers::Reconciler*> by_kind_;
-};
+using reconcilers::ReconcilerRegistry;
 
 // The result for one resource in a plan or apply.
 struct ResourceOutcome {
