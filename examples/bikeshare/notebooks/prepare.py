@@ -1,0 +1,22 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Prepare
+# MAGIC Splits the UCI bike sharing dataset that ships with every workspace into train,
+# MAGIC test and holdout sets under `data_path`.
+
+# COMMAND ----------
+
+dbutils.widgets.text("data_path", "dbfs:/tmp/bikeshare")
+data_path = dbutils.widgets.get("data_path")
+
+# COMMAND ----------
+
+df = (spark.read.option("header", True).option("inferSchema", True)
+      .csv("/databricks-datasets/bikeSharing/data-001/hour.csv"))
+train, test, holdout = df.randomSplit([0.7, 0.2, 0.1], seed=42)
+for name, part in [("train", train), ("test", test), ("holdout", holdout)]:
+    part.write.mode("overwrite").parquet(f"{data_path}/{name}")
+
+# COMMAND ----------
+
+dbutils.notebook.exit("ok")

@@ -1,0 +1,54 @@
+// Loads the repo files that folder and file resources deploy: Databricks notebooks,
+// a library file, Data Factory definitions (ADF Git-mode layout; `${param}` substituted,
+// canonicalized JSON, output references validated). Each file is stored with its sha256.
+// Not thread-safe: one loader per environment load.
+#ifndef ENVCTL_SPEC_INTERNAL_CONTENT_H_
+#define ENVCTL_SPEC_INTERNAL_CONTENT_H_
+
+#include <map>
+#include <string>
+
+#include "envctl/v1/spec.pb.h"
+#include "spec/diagnostic.h"
+#include "spec/internal/validate.h"
+
+namespace envctl::spec::internal {
+
+class ContentLoader {
+ public:
+  ContentLoader(std::string repo_dir, const envctl::v1::Environment& env,
+                EnvironmentValidator& validator, Diagnostics* diags);
+
+  // Fills out->files for resource i (no-op for kinds without files).
+  void Load(int i, envctl::v1::ResourceContent* out);
+
+  // Checks that a PipelineRunTest's pipeline exists among its factory's definitions and
+  // that a factory's startedTriggers exist; `contents` parallel to env.resources.
+  void CheckDefinitionNames(const std::vector<envctl::v1::ResourceContent>& contents);
+
+ private:
+  // Resolves a repo-relative path; reports escapes and missing entries at `field`.
+  bool Resolve(int i, const std::string& field, const std::string& rel, bool want_dir,
+               std::string* abs);
+  void LoadNotebooks(int i, envctl::v1::ResourceContent* out);
+  void LoadLibrary(int i, envctl::v1::ResourceContent* out);
+  void LoadDefinitions(int i, envctl::v1::ResourceContent* out);
+  void LoadDefinitionFile(int i, const std::string& rel_file, const std::string& folder_path,
+                          const std::string& abs_file, const std::map<std::string, std::string>& params,
+                          envctl::v1::ResourceContent* out);
+
+  std::string repo_dir_;
+  const envctl::v1::Environment& env_;
+  EnvironmentValidator& validator_;
+  Diagnostics* diags_;
+};
+
+// Reads a whole file; false when it cannot be read.
+bool ReadFile(const std::string& path, std::string* out);
+
+// 1-based line and column of byte `offset` in `text`.
+Location LocationInText(const std::string& file, const std::string& text, size_t offset);
+
+}  // namespace envctl::spec::internal
+
+#endif  // ENVCTL_SPEC_INTERNAL_CONTENT_H_

@@ -1,0 +1,197 @@
+#include "spec/loader.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "spec/hash.h"
+#include "spec/internal/content.h"
+#include "spec/internal/repo_config.h"
+#include "spec/internal/validate.h"
+#include "spec/internal/yaml_to_proto.h"
+#include "spec/references.h"
+
+namespace envctl::spec {
+
+namespace {
+
+using envctl::v1::Environment;
+using envctl::v1::Resource;
+using internal::FieldMarks;
+
+struct ParsedFile {
+  std::string path;
+  std::vector<YAML::Node> docs;
+};
+
+// Builds `into` from the layer's node for `key`, with parameters substituted.
+void BuildSetting(const internal::SettingsLayer& layer, const YAML::Node& node,
+                  const std::string& path, const std::map<std::string, std::string>& params,
+                  google::protobuf::Message* into, Diagnostics* diags) {
+  if (!node) return;
+  internal::ProtoBuilder builder(layer.file, &params, diags, nullptr);
+  builder.Build(node, path, into);
+}
+
+// Loads one environment; diagnostics that depend on it go to `diags`.
+Environment LoadOne(const std::string& dir, const internal::ProjectConfig& config,
+                    const internal::Named& env_name, const std::vector<ParsedFile>& files,
+                    Diagnostics* diags) {
+  Environment env;
+  env.set_name(env_name.value);
+  env.set_project(config.project);
+  const internal::SettingsLayer layer =
+      internal::ParseEnvironmentFile(dir, env_name.value, env_name.at, diags);
+
+  std::map<std::string, std::string> params = config.defaults.parameters;
+  for (const auto& [k, v] : layer.parameters) params[k] = v;
+  params["environment"] = env_name.value;
+  params["project"] = config.project;
+  env.mutable_parameters()->insert(params.begin(), params.end());
+
+  for (const internal::SettingsLayer* l : {&config.defaults, &layer}) {
+    BuildSetting(*l, l->azure, "azure", params, env.mutable_azure(), diags);
+    BuildSetting(*l, l->sync, "sync", params, env.mutable_sync(), diags);
+    BuildSetting(*l, l->annotations, "annotations", params, env.mutable_annotations(), diags);
+  }
+
+  std::vector<FieldMarks> marks;
+  for (const ParsedFile& file : files) {
+    std::vector<YAML::Node> nodes;
+    for (const YAML::Node& doc : file.docs) {
+      if (doc.IsNull()) continue;
+      if (doc.IsSequence()) {
+        for (size_t k = 0; k < doc.size(); ++k) nodes.push_back(doc[k]);
+      } else {
+        nodes.push_back(doc);
+      }
+    }
+    for (const YAML::Node& node : nodes) {
+      if (!node.IsMap()) {
+        diags->Add(internal::LocationOf(file.path, node), "",
+                   absl::StrCat("expected a resource (a map with name and one kind), got ",
+                                internal::DescribeNode(node)));
+        continue;
+      }
+      Resource* r = env.add_resources();
+      marks.emplace_back();
+      internal::ProtoBuilder builder(file.path, &params, diags, &marks.back());
+      builder.Build(node, "", r);
+      const Location at = internal::LocationOf(file.path, node);
+      r->mutable_source()->set_file(at.file);
+      r->mutable_source()->set_line(at.line);
+      r->mutable_source()->set_column(at.column);
+    }
+  }
+
+  internal::EnvironmentValidator validator(env, marks, diags);
+  validator.Run();
+  internal::ContentLoader content_loader(dir, env, validator, diags);
+  std::vector<envctl::v1::ResourceContent> contents(env.resources_size());
+  for (int i = 0; i < env.resources_size(); ++i) content_loader.Load(i, &contents[i]);
+  content_loader.CheckDefinitionNames(contents);
+  // Outputs used inside definition files order the definitions like any other reference.
+  for (int i = 0; i < env.resources_size(); ++i) {
+    Resource* r = env.mutable_resources(i);
+    for (const Reference& ref : ContentReferences(contents[i])) {
+      if (ref.target == r->name() || validator.Find(ref.target) < 0) continue;
+      if (std::find(r->depends_on().begin(), r->depends_on().end(), ref.target) == r->depends_on().end()) {
+        r->add_depends_on(ref.target);
+      }
+    }
+  }
+  validator.CheckCycles();
+  for (int i = 0; i < env.resources_size(); ++i) {
+    contents[i].set_content_hash(ContentHash(env.resources(i), contents[i]));
+    *env.add_contents() = std::move(contents[i]);
+  }
+  return env;
+}
+
+LoadResult Load(const std::string& dir, const std::string* only_env) {
+  LoadResult result;
+  Diagnostics shared;
+  const internal::ProjectConfig config = internal::ParseProject(dir, &shared);
+  if (config.found) {
+    std::vector<ParsedFile> files;
+    for (const std::string& path : internal::ExpandResourceFiles(dir, config.resources, &shared)) {
+      files.push_back(ParsedFile{path, internal::LoadDocuments(dir, path, &shared)});
+    }
+    // Diagnostics of each environment, merged so a problem common to all is said once.
+    std::map<Diagnostic, std::vector<std::string>> per_env;
+    std::vector<Diagnostic> order;
+    size_t env_count = 0;
+    for (const internal::Named& env_name : config.environments) {
+      if (only_env != nullptr && env_name.value != *only_env) continue;
+      ++env_count;
+      Diagnostics diags;
+      result.environments.push_back(LoadOne(dir, config, env_name, files, &diags));
+      for (const Diagnostic& d : diags.items()) {
+        auto& envs = per_env[d];
+        if (envs.empty()) order.push_back(d);
+        if (envs.empty() || envs.back() != env_name.value) envs.push_back(env_name.value);
+      }
+    }
+    for (Diagnostic d : order) {
+      const auto& envs = per_env[d];
+      if (envs.size() < env_count) {
+        absl::StrAppend(&d.message, " [environment", envs.size() > 1 ? "s " : " ",
+                        absl::StrJoin(envs, ", "), "]");
+      }
+      shared.Add(std::move(d));
+    }
+  }
+  result.errors = shared.items();
+  std::sort(result.errors.begin(), result.errors.end());
+  result.errors.erase(std::unique(result.errors.begin(), result.errors.end()), result.errors.end());
+  return result;
+}
+
+}  // namespace
+
+LoadResult LoadRepo(const std::string& dir, const std::string& only_env) {
+  if (only_env.empty()) return Load(dir, nullptr);
+  LoadResult result = Load(dir, &only_env);
+  if (result.environments.empty() && result.errors.empty()) {
+    Diagnostics probe;
+    const internal::ProjectConfig config = internal::ParseProject(dir, &probe);
+    std::vector<std::string> names;
+    for (const auto& e : config.environments) names.push_back(e.value);
+    result.errors.push_back(Diagnostic{"envctl.yaml", 0, 0, "environments",
+                                       absl::StrCat("environment \"", only_env,
+                                                    "\" is not declared (declared: ",
+                                                    absl::StrJoin(names, ", "), ")")});
+  }
+  return result;
+}
+
+absl::StatusOr<Environment> LoadEnvironment(const std::string& dir, const std::string& env) {
+  Diagnostics probe;
+  const internal::ProjectConfig config = internal::ParseProject(dir, &probe);
+  if (config.found) {
+    std::vector<std::string> names;
+    for (const auto& e : config.environments) names.push_back(e.value);
+    if (std::find(names.begin(), names.end(), env) == names.end()) {
+      return absl::NotFoundError(absl::StrCat("environment \"", env, "\" is not declared in ", dir,
+                                              "/envctl.yaml (declared: ",
+                                              absl::StrJoin(names, ", "), ")"));
+    }
+  }
+  LoadResult result = Load(dir, &env);
+  if (!result.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(result.errors.size(), " error(s) in ", dir, ":\n",
+                     FormatDiagnostics(result.errors)));
+  }
+  return std::move(result.environments.front());
+}
+
+std::string FormatDiagnostics(const std::vector<Diagnostic>& errors) {
+  std::string out;
+  for (const Diagnostic& d : errors) absl::StrAppend(&out, d.ToString(), "\n");
+  return out;
+}
+
+}  // namespace envctl::spec

@@ -1,0 +1,191 @@
+#include "spec/references.h"
+
+#include "absl/strings/str_cat.h"
+#include "spec/internal/substitute.h"
+
+namespace envctl::spec {
+
+namespace {
+
+using envctl::v1::Resource;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+std::string Join(const std::string& path, const std::string& name) {
+  return path.empty() ? name : absl::StrCat(path, ".", name);
+}
+
+void AddTextRefs(const std::string& path, const std::string& text, std::vector<Reference>* out) {
+  for (const auto& ref : internal::FindOutputRefs(text)) {
+    out->push_back(Reference{path, ref.resource, Resource::KIND_NOT_SET, ref.output});
+  }
+}
+
+// Finds `${resource.output}` in every string field under `msg`.
+void WalkStrings(const Message& msg, const std::string& path, std::vector<Reference>* out) {
+  const auto* d = msg.GetDescriptor();
+  const auto* r = msg.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  r->ListFields(msg, &fields);
+  for (const FieldDescriptor* f : fields) {
+    const std::string field_path = Join(path, f->json_name());
+    if (f->is_map()) {
+      const FieldDescriptor* key = f->message_type()->map_key();
+      const FieldDescriptor* value = f->message_type()->map_value();
+      for (int i = 0; i < r->FieldSize(msg, f); ++i) {
+        const Message& entry = r->GetRepeatedMessage(msg, f, i);
+        const std::string k = key->cpp_type() == FieldDescriptor::CPPTYPE_STRING
+                                  ? entry.GetReflection()->GetString(entry, key)
+                                  : absl::StrCat(i);
+        if (value->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+          AddTextRefs(Join(field_path, k), entry.GetReflection()->GetString(entry, value), out);
+        } else if (value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+          WalkStrings(entry.GetReflection()->GetMessage(entry, value), Join(field_path, k), out);
+        }
+      }
+      continue;
+    }
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING && f->type() != FieldDescriptor::TYPE_BYTES) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(msg, f); ++i) {
+          AddTextRefs(absl::StrCat(field_path, "[", i, "]"), r->GetRepeatedString(msg, f, i), out);
+        }
+      } else {
+        AddTextRefs(field_path, r->GetString(msg, f), out);
+      }
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(msg, f); ++i) {
+          WalkStrings(r->GetRepeatedMessage(msg, f, i), absl::StrCat(field_path, "[", i, "]"), out);
+        }
+      } else {
+        WalkStrings(r->GetMessage(msg, f), field_path, out);
+      }
+    }
+  }
+  (void)d;
+}
+
+void AddName(std::vector<Reference>* out, const std::string& path, const std::string& target,
+             Kind kind) {
+  if (!target.empty()) out->push_back(Reference{path, target, kind, ""});
+}
+
+void AddValue(std::vector<Reference>* out, const std::string& path, const envctl::v1::ValueSource& v) {
+  if (v.has_output() && !v.output().resource().empty()) {
+    out->push_back(Reference{Join(path, "output"), v.output().resource(), Resource::KIND_NOT_SET,
+                             v.output().output()});
+  }
+}
+
+void AddCovers(std::vector<Reference>* out, const std::string& path,
+               const google::protobuf::RepeatedPtrField<std::string>& covers) {
+  for (int i = 0; i < covers.size(); ++i) {
+    AddName(out, absl::StrCat(path, "[", i, "]"), covers[i], Resource::KIND_NOT_SET);
+  }
+}
+
+}  // namespace
+
+std::vector<Reference> References(const Resource& r) {
+  std::vector<Reference> out;
+  for (int i = 0; i < r.depends_on_size(); ++i) {
+    AddName(&out, absl::StrCat("dependsOn[", i, "]"), r.depends_on(i), Resource::KIND_NOT_SET);
+  }
+  switch (r.kind_case()) {
+    case Resource::kStorageAccount:
+      AddName(&out, "storageAccount.resourceGroup", r.storage_account().resource_group(),
+              Resource::kResourceGroup);
+      break;
+    case Resource::kKeyVault: {
+      const auto& kv = r.key_vault();
+      AddName(&out, "keyVault.resourceGroup", kv.resource_group(), Resource::kResourceGroup);
+      for (int i = 0; i < kv.access_policies_size(); ++i) {
+        AddName(&out, absl::StrCat("keyVault.accessPolicies[", i, "].principal.dataFactory"),
+                kv.access_policies(i).principal().data_factory(), Resource::kDataFactory);
+      }
+      break;
+    }
+    case Resource::kKeyVaultSecret:
+      AddName(&out, "keyVaultSecret.vault", r.key_vault_secret().vault(), Resource::kKeyVault);
+      AddValue(&out, "keyVaultSecret.value", r.key_vault_secret().value());
+      break;
+    case Resource::kDataFactory:
+      AddName(&out, "dataFactory.resourceGroup", r.data_factory().resource_group(),
+              Resource::kResourceGroup);
+      break;
+    case Resource::kDataFactoryDefinitions:
+      AddName(&out, "dataFactoryDefinitions.dataFactory", r.data_factory_definitions().data_factory(),
+              Resource::kDataFactory);
+      break;
+    case Resource::kDatabricksWorkspace:
+      AddName(&out, "databricksWorkspace.provisioned.resourceGroup",
+              r.databricks_workspace().provisioned().resource_group(), Resource::kResourceGroup);
+      break;
+    case Resource::kDatabricksNotebooks:
+      AddName(&out, "databricksNotebooks.workspace", r.databricks_notebooks().workspace(),
+              Resource::kDatabricksWorkspace);
+      break;
+    case Resource::kDatabricksSecretScope: {
+      const auto& s = r.databricks_secret_scope();
+      AddName(&out, "databricksSecretScope.workspace", s.workspace(), Resource::kDatabricksWorkspace);
+      AddName(&out, "databricksSecretScope.keyVault", s.key_vault(), Resource::kKeyVault);
+      for (int i = 0; i < s.secrets_size(); ++i) {
+        AddValue(&out, absl::StrCat("databricksSecretScope.secrets[", i, "].value"),
+                 s.secrets(i).value());
+      }
+      break;
+    }
+    case Resource::kDatabricksLibrary:
+      AddName(&out, "databricksLibrary.workspace", r.databricks_library().workspace(),
+              Resource::kDatabricksWorkspace);
+      break;
+    case Resource::kIntegrationTest:
+      AddName(&out, "integrationTest.workspace", r.integration_test().workspace(),
+              Resource::kDatabricksWorkspace);
+      AddCovers(&out, "integrationTest.covers", r.integration_test().covers());
+      break;
+    case Resource::kPipelineRunTest:
+      AddName(&out, "pipelineRunTest.dataFactory", r.pipeline_run_test().data_factory(),
+              Resource::kDataFactory);
+      AddCovers(&out, "pipelineRunTest.covers", r.pipeline_run_test().covers());
+      break;
+    default:
+      break;
+  }
+  WalkStrings(r, "", &out);
+  return out;
+}
+
+std::vector<Reference> ContentReferences(const envctl::v1::ResourceContent& content) {
+  std::vector<Reference> out;
+  for (const auto& file : content.files()) {
+    AddTextRefs(absl::StrCat("files/", file.path()), file.content(), &out);
+  }
+  return out;
+}
+
+std::set<std::string> ResourceDependencies(const Resource& resource) {
+  std::set<std::string> deps;
+  for (const Reference& ref : References(resource)) deps.insert(ref.target);
+  deps.erase(resource.name());
+  return deps;
+}
+
+std::map<std::string, std::set<std::string>> DependencyMap(const envctl::v1::Environment& env) {
+  std::set<std::string> enabled;
+  for (const auto& r : env.resources()) {
+    if (!r.has_enabled() || r.enabled().value()) enabled.insert(r.name());
+  }
+  std::map<std::string, std::set<std::string>> out;
+  for (const auto& r : env.resources()) {
+    if (!enabled.count(r.name())) continue;
+    std::set<std::string>& deps = out[r.name()];
+    for (const std::string& d : ResourceDependencies(r)) {
+      if (enabled.count(d)) deps.insert(d);
+    }
+  }
+  return out;
+}
+
+}  // namespace envctl::spec

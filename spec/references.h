@@ -1,0 +1,53 @@
+// References between the resources of one environment: explicit `dependsOn`, the fields
+// that name another resource (resourceGroup, vault, workspace, dataFactory, keyVault,
+// covers, access-policy principals), ValueSource outputs and `${resource.output}`
+// placeholders in string fields. The controller orders resources by
+// ResourceDependencies(); the loader validates every Reference (target exists, has the
+// expected kind, produces the output) and rejects cycles.
+// Pure functions; safe from any thread.
+#ifndef ENVCTL_SPEC_REFERENCES_H_
+#define ENVCTL_SPEC_REFERENCES_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "envctl/v1/spec.pb.h"
+#include "spec/kinds.h"
+
+namespace envctl::spec {
+
+struct Reference {
+  // JSON path of the referencing field within the resource document, e.g.
+  // "storageAccount.resourceGroup" or "keyVault.accessPolicies[1].principal.dataFactory";
+  // for content references, "files/<path>" of the definition file.
+  std::string path;
+  // Name of the referenced resource.
+  std::string target;
+  // Kind the target must have; KIND_NOT_SET accepts any kind.
+  Kind expected_kind = envctl::v1::Resource::KIND_NOT_SET;
+  // Output name for output references (ValueSource.output, `${target.output}`); else "".
+  std::string output;
+};
+
+// Every reference written in the resource's spec, in field order.
+std::vector<Reference> References(const envctl::v1::Resource& resource);
+
+// `${resource.output}` references inside the resource's loaded files (Data Factory
+// definitions), path "files/<file>". The loader validates them and appends their targets
+// to the resource's dependsOn, so ResourceDependencies() orders the definitions after
+// the vault and workspace whose outputs they use.
+std::vector<Reference> ContentReferences(const envctl::v1::ResourceContent& content);
+
+// Names of the resources that must be reconciled before `resource`: dependsOn plus every
+// target of References(resource). Never contains the resource itself.
+std::set<std::string> ResourceDependencies(const envctl::v1::Resource& resource);
+
+// ResourceDependencies of every enabled resource of `env`, restricted to enabled
+// resources; the shape controller::DependencyGraph::Build takes.
+std::map<std::string, std::set<std::string>> DependencyMap(const envctl::v1::Environment& env);
+
+}  // namespace envctl::spec
+
+#endif  // ENVCTL_SPEC_REFERENCES_H_
