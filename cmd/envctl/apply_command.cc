@@ -1,12 +1,140 @@
+// envctl apply DIR [--env E] [--once]: converges live state to the repo, printing
+// progress per resource and a summary. Without --once it keeps resyncing at each
+// environment's sync.resyncInterval until interrupted.
+#include <csignal>
 #include <cstdio>
+#include <iostream>
+#include <mutex>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "cmd/envctl/args.h"
 #include "cmd/envctl/commands.h"
+#include "cmd/envctl/environment_runner.h"
+#include "controller/plan_render.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace envctl::cli {
 
-int RunApply(int, char**) {
-  std::fprintf(stderr, "envctl apply: not implemented yet in this build\n");
-  return 1;
+namespace {
+
+constexpr char kApplyUsage[] = R"(Usage: envctl apply DIR [--env E] [--once] [--cloud FILE] [--state-dir D] [--allow-mass-prune]
+
+Converges live state to the repo in dependency order, printing each resource's wave,
+action and duration, then a summary. A second apply with nothing changed makes no writes.
+
+Flags:
+  --env E              only this environment (default: all in envctl.yaml)
+  --once               apply once and exit (exit 0 only when every environment converged)
+  --cloud FILE         endpoints.json of the target cloud (or ENVCTL_CLOUD); default public Azure
+  --state-dir D        where envctl keeps its inventory
+  --allow-mass-prune   let prune exceed sync.maxPrune or delete a resource group
+  --quiet              only the summary
+)";
+
+absl::Notification* g_stop = nullptr;
+void OnSignal(int) {
+  if (g_stop && !g_stop->HasBeenNotified()) g_stop->Notify();
+}
+
+// Applies every environment once; returns true when all converged.
+bool ApplyAll(EnvironmentRunner& runner, const std::vector<envctl::v1::Environment>& envs,
+              bool allow_mass_prune, bool quiet) {
+  bool all_ok = true;
+  std::mutex out_mu;
+  for (const auto& env : envs) {
+    if (env.sync().suspended()) {
+      std::cout << "Environment " << env.name() << " is suspended (sync.suspended); skipped\n";
+      continue;
+    }
+    controller::EngineOptions options;
+    options.allow_mass_prune = allow_mass_prune;
+    if (!quiet) {
+      options.on_progress = [&out_mu, &env](controller::Phase phase, const controller::ResourceOutcome& o) {
+        if (phase == controller::Phase::kStarted) return;
+        std::lock_guard<std::mutex> lock(out_mu);
+        std::cout << env.name() << " " << controller::RenderProgressLine(phase, o) << std::endl;
+      };
+      options.on_detail = [&out_mu, &env](const std::string& resource, const std::string& message) {
+        std::lock_guard<std::mutex> lock(out_mu);
+        std::cout << env.name() << "   " << resource << ": " << message << std::endl;
+      };
+    }
+    const absl::Time start = absl::Now();
+    auto result = runner.engine().Apply(env, options);
+    if (!result.ok()) {
+      std::cerr << "envctl apply: environment " << env.name() << ": " << result.status().message() << "\n";
+      all_ok = false;
+      continue;
+    }
+    std::cout << controller::RenderApplySummary(*result, absl::Now() - start) << std::endl;
+    for (const auto& o : result->resources) {
+      if (!o.status.ok()) std::cerr << "  error: " << o.status.message() << "\n";
+    }
+    if (!result->ok()) all_ok = false;
+  }
+  return all_ok;
+}
+
+absl::Duration ResyncInterval(const std::vector<envctl::v1::Environment>& envs) {
+  absl::Duration interval = absl::Minutes(10);
+  for (const auto& env : envs) {
+    if (env.sync().has_resync_interval()) {
+      absl::Duration d = absl::Seconds(google::protobuf::util::TimeUtil::DurationToSeconds(
+          env.sync().resync_interval()));
+      if (d > absl::ZeroDuration() && d < interval) interval = d;
+    }
+  }
+  return interval;
+}
+
+}  // namespace
+
+int RunApply(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv, 1, {"env", "cloud", "state-dir"},
+                        {"once", "allow-mass-prune", "quiet", "help"});
+  if (!args.ok()) {
+    std::fprintf(stderr, "envctl apply: %s\n\n%s", std::string(args.status().message()).c_str(), kApplyUsage);
+    return 1;
+  }
+  if (args->GetBool("help")) {
+    std::fputs(kApplyUsage, stdout);
+    return 0;
+  }
+  if (args->positional.size() != 1) {
+    std::fprintf(stderr, "envctl apply: expected one repo DIR\n\n%s", kApplyUsage);
+    return 1;
+  }
+  const std::string dir = args->positional[0];
+  auto envs = LoadEnvironments(dir, args->Get("env"));
+  if (!envs.ok()) {
+    std::fprintf(stderr, "envctl apply: %s\n", std::string(envs.status().message()).c_str());
+    return 1;
+  }
+  auto runner = EnvironmentRunner::Create({args->Get("cloud"), args->Get("state-dir")},
+                                          envs->empty() ? "" : envs->front().project());
+  if (!runner.ok()) {
+    std::fprintf(stderr, "envctl apply: %s\n", std::string(runner.status().message()).c_str());
+    return 1;
+  }
+  const bool allow = args->GetBool("allow-mass-prune");
+  const bool quiet = args->GetBool("quiet");
+  if (args->GetBool("once")) return ApplyAll(**runner, *envs, allow, quiet) ? 0 : 1;
+
+  absl::Notification stop;
+  g_stop = &stop;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  while (true) {
+    ApplyAll(**runner, *envs, allow, quiet);
+    absl::Duration interval = ResyncInterval(*envs);
+    std::cout << "next resync in " << absl::FormatDuration(interval) << " (Ctrl-C to stop)" << std::endl;
+    if (stop.WaitForNotificationWithTimeout(interval)) break;
+    auto reloaded = LoadEnvironments(dir, args->Get("env"));
+    if (reloaded.ok()) *envs = *std::move(reloaded);  // keep the last good spec on errors
+  }
+  g_stop = nullptr;
+  return 0;
 }
 
 }  // namespace envctl::cli
