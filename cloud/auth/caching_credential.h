@@ -7,6 +7,7 @@
 #ifndef ENVCTL_CLOUD_AUTH_CACHING_CREDENTIAL_H_
 #define ENVCTL_CLOUD_AUTH_CACHING_CREDENTIAL_H_
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,12 +30,16 @@ class CachingCredential : public TokenCredential {
   struct Entry {
     std::optional<AccessToken> token;
     bool refreshing = false;
+    // Bumped after every refresh, so waiters know theirs has finished.
+    uint64_t generation = 0;
+    absl::Status last_error;
   };
 
   const std::unique_ptr<TokenCredential> inner_;
   Clock& clock_;
   const absl::Duration refresh_margin_;
   absl::Mutex mu_;
+  absl::CondVar refreshed_;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 

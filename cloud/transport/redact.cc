@@ -7,7 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
 
 namespace envctl::cloud {
 namespace {
@@ -92,6 +94,38 @@ std::string RedactText(absl::string_view text) {
   std::string out(text);
   for (const auto& [pattern, replacement] : *kPatterns) {
     out = std::regex_replace(out, pattern, replacement);
+  }
+  return out;
+}
+
+namespace {
+
+void CollectStrings(const nlohmann::json& j, std::vector<std::string>& out) {
+  if (j.is_string()) {
+    out.push_back(j.get<std::string>());
+  } else if (j.is_structured()) {
+    for (const auto& item : j) CollectStrings(item, out);
+  }
+}
+
+}  // namespace
+
+std::string RedactEchoes(absl::string_view text, absl::string_view request_body) {
+  if (request_body.empty()) return std::string(text);
+  std::vector<std::string> values;
+  nlohmann::json j = nlohmann::json::parse(request_body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_discarded()) {
+    CollectStrings(j, values);
+  } else {
+    for (absl::string_view field : absl::StrSplit(request_body, '&')) {
+      const size_t eq = field.find('=');
+      if (eq != absl::string_view::npos) values.emplace_back(field.substr(eq + 1));
+    }
+  }
+  std::string out(text);
+  for (const std::string& v : values) {
+    if (v.size() < 4) continue;  // too short to be a secret, too common to scrub
+    out = absl::StrReplaceAll(out, {{v, kRedacted}});
   }
   return out;
 }

@@ -35,6 +35,11 @@ Headers RedactHeaders(const Headers& headers);
 // "token_value", "refresh_token", "key", "keys", "password") replaced by REDACTED.
 std::string RedactText(absl::string_view text);
 
+// `text` with every value the request body carried (JSON string values, form field values,
+// 4 characters or longer) replaced by REDACTED, so a service that echoes what it was sent
+// into an error message cannot leak a secret value into a log.
+std::string RedactEchoes(absl::string_view text, absl::string_view request_body);
+
 }  // namespace envctl::cloud
 
 #endif  // ENVCTL_CLOUD_TRANSPORT_REDACT_H_

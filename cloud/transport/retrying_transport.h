@@ -25,7 +25,8 @@ struct RetryOptions {
   int max_attempts = 6;
   absl::Duration initial_backoff = absl::Seconds(1);
   absl::Duration max_backoff = absl::Seconds(60);
-  // Cap on the total time spent waiting between attempts of one request.
+  // Cap on the total time of one Send, attempts and waits included: no retry is started
+  // whose wait would end past it.
   absl::Duration max_total = absl::Minutes(5);
   // Seed for the jitter RNG; 0 seeds from std::random_device.
   uint64_t seed = 0;

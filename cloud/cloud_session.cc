@@ -1,0 +1,135 @@
+#include "cloud/cloud_session.h"
+
+#include <utility>
+
+#include "cloud/auth/bearer_token_transport.h"
+#include "cloud/auth/caching_credential.h"
+#include "cloud/auth/default_credential.h"
+#include "cloud/transport/cpprest_transport.h"
+#include "common/status_macros.h"
+
+namespace envctl::cloud {
+namespace {
+
+// One service's stack below authentication: Retrying > RateLimiting > Instrumented > base.
+struct Chain {
+  std::unique_ptr<InstrumentedTransport> instrumented;
+  std::unique_ptr<RateLimitingTransport> rate_limited;
+  std::unique_ptr<RetryingTransport> retrying;
+  std::unique_ptr<HttpTransport> authenticated;
+
+  HttpTransport& top() {
+    return authenticated ? *authenticated : static_cast<HttpTransport&>(*retrying);
+  }
+};
+
+// A PAT-authenticated Databricks pipeline that owns its credential.
+class PatTransport : public HttpTransport {
+ public:
+  PatTransport(HttpTransport& next, std::string pat)
+      : credential_(std::move(pat)), bearer_(next, credential_, kDatabricksScope) {}
+  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
+    return bearer_.Send(request);
+  }
+
+ private:
+  StaticTokenCredential credential_;
+  BearerTokenTransport bearer_;
+};
+
+}  // namespace
+
+struct CloudSession::Pipelines {
+  std::unique_ptr<CpprestTransport> cpprest;
+  HttpTransport* base = nullptr;
+  std::unique_ptr<TokenBucket> arm_reads, arm_writes, keyvault, databricks;
+  Chain aad, arm, datafactory, kv, dbx;
+  std::unique_ptr<InstrumentedTransport> other_instrumented;
+  std::unique_ptr<RetryingTransport> other;
+  std::unique_ptr<TokenCredential> credential;
+};
+
+absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoints endpoints,
+                                                                   Clock& clock,
+                                                                   metrics::Metrics& metrics,
+                                                                   CloudSessionOptions options) {
+  auto p = std::make_unique<Pipelines>();
+  if (options.transport_for_test != nullptr) {
+    p->base = options.transport_for_test;
+  } else {
+    CpprestTransportOptions cpprest_options;
+    cpprest_options.ca_cert_file = endpoints.ca_cert_file;
+    p->cpprest = std::make_unique<CpprestTransport>(cpprest_options);
+    p->base = p->cpprest.get();
+  }
+
+  auto make_chain = [&](Chain& chain, const char* label, Service service, TokenBucket* reads,
+                        TokenBucket* writes) {
+    chain.instrumented = std::make_unique<InstrumentedTransport>(*p->base, clock, metrics, label,
+                                                                 service, options.log_sink);
+    HttpTransport* below_retry = chain.instrumented.get();
+    if (reads != nullptr) {
+      chain.rate_limited =
+          std::make_unique<RateLimitingTransport>(*chain.instrumented, *reads, *writes);
+      below_retry = chain.rate_limited.get();
+    }
+    chain.retrying = std::make_unique<RetryingTransport>(*below_retry, clock, options.retry);
+  };
+
+  p->arm_reads = std::make_unique<TokenBucket>(clock, options.arm_reads);
+  p->arm_writes = std::make_unique<TokenBucket>(clock, options.arm_writes);
+  p->keyvault = std::make_unique<TokenBucket>(clock, options.keyvault);
+  p->databricks = std::make_unique<TokenBucket>(clock, options.databricks);
+
+  make_chain(p->aad, "aad", Service::kAad, nullptr, nullptr);
+  if (options.credential_for_test) {
+    p->credential = std::make_unique<CachingCredential>(std::move(options.credential_for_test),
+                                                        clock, options.token_refresh_margin);
+  } else {
+    DefaultCredentialOptions credential_options;
+    credential_options.refresh_margin = options.token_refresh_margin;
+    ASSIGN_OR_RETURN(p->credential, CreateDefaultCredential(endpoints, *p->aad.retrying, clock,
+                                                            credential_options));
+  }
+
+  make_chain(p->arm, "arm", Service::kArm, p->arm_reads.get(), p->arm_writes.get());
+  p->arm.authenticated = std::make_unique<BearerTokenTransport>(*p->arm.retrying, *p->credential,
+                                                                endpoints.ArmScope());
+  make_chain(p->datafactory, "datafactory", Service::kDataFactory, p->arm_reads.get(),
+             p->arm_writes.get());
+  p->datafactory.authenticated = std::make_unique<BearerTokenTransport>(
+      *p->datafactory.retrying, *p->credential, endpoints.ArmScope());
+  make_chain(p->kv, "keyvault", Service::kKeyVault, p->keyvault.get(), p->keyvault.get());
+  p->kv.authenticated = std::make_unique<ChallengeAuthTransport>(*p->kv.retrying, *p->credential);
+  make_chain(p->dbx, "databricks", Service::kDatabricks, p->databricks.get(),
+             p->databricks.get());
+  p->dbx.authenticated = std::make_unique<BearerTokenTransport>(*p->dbx.retrying, *p->credential,
+                                                                kDatabricksScope);
+  p->other_instrumented = std::make_unique<InstrumentedTransport>(
+      *p->base, clock, metrics, "other", Service::kArm, options.log_sink);
+  p->other = std::make_unique<RetryingTransport>(*p->other_instrumented, clock, options.retry);
+
+  return std::unique_ptr<CloudSession>(new CloudSession(std::move(endpoints), std::move(p)));
+}
+
+CloudSession::CloudSession(CloudEndpoints endpoints, std::unique_ptr<Pipelines> pipelines)
+    : endpoints_(std::move(endpoints)), p_(std::move(pipelines)) {}
+
+CloudSession::~CloudSession() = default;
+
+HttpTransport& CloudSession::Arm() { return p_->arm.top(); }
+HttpTransport& CloudSession::DataFactory() { return p_->datafactory.top(); }
+HttpTransport& CloudSession::KeyVault() { return p_->kv.top(); }
+HttpTransport& CloudSession::Databricks() { return p_->dbx.top(); }
+HttpTransport& CloudSession::Unauthenticated() { return *p_->other; }
+TokenCredential& CloudSession::credential() { return *p_->credential; }
+
+std::unique_ptr<HttpTransport> CloudSession::DatabricksWithToken(std::string pat) {
+  return std::make_unique<PatTransport>(*p_->dbx.retrying, std::move(pat));
+}
+
+void CloudSession::Shutdown() {
+  if (p_->cpprest) p_->cpprest->CancelAll();
+}
+
+}  // namespace envctl::cloud

@@ -1,0 +1,138 @@
+#include "cloud/transport/cpprest_transport.h"
+
+#include <chrono>
+#include <exception>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "boost/asio/ssl.hpp"
+#include "cloud/transport/redact.h"
+#include "cloud/transport/url.h"
+#include "cpprest/http_client.h"
+
+namespace envctl::cloud {
+
+namespace http = web::http;
+namespace client = web::http::client;
+
+struct CpprestTransport::State {
+  absl::Mutex mu;
+  std::map<std::string, std::shared_ptr<client::http_client>> clients ABSL_GUARDED_BY(mu);
+  pplx::cancellation_token_source cancel;
+  bool cancelled ABSL_GUARDED_BY(mu) = false;
+};
+
+namespace {
+
+// cpprest's messages can include the URL; make sure its query never carries a secret.
+std::string Cause(const HttpRequest& request, absl::string_view what) {
+  return absl::StrCat(request.method, " ", RedactUrl(request.url), ": ", RedactText(what));
+}
+
+bool IsTimeout(const std::error_code& ec, absl::string_view what) {
+  return ec == std::errc::timed_out || absl::StrContains(absl::AsciiStrToLower(what), "timed out") ||
+         absl::StrContains(absl::AsciiStrToLower(what), "timeout");
+}
+
+}  // namespace
+
+CpprestTransport::CpprestTransport(CpprestTransportOptions options)
+    : options_(std::move(options)), state_(std::make_unique<State>()) {}
+
+CpprestTransport::~CpprestTransport() { CancelAll(); }
+
+void CpprestTransport::CancelAll() {
+  {
+    absl::MutexLock lock(&state_->mu);
+    state_->cancelled = true;
+  }
+  state_->cancel.cancel();
+}
+
+int CpprestTransport::CachedClientsForTest() const {
+  absl::MutexLock lock(&state_->mu);
+  return static_cast<int>(state_->clients.size());
+}
+
+std::shared_ptr<client::http_client> CpprestTransport::ClientFor(const std::string& origin,
+                                                                 absl::Duration timeout) {
+  const int64_t timeout_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
+  const std::string key = absl::StrCat(origin, " ", timeout_ms);
+  absl::MutexLock lock(&state_->mu);
+  auto it = state_->clients.find(key);
+  if (it != state_->clients.end()) return it->second;
+
+  client::http_client_config config;
+  config.set_timeout(std::chrono::milliseconds(timeout_ms));
+  config.set_validate_certificates(true);
+  if (!options_.ca_cert_file.empty()) {
+    const std::string ca = options_.ca_cert_file;
+    // cpprest has already loaded the system store; add the extra CA on top of it.
+    config.set_ssl_context_callback([ca](boost::asio::ssl::context& ctx) {
+      ctx.set_default_verify_paths();
+      boost::system::error_code ec;
+      ctx.load_verify_file(ca, ec);
+    });
+  }
+  auto c = std::make_shared<client::http_client>(origin, config);
+  state_->clients.emplace(key, c);
+  return c;
+}
+
+absl::StatusOr<HttpResponse> CpprestTransport::Send(const HttpRequest& request) {
+  {
+    absl::MutexLock lock(&state_->mu);
+    if (state_->cancelled) {
+      return absl::CancelledError(Cause(request, "transport is shut down"));
+    }
+  }
+  const std::string origin = OriginOf(request.url);
+  if (origin.empty()) {
+    return absl::InvalidArgumentError(Cause(request, "not an absolute http(s) URL"));
+  }
+  try {
+    web::uri uri(request.url);
+    auto c = ClientFor(origin, request.timeout);
+
+    http::http_request req(absl::AsciiStrToUpper(request.method));
+    req.set_request_uri(uri.resource());
+    if (!request.body.empty()) {
+      req.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
+      // set_body invented a Content-Type; send only what the caller gave.
+      req.headers().remove(http::header_names::content_type);
+    }
+    for (const auto& [name, value] : request.headers) {
+      req.headers().remove(name);
+      req.headers().add(name, value);
+    }
+    if (!req.headers().has(http::header_names::user_agent)) {
+      req.headers().add(http::header_names::user_agent, options_.user_agent);
+    }
+
+    http::http_response resp = c->request(req, state_->cancel.get_token()).get();
+    HttpResponse out;
+    out.status = resp.status_code();
+    for (const auto& [name, value] : resp.headers()) out.headers[name] = value;
+    std::vector<unsigned char> body = resp.extract_vector().get();
+    out.body.assign(body.begin(), body.end());
+    return out;
+  } catch (const pplx::task_canceled&) {
+    return absl::CancelledError(Cause(request, "request cancelled (shutting down)"));
+  } catch (const web::uri_exception& e) {
+    return absl::InvalidArgumentError(Cause(request, absl::StrCat("bad URL: ", e.what())));
+  } catch (const http::http_exception& e) {
+    if (IsTimeout(e.error_code(), e.what())) {
+      return absl::DeadlineExceededError(Cause(
+          request, absl::StrCat("no answer within ", absl::FormatDuration(request.timeout),
+                                " (", e.what(), ")")));
+    }
+    return absl::UnavailableError(Cause(request, e.what()));
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(Cause(request, e.what()));
+  }
+}
+
+}  // namespace envctl::cloud
