@@ -1,0 +1,80 @@
+#include "reconcilers/datafactory/definition_order.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "reconcilers/tests/covered_hash.h"
+#include "tests/fakes/status_matchers.h"
+
+namespace envctl::reconcilers::datafactory {
+namespace {
+
+using nlohmann::json;
+
+Entity Make(EntityType type, const std::string& name, json properties) {
+  return Entity{type, name, std::move(properties)};
+}
+
+json Ref(const std::string& name, const std::string& type) {
+  return {{"referenceName", name}, {"type", type}};
+}
+
+TEST(DefinitionOrderTest, ReferencedEntitiesDeployFirst) {
+  std::vector<Entity> entities = {
+      Make(EntityType::kTrigger, "Nightly",
+           {{"pipelines", json::array({{{"pipelineReference", Ref("ApplyModel", "PipelineReference")}}})}}),
+      Make(EntityType::kPipeline, "ApplyModel",
+           {{"activities", json::array({{{"linkedServiceName", Ref("AzureDatabricks", "LinkedServiceReference")}}})}}),
+      // Databricks' token comes from the Key Vault linked service, so the vault goes first
+      // even though "AzureDatabricks" sorts before "AzureKeyVault".
+      Make(EntityType::kLinkedService, "AzureDatabricks",
+           {{"typeProperties", {{"accessToken", {{"store", Ref("AzureKeyVault", "LinkedServiceReference")}}}}}}),
+      Make(EntityType::kLinkedService, "AzureKeyVault", {{"type", "AzureKeyVault"}}),
+  };
+  auto ordered = DeployOrder(entities);
+  ASSERT_OK(ordered);
+  std::vector<std::string> keys;
+  for (const auto& e : *ordered) keys.push_back(e.Key());
+  EXPECT_THAT(keys, ::testing::ElementsAre("linkedService/AzureKeyVault", "linkedService/AzureDatabricks",
+                                           "pipeline/ApplyModel", "trigger/Nightly"));
+}
+
+TEST(DefinitionOrderTest, CycleIsReported) {
+  std::vector<Entity> entities = {
+      Make(EntityType::kPipeline, "A", {{"x", Ref("B", "PipelineReference")}}),
+      Make(EntityType::kPipeline, "B", {{"x", Ref("A", "PipelineReference")}}),
+  };
+  EXPECT_THAT(DeployOrder(entities),
+              envctl::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                        ::testing::HasSubstr("pipeline/A, pipeline/B")));
+}
+
+TEST(DefinitionOrderTest, TypeFromPathFollowsGitModeLayout) {
+  EXPECT_EQ(*TypeFromPath("linkedService/AzureKeyVault.json"), EntityType::kLinkedService);
+  EXPECT_EQ(*TypeFromPath("trigger/Nightly.json"), EntityType::kTrigger);
+  EXPECT_FALSE(TypeFromPath("factory/x.json").ok());
+  EXPECT_STREQ(CollectionOf(EntityType::kDataset), "datasets");
+}
+
+TEST(CoveredHashTest, ChangesWhenACoveredResourceChangesOnly) {
+  envctl::v1::Environment env;
+  for (const char* name : {"notebooks", "library", "unrelated", "test"}) {
+    auto* c = env.add_contents();
+    c->set_resource(name);
+    c->set_content_hash(std::string("h-") + name);
+  }
+  google::protobuf::RepeatedPtrField<std::string> covers;
+  covers.Add("notebooks");
+  covers.Add("library");
+  const std::string before = CoveredHash(env, "test", covers);
+  env.mutable_contents(2)->set_content_hash("h-unrelated-2");
+  EXPECT_EQ(CoveredHash(env, "test", covers), before);
+  env.mutable_contents(0)->set_content_hash("h-notebooks-2");
+  EXPECT_NE(CoveredHash(env, "test", covers), before);
+  google::protobuf::RepeatedPtrField<std::string> reordered;
+  reordered.Add("library");
+  reordered.Add("notebooks");
+  EXPECT_EQ(CoveredHash(env, "test", reordered), CoveredHash(env, "test", covers));
+}
+
+}  // namespace
+}  // namespace envctl::reconcilers::datafactory
