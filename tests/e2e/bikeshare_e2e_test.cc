@@ -1,0 +1,273 @@
+// End-to-end: the envctl binary against an in-process cloudsim, on a copy of
+// examples/bikeshare. Converge from empty, prove the second apply writes nothing, create
+// drift through the ordinary APIs and check plan/apply under each drift policy, prune
+// and its guard, dependency order from cloudsim's request log.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/portal.h"
+#include "tests/fakes/cloudsim_env.h"
+#include "tests/fakes/status_matchers.h"
+
+namespace envctl::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const fs::path& p, const std::string& content) {
+  std::ofstream out(p);
+  out << content;
+}
+
+class BikeshareE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto sim = CloudsimEnv::Start();
+    ASSERT_TRUE(sim.ok()) << sim.status();
+    sim_ = std::move(*sim);
+    work_ = fs::path(sim_->state_dir()) / "work";
+    repo_ = work_ / "bikeshare";
+    fs::create_directories(work_);
+    fs::copy(fs::path(ENVCTL_SOURCE_DIR) / "examples/bikeshare", repo_, fs::copy_options::recursive);
+    portal_ = std::make_unique<Portal>(*sim_);
+  }
+
+  RunResult Run(const std::string& args) {
+    std::string cmd = std::string(ENVCTL_BINARY_DIR) + "/envctl " + args + " 2>&1";
+    RunResult result;
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    if (pipe == nullptr) return result;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
+    int status = ::pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+  }
+  std::string Common() {
+    return " --cloud " + sim_->endpoints_file + " --state-dir " + (work_ / "state").string();
+  }
+  RunResult Apply(const std::string& env = "test", const std::string& extra = "") {
+    return Run("apply " + repo_.string() + (env.empty() ? "" : " --env " + env) + " --once" + Common() + extra);
+  }
+  RunResult Plan(const std::string& env = "test") {
+    return Run("plan " + repo_.string() + " --env " + env + Common());
+  }
+  void ConvergeTest() {
+    RunResult applied = Apply();
+    ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  }
+  void Edit(const std::string& file, const std::string& from, const std::string& to) {
+    fs::path p = repo_ / file;
+    std::string s = ReadFile(p);
+    auto pos = s.find(from);
+    ASSERT_NE(pos, std::string::npos) << from << " not in " << file;
+    s.replace(pos, from.size(), to);
+    WriteFile(p, s);
+  }
+  std::string Rg() { return portal_->RgPath("bikeshare-test-rg"); }
+
+  std::unique_ptr<CloudsimEnv> sim_;
+  std::unique_ptr<Portal> portal_;
+  fs::path work_, repo_;
+};
+
+TEST_F(BikeshareE2ETest, TestConvergesFromEmptyThenPlanIsEmptyAndReapplyWritesNothing) {
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_THAT(applied.output, HasSubstr("Apply complete for test"));
+  EXPECT_THAT(applied.output, HasSubstr("[wave 0] rg (ResourceGroup) create"));
+
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("No changes."));
+
+  ASSERT_OK(portal_->ResetStats());
+  RunResult again = Apply();
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  auto writes = portal_->Writes();
+  ASSERT_OK(writes);
+  EXPECT_EQ(*writes, 0) << again.output;
+}
+
+TEST_F(BikeshareE2ETest, DevAndTestConvergeSideBySide) {
+  RunResult applied = Apply(/*env=*/"");
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_THAT(applied.output, HasSubstr("Apply complete for dev"));
+  EXPECT_THAT(applied.output, HasSubstr("Apply complete for test"));
+  // DEV leaves the factory's definitions to ADF's Git mode: no pipeline there.
+  auto dev_pipeline = portal_->Arm("GET", portal_->RgPath("bikeshare-dev-rg") +
+      "/providers/Microsoft.DataFactory/factories/bikeshare-dev-adf/pipelines/ApplyModel", "2018-06-01");
+  EXPECT_FALSE(dev_pipeline.ok());
+  auto test_pipeline = portal_->Arm("GET", Rg() +
+      "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf/pipelines/ApplyModel", "2018-06-01");
+  EXPECT_OK(test_pipeline);
+}
+
+TEST_F(BikeshareE2ETest, DependencyOrderFollowsReferences) {
+  ConvergeTest();
+  auto log = portal_->Admin("GET", "/requests");
+  ASSERT_OK(log);
+  const nlohmann::json& entries = log->is_array() ? *log : (*log)["requests"];
+  auto first = [&](const std::string& method, const std::string& pattern) -> int {
+    std::regex re(pattern, std::regex::icase);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (entries[i].value("method", "") == method && std::regex_search(entries[i].value("path", ""), re)) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  };
+  int factory = first("PUT", "/factories/bikeshare-test-adf$");
+  int vault = first("PUT", "/vaults/bikeshare-test-kv$");
+  int secret = first("PUT", "^/secrets/databricks-token");
+  int linked = first("PUT", "/linkedservices/AzureKeyVault$");
+  int pipeline = first("PUT", "/pipelines/ApplyModel$");
+  int import = first("POST", "/api/2.0/workspace/import");
+  int submit = first("POST", "/jobs/runs/submit");
+  ASSERT_GE(factory, 0);
+  EXPECT_LT(factory, vault) << "the vault grants the factory's identity";
+  EXPECT_LT(vault, secret);
+  EXPECT_LT(secret, linked);
+  EXPECT_LT(linked, pipeline);
+  EXPECT_GE(import, 0);
+  EXPECT_LT(import, submit) << "the integration test runs after the notebooks are deployed";
+}
+
+TEST_F(BikeshareE2ETest, DeletedNotebookIsShownAndRecreated) {
+  ConvergeTest();
+  ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST",
+                                "/api/2.0/workspace/delete", {{"path", "/Shared/bikeshare/train"}}));
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("~ notebooks (DatabricksNotebooks) [drift]"));
+  EXPECT_THAT(plan.output, HasSubstr("/Shared/bikeshare/train"));
+  ASSERT_EQ(Apply().exit_code, 0);
+  EXPECT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                                "/api/2.0/workspace/get-status?path=/Shared/bikeshare/train"));
+  EXPECT_EQ(Plan().exit_code, 0);
+}
+
+TEST_F(BikeshareE2ETest, RemovedAccessPolicyIsRepaired) {
+  ConvergeTest();
+  auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
+  ASSERT_OK(vault);
+  nlohmann::json policies = (*vault)["properties"]["accessPolicies"];
+  ASSERT_EQ(policies.size(), 2u);
+  nlohmann::json removed = {{"properties", {{"accessPolicies", nlohmann::json::array({policies[1]})}}}};
+  ASSERT_OK(portal_->Arm("PUT", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv/accessPolicies/remove",
+                         "2023-07-01", removed));
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("~ keyvault (KeyVault) [drift]"));
+  ASSERT_EQ(Apply().exit_code, 0);
+  auto repaired = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
+  ASSERT_OK(repaired);
+  EXPECT_EQ((*repaired)["properties"]["accessPolicies"].size(), 2u);
+  EXPECT_EQ(Plan().exit_code, 0);
+}
+
+TEST_F(BikeshareE2ETest, RotatedStorageKeyRewritesTheSecretScopeOnce) {
+  ConvergeTest();
+  ASSERT_OK(portal_->Arm("POST", Rg() + "/providers/Microsoft.Storage/storageAccounts/bikesharetestlake/regenerateKey",
+                         "2023-05-01", {{"keyName", "key1"}}));
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("secrets (DatabricksSecretScope)"));
+  EXPECT_THAT(plan.output, Not(HasSubstr("\"key1\"")));  // never a key value
+  ASSERT_EQ(Apply().exit_code, 0);
+  ASSERT_OK(portal_->ResetStats());
+  ASSERT_EQ(Apply().exit_code, 0);
+  EXPECT_EQ(*portal_->Writes(), 0);
+}
+
+TEST_F(BikeshareE2ETest, EditedPipelineIsRepairedUnderEnforce) {
+  ConvergeTest();
+  const std::string path = Rg() + "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf/pipelines/ApplyModel";
+  auto pipeline = portal_->Arm("GET", path, "2018-06-01");
+  ASSERT_OK(pipeline);
+  nlohmann::json edited = {{"properties", (*pipeline)["properties"]}};
+  edited["properties"]["activities"][0]["typeProperties"]["notebookPath"] = "/Shared/elsewhere/apply";
+  ASSERT_OK(portal_->Arm("PUT", path, "2018-06-01", edited));
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("/Shared/elsewhere/apply"));
+  ASSERT_EQ(Apply().exit_code, 0);
+  auto repaired = portal_->Arm("GET", path, "2018-06-01");
+  ASSERT_OK(repaired);
+  EXPECT_EQ((*repaired)["properties"]["activities"][0]["typeProperties"]["notebookPath"], "/Shared/bikeshare/apply");
+}
+
+TEST_F(BikeshareE2ETest, DriftUnderReportIsShownButNotRepaired) {
+  Edit("envctl.yaml", "defaultDriftPolicy: enforce", "defaultDriftPolicy: report");
+  ConvergeTest();
+  ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST",
+                                "/api/2.0/workspace/delete", {{"path", "/Shared/bikeshare/train"}}));
+  RunResult plan = Plan();
+  EXPECT_THAT(plan.output, HasSubstr("! notebooks (DatabricksNotebooks)"));
+  RunResult applied = Apply();
+  EXPECT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_THAT(applied.output, HasSubstr("drift reported"));
+  EXPECT_FALSE(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                                   "/api/2.0/workspace/get-status?path=/Shared/bikeshare/train").ok());
+}
+
+TEST_F(BikeshareE2ETest, DriftUnderIgnoreIsLeftAlone) {
+  Edit("envctl.yaml", "defaultDriftPolicy: enforce", "defaultDriftPolicy: ignore");
+  ConvergeTest();
+  ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST",
+                                "/api/2.0/workspace/delete", {{"path", "/Shared/bikeshare/train"}}));
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_THAT(plan.output, Not(HasSubstr("notebooks (DatabricksNotebooks)")));
+}
+
+TEST_F(BikeshareE2ETest, PruneDeletesARemovedResourceAndTheGuardProtectsTheGroup) {
+  ConvergeTest();
+  // Remove the model library from the repo (and from what covers it).
+  Edit("resources/databricks.yaml",
+       "name: model-library\ndatabricksLibrary:\n  workspace: workspace\n  sourceFile: libs/bikeshare_model.py\n"
+       "  dbfsPath: dbfs:/FileStore/bikeshare/bikeshare_model.py\n---\n", "");
+  Edit("resources/databricks.yaml", "covers: [notebooks, model-library, secrets]", "covers: [notebooks, secrets]");
+  Edit("resources/datafactory.json", "\"covers\": [\"adf-definitions\", \"notebooks\", \"model-library\", \"secrets\"]",
+       "\"covers\": [\"adf-definitions\", \"notebooks\", \"secrets\"]");
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("- model-library (DatabricksLibrary)"));
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_FALSE(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                                   "/api/2.0/dbfs/get-status?path=/FileStore/bikeshare/bikeshare_model.py").ok());
+
+  // Emptying the repo would delete the resource group: refused without the flag.
+  fs::remove_all(repo_ / "resources");
+  fs::create_directories(repo_ / "resources");
+  RunResult refused = Apply();
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("--allow-mass-prune"));
+  EXPECT_OK(portal_->Arm("GET", Rg(), "2022-09-01"));
+}
+
+}  // namespace
+}  // namespace envctl::testing
