@@ -1,0 +1,56 @@
+// WorkspaceBackend over the simulated Databricks workspace (cloudsim/databricks/).
+#include <memory>
+#include <utility>
+
+#include "cloudsim/databricks/workspace.h"
+#include "cloudsim/workspace_backend.h"
+
+namespace envctl::cloudsim {
+namespace {
+
+class DatabricksWorkspace : public WorkspaceBackend {
+ public:
+  DatabricksWorkspace(const std::string& id, const std::string& url,
+                      databricks::WorkspaceEnv env)
+      : ws_(id, url, std::move(env)) {}
+
+  Response Handle(const Request& request) override { return ws_.Handle(request); }
+  absl::StatusOr<int64_t> SubmitNotebookRun(const std::string& bearer,
+                                            const std::string& notebook_path,
+                                            const std::map<std::string, std::string>& params,
+                                            absl::Duration timeout) override {
+    return ws_.SubmitNotebookRun(bearer, notebook_path, params, timeout);
+  }
+  absl::StatusOr<NotebookRunView> GetRun(int64_t run_id) override {
+    auto run = ws_.GetRun(run_id);
+    if (!run.ok()) return run.status();
+    NotebookRunView v;
+    v.life_cycle_state = run->life_cycle_state;
+    v.result_state = run->result_state;
+    v.state_message = run->state_message;
+    v.notebook_output = run->notebook_output;
+    v.error = run->error;
+    v.run_page_url = run->run_page_url;
+    return v;
+  }
+  absl::Status Cancel(int64_t run_id) override { return ws_.Cancel(run_id); }
+  nlohmann::json Save() const override { return ws_.Save(); }
+  absl::Status Load(const nlohmann::json& state) override { return ws_.Load(state); }
+
+ private:
+  databricks::Workspace ws_;
+};
+
+}  // namespace
+
+std::unique_ptr<WorkspaceBackend> MakeWorkspaceBackend(const std::string& workspace_id,
+                                                       const std::string& workspace_url,
+                                                       WorkspaceBackendEnv env) {
+  databricks::WorkspaceEnv ws_env;
+  ws_env.clock = env.clock;
+  ws_env.speed = env.speed;
+  ws_env.accept_aad_token = std::move(env.accept_aad_token);
+  return std::make_unique<DatabricksWorkspace>(workspace_id, workspace_url, std::move(ws_env));
+}
+
+}  // namespace envctl::cloudsim
