@@ -1,0 +1,48 @@
+// TokensApi: Databricks Token API 2.0 (databricks-rest.md §2.1): personal access tokens
+// of the calling identity. A created token's value is a secret: it is returned once and
+// never appears in a Status message. Stateless besides the client reference: thread-safe.
+#ifndef ENVCTL_CLOUD_DATABRICKS_TOKENS_API_H_
+#define ENVCTL_CLOUD_DATABRICKS_TOKENS_API_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cloud/databricks/databricks_client.h"
+
+namespace envctl::cloud::databricks {
+
+struct TokenInfo {
+  std::string token_id;
+  int64_t creation_time = 0;  // epoch ms
+  int64_t expiry_time = 0;    // epoch ms; -1 or 0 = never
+  std::string comment;
+};
+
+struct CreatedToken {
+  std::string token_value;  // secret: store it (e.g. in Key Vault), never print it
+  TokenInfo info;
+};
+
+class TokensApi {
+ public:
+  explicit TokensApi(const DatabricksClient& client);
+
+  // POST token/create {lifetime_seconds (omitted = no expiry), comment}.
+  // Internal (without the body) when the answer has no token_value.
+  absl::StatusOr<CreatedToken> Create(std::optional<int64_t> lifetime_seconds,
+                                      const std::string& comment) const;
+  // GET token/list: the caller's tokens (no values).
+  absl::StatusOr<std::vector<TokenInfo>> List() const;
+  // POST token/delete {token_id}; NotFound when there is no such token.
+  absl::Status Delete(const std::string& token_id) const;
+
+ private:
+  const DatabricksClient& client_;
+};
+
+}  // namespace envctl::cloud::databricks
+
+#endif  // ENVCTL_CLOUD_DATABRICKS_TOKENS_API_H_
