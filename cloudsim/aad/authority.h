@@ -1,0 +1,25 @@
+// The Entra ID authority endpoints cloudsim serves on its main origin:
+// openid-configuration (v2 and v1), instance discovery, JWKS, and the client-credentials
+// token endpoints (v2 with scope=<resource>/.default and integer expires_in; v1 with
+// resource= and string expires_in, as the Databricks Go SDK uses). Stateless apart from
+// the immutable identity/token service; thread-safe.
+#ifndef ENVCTL_CLOUDSIM_AAD_AUTHORITY_H_
+#define ENVCTL_CLOUDSIM_AAD_AUTHORITY_H_
+
+#include "cloudsim/aad/tokens.h"
+#include "cloudsim/core/identity.h"
+#include "cloudsim/http/http_types.h"
+#include "common/clock.h"
+
+namespace envctl::cloudsim {
+
+// True for paths the authority answers (anything under /{tenant}/oauth2/, .well-known,
+// discovery).
+bool IsAuthorityPath(const std::string& path);
+
+Response HandleAuthority(const Request& request, const Identity& identity,
+                         const TokenService& tokens, Clock* clock);
+
+}  // namespace envctl::cloudsim
+
+#endif  // ENVCTL_CLOUDSIM_AAD_AUTHORITY_H_
