@@ -1,21 +1,129 @@
 #include "cloudsim/databricks/workspace.h"
 
+#include <cstring>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "cloudsim/databricks/internal/api.h"
+#include "cloudsim/databricks/internal/dbfs.h"
+#include "cloudsim/databricks/internal/interpreter.h"
+#include "cloudsim/databricks/internal/object_tree.h"
+#include "cloudsim/databricks/internal/runs.h"
+#include "cloudsim/databricks/internal/secret_store.h"
+#include "cloudsim/databricks/internal/token_store.h"
 
 namespace envctl::cloudsim::databricks {
+namespace {
 
-class Workspace::Impl {
+constexpr char kInvalidToken[] = "Invalid access token.";
+constexpr char kDefaultPrincipal[] = "cloudsim-user@example.com";
+constexpr char kAdfCluster[] = "0000-000000-adfcluster";
+
+// The user name an Entra token speaks for (upn, then app id, ...), read from its payload
+// without verifying it (accept_aad_token did that).
+std::string AadPrincipal(const std::string& jwt) {
+  std::vector<std::string> parts = absl::StrSplit(jwt, '.');
+  std::string payload;
+  if (parts.size() != 3 || !absl::WebSafeBase64Unescape(parts[1], &payload)) {
+    return kDefaultPrincipal;
+  }
+  Json claims = Json::parse(payload, nullptr, false);
+  if (!claims.is_object()) return kDefaultPrincipal;
+  for (const char* claim : {"upn", "unique_name", "preferred_username", "email", "appid", "oid"}) {
+    if (claims.contains(claim) && claims[claim].is_string() &&
+        !claims[claim].get<std::string>().empty()) {
+      return claims[claim].get<std::string>();
+    }
+  }
+  return kDefaultPrincipal;
+}
+
+}  // namespace
+
+class Workspace::Impl : public RuntimeEnv {
  public:
   Impl(std::string id, std::string url, WorkspaceEnv env)
-      : id_(std::move(id)), url_(std::move(url)), env_(std::move(env)) {}
+      : id_(std::move(id)),
+        url_(std::move(url)),
+        env_(std::move(env)),
+        clock_(env_.clock ? env_.clock : &RealClock::Get()),
+        tree_(clock_->Now()),
+        runs_(id_, url_, env_.speed) {}
 
-  std::string id_;
-  std::string url_;
-  WorkspaceEnv env_;
+  // RuntimeEnv, called by runs while mu_ is held.
+  std::optional<Notebook> FindNotebook(const std::string& path) override {
+    const ObjectTree::Object* o = tree_.Find(path);
+    if (!o || o->type != "NOTEBOOK") return std::nullopt;
+    return Notebook{o->language, o->content};
+  }
+  absl::StatusOr<std::string> GetSecret(const std::string& scope_name,
+                                        const std::string& key) override {
+    const SecretStore::Scope* scope = secrets_.FindScope(scope_name);
+    if (!scope) return absl::NotFoundError("no such scope");
+    if (scope->backend_type == "AZURE_KEYVAULT") {
+      if (!env_.read_key_vault_secret) return absl::NotFoundError("no Key Vault reader");
+      return env_.read_key_vault_secret(scope->kv_dns_name, key);
+    }
+    auto it = scope->secrets.find(key);
+    if (it == scope->secrets.end()) return absl::NotFoundError("no such key");
+    return it->second.first;
+  }
+
+  // The principal `bearer` authenticates, or nullopt when the workspace rejects it.
+  std::optional<std::string> Authenticate(const std::string& bearer, absl::Time now) {
+    if (bearer.empty()) return std::nullopt;
+    if (absl::StartsWith(bearer, "dapi")) {
+      absl::MutexLock lock(&mu_);
+      return tokens_.Validate(bearer, now);
+    }
+    if (env_.accept_aad_token && env_.accept_aad_token(bearer)) return AadPrincipal(bearer);
+    return std::nullopt;
+  }
+
+  // Runs due tasks; true when that changed state.
+  bool AdvanceLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    RunDeps deps;
+    deps.runtime = this;
+    deps.dbfs_file_exists = [this](const std::string& p) { return dbfs_.FileExists(p); };
+    return runs_.Advance(now, deps);
+  }
+
+  void Notify() {
+    std::function<void()> cb;
+    {
+      absl::MutexLock lock(&mu_);
+      cb = on_mutation_;
+    }
+    if (cb) cb();
+  }
+
+  Response Dispatch(Call& call, bool* mutated) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const std::string& v = call.verb;
+    bool jobs = absl::StartsWith(v, "jobs/");
+    if (!jobs && call.version != "2.0") return EndpointNotFound(*call.request);
+    if (absl::StartsWith(v, "workspace/")) return tree_.Handle(call, mutated);
+    if (absl::StartsWith(v, "secrets/")) return secrets_.Handle(call, mutated);
+    if (absl::StartsWith(v, "dbfs/")) return dbfs_.Handle(call, mutated);
+    if (absl::StartsWith(v, "token/")) return tokens_.Handle(call, mutated);
+    if (absl::StartsWith(v, "jobs/runs/")) return runs_.Handle(call, mutated);
+    return EndpointNotFound(*call.request);
+  }
+
+  const std::string id_;
+  const std::string url_;
+  const WorkspaceEnv env_;
+  Clock* const clock_;
   mutable absl::Mutex mu_;
-  std::function<void()> on_mutation_;
+  ObjectTree tree_ ABSL_GUARDED_BY(mu_);
+  SecretStore secrets_ ABSL_GUARDED_BY(mu_);
+  Dbfs dbfs_ ABSL_GUARDED_BY(mu_);
+  TokenStore tokens_ ABSL_GUARDED_BY(mu_);
+  RunStore runs_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> on_mutation_ ABSL_GUARDED_BY(mu_);
 };
 
 Workspace::Workspace(std::string workspace_id, std::string workspace_url, WorkspaceEnv env)
@@ -23,27 +131,164 @@ Workspace::Workspace(std::string workspace_id, std::string workspace_url, Worksp
                                    std::move(env))) {}
 Workspace::~Workspace() = default;
 
-Response Workspace::Handle(const Request&) {
-  Response r;
-  r.status = 501;
-  r.headers["Content-Type"] = "application/json";
-  r.body = R"({"error_code":"NOT_IMPLEMENTED","message":"not implemented yet"})";
-  return r;
+Response Workspace::Handle(const Request& request) {
+  Call call;
+  call.request = &request;
+  call.now = impl_->clock_->Now();
+  absl::string_view path = request.path;
+  if (!absl::ConsumePrefix(&path, "/api/")) return EndpointNotFound(request);
+  size_t slash = path.find('/');
+  if (slash == absl::string_view::npos) return EndpointNotFound(request);
+  call.version = std::string(path.substr(0, slash));
+  call.verb = std::string(path.substr(slash + 1));
+  if (call.version != "2.0" && call.version != "2.1" && call.version != "2.2") {
+    return EndpointNotFound(request);
+  }
+
+  // X-Databricks-Azure-SP-Management-Token, -Workspace-Resource-Id and X-Databricks-
+  // Workspace-Id are accepted and ignored: the bearer alone decides.
+  std::string auth = request.Header("Authorization");
+  if (!absl::StartsWithIgnoreCase(auth, "Bearer ") || auth.size() <= strlen("Bearer ")) {
+    return ErrorResponse(401, "UNAUTHENTICATED",
+                         "Credential was not sent or was of an unsupported type for this API.");
+  }
+  auto principal = impl_->Authenticate(auth.substr(strlen("Bearer ")), call.now);
+  if (!principal) {
+    Response r = ErrorResponse(403, "403", kInvalidToken);
+    r.headers["X-Databricks-Reason-Phrase"] = kInvalidToken;
+    return r;
+  }
+  call.principal = *principal;
+  if (auto error = ParseBody(request, &call)) return *error;
+
+  bool mutated = false;
+  Response response;
+  {
+    absl::MutexLock lock(&impl_->mu_);
+    mutated = impl_->AdvanceLocked(call.now);
+    response = impl_->Dispatch(call, &mutated);
+  }
+  if (mutated) impl_->Notify();
+  return response;
 }
 
-absl::StatusOr<int64_t> Workspace::SubmitNotebookRun(const std::string&, const std::string&,
-                                                     const std::map<std::string, std::string>&,
-                                                     absl::Duration) {
-  return absl::UnimplementedError("not implemented yet");
+absl::StatusOr<int64_t> Workspace::SubmitNotebookRun(
+    const std::string& bearer, const std::string& notebook_path,
+    const std::map<std::string, std::string>& params, absl::Duration timeout) {
+  absl::Time now = impl_->clock_->Now();
+  auto principal = impl_->Authenticate(bearer, now);
+  if (!principal) return absl::PermissionDeniedError(kInvalidToken);
+  if (notebook_path.empty() || notebook_path[0] != '/') {
+    return absl::InvalidArgumentError("notebook_path must be an absolute workspace path, got \"" +
+                                      notebook_path + "\"");
+  }
+  int64_t id;
+  {
+    absl::MutexLock lock(&impl_->mu_);
+    impl_->AdvanceLocked(now);
+    RunStore& runs = impl_->runs_;
+    Run run;
+    run.run_id = runs.NewId();
+    run.job_id = runs.NewJobId();
+    run.run_name = "ADF notebook run " + notebook_path;
+    run.creator = *principal;
+    run.legacy = true;
+    run.submitted = now;
+    TaskRun t;
+    t.run_id = runs.NewId();
+    t.task_key = "notebook";
+    t.notebook_task = {{"notebook_path", notebook_path}, {"source", "WORKSPACE"}};
+    if (!params.empty()) t.notebook_task["base_parameters"] = params;
+    t.compute = {{"existing_cluster_id", kAdfCluster}};
+    t.cluster_id = kAdfCluster;
+    t.exec_start = now + kPendingTime / runs.speed();
+    if (timeout > absl::ZeroDuration()) {
+      t.timeout_s = absl::ToDoubleSeconds(timeout);
+      t.deadline = now + timeout / runs.speed();
+    }
+    run.tasks.push_back(std::move(t));
+    id = runs.Add(std::move(run));
+  }
+  impl_->Notify();
+  return id;
 }
+
 absl::StatusOr<Workspace::RunView> Workspace::GetRun(int64_t run_id) {
-  return absl::NotFoundError("Run " + std::to_string(run_id) + " does not exist.");
+  absl::Time now = impl_->clock_->Now();
+  RunView view;
+  bool mutated;
+  {
+    absl::MutexLock lock(&impl_->mu_);
+    mutated = impl_->AdvanceLocked(now);
+    const TaskRun* task = nullptr;
+    const Run* run = impl_->runs_.Find(run_id, &task);
+    if (!run) return absl::NotFoundError("Run " + std::to_string(run_id) + " does not exist.");
+    RunState s = task ? impl_->runs_.TaskState(*task, run->submitted, now)
+                      : impl_->runs_.State(*run, now);
+    view.life_cycle_state = s.life_cycle;
+    view.result_state = s.result;
+    view.state_message = s.message;
+    view.run_page_url = impl_->runs_.RunPageUrl(run->job_id, task ? task->run_id : run->run_id);
+    const TaskRun* out = task ? task : (run->tasks.size() == 1 ? &run->tasks.front() : s.deciding);
+    if (out && s.result == "SUCCESS" && out->exited) view.notebook_output = out->exit_value;
+    if (out && s.result == "FAILED") view.error = out->error;
+  }
+  if (mutated) impl_->Notify();
+  return view;
 }
+
 absl::Status Workspace::Cancel(int64_t run_id) {
-  return absl::NotFoundError("Run " + std::to_string(run_id) + " does not exist.");
+  absl::Time now = impl_->clock_->Now();
+  {
+    absl::MutexLock lock(&impl_->mu_);
+    impl_->AdvanceLocked(now);
+    if (!impl_->runs_.Cancel(run_id, now)) {
+      return absl::NotFoundError("Run " + std::to_string(run_id) + " does not exist.");
+    }
+  }
+  impl_->Notify();
+  return absl::OkStatus();
 }
-nlohmann::json Workspace::Save() const { return nlohmann::json::object(); }
-absl::Status Workspace::Load(const nlohmann::json&) { return absl::OkStatus(); }
+
+nlohmann::json Workspace::Save() const {
+  absl::MutexLock lock(&impl_->mu_);
+  return {{"format", 1},
+          {"workspace", impl_->tree_.Save()},
+          {"secrets", impl_->secrets_.Save()},
+          {"dbfs", impl_->dbfs_.Save()},
+          {"tokens", impl_->tokens_.Save()},
+          {"runs", impl_->runs_.Save()}};
+}
+
+absl::Status Workspace::Load(const nlohmann::json& state) {
+  if (!state.is_object() || state.value("format", 0) != 1) {
+    return absl::InvalidArgumentError(
+        "Databricks workspace state must be an object with \"format\": 1");
+  }
+  ObjectTree tree(impl_->clock_->Now());
+  SecretStore secrets;
+  Dbfs dbfs;
+  TokenStore tokens;
+  RunStore runs(impl_->id_, impl_->url_, impl_->env_.speed);
+  try {
+    absl::Status st = tree.Load(state.at("workspace"));
+    if (st.ok()) st = secrets.Load(state.at("secrets"));
+    if (st.ok()) st = dbfs.Load(state.at("dbfs"));
+    if (st.ok()) st = tokens.Load(state.at("tokens"));
+    if (st.ok()) st = runs.Load(state.at("runs"));
+    if (!st.ok()) return st;
+  } catch (const nlohmann::json::exception& e) {
+    return absl::DataLossError(std::string("corrupt Databricks workspace state: ") + e.what());
+  }
+  absl::MutexLock lock(&impl_->mu_);
+  impl_->tree_ = std::move(tree);
+  impl_->secrets_ = std::move(secrets);
+  impl_->dbfs_ = std::move(dbfs);
+  impl_->tokens_ = std::move(tokens);
+  impl_->runs_ = std::move(runs);
+  return absl::OkStatus();
+}
+
 void Workspace::SetMutationCallback(std::function<void()> cb) {
   absl::MutexLock lock(&impl_->mu_);
   impl_->on_mutation_ = std::move(cb);

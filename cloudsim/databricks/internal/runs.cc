@@ -1,0 +1,419 @@
+#include "cloudsim/databricks/internal/runs.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace envctl::cloudsim::databricks {
+namespace {
+
+std::string LibraryPath(const Json& lib, std::string* kind) {
+  for (const char* k : {"jar", "whl", "egg"}) {
+    if (lib.is_object() && lib.contains(k) && lib[k].is_string()) {
+      *kind = k;
+      return lib[k].get<std::string>();
+    }
+  }
+  return "";
+}
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(const Json& j) { return absl::FromUnixMicros(j.get<int64_t>()); }
+
+}  // namespace
+
+RunStore::RunStore(std::string workspace_id, std::string workspace_host, double speed)
+    : workspace_id_(std::move(workspace_id)),
+      host_(std::move(workspace_host)),
+      speed_(speed > 0 ? speed : 1.0) {
+  if (absl::StartsWith(host_, "https://")) host_ = host_.substr(strlen("https://"));
+  while (!host_.empty() && host_.back() == '/') host_.pop_back();
+}
+
+std::string RunStore::RunPageUrl(int64_t job_id, int64_t run_id) const {
+  return absl::StrCat("https://", host_, "/?o=", workspace_id_, "#job/", job_id, "/run/", run_id);
+}
+
+int64_t RunStore::Add(Run run) {
+  int64_t id = run.run_id;
+  if (!run.idempotency_token.empty()) idempotency_[run.idempotency_token] = id;
+  runs_[id] = std::move(run);
+  return id;
+}
+
+const Run* RunStore::Find(int64_t id, const TaskRun** task) const {
+  *task = nullptr;
+  auto it = runs_.find(id);
+  if (it != runs_.end()) return &it->second;
+  for (const auto& [rid, run] : runs_) {
+    for (const TaskRun& t : run.tasks) {
+      if (t.run_id == id) {
+        *task = &t;
+        return &run;
+      }
+    }
+  }
+  return nullptr;
+}
+
+bool RunStore::Cancel(int64_t id, absl::Time now) {
+  const TaskRun* task = nullptr;
+  const Run* run = Find(id, &task);
+  if (!run) return false;
+  Run& r = runs_[run->run_id];
+  for (TaskRun& t : r.tasks) {
+    if (task && t.run_id != task->run_id) continue;
+    RunState s = TaskState(t, r.submitted, now);
+    // Only a task still pending or running can be cancelled; cleanup cannot be cut short.
+    if ((s.life_cycle == "PENDING" || s.life_cycle == "RUNNING") && !t.cancel_at) {
+      t.cancel_at = now;
+    }
+  }
+  return true;
+}
+
+bool RunStore::Advance(absl::Time now, const RunDeps& deps) {
+  // Execute in start order so that a run started earlier sees the workspace first.
+  std::vector<TaskRun*> due;
+  for (auto& [id, run] : runs_) {
+    for (TaskRun& t : run.tasks) {
+      if (t.executed || now < t.exec_start) continue;
+      std::optional<absl::Time> stop = t.cancel_at;
+      if (t.deadline && (!stop || *t.deadline < *stop)) stop = t.deadline;
+      if (stop && *stop <= t.exec_start) continue;  // stopped before it started
+      due.push_back(&t);
+    }
+  }
+  std::sort(due.begin(), due.end(), [](const TaskRun* a, const TaskRun* b) {
+    return a->exec_start < b->exec_start || (a->exec_start == b->exec_start && a->run_id < b->run_id);
+  });
+  for (TaskRun* t : due) Execute(*t, deps);
+  return !due.empty();
+}
+
+void RunStore::Execute(TaskRun& t, const RunDeps& deps) {
+  t.executed = true;
+  t.natural_end = t.exec_start;
+  for (const Json& lib : t.libraries) {
+    std::string kind;
+    std::string path = LibraryPath(lib, &kind);
+    if (path.empty()) continue;  // pypi, maven, cran: assumed installable
+    bool on_dbfs = absl::StartsWith(path, "dbfs:/") ||
+                   (absl::StartsWith(path, "/") && !absl::StartsWith(path, "/Volumes/") &&
+                    !absl::StartsWith(path, "/Workspace/"));
+    if (!on_dbfs || deps.dbfs_file_exists(path)) continue;
+    t.outcome = "FAILED";
+    t.code = "LIBRARY_INSTALLATION_ERROR";
+    t.type = "CLIENT_ERROR";
+    t.state_message = "Library installation failed for library due to user error for " + kind +
+                      ": \"" + path + "\". Error messages: java.io.FileNotFoundException: " +
+                      path + " (No such file or directory)";
+    t.error = t.state_message;
+    return;
+  }
+  std::string path = t.notebook_task.value("notebook_path", "");
+  std::map<std::string, std::string> params;
+  if (t.notebook_task.contains("base_parameters") && t.notebook_task["base_parameters"].is_object()) {
+    for (const auto& [k, v] : t.notebook_task["base_parameters"].items()) {
+      params[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    }
+  }
+  if (!deps.runtime->FindNotebook(path)) {
+    t.outcome = "FAILED";
+    t.code = "RESOURCE_NOT_FOUND";
+    t.type = "CLIENT_ERROR";
+    t.state_message = "Unable to access the notebook \"" + path +
+                      "\". Either it does not exist, or the identity used to run this job lacks "
+                      "the required permissions.";
+    t.error = "Notebook not found: " + path;
+    return;
+  }
+  ExecutionResult result = ExecuteNotebook(*deps.runtime, path, params);
+  t.natural_end = t.exec_start + result.duration / speed_;
+  t.exited = result.exited;
+  t.exit_value = result.exit_value;
+  if (result.failed) {
+    t.outcome = "FAILED";
+    t.code = "RUN_EXECUTION_ERROR";
+    t.type = "CLIENT_ERROR";
+    t.state_message = "Workload failed, see run output for details";
+    t.error = result.error;
+    t.error_trace = result.error_trace;
+  } else {
+    t.outcome = "SUCCESS";
+    t.code = "SUCCESS";
+    t.type = "SUCCESS";
+  }
+}
+
+RunState RunStore::TaskState(const TaskRun& t, absl::Time submitted, absl::Time now) const {
+  RunState s;
+  s.start = submitted;
+  s.exec_start = t.exec_start;
+  s.deciding = &t;
+  std::optional<absl::Time> stop = t.cancel_at;
+  bool cancelled = t.cancel_at.has_value();
+  if (t.deadline && (!stop || *t.deadline < *stop)) {
+    stop = t.deadline;
+    cancelled = false;
+  }
+  std::optional<absl::Time> exec_end;
+  bool natural = false;
+  if (t.executed && (!stop || t.natural_end <= *stop)) {
+    exec_end = t.natural_end;
+    natural = true;
+  } else if (stop) {
+    exec_end = *stop;
+    if (*stop < t.exec_start) s.exec_start = *stop;  // cut short while pending
+  }
+  if (exec_end && *exec_end <= now) {
+    s.exec_end = exec_end;
+    absl::Time terminated = *exec_end + kTerminatingTime / speed_;
+    if (now >= terminated) {
+      s.end = terminated;
+      s.life_cycle = "TERMINATED";
+      if (natural) {
+        s.result = t.outcome;
+        s.message = t.state_message;
+        s.code = t.code;
+        s.type = t.type;
+      } else if (cancelled) {
+        s.result = "CANCELED";
+        s.message = "Run cancelled.";
+        s.code = "USER_CANCELED";
+        s.type = "SUCCESS";
+        s.user_cancelled_or_timedout = true;
+      } else {
+        s.result = "TIMEDOUT";
+        s.message = absl::StrCat("Run timed out after ", t.timeout_s, " seconds.");
+        s.code = "RUN_EXECUTION_ERROR";
+        s.type = "CLIENT_ERROR";
+        s.user_cancelled_or_timedout = true;
+      }
+    } else {
+      s.life_cycle = "TERMINATING";
+    }
+  } else if (now < t.exec_start) {
+    s.life_cycle = "PENDING";
+    s.message = "Waiting for cluster";
+  } else {
+    s.life_cycle = "RUNNING";
+    s.message = "In run";
+  }
+  return s;
+}
+
+RunState RunStore::State(const Run& r, absl::Time now) const {
+  std::vector<RunState> states;
+  for (const TaskRun& t : r.tasks) states.push_back(TaskState(t, r.submitted, now));
+  RunState s;
+  s.start = r.submitted;
+  auto count = [&](const char* lc) {
+    return std::count_if(states.begin(), states.end(),
+                         [&](const RunState& x) { return x.life_cycle == lc; });
+  };
+  size_t n = states.size();
+  size_t pending = count("PENDING"), terminating = count("TERMINATING"),
+         terminated = count("TERMINATED");
+  if (pending == n) {
+    s.life_cycle = "PENDING";
+  } else if (terminated == n) {
+    s.life_cycle = "TERMINATED";
+  } else if (terminating + terminated == n) {
+    s.life_cycle = "TERMINATING";
+  } else {
+    s.life_cycle = "RUNNING";
+  }
+  s.exec_start = r.submitted;
+  bool started = false;
+  for (const RunState& t : states) {
+    if (t.life_cycle != "PENDING" && (!started || t.exec_start < s.exec_start)) {
+      s.exec_start = t.exec_start;
+      started = true;
+    }
+    s.user_cancelled_or_timedout |= t.user_cancelled_or_timedout;
+    if (t.exec_end && (!s.exec_end || *t.exec_end > *s.exec_end)) s.exec_end = t.exec_end;
+    if (t.end && (!s.end || *t.end > *s.end)) s.end = t.end;
+  }
+  if (s.life_cycle != "TERMINATED") {
+    s.end.reset();
+    if (s.life_cycle != "TERMINATING") s.exec_end.reset();
+    s.message = states.front().message;
+    return s;
+  }
+  // The worst task result decides.
+  const RunState* deciding = &states.front();
+  for (const char* result : {"SUCCESS", "FAILED", "TIMEDOUT", "CANCELED"}) {
+    for (const RunState& t : states) {
+      if (t.result == result) deciding = &t;
+    }
+  }
+  s.result = deciding->result;
+  s.message = deciding->message;
+  s.code = deciding->code;
+  s.type = deciding->type;
+  s.deciding = deciding->deciding;
+  return s;
+}
+
+namespace {
+
+Json StateJson(const RunState& s) {
+  Json state = {{"life_cycle_state", s.life_cycle},
+                {"state_message", s.message},
+                {"user_cancelled_or_timedout", s.user_cancelled_or_timedout}};
+  if (!s.result.empty()) state["result_state"] = s.result;
+  return state;
+}
+
+Json StatusJson(const RunState& s) {
+  Json status = {{"state", s.life_cycle}};
+  if (s.life_cycle == "TERMINATED") {
+    status["termination_details"] = {{"code", s.code}, {"type", s.type}, {"message", s.message}};
+  }
+  return status;
+}
+
+// Fills start_time, the three durations, end_time and run_duration.
+void TimingJson(const RunState& s, Json* j) {
+  auto ms = [](absl::Duration d) { return absl::ToInt64Milliseconds(d); };
+  (*j)["start_time"] = ToMillis(s.start);
+  bool started = s.life_cycle != "PENDING";
+  (*j)["setup_duration"] = started ? ms(s.exec_start - s.start) : 0;
+  (*j)["execution_duration"] = s.exec_end ? ms(*s.exec_end - s.exec_start) : 0;
+  (*j)["cleanup_duration"] = s.end && s.exec_end ? ms(*s.end - *s.exec_end) : 0;
+  (*j)["end_time"] = s.end ? ToMillis(*s.end) : 0;
+  if (s.end) (*j)["run_duration"] = ms(*s.end - s.start);
+}
+
+}  // namespace
+
+Json RunStore::TaskJson(const Run& r, const TaskRun& t, absl::Time now) const {
+  RunState s = TaskState(t, r.submitted, now);
+  Json j = {{"run_id", t.run_id},
+            {"task_key", t.task_key},
+            {"attempt_number", 0},
+            {"notebook_task", t.notebook_task},
+            {"state", StateJson(s)},
+            {"status", StatusJson(s)},
+            {"run_page_url", RunPageUrl(r.job_id, t.run_id)}};
+  for (const auto& [k, v] : t.compute.items()) j[k] = v;
+  if (!t.libraries.empty()) j["libraries"] = t.libraries;
+  if (t.timeout_s > 0) j["timeout_seconds"] = static_cast<int64_t>(t.timeout_s);
+  if (s.life_cycle != "PENDING") {
+    j["cluster_instance"] = {{"cluster_id", t.cluster_id},
+                             {"spark_context_id", std::to_string(t.run_id * 7919 % 1000000007)}};
+  }
+  TimingJson(s, &j);
+  return j;
+}
+
+Json RunStore::RunJson(const Run& r, absl::Time now, bool legacy_shape) const {
+  RunState s = State(r, now);
+  Json j = {{"job_id", r.job_id},
+            {"run_id", r.run_id},
+            {"number_in_job", r.run_id},
+            {"creator_user_name", r.creator},
+            {"run_name", r.run_name},
+            {"run_type", "SUBMIT_RUN"},
+            {"attempt_number", 0},
+            {"state", StateJson(s)},
+            {"status", StatusJson(s)},
+            {"run_page_url", RunPageUrl(r.job_id, r.run_id)}};
+  TimingJson(s, &j);
+  if (legacy_shape && r.tasks.size() == 1) {
+    const TaskRun& t = r.tasks.front();
+    j["task"] = {{"notebook_task", t.notebook_task}};
+    Json spec = t.compute;
+    if (!t.libraries.empty()) spec["libraries"] = t.libraries;
+    j["cluster_spec"] = spec;
+    if (s.life_cycle != "PENDING") j["cluster_instance"] = {{"cluster_id", t.cluster_id}};
+  } else {
+    j["format"] = "MULTI_TASK";
+    Json tasks = Json::array();
+    for (const TaskRun& t : r.tasks) tasks.push_back(TaskJson(r, t, now));
+    j["tasks"] = std::move(tasks);
+  }
+  return j;
+}
+
+Json RunStore::Save() const {
+  Json runs = Json::array();
+  for (const auto& [id, r] : runs_) {
+    Json tasks = Json::array();
+    for (const TaskRun& t : r.tasks) {
+      Json tj = {{"run_id", t.run_id},       {"task_key", t.task_key},
+                 {"notebook_task", t.notebook_task}, {"compute", t.compute},
+                 {"libraries", t.libraries}, {"cluster_id", t.cluster_id},
+                 {"timeout_s", t.timeout_s}, {"exec_start", Micros(t.exec_start)},
+                 {"executed", t.executed},   {"natural_end", Micros(t.natural_end)},
+                 {"outcome", t.outcome},     {"code", t.code},
+                 {"type", t.type},           {"state_message", t.state_message},
+                 {"error", t.error},         {"error_trace", t.error_trace},
+                 {"exited", t.exited},       {"exit_value", t.exit_value}};
+      if (t.deadline) tj["deadline"] = Micros(*t.deadline);
+      if (t.cancel_at) tj["cancel_at"] = Micros(*t.cancel_at);
+      tasks.push_back(std::move(tj));
+    }
+    runs.push_back({{"run_id", r.run_id},
+                    {"job_id", r.job_id},
+                    {"run_name", r.run_name},
+                    {"creator", r.creator},
+                    {"idempotency_token", r.idempotency_token},
+                    {"legacy", r.legacy},
+                    {"submitted", Micros(r.submitted)},
+                    {"tasks", tasks}});
+  }
+  return {{"runs", runs}, {"next_id", next_id_}, {"next_job_id", next_job_id_}};
+}
+
+absl::Status RunStore::Load(const Json& state) {
+  std::map<int64_t, Run> runs;
+  std::map<std::string, int64_t> idempotency;
+  for (const Json& rj : state.at("runs")) {
+    Run r;
+    r.run_id = rj.at("run_id").get<int64_t>();
+    r.job_id = rj.at("job_id").get<int64_t>();
+    r.run_name = rj.at("run_name").get<std::string>();
+    r.creator = rj.at("creator").get<std::string>();
+    r.idempotency_token = rj.at("idempotency_token").get<std::string>();
+    r.legacy = rj.at("legacy").get<bool>();
+    r.submitted = FromMicros(rj.at("submitted"));
+    for (const Json& tj : rj.at("tasks")) {
+      TaskRun t;
+      t.run_id = tj.at("run_id").get<int64_t>();
+      t.task_key = tj.at("task_key").get<std::string>();
+      t.notebook_task = tj.at("notebook_task");
+      t.compute = tj.at("compute");
+      t.libraries = tj.at("libraries");
+      t.cluster_id = tj.at("cluster_id").get<std::string>();
+      t.timeout_s = tj.at("timeout_s").get<double>();
+      t.exec_start = FromMicros(tj.at("exec_start"));
+      t.executed = tj.at("executed").get<bool>();
+      t.natural_end = FromMicros(tj.at("natural_end"));
+      t.outcome = tj.at("outcome").get<std::string>();
+      t.code = tj.at("code").get<std::string>();
+      t.type = tj.at("type").get<std::string>();
+      t.state_message = tj.at("state_message").get<std::string>();
+      t.error = tj.at("error").get<std::string>();
+      t.error_trace = tj.at("error_trace").get<std::string>();
+      t.exited = tj.at("exited").get<bool>();
+      t.exit_value = tj.at("exit_value").get<std::string>();
+      if (tj.contains("deadline")) t.deadline = FromMicros(tj["deadline"]);
+      if (tj.contains("cancel_at")) t.cancel_at = FromMicros(tj["cancel_at"]);
+      r.tasks.push_back(std::move(t));
+    }
+    if (!r.idempotency_token.empty()) idempotency[r.idempotency_token] = r.run_id;
+    runs[r.run_id] = std::move(r);
+  }
+  runs_ = std::move(runs);
+  idempotency_ = std::move(idempotency);
+  next_id_ = state.at("next_id").get<int64_t>();
+  next_job_id_ = state.at("next_job_id").get<int64_t>();
+  return absl::OkStatus();
+}
+
+}  // namespace envctl::cloudsim::databricks
