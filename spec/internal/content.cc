@@ -207,6 +207,7 @@ void ContentLoader::LoadDefinitions(int i, ResourceContent* out) {
     return;
   }
   // Definitions refer to each other by name; a dangling name fails only at publish time.
+  if (incomplete_.count(i)) return;
   std::set<std::string> names;
   for (const auto& file : out->files()) {
     names.insert(file.path().substr(0, file.path().size() - 5));  // "pipeline/X"
@@ -251,6 +252,7 @@ void ContentLoader::LoadDefinitionFile(int i, const std::string& rel_file,
     const size_t colon = what.find("syntax error");
     diags_->Add(LocationInText(path, raw, byte), "",
                 absl::StrCat("invalid JSON: ", colon == std::string::npos ? what : what.substr(colon)));
+    incomplete_.insert(i);
     return;
   }
   const std::string stem = fs::path(rel_file).stem().string();
@@ -259,6 +261,7 @@ void ContentLoader::LoadDefinitionFile(int i, const std::string& rel_file,
     diags_->Add(Location{path, 1, 1}, "",
                 "not a Data Factory definition: expected {\"name\": \"...\", \"properties\": "
                 "{...}} as Data Factory's Git mode writes it");
+    incomplete_.insert(i);
     return;
   }
   if (j["name"].get<std::string>() != stem) {
@@ -315,6 +318,7 @@ void ContentLoader::CheckDefinitionNames(const std::vector<ResourceContent>& con
   };
   for (int i = 0; i < env_.resources_size(); ++i) {
     const Resource& r = env_.resources(i);
+    if (incomplete_.count(i)) continue;
     if (r.has_data_factory_definitions() && contents[i].files_size() > 0) {
       const auto& triggers = r.data_factory_definitions().started_triggers();
       for (int t = 0; t < triggers.size(); ++t) {
@@ -337,6 +341,10 @@ void ContentLoader::CheckDefinitionNames(const std::vector<ResourceContent>& con
       if (!d.has_data_factory_definitions() || d.data_factory_definitions().data_factory() != factory ||
           (d.has_enabled() && !d.enabled().value()) || contents[f].files_size() == 0) {
         continue;
+      }
+      if (incomplete_.count(f)) {
+        defs = -2;  // cannot tell
+        break;
       }
       defs = f;
       if (has(f, absl::StrCat("pipeline/", pipeline, ".json"))) {

@@ -6,6 +6,7 @@
 #define ENVCTL_SPEC_INTERNAL_CONTENT_H_
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "envctl/v1/spec.pb.h"
@@ -37,6 +38,9 @@ class ContentLoader {
                           const std::string& abs_file, const std::map<std::string, std::string>& params,
                           envctl::v1::ResourceContent* out);
 
+  // Resources with a definition file that could not be parsed: name checks against
+  // their definitions would only repeat that error.
+  std::set<int> incomplete_;
   std::string repo_dir_;
   const envctl::v1::Environment& env_;
   EnvironmentValidator& validator_;

@@ -199,6 +199,7 @@ ProjectConfig ParseProject(const std::string& dir, Diagnostics* diags) {
                "environments", "required: list the environments, e.g. `environments: [dev, test]`");
   }
   std::set<std::string> seen;
+  std::vector<Named> valid;
   for (size_t i = 0; i < config.environments.size(); ++i) {
     const Named& e = config.environments[i];
     if (!IsEnvName(e.value)) {
@@ -208,8 +209,11 @@ ProjectConfig ParseProject(const std::string& dir, Diagnostics* diags) {
     } else if (!seen.insert(e.value).second) {
       diags->Add(e.at, absl::StrCat("environments[", i, "]"),
                  absl::StrCat("environment \"", e.value, "\" is listed twice"));
+    } else {
+      valid.push_back(e);
     }
   }
+  config.environments = std::move(valid);
   if (top["resources"]) {
     config.resources = StringList(kProjectFile, top["resources"], "resources", diags);
   } else {

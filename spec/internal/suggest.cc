@@ -46,6 +46,18 @@ std::string ClosestMatch(const std::string& name, const std::vector<std::string>
       best = c;
     }
   }
+  if (!best.empty()) return best;
+  // A long shared prefix also suggests the same name (notebook_dir -> notebook_folder).
+  size_t best_prefix = std::max<size_t>(4, (n.size() * 3 + 4) / 5);
+  for (const std::string& c : candidates) {
+    const std::string nc = Normalize(c);
+    size_t p = 0;
+    while (p < n.size() && p < nc.size() && n[p] == nc[p]) ++p;
+    if (p >= best_prefix) {
+      best_prefix = p + 1;
+      best = c;
+    }
+  }
   return best;
 }
 

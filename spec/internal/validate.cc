@@ -56,16 +56,33 @@ Location EnvironmentValidator::At(int i, const std::string& path) const {
 }
 
 void EnvironmentValidator::Error(int i, const std::string& path, std::string message) {
+  if (marks_[i].count(kErrorMark + path)) return;  // one message per mistake
   diags_->Add(At(i, path), path, std::move(message));
 }
 
 void EnvironmentValidator::Require(int i, const std::string& path, const std::string& value,
                                    const std::string& what) {
-  if (value.empty()) Error(i, path, absl::StrCat("required: set ", what));
+  // A field the user wrote but that failed to parse was already reported.
+  if (value.empty() && !marks_[i].count(path) && !AlreadyReported(i, path)) {
+    Error(i, path, absl::StrCat("required: set ", what));
+  }
+}
+
+bool EnvironmentValidator::AlreadyReported(int i, const std::string& path) const {
+  const FieldMarks& marks = marks_[i];
+  if (marks.count(kErrorMark + path)) return true;
+  const size_t cut = path.find_last_of('.');
+  const std::string sibling_prefix =
+      absl::StrCat(kErrorMark, cut == std::string::npos ? "" : path.substr(0, cut + 1));
+  for (auto it = marks.lower_bound(sibling_prefix);
+       it != marks.end() && absl::StartsWith(it->first, sibling_prefix); ++it) {
+    if (it->first.find_first_of(".[", sibling_prefix.size()) == std::string::npos) return true;
+  }
+  return false;
 }
 
 void EnvironmentValidator::Name(int i, const std::string& path, const std::string& error) {
-  if (!error.empty()) Error(i, path, error);
+  if (!error.empty() && !marks_[i].count(kErrorMark + path)) Error(i, path, error);
 }
 
 void EnvironmentValidator::Run() {
@@ -102,6 +119,7 @@ void EnvironmentValidator::CheckNames() {
 }
 
 void EnvironmentValidator::CheckReference(int from, const Reference& ref, const Location& at) {
+  if (!ref.path.empty() && marks_[from].count(kErrorMark + ref.path)) return;
   const Resource& source = env_.resources(from);
   const int target = Find(ref.target);
   if (ref.target == source.name() && ref.output.empty()) {
@@ -113,8 +131,8 @@ void EnvironmentValidator::CheckReference(int from, const Reference& ref, const 
     for (const auto& r : env_.resources()) names.push_back(r.name());
     std::string hint = DidYouMean(ref.target, names);
     diags_->Add(at, ref.path,
-                absl::StrCat("no resource named \"", ref.target, "\" in environment ",
-                             env_.name(), hint.empty() ? "; declare it or fix the name" : hint));
+                absl::StrCat("no resource named \"", ref.target, "\"",
+                             hint.empty() ? "; declare it or fix the name" : hint));
     return;
   }
   const Resource& t = env_.resources(target);
@@ -146,6 +164,7 @@ void EnvironmentValidator::CheckReference(int from, const Reference& ref, const 
 
 void EnvironmentValidator::CheckValueSource(int i, const std::string& path,
                                             const envctl::v1::ValueSource& v) {
+  if (marks_[i].count(kErrorMark + path)) return;
   switch (v.source_case()) {
     case envctl::v1::ValueSource::kOutput:
       if (v.output().resource().empty() || v.output().output().empty()) {

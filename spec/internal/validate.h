@@ -42,6 +42,9 @@ class EnvironmentValidator {
   void CheckNames();
   void CheckKind(int i);
   void CheckValueSource(int i, const std::string& path, const envctl::v1::ValueSource& v);
+  // True when the builder already reported `path`, or an unknown field next to it (most
+  // likely its misspelling).
+  bool AlreadyReported(int i, const std::string& path) const;
   void Require(int i, const std::string& path, const std::string& value, const std::string& what);
   void Name(int i, const std::string& path, const std::string& error);
   void Error(int i, const std::string& path, std::string message);

@@ -115,6 +115,7 @@ ProtoBuilder::ProtoBuilder(std::string file, const std::map<std::string, std::st
 
 void ProtoBuilder::Error(const YAML::Node& node, const std::string& path, std::string message) {
   diags_->Add(LocationOf(file_, node), path, std::move(message));
+  if (marks_ != nullptr) (*marks_)[kErrorMark + path] = LocationOf(file_, node);
 }
 
 void ProtoBuilder::Mark(const std::string& path, const YAML::Node& node) {
@@ -138,6 +139,7 @@ std::string ProtoBuilder::Scalar(const YAML::Node& node, const std::string& path
       at.column += static_cast<int>(e.offset) + (IsQuoted(node) ? 1 : 0);
     }
     diags_->Add(at, path, e.message);
+    if (marks_ != nullptr) (*marks_)[kErrorMark + path] = at;
   }
   return s.text;
 }
@@ -208,7 +210,8 @@ void ProtoBuilder::BuildMessage(const YAML::Node& node, const std::string& path,
         continue;
       }
     }
-    Mark(field_path, value.IsNull() ? key : value);
+    // Scalars are located at their value, maps and lists at their key.
+    Mark(field_path, value.IsScalar() ? value : key);
     SetField(value, field_path, msg, field);
   }
   (void)r;

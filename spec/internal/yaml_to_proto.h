@@ -20,7 +20,10 @@ namespace envctl::spec::internal {
 // Where each field set while building was written, keyed by its path relative to the
 // document ("storageAccount.containers[0].name"; map entries as "tags.owner"; "" is the
 // document itself).
+// Paths that already had an error are also recorded, prefixed with kErrorMark, so later
+// checks do not pile a second message on the same mistake.
 using FieldMarks = std::map<std::string, Location>;
+inline constexpr char kErrorMark[] = "!";
 
 // 1-based location of a node (the file as a whole when the node has no mark).
 Location LocationOf(const std::string& file, const YAML::Node& node);

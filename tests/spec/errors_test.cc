@@ -1,0 +1,364 @@
+// One test per user-reachable loader error: message text and file:line:column.
+#include <algorithm>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "spec/loader.h"
+#include "tests/spec/test_repo.h"
+
+namespace envctl::spec {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+using testing::kResourceGroup;
+using testing::TempRepo;
+
+// A repo with the resource group and `extra` as resources/main.yaml (line 4 onwards).
+std::vector<std::string> ErrorsWith(const std::string& extra) {
+  TempRepo repo;
+  repo.Write("resources/main.yaml", std::string(kResourceGroup) + "---\n" + extra);
+  return repo.Errors();
+}
+
+TEST(SpecErrorsTest, UnknownFieldSuggestsTheClosestName) {
+  EXPECT_THAT(ErrorsWith("name: lake\n"
+                         "storageAccount:\n"
+                         "  acountName: demolake\n"
+                         "  resourceGroup: rg\n"),
+              Contains("resources/main.yaml:7:3: storageAccount.acountName: unknown field "
+                       "\"acountName\" in StorageAccountSpec (did you mean \"accountName\"?)"));
+}
+
+TEST(SpecErrorsTest, UnknownFieldWithoutCloseMatchListsKnownFields) {
+  EXPECT_THAT(ErrorsWith("name: g2\nresourceGroup: {groupName: x, zzzzzzzz: 1}\n"),
+              Contains(AllOf(StartsWith("resources/main.yaml:6:31: resourceGroup.zzzzzzzz: "),
+                             HasSubstr("(known fields: groupName, location)"))));
+}
+
+TEST(SpecErrorsTest, MapWhereStringExpectedIsATypeError) {
+  EXPECT_THAT(ErrorsWith("name: lake\n"
+                         "storageAccount:\n"
+                         "  accountName: {name: demolake}\n"
+                         "  resourceGroup: rg\n"),
+              Contains("resources/main.yaml:7:16: storageAccount.accountName: expected a string, "
+                       "got a map"));
+}
+
+TEST(SpecErrorsTest, ScalarWhereListExpected) {
+  EXPECT_THAT(ErrorsWith("name: t\ndependsOn: rg\nresourceGroup: {groupName: x}\n"),
+              Contains("resources/main.yaml:6:12: dependsOn: expected a list, got the scalar "
+                       "\"rg\"; write `[rg]` or one `- item` per line"));
+}
+
+TEST(SpecErrorsTest, MissingRequiredFieldNamesWhatToSet) {
+  EXPECT_THAT(ErrorsWith("name: vault\nkeyVault:\n  resourceGroup: rg\n"),
+              Contains("resources/main.yaml:6:1: keyVault.vaultName: required: set the globally "
+                       "unique vault name"));
+}
+
+TEST(SpecErrorsTest, ResourceWithoutKindOrName) {
+  EXPECT_THAT(ErrorsWith("name: nothing\n"),
+              Contains(AllOf(StartsWith("resources/main.yaml:5:1: resource \"nothing\" has no kind: "
+                                        "add one of resourceGroup, storageAccount"))));
+  EXPECT_THAT(ErrorsWith("resourceGroup: {groupName: x}\n"),
+              Contains("resources/main.yaml:5:1: name: required: every resource needs a `name` "
+                       "unique in its environment"));
+}
+
+TEST(SpecErrorsTest, MissingReferenceSuggestsExistingName) {
+  EXPECT_THAT(ErrorsWith("name: lake\n"
+                         "storageAccount: {accountName: demolake, resourceGroup: rgg}\n"),
+              Contains("resources/main.yaml:6:56: storageAccount.resourceGroup: no resource named "
+                       "\"rgg\" (did you mean \"rg\"?)"));
+}
+
+TEST(SpecErrorsTest, MissingDependsOnTarget) {
+  EXPECT_THAT(ErrorsWith("name: g2\ndependsOn: [ghost-resource]\nresourceGroup: {groupName: x}\n"),
+              Contains("resources/main.yaml:6:13: dependsOn[0]: no resource named "
+                       "\"ghost-resource\"; declare it or fix the name"));
+}
+
+TEST(SpecErrorsTest, ReferenceToTheWrongKind) {
+  EXPECT_THAT(ErrorsWith("name: lake\n"
+                         "storageAccount: {accountName: demolake, resourceGroup: rg}\n"
+                         "---\n"
+                         "name: lake2\n"
+                         "storageAccount: {accountName: demolake2, resourceGroup: lake}\n"),
+              Contains("resources/main.yaml:9:57: storageAccount.resourceGroup: \"lake\" is a "
+                       "StorageAccount, but this field must name a ResourceGroup"));
+}
+
+TEST(SpecErrorsTest, DependencyCycleIsPrinted) {
+  EXPECT_THAT(ErrorsWith("name: a\ndependsOn: [b]\nresourceGroup: {groupName: a}\n---\n"
+                         "name: b\ndependsOn: [c]\nresourceGroup: {groupName: b}\n---\n"
+                         "name: c\ndependsOn: [a]\nresourceGroup: {groupName: c}\n"),
+              Contains("resources/main.yaml:6:1: dependsOn: dependency cycle: a -> b -> c -> a; "
+                       "remove one of these dependencies"));
+}
+
+TEST(SpecErrorsTest, DuplicateResourceNames) {
+  EXPECT_THAT(ErrorsWith("name: rg\nresourceGroup: {groupName: other}\n"),
+              Contains("resources/main.yaml:5:7: name: duplicate resource name \"rg\" (first "
+                       "declared at resources/main.yaml:1); rename one of them"));
+}
+
+TEST(SpecErrorsTest, TwoKindsInOneResource) {
+  EXPECT_THAT(ErrorsWith("name: x\nresourceGroup: {groupName: x}\nkeyVault: {vaultName: x}\n"),
+              Contains("resources/main.yaml:7:1: keyVault: a resource has exactly one kind, but "
+                       "this one sets both resourceGroup and keyVault; split it into two resources"));
+}
+
+TEST(SpecErrorsTest, AzureNameRules) {
+  auto errors = ErrorsWith(
+      "name: lake\nstorageAccount: {accountName: Demo-Lake, resourceGroup: rg,"
+      " containers: [{name: Raw--Data}]}\n"
+      "---\nname: kv\nkeyVault: {vaultName: 1vault--x, resourceGroup: rg}\n"
+      "---\nname: adf\ndataFactory: {factoryName: -adf, resourceGroup: rg}\n"
+      "---\nname: g\nresourceGroup: {groupName: 'bad group.'}\n"
+      "---\nname: s\nkeyVaultSecret: {vault: kv, secretName: a_b, value: {env: TOKEN}}\n");
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:6:31: storageAccount.accountName: invalid "
+                                         "storage account name \"Demo-Lake\": Azure requires 3-24 "
+                                         "lowercase letters and digits only")));
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:6:81: storageAccount.containers[0].name: invalid container name "
+                                         "\"Raw--Data\"")));
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:9:23: keyVault.vaultName: invalid Key Vault "
+                                         "name \"1vault--x\"")));
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:12:28: dataFactory.factoryName: invalid "
+                                         "Data Factory name \"-adf\"")));
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:15:28: resourceGroup.groupName: invalid "
+                                         "resource group name \"bad group.\"")));
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:18:41: keyVaultSecret.secretName: invalid Key Vault secret name "
+                                         "\"a_b\": use 1-127 letters, digits and hyphens")));
+}
+
+TEST(SpecErrorsTest, DatabricksNameRules) {
+  auto errors = ErrorsWith(
+      "name: ws\ndatabricksWorkspace: {existing: {workspaceUrl: 'https://adb-1.azuredatabricks.net'}}\n"
+      "---\nname: scope\ndatabricksSecretScope:\n  workspace: ws\n  scopeName: 'my scope'\n"
+      "  secrets: [{key: 'a/b', value: {env: X}}]\n"
+      "---\nname: nb\ndatabricksNotebooks: {workspace: ws, sourceFolder: nb, targetFolder: Shared/x}\n");
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:11:14: databricksSecretScope.scopeName: "
+                                         "invalid secret scope name \"my scope\": use 1-128 letters, "
+                                         "digits, '_', '.', '@' or '-'")));
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:12:19: databricksSecretScope.secrets[0].key: invalid secret key "
+                                         "\"a/b\"")));
+  EXPECT_THAT(errors, Contains(HasSubstr("databricksNotebooks.targetFolder: must be an absolute "
+                                         "workspace path such as /Shared/Shared/x")));
+}
+
+TEST(SpecErrorsTest, MissingNotebookFolderLibraryAndDefinitions) {
+  auto errors = ErrorsWith(
+      "name: ws\ndatabricksWorkspace: {existing: {workspaceUrl: 'https://adb-1.azuredatabricks.net'}}\n"
+      "---\nname: nb\ndatabricksNotebooks:\n  workspace: ws\n  sourceFolder: notebooks\n"
+      "  targetFolder: /Shared/x\n"
+      "---\nname: lib\ndatabricksLibrary: {workspace: ws, sourceFile: libs/x.jar, dbfsPath: dbfs:/x.jar}\n"
+      "---\nname: adf\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
+      "---\nname: defs\ndataFactoryDefinitions: {dataFactory: adf, folder: ../adf}\n");
+  EXPECT_THAT(errors, Contains("resources/main.yaml:11:17: databricksNotebooks.sourceFolder: folder "
+                               "\"notebooks\" not found in the repo; create it or fix the path"));
+  EXPECT_THAT(errors, Contains("resources/main.yaml:15:48: databricksLibrary.sourceFile: file "
+                               "\"libs/x.jar\" not found in the repo; create it or fix the path"));
+  EXPECT_THAT(errors, Contains("resources/main.yaml:21:52: dataFactoryDefinitions.folder: \"../adf\" "
+                               "must be a path inside the repo, relative to its root"));
+}
+
+TEST(SpecErrorsTest, LiteralSecretIsRefused) {
+  EXPECT_THAT(ErrorsWith("name: kv\nkeyVault: {vaultName: demo-kv, resourceGroup: rg}\n---\n"
+                         "name: s\nkeyVaultSecret:\n  vault: kv\n  secretName: token\n"
+                         "  value: dapi0123456789\n"),
+              Contains("resources/main.yaml:12:10: keyVaultSecret.value: a secret value is never "
+                       "written in the repo: use `{output: RESOURCE.OUTPUT}` (e.g. `{output: "
+                       "workspace.token}`) or `{env: VARIABLE}` read at apply time"));
+  EXPECT_THAT(ErrorsWith("name: kv\nkeyVault: {vaultName: demo-kv, resourceGroup: rg}\n---\n"
+                         "name: s\nkeyVaultSecret: {vault: kv, secretName: token}\n"),
+              Contains(HasSubstr("keyVaultSecret.value: required: a secret value comes from")));
+}
+
+TEST(SpecErrorsTest, SecretMessagesNeverEchoTheLiteral) {
+  for (const std::string& e : ErrorsWith("name: kv\nkeyVault: {vaultName: demo-kv, resourceGroup: rg}\n"
+                                         "---\nname: s\nkeyVaultSecret: {vault: kv, secretName: t,"
+                                         " value: hunter2-secret}\n")) {
+    EXPECT_THAT(e, ::testing::Not(HasSubstr("hunter2-secret")));
+  }
+}
+
+TEST(SpecErrorsTest, OutputReferencesAreChecked) {
+  auto errors = ErrorsWith(
+      "name: kv\nkeyVault: {vaultName: demo-kv, resourceGroup: rg}\n---\n"
+      "name: s\nkeyVaultSecret: {vault: kv, secretName: t, value: {output: kv.vaultUrl}}\n---\n"
+      "name: s2\nkeyVaultSecret: {vault: kv, secretName: t2, contentType: '${nobody.id}',"
+      " value: {output: {resource: rg, output: token}}}\n");
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:9:60: keyVaultSecret.value.output: KeyVault "
+                                         "\"kv\" has no output \"vaultUrl\" (did you mean \"vaultUri\"?); "
+                                         "its outputs are vaultUri, id")));
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:12:58: keyVaultSecret.contentType: no resource named \"nobody\"")));
+  EXPECT_THAT(errors, Contains(HasSubstr("keyVaultSecret.value.output: ResourceGroup \"rg\" has no output "
+                                         "\"token\"")));
+}
+
+TEST(SpecErrorsTest, UndefinedParameterPointsAtThePlaceholder) {
+  EXPECT_THAT(ErrorsWith("name: g2\nresourceGroup:\n  groupName: demo-${sufix}-rg\n"),
+              Contains("resources/main.yaml:7:19: resourceGroup.groupName: undefined parameter "
+                       "${sufix} (did you mean \"suffix\"?): define it under `parameters:` in "
+                       "envctl.yaml or the environment's file"));
+}
+
+TEST(SpecErrorsTest, EnvPlaceholderIsNotAllowed) {
+  EXPECT_THAT(ErrorsWith("name: g2\nresourceGroup:\n  groupName: \"${env:RG_NAME}\"\n"),
+              Contains("resources/main.yaml:7:15: resourceGroup.groupName: ${env:RG_NAME} is not "
+                       "allowed in specs: secrets never live in the repo; read the variable at "
+                       "apply time with a ValueSource `value: {env: RG_NAME}` on a secret"));
+}
+
+TEST(SpecErrorsTest, BadEnumDurationIntegerAndBool) {
+  auto errors = ErrorsWith("name: g2\ndriftPolicy: enforced\nenabled: yes\n"
+                           "resourceGroup: {groupName: x}\n---\n"
+                           "name: kv\nkeyVault: {vaultName: demo-kv, resourceGroup: rg,"
+                           " softDeleteRetentionDays: 99999999999}\n---\n"
+                           "name: ws\ndatabricksWorkspace:\n  existing: {workspaceUrl: 'https://a'}\n"
+                           "  tokenLifetime: 3 days\n");
+  EXPECT_THAT(errors, Contains("resources/main.yaml:6:14: driftPolicy: unknown value \"enforced\" (did "
+                               "you mean \"enforce\"?); use one of enforce, report, ignore"));
+  EXPECT_THAT(errors, Contains("resources/main.yaml:7:10: enabled: expected true or false, got \"yes\""));
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:11:76: keyVault.softDeleteRetentionDays: expected an integer between "
+                                         "-2147483648 and 2147483647, got \"99999999999\"")));
+  EXPECT_THAT(errors, Contains("resources/main.yaml:16:18: databricksWorkspace.tokenLifetime: invalid "
+                               "duration \"3 days\": write a positive duration such as \"30s\", "
+                               "\"10m\" or \"1h30m\""));
+}
+
+TEST(SpecErrorsTest, YamlSyntaxError) {
+  EXPECT_THAT(ErrorsWith("name: [unclosed\n"),
+              Contains("resources/main.yaml:6:1: invalid YAML: end of sequence flow not found"));
+  TempRepo repo;
+  repo.Write("resources/bad.json", "{\"name\": \"x\",\n  \"resourceGroup\": {\"groupName\": \"x\"\n");
+  EXPECT_THAT(repo.Errors(), Contains(StartsWith("resources/bad.json:")));
+  EXPECT_THAT(repo.Errors(), Contains(HasSubstr("invalid JSON")));
+}
+
+TEST(SpecErrorsTest, InvalidDataFactoryJsonHasItsLineAndColumn) {
+  TempRepo repo;
+  repo.Write("resources/main.yaml", std::string(kResourceGroup) +
+                                        "---\nname: adf\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
+                                        "---\nname: defs\ndataFactoryDefinitions: {dataFactory: adf, folder: adf}\n");
+  repo.Write("adf/pipeline/P.json", "{\n  \"name\": \"P\",\n  \"properties\": {\"activities\": [,]}\n}\n");
+  repo.Write("adf/linkedService/Ls.json", "{\"name\": \"Other\", \"properties\": {\"type\": \"X\"}}\n");
+  repo.Write("adf/dataset/D.json", "[1, 2]\n");
+  auto errors = repo.Errors();
+  EXPECT_THAT(errors, Contains(AllOf(StartsWith("adf/pipeline/P.json:3:33: invalid JSON: syntax error"))));
+  EXPECT_THAT(errors, Contains("adf/linkedService/Ls.json:1:2: name: name \"Other\" differs from the file "
+                               "name \"Ls.json\"; Data Factory's Git mode names the file after the "
+                               "definition"));
+  EXPECT_THAT(errors, Contains("adf/dataset/D.json:1:1: not a Data Factory definition: expected "
+                               "{\"name\": \"...\", \"properties\": {...}} as Data Factory's Git mode "
+                               "writes it"));
+}
+
+TEST(SpecErrorsTest, DataFactoryPlaceholdersAndReferencesAreChecked) {
+  TempRepo repo;
+  repo.Write("resources/main.yaml", std::string(kResourceGroup) +
+                                        "---\nname: adf\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
+                                        "---\nname: defs\ndataFactoryDefinitions: {dataFactory: adf, folder: adf,"
+                                        " startedTriggers: [Nightly]}\n"
+                                        "---\nname: run\npipelineRunTest: {dataFactory: adf, pipeline: Aply}\n");
+  repo.Write("adf/linkedService/Kv.json",
+             "{\"name\": \"Kv\",\n \"properties\": {\"type\": \"AzureKeyVault\",\n"
+             "   \"typeProperties\": {\"baseUrl\": \"${adf.vaultUri}\", \"x\": \"${nope}\"}}}\n");
+  repo.Write("adf/pipeline/Apply.json",
+             "{\"name\": \"Apply\", \"properties\": {\"activities\": [{\"name\": \"a\",\n"
+             "  \"linkedServiceName\": {\"referenceName\": \"Databricks\", \"type\": "
+             "\"LinkedServiceReference\"}}]}}\n");
+  auto errors = repo.Errors();
+  EXPECT_THAT(errors, Contains(HasSubstr("adf/linkedService/Kv.json:3:35: DataFactory \"adf\" has no "
+                                         "output \"vaultUri\"")));
+  EXPECT_THAT(errors, Contains(HasSubstr("adf/linkedService/Kv.json:3:59: undefined parameter ${nope}")));
+  EXPECT_THAT(errors, Contains("adf/pipeline/Apply.json:2:42: referenceName: no linkedService named "
+                               "\"Databricks\" in adf/linkedService/"));
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:9:75: dataFactoryDefinitions.startedTriggers[0]: no trigger "
+                                         "\"Nightly\" in adf/trigger/")));
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:12:47: pipelineRunTest.pipeline: no pipeline \"Aply\" in adf/pipeline/ "
+                                         "for factory \"adf\" (did you mean \"Apply\"?)")));
+}
+
+TEST(SpecErrorsTest, EnabledResourceNeedingADisabledOne) {
+  EXPECT_THAT(ErrorsWith("name: adf\nenabled: false\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
+                         "---\nname: run\npipelineRunTest: {dataFactory: adf, pipeline: P}\n"),
+              Contains(HasSubstr("pipelineRunTest.dataFactory: \"adf\" is disabled in environment dev "
+                                 "(enabled: false) but \"run\" is enabled and needs it")));
+}
+
+TEST(SpecErrorsTest, PipelineTestWithoutPublishedDefinitions) {
+  EXPECT_THAT(ErrorsWith("name: adf\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
+                         "---\nname: run\npipelineRunTest: {dataFactory: adf, pipeline: P}\n"),
+              Contains(HasSubstr("pipelineRunTest.dataFactory: no enabled DataFactoryDefinitions "
+                                 "publishes factory \"adf\" in environment dev")));
+}
+
+TEST(SpecErrorsTest, ErrorsOfOneEnvironmentOnlySayWhich) {
+  TempRepo repo;
+  repo.Write("environments/test.yaml", "parameters:\n  suffix: TEST_\n");
+  repo.Write("resources/lake.yaml", std::string(kResourceGroup) +
+                                        "---\nname: lake\nstorageAccount:\n  accountName: demo${suffix}\n"
+                                        "  resourceGroup: rg\n");
+  EXPECT_THAT(repo.Errors(),
+              ElementsAre("resources/lake.yaml:7:16: storageAccount.accountName: invalid storage "
+                          "account name \"demoTEST_\": Azure requires 3-24 lowercase letters and "
+                          "digits only (no hyphens), globally unique [environment test]"));
+}
+
+TEST(SpecErrorsTest, ProjectAndEnvironmentFileErrors) {
+  TempRepo repo;
+  repo.Write("envctl.yaml",
+             "project: demo\nenvironments: [dev, Prod, prod]\nresource: [x]\n"
+             "parameters: {environment: x, a.b: 1, ok: [1]}\nresources: [missing/]\n");
+  repo.Write("environments/dev.yaml", "parameter: {}\nsync: {prune: maybe}\n");
+  auto errors = repo.Errors();
+  EXPECT_THAT(errors, ::testing::Not(Contains(HasSubstr("environments/Prod.yaml"))));
+  EXPECT_THAT(errors, Contains("envctl.yaml:2:21: environments[1]: invalid environment name \"Prod\": "
+                               "use lowercase letters, digits and '-'"));
+  EXPECT_THAT(errors, Contains("envctl.yaml:3:1: resource: unknown key \"resource\" (did you mean "
+                               "\"resources\"?)"));
+  EXPECT_THAT(errors, Contains(HasSubstr("envctl.yaml:4:14: parameters.environment: \"environment\" is "
+                                         "built in")));
+  EXPECT_THAT(errors, Contains(HasSubstr("envctl.yaml:4:30: parameters.a.b: invalid parameter name")));
+  EXPECT_THAT(errors, Contains(HasSubstr("parameters.ok: a parameter value must be a string, number or "
+                                         "boolean, got a list")));
+  EXPECT_THAT(errors, Contains("envctl.yaml:5:13: resources[0]: \"missing/\" matches no file or folder "
+                               "in the repo"));
+  EXPECT_THAT(errors, Contains("envctl.yaml:2:27: environments: environment \"prod\" has no "
+                               "environments/prod.yaml; create it with the environment's `parameters:` "
+                               "[environment prod]"));
+  EXPECT_THAT(errors, Contains("environments/dev.yaml:1:1: parameter: unknown key \"parameter\" (did you "
+                               "mean \"parameters\"?) [environment dev]"));
+  EXPECT_THAT(errors, Contains("environments/dev.yaml:2:15: sync.prune: expected true or false, got "
+                               "\"maybe\" [environment dev]"));
+}
+
+TEST(SpecErrorsTest, MissingEnvctlYaml) {
+  TempRepo repo;
+  repo.Remove("envctl.yaml");
+  auto errors = repo.Errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], StartsWith("envctl.yaml: not found in "));
+}
+
+TEST(SpecErrorsTest, AllErrorsAcrossFilesAreCollectedAndSorted) {
+  TempRepo repo;
+  repo.Write("resources/a.yaml", "name: a\nresourceGroup: {groupName: 'x.'}\n");
+  repo.Write("resources/b.yaml", "name: b\nstorageAccount: {accountName: B, resourceGroup: a}\n"
+                                 "---\nname: c\nbogus: 1\nresourceGroup: {groupName: c}\n");
+  auto errors = repo.Errors();
+  ASSERT_EQ(errors.size(), 3u) << ::testing::PrintToString(errors);
+  EXPECT_THAT(errors[0], StartsWith("resources/a.yaml:2:28:"));
+  EXPECT_THAT(errors[1], StartsWith("resources/b.yaml:2:31:"));
+  EXPECT_THAT(errors[2], StartsWith("resources/b.yaml:5:1: bogus: unknown field"));
+  EXPECT_THAT(LoadRepo(repo.dir()).environments.size(), 2u);
+}
+
+}  // namespace
+}  // namespace envctl::spec

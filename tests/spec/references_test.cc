@@ -1,0 +1,78 @@
+// Dependencies implied by references: what the controller orders resources by.
+#include "spec/references.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "spec/loader.h"
+
+namespace envctl::spec {
+namespace {
+
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+TEST(ReferencesTest, ExampleDependenciesFollowFieldsAndOutputs) {
+  absl::StatusOr<envctl::v1::Environment> env =
+      LoadEnvironment(ENVCTL_SOURCE_DIR "/examples/bikeshare", "test");
+  ASSERT_TRUE(env.ok()) << env.status();
+  const auto deps = DependencyMap(*env);
+  EXPECT_THAT(deps.at("rg"), IsEmpty());
+  EXPECT_THAT(deps.at("lake"), UnorderedElementsAre("rg"));
+  EXPECT_THAT(deps.at("keyvault"), UnorderedElementsAre("rg", "factory"));
+  EXPECT_THAT(deps.at("databricks-token"), UnorderedElementsAre("keyvault", "workspace"));
+  EXPECT_THAT(deps.at("secrets"), UnorderedElementsAre("workspace", "lake"));
+  EXPECT_THAT(deps.at("integration-test"),
+              UnorderedElementsAre("workspace", "notebooks", "model-library", "secrets"));
+  EXPECT_THAT(deps.at("adf-pipeline-test"),
+              UnorderedElementsAre("factory", "adf-definitions", "notebooks", "model-library", "secrets"));
+}
+
+TEST(ReferencesTest, DisabledResourcesAreLeftOutOfTheDependencyMap) {
+  absl::StatusOr<envctl::v1::Environment> env =
+      LoadEnvironment(ENVCTL_SOURCE_DIR "/examples/bikeshare", "dev");
+  ASSERT_TRUE(env.ok()) << env.status();
+  const auto deps = DependencyMap(*env);
+  EXPECT_EQ(deps.count("adf-definitions"), 0u);
+  EXPECT_EQ(deps.count("adf-pipeline-test"), 0u);
+  EXPECT_EQ(deps.size(), 10u);
+}
+
+TEST(ReferencesTest, OutputPlaceholdersInStringFieldsAreReferences) {
+  envctl::v1::Resource r;
+  r.set_name("test");
+  auto* t = r.mutable_integration_test();
+  t->set_workspace("ws");
+  (*t->mutable_parameters())["url"] = "https://${ws.workspaceUrl}/x";
+  (*r.mutable_tags())["vault"] = "${kv.vaultUri}";
+  r.add_depends_on("other");
+  const auto refs = References(r);
+  ASSERT_EQ(refs.size(), 4u);
+  EXPECT_EQ(refs[0].path, "dependsOn[0]");
+  EXPECT_EQ(refs[1].path, "integrationTest.workspace");
+  EXPECT_EQ(refs[1].expected_kind, envctl::v1::Resource::kDatabricksWorkspace);
+  bool saw_param = false;
+  for (const auto& ref : refs) {
+    if (ref.path == "integrationTest.parameters.url") {
+      saw_param = true;
+      EXPECT_EQ(ref.target, "ws");
+      EXPECT_EQ(ref.output, "workspaceUrl");
+    }
+  }
+  EXPECT_TRUE(saw_param);
+  EXPECT_THAT(ResourceDependencies(r), UnorderedElementsAre("ws", "kv", "other"));
+}
+
+TEST(ReferencesTest, ContentReferencesComeFromDefinitionFiles) {
+  envctl::v1::ResourceContent content;
+  auto* f = content.add_files();
+  f->set_path("linkedService/Kv.json");
+  f->set_content(R"({"baseUrl":"${keyvault.vaultUri}","domain":"https://${ws.workspaceUrl}"})");
+  const auto refs = ContentReferences(content);
+  ASSERT_EQ(refs.size(), 2u);
+  EXPECT_EQ(refs[0].path, "files/linkedService/Kv.json");
+  EXPECT_EQ(refs[0].target, "keyvault");
+  EXPECT_EQ(refs[1].output, "workspaceUrl");
+}
+
+}  // namespace
+}  // namespace envctl::spec

@@ -1,0 +1,108 @@
+// End-to-end: the envctl binary's `validate` subcommand on the example and on a broken copy.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+struct CommandRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+CommandRun Envctl(const std::string& args) {
+  const std::string cmd = std::string(ENVCTL_BINARY_DIR "/envctl ") + args + " 2>&1";
+  CommandRun run;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) run.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+std::string TempCopyOfExample() {
+  const auto dir = std::filesystem::path(::testing::TempDir()) /
+                   ("envctl_validate_e2e_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::copy(ENVCTL_SOURCE_DIR "/examples/bikeshare", dir,
+                        std::filesystem::copy_options::recursive);
+  return dir.string();
+}
+
+void Replace(const std::string& file, const std::string& from, const std::string& to) {
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from << " not in " << file;
+  text.replace(at, from.size(), to);
+  std::ofstream(file, std::ios::trunc) << text;
+}
+
+TEST(ValidateE2eTest, ExampleIsValidAndSummarized) {
+  CommandRun run = Envctl("validate " ENVCTL_SOURCE_DIR "/examples/bikeshare");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("environment dev (project bikeshare): 10 resources (2 disabled)\n"
+                                    "  ResourceGroup 1, StorageAccount 1, KeyVault 1,"));
+  EXPECT_THAT(run.output, HasSubstr("environment test (project bikeshare): 12 resources\n"));
+  EXPECT_THAT(run.output, HasSubstr("PipelineRunTest 1, DataFactoryDefinitions 1\n"));
+}
+
+TEST(ValidateE2eTest, ThreeMistakesGiveThreeLocatedErrors) {
+  const std::string dir = TempCopyOfExample();
+  Replace(dir + "/resources/azure.yaml", "  resourceGroup: rg\n  sku: Standard_LRS",
+          "  resourceGroup: rgg\n  sku: Standard_LRS");
+  Replace(dir + "/resources/databricks.yaml", "  targetFolder: ${notebook_folder}",
+          "  targetFolder: ${notebook_dir}");
+  Replace(dir + "/datafactory/pipeline/ApplyModel.json", "\"retry\": 0,", "\"retry\": 0,,");
+  CommandRun run = Envctl("validate " + dir);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr("datafactory/pipeline/ApplyModel.json:12:32: invalid JSON: syntax error"));
+  EXPECT_THAT(run.output, HasSubstr("resources/azure.yaml:9:18: storageAccount.resourceGroup: no "
+                                    "resource named \"rgg\" (did you mean \"rg\"?)"));
+  EXPECT_THAT(run.output, HasSubstr("resources/databricks.yaml:14:17: databricksNotebooks.targetFolder: "
+                                    "undefined parameter ${notebook_dir} (did you mean "
+                                    "\"notebook_folder\"?)"));
+  EXPECT_THAT(run.output, HasSubstr("\n3 error(s)\n"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ValidateE2eTest, BadUsageIsExplained) {
+  CommandRun none = Envctl("validate");
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_THAT(none.output, HasSubstr("missing DIR"));
+
+  CommandRun missing = Envctl("validate /nonexistent/envctl-repo");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.output, HasSubstr("/nonexistent/envctl-repo is not a directory"));
+
+  CommandRun no_config = Envctl("validate " ENVCTL_SOURCE_DIR "/examples/bikeshare/notebooks");
+  EXPECT_EQ(no_config.exit_code, 1);
+  EXPECT_THAT(no_config.output, HasSubstr("has no envctl.yaml"));
+
+  CommandRun help = Envctl("validate --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.output, HasSubstr("Usage: envctl validate DIR"));
+
+  CommandRun env = Envctl("validate " ENVCTL_SOURCE_DIR "/examples/bikeshare --env prod");
+  EXPECT_EQ(env.exit_code, 1);
+  EXPECT_THAT(env.output, HasSubstr("environment \"prod\" is not declared (declared: dev, test)"));
+
+  CommandRun one = Envctl("validate " ENVCTL_SOURCE_DIR "/examples/bikeshare --env test");
+  EXPECT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_THAT(one.output, ::testing::Not(HasSubstr("environment dev")));
+}
+
+}  // namespace
