@@ -156,7 +156,7 @@ class Parser {
       }
     }
     Expr e = ParseExpr();
-    if (!target.empty() && e.kind == Expr::kCall) {
+    if (e.kind == Expr::kCall) {
       e.call->target = target;
       out_->push_back(*e.call);
     } else if (!target.empty() || HasCalls(e)) {
