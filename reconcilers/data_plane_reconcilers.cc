@@ -1,13 +1,42 @@
 #include "reconcilers/data_plane_reconcilers.h"
 
+#include <memory>
+
+#include "reconcilers/databricks/library_reconciler.h"
+#include "reconcilers/databricks/notebooks_reconciler.h"
+#include "reconcilers/databricks/secret_scope_reconciler.h"
+#include "reconcilers/datafactory/definitions_reconciler.h"
+#include "reconcilers/keyvault/secret_reconciler.h"
+#include "reconcilers/tests/integration_test_reconciler.h"
+#include "reconcilers/tests/pipeline_run_test_reconciler.h"
+
 namespace envctl::reconcilers {
 
 void RegisterDataPlaneReconcilers(ReconcilerRegistry& registry, cloud::CloudSession& session,
-                             Clock& clock, const CloudReconcilerOptions& options) {
-  (void)registry;
-  (void)session;
-  (void)clock;
-  (void)options;
+                                  Clock& clock, const CloudReconcilerOptions& options) {
+  using envctl::v1::Resource;
+  const PollOptions poll{options.poll_initial, options.poll_max};
+  cloud::arm::LroOptions lro;
+  lro.min_poll_interval = options.poll_initial;
+  lro.max_poll_interval = options.poll_max;
+
+  registry.Register(Resource::kKeyVaultSecret,
+                    std::make_unique<KeyVaultSecretReconciler>(session.KeyVault(), clock));
+  registry.Register(Resource::kDataFactoryDefinitions,
+                    std::make_unique<DataFactoryDefinitionsReconciler>(
+                        session.DataFactory(), clock, session.arm_endpoint(), session.subscription_id(), lro));
+  registry.Register(Resource::kDatabricksNotebooks,
+                    std::make_unique<DatabricksNotebooksReconciler>(session.Databricks()));
+  registry.Register(Resource::kDatabricksSecretScope,
+                    std::make_unique<DatabricksSecretScopeReconciler>(session.Databricks()));
+  registry.Register(Resource::kDatabricksLibrary,
+                    std::make_unique<DatabricksLibraryReconciler>(session.Databricks()));
+  registry.Register(Resource::kIntegrationTest,
+                    std::make_unique<IntegrationTestReconciler>(session.Databricks(), clock, poll));
+  registry.Register(Resource::kPipelineRunTest,
+                    std::make_unique<PipelineRunTestReconciler>(
+                        session.DataFactory(), clock, session.arm_endpoint(), session.subscription_id(),
+                        poll, lro));
 }
 
 }  // namespace envctl::reconcilers

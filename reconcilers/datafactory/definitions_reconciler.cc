@@ -1,0 +1,339 @@
+#include "reconcilers/datafactory/definitions_reconciler.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cloud/errors.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "reconcilers/datafactory/definition_order.h"
+#include "reconcilers/json_diff.h"
+#include "reconcilers/support.h"
+
+namespace envctl::reconcilers {
+namespace {
+
+using cloud::datafactory::DataFactoryClient;
+using cloud::datafactory::EntityKind;
+using cloud::datafactory::FactoryRef;
+using datafactory::Entity;
+using datafactory::EntityType;
+
+constexpr char kMasked[] = "**********";
+
+EntityKind KindOf(EntityType type) {
+  switch (type) {
+    case EntityType::kLinkedService: return EntityKind::kLinkedService;
+    case EntityType::kDataset: return EntityKind::kDataset;
+    case EntityType::kPipeline: return EntityKind::kPipeline;
+    case EntityType::kTrigger: return EntityKind::kTrigger;
+  }
+  return EntityKind::kPipeline;
+}
+
+// An entity as envctl will deploy it.
+struct DesiredEntity {
+  Entity entity;
+  std::string sha;                  // of the expanded properties
+  std::set<std::string> sensitive;  // diff paths whose value came from a secret output
+};
+
+absl::StatusOr<FactoryRef> FactoryOf(const Context& ctx) {
+  const auto& spec = ctx.resource.data_factory_definitions();
+  const envctl::v1::Resource* factory = FindResource(ctx.environment, spec.data_factory());
+  if (factory == nullptr || !factory->has_data_factory()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "dataFactory \"", spec.data_factory(), "\" does not name a DataFactory resource"));
+  }
+  ASSIGN_OR_RETURN(std::string group,
+                   ResourceGroupName(ctx.environment, factory->data_factory().resource_group()));
+  return FactoryRef{group, factory->data_factory().factory_name()};
+}
+
+// Expands ${resource.output} in every string of `node`, recording sensitive leaf paths.
+absl::Status ExpandStrings(const Outputs& outputs, const std::string& path, nlohmann::json* node,
+                           std::set<std::string>* sensitive) {
+  if (node->is_string()) {
+    const std::string text = node->get<std::string>();
+    if (text.find("${") == std::string::npos) return absl::OkStatus();
+    bool secret = false;
+    ASSIGN_OR_RETURN(std::string expanded, outputs.Expand(text, &secret));
+    *node = expanded;
+    if (secret) sensitive->insert(path);
+  } else if (node->is_object()) {
+    for (auto& [k, v] : node->items()) {
+      RETURN_IF_ERROR(ExpandStrings(outputs, absl::StrCat(path, ".", k), &v, sensitive));
+    }
+  } else if (node->is_array()) {
+    for (size_t i = 0; i < node->size(); ++i) {
+      RETURN_IF_ERROR(ExpandStrings(outputs, absl::StrCat(path, "[", i, "]"), &(*node)[i], sensitive));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The folder's entities in deploy order, expanded.
+absl::StatusOr<std::vector<DesiredEntity>> DesiredEntities(const Context& ctx) {
+  const std::string& folder = ctx.resource.data_factory_definitions().folder();
+  std::vector<Entity> entities;
+  std::map<std::string, std::set<std::string>> sensitive;
+  for (const auto& file : ctx.content.files()) {
+    const std::string where = absl::StrCat(folder, "/", file.path());
+    absl::StatusOr<EntityType> type = datafactory::TypeFromPath(file.path());
+    if (!type.ok()) return absl::InvalidArgumentError(absl::StrCat(folder, "/", type.status().message()));
+    nlohmann::json j = nlohmann::json::parse(file.content(), nullptr, false);
+    if (!j.is_object() || !j.contains("name") || !j["name"].is_string() ||
+        !j.contains("properties") || !j["properties"].is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": expected a JSON object with \"name\" and \"properties\""));
+    }
+    Entity e{*type, j["name"].get<std::string>(), j["properties"]};
+    RETURN_IF_ERROR(Annotate(ExpandStrings(ctx.outputs, e.Key(), &e.properties, &sensitive[e.Key()]),
+                             where));
+    entities.push_back(std::move(e));
+  }
+  ASSIGN_OR_RETURN(std::vector<Entity> ordered, datafactory::DeployOrder(std::move(entities)));
+  std::vector<DesiredEntity> out;
+  for (Entity& e : ordered) {
+    const std::string key = e.Key();
+    const std::string sha = Sha256Hex(e.properties.dump());
+    out.push_back({std::move(e), sha, sensitive[key]});
+  }
+  return out;
+}
+
+// Where the service masks a secure string, take the masked value into `desired` so the
+// comparison skips it (the value cannot be read back).
+void MaskLikeLive(nlohmann::json* desired, const nlohmann::json& live) {
+  if (live.is_string() && live.get<std::string>() == kMasked && desired->is_string()) {
+    *desired = kMasked;
+  } else if (desired->is_object() && live.is_object()) {
+    for (auto& [k, v] : desired->items()) {
+      auto l = live.find(k);
+      if (l != live.end()) MaskLikeLive(&v, *l);
+    }
+  } else if (desired->is_array() && live.is_array() && desired->size() == live.size()) {
+    for (size_t i = 0; i < desired->size(); ++i) MaskLikeLive(&(*desired)[i], live[i]);
+  }
+}
+
+absl::StatusOr<EntityType> TypeOfKey(const std::string& key) { return datafactory::TypeFromPath(key); }
+std::string NameOfKey(const std::string& key) { return key.substr(key.find('/') + 1); }
+
+bool Contains(const nlohmann::json& list, const std::string& key) {
+  return list.is_array() && std::find(list.begin(), list.end(), key) != list.end();
+}
+
+nlohmann::json Deployed(const PriorState& prior) {
+  if (prior.memory.is_object() && prior.memory.contains("deployed") &&
+      prior.memory["deployed"].is_object()) {
+    return prior.memory["deployed"];
+  }
+  return nlohmann::json::object();
+}
+
+bool PruneEnabled(const envctl::v1::DataFactoryDefinitionsSpec& spec) {
+  return !spec.has_prune() || spec.prune().value();
+}
+
+// Deletes definitions (keys) in reverse dependency order: triggers, pipelines, datasets,
+// linked services. A definition still referenced by one deleted later in the same pass
+// is retried after the others.
+absl::Status DeleteKeys(const DataFactoryClient& client, const FactoryRef& factory,
+                        std::vector<std::string> keys,
+                        const std::function<absl::Status(const std::string&)>& on_deleted) {
+  auto rank = [](const std::string& key) {
+    absl::StatusOr<EntityType> t = TypeOfKey(key);
+    return t.ok() ? 3 - static_cast<int>(*t) : 4;
+  };
+  std::stable_sort(keys.begin(), keys.end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  for (int pass = 0; pass < 3 && !keys.empty(); ++pass) {
+    std::vector<std::string> retry;
+    absl::Status last;
+    for (const std::string& key : keys) {
+      ASSIGN_OR_RETURN(EntityType type, TypeOfKey(key));
+      const std::string name = NameOfKey(key);
+      if (type == EntityType::kTrigger) {
+        absl::StatusOr<std::string> state = client.TriggerRuntimeState(factory, name);
+        if (state.ok() && *state == "Started") {
+          RETURN_IF_ERROR(Annotate(client.StopTrigger(factory, name), absl::StrCat("stopping ", key)));
+        }
+      }
+      absl::Status s = client.DeleteEntity(factory, KindOf(type), name);
+      if (s.ok() || absl::IsNotFound(s)) {
+        RETURN_IF_ERROR(on_deleted(key));
+        continue;
+      }
+      if (!absl::IsFailedPrecondition(s) && !absl::IsInvalidArgument(s)) {
+        return Annotate(s, absl::StrCat("deleting ", key));
+      }
+      last = Annotate(s, absl::StrCat("deleting ", key));
+      retry.push_back(key);
+    }
+    if (retry.size() == keys.size()) return last;
+    keys = std::move(retry);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+DataFactoryDefinitionsReconciler::DataFactoryDefinitionsReconciler(
+    cloud::HttpTransport& datafactory, Clock& clock, const std::string& arm_endpoint,
+    const std::string& subscription_id, const cloud::arm::LroOptions& lro) {
+  cloud::arm::ArmClientOptions options;
+  options.error_service = cloud::Service::kDataFactory;
+  options.lro = lro;
+  arm_ = std::make_unique<cloud::arm::ArmClient>(datafactory, clock, arm_endpoint, options);
+  client_ = std::make_unique<DataFactoryClient>(*arm_, subscription_id);
+}
+
+absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
+  const auto& spec = ctx.resource.data_factory_definitions();
+  ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
+  ASSIGN_OR_RETURN(std::vector<DesiredEntity> desired, DesiredEntities(ctx));
+  const nlohmann::json deployed = Deployed(ctx.prior);
+  const std::set<std::string> started(spec.started_triggers().begin(), spec.started_triggers().end());
+
+  Change change;
+  nlohmann::json puts = nlohmann::json::array();
+  nlohmann::json restarts = nlohmann::json::array();
+  nlohmann::json starts = nlohmann::json::array();
+  nlohmann::json deletes = nlohmann::json::array();
+  std::set<std::string> declared;
+  for (const DesiredEntity& d : desired) {
+    const Entity& e = d.entity;
+    const std::string key = e.Key();
+    declared.insert(key);
+    absl::StatusOr<nlohmann::json> live = client_->GetEntity(factory, KindOf(e.type), e.name);
+    if (!live.ok() && !absl::IsNotFound(live.status())) {
+      return Annotate(live.status(), absl::StrCat("reading ", key, " of factory ", factory.factory));
+    }
+    if (!live.ok()) {
+      change.fields.push_back({key, "(none)", "(create)"});
+      puts.push_back(key);
+      if (e.type == EntityType::kTrigger && started.count(e.name)) starts.push_back(key);
+      continue;
+    }
+    change.exists = true;
+    const nlohmann::json live_props = live->value("properties", nlohmann::json::object());
+    nlohmann::json want = e.properties;
+    MaskLikeLive(&want, live_props);
+    DiffOptions options;
+    options.sensitive_paths = d.sensitive;
+    bool differs = DiffJson(want, live_props, &change.fields, options, key);
+    if (!differs && deployed.contains(key) && deployed[key] != d.sha) {
+      // The file changed in a way the live diff cannot see (e.g. a field was removed).
+      change.fields.push_back({key, "(deployed definition)", "(changed in the repo)"});
+      differs = true;
+    }
+    if (differs) puts.push_back(key);
+    if (e.type == EntityType::kTrigger) {
+      const std::string state = live_props.value("runtimeState", "");
+      if (differs && state == "Started") restarts.push_back(key);
+      if (started.count(e.name) && state != "Started") {
+        starts.push_back(key);
+        change.fields.push_back({absl::StrCat(key, ".runtimeState"), RenderValue(state),
+                                 RenderValue("Started")});
+      }
+    }
+  }
+  if (PruneEnabled(spec)) {
+    for (const auto& [key, sha] : deployed.items()) {
+      if (declared.count(key) || !TypeOfKey(key).ok()) continue;
+      absl::StatusOr<nlohmann::json> live =
+          client_->GetEntity(factory, KindOf(*TypeOfKey(key)), NameOfKey(key));
+      if (!live.ok() && !absl::IsNotFound(live.status())) {
+        return Annotate(live.status(), absl::StrCat("reading ", key, " of factory ", factory.factory));
+      }
+      if (!live.ok()) continue;
+      change.exists = true;
+      change.fields.push_back({key, "(deployed)", "(delete: removed from the repo)"});
+      deletes.push_back(key);
+    }
+  }
+  change.observed = {{"puts", puts}, {"restarts", restarts}, {"starts", starts}, {"deletes", deletes}};
+  if (puts.empty() && starts.empty() && deletes.empty()) return change;
+  change.action = change.exists ? Action::kUpdate : Action::kCreate;
+  std::vector<std::string> what;
+  if (!puts.empty()) what.push_back(absl::StrCat(puts.size(), " to write"));
+  if (!starts.empty()) what.push_back(absl::StrCat(starts.size(), " trigger(s) to start"));
+  if (!deletes.empty()) what.push_back(absl::StrCat(deletes.size(), " to delete"));
+  change.reason = absl::StrJoin(what, ", ");
+  return change;
+}
+
+absl::StatusOr<ApplyResult> DataFactoryDefinitionsReconciler::Apply(Context& ctx,
+                                                                    const Change& change) {
+  ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
+  ASSIGN_OR_RETURN(std::vector<DesiredEntity> desired, DesiredEntities(ctx));
+  const nlohmann::json& observed = change.observed;
+  nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
+  memory["deployed"] = Deployed(ctx.prior);
+
+  for (const DesiredEntity& d : desired) {
+    const Entity& e = d.entity;
+    const std::string key = e.Key();
+    const bool is_trigger = e.type == EntityType::kTrigger;
+    if (Contains(observed["puts"], key)) {
+      const bool restart = Contains(observed["restarts"], key);
+      if (restart) {
+        RETURN_IF_ERROR(Annotate(client_->StopTrigger(factory, e.name), absl::StrCat("stopping ", key)));
+      }
+      absl::StatusOr<nlohmann::json> put =
+          client_->PutEntity(factory, KindOf(e.type), e.name, {{"properties", e.properties}});
+      if (!put.ok() && is_trigger && !restart && absl::IsFailedPrecondition(put.status())) {
+        // Started since the plan: stop, update, start.
+        RETURN_IF_ERROR(Annotate(client_->StopTrigger(factory, e.name), absl::StrCat("stopping ", key)));
+        put = client_->PutEntity(factory, KindOf(e.type), e.name, {{"properties", e.properties}});
+        if (put.ok()) {
+          RETURN_IF_ERROR(Annotate(client_->StartTrigger(factory, e.name), absl::StrCat("starting ", key)));
+        }
+      }
+      RETURN_IF_ERROR(Annotate(put.status(), absl::StrCat("writing ", key, " to factory ", factory.factory)));
+      memory["deployed"][key] = d.sha;
+      RETURN_IF_ERROR(ctx.checkpoint(memory));
+      if (restart && !Contains(observed["starts"], key)) {
+        RETURN_IF_ERROR(Annotate(client_->StartTrigger(factory, e.name), absl::StrCat("restarting ", key)));
+      }
+    }
+    if (is_trigger && Contains(observed["starts"], key)) {
+      RETURN_IF_ERROR(Annotate(client_->StartTrigger(factory, e.name), absl::StrCat("starting ", key)));
+    }
+  }
+
+  std::vector<std::string> deletes;
+  for (const auto& key : observed.value("deletes", nlohmann::json::array())) deletes.push_back(key);
+  RETURN_IF_ERROR(DeleteKeys(*client_, factory, deletes, [&](const std::string& key) {
+    memory["deployed"].erase(key);
+    return ctx.checkpoint(memory);
+  }));
+
+  // Everything the folder declares is envctl's from now on (prune may remove it later).
+  for (const DesiredEntity& d : desired) memory["deployed"][d.entity.Key()] = d.sha;
+  ApplyResult result;
+  result.external_id = client_->FactoryId(factory);
+  result.memory = memory;
+  return result;
+}
+
+absl::Status DataFactoryDefinitionsReconciler::Delete(Context& ctx) {
+  ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
+  nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
+  memory["deployed"] = Deployed(ctx.prior);
+  std::vector<std::string> keys;
+  for (const auto& [key, sha] : memory["deployed"].items()) keys.push_back(key);
+  return DeleteKeys(*client_, factory, keys, [&](const std::string& key) {
+    memory["deployed"].erase(key);
+    return ctx.checkpoint(memory);
+  });
+}
+
+}  // namespace envctl::reconcilers

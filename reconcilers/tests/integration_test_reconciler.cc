@@ -1,0 +1,175 @@
+#include "reconcilers/tests/integration_test_reconciler.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cloud/databricks/databricks_client.h"
+#include "cloud/databricks/jobs_api.h"
+#include "common/status_macros.h"
+#include "reconcilers/databricks/workspace_ref.h"
+
+namespace envctl::reconcilers {
+namespace {
+
+using cloud::databricks::DatabricksClient;
+using cloud::databricks::JobsApi;
+using cloud::databricks::Run;
+using envctl::v1::RunResult;
+
+RunResult ResultOf(const Run& run) {
+  const std::string& r = run.state.result_state;
+  if (r == "SUCCESS") return envctl::v1::RUN_RESULT_SUCCEEDED;
+  if (r == "TIMEDOUT") return envctl::v1::RUN_RESULT_TIMED_OUT;
+  if (r == "CANCELED") return envctl::v1::RUN_RESULT_CANCELED;
+  return envctl::v1::RUN_RESULT_FAILED;  // FAILED, INTERNAL_ERROR, SKIPPED, UPSTREAM_*
+}
+
+absl::Time FromMillis(int64_t ms) { return absl::FromUnixMillis(ms); }
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> LibraryFor(const std::string& dbfs_path) {
+  const std::string path = absl::StartsWith(dbfs_path, "dbfs:") ? dbfs_path : absl::StrCat("dbfs:", dbfs_path);
+  for (const char* ext : {"jar", "whl", "egg"}) {
+    if (absl::EndsWith(path, absl::StrCat(".", ext))) return nlohmann::json{{ext, path}};
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "library ", dbfs_path, " is not a cluster library (expected .jar, .whl or .egg); "
+      "package it as a wheel, or import it from DBFS inside the notebook"));
+}
+
+absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env, const std::string& test,
+                                          const envctl::v1::IntegrationTestSpec& spec,
+                                          absl::Duration timeout) {
+  const auto& c = spec.cluster();
+  nlohmann::json cluster = {
+      {"spark_version", c.spark_version().empty() ? kDefaultSparkVersion : c.spark_version()},
+      {"node_type_id", c.node_type_id().empty() ? kDefaultNodeType : c.node_type_id()},
+      {"num_workers", c.num_workers() > 0 ? c.num_workers() : 1}};
+  if (!c.spark_conf().empty()) {
+    nlohmann::json conf = nlohmann::json::object();
+    for (const auto& [k, v] : c.spark_conf()) conf[k] = v;
+    cluster["spark_conf"] = conf;
+  }
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [k, v] : spec.parameters()) params[k] = v;
+  nlohmann::json libraries = nlohmann::json::array();
+  for (const std::string& lib : spec.libraries()) {
+    ASSIGN_OR_RETURN(nlohmann::json entry, LibraryFor(lib));
+    libraries.push_back(entry);
+  }
+  const int64_t seconds = absl::ToInt64Seconds(timeout);
+  nlohmann::json task = {
+      {"task_key", "main"},
+      {"notebook_task",
+       {{"notebook_path", spec.notebook_path()}, {"base_parameters", params}, {"source", "WORKSPACE"}}},
+      {"new_cluster", cluster},
+      {"timeout_seconds", seconds}};
+  if (!libraries.empty()) task["libraries"] = libraries;
+  return nlohmann::json{
+      {"run_name", absl::StrCat("envctl ", env.project().empty() ? "" : env.project() + "/", env.name(), " ", test)},
+      {"timeout_seconds", seconds},
+      {"tasks", nlohmann::json::array({task})}};
+}
+
+absl::StatusOr<Change> IntegrationTestReconciler::Plan(Context& ctx) {
+  const auto& spec = ctx.resource.integration_test();
+  return PlanTestRun(ctx.prior, CoveredOf(ctx.environment, ctx.resource.name(), spec.covers()));
+}
+
+absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const Change& change) {
+  (void)change;
+  const auto& spec = ctx.resource.integration_test();
+  const std::string& test = ctx.resource.name();
+  const Covered covered = CoveredOf(ctx.environment, test, spec.covers());
+  const absl::Duration timeout = TimeoutOr(spec.timeout(), spec.has_timeout());
+  ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
+  DatabricksClient client(transport_, url);
+  JobsApi jobs(client);
+  nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
+
+  int64_t run_id = 0;
+  absl::Time submitted;
+  if (std::optional<PendingRun> pending = PendingFor(memory, covered.hash)) {
+    if (!absl::SimpleAtoi(pending->run_id, &run_id)) {
+      return absl::DataLossError(absl::StrCat("recorded run id \"", pending->run_id, "\" is not a number"));
+    }
+    submitted = pending->submitted;
+    ctx.progress(absl::StrCat("resuming run ", run_id));
+  } else {
+    ASSIGN_OR_RETURN(nlohmann::json body, SubmitBody(ctx.environment, test, spec, timeout));
+    const std::string token = IdempotencyToken(ctx.environment, test, covered.hash, AttemptOf(memory));
+    ASSIGN_OR_RETURN(run_id, WithContext(jobs.SubmitRun(body, token),
+                                      absl::StrCat("submitting notebook ", spec.notebook_path())));
+    submitted = clock_.Now();
+    memory = WithPending(memory, absl::StrCat(run_id), covered.hash, submitted);
+    // Before waiting: a restart from here on resumes this run instead of starting another.
+    RETURN_IF_ERROR(ctx.checkpoint(memory));
+    ctx.progress(absl::StrCat("submitted run ", run_id));
+  }
+
+  Run run;
+  std::string last_state;
+  absl::StatusOr<bool> done = PollUntil(clock_, submitted + timeout, poll_, [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<Run> got = jobs.GetRun(run_id);
+    if (!got.ok()) return got.status();
+    run = *std::move(got);
+    const std::string state = run.state.life_cycle_state;
+    if (state != last_state) {
+      ctx.progress(absl::StrCat("run ", run_id, ": ", state));
+      last_state = state;
+    }
+    return run.state.IsTerminal();
+  });
+  if (!done.ok()) {
+    if (absl::IsNotFound(done.status())) {
+      // The run is gone (purged or deleted): forget it; the next apply submits anew.
+      RETURN_IF_ERROR(ctx.checkpoint(Abandoned(memory)));
+      return absl::NotFoundError(absl::StrCat("run ", run_id, " no longer exists; the next apply submits a new run"));
+    }
+    return Annotate(done.status(), absl::StrCat("waiting for run ", run_id));  // pending kept
+  }
+
+  ApplyResult result;
+  envctl::v1::RunRecord& rec = result.run;
+  rec.set_run_id(absl::StrCat(test, "-", covered.hash.substr(0, 12), "-", AttemptOf(memory)));
+  rec.set_environment(ctx.environment.name());
+  rec.set_test(test);
+  rec.set_external_run_id(absl::StrCat(run_id));
+  rec.set_tested_hash(covered.hash);
+  rec.set_run_page_url(run.run_page_url);
+  *rec.mutable_start_time() = ToTimestamp(run.start_time > 0 ? FromMillis(run.start_time) : submitted);
+  if (!*done) {
+    // Past the spec timeout: cancel and record it, never wait forever.
+    absl::Status cancelled = jobs.CancelRun(run_id);
+    rec.set_result(envctl::v1::RUN_RESULT_TIMED_OUT);
+    rec.set_message(absl::StrCat("timed out after ", absl::FormatDuration(timeout), "; run ", run_id,
+                                 cancelled.ok() ? " cancelled" : absl::StrCat(" (cancel failed: ", cancelled.message(), ")")));
+    *rec.mutable_end_time() = ToTimestamp(clock_.Now());
+  } else {
+    rec.set_result(ResultOf(run));
+    *rec.mutable_end_time() = ToTimestamp(run.end_time > 0 ? FromMillis(run.end_time) : clock_.Now());
+    const int64_t task_run = run.tasks.empty() ? run_id : run.tasks.front().run_id;
+    absl::StatusOr<cloud::databricks::RunOutput> output = jobs.GetRunOutput(task_run);
+    if (output.ok()) {
+      if (output->notebook_result) rec.set_output(*output->notebook_result);
+      if (!output->error.empty()) rec.set_message(output->error);
+    }
+    if (rec.message().empty() && rec.result() != envctl::v1::RUN_RESULT_SUCCEEDED) {
+      rec.set_message(run.state.state_message.empty()
+                          ? absl::StrCat("run ended ", run.state.life_cycle_state, "/", run.state.result_state)
+                          : run.state.state_message);
+    }
+  }
+  ctx.progress(absl::StrCat("run ", run_id, ": ", envctl::v1::RunResult_Name(rec.result())));
+  result.external_id = absl::StrCat(run_id);
+  result.memory = Finished(memory, covered, absl::StrCat(run_id), rec.result());
+  return result;
+}
+
+absl::Status IntegrationTestReconciler::Delete(Context& ctx) {
+  (void)ctx;
+  return absl::OkStatus();
+}
+
+}  // namespace envctl::reconcilers
