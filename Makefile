@@ -1,5 +1,9 @@
 # The two commands a newcomer needs: `make up` (quickstart) and `make test` (what CI runs).
 BUILD_DIR ?= build
+# Cache keys independent of where the repo is checked out, so a clean clone reuses an
+# earlier build's compilations.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
