@@ -35,7 +35,7 @@ std::string CloudEndpoints::DebugString() const {
 }
 
 std::string CloudEndpoints::ArmScope() const {
-  return absl::StrCat(TrimSlash(arm_endpoint), "/.default");
+  return arm_token_scope.empty() ? "https://management.azure.com/.default" : arm_token_scope;
 }
 
 EnvLookup ProcessEnv() {
@@ -78,6 +78,7 @@ absl::StatusOr<CloudEndpoints> LoadEndpointsFile(const std::string& path) {
       {"object_id", &e.object_id, false, false},
       {"ca_cert_file", &e.ca_cert_file, false, false},
       {"admin_endpoint", &e.admin_endpoint, false, true},
+      {"arm_token_scope", &e.arm_token_scope, false, false},
   };
   for (const Field& f : fields) {
     auto it = j.find(f.name);

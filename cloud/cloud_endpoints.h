@@ -31,7 +31,11 @@ struct CloudEndpoints {
 
   // One line for logs and `envctl status`; the client secret shows as "<set>" or "<unset>".
   std::string DebugString() const;
-  // Scope for ARM tokens: "{arm_endpoint}/.default".
+  // Token scope for ARM; "" means the public ARM audience. Tokens carry the ARM audience
+  // whatever host serves ARM (cloudsim included), as with the Azure SDKs' default.
+  std::string arm_token_scope;
+
+  // Scope for ARM tokens: arm_token_scope, else "https://management.azure.com/.default".
   std::string ArmScope() const;
 };
 

@@ -124,6 +124,10 @@ absl::StatusOr<HttpResponse> CpprestTransport::Send(const HttpRequest& request) 
   } catch (const web::uri_exception& e) {
     return absl::InvalidArgumentError(Cause(request, absl::StrCat("bad URL: ", e.what())));
   } catch (const http::http_exception& e) {
+    // Cancelling aborts the socket, which cpprest reports as an I/O error.
+    if (state_->cancel.get_token().is_canceled()) {
+      return absl::CancelledError(Cause(request, "request cancelled (shutting down)"));
+    }
     if (IsTimeout(e.error_code(), e.what())) {
       return absl::DeadlineExceededError(Cause(
           request, absl::StrCat("no answer within ", absl::FormatDuration(request.timeout),

@@ -60,7 +60,7 @@ TEST_F(CloudEndpointsTest, LoadsCloudsimFile) {
   EXPECT_EQ(e->client_secret, kSecret);
   EXPECT_EQ(e->object_id, "o1");
   EXPECT_EQ(e->ca_cert_file, dir_ + "/ca.pem");  // relative to the file
-  EXPECT_EQ(e->ArmScope(), "https://127.0.0.1:8443/.default");
+  EXPECT_EQ(e->ArmScope(), "https://management.azure.com/.default");
 }
 
 TEST_F(CloudEndpointsTest, DebugStringNeverShowsTheSecret) {

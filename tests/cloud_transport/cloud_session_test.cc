@@ -74,7 +74,7 @@ TEST_F(CloudSessionTest, ArmPipelineAuthenticatesRetriesAndCounts) {
   auto requests = fake_.Requests();
   ASSERT_EQ(requests.size(), 3u);  // token, 503, 200
   EXPECT_EQ(requests[2].headers["Authorization"],
-            "Bearer tok:https%3A%2F%2Farm.test%2F.default");
+            "Bearer tok:https%3A%2F%2Fmanagement.azure.com%2F.default");
   EXPECT_EQ(clock_.Sleeps().size(), 1u);
   EXPECT_THAT(metrics_.Serialize(),
               HasSubstr(R"(envctl_cloud_requests_total{code="503",method="GET",service="arm"} 1)"));
