@@ -3,7 +3,6 @@
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const { AuthenticationError } = require("@azure/identity");
 const { ARM_SCOPE, credential, endpoints } = require("../lib/cloud.js");
 
 function decodeJwtPayload(jwt) {
@@ -27,9 +26,9 @@ test("a wrong client secret surfaces AADSTS7000215 / invalid_client", async () =
   const ep = endpoints();
   const wrong = credential(ep, "not-the-secret");
   await assert.rejects(wrong.getToken(ARM_SCOPE), (err) => {
-    assert.ok(err instanceof AuthenticationError, `AuthenticationError, got ${err.name}: ${err.message}`);
-    assert.equal(err.errorResponse.error, "invalid_client");
-    assert.match(err.errorResponse.errorDescription, /AADSTS7000215/);
+    // MSAL's ServerError reaches the caller wrapped (AuthenticationRequiredError in 4.13);
+    // what the user sees is the message, which carries the OAuth error and the AADSTS code.
+    assert.match(err.message, /invalid_client/);
     assert.match(err.message, /AADSTS7000215/);
     assert.ok(!err.message.includes("not-the-secret"), "the secret is not echoed");
     return true;
@@ -38,8 +37,8 @@ test("a wrong client secret surfaces AADSTS7000215 / invalid_client", async () =
 
 test("a scope without /.default is rejected with invalid_scope", async () => {
   await assert.rejects(credential().getToken("https://management.azure.com/user_impersonation"), (err) => {
-    assert.ok(err instanceof AuthenticationError, `AuthenticationError, got ${err.name}: ${err.message}`);
-    assert.equal(err.errorResponse.error, "invalid_scope");
+    assert.match(err.message, /invalid_scope/);
+    assert.match(err.message, /AADSTS1002012|AADSTS70011/);
     return true;
   });
 });
