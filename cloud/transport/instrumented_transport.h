@@ -35,7 +35,7 @@ struct RequestLogRecord {
 
 using RequestLogSink = std::function<void(const RequestLogRecord&)>;
 
-// `ts=... service=arm method=GET url="..." status=200 duration_ms=12 attempt=1
+// `service=arm method=GET url="..." status=200 duration_ms=12 attempt=1
 // request_id=... error="..."` (key=value, values with spaces quoted).
 std::string FormatRequestLog(const RequestLogRecord& record);
 
