@@ -8,8 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <exception>
+#include <mutex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -36,6 +38,10 @@ Response PlainError(int status, const std::string& message) {
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ListenerOptions& options,
                                                                Handler handler) {
+  // OpenSSL's socket BIO writes without MSG_NOSIGNAL: a client that closes a kept-alive
+  // connection while we answer must not kill the server with SIGPIPE.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket(): ", std::strerror(errno)));
   int one = 1;

@@ -271,16 +271,9 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
   if (seg.size() <= 3 && (m == "GET" || m == "PATCH")) {
     std::string version = seg.size() == 3 ? seg[2] : "";
     if (auto denied = need(m == "GET" ? "get" : "set")) return *denied;
-    if (it == secrets.end()) {
-      if (deleted.contains(key)) {
-        return KvError(409, "Conflict",
-                       "Secret " + seg[1] + " is currently in a deleted but recoverable state, and "
-                       "its name cannot be reused; in this state, the secret can only be recovered "
-                       "or purged.",
-                       "ObjectIsDeletedButRecoverable");
-      }
-      return SecretNotFound(seg[1]);
-    }
+    // Once a deletion has completed Azure answers reads of the name with 404 SecretNotFound
+    // (whose message points at recovery); 409 ObjectIsDeletedButRecoverable is for writes.
+    if (it == secrets.end()) return SecretNotFound(seg[1]);
     nlohmann::json* v = FindVersion(*it, version);
     if (v == nullptr) return SecretNotFound(seg[1] + "/" + version);
     if (m == "GET") {
