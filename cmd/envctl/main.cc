@@ -1,4 +1,5 @@
 // envctl: keeps Azure data environments equal to what a Git repository declares.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -38,6 +39,8 @@ constexpr Command kCommands[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer closing a connection mid-write must surface as an I/O error, not kill envctl.
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
