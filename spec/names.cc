@@ -112,8 +112,9 @@ std::string CheckEnvVarName(const std::string& name) {
   bool ok = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
   for (char c : name) ok = ok && (IsAlnum(c) || c == '_');
   if (ok) return "";
-  return absl::StrCat("invalid environment variable name ", Quoted(name),
-                      ": use letters, digits and '_', not starting with a digit");
+  // The name is not echoed: a secret pasted here by mistake must not reach the output.
+  return "invalid environment variable name: use letters, digits and '_', not starting "
+         "with a digit";
 }
 
 std::string CheckGuid(const std::string& value) {

@@ -481,9 +481,9 @@ bool ProtoBuilder::ScalarShorthand(const YAML::Node& node, const std::string& pa
     }
     const size_t dot = text.find('.');
     if (dot == std::string::npos || dot == 0 || dot + 1 == text.size()) {
+      // Not echoed: this is where a pasted secret would land.
       Error(node, path,
-            absl::StrCat("expected RESOURCE.OUTPUT (e.g. workspace.token) or "
-                         "{resource: R, output: O}, got \"", text, "\""));
+            "expected RESOURCE.OUTPUT (e.g. workspace.token) or {resource: R, output: O}");
       return true;
     }
     const Descriptor* d = msg->GetDescriptor();

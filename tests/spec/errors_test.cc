@@ -180,10 +180,14 @@ TEST(SpecErrorsTest, LiteralSecretIsRefused) {
 }
 
 TEST(SpecErrorsTest, SecretMessagesNeverEchoTheLiteral) {
-  for (const std::string& e : ErrorsWith("name: kv\nkeyVault: {vaultName: demo-kv, resourceGroup: rg}\n"
-                                         "---\nname: s\nkeyVaultSecret: {vault: kv, secretName: t,"
-                                         " value: hunter2-secret}\n")) {
-    EXPECT_THAT(e, ::testing::Not(HasSubstr("hunter2-secret")));
+  const std::vector<std::string> values = {"hunter2-secret", "{env: hunter2-secret}",
+                                           "{output: hunter2-secret}"};
+  for (const std::string& value : values) {
+    const auto errors = ErrorsWith("name: kv\nkeyVault: {vaultName: demo-kv, resourceGroup: rg}\n"
+                                   "---\nname: s\nkeyVaultSecret: {vault: kv, secretName: t,"
+                                   " value: " + value + "}\n");
+    EXPECT_THAT(errors, ::testing::SizeIs(1)) << value;
+    for (const std::string& e : errors) EXPECT_THAT(e, ::testing::Not(HasSubstr("hunter2")));
   }
 }
 
@@ -358,6 +362,36 @@ TEST(SpecErrorsTest, AllErrorsAcrossFilesAreCollectedAndSorted) {
   EXPECT_THAT(errors[1], StartsWith("resources/b.yaml:2:31:"));
   EXPECT_THAT(errors[2], StartsWith("resources/b.yaml:5:1: bogus: unknown field"));
   EXPECT_THAT(LoadRepo(repo.dir()).environments.size(), 2u);
+}
+
+TEST(SpecErrorsTest, MalformedInputsAreErrorsNotCrashes) {
+  const std::vector<std::string> inputs = {
+      "", "---\n---\n", "~\n", "42\n", "[1, [2, [3]]]\n", "\t\tname: x\n",
+      "name: &a x\nresourceGroup: {groupName: *a}\nother: *a\n",
+      "name: x\nresourceGroup: !!binary aGVsbG8=\n", std::string("name: \0x\n", 10),
+      "name: x\ntags: {? [a, b] : c}\n", "name: x\nenabled: ${unterminated\n",
+      "name: x\nstorageAccount: {containers: {name: c}}\n",
+      "name: x\nkeyVault: {accessPolicies: [{principal: {deployer: true, objectId: y}}]}\n",
+      std::string(300, '[') + "\n"};
+  for (const std::string& input : inputs) {
+    TempRepo repo;
+    repo.Write("resources/f.yaml", input);
+    LoadResult result = LoadRepo(repo.dir());
+    EXPECT_EQ(result.environments.size(), 2u) << input;
+    for (const Diagnostic& d : result.errors) {
+      if (d.file == "resources/f.yaml") {
+        EXPECT_GE(d.line, 0) << d.ToString();
+      }
+    }
+  }
+}
+
+TEST(SpecErrorsTest, OneofAlternativesAreReported) {
+  auto errors = ErrorsWith("name: kv\nkeyVault:\n  vaultName: demo-kv\n  resourceGroup: rg\n"
+                           "  accessPolicies:\n    - principal: {deployer: true, objectId: x}\n");
+  EXPECT_THAT(errors, Contains("resources/main.yaml:10:35: keyVault.accessPolicies[0].principal.objectId: "
+                               "only one of deployer and objectId may be set (they are alternatives "
+                               "in PrincipalRef)"));
 }
 
 }  // namespace
