@@ -239,6 +239,9 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
         return;
       }
 
+      // Reconcilers read what Plan observed with json::value(); give them an object even
+      // when Plan recorded nothing (e.g. for a create).
+      if (!change->observed.is_object()) change->observed = nlohmann::json::object();
       o.action = change->action;
       o.fields = change->fields;
       o.reason = change->reason;
