@@ -1,0 +1,306 @@
+#include "reconcilers/arm/databricks_workspace_reconciler.h"
+
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "cloud/arm/databricks_workspaces.h"
+#include "cloud/arm/resource_id.h"
+#include "cloud/databricks/databricks_client.h"
+#include "cloud/databricks/tokens_api.h"
+#include "common/status_macros.h"
+#include "reconcilers/arm/arm_support.h"
+#include "reconcilers/json_diff.h"
+#include "reconcilers/support.h"
+
+namespace envctl::reconcilers::arm {
+namespace {
+
+using nlohmann::json;
+using cloud::databricks::DatabricksClient;
+using cloud::databricks::TokenInfo;
+using cloud::databricks::TokensApi;
+
+std::string What(const envctl::v1::Resource& r) {
+  const auto& spec = r.databricks_workspace();
+  if (spec.has_provisioned()) {
+    return absl::StrCat("databricks workspace \"", spec.provisioned().workspace_name(), "\"");
+  }
+  return absl::StrCat("databricks workspace ", spec.existing().workspace_url());
+}
+
+absl::Duration Lifetime(const envctl::v1::DatabricksWorkspaceSpec& spec) {
+  if (!spec.has_token_lifetime()) return kDefaultTokenLifetime;
+  absl::Duration d = absl::Seconds(spec.token_lifetime().seconds()) +
+                     absl::Nanoseconds(spec.token_lifetime().nanos());
+  return d > absl::ZeroDuration() ? d : kDefaultTokenLifetime;
+}
+
+// The newest envctl token with `comment` that does not expire within `window` of `now`.
+std::optional<TokenInfo> UsableToken(const std::vector<TokenInfo>& tokens,
+                                     const std::string& comment, absl::Time now,
+                                     absl::Duration window) {
+  std::optional<TokenInfo> best;
+  for (const auto& t : tokens) {
+    if (t.comment != comment) continue;
+    const bool never_expires = t.expiry_time <= 0;
+    if (!never_expires && absl::FromUnixMillis(t.expiry_time) - now <= window) continue;
+    if (!best || t.creation_time > best->creation_time) best = t;
+  }
+  return best;
+}
+
+// token/create, then token/delete of every other token carrying `comment`. The older
+// tokens are revoked best effort: the new token is already valid and is what dependents
+// get; a leftover is revoked by the next mint.
+absl::StatusOr<OutputValue> MintToken(cloud::HttpTransport& transport, const std::string& url,
+                                      const std::string& comment, absl::Duration lifetime,
+                                      const std::string& what) {
+  DatabricksClient client(transport, url);
+  TokensApi tokens(client);
+  absl::StatusOr<cloud::databricks::CreatedToken> created =
+      tokens.Create(absl::ToInt64Seconds(lifetime), comment);
+  if (!created.ok()) return Annotate(created.status(), absl::StrCat(what, ": token/create"));
+  absl::StatusOr<std::vector<TokenInfo>> all = tokens.List();
+  if (all.ok()) {
+    for (const auto& t : *all) {
+      if (t.comment == comment && t.token_id != created->info.token_id) {
+        (void)tokens.Delete(t.token_id);
+      }
+    }
+  }
+  OutputValue v;
+  v.value = std::move(created->token_value);
+  v.sensitive = true;
+  v.fingerprint = created->info.token_id;
+  return v;
+}
+
+struct Provisioned {
+  std::string group;
+  std::string name;
+  std::string location;
+  std::string sku;
+  std::string managed_group_id;
+  json tags;
+  json Body() const {
+    return {{"location", location},
+            {"sku", {{"name", sku}}},
+            {"tags", tags},
+            {"properties", {{"managedResourceGroupId", managed_group_id}}}};
+  }
+};
+
+absl::StatusOr<Provisioned> DesiredProvisioned(const Context& ctx, const std::string& subscription) {
+  const auto& p = ctx.resource.databricks_workspace().provisioned();
+  Provisioned d;
+  ASSIGN_OR_RETURN(d.group, ResourceGroupName(ctx.environment, p.resource_group()));
+  d.name = p.workspace_name();
+  d.location = LocationOr(ctx.environment, p.location());
+  d.sku = absl::AsciiStrToLower(p.sku().empty() ? "premium" : p.sku());
+  const std::string managed =
+      p.managed_resource_group().empty() ? absl::StrCat("databricks-rg-", p.workspace_name())
+                                         : p.managed_resource_group();
+  d.managed_group_id = ResourceGroupId(subscription, managed);
+  d.tags = ManagedTags(ctx.environment, ctx.resource);
+  return d;
+}
+
+}  // namespace
+
+std::string DatabricksWorkspaceReconciler::TokenComment(const envctl::v1::Environment& env,
+                                                        const envctl::v1::Resource& resource) {
+  return env.project().empty()
+             ? absl::StrCat("envctl ", env.name(), "/", resource.name())
+             : absl::StrCat("envctl ", env.project(), "/", env.name(), "/", resource.name());
+}
+
+DatabricksWorkspaceReconciler::DatabricksWorkspaceReconciler(
+    std::shared_ptr<const cloud::arm::ArmClient> arm, std::string default_subscription,
+    cloud::HttpTransport& databricks, Clock& clock)
+    : arm_(std::move(arm)),
+      default_subscription_(std::move(default_subscription)),
+      databricks_(databricks),
+      clock_(clock) {}
+
+namespace {
+
+// Publishes id and workspaceUrl.
+void PublishLocation(Context& ctx, const std::string& id, const std::string& url) {
+  OutputValue v;
+  v.value = id;
+  ctx.outputs.Set(ctx.resource.name(), "id", v);
+  // Like Azure's properties.workspaceUrl: host (and port) without a scheme, so specs write
+  // "https://${workspace.workspaceUrl}".
+  v.value = std::string(absl::StripPrefix(absl::StripPrefix(url, "https://"), "http://"));
+  while (!v.value.empty() && v.value.back() == '/') v.value.pop_back();
+  ctx.outputs.Set(ctx.resource.name(), "workspaceUrl", v);
+}
+
+}  // namespace
+
+absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
+  const auto& spec = ctx.resource.databricks_workspace();
+  const std::string what = What(ctx.resource);
+  const std::string subscription = SubscriptionFor(ctx.environment, default_subscription_);
+  Change change;
+  std::string id;
+  std::string url;
+  bool arm_update = false;
+  bool sku_change = false;
+  if (spec.has_existing()) {
+    if (spec.existing().workspace_url().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": existing.workspaceUrl is empty"));
+    }
+    id = spec.existing().resource_id();
+    url = DatabricksClient::NormalizeWorkspaceUrl(spec.existing().workspace_url());
+    change.exists = true;
+  } else if (spec.has_provisioned()) {
+    ASSIGN_OR_RETURN(Provisioned d, DesiredProvisioned(ctx, subscription));
+    cloud::arm::DatabricksWorkspacesClient workspaces(*arm_, subscription);
+    absl::StatusOr<json> live = workspaces.Get(d.group, d.name);
+    if (absl::IsNotFound(live.status())) {
+      change.action = Action::kCreate;
+      change.fields = CreateFields(d.Body());
+      change.fields.push_back({"token", RenderValue(nullptr), RenderValue("new token"), false});
+      return change;
+    }
+    if (!live.ok()) return Annotate(live.status(), what);
+    change.exists = true;
+    id = live->value("id", "");
+    url = cloud::arm::DatabricksWorkspacesClient::WorkspaceUrl(*live);
+    RETURN_IF_ERROR(CheckLocation(what, live->value("location", ""), d.location));
+    const std::string live_managed =
+        live->value("properties", json::object()).value("managedResourceGroupId", "");
+    if (!cloud::arm::SameResourceId(live_managed, d.managed_group_id)) {
+      return ImmutableFieldError(what, "properties.managedResourceGroupId", live_managed,
+                                 d.managed_group_id,
+                                 "set managedResourceGroup back, or recreate the workspace");
+    }
+    DiffOptions options;
+    options.case_insensitive_paths = {"sku.name"};
+    sku_change = DiffJson(json{{"sku", {{"name", d.sku}}}},
+                          json{{"sku", {{"name", live->value("sku", json::object()).value("name", "")}}}},
+                          &change.fields, options);
+    arm_update = DiffTags(d.tags, LiveTags(*live), &change.fields) || sku_change;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        ctx.resource.name(), ": databricksWorkspace sets neither existing nor provisioned"));
+  }
+  PublishLocation(ctx, id, url);
+  if (url.empty()) {
+    return absl::UnavailableError(absl::StrCat(what, " has no workspaceUrl yet (still provisioning?)"));
+  }
+
+  // envctl's token: present and not due for renewal?
+  const std::string comment = TokenComment(ctx.environment, ctx.resource);
+  const absl::Duration lifetime = Lifetime(spec);
+  DatabricksClient client(databricks_, url);
+  absl::StatusOr<std::vector<TokenInfo>> tokens = TokensApi(client).List();
+  if (!tokens.ok()) return Annotate(tokens.status(), absl::StrCat(what, ": token/list"));
+  std::optional<TokenInfo> token = UsableToken(*tokens, comment, clock_.Now(), lifetime / 3);
+  if (token) {
+    OutputValue v;
+    v.sensitive = true;
+    v.fingerprint = token->token_id;
+    cloud::HttpTransport* transport = &databricks_;
+    v.mint = [transport, url, comment, lifetime, what]() {
+      return MintToken(*transport, url, comment, lifetime, what);
+    };
+    ctx.outputs.Set(ctx.resource.name(), "token", std::move(v));
+  } else {
+    change.fields.push_back({"token", RenderValue("none valid beyond the renewal window"),
+                             RenderValue("new token"), false});
+    if (change.action == Action::kNone) change.reason = "token rotation due";
+  }
+  if (!change.fields.empty()) change.action = Action::kUpdate;
+  change.observed = {{"arm_update", arm_update},
+                     {"sku_change", sku_change},
+                     {"token_due", !token.has_value()},
+                     {"token_id", token ? token->token_id : ""},
+                     {"id", id},
+                     {"url", url}};
+  return change;
+}
+
+absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx, const Change& change) {
+  const auto& spec = ctx.resource.databricks_workspace();
+  const std::string what = What(ctx.resource);
+  const std::string subscription = SubscriptionFor(ctx.environment, default_subscription_);
+  std::string id = change.observed.value("id", "");
+  std::string url = change.observed.value("url", "");
+  ApplyResult result;
+  if (spec.has_provisioned()) {
+    ASSIGN_OR_RETURN(Provisioned d, DesiredProvisioned(ctx, subscription));
+    cloud::arm::DatabricksWorkspacesClient workspaces(*arm_, subscription);
+    absl::StatusOr<json> live;
+    if (!change.exists || change.observed.value("sku_change", false)) {
+      ctx.progress(change.exists ? "updating workspace sku" : "creating workspace (long-running)");
+      live = workspaces.CreateOrUpdate(d.group, d.name, d.Body());
+    } else if (change.observed.value("arm_update", false)) {
+      live = workspaces.UpdateTags(d.group, d.name, d.tags);
+    }
+    if (!live.ok()) return Annotate(live.status(), what);
+    if (live->is_object() && !live->empty()) {
+      id = live->value("id", id);
+      std::string live_url = cloud::arm::DatabricksWorkspacesClient::WorkspaceUrl(*live);
+      if (!live_url.empty()) url = live_url;
+    }
+    result.memory = {{"resourceGroup", d.group}};
+  }
+  if (url.empty()) {
+    return absl::UnavailableError(absl::StrCat(what, " has no workspaceUrl after provisioning"));
+  }
+  PublishLocation(ctx, id, url);
+
+  const std::string comment = TokenComment(ctx.environment, ctx.resource);
+  const absl::Duration lifetime = Lifetime(spec);
+  if (!change.exists || change.observed.value("token_due", true)) {
+    ctx.progress("creating envctl's personal access token");
+    ASSIGN_OR_RETURN(OutputValue token, MintToken(databricks_, url, comment, lifetime, what));
+    ctx.outputs.Set(ctx.resource.name(), "token", std::move(token));
+  } else {
+    OutputValue v;
+    v.sensitive = true;
+    v.fingerprint = change.observed.value("token_id", "");
+    cloud::HttpTransport* transport = &databricks_;
+    v.mint = [transport, url, comment, lifetime, what]() {
+      return MintToken(*transport, url, comment, lifetime, what);
+    };
+    ctx.outputs.Set(ctx.resource.name(), "token", std::move(v));
+  }
+  result.external_id = id.empty() ? url : id;
+  return result;
+}
+
+absl::Status DatabricksWorkspaceReconciler::Delete(Context& ctx) {
+  const auto& spec = ctx.resource.databricks_workspace();
+  const std::string what = What(ctx.resource);
+  if (spec.has_existing()) {
+    // Not ours to delete: only revoke the tokens envctl made in it.
+    const std::string comment = TokenComment(ctx.environment, ctx.resource);
+    DatabricksClient client(databricks_, spec.existing().workspace_url());
+    TokensApi tokens(client);
+    absl::StatusOr<std::vector<TokenInfo>> all = tokens.List();
+    if (!all.ok()) return Annotate(all.status(), absl::StrCat(what, ": token/list"));
+    for (const auto& t : *all) {
+      if (t.comment != comment) continue;
+      absl::Status s = tokens.Delete(t.token_id);
+      if (!s.ok() && !absl::IsNotFound(s)) return Annotate(s, absl::StrCat(what, ": token/delete"));
+    }
+    return absl::OkStatus();
+  }
+  const auto& p = spec.provisioned();
+  ASSIGN_OR_RETURN(std::string group, GroupForDelete(ctx, p.resource_group()));
+  cloud::arm::DatabricksWorkspacesClient workspaces(
+      *arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  absl::StatusOr<json> live = workspaces.Get(group, p.workspace_name());
+  if (absl::IsNotFound(live.status())) return absl::OkStatus();
+  if (!live.ok()) return Annotate(live.status(), what);
+  RETURN_IF_ERROR(CheckDeletable(what, *live, ctx.environment));
+  return Annotate(workspaces.Delete(group, p.workspace_name()), what);
+}
+
+}  // namespace envctl::reconcilers::arm

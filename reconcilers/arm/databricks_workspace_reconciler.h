@@ -1,0 +1,57 @@
+// DatabricksWorkspaceReconciler: an Azure Databricks workspace, either `existing` (a
+// given URL and ARM id; envctl never changes or deletes it) or `provisioned` through ARM
+// (PUT is an Azure-AsyncOperation LRO), plus the personal access token envctl keeps for
+// dependents (Key Vault secret read by Data Factory, secret scopes).
+// Compared (provisioned): location, managed resource group (both immutable: clear
+// errors), sku (case-insensitive), tags (exactly). Writes: create/sku change = PUT;
+// tag-only change = PATCH.
+// Token: Plan lists the caller's tokens (token/list) and looks for envctl's own, by its
+// comment "envctl <project>/<environment>/<resource>", that does not expire within the
+// renewal window (a third of token_lifetime, default lifetime 90 days). Found: the lazy
+// `token` output is published with fingerprint = its token_id (the value cannot be read
+// back; a dependent that must write mints a new token). None: Plan returns kUpdate with
+// reason "token rotation due" and Apply mints one eagerly. Minting = token/create, then
+// token/delete of every older envctl token with that comment.
+// Outputs: `id`, `workspaceUrl` (https://..., no trailing slash), `token` (sensitive).
+// Stateless besides the injected clients: safe for concurrent use.
+#ifndef ENVCTL_RECONCILERS_ARM_DATABRICKS_WORKSPACE_RECONCILER_H_
+#define ENVCTL_RECONCILERS_ARM_DATABRICKS_WORKSPACE_RECONCILER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "cloud/arm/arm_client.h"
+#include "cloud/transport/http_transport.h"
+#include "reconcilers/reconciler.h"
+
+namespace envctl::reconcilers::arm {
+
+inline constexpr absl::Duration kDefaultTokenLifetime = absl::Hours(24 * 90);
+
+class DatabricksWorkspaceReconciler : public Reconciler {
+ public:
+  // `databricks`: the AAD-authenticated Databricks pipeline (CloudSession::Databricks());
+  // it must outlive the reconciler and every output it publishes.
+  DatabricksWorkspaceReconciler(std::shared_ptr<const cloud::arm::ArmClient> arm,
+                                std::string default_subscription,
+                                cloud::HttpTransport& databricks, Clock& clock);
+
+  absl::StatusOr<Change> Plan(Context& ctx) override;
+  absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;
+  absl::Status Delete(Context& ctx) override;
+
+  // "envctl <project>/<environment>/<resource>" (no "<project>/" when the project is unnamed).
+  static std::string TokenComment(const envctl::v1::Environment& env,
+                                  const envctl::v1::Resource& resource);
+
+ private:
+  std::shared_ptr<const cloud::arm::ArmClient> arm_;
+  const std::string default_subscription_;
+  cloud::HttpTransport& databricks_;
+  Clock& clock_;
+};
+
+}  // namespace envctl::reconcilers::arm
+
+#endif  // ENVCTL_RECONCILERS_ARM_DATABRICKS_WORKSPACE_RECONCILER_H_

@@ -1,0 +1,78 @@
+#include "reconcilers/arm/resource_group_reconciler.h"
+
+#include "absl/strings/str_cat.h"
+#include "cloud/arm/resource_groups.h"
+#include "common/status_macros.h"
+#include "reconcilers/arm/arm_support.h"
+#include "reconcilers/support.h"
+
+namespace envctl::reconcilers::arm {
+namespace {
+
+std::string What(const envctl::v1::ResourceGroupSpec& spec) {
+  return absl::StrCat("resource group \"", spec.group_name(), "\"");
+}
+
+void Publish(Context& ctx, const nlohmann::json& live) {
+  OutputValue id;
+  id.value = live.value("id", "");
+  ctx.outputs.Set(ctx.resource.name(), "id", id);
+}
+
+}  // namespace
+
+ResourceGroupReconciler::ResourceGroupReconciler(std::shared_ptr<const cloud::arm::ArmClient> arm,
+                                                 std::string default_subscription)
+    : arm_(std::move(arm)), default_subscription_(std::move(default_subscription)) {}
+
+absl::StatusOr<Change> ResourceGroupReconciler::Plan(Context& ctx) {
+  const auto& spec = ctx.resource.resource_group();
+  cloud::arm::ResourceGroupsClient groups(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  const std::string location = LocationOr(ctx.environment, spec.location());
+  const nlohmann::json tags = ManagedTags(ctx.environment, ctx.resource);
+  Change change;
+  absl::StatusOr<nlohmann::json> live = groups.Get(spec.group_name());
+  if (absl::IsNotFound(live.status())) {
+    change.action = Action::kCreate;
+    change.fields = CreateFields({{"location", location}, {"tags", tags}});
+    return change;
+  }
+  if (!live.ok()) return Annotate(live.status(), What(spec));
+  change.exists = true;
+  change.observed = *live;
+  Publish(ctx, *live);
+  RETURN_IF_ERROR(CheckLocation(What(spec), live->value("location", ""), location));
+  if (DiffTags(tags, LiveTags(*live), &change.fields)) change.action = Action::kUpdate;
+  return change;
+}
+
+absl::StatusOr<ApplyResult> ResourceGroupReconciler::Apply(Context& ctx, const Change& change) {
+  const auto& spec = ctx.resource.resource_group();
+  cloud::arm::ResourceGroupsClient groups(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  const nlohmann::json tags = ManagedTags(ctx.environment, ctx.resource);
+  absl::StatusOr<nlohmann::json> live;
+  if (change.exists) {
+    // Only tags can differ (a location change is refused in Plan): PATCH replaces the map.
+    live = groups.UpdateTags(spec.group_name(), tags);
+  } else {
+    live = groups.CreateOrUpdate(spec.group_name(), LocationOr(ctx.environment, spec.location()),
+                                 tags);
+  }
+  if (!live.ok()) return Annotate(live.status(), What(spec));
+  Publish(ctx, *live);
+  ApplyResult result;
+  result.external_id = live->value("id", groups.Id(spec.group_name()));
+  return result;
+}
+
+absl::Status ResourceGroupReconciler::Delete(Context& ctx) {
+  const auto& spec = ctx.resource.resource_group();
+  cloud::arm::ResourceGroupsClient groups(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  absl::StatusOr<nlohmann::json> live = groups.Get(spec.group_name());
+  if (absl::IsNotFound(live.status())) return absl::OkStatus();
+  if (!live.ok()) return Annotate(live.status(), What(spec));
+  RETURN_IF_ERROR(CheckDeletable(What(spec), *live, ctx.environment));
+  return Annotate(groups.Delete(spec.group_name()), What(spec));
+}
+
+}  // namespace envctl::reconcilers::arm
