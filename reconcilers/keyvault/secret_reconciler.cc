@@ -122,7 +122,9 @@ absl::StatusOr<ApplyResult> KeyVaultSecretReconciler::Apply(Context& ctx, const 
     return absl::DeadlineExceededError(
         absl::StrCat(Describe(spec), ": still not readable after recovery"));
   };
-  if (change.observed.value("softDeleted", false)) RETURN_IF_ERROR(recover());
+  if (change.observed.is_object() && change.observed.value("softDeleted", false)) {
+    RETURN_IF_ERROR(recover());
+  }
 
   // The fingerprint Plan compares is the published one; a minted value that carries none
   // keeps it (otherwise the next plan would see a different fingerprint).

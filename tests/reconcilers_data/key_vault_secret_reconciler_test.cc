@@ -1,0 +1,199 @@
+// KeyVaultSecret against cloudsim: create from a lazily minted source, converge to a
+// zero-write plan, rewrite exactly once after the source's fingerprint rotates, repair
+// out-of-band tag edits, recover a soft-deleted secret, and never leak the value.
+#include <atomic>
+
+#include "cloud/keyvault/secrets_client.h"
+#include "tests/reconcilers_data/data_plane_fixture.h"
+
+namespace envctl::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using reconcilers::Action;
+
+class KeyVaultSecretTest : public DataPlaneTest {
+ protected:
+  void SetUp() override {
+    DataPlaneTest::SetUp();
+    vault_uri_ = CreateVault("keyvault", "kv-data-test");
+    ASSERT_FALSE(vault_uri_.empty());
+    // The source: like a storage key, published with a fingerprint and a lazy mint.
+    AddResource("lake")->mutable_storage_account()->set_account_name("lakeacct");
+    PublishSource("key1@2026-01-01T00:00:00Z", "first-secret-value-123");
+    envctl::v1::Resource* r = AddResource("lake-key");
+    r->mutable_key_vault_secret()->set_vault("keyvault");
+    r->mutable_key_vault_secret()->set_secret_name("lake-key");
+    r->mutable_key_vault_secret()->set_content_type("text/plain");
+    r->mutable_key_vault_secret()->mutable_value()->mutable_output()->set_resource("lake");
+    r->mutable_key_vault_secret()->mutable_value()->mutable_output()->set_output("primaryKey");
+    SetContent("lake-key", {});
+    client_ = std::make_unique<cloud::keyvault::SecretsClient>(session_->KeyVault(), vault_uri_);
+  }
+
+  void PublishSource(const std::string& fingerprint, const std::string& value) {
+    reconcilers::OutputValue v;
+    v.sensitive = true;
+    v.fingerprint = fingerprint;
+    v.mint = [this, fingerprint, value]() -> absl::StatusOr<reconcilers::OutputValue> {
+      ++mints_;
+      reconcilers::OutputValue minted;
+      minted.value = value;
+      minted.sensitive = true;
+      minted.fingerprint = fingerprint;
+      return minted;
+    };
+    stub_.Set("lake", "primaryKey", v);
+  }
+
+  std::string vault_uri_;
+  std::atomic<int> mints_{0};
+  std::unique_ptr<cloud::keyvault::SecretsClient> client_;
+};
+
+TEST_F(KeyVaultSecretTest, CreatesThenPlansNoChangeAndReapplyMakesNoWrite) {
+  controller::EngineResult plan = Plan();
+  const auto* o = Outcome(plan, "lake-key");
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->action, Action::kCreate) << Describe(plan);
+  EXPECT_EQ(mints_, 0) << "plan must never mint the source value";
+
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "lake-key")->status.ok()) << Describe(applied);
+  EXPECT_EQ(mints_, 1);
+  auto live = client_->Get("lake-key");
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(live->value, "first-secret-value-123");
+  EXPECT_EQ(live->properties.content_type, "text/plain");
+  EXPECT_EQ(live->properties.tags["envctl-source"], "key1@2026-01-01T00:00:00Z");
+  EXPECT_EQ(live->properties.tags["envctl-managed-by"], "envctl");
+  EXPECT_EQ(live->properties.tags["envctl-environment"], "demo/dev");
+
+  ResetStats();
+  controller::EngineResult again = Apply();
+  EXPECT_EQ(Outcome(again, "lake-key")->action, Action::kNone) << Describe(again);
+  EXPECT_EQ(Writes().count("keyvault"), 0u);
+  EXPECT_EQ(mints_, 1) << "a no-op resync must not read or mint the source";
+}
+
+TEST_F(KeyVaultSecretTest, RotatedSourceFingerprintRewritesTheSecretOnce) {
+  Apply();
+  PublishSource("key1@2026-02-01T00:00:00Z", "rotated-secret-value-456");
+  controller::EngineResult plan = Plan();
+  const auto* o = Outcome(plan, "lake-key");
+  ASSERT_EQ(o->action, Action::kUpdate) << Describe(plan);
+  ASSERT_EQ(o->fields.size(), 1u) << Describe(plan);
+  EXPECT_EQ(o->fields[0].path, "tags.envctl-source");
+  EXPECT_EQ(o->fields[0].old_value, "\"key1@2026-01-01T00:00:00Z\"");
+  EXPECT_EQ(o->fields[0].new_value, "\"key1@2026-02-01T00:00:00Z\"");
+  EXPECT_EQ(o->reason, "source value changed (new fingerprint)");
+
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "lake-key")->status.ok()) << Describe(applied);
+  EXPECT_EQ(Writes()["keyvault"], 1) << "exactly one PUT /secrets/lake-key";
+  EXPECT_EQ(client_->Get("lake-key")->value, "rotated-secret-value-456");
+
+  ResetStats();
+  EXPECT_EQ(Outcome(Apply(), "lake-key")->action, Action::kNone);
+  EXPECT_EQ(Writes().count("keyvault"), 0u);
+}
+
+TEST_F(KeyVaultSecretTest, TagEditedOutOfBandIsDetectedAndRepaired) {
+  Apply();
+  cloud::keyvault::SecretUpdate update;
+  update.tags = std::map<std::string, std::string>{{"envctl-source", "tampered"}, {"owner", "someone"}};
+  ASSERT_OK(client_->UpdateProperties("lake-key", "", update).status());
+
+  controller::EngineResult plan = Plan();
+  const auto* o = Outcome(plan, "lake-key");
+  ASSERT_EQ(o->action, Action::kUpdate) << Describe(plan);
+  EXPECT_TRUE(o->drift);
+  EXPECT_THAT(Paths(*o), Contains("tags.envctl-source"));
+  EXPECT_THAT(Paths(*o), Contains("tags.owner"));
+  EXPECT_THAT(Paths(*o), Contains("tags.envctl-managed-by"));
+
+  Apply();
+  auto live = client_->Get("lake-key");
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->properties.tags.count("owner"), 0u);
+  EXPECT_EQ(live->properties.tags["envctl-source"], "key1@2026-01-01T00:00:00Z");
+  EXPECT_EQ(Outcome(Plan(), "lake-key")->action, Action::kNone);
+}
+
+TEST_F(KeyVaultSecretTest, SoftDeletedSecretIsRecoveredThenSet) {
+  Apply();
+  ASSERT_OK(client_->Delete("lake-key").status());
+  controller::EngineResult plan = Plan();
+  const auto* o = Outcome(plan, "lake-key");
+  ASSERT_EQ(o->action, Action::kCreate) << Describe(plan);
+  EXPECT_THAT(o->reason, HasSubstr("soft-deleted"));
+
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "lake-key")->status.ok()) << Describe(applied);
+  EXPECT_THAT(Requests("POST", "/deletedsecrets/lake-key/recover"), ::testing::SizeIs(1));
+  EXPECT_EQ(client_->Get("lake-key")->value, "first-secret-value-123");
+  EXPECT_EQ(Outcome(Plan(), "lake-key")->action, Action::kNone);
+}
+
+TEST_F(KeyVaultSecretTest, ValueNeverAppearsInPlanFieldsOrErrors) {
+  controller::EngineResult plan = Plan();
+  for (const auto& f : Outcome(plan, "lake-key")->fields) {
+    EXPECT_THAT(f.old_value + f.new_value, Not(HasSubstr("first-secret-value-123")));
+  }
+  Apply();
+  // The vault refuses writes (no permission): the error names the secret, not the value.
+  PublishSource("key1@rotated", "leaky-value-789");
+  ASSERT_OK(cloud::arm::KeyVaultsClient(*arm_, sim_->subscription_id)
+                .UpdateAccessPolicies(kGroup, "kv-data-test", cloud::arm::AccessPolicyOperation::kReplace,
+                                      {{{"tenantId", sim_->tenant_id},
+                                        {"objectId", sim_->object_id},
+                                        {"permissions", {{"secrets", {"get", "list"}}}}}})
+                .status());
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "lake-key");
+  ASSERT_FALSE(o->status.ok());
+  EXPECT_THAT(o->status.message(), HasSubstr("lake-key"));
+  EXPECT_THAT(o->status.message(), Not(HasSubstr("leaky-value-789")));
+}
+
+TEST_F(KeyVaultSecretTest, UnknownVaultOutputIsKnownAfterApply) {
+  // A vault that does not exist yet publishes no vaultUri: the plan says so, no error.
+  envctl::v1::Resource* r = AddResource("other-secret");
+  r->mutable_key_vault_secret()->set_vault("missing-vault");
+  r->mutable_key_vault_secret()->set_secret_name("x");
+  r->mutable_key_vault_secret()->mutable_value()->set_env("HOME");
+  AddResource("missing-vault")->mutable_key_vault()->set_vault_name("kv-missing");
+  SetContent("other-secret", {});
+  reconcilers::Outputs outputs;
+  reconcilers::PriorState prior;
+  envctl::v1::ResourceContent content;
+  reconcilers::Context ctx{env_, *r, content, outputs, prior, clock_};
+  reconcilers::Reconciler* rec = registry_->For(envctl::v1::Resource::kKeyVaultSecret);
+  auto change = rec->Plan(ctx);
+  EXPECT_THAT(change.status(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                        HasSubstr("missing-vault.vaultUri is not known yet")));
+}
+
+TEST_F(KeyVaultSecretTest, DeleteSoftDeletesAndPurges) {
+  Apply();
+  reconcilers::Outputs outputs;
+  outputs.Set("keyvault", "vaultUri", Plain(vault_uri_));
+  reconcilers::PriorState prior;
+  envctl::v1::ResourceContent content;
+  const envctl::v1::Resource* r = nullptr;
+  for (const auto& res : env_.resources()) {
+    if (res.name() == "lake-key") r = &res;
+  }
+  reconcilers::Context ctx{env_, *r, content, outputs, prior, clock_};
+  ASSERT_OK(registry_->For(envctl::v1::Resource::kKeyVaultSecret)->Delete(ctx));
+  EXPECT_TRUE(absl::IsNotFound(client_->Get("lake-key").status()));
+  EXPECT_TRUE(absl::IsNotFound(client_->GetDeleted("lake-key").status())) << "purged";
+  // Deleting again is fine (already gone).
+  EXPECT_OK(registry_->For(envctl::v1::Resource::kKeyVaultSecret)->Delete(ctx));
+}
+
+}  // namespace
+}  // namespace envctl::testing

@@ -1,0 +1,142 @@
+// PipelineRunTest against cloudsim: a run per covered-content change, recorded so it is
+// neither rerun after a failure nor lost across a restart; failures carry the failing
+// activity's message; a run past its timeout is cancelled and recorded TIMED_OUT.
+#include "tests/reconcilers_data/data_plane_fixture.h"
+
+namespace envctl::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+using reconcilers::Action;
+using cloud::datafactory::EntityKind;
+
+class PipelineRunTestTest : public DataPlaneTest {
+ protected:
+  void SetUp() override {
+    DataPlaneTest::SetUp();
+    factory_ = CreateFactory("factory", "adf-runs-test");
+    Pipeline("Quick", {{{"name", "Wait"}, {"type", "Wait"}, {"typeProperties", {{"waitTimeInSeconds", 5}}}}});
+    Pipeline("Slow", {{{"name", "Wait long"}, {"type", "Wait"}, {"typeProperties", {{"waitTimeInSeconds", 900000}}}}});
+    ASSERT_OK(factories_->PutEntity(factory_, EntityKind::kLinkedService, "NotDatabricks",
+                                    {{"properties", {{"type", "AzureKeyVault"},
+                                                     {"typeProperties", {{"baseUrl", "https://kv.vault.azure.net/"}}}}}})
+                  .status());
+    Pipeline("Broken", {{{"name", "Run notebook"}, {"type", "DatabricksNotebook"},
+                         {"typeProperties", {{"notebookPath", "/Shared/x"}}},
+                         {"linkedServiceName", {{"referenceName", "NotDatabricks"}, {"type", "LinkedServiceReference"}}}}});
+    // What the test covers: some other resource's content (a stubbed kind here).
+    AddResource("lake")->mutable_storage_account()->set_account_name("lakeacct");
+    SetContent("lake", {{"data.txt", "v1"}});
+  }
+
+  void Pipeline(const std::string& name, const nlohmann::json& activities) {
+    ASSERT_OK(factories_->PutEntity(factory_, EntityKind::kPipeline, name,
+                                    {{"properties", {{"activities", activities}}}})
+                  .status());
+  }
+
+  void AddTest(const std::string& pipeline, int timeout_seconds = 1800) {
+    envctl::v1::Resource* r = AddResource("smoke");
+    auto* spec = r->mutable_pipeline_run_test();
+    spec->set_data_factory("factory");
+    spec->set_pipeline(pipeline);
+    (*spec->mutable_parameters())["storage_account"] = "lakeacct";
+    spec->mutable_timeout()->set_seconds(timeout_seconds);
+    spec->add_covers("lake");
+    SetContent("smoke", {});
+  }
+
+  cloud::datafactory::FactoryRef factory_;
+};
+
+TEST_F(PipelineRunTestTest, SucceededRunIsRecordedAndNotRerunForTheSameContent) {
+  AddTest("Quick");
+  controller::EngineResult plan = Plan();
+  ASSERT_EQ(Outcome(plan, "smoke")->action, Action::kRun) << Describe(plan);
+  EXPECT_EQ(Outcome(plan, "smoke")->reason, "never run");
+
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "smoke");
+  ASSERT_TRUE(o->status.ok()) << Describe(applied);
+  EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED);
+  EXPECT_EQ(o->run.test(), "smoke");
+  EXPECT_EQ(o->run.environment(), "dev");
+  EXPECT_FALSE(o->run.external_run_id().empty());
+  EXPECT_FALSE(o->run.tested_hash().empty());
+  auto run = factories_->GetPipelineRun(factory_, o->run.external_run_id());
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->pipeline_name, "Quick");
+
+  EXPECT_EQ(Outcome(Plan(), "smoke")->action, Action::kNone);
+  ResetStats();
+  Apply();
+  EXPECT_EQ(Writes().count("datafactory"), 0u) << "no second createRun";
+
+  // Covered content changes: the test reruns, and the plan says what changed.
+  SetContent("lake", {{"data.txt", "v2"}});
+  controller::EngineResult replan = Plan();
+  EXPECT_EQ(Outcome(replan, "smoke")->action, Action::kRun);
+  EXPECT_EQ(Outcome(replan, "smoke")->reason, "covered content changed: lake");
+}
+
+TEST_F(PipelineRunTestTest, FailedRunCarriesTheActivityErrorAndIsNotRerun) {
+  AddTest("Broken");
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "smoke");
+  EXPECT_FALSE(o->status.ok()) << "a failed test fails the resource";
+  EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_FAILED);
+  EXPECT_THAT(o->run.message(), HasSubstr("activity 'Run notebook' failed"));
+  EXPECT_THAT(o->run.message(), HasSubstr("is not an AzureDatabricks linked service"));
+  EXPECT_THAT(o->status.message(), HasSubstr("is not an AzureDatabricks linked service"));
+
+  controller::EngineResult plan = Plan();
+  EXPECT_EQ(Outcome(plan, "smoke")->action, Action::kNone) << "no rerun loop for the same content";
+  EXPECT_THAT(Outcome(plan, "smoke")->reason, HasSubstr("RUN_RESULT_FAILED"));
+  ResetStats();
+  Apply();
+  EXPECT_EQ(Writes().count("datafactory"), 0u);
+}
+
+TEST_F(PipelineRunTestTest, RunPastTheTimeoutIsCancelledAndRecordedTimedOut) {
+  AddTest("Slow", /*timeout_seconds=*/60);
+  const absl::Time start = clock_.Now();
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "smoke");
+  EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_TIMED_OUT) << Describe(applied);
+  EXPECT_THAT(o->run.message(), HasSubstr("timed out after 1m"));
+  EXPECT_THAT(Requests("POST", "/cancel"), SizeIs(1));
+  EXPECT_LT(clock_.Now() - start, absl::Minutes(5)) << "waited about the timeout, not the run";
+  auto run = factories_->GetPipelineRun(factory_, o->run.external_run_id());
+  ASSERT_TRUE(run.ok());
+  EXPECT_THAT(run->status_text, ::testing::AnyOf("Canceling", "Cancelled"));
+  EXPECT_EQ(Outcome(Plan(), "smoke")->action, Action::kNone);
+}
+
+TEST_F(PipelineRunTestTest, RestartMidRunResumesTheSameRun) {
+  AddTest("Quick");
+  // The first envctl dies while waiting: every poll of the run fails.
+  Admin("POST", "/faults",
+        R"({"service":"datafactory","operation":"GET */pipelineruns/*","status":503,"retry_after_s":1,"rate":1,"count":-1})");
+  controller::EngineResult broken = Apply();
+  ASSERT_FALSE(Outcome(broken, "smoke")->status.ok()) << Describe(broken);
+  nlohmann::json memory = nlohmann::json::parse(store_.Memory("dev", "smoke"));
+  const std::string pending = memory["pending"].value("runId", "");
+  ASSERT_FALSE(pending.empty()) << "the run id was checkpointed right after createRun";
+  Admin("DELETE", "/faults");
+
+  // A new envctl process (new session, reconcilers, engine) over the same state.
+  StartEnvctl();
+  controller::EngineResult plan = Plan();
+  EXPECT_EQ(Outcome(plan, "smoke")->action, Action::kRun);
+  EXPECT_THAT(Outcome(plan, "smoke")->reason, HasSubstr("resuming run " + pending));
+  controller::EngineResult resumed = Apply();
+  const auto* o = Outcome(resumed, "smoke");
+  ASSERT_TRUE(o->status.ok()) << Describe(resumed);
+  EXPECT_EQ(o->run.external_run_id(), pending);
+  EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED);
+  EXPECT_THAT(Requests("POST", "/createRun"), SizeIs(1)) << "never a second run";
+}
+
+}  // namespace
+}  // namespace envctl::testing
