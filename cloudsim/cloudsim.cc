@@ -23,6 +23,7 @@
 #include "cloudsim/core/world.h"
 #include "cloudsim/http/server.h"
 #include "cloudsim/keyvault/data_plane.h"
+#include "cloudsim/keyvault/vaults.h"
 #include "cloudsim/tls/certs.h"
 #include "cloudsim/workspace_backend.h"
 
@@ -122,6 +123,7 @@ absl::Status Cloudsim::Impl::Init() {
   world_ = std::make_unique<World>(config, identity_, tokens_.get(), this);
   absl::Status loaded = world_->Load();
   if (!loaded.ok()) return loaded;
+  world_->before_persist = [](World& w) { RebuildSecretMirror(w); };
   throttle_ = std::make_unique<ArmThrottle>(options_.arm_throttle, clock_);
   eventgrid_ = std::make_unique<EventGrid>(identity_.subscription_id);
 
@@ -266,9 +268,7 @@ absl::StatusOr<std::string> Cloudsim::Impl::OpenOrigin(const std::string& key) {
               nf.body = R"({"error_code":"NOT_FOUND","message":"Workspace not found."})";
               return nf;
             }
-            Response out = ws->Handle(r);
-            if (r.method != "GET" && r.method != "HEAD") SaveWorkspaces(false);
-            return out;
+            return ws->Handle(r);
           });
         };
       }
@@ -320,6 +320,11 @@ absl::Status Cloudsim::Impl::CreateWorkspace(const std::string& workspace_id,
   env.accept_aad_token = [tokens](const std::string& bearer) {
     return tokens->Validate(bearer, {kDatabricksAudience}).ok();
   };
+  World* world = world_.get();
+  env.read_key_vault_secret = [world](const std::string& dns_name, const std::string& key) {
+    return ReadSecretFromMirror(*world, dns_name, key);
+  };
+  env.on_mutation = [this] { SaveWorkspaces(false); };
   std::shared_ptr<WorkspaceBackend> ws = MakeWorkspaceBackend(workspace_id, workspace_url, env);
   auto saved = ReadFile(options_.state_dir + "/databricks/" + workspace_id + ".json");
   if (saved.ok()) {

@@ -40,6 +40,11 @@ struct WorkspaceBackendEnv {
   double speed = 1.0;
   // True when `bearer` is a valid Entra token for the Databricks resource.
   std::function<bool(const std::string& bearer)> accept_aad_token;
+  // Reads secret `key` of the Key Vault at `dns_name` (an AKV-backed secret scope).
+  std::function<absl::StatusOr<std::string>(const std::string& dns_name, const std::string& key)>
+      read_key_vault_secret;
+  // Called after each state change of the workspace (never with its lock held).
+  std::function<void()> on_mutation;
 };
 
 std::unique_ptr<WorkspaceBackend> MakeWorkspaceBackend(const std::string& workspace_id,

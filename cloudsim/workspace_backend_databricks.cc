@@ -13,6 +13,7 @@ class DatabricksWorkspace : public WorkspaceBackend {
   DatabricksWorkspace(const std::string& id, const std::string& url,
                       databricks::WorkspaceEnv env)
       : ws_(id, url, std::move(env)) {}
+  void SetMutationCallback(std::function<void()> cb) { ws_.SetMutationCallback(std::move(cb)); }
 
   Response Handle(const Request& request) override { return ws_.Handle(request); }
   absl::StatusOr<int64_t> SubmitNotebookRun(const std::string& bearer,
@@ -50,7 +51,10 @@ std::unique_ptr<WorkspaceBackend> MakeWorkspaceBackend(const std::string& worksp
   ws_env.clock = env.clock;
   ws_env.speed = env.speed;
   ws_env.accept_aad_token = std::move(env.accept_aad_token);
-  return std::make_unique<DatabricksWorkspace>(workspace_id, workspace_url, std::move(ws_env));
+  ws_env.read_key_vault_secret = std::move(env.read_key_vault_secret);
+  auto ws = std::make_unique<DatabricksWorkspace>(workspace_id, workspace_url, std::move(ws_env));
+  if (env.on_mutation) ws->SetMutationCallback(std::move(env.on_mutation));
+  return ws;
 }
 
 }  // namespace envctl::cloudsim

@@ -29,7 +29,28 @@ absl::Status World::Load() {
 absl::Status World::PersistIfDirty() {
   if (!dirty_) return absl::OkStatus();
   dirty_ = false;
+  if (before_persist) before_persist(*this);
   return WriteFileAtomic(config_.state_dir + "/state.json", db.dump());
+}
+
+absl::StatusOr<std::string> World::ReadMirroredSecret(const std::string& vault_host_port,
+                                                      const std::string& name) {
+  absl::MutexLock lock(&mirror_mu_);
+  auto vault = mirror_.find(Lower(vault_host_port));
+  if (vault == mirror_.end()) {
+    return absl::NotFoundError("no Key Vault answers at " + vault_host_port);
+  }
+  auto secret = vault->second.find(Lower(name));
+  if (secret == vault->second.end()) {
+    return absl::NotFoundError("A secret with (name/id) " + name +
+                               " was not found in this key vault.");
+  }
+  return secret->second;
+}
+
+void World::ReplaceSecretMirror(std::map<std::string, std::map<std::string, std::string>> mirror) {
+  absl::MutexLock lock(&mirror_mu_);
+  mirror_ = std::move(mirror);
 }
 
 nlohmann::json& World::Section(const char* name) {

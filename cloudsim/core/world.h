@@ -9,6 +9,7 @@
 #define ENVCTL_CLOUDSIM_CORE_WORLD_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -89,6 +90,18 @@ class World {
   absl::Mutex mu;
   nlohmann::json db ABSL_GUARDED_BY(mu);
 
+  // A copy of every live vault's latest enabled secret values, keyed by vault origin
+  // ("host:port") and lower-case secret name, refreshed on each persist. Readers that
+  // must not take `mu` (Databricks runs reading AKV-backed scopes while ADF holds `mu`
+  // and waits on the workspace) read this instead.
+  absl::StatusOr<std::string> ReadMirroredSecret(const std::string& vault_host_port,
+                                                 const std::string& name)
+      ABSL_LOCKS_EXCLUDED(mirror_mu_);
+  void ReplaceSecretMirror(std::map<std::string, std::map<std::string, std::string>> mirror)
+      ABSL_LOCKS_EXCLUDED(mirror_mu_);
+  // Run before each write of state.json (set once at start-up).
+  std::function<void(World&)> before_persist;
+
  private:
   const WorldConfig config_;
   const Identity identity_;
@@ -96,6 +109,8 @@ class World {
   Platform* const platform_;
   bool dirty_ ABSL_GUARDED_BY(mu) = false;
   std::string authority_host_;
+  absl::Mutex mirror_mu_;
+  std::map<std::string, std::map<std::string, std::string>> mirror_ ABSL_GUARDED_BY(mirror_mu_);
 };
 
 }  // namespace envctl::cloudsim

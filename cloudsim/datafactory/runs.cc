@@ -172,7 +172,10 @@ void StartActivity(World& world, nlohmann::json& run, nlohmann::json& act, const
   if (type == "Wait") {
     int64_t seconds = 1;
     const nlohmann::json tp = def.value("typeProperties", nlohmann::json::object());
-    if (tp.contains("waitTimeInSeconds")) absl::SimpleAtoi(Resolve(tp["waitTimeInSeconds"], run), &seconds);
+    int64_t parsed = 0;
+    if (tp.contains("waitTimeInSeconds") && absl::SimpleAtoi(Resolve(tp["waitTimeInSeconds"], run), &parsed)) {
+      seconds = parsed;
+    }
     d = absl::Seconds(seconds);
   }
   act["readyAtMs"] = absl::ToUnixMillis(now + world.Scaled(d));

@@ -112,7 +112,8 @@ nlohmann::json* FindVersion(nlohmann::json& secret, const std::string& version) 
 // Pages `items` with maxresults (1..25, default 25) and $skiptoken.
 Response Paged(const Request& req, const std::string& origin, const std::vector<nlohmann::json>& items) {
   int max = 25;
-  if (absl::SimpleAtoi(req.Query("maxresults"), &max)) max = std::clamp(max, 1, 25);
+  int requested = 0;
+  if (absl::SimpleAtoi(req.Query("maxresults"), &requested)) max = std::clamp(requested, 1, 25);
   size_t skip = 0;
   if (!absl::SimpleAtoi(req.Query("$skiptoken"), &skip)) skip = 0;
   nlohmann::json value = nlohmann::json::array();

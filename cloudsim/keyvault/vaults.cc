@@ -1,6 +1,8 @@
 #include "cloudsim/keyvault/vaults.h"
 
+#include "absl/strings/str_cat.h"
 #include "cloudsim/core/util.h"
+#include "cloudsim/http/url.h"
 
 namespace envctl::cloudsim {
 
@@ -37,6 +39,38 @@ bool HasSecretPermission(const nlohmann::json& vault_body, const std::string& oi
     }
   }
   return false;
+}
+
+namespace {
+std::string HostPort(const std::string& uri) {
+  auto parsed = ParseUrl(uri);
+  if (!parsed.ok()) return Lower(uri);
+  return Lower(absl::StrCat(parsed->host, ":", parsed->port));
+}
+}  // namespace
+
+void RebuildSecretMirror(World& world) {
+  std::map<std::string, std::map<std::string, std::string>> mirror;
+  for (auto& [key, slot] : world.Section("resources").items()) {
+    const nlohmann::json& body = slot["body"];
+    if (Lower(body.value("type", "")) != Lower(kVaultType)) continue;
+    std::map<std::string, std::string> values;
+    nlohmann::json& data = VaultData(world, body.value("name", ""));
+    for (auto& [name, secret] : data["secrets"].items()) {
+      const nlohmann::json& latest = secret["versions"].back();
+      if (latest["attributes"].value("enabled", true)) values[name] = latest["value"];
+    }
+    mirror[HostPort(body["properties"].value("vaultUri", ""))] = values;
+    mirror[Lower(body.value("name", "")) + ".vault.azure.net:443"] = values;
+  }
+  world.ReplaceSecretMirror(std::move(mirror));
+}
+
+absl::StatusOr<std::string> ReadSecretFromMirror(World& world, const std::string& vault_uri,
+                                                 const std::string& key) {
+  std::string uri = vault_uri;
+  if (uri.find("://") == std::string::npos) uri = "https://" + uri;
+  return world.ReadMirroredSecret(HostPort(uri), key);
 }
 
 }  // namespace envctl::cloudsim

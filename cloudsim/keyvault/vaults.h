@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "cloudsim/core/world.h"
 #include "nlohmann/json.hpp"
 
@@ -21,6 +22,14 @@ nlohmann::json& VaultData(World& world, const std::string& name);
 // recover, purge) on the vault, per its access policies ("all" grants everything).
 bool HasSecretPermission(const nlohmann::json& vault_body, const std::string& oid,
                          const std::string& permission);
+
+// Rebuilds World's secret mirror from db (World::mu held). Installed as
+// World::before_persist.
+void RebuildSecretMirror(World& world);
+// Reads `key` from the vault at `vault_uri` ("https://host[:port]/" or
+// "https://{name}.vault.azure.net/") through the mirror, without World::mu.
+absl::StatusOr<std::string> ReadSecretFromMirror(World& world, const std::string& vault_uri,
+                                                 const std::string& key);
 
 }  // namespace envctl::cloudsim
 

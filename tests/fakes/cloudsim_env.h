@@ -27,8 +27,9 @@ namespace envctl::testing {
 
 class CloudsimEnv {
  public:
-  // `options.state_dir` empty = a fresh temp dir (deleted afterwards); port defaults to 0
-  // and speed to 1000 unless the caller changed them from the Options defaults.
+  // `options.state_dir` empty = a fresh temp dir (deleted afterwards); port defaults to 0.
+  // Speed becomes 1000 unless the caller set another speed or injected a clock (tests
+  // with a FakeClock advance simulated time themselves, at speed 1).
   static absl::StatusOr<std::unique_ptr<CloudsimEnv>> Start(cloudsim::Options options = {}) {
     std::unique_ptr<CloudsimEnv> env(new CloudsimEnv());
     if (options.state_dir.empty()) {
@@ -37,7 +38,7 @@ class CloudsimEnv {
       options.state_dir = tmpl;
       env->owns_dir_ = true;
     }
-    if (options.speed == 1.0) options.speed = 1000;
+    if (options.speed == 1.0 && options.clock == nullptr) options.speed = 1000;
     env->options_ = options;
     absl::Status st = env->Launch();
     if (!st.ok()) return st;
