@@ -93,6 +93,7 @@ reconcilers::PriorState PriorFrom(const ManagedResource* m) {
   reconcilers::PriorState prior;
   if (m == nullptr) return prior;
   prior.applied_hash = m->applied_hash();
+  prior.applied_before = m->has_applied_time();
   if (!m->memory_json().empty()) {
     prior.memory = nlohmann::json::parse(m->memory_json(), nullptr, /*allow_exceptions=*/false);
     if (prior.memory.is_discarded()) prior.memory = nlohmann::json();
@@ -226,7 +227,7 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
           }
         }
         if (!pending_dep.empty()) {
-          o.action = prior.applied_hash.empty() ? Action::kCreate : Action::kUpdate;
+          o.action = prior.applied_before ? Action::kUpdate : Action::kCreate;
           o.reason = absl::StrCat("(known after apply: depends on ", pending_dep, ")");
           absl::MutexLock lock(&mu);
           changing.insert(name);
@@ -249,7 +250,7 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
       const bool spec_changed = prior.applied_hash != desired_hash;
       if (o.action == Action::kCreate || o.action == Action::kUpdate) {
         // The spec is what was last applied, yet live differs: someone changed it.
-        o.drift = !prior.applied_hash.empty() && !spec_changed;
+        o.drift = prior.applied_before && !spec_changed;
         if (policy == envctl::v1::DRIFT_POLICY_IGNORE && change->exists) {
           o.action = Action::kNone;
           o.drift = false;

@@ -50,8 +50,10 @@ struct Change {
 
 // What the previous applies recorded about this resource (from the status store).
 struct PriorState {
-  // Desired hash of the last successful apply ("" if never applied).
+  // Desired hash of the last successful apply.
   std::string applied_hash;
+  // Whether envctl applied this resource successfully before.
+  bool applied_before = false;
   // Free-form per-kind memory, e.g. a test's last tested hash, a secret's source digest,
   // the set of notebook paths deployed. Never holds secret values.
   nlohmann::json memory;

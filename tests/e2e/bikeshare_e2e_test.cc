@@ -260,9 +260,11 @@ TEST_F(BikeshareE2ETest, PruneDeletesARemovedResourceAndTheGuardProtectsTheGroup
   EXPECT_FALSE(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
                                    "/api/2.0/dbfs/get-status?path=/FileStore/bikeshare/bikeshare_model.py").ok());
 
-  // Emptying the repo would delete the resource group: refused without the flag.
+  // A repo that now declares only another group would prune the original group and all
+  // it holds: refused without the flag.
   fs::remove_all(repo_ / "resources");
   fs::create_directories(repo_ / "resources");
+  WriteFile(repo_ / "resources/other.yaml", "name: other\nresourceGroup:\n  groupName: bikeshare-other-rg\n");
   RunResult refused = Apply();
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
   EXPECT_THAT(refused.output, HasSubstr("--allow-mass-prune"));
