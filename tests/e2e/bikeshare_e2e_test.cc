@@ -175,7 +175,13 @@ TEST_F(BikeshareE2ETest, RemovedAccessPolicyIsRepaired) {
   ASSERT_OK(vault);
   nlohmann::json policies = (*vault)["properties"]["accessPolicies"];
   ASSERT_EQ(policies.size(), 2u);
-  nlohmann::json removed = {{"properties", {{"accessPolicies", nlohmann::json::array({policies[1]})}}}};
+  // Remove the factory identity's policy (removing envctl's own would lock envctl out).
+  nlohmann::json factory_policy;
+  for (const auto& p : policies) {
+    if (p.value("objectId", "") != sim_->object_id) factory_policy = p;
+  }
+  ASSERT_FALSE(factory_policy.is_null());
+  nlohmann::json removed = {{"properties", {{"accessPolicies", nlohmann::json::array({factory_policy})}}}};
   ASSERT_OK(portal_->Arm("PUT", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv/accessPolicies/remove",
                          "2023-07-01", removed));
   RunResult plan = Plan();
