@@ -235,7 +235,8 @@ absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx, c
   if (spec.has_provisioned()) {
     ASSIGN_OR_RETURN(Provisioned d, DesiredProvisioned(ctx, subscription));
     cloud::arm::DatabricksWorkspacesClient workspaces(*arm_, subscription);
-    absl::StatusOr<json> live;
+    // Stays an empty object when only the token is due (no ARM write needed).
+    absl::StatusOr<json> live = json::object();
     if (!change.exists || change.observed.value("sku_change", false)) {
       ctx.progress(change.exists ? "updating workspace sku" : "creating workspace (long-running)");
       live = workspaces.CreateOrUpdate(d.group, d.name, d.Body());

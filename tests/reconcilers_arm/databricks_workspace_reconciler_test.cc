@@ -122,9 +122,7 @@ TEST_F(DatabricksWorkspaceReconcilerTest, ProvisionsPublishesTokenAndConverges) 
   EXPECT_EQ(consumer_.written.size(), 1u);
 }
 
-// DISABLED: after advancing the shared FakeClock 21 days, minting the replacement PAT fails
-// with an UNKNOWN status (empty message); under investigation — rotation is not yet proven.
-TEST_F(DatabricksWorkspaceReconcilerTest, DISABLED_RotatesTokenInRenewalWindowAndDependentFollows) {
+TEST_F(DatabricksWorkspaceReconcilerTest, RotatesTokenInRenewalWindowAndDependentFollows) {
   ASSERT_TRUE(Apply().ok());
   const std::string old_id = EnvctlTokens().at(0).token_id;
   // 30-day lifetime: renewal starts 10 days before expiry.
@@ -135,8 +133,13 @@ TEST_F(DatabricksWorkspaceReconcilerTest, DISABLED_RotatesTokenInRenewalWindowAn
   EXPECT_EQ(o->reason, "token rotation due");
   EXPECT_THAT(Paths(*o), Contains("token"));
 
+  ResetStats();
   controller::EngineResult rotated = Apply();
   ASSERT_TRUE(rotated.ok()) << Describe(rotated);
+  // Only the token moved: token/create + token/delete, no ARM write.
+  std::map<std::string, int> writes = Writes();
+  EXPECT_EQ(writes.count("arm"), 0u);
+  EXPECT_EQ(writes["databricks"], 2);
   std::vector<TokenInfo> tokens = EnvctlTokens();
   ASSERT_EQ(tokens.size(), 1u);  // the old one was revoked
   EXPECT_NE(tokens[0].token_id, old_id);

@@ -53,8 +53,10 @@ TEST_F(ResourceGroupReconcilerTest, CreatesConvergesAndRepairsTagDrift) {
   EXPECT_THAT(Paths(*o), Contains("tags.owner"));
   EXPECT_THAT(Paths(*o), Contains("tags.costcenter"));
 
+  ResetStats();
   controller::EngineResult repair = Apply();
   ASSERT_TRUE(repair.ok()) << Describe(repair);
+  EXPECT_EQ(Writes()["arm"], 1);  // one PATCH of the tags
   live = Groups().Get("demo-dev-rg");
   ASSERT_OK(live);
   EXPECT_EQ((*live)["tags"]["owner"], "data-team");

@@ -296,7 +296,17 @@ class DataPlaneTest : public ::testing::Test {
     if (!r.ok() || r->body.empty()) return nullptr;
     return nlohmann::json::parse(r->body, nullptr, false);
   }
-  void ResetStats() { Admin("DELETE", "/stats"); }
+  // Resets the write counters and starts Requests() afresh (the request log itself is
+  // not cleared by the admin API, so remember where it stood).
+  void ResetStats() {
+    Admin("DELETE", "/stats");
+    requests_mark_ = RequestLog().size();
+  }
+  nlohmann::json RequestLog() {
+    nlohmann::json log = Admin("GET", "/requests");
+    if (log.is_array()) return log;
+    return log.is_object() ? log.value("requests", nlohmann::json::array()) : nlohmann::json::array();
+  }
   // Write requests per service since the last ResetStats().
   std::map<std::string, int> Writes() {
     std::map<std::string, int> out;
@@ -308,12 +318,13 @@ class DataPlaneTest : public ::testing::Test {
     }
     return out;
   }
-  // Request-log lines "METHOD path" matching `method` and containing `fragment`.
+  // Request-log lines "METHOD path" since the last ResetStats() matching `method` and
+  // containing `fragment`.
   std::vector<std::string> Requests(const std::string& method, const std::string& fragment) {
     std::vector<std::string> out;
-    nlohmann::json log = Admin("GET", "/requests");
-    const nlohmann::json& items = log.is_array() ? log : log.value("requests", nlohmann::json::array());
-    for (const auto& r : items) {
+    const nlohmann::json items = RequestLog();
+    for (size_t i = requests_mark_; i < items.size(); ++i) {
+      const nlohmann::json& r = items[i];
       const std::string m = r.value("method", "");
       const std::string p = r.value("path", "");
       if (m == method && p.find(fragment) != std::string::npos) out.push_back(m + " " + p);
@@ -321,6 +332,7 @@ class DataPlaneTest : public ::testing::Test {
     return out;
   }
 
+  size_t requests_mark_ = 0;
   FakeClock clock_;
   metrics::Metrics metrics_;
   std::unique_ptr<CloudsimEnv> sim_;

@@ -74,9 +74,7 @@ TEST_F(DatabricksTest, NotebooksImportThenPlanNoChangeWithoutExports) {
   EXPECT_EQ(Writes().count("databricks"), 0u);
 }
 
-// DISABLED: fails on current main (second apply repeats a read/run the test expects
-// to be skipped); landed unverified at the end of the session, to be fixed next.
-TEST_F(DatabricksTest, DISABLED_NotebookDeletedOutOfBandIsRecreated) {
+TEST_F(DatabricksTest, NotebookDeletedOutOfBandIsRecreated) {
   AddNotebooks();
   Apply();
   dbx::WorkspaceApi ws(*client_);
@@ -280,9 +278,7 @@ class LibraryTest : public DatabricksTest {
   envctl::v1::Resource* library_ = nullptr;
 };
 
-// DISABLED: fails on current main (second apply repeats a read/run the test expects
-// to be skipped); landed unverified at the end of the session, to be fixed next.
-TEST_F(LibraryTest, DISABLED_UploadsSmallAndStreamsLargeFilesThenNoWrites) {
+TEST_F(LibraryTest, UploadsSmallAndStreamsLargeFilesThenNoWrites) {
   AddLibrary("def predict(x):\n    return 2 * x\n");
   controller::EngineResult applied = Apply();
   ASSERT_TRUE(Outcome(applied, "model-library")->status.ok()) << Describe(applied);

@@ -48,9 +48,7 @@ class IntegrationTestTest : public DataPlaneTest {
   std::unique_ptr<dbx::DatabricksClient> client_;
 };
 
-// DISABLED: fails on current main (second apply repeats a read/run the test expects
-// to be skipped); landed unverified at the end of the session, to be fixed next.
-TEST_F(IntegrationTestTest, DISABLED_PassingNotebookIsRecordedWithItsExitValueAndNotRerun) {
+TEST_F(IntegrationTestTest, PassingNotebookIsRecordedWithItsExitValueAndNotRerun) {
   Notebook("/Shared/tests/ok",
            "dbutils.widgets.text(\"storage_account\", \"\")\n"
            "account = dbutils.widgets.get(\"storage_account\")\n"
@@ -81,9 +79,7 @@ TEST_F(IntegrationTestTest, DISABLED_PassingNotebookIsRecordedWithItsExitValueAn
   EXPECT_EQ(Outcome(plan, "integration-test")->reason, "covered content changed: lake");
 }
 
-// DISABLED: fails on current main (second apply repeats a read/run the test expects
-// to be skipped); landed unverified at the end of the session, to be fixed next.
-TEST_F(IntegrationTestTest, DISABLED_FailingNotebookIsRecordedFailedWithItsMessageAndNotRerun) {
+TEST_F(IntegrationTestTest, FailingNotebookIsRecordedFailedWithItsMessageAndNotRerun) {
   Notebook("/Shared/tests/bad", "x = 1\nraise ValueError(\"predictions are empty\")\n");
   AddTest("/Shared/tests/bad");
   controller::EngineResult applied = Apply();
