@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "controller/graph.h"
 #include "controller/status_builder.h"
+#include "spec/kinds.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace envctl::controller {
@@ -68,7 +69,6 @@ absl::StatusOr<EngineResult> Engine::Apply(const Environment& env, const EngineO
 
 namespace {
 
-bool IsEnabled(const Resource& r) { return !r.has_enabled() || r.enabled().value(); }
 
 DriftPolicy EffectivePolicy(const Environment& env, const Resource& r) {
   if (r.drift_policy() != envctl::v1::DRIFT_POLICY_UNSPECIFIED) return r.drift_policy();
@@ -128,7 +128,7 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
   std::map<std::string, int> index;
   std::map<std::string, std::set<std::string>> deps;
   for (int i = 0; i < env.resources_size(); ++i) {
-    if (IsEnabled(env.resources(i))) index[env.resources(i).name()] = i;
+    if (spec::IsEnabled(env.resources(i))) index[env.resources(i).name()] = i;
   }
   for (const auto& [name, i] : index) {
     std::set<std::string>& d = deps[name];

@@ -28,6 +28,12 @@ const std::vector<Kind>& AllKinds();
 const std::vector<std::string>& OutputsOf(Kind kind);
 bool HasOutput(Kind kind, const std::string& output);
 
+// False only for a resource whose `enabled` resolved to false (it is then neither
+// applied nor pruned).
+inline bool IsEnabled(const envctl::v1::Resource& resource) {
+  return !resource.has_enabled() || resource.enabled().value();
+}
+
 }  // namespace envctl::spec
 
 #endif  // ENVCTL_SPEC_KINDS_H_

@@ -2,6 +2,7 @@
 // DEV and TEST with live progress, shows that a plan afterwards is empty, and prints a
 // summary table. With --once it exits (0 only when both converged); otherwise cloudsim
 // keeps serving until Ctrl-C so the environment can be inspected with plan/apply.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/environment_runner.h"
 #include "controller/plan_render.h"
+#include "spec/kinds.h"
 
 namespace envctl::cli {
 
@@ -112,8 +114,11 @@ int RunUp(int argc, char** argv) {
   std::vector<Row> rows;
   std::mutex out_mu;
   for (const auto& env : *envs) {
-    std::cout << "\n== " << env.name() << ": applying " << env.resources_size() << " resources from "
-              << repo << "\n" << std::flush;
+    const int enabled = static_cast<int>(std::count_if(env.resources().begin(), env.resources().end(),
+                                                       [](const auto& r) { return spec::IsEnabled(r); }));
+    std::cout << "\n== " << env.name() << ": applying " << enabled << " resources";
+    if (enabled < env.resources_size()) std::cout << " (" << env.resources_size() - enabled << " disabled)";
+    std::cout << " from " << repo << "\n" << std::flush;
     controller::EngineOptions options;
     options.on_progress = [&](controller::Phase phase, const controller::ResourceOutcome& o) {
       if (phase == controller::Phase::kStarted) return;

@@ -34,7 +34,7 @@ std::string Summary(const envctl::v1::Environment& env) {
   int enabled = 0;
   int disabled = 0;
   for (const auto& r : env.resources()) {
-    if (r.has_enabled() && !r.enabled().value()) {
+    if (!spec::IsEnabled(r)) {
       ++disabled;
       continue;
     }

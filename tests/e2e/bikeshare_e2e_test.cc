@@ -1,17 +1,12 @@
 // End-to-end: the envctl binary against an in-process cloudsim, on a copy of
 // examples/bikeshare. Converge from empty, prove the second apply writes nothing, create
-// drift through the ordinary APIs and check plan/apply under each drift policy, prune
+// drift through the ordinary APIs (every policy: drift_policy_e2e_test.cc), prune
 // and its guard, dependency order from cloudsim's request log.
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/e2e/bikeshare_fixture.h"
 #include "tests/e2e/portal.h"
 #include "tests/fakes/cloudsim_env.h"
 #include "tests/fakes/status_matchers.h"
@@ -19,79 +14,8 @@
 namespace envctl::testing {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-struct RunResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const fs::path& p, const std::string& content) {
-  std::ofstream out(p);
-  out << content;
-}
-
-class BikeshareE2ETest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto sim = CloudsimEnv::Start();
-    ASSERT_TRUE(sim.ok()) << sim.status();
-    sim_ = std::move(*sim);
-    work_ = fs::path(sim_->state_dir()) / "work";
-    repo_ = work_ / "bikeshare";
-    fs::create_directories(work_);
-    fs::copy(fs::path(ENVCTL_SOURCE_DIR) / "examples/bikeshare", repo_, fs::copy_options::recursive);
-    portal_ = std::make_unique<Portal>(*sim_);
-  }
-
-  RunResult Run(const std::string& args) {
-    std::string cmd = std::string(ENVCTL_BINARY_DIR) + "/envctl " + args + " 2>&1";
-    RunResult result;
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
-    int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
-  }
-  std::string Common() {
-    return " --cloud " + sim_->endpoints_file + " --state-dir " + (work_ / "state").string();
-  }
-  RunResult Apply(const std::string& env = "test", const std::string& extra = "") {
-    return Run("apply " + repo_.string() + (env.empty() ? "" : " --env " + env) + " --once" + Common() + extra);
-  }
-  RunResult Plan(const std::string& env = "test") {
-    return Run("plan " + repo_.string() + " --env " + env + Common());
-  }
-  void ConvergeTest() {
-    RunResult applied = Apply();
-    ASSERT_EQ(applied.exit_code, 0) << applied.output;
-  }
-  void Edit(const std::string& file, const std::string& from, const std::string& to) {
-    fs::path p = repo_ / file;
-    std::string s = ReadFile(p);
-    auto pos = s.find(from);
-    ASSERT_NE(pos, std::string::npos) << from << " not in " << file;
-    s.replace(pos, from.size(), to);
-    WriteFile(p, s);
-  }
-  std::string Rg() { return portal_->RgPath("bikeshare-test-rg"); }
-
-  std::unique_ptr<CloudsimEnv> sim_;
-  std::unique_ptr<Portal> portal_;
-  fs::path work_, repo_;
-};
 
 TEST_F(BikeshareE2ETest, TestConvergesFromEmptyThenPlanIsEmptyAndReapplyWritesNothing) {
   RunResult applied = Apply();
@@ -208,45 +132,70 @@ TEST_F(BikeshareE2ETest, RotatedStorageKeyRewritesTheSecretScopeOnce) {
   EXPECT_EQ(*portal_->Writes(), 0);
 }
 
-TEST_F(BikeshareE2ETest, EditedPipelineIsRepairedUnderEnforce) {
+TEST_F(BikeshareE2ETest, ChangedTriggerIsStoppedRewrittenAndRestartedAlone) {
   ConvergeTest();
-  const std::string path = Rg() + "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf/pipelines/ApplyModel";
-  auto pipeline = portal_->Arm("GET", path, "2018-06-01");
-  ASSERT_OK(pipeline);
-  nlohmann::json edited = {{"properties", (*pipeline)["properties"]}};
-  edited["properties"]["activities"][0]["typeProperties"]["notebookPath"] = "/Shared/elsewhere/apply";
-  ASSERT_OK(portal_->Arm("PUT", path, "2018-06-01", edited));
+  const std::string trigger =
+      Rg() + "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf/triggers/HourlyApplyModel";
+  auto live = portal_->Arm("GET", trigger, "2018-06-01");
+  ASSERT_OK(live);
+  EXPECT_EQ((*live)["properties"]["runtimeState"], "Started");
+  // Someone changes the schedule the way the ADF studio does: stop, edit, start.
+  ASSERT_OK(portal_->Arm("POST", trigger + "/stop", "2018-06-01"));
+  nlohmann::json edited = {{"properties", (*live)["properties"]}};
+  edited["properties"].erase("runtimeState");
+  edited["properties"]["typeProperties"]["recurrence"]["interval"] = 6;
+  ASSERT_OK(portal_->Arm("PUT", trigger, "2018-06-01", edited));
+  ASSERT_OK(portal_->Arm("POST", trigger + "/start", "2018-06-01"));
+
   RunResult plan = Plan();
   EXPECT_EQ(plan.exit_code, 2) << plan.output;
-  EXPECT_THAT(plan.output, HasSubstr("/Shared/elsewhere/apply"));
-  ASSERT_EQ(Apply().exit_code, 0);
-  auto repaired = portal_->Arm("GET", path, "2018-06-01");
-  ASSERT_OK(repaired);
-  EXPECT_EQ((*repaired)["properties"]["activities"][0]["typeProperties"]["notebookPath"], "/Shared/bikeshare/apply");
-}
+  EXPECT_THAT(plan.output, HasSubstr("~ adf-definitions (DataFactoryDefinitions) [drift]"));
+  EXPECT_THAT(plan.output, HasSubstr("trigger/HourlyApplyModel.typeProperties.recurrence.interval: 6 -> 1"));
 
-TEST_F(BikeshareE2ETest, DriftUnderReportIsShownButNotRepaired) {
-  Edit("envctl.yaml", "defaultDriftPolicy: enforce", "defaultDriftPolicy: report");
-  ConvergeTest();
-  ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST",
-                                "/api/2.0/workspace/delete", {{"path", "/Shared/bikeshare/train"}}));
-  RunResult plan = Plan();
-  EXPECT_THAT(plan.output, HasSubstr("! notebooks (DatabricksNotebooks)"));
+  ASSERT_OK(portal_->ResetStats());
+  auto before = portal_->Admin("GET", "/requests");
+  ASSERT_OK(before);
+  const size_t mark = (*before)["requests"].size();
   RunResult applied = Apply();
-  EXPECT_EQ(applied.exit_code, 0) << applied.output;
-  EXPECT_THAT(applied.output, HasSubstr("drift reported"));
-  EXPECT_FALSE(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
-                                   "/api/2.0/workspace/get-status?path=/Shared/bikeshare/train").ok());
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  auto after = portal_->Admin("GET", "/requests");
+  ASSERT_OK(after);
+  nlohmann::json log = nlohmann::json::array();
+  for (size_t i = mark; i < (*after)["requests"].size(); ++i) log.push_back((*after)["requests"][i]);
+  std::vector<int> stops = Indexes(log, "POST", "/triggers/HourlyApplyModel/stop");
+  std::vector<int> puts = Indexes(log, "PUT", "/triggers/HourlyApplyModel");
+  std::vector<int> starts = Indexes(log, "POST", "/triggers/HourlyApplyModel/start");
+  ASSERT_EQ(stops.size(), 1u) << log.dump(1);
+  ASSERT_EQ(puts.size(), 1u) << log.dump(1);
+  ASSERT_EQ(starts.size(), 1u) << log.dump(1);
+  EXPECT_LT(stops[0], puts[0]) << "a started trigger cannot be updated";
+  EXPECT_LT(puts[0], starts[0]);
+  // Only the trigger moved: no pipeline or linked service was rewritten.
+  EXPECT_TRUE(Indexes(log, "PUT", "/pipelines/ApplyModel").empty());
+  EXPECT_TRUE(Indexes(log, "PUT", "/linkedservices/AzureKeyVault").empty());
+  EXPECT_EQ(*portal_->Writes(), 3) << log.dump(1);
+
+  auto repaired = portal_->Arm("GET", trigger, "2018-06-01");
+  ASSERT_OK(repaired);
+  EXPECT_EQ((*repaired)["properties"]["typeProperties"]["recurrence"]["interval"], 1);
+  EXPECT_EQ((*repaired)["properties"]["runtimeState"], "Started");
+  EXPECT_EQ(Plan().exit_code, 0);
 }
 
-TEST_F(BikeshareE2ETest, DriftUnderIgnoreIsLeftAlone) {
-  Edit("envctl.yaml", "defaultDriftPolicy: enforce", "defaultDriftPolicy: ignore");
+TEST_F(BikeshareE2ETest, StoppedTriggerIsStartedWithoutRewritingIt) {
   ConvergeTest();
-  ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST",
-                                "/api/2.0/workspace/delete", {{"path", "/Shared/bikeshare/train"}}));
+  const std::string trigger =
+      Rg() + "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf/triggers/HourlyApplyModel";
+  ASSERT_OK(portal_->Arm("POST", trigger + "/stop", "2018-06-01"));
   RunResult plan = Plan();
-  EXPECT_EQ(plan.exit_code, 0) << plan.output;
-  EXPECT_THAT(plan.output, Not(HasSubstr("notebooks (DatabricksNotebooks)")));
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("trigger/HourlyApplyModel.runtimeState: \"Stopped\" -> \"Started\""));
+  ASSERT_OK(portal_->ResetStats());
+  ASSERT_EQ(Apply().exit_code, 0);
+  EXPECT_EQ(*portal_->Writes(), 1);  // the start call, nothing else
+  auto live = portal_->Arm("GET", trigger, "2018-06-01");
+  ASSERT_OK(live);
+  EXPECT_EQ((*live)["properties"]["runtimeState"], "Started");
 }
 
 TEST_F(BikeshareE2ETest, PruneDeletesARemovedResourceAndTheGuardProtectsTheGroup) {
