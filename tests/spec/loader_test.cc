@@ -135,10 +135,12 @@ TEST(LoaderTest, ExampleFilesAreLoadedWithHashes) {
   EXPECT_EQ(library.files(0).path(), "libs/bikeshare_model.py");
 
   const auto& defs = ContentOf(*env, "adf-definitions");
-  ASSERT_EQ(defs.files_size(), 3);
+  ASSERT_EQ(defs.files_size(), 4);
   EXPECT_EQ(defs.files(0).path(), "linkedService/AzureDatabricks.json");
   EXPECT_EQ(defs.files(1).path(), "linkedService/AzureKeyVault.json");
   EXPECT_EQ(defs.files(2).path(), "pipeline/ApplyModel.json");
+  EXPECT_EQ(defs.files(3).path(), "trigger/HourlyApplyModel.json");
+  EXPECT_THAT(defs.files(3).content(), HasSubstr("\"storage_account\":\"bikesharetestlake\""));
   // Parameters are substituted, output references stay for the reconciler.
   EXPECT_THAT(defs.files(0).content(), HasSubstr("\"secretName\":\"databricks-token\""));
   EXPECT_THAT(defs.files(0).content(), HasSubstr("https://${workspace.workspaceUrl}"));
