@@ -176,10 +176,15 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
             o.blocked_by = f->second;
             failed[name] = f->second;
             o.reason = absl::StrCat("blocked: dependency ", dep, " failed");
-            return;
+            break;
           }
         }
-        prior = PriorFrom(find_managed(name));
+        if (o.blocked_by.empty()) prior = PriorFrom(find_managed(name));
+      }
+      if (!o.blocked_by.empty()) {
+        // Reported like any finished resource so the user sees what waits on the failure.
+        if (options.on_progress) options.on_progress(Phase::kFinished, o);
+        return;
       }
       reconcilers::Reconciler* reconciler = registry_.For(resource.kind_case());
       if (reconciler == nullptr) {

@@ -1,5 +1,6 @@
 #include "cloudsim/arm/arm_call.h"
 
+#include <cctype>
 #include <cmath>
 
 #include "absl/strings/match.h"
@@ -33,6 +34,57 @@ Response ArmEmpty(int status) {
   Response r;
   r.status = status;
   return r;
+}
+
+namespace {
+
+// Public-cloud regions (`az account list-locations`), names as ARM stores them.
+constexpr const char* kRegions[] = {
+    "australiacentral", "australiacentral2", "australiaeast", "australiasoutheast", "austriaeast",
+    "belgiumcentral", "brazilsouth", "brazilsoutheast", "canadacentral", "canadaeast",
+    "centralindia", "centralus", "centraluseuap", "chilecentral", "eastasia", "eastus",
+    "eastus2", "eastus2euap", "francecentral", "francesouth", "germanynorth",
+    "germanywestcentral", "indonesiacentral", "israelcentral", "italynorth", "japaneast",
+    "japanwest", "jioindiacentral", "jioindiawest", "koreacentral", "koreasouth",
+    "malaysiawest", "mexicocentral", "newzealandnorth", "northcentralus", "northeurope",
+    "norwayeast", "norwaywest", "polandcentral", "qatarcentral", "southafricanorth",
+    "southafricawest", "southcentralus", "southeastasia", "southindia", "spaincentral",
+    "swedencentral", "swedensouth", "switzerlandnorth", "switzerlandwest", "uaecentral",
+    "uaenorth", "uksouth", "ukwest", "westcentralus", "westeurope", "westindia", "westus",
+    "westus2", "westus3"};
+
+std::string RegionKey(const std::string& location) {
+  std::string out;
+  for (char c : location) {
+    if (c != ' ') out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<Response> LocationError(const nlohmann::json& body, const std::string& resource_type) {
+  const std::string location = body.is_object() && body.contains("location") && body["location"].is_string()
+                                   ? body["location"].get<std::string>() : "";
+  if (location.empty()) {
+    return ArmError(400, "LocationRequired", "The location property is required for this definition.");
+  }
+  const std::string key = RegionKey(location);
+  for (const char* region : kRegions) {
+    if (key == region) return std::nullopt;
+  }
+  std::string regions;
+  for (const char* region : kRegions) absl::StrAppend(&regions, regions.empty() ? "" : ",", region);
+  if (resource_type.empty()) {
+    return ArmError(400, "LocationNotAvailableForResourceGroup",
+                    absl::StrCat("The provided location '", location,
+                                 "' is not available for resource group. List of available regions is '",
+                                 regions, "'."));
+  }
+  return ArmError(400, "LocationNotAvailableForResourceType",
+                  absl::StrCat("The provided location '", location, "' is not available for resource type '",
+                               resource_type, "'. List of available regions for the resource type is '",
+                               regions, "'."));
 }
 
 Response ArmError(int status, const std::string& code, const std::string& message) {

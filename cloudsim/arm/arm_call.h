@@ -5,6 +5,7 @@
 #ifndef ENVCTL_CLOUDSIM_ARM_ARM_CALL_H_
 #define ENVCTL_CLOUDSIM_ARM_ARM_CALL_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,12 @@ Response ArmJson(int status, const nlohmann::json& body);
 Response ArmEmpty(int status);
 Response ArmError(int status, const std::string& code, const std::string& message);
 Response BadBody(const absl::Status& status);  // 400 InvalidRequestContent
+
+// ARM's location check of a create/replace body: 400 LocationRequired when "location" is
+// missing, LocationNotAvailableForResourceType (LocationNotAvailableForResourceGroup when
+// `resource_type` is empty) when it is not a public Azure region. Regions compare like ARM
+// does: case- and space-insensitive ("West Europe" is "westeurope").
+std::optional<Response> LocationError(const nlohmann::json& body, const std::string& resource_type);
 
 // Pages `items` with the configured page size (or a smaller $top); nextLink repeats the
 // request's query with $skiptoken.

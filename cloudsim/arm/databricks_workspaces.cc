@@ -145,10 +145,8 @@ Response HandleDatabricksWorkspaces(ArmCall& call) {
     return ArmJson(200, (*slot)["body"]);
   }
   if (m != "PUT") return ArmError(405, "MethodNotAllowed", "Method not allowed.");
+  if (auto error = LocationError(*body, kType)) return *error;
   std::string location = body->value("location", "");
-  if (location.empty()) {
-    return ArmError(400, "LocationRequired", "The location property is required for this definition.");
-  }
   std::string sku = body->contains("sku") && (*body)["sku"].is_object() ? (*body)["sku"].value("name", "") : "";
   if (sku != "standard" && sku != "premium" && sku != "trial") {
     return ArmError(400, "InvalidSkuName", "The sku name '" + sku + "' is invalid: use standard, premium or trial.");

@@ -115,11 +115,8 @@ Response HandleResourceGroups(ArmCall& call) {
                           "' is invalid: use 1-90 letters, digits, '_', '-', '.', '(' or ')', "
                           "not ending in '.'.");
     }
+    if (auto error = LocationError(*body, "")) return *error;
     std::string location = body->value("location", "");
-    if (location.empty()) {
-      return ArmError(400, "LocationRequired",
-                      "The location property is required for this definition.");
-    }
     std::string tag_error = ValidateTags(*body);
     if (!tag_error.empty()) return ArmError(400, "InvalidTag", tag_error);
     nlohmann::json tags = body->contains("tags") && (*body)["tags"].is_object()

@@ -65,10 +65,8 @@ std::string SkuTier(const std::string& sku) {
 Response BuildAccount(ArmCall& call, const std::string& id, const std::string& name,
                       const nlohmann::json& body, const nlohmann::json* existing,
                       nlohmann::json* out) {
+  if (auto error = LocationError(body, kType)) return *error;
   std::string location = body.value("location", "");
-  if (location.empty()) {
-    return ArmError(400, "LocationRequired", "The location property is required for this definition.");
-  }
   if (!body.contains("sku") || !body["sku"].is_object() || !body["sku"].contains("name")) {
     return ArmError(400, "MissingRequiredProperty", "The 'sku' property with a 'name' is required.");
   }

@@ -227,10 +227,8 @@ Response HandleFactory(ArmCall& call, const std::string& rg_id, const std::strin
   if (IfMatchFails(call.req, slot != nullptr ? (*slot)["body"].value("eTag", "") : "", slot != nullptr)) {
     return ArmError(412, "PreconditionFailed", "The specified etag does not match the factory's etag.");
   }
+  if (auto error = LocationError(*body, "Microsoft.DataFactory/factories")) return *error;
   std::string location = body->value("location", "");
-  if (location.empty()) {
-    return ArmError(400, "LocationRequired", "The location property is required for this definition.");
-  }
   nlohmann::json stored = slot != nullptr ? (*slot)["body"] : nlohmann::json::object();
   nlohmann::json props = body->contains("properties") && (*body)["properties"].is_object()
                              ? (*body)["properties"] : nlohmann::json::object();

@@ -322,10 +322,8 @@ Response HandleKeyVaultManagement(ArmCall& call) {
   }
   auto body = call.Body();
   if (!body.ok()) return BadBody(body.status());
+  if (auto error = LocationError(*body, "Microsoft.KeyVault/vaults")) return *error;
   std::string location = body->value("location", "");
-  if (location.empty()) {
-    return ArmError(400, "LocationRequired", "The location property is required for this definition.");
-  }
   std::string tag_error = ValidateTags(*body);
   if (!tag_error.empty()) return ArmError(400, "InvalidTag", tag_error);
   nlohmann::json& deleted = world.Section("deleted_vaults");

@@ -148,6 +148,22 @@ TEST_F(ArmTest, RequestErrorsUseTheArmEnvelopeAndCodes) {
   cloudsim::Response no_location = client_->Arm("PUT", client_->Rg("x") + "?api-version=2022-09-01", nlohmann::json::object());
   EXPECT_EQ(ErrorCode(no_location), "LocationRequired");
 
+  cloudsim::Response no_region = client_->Arm("PUT", client_->Rg("x") + "?api-version=2022-09-01",
+                                              {{"location", "marsnorth"}});
+  EXPECT_EQ(no_region.status, 400);
+  EXPECT_EQ(ErrorCode(no_region), "LocationNotAvailableForResourceGroup");
+  EXPECT_THAT(no_region.body, HasSubstr("'marsnorth'"));
+  // Display names are regions too, as in ARM.
+  cloudsim::Response display = client_->Arm("PUT", client_->Rg("x") + "?api-version=2022-09-01",
+                                            {{"location", "West Europe"}});
+  EXPECT_EQ(display.status, 201) << display.body;
+  cloudsim::Response bad_account = client_->Arm(
+      "PUT", client_->Rg("x") + "/providers/Microsoft.Storage/storageAccounts/sanowhere?api-version=2023-05-01",
+      {{"location", "marsnorth"}, {"sku", {{"name", "Standard_LRS"}}}, {"kind", "StorageV2"}});
+  EXPECT_EQ(bad_account.status, 400);
+  EXPECT_EQ(ErrorCode(bad_account), "LocationNotAvailableForResourceType");
+  EXPECT_THAT(bad_account.body, HasSubstr("'Microsoft.Storage/storageAccounts'"));
+
   cloudsim::Response other_sub = client_->Arm("GET", "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups?api-version=2022-09-01");
   EXPECT_EQ(ErrorCode(other_sub), "SubscriptionNotFound");
 }

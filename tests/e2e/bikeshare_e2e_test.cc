@@ -198,6 +198,29 @@ TEST_F(BikeshareE2ETest, StoppedTriggerIsStartedWithoutRewritingIt) {
   EXPECT_EQ((*live)["properties"]["runtimeState"], "Started");
 }
 
+TEST_F(BikeshareE2ETest, BadValueSurfacesTheServiceMessageBlocksDependentsAndTheNextApplyResumes) {
+  // Only the service knows this region does not exist.
+  Edit("resources/azure.yaml", "  vaultName: ${key_vault}\n", "  vaultName: ${key_vault}\n  location: marsnorth\n");
+  RunResult failed = Apply();
+  EXPECT_EQ(failed.exit_code, 1) << failed.output;
+  EXPECT_THAT(failed.output, HasSubstr("keyvault (KeyVault) FAILED"));
+  EXPECT_THAT(failed.output, HasSubstr("LocationNotAvailableForResourceType: The provided location 'marsnorth'"));
+  EXPECT_THAT(failed.output, HasSubstr("databricks-token (KeyVaultSecret) blocked by keyvault"));
+  EXPECT_THAT(failed.output, HasSubstr("adf-definitions (DataFactoryDefinitions) blocked by keyvault"));
+  // Everything that does not need the vault went on.
+  EXPECT_THAT(failed.output, HasSubstr("notebooks (DatabricksNotebooks) create"));
+  EXPECT_THAT(failed.output, HasSubstr("integration-test (IntegrationTest) run"));
+
+  Edit("resources/azure.yaml", "  location: marsnorth\n", "");
+  RunResult resumed = Apply();
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_THAT(resumed.output, HasSubstr("keyvault (KeyVault) create"));
+  EXPECT_THAT(resumed.output, HasSubstr("notebooks (DatabricksNotebooks) in sync"));
+  // The notebook test already passed for this content: not run again.
+  EXPECT_THAT(resumed.output, HasSubstr("integration-test (IntegrationTest) in sync"));
+  EXPECT_EQ(Plan().exit_code, 0);
+}
+
 TEST_F(BikeshareE2ETest, PruneDeletesARemovedResourceAndTheGuardProtectsTheGroup) {
   ConvergeTest();
   // Remove the model library from the repo (and from what covers it).
