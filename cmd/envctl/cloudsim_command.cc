@@ -25,7 +25,8 @@ Flags:
   --state-dir D       where endpoints.json, ca.pem and the persisted state live (created)
   --data-plane MODE   ports (default): each vault/workspace on its own 127.0.0.1 port;
                       loopback-443: each on its own 127.0.0.N:443 (needs root or a netns)
-  --speed X           time scale for long-running operations and runs (100 = 100x faster)
+  --speed X           time scale for long-running operations and runs: 1 = Azure's pace,
+                      100 = 100x faster (default 10: an apply from empty takes seconds)
   --token-lifetime D  lifetime of issued access tokens, e.g. 1h, 90s (default 1h)
   --page-size N       page size of ARM lists (small values exercise nextLink; default 100)
 
@@ -57,8 +58,9 @@ int RunCloudsim(int argc, char** argv) {
     return Fail("--port must be a number, got \"" + args->Get("port") + "\"");
   }
   options.data_plane = args->Get("data-plane", "ports");
-  if (args->Has("speed") && !absl::SimpleAtod(args->Get("speed"), &options.speed)) {
-    return Fail("--speed must be a number, got \"" + args->Get("speed") + "\"");
+  options.speed = 10;
+  if (args->Has("speed") && (!absl::SimpleAtod(args->Get("speed"), &options.speed) || options.speed <= 0)) {
+    return Fail("--speed must be a positive number, got \"" + args->Get("speed") + "\"");
   }
   if (args->Has("token-lifetime") &&
       (!absl::ParseDuration(args->Get("token-lifetime"), &options.token_lifetime) ||
