@@ -180,6 +180,7 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
           }
         }
         if (o.blocked_by.empty()) prior = PriorFrom(find_managed(name));
+        prior.rerun_requested = options.rerun_tests.count(name) > 0;
       }
       if (!o.blocked_by.empty()) {
         // Reported like any finished resource so the user sees what waits on the failure.

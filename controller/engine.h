@@ -69,6 +69,8 @@ struct EngineOptions {
   std::function<void(Phase, const ResourceOutcome&)> on_progress;
   // Called for long-running work inside a reconciler (resource, message).
   std::function<void(const std::string&, const std::string&)> on_detail;
+  // Test resources to run even when their covered content was already tested.
+  std::set<std::string> rerun_tests;
 };
 
 // Returns the names of the resources `resource` depends on (explicit and implied).

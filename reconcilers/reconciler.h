@@ -57,6 +57,9 @@ struct PriorState {
   // Free-form per-kind memory, e.g. a test's last tested hash, a secret's source digest,
   // the set of notebook paths deployed. Never holds secret values.
   nlohmann::json memory;
+  // Test kinds: a user asked for a run now (RunIntegrationTest), so run even though the
+  // covered content was already tested.
+  bool rerun_requested = false;
 };
 
 struct Context {

@@ -97,6 +97,8 @@ absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const
     submitted = pending->submitted;
     ctx.progress(absl::StrCat("resuming run ", run_id));
   } else {
+    // A requested rerun of tested content needs a fresh attempt (new idempotency token).
+    if (ctx.prior.rerun_requested) memory = Abandoned(memory);
     ASSIGN_OR_RETURN(nlohmann::json body, SubmitBody(ctx.environment, test, spec, timeout));
     const std::string token = IdempotencyToken(ctx.environment, test, covered.hash, AttemptOf(memory));
     ASSIGN_OR_RETURN(run_id, WithContext(jobs.SubmitRun(body, token),

@@ -78,6 +78,7 @@ absl::StatusOr<ApplyResult> PipelineRunTestReconciler::Apply(Context& ctx, const
     submitted = pending->submitted;
     ctx.progress(absl::StrCat("resuming pipeline run ", run_id));
   } else {
+    if (ctx.prior.rerun_requested) memory = Abandoned(memory);
     nlohmann::json params = nlohmann::json::object();
     for (const auto& [k, v] : spec.parameters()) params[k] = v;
     ASSIGN_OR_RETURN(run_id, WithContext(client_->CreateRun(factory, spec.pipeline(), params),

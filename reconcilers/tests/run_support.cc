@@ -46,6 +46,11 @@ Change PlanTestRun(const PriorState& prior, const Covered& covered) {
     change.reason = absl::StrCat("resuming run ", pending->run_id, " (submitted earlier, not finished)");
     return change;
   }
+  if (prior.rerun_requested) {
+    change.action = Action::kRun;
+    change.reason = "run requested";
+    return change;
+  }
   if (tested == covered.hash) {
     change.reason = absl::StrCat("covered content already tested (", memory.value("result", ""), ")");
     return change;

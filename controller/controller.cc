@@ -1,0 +1,675 @@
+#include "controller/controller.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+#include "controller/changes.h"
+#include "controller/status_builder.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+#include "spec/kinds.h"
+
+namespace envctl::controller {
+
+namespace {
+
+using envctl::v1::Environment;
+using envctl::v1::EventType;
+
+constexpr char kSourceKey[] = "source";
+constexpr char kEnvPrefix[] = "env/";
+// Condition recording a suspension made through the API (survives restarts).
+constexpr char kSuspendedCondition[] = "Suspended";
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+bool IsTestKind(const envctl::v1::Resource& r) {
+  return r.kind_case() == envctl::v1::Resource::kIntegrationTest ||
+         r.kind_case() == envctl::v1::Resource::kPipelineRunTest;
+}
+
+bool SameSpec(const Environment& a, const Environment& b) {
+  Environment x = a, y = b;
+  x.clear_revision();
+  y.clear_revision();
+  return google::protobuf::util::MessageDifferencer::Equals(x, y);
+}
+
+const envctl::v1::Condition* FindCondition(const envctl::v1::EnvironmentStatus& status, const std::string& type) {
+  for (const auto& c : status.conditions()) {
+    if (c.type() == type) return &c;
+  }
+  return nullptr;
+}
+
+bool IsTrue(const envctl::v1::Condition* c) {
+  return c != nullptr && c->status() == envctl::v1::CONDITION_STATUS_TRUE;
+}
+
+// True when `a` names `b` or something inside it, or the other way round.
+bool SameOrNested(const std::string& a, const std::string& b) {
+  const std::string x = absl::AsciiStrToLower(a), y = absl::AsciiStrToLower(b);
+  if (x.empty() || y.empty()) return false;
+  return x == y || absl::StartsWith(x, y + "/") || absl::StartsWith(y, x + "/");
+}
+
+}  // namespace
+
+Controller::Controller(Engine& engine, StateStore& store, Clock& clock, metrics::Metrics& metrics,
+                       SourceLoader loader, ControllerOptions options)
+    : engine_(engine),
+      store_(store),
+      clock_(clock),
+      metrics_(metrics),
+      loader_(std::move(loader)),
+      options_(std::move(options)),
+      queue_(clock, &metrics, options_.queue) {}
+
+Controller::~Controller() { Stop(); }
+
+void Controller::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (started_) return;
+    started_ = true;
+  }
+  queue_.Add(kSourceKey);
+  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+void Controller::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  queue_.ShutDown();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  // Nobody will run what is still pending: release its waiters.
+  absl::MutexLock lock(&mu_);
+  for (auto& [name, entry] : envs_) {
+    for (auto& p : entry.pending) p.waiter->done.Notify();
+    entry.pending.clear();
+  }
+}
+
+void Controller::WorkerLoop() {
+  while (true) {
+    std::string key;
+    if (!queue_.Get(&key, absl::Seconds(1))) {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      continue;
+    }
+    if (key == kSourceKey) {
+      absl::Status s = PollSourceNow();
+      queue_.Done(key);
+      queue_.AddAfter(kSourceKey, options_.source_poll_interval);
+    } else if (absl::StartsWith(key, kEnvPrefix)) {
+      SyncEnvironment(key.substr(sizeof(kEnvPrefix) - 1));
+      queue_.Done(key);
+    } else {
+      queue_.Done(key);
+    }
+  }
+}
+
+absl::Status Controller::PollSourceNow() {
+  absl::StatusOr<SourceState> loaded = loader_();
+  std::vector<std::string> changed;
+  std::string revision;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!loaded.ok()) {
+      source_status_ = loaded.status();
+      return loaded.status();
+    }
+    source_status_ = absl::OkStatus();
+    revision = loaded->revision;
+    const bool new_revision = revision != revision_;
+    revision_ = revision;
+    std::set<std::string> seen;
+    for (Environment& env : loaded->environments) {
+      if (!options_.environments.empty() && !options_.environments.count(env.name())) continue;
+      env.set_revision(revision);
+      seen.insert(env.name());
+      auto it = envs_.find(env.name());
+      if (it == envs_.end()) {
+        Entry entry;
+        entry.spec = env;
+        // A suspension made through the API survives restarts.
+        absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(env.name());
+        if (state.ok()) {
+          const envctl::v1::Condition* c = FindCondition(state->status(), kSuspendedCondition);
+          if (IsTrue(c)) {
+            entry.suspended = true;
+            entry.suspend_reason = c->message();
+          }
+        }
+        envs_.emplace(env.name(), std::move(entry));
+        changed.push_back(env.name());
+      } else if (!SameSpec(it->second.spec, env) || !it->second.declared) {
+        it->second.spec = env;
+        it->second.declared = true;
+        changed.push_back(env.name());
+      } else {
+        it->second.spec.set_revision(revision);
+      }
+      if (new_revision) {
+        auto g = revision_gauges_.find(env.name());
+        if (g != revision_gauges_.end()) metrics_.source_revision_info().Remove(g->second);
+        revision_gauges_[env.name()] =
+            &metrics_.source_revision_info().Add({{"environment", env.name()}, {"revision", revision}});
+        revision_gauges_[env.name()]->Set(1);
+      }
+    }
+    // An environment that left the repo is no longer synced; its resources stay.
+    for (auto& [name, entry] : envs_) {
+      if (!seen.count(name)) entry.declared = false;
+    }
+  }
+  for (const std::string& name : changed) {
+    Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, name, "", absl::StrCat("revision ", revision), revision);
+    queue_.Add(kEnvPrefix + name);
+  }
+  return absl::OkStatus();
+}
+
+absl::Duration Controller::ResyncOf(const Environment& env) const {
+  if (env.sync().has_resync_interval()) {
+    const auto& d = env.sync().resync_interval();
+    absl::Duration resync = absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+    if (resync > absl::ZeroDuration()) return resync;
+  }
+  return options_.default_resync_interval;
+}
+
+void Controller::SyncEnvironment(const std::string& name) {
+  Environment spec;
+  std::vector<PendingSync> pending;
+  absl::Mutex* run_mu = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(name);
+    if (it == envs_.end() || !it->second.declared) return;
+    Entry& entry = it->second;
+    if (entry.suspended || entry.spec.sync().suspended()) {
+      for (auto& p : entry.pending) {
+        p.waiter->response.set_sync_id(p.sync_id);
+        p.waiter->done.Notify();
+      }
+      entry.pending.clear();
+      return;
+    }
+    spec = entry.spec;
+    pending.swap(entry.pending);
+    run_mu = entry.run_mu.get();
+  }
+  std::string sync_id;
+  EngineOptions options;
+  for (const PendingSync& p : pending) {
+    options.allow_mass_prune |= p.allow_mass_prune;
+    if (!p.rerun_test.empty()) options.rerun_tests.insert(p.rerun_test);
+    if (sync_id.empty()) sync_id = p.sync_id;
+  }
+  if (sync_id.empty()) {
+    absl::MutexLock lock(&mu_);
+    sync_id = absl::StrCat(name, "-", ++next_sync_);
+  }
+  options.on_progress = [&](Phase phase, const ResourceOutcome& o) { PublishOutcome(name, sync_id, phase, o); };
+
+  Publish(envctl::v1::EVENT_TYPE_SYNC_STARTED, name, "", absl::StrCat("revision ", spec.revision()), sync_id);
+  const absl::Time start = clock_.Now();
+  absl::StatusOr<EngineResult> result;
+  {
+    absl::MutexLock run_lock(run_mu);
+    result = engine_.Apply(spec, options);
+  }
+  const absl::Duration took = clock_.Now() - start;
+
+  envctl::v1::SyncResponse response;
+  response.set_sync_id(sync_id);
+  bool ok = false;
+  if (result.ok()) {
+    RecordOutcomeMetrics(name, *result);
+    ok = result->ok() && result->prune_status.ok();
+    for (const ResourceOutcome& o : result->resources) {
+      if (o.applied) *response.add_applied() = ToResourceChange(o);
+    }
+    for (const ResourceOutcome& o : result->prunes) {
+      if (o.applied) *response.add_applied() = ToResourceChange(o);
+    }
+    response.set_converged(ok);
+    Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "",
+            ok ? "converged" : (result->prune_status.ok() ? "incomplete: some resources failed or are blocked"
+                                                          : std::string(result->prune_status.message())),
+            sync_id, took);
+  } else {
+    Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "", absl::StrCat("failed: ", result.status().message()),
+            sync_id, took);
+  }
+  if (ok) {
+    metrics_.sync_last_success_timestamp_seconds().Add({{"environment", name}}).Set(absl::ToUnixSeconds(clock_.Now()));
+  }
+  absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
+  if (state.ok()) *response.mutable_status() = state->status();
+
+  for (PendingSync& p : pending) {
+    p.waiter->response = response;
+    p.waiter->response.set_sync_id(p.sync_id);
+    if (!p.rerun_test.empty() && result.ok()) {
+      for (const ResourceOutcome& o : result->resources) {
+        if (o.name == p.rerun_test) p.waiter->run = o.run;
+      }
+    }
+    p.waiter->done.Notify();
+  }
+  const std::string key = kEnvPrefix + name;
+  if (ok) {
+    queue_.Forget(key);
+    queue_.AddAfter(key, ResyncOf(spec));
+  } else {
+    queue_.AddRateLimited(key);
+  }
+}
+
+void Controller::RecordOutcomeMetrics(const std::string& env, const EngineResult& result) {
+  std::map<std::pair<std::string, std::string>, int> states;  // (kind, state) -> count
+  for (const ResourceOutcome& o : result.resources) {
+    std::string state = "in_sync";
+    if (!o.status.ok()) state = "error";
+    else if (!o.blocked_by.empty()) state = "pending";
+    else if (o.reported_only) state = "drifted";
+    ++states[{o.kind, state}];
+  }
+  // Every (kind, state) pair the environment has gets a value, zeros included, so a
+  // resolved error does not linger on a dashboard.
+  std::set<std::string> kinds;
+  for (const ResourceOutcome& o : result.resources) kinds.insert(o.kind);
+  for (const std::string& kind : kinds) {
+    for (const char* state : {"in_sync", "drifted", "pending", "error"}) {
+      auto it = states.find({kind, state});
+      metrics_.resources()
+          .Add({{"environment", env}, {"kind", kind}, {"state", state}})
+          .Set(it == states.end() ? 0 : it->second);
+    }
+  }
+}
+
+void Controller::PublishOutcome(const std::string& env, const std::string& sync_id, Phase phase,
+                                const ResourceOutcome& o) {
+  if (phase == Phase::kStarted) {
+    if (o.action == reconcilers::Action::kRun) {
+      Publish(envctl::v1::EVENT_TYPE_RUN_STARTED, env, o.name, o.reason, sync_id);
+    }
+    return;
+  }
+  const std::string result = !o.status.ok()         ? "error"
+                             : !o.blocked_by.empty() ? "blocked"
+                             : o.applied             ? "changed"
+                                                     : "unchanged";
+  metrics_.reconcile_total().Add({{"kind", o.kind}, {"result", result}}).Increment();
+  if (o.blocked_by.empty()) {
+    metrics_.reconcile_duration_seconds()
+        .Add({{"kind", o.kind}}, metrics::Metrics::DurationBuckets())
+        .Observe(absl::ToDoubleSeconds(o.duration));
+  }
+  if (!o.status.ok()) {
+    metrics_.reconcile_errors_total().Add({{"kind", o.kind}}).Increment();
+    Publish(envctl::v1::EVENT_TYPE_RESOURCE_FAILED, env, o.name, std::string(o.status.message()), sync_id,
+            o.duration);
+  } else if (!o.blocked_by.empty()) {
+    Publish(envctl::v1::EVENT_TYPE_RESOURCE_FAILED, env, o.name, absl::StrCat("blocked by ", o.blocked_by),
+            sync_id);
+  } else {
+    Publish(envctl::v1::EVENT_TYPE_RESOURCE_RECONCILED, env, o.name,
+            o.applied ? absl::StrCat(o.reason.empty() ? "applied" : o.reason) : "in sync", sync_id, o.duration);
+  }
+  const std::string drift_key = absl::StrCat(env, "/", o.name);
+  if (o.drift) {
+    metrics_.drift_detected_total().Add({{"environment", env}, {"kind", o.kind}}).Increment();
+    absl::Time first_seen;
+    {
+      absl::MutexLock lock(&mu_);
+      first_seen = drift_seen_.emplace(drift_key, clock_.Now()).first->second;
+    }
+    Publish(envctl::v1::EVENT_TYPE_DRIFT_DETECTED, env, o.name, o.reason, sync_id);
+    if (o.applied && o.status.ok()) {
+      metrics_.drift_corrected_total().Add({{"environment", env}, {"kind", o.kind}}).Increment();
+      metrics_.drift_repair_seconds()
+          .Add({}, metrics::Metrics::LongDurationBuckets())
+          .Observe(absl::ToDoubleSeconds(clock_.Now() - first_seen));
+      absl::MutexLock lock(&mu_);
+      drift_seen_.erase(drift_key);
+      Publish(envctl::v1::EVENT_TYPE_DRIFT_CORRECTED, env, o.name, "repaired", sync_id);
+    }
+  } else if (o.status.ok() && o.blocked_by.empty()) {
+    absl::MutexLock lock(&mu_);
+    drift_seen_.erase(drift_key);
+  }
+  if (o.run.result() != envctl::v1::RUN_RESULT_UNSPECIFIED) {
+    const std::string run_result = absl::AsciiStrToLower(
+        absl::StripPrefix(envctl::v1::RunResult_Name(o.run.result()), "RUN_RESULT_"));
+    metrics_.integration_runs_total()
+        .Add({{"environment", env}, {"test", o.name}, {"result", run_result}})
+        .Increment();
+    metrics_.integration_run_duration_seconds()
+        .Add({{"environment", env}, {"test", o.name}}, metrics::Metrics::LongDurationBuckets())
+        .Observe(absl::ToDoubleSeconds(o.duration));
+    if (o.run.result() == envctl::v1::RUN_RESULT_SUCCEEDED) {
+      metrics_.integration_last_success_timestamp_seconds()
+          .Add({{"environment", env}, {"test", o.name}})
+          .Set(absl::ToUnixSeconds(clock_.Now()));
+    }
+    Publish(envctl::v1::EVENT_TYPE_RUN_FINISHED, env, o.name,
+            absl::StrCat(run_result, o.run.message().empty() ? "" : ": " + o.run.message()),
+            o.run.run_id().empty() ? sync_id : o.run.run_id(), o.duration);
+  }
+}
+
+void Controller::Publish(EventType type, const std::string& env, const std::string& resource,
+                         const std::string& message, const std::string& correlation_id,
+                         absl::Duration duration) {
+  envctl::v1::Event event;
+  event.set_type(type);
+  event.set_environment(env);
+  event.set_resource(resource);
+  event.set_message(message);
+  *event.mutable_time() = ToProto(clock_.Now());
+  event.set_correlation_id(correlation_id);
+  if (duration > absl::ZeroDuration()) {
+    *event.mutable_duration() =
+        google::protobuf::util::TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(duration));
+  }
+  events_.Publish(event);
+}
+
+std::string Controller::RevisionForTest() {
+  absl::MutexLock lock(&mu_);
+  return revision_;
+}
+
+envctl::v1::ListEnvironmentsResponse Controller::ListEnvironments() {
+  std::vector<std::pair<std::string, bool>> names;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, entry] : envs_) {
+      if (entry.declared) names.push_back({name, entry.suspended || entry.spec.sync().suspended()});
+    }
+  }
+  envctl::v1::ListEnvironmentsResponse out;
+  for (const auto& [name, suspended] : names) {
+    envctl::v1::EnvironmentSummary* s = out.add_environments();
+    s->set_name(name);
+    s->set_suspended(suspended);
+    s->set_ready(envctl::v1::CONDITION_STATUS_UNKNOWN);
+    absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
+    if (!state.ok()) continue;
+    const auto& st = state->status();
+    if (const envctl::v1::Condition* ready = FindCondition(st, "Ready")) s->set_ready(ready->status());
+    s->set_resources(st.resources_size());
+    for (const auto& r : st.resources()) {
+      if (r.state() == envctl::v1::RESOURCE_STATE_DRIFTED) s->set_drifted(s->drifted() + 1);
+      if (r.state() == envctl::v1::RESOURCE_STATE_ERROR) s->set_errors(s->errors() + 1);
+    }
+    s->set_synced_revision(st.synced_revision());
+  }
+  return out;
+}
+
+absl::StatusOr<envctl::v1::GetEnvironmentResponse> Controller::GetEnvironment(const std::string& name) {
+  envctl::v1::GetEnvironmentResponse out;
+  bool suspended = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(name);
+    if (it == envs_.end() || !it->second.declared) {
+      return absl::NotFoundError(absl::StrCat("no environment \"", name, "\""));
+    }
+    *out.mutable_spec() = it->second.spec;
+    suspended = it->second.suspended || it->second.spec.sync().suspended();
+  }
+  for (auto& content : *out.mutable_spec()->mutable_contents()) {
+    for (auto& file : *content.mutable_files()) file.clear_content();
+  }
+  absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
+  if (!state.ok()) return state.status();
+  *out.mutable_status() = state->status();
+  out.mutable_status()->set_name(name);
+  out.mutable_status()->set_suspended(suspended);
+  return out;
+}
+
+absl::StatusOr<envctl::v1::PlanResponse> Controller::Plan(const envctl::v1::PlanRequest& request) {
+  Environment spec;
+  absl::Mutex* run_mu = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(request.environment());
+    if (it == envs_.end() || !it->second.declared) {
+      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
+    }
+    spec = it->second.spec;
+    run_mu = it->second.run_mu.get();
+  }
+  absl::StatusOr<EngineResult> result;
+  {
+    absl::MutexLock run_lock(run_mu);
+    result = engine_.Plan(spec);
+  }
+  if (!result.ok()) return result.status();
+  envctl::v1::PlanResponse out;
+  out.set_environment(spec.name());
+  out.set_revision(spec.revision());
+  for (const ResourceOutcome& o : result->resources) {
+    if (o.action != reconcilers::Action::kNone || o.reported_only || !o.status.ok()) {
+      *out.add_changes() = ToResourceChange(o);
+    }
+  }
+  for (const ResourceOutcome& o : result->prunes) *out.add_changes() = ToResourceChange(o);
+  out.set_in_sync(result->InSync());
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<Controller::SyncWaiter>> Controller::QueueSync(const std::string& environment,
+                                                                               PendingSync pending) {
+  auto waiter = std::make_shared<SyncWaiter>();
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::UnavailableError("the controller is shutting down");
+    auto it = envs_.find(environment);
+    if (it == envs_.end() || !it->second.declared) {
+      return absl::NotFoundError(absl::StrCat("no environment \"", environment, "\""));
+    }
+    if (it->second.suspended || it->second.spec.sync().suspended()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("environment \"", environment, "\" is suspended; resume it first"));
+    }
+    pending.sync_id = absl::StrCat(environment, "-", ++next_sync_);
+    pending.waiter = waiter;
+    waiter->response.set_sync_id(pending.sync_id);
+    it->second.pending.push_back(std::move(pending));
+  }
+  queue_.Add(kEnvPrefix + environment);
+  return waiter;
+}
+
+absl::StatusOr<envctl::v1::SyncResponse> Controller::Sync(const envctl::v1::SyncRequest& request) {
+  PendingSync pending;
+  pending.allow_mass_prune = request.allow_mass_prune();
+  ASSIGN_OR_RETURN(std::shared_ptr<SyncWaiter> waiter, QueueSync(request.environment(), std::move(pending)));
+  if (!request.wait()) return waiter->response;
+  absl::Duration timeout = absl::Minutes(10);
+  if (request.has_timeout()) {
+    timeout = absl::Seconds(request.timeout().seconds()) + absl::Nanoseconds(request.timeout().nanos());
+  }
+  if (!waiter->done.WaitForNotificationWithTimeout(timeout)) {
+    return absl::DeadlineExceededError(absl::StrCat("sync ", waiter->response.sync_id(), " still running after ",
+                                                    absl::FormatDuration(timeout), "; it goes on"));
+  }
+  return waiter->response;
+}
+
+absl::Status Controller::PersistSuspended(const std::string& name, bool suspended, const std::string& reason) {
+  ASSIGN_OR_RETURN(envctl::v1::EnvironmentState state, store_.Load(name));
+  state.set_environment(name);
+  envctl::v1::EnvironmentStatus* status = state.mutable_status();
+  status->set_name(name);
+  status->set_suspended(suspended);
+  const absl::Time now = clock_.Now();
+  SetCondition(status, kSuspendedCondition, suspended, suspended ? "SuspendedByApi" : "Resumed", reason, now);
+  if (suspended) SetCondition(status, "Ready", false, "Suspended", reason, now);
+  return store_.Save(state);
+}
+
+absl::StatusOr<envctl::v1::SuspendResponse> Controller::Suspend(const envctl::v1::SuspendRequest& request) {
+  absl::Mutex* run_mu = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(request.environment());
+    if (it == envs_.end() || !it->second.declared) {
+      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
+    }
+    it->second.suspended = true;
+    it->second.suspend_reason = request.reason();
+    run_mu = it->second.run_mu.get();
+  }
+  {
+    // Waits for a sync in flight: its status must not overwrite the suspension.
+    absl::MutexLock run_lock(run_mu);
+    RETURN_IF_ERROR(PersistSuspended(request.environment(), true, request.reason()));
+  }
+  ASSIGN_OR_RETURN(envctl::v1::GetEnvironmentResponse env, GetEnvironment(request.environment()));
+  envctl::v1::SuspendResponse out;
+  *out.mutable_status() = env.status();
+  return out;
+}
+
+absl::StatusOr<envctl::v1::ResumeResponse> Controller::Resume(const envctl::v1::ResumeRequest& request) {
+  absl::Mutex* run_mu = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(request.environment());
+    if (it == envs_.end() || !it->second.declared) {
+      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
+    }
+    it->second.suspended = false;
+    it->second.suspend_reason.clear();
+    run_mu = it->second.run_mu.get();
+  }
+  {
+    absl::MutexLock run_lock(run_mu);
+    RETURN_IF_ERROR(PersistSuspended(request.environment(), false, ""));
+  }
+  queue_.Add(kEnvPrefix + request.environment());
+  ASSIGN_OR_RETURN(envctl::v1::GetEnvironmentResponse env, GetEnvironment(request.environment()));
+  envctl::v1::ResumeResponse out;
+  *out.mutable_status() = env.status();
+  return out;
+}
+
+absl::StatusOr<envctl::v1::RunIntegrationTestResponse> Controller::RunIntegrationTest(
+    const envctl::v1::RunIntegrationTestRequest& request) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(request.environment());
+    if (it == envs_.end() || !it->second.declared) {
+      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
+    }
+    const auto& resources = it->second.spec.resources();
+    auto test = std::find_if(resources.begin(), resources.end(),
+                             [&](const envctl::v1::Resource& r) { return r.name() == request.test(); });
+    if (test == resources.end() || !IsTestKind(*test) || !spec::IsEnabled(*test)) {
+      return absl::NotFoundError(absl::StrCat("environment \"", request.environment(),
+                                              "\" has no enabled IntegrationTest or PipelineRunTest \"",
+                                              request.test(), "\""));
+    }
+  }
+  PendingSync pending;
+  pending.rerun_test = request.test();
+  ASSIGN_OR_RETURN(std::shared_ptr<SyncWaiter> waiter, QueueSync(request.environment(), std::move(pending)));
+  envctl::v1::RunIntegrationTestResponse out;
+  if (!request.wait()) {
+    envctl::v1::RunRecord* run = out.mutable_run();
+    run->set_environment(request.environment());
+    run->set_test(request.test());
+    run->set_result(envctl::v1::RUN_RESULT_PENDING);
+    return out;
+  }
+  waiter->done.WaitForNotification();
+  if (waiter->run.result() == envctl::v1::RUN_RESULT_UNSPECIFIED) {
+    return absl::AbortedError(absl::StrCat("the sync ", waiter->response.sync_id(), " did not run \"", request.test(),
+                                           "\" (a dependency failed or the environment was suspended)"));
+  }
+  *out.mutable_run() = waiter->run;
+  return out;
+}
+
+absl::StatusOr<envctl::v1::GetRunResponse> Controller::GetRun(const envctl::v1::GetRunRequest& request) {
+  std::vector<std::string> names;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, entry] : envs_) names.push_back(name);
+  }
+  for (const std::string& name : names) {
+    absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
+    if (!state.ok()) continue;
+    for (const auto& run : state->status().runs()) {
+      if (run.run_id() == request.run_id() || run.external_run_id() == request.run_id()) {
+        envctl::v1::GetRunResponse out;
+        *out.mutable_run() = run;
+        return out;
+      }
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("no run \"", request.run_id(), "\""));
+}
+
+std::unique_ptr<EventSubscription> Controller::Subscribe(const std::string& environment) {
+  return events_.Subscribe(environment);
+}
+
+bool Controller::Healthy(std::string* why) {
+  absl::MutexLock lock(&mu_);
+  if (!started_ || stopping_) {
+    *why = stopping_ ? "shutting down" : "not started";
+    return false;
+  }
+  if (!source_status_.ok()) {
+    *why = absl::StrCat("source: ", source_status_.message());
+    return false;
+  }
+  return true;
+}
+
+void Controller::OnSourceChanged(const std::string& reason) {
+  (void)reason;
+  queue_.Add(kSourceKey);
+}
+
+void Controller::OnCloudResourceChanged(const std::string& resource_id) {
+  std::vector<std::string> names;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, entry] : envs_) names.push_back(name);
+  }
+  for (const std::string& name : names) {
+    absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
+    if (!state.ok()) continue;
+    for (const auto& m : state->inventory()) {
+      if (SameOrNested(m.external_id(), resource_id)) {
+        queue_.Add(kEnvPrefix + name);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace envctl::controller

@@ -1,0 +1,141 @@
+// Controller: the never-ending GitOps loop. It polls the source (Git or a folder, through
+// a SourceLoader), queues every environment whose spec changed, and lets a few workers
+// converge each queued environment with the Engine; after each sync the environment is
+// queued again after its resync interval (level-triggered: events and webhooks only say
+// "look now"), after a failure with per-environment backoff. It publishes events, keeps
+// the metrics of DESIGN.md current and implements ControllerApi for gRPC, HTTP and
+// `envctl up`. Thread-safe. Start() spawns the workers; Stop() (or the destructor) ends
+// them after the syncs in flight finish.
+#ifndef ENVCTL_CONTROLLER_CONTROLLER_H_
+#define ENVCTL_CONTROLLER_CONTROLLER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/clock.h"
+#include "controller/controller_api.h"
+#include "controller/engine.h"
+#include "controller/event_bus.h"
+#include "controller/state_store.h"
+#include "controller/work_queue.h"
+#include "metrics/metrics.h"
+
+namespace envctl::controller {
+
+// What one look at the source yields: its revision and every environment it declares.
+struct SourceState {
+  std::string revision;
+  std::vector<envctl::v1::Environment> environments;
+};
+// Fetches the source and loads it (spec errors included in the status, file:line first).
+using SourceLoader = std::function<absl::StatusOr<SourceState>()>;
+
+struct ControllerOptions {
+  int workers = 2;
+  absl::Duration source_poll_interval = absl::Minutes(1);
+  // Resync of environments whose spec sets no sync.resyncInterval.
+  absl::Duration default_resync_interval = absl::Minutes(10);
+  // Only these environments (empty: all the source declares).
+  std::set<std::string> environments;
+  WorkQueueOptions queue;
+};
+
+class Controller : public ControllerApi {
+ public:
+  Controller(Engine& engine, StateStore& store, Clock& clock, metrics::Metrics& metrics,
+             SourceLoader loader, ControllerOptions options = {});
+  ~Controller() override;
+
+  // Queues the first look at the source and starts the workers.
+  void Start();
+  // Stops taking work and joins the workers (syncs in flight finish first).
+  void Stop();
+  // Loads the source now, on the calling thread (tests, and `envctl up` which already
+  // converged). Same effect as a poll.
+  absl::Status PollSourceNow();
+  // Re-checks delayed work after a FakeClock moved (tests).
+  void WakeForTest() { queue_.Wake(); }
+  std::string RevisionForTest();
+
+  // ControllerApi.
+  envctl::v1::ListEnvironmentsResponse ListEnvironments() override;
+  absl::StatusOr<envctl::v1::GetEnvironmentResponse> GetEnvironment(const std::string& name) override;
+  absl::StatusOr<envctl::v1::PlanResponse> Plan(const envctl::v1::PlanRequest& request) override;
+  absl::StatusOr<envctl::v1::SyncResponse> Sync(const envctl::v1::SyncRequest& request) override;
+  absl::StatusOr<envctl::v1::SuspendResponse> Suspend(const envctl::v1::SuspendRequest& request) override;
+  absl::StatusOr<envctl::v1::ResumeResponse> Resume(const envctl::v1::ResumeRequest& request) override;
+  absl::StatusOr<envctl::v1::RunIntegrationTestResponse> RunIntegrationTest(
+      const envctl::v1::RunIntegrationTestRequest& request) override;
+  absl::StatusOr<envctl::v1::GetRunResponse> GetRun(const envctl::v1::GetRunRequest& request) override;
+  std::unique_ptr<EventSubscription> Subscribe(const std::string& environment) override;
+  bool Healthy(std::string* why) override;
+  void OnSourceChanged(const std::string& reason) override;
+  void OnCloudResourceChanged(const std::string& resource_id) override;
+
+ private:
+  // A caller of Sync/RunIntegrationTest waiting for the outcome.
+  struct SyncWaiter {
+    absl::Notification done;
+    envctl::v1::SyncResponse response;
+    envctl::v1::RunRecord run;  // for RunIntegrationTest
+  };
+  struct PendingSync {
+    std::string sync_id;
+    bool allow_mass_prune = false;
+    std::string rerun_test;  // RunIntegrationTest
+    std::shared_ptr<SyncWaiter> waiter;
+  };
+  struct Entry {
+    envctl::v1::Environment spec;
+    bool suspended = false;  // by Suspend(), persisted in the status
+    std::string suspend_reason;
+    std::vector<PendingSync> pending;
+    // False once the environment left the source (kept so in-flight syncs stay valid).
+    bool declared = true;
+    std::unique_ptr<absl::Mutex> run_mu = std::make_unique<absl::Mutex>();  // one Plan/Apply at a time
+  };
+
+  void WorkerLoop();
+  void SyncEnvironment(const std::string& name);
+  absl::StatusOr<std::shared_ptr<SyncWaiter>> QueueSync(const std::string& environment, PendingSync pending);
+  void RecordOutcomeMetrics(const std::string& env, const EngineResult& result);
+  void PublishOutcome(const std::string& env, const std::string& sync_id, Phase phase,
+                      const ResourceOutcome& o);
+  void Publish(envctl::v1::EventType type, const std::string& env, const std::string& resource,
+               const std::string& message, const std::string& correlation_id,
+               absl::Duration duration = absl::ZeroDuration());
+  absl::Status PersistSuspended(const std::string& name, bool suspended, const std::string& reason);
+  absl::Duration ResyncOf(const envctl::v1::Environment& env) const;
+
+  Engine& engine_;
+  StateStore& store_;
+  Clock& clock_;
+  metrics::Metrics& metrics_;
+  SourceLoader loader_;
+  const ControllerOptions options_;
+  WorkQueue queue_;
+  EventBus events_;
+
+  absl::Mutex mu_;
+  std::map<std::string, Entry> envs_ ABSL_GUARDED_BY(mu_);
+  std::string revision_ ABSL_GUARDED_BY(mu_);
+  absl::Status source_status_ ABSL_GUARDED_BY(mu_) = absl::UnavailableError("source not loaded yet");
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t next_sync_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, prometheus::Gauge*> revision_gauges_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Time> drift_seen_ ABSL_GUARDED_BY(mu_);  // env/resource -> first seen
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace envctl::controller
+
+#endif  // ENVCTL_CONTROLLER_CONTROLLER_H_
