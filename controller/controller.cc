@@ -79,7 +79,10 @@ void Controller::Start() {
     if (started_) return;
     started_ = true;
   }
-  queue_.Add(kSourceKey);
+  // The first look at the source happens here so the environments are known when Start
+  // returns; a failure is retried at the next poll (Healthy() says why meanwhile).
+  PollSourceNow().IgnoreError();
+  queue_.AddAfter(kSourceKey, options_.source_poll_interval);
   for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
@@ -236,10 +239,20 @@ void Controller::SyncEnvironment(const std::string& name) {
 
   envctl::v1::SyncResponse response;
   response.set_sync_id(sync_id);
-  bool ok = false;
+  const bool ok = result.ok() && result->ok() && result->prune_status.ok();
+  // Schedule the next look before anyone hears of this one (resync counts from now).
+  const std::string key = kEnvPrefix + name;
+  if (ok) {
+    queue_.Forget(key);
+    queue_.AddAfter(key, ResyncOf(spec));
+  } else {
+    queue_.AddRateLimited(key);
+  }
+  if (ok) {
+    metrics_.sync_last_success_timestamp_seconds().Add({{"environment", name}}).Set(absl::ToUnixSeconds(clock_.Now()));
+  }
   if (result.ok()) {
     RecordOutcomeMetrics(name, *result);
-    ok = result->ok() && result->prune_status.ok();
     for (const ResourceOutcome& o : result->resources) {
       if (o.applied) *response.add_applied() = ToResourceChange(o);
     }
@@ -255,9 +268,6 @@ void Controller::SyncEnvironment(const std::string& name) {
     Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "", absl::StrCat("failed: ", result.status().message()),
             sync_id, took);
   }
-  if (ok) {
-    metrics_.sync_last_success_timestamp_seconds().Add({{"environment", name}}).Set(absl::ToUnixSeconds(clock_.Now()));
-  }
   absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
   if (state.ok()) *response.mutable_status() = state->status();
 
@@ -270,13 +280,6 @@ void Controller::SyncEnvironment(const std::string& name) {
       }
     }
     p.waiter->done.Notify();
-  }
-  const std::string key = kEnvPrefix + name;
-  if (ok) {
-    queue_.Forget(key);
-    queue_.AddAfter(key, ResyncOf(spec));
-  } else {
-    queue_.AddRateLimited(key);
   }
 }
 

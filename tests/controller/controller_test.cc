@@ -1,0 +1,291 @@
+#include "controller/controller.h"
+
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/controller/fake_reconciler.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/status_matchers.h"
+
+namespace envctl::controller {
+namespace {
+
+using ::envctl::testing::FakeReconciler;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::envctl::testing::StatusIs;
+
+std::set<std::string> ExplicitDeps(const envctl::v1::Resource& r) {
+  return {r.depends_on().begin(), r.depends_on().end()};
+}
+
+envctl::v1::Environment MakeEnv(const std::string& name, const std::string& location = "westeurope") {
+  envctl::v1::Environment env;
+  env.set_name(name);
+  env.mutable_sync()->mutable_resync_interval()->set_seconds(600);
+  for (const std::string& rg : {name + "-rg1", name + "-rg2"}) {
+    auto* r = env.add_resources();
+    r->set_name(rg);
+    r->mutable_resource_group()->set_group_name(rg);
+    r->mutable_resource_group()->set_location(location);
+    if (rg != name + "-rg1") r->add_depends_on(name + "-rg1");
+    auto* c = env.add_contents();
+    c->set_resource(rg);
+    c->set_content_hash("h-" + rg + "-" + location);
+  }
+  return env;
+}
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  ControllerTest()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("controller_test_" + std::to_string(::getpid()) + "_" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name())),
+        store_(dir_.string()),
+        engine_(registry_, store_, clock_, ExplicitDeps) {
+    registry_.Register(envctl::v1::Resource::kResourceGroup, &fake_);
+    SetSource("r1", {MakeEnv("test")});
+  }
+  ~ControllerTest() override {
+    controller_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void SetSource(const std::string& revision, std::vector<envctl::v1::Environment> envs) {
+    absl::MutexLock lock(&mu_);
+    source_ = SourceState{revision, std::move(envs)};
+  }
+  void FailSource(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    source_ = std::move(status);
+  }
+  Controller& Make() {
+    ControllerOptions options;
+    options.queue.base_backoff = absl::Seconds(5);
+    options.queue.max_real_wait = absl::Milliseconds(20);
+    controller_ = std::make_unique<Controller>(
+        engine_, store_, clock_, metrics_,
+        [this]() -> absl::StatusOr<SourceState> {
+          absl::MutexLock lock(&mu_);
+          return source_;
+        },
+        options);
+    return *controller_;
+  }
+  // Waits (bounded) for an event of `type` for `env` whose message contains `text`.
+  bool Await(EventSubscription& sub, envctl::v1::EventType type, const std::string& env,
+             const std::string& text = "") {
+    envctl::v1::Event e;
+    for (int i = 0; i < 200; ++i) {
+      if (!sub.Next(&e, absl::Milliseconds(100))) {
+        controller_->WakeForTest();
+        continue;
+      }
+      if (e.type() == type && e.environment() == env && absl::StrContains(e.message(), text)) return true;
+    }
+    return false;
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_;
+  metrics::Metrics metrics_;
+  FakeReconciler fake_;
+  ReconcilerRegistry registry_;
+  FileStateStore store_;
+  Engine engine_;
+  absl::Mutex mu_;
+  absl::StatusOr<SourceState> source_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Controller> controller_;
+};
+
+TEST_F(ControllerTest, ConvergesTheSourcesEnvironmentsAndReportsThem) {
+  Controller& c = Make();
+  auto sub = c.Subscribe("test");
+  c.Start();
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
+  EXPECT_TRUE(fake_.Exists("test-rg1"));
+  EXPECT_TRUE(fake_.Exists("test-rg2"));
+  std::string why;
+  EXPECT_TRUE(c.Healthy(&why)) << why;
+
+  envctl::v1::ListEnvironmentsResponse list = c.ListEnvironments();
+  ASSERT_EQ(list.environments_size(), 1);
+  EXPECT_EQ(list.environments(0).name(), "test");
+  EXPECT_EQ(list.environments(0).ready(), envctl::v1::CONDITION_STATUS_TRUE);
+  EXPECT_EQ(list.environments(0).resources(), 2);
+  EXPECT_EQ(list.environments(0).synced_revision(), "r1");
+
+  const std::string text = metrics_.Serialize();
+  EXPECT_THAT(text, HasSubstr("envctl_source_revision_info{environment=\"test\",revision=\"r1\"} 1"));
+  EXPECT_THAT(text, HasSubstr("envctl_resources{environment=\"test\",kind=\"ResourceGroup\",state=\"in_sync\"} 2"));
+  EXPECT_THAT(text, HasSubstr("envctl_resources{environment=\"test\",kind=\"ResourceGroup\",state=\"error\"} 0"));
+  EXPECT_THAT(text, HasSubstr("envctl_reconcile_total{kind=\"ResourceGroup\",result=\"changed\"} 2"));
+  EXPECT_THAT(text, HasSubstr("envctl_sync_last_success_timestamp_seconds{environment=\"test\"} 1800000000"));
+}
+
+TEST_F(ControllerTest, NewRevisionSyncsOnlyTheEnvironmentsThatChanged) {
+  SetSource("r1", {MakeEnv("dev"), MakeEnv("test")});
+  Controller& c = Make();
+  auto sub = c.Subscribe("");
+  c.Start();
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "dev"));
+  auto dev_events = c.Subscribe("dev");
+  auto test_events = c.Subscribe("test");
+  ASSERT_OK(c.Sync([] { envctl::v1::SyncRequest r; r.set_environment("test"); r.set_wait(true); return r; }()));
+
+  SetSource("r2", {MakeEnv("dev"), MakeEnv("test", "northeurope")});
+  c.OnSourceChanged("push to main");
+  ASSERT_TRUE(Await(*test_events, envctl::v1::EVENT_TYPE_SOURCE_CHANGED, "test", "r2"));
+  ASSERT_TRUE(Await(*test_events, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
+  envctl::v1::Event e;
+  while (dev_events->Next(&e, absl::Milliseconds(50))) {
+    EXPECT_NE(e.type(), envctl::v1::EVENT_TYPE_SYNC_STARTED) << "dev did not change";
+  }
+  EXPECT_EQ(c.RevisionForTest(), "r2");
+  const std::string text = metrics_.Serialize();
+  EXPECT_THAT(text, HasSubstr("envctl_source_revision_info{environment=\"test\",revision=\"r2\"} 1"));
+  EXPECT_THAT(text, Not(HasSubstr("revision=\"r1\"")));
+}
+
+TEST_F(ControllerTest, CloudEventResyncsTheOwningEnvironmentAndRepairsDrift) {
+  Controller& c = Make();
+  auto sub = c.Subscribe("test");
+  c.Start();
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
+  fake_.SetLive("test-rg1", {{"location", "northeurope"}, {"tags", nlohmann::json::object()}});
+  c.OnCloudResourceChanged("/FAKE/test-rg1/providers/x/y");  // ids compare case-insensitively
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_DETECTED, "test"));
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_CORRECTED, "test"));
+  const std::string text = metrics_.Serialize();
+  EXPECT_THAT(text, HasSubstr("envctl_drift_detected_total{environment=\"test\",kind=\"ResourceGroup\"} 1"));
+  EXPECT_THAT(text, HasSubstr("envctl_drift_corrected_total{environment=\"test\",kind=\"ResourceGroup\"} 1"));
+}
+
+TEST_F(ControllerTest, ResyncIntervalFindsDriftWithoutAnyEvent) {
+  Controller& c = Make();
+  auto sub = c.Subscribe("test");
+  c.Start();
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
+  fake_.EraseLive("test-rg2");
+  clock_.Advance(absl::Minutes(10));
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_CORRECTED, "test"));
+  EXPECT_TRUE(fake_.Exists("test-rg2"));
+}
+
+TEST_F(ControllerTest, FailedSyncIsRetriedWithBackoffAndDependentsAreBlocked) {
+  fake_.FailApply("test-rg1");
+  Controller& c = Make();
+  auto sub = c.Subscribe("test");
+  c.Start();
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_RESOURCE_FAILED, "test", "injected apply failure"));
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_RESOURCE_FAILED, "test", "blocked by test-rg1"));
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "incomplete"));
+  EXPECT_THAT(metrics_.Serialize(), HasSubstr("envctl_workqueue_retries_total 1"));
+  fake_.ClearFailures();
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
+  EXPECT_THAT(metrics_.Serialize(), HasSubstr("envctl_reconcile_errors_total{kind=\"ResourceGroup\"} 1"));
+}
+
+TEST_F(ControllerTest, SyncWithWaitReturnsWhatItApplied) {
+  Controller& c = Make();
+  c.Start();
+  envctl::v1::SyncRequest request;
+  request.set_environment("test");
+  request.set_wait(true);
+  request.mutable_timeout()->set_seconds(60);
+  auto first = c.Sync(request);
+  ASSERT_OK(first);
+  // The first look at the source may already have converged it; a second sync writes nothing.
+  auto second = c.Sync(request);
+  ASSERT_OK(second);
+  EXPECT_TRUE(second->converged());
+  EXPECT_EQ(second->applied_size(), 0);
+  EXPECT_NE(first->sync_id(), second->sync_id());
+  EXPECT_EQ(second->status().name(), "test");
+  EXPECT_EQ(fake_.writes(), 2);
+}
+
+TEST_F(ControllerTest, SuspensionStopsSyncsAndSurvivesARestart) {
+  Controller& c = Make();
+  c.Start();
+  envctl::v1::SyncRequest sync;
+  sync.set_environment("test");
+  sync.set_wait(true);
+  ASSERT_OK(c.Sync(sync));
+  envctl::v1::SuspendRequest suspend;
+  suspend.set_environment("test");
+  suspend.set_reason("maintenance window");
+  auto suspended = c.Suspend(suspend);
+  ASSERT_OK(suspended);
+  EXPECT_TRUE(suspended->status().suspended());
+  EXPECT_THAT(c.Sync(sync), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("suspended")));
+
+  // A new controller on the same state keeps the suspension.
+  Controller& restarted = Make();
+  ASSERT_OK(restarted.PollSourceNow());
+  EXPECT_THAT(restarted.Sync(sync), StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
+  EXPECT_TRUE(restarted.ListEnvironments().environments(0).suspended());
+  restarted.Start();
+  envctl::v1::ResumeRequest resume;
+  resume.set_environment("test");
+  auto resumed = restarted.Resume(resume);
+  ASSERT_OK(resumed);
+  EXPECT_FALSE(resumed->status().suspended());
+  EXPECT_OK(restarted.Sync(sync));
+}
+
+TEST_F(ControllerTest, PlanShowsChangesAndWritesNothing) {
+  Controller& c = Make();
+  ASSERT_OK(c.PollSourceNow());
+  envctl::v1::PlanRequest request;
+  request.set_environment("test");
+  auto plan = c.Plan(request);
+  ASSERT_OK(plan);
+  EXPECT_FALSE(plan->in_sync());
+  EXPECT_EQ(plan->revision(), "r1");
+  ASSERT_GE(plan->changes_size(), 1);
+  EXPECT_EQ(plan->changes(0).resource(), "test-rg1");
+  EXPECT_EQ(plan->changes(0).action(), envctl::v1::CHANGE_ACTION_CREATE);
+  EXPECT_EQ(fake_.writes(), 0);
+}
+
+TEST_F(ControllerTest, ErrorsNameWhatIsMissing) {
+  FailSource(absl::InvalidArgumentError("envctl.yaml:3:1: project: required"));
+  Controller& c = Make();
+  c.Start();
+  EXPECT_FALSE(c.PollSourceNow().ok());
+  std::string why;
+  EXPECT_FALSE(c.Healthy(&why));
+  EXPECT_THAT(why, HasSubstr("envctl.yaml:3:1"));
+  EXPECT_THAT(c.GetEnvironment("nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
+  SetSource("r1", {MakeEnv("test")});
+  ASSERT_OK(c.PollSourceNow());
+  envctl::v1::RunIntegrationTestRequest run;
+  run.set_environment("test");
+  run.set_test("test-rg1");
+  EXPECT_THAT(c.RunIntegrationTest(run), StatusIs(absl::StatusCode::kNotFound, HasSubstr("IntegrationTest")));
+  envctl::v1::GetRunRequest get;
+  get.set_run_id("nope");
+  EXPECT_THAT(c.GetRun(get), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_F(ControllerTest, GetEnvironmentOmitsFileBodies) {
+  envctl::v1::Environment env = MakeEnv("test");
+  auto* file = env.mutable_contents(0)->add_files();
+  file->set_path("notebooks/train.py");
+  file->set_content("print('hello')");
+  SetSource("r1", {env});
+  Controller& c = Make();
+  ASSERT_OK(c.PollSourceNow());
+  auto got = c.GetEnvironment("test");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->spec().contents(0).files(0).path(), "notebooks/train.py");
+  EXPECT_EQ(got->spec().contents(0).files(0).content(), "");
+}
+
+}  // namespace
+}  // namespace envctl::controller
