@@ -153,7 +153,7 @@ class GitSource : public Source {
 
   absl::Status Error(absl::StatusCode code, absl::string_view what, absl::string_view where,
                      int rc) const {
-    return absl::Status(code, Sanitize(absl::StrCat("git source ", Describe(), ": ", what, where,
+    return absl::Status(code, Sanitize(absl::StrCat(Describe(), ": ", what, where,
                                                     ": ", LastGitError(rc))));
   }
 
@@ -170,14 +170,14 @@ class GitSource : public Source {
       }
       if (!fs::is_directory(checkout_dir_, ec) || !fs::is_empty(checkout_dir_, ec)) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "git source ", Describe(), ": checkout_dir ", checkout_dir_,
+            Describe(), ": checkout_dir ", checkout_dir_,
             " exists and is not a Git clone; empty it or choose another checkout_dir"));
       }
     } else {
       fs::create_directories(checkout_dir_, ec);
       if (ec) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "git source ", Describe(), ": cannot create checkout_dir ", checkout_dir_, ": ",
+            Describe(), ": cannot create checkout_dir ", checkout_dir_, ": ",
             ec.message()));
       }
     }
@@ -210,7 +210,7 @@ class GitSource : public Source {
     const char* url = git_remote_url(remote.get());
     if (url == nullptr || options_.url != url) {
       return absl::FailedPreconditionError(Sanitize(absl::StrCat(
-          "git source ", Describe(), ": checkout_dir ", checkout_dir_, " is a clone of ",
+          Describe(), ": checkout_dir ", checkout_dir_, " is a clone of ",
           RedactUrl(url ? url : "nothing"), ", not of ", RedactUrl(options_.url),
           "; remove it or choose another checkout_dir")));
     }
@@ -233,22 +233,21 @@ class GitSource : public Source {
     if (rc == 0) return absl::OkStatus();
     if (creds.token_missing) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "git source ", Describe(), ": the server asks for credentials but environment "
+          Describe(), ": the server asks for credentials but environment "
           "variable ", options_.token_env, " (token_env) is not set"));
     }
     if (creds.attempts > 1 || rc == GIT_EAUTH) {
       if (options_.token_env.empty()) {
         return absl::PermissionDeniedError(absl::StrCat(
-            "git source ", Describe(), ": the server requires authentication; set token_env "
+            Describe(), ": the server requires authentication; set token_env "
             "to the name of an environment variable holding an access token"));
       }
       return absl::PermissionDeniedError(absl::StrCat(
-          "git source ", Describe(), ": the server refused the token from $",
+          Describe(), ": the server refused the token from $",
           options_.token_env, " (check that it is valid, not expired, and can read the "
           "repository)"));
     }
-    return Error(absl::StatusCode::kUnavailable, "cannot fetch from ", RedactUrl(options_.url),
-                 rc);
+    return Error(absl::StatusCode::kUnavailable, "cannot fetch", "", rc);
   }
 
   absl::StatusOr<git_oid> ResolveBranch(git_repository* repo) const {
@@ -271,7 +270,7 @@ class GitSource : public Source {
     if (branches.size() > kMaxBranchesListed) {
       absl::StrAppend(&known, ", ... (", branches.size() - kMaxBranchesListed, " more)");
     }
-    return absl::NotFoundError(absl::StrCat("git source ", Describe(), ": branch \"",
+    return absl::NotFoundError(absl::StrCat(Describe(), ": branch \"",
                                             options_.branch, "\" does not exist in ",
                                             RedactUrl(options_.url), " (", known, ")"));
   }
@@ -308,7 +307,7 @@ class GitSource : public Source {
     const int rc = git_tree_entry_bypath(&raw_entry, tree.get(), path_.c_str());
     if (rc == GIT_ENOTFOUND) {
       return absl::NotFoundError(absl::StrCat(
-          "git source ", Describe(), ": path \"", path_, "\" does not exist in ",
+          Describe(), ": path \"", path_, "\" does not exist in ",
           RedactUrl(options_.url), " at ", options_.branch, " (", sha,
           "); check the source's path"));
     }
@@ -316,7 +315,7 @@ class GitSource : public Source {
     TreeEntryPtr entry(raw_entry);
     if (git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "git source ", Describe(), ": path \"", path_, "\" is a file at ", sha,
+          Describe(), ": path \"", path_, "\" is a file at ", sha,
           "; it must be the folder holding envctl.yaml"));
     }
     return absl::OkStatus();

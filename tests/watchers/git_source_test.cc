@@ -12,6 +12,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/status_matchers.h"
+#include "absl/strings/escaping.h"
+#include "tests/watchers/auth_server.h"
 #include "tests/watchers/temp_dir.h"
 
 namespace envctl::watchers {
@@ -27,7 +29,7 @@ using testing::TempDir;
 namespace fs = std::filesystem;
 
 // Runs a command in a shell and returns its trimmed stdout; fails the test on a non-zero exit.
-std::string Run(const std::string& command) {
+std::string RunCommand(const std::string& command) {
   std::string out;
   FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) {
@@ -59,7 +61,7 @@ class GitSourceTest : public ::testing::Test {
   }
 
   std::string Git(const std::string& args) {
-    return Run(absl::StrCat("git -C '", upstream_, "' -c user.name=envctl -c "
+    return RunCommand(absl::StrCat("git -C '", upstream_, "' -c user.name=envctl -c "
                             "user.email=envctl@example.com -c commit.gpgsign=false ", args));
   }
   // Writes a file upstream, commits it and returns the new commit's sha.
@@ -208,7 +210,7 @@ TEST_F(GitSourceTest, UnreachableRepositoryIsUnavailable) {
   GitSourceOptions options = Options();
   options.url = "file://" + tmp_.Sub("missing");
   EXPECT_THAT(NewSource(options)->Fetch(),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot fetch from file://")));
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot fetch: ")));
 }
 
 TEST_F(GitSourceTest, DescribeAndErrorsNeverContainCredentials) {
@@ -224,6 +226,42 @@ TEST_F(GitSourceTest, DescribeAndErrorsNeverContainCredentials) {
                                  AllOf(Not(HasSubstr("ghp_supersecrettoken123")),
                                        Not(HasSubstr("urlpassword")))));
   ::unsetenv("ENVCTL_TEST_GIT_TOKEN");
+}
+
+TEST_F(GitSourceTest, TokenIsSentAsBasicAuthForXAccessTokenAndARefusalIsPermissionDenied) {
+  testing::AuthRequiredServer server;
+  ::setenv("ENVCTL_TEST_GIT_TOKEN", "ghp_supersecrettoken123", 1);
+  GitSourceOptions options = Options();
+  options.url = absl::StrCat("http://127.0.0.1:", server.port(), "/org/envs.git");
+  options.token_env = "ENVCTL_TEST_GIT_TOKEN";
+  auto snapshot = NewSource(options)->Fetch();
+  ::unsetenv("ENVCTL_TEST_GIT_TOKEN");
+  EXPECT_THAT(snapshot, StatusIs(absl::StatusCode::kPermissionDenied,
+                                 AllOf(HasSubstr("refused the token from $ENVCTL_TEST_GIT_TOKEN"),
+                                       Not(HasSubstr("ghp_supersecrettoken123")))));
+  EXPECT_THAT(server.authorizations(),
+              ::testing::Contains("Basic " +
+                                  absl::Base64Escape("x-access-token:ghp_supersecrettoken123")));
+}
+
+TEST_F(GitSourceTest, UnsetTokenVariableIsAFailedPreconditionNamingIt) {
+  testing::AuthRequiredServer server;
+  ::unsetenv("ENVCTL_TEST_UNSET_TOKEN");
+  GitSourceOptions options = Options();
+  options.url = absl::StrCat("http://127.0.0.1:", server.port(), "/org/envs.git");
+  options.token_env = "ENVCTL_TEST_UNSET_TOKEN";
+  EXPECT_THAT(NewSource(options)->Fetch(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("environment variable ENVCTL_TEST_UNSET_TOKEN (token_env) is "
+                                 "not set")));
+}
+
+TEST_F(GitSourceTest, PrivateRepositoryWithoutTokenEnvSaysToSetIt) {
+  testing::AuthRequiredServer server;
+  GitSourceOptions options = Options();
+  options.url = absl::StrCat("http://127.0.0.1:", server.port(), "/org/envs.git");
+  EXPECT_THAT(NewSource(options)->Fetch(),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("set token_env")));
 }
 
 TEST(RedactUrlTest, StripsUserInfoOnly) {
