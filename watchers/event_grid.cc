@@ -47,9 +47,10 @@ absl::StatusOr<Event> ToEvent(const json& e, size_t index) {
     out.source = Str(e, "topic");
   }
   if (out.type.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "event [", index, "] has no \"eventType\" (Event Grid schema) or \"type\" "
-        "(CloudEvents 1.0 schema)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("event [", index,
+                     "] has no \"eventType\" (Event Grid schema) or \"type\" "
+                     "(CloudEvents 1.0 schema)"));
   }
   if (auto it = e.find("data"); it != e.end()) out.data = *it;
   return out;
@@ -67,8 +68,7 @@ std::string ResourceIdOf(const Event& e) {
   return absl::StrCat(e.source, "/", e.subject);
 }
 
-absl::StatusOr<std::vector<Event>> ParseEvents(const HttpHeaders& headers,
-                                               absl::string_view body) {
+absl::StatusOr<std::vector<Event>> ParseEvents(const HttpHeaders& headers, absl::string_view body) {
   std::vector<Event> events;
   // CloudEvents binary mode: attributes in ce-* headers, the body is the data.
   if (const std::string* type = FindHeader(headers, "ce-type")) {
@@ -117,8 +117,7 @@ absl::StatusOr<EventGridDelivery> ParseEventGridDelivery(const HttpHeaders& head
     if (e.type == kValidationEvent) {
       std::string code = e.data.is_object() ? Str(e.data, "validationCode") : "";
       if (code.empty()) {
-        return absl::InvalidArgumentError(
-            "SubscriptionValidationEvent has no data.validationCode");
+        return absl::InvalidArgumentError("SubscriptionValidationEvent has no data.validationCode");
       }
       out.is_validation = true;
       out.validation_response = json{{"validationResponse", code}}.dump();

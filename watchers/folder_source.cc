@@ -58,9 +58,9 @@ absl::StatusOr<std::string> FolderRevision(const std::string& dir) {
     return absl::NotFoundError(absl::StrCat("folder source ", dir, " does not exist"));
   }
   if (!fs::is_directory(st)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("folder source ", dir, " is not a directory (point it at the folder "
-                                            "holding envctl.yaml)"));
+    return absl::FailedPreconditionError(absl::StrCat("folder source ", dir,
+                                                      " is not a directory (point it at the folder "
+                                                      "holding envctl.yaml)"));
   }
 
   std::vector<std::pair<std::string, fs::path>> files;  // (relative generic path, path)

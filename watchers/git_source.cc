@@ -37,9 +37,8 @@ struct CredentialState {
   bool token_missing = false;
 };
 
-int AcquireCredentials(git_credential** out, const char* /*url*/,
-                       const char* /*username_from_url*/, unsigned int allowed_types,
-                       void* payload) {
+int AcquireCredentials(git_credential** out, const char* /*url*/, const char* /*username_from_url*/,
+                       unsigned int allowed_types, void* payload) {
   auto* state = static_cast<CredentialState*>(payload);
   if (state->token_env.empty() || (allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) == 0) {
     return GIT_PASSTHROUGH;
@@ -153,16 +152,16 @@ class GitSource : public Source {
 
   absl::Status Error(absl::StatusCode code, absl::string_view what, absl::string_view where,
                      int rc) const {
-    return absl::Status(code, Sanitize(absl::StrCat(Describe(), ": ", what, where,
-                                                    ": ", LastGitError(rc))));
+    return absl::Status(
+        code, Sanitize(absl::StrCat(Describe(), ": ", what, where, ": ", LastGitError(rc))));
   }
 
   absl::StatusOr<RepoPtr> OpenOrCreateClone() {
     std::error_code ec;
     git_repository* raw = nullptr;
     if (fs::exists(checkout_dir_, ec)) {
-      int rc = git_repository_open_ext(&raw, checkout_dir_.c_str(),
-                                       GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
+      int rc = git_repository_open_ext(&raw, checkout_dir_.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
+                                       nullptr);
       if (rc == 0) {
         RepoPtr repo(raw);
         RETURN_IF_ERROR(CheckOrigin(repo.get()));
@@ -177,8 +176,7 @@ class GitSource : public Source {
       fs::create_directories(checkout_dir_, ec);
       if (ec) {
         return absl::FailedPreconditionError(absl::StrCat(
-            Describe(), ": cannot create checkout_dir ", checkout_dir_, ": ",
-            ec.message()));
+            Describe(), ": cannot create checkout_dir ", checkout_dir_, ": ", ec.message()));
       }
     }
     if (int rc = git_repository_init(&raw, checkout_dir_.c_str(), /*is_bare=*/0); rc != 0) {
@@ -187,8 +185,7 @@ class GitSource : public Source {
     }
     RepoPtr repo(raw);
     git_remote* remote = nullptr;
-    if (int rc = git_remote_create(&remote, repo.get(), "origin", options_.url.c_str());
-        rc != 0) {
+    if (int rc = git_remote_create(&remote, repo.get(), "origin", options_.url.c_str()); rc != 0) {
       return Error(absl::StatusCode::kInternal, "cannot add origin in ", checkout_dir_, rc);
     }
     git_remote_free(remote);
@@ -209,10 +206,10 @@ class GitSource : public Source {
     RemotePtr remote(raw);
     const char* url = git_remote_url(remote.get());
     if (url == nullptr || options_.url != url) {
-      return absl::FailedPreconditionError(Sanitize(absl::StrCat(
-          Describe(), ": checkout_dir ", checkout_dir_, " is a clone of ",
-          RedactUrl(url ? url : "nothing"), ", not of ", RedactUrl(options_.url),
-          "; remove it or choose another checkout_dir")));
+      return absl::FailedPreconditionError(Sanitize(
+          absl::StrCat(Describe(), ": checkout_dir ", checkout_dir_, " is a clone of ",
+                       RedactUrl(url ? url : "nothing"), ", not of ", RedactUrl(options_.url),
+                       "; remove it or choose another checkout_dir")));
     }
     return absl::OkStatus();
   }
@@ -232,20 +229,23 @@ class GitSource : public Source {
     const int rc = git_remote_fetch(remote.get(), nullptr, &fetch, nullptr);
     if (rc == 0) return absl::OkStatus();
     if (creds.token_missing) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          Describe(), ": the server asks for credentials but environment "
-          "variable ", options_.token_env, " (token_env) is not set"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(Describe(),
+                       ": the server asks for credentials but environment "
+                       "variable ",
+                       options_.token_env, " (token_env) is not set"));
     }
     if (creds.attempts > 1 || rc == GIT_EAUTH) {
       if (options_.token_env.empty()) {
-        return absl::PermissionDeniedError(absl::StrCat(
-            Describe(), ": the server requires authentication; set token_env "
-            "to the name of an environment variable holding an access token"));
+        return absl::PermissionDeniedError(
+            absl::StrCat(Describe(),
+                         ": the server requires authentication; set token_env "
+                         "to the name of an environment variable holding an access token"));
       }
-      return absl::PermissionDeniedError(absl::StrCat(
-          Describe(), ": the server refused the token from $",
-          options_.token_env, " (check that it is valid, not expired, and can read the "
-          "repository)"));
+      return absl::PermissionDeniedError(
+          absl::StrCat(Describe(), ": the server refused the token from $", options_.token_env,
+                       " (check that it is valid, not expired, and can read the "
+                       "repository)"));
     }
     return Error(absl::StatusCode::kUnavailable, "cannot fetch", "", rc);
   }
@@ -260,19 +260,19 @@ class GitSource : public Source {
     }
     std::vector<std::string> branches = RemoteBranches(repo);
     std::string known =
-        branches.empty() ? "the repository has no branches"
-                         : absl::StrCat("branches: ",
-                                        absl::StrJoin(branches.begin(),
-                                                      branches.begin() +
-                                                          std::min<size_t>(branches.size(),
-                                                                           kMaxBranchesListed),
-                                                      ", "));
+        branches.empty()
+            ? "the repository has no branches"
+            : absl::StrCat("branches: ",
+                           absl::StrJoin(branches.begin(),
+                                         branches.begin() +
+                                             std::min<size_t>(branches.size(), kMaxBranchesListed),
+                                         ", "));
     if (branches.size() > kMaxBranchesListed) {
       absl::StrAppend(&known, ", ... (", branches.size() - kMaxBranchesListed, " more)");
     }
-    return absl::NotFoundError(absl::StrCat(Describe(), ": branch \"",
-                                            options_.branch, "\" does not exist in ",
-                                            RedactUrl(options_.url), " (", known, ")"));
+    return absl::NotFoundError(absl::StrCat(Describe(), ": branch \"", options_.branch,
+                                            "\" does not exist in ", RedactUrl(options_.url), " (",
+                                            known, ")"));
   }
 
   static std::vector<std::string> RemoteBranches(git_repository* repo) {
@@ -307,16 +307,15 @@ class GitSource : public Source {
     const int rc = git_tree_entry_bypath(&raw_entry, tree.get(), path_.c_str());
     if (rc == GIT_ENOTFOUND) {
       return absl::NotFoundError(absl::StrCat(
-          Describe(), ": path \"", path_, "\" does not exist in ",
-          RedactUrl(options_.url), " at ", options_.branch, " (", sha,
-          "); check the source's path"));
+          Describe(), ": path \"", path_, "\" does not exist in ", RedactUrl(options_.url), " at ",
+          options_.branch, " (", sha, "); check the source's path"));
     }
     if (rc != 0) return Error(absl::StatusCode::kInternal, "cannot read ", path_, rc);
     TreeEntryPtr entry(raw_entry);
     if (git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          Describe(), ": path \"", path_, "\" is a file at ", sha,
-          "; it must be the folder holding envctl.yaml"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(Describe(), ": path \"", path_, "\" is a file at ", sha,
+                       "; it must be the folder holding envctl.yaml"));
     }
     return absl::OkStatus();
   }

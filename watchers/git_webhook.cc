@@ -4,9 +4,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
 #include "watchers/internal/hmac.h"
 
@@ -19,17 +19,21 @@ enum class Provider { kGitHub, kGitLab, kGitea, kGeneric };
 
 const char* Name(Provider p) {
   switch (p) {
-    case Provider::kGitHub: return "github";
-    case Provider::kGitLab: return "gitlab";
-    case Provider::kGitea: return "gitea";
-    case Provider::kGeneric: return "webhook";
+    case Provider::kGitHub:
+      return "github";
+    case Provider::kGitLab:
+      return "gitlab";
+    case Provider::kGitea:
+      return "gitea";
+    case Provider::kGeneric:
+      return "webhook";
   }
   return "webhook";
 }
 
 // The first of `names` present, with its name.
-const std::string* FirstHeader(const HttpHeaders& headers,
-                               std::initializer_list<const char*> names, std::string* found) {
+const std::string* FirstHeader(const HttpHeaders& headers, std::initializer_list<const char*> names,
+                               std::string* found) {
   for (const char* name : names) {
     if (const std::string* v = FindHeader(headers, name)) {
       if (found) *found = name;
@@ -40,13 +44,14 @@ const std::string* FirstHeader(const HttpHeaders& headers,
 }
 
 constexpr std::initializer_list<const char*> kGiteaEvent = {"X-Gitea-Event", "X-Forgejo-Event",
-                                                           "X-Gogs-Event"};
+                                                            "X-Gogs-Event"};
 constexpr std::initializer_list<const char*> kGiteaSignature = {
     "X-Gitea-Signature", "X-Forgejo-Signature", "X-Gogs-Signature"};
 
 Provider Detect(const HttpHeaders& headers) {
   // Gitea also sends X-GitHub-Event for compatibility, so it is checked first.
-  if (FirstHeader(headers, kGiteaEvent, nullptr) || FirstHeader(headers, kGiteaSignature, nullptr)) {
+  if (FirstHeader(headers, kGiteaEvent, nullptr) ||
+      FirstHeader(headers, kGiteaSignature, nullptr)) {
     return Provider::kGitea;
   }
   if (FindHeader(headers, "X-Gitlab-Event") || FindHeader(headers, "X-Gitlab-Token")) {
@@ -73,8 +78,9 @@ absl::Status CheckGitHubSignature(const HttpHeaders& headers, absl::string_view 
   }
   absl::string_view hex = *sig;
   if (!absl::ConsumePrefix(&hex, "sha256=") || !HexHmacMatches(secret, body, hex)) {
-    return Denied("X-Hub-Signature-256 does not match the body signed with the configured "
-                  "secret");
+    return Denied(
+        "X-Hub-Signature-256 does not match the body signed with the configured "
+        "secret");
   }
   return absl::OkStatus();
 }
@@ -91,8 +97,9 @@ absl::Status CheckGiteaSignature(const HttpHeaders& headers, absl::string_view b
     return Denied("missing X-Gitea-Signature header (set the webhook's secret on the Git host)");
   }
   if (!HexHmacMatches(secret, body, *sig)) {
-    return Denied(absl::StrCat(header, " does not match the body signed with the configured "
-                                       "secret"));
+    return Denied(absl::StrCat(header,
+                               " does not match the body signed with the configured "
+                               "secret"));
   }
   return absl::OkStatus();
 }
@@ -101,8 +108,9 @@ absl::Status Verify(Provider provider, const HttpHeaders& headers, absl::string_
                     const GitWebhookOptions& options) {
   if (options.secret.empty()) {
     if (options.allow_unsigned) return absl::OkStatus();
-    return Denied("no webhook secret is configured, so deliveries cannot be verified (configure "
-                  "the secret, or allow unsigned webhooks for local development)");
+    return Denied(
+        "no webhook secret is configured, so deliveries cannot be verified (configure "
+        "the secret, or allow unsigned webhooks for local development)");
   }
   switch (provider) {
     case Provider::kGitHub:
@@ -126,8 +134,9 @@ absl::Status Verify(Provider provider, const HttpHeaders& headers, absl::string_
       if (FirstHeader(headers, kGiteaSignature, nullptr)) {
         return CheckGiteaSignature(headers, body, options.secret);
       }
-      return Denied("no signature header (expected X-Hub-Signature-256, X-Gitea-Signature or "
-                    "X-Gitlab-Token)");
+      return Denied(
+          "no signature header (expected X-Hub-Signature-256, X-Gitea-Signature or "
+          "X-Gitlab-Token)");
   }
   return Denied("unknown sender");
 }
@@ -196,12 +205,12 @@ absl::StatusOr<GitPush> ParseGitWebhook(const HttpHeaders& headers, absl::string
     return out;
   }
   out.branch = std::string(branch);
-  const bool deleted = (doc.contains("deleted") && doc["deleted"].is_boolean() &&
-                        doc["deleted"].get<bool>()) ||
-                       out.after_sha == std::string(40, '0');
+  const bool deleted =
+      (doc.contains("deleted") && doc["deleted"].is_boolean() && doc["deleted"].get<bool>()) ||
+      out.after_sha == std::string(40, '0');
   if (out.branch != options.branch) {
-    out.reason = absl::StrCat(Name(provider), " push to ", out.branch, ", watching ",
-                              options.branch);
+    out.reason =
+        absl::StrCat(Name(provider), " push to ", out.branch, ", watching ", options.branch);
     return out;
   }
   out.relevant = true;

@@ -4,6 +4,7 @@
 #ifndef ENVCTL_WATCHERS_HTTP_HEADERS_H_
 #define ENVCTL_WATCHERS_HTTP_HEADERS_H_
 
+#include <algorithm>
 #include <map>
 #include <string>
 

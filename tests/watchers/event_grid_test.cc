@@ -11,9 +11,9 @@ namespace envctl::watchers {
 namespace {
 
 using ::envctl::testing::StatusIs;
+using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using nlohmann::json;
 
 constexpr char kSub[] = "00000000-0000-0000-0000-000000000001";
 const std::string kAccount = std::string("/subscriptions/") + kSub +
@@ -24,22 +24,23 @@ const std::string kVault = std::string("/subscriptions/") + kSub +
 
 // The validation event exactly as cloudsim (cloudsim/admin/eventgrid.cc) and Azure send it.
 json ValidationEvent(const std::string& code) {
-  return {{"id", "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66"},
-          {"topic", std::string("/subscriptions/") + kSub},
-          {"subject", ""},
-          {"data",
-           {{"validationCode", code},
-            {"validationUrl", "https://127.0.0.1/eventsubscriptions/cloudsim/validate?id=" + code}}},
-          {"eventType", "Microsoft.EventGrid.SubscriptionValidationEvent"},
-          {"eventTime", "2018-01-25T22:12:19.4556811Z"},
-          {"metadataVersion", "1"},
-          {"dataVersion", "1"}};
+  return {
+      {"id", "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66"},
+      {"topic", std::string("/subscriptions/") + kSub},
+      {"subject", ""},
+      {"data",
+       {{"validationCode", code},
+        {"validationUrl", "https://127.0.0.1/eventsubscriptions/cloudsim/validate?id=" + code}}},
+      {"eventType", "Microsoft.EventGrid.SubscriptionValidationEvent"},
+      {"eventTime", "2018-01-25T22:12:19.4556811Z"},
+      {"metadataVersion", "1"},
+      {"dataVersion", "1"}};
 }
 
 // A resource event shaped like cloudsim's (cloudsim/arm/router.cc EmitEvent).
 json ResourceEvent(const std::string& id, bool del) {
-  const std::string op = std::string("Microsoft.Storage/storageAccounts/") +
-                         (del ? "delete" : "write");
+  const std::string op =
+      std::string("Microsoft.Storage/storageAccounts/") + (del ? "delete" : "write");
   return {{"subject", id},
           {"eventType", del ? "Microsoft.Resources.ResourceDeleteSuccess"
                             : "Microsoft.Resources.ResourceWriteSuccess"},
@@ -128,9 +129,8 @@ TEST(EventGridTest, SubjectIsUsedWhenDataHasNoResourceUri) {
 TEST(EventGridTest, RepeatedIdsAreListedOnceIgnoringCase) {
   std::string upper = kAccount;
   upper.replace(upper.find("resourceGroups"), 14, "RESOURCEGROUPS");
-  const std::string body = json::array({ResourceEvent(kAccount, false),
-                                        ResourceEvent(upper, false)})
-                               .dump();
+  const std::string body =
+      json::array({ResourceEvent(kAccount, false), ResourceEvent(upper, false)}).dump();
   auto delivery = ParseEventGridDelivery(kNotification, body);
   ASSERT_OK(delivery);
   EXPECT_THAT(delivery->resource_ids, ElementsAre(kAccount));
@@ -175,8 +175,8 @@ TEST(EventGridTest, SingleStructuredCloudEventWithRelativeSubjectIsResolvedAgain
                 {"source", std::string("/subscriptions/") + kSub + "/resourceGroups/rg-dev"},
                 {"id", "e1"},
                 {"subject", "providers/Microsoft.KeyVault/vaults/kv-dev"}};
-  auto delivery = ParseEventGridDelivery({{"Content-Type", "application/cloudevents+json"}},
-                                         event.dump());
+  auto delivery =
+      ParseEventGridDelivery({{"Content-Type", "application/cloudevents+json"}}, event.dump());
   ASSERT_OK(delivery);
   EXPECT_THAT(delivery->resource_ids, ElementsAre(kVault));
   EXPECT_TRUE(delivery->changes[0].deleted);

@@ -78,8 +78,8 @@ TEST_F(FolderSourceTest, MissingFolderIsNotFoundNamingIt) {
 
 TEST_F(FolderSourceTest, AFileInsteadOfAFolderIsAFailedPrecondition) {
   auto snapshot = NewFolderSource(tmp_.Sub("repo/envctl.yaml"))->Fetch();
-  EXPECT_THAT(snapshot, StatusIs(absl::StatusCode::kFailedPrecondition,
-                                 HasSubstr("is not a directory")));
+  EXPECT_THAT(snapshot,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is not a directory")));
 }
 
 }  // namespace

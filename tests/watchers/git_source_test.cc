@@ -8,11 +8,11 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/status_matchers.h"
-#include "absl/strings/escaping.h"
 #include "tests/watchers/auth_server.h"
 #include "tests/watchers/temp_dir.h"
 
@@ -67,8 +67,10 @@ class GitSourceTest : public ::testing::Test {
   }
 
   std::string Git(const std::string& args) {
-    return RunCommand(absl::StrCat("git -C '", upstream_, "' -c user.name=envctl -c "
-                            "user.email=envctl@example.com -c commit.gpgsign=false ", args));
+    return RunCommand(absl::StrCat("git -C '", upstream_,
+                                   "' -c user.name=envctl -c "
+                                   "user.email=envctl@example.com -c commit.gpgsign=false ",
+                                   args));
   }
   // Writes a file upstream, commits it and returns the new commit's sha.
   std::string Commit(const std::string& rel, const std::string& content,
@@ -245,9 +247,9 @@ TEST_F(GitSourceTest, TokenIsSentAsBasicAuthForXAccessTokenAndARefusalIsPermissi
   EXPECT_THAT(snapshot, StatusIs(absl::StatusCode::kPermissionDenied,
                                  AllOf(HasSubstr("refused the token from $ENVCTL_TEST_GIT_TOKEN"),
                                        Not(HasSubstr("ghp_supersecrettoken123")))));
-  EXPECT_THAT(server.authorizations(),
-              ::testing::Contains("Basic " +
-                                  absl::Base64Escape("x-access-token:ghp_supersecrettoken123")));
+  EXPECT_THAT(
+      server.authorizations(),
+      ::testing::Contains("Basic " + absl::Base64Escape("x-access-token:ghp_supersecrettoken123")));
 }
 
 TEST_F(GitSourceTest, UnsetTokenVariableIsAFailedPreconditionNamingIt) {
@@ -281,11 +283,11 @@ TEST(RedactUrlTest, StripsUserInfoOnly) {
 TEST(NewGitSourceTest, BadOptionsAreInvalidArgument) {
   GitSourceOptions o;
   o.checkout_dir = "/tmp/x";
-  EXPECT_THAT(NewGitSource(o), StatusIs(absl::StatusCode::kInvalidArgument,
-                                        HasSubstr("url is empty")));
+  EXPECT_THAT(NewGitSource(o),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("url is empty")));
   o.url = "git@github.com:org/envs.git";
-  EXPECT_THAT(NewGitSource(o), StatusIs(absl::StatusCode::kInvalidArgument,
-                                        HasSubstr("unsupported URL")));
+  EXPECT_THAT(NewGitSource(o),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unsupported URL")));
   o.url = "ssh://git@github.com/org/envs.git";
   EXPECT_THAT(NewGitSource(o), StatusIs(absl::StatusCode::kInvalidArgument,
                                         HasSubstr("use https:// with token_env")));
@@ -295,8 +297,8 @@ TEST(NewGitSourceTest, BadOptionsAreInvalidArgument) {
                                         HasSubstr("must stay inside the repository")));
   o.path = "";
   o.checkout_dir = "";
-  EXPECT_THAT(NewGitSource(o), StatusIs(absl::StatusCode::kInvalidArgument,
-                                        HasSubstr("checkout_dir is empty")));
+  EXPECT_THAT(NewGitSource(o),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("checkout_dir is empty")));
 }
 
 }  // namespace

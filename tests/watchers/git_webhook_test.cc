@@ -18,8 +18,9 @@ constexpr char kSecret[] = "s3cr3t-webhook";
 const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
 
 std::string PushBody(const std::string& ref) {
-  return R"({"ref":")" + ref + R"(","before":"1111111111111111111111111111111111111111","after":")" +
-         kSha + R"(","repository":{"full_name":"org/envs"}})";
+  return R"({"ref":")" + ref +
+         R"(","before":"1111111111111111111111111111111111111111","after":")" + kSha +
+         R"(","repository":{"full_name":"org/envs"}})";
 }
 
 HttpHeaders GitHub(const std::string& event, const std::string& body,
@@ -87,8 +88,8 @@ TEST(GitWebhookTest, TagPushIsNotRelevant) {
 }
 
 TEST(GitWebhookTest, DeletingTheWatchedBranchIsRelevant) {
-  const std::string body = R"({"ref":"refs/heads/main","after":")" + std::string(40, '0') +
-                           R"(","deleted":true})";
+  const std::string body =
+      R"({"ref":"refs/heads/main","after":")" + std::string(40, '0') + R"(","deleted":true})";
   auto push = ParseGitWebhook(GitHub("push", body), body, Options());
   ASSERT_OK(push);
   EXPECT_TRUE(push->relevant);
@@ -151,9 +152,9 @@ TEST(GitWebhookTest, NoSecretRefusesDeliveriesUnlessUnsignedAreAllowed) {
   HttpHeaders headers = {{"X-GitHub-Event", "push"}};
   GitWebhookOptions options;
   options.branch = "main";
-  EXPECT_THAT(ParseGitWebhook(headers, body, options),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr("no webhook secret is configured")));
+  EXPECT_THAT(
+      ParseGitWebhook(headers, body, options),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("no webhook secret is configured")));
   options.allow_unsigned = true;
   auto push = ParseGitWebhook(headers, body, options);
   ASSERT_OK(push);
@@ -177,7 +178,8 @@ TEST(GitWebhookTest, PushWithoutRefIsInvalidArgument) {
 
 TEST(GitWebhookTest, GitLabPushWithTheRightTokenIsRelevant) {
   const std::string body = R"({"object_kind":"push","event_name":"push","ref":"refs/heads/main",)"
-                           R"("after":")" + kSha + R"("})";
+                           R"("after":")" +
+                           kSha + R"("})";
   HttpHeaders headers = {{"X-Gitlab-Event", "Push Hook"}, {"X-Gitlab-Token", kSecret}};
   auto push = ParseGitWebhook(headers, body, Options());
   ASSERT_OK(push);
@@ -188,13 +190,13 @@ TEST(GitWebhookTest, GitLabPushWithTheRightTokenIsRelevant) {
 
 TEST(GitWebhookTest, GitLabWrongOrMissingTokenIsPermissionDenied) {
   const std::string body = R"({"object_kind":"push","ref":"refs/heads/main"})";
-  EXPECT_THAT(ParseGitWebhook({{"X-Gitlab-Event", "Push Hook"}, {"X-Gitlab-Token", "nope"}},
-                              body, Options()),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr("X-Gitlab-Token does not match")));
-  EXPECT_THAT(ParseGitWebhook({{"X-Gitlab-Event", "Push Hook"}}, body, Options()),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr("missing X-Gitlab-Token header")));
+  EXPECT_THAT(
+      ParseGitWebhook({{"X-Gitlab-Event", "Push Hook"}, {"X-Gitlab-Token", "nope"}}, body,
+                      Options()),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("X-Gitlab-Token does not match")));
+  EXPECT_THAT(
+      ParseGitWebhook({{"X-Gitlab-Event", "Push Hook"}}, body, Options()),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("missing X-Gitlab-Token header")));
 }
 
 TEST(GitWebhookTest, GitLabTagPushIsNotRelevant) {
@@ -221,9 +223,9 @@ TEST(GitWebhookTest, GiteaBadSignatureIsPermissionDeniedNamingTheHeader) {
   const std::string body = PushBody("refs/heads/main");
   HttpHeaders headers = {{"X-Gitea-Event", "push"},
                          {"X-Gitea-Signature", internal::HmacSha256Hex("other", body)}};
-  EXPECT_THAT(ParseGitWebhook(headers, body, Options()),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr("X-Gitea-Signature does not match")));
+  EXPECT_THAT(
+      ParseGitWebhook(headers, body, Options()),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("X-Gitea-Signature does not match")));
 }
 
 TEST(GitWebhookTest, GenericSenderSigningLikeGiteaIsAccepted) {

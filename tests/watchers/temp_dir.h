@@ -17,8 +17,8 @@ namespace envctl::watchers::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = (std::filesystem::path(::testing::TempDir()) / "envctl_watchers_XXXXXX")
-                           .string();
+    std::string tmpl =
+        (std::filesystem::path(::testing::TempDir()) / "envctl_watchers_XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << tmpl;
     dir_ = tmpl;
   }

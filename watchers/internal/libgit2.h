@@ -29,8 +29,7 @@ using RepoPtr = std::unique_ptr<git_repository, GitFree<git_repository, git_repo
 using RemotePtr = std::unique_ptr<git_remote, GitFree<git_remote, git_remote_free>>;
 using CommitPtr = std::unique_ptr<git_commit, GitFree<git_commit, git_commit_free>>;
 using TreePtr = std::unique_ptr<git_tree, GitFree<git_tree, git_tree_free>>;
-using TreeEntryPtr =
-    std::unique_ptr<git_tree_entry, GitFree<git_tree_entry, git_tree_entry_free>>;
+using TreeEntryPtr = std::unique_ptr<git_tree_entry, GitFree<git_tree_entry, git_tree_entry_free>>;
 using BranchIterPtr =
     std::unique_ptr<git_branch_iterator, GitFree<git_branch_iterator, git_branch_iterator_free>>;
 using ReferencePtr = std::unique_ptr<git_reference, GitFree<git_reference, git_reference_free>>;
