@@ -1,12 +1,97 @@
+// envctl controller --config FILE: the long-running GitOps controller (see
+// cmd/envctl/controller_host.h); runs until SIGINT or SIGTERM.
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <iostream>
 
+#include "cmd/envctl/args.h"
 #include "cmd/envctl/commands.h"
+#include "cmd/envctl/controller_config.h"
+#include "cmd/envctl/controller_host.h"
+#include "controller/state_store.h"
 
 namespace envctl::cli {
 
-int RunController(int, char**) {
-  std::fprintf(stderr, "envctl controller: not implemented yet in this build\n");
+namespace {
+
+constexpr char kControllerUsage[] = R"(Usage: envctl controller --config FILE [--cloud FILE] [--state-dir D]
+                         [--grpc-listen ADDR] [--http-listen ADDR]
+
+Runs the GitOps controller until SIGINT/SIGTERM: polls the source named in the config (a
+Git repository or a folder) and converges every environment it declares, resyncs each
+one on its sync.resyncInterval, repairs drift per policy and reruns integration tests
+when what they cover changes. Serves:
+  gRPC  envctl.v1.EnvironmentService, health, reflection   (default 127.0.0.1:50051)
+  HTTP  /metrics /healthz /webhooks/git /webhooks/eventgrid (default 127.0.0.1:9464)
+
+Flags override the config file:
+  --config FILE       controller configuration (example: deploy/controller.example.yaml)
+  --cloud FILE        endpoints.json of the target cloud (cloudsim writes one)
+  --state-dir D       where state, run records and the Git checkout live
+  --grpc-listen ADDR  e.g. 127.0.0.1:50051 (port 0 picks a free one)
+  --http-listen ADDR  e.g. 127.0.0.1:9464
+
+Exit status: 0 after a clean shutdown, 1 when it cannot start (bad config, unreadable
+source, spec errors, address in use).
+)";
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "envctl controller: %s\n", message.c_str());
   return 1;
+}
+
+}  // namespace
+
+int RunController(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv, 1, {"config", "cloud", "state-dir", "grpc-listen", "http-listen"}, {"help"});
+  if (!args.ok()) return Fail(std::string(args.status().message()) + " (see --help)");
+  if (args->GetBool("help")) {
+    std::fputs(kControllerUsage, stdout);
+    return 0;
+  }
+  if (!args->Has("config")) return Fail("--config FILE is required (see --help)");
+  auto config = LoadControllerConfig(args->Get("config"));
+  if (!config.ok()) return Fail(std::string(config.status().message()));
+  if (args->Has("cloud")) config->cloud_file = args->Get("cloud");
+  if (args->Has("state-dir")) config->state_dir = args->Get("state-dir");
+  if (args->Has("grpc-listen")) config->grpc_listen = args->Get("grpc-listen");
+  if (args->Has("http-listen")) config->http_listen = args->Get("http-listen");
+
+  const std::string state_root =
+      config->state_dir.empty() ? controller::DefaultStateDir("controller") : config->state_dir;
+  auto source = MakeSource(*config, (std::filesystem::path(state_root) / "source").string());
+  if (!source.ok()) return Fail(std::string(source.status().message()));
+  // Fail fast on a source or spec that cannot work; later failures are retried.
+  auto first = MakeLoader(**source)();
+  if (!first.ok()) return Fail(std::string(first.status().message()));
+  if (first->environments.empty()) return Fail((*source)->Describe() + " declares no environment");
+
+  RunnerOptions runner_options;
+  runner_options.cloud_file = config->cloud_file;
+  if (!config->state_dir.empty()) runner_options.state_dir = (std::filesystem::path(state_root) / "state").string();
+  auto runner = EnvironmentRunner::Create(runner_options, first->environments.front().project());
+  if (!runner.ok()) return Fail(std::string(runner.status().message()));
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto host = ControllerHost::Start(*config, **source, **runner);
+  if (!host.ok()) return Fail(std::string(host.status().message()));
+  std::cout << "envctl controller: " << (*source)->Describe() << " at " << first->revision << "\n"
+            << "  gRPC  127.0.0.1:" << (*host)->grpc_port() << "  (envctl.v1.EnvironmentService)\n"
+            << "  HTTP  http://127.0.0.1:" << (*host)->http_port()
+            << "  (/metrics /healthz /webhooks/git /webhooks/eventgrid)\n"
+            << "  state " << (*runner)->state_dir() << "\nCtrl-C to stop\n"
+            << std::flush;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cerr << "envctl controller: stopping (finishing syncs in flight)\n";
+  (*host)->Stop();
+  return 0;
 }
 
 }  // namespace envctl::cli

@@ -1,0 +1,144 @@
+#include "cmd/envctl/controller_config.h"
+
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "yaml-cpp/yaml.h"
+
+namespace envctl::cli {
+
+namespace {
+
+class Parser {
+ public:
+  explicit Parser(std::string path) : path_(std::move(path)) {}
+
+  void Error(const YAML::Node& node, const std::string& field, const std::string& message) {
+    const YAML::Mark mark = node.Mark();
+    errors_.push_back(absl::StrCat(path_, ":", mark.line + 1, ":", mark.column + 1, ": ", field, ": ", message));
+  }
+
+  // Reports keys of `map` outside `allowed`.
+  void OnlyKeys(const YAML::Node& map, const std::string& prefix, const std::set<std::string>& allowed) {
+    for (const auto& kv : map) {
+      const std::string key = kv.first.as<std::string>();
+      if (!allowed.count(key)) {
+        Error(kv.first, prefix + key,
+              absl::StrCat("unknown key; expected one of ", absl::StrJoin(allowed, ", ")));
+      }
+    }
+  }
+
+  void String(const YAML::Node& map, const std::string& key, const std::string& field, std::string* out) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    if (!n.IsScalar()) return Error(n, field, "expected a string");
+    *out = n.as<std::string>();
+  }
+
+  void Duration(const YAML::Node& map, const std::string& key, const std::string& field, absl::Duration* out) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    if (!n.IsScalar() || !absl::ParseDuration(n.as<std::string>(), out) || *out <= absl::ZeroDuration()) {
+      Error(n, field, "expected a positive duration such as 30s, 1m or 1h");
+    }
+  }
+
+  void Map(const YAML::Node& parent, const std::string& key, const std::string& field,
+           const std::set<std::string>& allowed, YAML::Node* out) {
+    const YAML::Node n = parent[key];
+    if (!n) return;
+    if (!n.IsMap()) return Error(n, field, "expected a mapping");
+    OnlyKeys(n, field + ".", allowed);
+    *out = n;
+  }
+
+  std::vector<std::string> errors_;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) {
+    return absl::NotFoundError(absl::StrCat(path, ": no such config file (see deploy/controller.example.yaml)"));
+  }
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+  }
+  if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a YAML mapping"));
+
+  ControllerConfig config;
+  Parser p(path);
+  try {
+    p.OnlyKeys(root, "", {"source", "environments", "cloud", "stateDir", "workers", "grpc", "http", "webhooks"});
+    YAML::Node source, git, grpc, http, webhooks;
+    p.Map(root, "source", "source", {"git", "folder", "pollInterval"}, &source);
+    if (!source) {
+      p.Error(root, "source", "required: set source.git.url or source.folder");
+    } else {
+      p.Map(source, "git", "source.git", {"url", "branch", "path", "tokenEnv"}, &git);
+      if (git) {
+        p.String(git, "url", "source.git.url", &config.git_url);
+        p.String(git, "branch", "source.git.branch", &config.git_branch);
+        p.String(git, "path", "source.git.path", &config.git_path);
+        p.String(git, "tokenEnv", "source.git.tokenEnv", &config.git_token_env);
+        if (config.git_url.empty()) p.Error(git, "source.git.url", "required");
+      }
+      p.String(source, "folder", "source.folder", &config.folder);
+      p.Duration(source, "pollInterval", "source.pollInterval", &config.poll_interval);
+      if (!git && config.folder.empty()) p.Error(source, "source", "set source.git.url or source.folder");
+      if (git && !config.folder.empty()) p.Error(source, "source", "set source.git or source.folder, not both");
+      if (!config.folder.empty() && std::filesystem::path(config.folder).is_relative()) {
+        // Relative folders are relative to the config file, like every path in it.
+        config.folder = (std::filesystem::path(path).parent_path() / config.folder).lexically_normal().string();
+      }
+    }
+    if (const YAML::Node envs = root["environments"]) {
+      if (!envs.IsSequence()) {
+        p.Error(envs, "environments", "expected a list of environment names");
+      } else {
+        for (const auto& e : envs) config.environments.insert(e.as<std::string>());
+      }
+    }
+    p.String(root, "cloud", "cloud", &config.cloud_file);
+    p.String(root, "stateDir", "stateDir", &config.state_dir);
+    if (const YAML::Node workers = root["workers"]) {
+      int n = 0;
+      if (!YAML::convert<int>::decode(workers, n) || n < 1 || n > 64) {
+        p.Error(workers, "workers", "expected a number from 1 to 64");
+      } else {
+        config.workers = n;
+      }
+    }
+    p.Map(root, "grpc", "grpc", {"listen", "tokenEnv"}, &grpc);
+    if (grpc) {
+      p.String(grpc, "listen", "grpc.listen", &config.grpc_listen);
+      p.String(grpc, "tokenEnv", "grpc.tokenEnv", &config.grpc_token_env);
+    }
+    p.Map(root, "http", "http", {"listen"}, &http);
+    if (http) p.String(http, "listen", "http.listen", &config.http_listen);
+    p.Map(root, "webhooks", "webhooks", {"gitSecretEnv"}, &webhooks);
+    if (webhooks) p.String(webhooks, "gitSecretEnv", "webhooks.gitSecretEnv", &config.webhook_secret_env);
+  } catch (const YAML::Exception& e) {
+    p.errors_.push_back(absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+  }
+  if (!p.errors_.empty()) return absl::InvalidArgumentError(absl::StrJoin(p.errors_, "\n"));
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  for (std::string* file : {&config.cloud_file, &config.state_dir}) {
+    if (!file->empty() && std::filesystem::path(*file).is_relative()) {
+      *file = (std::filesystem::path(dir) / *file).lexically_normal().string();
+    }
+  }
+  return config;
+}
+
+}  // namespace envctl::cli

@@ -1,0 +1,43 @@
+// ControllerConfig: the YAML file of `envctl controller --config FILE` — where the desired
+// state comes from (a Git repository or a folder), which environments to run, which
+// cloud, where state lives, and the gRPC/HTTP listen addresses. Secrets (Git token, API
+// token, webhook secret) are never in the file: it names the environment variables that
+// hold them. Example: deploy/controller.example.yaml.
+#ifndef ENVCTL_CMD_ENVCTL_CONTROLLER_CONFIG_H_
+#define ENVCTL_CMD_ENVCTL_CONTROLLER_CONFIG_H_
+
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace envctl::cli {
+
+struct ControllerConfig {
+  // Exactly one of git_url / folder.
+  std::string git_url;
+  std::string git_branch = "main";
+  std::string git_path;       // folder inside the repository holding envctl.yaml
+  std::string git_token_env;  // env var with an HTTPS token for a private repository
+  std::string folder;
+  absl::Duration poll_interval = absl::Minutes(1);
+
+  std::set<std::string> environments;  // empty: all
+  std::string cloud_file;              // "" = $ENVCTL_CLOUD or public Azure
+  std::string state_dir;               // "" = default state dir
+  int workers = 2;
+
+  std::string grpc_listen = "127.0.0.1:50051";
+  std::string grpc_token_env;  // env var with the API bearer token ("" = no auth)
+  std::string http_listen = "127.0.0.1:9464";
+  std::string webhook_secret_env;  // env var with the Git webhook secret
+};
+
+// Parses `path`. InvalidArgument "FILE:LINE:COL: field: problem" for every mistake
+// (unknown keys included, so a typo is never silently ignored).
+absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path);
+
+}  // namespace envctl::cli
+
+#endif  // ENVCTL_CMD_ENVCTL_CONTROLLER_CONFIG_H_

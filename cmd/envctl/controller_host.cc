@@ -1,0 +1,150 @@
+#include "cmd/envctl/controller_host.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "api/routes.h"
+#include "common/status_macros.h"
+#include "nlohmann/json.hpp"
+#include "spec/loader.h"
+#include "watchers/event_grid.h"
+#include "watchers/folder_source.h"
+#include "watchers/git_source.h"
+#include "watchers/git_webhook.h"
+#include "watchers/http_headers.h"
+
+namespace envctl::cli {
+
+namespace {
+
+std::string Env(const std::string& name) {
+  if (name.empty()) return "";
+  const char* v = std::getenv(name.c_str());
+  return v == nullptr ? "" : v;
+}
+
+watchers::HttpHeaders HeadersOf(const api::HttpRequest& request) {
+  watchers::HttpHeaders out;
+  for (const auto& [name, value] : request.headers) out.emplace(name, value);
+  return out;
+}
+
+api::HttpResponse Json(int status, const nlohmann::json& body) {
+  api::HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = body.dump();
+  return r;
+}
+
+int HttpStatusOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kPermissionDenied: return 401;
+    case absl::StatusCode::kInvalidArgument: return 400;
+    default: return 500;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<watchers::Source>> MakeSource(const ControllerConfig& config,
+                                                             const std::string& checkout_dir) {
+  if (!config.folder.empty()) return watchers::NewFolderSource(config.folder);
+  watchers::GitSourceOptions git;
+  git.url = config.git_url;
+  git.branch = config.git_branch;
+  git.path = config.git_path;
+  git.checkout_dir = checkout_dir;
+  git.token_env = config.git_token_env;
+  return watchers::NewGitSource(git);
+}
+
+controller::SourceLoader MakeLoader(watchers::Source& source) {
+  return [&source]() -> absl::StatusOr<controller::SourceState> {
+    ASSIGN_OR_RETURN(watchers::SourceSnapshot snapshot, source.Fetch());
+    spec::LoadResult loaded = spec::LoadRepo(snapshot.root);
+    if (!loaded.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(source.Describe(), " at revision ", snapshot.revision,
+                                                     " has errors:\n", spec::FormatDiagnostics(loaded.errors)));
+    }
+    return controller::SourceState{snapshot.revision, std::move(loaded.environments)};
+  };
+}
+
+absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(const ControllerConfig& config,
+                                                                      watchers::Source& source,
+                                                                      EnvironmentRunner& runner) {
+  std::unique_ptr<ControllerHost> host(new ControllerHost());
+  controller::ControllerOptions options;
+  options.workers = config.workers;
+  options.source_poll_interval = config.poll_interval;
+  options.environments = config.environments;
+  host->controller_ = std::make_unique<controller::Controller>(runner.engine(), runner.store(), RealClock::Get(),
+                                                               runner.metrics(), MakeLoader(source), options);
+
+  api::GrpcServerOptions grpc;
+  grpc.listen = config.grpc_listen;
+  grpc.auth_token = Env(config.grpc_token_env);
+  if (!config.grpc_token_env.empty() && grpc.auth_token.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("grpc.tokenEnv names ", config.grpc_token_env,
+                                                      ", which is not set; export it or remove grpc.tokenEnv"));
+  }
+  ASSIGN_OR_RETURN(host->grpc_, api::GrpcServer::Start(*host->controller_, grpc));
+
+  host->http_ = std::make_unique<api::HttpServer>();
+  api::AddStandardRoutes(*host->http_, *host->controller_, runner.metrics());
+  host->AddWebhooks(config);
+  RETURN_IF_ERROR(host->http_->Start(config.http_listen));
+
+  host->controller_->Start();
+  return host;
+}
+
+void ControllerHost::AddWebhooks(const ControllerConfig& config) {
+  watchers::GitWebhookOptions git;
+  git.secret = Env(config.webhook_secret_env);
+  git.branch = config.git_branch;
+  // Without a secret a push only makes the controller look at the source earlier; it
+  // never carries desired state, so an unsigned one is harmless.
+  git.allow_unsigned = git.secret.empty();
+  controller::Controller* controller = controller_.get();
+  http_->Handle("POST", "/webhooks/git", [git, controller](const api::HttpRequest& request) {
+    absl::StatusOr<watchers::GitPush> push = watchers::ParseGitWebhook(HeadersOf(request), request.body, git);
+    if (!push.ok()) return Json(HttpStatusOf(push.status()), {{"error", std::string(push.status().message())}});
+    if (push->relevant) controller->OnSourceChanged(push->reason);
+    return Json(202, {{"relevant", push->relevant}, {"reason", push->reason}});
+  });
+  http_->Handle("POST", "/webhooks/eventgrid", [controller](const api::HttpRequest& request) {
+    absl::StatusOr<watchers::EventGridDelivery> delivery =
+        watchers::ParseEventGridDelivery(HeadersOf(request), request.body);
+    if (!delivery.ok()) {
+      return Json(HttpStatusOf(delivery.status()), {{"error", std::string(delivery.status().message())}});
+    }
+    if (delivery->is_validation) {
+      api::HttpResponse r;
+      r.content_type = "application/json";
+      r.body = delivery->validation_response;
+      return r;
+    }
+    for (const std::string& id : delivery->resource_ids) controller->OnCloudResourceChanged(id);
+    return Json(200, {{"resources", delivery->resource_ids.size()}, {"ignored", delivery->ignored_events}});
+  });
+  http_->Handle("OPTIONS", "/webhooks/eventgrid", [](const api::HttpRequest& request) {
+    absl::StatusOr<std::string> origin = watchers::CloudEventsAllowedOrigin(HeadersOf(request));
+    if (!origin.ok()) return Json(400, {{"error", std::string(origin.status().message())}});
+    api::HttpResponse r;
+    r.headers.push_back({"WebHook-Allowed-Origin", *origin});
+    r.headers.push_back({"WebHook-Allowed-Rate", "*"});
+    return r;
+  });
+}
+
+ControllerHost::~ControllerHost() { Stop(); }
+
+void ControllerHost::Stop() {
+  if (grpc_) grpc_->Shutdown();
+  if (http_) http_->Stop();
+  if (controller_) controller_->Stop();
+}
+
+}  // namespace envctl::cli

@@ -1,0 +1,55 @@
+// ControllerHost: the long-running half of envctl — the Controller loop over a source
+// (Git or folder), served over gRPC (EnvironmentService, health, reflection) and HTTP
+// (/metrics, /healthz, /webhooks/git, /webhooks/eventgrid). Used by `envctl controller`
+// and by `envctl up` after its first convergence. Stop() (or the destructor) shuts the
+// servers down, then the loop.
+#ifndef ENVCTL_CMD_ENVCTL_CONTROLLER_HOST_H_
+#define ENVCTL_CMD_ENVCTL_CONTROLLER_HOST_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "api/grpc_server.h"
+#include "api/http_server.h"
+#include "cmd/envctl/controller_config.h"
+#include "cmd/envctl/environment_runner.h"
+#include "controller/controller.h"
+#include "watchers/source.h"
+
+namespace envctl::cli {
+
+// The source `config` names; a Git clone lives under `checkout_dir`.
+absl::StatusOr<std::unique_ptr<watchers::Source>> MakeSource(const ControllerConfig& config,
+                                                             const std::string& checkout_dir);
+
+// Fetches `source` and loads every environment it declares. Spec errors come back as
+// InvalidArgument listing each "file:line:col: field: message" and the revision.
+controller::SourceLoader MakeLoader(watchers::Source& source);
+
+class ControllerHost {
+ public:
+  // Starts the loop for `runner`'s cloud and the servers. Unavailable naming the address
+  // when a listen address is taken. `source` and `runner` must outlive the host.
+  static absl::StatusOr<std::unique_ptr<ControllerHost>> Start(const ControllerConfig& config,
+                                                               watchers::Source& source,
+                                                               EnvironmentRunner& runner);
+  ~ControllerHost();
+
+  controller::Controller& controller() { return *controller_; }
+  int grpc_port() const { return grpc_->port(); }
+  int http_port() const { return http_->port(); }
+  void Stop();
+
+ private:
+  ControllerHost() = default;
+  void AddWebhooks(const ControllerConfig& config);
+
+  std::unique_ptr<controller::Controller> controller_;
+  std::unique_ptr<api::GrpcServer> grpc_;
+  std::unique_ptr<api::HttpServer> http_;
+};
+
+}  // namespace envctl::cli
+
+#endif  // ENVCTL_CMD_ENVCTL_CONTROLLER_HOST_H_
