@@ -38,6 +38,7 @@ class Cloudsim::Impl : public Platform {
   absl::Status Init();
   int port() const { return main_->port(); }
   std::string endpoints_file() const { return options_.state_dir + "/endpoints.json"; }
+  absl::Status SubscribeEventGrid(const std::string& endpoint) { return eventgrid_->Subscribe(endpoint); }
 
   // Platform (called with world_->mu held).
   absl::StatusOr<std::string> OpenOrigin(const std::string& key) override;
@@ -434,5 +435,8 @@ Cloudsim::Cloudsim(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Cloudsim::~Cloudsim() = default;
 std::string Cloudsim::endpoints_file() const { return impl_->endpoints_file(); }
 int Cloudsim::port() const { return impl_->port(); }
+absl::Status Cloudsim::SubscribeEventGrid(const std::string& endpoint) {
+  return impl_->SubscribeEventGrid(endpoint);
+}
 
 }  // namespace envctl::cloudsim

@@ -42,6 +42,9 @@ class Cloudsim {
 
   std::string endpoints_file() const;  // <state_dir>/endpoints.json
   int port() const;
+  // Subscribes `endpoint` (http(s)://...) to ARM resource events, as the admin call
+  // POST /_cloudsim/eventgrid does; `envctl up` points it at its controller.
+  absl::Status SubscribeEventGrid(const std::string& endpoint);
 
   class Impl;
 

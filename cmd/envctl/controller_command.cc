@@ -1,6 +1,5 @@
 // envctl controller --config FILE: the long-running GitOps controller (see
 // cmd/envctl/controller_host.h); runs until SIGINT or SIGTERM.
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -9,13 +8,15 @@
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/controller_config.h"
 #include "cmd/envctl/controller_host.h"
+#include "cmd/envctl/shutdown_signal.h"
 #include "controller/state_store.h"
 
 namespace envctl::cli {
 
 namespace {
 
-constexpr char kControllerUsage[] = R"(Usage: envctl controller --config FILE [--cloud FILE] [--state-dir D]
+constexpr char kControllerUsage[] =
+    R"(Usage: envctl controller --config FILE [--cloud FILE] [--state-dir D]
                          [--grpc-listen ADDR] [--http-listen ADDR]
 
 Runs the GitOps controller until SIGINT/SIGTERM: polls the source named in the config (a
@@ -44,7 +45,8 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int RunController(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 1, {"config", "cloud", "state-dir", "grpc-listen", "http-listen"}, {"help"});
+  auto args = ParseArgs(argc, argv, 1,
+                        {"config", "cloud", "state-dir", "grpc-listen", "http-listen"}, {"help"});
   if (!args.ok()) return Fail(std::string(args.status().message()) + " (see --help)");
   if (args->GetBool("help")) {
     std::fputs(kControllerUsage, stdout);
@@ -69,26 +71,21 @@ int RunController(int argc, char** argv) {
 
   RunnerOptions runner_options;
   runner_options.cloud_file = config->cloud_file;
-  if (!config->state_dir.empty()) runner_options.state_dir = (std::filesystem::path(state_root) / "state").string();
+  runner_options.state_dir = (std::filesystem::path(state_root) / "state").string();
   auto runner = EnvironmentRunner::Create(runner_options, first->environments.front().project());
   if (!runner.ok()) return Fail(std::string(runner.status().message()));
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
+  if (absl::Status s = InstallShutdownSignalHandler(); !s.ok())
+    return Fail(std::string(s.message()));
   auto host = ControllerHost::Start(*config, **source, **runner);
   if (!host.ok()) return Fail(std::string(host.status().message()));
   std::cout << "envctl controller: " << (*source)->Describe() << " at " << first->revision << "\n"
-            << "  gRPC  127.0.0.1:" << (*host)->grpc_port() << "  (envctl.v1.EnvironmentService)\n"
-            << "  HTTP  http://127.0.0.1:" << (*host)->http_port()
+            << "  gRPC  " << (*host)->grpc_address() << "  (envctl.v1.EnvironmentService)\n"
+            << "  HTTP  http://" << (*host)->http_address()
             << "  (/metrics /healthz /webhooks/git /webhooks/eventgrid)\n"
             << "  state " << (*runner)->state_dir() << "\nCtrl-C to stop\n"
             << std::flush;
-  int sig = 0;
-  sigwait(&signals, &sig);
+  WaitForShutdownSignal();
   std::cerr << "envctl controller: stopping (finishing syncs in flight)\n";
   (*host)->Stop();
   return 0;

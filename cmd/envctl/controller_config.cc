@@ -1,8 +1,10 @@
 #include "cmd/envctl/controller_config.h"
 
 #include <filesystem>
+#include <optional>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "yaml-cpp/yaml.h"
@@ -17,11 +19,13 @@ class Parser {
 
   void Error(const YAML::Node& node, const std::string& field, const std::string& message) {
     const YAML::Mark mark = node.Mark();
-    errors_.push_back(absl::StrCat(path_, ":", mark.line + 1, ":", mark.column + 1, ": ", field, ": ", message));
+    errors_.push_back(
+        absl::StrCat(path_, ":", mark.line + 1, ":", mark.column + 1, ": ", field, ": ", message));
   }
 
   // Reports keys of `map` outside `allowed`.
-  void OnlyKeys(const YAML::Node& map, const std::string& prefix, const std::set<std::string>& allowed) {
+  void OnlyKeys(const YAML::Node& map, const std::string& prefix,
+                const std::set<std::string>& allowed) {
     for (const auto& kv : map) {
       const std::string key = kv.first.as<std::string>();
       if (!allowed.count(key)) {
@@ -31,28 +35,52 @@ class Parser {
     }
   }
 
-  void String(const YAML::Node& map, const std::string& key, const std::string& field, std::string* out) {
+  void String(const YAML::Node& map, const std::string& key, const std::string& field,
+              std::string* out) {
     const YAML::Node n = map[key];
     if (!n) return;
     if (!n.IsScalar()) return Error(n, field, "expected a string");
     *out = n.as<std::string>();
   }
 
-  void Duration(const YAML::Node& map, const std::string& key, const std::string& field, absl::Duration* out) {
+  // HOST:PORT with a port in 0..65535 ([v6]:PORT too).
+  void Listen(const YAML::Node& map, const std::string& key, const std::string& field,
+              std::string* out) {
+    std::string value;
+    String(map, key, field, &value);
+    if (value.empty()) return;
+    const size_t colon = value.rfind(':');
+    int port = -1;
+    if (colon == std::string::npos || colon == 0 ||
+        !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 || port > 65535) {
+      return Error(map[key], field,
+                   "expected HOST:PORT such as 127.0.0.1:50051 (port 0 picks a free one)");
+    }
+    *out = value;
+  }
+
+  void Duration(const YAML::Node& map, const std::string& key, const std::string& field,
+                absl::Duration* out) {
     const YAML::Node n = map[key];
     if (!n) return;
-    if (!n.IsScalar() || !absl::ParseDuration(n.as<std::string>(), out) || *out <= absl::ZeroDuration()) {
+    if (!n.IsScalar() || !absl::ParseDuration(n.as<std::string>(), out) ||
+        *out <= absl::ZeroDuration()) {
       Error(n, field, "expected a positive duration such as 30s, 1m or 1h");
     }
   }
 
-  void Map(const YAML::Node& parent, const std::string& key, const std::string& field,
-           const std::set<std::string>& allowed, YAML::Node* out) {
+  // The mapping at parent[key], or nullopt when it is absent or not a mapping (reported).
+  // (A default-constructed YAML::Node is a defined null, so presence needs its own flag.)
+  std::optional<YAML::Node> Map(const YAML::Node& parent, const std::string& key,
+                                const std::string& field, const std::set<std::string>& allowed) {
     const YAML::Node n = parent[key];
-    if (!n) return;
-    if (!n.IsMap()) return Error(n, field, "expected a mapping");
+    if (!n) return std::nullopt;
+    if (!n.IsMap()) {
+      Error(n, field, "expected a mapping");
+      return std::nullopt;
+    }
     OnlyKeys(n, field + ".", allowed);
-    *out = n;
+    return n;
   }
 
   std::vector<std::string> errors_;
@@ -65,7 +93,8 @@ class Parser {
 
 absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) {
-    return absl::NotFoundError(absl::StrCat(path, ": no such config file (see deploy/controller.example.yaml)"));
+    return absl::NotFoundError(
+        absl::StrCat(path, ": no such config file (see deploy/controller.example.yaml)"));
   }
   YAML::Node root;
   try {
@@ -74,32 +103,40 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
   }
-  if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a YAML mapping"));
+  if (!root.IsMap())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": expected a YAML mapping"));
 
   ControllerConfig config;
   Parser p(path);
   try {
-    p.OnlyKeys(root, "", {"source", "environments", "cloud", "stateDir", "workers", "grpc", "http", "webhooks"});
-    YAML::Node source, git, grpc, http, webhooks;
-    p.Map(root, "source", "source", {"git", "folder", "pollInterval"}, &source);
+    p.OnlyKeys(
+        root, "",
+        {"source", "environments", "cloud", "stateDir", "workers", "grpc", "http", "webhooks"});
+    const std::optional<YAML::Node> source =
+        p.Map(root, "source", "source", {"git", "folder", "pollInterval"});
     if (!source) {
-      p.Error(root, "source", "required: set source.git.url or source.folder");
+      if (!root["source"]) p.Error(root, "source", "required: set source.git.url or source.folder");
     } else {
-      p.Map(source, "git", "source.git", {"url", "branch", "path", "tokenEnv"}, &git);
+      const std::optional<YAML::Node> git =
+          p.Map(*source, "git", "source.git", {"url", "branch", "path", "tokenEnv"});
       if (git) {
-        p.String(git, "url", "source.git.url", &config.git_url);
-        p.String(git, "branch", "source.git.branch", &config.git_branch);
-        p.String(git, "path", "source.git.path", &config.git_path);
-        p.String(git, "tokenEnv", "source.git.tokenEnv", &config.git_token_env);
-        if (config.git_url.empty()) p.Error(git, "source.git.url", "required");
+        p.String(*git, "url", "source.git.url", &config.git_url);
+        p.String(*git, "branch", "source.git.branch", &config.git_branch);
+        p.String(*git, "path", "source.git.path", &config.git_path);
+        p.String(*git, "tokenEnv", "source.git.tokenEnv", &config.git_token_env);
+        if (config.git_url.empty()) p.Error(*git, "source.git.url", "required");
       }
-      p.String(source, "folder", "source.folder", &config.folder);
-      p.Duration(source, "pollInterval", "source.pollInterval", &config.poll_interval);
-      if (!git && config.folder.empty()) p.Error(source, "source", "set source.git.url or source.folder");
-      if (git && !config.folder.empty()) p.Error(source, "source", "set source.git or source.folder, not both");
+      p.String(*source, "folder", "source.folder", &config.folder);
+      p.Duration(*source, "pollInterval", "source.pollInterval", &config.poll_interval);
+      if (!(*source)["git"] && config.folder.empty())
+        p.Error(*source, "source", "set source.git.url or source.folder");
+      if ((*source)["git"] && !config.folder.empty()) {
+        p.Error(*source, "source", "set source.git or source.folder, not both");
+      }
       if (!config.folder.empty() && std::filesystem::path(config.folder).is_relative()) {
         // Relative folders are relative to the config file, like every path in it.
-        config.folder = (std::filesystem::path(path).parent_path() / config.folder).lexically_normal().string();
+        config.folder =
+            (std::filesystem::path(path).parent_path() / config.folder).lexically_normal().string();
       }
     }
     if (const YAML::Node envs = root["environments"]) {
@@ -119,17 +156,19 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
         config.workers = n;
       }
     }
-    p.Map(root, "grpc", "grpc", {"listen", "tokenEnv"}, &grpc);
-    if (grpc) {
-      p.String(grpc, "listen", "grpc.listen", &config.grpc_listen);
-      p.String(grpc, "tokenEnv", "grpc.tokenEnv", &config.grpc_token_env);
+    if (const auto grpc = p.Map(root, "grpc", "grpc", {"listen", "tokenEnv"})) {
+      p.Listen(*grpc, "listen", "grpc.listen", &config.grpc_listen);
+      p.String(*grpc, "tokenEnv", "grpc.tokenEnv", &config.grpc_token_env);
     }
-    p.Map(root, "http", "http", {"listen"}, &http);
-    if (http) p.String(http, "listen", "http.listen", &config.http_listen);
-    p.Map(root, "webhooks", "webhooks", {"gitSecretEnv"}, &webhooks);
-    if (webhooks) p.String(webhooks, "gitSecretEnv", "webhooks.gitSecretEnv", &config.webhook_secret_env);
+    if (const auto http = p.Map(root, "http", "http", {"listen"})) {
+      p.Listen(*http, "listen", "http.listen", &config.http_listen);
+    }
+    if (const auto webhooks = p.Map(root, "webhooks", "webhooks", {"gitSecretEnv"})) {
+      p.String(*webhooks, "gitSecretEnv", "webhooks.gitSecretEnv", &config.webhook_secret_env);
+    }
   } catch (const YAML::Exception& e) {
-    p.errors_.push_back(absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+    p.errors_.push_back(
+        absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
   }
   if (!p.errors_.empty()) return absl::InvalidArgumentError(absl::StrJoin(p.errors_, "\n"));
   const std::string dir = std::filesystem::path(path).parent_path().string();

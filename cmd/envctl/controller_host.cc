@@ -37,11 +37,20 @@ api::HttpResponse Json(int status, const nlohmann::json& body) {
   return r;
 }
 
+// "127.0.0.1:50051" -> "127.0.0.1"; "[::1]:0" -> "[::1]"; "0.0.0.0:1" -> "0.0.0.0".
+std::string HostOf(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  return colon == std::string::npos ? listen : listen.substr(0, colon);
+}
+
 int HttpStatusOf(const absl::Status& status) {
   switch (status.code()) {
-    case absl::StatusCode::kPermissionDenied: return 401;
-    case absl::StatusCode::kInvalidArgument: return 400;
-    default: return 500;
+    case absl::StatusCode::kPermissionDenied:
+      return 401;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    default:
+      return 500;
   }
 }
 
@@ -64,32 +73,36 @@ controller::SourceLoader MakeLoader(watchers::Source& source) {
     ASSIGN_OR_RETURN(watchers::SourceSnapshot snapshot, source.Fetch());
     spec::LoadResult loaded = spec::LoadRepo(snapshot.root);
     if (!loaded.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(source.Describe(), " at revision ", snapshot.revision,
-                                                     " has errors:\n", spec::FormatDiagnostics(loaded.errors)));
+      return absl::InvalidArgumentError(absl::StrCat(source.Describe(), " at revision ",
+                                                     snapshot.revision, " has errors:\n",
+                                                     spec::FormatDiagnostics(loaded.errors)));
     }
     return controller::SourceState{snapshot.revision, std::move(loaded.environments)};
   };
 }
 
-absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(const ControllerConfig& config,
-                                                                      watchers::Source& source,
-                                                                      EnvironmentRunner& runner) {
+absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
+    const ControllerConfig& config, watchers::Source& source, EnvironmentRunner& runner) {
   std::unique_ptr<ControllerHost> host(new ControllerHost());
   controller::ControllerOptions options;
   options.workers = config.workers;
   options.source_poll_interval = config.poll_interval;
   options.environments = config.environments;
-  host->controller_ = std::make_unique<controller::Controller>(runner.engine(), runner.store(), RealClock::Get(),
-                                                               runner.metrics(), MakeLoader(source), options);
+  host->controller_ =
+      std::make_unique<controller::Controller>(runner.engine(), runner.store(), RealClock::Get(),
+                                               runner.metrics(), MakeLoader(source), options);
 
   api::GrpcServerOptions grpc;
   grpc.listen = config.grpc_listen;
   grpc.auth_token = Env(config.grpc_token_env);
   if (!config.grpc_token_env.empty() && grpc.auth_token.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("grpc.tokenEnv names ", config.grpc_token_env,
-                                                      ", which is not set; export it or remove grpc.tokenEnv"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("grpc.tokenEnv names ", config.grpc_token_env,
+                     ", which is not set; export it or remove grpc.tokenEnv"));
   }
   ASSIGN_OR_RETURN(host->grpc_, api::GrpcServer::Start(*host->controller_, grpc));
+  host->grpc_host_ = HostOf(config.grpc_listen);
+  host->http_host_ = HostOf(config.http_listen);
 
   host->http_ = std::make_unique<api::HttpServer>();
   api::AddStandardRoutes(*host->http_, *host->controller_, runner.metrics());
@@ -109,8 +122,10 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
   git.allow_unsigned = git.secret.empty();
   controller::Controller* controller = controller_.get();
   http_->Handle("POST", "/webhooks/git", [git, controller](const api::HttpRequest& request) {
-    absl::StatusOr<watchers::GitPush> push = watchers::ParseGitWebhook(HeadersOf(request), request.body, git);
-    if (!push.ok()) return Json(HttpStatusOf(push.status()), {{"error", std::string(push.status().message())}});
+    absl::StatusOr<watchers::GitPush> push =
+        watchers::ParseGitWebhook(HeadersOf(request), request.body, git);
+    if (!push.ok())
+      return Json(HttpStatusOf(push.status()), {{"error", std::string(push.status().message())}});
     if (push->relevant) controller->OnSourceChanged(push->reason);
     return Json(202, {{"relevant", push->relevant}, {"reason", push->reason}});
   });
@@ -118,7 +133,8 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
     absl::StatusOr<watchers::EventGridDelivery> delivery =
         watchers::ParseEventGridDelivery(HeadersOf(request), request.body);
     if (!delivery.ok()) {
-      return Json(HttpStatusOf(delivery.status()), {{"error", std::string(delivery.status().message())}});
+      return Json(HttpStatusOf(delivery.status()),
+                  {{"error", std::string(delivery.status().message())}});
     }
     if (delivery->is_validation) {
       api::HttpResponse r;
@@ -127,7 +143,8 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
       return r;
     }
     for (const std::string& id : delivery->resource_ids) controller->OnCloudResourceChanged(id);
-    return Json(200, {{"resources", delivery->resource_ids.size()}, {"ignored", delivery->ignored_events}});
+    return Json(
+        200, {{"resources", delivery->resource_ids.size()}, {"ignored", delivery->ignored_events}});
   });
   http_->Handle("OPTIONS", "/webhooks/eventgrid", [](const api::HttpRequest& request) {
     absl::StatusOr<std::string> origin = watchers::CloudEventsAllowedOrigin(HeadersOf(request));
@@ -137,6 +154,13 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
     r.headers.push_back({"WebHook-Allowed-Rate", "*"});
     return r;
   });
+}
+
+std::string ControllerHost::grpc_address() const {
+  return absl::StrCat(grpc_host_, ":", grpc_port());
+}
+std::string ControllerHost::http_address() const {
+  return absl::StrCat(http_host_, ":", http_port());
 }
 
 ControllerHost::~ControllerHost() { Stop(); }

@@ -39,6 +39,9 @@ class ControllerHost {
   controller::Controller& controller() { return *controller_; }
   int grpc_port() const { return grpc_->port(); }
   int http_port() const { return http_->port(); }
+  // "host:port" actually bound (port 0 in the config resolved), for printing and clients.
+  std::string grpc_address() const;
+  std::string http_address() const;
   void Stop();
 
  private:
@@ -48,6 +51,8 @@ class ControllerHost {
   std::unique_ptr<controller::Controller> controller_;
   std::unique_ptr<api::GrpcServer> grpc_;
   std::unique_ptr<api::HttpServer> http_;
+  std::string grpc_host_;
+  std::string http_host_;
 };
 
 }  // namespace envctl::cli

@@ -1,7 +1,9 @@
-// envctl status: environment status as recorded by the last apply (conditions,
-// per-resource state, drift, recent runs), read from the state directory. The running
-// controller's gRPC status joins this command when the controller lands.
+// envctl status: environment status (conditions, per-resource state, drift, recent runs)
+// either from a running controller over gRPC (the default) or from a state directory
+// written by apply / up / the controller (--state-dir).
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -9,8 +11,10 @@
 #include "cmd/envctl/args.h"
 #include "cmd/envctl/commands.h"
 #include "controller/state_store.h"
+#include "envctl/v1/service.grpc.pb.h"
 #include "envctl/v1/status.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
 
 namespace envctl::cli {
 
@@ -18,27 +22,43 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kStatusUsage[] = R"(Usage: envctl status --state-dir D [--env E] [--json]
+constexpr char kStatusUsage[] =
+    R"(Usage: envctl status [--server ADDR] [--token-env VAR] [--env E] [--json]
+       envctl status --state-dir D [--env E] [--json]
 
-Shows what the last apply recorded for each environment in the state directory D (the
---state-dir given to apply, or .envctl/up/state for `envctl up`): conditions, every
-resource's state and drift, and recent integration runs.
+Shows each environment's conditions, every resource's state and drift, and recent
+integration runs.
+  --server ADDR    ask a running controller over gRPC (default 127.0.0.1:50051, the
+                   address `envctl controller` and `envctl up` listen on)
+  --token-env VAR  environment variable holding the controller's API token
+                   (default ENVCTL_API_TOKEN; sent only when set)
+  --state-dir D    read what apply / up / the controller recorded in state directory D
+                   instead (the --state-dir given to apply, or .envctl/up/state for up)
+  --env E          only environment E
+  --json           EnvironmentStatus as JSON (protobuf JSON mapping)
+
+Exit status: 0 shown, 1 error (no controller at ADDR, unknown environment, no state).
 )";
 
 const char* StateName(envctl::v1::ResourceState s) {
   switch (s) {
-    case envctl::v1::RESOURCE_STATE_IN_SYNC: return "in_sync";
-    case envctl::v1::RESOURCE_STATE_DRIFTED: return "drifted";
-    case envctl::v1::RESOURCE_STATE_PENDING: return "pending";
-    case envctl::v1::RESOURCE_STATE_ERROR: return "error";
-    default: return "unknown";
+    case envctl::v1::RESOURCE_STATE_IN_SYNC:
+      return "in_sync";
+    case envctl::v1::RESOURCE_STATE_DRIFTED:
+      return "drifted";
+    case envctl::v1::RESOURCE_STATE_PENDING:
+      return "pending";
+    case envctl::v1::RESOURCE_STATE_ERROR:
+      return "error";
+    default:
+      return "unknown";
   }
 }
 
-void Print(const envctl::v1::EnvironmentState& state) {
-  const auto& st = state.status();
-  std::cout << "Environment " << state.environment() << "  revision "
-            << (st.synced_revision().empty() ? "-" : st.synced_revision()) << "\n  conditions:";
+void Print(const std::string& environment, const envctl::v1::EnvironmentStatus& st) {
+  std::cout << "Environment " << environment << (st.suspended() ? "  (suspended)" : "")
+            << "  revision " << (st.synced_revision().empty() ? "-" : st.synced_revision())
+            << "\n  conditions:";
   for (const auto& c : st.conditions()) {
     std::cout << " " << c.type() << "="
               << (c.status() == envctl::v1::CONDITION_STATUS_TRUE ? "True" : "False");
@@ -50,23 +70,97 @@ void Print(const envctl::v1::EnvironmentState& state) {
     if (!r.blocked_by().empty()) std::cout << "  blocked by " << r.blocked_by();
     std::cout << "\n";
     for (const auto& d : r.drift()) {
-      std::cout << "      drift " << d.path() << ": " << d.new_value() << " -> " << d.old_value() << "\n";
+      std::cout << "      drift " << d.path() << ": " << d.new_value() << " -> " << d.old_value()
+                << "\n";
     }
   }
   for (const auto& run : st.runs()) {
     std::cout << "  run " << run.test() << " " << envctl::v1::RunResult_Name(run.result()) << " "
-              << run.external_run_id() << (run.message().empty() ? "" : "  " + run.message()) << "\n";
+              << run.external_run_id() << (run.message().empty() ? "" : "  " + run.message())
+              << "\n";
   }
+}
+
+void Show(const std::string& environment, const envctl::v1::EnvironmentStatus& status, bool json) {
+  if (!json) return Print(environment, status);
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  (void)google::protobuf::util::MessageToJsonString(status, &text, options);
+  std::cout << text;
+}
+
+int StatusFromServer(const Args& args) {
+  const std::string server = args.Get("server", "127.0.0.1:50051");
+  const std::string token_env = args.Get("token-env", "ENVCTL_API_TOKEN");
+  const char* token = std::getenv(token_env.c_str());
+  auto stub = envctl::v1::EnvironmentService::NewStub(
+      grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  auto context = [&]() {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+    if (token != nullptr && *token != '\0')
+      c->AddMetadata("authorization", std::string("Bearer ") + token);
+    return c;
+  };
+  auto fail = [&](const grpc::Status& st) {
+    if (st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+        st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      std::fprintf(
+          stderr,
+          "envctl status: no controller answers at %s (%s); start one with `envctl controller` or "
+          "`envctl up`, pass --server, or read a state dir with --state-dir\n",
+          server.c_str(), st.error_message().c_str());
+    } else if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      std::fprintf(
+          stderr,
+          "envctl status: %s: %s (export the token in $%s or name its variable with --token-env)\n",
+          server.c_str(), st.error_message().c_str(), token_env.c_str());
+    } else {
+      std::fprintf(stderr, "envctl status: %s: %s\n", server.c_str(), st.error_message().c_str());
+    }
+    return 1;
+  };
+  std::vector<std::string> names;
+  if (args.Has("env")) {
+    names.push_back(args.Get("env"));
+  } else {
+    envctl::v1::ListEnvironmentsResponse list;
+    grpc::Status st = stub->ListEnvironments(context().get(), {}, &list);
+    if (!st.ok()) return fail(st);
+    for (const auto& e : list.environments()) names.push_back(e.name());
+    if (names.empty()) {
+      std::fprintf(stderr, "envctl status: the controller at %s manages no environment yet\n",
+                   server.c_str());
+      return 1;
+    }
+  }
+  for (const std::string& name : names) {
+    envctl::v1::GetEnvironmentRequest request;
+    request.set_name(name);
+    envctl::v1::GetEnvironmentResponse response;
+    grpc::Status st = stub->GetEnvironment(context().get(), request, &response);
+    if (!st.ok()) return fail(st);
+    Show(name, response.status(), args.GetBool("json"));
+  }
+  return 0;
 }
 
 }  // namespace
 
 int RunStatus(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 1, {"state-dir", "env"}, {"json", "help"});
+  auto args =
+      ParseArgs(argc, argv, 1, {"state-dir", "env", "server", "token-env"}, {"json", "help"});
   if (!args.ok() || args->GetBool("help")) {
-    if (!args.ok()) std::fprintf(stderr, "envctl status: %s\n\n", std::string(args.status().message()).c_str());
+    if (!args.ok())
+      std::fprintf(stderr, "envctl status: %s\n\n", std::string(args.status().message()).c_str());
     std::fputs(kStatusUsage, args.ok() ? stdout : stderr);
     return args.ok() ? 0 : 1;
+  }
+  if (!args->Has("state-dir")) return StatusFromServer(*args);
+  if (args->Has("server")) {
+    std::fprintf(stderr, "envctl status: pass --server or --state-dir, not both\n");
+    return 1;
   }
   const std::string dir = args->Get("state-dir");
   if (dir.empty() || !fs::is_directory(dir)) {
@@ -79,7 +173,8 @@ int RunStatus(int argc, char** argv) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string file = entry.path().filename().string();
     const std::string suffix = ".state.json";
-    if (file.size() <= suffix.size() || file.substr(file.size() - suffix.size()) != suffix) continue;
+    if (file.size() <= suffix.size() || file.substr(file.size() - suffix.size()) != suffix)
+      continue;
     const std::string env = file.substr(0, file.size() - suffix.size());
     if (args->Has("env") && env != args->Get("env")) continue;
     auto state = store.Load(env);
@@ -87,15 +182,7 @@ int RunStatus(int argc, char** argv) {
       std::fprintf(stderr, "envctl status: %s\n", std::string(state.status().message()).c_str());
       return 1;
     }
-    if (args->GetBool("json")) {
-      std::string json;
-      google::protobuf::util::JsonPrintOptions options;
-      options.add_whitespace = true;
-      (void)google::protobuf::util::MessageToJsonString(state->status(), &json, options);
-      std::cout << json;
-    } else {
-      Print(*state);
-    }
+    Show(env, state->status(), args->GetBool("json"));
     ++shown;
   }
   if (shown == 0) {

@@ -1,9 +1,9 @@
 // envctl up: the quickstart. Starts the embedded cloudsim, applies examples/bikeshare's
 // DEV and TEST with live progress, shows that a plan afterwards is empty, and prints a
-// summary table. With --once it exits (0 only when both converged); otherwise cloudsim
-// keeps serving until Ctrl-C so the environment can be inspected with plan/apply.
+// summary table. With --once it exits (0 only when both converged); otherwise the
+// controller takes over (folder source on the repo, resync, drift repair) and serves gRPC
+// and HTTP (/metrics, /healthz, webhooks) next to cloudsim until Ctrl-C.
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -11,11 +11,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/notification.h"
 #include "cloudsim/cloudsim.h"
 #include "cmd/envctl/args.h"
 #include "cmd/envctl/commands.h"
+#include "cmd/envctl/controller_host.h"
 #include "cmd/envctl/environment_runner.h"
+#include "cmd/envctl/shutdown_signal.h"
 #include "controller/plan_render.h"
 #include "spec/kinds.h"
 
@@ -25,13 +26,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kUpUsage[] = R"(Usage: envctl up [--once] [--repo DIR] [--state-dir D] [--speed X] [--port P] [--fresh]
+constexpr char kUpUsage[] =
+    R"(Usage: envctl up [--once] [--repo DIR] [--state-dir D] [--speed X] [--port P] [--fresh]
+                 [--grpc-listen ADDR] [--http-listen ADDR]
 
 Quickstart on the embedded cloudsim (no Azure account needed):
   1. starts cloudsim (HTTPS on 127.0.0.1, state in D/cloudsim),
   2. applies every environment of the repo (default examples/bikeshare: dev and test)
      with live progress, integration notebooks included,
-  3. plans again to show nothing is left to change, and prints a summary table.
+  3. plans again to show nothing is left to change, and prints a summary table,
+  4. unless --once: runs the controller on the repo folder until Ctrl-C — edits to the
+     repo are applied, drift is repaired per policy, each environment resyncs on its
+     sync.resyncInterval — serving gRPC (envctl.v1.EnvironmentService) and HTTP
+     (/metrics, /healthz, /webhooks/git, /webhooks/eventgrid).
 
 Flags:
   --once        exit after convergence (0 only when every environment converged)
@@ -41,12 +48,9 @@ Flags:
   --fresh       wipe the state dir first
   --speed X     cloudsim time scale (default 100: LROs and runs 100x faster than Azure)
   --port P      cloudsim port (default 0: any free port)
+  --grpc-listen ADDR  controller gRPC address (default 127.0.0.1:50051; port 0: any)
+  --http-listen ADDR  controller HTTP address (default 127.0.0.1:9464; port 0: any)
 )";
-
-absl::Notification* g_up_stop = nullptr;
-void OnUpSignal(int) {
-  if (g_up_stop && !g_up_stop->HasBeenNotified()) g_up_stop->Notify();
-}
 
 std::string DefaultRepo() {
   if (fs::exists("examples/bikeshare/envctl.yaml")) return "examples/bikeshare";
@@ -64,9 +68,12 @@ struct Row {
 }  // namespace
 
 int RunUp(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 1, {"repo", "state-dir", "speed", "port"}, {"once", "fresh", "help"});
+  auto args =
+      ParseArgs(argc, argv, 1, {"repo", "state-dir", "speed", "port", "grpc-listen", "http-listen"},
+                {"once", "fresh", "help"});
   if (!args.ok()) {
-    std::fprintf(stderr, "envctl up: %s\n\n%s", std::string(args.status().message()).c_str(), kUpUsage);
+    std::fprintf(stderr, "envctl up: %s\n\n%s", std::string(args.status().message()).c_str(),
+                 kUpUsage);
     return 1;
   }
   if (args->GetBool("help")) {
@@ -92,12 +99,13 @@ int RunUp(int argc, char** argv) {
   const absl::Time sim_start = absl::Now();
   auto cloud = cloudsim::Cloudsim::Start(sim);
   if (!cloud.ok()) {
-    std::fprintf(stderr, "envctl up: cannot start cloudsim: %s\n", std::string(cloud.status().message()).c_str());
+    std::fprintf(stderr, "envctl up: cannot start cloudsim: %s\n",
+                 std::string(cloud.status().message()).c_str());
     return 1;
   }
-  std::cout << absl::StrFormat("cloudsim: https://127.0.0.1:%d (started in %.0f ms, endpoints %s)\n",
-                               (*cloud)->port(), absl::ToDoubleMilliseconds(absl::Now() - sim_start),
-                               (*cloud)->endpoints_file());
+  std::cout << absl::StrFormat(
+      "cloudsim: https://127.0.0.1:%d (started in %.0f ms, endpoints %s)\n", (*cloud)->port(),
+      absl::ToDoubleMilliseconds(absl::Now() - sim_start), (*cloud)->endpoints_file());
 
   auto endpoints = cloud::LoadEndpointsFile((*cloud)->endpoints_file());
   if (!endpoints.ok()) {
@@ -114,10 +122,12 @@ int RunUp(int argc, char** argv) {
   std::vector<Row> rows;
   std::mutex out_mu;
   for (const auto& env : *envs) {
-    const int enabled = static_cast<int>(std::count_if(env.resources().begin(), env.resources().end(),
-                                                       [](const auto& r) { return spec::IsEnabled(r); }));
+    const int enabled =
+        static_cast<int>(std::count_if(env.resources().begin(), env.resources().end(),
+                                       [](const auto& r) { return spec::IsEnabled(r); }));
     std::cout << "\n== " << env.name() << ": applying " << enabled << " resources";
-    if (enabled < env.resources_size()) std::cout << " (" << env.resources_size() - enabled << " disabled)";
+    if (enabled < env.resources_size())
+      std::cout << " (" << env.resources_size() - enabled << " disabled)";
     std::cout << " from " << repo << "\n" << std::flush;
     controller::EngineOptions options;
     options.on_progress = [&](controller::Phase phase, const controller::ResourceOutcome& o) {
@@ -141,10 +151,14 @@ int RunUp(int argc, char** argv) {
     }
     for (const auto& o : applied->resources) {
       ++row.resources;
-      if (!o.status.ok() || !o.blocked_by.empty()) ++row.failed;
-      else if (!o.applied) ++row.in_sync;
-      else if (o.action == reconcilers::Action::kCreate) ++row.created;
-      else if (o.action == reconcilers::Action::kUpdate) ++row.updated;
+      if (!o.status.ok() || !o.blocked_by.empty())
+        ++row.failed;
+      else if (!o.applied)
+        ++row.in_sync;
+      else if (o.action == reconcilers::Action::kCreate)
+        ++row.created;
+      else if (o.action == reconcilers::Action::kUpdate)
+        ++row.updated;
       if (o.action == reconcilers::Action::kRun) ++row.tests;
     }
     std::cout << "  " << controller::RenderApplySummary(*applied, row.duration) << "\n";
@@ -164,8 +178,9 @@ int RunUp(int argc, char** argv) {
   }
 
   std::cout << "\n"
-            << absl::StrFormat("%-12s %9s %8s %8s %8s %6s %7s %9s  %s\n", "ENVIRONMENT", "RESOURCES",
-                               "CREATED", "UPDATED", "IN SYNC", "TESTS", "FAILED", "DURATION", "PLAN");
+            << absl::StrFormat("%-12s %9s %8s %8s %8s %6s %7s %9s  %s\n", "ENVIRONMENT",
+                               "RESOURCES", "CREATED", "UPDATED", "IN SYNC", "TESTS", "FAILED",
+                               "DURATION", "PLAN");
   bool all_good = !rows.empty();
   for (const Row& r : rows) {
     std::cout << absl::StrFormat("%-12s %9d %8d %8d %8d %6d %7d %8.1fs  %s\n", r.environment,
@@ -174,22 +189,57 @@ int RunUp(int argc, char** argv) {
                                  r.plan_empty ? "empty" : "CHANGES PENDING");
     all_good = all_good && r.converged && r.plan_empty;
   }
-  std::cout << (all_good ? "\nAll environments converged.\n" : "\nNot every environment converged; see errors above.\n");
+  std::cout << (all_good ? "\nAll environments converged.\n"
+                         : "\nNot every environment converged; see errors above.\n");
 
   if (args->GetBool("once")) return all_good ? 0 : 1;
 
-  std::cout << "\ncloudsim keeps serving; try:\n"
+  // The controller takes over: same runner (state, metrics), the repo folder as source.
+  ControllerConfig config;
+  config.folder = fs::absolute(repo).string();
+  config.poll_interval = absl::Seconds(10);
+  config.grpc_listen = args->Get("grpc-listen", config.grpc_listen);
+  config.http_listen = args->Get("http-listen", config.http_listen);
+  auto source = MakeSource(config, "");
+  if (!source.ok()) {
+    std::fprintf(stderr, "envctl up: %s\n", std::string(source.status().message()).c_str());
+    return 1;
+  }
+  if (absl::Status s = InstallShutdownSignalHandler(); !s.ok()) {
+    std::fprintf(stderr, "envctl up: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  auto host = ControllerHost::Start(config, **source, **runner);
+  if (!host.ok()) {
+    std::fprintf(stderr,
+                 "envctl up: cannot start the controller: %s\n(use --grpc-listen/--http-listen "
+                 "with port 0, or --once)\n",
+                 std::string(host.status().message()).c_str());
+    return 1;
+  }
+  // Out-of-band changes in cloudsim reach the controller at once, as Event Grid would.
+  if (absl::Status s =
+          (*cloud)->SubscribeEventGrid("http://" + (*host)->http_address() + "/webhooks/eventgrid");
+      !s.ok()) {
+    std::cerr << "envctl up: Event Grid subscription failed (drift is still found on resync): "
+              << s.message() << "\n";
+  }
+  std::cout << "\nController running on " << config.folder
+            << " (edits are applied; drift is repaired per policy)\n"
+            << "  gRPC     " << (*host)->grpc_address() << "  envctl.v1.EnvironmentService\n"
+            << "  metrics  http://" << (*host)->http_address() << "/metrics\n"
+            << "  health   http://" << (*host)->http_address() << "/healthz\n"
+            << "  cloudsim " << (*cloud)->endpoints_file() << "\n"
+            << "Try:\n"
             << "  ./build/envctl plan " << repo << " --cloud " << (*cloud)->endpoints_file()
             << " --state-dir " << (state_dir / "state").string() << "\n"
-            << "The long-running controller (gRPC API, /metrics, Git watcher) is not part of this\n"
-            << "build yet; `envctl up` stops at convergence. Ctrl-C to stop.\n"
+            << "  curl -s http://" << (*host)->http_address()
+            << "/metrics | grep envctl_resources\n"
+            << "Ctrl-C to stop.\n"
             << std::flush;
-  absl::Notification stop;
-  g_up_stop = &stop;
-  std::signal(SIGINT, OnUpSignal);
-  std::signal(SIGTERM, OnUpSignal);
-  stop.WaitForNotification();
-  g_up_stop = nullptr;
+  WaitForShutdownSignal();
+  std::cerr << "envctl up: stopping (finishing syncs in flight)\n";
+  (*host)->Stop();
   return all_good ? 0 : 1;
 }
 

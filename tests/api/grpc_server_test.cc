@@ -204,7 +204,7 @@ TEST_F(GrpcServerTest, SyncWaitStopsWaitingAtTheClientsDeadline) {
   v1::SyncResponse response;
   ASSERT_TRUE(stub_->Sync(Context().get(), request, &response).ok());
   ASSERT_EQ(fake_.sync_requests().size(), 1u);
-  const auto& timeout = fake_.sync_requests()[0].timeout();
+  const google::protobuf::Duration timeout = fake_.sync_requests()[0].timeout();
   EXPECT_LE(timeout.seconds(), 10);
   EXPECT_GT(timeout.seconds() * 1'000'000'000LL + timeout.nanos(), 0);
 }

@@ -4,7 +4,8 @@
 #
 #   ENVCTL_BIN=build/cmd/envctl/envctl tests/conformance/run.sh MODE
 #
-# MODE is a folder of *.test.js files: arm, keyvault, datafactory, databricks, restart.
+# MODE is a folder of *.test.js files: arm, keyvault, datafactory, databricks, restart,
+# controller (envctl controller driven over gRPC, HTTP and webhooks).
 #   databricks  re-executes itself in a private network namespace (unshare -n) and starts
 #               cloudsim with --data-plane loopback-443, because the Databricks SDK drops the
 #               port from its host: each workspace has to answer on 127.0.0.N:443.
@@ -18,7 +19,7 @@ readonly SKIP=77
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mode=${1:-}
 if [[ -z $mode || ! -d $here/$mode ]]; then
-  echo "usage: $0 arm|keyvault|datafactory|databricks|restart" >&2
+  echo "usage: $0 arm|keyvault|datafactory|databricks|restart|controller" >&2
   exit 2
 fi
 
