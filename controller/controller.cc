@@ -41,7 +41,8 @@ bool SameSpec(const Environment& a, const Environment& b) {
   return google::protobuf::util::MessageDifferencer::Equals(x, y);
 }
 
-const envctl::v1::Condition* FindCondition(const envctl::v1::EnvironmentStatus& status, const std::string& type) {
+const envctl::v1::Condition* FindCondition(const envctl::v1::EnvironmentStatus& status,
+                                           const std::string& type) {
   for (const auto& c : status.conditions()) {
     if (c.type() == type) return &c;
   }
@@ -83,7 +84,8 @@ void Controller::Start() {
   // returns; a failure is retried at the next poll (Healthy() says why meanwhile).
   PollSourceNow().IgnoreError();
   queue_.AddAfter(kSourceKey, options_.source_poll_interval);
-  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 0; i < std::max(1, options_.workers); ++i)
+    workers_.emplace_back([this] { WorkerLoop(); });
 }
 
 void Controller::Stop() {
@@ -156,9 +158,11 @@ absl::Status Controller::PollSourceNow() {
             entry.suspend_reason = c->message();
           }
         }
+        InitEnvironmentMetrics(env, state.ok() ? &*state : nullptr);
         envs_.emplace(env.name(), std::move(entry));
         changed.push_back(env.name());
       } else if (!SameSpec(it->second.spec, env) || !it->second.declared) {
+        InitEnvironmentMetrics(env, nullptr);
         it->second.spec = env;
         it->second.declared = true;
         changed.push_back(env.name());
@@ -168,8 +172,8 @@ absl::Status Controller::PollSourceNow() {
       if (new_revision) {
         auto g = revision_gauges_.find(env.name());
         if (g != revision_gauges_.end()) metrics_.source_revision_info().Remove(g->second);
-        revision_gauges_[env.name()] =
-            &metrics_.source_revision_info().Add({{"environment", env.name()}, {"revision", revision}});
+        revision_gauges_[env.name()] = &metrics_.source_revision_info().Add(
+            {{"environment", env.name()}, {"revision", revision}});
         revision_gauges_[env.name()]->Set(1);
       }
     }
@@ -179,7 +183,8 @@ absl::Status Controller::PollSourceNow() {
     }
   }
   for (const std::string& name : changed) {
-    Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, name, "", absl::StrCat("revision ", revision), revision);
+    Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, name, "", absl::StrCat("revision ", revision),
+            revision);
     queue_.Add(kEnvPrefix + name);
   }
   return absl::OkStatus();
@@ -226,9 +231,12 @@ void Controller::SyncEnvironment(const std::string& name) {
     absl::MutexLock lock(&mu_);
     sync_id = absl::StrCat(name, "-", ++next_sync_);
   }
-  options.on_progress = [&](Phase phase, const ResourceOutcome& o) { PublishOutcome(name, sync_id, phase, o); };
+  options.on_progress = [&](Phase phase, const ResourceOutcome& o) {
+    PublishOutcome(name, sync_id, phase, o);
+  };
 
-  Publish(envctl::v1::EVENT_TYPE_SYNC_STARTED, name, "", absl::StrCat("revision ", spec.revision()), sync_id);
+  Publish(envctl::v1::EVENT_TYPE_SYNC_STARTED, name, "", absl::StrCat("revision ", spec.revision()),
+          sync_id);
   const absl::Time start = clock_.Now();
   absl::StatusOr<EngineResult> result;
   {
@@ -249,7 +257,9 @@ void Controller::SyncEnvironment(const std::string& name) {
     queue_.AddRateLimited(key);
   }
   if (ok) {
-    metrics_.sync_last_success_timestamp_seconds().Add({{"environment", name}}).Set(absl::ToUnixSeconds(clock_.Now()));
+    metrics_.sync_last_success_timestamp_seconds()
+        .Add({{"environment", name}})
+        .Set(absl::ToUnixSeconds(clock_.Now()));
   }
   if (result.ok()) {
     RecordOutcomeMetrics(name, *result);
@@ -261,12 +271,13 @@ void Controller::SyncEnvironment(const std::string& name) {
     }
     response.set_converged(ok);
     Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "",
-            ok ? "converged" : (result->prune_status.ok() ? "incomplete: some resources failed or are blocked"
-                                                          : std::string(result->prune_status.message())),
+            ok ? "converged"
+               : (result->prune_status.ok() ? "incomplete: some resources failed or are blocked"
+                                            : std::string(result->prune_status.message())),
             sync_id, took);
   } else {
-    Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "", absl::StrCat("failed: ", result.status().message()),
-            sync_id, took);
+    Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "",
+            absl::StrCat("failed: ", result.status().message()), sync_id, took);
   }
   absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
   if (state.ok()) *response.mutable_status() = state->status();
@@ -283,13 +294,54 @@ void Controller::SyncEnvironment(const std::string& name) {
   }
 }
 
+void Controller::InitEnvironmentMetrics(const Environment& env,
+                                        const envctl::v1::EnvironmentState* state) {
+  const std::string& name = env.name();
+  for (const envctl::v1::Resource& r : env.resources()) {
+    if (!spec::IsEnabled(r)) continue;
+    const std::string kind = spec::KindName(r);
+    metrics_.reconcile_errors_total().Add({{"kind", kind}});
+    metrics_.drift_detected_total().Add({{"environment", name}, {"kind", kind}});
+    metrics_.drift_corrected_total().Add({{"environment", name}, {"kind", kind}});
+    if (r.kind_case() == envctl::v1::Resource::kIntegrationTest ||
+        r.kind_case() == envctl::v1::Resource::kPipelineRunTest) {
+      for (const char* result : {"succeeded", "failed"}) {
+        metrics_.integration_runs_total().Add(
+            {{"environment", name}, {"test", r.name()}, {"result", result}});
+      }
+    }
+  }
+  if (state == nullptr) return;
+  std::set<std::string> seen;  // runs are newest first: the first success per test wins
+  for (const envctl::v1::RunRecord& run : state->status().runs()) {
+    if (run.result() != envctl::v1::RUN_RESULT_SUCCEEDED || !run.has_end_time() ||
+        !seen.insert(run.test()).second) {
+      continue;
+    }
+    metrics_.integration_last_success_timestamp_seconds()
+        .Add({{"environment", name}, {"test", run.test()}})
+        .Set(static_cast<double>(run.end_time().seconds()));
+  }
+  if (state->status().has_last_sync_time()) {
+    const envctl::v1::Condition* ready = FindCondition(state->status(), "Ready");
+    if (IsTrue(ready)) {
+      metrics_.sync_last_success_timestamp_seconds()
+          .Add({{"environment", name}})
+          .Set(static_cast<double>(state->status().last_sync_time().seconds()));
+    }
+  }
+}
+
 void Controller::RecordOutcomeMetrics(const std::string& env, const EngineResult& result) {
   std::map<std::pair<std::string, std::string>, int> states;  // (kind, state) -> count
   for (const ResourceOutcome& o : result.resources) {
     std::string state = "in_sync";
-    if (!o.status.ok()) state = "error";
-    else if (!o.blocked_by.empty()) state = "pending";
-    else if (o.reported_only) state = "drifted";
+    if (!o.status.ok())
+      state = "error";
+    else if (!o.blocked_by.empty())
+      state = "pending";
+    else if (o.reported_only)
+      state = "drifted";
     ++states[{o.kind, state}];
   }
   // Every (kind, state) pair the environment has gets a value, zeros included, so a
@@ -314,7 +366,7 @@ void Controller::PublishOutcome(const std::string& env, const std::string& sync_
     }
     return;
   }
-  const std::string result = !o.status.ok()         ? "error"
+  const std::string result = !o.status.ok()          ? "error"
                              : !o.blocked_by.empty() ? "blocked"
                              : o.applied             ? "changed"
                                                      : "unchanged";
@@ -326,14 +378,15 @@ void Controller::PublishOutcome(const std::string& env, const std::string& sync_
   }
   if (!o.status.ok()) {
     metrics_.reconcile_errors_total().Add({{"kind", o.kind}}).Increment();
-    Publish(envctl::v1::EVENT_TYPE_RESOURCE_FAILED, env, o.name, std::string(o.status.message()), sync_id,
-            o.duration);
+    Publish(envctl::v1::EVENT_TYPE_RESOURCE_FAILED, env, o.name, std::string(o.status.message()),
+            sync_id, o.duration);
   } else if (!o.blocked_by.empty()) {
-    Publish(envctl::v1::EVENT_TYPE_RESOURCE_FAILED, env, o.name, absl::StrCat("blocked by ", o.blocked_by),
-            sync_id);
+    Publish(envctl::v1::EVENT_TYPE_RESOURCE_FAILED, env, o.name,
+            absl::StrCat("blocked by ", o.blocked_by), sync_id);
   } else {
     Publish(envctl::v1::EVENT_TYPE_RESOURCE_RECONCILED, env, o.name,
-            o.applied ? absl::StrCat(o.reason.empty() ? "applied" : o.reason) : "in sync", sync_id, o.duration);
+            o.applied ? absl::StrCat(o.reason.empty() ? "applied" : o.reason) : "in sync", sync_id,
+            o.duration);
   }
   const std::string drift_key = absl::StrCat(env, "/", o.name);
   if (o.drift) {
@@ -416,7 +469,8 @@ envctl::v1::ListEnvironmentsResponse Controller::ListEnvironments() {
     absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
     if (!state.ok()) continue;
     const auto& st = state->status();
-    if (const envctl::v1::Condition* ready = FindCondition(st, "Ready")) s->set_ready(ready->status());
+    if (const envctl::v1::Condition* ready = FindCondition(st, "Ready"))
+      s->set_ready(ready->status());
     s->set_resources(st.resources_size());
     for (const auto& r : st.resources()) {
       if (r.state() == envctl::v1::RESOURCE_STATE_DRIFTED) s->set_drifted(s->drifted() + 1);
@@ -427,7 +481,8 @@ envctl::v1::ListEnvironmentsResponse Controller::ListEnvironments() {
   return out;
 }
 
-absl::StatusOr<envctl::v1::GetEnvironmentResponse> Controller::GetEnvironment(const std::string& name) {
+absl::StatusOr<envctl::v1::GetEnvironmentResponse> Controller::GetEnvironment(
+    const std::string& name) {
   envctl::v1::GetEnvironmentResponse out;
   bool suspended = false;
   {
@@ -481,8 +536,8 @@ absl::StatusOr<envctl::v1::PlanResponse> Controller::Plan(const envctl::v1::Plan
   return out;
 }
 
-absl::StatusOr<std::shared_ptr<Controller::SyncWaiter>> Controller::QueueSync(const std::string& environment,
-                                                                               PendingSync pending) {
+absl::StatusOr<std::shared_ptr<Controller::SyncWaiter>> Controller::QueueSync(
+    const std::string& environment, PendingSync pending) {
   auto waiter = std::make_shared<SyncWaiter>();
   {
     absl::MutexLock lock(&mu_);
@@ -507,32 +562,38 @@ absl::StatusOr<std::shared_ptr<Controller::SyncWaiter>> Controller::QueueSync(co
 absl::StatusOr<envctl::v1::SyncResponse> Controller::Sync(const envctl::v1::SyncRequest& request) {
   PendingSync pending;
   pending.allow_mass_prune = request.allow_mass_prune();
-  ASSIGN_OR_RETURN(std::shared_ptr<SyncWaiter> waiter, QueueSync(request.environment(), std::move(pending)));
+  ASSIGN_OR_RETURN(std::shared_ptr<SyncWaiter> waiter,
+                   QueueSync(request.environment(), std::move(pending)));
   if (!request.wait()) return waiter->response;
   absl::Duration timeout = absl::Minutes(10);
   if (request.has_timeout()) {
-    timeout = absl::Seconds(request.timeout().seconds()) + absl::Nanoseconds(request.timeout().nanos());
+    timeout =
+        absl::Seconds(request.timeout().seconds()) + absl::Nanoseconds(request.timeout().nanos());
   }
   if (!waiter->done.WaitForNotificationWithTimeout(timeout)) {
-    return absl::DeadlineExceededError(absl::StrCat("sync ", waiter->response.sync_id(), " still running after ",
+    return absl::DeadlineExceededError(absl::StrCat("sync ", waiter->response.sync_id(),
+                                                    " still running after ",
                                                     absl::FormatDuration(timeout), "; it goes on"));
   }
   return waiter->response;
 }
 
-absl::Status Controller::PersistSuspended(const std::string& name, bool suspended, const std::string& reason) {
+absl::Status Controller::PersistSuspended(const std::string& name, bool suspended,
+                                          const std::string& reason) {
   ASSIGN_OR_RETURN(envctl::v1::EnvironmentState state, store_.Load(name));
   state.set_environment(name);
   envctl::v1::EnvironmentStatus* status = state.mutable_status();
   status->set_name(name);
   status->set_suspended(suspended);
   const absl::Time now = clock_.Now();
-  SetCondition(status, kSuspendedCondition, suspended, suspended ? "SuspendedByApi" : "Resumed", reason, now);
+  SetCondition(status, kSuspendedCondition, suspended, suspended ? "SuspendedByApi" : "Resumed",
+               reason, now);
   if (suspended) SetCondition(status, "Ready", false, "Suspended", reason, now);
   return store_.Save(state);
 }
 
-absl::StatusOr<envctl::v1::SuspendResponse> Controller::Suspend(const envctl::v1::SuspendRequest& request) {
+absl::StatusOr<envctl::v1::SuspendResponse> Controller::Suspend(
+    const envctl::v1::SuspendRequest& request) {
   absl::Mutex* run_mu = nullptr;
   {
     absl::MutexLock lock(&mu_);
@@ -555,7 +616,8 @@ absl::StatusOr<envctl::v1::SuspendResponse> Controller::Suspend(const envctl::v1
   return out;
 }
 
-absl::StatusOr<envctl::v1::ResumeResponse> Controller::Resume(const envctl::v1::ResumeRequest& request) {
+absl::StatusOr<envctl::v1::ResumeResponse> Controller::Resume(
+    const envctl::v1::ResumeRequest& request) {
   absl::Mutex* run_mu = nullptr;
   {
     absl::MutexLock lock(&mu_);
@@ -587,17 +649,19 @@ absl::StatusOr<envctl::v1::RunIntegrationTestResponse> Controller::RunIntegratio
       return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
     }
     const auto& resources = it->second.spec.resources();
-    auto test = std::find_if(resources.begin(), resources.end(),
-                             [&](const envctl::v1::Resource& r) { return r.name() == request.test(); });
+    auto test =
+        std::find_if(resources.begin(), resources.end(),
+                     [&](const envctl::v1::Resource& r) { return r.name() == request.test(); });
     if (test == resources.end() || !IsTestKind(*test) || !spec::IsEnabled(*test)) {
-      return absl::NotFoundError(absl::StrCat("environment \"", request.environment(),
-                                              "\" has no enabled IntegrationTest or PipelineRunTest \"",
-                                              request.test(), "\""));
+      return absl::NotFoundError(absl::StrCat(
+          "environment \"", request.environment(),
+          "\" has no enabled IntegrationTest or PipelineRunTest \"", request.test(), "\""));
     }
   }
   PendingSync pending;
   pending.rerun_test = request.test();
-  ASSIGN_OR_RETURN(std::shared_ptr<SyncWaiter> waiter, QueueSync(request.environment(), std::move(pending)));
+  ASSIGN_OR_RETURN(std::shared_ptr<SyncWaiter> waiter,
+                   QueueSync(request.environment(), std::move(pending)));
   envctl::v1::RunIntegrationTestResponse out;
   if (!request.wait()) {
     envctl::v1::RunRecord* run = out.mutable_run();
@@ -608,14 +672,16 @@ absl::StatusOr<envctl::v1::RunIntegrationTestResponse> Controller::RunIntegratio
   }
   waiter->done.WaitForNotification();
   if (waiter->run.result() == envctl::v1::RUN_RESULT_UNSPECIFIED) {
-    return absl::AbortedError(absl::StrCat("the sync ", waiter->response.sync_id(), " did not run \"", request.test(),
-                                           "\" (a dependency failed or the environment was suspended)"));
+    return absl::AbortedError(
+        absl::StrCat("the sync ", waiter->response.sync_id(), " did not run \"", request.test(),
+                     "\" (a dependency failed or the environment was suspended)"));
   }
   *out.mutable_run() = waiter->run;
   return out;
 }
 
-absl::StatusOr<envctl::v1::GetRunResponse> Controller::GetRun(const envctl::v1::GetRunRequest& request) {
+absl::StatusOr<envctl::v1::GetRunResponse> Controller::GetRun(
+    const envctl::v1::GetRunRequest& request) {
   std::vector<std::string> names;
   {
     absl::MutexLock lock(&mu_);

@@ -107,6 +107,10 @@ class Controller : public ControllerApi {
   void SyncEnvironment(const std::string& name);
   absl::StatusOr<std::shared_ptr<SyncWaiter>> QueueSync(const std::string& environment, PendingSync pending);
   void RecordOutcomeMetrics(const std::string& env, const EngineResult& result);
+  // Creates the environment's labelled series at 0 (errors, drift, test runs) so
+  // dashboards and increase() work before the first event, and restores the last
+  // successful test run times recorded in `state` (a restart keeps them).
+  void InitEnvironmentMetrics(const envctl::v1::Environment& env, const envctl::v1::EnvironmentState* state);
   void PublishOutcome(const std::string& env, const std::string& sync_id, Phase phase,
                       const ResourceOutcome& o);
   void Publish(envctl::v1::EventType type, const std::string& env, const std::string& resource,

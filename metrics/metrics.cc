@@ -71,6 +71,12 @@ Metrics::Metrics(const std::string& version)
                                   "The Git revision an environment is synced to (value 1).")),
       build_info_(Gauge(*registry_, "envctl_build_info", "envctl build (value 1).")) {
   build_info_.Add({{"version", version}}).Set(1);
+  // Unlabelled series exist from the start (at 0), so rate() and alerts see them before
+  // the first event rather than an absent series.
+  workqueue_depth_.Add({});
+  workqueue_adds_total_.Add({});
+  workqueue_retries_total_.Add({});
+  drift_repair_seconds_.Add({}, LongDurationBuckets());
 }
 
 std::string Metrics::Serialize() const {

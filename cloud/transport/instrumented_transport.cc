@@ -43,7 +43,10 @@ InstrumentedTransport::InstrumentedTransport(HttpTransport& next, Clock& clock,
       metrics_(metrics),
       service_(std::move(service_label)),
       error_service_(error_service),
-      sink_(std::move(sink)) {}
+      sink_(std::move(sink)) {
+  // Present at 0 so throttling alerts can use rate() from the first scrape.
+  metrics_.cloud_throttled_total().Add({{"service", service_}});
+}
 
 absl::StatusOr<HttpResponse> InstrumentedTransport::Send(const HttpRequest& request) {
   const absl::Time start = clock_.Now();

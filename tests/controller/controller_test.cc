@@ -13,15 +13,16 @@ namespace envctl::controller {
 namespace {
 
 using ::envctl::testing::FakeReconciler;
+using ::envctl::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ::envctl::testing::StatusIs;
 
 std::set<std::string> ExplicitDeps(const envctl::v1::Resource& r) {
   return {r.depends_on().begin(), r.depends_on().end()};
 }
 
-envctl::v1::Environment MakeEnv(const std::string& name, const std::string& location = "westeurope") {
+envctl::v1::Environment MakeEnv(const std::string& name,
+                                const std::string& location = "westeurope") {
   envctl::v1::Environment env;
   env.set_name(name);
   env.mutable_sync()->mutable_resync_interval()->set_seconds(600);
@@ -84,7 +85,8 @@ class ControllerTest : public ::testing::Test {
         controller_->WakeForTest();
         continue;
       }
-      if (e.type() == type && e.environment() == env && absl::StrContains(e.message(), text)) return true;
+      if (e.type() == type && e.environment() == env && absl::StrContains(e.message(), text))
+        return true;
     }
     return false;
   }
@@ -119,11 +121,79 @@ TEST_F(ControllerTest, ConvergesTheSourcesEnvironmentsAndReportsThem) {
   EXPECT_EQ(list.environments(0).synced_revision(), "r1");
 
   const std::string text = metrics_.Serialize();
-  EXPECT_THAT(text, HasSubstr("envctl_source_revision_info{environment=\"test\",revision=\"r1\"} 1"));
-  EXPECT_THAT(text, HasSubstr("envctl_resources{environment=\"test\",kind=\"ResourceGroup\",state=\"in_sync\"} 2"));
-  EXPECT_THAT(text, HasSubstr("envctl_resources{environment=\"test\",kind=\"ResourceGroup\",state=\"error\"} 0"));
-  EXPECT_THAT(text, HasSubstr("envctl_reconcile_total{kind=\"ResourceGroup\",result=\"changed\"} 2"));
-  EXPECT_THAT(text, HasSubstr("envctl_sync_last_success_timestamp_seconds{environment=\"test\"} 1800000000"));
+  EXPECT_THAT(text,
+              HasSubstr("envctl_source_revision_info{environment=\"test\",revision=\"r1\"} 1"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "envctl_resources{environment=\"test\",kind=\"ResourceGroup\",state=\"in_sync\"} 2"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("envctl_resources{environment=\"test\",kind=\"ResourceGroup\",state=\"error\"} 0"));
+  EXPECT_THAT(text,
+              HasSubstr("envctl_reconcile_total{kind=\"ResourceGroup\",result=\"changed\"} 2"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("envctl_sync_last_success_timestamp_seconds{environment=\"test\"} 1800000000"));
+}
+
+TEST_F(ControllerTest, SeriesExistAtZeroBeforeTheFirstEventAndRunTimesSurviveARestart) {
+  // What an earlier process recorded: a successful sync and two runs of a test.
+  envctl::v1::EnvironmentState previous;
+  previous.set_environment("test");
+  auto* st = previous.mutable_status();
+  st->mutable_last_sync_time()->set_seconds(1700000000);
+  auto* ready = st->add_conditions();
+  ready->set_type("Ready");
+  ready->set_status(envctl::v1::CONDITION_STATUS_TRUE);
+  auto* newest = st->add_runs();  // newest first
+  newest->set_test("smoke");
+  newest->set_result(envctl::v1::RUN_RESULT_FAILED);
+  newest->mutable_end_time()->set_seconds(1700000300);
+  auto* older = st->add_runs();
+  older->set_test("smoke");
+  older->set_result(envctl::v1::RUN_RESULT_SUCCEEDED);
+  older->mutable_end_time()->set_seconds(1700000200);
+  ASSERT_OK(store_.Save(previous));
+
+  envctl::v1::Environment env = MakeEnv("test");
+  env.add_resources()->set_name("smoke");
+  env.mutable_resources(2)->mutable_integration_test();
+  env.mutable_resources(2)->mutable_enabled()->set_value(false);  // not applied, not counted
+  SetSource("r1", {env});
+  Controller& c = Make();
+  ASSERT_OK(c.PollSourceNow());
+
+  const std::string text = metrics_.Serialize();
+  EXPECT_THAT(text, HasSubstr("envctl_workqueue_retries_total 0"));
+  EXPECT_THAT(text, HasSubstr("envctl_drift_repair_seconds_count 0"));
+  EXPECT_THAT(text, HasSubstr("envctl_reconcile_errors_total{kind=\"ResourceGroup\"} 0"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("envctl_drift_detected_total{environment=\"test\",kind=\"ResourceGroup\"} 0"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("envctl_drift_corrected_total{environment=\"test\",kind=\"ResourceGroup\"} 0"));
+  EXPECT_THAT(text, Not(HasSubstr("kind=\"IntegrationTest\"")));
+  EXPECT_THAT(text, HasSubstr("envctl_integration_last_success_timestamp_seconds{environment="
+                              "\"test\",test=\"smoke\"} 1700000200"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("envctl_sync_last_success_timestamp_seconds{environment=\"test\"} 1700000000"));
+}
+
+TEST_F(ControllerTest, TestSeriesStartAtZeroPerResult) {
+  envctl::v1::Environment env = MakeEnv("test");
+  env.add_resources()->set_name("smoke");
+  env.mutable_resources(2)->mutable_integration_test();
+  SetSource("r1", {env});
+  Controller& c = Make();
+  ASSERT_OK(c.PollSourceNow());
+  const std::string text = metrics_.Serialize();
+  EXPECT_THAT(text, HasSubstr("envctl_integration_runs_total{environment=\"test\",result="
+                              "\"succeeded\",test=\"smoke\"} 0"));
+  EXPECT_THAT(text, HasSubstr("envctl_integration_runs_total{environment=\"test\",result="
+                              "\"failed\",test=\"smoke\"} 0"));
 }
 
 TEST_F(ControllerTest, NewRevisionSyncsOnlyTheEnvironmentsThatChanged) {
@@ -134,7 +204,12 @@ TEST_F(ControllerTest, NewRevisionSyncsOnlyTheEnvironmentsThatChanged) {
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "dev"));
   auto dev_events = c.Subscribe("dev");
   auto test_events = c.Subscribe("test");
-  ASSERT_OK(c.Sync([] { envctl::v1::SyncRequest r; r.set_environment("test"); r.set_wait(true); return r; }()));
+  ASSERT_OK(c.Sync([] {
+    envctl::v1::SyncRequest r;
+    r.set_environment("test");
+    r.set_wait(true);
+    return r;
+  }()));
 
   SetSource("r2", {MakeEnv("dev"), MakeEnv("test", "northeurope")});
   c.OnSourceChanged("push to main");
@@ -146,7 +221,8 @@ TEST_F(ControllerTest, NewRevisionSyncsOnlyTheEnvironmentsThatChanged) {
   }
   EXPECT_EQ(c.RevisionForTest(), "r2");
   const std::string text = metrics_.Serialize();
-  EXPECT_THAT(text, HasSubstr("envctl_source_revision_info{environment=\"test\",revision=\"r2\"} 1"));
+  EXPECT_THAT(text,
+              HasSubstr("envctl_source_revision_info{environment=\"test\",revision=\"r2\"} 1"));
   EXPECT_THAT(text, Not(HasSubstr("revision=\"r1\"")));
 }
 
@@ -160,8 +236,12 @@ TEST_F(ControllerTest, CloudEventResyncsTheOwningEnvironmentAndRepairsDrift) {
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_DETECTED, "test"));
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_CORRECTED, "test"));
   const std::string text = metrics_.Serialize();
-  EXPECT_THAT(text, HasSubstr("envctl_drift_detected_total{environment=\"test\",kind=\"ResourceGroup\"} 1"));
-  EXPECT_THAT(text, HasSubstr("envctl_drift_corrected_total{environment=\"test\",kind=\"ResourceGroup\"} 1"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("envctl_drift_detected_total{environment=\"test\",kind=\"ResourceGroup\"} 1"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("envctl_drift_corrected_total{environment=\"test\",kind=\"ResourceGroup\"} 1"));
 }
 
 TEST_F(ControllerTest, ResyncIntervalFindsDriftWithoutAnyEvent) {
@@ -180,14 +260,16 @@ TEST_F(ControllerTest, FailedSyncIsRetriedWithBackoffAndDependentsAreBlocked) {
   Controller& c = Make();
   auto sub = c.Subscribe("test");
   c.Start();
-  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_RESOURCE_FAILED, "test", "injected apply failure"));
+  ASSERT_TRUE(
+      Await(*sub, envctl::v1::EVENT_TYPE_RESOURCE_FAILED, "test", "injected apply failure"));
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_RESOURCE_FAILED, "test", "blocked by test-rg1"));
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "incomplete"));
   EXPECT_THAT(metrics_.Serialize(), HasSubstr("envctl_workqueue_retries_total 1"));
   fake_.ClearFailures();
   clock_.Advance(absl::Seconds(5));
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
-  EXPECT_THAT(metrics_.Serialize(), HasSubstr("envctl_reconcile_errors_total{kind=\"ResourceGroup\"} 1"));
+  EXPECT_THAT(metrics_.Serialize(),
+              HasSubstr("envctl_reconcile_errors_total{kind=\"ResourceGroup\"} 1"));
 }
 
 TEST_F(ControllerTest, SyncWithWaitReturnsWhatItApplied) {
@@ -222,7 +304,8 @@ TEST_F(ControllerTest, SuspensionStopsSyncsAndSurvivesARestart) {
   auto suspended = c.Suspend(suspend);
   ASSERT_OK(suspended);
   EXPECT_TRUE(suspended->status().suspended());
-  EXPECT_THAT(c.Sync(sync), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("suspended")));
+  EXPECT_THAT(c.Sync(sync),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("suspended")));
 
   // A new controller on the same state keeps the suspension.
   Controller& restarted = Make();
@@ -267,7 +350,8 @@ TEST_F(ControllerTest, ErrorsNameWhatIsMissing) {
   envctl::v1::RunIntegrationTestRequest run;
   run.set_environment("test");
   run.set_test("test-rg1");
-  EXPECT_THAT(c.RunIntegrationTest(run), StatusIs(absl::StatusCode::kNotFound, HasSubstr("IntegrationTest")));
+  EXPECT_THAT(c.RunIntegrationTest(run),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("IntegrationTest")));
   envctl::v1::GetRunRequest get;
   get.set_run_id("nope");
   EXPECT_THAT(c.GetRun(get), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
