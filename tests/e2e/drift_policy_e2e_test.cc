@@ -120,6 +120,9 @@ struct DriftParam {
   std::string policy;
 };
 
+// ctest lists the case by name instead of dumping the struct's bytes.
+void PrintTo(const DriftParam& p, std::ostream* os) { *os << p.drift.name << "/" << p.policy; }
+
 class DriftPolicyE2ETest : public BikeshareE2ETest, public ::testing::WithParamInterface<DriftParam> {};
 
 TEST_P(DriftPolicyE2ETest, PlanAndApplyFollowThePolicy) {
