@@ -2,7 +2,16 @@
 # Installs what envctl needs to build and test, only what is missing.
 # Idempotent: a second run on a ready machine does no network I/O for apt.
 # Debian packages via apt-get (one update first), test-only npm packages via `npm ci`.
+#   --no-npm   system packages only (image builds that do not run the test suite)
 set -euo pipefail
+
+with_npm=1
+for arg in "$@"; do
+  case $arg in
+    --no-npm) with_npm=0 ;;
+    *) echo "install-deps: unknown option $arg (known: --no-npm)" >&2; exit 2 ;;
+  esac
+done
 
 cd "$(dirname "$0")/.."
 
@@ -33,7 +42,7 @@ else
 fi
 
 # npm packages for the SDK conformance tests (official Azure and Databricks SDKs).
-if [[ -f tests/conformance/package-lock.json ]]; then
+if ((with_npm)) && [[ -f tests/conformance/package-lock.json ]]; then
   if [[ ! -d tests/conformance/node_modules ]] ||
      [[ tests/conformance/package-lock.json -nt tests/conformance/node_modules/.package-lock.json ]]; then
     echo "install-deps: npm ci (tests/conformance)"
