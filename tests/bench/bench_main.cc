@@ -3,6 +3,13 @@
 //   - load: parse + validate + hash examples/bikeshare (both environments)
 //   - diff: field-level JSON diff of a Data Factory pipeline-sized document
 //   - plan: a converged environment planned against an in-process cloudsim (requests, time)
+//   - resync: a no-op apply of the converged environment (what the controller does every
+//     resyncInterval): time and write calls (must be 0)
+//   - work queue: add/get/done cycles with duplicate adds (the controller's hot path)
+//   - /metrics: serializing the registry after the runs above
+//   - peak RSS of the whole process
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +23,7 @@
 #include "common/clock.h"
 #include "controller/engine.h"
 #include "controller/state_store.h"
+#include "controller/work_queue.h"
 #include "metrics/metrics.h"
 #include "reconcilers/cloud_reconcilers.h"
 #include "reconcilers/json_diff.h"
@@ -73,9 +81,10 @@ int main(int argc, char** argv) {
 
   nlohmann::json pipeline = {{"activities", nlohmann::json::array()}};
   for (int i = 0; i < 200; ++i) {
-    pipeline["activities"].push_back({{"name", "a" + std::to_string(i)},
-                                      {"typeProperties", {{"notebookPath", "/Shared/x/" + std::to_string(i)},
-                                                          {"baseParameters", {{"p", i}}}}}});
+    pipeline["activities"].push_back(
+        {{"name", "a" + std::to_string(i)},
+         {"typeProperties",
+          {{"notebookPath", "/Shared/x/" + std::to_string(i)}, {"baseParameters", {{"p", i}}}}}});
   }
   nlohmann::json live = pipeline;
   live["activities"][150]["typeProperties"]["notebookPath"] = "/Shared/drifted";
@@ -115,6 +124,44 @@ int main(int argc, char** argv) {
               applied.ok() && applied->ok() ? "yes" : "no");
   Stats plan = Measure(std::max(1, iterations / 4), [&] { (void)engine.Plan(*env); });
   Print("plan converged test env", plan);
+
+  size_t writes = 0;
+  Stats resync = Measure(std::max(1, iterations / 4), [&] {
+    auto r = engine.Apply(*env);
+    if (r.ok()) {
+      for (const auto& o : r->resources) writes += o.applied ? 1 : 0;
+    }
+  });
+  Print("no-op resync of test env", resync, std::to_string(writes) + " resource write(s)");
+
+  // 1000 keys, each added three times per round (dedup), 100 rounds.
+  envctl::controller::WorkQueue queue(envctl::RealClock::Get(), &metrics);
+  size_t processed = 0;
+  Stats work_queue = Measure(iterations, [&] {
+    for (int round = 0; round < 100; ++round) {
+      for (int k = 0; k < 1000; ++k) {
+        const std::string key = "env/" + std::to_string(k);
+        queue.Add(key);
+        queue.Add(key);
+        queue.Add(key);
+      }
+      std::string key;
+      while (queue.Len() > 0 && queue.Get(&key, absl::ZeroDuration())) {
+        queue.Done(key);
+        ++processed;
+      }
+    }
+  });
+  Print("work queue 300k adds", work_queue,
+        std::to_string(processed / static_cast<size_t>(iterations)) + " keys processed per run");
+
+  size_t bytes = 0;
+  Stats serialize = Measure(iterations, [&] { bytes = metrics.Serialize().size(); });
+  Print("serialize /metrics", serialize, std::to_string(bytes) + " bytes");
+
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("%-28s %8.1f MiB\n", "peak RSS", usage.ru_maxrss / 1024.0);
   std::string cleanup = "rm -rf " + state_dir;
   (void)std::system(cleanup.c_str());
   return 0;
