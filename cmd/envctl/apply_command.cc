@@ -1,16 +1,15 @@
 // envctl apply DIR [--env E] [--once]: converges live state to the repo, printing
 // progress per resource and a summary. Without --once it keeps resyncing at each
 // environment's sync.resyncInterval until interrupted.
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "cmd/envctl/args.h"
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/environment_runner.h"
+#include "cmd/envctl/shutdown_signal.h"
 #include "controller/plan_render.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -18,7 +17,8 @@ namespace envctl::cli {
 
 namespace {
 
-constexpr char kApplyUsage[] = R"(Usage: envctl apply DIR [--env E] [--once] [--cloud FILE] [--state-dir D] [--allow-mass-prune]
+constexpr char kApplyUsage[] =
+    R"(Usage: envctl apply DIR [--env E] [--once] [--cloud FILE] [--state-dir D] [--allow-mass-prune]
 
 Converges live state to the repo in dependency order, printing each resource's wave,
 action and duration, then a summary. A second apply with nothing changed makes no writes.
@@ -31,11 +31,6 @@ Flags:
   --allow-mass-prune   let prune exceed sync.maxPrune or delete a resource group
   --quiet              only the summary
 )";
-
-absl::Notification* g_stop = nullptr;
-void OnSignal(int) {
-  if (g_stop && !g_stop->HasBeenNotified()) g_stop->Notify();
-}
 
 // Applies every environment once; returns true when all converged.
 bool ApplyAll(EnvironmentRunner& runner, const std::vector<envctl::v1::Environment>& envs,
@@ -50,7 +45,8 @@ bool ApplyAll(EnvironmentRunner& runner, const std::vector<envctl::v1::Environme
     controller::EngineOptions options;
     options.allow_mass_prune = allow_mass_prune;
     if (!quiet) {
-      options.on_progress = [&out_mu, &env](controller::Phase phase, const controller::ResourceOutcome& o) {
+      options.on_progress = [&out_mu, &env](controller::Phase phase,
+                                            const controller::ResourceOutcome& o) {
         if (phase == controller::Phase::kStarted) return;
         std::lock_guard<std::mutex> lock(out_mu);
         std::cout << env.name() << " " << controller::RenderProgressLine(phase, o) << std::endl;
@@ -63,7 +59,8 @@ bool ApplyAll(EnvironmentRunner& runner, const std::vector<envctl::v1::Environme
     const absl::Time start = absl::Now();
     auto result = runner.engine().Apply(env, options);
     if (!result.ok()) {
-      std::cerr << "envctl apply: environment " << env.name() << ": " << result.status().message() << "\n";
+      std::cerr << "envctl apply: environment " << env.name() << ": " << result.status().message()
+                << "\n";
       all_ok = false;
       continue;
     }
@@ -80,8 +77,8 @@ absl::Duration ResyncInterval(const std::vector<envctl::v1::Environment>& envs) 
   absl::Duration interval = absl::Minutes(10);
   for (const auto& env : envs) {
     if (env.sync().has_resync_interval()) {
-      absl::Duration d = absl::Seconds(google::protobuf::util::TimeUtil::DurationToSeconds(
-          env.sync().resync_interval()));
+      absl::Duration d = absl::Seconds(
+          google::protobuf::util::TimeUtil::DurationToSeconds(env.sync().resync_interval()));
       if (d > absl::ZeroDuration() && d < interval) interval = d;
     }
   }
@@ -94,7 +91,8 @@ int RunApply(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 1, {"env", "cloud", "state-dir"},
                         {"once", "allow-mass-prune", "quiet", "help"});
   if (!args.ok()) {
-    std::fprintf(stderr, "envctl apply: %s\n\n%s", std::string(args.status().message()).c_str(), kApplyUsage);
+    std::fprintf(stderr, "envctl apply: %s\n\n%s", std::string(args.status().message()).c_str(),
+                 kApplyUsage);
     return 1;
   }
   if (args->GetBool("help")) {
@@ -121,19 +119,19 @@ int RunApply(int argc, char** argv) {
   const bool quiet = args->GetBool("quiet");
   if (args->GetBool("once")) return ApplyAll(**runner, *envs, allow, quiet) ? 0 : 1;
 
-  absl::Notification stop;
-  g_stop = &stop;
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
+  if (absl::Status s = InstallShutdownSignalHandler(); !s.ok()) {
+    std::fprintf(stderr, "envctl apply: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
   while (true) {
     ApplyAll(**runner, *envs, allow, quiet);
     absl::Duration interval = ResyncInterval(*envs);
-    std::cout << "next resync in " << absl::FormatDuration(interval) << " (Ctrl-C to stop)" << std::endl;
-    if (stop.WaitForNotificationWithTimeout(interval)) break;
+    std::cout << "next resync in " << absl::FormatDuration(interval) << " (Ctrl-C to stop)"
+              << std::endl;
+    if (WaitForShutdownSignalFor(interval)) break;
     auto reloaded = LoadEnvironments(dir, args->Get("env"));
     if (reloaded.ok()) *envs = *std::move(reloaded);  // keep the last good spec on errors
   }
-  g_stop = nullptr;
   return 0;
 }
 

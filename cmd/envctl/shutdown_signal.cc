@@ -1,8 +1,10 @@
 #include "cmd/envctl/shutdown_signal.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -53,6 +55,24 @@ int WaitForShutdownSignal() {
     if (n == 1) return byte;
     if (n < 0 && errno == EINTR) continue;
     return SIGTERM;  // the pipe is gone: treat as a request to stop
+  }
+}
+
+bool WaitForShutdownSignalFor(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    struct pollfd fd {};
+    fd.fd = g_pipe[0];
+    fd.events = POLLIN;
+    const int64_t ms = std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 24 * 3600 * 1000);
+    const int n = poll(&fd, 1, static_cast<int>(ms));
+    if (n > 0) {
+      WaitForShutdownSignal();
+      return true;
+    }
+    if (n < 0 && errno != EINTR) return true;  // the pipe is gone: treat as a request to stop
   }
 }
 

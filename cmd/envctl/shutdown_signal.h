@@ -7,6 +7,7 @@
 #define ENVCTL_CMD_ENVCTL_SHUTDOWN_SIGNAL_H_
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace envctl::cli {
 
@@ -15,6 +16,9 @@ absl::Status InstallShutdownSignalHandler();
 
 // Blocks until SIGINT or SIGTERM arrives after Install; returns the signal number.
 int WaitForShutdownSignal();
+
+// Like WaitForShutdownSignal, but gives up after `timeout`: true when a signal came.
+bool WaitForShutdownSignalFor(absl::Duration timeout);
 
 }  // namespace envctl::cli
 
