@@ -4,15 +4,15 @@
 #include <atomic>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "controller/graph.h"
 #include "controller/status_builder.h"
-#include "spec/kinds.h"
 #include "google/protobuf/util/time_util.h"
+#include "spec/kinds.h"
 
 namespace envctl::controller {
 
@@ -69,7 +69,6 @@ absl::StatusOr<EngineResult> Engine::Apply(const Environment& env, const EngineO
 
 namespace {
 
-
 DriftPolicy EffectivePolicy(const Environment& env, const Resource& r) {
   if (r.drift_policy() != envctl::v1::DRIFT_POLICY_UNSPECIFIED) return r.drift_policy();
   if (env.sync().default_drift_policy() != envctl::v1::DRIFT_POLICY_UNSPECIFIED) {
@@ -80,7 +79,8 @@ DriftPolicy EffectivePolicy(const Environment& env, const Resource& r) {
 
 const ResourceContent& ContentFor(const Environment& env, int index) {
   static const ResourceContent* empty = new ResourceContent();
-  if (index < env.contents_size() && env.contents(index).resource() == env.resources(index).name()) {
+  if (index < env.contents_size() &&
+      env.contents(index).resource() == env.resources(index).name()) {
     return env.contents(index);
   }
   for (const auto& c : env.contents()) {
@@ -127,7 +127,7 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
 
   std::map<std::string, int> index;
   std::map<std::string, std::set<std::string>> deps;
-  for (int i = 0; i < env.resources_size(); ++i) {
+  for (int i = 0; i < env.resources_size() && !options.destroy; ++i) {
     if (spec::IsEnabled(env.resources(i))) index[env.resources(i).name()] = i;
   }
   for (const auto& [name, i] : index) {
@@ -138,7 +138,7 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
   }
   ASSIGN_OR_RETURN(DependencyGraph graph, DependencyGraph::Build(deps));
 
-  absl::Mutex mu;  // guards state, failed, changing
+  absl::Mutex mu;                             // guards state, failed, changing
   std::map<std::string, std::string> failed;  // name -> root cause resource
   std::set<std::string> changing;             // names with a planned change (plan mode)
   auto find_managed = [&state](const std::string& name) -> ManagedResource* {
@@ -189,7 +189,8 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
       }
       reconcilers::Reconciler* reconciler = registry_.For(resource.kind_case());
       if (reconciler == nullptr) {
-        o.status = absl::UnimplementedError(absl::StrCat(name, ": no reconciler for kind ", o.kind));
+        o.status =
+            absl::UnimplementedError(absl::StrCat(name, ": no reconciler for kind ", o.kind));
         absl::MutexLock lock(&mu);
         failed[name] = name;
         return;
@@ -311,8 +312,8 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
           for (const std::string& d : graph.DependenciesOf(name)) m->add_depends_on(d);
           *m->mutable_spec() = resource;
           if (act && !applied.memory.is_null()) m->set_memory_json(applied.memory.dump());
-          *m->mutable_applied_time() =
-              google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now()));
+          *m->mutable_applied_time() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
+              absl::ToUnixSeconds(clock_.Now()));
           if (absl::Status s = save_state(); !s.ok() && o.status.ok()) o.status = s;
         }
       }
@@ -321,7 +322,8 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
     for (auto& o : outcomes) result.resources.push_back(std::move(o));
   }
 
-  // Prune: managed resources that are no longer declared (or disabled).
+  // Prune: managed resources that are no longer declared (or disabled), or all of them
+  // for a destroy.
   std::vector<ManagedResource> orphans;
   for (const auto& m : state.inventory()) {
     if (!index.count(m.name())) orphans.push_back(m);
@@ -342,32 +344,60 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
     bool deletes_group = std::any_of(orphans.begin(), orphans.end(), [](const ManagedResource& m) {
       return m.spec().kind_case() == Resource::kResourceGroup;
     });
-    if (env.sync().prune() && !options.allow_mass_prune &&
+    const bool prune_on = options.destroy || env.sync().prune();
+    if (prune_on && !options.allow_mass_prune &&
         (static_cast<int>(orphans.size()) > max_prune || deletes_group)) {
       result.prune_status = absl::FailedPreconditionError(absl::StrCat(
           "prune refused: it would delete ", orphans.size(), " resource(s)",
-          deletes_group ? " including a whole resource group" : "",
-          " (limit sync.maxPrune=", max_prune,
-          "); review the plan and rerun with --allow-mass-prune"));
+          deletes_group ? " including a whole resource group" : "", " (limit sync.maxPrune=",
+          max_prune, "); review the plan and rerun with --allow-mass-prune"));
     }
+    // A resource inside a container that is deleted too (notebooks in a provisioned
+    // workspace, a secret in a vault, definitions in a factory) goes with it: deleting it
+    // first would need the container's outputs (URL, vault URI), and is wasted work.
+    std::map<std::string, std::vector<ResourceOutcome>> inside;  // container -> contents
+    auto orphan_named = [&orphans](const std::string& name) -> const ManagedResource* {
+      for (const auto& o : orphans) {
+        if (o.name() == name) return &o;
+      }
+      return nullptr;
+    };
+    auto remove_from_inventory = [&](const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      auto* inv = state.mutable_inventory();
+      for (int k = 0; k < inv->size(); ++k) {
+        if (inv->Get(k).name() == name) {
+          inv->DeleteSubrange(k, 1);
+          return;
+        }
+      }
+    };
+    const std::string removed_reason = options.destroy ? "envctl destroy" : "removed from the repo";
     // Reverse dependency order: dependents go first.
     const auto& waves = prune_graph.waves();
-    for (auto wave = waves.rbegin(); wave != waves.rend(); ++wave) {
+    int prune_wave = 0;  // deletion waves count from 0 in the order they run
+    for (auto wave = waves.rbegin(); wave != waves.rend(); ++wave, ++prune_wave) {
       for (const std::string& name : *wave) {
-        const ManagedResource& m = *std::find_if(orphans.begin(), orphans.end(),
-            [&](const ManagedResource& o) { return o.name() == name; });
+        const ManagedResource& m = *orphan_named(name);
         ResourceOutcome o;
         o.name = name;
         o.kind = m.kind();
-        const bool will_delete = env.sync().prune() && result.prune_status.ok();
-        o.action = env.sync().prune() ? Action::kDelete : Action::kNone;
-        o.reason = env.sync().prune() ? "removed from the repo" : "removed from the repo; prune is off";
+        o.wave = prune_wave;
+        const bool will_delete = prune_on && result.prune_status.ok();
+        o.action = prune_on ? Action::kDelete : Action::kNone;
+        o.reason = prune_on ? removed_reason : "removed from the repo; prune is off";
+        const ManagedResource* container = orphan_named(spec::ContainerOf(m.spec()));
+        if (prune_on && container != nullptr && spec::DeletionRemovesContents(container->spec())) {
+          o.reason = absl::StrCat(removed_reason, "; deleted with ", container->name());
+          inside[container->name()].push_back(std::move(o));
+          continue;
+        }
         if (apply && will_delete) {
           reconcilers::Reconciler* reconciler = registry_.For(m.spec().kind_case());
           if (options.on_progress) options.on_progress(Phase::kStarted, o);
           const absl::Time start = clock_.Now();
           if (reconciler == nullptr) {
-            o.status = absl::UnimplementedError(absl::StrCat(name, ": no reconciler for kind ", m.kind()));
+            o.status =
+                absl::UnimplementedError(absl::StrCat(name, ": no reconciler for kind ", m.kind()));
           } else {
             reconcilers::PriorState prior = PriorFrom(&m);
             ResourceContent content;
@@ -379,16 +409,22 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
           o.applied = o.status.ok();
           if (o.status.ok()) {
             absl::MutexLock lock(&mu);
-            auto* inv = state.mutable_inventory();
-            for (int k = 0; k < inv->size(); ++k) {
-              if (inv->Get(k).name() == name) {
-                inv->DeleteSubrange(k, 1);
-                break;
-              }
-            }
+            remove_from_inventory(name);
+            for (const ResourceOutcome& c : inside[name]) remove_from_inventory(c.name);
             if (absl::Status s = save_state(); !s.ok()) o.status = s;
           }
           if (options.on_progress) options.on_progress(Phase::kFinished, o);
+        }
+        // The contents are reported right before their container, with its result.
+        for (ResourceOutcome& c : inside[name]) {
+          if (apply && will_delete) {
+            c.status = o.status.ok() ? absl::OkStatus()
+                                     : absl::FailedPreconditionError(absl::StrCat(
+                                           c.name, ": not deleted: deleting ", name, " failed"));
+            c.applied = o.status.ok();
+            if (options.on_progress) options.on_progress(Phase::kFinished, c);
+          }
+          result.prunes.push_back(std::move(c));
         }
         result.prunes.push_back(std::move(o));
       }

@@ -71,6 +71,10 @@ struct EngineOptions {
   std::function<void(const std::string&, const std::string&)> on_detail;
   // Test resources to run even when their covered content was already tested.
   std::set<std::string> rerun_tests;
+  // Teardown (`envctl destroy`): nothing declared is applied; every managed resource in
+  // the inventory is deleted in reverse dependency order, whatever sync.prune says. The
+  // delete guard still applies unless allow_mass_prune.
+  bool destroy = false;
 };
 
 // Returns the names of the resources `resource` depends on (explicit and implied).

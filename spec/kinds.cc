@@ -66,4 +66,26 @@ bool HasOutput(Kind kind, const std::string& output) {
   return std::find(outs.begin(), outs.end(), output) != outs.end();
 }
 
+std::string ContainerOf(const Resource& resource) {
+  switch (resource.kind_case()) {
+    case Resource::kDatabricksNotebooks: return resource.databricks_notebooks().workspace();
+    case Resource::kDatabricksLibrary: return resource.databricks_library().workspace();
+    case Resource::kDatabricksSecretScope: return resource.databricks_secret_scope().workspace();
+    case Resource::kIntegrationTest: return resource.integration_test().workspace();
+    case Resource::kKeyVaultSecret: return resource.key_vault_secret().vault();
+    case Resource::kDataFactoryDefinitions: return resource.data_factory_definitions().data_factory();
+    case Resource::kPipelineRunTest: return resource.pipeline_run_test().data_factory();
+    default: return "";
+  }
+}
+
+bool DeletionRemovesContents(const Resource& container) {
+  switch (container.kind_case()) {
+    case Resource::kDatabricksWorkspace: return container.databricks_workspace().has_provisioned();
+    case Resource::kKeyVault:
+    case Resource::kDataFactory: return true;
+    default: return false;
+  }
+}
+
 }  // namespace envctl::spec

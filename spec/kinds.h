@@ -34,6 +34,15 @@ inline bool IsEnabled(const envctl::v1::Resource& resource) {
   return !resource.has_enabled() || resource.enabled().value();
 }
 
+// The resource `resource` lives inside, when deleting that one removes it too: notebooks,
+// libraries, secret scopes and integration tests live in a Databricks workspace; a secret
+// in a Key Vault; Data Factory definitions and pipeline tests in a factory. "" otherwise.
+std::string ContainerOf(const envctl::v1::Resource& resource);
+
+// Whether deleting `container` removes what lives inside it. False for a workspace envctl
+// only uses (`existing`): deleting it from the inventory leaves the workspace alone.
+bool DeletionRemovesContents(const envctl::v1::Resource& container);
+
 }  // namespace envctl::spec
 
 #endif  // ENVCTL_SPEC_KINDS_H_

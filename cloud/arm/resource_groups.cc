@@ -46,6 +46,10 @@ absl::StatusOr<std::vector<nlohmann::json>> ResourceGroupsClient::List() const {
                    kResourcesApiVersion);
 }
 
+absl::StatusOr<std::vector<nlohmann::json>> ResourceGroupsClient::ListResources(const std::string& name) const {
+  return arm_.List(absl::StrCat(Id(name), "/resources"), kResourcesApiVersion);
+}
+
 absl::StatusOr<std::vector<nlohmann::json>> ResourceGroupsClient::ListByTag(
     const std::string& tag_name, const std::string& tag_value) const {
   RequestOptions options;

@@ -38,6 +38,9 @@ class ResourceGroupsClient {
   absl::Status Delete(const std::string& name) const;
   // Every group in the subscription (all pages).
   absl::StatusOr<std::vector<nlohmann::json>> List() const;
+  // Every top-level resource in group `name` (GET .../resources, all pages): id, name,
+  // type, location, tags. NotFound (ResourceGroupNotFound) when the group is absent.
+  absl::StatusOr<std::vector<nlohmann::json>> ListResources(const std::string& name) const;
   // Groups carrying tag `tag_name` = `tag_value` ($filter=tagName eq .. and tagValue eq ..).
   absl::StatusOr<std::vector<nlohmann::json>> ListByTag(const std::string& tag_name,
                                                         const std::string& tag_value) const;

@@ -13,6 +13,7 @@ int RunUp(int argc, char** argv);
 int RunCloudsim(int argc, char** argv);
 int RunStatus(int argc, char** argv);
 int RunController(int argc, char** argv);
+int RunDestroy(int argc, char** argv);
 
 }  // namespace envctl::cli
 

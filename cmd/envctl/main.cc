@@ -14,10 +14,11 @@ Usage:
   envctl validate DIR                      check a repo: schema, references, names, files
   envctl plan DIR [--env E] [--json]       show what apply would change (exit 0 none, 2 changes, 1 error)
   envctl apply DIR [--env E] [--once]      converge live state to the repo
+  envctl destroy DIR --env E --confirm E   tear an environment down (what envctl created, dependents first)
   envctl up [--once]                       quickstart: embedded cloudsim + examples/bikeshare
   envctl cloudsim --port P --state-dir D   run the local Azure/Databricks emulator
   envctl controller --config FILE          run the controller loop (gRPC, metrics, watchers)
-  envctl status                            show environment status from a running controller
+  envctl status [--server ADDR]            environment status from a running controller (or --state-dir D)
 
 Common flags:
   --cloud FILE   endpoints.json of the target cloud (or ENVCTL_CLOUD); default public Azure
@@ -30,10 +31,10 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"validate", envctl::cli::RunValidate},   {"plan", envctl::cli::RunPlan},
-    {"apply", envctl::cli::RunApply},         {"up", envctl::cli::RunUp},
-    {"cloudsim", envctl::cli::RunCloudsim},   {"status", envctl::cli::RunStatus},
-    {"controller", envctl::cli::RunController},
+    {"validate", envctl::cli::RunValidate},     {"plan", envctl::cli::RunPlan},
+    {"apply", envctl::cli::RunApply},           {"up", envctl::cli::RunUp},
+    {"cloudsim", envctl::cli::RunCloudsim},     {"status", envctl::cli::RunStatus},
+    {"controller", envctl::cli::RunController}, {"destroy", envctl::cli::RunDestroy},
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "reconcilers/arm/resource_group_reconciler.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cloud/arm/resource_groups.h"
 #include "common/status_macros.h"
 #include "reconcilers/arm/arm_support.h"
@@ -72,6 +73,21 @@ absl::Status ResourceGroupReconciler::Delete(Context& ctx) {
   if (absl::IsNotFound(live.status())) return absl::OkStatus();
   if (!live.ok()) return Annotate(live.status(), What(spec));
   RETURN_IF_ERROR(CheckDeletable(What(spec), *live, ctx.environment));
+  // Deleting a group deletes everything in it. Managed resources are deleted before their
+  // group (reverse dependency order), so anything left that envctl does not manage was put
+  // there by someone else: refuse rather than destroy it.
+  absl::StatusOr<std::vector<nlohmann::json>> inside = groups.ListResources(spec.group_name());
+  if (!inside.ok()) return Annotate(inside.status(), What(spec));
+  std::vector<std::string> foreign;
+  for (const nlohmann::json& r : *inside) {
+    if (!IsManagedBy(LiveTags(r), ctx.environment)) foreign.push_back(r.value("id", r.value("name", "?")));
+  }
+  if (!foreign.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        What(spec), " still holds ", foreign.size(), " resource(s) envctl does not manage: ",
+        absl::StrJoin(foreign, ", "),
+        "; envctl never deletes what it did not create: move or delete them, then rerun"));
+  }
   return Annotate(groups.Delete(spec.group_name()), What(spec));
 }
 

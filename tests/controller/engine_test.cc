@@ -224,6 +224,76 @@ TEST_F(EngineTest, PruneDeletesRemovedResourcesInReverseOrderOnlyWhenEnabled) {
   EXPECT_TRUE(again->prunes.empty());
 }
 
+// A vault and its secret leave the repo together: the secret goes with the vault instead
+// of being deleted first (which would need the vault URI of a vault no longer reconciled).
+TEST_F(EngineTest, PruneDeletesContentsWithTheirContainer) {
+  registry_.Register(envctl::v1::Resource::kKeyVault, &fake_);
+  registry_.Register(envctl::v1::Resource::kKeyVaultSecret, &fake_);
+  Add("rg");
+  auto* vault = env_.add_resources();
+  vault->set_name("vault");
+  vault->mutable_key_vault()->set_resource_group("rg");
+  vault->add_depends_on("rg");
+  auto* secret = env_.add_resources();
+  secret->set_name("secret");
+  secret->mutable_key_vault_secret()->set_vault("vault");
+  secret->add_depends_on("vault");
+  ASSERT_OK(engine_.Apply(env_));
+  ASSERT_TRUE(fake_.Exists("secret"));
+  env_.mutable_resources()->DeleteSubrange(1, 2);
+  env_.mutable_sync()->set_prune(true);
+
+  auto plan = engine_.Plan(env_);
+  ASSERT_OK(plan);
+  ASSERT_EQ(plan->prunes.size(), 2u);
+  EXPECT_EQ(plan->prunes[0].name, "secret");
+  EXPECT_EQ(plan->prunes[0].action, Action::kDelete);
+  EXPECT_THAT(plan->prunes[0].reason, HasSubstr("deleted with vault"));
+  EXPECT_EQ(plan->prunes[1].name, "vault");
+
+  auto applied = engine_.Apply(env_);
+  ASSERT_OK(applied);
+  EXPECT_THAT(fake_.deleted(), ElementsAre("vault"));  // one call: the secret went with it
+  ASSERT_EQ(applied->prunes.size(), 2u);
+  EXPECT_OK(applied->prunes[0].status);
+  EXPECT_TRUE(applied->prunes[0].applied);
+  auto again = engine_.Plan(env_);
+  ASSERT_OK(again);
+  EXPECT_TRUE(again->prunes.empty()) << "both left the inventory";
+}
+
+TEST_F(EngineTest, DestroyDeletesEveryManagedResourceInReverseOrderBehindTheGuard) {
+  Add("a");
+  Add("b", {"a"});
+  Add("c", {"b"});
+  ASSERT_OK(engine_.Apply(env_));
+  fake_.SetLive("unmanaged", {{"location", "westeurope"}});
+  EngineOptions destroy;
+  destroy.destroy = true;
+
+  auto plan = engine_.Plan(env_, destroy);  // prune is off in the spec: destroy ignores that
+  ASSERT_OK(plan);
+  EXPECT_TRUE(plan->resources.empty()) << "nothing declared is applied";
+  ASSERT_EQ(plan->prunes.size(), 3u);
+  EXPECT_EQ(plan->prunes[0].action, Action::kDelete);
+  EXPECT_THAT(plan->prunes[0].reason, HasSubstr("envctl destroy"));
+
+  auto guarded = engine_.Apply(env_, destroy);
+  ASSERT_OK(guarded);
+  EXPECT_THAT(guarded->prune_status,
+              envctl::testing::StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("--allow-mass-prune")));
+  EXPECT_TRUE(fake_.deleted().empty());
+
+  destroy.allow_mass_prune = true;
+  auto done = engine_.Apply(env_, destroy);
+  ASSERT_OK(done);
+  EXPECT_THAT(fake_.deleted(), ElementsAre("c", "b", "a"));
+  EXPECT_TRUE(fake_.Exists("unmanaged")) << "only the inventory is deleted";
+  auto after = engine_.Plan(env_, destroy);
+  ASSERT_OK(after);
+  EXPECT_TRUE(after->prunes.empty());
+}
+
 TEST_F(EngineTest, PruneGuardRefusesResourceGroupWithoutFlag) {
   Add("a");
   ASSERT_OK(engine_.Apply(env_));
