@@ -47,6 +47,16 @@ test("secret attributes: contentType, tags, nbf/exp round-trip; a disabled secre
   assert.equal(epochSeconds(got.properties.expiresOn), epochSeconds(expiresOn));
   assert.equal(epochSeconds(got.properties.notBefore), epochSeconds(notBefore));
 
+  // Key Vault records nbf/exp but does not enforce them on secret reads: a not-yet-valid or
+  // expired version is still returned (only `enabled` gates get).
+  const early = uniqueName("early-");
+  const earlyValue = secretValue("e");
+  await client.setSecret(early, earlyValue, {
+    notBefore: new Date(Date.now() + 86400 * 1000),
+    expiresOn: new Date(Date.now() - 3600 * 1000),
+  });
+  assert.ok((await client.getSecret(early)).value === earlyValue, "outside nbf/exp, get still answers");
+
   // A secret created disabled: set answers with it, get is refused, list still shows it.
   const off = uniqueName("off-");
   const disabled = await client.setSecret(off, secretValue("d"), { enabled: false });
