@@ -12,6 +12,7 @@
 #include "cloudsim/arm/api_versions.h"
 #include "cloudsim/core/util.h"
 #include "cloudsim/http/url.h"
+#include "cloudsim/keyvault/backup.h"
 #include "cloudsim/keyvault/vaults.h"
 
 namespace envctl::cloudsim {
@@ -97,8 +98,20 @@ nlohmann::json DeletedBundle(const std::string& origin, const nlohmann::json& en
   b["recoveryId"] = absl::StrCat(origin, "/deletedsecrets/", secret["name"].get<std::string>());
   b["deletedDate"] = entry["deletedDate"];
   b["scheduledPurgeDate"] = entry["scheduledPurgeDate"];
+  // DeletedSecretItem extends SecretItem, so list items carry contentType and tags too.
   if (item && latest.contains("contentType") && !latest["contentType"].is_null()) b["contentType"] = latest["contentType"];
+  if (item && latest.contains("tags") && latest["tags"].is_object() && !latest["tags"].empty())
+    b["tags"] = latest["tags"];
   return b;
+}
+
+Response DeletedButRecoverable(const std::string& name) {
+  return KvError(
+      409, "Conflict",
+      "Secret " + name +
+          " is currently in a deleted but recoverable state, and its "
+          "name cannot be reused; in this state, the secret can only be recovered or purged.",
+      "ObjectIsDeletedButRecoverable");
 }
 
 nlohmann::json* FindVersion(nlohmann::json& secret, const std::string& version) {
@@ -213,15 +226,46 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
     }
     return Paged(req, origin, items);
   }
+  // POST /secrets/restore: "restore" is a route here, not a secret name (as in Azure, whose
+  // names share the path; a secret called "restore" is still readable with GET).
+  if (seg.size() == 2 && key == "restore" && m == "POST") {
+    if (auto denied = need("restore")) return *denied;
+    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("value") || !body["value"].is_string()) {
+      return KvError(400, "BadParameter",
+                     "The parameter 'value' is required and must be a string.");
+    }
+    auto blob = Base64UrlDecode(body["value"].get<std::string>());
+    if (!blob.ok())
+      return KvError(400, "BadParameter", "Backup blob contains invalid or corrupt version.");
+    auto restored = OpenSecretBackup(world.identity().signing_key, *blob);
+    if (!restored.ok())
+      return KvError(400, "BadParameter", std::string(restored.status().message()));
+    const std::string name = (*restored)["name"];
+    const std::string restored_key = Lower(name);
+    if (deleted.contains(restored_key)) return DeletedButRecoverable(name);
+    if (secrets.contains(restored_key)) {
+      return KvError(409, "Conflict", "Secret " + name + " already exists in this key vault.");
+    }
+    // The restored versions take this vault's recovery settings, like a fresh write would.
+    for (auto& v : (*restored)["versions"]) {
+      v["attributes"]["recoveryLevel"] = purge_protected ? "Recoverable" : "Recoverable+Purgeable";
+      v["attributes"]["recoverableDays"] = retention;
+    }
+    secrets[restored_key] = *restored;
+    world.MarkDirty();
+    return KvJson(200, Bundle(origin, *restored, (*restored)["versions"].back(), false));
+  }
   auto it = secrets.find(key);
+  if (seg.size() == 3 && Lower(seg[2]) == "backup" && m == "POST") {
+    if (auto denied = need("backup")) return *denied;
+    if (it == secrets.end()) return SecretNotFound(seg[1]);
+    return KvJson(
+        200, {{"value", Base64UrlEncode(SealSecretBackup(world.identity().signing_key, *it))}});
+  }
   if (seg.size() == 2 && m == "PUT") {
     if (auto denied = need("set")) return *denied;
-    if (deleted.contains(key)) {
-      return KvError(409, "Conflict",
-                     "Secret " + seg[1] + " is currently in a deleted but recoverable state, and its "
-                     "name cannot be reused; in this state, the secret can only be recovered or purged.",
-                     "ObjectIsDeletedButRecoverable");
-    }
+    if (deleted.contains(key)) return DeletedButRecoverable(seg[1]);
     nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
     if (!body.is_object() || !body.contains("value") || !body["value"].is_string()) {
       return KvError(400, "BadParameter", "The parameter 'value' is required and must be a string.");

@@ -1,6 +1,7 @@
 // Storage, Key Vault (management + data plane) and LRO timing against a running cloudsim
 // driven by a FakeClock (speed 1: nothing completes until the test advances time).
 #include "absl/strings/str_cat.h"
+#include "cloudsim/core/util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cloudsim/sim_client.h"
@@ -205,6 +206,106 @@ TEST_F(ServicesTest, ResourceGroupDeleteSoftDeletesVaultsAndRemovesChildren) {
   EXPECT_EQ(client_->Arm("GET", client_->Rg("rg1") + "?api-version=2025-04-01").status, 404);
   nlohmann::json deleted = JsonOf(client_->Arm("GET", client_->Sub() + "/providers/Microsoft.KeyVault/deletedVaults" + kVaultApi));
   EXPECT_EQ(deleted["value"].size(), 1u);
+}
+
+TEST_F(ServicesTest, SecretBackupRestoresVersionsAndHidesTheValue) {
+  cloudsim::Response created = client_->Arm(
+      "PUT", Vault("kv-bak") + kVaultApi,
+      VaultBody(env_->object_id, {"get", "set", "list", "delete", "purge", "backup", "restore"}));
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string uri = JsonOf(created)["properties"]["vaultUri"];
+  std::string origin = uri.substr(0, uri.size() - 1);
+  const std::string api = "?api-version=7.4";
+  std::string v1 =
+      JsonOf(client_->WithToken(kVaultScope, "PUT", origin + "/secrets/pat" + api,
+                                {{"value", "first-value"}, {"tags", {{"k", "v"}}}}))["id"];
+  client_->WithToken(kVaultScope, "PUT", origin + "/secrets/pat" + api,
+                     {{"value", "second-value"}});
+
+  cloudsim::Response backup =
+      client_->WithToken(kVaultScope, "POST", origin + "/secrets/pat/backup" + api);
+  ASSERT_EQ(backup.status, 200) << backup.body;
+  std::string blob = JsonOf(backup)["value"];
+  auto raw = cloudsim::Base64UrlDecode(blob);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_THAT(*raw, ::testing::Not(HasSubstr("first-value")));
+  EXPECT_THAT(*raw, ::testing::Not(HasSubstr("second-value")));
+
+  // Restoring over a live secret, or a blob that was tampered with, is refused.
+  cloudsim::Response exists =
+      client_->WithToken(kVaultScope, "POST", origin + "/secrets/restore" + api, {{"value", blob}});
+  EXPECT_EQ(exists.status, 409);
+  EXPECT_EQ(ErrorCode(exists), "Conflict");
+  std::string tampered = *raw;
+  tampered[tampered.size() / 2] ^= 1;
+  cloudsim::Response corrupt =
+      client_->WithToken(kVaultScope, "POST", origin + "/secrets/restore" + api,
+                         {{"value", cloudsim::Base64UrlEncode(tampered)}});
+  EXPECT_EQ(corrupt.status, 400);
+  EXPECT_EQ(ErrorCode(corrupt), "BadParameter");
+
+  // Soft-deleted: restore is 409 ObjectIsDeletedButRecoverable; after purge it brings both
+  // versions back.
+  ASSERT_EQ(client_->WithToken(kVaultScope, "DELETE", origin + "/secrets/pat" + api).status, 200);
+  cloudsim::Response deleted =
+      client_->WithToken(kVaultScope, "POST", origin + "/secrets/restore" + api, {{"value", blob}});
+  EXPECT_EQ(deleted.status, 409);
+  EXPECT_EQ(JsonOf(deleted)["error"]["innererror"]["code"], "ObjectIsDeletedButRecoverable");
+  ASSERT_EQ(client_->WithToken(kVaultScope, "DELETE", origin + "/deletedsecrets/pat" + api).status,
+            204);
+  cloudsim::Response restored =
+      client_->WithToken(kVaultScope, "POST", origin + "/secrets/restore" + api, {{"value", blob}});
+  ASSERT_EQ(restored.status, 200) << restored.body;
+  EXPECT_FALSE(JsonOf(restored).contains("value"));
+  EXPECT_EQ(JsonOf(client_->WithToken(kVaultScope, "GET", v1 + api))["value"], "first-value");
+  EXPECT_EQ(JsonOf(client_->WithToken(kVaultScope, "GET", origin + "/secrets/pat" + api))["value"],
+            "second-value");
+
+  cloudsim::Response missing =
+      client_->WithToken(kVaultScope, "POST", origin + "/secrets/nope/backup" + api);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(ErrorCode(missing), "SecretNotFound");
+}
+
+TEST_F(ServicesTest, DeletedSecretItemsCarryTagsAndContentType) {
+  cloudsim::Response created = client_->Arm("PUT", Vault("kv-dti") + kVaultApi,
+                                            VaultBody(env_->object_id, {"set", "list", "delete"}));
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string uri = JsonOf(created)["properties"]["vaultUri"];
+  std::string origin = uri.substr(0, uri.size() - 1);
+  client_->WithToken(
+      kVaultScope, "PUT", origin + "/secrets/tagged?api-version=7.4",
+      {{"value", "x"}, {"contentType", "text/plain"}, {"tags", {{"owner", "data"}}}});
+  ASSERT_EQ(
+      client_->WithToken(kVaultScope, "DELETE", origin + "/secrets/tagged?api-version=7.4").status,
+      200);
+  nlohmann::json listed =
+      JsonOf(client_->WithToken(kVaultScope, "GET", origin + "/deletedsecrets?api-version=7.4"));
+  ASSERT_EQ(listed["value"].size(), 1u);
+  EXPECT_EQ(listed["value"][0]["tags"], nlohmann::json({{"owner", "data"}}));
+  EXPECT_EQ(listed["value"][0]["contentType"], "text/plain");
+  EXPECT_FALSE(listed["value"][0].contains("value"));
+}
+
+TEST_F(ServicesTest, VaultsListThroughGenericResourcesWithApiVersion20151101) {
+  // @azure/arm-keyvault 5 vaults.list(): GET /resources with a resourceType filter at 2015-11-01.
+  ASSERT_EQ(
+      client_->Arm("PUT", Vault("kv-gen") + kVaultApi, VaultBody(env_->object_id, {"get"})).status,
+      201);
+  ASSERT_EQ(client_
+                ->Arm("PUT", Account("sagen") + kStorageApi,
+                      {{"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}})
+                .status,
+            202);
+  cloudsim::Response r = client_->Arm(
+      "GET", client_->Sub() + "/resources?%24filter=" +
+                 cloudsim::PercentEncode("resourceType eq 'Microsoft.KeyVault/vaults'") +
+                 "&api%2Dversion=2015-11-01");
+  ASSERT_EQ(r.status, 200) << r.body;
+  nlohmann::json j = JsonOf(r);
+  ASSERT_EQ(j["value"].size(), 1u);
+  EXPECT_EQ(j["value"][0]["name"], "kv-gen");
+  EXPECT_EQ(j["value"][0]["type"], "Microsoft.KeyVault/vaults");
 }
 
 }  // namespace
