@@ -1,0 +1,118 @@
+// Data Factory API details the official SDK (@azure/arm-datafactory) depends on, each
+// pinned here after the conformance suite found cloudsim diverging from the real service:
+// trigger actions and event subscriptions, the query APIs' continuationToken paging.
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/cloudsim/sim_client.h"
+
+namespace envctl::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kApi[] = "?api-version=2018-06-01";
+
+class AdfApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cloudsim::Options options;
+    options.page_size = 2;  // as in the conformance harness, so every list pages
+    auto env = CloudsimEnv::Start(options);
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = std::move(*env);
+    c_ = std::make_unique<SimClient>(*env_);
+    ASSERT_EQ(c_->Arm("PUT", c_->Rg("rg") + "?api-version=2025-04-01", {{"location", "westeurope"}})
+                  .status,
+              201);
+    ASSERT_EQ(c_->Arm("PUT", F() + kApi, {{"location", "westeurope"}}).status, 200);
+  }
+  std::string F() { return c_->Rg("rg") + "/providers/Microsoft.DataFactory/factories/adf-api"; }
+  cloudsim::Response Put(const std::string& kind, const std::string& name,
+                         const nlohmann::json& props) {
+    return c_->Arm("PUT", F() + "/" + kind + "/" + name + kApi, {{"properties", props}});
+  }
+  cloudsim::Response Post(const std::string& path,
+                          const nlohmann::json& body = nlohmann::json::object()) {
+    return c_->Arm("POST", F() + path + kApi, body);
+  }
+  void PutWaitPipeline(const std::string& name) {
+    ASSERT_EQ(
+        Put("pipelines", name,
+            {{"activities",
+              {{{"name", "w"}, {"type", "Wait"}, {"typeProperties", {{"waitTimeInSeconds", 1}}}}}}})
+            .status,
+        200);
+  }
+  nlohmann::json Schedule(const std::string& pipeline) {
+    nlohmann::json pipelines = nlohmann::json::array();
+    if (!pipeline.empty())
+      pipelines.push_back(
+          {{"pipelineReference", {{"referenceName", pipeline}, {"type", "PipelineReference"}}}});
+    return {{"type", "ScheduleTrigger"},
+            {"typeProperties",
+             {{"recurrence",
+               {{"frequency", "Hour"}, {"interval", 1}, {"startTime", "2099-01-01T00:00:00Z"}}}}},
+            {"pipelines", pipelines}};
+  }
+
+  std::unique_ptr<CloudsimEnv> env_;
+  std::unique_ptr<SimClient> c_;
+};
+
+std::vector<std::string> Names(const nlohmann::json& value) {
+  std::vector<std::string> out;
+  for (const auto& v : value) out.push_back(v.value("name", ""));
+  return out;
+}
+
+// The SDK sends getEventSubscriptionStatus as a POST (cloudsim answered only GET), and
+// subscribeToEvents / unsubscribeFromEvents were not routed at all.
+TEST_F(AdfApiTest, EventSubscriptionActionsArePostsThatReportTheStatus) {
+  PutWaitPipeline("p");
+  ASSERT_EQ(Put("triggers", "t", Schedule("p")).status, 200);
+  cloudsim::Response status = Post("/triggers/t/getEventSubscriptionStatus");
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(JsonOf(status), (nlohmann::json{{"triggerName", "t"}, {"status", "Disabled"}}));
+  cloudsim::Response subscribed = Post("/triggers/t/subscribeToEvents");
+  ASSERT_EQ(subscribed.status, 200) << subscribed.body;
+  EXPECT_EQ(JsonOf(subscribed)["status"], "Enabled");
+  EXPECT_EQ(JsonOf(Post("/triggers/t/getEventSubscriptionStatus"))["status"], "Enabled");
+  EXPECT_EQ(JsonOf(Post("/triggers/t/unsubscribeFromEvents"))["status"], "Disabled");
+  EXPECT_EQ(c_->Arm("GET", F() + "/triggers/t/getEventSubscriptionStatus" + kApi).status, 404)
+      << "the spec has no GET of the status";
+}
+
+TEST_F(AdfApiTest, StartingATriggerWithoutPipelinesIsRefused) {
+  ASSERT_EQ(Put("triggers", "empty", Schedule("")).status, 200);
+  cloudsim::Response started = Post("/triggers/empty/start");
+  EXPECT_EQ(started.status, 400);
+  EXPECT_EQ(ErrorCode(started), "BadRequest");
+  EXPECT_EQ(JsonOf(started)["error"]["message"],
+            "Missing or invalid pipeline references for trigger empty");
+  EXPECT_EQ(JsonOf(c_->Arm("GET", F() + "/triggers/empty" + kApi))["properties"]["runtimeState"],
+            "Stopped");
+}
+
+// POST F/querytriggers was answered 404; it pages with a body continuationToken.
+TEST_F(AdfApiTest, QueryTriggersPagesWithAContinuationToken) {
+  PutWaitPipeline("p");
+  for (const char* name : {"a", "b", "c"})
+    ASSERT_EQ(Put("triggers", name, Schedule("p")).status, 200);
+  cloudsim::Response first = Post("/querytriggers");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(JsonOf(first)["value"].size(), 2u);
+  ASSERT_TRUE(JsonOf(first).contains("continuationToken"));
+  cloudsim::Response second =
+      Post("/querytriggers", {{"continuationToken", JsonOf(first)["continuationToken"]}});
+  EXPECT_THAT(Names(JsonOf(second)["value"]), ElementsAre("c"));
+  EXPECT_FALSE(JsonOf(second).contains("continuationToken"));
+  std::vector<std::string> all = Names(JsonOf(first)["value"]);
+  all.push_back("c");
+  EXPECT_THAT(all, UnorderedElementsAre("a", "b", "c"));
+  EXPECT_EQ(Post("/querytriggers", {{"continuationToken", "garbage"}}).status, 400);
+  EXPECT_TRUE(JsonOf(Post("/querytriggers", {{"parentTriggerName", "a"}}))["value"].empty());
+}
+
+}  // namespace
+}  // namespace envctl::testing
