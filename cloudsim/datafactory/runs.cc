@@ -1,7 +1,10 @@
 #include "cloudsim/datafactory/runs.h"
 
+#include <algorithm>
+#include <map>
 #include <regex>
 #include <set>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -394,6 +397,44 @@ bool PassesFilters(const nlohmann::json& filters, const std::map<std::string, st
   return true;
 }
 
+// Applies the query's orderBy ([{"orderBy": "RunStart", "order": "DESC"}, ...]) to views
+// already in a stable base order; unknown fields are ignored (ADF validates them against
+// RunQueryOrderByField, which the SDK enforces before sending).
+void OrderViews(std::vector<nlohmann::json>& views, const nlohmann::json& order_by) {
+  static const auto* kFields =
+      new std::map<std::string, std::string>{{"runstart", "runStart"},
+                                             {"runend", "runEnd"},
+                                             {"pipelinename", "pipelineName"},
+                                             {"status", "status"},
+                                             {"activityname", "activityName"},
+                                             {"activityrunstart", "activityRunStart"},
+                                             {"activityrunend", "activityRunEnd"}};
+  if (!order_by.is_array()) return;
+  // Last key first, so that stable sorts leave the first key the most significant.
+  for (auto it = order_by.rbegin(); it != order_by.rend(); ++it) {
+    if (!it->is_object()) continue;
+    auto field = kFields->find(Lower(it->value("orderBy", "")));
+    if (field == kFields->end()) continue;
+    const std::string key = field->second;
+    const bool desc = Lower(it->value("order", "ASC")) == "desc";
+    std::stable_sort(views.begin(), views.end(),
+                     [&](const nlohmann::json& a, const nlohmann::json& b) {
+                       std::string va = a.contains(key) ? Stringify(a[key]) : "";
+                       std::string vb = b.contains(key) ? Stringify(b[key]) : "";
+                       return desc ? vb < va : va < vb;
+                     });
+  }
+}
+
+// The page of `views` the query body asks for, as the query APIs answer it.
+Response QueryResponse(const ArmCall& call, std::vector<nlohmann::json> views,
+                       const nlohmann::json& body) {
+  OrderViews(views, body.value("orderBy", nlohmann::json::array()));
+  auto page = QueryPage(views, body, call.world.config().page_size);
+  if (!page.ok()) return ArmError(400, "BadRequest", std::string(page.status().message()));
+  return ArmJson(200, *page);
+}
+
 Response RunNotFound(const std::string& id) {
   return ArmError(404, "PipelineRunNotFound", "Pipeline run '" + id + "' was not found.");
 }
@@ -445,6 +486,7 @@ Response CreatePipelineRun(ArmCall& call, const std::string& factory_id, const s
                         {"status", "Queued"},
                         {"invokedById", RandomHex(16)},
                         {"queuedUntilMs", absl::ToUnixMillis(now + world.Scaled(kQueueTime))},
+                        {"createdMs", absl::ToUnixMillis(now)},
                         {"lastUpdatedMs", absl::ToUnixMillis(now)}};
   Runs(world)[run_id] = run;
   world.MarkDirty();
@@ -476,7 +518,7 @@ Response HandlePipelineRuns(ArmCall& call, const std::string& factory_id, size_t
     int64_t after = 0, before = 0;
     Response bad = ReadWindow(*body, &after, &before);
     if (bad.status != 0) return bad;
-    nlohmann::json value = nlohmann::json::array();
+    std::vector<nlohmann::json> value;
     for (const auto& act : run["activities"]) {
       if (!act.contains("activityRunId")) continue;
       int64_t updated = act.value("lastUpdatedMs", act.value("startMs", int64_t{0}));
@@ -488,7 +530,7 @@ Response HandlePipelineRuns(ArmCall& call, const std::string& factory_id, size_t
       }
       value.push_back(ActivityView(run, act));
     }
-    return ArmJson(200, {{"value", value}});
+    return QueryResponse(call, std::move(value), *body);
   }
   return ArmError(404, "InvalidResourceType", "Unsupported pipeline run path " + call.req.path);
 }
@@ -499,8 +541,15 @@ Response QueryPipelineRuns(ArmCall& call, const std::string& factory_id) {
   int64_t after = 0, before = 0;
   Response bad = ReadWindow(*body, &after, &before);
   if (bad.status != 0) return bad;
-  nlohmann::json value = nlohmann::json::array();
-  for (auto& [id, run] : Runs(call.world).items()) {
+  // Base order: creation, so that continuation tokens resume where the last page ended.
+  std::vector<const nlohmann::json*> runs;
+  for (auto& [id, run] : Runs(call.world).items()) runs.push_back(&run);
+  std::stable_sort(runs.begin(), runs.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
+    return a->value("createdMs", int64_t{0}) < b->value("createdMs", int64_t{0});
+  });
+  std::vector<nlohmann::json> value;
+  for (const nlohmann::json* run_ptr : runs) {
+    const nlohmann::json& run = *run_ptr;
     if (run["factoryId"] != Lower(factory_id)) continue;
     int64_t updated = run.value("lastUpdatedMs", int64_t{0});
     if (updated < after || updated > before) continue;
@@ -511,7 +560,7 @@ Response QueryPipelineRuns(ArmCall& call, const std::string& factory_id) {
     }
     value.push_back(RunView(run));
   }
-  return ArmJson(200, {{"value", value}});
+  return QueryResponse(call, std::move(value), *body);
 }
 
 void SettlePipelineRuns(World& world) {

@@ -114,5 +114,44 @@ TEST_F(AdfApiTest, QueryTriggersPagesWithAContinuationToken) {
   EXPECT_TRUE(JsonOf(Post("/querytriggers", {{"parentTriggerName", "a"}}))["value"].empty());
 }
 
+// queryPipelineRuns and queryActivityruns returned every match in one answer: the SDK
+// pages them with the body's continuationToken (ADF pages at 100; here at 2).
+TEST_F(AdfApiTest, QueryPipelineRunsPagesInCreationOrderAndHonoursOrderBy) {
+  PutWaitPipeline("p");
+  std::vector<std::string> created;
+  for (int i = 0; i < 3; ++i) {
+    cloudsim::Response run = Post("/pipelines/p/createRun");
+    ASSERT_EQ(run.status, 200) << run.body;
+    created.push_back(JsonOf(run)["runId"]);
+  }
+  const nlohmann::json window = {{"lastUpdatedAfter", "2000-01-01T00:00:00Z"},
+                                 {"lastUpdatedBefore", "2100-01-01T00:00:00Z"}};
+  std::vector<std::string> seen;
+  nlohmann::json request = window;
+  for (int page = 0; page < 5; ++page) {
+    cloudsim::Response r = Post("/queryPipelineRuns", request);
+    ASSERT_EQ(r.status, 200) << r.body;
+    nlohmann::json body = JsonOf(r);
+    EXPECT_LE(body["value"].size(), 2u);
+    for (const auto& run : body["value"]) seen.push_back(run["runId"]);
+    if (!body.contains("continuationToken")) break;
+    request["continuationToken"] = body["continuationToken"];
+  }
+  EXPECT_EQ(seen, created) << "creation order, each run once";
+
+  PutWaitPipeline("q");
+  ASSERT_EQ(Post("/pipelines/q/createRun").status, 200);
+  nlohmann::json desc = window;
+  desc["orderBy"] = {{{"orderBy", "PipelineName"}, {"order", "DESC"}}};
+  EXPECT_EQ(JsonOf(Post("/queryPipelineRuns", desc))["value"][0]["pipelineName"], "q");
+  nlohmann::json bad = window;
+  bad["continuationToken"] = "not-a-token";
+  EXPECT_EQ(ErrorCode(Post("/queryPipelineRuns", bad)), "BadRequest");
+  cloudsim::Response no_window = Post("/queryPipelineRuns", nlohmann::json::object());
+  EXPECT_EQ(no_window.status, 400);
+  EXPECT_THAT(JsonOf(no_window)["error"]["message"].get<std::string>(),
+              ::testing::HasSubstr("lastUpdatedAfter"));
+}
+
 }  // namespace
 }  // namespace envctl::testing
