@@ -338,17 +338,18 @@ void AdvanceRun(World& world, nlohmann::json& run) {
 }
 
 nlohmann::json RunView(const nlohmann::json& run) {
-  nlohmann::json v = {{"runId", run["runId"]},
-                      {"runGroupId", run["runId"]},
-                      {"isLatest", true},
-                      {"pipelineName", run["pipelineName"]},
-                      {"parameters", run["parameters"]},
-                      {"invokedBy", {{"id", run["invokedById"]}, {"name", "Manual"}, {"invokedByType", "Manual"}}},
-                      {"status", run["status"]},
-                      {"message", run.value("message", "")},
-                      {"lastUpdated", IsoTime(absl::FromUnixMillis(run.value("lastUpdatedMs", int64_t{0})))},
-                      {"annotations", nlohmann::json::array()},
-                      {"runDimension", nlohmann::json::object()}};
+  nlohmann::json v = {
+      {"runId", run["runId"]},
+      {"runGroupId", run.value("runGroupId", run["runId"].get<std::string>())},
+      {"isLatest", run.value("isLatest", true)},
+      {"pipelineName", run["pipelineName"]},
+      {"parameters", run["parameters"]},
+      {"invokedBy", {{"id", run["invokedById"]}, {"name", "Manual"}, {"invokedByType", "Manual"}}},
+      {"status", run["status"]},
+      {"message", run.value("message", "")},
+      {"lastUpdated", IsoTime(absl::FromUnixMillis(run.value("lastUpdatedMs", int64_t{0})))},
+      {"annotations", nlohmann::json::array()},
+      {"runDimension", nlohmann::json::object()}};
   if (run.contains("runStart")) v["runStart"] = run["runStart"];
   if (run.contains("runEnd")) {
     v["runEnd"] = run["runEnd"];
@@ -467,11 +468,29 @@ Response CreatePipelineRun(ArmCall& call, const std::string& factory_id, const s
       if (spec.is_object() && spec.contains("defaultValue")) params[k] = Stringify(spec["defaultValue"]);
     }
   }
-  if (body->is_object()) {
+  // referencePipelineRunId reruns with that run's parameters (the body's are ignored, as
+  // the spec says); with isRecovery=true the new run joins its run group and becomes the
+  // group's latest. startActivityName/startFromFailure are accepted, and every activity runs.
+  const std::string reference_id = call.req.Query("referencePipelineRunId");
+  std::string run_group;
+  if (!reference_id.empty()) {
+    nlohmann::json& runs = Runs(world);
+    auto ref = runs.find(reference_id);
+    if (ref == runs.end() || (*ref)["factoryId"] != Lower(factory_id))
+      return RunNotFound(reference_id);
+    params = (*ref)["parameters"];
+    if (Lower(call.req.Query("isRecovery")) == "true") {
+      run_group = ref->value("runGroupId", reference_id);
+      for (auto& [id, other] : runs.items()) {
+        if (other.value("runGroupId", id) == run_group) other["isLatest"] = false;
+      }
+    }
+  } else if (body->is_object()) {
     for (auto& [k, v] : body->items()) params[k] = Stringify(v);
   }
   absl::Time now = world.Now();
   std::string run_id = NewGuid();
+  if (run_group.empty()) run_group = run_id;
   nlohmann::json acts = nlohmann::json::array();
   for (const auto& a : def.value("activities", nlohmann::json::array())) {
     acts.push_back({{"activityName", a.value("name", "")}, {"activityType", a.value("type", "")}, {"status", "Pending"}});
@@ -486,6 +505,8 @@ Response CreatePipelineRun(ArmCall& call, const std::string& factory_id, const s
                         {"status", "Queued"},
                         {"invokedById", RandomHex(16)},
                         {"queuedUntilMs", absl::ToUnixMillis(now + world.Scaled(kQueueTime))},
+                        {"runGroupId", run_group},
+                        {"isLatest", true},
                         {"createdMs", absl::ToUnixMillis(now)},
                         {"lastUpdatedMs", absl::ToUnixMillis(now)}};
   Runs(world)[run_id] = run;

@@ -153,5 +153,43 @@ TEST_F(AdfApiTest, QueryPipelineRunsPagesInCreationOrderAndHonoursOrderBy) {
               ::testing::HasSubstr("lastUpdatedAfter"));
 }
 
+// createRun ignored referencePipelineRunId/isRecovery: every run was its own group and
+// the latest, and a rerun took the body's parameters instead of the referenced run's.
+TEST_F(AdfApiTest, RecoveryRerunJoinsTheRunGroupWithTheReferencedParameters) {
+  ASSERT_EQ(
+      Put("pipelines", "p",
+          {{"parameters", {{"x", {{"type", "String"}, {"defaultValue", "d"}}}}},
+           {"activities",
+            {{{"name", "w"}, {"type", "Wait"}, {"typeProperties", {{"waitTimeInSeconds", 1}}}}}}})
+          .status,
+      200);
+  std::string first = JsonOf(Post("/pipelines/p/createRun", {{"x", "original"}}))["runId"];
+  cloudsim::Response rerun = c_->Arm("POST",
+                                     F() + "/pipelines/p/createRun" + kApi +
+                                         "&referencePipelineRunId=" + first + "&isRecovery=true",
+                                     {{"x", "ignored"}});
+  ASSERT_EQ(rerun.status, 200) << rerun.body;
+  std::string second = JsonOf(rerun)["runId"];
+  nlohmann::json old_run = JsonOf(c_->Arm("GET", F() + "/pipelineruns/" + first + kApi));
+  nlohmann::json new_run = JsonOf(c_->Arm("GET", F() + "/pipelineruns/" + second + kApi));
+  EXPECT_EQ(new_run["runGroupId"], first);
+  EXPECT_EQ(old_run["runGroupId"], first);
+  EXPECT_EQ(new_run["isLatest"], true);
+  EXPECT_EQ(old_run["isLatest"], false);
+  EXPECT_EQ(new_run["parameters"]["x"], "original");
+  cloudsim::Response plain =
+      c_->Arm("POST", F() + "/pipelines/p/createRun" + kApi + "&referencePipelineRunId=" + first,
+              nlohmann::json::object());
+  nlohmann::json plain_run = JsonOf(
+      c_->Arm("GET", F() + "/pipelineruns/" + JsonOf(plain)["runId"].get<std::string>() + kApi));
+  EXPECT_EQ(plain_run["runGroupId"], plain_run["runId"])
+      << "without isRecovery a rerun is its own group";
+  EXPECT_EQ(plain_run["parameters"]["x"], "original");
+  EXPECT_EQ(ErrorCode(c_->Arm(
+                "POST", F() + "/pipelines/p/createRun" + kApi + "&referencePipelineRunId=nope",
+                nlohmann::json::object())),
+            "PipelineRunNotFound");
+}
+
 }  // namespace
 }  // namespace envctl::testing

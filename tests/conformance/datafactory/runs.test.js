@@ -64,6 +64,23 @@ test("data factory pipeline runs", async (t) => {
     assert.equal(run.parameters.greeting, "hi");
   });
 
+  await t.test("a recovery rerun joins the referenced run's group with its parameters", async () => {
+    const { runId } = await adf.pipelines.createRun(rg, factory, quick, {
+      referencePipelineRunId: runs.quick,
+      isRecovery: true,
+      parameters: { greeting: "ignored: the referenced run's parameters win" },
+    });
+    const rerun = await waitForRunStatus(fx, runId, TERMINAL);
+    assert.equal(rerun.status, "Succeeded");
+    assert.equal(rerun.runGroupId, runs.quick);
+    assert.equal(rerun.isLatest, true);
+    assert.equal(rerun.parameters.greeting, "hi");
+    const original = await adf.pipelineRuns.get(rg, factory, runs.quick);
+    assert.equal(original.runGroupId, runs.quick);
+    assert.equal(original.isLatest, false);
+    runs.rerun = runId;
+  });
+
   await t.test("activityRuns.queryByPipelineRun lists the Wait activity", async () => {
     const res = await adf.activityRuns.queryByPipelineRun(rg, factory, runs.slow, window());
     assert.equal(res.value.length, 1);
@@ -88,7 +105,7 @@ test("data factory pipeline runs", async (t) => {
       ...window(),
       filters: [{ operand: "PipelineName", operator: "Equals", values: [quick] }],
     });
-    assert.deepEqual(byName.runs.map((r) => r.runId).sort(), [runs.quick, ...more].sort());
+    assert.deepEqual(byName.runs.map((r) => r.runId).sort(), [runs.quick, runs.rerun, ...more].sort());
     assert.ok(byName.runs.every((r) => r.pipelineName === quick));
     assert.ok(byName.pages >= 2, `paged by 2 in the harness (${byName.pages} page(s))`);
     const notQuick = await queryAll(fx, {
