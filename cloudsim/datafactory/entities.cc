@@ -1,5 +1,10 @@
 #include "cloudsim/datafactory/entities.h"
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "cloudsim/arm/arm_call.h"
 #include "cloudsim/core/util.h"
 
@@ -66,6 +71,26 @@ std::vector<std::pair<std::string, std::string>> ReferencesOf(const nlohmann::js
 nlohmann::json* FindChild(World& world, const std::string& factory_id, const std::string& kind,
                           const std::string& name) {
   return FindResource(world, factory_id + "/" + kind + "/" + name);
+}
+
+absl::StatusOr<nlohmann::json> QueryPage(const std::vector<nlohmann::json>& items,
+                                         const nlohmann::json& request, int page_size) {
+  constexpr absl::string_view kPrefix = "cloudsim-offset-";
+  size_t offset = 0;
+  if (request.is_object() && request.contains("continuationToken") &&
+      !request["continuationToken"].is_null()) {
+    const nlohmann::json& token = request["continuationToken"];
+    if (!token.is_string() || !absl::StartsWith(token.get<std::string>(), kPrefix) ||
+        !absl::SimpleAtoi(token.get<std::string>().substr(kPrefix.size()), &offset)) {
+      return absl::InvalidArgumentError("The continuationToken is invalid.");
+    }
+  }
+  size_t page = static_cast<size_t>(std::max(1, page_size));
+  nlohmann::json value = nlohmann::json::array();
+  for (size_t i = offset; i < items.size() && i < offset + page; ++i) value.push_back(items[i]);
+  nlohmann::json out = {{"value", value}};
+  if (offset + page < items.size()) out["continuationToken"] = absl::StrCat(kPrefix, offset + page);
+  return out;
 }
 
 }  // namespace envctl::cloudsim

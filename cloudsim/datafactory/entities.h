@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "cloudsim/core/world.h"
 #include "nlohmann/json.hpp"
 
@@ -29,6 +30,14 @@ std::vector<std::pair<std::string, std::string>> ReferencesOf(const nlohmann::js
 // meta["raw"] holds the unmasked properties.
 nlohmann::json* FindChild(World& world, const std::string& factory_id, const std::string& kind,
                           const std::string& name);
+
+// One page of a query API (queryPipelineRuns, queryActivityruns, querytriggers): ADF pages
+// these with an opaque "continuationToken" in the body, not ARM's nextLink. `request` is the
+// query body (its continuationToken, if any, says where to resume); `page_size` is the
+// configured list page size. Returns {"value": [...], "continuationToken"?}, or
+// InvalidArgument for a token this emulator did not issue.
+absl::StatusOr<nlohmann::json> QueryPage(const std::vector<nlohmann::json>& items,
+                                         const nlohmann::json& request, int page_size);
 
 }  // namespace envctl::cloudsim
 

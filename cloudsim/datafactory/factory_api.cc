@@ -9,6 +9,7 @@
 #include "cloudsim/core/util.h"
 #include "cloudsim/datafactory/entities.h"
 #include "cloudsim/datafactory/runs.h"
+#include "cloudsim/datafactory/triggers.h"
 
 namespace envctl::cloudsim {
 namespace {
@@ -93,14 +94,9 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) {
   if (l.size() == 11) {
     if (slot == nullptr) return EntityNotFound(kind, name);
     nlohmann::json& body = (*slot)["body"];
-    if (kind == "triggers" && m == "POST" && (l[10] == "start" || l[10] == "stop")) {
-      body["properties"]["runtimeState"] = l[10] == "start" ? "Started" : "Stopped";
-      (*slot)["meta"]["raw"]["runtimeState"] = body["properties"]["runtimeState"];
-      world.MarkDirty();
-      return ArmEmpty(200);
-    }
-    if (kind == "triggers" && m == "GET" && l[10] == "geteventsubscriptionstatus") {
-      return ArmJson(200, {{"triggerName", name}, {"status", "Enabled"}});
+    if (kind == "triggers") {
+      Response r = HandleTriggerAction(call, *slot, l[10]);
+      if (r.status != 0) return r;
     }
     if (kind == "pipelines" && m == "POST" && l[10] == "createrun") {
       return CreatePipelineRun(call, factory_id, Lower(body["id"].get<std::string>()));
@@ -289,6 +285,8 @@ Response HandleDataFactory(ArmCall& call) {
   const std::string factory_id = (*factory)["body"]["id"];
   if (l[8] == "pipelineruns" && l.size() >= 10) return HandlePipelineRuns(call, factory_id, 9);
   if (l[8] == "querypipelineruns" && l.size() == 9 && m == "POST") return QueryPipelineRuns(call, factory_id);
+  if (l[8] == "querytriggers" && l.size() == 9 && m == "POST")
+    return QueryTriggers(call, factory_id);
   return HandleChild(call, *factory);
 }
 

@@ -1,7 +1,10 @@
 #include "cloudsim/datafactory/runs.h"
 
+#include <algorithm>
+#include <map>
 #include <regex>
 #include <set>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -335,17 +338,18 @@ void AdvanceRun(World& world, nlohmann::json& run) {
 }
 
 nlohmann::json RunView(const nlohmann::json& run) {
-  nlohmann::json v = {{"runId", run["runId"]},
-                      {"runGroupId", run["runId"]},
-                      {"isLatest", true},
-                      {"pipelineName", run["pipelineName"]},
-                      {"parameters", run["parameters"]},
-                      {"invokedBy", {{"id", run["invokedById"]}, {"name", "Manual"}, {"invokedByType", "Manual"}}},
-                      {"status", run["status"]},
-                      {"message", run.value("message", "")},
-                      {"lastUpdated", IsoTime(absl::FromUnixMillis(run.value("lastUpdatedMs", int64_t{0})))},
-                      {"annotations", nlohmann::json::array()},
-                      {"runDimension", nlohmann::json::object()}};
+  nlohmann::json v = {
+      {"runId", run["runId"]},
+      {"runGroupId", run.value("runGroupId", run["runId"].get<std::string>())},
+      {"isLatest", run.value("isLatest", true)},
+      {"pipelineName", run["pipelineName"]},
+      {"parameters", run["parameters"]},
+      {"invokedBy", {{"id", run["invokedById"]}, {"name", "Manual"}, {"invokedByType", "Manual"}}},
+      {"status", run["status"]},
+      {"message", run.value("message", "")},
+      {"lastUpdated", IsoTime(absl::FromUnixMillis(run.value("lastUpdatedMs", int64_t{0})))},
+      {"annotations", nlohmann::json::array()},
+      {"runDimension", nlohmann::json::object()}};
   if (run.contains("runStart")) v["runStart"] = run["runStart"];
   if (run.contains("runEnd")) {
     v["runEnd"] = run["runEnd"];
@@ -394,6 +398,44 @@ bool PassesFilters(const nlohmann::json& filters, const std::map<std::string, st
   return true;
 }
 
+// Applies the query's orderBy ([{"orderBy": "RunStart", "order": "DESC"}, ...]) to views
+// already in a stable base order; unknown fields are ignored (ADF validates them against
+// RunQueryOrderByField, which the SDK enforces before sending).
+void OrderViews(std::vector<nlohmann::json>& views, const nlohmann::json& order_by) {
+  static const auto* kFields =
+      new std::map<std::string, std::string>{{"runstart", "runStart"},
+                                             {"runend", "runEnd"},
+                                             {"pipelinename", "pipelineName"},
+                                             {"status", "status"},
+                                             {"activityname", "activityName"},
+                                             {"activityrunstart", "activityRunStart"},
+                                             {"activityrunend", "activityRunEnd"}};
+  if (!order_by.is_array()) return;
+  // Last key first, so that stable sorts leave the first key the most significant.
+  for (auto it = order_by.rbegin(); it != order_by.rend(); ++it) {
+    if (!it->is_object()) continue;
+    auto field = kFields->find(Lower(it->value("orderBy", "")));
+    if (field == kFields->end()) continue;
+    const std::string key = field->second;
+    const bool desc = Lower(it->value("order", "ASC")) == "desc";
+    std::stable_sort(views.begin(), views.end(),
+                     [&](const nlohmann::json& a, const nlohmann::json& b) {
+                       std::string va = a.contains(key) ? Stringify(a[key]) : "";
+                       std::string vb = b.contains(key) ? Stringify(b[key]) : "";
+                       return desc ? vb < va : va < vb;
+                     });
+  }
+}
+
+// The page of `views` the query body asks for, as the query APIs answer it.
+Response QueryResponse(const ArmCall& call, std::vector<nlohmann::json> views,
+                       const nlohmann::json& body) {
+  OrderViews(views, body.value("orderBy", nlohmann::json::array()));
+  auto page = QueryPage(views, body, call.world.config().page_size);
+  if (!page.ok()) return ArmError(400, "BadRequest", std::string(page.status().message()));
+  return ArmJson(200, *page);
+}
+
 Response RunNotFound(const std::string& id) {
   return ArmError(404, "PipelineRunNotFound", "Pipeline run '" + id + "' was not found.");
 }
@@ -426,11 +468,29 @@ Response CreatePipelineRun(ArmCall& call, const std::string& factory_id, const s
       if (spec.is_object() && spec.contains("defaultValue")) params[k] = Stringify(spec["defaultValue"]);
     }
   }
-  if (body->is_object()) {
+  // referencePipelineRunId reruns with that run's parameters (the body's are ignored, as
+  // the spec says); with isRecovery=true the new run joins its run group and becomes the
+  // group's latest. startActivityName/startFromFailure are accepted, and every activity runs.
+  const std::string reference_id = call.req.Query("referencePipelineRunId");
+  std::string run_group;
+  if (!reference_id.empty()) {
+    nlohmann::json& runs = Runs(world);
+    auto ref = runs.find(reference_id);
+    if (ref == runs.end() || (*ref)["factoryId"] != Lower(factory_id))
+      return RunNotFound(reference_id);
+    params = (*ref)["parameters"];
+    if (Lower(call.req.Query("isRecovery")) == "true") {
+      run_group = ref->value("runGroupId", reference_id);
+      for (auto& [id, other] : runs.items()) {
+        if (other.value("runGroupId", id) == run_group) other["isLatest"] = false;
+      }
+    }
+  } else if (body->is_object()) {
     for (auto& [k, v] : body->items()) params[k] = Stringify(v);
   }
   absl::Time now = world.Now();
   std::string run_id = NewGuid();
+  if (run_group.empty()) run_group = run_id;
   nlohmann::json acts = nlohmann::json::array();
   for (const auto& a : def.value("activities", nlohmann::json::array())) {
     acts.push_back({{"activityName", a.value("name", "")}, {"activityType", a.value("type", "")}, {"status", "Pending"}});
@@ -445,6 +505,9 @@ Response CreatePipelineRun(ArmCall& call, const std::string& factory_id, const s
                         {"status", "Queued"},
                         {"invokedById", RandomHex(16)},
                         {"queuedUntilMs", absl::ToUnixMillis(now + world.Scaled(kQueueTime))},
+                        {"runGroupId", run_group},
+                        {"isLatest", true},
+                        {"createdMs", absl::ToUnixMillis(now)},
                         {"lastUpdatedMs", absl::ToUnixMillis(now)}};
   Runs(world)[run_id] = run;
   world.MarkDirty();
@@ -476,7 +539,7 @@ Response HandlePipelineRuns(ArmCall& call, const std::string& factory_id, size_t
     int64_t after = 0, before = 0;
     Response bad = ReadWindow(*body, &after, &before);
     if (bad.status != 0) return bad;
-    nlohmann::json value = nlohmann::json::array();
+    std::vector<nlohmann::json> value;
     for (const auto& act : run["activities"]) {
       if (!act.contains("activityRunId")) continue;
       int64_t updated = act.value("lastUpdatedMs", act.value("startMs", int64_t{0}));
@@ -488,7 +551,7 @@ Response HandlePipelineRuns(ArmCall& call, const std::string& factory_id, size_t
       }
       value.push_back(ActivityView(run, act));
     }
-    return ArmJson(200, {{"value", value}});
+    return QueryResponse(call, std::move(value), *body);
   }
   return ArmError(404, "InvalidResourceType", "Unsupported pipeline run path " + call.req.path);
 }
@@ -499,8 +562,15 @@ Response QueryPipelineRuns(ArmCall& call, const std::string& factory_id) {
   int64_t after = 0, before = 0;
   Response bad = ReadWindow(*body, &after, &before);
   if (bad.status != 0) return bad;
-  nlohmann::json value = nlohmann::json::array();
-  for (auto& [id, run] : Runs(call.world).items()) {
+  // Base order: creation, so that continuation tokens resume where the last page ended.
+  std::vector<const nlohmann::json*> runs;
+  for (auto& [id, run] : Runs(call.world).items()) runs.push_back(&run);
+  std::stable_sort(runs.begin(), runs.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
+    return a->value("createdMs", int64_t{0}) < b->value("createdMs", int64_t{0});
+  });
+  std::vector<nlohmann::json> value;
+  for (const nlohmann::json* run_ptr : runs) {
+    const nlohmann::json& run = *run_ptr;
     if (run["factoryId"] != Lower(factory_id)) continue;
     int64_t updated = run.value("lastUpdatedMs", int64_t{0});
     if (updated < after || updated > before) continue;
@@ -511,7 +581,7 @@ Response QueryPipelineRuns(ArmCall& call, const std::string& factory_id) {
     }
     value.push_back(RunView(run));
   }
-  return ArmJson(200, {{"value", value}});
+  return QueryResponse(call, std::move(value), *body);
 }
 
 void SettlePipelineRuns(World& world) {
