@@ -1,6 +1,7 @@
 // Workspace REST API behaviour: auth, error shapes, workspace import/export, DBFS,
 // secrets, tokens and Save/Load. Calls Workspace::Handle directly.
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
@@ -79,6 +80,40 @@ TEST(TokenTest, ExpiredTokenIsRejected) {
   EXPECT_EQ(h.Send("GET", "/api/2.0/token/list", nullptr, {}, value).status, 200);
   h.clock.Advance(absl::Seconds(60));
   EXPECT_EQ(h.Send("GET", "/api/2.0/token/list", nullptr, {}, value).status, 403);
+}
+
+TEST(TokenTest, ListAndRevokeSeeOnlyTheCallersValidTokens) {
+  WorkspaceHarness h;
+  std::string mine_id =
+      h.Post("/api/2.0/token/create", {{"comment", "mine"}})["token_info"]["token_id"];
+  std::string short_id =
+      h.Post("/api/2.0/token/create", {{"lifetime_seconds", 60}})["token_info"]["token_id"];
+  std::string other_id =
+      h.Post("/api/2.0/token/create", {{"comment", "theirs"}})["token_info"]["token_id"];
+  // Hand the third token to another user, as if they had created it.
+  Json state = h.ws->Save();
+  state["tokens"][other_id]["owner"] = "someone-else@example.com";
+  ASSERT_TRUE(h.ws->Load(state).ok());
+
+  auto listed_ids = [&h] {
+    std::vector<std::string> ids;
+    Json list = h.Get("/api/2.0/token/list", {});
+    for (const Json& t : list.value("token_infos", Json::array())) {
+      EXPECT_FALSE(t.contains("created_by_username")) << "PublicTokenInfo has no owner";
+      ids.push_back(t["token_id"]);
+    }
+    return ids;
+  };
+  EXPECT_THAT(listed_ids(), ::testing::UnorderedElementsAre(mine_id, short_id));
+  h.clock.Advance(absl::Seconds(60));
+  EXPECT_THAT(listed_ids(), ::testing::ElementsAre(mine_id));
+
+  Response theirs = h.Send("POST", "/api/2.0/token/delete", {{"token_id", other_id}});
+  EXPECT_EQ(theirs.status, 404);
+  EXPECT_EQ(Body(theirs)["error_code"], "RESOURCE_DOES_NOT_EXIST");
+  EXPECT_EQ(h.Send("POST", "/api/2.0/token/delete", {{"token_id", short_id}}).status, 404);
+  h.Post("/api/2.0/token/delete", {{"token_id", mine_id}});
+  EXPECT_TRUE(listed_ids().empty());
 }
 
 TEST(ErrorShapeTest, UnknownEndpointsAndMissingParameters) {

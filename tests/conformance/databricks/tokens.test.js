@@ -1,7 +1,8 @@
 // Token API 2.0 through @databricks/sdk-experimental: create with comment and lifetime,
-// list (metadata only), revoke, and that revoked or expired PATs are refused with 403
-// "Invalid access token." (reference §2.1, §2.4). Token values never reach assertion
-// messages or logs.
+// list (the caller's valid tokens, metadata only), revoke, and that revoked or expired PATs
+// are refused with 403 "Invalid access token." (reference §2.1, §2.4; the SDK docstrings:
+// list shows "the valid tokens for a user-workspace pair", delete of a token that "is not
+// valid" is RESOURCE_DOES_NOT_EXIST). Token values never reach assertion messages or logs.
 "use strict";
 
 const test = require("node:test");
@@ -50,7 +51,10 @@ test("tokens through the official SDK", async (t) => {
     assert.equal(mine.comment, comment);
     assert.ok(mine.expiry_time > mine.creation_time);
     assert.ok(infos.some((i) => i.token_id === created.foreverId && i.expiry_time === -1));
-    for (const i of infos) assert.equal(i.token_value, undefined);
+    for (const i of infos) {
+      assert.equal(i.token_value, undefined);
+      assert.deepEqual(Object.keys(i).sort(), ["comment", "creation_time", "expiry_time", "token_id"], "PublicTokenInfo");
+    }
     assert.ok(!JSON.stringify(infos).includes(created.value), "no token value in the list");
   });
 
@@ -79,6 +83,12 @@ test("tokens through the official SDK", async (t) => {
       },
       { timeoutMs: 10000, intervalMs: 200 },
     );
-    await w.tokens.delete({ token_id: res.token_info.token_id });
+    // An expired token is no longer valid: not listed, and revoking it is RESOURCE_DOES_NOT_EXIST.
+    assert.ok(!(await tokenInfos(w)).some((i) => i.token_id === res.token_info.token_id));
+    await assert.rejects(w.tokens.delete({ token_id: res.token_info.token_id }), (err) => {
+      assert.equal(err.statusCode, 404);
+      assert.equal(err.errorCode, "RESOURCE_DOES_NOT_EXIST");
+      return true;
+    });
   });
 });
