@@ -128,6 +128,15 @@ test("workspace objects through the official SDK", async (t) => {
     assert.equal(empty.objects, undefined, "an empty folder lists as {}");
   });
 
+  await t.test("import into a missing folder is 404 RESOURCE_DOES_NOT_EXIST naming the folder", async () => {
+    // As Databricks answers (databrickslabs/migrate#10; databricks/cli#5763): no parents are created.
+    await assert.rejects(
+      w.workspace.import({ path: `${dir}/nope/nb`, format: "SOURCE", language: "PYTHON", content: b64("x = 1") }),
+      apiError(404, "RESOURCE_DOES_NOT_EXIST", new RegExp(`Path \\(${dir}/nope\\) doesn't exist\\.`)),
+    );
+    await assert.rejects(status(w, `${dir}/nope`), apiError(404, "RESOURCE_DOES_NOT_EXIST"));
+  });
+
   await t.test("mkdirs through a notebook is 400 RESOURCE_ALREADY_EXISTS", async () => {
     await assert.rejects(w.workspace.mkdirs({ path: `${dir}/py_nb/sub` }), apiError(400, "RESOURCE_ALREADY_EXISTS"));
   });
