@@ -106,11 +106,37 @@ class Workspace::Impl : public RuntimeEnv {
     bool jobs = absl::StartsWith(v, "jobs/");
     if (!jobs && call.version != "2.0") return EndpointNotFound(*call.request);
     if (absl::StartsWith(v, "workspace/")) return tree_.Handle(call, mutated);
+    if (v == "secrets/get" && call.method() == "GET") return GetSecretValue(call);
     if (absl::StartsWith(v, "secrets/")) return secrets_.Handle(call, mutated);
     if (absl::StartsWith(v, "dbfs/")) return dbfs_.Handle(call, mutated);
     if (absl::StartsWith(v, "token/")) return tokens_.Handle(call, mutated);
     if (absl::StartsWith(v, "jobs/runs/")) return runs_.Handle(call, mutated);
     return EndpointNotFound(*call.request);
+  }
+
+  // GET secrets/get: {"key", "value": base64 bytes}. The SDKs document it as meant for
+  // dbutils, but it answers any caller (e.g. the Python SDK's secrets.get_secret), and
+  // resolves AZURE_KEYVAULT scopes through the vault like a notebook does. ACLs are not
+  // enforced (every cloudsim caller is a workspace admin).
+  Response GetSecretValue(const Call& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::string scope = call.Param("scope").value_or("");
+    if (scope.empty()) return MissingParameter("scope");
+    std::string key = call.Param("key").value_or("");
+    if (key.empty()) return MissingParameter("key");
+    if (!secrets_.FindScope(scope)) return NotFound("Scope " + scope + " does not exist!");
+    absl::StatusOr<std::string> value = GetSecret(scope, key);
+    if (absl::IsNotFound(value.status())) {
+      return NotFound("Secret does not exist with scope: " + scope + " and key: " + key);
+    }
+    if (absl::IsPermissionDenied(value.status())) {
+      return ErrorResponse(403, "PERMISSION_DENIED", std::string(value.status().message()));
+    }
+    if (!value.ok()) {
+      return ErrorResponse(500, "INTERNAL_ERROR",
+                           "Failed to read secret " + key + " of scope " + scope + ": " +
+                               std::string(value.status().message()));
+    }
+    return JsonResponse({{"key", key}, {"value", Base64Encode(*value)}});
   }
 
   const std::string id_;
@@ -152,13 +178,15 @@ Response Workspace::Handle(const Request& request) {
     return ErrorResponse(401, "UNAUTHENTICATED",
                          "Credential was not sent or was of an unsupported type for this API.");
   }
-  auto principal = impl_->Authenticate(auth.substr(strlen("Bearer ")), call.now);
+  const std::string bearer = auth.substr(strlen("Bearer "));
+  auto principal = impl_->Authenticate(bearer, call.now);
   if (!principal) {
     Response r = ErrorResponse(403, "403", kInvalidToken);
     r.headers["X-Databricks-Reason-Phrase"] = kInvalidToken;
     return r;
   }
   call.principal = *principal;
+  call.pat = absl::StartsWith(bearer, "dapi");
   if (auto error = ParseBody(request, &call)) return *error;
 
   bool mutated = false;

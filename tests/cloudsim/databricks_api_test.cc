@@ -1,6 +1,7 @@
 // Workspace REST API behaviour: auth, error shapes, workspace import/export, DBFS,
 // secrets, tokens and Save/Load. Calls Workspace::Handle directly.
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
@@ -79,6 +80,40 @@ TEST(TokenTest, ExpiredTokenIsRejected) {
   EXPECT_EQ(h.Send("GET", "/api/2.0/token/list", nullptr, {}, value).status, 200);
   h.clock.Advance(absl::Seconds(60));
   EXPECT_EQ(h.Send("GET", "/api/2.0/token/list", nullptr, {}, value).status, 403);
+}
+
+TEST(TokenTest, ListAndRevokeSeeOnlyTheCallersValidTokens) {
+  WorkspaceHarness h;
+  std::string mine_id =
+      h.Post("/api/2.0/token/create", {{"comment", "mine"}})["token_info"]["token_id"];
+  std::string short_id =
+      h.Post("/api/2.0/token/create", {{"lifetime_seconds", 60}})["token_info"]["token_id"];
+  std::string other_id =
+      h.Post("/api/2.0/token/create", {{"comment", "theirs"}})["token_info"]["token_id"];
+  // Hand the third token to another user, as if they had created it.
+  Json state = h.ws->Save();
+  state["tokens"][other_id]["owner"] = "someone-else@example.com";
+  ASSERT_TRUE(h.ws->Load(state).ok());
+
+  auto listed_ids = [&h] {
+    std::vector<std::string> ids;
+    Json list = h.Get("/api/2.0/token/list", {});
+    for (const Json& t : list.value("token_infos", Json::array())) {
+      EXPECT_FALSE(t.contains("created_by_username")) << "PublicTokenInfo has no owner";
+      ids.push_back(t["token_id"]);
+    }
+    return ids;
+  };
+  EXPECT_THAT(listed_ids(), ::testing::UnorderedElementsAre(mine_id, short_id));
+  h.clock.Advance(absl::Seconds(60));
+  EXPECT_THAT(listed_ids(), ::testing::ElementsAre(mine_id));
+
+  Response theirs = h.Send("POST", "/api/2.0/token/delete", {{"token_id", other_id}});
+  EXPECT_EQ(theirs.status, 404);
+  EXPECT_EQ(Body(theirs)["error_code"], "RESOURCE_DOES_NOT_EXIST");
+  EXPECT_EQ(h.Send("POST", "/api/2.0/token/delete", {{"token_id", short_id}}).status, 404);
+  h.Post("/api/2.0/token/delete", {{"token_id", mine_id}});
+  EXPECT_TRUE(listed_ids().empty());
 }
 
 TEST(ErrorShapeTest, UnknownEndpointsAndMissingParameters) {
@@ -342,6 +377,61 @@ TEST(SecretsApiTest, KeyVaultScopesAreReadOnly) {
   EXPECT_EQ(Body(put)["error_code"], "BAD_REQUEST");
   Response del = h.Send("POST", "/api/2.0/secrets/delete", {{"scope", "kv"}, {"key", "k"}});
   EXPECT_EQ(Body(del)["error_code"], "BAD_REQUEST");
+}
+
+TEST(SecretsApiTest, KeyVaultScopeNeedsAnEntraIdTokenNotAPat) {
+  WorkspaceHarness h;
+  std::string pat = h.Post("/api/2.0/token/create", {{"comment", "ci"}})["token_value"];
+  Json create = {
+      {"scope", "kv"},
+      {"scope_backend_type", "AZURE_KEYVAULT"},
+      {"backend_azure_keyvault",
+       {{"resource_id", "/subscriptions/s/x"}, {"dns_name", "https://v.vault.azure.net/"}}}};
+  Response with_pat = h.Send("POST", "/api/2.0/secrets/scopes/create", create, {}, pat);
+  EXPECT_EQ(with_pat.status, 400);
+  EXPECT_EQ(Body(with_pat),
+            Json({{"error_code", "INVALID_PARAMETER_VALUE"},
+                  {"message", "Scope with Azure KeyVault must have userAADToken defined!"}}));
+  EXPECT_EQ(h.Get("/api/2.0/secrets/scopes/list", {}), Json::object());
+  // A Databricks-backed scope is fine with a PAT, and the Entra ID token creates the AKV one.
+  EXPECT_EQ(h.Send("POST", "/api/2.0/secrets/scopes/create", {{"scope", "plain"}}, {}, pat).status,
+            200);
+  h.Post("/api/2.0/secrets/scopes/create", create);
+  EXPECT_EQ(h.Get("/api/2.0/secrets/scopes/list", {})["scopes"].size(), 2u);
+}
+
+TEST(SecretsApiTest, GetReturnsTheValueAsBase64) {
+  WorkspaceHarness h;
+  h.Post("/api/2.0/secrets/scopes/create", {{"scope", "app"}});
+  h.Post("/api/2.0/secrets/put", {{"scope", "app"}, {"key", "pw"}, {"string_value", "v1"}});
+  h.Post("/api/2.0/secrets/put", {{"scope", "app"}, {"key", "raw"}, {"bytes_value", "AAH/"}});
+  EXPECT_EQ(h.Get("/api/2.0/secrets/get", {{"scope", "APP"}, {"key", "pw"}}),
+            Json({{"key", "pw"}, {"value", absl::Base64Escape("v1")}}));
+  EXPECT_EQ(h.Get("/api/2.0/secrets/get", {{"scope", "app"}, {"key", "raw"}})["value"], "AAH/");
+
+  Response no_key =
+      h.Send("GET", "/api/2.0/secrets/get", nullptr, {{"scope", "app"}, {"key", "nope"}});
+  EXPECT_EQ(no_key.status, 404);
+  EXPECT_EQ(Body(no_key)["error_code"], "RESOURCE_DOES_NOT_EXIST");
+  Response no_scope =
+      h.Send("GET", "/api/2.0/secrets/get", nullptr, {{"scope", "x"}, {"key", "pw"}});
+  EXPECT_EQ(no_scope.status, 404);
+  EXPECT_EQ(Body(no_scope)["message"], "Scope x does not exist!");
+  Response missing = h.Send("GET", "/api/2.0/secrets/get", nullptr, {{"scope", "app"}});
+  EXPECT_EQ(Body(missing)["error_code"], "INVALID_PARAMETER_VALUE");
+
+  // An AZURE_KEYVAULT scope reads through to the vault.
+  h.Post("/api/2.0/secrets/scopes/create",
+         {{"scope", "kv"},
+          {"scope_backend_type", "AZURE_KEYVAULT"},
+          {"backend_azure_keyvault",
+           {{"resource_id", "/subscriptions/s/x"}, {"dns_name", "https://v/"}}}});
+  h.key_vault["https://v/|db"] = "from-vault";
+  EXPECT_EQ(h.Get("/api/2.0/secrets/get", {{"scope", "kv"}, {"key", "db"}})["value"],
+            absl::Base64Escape("from-vault"));
+  EXPECT_EQ(
+      h.Send("GET", "/api/2.0/secrets/get", nullptr, {{"scope", "kv"}, {"key", "other"}}).status,
+      404);
 }
 
 TEST(PersistenceTest, SaveLoadRoundTripKeepsEverything) {

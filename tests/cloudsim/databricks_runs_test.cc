@@ -98,8 +98,11 @@ TEST(NotebookRunTest, MissingTopLevelNotebookFailsNotInternalError) {
   h.Finish(id);
   Json run = h.GetRunJson(id);
   EXPECT_EQ(run["state"]["result_state"], "FAILED");
-  EXPECT_THAT(run["state"]["state_message"].get<std::string>(),
-              HasSubstr("Unable to access the notebook \"/Shared/absent\""));
+  // The message names the run-as identity, as Databricks does (databricks/run-notebook#48).
+  EXPECT_EQ(run["state"]["state_message"],
+            "Unable to access the notebook \"/Shared/absent\". Either it does not exist, or the "
+            "identity used to run this job, cloudsim-user@example.com, lacks the required "
+            "permissions.");
   EXPECT_EQ(h.Output(id)["error"], "Notebook not found: /Shared/absent");
 }
 

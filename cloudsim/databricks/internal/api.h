@@ -28,6 +28,7 @@ struct Call {
   std::map<std::string, std::string> form;  // multipart/form-data fields (file parts too)
   bool multipart = false;
   std::string principal;  // user name of the caller
+  bool pat = false;       // authenticated with a personal access token (not Entra ID)
   absl::Time now;
 
   const std::string& method() const { return request->method; }

@@ -77,24 +77,26 @@ bool RunStore::Cancel(int64_t id, absl::Time now) {
 
 bool RunStore::Advance(absl::Time now, const RunDeps& deps) {
   // Execute in start order so that a run started earlier sees the workspace first.
-  std::vector<TaskRun*> due;
+  std::vector<std::pair<TaskRun*, const Run*>> due;
   for (auto& [id, run] : runs_) {
     for (TaskRun& t : run.tasks) {
       if (t.executed || now < t.exec_start) continue;
       std::optional<absl::Time> stop = t.cancel_at;
       if (t.deadline && (!stop || *t.deadline < *stop)) stop = t.deadline;
       if (stop && *stop <= t.exec_start) continue;  // stopped before it started
-      due.push_back(&t);
+      due.emplace_back(&t, &run);
     }
   }
-  std::sort(due.begin(), due.end(), [](const TaskRun* a, const TaskRun* b) {
+  std::sort(due.begin(), due.end(), [](const auto& x, const auto& y) {
+    const TaskRun* a = x.first;
+    const TaskRun* b = y.first;
     return a->exec_start < b->exec_start || (a->exec_start == b->exec_start && a->run_id < b->run_id);
   });
-  for (TaskRun* t : due) Execute(*t, deps);
+  for (auto& [t, run] : due) Execute(*t, run->creator, deps);
   return !due.empty();
 }
 
-void RunStore::Execute(TaskRun& t, const RunDeps& deps) {
+void RunStore::Execute(TaskRun& t, const std::string& run_as, const RunDeps& deps) {
   t.executed = true;
   t.natural_end = t.exec_start;
   for (const Json& lib : t.libraries) {
@@ -125,9 +127,10 @@ void RunStore::Execute(TaskRun& t, const RunDeps& deps) {
     t.outcome = "FAILED";
     t.code = "RESOURCE_NOT_FOUND";
     t.type = "CLIENT_ERROR";
+    // Databricks names the run-as identity (the submitter of a one-time run) here.
     t.state_message = "Unable to access the notebook \"" + path +
-                      "\". Either it does not exist, or the identity used to run this job lacks "
-                      "the required permissions.";
+                      "\". Either it does not exist, or the identity used to run this job, " +
+                      run_as + ", lacks the required permissions.";
     t.error = "Notebook not found: " + path;
     return;
   }

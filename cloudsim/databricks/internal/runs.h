@@ -116,7 +116,8 @@ class RunStore {
   Response Delete(const Call& call, bool* mutated);
   // Parses run_id; fills *error when missing or unknown.
   const Run* RunParam(const Call& call, const TaskRun** task, Response* error) const;
-  void Execute(TaskRun& t, const RunDeps& deps);
+  // Runs task `t` of a run whose run-as identity is `run_as` (named in errors).
+  void Execute(TaskRun& t, const std::string& run_as, const RunDeps& deps);
 
   std::string workspace_id_;
   std::string host_;

@@ -85,6 +85,11 @@ Response SecretStore::CreateScope(const Call& call, bool* mutated) {
   scope.name = name;
   scope.backend_type = call.Param("scope_backend_type").value_or("DATABRICKS");
   if (scope.backend_type == "AZURE_KEYVAULT") {
+    // Databricks needs an Entra ID token to check the caller's access to the vault; with a
+    // PAT it refuses (DataThirstLtd/azure.databricks.cicd.tools#43, MicrosoftDocs#82429).
+    if (call.pat) {
+      return InvalidParameter("Scope with Azure KeyVault must have userAADToken defined!");
+    }
     const Json& kv = call.body.contains("backend_azure_keyvault")
                          ? call.body["backend_azure_keyvault"]
                          : Json::object();

@@ -49,14 +49,23 @@ Response TokenStore::Handle(const Call& call, bool* mutated) {
     *mutated = true;
     return JsonResponse({{"token_value", value}, {"token_info", info}});
   }
+  // The Token API is per user: list shows "the valid tokens for a user-workspace pair" and
+  // delete answers RESOURCE_DOES_NOT_EXIST for "a token [that] is not valid" (SDK
+  // docstrings), so other users' tokens and expired ones are invisible to the caller.
+  // (token-management/tokens is the admin API that sees everyone's.)
+  const int64_t now_ms = ToMillis(call.now);
+  auto visible = [&](const Token& t) {
+    return t.owner == call.principal && (t.expiry_time < 0 || now_ms < t.expiry_time);
+  };
   if (call.method() == "GET" && call.verb == "token/list") {
     Json infos = Json::array();
     for (const auto& [id, t] : tokens_) {
+      if (!visible(t)) continue;
+      // PublicTokenInfo: no owner field (that is token-management's TokenInfo).
       infos.push_back({{"token_id", id},
                        {"creation_time", t.creation_time},
                        {"expiry_time", t.expiry_time},
-                       {"comment", t.comment},
-                       {"created_by_username", t.owner}});
+                       {"comment", t.comment}});
     }
     Json out = Json::object();
     if (!infos.empty()) out["token_infos"] = std::move(infos);
@@ -65,7 +74,11 @@ Response TokenStore::Handle(const Call& call, bool* mutated) {
   if (call.method() == "POST" && call.verb == "token/delete") {
     std::string id = call.Param("token_id").value_or("");
     if (id.empty()) return MissingParameter("token_id");
-    if (!tokens_.erase(id)) return NotFound("Token with id " + id + " does not exist.");
+    auto it = tokens_.find(id);
+    if (it == tokens_.end() || !visible(it->second)) {
+      return NotFound("Token with id " + id + " does not exist.");
+    }
+    tokens_.erase(it);
     *mutated = true;
     return JsonResponse(Json::object());
   }

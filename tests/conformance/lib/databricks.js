@@ -5,8 +5,10 @@
 "use strict";
 
 const { ResourceManagementClient } = require("@azure/arm-resources");
-const { DATABRICKS_SCOPE, LRO, armClient, endpoints, token, uniqueName } = require("./cloud.js");
-const { LOCATION } = require("./fixtures.js");
+const assert = require("node:assert/strict");
+const { DATABRICKS_SCOPE, LRO, armClient, endpoints, token, uniqueName, waitFor } = require("./cloud.js");
+const { LOCATION, resourceGroup } = require("./fixtures.js");
+const { WorkspaceClient } = require("@databricks/sdk-experimental");
 
 const WORKSPACE_API_VERSION = "2023-02-01";
 
@@ -91,4 +93,98 @@ const ECHO_NOTEBOOK = [
   "dbutils.notebook.exit(greeting)",
 ].join("\n");
 
-module.exports = { ECHO_NOTEBOOK, WORKSPACE_API_VERSION, aadToken, createPat, importNotebook, workspace, workspaceApi };
+// --- through the official SDK (@databricks/sdk-experimental) ---
+
+// A WorkspaceClient for `host` authenticated with a PAT (or any bearer the workspace takes).
+function sdkClient(host, bearer) {
+  return new WorkspaceClient({ host, token: bearer, authType: "pat" });
+}
+
+// GET with its query through the SDK's own API client: the SDK's generated GET methods
+// send no query string (reference appendix), so reads that need parameters go this way.
+function sdkGet(w, path, query) {
+  return w.apiClient.request({
+    path,
+    method: "GET",
+    headers: new Headers({ Accept: "application/json" }),
+    raw: false,
+    query,
+    payload: query,
+  });
+}
+
+// One cheap fixture per test file: a resource group (removed after `t`), a workspace in it,
+// a PAT created with the Entra ID token, and an SDK client on that PAT.
+// Returns {ws, pat, w, aad} where `aad` is an SDK client on the Entra ID token.
+async function sdkSession(t, prefix = "rg-dbw-") {
+  const ep = endpoints();
+  const rg = await resourceGroup(t, prefix);
+  const ws = await workspace(rg, ep);
+  const aad = sdkClient(ws.url, await aadToken(ep));
+  const created = await aad.tokens.create({ lifetime_seconds: 3600, comment: "conformance" });
+  return { ws, pat: created.token_value, w: sdkClient(ws.url, created.token_value), aad };
+}
+
+// For assert.rejects: checks the SDK error's HTTP status and Databricks error_code (and the
+// message against `message`, a RegExp, when given).
+function apiError(statusCode, errorCode, message) {
+  return (err) => {
+    assert.equal(err.statusCode, statusCode, `status of: ${err.message}`);
+    assert.equal(err.errorCode, errorCode, `error_code of: ${err.message}`);
+    if (message) assert.match(err.message, message);
+    return true;
+  };
+}
+
+const b64 = (s) => Buffer.from(s, "utf8").toString("base64");
+const unb64 = (s) => Buffer.from(s, "base64").toString("utf8");
+
+// Run life cycle states after which nothing changes.
+const TERMINAL_STATES = new Set(["TERMINATED", "SKIPPED", "INTERNAL_ERROR"]);
+
+// Polls runs/get until `done(run)` holds (bounded by timeoutMs); returns that run.
+function waitForRunState(w, runId, what, done, timeoutMs = 60000) {
+  return waitFor(
+    `run ${runId}: ${what}`,
+    async () => {
+      const run = await sdkGet(w, "/api/2.2/jobs/runs/get", { run_id: runId });
+      return done(run) ? run : null;
+    },
+    { timeoutMs, intervalMs: 50 },
+  );
+}
+
+// A one-task notebook run on a new cluster (runs/submit through the SDK); returns run_id.
+async function submitNotebook(w, notebookPath, params = {}, extra = {}) {
+  const waiter = await w.jobs.submit({
+    run_name: extra.run_name || "conformance",
+    tasks: [
+      {
+        task_key: "main",
+        notebook_task: { notebook_path: notebookPath, base_parameters: params },
+        new_cluster: { spark_version: "13.3.x-scala2.12", node_type_id: "Standard_DS3_v2", num_workers: 1 },
+      },
+    ],
+    ...extra,
+  });
+  return waiter.run_id;
+}
+
+module.exports = {
+  ECHO_NOTEBOOK,
+  TERMINAL_STATES,
+  WORKSPACE_API_VERSION,
+  aadToken,
+  apiError,
+  b64,
+  createPat,
+  importNotebook,
+  sdkClient,
+  sdkGet,
+  sdkSession,
+  submitNotebook,
+  unb64,
+  waitForRunState,
+  workspace,
+  workspaceApi,
+};
