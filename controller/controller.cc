@@ -11,6 +11,7 @@
 #include "controller/status_builder.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
+#include "reconcilers/tests/run_support.h"
 #include "spec/kinds.h"
 
 namespace envctl::controller {
@@ -411,8 +412,7 @@ void Controller::PublishOutcome(const std::string& env, const std::string& sync_
     drift_seen_.erase(drift_key);
   }
   if (o.run.result() != envctl::v1::RUN_RESULT_UNSPECIFIED) {
-    const std::string run_result = absl::AsciiStrToLower(
-        absl::StripPrefix(envctl::v1::RunResult_Name(o.run.result()), "RUN_RESULT_"));
+    const std::string run_result = reconcilers::RunResultText(o.run.result());
     metrics_.integration_runs_total()
         .Add({{"environment", env}, {"test", o.name}, {"result", run_result}})
         .Increment();

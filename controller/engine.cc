@@ -12,6 +12,7 @@
 #include "controller/graph.h"
 #include "controller/status_builder.h"
 #include "google/protobuf/util/time_util.h"
+#include "reconcilers/tests/run_support.h"
 #include "spec/kinds.h"
 
 namespace envctl::controller {
@@ -294,7 +295,7 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
         if (o.action == Action::kRun && applied.run.result() != envctl::v1::RUN_RESULT_SUCCEEDED) {
           o.status = absl::AbortedError(absl::StrCat(
               name, ": run ", applied.run.external_run_id(), " ended ",
-              envctl::v1::RunResult_Name(applied.run.result()), ": ", applied.run.message()));
+              reconcilers::RunResultText(applied.run.result()), ": ", applied.run.message()));
         }
       }
       {

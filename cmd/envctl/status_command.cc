@@ -15,6 +15,7 @@
 #include "envctl/v1/status.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
+#include "reconcilers/tests/run_support.h"
 
 namespace envctl::cli {
 
@@ -75,7 +76,7 @@ void Print(const std::string& environment, const envctl::v1::EnvironmentStatus& 
     }
   }
   for (const auto& run : st.runs()) {
-    std::cout << "  run " << run.test() << " " << envctl::v1::RunResult_Name(run.result()) << " "
+    std::cout << "  run " << run.test() << " " << reconcilers::RunResultText(run.result()) << " "
               << run.external_run_id() << (run.message().empty() ? "" : "  " + run.message())
               << "\n";
   }

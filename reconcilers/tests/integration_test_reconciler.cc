@@ -163,7 +163,7 @@ absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const
                           : run.state.state_message);
     }
   }
-  ctx.progress(absl::StrCat("run ", run_id, ": ", envctl::v1::RunResult_Name(rec.result())));
+  ctx.progress(absl::StrCat("run ", run_id, ": ", RunResultText(rec.result())));
   result.external_id = absl::StrCat(run_id);
   result.memory = Finished(memory, covered, absl::StrCat(run_id), rec.result());
   return result;

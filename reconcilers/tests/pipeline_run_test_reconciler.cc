@@ -143,7 +143,7 @@ absl::StatusOr<ApplyResult> PipelineRunTestReconciler::Apply(Context& ctx, const
       rec.set_message(message);
     }
   }
-  ctx.progress(absl::StrCat("pipeline run ", run_id, ": ", envctl::v1::RunResult_Name(rec.result())));
+  ctx.progress(absl::StrCat("pipeline run ", run_id, ": ", RunResultText(rec.result())));
   result.external_id = run_id;
   result.memory = Finished(memory, covered, run_id, rec.result());
   return result;

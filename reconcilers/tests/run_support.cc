@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/sha256.h"
 #include "reconcilers/tests/covered_hash.h"
 
@@ -33,7 +35,8 @@ std::optional<PendingRun> PendingFor(const nlohmann::json& memory, const std::st
   if (!p.is_object() || p.value("hash", "") != covered || p.value("runId", "").empty()) {
     return std::nullopt;
   }
-  return PendingRun{p.value("runId", ""), absl::FromUnixSeconds(p.value("submittedAt", int64_t{0}))};
+  return PendingRun{p.value("runId", ""),
+                    absl::FromUnixSeconds(p.value("submittedAt", int64_t{0}))};
 }
 
 Change PlanTestRun(const PriorState& prior, const Covered& covered) {
@@ -43,7 +46,8 @@ Change PlanTestRun(const PriorState& prior, const Covered& covered) {
   change.exists = !tested.empty();
   if (std::optional<PendingRun> pending = PendingFor(memory, covered.hash)) {
     change.action = Action::kRun;
-    change.reason = absl::StrCat("resuming run ", pending->run_id, " (submitted earlier, not finished)");
+    change.reason =
+        absl::StrCat("resuming run ", pending->run_id, " (submitted earlier, not finished)");
     return change;
   }
   if (prior.rerun_requested) {
@@ -52,11 +56,13 @@ Change PlanTestRun(const PriorState& prior, const Covered& covered) {
     return change;
   }
   if (tested == covered.hash) {
-    change.reason = absl::StrCat("covered content already tested (", memory.value("result", ""), ")");
+    change.reason =
+        absl::StrCat("covered content already tested (", memory.value("result", ""), ")");
     return change;
   }
   change.action = Action::kRun;
-  change.fields.push_back({"testedHash", tested.empty() ? "(none)" : RenderValue(tested.substr(0, 12)),
+  change.fields.push_back({"testedHash",
+                           tested.empty() ? "(none)" : RenderValue(tested.substr(0, 12)),
                            RenderValue(covered.hash.substr(0, 12))});
   if (tested.empty()) {
     change.reason = "never run";
@@ -65,25 +71,29 @@ Change PlanTestRun(const PriorState& prior, const Covered& covered) {
   std::vector<std::string> changed;
   const nlohmann::json before = memory.value("covered", nlohmann::json::object());
   for (const auto& [name, hash] : covered.per_resource.items()) {
-    if (!before.is_object() || !before.contains(name) || before[name] != hash) changed.push_back(name);
+    if (!before.is_object() || !before.contains(name) || before[name] != hash)
+      changed.push_back(name);
   }
   for (const auto& [name, hash] : before.items()) {
-    if (!covered.per_resource.contains(name)) changed.push_back(absl::StrCat(name, " (no longer covered)"));
+    if (!covered.per_resource.contains(name))
+      changed.push_back(absl::StrCat(name, " (no longer covered)"));
   }
-  change.reason = changed.empty() ? "covered content changed"
-                                  : absl::StrCat("covered content changed: ", absl::StrJoin(changed, ", "));
+  change.reason = changed.empty()
+                      ? "covered content changed"
+                      : absl::StrCat("covered content changed: ", absl::StrJoin(changed, ", "));
   return change;
 }
 
 nlohmann::json WithPending(const nlohmann::json& memory, const std::string& run_id,
                            const std::string& covered, absl::Time submitted) {
   nlohmann::json m = memory.is_object() ? memory : nlohmann::json::object();
-  m["pending"] = {{"runId", run_id}, {"hash", covered}, {"submittedAt", absl::ToUnixSeconds(submitted)}};
+  m["pending"] = {
+      {"runId", run_id}, {"hash", covered}, {"submittedAt", absl::ToUnixSeconds(submitted)}};
   return m;
 }
 
-nlohmann::json Finished(const nlohmann::json& memory, const Covered& covered, const std::string& run_id,
-                        envctl::v1::RunResult result) {
+nlohmann::json Finished(const nlohmann::json& memory, const Covered& covered,
+                        const std::string& run_id, envctl::v1::RunResult result) {
   nlohmann::json m = memory.is_object() ? memory : nlohmann::json::object();
   m.erase("pending");
   m["testedHash"] = covered.hash;
@@ -107,7 +117,8 @@ nlohmann::json Abandoned(const nlohmann::json& memory) {
 std::string IdempotencyToken(const envctl::v1::Environment& env, const std::string& test,
                              const std::string& covered, int attempt) {
   // SHA-256 hex is exactly 64 characters, the service's limit.
-  return Sha256Hex(absl::StrCat(env.project(), "/", env.name(), "/", test, "/", covered, "/", attempt));
+  return Sha256Hex(
+      absl::StrCat(env.project(), "/", env.name(), "/", test, "/", covered, "/", attempt));
 }
 
 absl::Duration TimeoutOr(const google::protobuf::Duration& timeout, bool has_timeout) {
@@ -138,6 +149,11 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   ts.set_seconds(ns / 1000000000);
   ts.set_nanos(static_cast<int32_t>(ns % 1000000000));
   return ts;
+}
+
+std::string RunResultText(envctl::v1::RunResult result) {
+  return absl::AsciiStrToLower(
+      absl::StripPrefix(envctl::v1::RunResult_Name(result), "RUN_RESULT_"));
 }
 
 }  // namespace envctl::reconcilers

@@ -77,6 +77,9 @@ absl::StatusOr<bool> PollUntil(Clock& clock, absl::Time deadline, const PollOpti
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t);
 
+// "succeeded", "failed", "timed_out", ... for people and metric labels.
+std::string RunResultText(envctl::v1::RunResult result);
+
 }  // namespace envctl::reconcilers
 
 #endif  // ENVCTL_RECONCILERS_TESTS_RUN_SUPPORT_H_
