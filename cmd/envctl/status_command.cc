@@ -66,7 +66,7 @@ void Print(const std::string& environment, const envctl::v1::EnvironmentStatus& 
   }
   std::cout << "\n";
   for (const auto& r : st.resources()) {
-    std::cout << absl::StrFormat("  %-24s %-24s %-8s", r.name(), r.kind(), StateName(r.state()));
+    std::cout << absl::StrFormat("  %-24s %-24s %s", r.name(), r.kind(), StateName(r.state()));
     if (!r.last_error().empty()) std::cout << "  " << r.last_error();
     if (!r.blocked_by().empty()) std::cout << "  blocked by " << r.blocked_by();
     std::cout << "\n";
