@@ -71,8 +71,8 @@ void Print(const std::string& environment, const envctl::v1::EnvironmentStatus& 
     if (!r.blocked_by().empty()) std::cout << "  blocked by " << r.blocked_by();
     std::cout << "\n";
     for (const auto& d : r.drift()) {
-      std::cout << "      drift " << d.path() << ": " << d.new_value() << " -> " << d.old_value()
-                << "\n";
+      std::cout << "      drift " << d.path() << ": live " << d.old_value() << ", repo "
+                << d.new_value() << "\n";
     }
   }
   for (const auto& run : st.runs()) {
