@@ -3,7 +3,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cmd/envctl/args.h"
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/controller_config.h"
@@ -68,6 +71,15 @@ int RunController(int argc, char** argv) {
   auto first = MakeLoader(**source)();
   if (!first.ok()) return Fail(std::string(first.status().message()));
   if (first->environments.empty()) return Fail((*source)->Describe() + " declares no environment");
+  std::set<std::string> declared;
+  for (const auto& env : first->environments) declared.insert(env.name());
+  for (const std::string& wanted : config->environments) {
+    if (!declared.count(wanted)) {
+      return Fail(absl::StrCat("environments: ", wanted, " is not declared by ",
+                               (*source)->Describe(), " (it declares ",
+                               absl::StrJoin(declared, ", "), ")"));
+    }
+  }
 
   RunnerOptions runner_options;
   runner_options.cloud_file = config->cloud_file;

@@ -156,6 +156,30 @@ test.after(async () => {
   fs.rmSync(ctl.workDir, { recursive: true, force: true });
 });
 
+test("start-up problems exit 1 naming the file, key or environment at fault", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "envctl-badconfig-"));
+  const run = (yaml) => {
+    const file = path.join(dir, "c.yaml");
+    fs.writeFileSync(file, yaml);
+    return spawnSync(process.env.ENVCTL_BIN, ["controller", "--config", file], { encoding: "utf8", timeout: 30000 });
+  };
+  try {
+    const typo = run("source:\n  folder: /nonexistent\n  polInterval: 1m\n");
+    assert.equal(typo.status, 1);
+    assert.match(typo.stderr, /c\.yaml:3:3: source\.polInterval: unknown key/);
+    const unknownEnv = run(
+      `source:\n  folder: ${path.join(SOURCE_ROOT, "examples/bikeshare")}\nenvironments: [prod]\nstateDir: ${dir}/s\n`,
+    );
+    assert.equal(unknownEnv.status, 1);
+    assert.match(unknownEnv.stderr, /environments: prod is not declared .* \(it declares dev, test\)/);
+    const missing = spawnSync(process.env.ENVCTL_BIN, ["controller"], { encoding: "utf8" });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /--config FILE is required/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("listens on loopback only, on the addresses it prints", () => {
   assert.match(ctl.grpcAddress, /^127\.0\.0\.1:\d+$/);
   assert.match(ctl.httpAddress, /^127\.0\.0\.1:\d+$/);
