@@ -9,6 +9,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cloudsim/cloudsim.h"
@@ -92,8 +93,16 @@ int RunUp(int argc, char** argv) {
 
   cloudsim::Options sim;
   sim.state_dir = (state_dir / "cloudsim").string();
-  sim.speed = std::stod(args->Get("speed", "100"));
-  sim.port = std::stoi(args->Get("port", "0"));
+  if (!absl::SimpleAtod(args->Get("speed", "100"), &sim.speed) || !(sim.speed > 0)) {
+    std::fprintf(stderr, "envctl up: --speed must be a positive number, got \"%s\"\n",
+                 args->Get("speed").c_str());
+    return 1;
+  }
+  if (!absl::SimpleAtoi(args->Get("port", "0"), &sim.port) || sim.port < 0 || sim.port > 65535) {
+    std::fprintf(stderr, "envctl up: --port must be 0..65535, got \"%s\"\n",
+                 args->Get("port").c_str());
+    return 1;
+  }
   std::error_code ec;
   fs::create_directories(sim.state_dir, ec);
   const absl::Time sim_start = absl::Now();
