@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "controller/changes.h"
@@ -23,6 +24,13 @@ using envctl::v1::EventType;
 
 constexpr char kSourceKey[] = "source";
 constexpr char kEnvPrefix[] = "env/";
+// Polls of the test runs an environment has in progress (no sync waits on a run).
+constexpr char kRunsPrefix[] = "runs/";
+// Event-driven repair of the resources a cloud event named (not the whole environment).
+constexpr char kTargetsPrefix[] = "targets/";
+// An event about a resource envctl itself wrote this recently (or is writing) is the echo
+// of that write: dropped instead of triggering another sync.
+constexpr absl::Duration kEchoWindow = absl::Seconds(10);
 // Condition recording a suspension made through the API (survives restarts).
 constexpr char kSuspendedCondition[] = "Suspended";
 
@@ -104,6 +112,10 @@ void Controller::Stop() {
     for (auto& p : entry.pending) p.waiter->done.Notify();
     entry.pending.clear();
   }
+  for (auto& [test, waiters] : run_waiters_) {
+    for (auto& w : waiters) w->done.Notify();
+  }
+  run_waiters_.clear();
 }
 
 void Controller::WorkerLoop() {
@@ -120,6 +132,12 @@ void Controller::WorkerLoop() {
       queue_.AddAfter(kSourceKey, options_.source_poll_interval);
     } else if (absl::StartsWith(key, kEnvPrefix)) {
       SyncEnvironment(key.substr(sizeof(kEnvPrefix) - 1));
+      queue_.Done(key);
+    } else if (absl::StartsWith(key, kTargetsPrefix)) {
+      SyncTargets(key.substr(sizeof(kTargetsPrefix) - 1));
+      queue_.Done(key);
+    } else if (absl::StartsWith(key, kRunsPrefix)) {
+      PollRuns(key.substr(sizeof(kRunsPrefix) - 1));
       queue_.Done(key);
     } else {
       queue_.Done(key);
@@ -235,6 +253,8 @@ void Controller::SyncEnvironment(const std::string& name) {
   options.on_progress = [&](Phase phase, const ResourceOutcome& o) {
     PublishOutcome(name, sync_id, phase, o);
   };
+  // A submitted test run is polled on its own schedule (PollRuns), never waited for here.
+  options.wait_for_runs = false;
 
   Publish(envctl::v1::EVENT_TYPE_SYNC_STARTED, name, "", absl::StrCat("revision ", spec.revision()),
           sync_id);
@@ -256,6 +276,9 @@ void Controller::SyncEnvironment(const std::string& name) {
     queue_.AddAfter(key, ResyncOf(spec));
   } else {
     queue_.AddRateLimited(key);
+  }
+  if (result.ok() && result->next_run_poll != absl::InfiniteFuture()) {
+    queue_.AddAfter(kRunsPrefix + name, std::max(absl::ZeroDuration(), result->next_run_poll - clock_.Now()));
   }
   if (ok) {
     metrics_.sync_last_success_timestamp_seconds()
@@ -286,12 +309,66 @@ void Controller::SyncEnvironment(const std::string& name) {
   for (PendingSync& p : pending) {
     p.waiter->response = response;
     p.waiter->response.set_sync_id(p.sync_id);
+    bool in_progress = false;
     if (!p.rerun_test.empty() && result.ok()) {
       for (const ResourceOutcome& o : result->resources) {
-        if (o.name == p.rerun_test) p.waiter->run = o.run;
+        if (o.name != p.rerun_test) continue;
+        p.waiter->run = o.run;
+        in_progress = o.run_in_progress;
       }
     }
-    p.waiter->done.Notify();
+    if (in_progress) {
+      // Told when PollRuns sees the run end.
+      absl::MutexLock lock(&mu_);
+      run_waiters_[absl::StrCat(name, "/", p.rerun_test)].push_back(p.waiter);
+    } else {
+      p.waiter->done.Notify();
+    }
+  }
+}
+
+void Controller::PollRuns(const std::string& name) {
+  Environment spec;
+  absl::Mutex* run_mu = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(name);
+    if (it == envs_.end()) return;
+    spec = it->second.spec;
+    run_mu = it->second.run_mu.get();
+  }
+  const std::string sync_id = absl::StrCat(name, "-runs");
+  EngineOptions options;
+  options.on_progress = [&](Phase phase, const ResourceOutcome& o) {
+    if (!o.run_in_progress) PublishOutcome(name, sync_id, phase, o);
+  };
+  absl::StatusOr<EngineResult> result;
+  {
+    absl::MutexLock run_lock(run_mu);
+    result = engine_.PollRuns(spec, options);
+  }
+  if (!result.ok()) {
+    // The state store is unreadable: try again after the usual backoff.
+    queue_.AddRateLimited(kRunsPrefix + name);
+    return;
+  }
+  if (result->next_run_poll != absl::InfiniteFuture()) {
+    queue_.AddAfter(kRunsPrefix + name, std::max(absl::ZeroDuration(), result->next_run_poll - clock_.Now()));
+  }
+  std::vector<std::pair<std::shared_ptr<SyncWaiter>, envctl::v1::RunRecord>> done;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const ResourceOutcome& o : result->resources) {
+      if (o.run_in_progress) continue;
+      auto w = run_waiters_.find(absl::StrCat(name, "/", o.name));
+      if (w == run_waiters_.end()) continue;
+      for (auto& waiter : w->second) done.emplace_back(waiter, o.run);
+      run_waiters_.erase(w);
+    }
+  }
+  for (auto& [waiter, run] : done) {
+    waiter->run = run;
+    waiter->done.Notify();
   }
 }
 
@@ -361,6 +438,26 @@ void Controller::RecordOutcomeMetrics(const std::string& env, const EngineResult
 
 void Controller::PublishOutcome(const std::string& env, const std::string& sync_id, Phase phase,
                                 const ResourceOutcome& o) {
+  {
+    // What envctl is writing or just wrote: its cloud events are echoes (OnCloudResourceChanged).
+    absl::MutexLock lock(&mu_);
+    const std::string key = absl::StrCat(env, "/", o.name);
+    const bool wrote = o.applied && o.action != reconcilers::Action::kRun;
+    if (phase == Phase::kStarted) {
+      own_writes_[key] = absl::InfiniteFuture();
+    } else if (wrote) {
+      own_writes_[key] = clock_.Now();
+    } else {
+      own_writes_.erase(key);
+    }
+    if (phase == Phase::kFinished && deferred_events_.erase(key) > 0) {
+      if (wrote) {
+        ++echoes_dropped_;
+      } else if (auto it = envs_.find(env); it != envs_.end() && it->second.targets.insert(o.name).second) {
+        queue_.Add(kTargetsPrefix + env);  // someone else changed it while envctl only read it
+      }
+    }
+  }
   if (phase == Phase::kStarted) {
     if (o.action == reconcilers::Action::kRun) {
       Publish(envctl::v1::EVENT_TYPE_RUN_STARTED, env, o.name, o.reason, sync_id);
@@ -416,9 +513,15 @@ void Controller::PublishOutcome(const std::string& env, const std::string& sync_
     metrics_.integration_runs_total()
         .Add({{"environment", env}, {"test", o.name}, {"result", run_result}})
         .Increment();
+    // The run's own length (it ends long after the sync that submitted it).
+    absl::Duration took = o.duration;
+    if (o.run.has_start_time() && o.run.has_end_time()) {
+      took = absl::Seconds(o.run.end_time().seconds() - o.run.start_time().seconds()) +
+             absl::Nanoseconds(o.run.end_time().nanos() - o.run.start_time().nanos());
+    }
     metrics_.integration_run_duration_seconds()
         .Add({{"environment", env}, {"test", o.name}}, metrics::Metrics::LongDurationBuckets())
-        .Observe(absl::ToDoubleSeconds(o.duration));
+        .Observe(absl::ToDoubleSeconds(took));
     if (o.run.result() == envctl::v1::RUN_RESULT_SUCCEEDED) {
       metrics_.integration_last_success_timestamp_seconds()
           .Add({{"environment", env}, {"test", o.name}})
@@ -732,13 +835,73 @@ void Controller::OnCloudResourceChanged(const std::string& resource_id) {
   for (const std::string& name : names) {
     absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
     if (!state.ok()) continue;
+    std::set<std::string> named;
     for (const auto& m : state->inventory()) {
-      if (SameOrNested(m.external_id(), resource_id)) {
-        queue_.Add(kEnvPrefix + name);
-        break;
+      if (!m.external_id().empty() && SameOrNested(m.external_id(), resource_id)) named.insert(m.name());
+    }
+    if (named.empty()) continue;
+    bool queue = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = envs_.find(name);
+      if (it == envs_.end()) continue;
+      const absl::Time now = clock_.Now();
+      for (const std::string& resource : named) {
+        const std::string key = absl::StrCat(name, "/", resource);
+        auto w = own_writes_.find(key);
+        if (w != own_writes_.end() && w->second == absl::InfiniteFuture()) {
+          // Being reconciled now: an echo if that reconcile writes, else looked at after.
+          deferred_events_.insert(key);
+          continue;
+        }
+        if (w != own_writes_.end() && now - w->second < kEchoWindow) {
+          ++echoes_dropped_;
+          continue;  // the echo of envctl's own write
+        }
+        queue |= it->second.targets.insert(resource).second;
       }
     }
+    if (queue) queue_.Add(kTargetsPrefix + name);
   }
+}
+
+void Controller::SyncTargets(const std::string& name) {
+  Environment spec;
+  std::set<std::string> targets;
+  absl::Mutex* run_mu = nullptr;
+  std::string sync_id;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(name);
+    if (it == envs_.end() || !it->second.declared) return;
+    targets.swap(it->second.targets);
+    if (targets.empty() || it->second.suspended || it->second.spec.sync().suspended()) return;
+    spec = it->second.spec;
+    run_mu = it->second.run_mu.get();
+    sync_id = absl::StrCat(name, "-", ++next_sync_);
+  }
+  EngineOptions options;
+  options.targets = targets;
+  options.wait_for_runs = false;
+  options.on_progress = [&](Phase phase, const ResourceOutcome& o) {
+    if (targets.count(o.name)) PublishOutcome(name, sync_id, phase, o);
+  };
+  Publish(envctl::v1::EVENT_TYPE_SYNC_STARTED, name, "",
+          absl::StrCat("cloud event: ", absl::StrJoin(targets, ", ")), sync_id);
+  const absl::Time start = clock_.Now();
+  absl::StatusOr<EngineResult> result;
+  {
+    absl::MutexLock run_lock(run_mu);
+    result = engine_.Apply(spec, options);
+  }
+  if (!result.ok() || !result->ok()) {
+    // A failed repair falls back to a full sync with its backoff.
+    queue_.AddRateLimited(kEnvPrefix + name);
+  }
+  Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "",
+          result.ok() ? (result->ok() ? "converged" : "incomplete: some resources failed or are blocked")
+                      : absl::StrCat("failed: ", result.status().message()),
+          sync_id, clock_.Now() - start);
 }
 
 }  // namespace envctl::controller

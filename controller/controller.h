@@ -39,7 +39,10 @@ struct SourceState {
 using SourceLoader = std::function<absl::StatusOr<SourceState>()>;
 
 struct ControllerOptions {
-  int workers = 2;
+  // Environments synced at once. Syncs wait on the engine's shared executor, which bounds
+  // cloud concurrency per service and per environment, and never on test runs; so this
+  // is not the throughput ceiling it once was.
+  int workers = 16;
   absl::Duration source_poll_interval = absl::Minutes(1);
   // Resync of environments whose spec sets no sync.resyncInterval.
   absl::Duration default_resync_interval = absl::Minutes(10);
@@ -64,6 +67,11 @@ class Controller : public ControllerApi {
   // Re-checks delayed work after a FakeClock moved (tests).
   void WakeForTest() { queue_.Wake(); }
   std::string RevisionForTest();
+  // Cloud events dropped as echoes of envctl's own writes.
+  uint64_t EchoesDroppedForTest() {
+    absl::MutexLock lock(&mu_);
+    return echoes_dropped_;
+  }
 
   // ControllerApi.
   envctl::v1::ListEnvironmentsResponse ListEnvironments() override;
@@ -101,10 +109,16 @@ class Controller : public ControllerApi {
     // False once the environment left the source (kept so in-flight syncs stay valid).
     bool declared = true;
     std::unique_ptr<absl::Mutex> run_mu = std::make_unique<absl::Mutex>();  // one Plan/Apply at a time
+    // Resources named by cloud events, repaired by the next SyncTargets.
+    std::set<std::string> targets;
   };
 
   void WorkerLoop();
   void SyncEnvironment(const std::string& name);
+  // Looks at the environment's test runs in progress; schedules the next look.
+  void PollRuns(const std::string& name);
+  // Reconciles only the resources cloud events named (event-driven drift repair).
+  void SyncTargets(const std::string& name);
   absl::StatusOr<std::shared_ptr<SyncWaiter>> QueueSync(const std::string& environment, PendingSync pending);
   void RecordOutcomeMetrics(const std::string& env, const EngineResult& result);
   // Creates the environment's labelled series at 0 (errors, drift, test runs) so
@@ -137,6 +151,13 @@ class Controller : public ControllerApi {
   uint64_t next_sync_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, prometheus::Gauge*> revision_gauges_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> drift_seen_ ABSL_GUARDED_BY(mu_);  // env/resource -> first seen
+  // "env/resource" -> when envctl last wrote it (InfiniteFuture: reconciling it now).
+  std::map<std::string, absl::Time> own_writes_ ABSL_GUARDED_BY(mu_);
+  uint64_t echoes_dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  // Events that arrived while their resource was being reconciled (decided at its end).
+  std::set<std::string> deferred_events_ ABSL_GUARDED_BY(mu_);
+  // RunIntegrationTest callers waiting for a run in progress, by "env/test".
+  std::map<std::string, std::vector<std::shared_ptr<SyncWaiter>>> run_waiters_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_;
 };
 

@@ -1,6 +1,7 @@
 #include "controller/plan_render.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 
 namespace envctl::controller {
@@ -144,6 +145,7 @@ std::string RenderProgressLine(Phase phase, const ResourceOutcome& o) {
                      : o.applied     ? ActionName(o.action)
                                      : "in sync";
   if (o.applied && o.drift) what += " (drift repaired)";
+  if (o.run_in_progress) what = absl::StrCat("run ", o.run_external_id, " submitted (in progress)");
   return absl::StrCat(head, " ", what, " ", Seconds(o.duration));
 }
 
@@ -169,6 +171,10 @@ std::string RenderApplySummary(const EngineResult& result, absl::Duration elapse
   if (drift) absl::StrAppend(&out, ", ", drift, " drift reported");
   if (failed || blocked) absl::StrAppend(&out, ", ", failed, " failed, ", blocked, " blocked");
   if (!result.prune_status.ok()) absl::StrAppend(&out, "\n", result.prune_status.message());
+  if (result.critical_path.size() > 1) {
+    absl::StrAppend(&out, "\n  critical path (", Seconds(result.critical_path_duration),
+                    "): ", absl::StrJoin(result.critical_path, " -> "));
+  }
   return out;
 }
 

@@ -14,6 +14,14 @@ namespace envctl::controller {
 void UpdateStatus(const envctl::v1::Environment& env, const EngineResult& result, absl::Time now,
                   envctl::v1::EnvironmentState* state);
 
+// Records a targeted (event-driven) apply: the listed resources' states and runs; the
+// others are kept; Healthy/Drifted/Ready recomputed over every resource's state.
+void MergeStatus(const EngineResult& result, absl::Time now, envctl::v1::EnvironmentState* state);
+
+// Records the outcome of Engine::PollRuns: the polled tests' resource states, finished
+// runs (newest first), and the Tested / Testing conditions; other resources untouched.
+void RecordRuns(const EngineResult& polled, absl::Time now, envctl::v1::EnvironmentState* state);
+
 // Sets condition `type` on `status`, keeping last_transition_time when status is unchanged.
 void SetCondition(envctl::v1::EnvironmentStatus* status, const std::string& type, bool value,
                   const std::string& reason, const std::string& message, absl::Time now);

@@ -15,7 +15,6 @@ namespace envctl::reconcilers {
 void RegisterDataPlaneReconcilers(ReconcilerRegistry& registry, cloud::CloudSession& session,
                                   Clock& clock, const CloudReconcilerOptions& options) {
   using envctl::v1::Resource;
-  const PollOptions poll{options.poll_initial, options.poll_max};
   cloud::arm::LroOptions lro;
   lro.min_poll_interval = options.poll_initial;
   lro.max_poll_interval = options.poll_max;
@@ -32,11 +31,11 @@ void RegisterDataPlaneReconcilers(ReconcilerRegistry& registry, cloud::CloudSess
   registry.Register(Resource::kDatabricksLibrary,
                     std::make_unique<DatabricksLibraryReconciler>(session.Databricks()));
   registry.Register(Resource::kIntegrationTest,
-                    std::make_unique<IntegrationTestReconciler>(session.Databricks(), clock, poll));
+                    std::make_unique<IntegrationTestReconciler>(session.Databricks(), clock));
   registry.Register(Resource::kPipelineRunTest,
                     std::make_unique<PipelineRunTestReconciler>(
                         session.DataFactory(), clock, session.arm_endpoint(), session.subscription_id(),
-                        poll, lro));
+                        lro));
 }
 
 }  // namespace envctl::reconcilers

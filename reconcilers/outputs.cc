@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 
@@ -27,6 +28,21 @@ void Outputs::Set(const std::string& resource, const std::string& name, OutputVa
   values_[resource][name] = std::move(value);
 }
 
+namespace {
+constexpr absl::string_view kKnownAfterApplyPayload = "envctl.dev/known-after-apply";
+}  // namespace
+
+absl::Status KnownAfterApplyError(const std::string& message) {
+  absl::Status status = absl::FailedPreconditionError(message);
+  status.SetPayload(kKnownAfterApplyPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsKnownAfterApply(const absl::Status& status) {
+  return absl::IsFailedPrecondition(status) &&
+         status.GetPayload(kKnownAfterApplyPayload).has_value();
+}
+
 std::optional<OutputValue> Outputs::Get(const std::string& resource,
                                         const std::string& name) const {
   absl::MutexLock lock(&mu_);
@@ -42,7 +58,7 @@ absl::StatusOr<OutputValue> Outputs::Resolve(const envctl::v1::ValueSource& sour
     case envctl::v1::ValueSource::kOutput: {
       auto v = Get(source.output().resource(), source.output().output());
       if (!v) {
-        return absl::FailedPreconditionError(
+        return KnownAfterApplyError(
             absl::StrCat("output ", source.output().resource(), ".", source.output().output(),
                          " is not known yet (known after apply)"));
       }
@@ -90,7 +106,7 @@ absl::StatusOr<std::string> Outputs::Expand(const std::string& text, bool* sensi
     }
     auto v = Get(ref.substr(0, dot), ref.substr(dot + 1));
     if (!v) {
-      return absl::FailedPreconditionError(
+      return KnownAfterApplyError(
           absl::StrCat("output ", ref, " is not known yet (known after apply)"));
     }
     if (v->sensitive && sensitive) *sensitive = true;

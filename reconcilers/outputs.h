@@ -31,14 +31,20 @@ struct OutputValue {
   std::string Fingerprint() const;
 };
 
+// The explicit "output known only after apply" signal: a FailedPrecondition carrying a
+// payload, so the engine never mistakes a real precondition failure (an Azure 409, a
+// missing resource group) for a pending output.
+absl::Status KnownAfterApplyError(const std::string& message);
+bool IsKnownAfterApply(const absl::Status& status);
+
 class Outputs {
  public:
   void Set(const std::string& resource, const std::string& name, OutputValue value);
   std::optional<OutputValue> Get(const std::string& resource, const std::string& name) const;
 
   // Resolves a ValueSource: an output of another resource or an environment variable.
-  // FailedPrecondition when the output is not known yet (the producer does not exist:
-  // "known after apply"); InvalidArgument when the environment variable is unset.
+  // KnownAfterApplyError when the output is not known yet (the producer does not exist
+  // yet); InvalidArgument when the environment variable is unset.
   absl::StatusOr<OutputValue> Resolve(const envctl::v1::ValueSource& source) const;
 
   // Replaces every ${resource.output} in `text`. Plain ${param} placeholders were already

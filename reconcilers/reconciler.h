@@ -86,7 +86,23 @@ struct ApplyResult {
   nlohmann::json memory;
   // For test kinds: the run that was made.
   envctl::v1::RunRecord run;
+  // Test kinds: the run was submitted (its id is in `memory`, already checkpointed) and
+  // has not ended; PollRun() finishes it. `run` is not set yet.
+  bool run_in_progress = false;
 };
+
+// One look at a submitted test run (PollRun).
+struct RunPoll {
+  bool done = false;
+  // When done: the finished run and the memory to keep (as from Apply).
+  ApplyResult result;
+  // When not done: when the run was submitted (drives the polling schedule).
+  absl::Time submitted;
+};
+
+// The next poll of a run that has been going for `elapsed`: about a tenth of it, between
+// 1 s and 2 min, so a run's end is seen within ~10 % of its length.
+absl::Duration RunPollDelay(absl::Duration elapsed);
 
 class Reconciler {
  public:
@@ -105,6 +121,14 @@ class Reconciler {
   // Deletes a managed resource that left the spec. `ctx.resource` is its last applied
   // spec. NotFound is success (already gone).
   virtual absl::Status Delete(Context& ctx) = 0;
+
+  // Test kinds only: checks once on the run recorded in ctx.prior.memory ("pending"),
+  // whatever content it was submitted for; past its timeout, cancels it and reports it
+  // timed out. NotFound when nothing is pending. Never waits.
+  virtual absl::StatusOr<RunPoll> PollRun(Context& ctx) {
+    (void)ctx;
+    return absl::UnimplementedError("this kind has no runs");
+  }
 };
 
 // Renders a JSON value for a plan line ("(sensitive)" when asked).

@@ -183,11 +183,9 @@ absl::StatusOr<std::string> DataFactoryClient::CreateRun(const FactoryRef& facto
   return run_id;
 }
 
-absl::StatusOr<PipelineRun> DataFactoryClient::GetPipelineRun(const FactoryRef& factory,
-                                                              const std::string& run_id) const {
-  ASSIGN_OR_RETURN(nlohmann::json body,
-                   arm_.Get(absl::StrCat(FactoryId(factory), "/pipelineruns/", run_id),
-                            kDataFactoryApiVersion));
+namespace {
+
+PipelineRun PipelineRunFrom(nlohmann::json body, const std::string& run_id) {
   PipelineRun run;
   run.run_id = StringField(body, "runId");
   if (run.run_id.empty()) run.run_id = run_id;
@@ -199,6 +197,42 @@ absl::StatusOr<PipelineRun> DataFactoryClient::GetPipelineRun(const FactoryRef& 
   run.run_end = StringField(body, "runEnd");
   run.raw = std::move(body);
   return run;
+}
+
+}  // namespace
+
+absl::StatusOr<PipelineRun> DataFactoryClient::GetPipelineRun(const FactoryRef& factory,
+                                                              const std::string& run_id) const {
+  ASSIGN_OR_RETURN(nlohmann::json body,
+                   arm_.Get(absl::StrCat(FactoryId(factory), "/pipelineruns/", run_id),
+                            kDataFactoryApiVersion));
+  return PipelineRunFrom(std::move(body), run_id);
+}
+
+absl::StatusOr<std::vector<PipelineRun>> DataFactoryClient::QueryPipelineRuns(
+    const FactoryRef& factory, const std::string& pipeline, absl::Time last_updated_after,
+    absl::Time last_updated_before) const {
+  RequestOptions options;
+  options.idempotent = true;  // a query
+  nlohmann::json body = {
+      {"lastUpdatedAfter", FormatAdfTime(last_updated_after)},
+      {"lastUpdatedBefore", FormatAdfTime(last_updated_before)},
+      {"filters", nlohmann::json::array({{{"operand", "PipelineName"},
+                                          {"operator", "Equals"},
+                                          {"values", nlohmann::json::array({pipeline})}}})}};
+  std::vector<PipelineRun> out;
+  const std::string path = absl::StrCat(FactoryId(factory), "/queryPipelineRuns");
+  for (int page = 0; page < 10000; ++page) {  // bounded against a repeating token
+    ASSIGN_OR_RETURN(nlohmann::json result,
+                     arm_.Post(path, kDataFactoryApiVersion, body, options));
+    if (result.is_object() && result.contains("value") && result["value"].is_array()) {
+      for (auto& item : result["value"]) out.push_back(PipelineRunFrom(std::move(item), ""));
+    }
+    const std::string token = StringField(result, "continuationToken");
+    if (token.empty()) break;
+    body["continuationToken"] = token;
+  }
+  return out;
 }
 
 absl::Status DataFactoryClient::CancelPipelineRun(const FactoryRef& factory,

@@ -104,6 +104,12 @@ class DataFactoryClient {
   // Cancelled). NotFound for an unknown run.
   absl::Status CancelPipelineRun(const FactoryRef& factory, const std::string& run_id,
                                  bool recursive = false) const;
+  // POST queryPipelineRuns for runs of `pipeline` last updated in [after, before],
+  // following continuationToken: every such run (oldest first as the service pages them).
+  absl::StatusOr<std::vector<PipelineRun>> QueryPipelineRuns(const FactoryRef& factory,
+                                                             const std::string& pipeline,
+                                                             absl::Time last_updated_after,
+                                                             absl::Time last_updated_before) const;
   // POST pipelineruns/{runId}/queryActivityruns for activities last updated in
   // [after, before] (both required by the service), optional `filters` array, following
   // continuationToken: every activity run.

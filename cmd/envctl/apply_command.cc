@@ -3,7 +3,9 @@
 // environment's sync.resyncInterval until interrupted.
 #include <cstdio>
 #include <iostream>
+#include <algorithm>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "cmd/envctl/args.h"
@@ -20,8 +22,9 @@ namespace {
 constexpr char kApplyUsage[] =
     R"(Usage: envctl apply DIR [--env E] [--once] [--cloud FILE] [--state-dir D] [--allow-mass-prune]
 
-Converges live state to the repo in dependency order, printing each resource's wave,
-action and duration, then a summary. A second apply with nothing changed makes no writes.
+Converges live state to the repo: every environment at once, each resource as soon as
+its own dependencies are done, printing each resource's action and duration, then a
+summary naming the critical path (the dependency chain that bounded the apply). A second apply with nothing changed makes no writes.
 
 Flags:
   --env E              only this environment (default: all in envctl.yaml)
@@ -32,45 +35,57 @@ Flags:
   --quiet              only the summary
 )";
 
-// Applies every environment once; returns true when all converged.
+// Applies one environment; returns true when it converged.
+bool ApplyOne(EnvironmentRunner& runner, const envctl::v1::Environment& env, bool allow_mass_prune,
+              bool quiet, std::mutex& out_mu) {
+  controller::EngineOptions options;
+  options.allow_mass_prune = allow_mass_prune;
+  if (!quiet) {
+    options.on_progress = [&out_mu, &env](controller::Phase phase,
+                                          const controller::ResourceOutcome& o) {
+      if (phase == controller::Phase::kStarted) return;
+      std::lock_guard<std::mutex> lock(out_mu);
+      std::cout << env.name() << " " << controller::RenderProgressLine(phase, o) << std::endl;
+    };
+    options.on_detail = [&out_mu, &env](const std::string& resource, const std::string& message) {
+      std::lock_guard<std::mutex> lock(out_mu);
+      std::cout << env.name() << "   " << resource << ": " << message << std::endl;
+    };
+  }
+  const absl::Time start = absl::Now();
+  auto result = runner.engine().Apply(env, options);
+  std::lock_guard<std::mutex> lock(out_mu);
+  if (!result.ok()) {
+    std::cerr << "envctl apply: environment " << env.name() << ": " << result.status().message()
+              << "\n";
+    return false;
+  }
+  std::cout << controller::RenderApplySummary(*result, absl::Now() - start) << std::endl;
+  for (const auto& o : result->resources) {
+    if (!o.status.ok()) std::cerr << "  error: " << o.status.message() << "\n";
+  }
+  return result->ok();
+}
+
+// Applies every environment once, all at once (they share the engine's executor, which
+// bounds cloud concurrency per service and keeps environments fair); returns true when
+// all converged.
 bool ApplyAll(EnvironmentRunner& runner, const std::vector<envctl::v1::Environment>& envs,
               bool allow_mass_prune, bool quiet) {
-  bool all_ok = true;
   std::mutex out_mu;
-  for (const auto& env : envs) {
-    if (env.sync().suspended()) {
-      std::cout << "Environment " << env.name() << " is suspended (sync.suspended); skipped\n";
+  std::vector<std::thread> threads;
+  std::vector<char> converged(envs.size(), 1);
+  for (size_t i = 0; i < envs.size(); ++i) {
+    if (envs[i].sync().suspended()) {
+      std::cout << "Environment " << envs[i].name() << " is suspended (sync.suspended); skipped\n";
       continue;
     }
-    controller::EngineOptions options;
-    options.allow_mass_prune = allow_mass_prune;
-    if (!quiet) {
-      options.on_progress = [&out_mu, &env](controller::Phase phase,
-                                            const controller::ResourceOutcome& o) {
-        if (phase == controller::Phase::kStarted) return;
-        std::lock_guard<std::mutex> lock(out_mu);
-        std::cout << env.name() << " " << controller::RenderProgressLine(phase, o) << std::endl;
-      };
-      options.on_detail = [&out_mu, &env](const std::string& resource, const std::string& message) {
-        std::lock_guard<std::mutex> lock(out_mu);
-        std::cout << env.name() << "   " << resource << ": " << message << std::endl;
-      };
-    }
-    const absl::Time start = absl::Now();
-    auto result = runner.engine().Apply(env, options);
-    if (!result.ok()) {
-      std::cerr << "envctl apply: environment " << env.name() << ": " << result.status().message()
-                << "\n";
-      all_ok = false;
-      continue;
-    }
-    std::cout << controller::RenderApplySummary(*result, absl::Now() - start) << std::endl;
-    for (const auto& o : result->resources) {
-      if (!o.status.ok()) std::cerr << "  error: " << o.status.message() << "\n";
-    }
-    if (!result->ok()) all_ok = false;
+    threads.emplace_back([&, i] {
+      converged[i] = ApplyOne(runner, envs[i], allow_mass_prune, quiet, out_mu) ? 1 : 0;
+    });
   }
-  return all_ok;
+  for (auto& t : threads) t.join();
+  return std::all_of(converged.begin(), converged.end(), [](char c) { return c != 0; });
 }
 
 absl::Duration ResyncInterval(const std::vector<envctl::v1::Environment>& envs) {

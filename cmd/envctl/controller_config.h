@@ -26,7 +26,7 @@ struct ControllerConfig {
   std::set<std::string> environments;  // empty: all
   std::string cloud_file;              // "" = $ENVCTL_CLOUD or public Azure
   std::string state_dir;               // "" = default state dir
-  int workers = 2;
+  int workers = 16;
 
   std::string grpc_listen = "127.0.0.1:50051";
   std::string grpc_token_env;  // env var with the API bearer token ("" = no auth)

@@ -183,7 +183,7 @@ absl::StatusOr<std::string> ResolvePrincipal(const Context& ctx, const envctl::v
     case envctl::v1::PrincipalRef::kDataFactory: {
       std::optional<OutputValue> v = ctx.outputs.Get(p.data_factory(), "principalId");
       if (!v.has_value()) {
-        return absl::FailedPreconditionError(absl::StrCat(
+        return KnownAfterApplyError(absl::StrCat(
             where, ": output ", p.data_factory(), ".principalId is not known yet (known after apply)"));
       }
       if (v->value.empty()) {

@@ -40,7 +40,7 @@ absl::StatusOr<std::optional<KeyVaultBackend>> DesiredBackend(const Context& ctx
   auto id = ctx.outputs.Get(spec.key_vault(), "id");
   auto uri = ctx.outputs.Get(spec.key_vault(), "vaultUri");
   if (!id || !uri) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return KnownAfterApplyError(absl::StrCat(
         "output ", spec.key_vault(), ".", !id ? "id" : "vaultUri",
         " is not known yet (known after apply)"));
   }

@@ -23,7 +23,7 @@ absl::StatusOr<std::string> VaultUri(const Context& ctx) {
   const auto& spec = ctx.resource.key_vault_secret();
   auto uri = ctx.outputs.Get(spec.vault(), "vaultUri");
   if (!uri || uri->value.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return KnownAfterApplyError(absl::StrCat(
         "output ", spec.vault(), ".vaultUri is not known yet (known after apply)"));
   }
   return uri->value;
@@ -57,7 +57,7 @@ absl::StatusOr<Change> KeyVaultSecretReconciler::Plan(Context& ctx) {
 
   // The source's fingerprint may be unknown while its producer is still to be created.
   absl::StatusOr<OutputValue> source = ctx.outputs.Resolve(spec.value());
-  if (!source.ok() && !absl::IsFailedPrecondition(source.status())) {
+  if (!source.ok() && !IsKnownAfterApply(source.status())) {
     return Annotate(source.status(), Describe(spec));
   }
   const std::string fingerprint = source.ok() ? source->Fingerprint() : "(known after apply)";

@@ -77,80 +77,30 @@ absl::StatusOr<Change> IntegrationTestReconciler::Plan(Context& ctx) {
   return PlanTestRun(ctx.prior, CoveredOf(ctx.environment, ctx.resource.name(), spec.covers()));
 }
 
-absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const Change& change) {
-  (void)change;
-  const auto& spec = ctx.resource.integration_test();
-  const std::string& test = ctx.resource.name();
-  const Covered covered = CoveredOf(ctx.environment, test, spec.covers());
-  const absl::Duration timeout = TimeoutOr(spec.timeout(), spec.has_timeout());
-  ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
-  DatabricksClient client(transport_, url);
-  JobsApi jobs(client);
-  nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
-
-  int64_t run_id = 0;
-  absl::Time submitted;
-  if (std::optional<PendingRun> pending = PendingFor(memory, covered.hash)) {
-    if (!absl::SimpleAtoi(pending->run_id, &run_id)) {
-      return absl::DataLossError(absl::StrCat("recorded run id \"", pending->run_id, "\" is not a number"));
+RunBackend IntegrationTestReconciler::BackendFor(Context& ctx, JobsApi& jobs) const {
+  RunBackend backend;
+  backend.noun = "notebook run";
+  backend.cancel = [&jobs](const std::string& id) -> absl::Status {
+    int64_t run_id = 0;
+    if (!absl::SimpleAtoi(id, &run_id)) return absl::DataLossError(absl::StrCat("run id \"", id, "\""));
+    return jobs.CancelRun(run_id);
+  };
+  backend.check = [&jobs, &ctx](const PendingRun& pending)
+      -> absl::StatusOr<std::optional<envctl::v1::RunRecord>> {
+    int64_t run_id = 0;
+    if (!absl::SimpleAtoi(pending.run_id, &run_id)) {
+      return absl::DataLossError(absl::StrCat("recorded run id \"", pending.run_id, "\" is not a number"));
     }
-    submitted = pending->submitted;
-    ctx.progress(absl::StrCat("resuming run ", run_id));
-  } else {
-    // A requested rerun of tested content needs a fresh attempt (new idempotency token).
-    if (ctx.prior.rerun_requested) memory = Abandoned(memory);
-    ASSIGN_OR_RETURN(nlohmann::json body, SubmitBody(ctx.environment, test, spec, timeout));
-    const std::string token = IdempotencyToken(ctx.environment, test, covered.hash, AttemptOf(memory));
-    ASSIGN_OR_RETURN(run_id, WithContext(jobs.SubmitRun(body, token),
-                                      absl::StrCat("submitting notebook ", spec.notebook_path())));
-    submitted = clock_.Now();
-    memory = WithPending(memory, absl::StrCat(run_id), covered.hash, submitted);
-    // Before waiting: a restart from here on resumes this run instead of starting another.
-    RETURN_IF_ERROR(ctx.checkpoint(memory));
-    ctx.progress(absl::StrCat("submitted run ", run_id));
-  }
-
-  Run run;
-  std::string last_state;
-  absl::StatusOr<bool> done = PollUntil(clock_, submitted + timeout, poll_, [&]() -> absl::StatusOr<bool> {
-    absl::StatusOr<Run> got = jobs.GetRun(run_id);
-    if (!got.ok()) return got.status();
-    run = *std::move(got);
-    const std::string state = run.state.life_cycle_state;
-    if (state != last_state) {
-      ctx.progress(absl::StrCat("run ", run_id, ": ", state));
-      last_state = state;
+    ASSIGN_OR_RETURN(Run run, jobs.GetRun(run_id));
+    if (!run.state.IsTerminal()) {
+      ctx.progress(absl::StrCat("run ", run_id, ": ", run.state.life_cycle_state));
+      return std::optional<envctl::v1::RunRecord>();
     }
-    return run.state.IsTerminal();
-  });
-  if (!done.ok()) {
-    if (absl::IsNotFound(done.status())) {
-      // The run is gone (purged or deleted): forget it; the next apply submits anew.
-      RETURN_IF_ERROR(ctx.checkpoint(Abandoned(memory)));
-      return absl::NotFoundError(absl::StrCat("run ", run_id, " no longer exists; the next apply submits a new run"));
-    }
-    return Annotate(done.status(), absl::StrCat("waiting for run ", run_id));  // pending kept
-  }
-
-  ApplyResult result;
-  envctl::v1::RunRecord& rec = result.run;
-  rec.set_run_id(absl::StrCat(test, "-", covered.hash.substr(0, 12), "-", AttemptOf(memory)));
-  rec.set_environment(ctx.environment.name());
-  rec.set_test(test);
-  rec.set_external_run_id(absl::StrCat(run_id));
-  rec.set_tested_hash(covered.hash);
-  rec.set_run_page_url(run.run_page_url);
-  *rec.mutable_start_time() = ToTimestamp(run.start_time > 0 ? FromMillis(run.start_time) : submitted);
-  if (!*done) {
-    // Past the spec timeout: cancel and record it, never wait forever.
-    absl::Status cancelled = jobs.CancelRun(run_id);
-    rec.set_result(envctl::v1::RUN_RESULT_TIMED_OUT);
-    rec.set_message(absl::StrCat("timed out after ", absl::FormatDuration(timeout), "; run ", run_id,
-                                 cancelled.ok() ? " cancelled" : absl::StrCat(" (cancel failed: ", cancelled.message(), ")")));
-    *rec.mutable_end_time() = ToTimestamp(clock_.Now());
-  } else {
+    envctl::v1::RunRecord rec;
     rec.set_result(ResultOf(run));
-    *rec.mutable_end_time() = ToTimestamp(run.end_time > 0 ? FromMillis(run.end_time) : clock_.Now());
+    rec.set_run_page_url(run.run_page_url);
+    if (run.start_time > 0) *rec.mutable_start_time() = ToTimestamp(FromMillis(run.start_time));
+    if (run.end_time > 0) *rec.mutable_end_time() = ToTimestamp(FromMillis(run.end_time));
     const int64_t task_run = run.tasks.empty() ? run_id : run.tasks.front().run_id;
     absl::StatusOr<cloud::databricks::RunOutput> output = jobs.GetRunOutput(task_run);
     if (output.ok()) {
@@ -162,11 +112,51 @@ absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const
                           ? absl::StrCat("run ended ", run.state.life_cycle_state, "/", run.state.result_state)
                           : run.state.state_message);
     }
-  }
-  ctx.progress(absl::StrCat("run ", run_id, ": ", RunResultText(rec.result())));
-  result.external_id = absl::StrCat(run_id);
-  result.memory = Finished(memory, covered, absl::StrCat(run_id), rec.result());
+    return std::optional<envctl::v1::RunRecord>(std::move(rec));
+  };
+  return backend;
+}
+
+absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const Change& change) {
+  (void)change;
+  const auto& spec = ctx.resource.integration_test();
+  const std::string& test = ctx.resource.name();
+  const Covered covered = CoveredOf(ctx.environment, test, spec.covers());
+  const absl::Duration timeout = TimeoutOr(spec.timeout(), spec.has_timeout());
+  ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
+  DatabricksClient client(transport_, url);
+  JobsApi jobs(client);
+  RunBackend backend = BackendFor(ctx, jobs);
+  const nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
+  // The idempotency token makes a repeated submit (after a crash before the checkpoint)
+  // return the same run: no lookup needed.
+  const int attempt = AttemptOf(ctx.prior.rerun_requested ? Abandoned(memory) : memory);
+  backend.submit = [&]() -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(nlohmann::json body, SubmitBody(ctx.environment, test, spec, timeout));
+    const std::string token = IdempotencyToken(ctx.environment, test, covered.hash, attempt);
+    ASSIGN_OR_RETURN(int64_t run_id, WithContext(jobs.SubmitRun(body, token),
+                                                 absl::StrCat("submitting notebook ", spec.notebook_path())));
+    return absl::StrCat(run_id);
+  };
+  ASSIGN_OR_RETURN(ApplyResult result, SubmitTestRun(ctx, clock_, covered, timeout, backend));
+  // Later polls (PollRuns) run without a pass's outputs: remember where the run is.
+  if (result.memory.contains("pending")) result.memory["pending"]["workspaceUrl"] = url;
   return result;
+}
+
+absl::StatusOr<RunPoll> IntegrationTestReconciler::PollRun(Context& ctx) {
+  absl::StatusOr<std::string> url = WorkspaceUrlOf(ctx.outputs, ctx.resource.integration_test().workspace());
+  if (!url.ok()) {
+    const nlohmann::json& memory = ctx.prior.memory;
+    const std::string recorded = memory.is_object() && memory.contains("pending") && memory["pending"].is_object()
+                                     ? memory["pending"].value("workspaceUrl", "")
+                                     : "";
+    if (recorded.empty()) return url.status();
+    url = recorded;
+  }
+  DatabricksClient client(transport_, *url);
+  JobsApi jobs(client);
+  return PollTestRun(ctx, clock_, BackendFor(ctx, jobs));
 }
 
 absl::Status IntegrationTestReconciler::Delete(Context& ctx) {

@@ -6,9 +6,9 @@
 // an idempotency token derived from environment, test, covered hash and attempt, and
 // CHECKPOINTS the run id at once: an envctl restarted mid-run resumes polling that run
 // instead of submitting another (and a retried submit returns the same run anyway).
-// It then polls runs/get with a doubling interval on the Clock until the run is terminal
-// or the spec timeout (default 30m) passes — then the run is cancelled and recorded
-// TIMED_OUT; never an endless loop. The notebook's error (get-output `error`) becomes
+// Apply never waits: PollRun looks at runs/get once; the engine (or the controller)
+// schedules the polls. Past the spec timeout (default 30m) the run is cancelled and
+// recorded TIMED_OUT; never an endless loop. The notebook's error (get-output `error`) becomes
 // the run's message, its exit value the output. Progress: "run 123: RUNNING".
 // Thread-safe: no mutable state.
 #ifndef ENVCTL_RECONCILERS_TESTS_INTEGRATION_TEST_RECONCILER_H_
@@ -16,6 +16,7 @@
 
 #include <string>
 
+#include "cloud/databricks/jobs_api.h"
 #include "cloud/transport/http_transport.h"
 #include "common/clock.h"
 #include "nlohmann/json.hpp"
@@ -40,18 +41,20 @@ absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env, co
 class IntegrationTestReconciler : public Reconciler {
  public:
   // `databricks`: CloudSession::Databricks().
-  IntegrationTestReconciler(cloud::HttpTransport& databricks, Clock& clock, PollOptions poll = {})
-      : transport_(databricks), clock_(clock), poll_(poll) {}
+  IntegrationTestReconciler(cloud::HttpTransport& databricks, Clock& clock)
+      : transport_(databricks), clock_(clock) {}
 
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;
+  absl::StatusOr<RunPoll> PollRun(Context& ctx) override;
   // Nothing to delete: runs are history.
   absl::Status Delete(Context& ctx) override;
 
  private:
+  RunBackend BackendFor(Context& ctx, cloud::databricks::JobsApi& jobs) const;
+
   cloud::HttpTransport& transport_;
   Clock& clock_;
-  const PollOptions poll_;
 };
 
 }  // namespace envctl::reconcilers

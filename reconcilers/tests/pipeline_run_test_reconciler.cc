@@ -36,6 +36,12 @@ std::string FailedActivityMessage(const std::vector<nlohmann::json>& activities)
   return "";
 }
 
+nlohmann::json ParametersOf(const Context& ctx) {
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [k, v] : ctx.resource.pipeline_run_test().parameters()) params[k] = v;
+  return params;
+}
+
 absl::Time ParseTime(const std::string& rfc3339, absl::Time fallback) {
   absl::Time t;
   std::string err;
@@ -47,9 +53,9 @@ absl::Time ParseTime(const std::string& rfc3339, absl::Time fallback) {
 
 PipelineRunTestReconciler::PipelineRunTestReconciler(cloud::HttpTransport& datafactory, Clock& clock,
                                                      const std::string& arm_endpoint,
-                                                     const std::string& subscription_id, PollOptions poll,
+                                                     const std::string& subscription_id,
                                                      const cloud::arm::LroOptions& lro)
-    : clock_(clock), poll_(poll) {
+    : clock_(clock) {
   cloud::arm::ArmClientOptions options;
   options.error_service = cloud::Service::kDataFactory;
   options.lro = lro;
@@ -62,70 +68,45 @@ absl::StatusOr<Change> PipelineRunTestReconciler::Plan(Context& ctx) {
   return PlanTestRun(ctx.prior, CoveredOf(ctx.environment, ctx.resource.name(), spec.covers()));
 }
 
-absl::StatusOr<ApplyResult> PipelineRunTestReconciler::Apply(Context& ctx, const Change& change) {
-  (void)change;
+RunBackend PipelineRunTestReconciler::BackendFor(Context& ctx, const FactoryRef& factory) const {
   const auto& spec = ctx.resource.pipeline_run_test();
-  const std::string& test = ctx.resource.name();
-  const Covered covered = CoveredOf(ctx.environment, test, spec.covers());
-  const absl::Duration timeout = TimeoutOr(spec.timeout(), spec.has_timeout());
-  ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
-  nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
-
-  std::string run_id;
-  absl::Time submitted;
-  if (std::optional<PendingRun> pending = PendingFor(memory, covered.hash)) {
-    run_id = pending->run_id;
-    submitted = pending->submitted;
-    ctx.progress(absl::StrCat("resuming pipeline run ", run_id));
-  } else {
-    if (ctx.prior.rerun_requested) memory = Abandoned(memory);
-    nlohmann::json params = nlohmann::json::object();
-    for (const auto& [k, v] : spec.parameters()) params[k] = v;
-    ASSIGN_OR_RETURN(run_id, WithContext(client_->CreateRun(factory, spec.pipeline(), params),
-                                      absl::StrCat("starting pipeline ", spec.pipeline(), " of factory ",
-                                                   factory.factory)));
-    submitted = clock_.Now();
-    memory = WithPending(memory, run_id, covered.hash, submitted);
-    RETURN_IF_ERROR(ctx.checkpoint(memory));
-    ctx.progress(absl::StrCat("started pipeline run ", run_id));
-  }
-
-  PipelineRun run;
-  std::string last_state;
-  absl::StatusOr<bool> done = PollUntil(clock_, submitted + timeout, poll_, [&]() -> absl::StatusOr<bool> {
-    absl::StatusOr<PipelineRun> got = client_->GetPipelineRun(factory, run_id);
-    if (!got.ok()) return got.status();
-    run = *std::move(got);
-    if (run.status_text != last_state) {
-      ctx.progress(absl::StrCat("pipeline run ", run_id, ": ", run.status_text));
-      last_state = run.status_text;
+  RunBackend backend;
+  backend.noun = "pipeline run";
+  backend.submit = [this, &ctx, factory, &spec]() -> absl::StatusOr<std::string> {
+    return WithContext(client_->CreateRun(factory, spec.pipeline(), ParametersOf(ctx)),
+                       absl::StrCat("starting pipeline ", spec.pipeline(), " of factory ", factory.factory));
+  };
+  // createRun has no idempotency key: after a crash between the service accepting a run
+  // and envctl recording its id, the run is found by pipeline, parameters and start time
+  // (the intent was recorded just before the submit), never started twice.
+  backend.find_submitted = [this, &ctx, factory, &spec](absl::Time intent_at) -> absl::StatusOr<std::string> {
+    const absl::Time from = intent_at - absl::Minutes(1);
+    ASSIGN_OR_RETURN(std::vector<PipelineRun> runs,
+                     client_->QueryPipelineRuns(factory, spec.pipeline(), from, clock_.Now() + absl::Minutes(5)));
+    const nlohmann::json want = ParametersOf(ctx);
+    for (const PipelineRun& run : runs) {
+      if (ParseTime(run.run_start, absl::InfinitePast()) < from) continue;
+      const nlohmann::json params = run.raw.value("parameters", nlohmann::json::object());
+      bool same = true;
+      for (const auto& [k, v] : want.items()) {
+        if (!params.contains(k) || params[k] != v) same = false;
+      }
+      if (same) return run.run_id;
     }
-    return cloud::datafactory::IsTerminal(run.status);
-  });
-  if (!done.ok()) {
-    if (absl::IsNotFound(done.status())) {
-      RETURN_IF_ERROR(ctx.checkpoint(Abandoned(memory)));
-      return absl::NotFoundError(
-          absl::StrCat("pipeline run ", run_id, " no longer exists; the next apply starts a new run"));
+    return std::string();
+  };
+  backend.cancel = [this, factory](const std::string& run_id) {
+    return client_->CancelPipelineRun(factory, run_id, /*recursive=*/true);
+  };
+  backend.check = [this, &ctx, factory](const PendingRun& pending)
+      -> absl::StatusOr<std::optional<envctl::v1::RunRecord>> {
+    ASSIGN_OR_RETURN(PipelineRun run, client_->GetPipelineRun(factory, pending.run_id));
+    if (!cloud::datafactory::IsTerminal(run.status)) {
+      ctx.progress(absl::StrCat("pipeline run ", pending.run_id, ": ", run.status_text));
+      return std::optional<envctl::v1::RunRecord>();
     }
-    return Annotate(done.status(), absl::StrCat("waiting for pipeline run ", run_id));
-  }
-
-  ApplyResult result;
-  envctl::v1::RunRecord& rec = result.run;
-  rec.set_run_id(absl::StrCat(test, "-", covered.hash.substr(0, 12), "-", AttemptOf(memory)));
-  rec.set_environment(ctx.environment.name());
-  rec.set_test(test);
-  rec.set_external_run_id(run_id);
-  rec.set_tested_hash(covered.hash);
-  *rec.mutable_start_time() = ToTimestamp(ParseTime(run.run_start, submitted));
-  if (!*done) {
-    absl::Status cancelled = client_->CancelPipelineRun(factory, run_id, /*recursive=*/true);
-    rec.set_result(envctl::v1::RUN_RESULT_TIMED_OUT);
-    rec.set_message(absl::StrCat("timed out after ", absl::FormatDuration(timeout), "; pipeline run ", run_id,
-                                 cancelled.ok() ? " cancelled" : absl::StrCat(" (cancel failed: ", cancelled.message(), ")")));
-    *rec.mutable_end_time() = ToTimestamp(clock_.Now());
-  } else {
+    envctl::v1::RunRecord rec;
+    *rec.mutable_start_time() = ToTimestamp(ParseTime(run.run_start, pending.submitted));
     *rec.mutable_end_time() = ToTimestamp(ParseTime(run.run_end, clock_.Now()));
     switch (run.status) {
       case RunStatus::kSucceeded: rec.set_result(envctl::v1::RUN_RESULT_SUCCEEDED); break;
@@ -136,17 +117,29 @@ absl::StatusOr<ApplyResult> PipelineRunTestReconciler::Apply(Context& ctx, const
     if (run.status != RunStatus::kSucceeded) {
       // The pipeline's own message is generic; the failing activity says what went wrong.
       absl::StatusOr<std::vector<nlohmann::json>> activities = client_->QueryActivityRuns(
-          factory, run_id, submitted - absl::Hours(1), clock_.Now() + absl::Hours(1));
+          factory, pending.run_id, pending.submitted - absl::Hours(1), clock_.Now() + absl::Hours(1));
       std::string message = activities.ok() ? FailedActivityMessage(*activities) : "";
       if (message.empty()) message = run.message;
       if (message.empty()) message = absl::StrCat("pipeline run ended ", run.status_text);
       rec.set_message(message);
     }
-  }
-  ctx.progress(absl::StrCat("pipeline run ", run_id, ": ", RunResultText(rec.result())));
-  result.external_id = run_id;
-  result.memory = Finished(memory, covered, run_id, rec.result());
-  return result;
+    return std::optional<envctl::v1::RunRecord>(std::move(rec));
+  };
+  return backend;
+}
+
+absl::StatusOr<ApplyResult> PipelineRunTestReconciler::Apply(Context& ctx, const Change& change) {
+  (void)change;
+  const auto& spec = ctx.resource.pipeline_run_test();
+  const Covered covered = CoveredOf(ctx.environment, ctx.resource.name(), spec.covers());
+  ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
+  return SubmitTestRun(ctx, clock_, covered, TimeoutOr(spec.timeout(), spec.has_timeout()),
+                       BackendFor(ctx, factory));
+}
+
+absl::StatusOr<RunPoll> PipelineRunTestReconciler::PollRun(Context& ctx) {
+  ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
+  return PollTestRun(ctx, clock_, BackendFor(ctx, factory));
 }
 
 absl::Status PipelineRunTestReconciler::Delete(Context& ctx) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/sha256.h"
+#include "common/status_macros.h"
 #include "reconcilers/tests/covered_hash.h"
 
 namespace envctl::reconcilers {
@@ -29,14 +30,44 @@ Covered CoveredOf(const envctl::v1::Environment& env, const std::string& test,
   return c;
 }
 
-std::optional<PendingRun> PendingFor(const nlohmann::json& memory, const std::string& covered) {
+std::function<absl::Status(const std::string&)> g_after_submit_failpoint_for_test;
+
+std::optional<PendingRun> AnyPending(const nlohmann::json& memory) {
   if (!memory.is_object() || !memory.contains("pending")) return std::nullopt;
   const nlohmann::json& p = memory["pending"];
-  if (!p.is_object() || p.value("hash", "") != covered || p.value("runId", "").empty()) {
+  if (!p.is_object() || !p.contains("runId") || !p["runId"].is_string() ||
+      p["runId"].get<std::string>().empty()) {
     return std::nullopt;
   }
-  return PendingRun{p.value("runId", ""),
-                    absl::FromUnixSeconds(p.value("submittedAt", int64_t{0}))};
+  PendingRun run;
+  run.run_id = p["runId"].get<std::string>();
+  run.submitted = absl::FromUnixSeconds(p.value("submittedAt", int64_t{0}));
+  run.deadline = p.contains("deadline") ? absl::FromUnixSeconds(p.value("deadline", int64_t{0}))
+                                        : run.submitted + absl::Minutes(30);
+  run.covered.hash = p.value("hash", "");
+  run.covered.per_resource = p.value("covered", nlohmann::json::object());
+  return run;
+}
+
+std::optional<PendingRun> PendingFor(const nlohmann::json& memory, const std::string& covered) {
+  std::optional<PendingRun> run = AnyPending(memory);
+  if (!run || run->covered.hash != covered) return std::nullopt;
+  return run;
+}
+
+nlohmann::json WithIntent(const nlohmann::json& memory, const std::string& covered, absl::Time at) {
+  nlohmann::json m = memory.is_object() ? memory : nlohmann::json::object();
+  m["intent"] = {{"hash", covered}, {"at", absl::ToUnixSeconds(at)}};
+  return m;
+}
+
+std::optional<absl::Time> IntentFor(const nlohmann::json& memory, const std::string& covered) {
+  if (!memory.is_object() || memory.contains("pending") || !memory.contains("intent")) {
+    return std::nullopt;
+  }
+  const nlohmann::json& i = memory["intent"];
+  if (!i.is_object() || i.value("hash", "") != covered) return std::nullopt;
+  return absl::FromUnixSeconds(i.value("at", int64_t{0}));
 }
 
 Change PlanTestRun(const PriorState& prior, const Covered& covered) {
@@ -85,10 +116,14 @@ Change PlanTestRun(const PriorState& prior, const Covered& covered) {
 }
 
 nlohmann::json WithPending(const nlohmann::json& memory, const std::string& run_id,
-                           const std::string& covered, absl::Time submitted) {
+                           const Covered& covered, absl::Time submitted, absl::Time deadline) {
   nlohmann::json m = memory.is_object() ? memory : nlohmann::json::object();
-  m["pending"] = {
-      {"runId", run_id}, {"hash", covered}, {"submittedAt", absl::ToUnixSeconds(submitted)}};
+  m.erase("intent");
+  m["pending"] = {{"runId", run_id},
+                  {"hash", covered.hash},
+                  {"covered", covered.per_resource},
+                  {"submittedAt", absl::ToUnixSeconds(submitted)},
+                  {"deadline", absl::ToUnixSeconds(deadline)}};
   return m;
 }
 
@@ -96,6 +131,7 @@ nlohmann::json Finished(const nlohmann::json& memory, const Covered& covered,
                         const std::string& run_id, envctl::v1::RunResult result) {
   nlohmann::json m = memory.is_object() ? memory : nlohmann::json::object();
   m.erase("pending");
+  m.erase("intent");
   m["testedHash"] = covered.hash;
   m["covered"] = covered.per_resource;
   m["runId"] = run_id;
@@ -110,6 +146,7 @@ int AttemptOf(const nlohmann::json& memory) {
 nlohmann::json Abandoned(const nlohmann::json& memory) {
   nlohmann::json m = memory.is_object() ? memory : nlohmann::json::object();
   m.erase("pending");
+  m.erase("intent");
   m["attempt"] = AttemptOf(memory) + 1;
   return m;
 }
@@ -129,18 +166,8 @@ absl::Duration TimeoutOr(const google::protobuf::Duration& timeout, bool has_tim
   return absl::Minutes(30);
 }
 
-absl::StatusOr<bool> PollUntil(Clock& clock, absl::Time deadline, const PollOptions& options,
-                               const std::function<absl::StatusOr<bool>()>& poll) {
-  absl::Duration interval = std::max(options.initial, absl::Milliseconds(1));
-  for (int i = 0; i < 100000; ++i) {
-    absl::StatusOr<bool> done = poll();
-    if (!done.ok() || *done) return done;
-    const absl::Time now = clock.Now();
-    if (now >= deadline) return false;
-    clock.SleepFor(std::min(interval, deadline - now));
-    interval = std::min(interval * 2, std::max(options.max, options.initial));
-  }
-  return false;
+absl::Duration RunPollDelay(absl::Duration elapsed) {
+  return std::clamp(elapsed / 10, absl::Seconds(1), absl::Minutes(2));
 }
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
@@ -154,6 +181,97 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
 std::string RunResultText(envctl::v1::RunResult result) {
   return absl::AsciiStrToLower(
       absl::StripPrefix(envctl::v1::RunResult_Name(result), "RUN_RESULT_"));
+}
+
+absl::StatusOr<ApplyResult> SubmitTestRun(Context& ctx, Clock& clock, const Covered& covered,
+                                          absl::Duration timeout, const RunBackend& backend) {
+  nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
+  ApplyResult result;
+  result.run_in_progress = true;
+  if (std::optional<PendingRun> pending = PendingFor(memory, covered.hash)) {
+    ctx.progress(absl::StrCat("resuming ", backend.noun, " ", pending->run_id));
+    result.external_id = pending->run_id;
+    result.memory = memory;
+    return result;
+  }
+  if (std::optional<PendingRun> outdated = AnyPending(memory)) {
+    // cancelOutdatedRuns: the run tests content that is no longer what the repo declares.
+    absl::Status cancelled = backend.cancel(outdated->run_id);
+    ctx.progress(absl::StrCat("cancelled outdated ", backend.noun, " ", outdated->run_id,
+                              cancelled.ok() ? "" : absl::StrCat(" (", cancelled.message(), ")")));
+    memory.erase("pending");
+  }
+  if (ctx.prior.rerun_requested) memory = Abandoned(memory);
+
+  std::string run_id;
+  if (std::optional<absl::Time> intent = IntentFor(memory, covered.hash);
+      intent && backend.find_submitted) {
+    ASSIGN_OR_RETURN(run_id, backend.find_submitted(*intent));
+    if (!run_id.empty()) ctx.progress(absl::StrCat("found ", backend.noun, " ", run_id, " submitted before a restart"));
+  }
+  absl::Time submitted = clock.Now();
+  if (run_id.empty()) {
+    memory = WithIntent(memory, covered.hash, submitted);
+    RETURN_IF_ERROR(ctx.checkpoint(memory));
+    ASSIGN_OR_RETURN(run_id, backend.submit());
+    if (g_after_submit_failpoint_for_test) RETURN_IF_ERROR(g_after_submit_failpoint_for_test(run_id));
+    ctx.progress(absl::StrCat("submitted ", backend.noun, " ", run_id));
+  }
+  memory = WithPending(memory, run_id, covered, submitted, submitted + timeout);
+  // From here on a restart polls this run instead of submitting another.
+  RETURN_IF_ERROR(ctx.checkpoint(memory));
+  result.external_id = run_id;
+  result.memory = std::move(memory);
+  return result;
+}
+
+absl::StatusOr<RunPoll> PollTestRun(Context& ctx, Clock& clock, const RunBackend& backend) {
+  const nlohmann::json& memory = ctx.prior.memory;
+  std::optional<PendingRun> pending = AnyPending(memory);
+  if (!pending) return absl::NotFoundError("no run in progress");
+  RunPoll poll;
+  poll.submitted = pending->submitted;
+  absl::StatusOr<std::optional<envctl::v1::RunRecord>> checked = backend.check(*pending);
+  if (!checked.ok()) {
+    if (absl::IsNotFound(checked.status())) {
+      // The run is gone (purged or deleted): forget it; the next apply submits anew.
+      RETURN_IF_ERROR(ctx.checkpoint(Abandoned(memory)));
+      return absl::NotFoundError(absl::StrCat(backend.noun, " ", pending->run_id,
+                                              " no longer exists; the next apply submits a new run"));
+    }
+    return Annotate(checked.status(), absl::StrCat("checking ", backend.noun, " ", pending->run_id));
+  }
+  envctl::v1::RunRecord rec;
+  const absl::Time now = clock.Now();
+  if (checked->has_value()) {
+    rec = **checked;
+  } else if (now >= pending->deadline) {
+    // Past the spec timeout: cancel and record it, never wait forever.
+    absl::Status cancelled = backend.cancel(pending->run_id);
+    rec.set_result(envctl::v1::RUN_RESULT_TIMED_OUT);
+    rec.set_message(absl::StrCat(
+        "timed out after ", absl::FormatDuration(pending->deadline - pending->submitted), "; ",
+        backend.noun, " ", pending->run_id,
+        cancelled.ok() ? " cancelled" : absl::StrCat(" (cancel failed: ", cancelled.message(), ")")));
+    *rec.mutable_start_time() = ToTimestamp(pending->submitted);
+    *rec.mutable_end_time() = ToTimestamp(now);
+  } else {
+    return poll;  // still going
+  }
+  const std::string& test = ctx.resource.name();
+  rec.set_run_id(absl::StrCat(test, "-", pending->covered.hash.substr(0, 12), "-", AttemptOf(memory)));
+  rec.set_environment(ctx.environment.name());
+  rec.set_test(test);
+  rec.set_external_run_id(pending->run_id);
+  rec.set_tested_hash(pending->covered.hash);
+  if (!rec.has_start_time()) *rec.mutable_start_time() = ToTimestamp(pending->submitted);
+  if (!rec.has_end_time()) *rec.mutable_end_time() = ToTimestamp(now);
+  ctx.progress(absl::StrCat(backend.noun, " ", pending->run_id, ": ", RunResultText(rec.result())));
+  poll.done = true;
+  poll.result.external_id = pending->run_id;
+  poll.result.memory = Finished(memory, pending->covered, pending->run_id, rec.result());
+  poll.result.run = std::move(rec);
+  return poll;
 }
 
 }  // namespace envctl::reconcilers

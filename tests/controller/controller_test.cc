@@ -231,8 +231,10 @@ TEST_F(ControllerTest, CloudEventResyncsTheOwningEnvironmentAndRepairsDrift) {
   auto sub = c.Subscribe("test");
   c.Start();
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
+  clock_.Advance(absl::Seconds(30));  // a person's edit, well after envctl's own writes
   fake_.SetLive("test-rg1", {{"location", "northeurope"}, {"tags", nlohmann::json::object()}});
   c.OnCloudResourceChanged("/FAKE/test-rg1/providers/x/y");  // ids compare case-insensitively
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_STARTED, "test", "cloud event: test-rg1"));
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_DETECTED, "test"));
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_CORRECTED, "test"));
   const std::string text = metrics_.Serialize();
@@ -242,6 +244,38 @@ TEST_F(ControllerTest, CloudEventResyncsTheOwningEnvironmentAndRepairsDrift) {
   EXPECT_THAT(
       text,
       HasSubstr("envctl_drift_corrected_total{environment=\"test\",kind=\"ResourceGroup\"} 1"));
+}
+
+// The event Azure sends for envctl's own write must not start another sync (no echo), and
+// an event-driven repair reconciles the resource named, not the whole environment.
+TEST_F(ControllerTest, EchoOfOwnWriteIsDroppedAndARepairTouchesOnlyTheNamedResource) {
+  Controller& c = Make();
+  auto sub = c.Subscribe("test");
+  c.Start();
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
+  c.OnCloudResourceChanged("/fake/test-rg1");  // the echo of creating it a moment ago
+  EXPECT_EQ(c.EchoesDroppedForTest(), 1u);
+  envctl::v1::Event e;
+  while (sub->Next(&e, absl::Milliseconds(100))) {
+    EXPECT_NE(e.type(), envctl::v1::EVENT_TYPE_SYNC_STARTED) << "an echo started a sync";
+  }
+
+  clock_.Advance(absl::Seconds(30));
+  fake_.SetLive("test-rg1", {{"location", "northeurope"}, {"tags", nlohmann::json::object()}});
+  c.OnCloudResourceChanged("/fake/test-rg1");
+  std::set<std::string> reconciled;
+  bool corrected = false;
+  for (int i = 0; i < 200; ++i) {
+    if (!sub->Next(&e, absl::Milliseconds(100))) {
+      c.WakeForTest();
+      continue;
+    }
+    if (e.type() == envctl::v1::EVENT_TYPE_RESOURCE_RECONCILED) reconciled.insert(e.resource());
+    if (e.type() == envctl::v1::EVENT_TYPE_DRIFT_CORRECTED) corrected = e.resource() == "test-rg1";
+    if (e.type() == envctl::v1::EVENT_TYPE_SYNC_FINISHED) break;
+  }
+  EXPECT_EQ(reconciled, std::set<std::string>({"test-rg1"}));
+  EXPECT_TRUE(corrected);
 }
 
 TEST_F(ControllerTest, ResyncIntervalFindsDriftWithoutAnyEvent) {

@@ -23,7 +23,7 @@ class FakeReconciler : public reconcilers::Reconciler {
     if (plan_failures_.count(name)) return absl::UnavailableError("injected plan failure");
     for (const auto& dep : ctx.resource.depends_on()) {
       if (!ctx.outputs.Get(dep, "id")) {
-        return absl::FailedPreconditionError("output " + dep + ".id is not known yet");
+        return reconcilers::KnownAfterApplyError("output " + dep + ".id is not known yet");
       }
     }
     reconcilers::Change change;
