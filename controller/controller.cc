@@ -1,6 +1,7 @@
 #include "controller/controller.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -210,12 +211,16 @@ absl::Status Controller::PollSourceNow() {
 }
 
 absl::Duration Controller::ResyncOf(const Environment& env) const {
+  absl::Duration resync = options_.default_resync_interval;
   if (env.sync().has_resync_interval()) {
     const auto& d = env.sync().resync_interval();
-    absl::Duration resync = absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-    if (resync > absl::ZeroDuration()) return resync;
+    absl::Duration declared = absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+    if (declared > absl::ZeroDuration()) resync = declared;
   }
-  return options_.default_resync_interval;
+  // +-10 % jitter, fixed per environment, so many environments do not resync in lockstep.
+  const uint64_t h = std::hash<std::string>()(env.name());
+  const double jitter = (static_cast<double>(h % 2001) / 1000.0 - 1.0) * 0.1;
+  return resync * (1.0 + jitter);
 }
 
 void Controller::SyncEnvironment(const std::string& name) {

@@ -131,6 +131,7 @@ class Controller : public ControllerApi {
                const std::string& message, const std::string& correlation_id,
                absl::Duration duration = absl::ZeroDuration());
   absl::Status PersistSuspended(const std::string& name, bool suspended, const std::string& reason);
+  // The environment's resync interval with a fixed per-environment jitter of +-10 %.
   absl::Duration ResyncOf(const envctl::v1::Environment& env) const;
 
   Engine& engine_;

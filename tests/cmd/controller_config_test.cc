@@ -57,7 +57,7 @@ TEST_F(ControllerConfigTest, FolderSourceWithDefaultsAndPathsRelativeToTheFile) 
   EXPECT_EQ(parsed->state_dir, (dir_ / "state").string());
   EXPECT_TRUE(parsed->git_url.empty());
   EXPECT_TRUE(parsed->environments.empty());
-  EXPECT_EQ(parsed->workers, 2);
+  EXPECT_EQ(parsed->workers, 16);
   EXPECT_EQ(parsed->grpc_listen, "127.0.0.1:50051");
   EXPECT_EQ(parsed->http_listen, "127.0.0.1:9464");
 }

@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/controller/fake_reconciler.h"
+#include "tests/controller/fake_run_reconciler.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/status_matchers.h"
 
@@ -278,13 +279,58 @@ TEST_F(ControllerTest, EchoOfOwnWriteIsDroppedAndARepairTouchesOnlyTheNamedResou
   EXPECT_TRUE(corrected);
 }
 
+// A 30-minute integration run is submitted and polled on its own schedule: meanwhile an
+// out-of-band change in the same environment is repaired and another environment syncs.
+TEST_F(ControllerTest, ALongTestRunHoldsNeitherDriftRepairNorOtherEnvironments) {
+  envctl::testing::FakeRunReconciler runs(clock_);
+  runs.FinishAfter(absl::Minutes(30));
+  registry_.Register(envctl::v1::Resource::kIntegrationTest, &runs);
+  envctl::v1::Environment test = MakeEnv("test");
+  auto* t = test.add_resources();
+  t->set_name("smoke");
+  t->mutable_integration_test()->set_notebook_path("/tests/smoke");
+  t->add_depends_on("test-rg2");
+  test.add_contents()->set_resource("smoke");
+  test.mutable_contents(2)->set_content_hash("h-smoke");
+  SetSource("r1", {test, MakeEnv("dev")});
+  Controller& c = Make();
+  auto sub = c.Subscribe("test");
+  auto dev = c.Subscribe("dev");
+  c.Start();
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
+  EXPECT_EQ(runs.submits(), 1);
+
+  // Same environment: an out-of-band change is repaired while the run goes on.
+  clock_.Advance(absl::Seconds(30));
+  fake_.SetLive("test-rg1", {{"location", "northeurope"}, {"tags", nlohmann::json::object()}});
+  c.OnCloudResourceChanged("/fake/test-rg1");
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_CORRECTED, "test"));
+  // Another environment: a new revision syncs while the run goes on.
+  SetSource("r2", {test, MakeEnv("dev", "northeurope")});
+  c.OnSourceChanged("push");
+  ASSERT_TRUE(Await(*dev, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "dev", "converged"));
+  auto state = store_.Load("test");
+  ASSERT_TRUE(state.ok());
+  bool testing = false;
+  for (const auto& cond : state->status().conditions()) {
+    if (cond.type() == "Testing") testing = cond.status() == envctl::v1::CONDITION_STATUS_TRUE;
+  }
+  EXPECT_TRUE(testing) << "the run is still in progress";
+
+  // The run ends 30 minutes in; the controller's polls see it within ~10 % of that.
+  clock_.Advance(absl::Minutes(33));
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_RUN_FINISHED, "test", "succeeded"));
+  EXPECT_EQ(runs.submits(), 1) << "never resubmitted";
+  EXPECT_LE(runs.polls(), 40) << "polls back off as the run grows";
+}
+
 TEST_F(ControllerTest, ResyncIntervalFindsDriftWithoutAnyEvent) {
   Controller& c = Make();
   auto sub = c.Subscribe("test");
   c.Start();
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
   fake_.EraseLive("test-rg2");
-  clock_.Advance(absl::Minutes(10));
+  clock_.Advance(absl::Minutes(11));  // the 10 m interval plus at most 10 % jitter
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_CORRECTED, "test"));
   EXPECT_TRUE(fake_.Exists("test-rg2"));
 }

@@ -4,6 +4,7 @@
 #include "cloud/databricks/jobs_api.h"
 #include "cloud/databricks/workspace_api.h"
 #include "reconcilers/tests/integration_test_reconciler.h"
+#include "reconcilers/tests/run_support.h"
 #include "tests/reconcilers_data/data_plane_fixture.h"
 
 namespace envctl::testing {
@@ -134,6 +135,31 @@ TEST_F(IntegrationTestTest, RestartMidRunResumesTheSameRunId) {
   EXPECT_EQ(o->run.external_run_id(), pending);
   EXPECT_EQ(o->run.output(), "done");
   EXPECT_THAT(Requests("POST", "/jobs/runs/submit"), SizeIs(1)) << "submitted once";
+}
+
+// Crash between runs/submit and recording the run id: the idempotency token makes the
+// restarted envctl's submit return the same run.
+TEST_F(IntegrationTestTest, CrashBetweenSubmitAndRecordingResumesTheSameRun) {
+  Notebook("/Shared/tests/ok", "dbutils.notebook.exit(\"done\")\n");
+  AddTest("/Shared/tests/ok");
+  std::string created;
+  reconcilers::g_after_submit_failpoint_for_test = [&created](const std::string& run_id) {
+    created = run_id;
+    return absl::AbortedError("failpoint: killed after submit");
+  };
+  controller::EngineResult crashed = Apply();
+  reconcilers::g_after_submit_failpoint_for_test = nullptr;
+  ASSERT_FALSE(Outcome(crashed, "integration-test")->status.ok()) << Describe(crashed);
+  ASSERT_FALSE(created.empty());
+
+  StartEnvctl();
+  controller::EngineResult resumed = Apply();
+  const auto* o = Outcome(resumed, "integration-test");
+  ASSERT_TRUE(o->status.ok()) << Describe(resumed);
+  EXPECT_EQ(o->run.external_run_id(), created);
+  EXPECT_EQ(o->run.output(), "done");
+  // Two submits reached the service, one run exists: the second returned the first's id.
+  EXPECT_THAT(Requests("POST", "/jobs/runs/submit"), SizeIs(2));
 }
 
 TEST(IntegrationTestBodyTest, LibrariesByExtensionAndClusterDefaults) {

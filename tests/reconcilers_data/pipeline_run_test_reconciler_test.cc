@@ -1,6 +1,7 @@
 // PipelineRunTest against cloudsim: a run per covered-content change, recorded so it is
 // neither rerun after a failure nor lost across a restart; failures carry the failing
 // activity's message; a run past its timeout is cancelled and recorded TIMED_OUT.
+#include "reconcilers/tests/run_support.h"
 #include "tests/reconcilers_data/data_plane_fixture.h"
 
 namespace envctl::testing {
@@ -134,6 +135,35 @@ TEST_F(PipelineRunTestTest, RestartMidRunResumesTheSameRun) {
   const auto* o = Outcome(resumed, "smoke");
   ASSERT_TRUE(o->status.ok()) << Describe(resumed);
   EXPECT_EQ(o->run.external_run_id(), pending);
+  EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED);
+  EXPECT_THAT(Requests("POST", "/createRun"), SizeIs(1)) << "never a second run";
+}
+
+// The crash window exactly-once submission must survive: createRun succeeded, envctl died
+// before recording the run id. createRun has no idempotency key; the intent recorded
+// before the submit makes the restarted envctl find the run instead of starting another.
+// DISABLED: the queryPipelineRuns lookup does not find the run yet (under investigation);
+// the intent is recorded but a second createRun still happens. Not claimed as working.
+TEST_F(PipelineRunTestTest, DISABLED_CrashBetweenCreateRunAndRecordingFindsTheRunInsteadOfStartingAnother) {
+  AddTest("Quick");
+  std::string created;
+  reconcilers::g_after_submit_failpoint_for_test = [&created](const std::string& run_id) {
+    created = run_id;
+    return absl::AbortedError("failpoint: killed after submit");
+  };
+  controller::EngineResult crashed = Apply();
+  reconcilers::g_after_submit_failpoint_for_test = nullptr;
+  ASSERT_FALSE(Outcome(crashed, "smoke")->status.ok()) << Describe(crashed);
+  ASSERT_FALSE(created.empty());
+  nlohmann::json memory = nlohmann::json::parse(store_.Memory("dev", "smoke"));
+  EXPECT_TRUE(memory.contains("intent")) << memory.dump();
+  EXPECT_FALSE(memory.contains("pending")) << "the run id was never recorded";
+
+  StartEnvctl();  // a new process over the same state
+  controller::EngineResult resumed = Apply();
+  const auto* o = Outcome(resumed, "smoke");
+  ASSERT_TRUE(o->status.ok()) << Describe(resumed);
+  EXPECT_EQ(o->run.external_run_id(), created);
   EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED);
   EXPECT_THAT(Requests("POST", "/createRun"), SizeIs(1)) << "never a second run";
 }
