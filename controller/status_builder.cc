@@ -16,6 +16,28 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
+// The status entry of the outcome's resource, added when the status has none yet.
+envctl::v1::ResourceStatus* FindOrAddResource(envctl::v1::EnvironmentStatus* status,
+                                              const ResourceOutcome& o) {
+  for (auto& existing : *status->mutable_resources()) {
+    if (existing.name() == o.name) return &existing;
+  }
+  envctl::v1::ResourceStatus* r = status->add_resources();
+  r->set_name(o.name);
+  r->set_kind(o.kind);
+  return r;
+}
+
+// Reported drift, values of sensitive fields never shown.
+void AddDrift(const ResourceOutcome& o, envctl::v1::ResourceStatus* r) {
+  for (const auto& f : o.fields) {
+    auto* d = r->add_drift();
+    d->set_path(f.path);
+    d->set_old_value(f.sensitive ? "(sensitive)" : f.old_value);
+    d->set_new_value(f.sensitive ? "(sensitive)" : f.new_value);
+  }
+}
+
 void AddRunRecord(envctl::v1::EnvironmentStatus* status, const envctl::v1::RunRecord& run) {
   auto* runs = status->mutable_runs();
   runs->Add()->CopyFrom(run);
@@ -38,15 +60,7 @@ void SetTesting(envctl::v1::EnvironmentStatus* status, int in_progress, absl::Ti
 void MergeStatus(const EngineResult& result, absl::Time now, envctl::v1::EnvironmentState* state) {
   envctl::v1::EnvironmentStatus* status = state->mutable_status();
   for (const ResourceOutcome& o : result.resources) {
-    envctl::v1::ResourceStatus* r = nullptr;
-    for (auto& existing : *status->mutable_resources()) {
-      if (existing.name() == o.name) r = &existing;
-    }
-    if (r == nullptr) {
-      r = status->add_resources();
-      r->set_name(o.name);
-      r->set_kind(o.kind);
-    }
+    envctl::v1::ResourceStatus* r = FindOrAddResource(status, o);
     r->clear_drift();
     r->set_last_error(o.status.ok() ? "" : std::string(o.status.message()));
     r->set_blocked_by(o.blocked_by);
@@ -56,12 +70,7 @@ void MergeStatus(const EngineResult& result, absl::Time now, envctl::v1::Environ
       r->set_state(envctl::v1::RESOURCE_STATE_PENDING);
     } else if (o.reported_only) {
       r->set_state(envctl::v1::RESOURCE_STATE_DRIFTED);
-      for (const auto& f : o.fields) {
-        auto* d = r->add_drift();
-        d->set_path(f.path);
-        d->set_old_value(f.sensitive ? "(sensitive)" : f.old_value);
-        d->set_new_value(f.sensitive ? "(sensitive)" : f.new_value);
-      }
+      AddDrift(o, r);
     } else {
       r->set_state(envctl::v1::RESOURCE_STATE_IN_SYNC);
     }
@@ -89,15 +98,7 @@ void RecordRuns(const EngineResult& polled, absl::Time now, envctl::v1::Environm
   envctl::v1::EnvironmentStatus* status = state->mutable_status();
   int tests = 0, tests_failed = 0;
   for (const ResourceOutcome& o : polled.resources) {
-    envctl::v1::ResourceStatus* r = nullptr;
-    for (auto& existing : *status->mutable_resources()) {
-      if (existing.name() == o.name) r = &existing;
-    }
-    if (r == nullptr) {
-      r = status->add_resources();
-      r->set_name(o.name);
-      r->set_kind(o.kind);
-    }
+    envctl::v1::ResourceStatus* r = FindOrAddResource(status, o);
     r->set_last_error(o.status.ok() ? "" : std::string(o.status.message()));
     r->set_state(o.run_in_progress ? envctl::v1::RESOURCE_STATE_PENDING
                  : o.status.ok()   ? envctl::v1::RESOURCE_STATE_IN_SYNC
@@ -177,12 +178,7 @@ void UpdateStatus(const envctl::v1::Environment& env, const EngineResult& result
       ++testing;
     } else if (o.reported_only) {
       r->set_state(envctl::v1::RESOURCE_STATE_DRIFTED);
-      for (const auto& f : o.fields) {
-        auto* d = r->add_drift();
-        d->set_path(f.path);
-        d->set_old_value(f.sensitive ? "(sensitive)" : f.old_value);
-        d->set_new_value(f.sensitive ? "(sensitive)" : f.new_value);
-      }
+      AddDrift(o, r);
       ++drifted;
     } else {
       r->set_state(envctl::v1::RESOURCE_STATE_IN_SYNC);
