@@ -71,6 +71,8 @@ bool EngineResult::ok() const {
 bool EngineResult::InSync() const {
   for (const auto& r : resources) {
     if (!r.status.ok() || !r.blocked_by.empty()) return false;
+    // A run still going is a result to wait for, not a difference to fix.
+    if (r.action == Action::kRun && r.run_in_progress) continue;
     if (r.action != Action::kNone && !r.reported_only) return false;
   }
   for (const auto& r : prunes) {
@@ -445,6 +447,7 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
     pass.changing.insert(name);
   }
   const bool observe_only = !options.targets.empty() && !options.targets.count(name);
+  if (!apply && change->resumes_run) o.run_in_progress = true;
   if (!apply || observe_only) {
     finish();
     return;
@@ -660,19 +663,24 @@ absl::Status Engine::Prune(Pass& pass, EngineResult& result) {
   // Dependents go first: a resource waits for every orphan that depends on it.
   std::map<std::string, std::set<std::string>> waits_for;  // reversed dependencies
   std::map<std::string, std::set<std::string>> orphan_deps;
-  // A content's dependencies wait for its container instead (it goes with it).
+  // A content is not deleted on its own, so its own dependencies do not order anything
+  // (a factory's linked service naming the vault must not hold the vault back, or a vault
+  // access policy for the factory's identity would close a cycle). What depends on a
+  // content goes before the content's container.
   auto deleted_with = [&container_of](const std::string& name) {
     auto c = container_of.find(name);
     return c == container_of.end() ? name : c->second;
   };
   for (const auto& m : orphans) {
     orphan_deps[m.name()];
-    waits_for[deleted_with(m.name())];
+    const bool is_content = container_of.count(m.name()) > 0;
+    if (!is_content) waits_for[m.name()];
     for (const auto& dep : m.depends_on()) {
       if (orphan_named(dep) == nullptr) continue;
       orphan_deps[m.name()].insert(dep);
-      const std::string first = deleted_with(m.name()), then = deleted_with(dep);
-      if (first != then) waits_for[then].insert(first);
+      if (is_content) continue;
+      const std::string then = deleted_with(dep);
+      if (then != m.name()) waits_for[then].insert(m.name());
     }
   }
   ASSIGN_OR_RETURN(DependencyGraph prune_graph, DependencyGraph::Build(orphan_deps));

@@ -46,6 +46,9 @@ struct Change {
   // Whether the live object exists.
   bool exists = false;
   nlohmann::json observed;
+  // A test kind: the run for this content was submitted earlier and has not ended, so
+  // there is nothing to write, only a result to wait for (in sync while it runs).
+  bool resumes_run = false;
 };
 
 // What the previous applies recorded about this resource (from the status store).

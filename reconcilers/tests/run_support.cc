@@ -77,6 +77,7 @@ Change PlanTestRun(const PriorState& prior, const Covered& covered) {
   change.exists = !tested.empty();
   if (std::optional<PendingRun> pending = PendingFor(memory, covered.hash)) {
     change.action = Action::kRun;
+    change.resumes_run = true;
     change.reason =
         absl::StrCat("resuming run ", pending->run_id, " (submitted earlier, not finished)");
     return change;
