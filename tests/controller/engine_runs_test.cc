@@ -126,6 +126,12 @@ TEST_F(EngineRunsTest, ControllerModeSubmitsTheRunAndFinishesTheSyncWithoutWaiti
   ASSERT_TRUE(result.ok());
   EXPECT_TRUE(Outcome(*result, "smoke").run_in_progress);
   EXPECT_EQ(runs_.submits(), 1);
+  // A plan meanwhile: nothing to write, so in sync while the run goes on.
+  auto plan = engine_.Plan(env_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Outcome(*plan, "smoke").action, Action::kRun);
+  EXPECT_TRUE(Outcome(*plan, "smoke").run_in_progress);
+  EXPECT_TRUE(plan->InSync());
 
   // The controller's polls finish it.
   clock_.Advance(absl::Seconds(1));
