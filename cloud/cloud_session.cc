@@ -14,7 +14,7 @@ namespace {
 // One service's stack below authentication: Retrying > RateLimiting > Instrumented > base.
 struct Chain {
   std::unique_ptr<InstrumentedTransport> instrumented;
-  std::unique_ptr<RateLimitingTransport> rate_limited;
+  std::unique_ptr<HttpTransport> rate_limited;
   std::unique_ptr<RetryingTransport> retrying;
   std::unique_ptr<HttpTransport> authenticated;
 
@@ -42,7 +42,9 @@ class PatTransport : public HttpTransport {
 struct CloudSession::Pipelines {
   std::unique_ptr<CpprestTransport> cpprest;
   HttpTransport* base = nullptr;
-  std::unique_ptr<TokenBucket> arm_reads, arm_writes, keyvault, databricks;
+  std::unique_ptr<TokenBucket> arm_reads, arm_writes;
+  // Per vault and per workspace: their limits are per vault and per workspace.
+  std::unique_ptr<PerOriginBuckets> keyvault, databricks;
   Chain aad, arm, datafactory, kv, dbx;
   std::unique_ptr<InstrumentedTransport> other_instrumented;
   std::unique_ptr<RetryingTransport> other;
@@ -64,7 +66,7 @@ absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoint
   }
 
   auto make_chain = [&](Chain& chain, const char* label, Service service, TokenBucket* reads,
-                        TokenBucket* writes) {
+                        TokenBucket* writes, PerOriginBuckets* per_origin = nullptr) {
     chain.instrumented = std::make_unique<InstrumentedTransport>(*p->base, clock, metrics, label,
                                                                  service, options.log_sink);
     HttpTransport* below_retry = chain.instrumented.get();
@@ -72,14 +74,18 @@ absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoint
       chain.rate_limited =
           std::make_unique<RateLimitingTransport>(*chain.instrumented, *reads, *writes);
       below_retry = chain.rate_limited.get();
+    } else if (per_origin != nullptr) {
+      chain.rate_limited =
+          std::make_unique<PerOriginRateLimitingTransport>(*chain.instrumented, *per_origin);
+      below_retry = chain.rate_limited.get();
     }
     chain.retrying = std::make_unique<RetryingTransport>(*below_retry, clock, options.retry);
   };
 
   p->arm_reads = std::make_unique<TokenBucket>(clock, options.arm_reads);
   p->arm_writes = std::make_unique<TokenBucket>(clock, options.arm_writes);
-  p->keyvault = std::make_unique<TokenBucket>(clock, options.keyvault);
-  p->databricks = std::make_unique<TokenBucket>(clock, options.databricks);
+  p->keyvault = std::make_unique<PerOriginBuckets>(clock, options.keyvault);
+  p->databricks = std::make_unique<PerOriginBuckets>(clock, options.databricks);
 
   make_chain(p->aad, "aad", Service::kAad, nullptr, nullptr);
   if (options.credential_for_test) {
@@ -99,10 +105,9 @@ absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoint
              p->arm_writes.get());
   p->datafactory.authenticated = std::make_unique<BearerTokenTransport>(
       *p->datafactory.retrying, *p->credential, endpoints.ArmScope());
-  make_chain(p->kv, "keyvault", Service::kKeyVault, p->keyvault.get(), p->keyvault.get());
+  make_chain(p->kv, "keyvault", Service::kKeyVault, nullptr, nullptr, p->keyvault.get());
   p->kv.authenticated = std::make_unique<ChallengeAuthTransport>(*p->kv.retrying, *p->credential);
-  make_chain(p->dbx, "databricks", Service::kDatabricks, p->databricks.get(),
-             p->databricks.get());
+  make_chain(p->dbx, "databricks", Service::kDatabricks, nullptr, nullptr, p->databricks.get());
   p->dbx.authenticated = std::make_unique<BearerTokenTransport>(*p->dbx.retrying, *p->credential,
                                                                 kDatabricksScope);
   p->other_instrumented = std::make_unique<InstrumentedTransport>(

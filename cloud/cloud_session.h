@@ -3,8 +3,10 @@
 // TokenCredential and a per-service pipeline, outermost first:
 //   Arm(), DataFactory(): Bearer(ARM scope) > Retrying > RateLimiting(ARM reads/writes,
 //                         shared by both) > Instrumented("arm" / "datafactory") > cpprest
-//   KeyVault():           ChallengeAuth > Retrying > RateLimiting > Instrumented > cpprest
-//   Databricks():         Bearer(2ff814a6-…/.default) > Retrying > RateLimiting > ...
+//   KeyVault():           ChallengeAuth > Retrying > RateLimiting(one bucket per vault)
+//                         > Instrumented > cpprest
+//   Databricks():         Bearer(2ff814a6-…/.default) > Retrying > RateLimiting(one bucket
+//                         per workspace) > ...
 //   DatabricksWithToken(pat): Bearer(PAT) over the same Databricks pipeline
 //   Unauthenticated():    Retrying > Instrumented("other") > cpprest
 // Typed clients take an `HttpTransport&` from here. All methods are thread-safe; the

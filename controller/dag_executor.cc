@@ -60,7 +60,8 @@ DagExecutor::~DagExecutor() {
 }
 
 int DagExecutor::LimitOf(const std::string& service) const {
-  auto it = options_.service_limits.find(service);
+  // "keyvault/dev" is bounded like "keyvault" (one bound per vault, not one for all).
+  auto it = options_.service_limits.find(service.substr(0, service.find('/')));
   return it == options_.service_limits.end() ? 0 : it->second;
 }
 

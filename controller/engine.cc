@@ -58,6 +58,13 @@ std::string ServiceOf(const Resource& resource) {
   return "";
 }
 
+// Data-plane limits are per vault, factory and workspace, and an environment has its own
+// ("keyvault/dev"); ARM's budget is the subscription's, shared by every environment.
+std::string ScopedService(const std::string& service, const std::string& env) {
+  if (service.empty() || service == "arm") return service;
+  return absl::StrCat(service, "/", env);
+}
+
 bool EngineResult::ok() const {
   for (const auto& r : resources) {
     if (!r.status.ok() || !r.blocked_by.empty()) return false;
@@ -263,7 +270,7 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
   dag.deps = pass.deps;
   dag.parallelism = env.sync().parallelism() > 0 ? env.sync().parallelism() : 4;
   dag.service_of = [&](const std::string& name) {
-    return ServiceOf(env.resources(pass.index.at(name)));
+    return ScopedService(ServiceOf(env.resources(pass.index.at(name))), env.name());
   };
   executor_->Run(dag, [&](const std::string& name, DagExecutor::NodeContext& node) {
     Reconcile(pass, name, node);
@@ -705,7 +712,9 @@ absl::Status Engine::Prune(Pass& pass, EngineResult& result) {
     DagExecutor::Graph dag;
     dag.deps = waits_for;
     dag.parallelism = env.sync().parallelism() > 0 ? env.sync().parallelism() : 4;
-    dag.service_of = [&](const std::string& name) { return ServiceOf(orphan_named(name)->spec()); };
+    dag.service_of = [&](const std::string& name) {
+      return ScopedService(ServiceOf(orphan_named(name)->spec()), env.name());
+    };
     executor_->Run(dag, [&](const std::string& name, DagExecutor::NodeContext&) {
       const ManagedResource& m = *orphan_named(name);
       ResourceOutcome o;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <exception>
+#include <map>
 #include <system_error>
 #include <vector>
 
@@ -9,6 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "boost/asio/ssl.hpp"
+#include "openssl/err.h"
+#include "openssl/ssl.h"
+#include "openssl/x509_vfy.h"
 #include "cloud/transport/redact.h"
 #include "cloud/transport/url.h"
 #include "cpprest/http_client.h"
@@ -35,6 +39,30 @@ std::string Cause(const HttpRequest& request, absl::string_view what) {
 bool IsTimeout(const std::error_code& ec, absl::string_view what) {
   return ec == std::errc::timed_out || absl::StrContains(absl::AsciiStrToLower(what), "timed out") ||
          absl::StrContains(absl::AsciiStrToLower(what), "timeout");
+}
+
+// One trust store per extra-CA file for the whole process (system CAs + that file);
+// X509_STOREs are reference counted and safe to share once built. Null if it cannot be
+// built (cpprest's own per-connection store is used then).
+X509_STORE* SharedTrustStore(const std::string& ca_cert_file) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* stores ABSL_GUARDED_BY(mu) = new std::map<std::string, X509_STORE*>();
+  absl::MutexLock lock(&mu);
+  auto it = stores->find(ca_cert_file);
+  if (it != stores->end()) return it->second;
+  X509_STORE* store = X509_STORE_new();
+  if (store != nullptr && X509_STORE_set_default_paths(store) != 1) {
+    X509_STORE_free(store);
+    store = nullptr;
+  }
+  if (store != nullptr && !ca_cert_file.empty() &&
+      X509_STORE_load_locations(store, ca_cert_file.c_str(), nullptr) != 1) {
+    // An unreadable extra CA: connections then fail verification and say so.
+    ERR_clear_error();
+  }
+  ERR_clear_error();
+  (*stores)[ca_cert_file] = store;
+  return store;
 }
 
 }  // namespace
@@ -68,13 +96,12 @@ std::shared_ptr<client::http_client> CpprestTransport::ClientFor(const std::stri
   client::http_client_config config;
   config.set_timeout(std::chrono::milliseconds(timeout_ms));
   config.set_validate_certificates(true);
-  if (!options_.ca_cert_file.empty()) {
-    const std::string ca = options_.ca_cert_file;
-    // cpprest has already loaded the system store; add the extra CA on top of it.
-    config.set_ssl_context_callback([ca](boost::asio::ssl::context& ctx) {
-      ctx.set_default_verify_paths();
-      boost::system::error_code ec;
-      ctx.load_verify_file(ca, ec);
+  // cpprest gives every connection its own SSL context with the system store loaded into
+  // it (~1 MiB each, times every connection to every vault and workspace). Every context
+  // uses one shared, read-only store instead (system CAs plus the extra CA).
+  if (X509_STORE* store = SharedTrustStore(options_.ca_cert_file)) {
+    config.set_ssl_context_callback([store](boost::asio::ssl::context& ctx) {
+      SSL_CTX_set1_cert_store(ctx.native_handle(), store);
     });
   }
   auto c = std::make_shared<client::http_client>(origin, config);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "cloud/transport/url.h"
 
 namespace envctl::cloud {
 
@@ -36,6 +37,18 @@ RateLimitingTransport::RateLimitingTransport(HttpTransport& next, TokenBucket& r
 absl::StatusOr<HttpResponse> RateLimitingTransport::Send(const HttpRequest& request) {
   const std::string method = absl::AsciiStrToUpper(request.method);
   (method == "GET" || method == "HEAD" ? reads_ : writes_).Acquire();
+  return next_.Send(request);
+}
+
+TokenBucket& PerOriginBuckets::For(const std::string& origin) {
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<TokenBucket>& bucket = buckets_[origin];
+  if (bucket == nullptr) bucket = std::make_unique<TokenBucket>(clock_, options_);
+  return *bucket;
+}
+
+absl::StatusOr<HttpResponse> PerOriginRateLimitingTransport::Send(const HttpRequest& request) {
+  buckets_.For(OriginOf(request.url)).Acquire();
   return next_.Send(request);
 }
 

@@ -8,6 +8,10 @@
 #ifndef ENVCTL_CLOUD_TRANSPORT_RATE_LIMITING_TRANSPORT_H_
 #define ENVCTL_CLOUD_TRANSPORT_RATE_LIMITING_TRANSPORT_H_
 
+#include <map>
+#include <memory>
+#include <string>
+
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cloud/transport/http_transport.h"
@@ -45,6 +49,33 @@ class TokenBucket {
   absl::Mutex mu_;
   double tokens_ ABSL_GUARDED_BY(mu_);
   absl::Time last_ ABSL_GUARDED_BY(mu_);
+};
+
+// One bucket per origin, made on first use: a data-plane limit is per vault or workspace
+// (each vault and workspace has its own origin), so one environment's traffic never
+// spends another's. Thread-safe.
+class PerOriginBuckets {
+ public:
+  PerOriginBuckets(Clock& clock, TokenBucketOptions options) : clock_(clock), options_(options) {}
+  TokenBucket& For(const std::string& origin);
+
+ private:
+  Clock& clock_;
+  const TokenBucketOptions options_;
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<TokenBucket>> buckets_ ABSL_GUARDED_BY(mu_);
+};
+
+class PerOriginRateLimitingTransport : public HttpTransport {
+ public:
+  // `buckets` must outlive this transport; reads and writes share an origin's bucket.
+  PerOriginRateLimitingTransport(HttpTransport& next, PerOriginBuckets& buckets)
+      : next_(next), buckets_(buckets) {}
+  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
+
+ private:
+  HttpTransport& next_;
+  PerOriginBuckets& buckets_;
 };
 
 class RateLimitingTransport : public HttpTransport {

@@ -1,0 +1,386 @@
+// `envctl_bench converge`: how fast envctl converges bikeshare-shaped environments on
+// cloudsim with latency injected on every request, against a sequential baseline measured
+// in the same run. Prints figures; asserts none (machines are shared and noisy).
+//
+//   1. bikeshare TEST from empty: `envctl apply` (the real binary, a child process) — wall
+//      time, the critical-path bound from the run's own per-resource durations (the
+//      summary's "critical path"), their ratio, requests per service; and the baseline:
+//      the same resources applied one at a time (each waits for the previous one, runs
+//      polled until they end), i.e. what the seed's release pipeline does.
+//   2. N environments at once (unique names): T(N), T(N)/T(1), requests per resource,
+//      429s seen, peak RSS of the envctl process.
+//   3. A no-op resync of the largest N: reads per resource, writes (must be 0), time.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cloud/cloud_endpoints.h"
+#include "cloud/cloud_session.h"
+#include "cloud/transport/cpprest_transport.h"
+#include "cloudsim/cloudsim.h"
+#include "common/clock.h"
+#include "common/status_macros.h"
+#include "controller/engine.h"
+#include "controller/state_store.h"
+#include "metrics/metrics.h"
+#include "nlohmann/json.hpp"
+#include "reconcilers/cloud_reconcilers.h"
+#include "spec/loader.h"
+#include "spec/references.h"
+
+extern char** environ;
+
+namespace envctl::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+double SecondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+struct Flags {
+  int latency_ms = 100;
+  double speed = 10;
+  std::vector<int> envs = {1, 10, 50};
+  std::string envctl;  // the envctl binary; default: beside envctl_bench
+};
+
+// cloudsim's admin API (loopback, no auth).
+class Admin {
+ public:
+  explicit Admin(const cloud::CloudEndpoints& endpoints)
+      : endpoint_(endpoints.admin_endpoint), transport_({endpoints.ca_cert_file}) {}
+  nlohmann::json Call(const std::string& method, const std::string& path,
+                      const std::string& body = "") {
+    cloud::HttpRequest r;
+    r.method = method;
+    r.url = endpoint_ + path;
+    r.body = body;
+    if (!body.empty()) r.headers["Content-Type"] = "application/json";
+    auto resp = transport_.Send(r);
+    if (!resp.ok() || resp->body.empty()) return nullptr;
+    return nlohmann::json::parse(resp->body, nullptr, false);
+  }
+
+ private:
+  std::string endpoint_;
+  cloud::CpprestTransport transport_;
+};
+
+struct Requests {
+  std::map<std::string, std::pair<int, int>> by_service;  // reads, writes
+  int throttled = 0;                                      // 429 answers
+  int reads() const {
+    int n = 0;
+    for (const auto& [s, rw] : by_service) n += s == "aad" ? 0 : rw.first;
+    return n;
+  }
+  int writes() const {
+    int n = 0;
+    for (const auto& [s, rw] : by_service) n += rw.second;
+    return n;
+  }
+  std::string Render() const {
+    std::vector<std::string> parts;
+    for (const auto& [s, rw] : by_service) {
+      if (rw.first + rw.second) parts.push_back(absl::StrCat(s, " ", rw.first, "r/", rw.second, "w"));
+    }
+    return absl::StrJoin(parts, ", ");
+  }
+};
+
+Requests Collect(Admin& admin) {
+  Requests out;
+  nlohmann::json stats = admin.Call("GET", "/stats");
+  if (stats.is_object() && stats.contains("requests")) {
+    for (const auto& [service, counts] : stats["requests"].items()) {
+      out.by_service[service] = {counts.value("read", 0), counts.value("write", 0)};
+    }
+  }
+  nlohmann::json log = admin.Call("GET", "/requests");
+  const nlohmann::json entries = log.is_array() ? log : log.value("requests", nlohmann::json::array());
+  for (const auto& e : entries) out.throttled += e.value("status", 0) == 429 ? 1 : 0;
+  return out;
+}
+
+// A copy of examples/bikeshare declaring one TEST-shaped environment per tag, each with
+// its own cloud names.
+absl::Status MakeRepo(const fs::path& dir, const std::vector<std::string>& tags) {
+  std::error_code ec;
+  fs::create_directories(dir.parent_path(), ec);
+  fs::copy(fs::path(ENVCTL_SOURCE_DIR) / "examples/bikeshare", dir, fs::copy_options::recursive, ec);
+  if (ec) return absl::InternalError(absl::StrCat("copy bikeshare: ", ec.message()));
+  fs::remove(dir / "environments/dev.yaml");
+  fs::remove(dir / "environments/test.yaml");
+  for (const std::string& t : tags) {
+    std::ofstream(dir / "environments" / (t + ".yaml"))
+        << "parameters:\n"
+        << "  resource_group: bench-" << t << "-rg\n"
+        << "  storage_account: bench" << t << "lake\n"
+        << "  key_vault: bench-" << t << "-kv\n"
+        << "  data_factory: bench-" << t << "-adf\n"
+        << "  workspace_name: bench-" << t << "-dbw\n"
+        << "  publish_adf: \"true\"\n";
+  }
+  std::ifstream in(dir / "envctl.yaml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string config = ss.str();
+  const std::string from = "environments: [dev, test]";
+  auto pos = config.find(from);
+  if (pos == std::string::npos) return absl::InternalError("envctl.yaml: no environments line");
+  config.replace(pos, from.size(), "environments: [" + absl::StrJoin(tags, ", ") + "]");
+  std::ofstream(dir / "envctl.yaml") << config;
+  return absl::OkStatus();
+}
+
+std::vector<std::string> Tags(const std::string& prefix, int n) {
+  std::vector<std::string> tags;
+  for (int i = 0; i < n; ++i) tags.push_back(absl::StrCat(prefix, i));
+  return tags;
+}
+
+struct EnvctlRun {
+  bool ok = false;
+  double seconds = 0;
+  double rss_mib = 0;
+  double critical_path_s = 0;  // the longest of the environments' critical paths
+  std::string critical_path;
+  std::string output_tail;
+};
+
+// Runs `envctl apply REPO --once --quiet` as a child process: wall time and its peak RSS.
+EnvctlRun RunEnvctlApply(const Flags& flags, const fs::path& repo, const fs::path& state,
+                         const std::string& endpoints_file, const fs::path& log) {
+  std::vector<std::string> args = {flags.envctl, "apply",       repo.string(),
+                                   "--once",     "--quiet",     "--cloud",
+                                   endpoints_file, "--state-dir", state.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  EnvctlRun run;
+  const auto start = SteadyClock::now();
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    run.output_tail = absl::StrCat("cannot start ", flags.envctl, ": ", std::strerror(rc));
+    return run;
+  }
+  int status = 0;
+  struct rusage usage {};
+  ::wait4(pid, &status, 0, &usage);
+  run.seconds = SecondsSince(start);
+  run.rss_mib = usage.ru_maxrss / 1024.0;
+  run.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  std::ifstream in(log);
+  std::string line;
+  static const std::regex kCritical(R"(critical path \(([0-9.]+)s\): (.*))");
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) {
+    lines.push_back(line);
+    std::smatch m;
+    if (std::regex_search(line, m, kCritical) && std::stod(m[1]) > run.critical_path_s) {
+      run.critical_path_s = std::stod(m[1]);
+      run.critical_path = m[2];
+    }
+  }
+  for (size_t i = lines.size() > 8 ? lines.size() - 8 : 0; i < lines.size(); ++i) {
+    run.output_tail += lines[i] + "\n";
+  }
+  return run;
+}
+
+// The baseline: the same resources applied one at a time. Each resource also depends on
+// the one before it in a topological order, so nothing overlaps (a test run is waited
+// for before the next resource starts, polled on the engine's schedule: every second for
+// the first ten seconds of a run, like the seed's pipeline).
+absl::StatusOr<double> RunSequentialBaseline(const cloud::CloudEndpoints& endpoints,
+                                             const fs::path& repo, const std::string& env_name,
+                                             const fs::path& state) {
+  metrics::Metrics metrics("bench");
+  ASSIGN_OR_RETURN(auto session, cloud::CloudSession::Create(endpoints, RealClock::Get(), metrics));
+  auto registry = reconcilers::BuildCloudReconcilers(*session, RealClock::Get());
+  ASSIGN_OR_RETURN(envctl::v1::Environment env, spec::LoadEnvironment(repo.string(), env_name));
+  // Topological order: repeatedly take a resource whose dependencies are all taken.
+  std::vector<std::string> order;
+  std::map<std::string, std::set<std::string>> deps;
+  for (const auto& r : env.resources()) deps[r.name()] = spec::ResourceDependencies(r);
+  while (order.size() < deps.size()) {
+    bool progressed = false;
+    for (const auto& [name, d] : deps) {
+      if (std::find(order.begin(), order.end(), name) != order.end()) continue;
+      if (std::all_of(d.begin(), d.end(), [&](const std::string& x) {
+            return !deps.count(x) || std::find(order.begin(), order.end(), x) != order.end();
+          })) {
+        order.push_back(name);
+        progressed = true;
+      }
+    }
+    if (!progressed) return absl::FailedPreconditionError("dependency cycle");
+  }
+  auto chained = [order](const envctl::v1::Resource& r) {
+    std::set<std::string> d = spec::ResourceDependencies(r);
+    auto it = std::find(order.begin(), order.end(), r.name());
+    if (it != order.begin() && it != order.end()) d.insert(*std::prev(it));
+    return d;
+  };
+  controller::FileStateStore store(state.string());
+  controller::Engine engine(*registry, store, RealClock::Get(), chained);
+  const auto start = SteadyClock::now();
+  ASSIGN_OR_RETURN(controller::EngineResult result, engine.Apply(env));
+  if (!result.ok()) return absl::AbortedError("the baseline did not converge");
+  return SecondsSince(start);
+}
+
+int Fail(const std::string& what) {
+  std::fprintf(stderr, "envctl_bench converge: %s\n", what.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int RunConvergeBench(int argc, char** argv) {
+  Flags flags;
+  flags.envctl = (fs::read_symlink("/proc/self/exe").parent_path() / "envctl").string();
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--quick") {
+      flags.latency_ms = 10;
+      flags.speed = 200;
+      flags.envs = {1, 3};
+    } else if (a == "--latency-ms" && has_value) {
+      flags.latency_ms = std::max(0, std::atoi(argv[++i]));
+    } else if (a == "--speed" && has_value) {
+      flags.speed = std::max(1.0, std::atof(argv[++i]));
+    } else if (a == "--envs" && has_value) {
+      flags.envs.clear();
+      for (absl::string_view n : absl::StrSplit(argv[++i], ',')) {
+        int v = std::atoi(std::string(n).c_str());
+        if (v > 0 && v <= 200) flags.envs.push_back(v);
+      }
+      if (flags.envs.empty()) return Fail("--envs: a comma-separated list of counts 1..200");
+    } else if (a == "--envctl" && has_value) {
+      flags.envctl = argv[++i];
+    } else {
+      return Fail(absl::StrCat("unknown flag ", a,
+                               " (flags: --latency-ms MS --speed X --envs 1,10,50 --quick --envctl PATH)"));
+    }
+  }
+  if (!fs::exists(flags.envctl)) return Fail(absl::StrCat(flags.envctl, " not found (build envctl)"));
+
+  std::string work = (fs::temp_directory_path() / "envctl-converge-bench-XXXXXX").string();
+  if (::mkdtemp(work.data()) == nullptr) return Fail("mkdtemp failed");
+  cloudsim::Options options;
+  options.state_dir = work + "/cloudsim";
+  options.speed = flags.speed;
+  auto sim = cloudsim::Cloudsim::Start(options);
+  if (!sim.ok()) return Fail(absl::StrCat("cloudsim: ", sim.status().message()));
+  auto endpoints = cloud::LoadEndpointsFile((*sim)->endpoints_file());
+  if (!endpoints.ok()) return Fail(std::string(endpoints.status().message()));
+  Admin admin(*endpoints);
+  if (flags.latency_ms > 0) {
+    admin.Call("POST", "/faults", nlohmann::json{{"latency_ms", flags.latency_ms}}.dump());
+  }
+  std::printf("converge benchmark: cloudsim speed %gx, %d ms latency on every request\n\n",
+              flags.speed, flags.latency_ms);
+
+  // 1. One TEST-shaped environment from empty: envctl against the sequential baseline.
+  const fs::path one_repo = fs::path(work) / "repo-one";
+  if (auto s = MakeRepo(one_repo, {"one", "seq"}); !s.ok()) return Fail(std::string(s.message()));
+  admin.Call("DELETE", "/stats");
+  auto baseline = RunSequentialBaseline(*endpoints, one_repo, "seq", fs::path(work) / "state-seq");
+  Requests baseline_requests = Collect(admin);
+  if (!baseline.ok()) return Fail(absl::StrCat("baseline: ", baseline.status().message()));
+
+  const fs::path solo_repo = fs::path(work) / "repo-solo";
+  if (auto s = MakeRepo(solo_repo, {"solo"}); !s.ok()) return Fail(std::string(s.message()));
+  admin.Call("DELETE", "/stats");
+  EnvctlRun one = RunEnvctlApply(flags, solo_repo, fs::path(work) / "state-solo",
+                                 (*sim)->endpoints_file(), fs::path(work) / "solo.log");
+  Requests one_requests = Collect(admin);
+  if (!one.ok) return Fail("envctl apply of one environment failed:\n" + one.output_tail);
+  std::printf("bikeshare TEST from empty\n");
+  std::printf("  %-34s %7.1f s   %s\n", "sequential baseline", *baseline,
+              baseline_requests.Render().c_str());
+  std::printf("  %-34s %7.1f s   %s\n", "envctl apply", one.seconds, one_requests.Render().c_str());
+  std::printf("  %-34s %7.1f s   %s\n", "critical-path bound", one.critical_path_s,
+              one.critical_path.c_str());
+  std::printf("  %-34s %7.2fx  (goal <= 1.15x)\n", "envctl / critical path",
+              one.critical_path_s > 0 ? one.seconds / one.critical_path_s : 0.0);
+  std::printf("  %-34s %7.2fx  (goal >= 1.5x at 100 ms)\n\n", "speed-up over the baseline",
+              *baseline / one.seconds);
+
+  // 2. N environments at once.
+  std::printf("%5s %9s %9s %10s %9s %6s %9s\n", "N", "T(N) s", "T(N)/T1", "req/res", "writes",
+              "429s", "RSS MiB");
+  double t1 = 0;
+  fs::path last_repo, last_state;
+  int last_resources = 0;
+  for (int n : flags.envs) {
+    const std::string prefix = absl::StrCat("n", n, "x");
+    const fs::path repo = fs::path(work) / absl::StrCat("repo-", n);
+    if (auto s = MakeRepo(repo, Tags(prefix, n)); !s.ok()) return Fail(std::string(s.message()));
+    int resources = 0;
+    auto loaded = spec::LoadRepo(repo.string());
+    for (const auto& env : loaded.environments) resources += env.resources_size();
+    admin.Call("DELETE", "/stats");
+    const fs::path state = fs::path(work) / absl::StrCat("state-", n);
+    EnvctlRun run = RunEnvctlApply(flags, repo, state, (*sim)->endpoints_file(),
+                                   fs::path(work) / absl::StrCat("n", n, ".log"));
+    Requests req = Collect(admin);
+    if (!run.ok) return Fail(absl::StrCat("envctl apply of ", n, " environments failed:\n", run.output_tail));
+    if (t1 == 0) t1 = n == 1 ? run.seconds : one.seconds;
+    std::printf("%5d %9.1f %9.2f %10.2f %9d %6d %9.1f\n", n, run.seconds, run.seconds / t1,
+                resources ? static_cast<double>(req.reads() + req.writes()) / resources : 0.0,
+                req.writes(), req.throttled, run.rss_mib);
+    std::fflush(stdout);
+    last_repo = repo;
+    last_state = state;
+    last_resources = resources;
+  }
+
+  // 3. No-op resync of the largest N.
+  admin.Call("DELETE", "/stats");
+  EnvctlRun noop = RunEnvctlApply(flags, last_repo, last_state, (*sim)->endpoints_file(),
+                                  fs::path(work) / "noop.log");
+  Requests noop_requests = Collect(admin);
+  std::printf("\nno-op resync of N=%d (%d resources): %.1f s, %.2f reads/resource, %d writes, "
+              "RSS %.1f MiB%s\n",
+              flags.envs.back(), last_resources, noop.seconds,
+              last_resources ? static_cast<double>(noop_requests.reads()) / last_resources : 0.0,
+              noop_requests.writes(), noop.rss_mib, noop.ok ? "" : " (FAILED)");
+  std::printf("  %s\n", noop_requests.Render().c_str());
+  sim->reset();
+  std::error_code ec;
+  fs::remove_all(work, ec);
+  return noop.ok ? 0 : 1;
+}
+
+}  // namespace envctl::bench
