@@ -53,6 +53,10 @@ std::string AudienceFor(absl::string_view resource) {
   if (r == "https://vault.azure.net") return kVaultAudience;
   if (r == kDatabricksAudience) return kDatabricksAudience;
   if (r == "https://storage.azure.com") return kStorageAudience;
+  // cloudsim serves no Graph API, but clients (the Azure CLI's keyvault create) acquire a
+  // Graph token just to learn the tenant.
+  if (r == "https://graph.windows.net") return "https://graph.windows.net/";
+  if (r == "https://graph.microsoft.com") return "https://graph.microsoft.com";
   return "";
 }
 
