@@ -227,4 +227,6 @@ std::string ValidateTags(const nlohmann::json& body) {
   return "";
 }
 
+std::vector<std::string> PublicRegions() { return {std::begin(kRegions), std::end(kRegions)}; }
+
 }  // namespace envctl::cloudsim

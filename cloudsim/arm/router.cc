@@ -148,6 +148,20 @@ Response Dispatch(ArmCall& call) {
                     "The subscription '" + call.seg[1] + "' could not be found.");
   }
   if (l.size() == 2) return ArmJson(200, sub_body);
+  if (l.size() == 3 && l[2] == "locations") {
+    if (!read) return ArmError(405, "MethodNotAllowed", "Use GET to list locations.");
+    // Names only: cloudsim keeps no display names or coordinates.
+    std::vector<nlohmann::json> items;
+    for (const std::string& region : PublicRegions()) {
+      items.push_back({{"id", "/subscriptions/" + sub + "/locations/" + region},
+                       {"name", region},
+                       {"type", "Region"},
+                       {"displayName", region},
+                       {"regionalDisplayName", region},
+                       {"metadata", {{"regionType", "Physical"}, {"regionCategory", "Recommended"}}}});
+    }
+    return ArmList(call, items);
+  }
   // Operation monitors, wherever the provider put them.
   for (size_t i = 2; i + 1 < l.size(); ++i) {
     if ((l[i] == "operationresults" || l[i] == "asyncoperations" ||

@@ -76,6 +76,15 @@ TEST_F(DiscoveryTest, SubscriptionsAndTenantsAcceptSubscriptionsApiVersions) {
   EXPECT_EQ(ErrorCode(bad), "InvalidApiVersionParameter");
 }
 
+TEST_F(DiscoveryTest, LocationsListsPublicRegions) {
+  cloudsim::Response r = client_->Arm("GET", client_->Sub() + "/locations?api-version=2022-12-01");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::vector<std::string> names;
+  const nlohmann::json listed = JsonOf(r);
+  for (const auto& l : listed["value"]) names.push_back(l["name"]);
+  EXPECT_THAT(names, Contains("westeurope"));
+}
+
 TEST_F(DiscoveryTest, DeletedManagedHsmsListIsEmpty) {
   cloudsim::Response r = client_->Arm(
       "GET", client_->Sub() + "/providers/Microsoft.KeyVault/deletedManagedHSMs?api-version=2022-07-01");
