@@ -2,8 +2,9 @@
 // identity, metadata): every route, truncated and extended by path segments, with every
 // method, missing/unknown/valid api-versions, malformed and hostile JSON bodies, and
 // oversized bodies, headers and URLs. cloudsim must never crash or drop the connection:
-// each request gets an HTTP answer, and every error is a JSON document. Build with
-// `make asan` to run it under AddressSanitizer.
+// each request gets an HTTP answer, and every error is a JSON document. Under
+// AddressSanitizer: `make asan`, then `cd build-asan && ctest -R Robustness` (`make asan`
+// itself runs the unit label only).
 #include <set>
 #include <string>
 #include <vector>
