@@ -211,6 +211,13 @@ Response Cloudsim::Impl::HandleMain(const Request& req) {
   if (absl::StartsWith(req.path, "/_cloudsim")) {
     return HandleAdmin(req, stats_, faults_, *eventgrid_);
   }
+  if (IsMetadataEndpointsPath(req.path)) {
+    return Observe("arm", req, [&] { return HandleMetadataEndpoints(req); });
+  }
+  if (IsManagedIdentityPath(req.path)) {
+    return Observe("aad", req,
+                   [&] { return HandleManagedIdentity(req, identity_, *tokens_, clock_); });
+  }
   if (IsAuthorityPath(req.path)) {
     return Observe("aad", req,
                    [&] { return HandleAuthority(req, identity_, *tokens_, clock_); });

@@ -21,6 +21,7 @@ PACKAGES=(
   libabsl-dev libcpprest-dev libboost-dev nlohmann-json3-dev prometheus-cpp-dev
   libyaml-cpp-dev libgit2-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev prometheus
+  azure-cli
 )
 
 missing=()

@@ -53,6 +53,10 @@ std::string AudienceFor(absl::string_view resource) {
   if (r == "https://vault.azure.net") return kVaultAudience;
   if (r == kDatabricksAudience) return kDatabricksAudience;
   if (r == "https://storage.azure.com") return kStorageAudience;
+  // cloudsim serves no Graph API, but clients (the Azure CLI's keyvault create) acquire a
+  // Graph token just to learn the tenant.
+  if (r == "https://graph.windows.net") return "https://graph.windows.net/";
+  if (r == "https://graph.microsoft.com") return "https://graph.microsoft.com";
   return "";
 }
 
@@ -84,7 +88,11 @@ Response HandleAuthority(const Request& req, const Identity& identity,
                       {"metadata",
                        {{{"preferred_network", host}, {"preferred_cache", host}, {"aliases", {host}}}}}});
   }
-  bool tenant_known = absl::EqualsIgnoreCase(tenant, identity.tenant_id);
+  // "common" and "organizations" are the multi-tenant authorities; cloudsim has one tenant,
+  // so both resolve to it (MSAL and the Azure CLI start from "organizations").
+  bool tenant_known = absl::EqualsIgnoreCase(tenant, identity.tenant_id) ||
+                      absl::EqualsIgnoreCase(tenant, "common") ||
+                      absl::EqualsIgnoreCase(tenant, "organizations");
   if (!tenant_known) {
     return AadError(req, clock, 400, "invalid_request", 90002,
                     absl::StrCat("Tenant '", tenant,
@@ -94,8 +102,8 @@ Response HandleAuthority(const Request& req, const Identity& identity,
   if (req.method == "GET" && (rest == "v2.0/.well-known/openid-configuration" ||
                               rest == ".well-known/openid-configuration")) {
     bool v2 = absl::StartsWith(rest, "v2.0");
-    std::string issuer = v2 ? absl::StrCat(base, "/v2.0")
-                            : absl::StrCat("https://", req.host, "/", tenant, "/");
+    std::string issuer = v2 ? absl::StrCat("https://", req.host, "/", identity.tenant_id, "/v2.0")
+                            : absl::StrCat("https://", req.host, "/", identity.tenant_id, "/");
     std::string oauth = v2 ? absl::StrCat(base, "/oauth2/v2.0") : absl::StrCat(base, "/oauth2");
     return Json(200, {{"issuer", issuer},
                       {"token_endpoint", oauth + "/token"},
@@ -220,6 +228,52 @@ Response HandleAuthority(const Request& req, const Identity& identity,
                     {"not_before", std::to_string(now)},
                     {"resource", resource},
                     {"access_token", token}});
+}
+
+bool IsManagedIdentityPath(const std::string& path) {
+  std::vector<std::string> seg = absl::StrSplit(Lower(path), '/', absl::SkipEmpty());
+  return seg == std::vector<std::string>{"msi", "token"} ||
+         seg == std::vector<std::string>{"metadata", "identity", "oauth2", "token"};
+}
+
+Response HandleManagedIdentity(const Request& req, const Identity& identity,
+                               const TokenService& tokens, Clock* clock) {
+  // As IMDS and the Cloud Shell endpoint do: the Metadata header proves the caller is not
+  // a browser being bounced here (SSRF).
+  if (!absl::EqualsIgnoreCase(req.Header("Metadata"), "true")) {
+    return Json(400, {{"error", "invalid_request"},
+                      {"error_description", "Required metadata header not specified"}});
+  }
+  if (req.method != "GET" && req.method != "POST") {
+    return Json(405, {{"error", "invalid_request"},
+                      {"error_description", "Use GET or POST to obtain a managed identity token."}});
+  }
+  std::map<std::string, std::string> params = ParseQuery(req.body);
+  std::string resource = req.Query("resource");
+  if (resource.empty()) resource = params["resource"];
+  if (resource.empty()) {
+    return Json(400, {{"error", "invalid_request"},
+                      {"error_description", "Required query variable 'resource' is missing"}});
+  }
+  std::string audience = AudienceFor(resource);
+  if (audience.empty()) {
+    return Json(400, {{"error", "invalid_resource"},
+                      {"error_description",
+                       absl::StrCat("AADSTS500011: The resource principal named ", resource,
+                                    " was not found in the tenant named ", identity.tenant_id,
+                                    ".")}});
+  }
+  std::string token = tokens.Issue(audience, identity.object_id, identity.client_id);
+  int64_t lifetime = absl::ToInt64Seconds(tokens.lifetime());
+  int64_t now = absl::ToUnixSeconds(clock->Now());
+  return Json(200, {{"access_token", token},
+                    {"client_id", identity.client_id},
+                    {"expires_in", std::to_string(lifetime)},
+                    {"expires_on", std::to_string(now + lifetime)},
+                    {"ext_expires_in", std::to_string(lifetime)},
+                    {"not_before", std::to_string(now)},
+                    {"resource", resource},
+                    {"token_type", "Bearer"}});
 }
 
 }  // namespace envctl::cloudsim

@@ -20,6 +20,14 @@ bool IsAuthorityPath(const std::string& path);
 Response HandleAuthority(const Request& request, const Identity& identity,
                          const TokenService& tokens, Clock* clock);
 
+// The managed-identity token endpoint, for clients that log in as an identity: the
+// Cloud Shell / App Service style MSI_ENDPOINT (POST /msi/token, form resource=) and the
+// IMDS path (GET /metadata/identity/oauth2/token?resource=). Both require the
+// "Metadata: true" header and issue a token for cloudsim's one service principal.
+bool IsManagedIdentityPath(const std::string& path);
+Response HandleManagedIdentity(const Request& request, const Identity& identity,
+                               const TokenService& tokens, Clock* clock);
+
 }  // namespace envctl::cloudsim
 
 #endif  // ENVCTL_CLOUDSIM_AAD_AUTHORITY_H_

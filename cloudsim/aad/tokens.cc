@@ -60,7 +60,7 @@ absl::StatusOr<TokenClaims> TokenService::Validate(
   }
   auto payload_text = Base64UrlDecode(parts[1]);
   if (!payload_text.ok()) return absl::UnauthenticatedError("the token payload is not base64url");
-  nlohmann::json payload = nlohmann::json::parse(*payload_text, nullptr, false);
+  nlohmann::json payload = ParseRequestJson(*payload_text);
   if (!payload.is_object()) return absl::UnauthenticatedError("the token payload is not JSON");
   TokenClaims claims;
   claims.aud = payload.value("aud", "");

@@ -1,6 +1,7 @@
 #include "cloudsim/admin/admin_api.h"
 
 #include "absl/strings/strip.h"
+#include "cloudsim/core/util.h"
 
 namespace envctl::cloudsim {
 namespace {
@@ -39,7 +40,7 @@ Response HandleAdmin(const Request& req, RequestStats& stats, FaultInjector& fau
       return Json(200, {{"faults", nlohmann::json::array()}});
     }
     if (m == "POST") {
-      nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+      nlohmann::json body = ParseRequestJson(req.body);
       if (body.is_discarded()) return Error(400, "the body is not valid JSON");
       nlohmann::json list = body.is_array() ? body : nlohmann::json::array({body});
       for (const auto& f : list) {
@@ -52,7 +53,7 @@ Response HandleAdmin(const Request& req, RequestStats& stats, FaultInjector& fau
   if (path == "/_cloudsim/eventgrid") {
     if (m == "GET") return Json(200, {{"endpoints", eventgrid.Endpoints()}});
     if (m == "POST") {
-      nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+      nlohmann::json body = ParseRequestJson(req.body);
       if (!body.is_object() || !body.contains("endpoint") || !body["endpoint"].is_string()) {
         return Error(400, "expected {\"endpoint\": \"http(s)://...\"}");
       }

@@ -13,7 +13,7 @@ namespace envctl::cloudsim {
 
 absl::StatusOr<nlohmann::json> ArmCall::Body() const {
   if (req.body.empty()) return nlohmann::json::object();
-  nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
+  nlohmann::json j = ParseRequestJson(req.body);
   if (j.is_discarded()) {
     return absl::InvalidArgumentError(
         "The request content was invalid and could not be deserialized: the body is not valid "
@@ -226,5 +226,7 @@ std::string ValidateTags(const nlohmann::json& body) {
   }
   return "";
 }
+
+std::vector<std::string> PublicRegions() { return {std::begin(kRegions), std::end(kRegions)}; }
 
 }  // namespace envctl::cloudsim

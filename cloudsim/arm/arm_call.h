@@ -47,6 +47,9 @@ Response BadBody(const absl::Status& status);  // 400 InvalidRequestContent
 // does: case- and space-insensitive ("West Europe" is "westeurope").
 std::optional<Response> LocationError(const nlohmann::json& body, const std::string& resource_type);
 
+// The public-cloud region names LocationError accepts ("westeurope", ...).
+std::vector<std::string> PublicRegions();
+
 // Pages `items` with the configured page size (or a smaller $top); nextLink repeats the
 // request's query with $skiptoken.
 Response ArmList(const ArmCall& call, const std::vector<nlohmann::json>& items);

@@ -26,6 +26,61 @@ Response Accepted(ArmCall& call, int status, const nlohmann::json& body, const s
   return r;
 }
 
+// Properties a client may set; the rest of `properties` is read-only and filled here.
+constexpr const char* kWritableProperties[] = {
+    "managedResourceGroupId", "uiDefinitionUri", "authorizations", "encryption",
+    "enhancedSecurityCompliance", "publicNetworkAccess", "requiredNsgRules", "accessConnector",
+    "defaultStorageFirewall", "defaultCatalog", "createdBy", "storageAccountIdentity"};
+
+// Each custom parameter comes back as {"type": String|Bool|Object, "value": ...}, as
+// in the spec's WorkspaceCustomParameters (type is read-only), with the defaults Azure
+// fills for a new workspace.
+nlohmann::json WorkspaceParameters(const nlohmann::json& requested, const nlohmann::json& previous) {
+  nlohmann::json out = previous.is_object() ? previous : nlohmann::json::object();
+  if (!out.contains("enableNoPublicIp")) out["enableNoPublicIp"] = {{"value", true}};
+  if (!out.contains("prepareEncryption")) out["prepareEncryption"] = {{"value", false}};
+  if (!out.contains("requireInfrastructureEncryption")) {
+    out["requireInfrastructureEncryption"] = {{"value", false}};
+  }
+  if (!out.contains("storageAccountName")) {
+    out["storageAccountName"] = {{"value", "dbstorage" + Lower(RandomHex(6)).substr(0, 13)}};
+  }
+  if (!out.contains("storageAccountSkuName")) out["storageAccountSkuName"] = {{"value", "Standard_GRS"}};
+  if (!out.contains("resourceTags")) {
+    out["resourceTags"] = {{"value", {{"application", "databricks"}, {"databricks-environment", "true"}}}};
+  }
+  if (requested.is_object()) {
+    for (auto& [key, param] : requested.items()) {
+      if (key == "resourceTags") continue;  // read-only
+      out[key] = param.is_object() && param.contains("value") ? nlohmann::json{{"value", param["value"]}}
+                                                              : nlohmann::json{{"value", param}};
+    }
+  }
+  for (auto& [key, param] : out.items()) {
+    const nlohmann::json& v = param["value"];
+    param["type"] = v.is_boolean() ? "Bool" : v.is_object() ? "Object" : "String";
+  }
+  return out;
+}
+
+// Copies the writable properties of a PUT into `stored` and fills the read-only ones.
+void ApplyWorkspaceProperties(nlohmann::json& stored, const nlohmann::json& requested) {
+  for (const char* key : kWritableProperties) {
+    if (requested.contains(key) && std::string(key) != "createdBy") stored[key] = requested[key];
+  }
+  stored["parameters"] = WorkspaceParameters(requested.value("parameters", nlohmann::json()),
+                                             stored.value("parameters", nlohmann::json()));
+  if (!stored.contains("defaultStorageFirewall")) stored["defaultStorageFirewall"] = "Disabled";
+  if (!stored.contains("publicNetworkAccess")) stored["publicNetworkAccess"] = "Enabled";
+  if (!stored.contains("authorizations")) stored["authorizations"] = nlohmann::json::array();
+  if (stored.contains("defaultCatalog") && stored["defaultCatalog"].is_object() &&
+      !stored["defaultCatalog"].contains("initialType")) {
+    stored["defaultCatalog"]["initialType"] = "HiveMetastore";
+  }
+  // New workspaces are enabled for Unity Catalog automatically.
+  stored["isUcEnabled"] = true;
+}
+
 }  // namespace
 
 void TearDownWorkspace(World& world, const std::string& key) {
@@ -147,8 +202,11 @@ Response HandleDatabricksWorkspaces(ArmCall& call) {
   if (m != "PUT") return ArmError(405, "MethodNotAllowed", "Method not allowed.");
   if (auto error = LocationError(*body, kType)) return *error;
   std::string location = body->value("location", "");
-  std::string sku = body->contains("sku") && (*body)["sku"].is_object() ? (*body)["sku"].value("name", "") : "";
-  if (sku != "standard" && sku != "premium" && sku != "trial") {
+  // sku is optional (the spec's WorkspaceCreate example sends none); when present its
+  // name must be one Azure knows.
+  const bool has_sku = body->contains("sku") && !(*body)["sku"].is_null();
+  std::string sku = has_sku && (*body)["sku"].is_object() ? (*body)["sku"].value("name", "") : "";
+  if (has_sku && sku != "standard" && sku != "premium" && sku != "trial") {
     return ArmError(400, "InvalidSkuName", "The sku name '" + sku + "' is invalid: use standard, premium or trial.");
   }
   nlohmann::json props = body->contains("properties") && (*body)["properties"].is_object()
@@ -170,8 +228,12 @@ Response HandleDatabricksWorkspaces(ArmCall& call) {
                       "The managedResourceGroupId of an existing workspace cannot be changed.");
     }
     stored["tags"] = tags;
-    stored["sku"] = {{"name", sku}};
-    if (props.contains("parameters")) stored["properties"]["parameters"] = props["parameters"];
+    if (has_sku) {
+      stored["sku"] = {{"name", sku}};
+    } else {
+      stored.erase("sku");
+    }
+    ApplyWorkspaceProperties(stored["properties"], props);
     stored["properties"]["updatedBy"] = {{"oid", call.caller.oid}, {"applicationId", call.caller.appid}};
     world.MarkDirty();
     return ArmJson(200, stored);
@@ -181,16 +243,15 @@ Response HandleDatabricksWorkspaces(ArmCall& call) {
       {"name", name},
       {"type", kType},
       {"location", location},
-      {"sku", {{"name", sku}}},
       {"tags", tags},
       {"properties",
        {{"managedResourceGroupId", managed},
-        {"parameters", props.contains("parameters") ? props["parameters"] : nlohmann::json(nullptr)},
         {"provisioningState", "Accepted"},
-        {"authorizations", nlohmann::json::array()},
         {"createdBy", {{"oid", call.caller.oid}, {"applicationId", call.caller.appid}}},
         {"updatedBy", {{"oid", call.caller.oid}, {"applicationId", call.caller.appid}}},
         {"createdDateTime", IsoTime(world.Now())}}}};
+  if (has_sku) created["sku"] = {{"name", sku}};
+  ApplyWorkspaceProperties(created["properties"], props);
   PutResource(world, id, created);
   std::string op = StartOperation(world, "workspace_create", id, kCreateDuration);
   return Accepted(call, 201, created, op, id, false);

@@ -1,5 +1,6 @@
 #include "cloudsim/arm/router.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/match.h"
@@ -44,9 +45,30 @@ std::string ResourceTypeOf(const std::vector<std::string>& seg) {
   return type;
 }
 
+// A namespace cloudsim does not emulate is still "Registered" (clients check before use)
+// but has no resource types.
+nlohmann::json ProviderOrPlaceholder(const std::string& sub, const std::string& ns) {
+  nlohmann::json p = ProviderJson(sub, ns);
+  if (!p.empty()) return p;
+  return {{"id", "/subscriptions/" + sub + "/providers/" + ns},
+          {"namespace", ns},
+          {"registrationState", "Registered"},
+          {"resourceTypes", nlohmann::json::array()}};
+}
+
+Response ListProviders(ArmCall& call) {
+  std::vector<nlohmann::json> items;
+  for (const std::string& ns : ProviderNamespaces()) {
+    items.push_back(ProviderJson(call.world.identity().subscription_id, ns));
+  }
+  return ArmList(call, items);
+}
+
 void EmitEvent(ArmCall& call) {
   const std::string& m = call.req.method;
   if (m != "PUT" && m != "PATCH" && m != "DELETE") return;
+  // Only writes to resources under the subscription raise events.
+  if (call.lseg.size() < 3 || call.lseg[0] != "subscriptions") return;
   std::string resource_id = "/" + absl::StrJoin(call.seg, "/");
   std::string type = ResourceTypeOf(call.seg);
   bool del = m == "DELETE";
@@ -90,11 +112,17 @@ Response Dispatch(ArmCall& call) {
   const auto& l = call.lseg;
   const std::string& sub = call.world.identity().subscription_id;
   if (l.empty()) return ArmError(404, "NotFound", "No route for " + call.req.path);
+  const bool read = call.req.method == "GET" || call.req.method == "HEAD";
   if (l[0] == "tenants" && l.size() == 1) {
+    if (!read) return ArmError(405, "MethodNotAllowed", "Use GET to list tenants.");
     return ArmJson(200, {{"value",
                           {{{"id", "/tenants/" + call.world.identity().tenant_id},
                             {"tenantId", call.world.identity().tenant_id},
-                            {"displayName", "cloudsim"}}}}});
+                            {"tenantCategory", "Home"},
+                            {"displayName", "cloudsim"},
+                            {"defaultDomain", "cloudsim.onmicrosoft.com"},
+                            {"domains", {"cloudsim.onmicrosoft.com"}},
+                            {"tenantType", "AAD"}}}}});
   }
   if (l[0] != "subscriptions") {
     return ArmError(404, "InvalidResourceType", "The resource path '" + call.req.path +
@@ -105,16 +133,35 @@ Response Dispatch(ArmCall& call) {
                              {"tenantId", call.world.identity().tenant_id},
                              {"displayName", "cloudsim"},
                              {"state", "Enabled"},
+                             {"authorizationSource", "RoleBased"},
+                             {"managedByTenants", nlohmann::json::array()},
                              {"subscriptionPolicies",
                               {{"locationPlacementId", "Public_2014-09-01"},
                                {"quotaId", "PayAsYouGo_2014-09-01"},
                                {"spendingLimit", "Off"}}}};
+  if (l.size() <= 2 && !read) {
+    return ArmError(405, "MethodNotAllowed", "Use GET to read subscriptions.");
+  }
   if (l.size() == 1) return ArmJson(200, {{"value", {sub_body}}});
   if (l[1] != Lower(sub)) {
     return ArmError(404, "SubscriptionNotFound",
                     "The subscription '" + call.seg[1] + "' could not be found.");
   }
   if (l.size() == 2) return ArmJson(200, sub_body);
+  if (l.size() == 3 && l[2] == "locations") {
+    if (!read) return ArmError(405, "MethodNotAllowed", "Use GET to list locations.");
+    // Names only: cloudsim keeps no display names or coordinates.
+    std::vector<nlohmann::json> items;
+    for (const std::string& region : PublicRegions()) {
+      items.push_back({{"id", "/subscriptions/" + sub + "/locations/" + region},
+                       {"name", region},
+                       {"type", "Region"},
+                       {"displayName", region},
+                       {"regionalDisplayName", region},
+                       {"metadata", {{"regionType", "Physical"}, {"regionCategory", "Recommended"}}}});
+    }
+    return ArmList(call, items);
+  }
   // Operation monitors, wherever the provider put them.
   for (size_t i = 2; i + 1 < l.size(); ++i) {
     if ((l[i] == "operationresults" || l[i] == "asyncoperations" ||
@@ -144,16 +191,28 @@ Response Dispatch(ArmCall& call) {
                           "' is in deprovisioning state and cannot perform this operation.");
     }
   }
+  if (providers + 1 >= l.size()) {
+    // "/subscriptions/{sub}/providers" lists the registered providers; a resource group
+    // has no provider list of its own.
+    if (providers == 2 && (call.req.method == "GET" || call.req.method == "HEAD")) {
+      return ListProviders(call);
+    }
+    return ArmError(404, "InvalidResourceNamespace",
+                    "The resource path '" + call.req.path + "' names no resource provider namespace.");
+  }
   std::string ns = call.L(providers + 1);
   if (providers == 2 && l.size() == 4) {
-    nlohmann::json p = {{"id", "/subscriptions/" + sub + "/providers/" + call.seg[3]},
-                        {"namespace", call.seg[3]},
-                        {"registrationState", "Registered"},
-                        {"resourceTypes", nlohmann::json::array()}};
-    return ArmJson(200, p);
+    if (call.req.method != "GET" && call.req.method != "HEAD") {
+      return ArmError(405, "MethodNotAllowed", "Use GET to read a resource provider.");
+    }
+    return ArmJson(200, ProviderOrPlaceholder(sub, call.seg[3]));
   }
-  if (providers == 2 && l.size() == 5 && l[4] == "register" && call.req.method == "POST") {
-    return ArmJson(200, {{"namespace", call.seg[3]}, {"registrationState", "Registered"}});
+  if (providers == 2 && l.size() == 5 && (l[4] == "register" || l[4] == "unregister")) {
+    if (call.req.method != "POST") {
+      return ArmError(405, "MethodNotAllowed", "Use POST to register a resource provider.");
+    }
+    // cloudsim never unregisters: every namespace it emulates stays usable.
+    return ArmJson(200, ProviderOrPlaceholder(sub, call.seg[3]));
   }
   if (ns == "microsoft.storage") return HandleStorage(call);
   if (ns == "microsoft.keyvault") return HandleKeyVaultManagement(call);
@@ -221,15 +280,9 @@ Response HandleArm(World& world, ArmThrottle& throttle, const Request& req) {
                            "The api-version query parameter (?api-version=) is required for all "
                            "requests."));
   }
-  std::string ns = "microsoft.resources";
-  for (size_t i = 0; i + 1 < lseg.size(); ++i) {
-    if (lseg[i] == "providers") {
-      ns = lseg[i + 1];
-      break;
-    }
-  }
+  const ApiVersionRow* versions = ApiVersionRowForPath(lseg);
   std::string supported;
-  if (!IsSupportedApiVersion(ns, version, &supported) && !supported.empty()) {
+  if (versions != nullptr && !IsSupportedApiVersion(*versions, version, &supported)) {
     return finish(ArmError(400, "InvalidApiVersionParameter",
                            absl::StrCat("The api-version '", version,
                                         "' is invalid. The supported versions are '", supported,
@@ -269,6 +322,57 @@ Response HandleArm(World& world, ArmThrottle& throttle, const Request& req) {
   resp.headers["x-ms-ratelimit-remaining-subscription-" + op_type] =
       std::to_string(decision.remaining);
   return finish(resp);
+}
+
+bool IsMetadataEndpointsPath(const std::string& path) {
+  std::vector<std::string> seg = absl::StrSplit(Lower(path), '/', absl::SkipEmpty());
+  return seg == std::vector<std::string>{"metadata", "endpoints"};
+}
+
+Response HandleMetadataEndpoints(const Request& req) {
+  if (req.method != "GET" && req.method != "HEAD") {
+    return ArmError(405, "MethodNotAllowed", "Use GET to read the metadata endpoints.");
+  }
+  const std::string version = req.Query("api-version");
+  if (version.empty()) {
+    return ArmError(400, "MissingApiVersionParameter",
+                    "The api-version query parameter (?api-version=) is required for all requests.");
+  }
+  static const std::vector<std::string> kVersions = {"2015-01-01", "2018-01-01", "2019-05-01",
+                                                     "2020-06-01", "2022-09-01"};
+  if (std::find(kVersions.begin(), kVersions.end(), version) == kVersions.end()) {
+    return ArmError(400, "InvalidApiVersionParameter",
+                    absl::StrCat("The api-version '", version, "' is invalid. The supported versions are '",
+                                 absl::StrJoin(kVersions, ", "), "'."));
+  }
+  const std::string base = "https://" + req.host + "/";
+  const nlohmann::json audiences = {"https://management.core.windows.net/",
+                                    "https://management.azure.com/"};
+  if (version < "2019-05-01") {
+    return ArmJson(200, {{"galleryEndpoint", base},
+                         {"graphEndpoint", "https://graph.windows.net/"},
+                         {"portalEndpoint", base},
+                         {"authentication", {{"loginEndpoint", base}, {"audiences", audiences}}}});
+  }
+  nlohmann::json cloud = {
+      {"name", "cloudsim"},
+      {"portal", base},
+      {"resourceManager", base},
+      {"gallery", base},
+      {"graph", "https://graph.windows.net/"},
+      {"graphAudience", "https://graph.windows.net/"},
+      {"microsoftGraphResourceId", "https://graph.microsoft.com/"},
+      {"authentication",
+       {{"loginEndpoint", base},
+        {"audiences", audiences},
+        {"tenant", "common"},
+        {"identityProvider", "AAD"}}},
+      {"suffixes",
+       {{"keyVaultDns", "vault.azure.net"},
+        {"storage", "core.windows.net"},
+        {"acrLoginServer", "azurecr.io"},
+        {"sqlServerHostname", "database.windows.net"}}}};
+  return ArmJson(200, nlohmann::json::array({cloud}));
 }
 
 }  // namespace envctl::cloudsim

@@ -1,5 +1,7 @@
 // Microsoft.Storage: storage accounts (create as a Location-polled LRO), keys, name
 // checks, blob service properties and blob containers (reference §4).
+#include <algorithm>
+#include <map>
 #include <regex>
 
 #include "absl/strings/match.h"
@@ -59,6 +61,94 @@ nlohmann::json Endpoints(const std::string& name) {
 
 std::string SkuTier(const std::string& sku) {
   return absl::StartsWith(sku, "Premium") ? "Premium" : "Standard";
+}
+
+// Azure's geo pairs for the regions cloudsim accepts most often (secondaryLocation of
+// GRS/GZRS accounts).
+std::string PairedRegion(const std::string& location) {
+  static const std::map<std::string, std::string> kPairs = {
+      {"westeurope", "northeurope"},     {"northeurope", "westeurope"},
+      {"eastus", "westus"},              {"westus", "eastus"},
+      {"eastus2", "centralus"},          {"centralus", "eastus2"},
+      {"westus2", "westcentralus"},      {"westcentralus", "westus2"},
+      {"westus3", "eastus"},             {"uksouth", "ukwest"},
+      {"ukwest", "uksouth"},             {"germanywestcentral", "germanynorth"},
+      {"swedencentral", "swedensouth"},  {"francecentral", "francesouth"},
+      {"northcentralus", "southcentralus"}, {"southcentralus", "northcentralus"},
+      {"switzerlandnorth", "switzerlandwest"}, {"norwayeast", "norwaywest"}};
+  std::string key = Lower(location);
+  key.erase(std::remove(key.begin(), key.end(), ' '), key.end());
+  auto it = kPairs.find(key);
+  return it == kPairs.end() ? key : it->second;
+}
+
+nlohmann::json RoutedEndpoints(const std::string& name, const std::string& routing,
+                               std::initializer_list<const char*> services) {
+  nlohmann::json e;
+  for (const char* svc : services) {
+    e[svc] = absl::StrCat("https://", name, "-", routing, ".", svc, ".core.windows.net/");
+  }
+  return e;
+}
+
+// Fills what Azure derives from the stored account's settings (after a create, replace
+// or PATCH): encryption service details, network ACL defaults, geo-replication and
+// routing-preference endpoints.
+void DeriveAccountProperties(nlohmann::json& account, absl::Time now) {
+  const std::string name = account.value("name", "");
+  const std::string sku = account["sku"].value("name", "");
+  nlohmann::json& p = account["properties"];
+  // encryption.services.{blob,file}: enabled, keyType, lastEnabledTime.
+  if (!p["encryption"].is_object()) p["encryption"] = nlohmann::json::object();
+  nlohmann::json& enc = p["encryption"];
+  if (!enc.contains("keySource")) enc["keySource"] = "Microsoft.Storage";
+  if (!enc["services"].is_object()) enc["services"] = nlohmann::json::object();
+  for (const char* svc : {"blob", "file"}) {
+    nlohmann::json& s = enc["services"][svc];
+    if (!s.is_object()) s = nlohmann::json::object();
+    if (!s.contains("enabled")) s["enabled"] = true;
+    if (!s.contains("keyType")) s["keyType"] = "Account";
+    if (!s.contains("lastEnabledTime")) s["lastEnabledTime"] = p.value("creationTime", IsoTime(now));
+  }
+  // networkAcls: a partial set (PATCH {"networkAcls":{"defaultAction":"Deny"}}) keeps the
+  // defaults of the members it leaves out.
+  if (!p["networkAcls"].is_object()) p["networkAcls"] = nlohmann::json::object();
+  nlohmann::json& acls = p["networkAcls"];
+  if (!acls.contains("bypass")) acls["bypass"] = "AzureServices";
+  if (!acls.contains("defaultAction")) acls["defaultAction"] = "Allow";
+  if (!acls.contains("ipRules")) acls["ipRules"] = nlohmann::json::array();
+  if (!acls.contains("virtualNetworkRules")) acls["virtualNetworkRules"] = nlohmann::json::array();
+  // Geo-redundant SKUs replicate to the paired region.
+  const bool geo = absl::StrContains(sku, "GRS") || absl::StrContains(sku, "GZRS");
+  const bool read_access = absl::StartsWith(sku, "Standard_RA");
+  p.erase("secondaryLocation");
+  p.erase("statusOfSecondary");
+  p.erase("secondaryEndpoints");
+  if (geo) {
+    p["secondaryLocation"] = PairedRegion(account.value("location", ""));
+    p["statusOfSecondary"] = "available";
+  }
+  if (read_access) {
+    nlohmann::json e;
+    for (const char* svc : {"blob", "dfs", "queue", "table", "web"}) {
+      e[svc] = absl::StrCat("https://", name, "-secondary.", svc, ".core.windows.net/");
+    }
+    p["secondaryEndpoints"] = e;
+  }
+  // Routing preference publishes extra endpoint sets next to the primary ones.
+  nlohmann::json& primary = p["primaryEndpoints"];
+  primary.erase("microsoftEndpoints");
+  primary.erase("internetEndpoints");
+  if (p.contains("routingPreference") && p["routingPreference"].is_object()) {
+    const nlohmann::json& rp = p["routingPreference"];
+    if (rp.value("publishMicrosoftEndpoints", false)) {
+      primary["microsoftEndpoints"] =
+          RoutedEndpoints(name, "microsoftrouting", {"blob", "dfs", "file", "queue", "table", "web"});
+    }
+    if (rp.value("publishInternetEndpoints", false)) {
+      primary["internetEndpoints"] = RoutedEndpoints(name, "internetrouting", {"blob", "dfs", "file", "web"});
+    }
+  }
 }
 
 // Validates and normalizes a create/replace body into the stored account.
@@ -155,6 +245,11 @@ Response BuildAccount(ArmCall& call, const std::string& id, const std::string& n
           {"tags", body.contains("tags") && body["tags"].is_object() ? body["tags"] : nlohmann::json::object()},
           {"properties", p}};
   if (body.contains("identity")) (*out)["identity"] = body["identity"];
+  // Edge zones: kept as sent ({"name","type":"EdgeZone"}).
+  if (body.contains("extendedLocation") && body["extendedLocation"].is_object()) {
+    (*out)["extendedLocation"] = body["extendedLocation"];
+  }
+  DeriveAccountProperties(*out, now);
   return ArmEmpty(0);
 }
 
@@ -206,6 +301,7 @@ Response HandleContainers(ArmCall& call, nlohmann::json& account, const std::str
     return ArmJson(200, {{"id", service_id},
                          {"name", "default"},
                          {"type", "Microsoft.Storage/storageAccounts/blobServices"},
+                         {"sku", account["body"]["sku"]},
                          {"properties", meta["blob_service"]}});
   }
   if (l[10] != "containers" || l.size() > 12) {
@@ -383,7 +479,9 @@ Response HandleStorage(ArmCall& call) {
     if (patch.contains("sku") && patch["sku"].is_object()) {
       patch["sku"]["tier"] = SkuTier(patch["sku"].value("name", ""));
     }
+    patch.erase("extendedLocation");  // set at creation only
     MergePatch(stored, patch);
+    DeriveAccountProperties(stored, world.Now());
     world.MarkDirty();
     return ArmJson(200, stored);
   }

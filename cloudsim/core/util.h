@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
 
 namespace envctl::cloudsim {
 
@@ -25,6 +26,12 @@ std::string IsoTime(absl::Time t);
 absl::StatusOr<absl::Time> ParseIsoTime(absl::string_view s);
 
 std::string Lower(absl::string_view s);
+
+// Parses a request body as JSON like nlohmann::json::parse(text, nullptr, false), but a
+// document nested deeper than kMaxRequestJsonDepth is discarded too: serializing and
+// comparing JSON recurse, and a hostile "[[[[..." must not exhaust a handler's stack.
+inline constexpr int kMaxRequestJsonDepth = 100;
+nlohmann::json ParseRequestJson(absl::string_view text);
 bool ContainsIgnoreCase(absl::string_view haystack, absl::string_view needle);
 
 // Writes `data` to `path` via tmp file + fsync + rename, so readers and crashes see the

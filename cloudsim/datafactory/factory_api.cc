@@ -14,6 +14,31 @@
 namespace envctl::cloudsim {
 namespace {
 
+bool HasInlineSecret(const nlohmann::json& j) {
+  if (j.is_object()) {
+    if (j.value("type", "") == "SecureString" && j.contains("value")) return true;
+    for (auto& [k, v] : j.items()) {
+      if (HasInlineSecret(v)) return true;
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j) {
+      if (HasInlineSecret(v)) return true;
+    }
+  }
+  return false;
+}
+
+// A linked service with an inline secret (a SecureString, not a Key Vault reference)
+// comes back, as from the service, with typeProperties.encryptedCredential: an opaque
+// token that stands for the secret. It is random, never derived from the secret.
+void AddEncryptedCredential(nlohmann::json& returned, const nlohmann::json& sent) {
+  if (!returned.contains("typeProperties") || !returned["typeProperties"].is_object()) return;
+  nlohmann::json& tp = returned["typeProperties"];
+  if (tp.contains("encryptedCredential")) return;
+  if (!HasInlineSecret(sent.value("typeProperties", nlohmann::json()))) return;
+  tp["encryptedCredential"] = RandomBase64(96);
+}
+
 bool ValidFactoryName(const std::string& n) {
   static const std::regex kPattern("^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$");
   return n.size() >= 3 && n.size() <= 63 && std::regex_match(n, kPattern);
@@ -166,6 +191,7 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) {
                            {"type", std::string(kFactoryType) + "/" + kind},
                            {"properties", MaskSecureStrings(props)},
                            {"etag", Etag()}};
+  if (kind == "linkedservices") AddEncryptedCredential(stored["properties"], props);
   nlohmann::json& saved = PutResource(world, id, stored);
   saved["meta"]["raw"] = props;
   return ArmJson(200, stored);

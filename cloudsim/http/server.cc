@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "cloudsim/http/url.h"
 #include "cloudsim/http/wire.h"
+#include "nlohmann/json.hpp"
 
 namespace envctl::cloudsim {
 namespace {
@@ -26,11 +27,17 @@ namespace {
 // Idle keep-alive connections give their thread back after this long.
 constexpr int kIdleTimeoutSeconds = 60;
 
+// Errors the server itself answers (malformed HTTP, oversized bodies, a handler that
+// threw) are ARM-shaped JSON like every other cloudsim error, so clients can parse them.
 Response PlainError(int status, const std::string& message) {
   Response r;
   r.status = status;
-  r.headers["Content-Type"] = "text/plain";
-  r.body = message;
+  r.headers["Content-Type"] = "application/json; charset=utf-8";
+  const char* code = status == 413 ? "RequestEntityTooLarge"
+                     : status >= 500 ? "InternalServerError"
+                                     : "BadRequest";
+  r.body = nlohmann::json({{"error", {{"code", code}, {"message", message}}}})
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 
@@ -211,6 +218,8 @@ void HttpServer::Serve(Connection* connection) {
         resp = handler_(req);
       } catch (const std::exception& e) {
         resp = PlainError(500, std::string("internal error: ") + e.what());
+      } catch (...) {
+        resp = PlainError(500, "internal error");
       }
       if (resp.reset_connection) {
         reset = true;

@@ -230,7 +230,7 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
   // names share the path; a secret called "restore" is still readable with GET).
   if (seg.size() == 2 && key == "restore" && m == "POST") {
     if (auto denied = need("restore")) return *denied;
-    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    nlohmann::json body = ParseRequestJson(req.body);
     if (!body.is_object() || !body.contains("value") || !body["value"].is_string()) {
       return KvError(400, "BadParameter",
                      "The parameter 'value' is required and must be a string.");
@@ -266,7 +266,7 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
   if (seg.size() == 2 && m == "PUT") {
     if (auto denied = need("set")) return *denied;
     if (deleted.contains(key)) return DeletedButRecoverable(seg[1]);
-    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    nlohmann::json body = ParseRequestJson(req.body);
     if (!body.is_object() || !body.contains("value") || !body["value"].is_string()) {
       return KvError(400, "BadParameter", "The parameter 'value' is required and must be a string.");
     }
@@ -328,7 +328,7 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
       }
       return KvJson(200, Bundle(origin, *it, *v, true));
     }
-    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    nlohmann::json body = ParseRequestJson(req.body);
     if (!body.is_object()) return KvError(400, "BadParameter", "The request body is not a JSON object.");
     if (body.contains("contentType")) (*v)["contentType"] = body["contentType"];
     if (body.contains("tags")) (*v)["tags"] = body["tags"];

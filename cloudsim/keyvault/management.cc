@@ -166,6 +166,16 @@ Response HandleSubscriptionScope(ArmCall& call) {
     for (auto& [key, d] : world.Section("deleted_vaults").items()) items.push_back(d["deleted"]);
     return ArmList(call, items);
   }
+  // cloudsim emulates no Managed HSM: the lists are empty, as for a subscription without
+  // any (az keyvault list-deleted lists both kinds).
+  if (l.size() == 5 && (l[4] == "managedhsms" || l[4] == "deletedmanagedhsms") && m == "GET") {
+    return ArmList(call, {});
+  }
+  if (l.size() >= 8 && l[4] == "locations" && l[6] == "deletedmanagedhsms") {
+    return ArmError(404, "ResourceNotFound",
+                    "The Resource 'Microsoft.KeyVault/deletedManagedHSMs/" + call.seg[7] +
+                        "' was not found.");
+  }
   if (l.size() == 5 && l[4] == "checknameavailability" && m == "POST") {
     auto body = call.Body();
     if (!body.ok()) return BadBody(body.status());

@@ -5,13 +5,15 @@
 #   ENVCTL_BIN=build/cmd/envctl/envctl tests/conformance/run.sh MODE
 #
 # MODE is a folder of *.test.js files: arm, keyvault, datafactory, databricks, restart,
-# controller (envctl controller driven over gRPC, HTTP and webhooks).
+# controller (envctl controller driven over gRPC, HTTP and webhooks); or azcli, the Debian
+# `azure-cli` package driven by azcli/azcli.test.sh (needs `az`, not node).
 #   databricks  re-executes itself in a private network namespace (unshare -n) and starts
 #               cloudsim with --data-plane loopback-443, because the Databricks SDK drops the
 #               port from its host: each workspace has to answer on 127.0.0.N:443.
 #   restart     starts cloudsim once (so its CA exists before node starts), stops it, and
 #               lets the tests stop and start cloudsim on the same state dir themselves.
-# Exit codes: node's (0 = all passed), 77 = skipped because node or node_modules is missing,
+# Exit codes: node's (0 = all passed), 77 = skipped because node or node_modules (for
+# azcli: the az command) is missing,
 # 1 = the harness could not run (no cloudsim, no network namespace).
 set -euo pipefail
 
@@ -19,15 +21,20 @@ readonly SKIP=77
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mode=${1:-}
 if [[ -z $mode || ! -d $here/$mode ]]; then
-  echo "usage: $0 arm|keyvault|datafactory|databricks|restart|controller" >&2
+  echo "usage: $0 arm|keyvault|datafactory|databricks|restart|controller|azcli" >&2
   exit 2
 fi
 
-if ! command -v node >/dev/null 2>&1; then
+if [[ $mode == azcli ]]; then
+  if ! command -v az >/dev/null 2>&1; then
+    echo "SKIP: the Azure CLI (az) is not installed (deploy/install-deps.sh installs Debian's azure-cli)"
+    exit "$SKIP"
+  fi
+elif ! command -v node >/dev/null 2>&1; then
   echo "SKIP: node is not installed (deploy/install-deps.sh installs it)"
   exit "$SKIP"
 fi
-if [[ ! -d $here/node_modules/@azure/identity || ! -d $here/node_modules/@databricks/sdk-experimental ]]; then
+if [[ $mode != azcli && ! -d $here/node_modules/@azure/identity || ! -d $here/node_modules/@databricks/sdk-experimental ]]; then
   echo "SKIP: $here/node_modules is missing; run 'npm ci' in tests/conformance (deploy/install-deps.sh does)"
   exit "$SKIP"
 fi
@@ -112,6 +119,10 @@ if [[ $mode == restart ]]; then
 fi
 
 cd "$here"
+if [[ $mode == azcli ]]; then
+  bash "$here/azcli/azcli.test.sh"
+  exit $?
+fi
 shopt -s nullglob
 files=("$mode"/*.test.js)
 if [[ ${#files[@]} -eq 0 ]]; then
