@@ -1,7 +1,9 @@
 #include "cloud/transport/cpprest_transport.h"
 
 #include <chrono>
+#include <algorithm>
 #include <exception>
+#include <optional>
 #include <system_error>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "boost/asio/ssl.hpp"
 #include "cloud/transport/redact.h"
+#include "cloud/transport/tls_diagnosis.h"
 #include "cloud/transport/url.h"
 #include "cpprest/http_client.h"
 
@@ -132,6 +135,23 @@ absl::StatusOr<HttpResponse> CpprestTransport::Send(const HttpRequest& request) 
       return absl::DeadlineExceededError(Cause(
           request, absl::StrCat("no answer within ", absl::FormatDuration(request.timeout),
                                 " (", e.what(), ")")));
+    }
+    // A certificate problem does not go away on retry: say what it is and fail at once.
+    const std::string what = absl::AsciiStrToLower(e.what());
+    if (absl::StartsWith(request.url, "https://") &&
+        (absl::StrContains(what, "ssl") || absl::StrContains(what, "handshake") ||
+         absl::StrContains(what, "certificate"))) {
+      try {
+        web::uri uri(request.url);
+        if (std::optional<std::string> why = DiagnoseTlsFailure(
+                uri.host(), uri.port() > 0 ? uri.port() : 443, options_.ca_cert_file,
+                std::min(request.timeout, absl::Seconds(10)))) {
+          return absl::FailedPreconditionError(
+              Cause(request, absl::StrCat("TLS: ", *why, " [", e.what(), "]")));
+        }
+      } catch (const std::exception&) {
+        // The URL parsed above; fall through to the generic error.
+      }
     }
     return absl::UnavailableError(Cause(request, e.what()));
   } catch (const std::exception& e) {
