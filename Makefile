@@ -7,7 +7,7 @@ export CCACHE_NOHASHDIR := true
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: up test deps configure build asan bench clean
+.PHONY: up test deps configure build asan fuzz bench clean
 
 deps:
 	./deploy/install-deps.sh
@@ -30,8 +30,22 @@ asan: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS) -L unit
 
+# libFuzzer targets (fuzz/) under ASan + UBSan, each run for FUZZ_SECONDS from the committed
+# corpus (new inputs go to build-fuzz/corpus/, the committed corpus is not modified).
+FUZZ_SECONDS ?= 60
+FUZZERS := spec_loader_fuzzer adf_json_fuzzer webhook_fuzzer
+fuzz: deps
+	@if [ ! -f build-fuzz/build.ninja ]; then cmake --preset fuzz; fi
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+	  name=$${f%_fuzzer}; mkdir -p build-fuzz/corpus/$$name; \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+	  ./build-fuzz/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$name fuzz/corpus/$$name; \
+	done
+
 bench: build
 	./$(BUILD_DIR)/envctl_bench
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

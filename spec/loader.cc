@@ -151,9 +151,22 @@ LoadResult Load(const std::string& dir, const std::string* only_env) {
 
 }  // namespace
 
+// The loader's boundary: no exception of yaml-cpp, nlohmann/json, protobuf or the file
+// system gets past it.
+static LoadResult GuardedLoad(const std::string& dir, const std::string* only_env) {
+  try {
+    return Load(dir, only_env);
+  } catch (const std::exception& e) {
+    LoadResult result;
+    result.errors.push_back(Diagnostic{"envctl.yaml", 1, 1, "",
+                                       absl::StrCat("the repo could not be loaded: ", e.what())});
+    return result;
+  }
+}
+
 LoadResult LoadRepo(const std::string& dir, const std::string& only_env) {
-  if (only_env.empty()) return Load(dir, nullptr);
-  LoadResult result = Load(dir, &only_env);
+  if (only_env.empty()) return GuardedLoad(dir, nullptr);
+  LoadResult result = GuardedLoad(dir, &only_env);
   if (result.environments.empty() && result.errors.empty()) {
     Diagnostics probe;
     const internal::ProjectConfig config = internal::ParseProject(dir, &probe);
@@ -179,7 +192,7 @@ absl::StatusOr<Environment> LoadEnvironment(const std::string& dir, const std::s
                                               absl::StrJoin(names, ", "), ")"));
     }
   }
-  LoadResult result = Load(dir, &env);
+  LoadResult result = GuardedLoad(dir, &env);
   if (!result.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(result.errors.size(), " error(s) in ", dir, ":\n",

@@ -132,7 +132,7 @@ absl::StatusOr<EventGridDelivery> ParseEventGridDelivery(const HttpHeaders& head
       ++out.ignored_events;
       continue;
     }
-    out.changes.push_back({id, e.type, e.type == kDelete, e.id});
+    out.changes.push_back({id, e.type, e.type == kDelete, e.id, e.source});
     if (seen.insert(absl::AsciiStrToLower(id)).second) out.resource_ids.push_back(id);
   }
 

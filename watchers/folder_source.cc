@@ -73,7 +73,10 @@ absl::StatusOr<std::string> FolderRevision(const std::string& dir) {
       if (IsHidden(entry.path())) it.disable_recursion_pending();
       continue;
     }
-    if (!entry.is_regular_file(ec)) continue;
+    // A symlink counts by its target's path, never its content: reading a link that points
+    // outside the folder (a FIFO, /proc, a huge file) could block or leak (the loader
+    // refuses such links anyway).
+    if (!entry.is_symlink(ec) && !entry.is_regular_file(ec)) continue;
     files.emplace_back(entry.path().lexically_relative(dir).generic_string(), entry.path());
   }
   if (ec) return absl::InternalError(absl::StrCat("cannot list ", dir, ": ", ec.message()));
@@ -83,6 +86,11 @@ absl::StatusOr<std::string> FolderRevision(const std::string& dir) {
   // makes a rename change the revision as surely as an edit does.
   std::string manifest;
   for (const auto& [rel, path] : files) {
+    if (fs::is_symlink(fs::symlink_status(path, ec))) {
+      const fs::path target = fs::read_symlink(path, ec);
+      absl::StrAppend(&manifest, rel, std::string(1, '\0'), "-> ", target.string(), "\n");
+      continue;
+    }
     ASSIGN_OR_RETURN(std::string content, ReadFile(path));
     absl::StrAppend(&manifest, rel, std::string(1, '\0'), Sha256Hex(content), "\n");
   }

@@ -20,7 +20,11 @@ absl::Status SecretsApi::CreateScope(const std::string& scope,
   } else {
     body["scope_backend_type"] = "DATABRICKS";
   }
-  return client_.Post("/api/2.0/secrets/scopes/create", body).status();
+  // Safe to repeat: a repeat after a lost answer gets RESOURCE_ALREADY_EXISTS
+  // (AlreadyExists), which the caller checks against what it asked for.
+  PostOptions options;
+  options.idempotent = true;
+  return client_.Post("/api/2.0/secrets/scopes/create", body, options).status();
 }
 
 absl::StatusOr<std::vector<SecretScope>> SecretsApi::ListScopes() const {

@@ -1,5 +1,8 @@
 #include "cloud/databricks/tokens_api.h"
 
+#include <algorithm>
+#include <set>
+
 #include "common/status_macros.h"
 
 namespace envctl::cloud::databricks {
@@ -30,6 +33,35 @@ absl::StatusOr<CreatedToken> TokensApi::Create(std::optional<int64_t> lifetime_s
     return absl::InternalError("Databricks token/create: response has no token_value");
   }
   return token;
+}
+
+absl::StatusOr<CreatedToken> TokensApi::CreateRetrying(std::optional<int64_t> lifetime_seconds,
+                                                       const std::string& comment,
+                                                       int max_attempts) const {
+  ASSIGN_OR_RETURN(std::vector<TokenInfo> before, List());
+  std::set<std::string> known;
+  for (const TokenInfo& t : before) known.insert(t.token_id);
+  absl::StatusOr<CreatedToken> created = absl::UnknownError("token/create not attempted");
+  int attempt = 0;
+  for (; attempt < std::max(1, max_attempts); ++attempt) {
+    created = Create(lifetime_seconds, comment);
+    if (created.ok() || !(absl::IsUnavailable(created.status()) ||
+                          absl::IsDeadlineExceeded(created.status()) ||
+                          absl::IsResourceExhausted(created.status()))) {
+      break;
+    }
+  }
+  if (!created.ok() || attempt == 0) return created;
+  // Revoke the orphans best effort: the new token is valid whatever happens to them.
+  absl::StatusOr<std::vector<TokenInfo>> after = List();
+  if (after.ok()) {
+    for (const TokenInfo& t : *after) {
+      if (t.comment == comment && !known.count(t.token_id) && t.token_id != created->info.token_id) {
+        (void)Delete(t.token_id);
+      }
+    }
+  }
+  return created;
 }
 
 absl::StatusOr<std::vector<TokenInfo>> TokensApi::List() const {

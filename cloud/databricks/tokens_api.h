@@ -34,6 +34,14 @@ class TokensApi {
   // Internal (without the body) when the answer has no token_value.
   absl::StatusOr<CreatedToken> Create(std::optional<int64_t> lifetime_seconds,
                                       const std::string& comment) const;
+  // token/create is not idempotent: a failure may come after the token was made. This
+  // lists the tokens first, tries Create up to `max_attempts` times while the error is
+  // temporary (Unavailable, DeadlineExceeded, ResourceExhausted), and after a success
+  // revokes every token with `comment` that appeared during the attempts and is not the
+  // one returned (an orphan of an attempt whose answer was lost). The last error otherwise.
+  absl::StatusOr<CreatedToken> CreateRetrying(std::optional<int64_t> lifetime_seconds,
+                                              const std::string& comment,
+                                              int max_attempts) const;
   // GET token/list: the caller's tokens (no values).
   absl::StatusOr<std::vector<TokenInfo>> List() const;
   // POST token/delete {token_id}; NotFound when there is no such token.

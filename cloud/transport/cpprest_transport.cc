@@ -1,8 +1,10 @@
 #include "cloud/transport/cpprest_transport.h"
 
 #include <chrono>
+#include <algorithm>
 #include <exception>
 #include <map>
+#include <optional>
 #include <system_error>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "openssl/ssl.h"
 #include "openssl/x509_vfy.h"
 #include "cloud/transport/redact.h"
+#include "cloud/transport/tls_diagnosis.h"
 #include "cloud/transport/url.h"
 #include "cpprest/http_client.h"
 
@@ -159,6 +162,23 @@ absl::StatusOr<HttpResponse> CpprestTransport::Send(const HttpRequest& request) 
       return absl::DeadlineExceededError(Cause(
           request, absl::StrCat("no answer within ", absl::FormatDuration(request.timeout),
                                 " (", e.what(), ")")));
+    }
+    // A certificate problem does not go away on retry: say what it is and fail at once.
+    const std::string what = absl::AsciiStrToLower(e.what());
+    if (absl::StartsWith(request.url, "https://") &&
+        (absl::StrContains(what, "ssl") || absl::StrContains(what, "handshake") ||
+         absl::StrContains(what, "certificate"))) {
+      try {
+        web::uri uri(request.url);
+        if (std::optional<std::string> why = DiagnoseTlsFailure(
+                uri.host(), uri.port() > 0 ? uri.port() : 443, options_.ca_cert_file,
+                std::min(request.timeout, absl::Seconds(10)))) {
+          return absl::FailedPreconditionError(
+              Cause(request, absl::StrCat("TLS: ", *why, " [", e.what(), "]")));
+        }
+      } catch (const std::exception&) {
+        // The URL parsed above; fall through to the generic error.
+      }
     }
     return absl::UnavailableError(Cause(request, e.what()));
   } catch (const std::exception& e) {

@@ -163,8 +163,11 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
     if (const auto http = p.Map(root, "http", "http", {"listen"})) {
       p.Listen(*http, "listen", "http.listen", &config.http_listen);
     }
-    if (const auto webhooks = p.Map(root, "webhooks", "webhooks", {"gitSecretEnv"})) {
+    if (const auto webhooks =
+            p.Map(root, "webhooks", "webhooks", {"gitSecretEnv", "eventGridSecretEnv"})) {
       p.String(*webhooks, "gitSecretEnv", "webhooks.gitSecretEnv", &config.webhook_secret_env);
+      p.String(*webhooks, "eventGridSecretEnv", "webhooks.eventGridSecretEnv",
+               &config.event_grid_secret_env);
     }
   } catch (const YAML::Exception& e) {
     p.errors_.push_back(

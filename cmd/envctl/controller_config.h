@@ -32,6 +32,8 @@ struct ControllerConfig {
   std::string grpc_token_env;  // env var with the API bearer token ("" = no auth)
   std::string http_listen = "127.0.0.1:9464";
   std::string webhook_secret_env;  // env var with the Git webhook secret
+  // env var with the secret Event Grid deliveries carry as ?code= ("" = unauthenticated)
+  std::string event_grid_secret_env;
 };
 
 // Parses `path`. InvalidArgument "FILE:LINE:COL: field: problem" for every mistake

@@ -46,7 +46,7 @@ std::string HostOf(const std::string& listen) {
 int HttpStatusOf(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kPermissionDenied:
-      return 401;
+      return 403;
     case absl::StatusCode::kInvalidArgument:
       return 400;
     default:
@@ -104,6 +104,16 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
   host->grpc_host_ = HostOf(config.grpc_listen);
   host->http_host_ = HostOf(config.http_listen);
 
+  watchers::EventGridGuardOptions event_grid;
+  event_grid.secret = Env(config.event_grid_secret_env);
+  if (!config.event_grid_secret_env.empty() && event_grid.secret.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("webhooks.eventGridSecretEnv names ", config.event_grid_secret_env,
+                     ", which is not set; export it or remove webhooks.eventGridSecretEnv"));
+  }
+  host->event_grid_guard_ =
+      std::make_unique<watchers::EventGridGuard>(std::move(event_grid), RealClock::Get());
+
   host->http_ = std::make_unique<api::HttpServer>();
   api::AddStandardRoutes(*host->http_, *host->controller_, runner.metrics());
   host->AddWebhooks(config);
@@ -129,7 +139,12 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
     if (push->relevant) controller->OnSourceChanged(push->reason);
     return Json(202, {{"relevant", push->relevant}, {"reason", push->reason}});
   });
-  http_->Handle("POST", "/webhooks/eventgrid", [controller](const api::HttpRequest& request) {
+  watchers::EventGridGuard* guard = event_grid_guard_.get();
+  http_->Handle("POST", "/webhooks/eventgrid", [controller, guard](const api::HttpRequest& request) {
+    // Authentication comes before parsing: a forged delivery costs no parse and no cloud call.
+    if (absl::Status auth = guard->Authenticate(request.query); !auth.ok()) {
+      return Json(HttpStatusOf(auth), {{"error", std::string(auth.message())}});
+    }
     absl::StatusOr<watchers::EventGridDelivery> delivery =
         watchers::ParseEventGridDelivery(HeadersOf(request), request.body);
     if (!delivery.ok()) {
@@ -142,9 +157,11 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
       r.body = delivery->validation_response;
       return r;
     }
-    for (const std::string& id : delivery->resource_ids) controller->OnCloudResourceChanged(id);
-    return Json(
-        200, {{"resources", delivery->resource_ids.size()}, {"ignored", delivery->ignored_events}});
+    const std::vector<std::string> admitted = guard->Admit(*delivery);
+    for (const std::string& id : admitted) controller->OnCloudResourceChanged(id);
+    return Json(200, {{"resources", admitted.size()},
+                      {"skipped", delivery->resource_ids.size() - admitted.size()},
+                      {"ignored", delivery->ignored_events}});
   });
   http_->Handle("OPTIONS", "/webhooks/eventgrid", [](const api::HttpRequest& request) {
     absl::StatusOr<std::string> origin = watchers::CloudEventsAllowedOrigin(HeadersOf(request));

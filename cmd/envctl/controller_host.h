@@ -15,6 +15,7 @@
 #include "cmd/envctl/controller_config.h"
 #include "cmd/envctl/environment_runner.h"
 #include "controller/controller.h"
+#include "watchers/event_grid_guard.h"
 #include "watchers/source.h"
 
 namespace envctl::cli {
@@ -48,6 +49,7 @@ class ControllerHost {
   ControllerHost() = default;
   void AddWebhooks(const ControllerConfig& config);
 
+  std::unique_ptr<watchers::EventGridGuard> event_grid_guard_;
   std::unique_ptr<controller::Controller> controller_;
   std::unique_ptr<api::GrpcServer> grpc_;
   std::unique_ptr<api::HttpServer> http_;

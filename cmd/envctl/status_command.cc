@@ -1,6 +1,7 @@
 // envctl status: environment status (conditions, per-resource state, drift, recent runs)
 // either from a running controller over gRPC (the default) or from a state directory
 // written by apply / up / the controller (--state-dir).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -36,7 +37,8 @@ integration runs.
   --state-dir D    read what apply / up / the controller recorded in state directory D
                    instead (the --state-dir given to apply, or .envctl/up/state for up)
   --env E          only environment E
-  --json           EnvironmentStatus as JSON (protobuf JSON mapping)
+  --json           one JSON document {"environments": [EnvironmentStatus, ...]}
+                   (protobuf JSON mapping), even for one environment
 
 Exit status: 0 shown, 1 error (no controller at ADDR, unknown environment, no state).
 )";
@@ -82,14 +84,34 @@ void Print(const std::string& environment, const envctl::v1::EnvironmentStatus& 
   }
 }
 
-void Show(const std::string& environment, const envctl::v1::EnvironmentStatus& status, bool json) {
-  if (!json) return Print(environment, status);
-  std::string text;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  (void)google::protobuf::util::MessageToJsonString(status, &text, options);
-  std::cout << text;
-}
+// Prints text at once; with --json collects the statuses and prints them as one document,
+// {"environments": [EnvironmentStatus, ...]}, whatever their number (Finish).
+class StatusPrinter {
+ public:
+  explicit StatusPrinter(bool json) : json_(json) {}
+
+  void Show(const std::string& environment, envctl::v1::EnvironmentStatus status) {
+    if (!json_) return Print(environment, status);
+    if (status.name().empty()) status.set_name(environment);
+    std::string text;
+    google::protobuf::util::JsonPrintOptions options;
+    options.add_whitespace = true;
+    (void)google::protobuf::util::MessageToJsonString(status, &text, options);
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    documents_.push_back(std::move(text));
+  }
+
+  void Finish() {
+    if (!json_) return;
+    std::cout << "{\"environments\": [";
+    for (size_t i = 0; i < documents_.size(); ++i) std::cout << (i ? ",\n" : "\n") << documents_[i];
+    std::cout << "\n]}\n";
+  }
+
+ private:
+  const bool json_;
+  std::vector<std::string> documents_;
+};
 
 int StatusFromServer(const Args& args) {
   const std::string server = args.Get("server", "127.0.0.1:50051");
@@ -136,14 +158,16 @@ int StatusFromServer(const Args& args) {
       return 1;
     }
   }
+  StatusPrinter printer(args.GetBool("json"));
   for (const std::string& name : names) {
     envctl::v1::GetEnvironmentRequest request;
     request.set_name(name);
     envctl::v1::GetEnvironmentResponse response;
     grpc::Status st = stub->GetEnvironment(context().get(), request, &response);
     if (!st.ok()) return fail(st);
-    Show(name, response.status(), args.GetBool("json"));
+    printer.Show(name, response.status());
   }
+  printer.Finish();
   return 0;
 }
 
@@ -171,8 +195,12 @@ int RunStatus(int argc, char** argv) {
   }
   controller::FileStateStore store(dir);
   int shown = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string file = entry.path().filename().string();
+  StatusPrinter printer(args->GetBool("json"));
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());  // environments in a stable order
+  for (const fs::path& path : files) {
+    const std::string file = path.filename().string();
     const std::string suffix = ".state.json";
     if (file.size() <= suffix.size() || file.substr(file.size() - suffix.size()) != suffix)
       continue;
@@ -183,13 +211,14 @@ int RunStatus(int argc, char** argv) {
       std::fprintf(stderr, "envctl status: %s\n", std::string(state.status().message()).c_str());
       return 1;
     }
-    Show(env, state->status(), args->GetBool("json"));
+    printer.Show(env, state->status());
     ++shown;
   }
   if (shown == 0) {
     std::fprintf(stderr, "envctl status: no environment state in %s\n", dir.c_str());
     return 1;
   }
+  printer.Finish();
   return 0;
 }
 

@@ -52,6 +52,8 @@ std::optional<TokenInfo> UsableToken(const std::vector<TokenInfo>& tokens,
   return best;
 }
 
+constexpr int kTokenCreateAttempts = 3;
+
 // token/create, then token/delete of every other token carrying `comment`. The older
 // tokens are revoked best effort: the new token is already valid and is what dependents
 // get; a leftover is revoked by the next mint.
@@ -60,8 +62,9 @@ absl::StatusOr<OutputValue> MintToken(cloud::HttpTransport& transport, const std
                                       const std::string& what) {
   DatabricksClient client(transport, url);
   TokensApi tokens(client);
+  // Retried here, not by the transport: a repeat must also revoke what a lost answer made.
   absl::StatusOr<cloud::databricks::CreatedToken> created =
-      tokens.Create(absl::ToInt64Seconds(lifetime), comment);
+      tokens.CreateRetrying(absl::ToInt64Seconds(lifetime), comment, kTokenCreateAttempts);
   if (!created.ok()) return Annotate(created.status(), absl::StrCat(what, ": token/create"));
   absl::StatusOr<std::vector<TokenInfo>> all = tokens.List();
   if (all.ok()) {

@@ -182,6 +182,32 @@ absl::StatusOr<Change> DatabricksSecretScopeReconciler::Plan(Context& ctx) {
   return change;
 }
 
+namespace {
+
+// OK when `scope` exists with the backend envctl asked for; FailedPrecondition otherwise.
+absl::Status ScopeIsAsCreated(const SecretsApi& api, const std::string& scope,
+                              const std::optional<KeyVaultBackend>& backend) {
+  absl::StatusOr<std::vector<cloud::databricks::SecretScope>> scopes = api.ListScopes();
+  if (!scopes.ok()) return scopes.status();
+  for (const auto& s : *scopes) {
+    if (s.name != scope) continue;
+    const bool want_akv = backend.has_value();
+    const bool is_akv = s.backend_type == "AZURE_KEYVAULT";
+    if (want_akv == is_akv &&
+        (!want_akv || (s.keyvault.has_value() &&
+                       absl::EqualsIgnoreCase(s.keyvault->resource_id, backend->resource_id)))) {
+      return absl::OkStatus();
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "secret scope \"", scope, "\" was created meanwhile by someone else with backend ",
+        s.backend_type, "; envctl does not take it over (rename the scope or delete it)"));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("secret scope \"", scope, "\" is said to exist but is not listed"));
+}
+
+}  // namespace
+
 absl::StatusOr<ApplyResult> DatabricksSecretScopeReconciler::Apply(Context& ctx, const Change& change) {
   const auto& spec = ctx.resource.databricks_secret_scope();
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
@@ -193,9 +219,12 @@ absl::StatusOr<ApplyResult> DatabricksSecretScopeReconciler::Apply(Context& ctx,
 
   if (obs.value("create", false)) {
     absl::Status created = api.CreateScope(scope, backend, spec.initial_manage_principal());
-    if (!created.ok() && !absl::IsAlreadyExists(created)) {
-      return Annotate(created, absl::StrCat("creating ", Describe(spec)));
+    if (absl::IsAlreadyExists(created)) {
+      // Observe saw no such scope: it is envctl's own (a retried create whose first answer
+      // was lost) when its backend is the one asked for; otherwise someone else made it.
+      created = ScopeIsAsCreated(api, scope, backend);
     }
+    if (!created.ok()) return Annotate(created, absl::StrCat("creating ", Describe(spec)));
   }
 
   nlohmann::json secrets = MemoryOf(ctx.prior, "secrets");

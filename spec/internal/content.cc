@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
+#include <optional>
 #include <set>
-#include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -67,52 +67,23 @@ void CollectDefinitionRefs(const nlohmann::json& j,
 
 }  // namespace
 
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return !in.bad();
-}
-
-Location LocationInText(const std::string& file, const std::string& text, size_t offset) {
-  Location at{file, 1, 1};
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++at.line;
-      at.column = 1;
-    } else {
-      ++at.column;
-    }
-  }
-  return at;
-}
-
 ContentLoader::ContentLoader(std::string repo_dir, const envctl::v1::Environment& env,
                              EnvironmentValidator& validator, Diagnostics* diags)
-    : repo_dir_(std::move(repo_dir)), env_(env), validator_(validator), diags_(diags) {}
+    : repo_(std::move(repo_dir)), env_(env), validator_(validator), diags_(diags) {}
 
 bool ContentLoader::Resolve(int i, const std::string& field, const std::string& rel,
-                            bool want_dir, std::string* abs) {
+                            bool want_dir) {
   if (rel.empty()) return false;  // "required" was reported by the validator
-  const fs::path p = fs::path(rel).lexically_normal();
-  if (p.is_absolute() || (!p.empty() && *p.begin() == "..")) {
-    diags_->Add(validator_.At(i, field), field,
-                absl::StrCat("\"", rel, "\" must be a path inside the repo, relative to its root"));
-    return false;
-  }
-  const fs::path full = fs::path(repo_dir_) / p;
-  std::error_code ec;
-  const bool exists = want_dir ? fs::is_directory(full, ec) : fs::is_regular_file(full, ec);
-  if (!exists) {
+  const absl::StatusOr<std::string> resolved = want_dir ? repo_.ResolveDir(rel) : repo_.ResolveFile(rel);
+  if (resolved.ok()) return true;
+  if (absl::IsNotFound(resolved.status())) {
     diags_->Add(validator_.At(i, field), field,
                 absl::StrCat(want_dir ? "folder" : "file", " \"", rel,
                              "\" not found in the repo; create it or fix the path"));
-    return false;
+  } else {
+    diags_->Add(validator_.At(i, field), field, std::string(resolved.status().message()));
   }
-  *abs = full.string();
-  return true;
+  return false;
 }
 
 void ContentLoader::Load(int i, ResourceContent* out) {
@@ -137,23 +108,22 @@ void ContentLoader::Load(int i, ResourceContent* out) {
 void ContentLoader::LoadNotebooks(int i, ResourceContent* out) {
   const std::string field = "databricksNotebooks.sourceFolder";
   const std::string& rel = env_.resources(i).databricks_notebooks().source_folder();
-  std::string dir;
-  if (!Resolve(i, field, rel, /*want_dir=*/true, &dir)) return;
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
-    if (it->is_regular_file() && IsNotebook(it->path())) files.push_back(it->path());
+  if (!Resolve(i, field, rel, /*want_dir=*/true)) return;
+  const std::string folder = fs::path(rel).lexically_normal().generic_string();
+  std::vector<std::string> files;
+  for (const std::string& f : repo_.List(rel, /*recursive=*/true)) {
+    if (IsNotebook(fs::path(f))) files.push_back(f);
   }
-  std::sort(files.begin(), files.end());
-  for (const fs::path& f : files) {
+  for (const std::string& f : files) {
     auto* file = out->add_files();
-    file->set_path(RelativeTo(f, dir));
-    std::string content;
-    if (!ReadFile(f.string(), &content)) {
-      diags_->Add(validator_.At(i, field), field, absl::StrCat("cannot read ", rel, "/", file->path()));
+    file->set_path(RelativeTo(f, folder));
+    absl::StatusOr<std::string> content = repo_.Read(f, DefaultInputLimits().max_content_file_bytes);
+    if (!content.ok()) {
+      diags_->Add(validator_.At(i, field), field, absl::StrCat("cannot read ", f, ": ", content.status().message()));
+      content = std::string();
     }
-    file->set_sha256(Sha256Hex(content));
-    file->set_content(std::move(content));
+    file->set_sha256(Sha256Hex(*content));
+    file->set_content(std::move(*content));
   }
   if (files.empty()) {
     diags_->Add(validator_.At(i, field), field,
@@ -164,40 +134,31 @@ void ContentLoader::LoadNotebooks(int i, ResourceContent* out) {
 void ContentLoader::LoadLibrary(int i, ResourceContent* out) {
   const std::string field = "databricksLibrary.sourceFile";
   const std::string& rel = env_.resources(i).databricks_library().source_file();
-  std::string path;
-  if (!Resolve(i, field, rel, /*want_dir=*/false, &path)) return;
-  std::string content;
-  if (!ReadFile(path, &content)) {
-    diags_->Add(validator_.At(i, field), field, absl::StrCat("cannot read \"", rel, "\""));
+  if (!Resolve(i, field, rel, /*want_dir=*/false)) return;
+  absl::StatusOr<std::string> content = repo_.Read(rel, DefaultInputLimits().max_content_file_bytes);
+  if (!content.ok()) {
+    diags_->Add(validator_.At(i, field), field, std::string(content.status().message()));
     return;
   }
   auto* file = out->add_files();
   file->set_path(fs::path(rel).lexically_normal().generic_string());
-  file->set_sha256(Sha256Hex(content));
-  file->set_content(std::move(content));
+  file->set_sha256(Sha256Hex(*content));
+  file->set_content(std::move(*content));
 }
 
 void ContentLoader::LoadDefinitions(int i, ResourceContent* out) {
   const auto& defs = env_.resources(i).data_factory_definitions();
   const std::string field = "dataFactoryDefinitions.folder";
-  std::string dir;
-  if (!Resolve(i, field, defs.folder(), /*want_dir=*/true, &dir)) return;
+  if (!Resolve(i, field, defs.folder(), /*want_dir=*/true)) return;
   std::map<std::string, std::string> params(env_.parameters().begin(), env_.parameters().end());
   for (const auto& [k, v] : defs.parameters()) params[k] = v;
   const std::string folder = fs::path(defs.folder()).lexically_normal().generic_string();
   bool any = false;
   for (const std::string& sub : DefinitionFolders()) {
-    const fs::path subdir = fs::path(dir) / sub;
-    std::error_code ec;
-    if (!fs::is_directory(subdir, ec)) continue;
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(subdir, ec)) {
-      if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) {
+    for (const std::string& f : repo_.List(absl::StrCat(folder, "/", sub), /*recursive=*/false)) {
+      if (fs::path(f).extension() != ".json") continue;
       any = true;
-      LoadDefinitionFile(i, RelativeTo(f, dir), folder, f.string(), params, out);
+      LoadDefinitionFile(i, RelativeTo(f, folder), folder, params, out);
     }
   }
   if (!any) {
@@ -213,14 +174,13 @@ void ContentLoader::LoadDefinitions(int i, ResourceContent* out) {
     names.insert(file.path().substr(0, file.path().size() - 5));  // "pipeline/X"
   }
   for (const auto& file : out->files()) {
-    nlohmann::json j = nlohmann::json::parse(file.content(), nullptr, false);
+    nlohmann::json j = nlohmann::json::parse(file.content(), nullptr, /*allow_exceptions=*/false);
     std::vector<std::pair<std::string, std::string>> refs;
     CollectDefinitionRefs(j, &refs);
     for (const auto& [sub, name] : refs) {
       if (names.count(absl::StrCat(sub, "/", name))) continue;
       const std::string path = absl::StrCat(folder, "/", file.path());
-      std::string raw;
-      ReadFile((fs::path(dir) / file.path()).string(), &raw);
+      const std::string raw = repo_.Read(path, DefaultInputLimits().max_spec_file_bytes).value_or("");
       size_t at = raw.find(absl::StrCat("\"", name, "\""), raw.find("\"referenceName\""));
       std::vector<std::string> candidates;
       for (const std::string& n : names) {
@@ -234,13 +194,22 @@ void ContentLoader::LoadDefinitions(int i, ResourceContent* out) {
 }
 
 void ContentLoader::LoadDefinitionFile(int i, const std::string& rel_file,
-                                       const std::string& folder_path, const std::string& abs_file,
+                                       const std::string& folder_path,
                                        const std::map<std::string, std::string>& params,
                                        ResourceContent* out) {
   const std::string path = absl::StrCat(folder_path, "/", rel_file);  // repo-relative
-  std::string raw;
-  if (!ReadFile(abs_file, &raw)) {
-    diags_->Add(Location{path, 0, 0}, "", "cannot read the file");
+  absl::StatusOr<std::string> read = repo_.Read(path, DefaultInputLimits().max_spec_file_bytes);
+  if (!read.ok()) {
+    // A symlink has no lines of its own: the error points at the resource's folder field.
+    const std::string field = "dataFactoryDefinitions.folder";
+    diags_->Add(validator_.At(i, field), field, std::string(read.status().message()));
+    incomplete_.insert(i);
+    return;
+  }
+  const std::string& raw = *read;
+  if (std::optional<Diagnostic> problem = CheckJson(path, raw)) {
+    diags_->Add(std::move(*problem));
+    incomplete_.insert(i);
     return;
   }
   nlohmann::json j;
@@ -252,6 +221,10 @@ void ContentLoader::LoadDefinitionFile(int i, const std::string& rel_file,
     const size_t colon = what.find("syntax error");
     diags_->Add(LocationInText(path, raw, byte), "",
                 absl::StrCat("invalid JSON: ", colon == std::string::npos ? what : what.substr(colon)));
+    incomplete_.insert(i);
+    return;
+  } catch (const nlohmann::json::exception& e) {
+    diags_->Add(Location{path, 1, 1}, "", absl::StrCat("invalid JSON: ", e.what()));
     incomplete_.insert(i);
     return;
   }
@@ -292,11 +265,26 @@ void ContentLoader::LoadDefinitionFile(int i, const std::string& rel_file,
       validator_.CheckReference(i, Reference{"", ref.resource, Resource::KIND_NOT_SET, ref.output},
                                 LocationInText(path, raw, at == std::string::npos ? 0 : at));
     }
+    if (const size_t bad = FirstInvalidUtf8(s.text); bad != std::string_view::npos) {
+      // Only a substituted value can bring bytes the file did not hold.
+      const size_t at = raw.find("${");
+      diags_->Add(LocationInText(path, raw, at == std::string::npos ? 0 : at), "",
+                  "a substituted parameter makes this string invalid UTF-8");
+      s.text.clear();
+    }
     *node = s.text;
+  }
+  std::string canonical;
+  try {
+    canonical = j.dump();  // keys sorted, no whitespace: the canonical form
+  } catch (const nlohmann::json::exception& e) {
+    diags_->Add(Location{path, 1, 1}, "", absl::StrCat("cannot serialize: ", e.what()));
+    incomplete_.insert(i);
+    return;
   }
   auto* file = out->add_files();
   file->set_path(rel_file);
-  file->set_content(j.dump());  // keys sorted, no whitespace: the canonical form
+  file->set_content(std::move(canonical));
   file->set_sha256(Sha256Hex(file->content()));
 }
 

@@ -11,6 +11,8 @@
 
 #include "envctl/v1/spec.pb.h"
 #include "spec/diagnostic.h"
+#include "spec/internal/input_limits.h"
+#include "spec/internal/repo_files.h"
 #include "spec/internal/validate.h"
 
 namespace envctl::spec::internal {
@@ -28,30 +30,24 @@ class ContentLoader {
   void CheckDefinitionNames(const std::vector<envctl::v1::ResourceContent>& contents);
 
  private:
-  // Resolves a repo-relative path; reports escapes and missing entries at `field`.
-  bool Resolve(int i, const std::string& field, const std::string& rel, bool want_dir,
-               std::string* abs);
+  // Checks a repo-relative path through the repo gate; reports escapes and missing
+  // entries at `field`.
+  bool Resolve(int i, const std::string& field, const std::string& rel, bool want_dir);
   void LoadNotebooks(int i, envctl::v1::ResourceContent* out);
   void LoadLibrary(int i, envctl::v1::ResourceContent* out);
   void LoadDefinitions(int i, envctl::v1::ResourceContent* out);
   void LoadDefinitionFile(int i, const std::string& rel_file, const std::string& folder_path,
-                          const std::string& abs_file, const std::map<std::string, std::string>& params,
+                          const std::map<std::string, std::string>& params,
                           envctl::v1::ResourceContent* out);
 
   // Resources with a definition file that could not be parsed: name checks against
   // their definitions would only repeat that error.
   std::set<int> incomplete_;
-  std::string repo_dir_;
+  RepoFiles repo_;
   const envctl::v1::Environment& env_;
   EnvironmentValidator& validator_;
   Diagnostics* diags_;
 };
-
-// Reads a whole file; false when it cannot be read.
-bool ReadFile(const std::string& path, std::string* out);
-
-// 1-based line and column of byte `offset` in `text`.
-Location LocationInText(const std::string& file, const std::string& text, size_t offset);
 
 }  // namespace envctl::spec::internal
 

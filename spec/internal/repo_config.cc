@@ -5,12 +5,16 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "spec/internal/content.h"
+#include "spec/internal/input_limits.h"
+#include "spec/internal/repo_files.h"
 #include "spec/internal/substitute.h"
 #include "spec/internal/suggest.h"
 #include "spec/internal/yaml_to_proto.h"
@@ -153,21 +157,32 @@ void ReadLayer(const std::string& file, const YAML::Node& top, Diagnostics* diag
 
 std::vector<YAML::Node> LoadDocuments(const std::string& dir, const std::string& file,
                                       Diagnostics* diags) {
-  std::string text;
-  if (!ReadFile((fs::path(dir) / file).string(), &text)) {
-    diags->Add(Location{file, 0, 0}, "", "cannot read the file");
+  absl::StatusOr<std::string> read =
+      RepoFiles(dir).Read(file, DefaultInputLimits().max_spec_file_bytes);
+  if (!read.ok()) {
+    diags->Add(Location{file, 1, 1}, "", absl::StrCat("cannot read the file: ", read.status().message()));
     return {};
   }
+  std::string& text = *read;
   // YAML forbids tabs for indentation; JSON allows them as whitespace and never inside
   // strings, so replacing them keeps every column where it was.
-  if (absl::EndsWith(file, ".json")) std::replace(text.begin(), text.end(), '\t', ' ');
+  const bool json = absl::EndsWith(file, ".json");
+  if (json) std::replace(text.begin(), text.end(), '\t', ' ');
+  // libyaml first: yaml-cpp has no limits and runs away on some malformed input.
+  if (std::optional<Diagnostic> problem = CheckYaml(file, text)) {
+    if (json) absl::StrReplaceAll({{"invalid YAML", "invalid JSON"}}, &problem->message);
+    diags->Add(std::move(*problem));
+    return {};
+  }
   try {
     return YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     diags->Add(Location{file, e.mark.line + 1, e.mark.column + 1}, "",
-               absl::StrCat("invalid ", absl::EndsWith(file, ".json") ? "JSON" : "YAML", ": ", e.msg));
-    return {};
+               absl::StrCat("invalid ", json ? "JSON" : "YAML", ": ", e.msg));
+  } catch (const std::exception& e) {
+    diags->Add(Location{file, 1, 1}, "", absl::StrCat("invalid ", json ? "JSON" : "YAML", ": ", e.what()));
   }
+  return {};
 }
 
 ProjectConfig ParseProject(const std::string& dir, Diagnostics* diags) {
@@ -253,6 +268,13 @@ std::vector<std::string> ExpandResourceFiles(const std::string& dir,
       diags->Add(entry.at, field,
                  absl::StrCat("\"", entry.value, "\" must be a folder, file or glob inside the repo"));
       continue;
+    }
+    if (rel != "." && entry.value.find_first_of("*?[") == std::string::npos) {
+      const absl::Status inside = RepoFiles(dir).ResolveDir(rel.string()).status();
+      if (absl::IsInvalidArgument(inside)) {
+        diags->Add(entry.at, field, std::string(inside.message()));
+        continue;
+      }
     }
     size_t before = files.size();
     bool matched_any = false;

@@ -63,7 +63,11 @@ void EnvironmentValidator::Error(int i, const std::string& path, std::string mes
 void EnvironmentValidator::Require(int i, const std::string& path, const std::string& value,
                                    const std::string& what) {
   // A field the user wrote but that failed to parse was already reported.
-  if (value.empty() && !marks_[i].count(path) && !AlreadyReported(i, path)) {
+  if (!value.empty() || AlreadyReported(i, path)) return;
+  // Written but empty (`""`, `~`, or a parameter that is empty in this environment).
+  if (marks_[i].count(path)) {
+    Error(i, path, absl::StrCat("must not be empty: set ", what));
+  } else {
     Error(i, path, absl::StrCat("required: set ", what));
   }
 }

@@ -444,5 +444,44 @@ TEST_F(DatabricksTest, TokensCreateListDelete) {
   EXPECT_THAT(tokens.Create(std::nullopt, "x"), StatusIs(absl::StatusCode::kInternal, HasSubstr("no token_value")));
 }
 
+// The first token/create makes a token but its answer is lost (503): the retry succeeds
+// and the orphan of the first attempt is revoked; a token that existed before is kept.
+TEST_F(DatabricksTest, TokenCreateIsRetriedAndTheOrphanRevoked) {
+  TokensApi tokens(client_);
+  transport_.Enqueue("GET", "/token/list", 200,
+                     R"({"token_infos":[{"token_id":"old","comment":"envctl"}]})");
+  transport_.Enqueue("POST", "/token/create", 503, R"({"error_code":"TEMPORARILY_UNAVAILABLE"})");
+  transport_.Enqueue("POST", "/token/create", 200,
+                     R"({"token_value":"dapi0123456789abcdef0123456789abcdef",
+                         "token_info":{"token_id":"t2","comment":"envctl"}})");
+  transport_.Enqueue("GET", "/token/list", 200,
+                     R"({"token_infos":[{"token_id":"old","comment":"envctl"},
+                                        {"token_id":"t1","comment":"envctl"},
+                                        {"token_id":"t2","comment":"envctl"},
+                                        {"token_id":"u1","comment":"someone"}]})");
+  transport_.Enqueue("POST", "/token/delete", 200, "{}");
+  auto created = tokens.CreateRetrying(3600, "envctl", 3);
+  ASSERT_OK(created);
+  EXPECT_EQ(created->info.token_id, "t2");
+  EXPECT_EQ(transport_.Count("POST", "/token/create"), 2);
+  ASSERT_EQ(transport_.Count("POST", "/token/delete"), 1);
+  EXPECT_EQ(BodyOf(Last()), nlohmann::json({{"token_id", "t1"}}));
+}
+
+TEST_F(DatabricksTest, TokenCreateGivesUpAfterItsAttemptsAndOnPermanentErrors) {
+  TokensApi tokens(client_);
+  transport_.Always("GET", "/token/list", 200, R"({"token_infos":[]})");
+  transport_.Always("POST", "/token/create", 503, R"({"error_code":"TEMPORARILY_UNAVAILABLE"})");
+  EXPECT_THAT(tokens.CreateRetrying(3600, "envctl", 3), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("")));
+  EXPECT_EQ(transport_.Count("POST", "/token/create"), 3);
+
+  FakeTransport other;
+  DatabricksClient client(other, "adb-1.azuredatabricks.net");
+  other.Always("GET", "/token/list", 200, R"({"token_infos":[]})");
+  other.Always("POST", "/token/create", 403, R"({"error_code":"PERMISSION_DENIED","message":"no"})");
+  EXPECT_FALSE(TokensApi(client).CreateRetrying(3600, "envctl", 3).ok());
+  EXPECT_EQ(other.Count("POST", "/token/create"), 1);
+}
+
 }  // namespace
 }  // namespace envctl::cloud::databricks

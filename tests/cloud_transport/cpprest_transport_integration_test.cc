@@ -85,10 +85,14 @@ TEST_F(CpprestIntegrationTest, TrustsTheExtraCaAndReusesTheClientPerOrigin) {
   EXPECT_EQ(t.CachedClientsForTest(), 1);
 }
 
-TEST_F(CpprestIntegrationTest, WithoutTheCaTlsFailsAsUnavailable) {
+// An untrusted certificate is named as such and is FailedPrecondition: not retried.
+TEST_F(CpprestIntegrationTest, WithoutTheCaTlsFailureSaysTheIssuerIsUntrusted) {
   CpprestTransport t;
   EXPECT_THAT(t.Send(Req("GET", OpenIdUrl())),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("GET https://127.0.0.1:")));
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("GET https://127.0.0.1:"),
+                             HasSubstr("TLS: certificate not trusted: untrusted issuer"),
+                             HasSubstr("add its CA (ca_cert_file)"))));
 }
 
 TEST_F(CpprestIntegrationTest, TimeoutIsDeadlineExceeded) {

@@ -46,6 +46,7 @@ TEST_F(ControllerConfigTest, TheShippedExampleParses) {
   EXPECT_EQ(config->grpc_token_env, "ENVCTL_API_TOKEN");
   EXPECT_EQ(config->http_listen, "127.0.0.1:9464");
   EXPECT_EQ(config->webhook_secret_env, "ENVCTL_WEBHOOK_SECRET");
+  EXPECT_EQ(config->event_grid_secret_env, "ENVCTL_EVENTGRID_SECRET");
 }
 
 TEST_F(ControllerConfigTest, FolderSourceWithDefaultsAndPathsRelativeToTheFile) {

@@ -186,6 +186,21 @@ TEST_F(SecretScopeTest, CreatesScopeSecretAndAclThenNoWrites) {
   EXPECT_EQ(mints_, 1);
 }
 
+// scopes/create is safe to retry: a transient 503 no longer fails the pass.
+TEST_F(SecretScopeTest, TransientFailureOfScopeCreateIsRetried) {
+  Admin("POST", "/faults",
+        R"({"service":"databricks","operation":"POST /api/2.0/secrets/scopes/create","status":503,"retry_after_s":1,"count":1})");
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "secrets")->status.ok()) << Describe(applied);
+  EXPECT_THAT(Requests("POST", "/secrets/scopes/create"), ::testing::SizeIs(2));
+  auto scopes = dbx::SecretsApi(*client_).ListScopes();
+  ASSERT_TRUE(scopes.ok()) << scopes.status();
+  int named = 0;
+  for (const auto& scope : *scopes) named += scope.name == "bikeshare";
+  EXPECT_EQ(named, 1);
+  Admin("DELETE", "/faults");
+}
+
 TEST_F(SecretScopeTest, RotatedSourceAndOverwrittenSecretAreRewrittenOnce) {
   Apply();
   Publish("key1@t2", "storage-key-two");

@@ -238,7 +238,7 @@ TEST(SpecErrorsTest, BadEnumDurationIntegerAndBool) {
 
 TEST(SpecErrorsTest, YamlSyntaxError) {
   EXPECT_THAT(ErrorsWith("name: [unclosed\n"),
-              Contains("resources/main.yaml:6:1: invalid YAML: end of sequence flow not found"));
+              Contains("resources/main.yaml:6:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 5, column 7)"));
   TempRepo repo;
   repo.Write("resources/bad.json", "{\"name\": \"x\",\n  \"resourceGroup\": {\"groupName\": \"x\"\n");
   EXPECT_THAT(repo.Errors(), Contains(StartsWith("resources/bad.json:")));

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -77,6 +78,100 @@ TEST(ValidateE2eTest, ThreeMistakesGiveThreeLocatedErrors) {
                                     "\"notebook_folder\"?)"));
   EXPECT_THAT(run.output, HasSubstr("\n3 error(s)\n"));
   std::filesystem::remove_all(dir);
+}
+
+// Hostile repos (issue 11): each is refused with a located error and exit 1, never a
+// signal, a runaway or a read outside the repo.
+class HostileRepoTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = TempCopyOfExample(); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Write(const std::string& rel, const std::string& text) {
+    std::ofstream(dir_ + "/" + rel, std::ios::binary | std::ios::trunc) << text;
+  }
+  void Symlink(const std::string& target, const std::string& rel) {
+    std::filesystem::remove_all(dir_ + "/" + rel);
+    std::filesystem::create_symlink(target, dir_ + "/" + rel);
+  }
+  // Runs validate; expects exit 1 and every `located` substring in the output.
+  void ExpectRefused(const std::vector<std::string>& located) {
+    CommandRun run = Envctl("validate " + dir_);
+    EXPECT_EQ(run.exit_code, 1) << run.output;
+    for (const std::string& s : located) EXPECT_THAT(run.output, HasSubstr(s));
+    EXPECT_THAT(run.output, ::testing::Not(HasSubstr("PATH=")));  // nothing of the environ
+  }
+
+  std::string dir_;
+};
+
+TEST_F(HostileRepoTest, LibrarySymlinkToProcSelfEnvironIsRefused) {
+  Symlink("/proc/self/environ", "libs/bikeshare_model.py");
+  ExpectRefused({"resources/databricks.yaml:19:15: databricksLibrary.sourceFile: "
+                 "\"libs/bikeshare_model.py\" resolves to \"/proc/",
+                 "outside the repo"});
+}
+
+TEST_F(HostileRepoTest, NotebookSymlinkOutsideIsRefusedAndInsideIsFine) {
+  Symlink("/etc/passwd", "notebooks/prepare.py");
+  ExpectRefused({"resources/databricks.yaml:13:17: databricksNotebooks.sourceFolder: cannot read "
+                 "notebooks/prepare.py: \"notebooks/prepare.py\" resolves to \"/etc/passwd\", "
+                 "outside the repo"});
+  Symlink("train.py", "notebooks/prepare.py");  // inside the repo: fine
+  CommandRun run = Envctl("validate " + dir_);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
+TEST_F(HostileRepoTest, DataFactorySymlinkAndDotDotAreRefused) {
+  Symlink("/proc/self/environ", "datafactory/linkedService/AzureKeyVault.json");
+  ExpectRefused({"resources/datafactory.json:", "dataFactoryDefinitions.folder: "
+                 "\"datafactory/linkedService/AzureKeyVault.json\" resolves to \"/proc/"});
+  Replace(dir_ + "/resources/databricks.yaml", "sourceFile: libs/bikeshare_model.py",
+          "sourceFile: ../../etc/passwd");
+  ExpectRefused({"resources/databricks.yaml:19:15: databricksLibrary.sourceFile: \"../../etc/passwd\" "
+                 "must be a path inside the repo"});
+}
+
+TEST_F(HostileRepoTest, SevenByteYamlThatYamlCppRunsAwayOnIsAParseError) {
+  Write("resources/bad.yaml", ", b:, c");
+  ExpectRefused({"resources/bad.yaml:1:1: invalid YAML: "});
+}
+
+TEST_F(HostileRepoTest, YamlBombAndDeepNestingHitLimits) {
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    bomb += std::string(1, c) + ": &" + c + " [";
+    for (int k = 0; k < 10; ++k) bomb += std::string(k ? ", *" : "*") + char(c - 1);
+    bomb += "]\n";
+  }
+  Write("resources/bomb.yaml", bomb);
+  ExpectRefused({"resources/bomb.yaml:", "nodes once aliases (*name) are resolved"});
+  std::filesystem::remove(dir_ + "/resources/bomb.yaml");
+  Write("resources/deep.yaml", "name: x\nx: " + std::string(100, '[') + std::string(100, ']'));
+  ExpectRefused({"resources/deep.yaml:2:67: nested deeper than 64 levels"});
+}
+
+TEST_F(HostileRepoTest, DataFactoryJsonNested30000LevelsIsRefusedBeforeParsing) {
+  Write("datafactory/pipeline/ApplyModel.json",
+        "{\"name\": \"ApplyModel\", \"properties\": " + std::string(30000, '[') +
+            std::string(30000, ']') + "}");
+  ExpectRefused({"datafactory/pipeline/ApplyModel.json:1:101: nested deeper than 64 levels"});
+}
+
+TEST_F(HostileRepoTest, InvalidUtf8IsALocatedError) {
+  Replace(dir_ + "/environments/test.yaml", "parameters:", "parameters:\n  broken: \"a\xff\"");
+  ExpectRefused({"environments/test.yaml:3:13: invalid UTF-8 (byte 0xff)"});
+  Replace(dir_ + "/environments/test.yaml", "  broken: \"a\xff\"", "  broken: a");
+  Replace(dir_ + "/datafactory/pipeline/ApplyModel.json", "\"retry\": 0,", "\"retry\": \"\xc3\x28\",");
+  ExpectRefused({"datafactory/pipeline/ApplyModel.json:12:", "invalid UTF-8 (byte 0xc3)"});
+}
+
+TEST_F(HostileRepoTest, EmptyOrNullRequiredReferencesAreLocatedErrors) {
+  Replace(dir_ + "/resources/azure.yaml", "  resourceGroup: rg\n  sku: Standard_LRS",
+          "  resourceGroup: \"\"\n  sku: Standard_LRS");
+  Replace(dir_ + "/resources/azure.yaml", "  vault: keyvault", "  vault: ~");
+  ExpectRefused({"resources/azure.yaml:9:18: storageAccount.resourceGroup: must not be empty",
+                 "resources/azure.yaml:37:3: keyVaultSecret.vault: must not be empty"});
 }
 
 TEST(ValidateE2eTest, BadUsageIsExplained) {

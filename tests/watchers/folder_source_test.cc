@@ -1,5 +1,7 @@
 #include "watchers/folder_source.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "gmock/gmock.h"
@@ -60,6 +62,19 @@ TEST_F(FolderSourceTest, RevisionChangesWhenAFileIsAddedOrRenamed) {
   EXPECT_NE(added, before);
   std::filesystem::rename(tmp_.Sub("repo/resources/rg.yaml"), tmp_.Sub("repo/resources/rg2.yaml"));
   EXPECT_NE(Revision(), added);
+}
+
+// A symlink counts by its target path: one to a FIFO outside the folder neither blocks
+// nor is read, and pointing it elsewhere changes the revision.
+TEST_F(FolderSourceTest, SymlinksCountByTargetAndAreNeverFollowed) {
+  const std::string fifo = tmp_.Sub("outside.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::filesystem::create_symlink(fifo, tmp_.Sub("repo/model.py"));
+  const std::string linked = Revision();
+  EXPECT_THAT(linked, MatchesRegex("sha256:[0-9a-f]{12}"));
+  std::filesystem::remove(tmp_.Sub("repo/model.py"));
+  std::filesystem::create_symlink("/proc/self/environ", tmp_.Sub("repo/model.py"));
+  EXPECT_NE(Revision(), linked);
 }
 
 TEST_F(FolderSourceTest, GitAndHiddenDirectoriesDoNotChangeTheRevision) {

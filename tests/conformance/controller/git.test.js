@@ -146,9 +146,9 @@ test("the controller follows a Git branch through signed push webhooks", async (
   const body = JSON.stringify({ ref: "refs/heads/main", after: second });
 
   const unsigned = await push(body, {});
-  assert.equal(unsigned.status, 401, "a secret is configured: unsigned deliveries are refused");
+  assert.equal(unsigned.status, 403, "a secret is configured: unsigned deliveries are refused");
   const forged = await push(body, { "X-Hub-Signature-256": sign(body + " ") });
-  assert.equal(forged.status, 401);
+  assert.equal(forged.status, 403);
   assert.ok(!(await forged.text()).includes(WEBHOOK_SECRET));
   const otherBranch = JSON.stringify({ ref: "refs/heads/feature", after: second });
   const ignored = await push(otherBranch, { "X-Hub-Signature-256": sign(otherBranch) });
