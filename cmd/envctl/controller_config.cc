@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/log.h"
 #include "yaml-cpp/yaml.h"
 
 namespace envctl::cli {
@@ -111,7 +112,8 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
   try {
     p.OnlyKeys(
         root, "",
-        {"source", "environments", "cloud", "stateDir", "workers", "grpc", "http", "webhooks"});
+        {"source", "environments", "cloud", "stateDir", "workers", "grpc", "http", "webhooks",
+         "log"});
     const std::optional<YAML::Node> source =
         p.Map(root, "source", "source", {"git", "folder", "pollInterval"});
     if (!source) {
@@ -165,6 +167,16 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
     }
     if (const auto webhooks = p.Map(root, "webhooks", "webhooks", {"gitSecretEnv"})) {
       p.String(*webhooks, "gitSecretEnv", "webhooks.gitSecretEnv", &config.webhook_secret_env);
+    }
+    if (const auto logging = p.Map(root, "log", "log", {"format", "level"})) {
+      p.String(*logging, "format", "log.format", &config.log_format);
+      p.String(*logging, "level", "log.level", &config.log_level);
+      if (auto f = log::ParseFormat(config.log_format); !f.ok()) {
+        p.Error((*logging)["format"], "log.format", "expected text or json");
+      }
+      if (auto l = log::ParseLevel(config.log_level); !l.ok()) {
+        p.Error((*logging)["level"], "log.level", "expected debug, info, warn, error or off");
+      }
     }
   } catch (const YAML::Exception& e) {
     p.errors_.push_back(

@@ -32,6 +32,10 @@ struct ControllerConfig {
   std::string grpc_token_env;  // env var with the API bearer token ("" = no auth)
   std::string http_listen = "127.0.0.1:9464";
   std::string webhook_secret_env;  // env var with the Git webhook secret
+
+  // Structured log lines on stderr (common/log.h); --log-format / --log-level override.
+  std::string log_format = "text";  // text | json
+  std::string log_level = "info";   // debug | info | warn | error | off
 };
 
 // Parses `path`. InvalidArgument "FILE:LINE:COL: field: problem" for every mistake

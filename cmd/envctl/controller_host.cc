@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/routes.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "spec/loader.h"
@@ -124,8 +125,18 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
   http_->Handle("POST", "/webhooks/git", [git, controller](const api::HttpRequest& request) {
     absl::StatusOr<watchers::GitPush> push =
         watchers::ParseGitWebhook(HeadersOf(request), request.body, git);
-    if (!push.ok())
+    if (!push.ok()) {
+      // The message says why (missing or wrong signature header); it never holds a secret.
+      log::Warn("webhook_refused")
+          .Str("webhook", "git")
+          .Int("status", HttpStatusOf(push.status()))
+          .Str("reason", push.status().message());
       return Json(HttpStatusOf(push.status()), {{"error", std::string(push.status().message())}});
+    }
+    log::Info("webhook_accepted")
+        .Str("webhook", "git")
+        .Bool("relevant", push->relevant)
+        .Str("reason", push->reason);
     if (push->relevant) controller->OnSourceChanged(push->reason);
     return Json(202, {{"relevant", push->relevant}, {"reason", push->reason}});
   });
@@ -133,15 +144,24 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
     absl::StatusOr<watchers::EventGridDelivery> delivery =
         watchers::ParseEventGridDelivery(HeadersOf(request), request.body);
     if (!delivery.ok()) {
+      log::Warn("webhook_refused")
+          .Str("webhook", "eventgrid")
+          .Int("status", HttpStatusOf(delivery.status()))
+          .Str("reason", delivery.status().message());
       return Json(HttpStatusOf(delivery.status()),
                   {{"error", std::string(delivery.status().message())}});
     }
     if (delivery->is_validation) {
+      log::Info("webhook_accepted").Str("webhook", "eventgrid").Str("reason", "subscription validation");
       api::HttpResponse r;
       r.content_type = "application/json";
       r.body = delivery->validation_response;
       return r;
     }
+    log::Info("webhook_accepted")
+        .Str("webhook", "eventgrid")
+        .Int("resources", static_cast<int64_t>(delivery->resource_ids.size()))
+        .Int("ignored", static_cast<int64_t>(delivery->ignored_events));
     for (const std::string& id : delivery->resource_ids) controller->OnCloudResourceChanged(id);
     return Json(
         200, {{"resources", delivery->resource_ids.size()}, {"ignored", delivery->ignored_events}});

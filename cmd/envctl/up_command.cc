@@ -17,7 +17,10 @@
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/controller_host.h"
 #include "cmd/envctl/environment_runner.h"
+#include "cmd/envctl/log_flags.h"
 #include "cmd/envctl/shutdown_signal.h"
+#include "common/log.h"
+#include "controller/engine_log.h"
 #include "controller/plan_render.h"
 #include "spec/kinds.h"
 
@@ -29,7 +32,7 @@ namespace fs = std::filesystem;
 
 constexpr char kUpUsage[] =
     R"(Usage: envctl up [--once] [--repo DIR] [--state-dir D] [--speed X] [--port P] [--fresh]
-                 [--grpc-listen ADDR] [--http-listen ADDR]
+                 [--grpc-listen ADDR] [--http-listen ADDR] [--log-format F] [--log-level L]
 
 Quickstart on the embedded cloudsim (no Azure account needed):
   1. starts cloudsim (HTTPS on 127.0.0.1, state in D/cloudsim),
@@ -51,6 +54,8 @@ Flags:
   --port P      cloudsim port (default 0: any free port)
   --grpc-listen ADDR  controller gRPC address (default 127.0.0.1:50051; port 0: any)
   --http-listen ADDR  controller HTTP address (default 127.0.0.1:9464; port 0: any)
+  --log-format F      structured log lines on stderr: text (default) or json
+  --log-level L       debug, info, warn (default), error or off
 )";
 
 std::string DefaultRepo() {
@@ -70,7 +75,8 @@ struct Row {
 
 int RunUp(int argc, char** argv) {
   auto args =
-      ParseArgs(argc, argv, 1, {"repo", "state-dir", "speed", "port", "grpc-listen", "http-listen"},
+      ParseArgs(argc, argv, 1, {"repo", "state-dir", "speed", "port", "grpc-listen", "http-listen",
+                                  kLogFormatFlag, kLogLevelFlag},
                 {"once", "fresh", "help"});
   if (!args.ok()) {
     std::fprintf(stderr, "envctl up: %s\n\n%s", std::string(args.status().message()).c_str(),
@@ -80,6 +86,10 @@ int RunUp(int argc, char** argv) {
   if (args->GetBool("help")) {
     std::fputs(kUpUsage, stdout);
     return 0;
+  }
+  if (absl::Status s = ConfigureLogging(*args, "text", "warn"); !s.ok()) {
+    std::fprintf(stderr, "envctl up: %s\n", std::string(s.message()).c_str());
+    return 1;
   }
   const std::string repo = args->Get("repo", DefaultRepo());
   const fs::path state_dir = fs::absolute(args->Get("state-dir", ".envctl/up"));
@@ -139,6 +149,7 @@ int RunUp(int argc, char** argv) {
       std::cout << " (" << env.resources_size() - enabled << " disabled)";
     std::cout << " from " << repo << "\n" << std::flush;
     controller::EngineOptions options;
+    options.sync_id = NewSyncId(env.name());
     options.on_progress = [&](controller::Phase phase, const controller::ResourceOutcome& o) {
       if (phase == controller::Phase::kStarted) return;
       std::lock_guard<std::mutex> lock(out_mu);
@@ -150,9 +161,11 @@ int RunUp(int argc, char** argv) {
     };
     Row row;
     row.environment = env.name();
+    log::Info("sync_start").Str("environment", env.name()).Str("sync_id", options.sync_id);
     const absl::Time start = absl::Now();
     auto applied = (*runner)->engine().Apply(env, options);
     row.duration = absl::Now() - start;
+    controller::LogSyncEnd(env.name(), options.sync_id, env.revision(), row.duration, applied);
     if (!applied.ok()) {
       std::cerr << "envctl up: " << env.name() << ": " << applied.status().message() << "\n";
       rows.push_back(row);

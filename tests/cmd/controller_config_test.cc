@@ -62,6 +62,23 @@ TEST_F(ControllerConfigTest, FolderSourceWithDefaultsAndPathsRelativeToTheFile) 
   EXPECT_EQ(parsed->http_listen, "127.0.0.1:9464");
 }
 
+TEST_F(ControllerConfigTest, LogFormatAndLevelDefaultToTextInfoAndAreChecked) {
+  auto parsed = LoadControllerConfig(Write("source:\n  folder: repo\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->log_format, "text");
+  EXPECT_EQ(parsed->log_level, "info");
+  parsed = LoadControllerConfig(Write("source:\n  folder: repo\nlog:\n  format: json\n  level: debug\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->log_format, "json");
+  EXPECT_EQ(parsed->log_level, "debug");
+  const std::string file = Write("source:\n  folder: repo\nlog:\n  format: xml\n  level: loud\n");
+  parsed = LoadControllerConfig(file);
+  ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(parsed.status().message(), HasSubstr(file + ":4:11: log.format: expected text or json"));
+  EXPECT_THAT(parsed.status().message(),
+              HasSubstr(file + ":5:10: log.level: expected debug, info, warn, error or off"));
+}
+
 TEST_F(ControllerConfigTest, AbsolutePathsAreKept) {
   auto parsed = LoadControllerConfig(Write("source:\n  folder: /srv/repo\nstateDir: /var/lib/x\n"));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
