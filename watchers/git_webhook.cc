@@ -135,8 +135,8 @@ absl::Status Verify(Provider provider, const HttpHeaders& headers, absl::string_
   if (options.secret.empty()) {
     if (options.allow_unsigned) return absl::OkStatus();
     return Denied(
-        "no webhook secret is configured, so deliveries cannot be verified (configure "
-        "the secret, or allow unsigned webhooks for local development)");
+        "no webhook secret is configured, so deliveries cannot be verified (set "
+        "webhooks.gitSecretEnv, or webhooks.allowUnsigned: true for local development)");
   }
   switch (provider) {
     case Provider::kGitHub:

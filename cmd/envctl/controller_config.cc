@@ -60,6 +60,12 @@ class Parser {
     *out = value;
   }
 
+  void Bool(const YAML::Node& map, const std::string& key, const std::string& field, bool* out) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, *out)) Error(n, field, "expected true or false");
+  }
+
   void Duration(const YAML::Node& map, const std::string& key, const std::string& field,
                 absl::Duration* out) {
     const YAML::Node n = map[key];
@@ -158,15 +164,29 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
         config.workers = n;
       }
     }
-    if (const auto grpc = p.Map(root, "grpc", "grpc", {"listen", "tokenEnv"})) {
+    if (const auto grpc = p.Map(root, "grpc", "grpc", {"listen", "tokenEnv", "tls", "insecure"})) {
       p.Listen(*grpc, "listen", "grpc.listen", &config.grpc_listen);
       p.String(*grpc, "tokenEnv", "grpc.tokenEnv", &config.grpc_token_env);
+      p.Bool(*grpc, "insecure", "grpc.insecure", &config.grpc_insecure);
+      if (const auto tls = p.Map(*grpc, "tls", "grpc.tls", {"certFile", "keyFile", "clientCaFile"})) {
+        p.String(*tls, "certFile", "grpc.tls.certFile", &config.grpc_tls_cert_file);
+        p.String(*tls, "keyFile", "grpc.tls.keyFile", &config.grpc_tls_key_file);
+        p.String(*tls, "clientCaFile", "grpc.tls.clientCaFile", &config.grpc_tls_client_ca_file);
+        if (config.grpc_tls_cert_file.empty() != config.grpc_tls_key_file.empty()) {
+          p.Error(*tls, "grpc.tls", "set both certFile and keyFile");
+        }
+        if (!config.grpc_tls_client_ca_file.empty() && config.grpc_tls_cert_file.empty()) {
+          p.Error(*tls, "grpc.tls.clientCaFile", "needs certFile and keyFile too");
+        }
+      }
     }
-    if (const auto http = p.Map(root, "http", "http", {"listen"})) {
+    if (const auto http = p.Map(root, "http", "http", {"listen", "insecure"})) {
       p.Listen(*http, "listen", "http.listen", &config.http_listen);
+      p.Bool(*http, "insecure", "http.insecure", &config.http_insecure);
     }
-    if (const auto webhooks = p.Map(root, "webhooks", "webhooks", {"gitSecretEnv"})) {
+    if (const auto webhooks = p.Map(root, "webhooks", "webhooks", {"gitSecretEnv", "allowUnsigned"})) {
       p.String(*webhooks, "gitSecretEnv", "webhooks.gitSecretEnv", &config.webhook_secret_env);
+      p.Bool(*webhooks, "allowUnsigned", "webhooks.allowUnsigned", &config.webhooks_allow_unsigned);
     }
     if (const auto logging = p.Map(root, "log", "log", {"format", "level"})) {
       p.String(*logging, "format", "log.format", &config.log_format);
@@ -184,7 +204,8 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
   }
   if (!p.errors_.empty()) return absl::InvalidArgumentError(absl::StrJoin(p.errors_, "\n"));
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  for (std::string* file : {&config.cloud_file, &config.state_dir}) {
+  for (std::string* file : {&config.cloud_file, &config.state_dir, &config.grpc_tls_cert_file,
+                            &config.grpc_tls_key_file, &config.grpc_tls_client_ca_file}) {
     if (!file->empty() && std::filesystem::path(*file).is_relative()) {
       *file = (std::filesystem::path(dir) / *file).lexically_normal().string();
     }
