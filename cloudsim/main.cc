@@ -2,6 +2,8 @@
 // links none of its code; `envctl cloudsim` and `envctl up` run this binary). Serves until
 // SIGINT/SIGTERM.
 #include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <map>
@@ -32,6 +34,8 @@ Flags:
                       100 = 100x faster (default 10: an apply from empty takes seconds)
   --token-lifetime D  lifetime of issued access tokens, e.g. 1h, 90s (default 1h)
   --page-size N       page size of ARM lists (small values exercise nextLink; default 100)
+  --exit-with-parent  stop when the process that started it dies (`envctl up` sets it, so
+                      a killed envctl leaves no emulator behind)
 
 Prints the endpoints.json path; point envctl at it with --cloud FILE.
 )";
@@ -55,7 +59,7 @@ struct Flags {
 
 bool ParseFlags(int argc, char** argv, Flags* out, std::string* error) {
   const std::set<std::string> known = {"port", "state-dir", "data-plane", "speed", "token-lifetime",
-                                       "page-size"};
+                                       "page-size", "exit-with-parent"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--", 0) != 0) {
@@ -63,8 +67,8 @@ bool ParseFlags(int argc, char** argv, Flags* out, std::string* error) {
       continue;
     }
     a = a.substr(2);
-    if (a == "help") {
-      out->values["help"] = "true";
+    if (a == "help" || a == "exit-with-parent") {
+      out->values[a] = "true";
       continue;
     }
     std::string value;
@@ -123,6 +127,11 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (args->GetBool("exit-with-parent")) {
+    // Delivered as SIGTERM, which the sigwait below handles like Ctrl-C.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() == 1) return Fail("the parent process is already gone");
+  }
 
   absl::Time started = absl::Now();
   auto sim = envctl::cloudsim::Cloudsim::Start(options);

@@ -56,7 +56,7 @@ absl::StatusOr<std::unique_ptr<CloudsimProcess>> CloudsimProcess::Start(const st
   const std::string log = (fs::path(state_dir) / "cloudsim.log").string();
 
   std::vector<std::string> args = {*binary, "--state-dir", state_dir, "--port", std::to_string(port),
-                                   "--speed", absl::StrCat(speed)};
+                                   "--speed", absl::StrCat(speed), "--exit-with-parent"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
