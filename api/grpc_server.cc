@@ -1,11 +1,15 @@
 #include "api/grpc_server.h"
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/internal/environment_service.h"
+#include "common/status_macros.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -28,11 +32,44 @@ absl::Status ValidateListen(const std::string& listen) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  if (in.is_open()) ss << in.rdbuf();
+  if (!in.is_open() || ss.str().empty()) {
+    return absl::NotFoundError(absl::StrCat("gRPC TLS ", what, " ", path, ": cannot read it (or it is empty)"));
+  }
+  return ss.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsFor(const GrpcServerOptions& o) {
+  if (o.tls_cert_file.empty() && o.tls_key_file.empty()) {
+    if (!o.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError("gRPC TLS: a client CA needs the server certificate and key too");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (o.tls_cert_file.empty() || o.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("gRPC TLS: set both the certificate file and the key file");
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(o.tls_cert_file, "certificate"));
+  ASSIGN_OR_RETURN(pair.private_key, ReadPem(o.tls_key_file, "key"));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!o.tls_client_ca_file.empty()) {
+    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(o.tls_client_ca_file, "client CA"));
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(controller::ControllerApi& api,
                                                               const GrpcServerOptions& options) {
   if (absl::Status s = ValidateListen(options.listen); !s.ok()) return s;
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, CredentialsFor(options));
 
   // Both are process-wide switches read when a ServerBuilder is built.
   grpc::EnableDefaultHealthCheckService(true);
@@ -41,7 +78,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(controller::Contro
   auto service = std::make_unique<internal::EnvironmentService>(api, options.auth_token);
   grpc::ServerBuilder builder;
   int selected_port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &selected_port);
+  builder.AddListeningPort(options.listen, credentials, &selected_port);
   // gRPC sets SO_REUSEPORT by default, which would let a second controller silently share
   // the port with the first.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -38,6 +38,12 @@ struct GrpcServerOptions {
   std::string auth_token;
   // How long Shutdown() lets running calls finish before it cancels them.
   absl::Duration shutdown_deadline = absl::Seconds(5);
+  // TLS: PEM files of the server certificate chain and its private key. Both empty:
+  // plaintext (callers refuse that beyond loopback unless told it is intended).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA bundle; when set, clients must present a certificate it signed (mTLS).
+  std::string tls_client_ca_file;
   // Upper bound on server threads (each open WatchEvents stream holds one); calls beyond
   // it fail with RESOURCE_EXHAUSTED.
   int max_threads = 64;
@@ -46,7 +52,8 @@ struct GrpcServerOptions {
 class GrpcServer {
  public:
   // Starts serving; the controller must outlive the server. InvalidArgument for a
-  // malformed listen address, Unavailable (naming the address) when it cannot listen,
+  // malformed listen address or an incomplete TLS pair, NotFound naming an unreadable
+  // TLS file, Unavailable (naming the address) when it cannot listen,
   // e.g. because the port is taken.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(controller::ControllerApi& api,
                                                            const GrpcServerOptions& options);

@@ -8,8 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "controller/changes.h"
+#include "controller/engine_log.h"
 #include "controller/status_builder.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
@@ -153,12 +155,17 @@ absl::Status Controller::PollSourceNow() {
   {
     absl::MutexLock lock(&mu_);
     if (!loaded.ok()) {
+      // Logged once per distinct error, not on every poll.
+      if (loaded.status() != source_status_) log::Error("source_error").Error(loaded.status());
       source_status_ = loaded.status();
       return loaded.status();
     }
     source_status_ = absl::OkStatus();
     revision = loaded->revision;
     const bool new_revision = revision != revision_;
+    if (new_revision) {
+      log::Info("source_revision").Str("revision", revision).Str("previous", revision_);
+    }
     revision_ = revision;
     std::set<std::string> seen;
     for (Environment& env : loaded->environments) {
@@ -260,9 +267,11 @@ void Controller::SyncEnvironment(const std::string& name) {
   };
   // A submitted test run is polled on its own schedule (PollRuns), never waited for here.
   options.wait_for_runs = false;
+  options.sync_id = sync_id;
 
   Publish(envctl::v1::EVENT_TYPE_SYNC_STARTED, name, "", absl::StrCat("revision ", spec.revision()),
           sync_id);
+  log::Info("sync_start").Str("environment", name).Str("sync_id", sync_id).Str("revision", spec.revision());
   const absl::Time start = clock_.Now();
   absl::StatusOr<EngineResult> result;
   {
@@ -274,6 +283,7 @@ void Controller::SyncEnvironment(const std::string& name) {
   envctl::v1::SyncResponse response;
   response.set_sync_id(sync_id);
   const bool ok = result.ok() && result->ok() && result->prune_status.ok();
+  LogSyncEnd(name, sync_id, spec.revision(), took, result);
   // Schedule the next look before anyone hears of this one (resync counts from now).
   const std::string key = kEnvPrefix + name;
   if (ok) {
@@ -344,6 +354,7 @@ void Controller::PollRuns(const std::string& name) {
   }
   const std::string sync_id = absl::StrCat(name, "-runs");
   EngineOptions options;
+  options.sync_id = sync_id;
   options.on_progress = [&](Phase phase, const ResourceOutcome& o) {
     if (!o.run_in_progress) PublishOutcome(name, sync_id, phase, o);
   };
@@ -888,17 +899,24 @@ void Controller::SyncTargets(const std::string& name) {
   EngineOptions options;
   options.targets = targets;
   options.wait_for_runs = false;
+  options.sync_id = sync_id;
   options.on_progress = [&](Phase phase, const ResourceOutcome& o) {
     if (targets.count(o.name)) PublishOutcome(name, sync_id, phase, o);
   };
   Publish(envctl::v1::EVENT_TYPE_SYNC_STARTED, name, "",
           absl::StrCat("cloud event: ", absl::StrJoin(targets, ", ")), sync_id);
+  log::Info("sync_start")
+      .Str("environment", name)
+      .Str("sync_id", sync_id)
+      .Str("revision", spec.revision())
+      .Str("targets", absl::StrJoin(targets, ","));
   const absl::Time start = clock_.Now();
   absl::StatusOr<EngineResult> result;
   {
     absl::MutexLock run_lock(run_mu);
     result = engine_.Apply(spec, options);
   }
+  LogSyncEnd(name, sync_id, spec.revision(), clock_.Now() - start, result);
   if (!result.ok() || !result->ok()) {
     // A failed repair falls back to a full sync with its backoff.
     queue_.AddRateLimited(kEnvPrefix + name);

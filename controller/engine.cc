@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "common/log.h"
 #include "common/status_macros.h"
+#include "controller/engine_log.h"
 #include "controller/graph.h"
 #include "controller/status_builder.h"
 #include "google/protobuf/util/time_util.h"
@@ -333,6 +335,11 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
   o.name = name;
   o.kind = KindOf(resource);
   o.wave = pass.wave_of.at(name);
+  // This task's thread: its log lines and cloud requests carry the sync id.
+  log::ScopedContext log_scope({{"sync_id", options.sync_id},
+                                {"environment", env.name()},
+                                {"resource", name},
+                                {"kind", o.kind}});
 
   reconcilers::PriorState prior;
   {
@@ -355,6 +362,7 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
   };
   if (!o.blocked_by.empty()) {
     // Reported like any finished resource so the user sees what waits on the failure.
+    if (apply) LogFinished(o);
     if (options.on_progress) options.on_progress(Phase::kFinished, o);
     store_outcome();
     return;
@@ -399,6 +407,7 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
   auto finish = [&]() {
     o.finished = clock_.Now();
     o.duration = o.finished - o.started;
+    if (apply && !(!options.targets.empty() && !options.targets.count(name))) LogFinished(o);
     if (options.on_progress) options.on_progress(Phase::kFinished, o);
     store_outcome();
   };
@@ -460,6 +469,7 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
     return;
   }
 
+  LogDriftFound(o);
   const bool act = o.action != Action::kNone && !o.reported_only;
   reconcilers::ApplyResult applied;
   if (act) {
@@ -560,6 +570,10 @@ absl::StatusOr<EngineResult> Engine::PollRuns(const Environment& env, const Engi
     reconcilers::Reconciler* reconciler = registry_.For(m.spec().kind_case());
     if (reconciler == nullptr) continue;
     const std::string name = m.name();
+    log::ScopedContext log_scope({{"sync_id", options.sync_id},
+                                  {"environment", env.name()},
+                                  {"resource", name},
+                                  {"kind", m.kind()}});
     ResourceOutcome o;
     o.name = name;
     o.kind = m.kind();
@@ -608,6 +622,7 @@ absl::StatusOr<EngineResult> Engine::PollRuns(const Environment& env, const Engi
         managed->set_memory_json(poll->result.memory.dump());
       }
     }
+    if (!o.run_in_progress) LogFinished(o);
     if (options.on_progress) options.on_progress(Phase::kFinished, o);
     result.resources.push_back(std::move(o));
   }
@@ -717,6 +732,10 @@ absl::Status Engine::Prune(Pass& pass, EngineResult& result) {
     };
     executor_->Run(dag, [&](const std::string& name, DagExecutor::NodeContext&) {
       const ManagedResource& m = *orphan_named(name);
+      log::ScopedContext log_scope({{"sync_id", options.sync_id},
+                                    {"environment", env.name()},
+                                    {"resource", name},
+                                    {"kind", m.kind()}});
       ResourceOutcome o;
       {
         absl::MutexLock lock(&outcomes_mu);
@@ -757,6 +776,7 @@ absl::Status Engine::Prune(Pass& pass, EngineResult& result) {
         co.applied = o.status.ok();
         if (options.on_progress) options.on_progress(Phase::kFinished, co);
       }
+      LogFinished(o);
       if (options.on_progress) options.on_progress(Phase::kFinished, o);
       outcomes[name] = std::move(o);
     });

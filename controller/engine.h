@@ -100,6 +100,10 @@ struct EngineOptions {
   // observed (for outputs) and never written; no prune. The status of other resources is
   // kept as it was. Empty: the whole environment.
   std::set<std::string> targets;
+  // Correlation id of this sync: on every log line of the pass and, as
+  // x-ms-client-request-id, on every cloud request (set per resource task on the
+  // executor thread that runs it, see common/log.h). "" = none.
+  std::string sync_id;
 };
 
 // Returns the names of the resources `resource` depends on (explicit and implied).

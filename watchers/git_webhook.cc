@@ -1,8 +1,10 @@
 #include "watchers/git_webhook.h"
 
 #include <initializer_list>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -15,7 +17,7 @@ namespace {
 
 using nlohmann::json;
 
-enum class Provider { kGitHub, kGitLab, kGitea, kGeneric };
+enum class Provider { kGitHub, kGitLab, kGitea, kAzureDevOps, kGeneric };
 
 const char* Name(Provider p) {
   switch (p) {
@@ -25,6 +27,8 @@ const char* Name(Provider p) {
       return "gitlab";
     case Provider::kGitea:
       return "gitea";
+    case Provider::kAzureDevOps:
+      return "azure-devops";
     case Provider::kGeneric:
       return "webhook";
   }
@@ -58,6 +62,11 @@ Provider Detect(const HttpHeaders& headers) {
     return Provider::kGitLab;
   }
   if (FindHeader(headers, "X-GitHub-Event")) return Provider::kGitHub;
+  // Azure DevOps service hooks authenticate only with basic auth (the subscription's
+  // "basic authentication username/password").
+  if (const std::string* auth = FindHeader(headers, "Authorization")) {
+    if (absl::StartsWithIgnoreCase(*auth, "Basic ")) return Provider::kAzureDevOps;
+  }
   return Provider::kGeneric;
 }
 
@@ -104,13 +113,30 @@ absl::Status CheckGiteaSignature(const HttpHeaders& headers, absl::string_view b
   return absl::OkStatus();
 }
 
+// Basic auth: the password must equal the secret (the user name is free, Azure DevOps
+// requires one).
+absl::Status CheckBasicAuth(const HttpHeaders& headers, const std::string& secret) {
+  absl::string_view value = *FindHeader(headers, "Authorization");
+  value.remove_prefix(std::string("Basic ").size());
+  std::string decoded;
+  if (!absl::Base64Unescape(absl::StripAsciiWhitespace(value), &decoded)) {
+    return Denied("Authorization: Basic is not base64");
+  }
+  const size_t colon = decoded.find(':');
+  const std::string password = colon == std::string::npos ? decoded : decoded.substr(colon + 1);
+  if (!internal::ConstantTimeEquals(password, secret)) {
+    return Denied("the basic-auth password does not match the configured secret");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Verify(Provider provider, const HttpHeaders& headers, absl::string_view body,
                     const GitWebhookOptions& options) {
   if (options.secret.empty()) {
     if (options.allow_unsigned) return absl::OkStatus();
     return Denied(
-        "no webhook secret is configured, so deliveries cannot be verified (configure "
-        "the secret, or allow unsigned webhooks for local development)");
+        "no webhook secret is configured, so deliveries cannot be verified (set "
+        "webhooks.gitSecretEnv, or webhooks.allowUnsigned: true for local development)");
   }
   switch (provider) {
     case Provider::kGitHub:
@@ -127,6 +153,8 @@ absl::Status Verify(Provider provider, const HttpHeaders& headers, absl::string_
     }
     case Provider::kGitea:
       return CheckGiteaSignature(headers, body, options.secret);
+    case Provider::kAzureDevOps:
+      return CheckBasicAuth(headers, options.secret);
     case Provider::kGeneric:
       if (FindHeader(headers, "X-Hub-Signature-256")) {
         return CheckGitHubSignature(headers, body, options.secret);
@@ -135,8 +163,8 @@ absl::Status Verify(Provider provider, const HttpHeaders& headers, absl::string_
         return CheckGiteaSignature(headers, body, options.secret);
       }
       return Denied(
-          "no signature header (expected X-Hub-Signature-256, X-Gitea-Signature or "
-          "X-Gitlab-Token)");
+          "no signature header (expected X-Hub-Signature-256, X-Gitea-Signature, "
+          "X-Gitlab-Token or Authorization: Basic)");
   }
   return Denied("unknown sender");
 }
@@ -163,10 +191,51 @@ std::string EventKind(Provider provider, const HttpHeaders& headers, const json&
       const std::string* event = FirstHeader(headers, kGiteaEvent, nullptr);
       return event ? *event : "push";
     }
+    case Provider::kAzureDevOps: {
+      // "git.push"; other subscriptions (pull requests, builds) are not pushes.
+      const std::string type = StringField(body, "eventType");
+      return type == "git.push" ? "push" : (type.empty() ? "unknown" : type);
+    }
     case Provider::kGeneric:
+      if (StringField(body, "eventType") == "git.push") return "push";
       return body.contains("ref") ? "push" : "unknown";
   }
   return "unknown";
+}
+
+// Azure Repos git.push: resource.refUpdates[] each {name, oldObjectId, newObjectId}.
+absl::StatusOr<GitPush> AzureDevOpsPush(const json& doc, const GitWebhookOptions& options) {
+  const json* updates = nullptr;
+  if (auto r = doc.find("resource"); r != doc.end() && r->is_object()) {
+    if (auto u = r->find("refUpdates"); u != r->end() && u->is_array()) updates = &*u;
+  }
+  if (updates == nullptr) {
+    return absl::InvalidArgumentError("azure-devops git.push event has no resource.refUpdates");
+  }
+  GitPush out;
+  const std::string watched = "refs/heads/" + options.branch;
+  std::vector<std::string> others;
+  for (const json& update : *updates) {
+    if (!update.is_object()) continue;
+    const std::string name = StringField(update, "name");
+    if (name != watched) {
+      others.push_back(name);
+      continue;
+    }
+    out.relevant = true;
+    out.branch = options.branch;
+    out.after_sha = StringField(update, "newObjectId");
+  }
+  if (!out.relevant) {
+    out.reason = absl::StrCat("azure-devops push to ", absl::StrJoin(others, ", "), ", watching ",
+                              options.branch);
+    return out;
+  }
+  out.reason = out.after_sha == std::string(40, '0')
+                   ? absl::StrCat("azure-devops deleted branch ", out.branch)
+                   : absl::StrCat("azure-devops push to ", out.branch, " (",
+                                  out.after_sha.substr(0, 7), ")");
+  return out;
 }
 
 }  // namespace
@@ -193,6 +262,10 @@ absl::StatusOr<GitPush> ParseGitWebhook(const HttpHeaders& headers, absl::string
     return out;
   }
 
+  // An Azure DevOps payload (unsigned deliveries included, when allowed).
+  if (provider == Provider::kAzureDevOps || StringField(doc, "eventType") == "git.push") {
+    return AzureDevOpsPush(doc, options);
+  }
   const std::string ref = StringField(doc, "ref");
   if (ref.empty()) {
     return absl::InvalidArgumentError(

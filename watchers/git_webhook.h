@@ -8,6 +8,9 @@
 //   GitLab  X-Gitlab-Event: Push Hook, X-Gitlab-Token: <the secret itself>
 //   Gitea   X-Gitea-Event: push, X-Gitea-Signature: <hex HMAC-SHA256(body)>
 //           (also Forgejo / Gogs; and generic senders that sign like GitHub or Gitea)
+//   Azure DevOps (Azure Repos) service hook, event git.push: Authorization: Basic
+//           <user:secret> (the subscription's basic-auth password is the secret);
+//           resource.refUpdates[].name / newObjectId say what moved
 // Stateless functions; thread-safe.
 #ifndef ENVCTL_WATCHERS_GIT_WEBHOOK_H_
 #define ENVCTL_WATCHERS_GIT_WEBHOOK_H_
@@ -25,7 +28,9 @@ struct GitWebhookOptions {
   std::string secret;
   // Pushes to refs/heads/<branch> are relevant.
   std::string branch = "main";
-  // Accept unsigned deliveries when `secret` is empty (local development only).
+  // Accept unsigned deliveries when `secret` is empty (local development only; the
+  // controller's webhooks.allowUnsigned). Without it and without a secret every delivery
+  // is refused.
   bool allow_unsigned = false;
 };
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "cloud/transport/redact.h"
+#include "common/log.h"
 
 namespace envctl::cloud {
 namespace {
@@ -48,7 +49,18 @@ InstrumentedTransport::InstrumentedTransport(HttpTransport& next, Clock& clock,
   metrics_.cloud_throttled_total().Add({{"service", service_}});
 }
 
-absl::StatusOr<HttpResponse> InstrumentedTransport::Send(const HttpRequest& request) {
+absl::StatusOr<HttpResponse> InstrumentedTransport::Send(const HttpRequest& original) {
+  // The sync this request belongs to (set by the engine on the thread running the
+  // resource): Azure echoes x-ms-client-request-id in its own logs, so one id joins our
+  // log lines with the service's.
+  const std::string sync_id = log::CurrentSyncId();
+  HttpRequest with_id;
+  const bool add_id = !sync_id.empty() && original.headers.count(kClientRequestIdHeader) == 0;
+  if (add_id) {
+    with_id = original;
+    with_id.headers[kClientRequestIdHeader] = sync_id;
+  }
+  const HttpRequest& request = add_id ? with_id : original;
   const absl::Time start = clock_.Now();
   absl::StatusOr<HttpResponse> result = next_.Send(request);
   const absl::Duration duration = clock_.Now() - start;
@@ -65,7 +77,7 @@ absl::StatusOr<HttpResponse> InstrumentedTransport::Send(const HttpRequest& requ
     metrics_.cloud_throttled_total().Add({{"service", service_}}).Increment();
   }
 
-  if (sink_) {
+  if (sink_ || log::Enabled(log::Level::kDebug)) {
     RequestLogRecord record;
     record.service = service_;
     record.method = method;
@@ -83,7 +95,16 @@ absl::StatusOr<HttpResponse> InstrumentedTransport::Send(const HttpRequest& requ
     } else {
       record.error = RedactText(result.status().ToString());
     }
-    sink_(record);
+    if (sink_) sink_(record);
+    log::Debug("cloud_request")
+        .Str("service", record.service)
+        .Str("method", record.method)
+        .Str("url", record.url)
+        .Int("status", record.status)
+        .Duration(record.duration)
+        .Int("attempt", record.attempt)
+        .Str("request_id", record.request_id)
+        .Str("error", record.error);
   }
   return result;
 }

@@ -6,6 +6,9 @@
 // The record never holds a body or a credential: the URL's sensitive query values and
 // anything token-like in an error message are redacted (cloud/transport/redact.h), and
 // for failed responses only the service's error code and scrubbed message are kept.
+// With debug logging on (common/log.h) each exchange is also a `cloud_request` line.
+// Requests sent inside a sync get `x-ms-client-request-id: <sync id>` from the calling
+// thread's log context (the engine sets it per resource task).
 // Place it directly above the real transport so retries are logged per attempt.
 // Thread-safe if the sink is.
 #ifndef ENVCTL_CLOUD_TRANSPORT_INSTRUMENTED_TRANSPORT_H_
@@ -21,6 +24,9 @@
 #include "metrics/metrics.h"
 
 namespace envctl::cloud {
+
+// Carries the sync id (log::CurrentSyncId()) on every request sent within a sync.
+inline constexpr char kClientRequestIdHeader[] = "x-ms-client-request-id";
 
 struct RequestLogRecord {
   std::string service;  // metrics label: "arm", "keyvault", "databricks", "aad", ...

@@ -11,7 +11,10 @@
 #include "cmd/envctl/args.h"
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/environment_runner.h"
+#include "cmd/envctl/log_flags.h"
 #include "cmd/envctl/shutdown_signal.h"
+#include "common/log.h"
+#include "controller/engine_log.h"
 #include "controller/plan_render.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -21,6 +24,7 @@ namespace {
 
 constexpr char kApplyUsage[] =
     R"(Usage: envctl apply DIR [--env E] [--once] [--cloud FILE] [--state-dir D] [--allow-mass-prune]
+                          [--log-format text|json] [--log-level L]
 
 Converges live state to the repo: every environment at once, each resource as soon as
 its own dependencies are done, printing each resource's action and duration, then a
@@ -33,6 +37,8 @@ Flags:
   --state-dir D        where envctl keeps its inventory
   --allow-mass-prune   let prune exceed sync.maxPrune or delete a resource group
   --quiet              only the summary
+  --log-format F       structured log lines on stderr: text (default) or json
+  --log-level L        debug, info, warn (default), error or off
 )";
 
 // Applies one environment; returns true when it converged.
@@ -40,6 +46,7 @@ bool ApplyOne(EnvironmentRunner& runner, const envctl::v1::Environment& env, boo
               bool quiet, std::mutex& out_mu) {
   controller::EngineOptions options;
   options.allow_mass_prune = allow_mass_prune;
+  options.sync_id = NewSyncId(env.name());
   if (!quiet) {
     options.on_progress = [&out_mu, &env](controller::Phase phase,
                                           const controller::ResourceOutcome& o) {
@@ -52,8 +59,13 @@ bool ApplyOne(EnvironmentRunner& runner, const envctl::v1::Environment& env, boo
       std::cout << env.name() << "   " << resource << ": " << message << std::endl;
     };
   }
+  log::Info("sync_start")
+      .Str("environment", env.name())
+      .Str("sync_id", options.sync_id)
+      .Str("revision", env.revision());
   const absl::Time start = absl::Now();
   auto result = runner.engine().Apply(env, options);
+  controller::LogSyncEnd(env.name(), options.sync_id, env.revision(), absl::Now() - start, result);
   std::lock_guard<std::mutex> lock(out_mu);
   if (!result.ok()) {
     std::cerr << "envctl apply: environment " << env.name() << ": " << result.status().message()
@@ -103,7 +115,7 @@ absl::Duration ResyncInterval(const std::vector<envctl::v1::Environment>& envs) 
 }  // namespace
 
 int RunApply(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 1, {"env", "cloud", "state-dir"},
+  auto args = ParseArgs(argc, argv, 1, {"env", "cloud", "state-dir", kLogFormatFlag, kLogLevelFlag},
                         {"once", "allow-mass-prune", "quiet", "help"});
   if (!args.ok()) {
     std::fprintf(stderr, "envctl apply: %s\n\n%s", std::string(args.status().message()).c_str(),
@@ -116,6 +128,10 @@ int RunApply(int argc, char** argv) {
   }
   if (args->positional.size() != 1) {
     std::fprintf(stderr, "envctl apply: expected one repo DIR\n\n%s", kApplyUsage);
+    return 1;
+  }
+  if (absl::Status s = ConfigureLogging(*args, "text", "warn"); !s.ok()) {
+    std::fprintf(stderr, "envctl apply: %s\n", std::string(s.message()).c_str());
     return 1;
   }
   const std::string dir = args->positional[0];

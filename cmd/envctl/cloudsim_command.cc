@@ -1,98 +1,29 @@
-// `envctl cloudsim`: runs the local Azure/Databricks emulator until SIGINT/SIGTERM.
-#include <signal.h>
+// `envctl cloudsim ...`: runs the `cloudsim` binary beside envctl with the same arguments
+// (exec, so signals and exit status are cloudsim's own). envctl links no emulator code.
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
+#include <vector>
 
-#include "absl/strings/numbers.h"
-#include "absl/time/time.h"
-#include "cloudsim/cloudsim.h"
-#include "cmd/envctl/args.h"
+#include "cmd/envctl/cloudsim_process.h"
 #include "cmd/envctl/commands.h"
 
 namespace envctl::cli {
-namespace {
-
-constexpr char kHelp[] = R"(envctl cloudsim - local emulator of the Azure and Databricks APIs envctl uses
-
-Usage:
-  envctl cloudsim --port P --state-dir D [--data-plane ports|loopback-443] [--speed X]
-                  [--token-lifetime 1h] [--page-size N]
-
-Flags:
-  --port P            HTTPS port on 127.0.0.1 for ARM, the Entra ID authority and the
-                      admin API (0 = pick a free port)
-  --state-dir D       where endpoints.json, ca.pem and the persisted state live (created)
-  --data-plane MODE   ports (default): each vault/workspace on its own 127.0.0.1 port;
-                      loopback-443: each on its own 127.0.0.N:443 (needs root or a netns)
-  --speed X           time scale for long-running operations and runs: 1 = Azure's pace,
-                      100 = 100x faster (default 10: an apply from empty takes seconds)
-  --token-lifetime D  lifetime of issued access tokens, e.g. 1h, 90s (default 1h)
-  --page-size N       page size of ARM lists (small values exercise nextLink; default 100)
-
-Prints the endpoints.json path; point envctl at it with --cloud FILE.
-)";
-
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "envctl cloudsim: %s\n", message.c_str());
-  return 1;
-}
-
-}  // namespace
 
 int RunCloudsim(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 1,
-                        {"port", "state-dir", "data-plane", "speed", "token-lifetime",
-                         "page-size"},
-                        {"help"});
-  if (!args.ok()) return Fail(std::string(args.status().message()) + " (see --help)");
-  if (args->GetBool("help")) {
-    std::fputs(kHelp, stdout);
-    return 0;
+  absl::StatusOr<std::string> binary = CloudsimBinary();
+  if (!binary.ok()) {
+    std::fprintf(stderr, "envctl cloudsim: %s\n", std::string(binary.status().message()).c_str());
+    return 1;
   }
-  if (!args->positional.empty()) return Fail("unexpected argument \"" + args->positional[0] + "\"");
-  cloudsim::Options options;
-  if (!args->Has("state-dir")) return Fail("--state-dir is required (see --help)");
-  options.state_dir = args->Get("state-dir");
-  if (args->Has("port") && !absl::SimpleAtoi(args->Get("port"), &options.port)) {
-    return Fail("--port must be a number, got \"" + args->Get("port") + "\"");
-  }
-  options.data_plane = args->Get("data-plane", "ports");
-  options.speed = 10;
-  if (args->Has("speed") && (!absl::SimpleAtod(args->Get("speed"), &options.speed) || options.speed <= 0)) {
-    return Fail("--speed must be a positive number, got \"" + args->Get("speed") + "\"");
-  }
-  if (args->Has("token-lifetime") &&
-      (!absl::ParseDuration(args->Get("token-lifetime"), &options.token_lifetime) ||
-       options.token_lifetime <= absl::ZeroDuration())) {
-    return Fail("--token-lifetime must be a positive duration like 1h or 90s, got \"" +
-                args->Get("token-lifetime") + "\"");
-  }
-  if (args->Has("page-size") && !absl::SimpleAtoi(args->Get("page-size"), &options.page_size)) {
-    return Fail("--page-size must be a number, got \"" + args->Get("page-size") + "\"");
-  }
-
-  // Block the signals before any thread starts so only sigwait sees them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  absl::Time started = absl::Now();
-  auto sim = cloudsim::Cloudsim::Start(options);
-  if (!sim.ok()) return Fail(std::string(sim.status().message()));
-  std::printf("%s\n", (*sim)->endpoints_file().c_str());
-  std::printf("cloudsim: serving https://127.0.0.1:%d (data plane %s, speed %gx) in %lld ms; "
-              "Ctrl-C to stop\n",
-              (*sim)->port(), options.data_plane.c_str(), options.speed,
-              static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - started)));
-  std::fflush(stdout);
-  int sig = 0;
-  sigwait(&signals, &sig);
-  sim->reset();
-  std::fprintf(stderr, "cloudsim: stopped\n");
-  return 0;
+  std::vector<char*> args = {binary->data()};
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  ::execv(binary->c_str(), args.data());
+  std::fprintf(stderr, "envctl cloudsim: cannot run %s: %s\n", binary->c_str(), std::strerror(errno));
+  return 1;
 }
 
 }  // namespace envctl::cli

@@ -11,6 +11,8 @@
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/controller_config.h"
 #include "cmd/envctl/controller_host.h"
+#include "cmd/envctl/log_flags.h"
+#include "common/log.h"
 #include "cmd/envctl/shutdown_signal.h"
 #include "controller/state_store.h"
 
@@ -21,6 +23,7 @@ namespace {
 constexpr char kControllerUsage[] =
     R"(Usage: envctl controller --config FILE [--cloud FILE] [--state-dir D]
                          [--grpc-listen ADDR] [--http-listen ADDR]
+                         [--log-format text|json] [--log-level L]
 
 Runs the GitOps controller until SIGINT/SIGTERM: polls the source named in the config (a
 Git repository or a folder) and converges every environment it declares, resyncs each
@@ -35,6 +38,8 @@ Flags override the config file:
   --state-dir D       where state, run records and the Git checkout live
   --grpc-listen ADDR  e.g. 127.0.0.1:50051 (port 0 picks a free one)
   --http-listen ADDR  e.g. 127.0.0.1:9464
+  --log-format F      log lines on stderr: text (default) or json (config log.format)
+  --log-level L       debug, info (default), warn, error or off (config log.level)
 
 Exit status: 0 after a clean shutdown, 1 when it cannot start (bad config, unreadable
 source, spec errors, address in use).
@@ -49,7 +54,9 @@ int Fail(const std::string& message) {
 
 int RunController(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 1,
-                        {"config", "cloud", "state-dir", "grpc-listen", "http-listen"}, {"help"});
+                        {"config", "cloud", "state-dir", "grpc-listen", "http-listen",
+                         kLogFormatFlag, kLogLevelFlag},
+                        {"help"});
   if (!args.ok()) return Fail(std::string(args.status().message()) + " (see --help)");
   if (args->GetBool("help")) {
     std::fputs(kControllerUsage, stdout);
@@ -62,6 +69,9 @@ int RunController(int argc, char** argv) {
   if (args->Has("state-dir")) config->state_dir = args->Get("state-dir");
   if (args->Has("grpc-listen")) config->grpc_listen = args->Get("grpc-listen");
   if (args->Has("http-listen")) config->http_listen = args->Get("http-listen");
+  if (absl::Status s = ConfigureLogging(*args, config->log_format, config->log_level); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
 
   const std::string state_root =
       config->state_dir.empty() ? controller::DefaultStateDir("controller") : config->state_dir;
@@ -69,7 +79,10 @@ int RunController(int argc, char** argv) {
   if (!source.ok()) return Fail(std::string(source.status().message()));
   // Fail fast on a source or spec that cannot work; later failures are retried.
   auto first = MakeLoader(**source)();
-  if (!first.ok()) return Fail(std::string(first.status().message()));
+  if (!first.ok()) {
+    log::Error("source_error").Error(first.status());
+    return Fail(std::string(first.status().message()));
+  }
   if (first->environments.empty()) return Fail((*source)->Describe() + " declares no environment");
   std::set<std::string> declared;
   for (const auto& env : first->environments) declared.insert(env.name());
@@ -97,8 +110,15 @@ int RunController(int argc, char** argv) {
             << "  (/metrics /healthz /webhooks/git /webhooks/eventgrid)\n"
             << "  state " << (*runner)->state_dir() << "\nCtrl-C to stop\n"
             << std::flush;
+  log::Info("controller_started")
+      .Str("source", (*source)->Describe())
+      .Str("revision", first->revision)
+      .Str("grpc", (*host)->grpc_address())
+      .Str("http", (*host)->http_address());
   WaitForShutdownSignal();
-  std::cerr << "envctl controller: stopping (finishing syncs in flight)\n";
+  log::Info("controller_stopping");
+  // On stdout with the banner: stderr holds only log lines (JSON lines stay parseable).
+  std::cout << "envctl controller: stopping (finishing syncs in flight)" << std::endl;
   (*host)->Stop();
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/log.h"
 #include "yaml-cpp/yaml.h"
 
 namespace envctl::cli {
@@ -57,6 +58,12 @@ class Parser {
                    "expected HOST:PORT such as 127.0.0.1:50051 (port 0 picks a free one)");
     }
     *out = value;
+  }
+
+  void Bool(const YAML::Node& map, const std::string& key, const std::string& field, bool* out) {
+    const YAML::Node n = map[key];
+    if (!n) return;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, *out)) Error(n, field, "expected true or false");
   }
 
   void Duration(const YAML::Node& map, const std::string& key, const std::string& field,
@@ -111,7 +118,8 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
   try {
     p.OnlyKeys(
         root, "",
-        {"source", "environments", "cloud", "stateDir", "workers", "grpc", "http", "webhooks"});
+        {"source", "environments", "cloud", "stateDir", "workers", "grpc", "http", "webhooks",
+         "log"});
     const std::optional<YAML::Node> source =
         p.Map(root, "source", "source", {"git", "folder", "pollInterval"});
     if (!source) {
@@ -156,18 +164,42 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
         config.workers = n;
       }
     }
-    if (const auto grpc = p.Map(root, "grpc", "grpc", {"listen", "tokenEnv"})) {
+    if (const auto grpc = p.Map(root, "grpc", "grpc", {"listen", "tokenEnv", "tls", "insecure"})) {
       p.Listen(*grpc, "listen", "grpc.listen", &config.grpc_listen);
       p.String(*grpc, "tokenEnv", "grpc.tokenEnv", &config.grpc_token_env);
+      p.Bool(*grpc, "insecure", "grpc.insecure", &config.grpc_insecure);
+      if (const auto tls = p.Map(*grpc, "tls", "grpc.tls", {"certFile", "keyFile", "clientCaFile"})) {
+        p.String(*tls, "certFile", "grpc.tls.certFile", &config.grpc_tls_cert_file);
+        p.String(*tls, "keyFile", "grpc.tls.keyFile", &config.grpc_tls_key_file);
+        p.String(*tls, "clientCaFile", "grpc.tls.clientCaFile", &config.grpc_tls_client_ca_file);
+        if (config.grpc_tls_cert_file.empty() != config.grpc_tls_key_file.empty()) {
+          p.Error(*tls, "grpc.tls", "set both certFile and keyFile");
+        }
+        if (!config.grpc_tls_client_ca_file.empty() && config.grpc_tls_cert_file.empty()) {
+          p.Error(*tls, "grpc.tls.clientCaFile", "needs certFile and keyFile too");
+        }
+      }
     }
-    if (const auto http = p.Map(root, "http", "http", {"listen"})) {
+    if (const auto http = p.Map(root, "http", "http", {"listen", "insecure"})) {
       p.Listen(*http, "listen", "http.listen", &config.http_listen);
+      p.Bool(*http, "insecure", "http.insecure", &config.http_insecure);
     }
-    if (const auto webhooks =
-            p.Map(root, "webhooks", "webhooks", {"gitSecretEnv", "eventGridSecretEnv"})) {
+    if (const auto webhooks = p.Map(root, "webhooks", "webhooks",
+                                    {"gitSecretEnv", "eventGridSecretEnv", "allowUnsigned"})) {
       p.String(*webhooks, "gitSecretEnv", "webhooks.gitSecretEnv", &config.webhook_secret_env);
       p.String(*webhooks, "eventGridSecretEnv", "webhooks.eventGridSecretEnv",
                &config.event_grid_secret_env);
+      p.Bool(*webhooks, "allowUnsigned", "webhooks.allowUnsigned", &config.webhooks_allow_unsigned);
+    }
+    if (const auto logging = p.Map(root, "log", "log", {"format", "level"})) {
+      p.String(*logging, "format", "log.format", &config.log_format);
+      p.String(*logging, "level", "log.level", &config.log_level);
+      if (auto f = log::ParseFormat(config.log_format); !f.ok()) {
+        p.Error((*logging)["format"], "log.format", "expected text or json");
+      }
+      if (auto l = log::ParseLevel(config.log_level); !l.ok()) {
+        p.Error((*logging)["level"], "log.level", "expected debug, info, warn, error or off");
+      }
     }
   } catch (const YAML::Exception& e) {
     p.errors_.push_back(
@@ -175,7 +207,8 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
   }
   if (!p.errors_.empty()) return absl::InvalidArgumentError(absl::StrJoin(p.errors_, "\n"));
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  for (std::string* file : {&config.cloud_file, &config.state_dir}) {
+  for (std::string* file : {&config.cloud_file, &config.state_dir, &config.grpc_tls_cert_file,
+                            &config.grpc_tls_key_file, &config.grpc_tls_client_ca_file}) {
     if (!file->empty() && std::filesystem::path(*file).is_relative()) {
       *file = (std::filesystem::path(dir) / *file).lexically_normal().string();
     }

@@ -30,10 +30,23 @@ struct ControllerConfig {
 
   std::string grpc_listen = "127.0.0.1:50051";
   std::string grpc_token_env;  // env var with the API bearer token ("" = no auth)
+  // gRPC TLS (PEM files); a client CA turns on mutual TLS.
+  std::string grpc_tls_cert_file;
+  std::string grpc_tls_key_file;
+  std::string grpc_tls_client_ca_file;
+  // Plaintext beyond loopback is refused unless these say it is intended.
+  bool grpc_insecure = false;
   std::string http_listen = "127.0.0.1:9464";
+  bool http_insecure = false;
   std::string webhook_secret_env;  // env var with the Git webhook secret
   // env var with the secret Event Grid deliveries carry as ?code= ("" = unauthenticated)
   std::string event_grid_secret_env;
+  // Accept Git webhooks without a secret (they then only mean "look now").
+  bool webhooks_allow_unsigned = false;
+
+  // Structured log lines on stderr (common/log.h); --log-format / --log-level override.
+  std::string log_format = "text";  // text | json
+  std::string log_level = "info";   // debug | info | warn | error | off
 };
 
 // Parses `path`. InvalidArgument "FILE:LINE:COL: field: problem" for every mistake

@@ -2,8 +2,10 @@
 
 #include <cstdlib>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "api/routes.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "spec/loader.h"
@@ -41,6 +43,33 @@ api::HttpResponse Json(int status, const nlohmann::json& body) {
 std::string HostOf(const std::string& listen) {
   const size_t colon = listen.rfind(':');
   return colon == std::string::npos ? listen : listen.substr(0, colon);
+}
+
+}  // namespace
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "[::1]" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+namespace {
+
+// Plaintext beyond loopback only when the config says so (`<key>.insecure: true`), and
+// then with a warning at start.
+absl::Status CheckExposure(const char* key, const std::string& listen, bool tls, bool insecure) {
+  const std::string host = HostOf(listen);
+  if (tls || IsLoopbackHost(host)) return absl::OkStatus();
+  if (!insecure) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        key, ".listen ", listen, " is beyond loopback without TLS",
+        std::string(key) == "grpc" ? ": set grpc.tls.certFile and grpc.tls.keyFile, or "
+                                   : " (the HTTP listener has no TLS): bind 127.0.0.1, or ",
+        "set ", key, ".insecure: true if a private network protects it"));
+  }
+  log::Warn("insecure_listener")
+      .Str("listener", key)
+      .Str("listen", listen)
+      .Str("reason", absl::StrCat(key, ".insecure: true; plaintext beyond loopback"));
+  return absl::OkStatus();
 }
 
 int HttpStatusOf(const absl::Status& status) {
@@ -100,6 +129,12 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
         absl::StrCat("grpc.tokenEnv names ", config.grpc_token_env,
                      ", which is not set; export it or remove grpc.tokenEnv"));
   }
+  grpc.tls_cert_file = config.grpc_tls_cert_file;
+  grpc.tls_key_file = config.grpc_tls_key_file;
+  grpc.tls_client_ca_file = config.grpc_tls_client_ca_file;
+  RETURN_IF_ERROR(CheckExposure("grpc", config.grpc_listen, !grpc.tls_cert_file.empty(),
+                                config.grpc_insecure));
+  RETURN_IF_ERROR(CheckExposure("http", config.http_listen, false, config.http_insecure));
   ASSIGN_OR_RETURN(host->grpc_, api::GrpcServer::Start(*host->controller_, grpc));
   host->grpc_host_ = HostOf(config.grpc_listen);
   host->http_host_ = HostOf(config.http_listen);
@@ -127,15 +162,26 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
   watchers::GitWebhookOptions git;
   git.secret = Env(config.webhook_secret_env);
   git.branch = config.git_branch;
-  // Without a secret a push only makes the controller look at the source earlier; it
-  // never carries desired state, so an unsigned one is harmless.
-  git.allow_unsigned = git.secret.empty();
+  // Without a secret every delivery is refused (401) unless the config accepts unsigned
+  // ones: a push only makes the controller look at the source earlier, but an open
+  // endpoint lets anyone make it fetch at will.
+  git.allow_unsigned = config.webhooks_allow_unsigned;
   controller::Controller* controller = controller_.get();
   http_->Handle("POST", "/webhooks/git", [git, controller](const api::HttpRequest& request) {
     absl::StatusOr<watchers::GitPush> push =
         watchers::ParseGitWebhook(HeadersOf(request), request.body, git);
-    if (!push.ok())
+    if (!push.ok()) {
+      // The message says why (missing or wrong signature header); it never holds a secret.
+      log::Warn("webhook_refused")
+          .Str("webhook", "git")
+          .Int("status", HttpStatusOf(push.status()))
+          .Str("reason", push.status().message());
       return Json(HttpStatusOf(push.status()), {{"error", std::string(push.status().message())}});
+    }
+    log::Info("webhook_accepted")
+        .Str("webhook", "git")
+        .Bool("relevant", push->relevant)
+        .Str("reason", push->reason);
     if (push->relevant) controller->OnSourceChanged(push->reason);
     return Json(202, {{"relevant", push->relevant}, {"reason", push->reason}});
   });
@@ -148,16 +194,26 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
     absl::StatusOr<watchers::EventGridDelivery> delivery =
         watchers::ParseEventGridDelivery(HeadersOf(request), request.body);
     if (!delivery.ok()) {
+      log::Warn("webhook_refused")
+          .Str("webhook", "eventgrid")
+          .Int("status", HttpStatusOf(delivery.status()))
+          .Str("reason", delivery.status().message());
       return Json(HttpStatusOf(delivery.status()),
                   {{"error", std::string(delivery.status().message())}});
     }
     if (delivery->is_validation) {
+      log::Info("webhook_accepted").Str("webhook", "eventgrid").Str("reason", "subscription validation");
       api::HttpResponse r;
       r.content_type = "application/json";
       r.body = delivery->validation_response;
       return r;
     }
     const std::vector<std::string> admitted = guard->Admit(*delivery);
+    log::Info("webhook_accepted")
+        .Str("webhook", "eventgrid")
+        .Int("resources", static_cast<int64_t>(admitted.size()))
+        .Int("skipped", static_cast<int64_t>(delivery->resource_ids.size() - admitted.size()))
+        .Int("ignored", static_cast<int64_t>(delivery->ignored_events));
     for (const std::string& id : admitted) controller->OnCloudResourceChanged(id);
     return Json(200, {{"resources", admitted.size()},
                       {"skipped", delivery->resource_ids.size() - admitted.size()},

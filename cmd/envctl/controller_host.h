@@ -28,6 +28,9 @@ absl::StatusOr<std::unique_ptr<watchers::Source>> MakeSource(const ControllerCon
 // InvalidArgument listing each "file:line:col: field: message" and the revision.
 controller::SourceLoader MakeLoader(watchers::Source& source);
 
+// 127.0.0.0/8, ::1 or localhost.
+bool IsLoopbackHost(const std::string& host);
+
 class ControllerHost {
  public:
   // Starts the loop for `runner`'s cloud and the servers. Unavailable naming the address

@@ -15,7 +15,7 @@ Usage:
   envctl plan DIR [--env E] [--json]       show what apply would change (exit 0 none, 2 changes, 1 error)
   envctl apply DIR [--env E] [--once]      converge live state to the repo
   envctl destroy DIR --env E --confirm E   tear an environment down (what envctl created, dependents first)
-  envctl up [--once]                       quickstart: embedded cloudsim + examples/bikeshare
+  envctl up [--once]                       quickstart: cloudsim (child process) + examples/bikeshare
   envctl cloudsim --port P --state-dir D   run the local Azure/Databricks emulator
   envctl controller --config FILE          run the controller loop (gRPC, metrics, watchers)
   envctl status [--server ADDR]            environment status from a running controller (or --state-dir D)

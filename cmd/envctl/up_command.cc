@@ -1,4 +1,4 @@
-// envctl up: the quickstart. Starts the embedded cloudsim, applies examples/bikeshare's
+// envctl up: the quickstart. Starts cloudsim (its own binary, a child process), applies examples/bikeshare's
 // DEV and TEST with live progress, shows that a plan afterwards is empty, and prints a
 // summary table. With --once it exits (0 only when both converged); otherwise the
 // controller takes over (folder source on the repo, resync, drift repair) and serves gRPC
@@ -10,14 +10,18 @@
 #include <mutex>
 
 #include "absl/strings/numbers.h"
+#include "nlohmann/json.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "cloudsim/cloudsim.h"
 #include "cmd/envctl/args.h"
+#include "cmd/envctl/cloudsim_process.h"
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/controller_host.h"
 #include "cmd/envctl/environment_runner.h"
+#include "cmd/envctl/log_flags.h"
 #include "cmd/envctl/shutdown_signal.h"
+#include "common/log.h"
+#include "controller/engine_log.h"
 #include "controller/plan_render.h"
 #include "spec/kinds.h"
 
@@ -29,10 +33,11 @@ namespace fs = std::filesystem;
 
 constexpr char kUpUsage[] =
     R"(Usage: envctl up [--once] [--repo DIR] [--state-dir D] [--speed X] [--port P] [--fresh]
-                 [--grpc-listen ADDR] [--http-listen ADDR]
+                 [--grpc-listen ADDR] [--http-listen ADDR] [--log-format F] [--log-level L]
 
-Quickstart on the embedded cloudsim (no Azure account needed):
-  1. starts cloudsim (HTTPS on 127.0.0.1, state in D/cloudsim),
+Quickstart on cloudsim (no Azure account needed):
+  1. starts the cloudsim binary as a child process (HTTPS on 127.0.0.1, state and
+     cloudsim.log in D/cloudsim),
   2. applies every environment of the repo (default examples/bikeshare: dev and test)
      with live progress, integration notebooks included,
   3. plans again to show nothing is left to change, and prints a summary table,
@@ -51,6 +56,8 @@ Flags:
   --port P      cloudsim port (default 0: any free port)
   --grpc-listen ADDR  controller gRPC address (default 127.0.0.1:50051; port 0: any)
   --http-listen ADDR  controller HTTP address (default 127.0.0.1:9464; port 0: any)
+  --log-format F      structured log lines on stderr: text (default) or json
+  --log-level L       debug, info, warn (default), error or off
 )";
 
 std::string DefaultRepo() {
@@ -66,11 +73,31 @@ struct Row {
   bool plan_empty = false;
 };
 
+// Points cloudsim's Event Grid at `endpoint` (its admin API, POST /_cloudsim/eventgrid):
+// out-of-band ARM changes then reach the controller at once, as Event Grid would.
+absl::Status SubscribeEventGrid(cloud::CloudSession& session, const std::string& admin_endpoint,
+                                const std::string& endpoint) {
+  if (admin_endpoint.empty()) return absl::FailedPreconditionError("endpoints.json has no admin_endpoint");
+  cloud::HttpRequest request;
+  request.method = "POST";
+  request.url = admin_endpoint + "/eventgrid";
+  request.headers["Content-Type"] = "application/json";
+  request.body = nlohmann::json({{"endpoint", endpoint}}).dump();
+  request.idempotent = true;
+  absl::StatusOr<cloud::HttpResponse> response = session.Unauthenticated().Send(request);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) {
+    return absl::UnavailableError(absl::StrCat("cloudsim answered ", response->status, ": ", response->body));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int RunUp(int argc, char** argv) {
   auto args =
-      ParseArgs(argc, argv, 1, {"repo", "state-dir", "speed", "port", "grpc-listen", "http-listen"},
+      ParseArgs(argc, argv, 1, {"repo", "state-dir", "speed", "port", "grpc-listen", "http-listen",
+                                  kLogFormatFlag, kLogLevelFlag},
                 {"once", "fresh", "help"});
   if (!args.ok()) {
     std::fprintf(stderr, "envctl up: %s\n\n%s", std::string(args.status().message()).c_str(),
@@ -80,6 +107,10 @@ int RunUp(int argc, char** argv) {
   if (args->GetBool("help")) {
     std::fputs(kUpUsage, stdout);
     return 0;
+  }
+  if (absl::Status s = ConfigureLogging(*args, "text", "warn"); !s.ok()) {
+    std::fprintf(stderr, "envctl up: %s\n", std::string(s.message()).c_str());
+    return 1;
   }
   const std::string repo = args->Get("repo", DefaultRepo());
   const fs::path state_dir = fs::absolute(args->Get("state-dir", ".envctl/up"));
@@ -91,36 +122,36 @@ int RunUp(int argc, char** argv) {
     return 1;
   }
 
-  cloudsim::Options sim;
-  sim.state_dir = (state_dir / "cloudsim").string();
-  if (!absl::SimpleAtod(args->Get("speed", "100"), &sim.speed) || !(sim.speed > 0)) {
+  const std::string sim_dir = (state_dir / "cloudsim").string();
+  double speed = 100;
+  if (!absl::SimpleAtod(args->Get("speed", "100"), &speed) || !(speed > 0)) {
     std::fprintf(stderr, "envctl up: --speed must be a positive number, got \"%s\"\n",
                  args->Get("speed").c_str());
     return 1;
   }
-  if (!absl::SimpleAtoi(args->Get("port", "0"), &sim.port) || sim.port < 0 || sim.port > 65535) {
+  int port = 0;
+  if (!absl::SimpleAtoi(args->Get("port", "0"), &port) || port < 0 || port > 65535) {
     std::fprintf(stderr, "envctl up: --port must be 0..65535, got \"%s\"\n",
                  args->Get("port").c_str());
     return 1;
   }
-  std::error_code ec;
-  fs::create_directories(sim.state_dir, ec);
+  // cloudsim is its own binary: a child process for as long as `up` runs.
   const absl::Time sim_start = absl::Now();
-  auto cloud = cloudsim::Cloudsim::Start(sim);
+  auto cloud = CloudsimProcess::Start(sim_dir, port, speed);
   if (!cloud.ok()) {
     std::fprintf(stderr, "envctl up: cannot start cloudsim: %s\n",
                  std::string(cloud.status().message()).c_str());
     return 1;
   }
-  std::cout << absl::StrFormat(
-      "cloudsim: https://127.0.0.1:%d (started in %.0f ms, endpoints %s)\n", (*cloud)->port(),
-      absl::ToDoubleMilliseconds(absl::Now() - sim_start), (*cloud)->endpoints_file());
-
   auto endpoints = cloud::LoadEndpointsFile((*cloud)->endpoints_file());
   if (!endpoints.ok()) {
     std::fprintf(stderr, "envctl up: %s\n", std::string(endpoints.status().message()).c_str());
     return 1;
   }
+  std::cout << absl::StrFormat("cloudsim: %s (started in %.0f ms, endpoints %s)\n",
+                               endpoints->arm_endpoint,
+                               absl::ToDoubleMilliseconds(absl::Now() - sim_start),
+                               (*cloud)->endpoints_file());
   auto runner = EnvironmentRunner::Create(*endpoints, (state_dir / "state").string(),
                                           envs->front().project());
   if (!runner.ok()) {
@@ -139,6 +170,7 @@ int RunUp(int argc, char** argv) {
       std::cout << " (" << env.resources_size() - enabled << " disabled)";
     std::cout << " from " << repo << "\n" << std::flush;
     controller::EngineOptions options;
+    options.sync_id = NewSyncId(env.name());
     options.on_progress = [&](controller::Phase phase, const controller::ResourceOutcome& o) {
       if (phase == controller::Phase::kStarted) return;
       std::lock_guard<std::mutex> lock(out_mu);
@@ -150,9 +182,11 @@ int RunUp(int argc, char** argv) {
     };
     Row row;
     row.environment = env.name();
+    log::Info("sync_start").Str("environment", env.name()).Str("sync_id", options.sync_id);
     const absl::Time start = absl::Now();
     auto applied = (*runner)->engine().Apply(env, options);
     row.duration = absl::Now() - start;
+    controller::LogSyncEnd(env.name(), options.sync_id, env.revision(), row.duration, applied);
     if (!applied.ok()) {
       std::cerr << "envctl up: " << env.name() << ": " << applied.status().message() << "\n";
       rows.push_back(row);
@@ -227,8 +261,8 @@ int RunUp(int argc, char** argv) {
     return 1;
   }
   // Out-of-band changes in cloudsim reach the controller at once, as Event Grid would.
-  if (absl::Status s =
-          (*cloud)->SubscribeEventGrid("http://" + (*host)->http_address() + "/webhooks/eventgrid");
+  if (absl::Status s = SubscribeEventGrid((*runner)->session(), endpoints->admin_endpoint,
+                                          "http://" + (*host)->http_address() + "/webhooks/eventgrid");
       !s.ok()) {
     std::cerr << "envctl up: Event Grid subscription failed (drift is still found on resync): "
               << s.message() << "\n";

@@ -6,6 +6,7 @@
 #include "cloud/auth/bearer_token_transport.h"
 #include "cloud/auth/client_secret_credential.h"
 #include "cloud/transport/redact.h"
+#include "common/log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
@@ -80,6 +81,29 @@ class InstrumentedTransportTest : public ::testing::Test {
   metrics::Metrics metrics_;
   std::vector<std::string> lines_;
 };
+
+TEST_F(InstrumentedTransportTest, RequestsInsideASyncCarryItsIdAsClientRequestId) {
+  fake_.Enqueue("GET", "", 200, "{}");
+  fake_.Enqueue("GET", "", 200, "{}");
+  fake_.Enqueue("GET", "", 200, "{}");
+  InstrumentedTransport t = Make("arm", Service::kArm);
+  HttpRequest get;
+  get.method = "GET";
+  get.url = "https://management.azure.com/x";
+  ASSERT_OK(t.Send(get));  // outside any sync: no header
+  {
+    log::ScopedContext sync({{"sync_id", "test-42"}, {"resource", "kv"}});
+    ASSERT_OK(t.Send(get));
+    HttpRequest own = get;
+    own.headers["x-ms-client-request-id"] = "caller-set";
+    ASSERT_OK(t.Send(own));  // a caller's own id is kept
+  }
+  const std::vector<HttpRequest> sent = fake_.Requests();
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0].headers.count("x-ms-client-request-id"), 0u);
+  EXPECT_EQ(sent[1].headers.at("X-MS-Client-Request-Id"), "test-42");
+  EXPECT_EQ(sent[2].headers.at("x-ms-client-request-id"), "caller-set");
+}
 
 TEST_F(InstrumentedTransportTest, CountsRequestsThrottlesAndDurations) {
   fake_.Enqueue("GET", "", 429, "", {{"x-ms-request-id", "r1"}});

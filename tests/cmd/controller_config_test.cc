@@ -63,6 +63,50 @@ TEST_F(ControllerConfigTest, FolderSourceWithDefaultsAndPathsRelativeToTheFile) 
   EXPECT_EQ(parsed->http_listen, "127.0.0.1:9464");
 }
 
+TEST_F(ControllerConfigTest, LogFormatAndLevelDefaultToTextInfoAndAreChecked) {
+  auto parsed = LoadControllerConfig(Write("source:\n  folder: repo\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->log_format, "text");
+  EXPECT_EQ(parsed->log_level, "info");
+  parsed = LoadControllerConfig(Write("source:\n  folder: repo\nlog:\n  format: json\n  level: debug\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->log_format, "json");
+  EXPECT_EQ(parsed->log_level, "debug");
+  const std::string file = Write("source:\n  folder: repo\nlog:\n  format: xml\n  level: loud\n");
+  parsed = LoadControllerConfig(file);
+  ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(parsed.status().message(), HasSubstr(file + ":4:11: log.format: expected text or json"));
+  EXPECT_THAT(parsed.status().message(),
+              HasSubstr(file + ":5:10: log.level: expected debug, info, warn, error or off"));
+}
+
+TEST_F(ControllerConfigTest, TlsInsecureAndAllowUnsignedAreRead) {
+  auto parsed = LoadControllerConfig(Write(
+      "source:\n  folder: repo\ngrpc:\n  listen: 0.0.0.0:50051\n  insecure: true\n"
+      "  tls:\n    certFile: tls/server.pem\n    keyFile: /etc/envctl/server.key\n"
+      "    clientCaFile: tls/ca.pem\nhttp:\n  insecure: true\nwebhooks:\n  allowUnsigned: true\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->grpc_insecure);
+  EXPECT_TRUE(parsed->http_insecure);
+  EXPECT_TRUE(parsed->webhooks_allow_unsigned);
+  EXPECT_EQ(parsed->grpc_tls_cert_file, (dir_ / "tls/server.pem").string());
+  EXPECT_EQ(parsed->grpc_tls_key_file, "/etc/envctl/server.key");
+  EXPECT_EQ(parsed->grpc_tls_client_ca_file, (dir_ / "tls/ca.pem").string());
+  parsed = LoadControllerConfig(Write("source:\n  folder: repo\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->grpc_insecure);
+  EXPECT_FALSE(parsed->webhooks_allow_unsigned);
+}
+
+TEST_F(ControllerConfigTest, HalfATlsPairAndNonBooleansAreErrors) {
+  const std::string file = Write(
+      "source:\n  folder: repo\ngrpc:\n  insecure: maybe\n  tls:\n    certFile: a.pem\n");
+  auto parsed = LoadControllerConfig(file);
+  ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(parsed.status().message(), HasSubstr("grpc.insecure: expected true or false"));
+  EXPECT_THAT(parsed.status().message(), HasSubstr("grpc.tls: set both certFile and keyFile"));
+}
+
 TEST_F(ControllerConfigTest, AbsolutePathsAreKept) {
   auto parsed = LoadControllerConfig(Write("source:\n  folder: /srv/repo\nstateDir: /var/lib/x\n"));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
@@ -93,7 +137,7 @@ TEST_F(ControllerConfigTest, UnknownKeysAreErrorsWithTheirLocationAndTheAllowedK
   EXPECT_THAT(message, HasSubstr(file + ":3:3: source.polInterval: unknown key; expected one of"));
   EXPECT_THAT(message, HasSubstr("pollInterval"));
   EXPECT_THAT(message,
-              HasSubstr(file + ":5:3: grpc.listn: unknown key; expected one of listen, tokenEnv"));
+              HasSubstr(file + ":5:3: grpc.listn: unknown key; expected one of insecure, listen, tls, tokenEnv"));
 }
 
 TEST_F(ControllerConfigTest, SourceIsRequiredAndExclusive) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/strings/match.h"
+#include "absl/cleanup/cleanup.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/controller/fake_reconciler.h"
@@ -294,6 +295,9 @@ TEST_F(ControllerTest, ALongTestRunHoldsNeitherDriftRepairNorOtherEnvironments) 
   test.mutable_contents(2)->set_content_hash("h-smoke");
   SetSource("r1", {test, MakeEnv("dev")});
   Controller& c = Make();
+  // `runs` is a local registered with the engine: the workers stop before it goes away,
+  // however the test ends (a resync in flight would call into a destroyed reconciler).
+  absl::Cleanup stop_workers = [&c] { c.Stop(); };
   auto sub = c.Subscribe("test");
   auto dev = c.Subscribe("dev");
   c.Start();

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/strings/escaping.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/status_matchers.h"
@@ -240,8 +242,74 @@ TEST(GitWebhookTest, UnsignedGenericSenderIsToldWhichHeadersAreAccepted) {
   const std::string body = PushBody("refs/heads/main");
   EXPECT_THAT(ParseGitWebhook({{"Content-Type", "application/json"}}, body, Options()),
               StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr("expected X-Hub-Signature-256, X-Gitea-Signature or "
-                                 "X-Gitlab-Token")));
+                       HasSubstr("expected X-Hub-Signature-256, X-Gitea-Signature, "
+                                 "X-Gitlab-Token or Authorization: Basic")));
+}
+
+// An Azure DevOps (Azure Repos) service hook, event git.push, as documented in
+// "Service hooks event reference" (resource.refUpdates).
+std::string AzureDevOpsPush(const std::string& ref, const std::string& new_id = kSha) {
+  return R"({"subscriptionId":"00000000-0000-0000-0000-000000000000","notificationId":3,)"
+         R"("eventType":"git.push","publisherId":"tfs","resource":{"commits":[],)"
+         R"("refUpdates":[{"name":")" + ref +
+         R"(","oldObjectId":"aad331d8d3b131fa9ae03cf5e53965b51942618a","newObjectId":")" + new_id +
+         R"("}],"repository":{"name":"data-platform"}}})";
+}
+
+HttpHeaders BasicAuth(const std::string& user, const std::string& password) {
+  return {{"Content-Type", "application/json; charset=utf-8"},
+          {"Authorization", "Basic " + absl::Base64Escape(user + ":" + password)}};
+}
+
+TEST(GitWebhookTest, AzureDevOpsPushWithTheBasicAuthSecretIsRelevant) {
+  const std::string body = AzureDevOpsPush("refs/heads/main");
+  auto push = ParseGitWebhook(BasicAuth("envctl", kSecret), body, Options());
+  ASSERT_OK(push);
+  EXPECT_TRUE(push->relevant);
+  EXPECT_EQ(push->branch, "main");
+  EXPECT_EQ(push->after_sha, kSha);
+  EXPECT_EQ(push->reason, "azure-devops push to main (0123456)");
+}
+
+TEST(GitWebhookTest, AzureDevOpsPushToAnotherBranchIsNotRelevant) {
+  const std::string body = AzureDevOpsPush("refs/heads/feature/x");
+  auto push = ParseGitWebhook(BasicAuth("envctl", kSecret), body, Options());
+  ASSERT_OK(push);
+  EXPECT_FALSE(push->relevant);
+  EXPECT_EQ(push->reason, "azure-devops push to refs/heads/feature/x, watching main");
+}
+
+TEST(GitWebhookTest, AzureDevOpsWrongPasswordIsPermissionDeniedWithoutTheSecret) {
+  const std::string body = AzureDevOpsPush("refs/heads/main");
+  auto push = ParseGitWebhook(BasicAuth("envctl", "guess"), body, Options());
+  EXPECT_THAT(push, StatusIs(absl::StatusCode::kPermissionDenied,
+                             HasSubstr("basic-auth password does not match")));
+  EXPECT_THAT(push.status().message(), Not(HasSubstr(kSecret)));
+  EXPECT_THAT(push.status().message(), Not(HasSubstr("guess")));
+  EXPECT_THAT(ParseGitWebhook({{"Authorization", "Basic !!!"}}, body, Options()),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("not base64")));
+}
+
+TEST(GitWebhookTest, AzureDevOpsOtherEventsAreIgnoredAndPushWithoutRefUpdatesIsInvalid) {
+  auto pr = ParseGitWebhook(BasicAuth("u", kSecret),
+                            R"({"eventType":"git.pullrequest.created","resource":{}})", Options());
+  ASSERT_OK(pr);
+  EXPECT_FALSE(pr->relevant);
+  EXPECT_EQ(pr->reason, "azure-devops event \"git.pullrequest.created\" ignored");
+  EXPECT_THAT(ParseGitWebhook(BasicAuth("u", kSecret), R"({"eventType":"git.push","resource":{}})", Options()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("resource.refUpdates")));
+}
+
+TEST(GitWebhookTest, UnsignedAzureDevOpsPushIsReadWhenUnsignedAreAllowed) {
+  GitWebhookOptions options;
+  options.allow_unsigned = true;
+  const std::string body = AzureDevOpsPush("refs/heads/main");
+  auto push = ParseGitWebhook({{"Content-Type", "application/json"}}, body, options);
+  ASSERT_OK(push);
+  EXPECT_TRUE(push->relevant);
+  GitWebhookOptions strict;
+  EXPECT_THAT(ParseGitWebhook({{"Content-Type", "application/json"}}, body, strict),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("no webhook secret is configured")));
 }
 
 }  // namespace

@@ -84,6 +84,9 @@ async function startController() {
       "  tokenEnv: CONFORMANCE_API_TOKEN",
       "http:",
       "  listen: 127.0.0.1:0",
+      "# The webhook test posts an unsigned push (refused without this).",
+      "webhooks:",
+      "  allowUnsigned: true",
       "",
     ].join("\n"),
   );
