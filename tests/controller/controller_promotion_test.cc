@@ -135,7 +135,7 @@ TEST_F(ControllerPromotionTest, TestFollowsOnlyRevisionsWhoseDevTestsPassed) {
   SetSource("r1", {MakeEnv("dev", "westeurope", "t1"), MakeEnv("test", "westeurope", "", "dev")});
   Controller& c = Make();
   c.Start();
-  ASSERT_TRUE(AwaitPromotion("test", [](const auto& p) { return p.revision() == "r1"; }))
+  ASSERT_TRUE(AwaitPromotion("test", [](const auto& p) { return p.revision() == "r1" && p.history(0).outcome() == "passed"; }))
       << PromotionOf("test").DebugString();
   EXPECT_EQ(PromotionOf("dev").verified_revision(), "r1");
   EXPECT_TRUE(fake_.Exists("test-rg1"));
@@ -192,7 +192,7 @@ TEST_F(ControllerPromotionTest, ApprovalRollbackAndUnpinAreRecordedAndSurviveARe
   promote.set_environment("prod");
   promote.set_requested_by("alice");
   ASSERT_OK(c.Promote(promote).status());
-  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) { return p.revision() == "r1"; }));
+  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) { return p.revision() == "r1" && p.history(0).outcome() == "passed"; }));
   EXPECT_EQ(PromotionOf("prod").history(0).approved_by(), "alice");
   EXPECT_TRUE(fake_.Exists("prod-rg1"));
   EXPECT_THAT(c.Promote(promote).status(), StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
@@ -203,7 +203,7 @@ TEST_F(ControllerPromotionTest, ApprovalRollbackAndUnpinAreRecordedAndSurviveARe
   ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) { return p.pending_revision() == "r2"; }));
   promote.set_revision("r2");
   ASSERT_OK(c.Promote(promote).status());
-  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) { return p.revision() == "r2"; }));
+  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) { return p.revision() == "r2" && p.history(0).outcome() == "passed"; }));
 
   envctl::v1::RollbackRequest rollback;
   rollback.set_environment("prod");
@@ -212,7 +212,7 @@ TEST_F(ControllerPromotionTest, ApprovalRollbackAndUnpinAreRecordedAndSurviveARe
   EXPECT_THAT(c.Rollback(rollback).status(), StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
   rollback.set_to_revision("r1");
   ASSERT_OK(c.Rollback(rollback).status());
-  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) { return p.revision() == "r1"; }));
+  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) { return p.revision() == "r1" && p.history(0).outcome() == "passed"; }));
   EXPECT_EQ(PromotionOf("prod").history(0).reason(), "rollback by bob");
   EXPECT_EQ((*fake_.Live("prod-rg1"))["location"], "westeurope");
 
