@@ -1009,6 +1009,10 @@ absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, Enviro
     if (it == envs_.end()) return absl::NotFoundError(absl::StrCat("no environment \"", name, "\""));
     in.policy = it->second.latest.promotion();
     in.newest_revision = revision_;
+    // A controller limited to some environments cannot see an upstream it does not manage:
+    // the environment follows the newest revision (docs/controller.md, "Promotion").
+    auto up = envs_.find(in.policy.from());
+    if (!in.policy.from().empty() && (up == envs_.end() || !up->second.declared)) in.policy.clear_from();
   }
   ASSIGN_OR_RETURN(envctl::v1::EnvironmentState state, store_.Load(name));
   state.set_environment(name);
