@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "controller/changes.h"
 #include "controller/promotion.h"
+#include "controller/sync_window.h"
 #include "controller/status_builder.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
@@ -265,8 +266,10 @@ void Controller::SyncEnvironment(const std::string& name) {
   }
   std::string sync_id;
   EngineOptions options;
+  bool override_windows = false;
   for (const PendingSync& p : pending) {
     options.allow_mass_prune |= p.allow_mass_prune;
+    override_windows |= p.override_windows;
     if (!p.rerun_test.empty()) options.rerun_tests.insert(p.rerun_test);
     if (sync_id.empty()) sync_id = p.sync_id;
   }
@@ -281,9 +284,11 @@ void Controller::SyncEnvironment(const std::string& name) {
   options.wait_for_runs = false;
 
   absl::StatusOr<bool> has_revision;
+  bool writes_allowed = true;
+  std::string window_reason;
   {
     absl::MutexLock run_lock(run_mu);
-    has_revision = ResolveRevision(name, &spec);
+    has_revision = ResolveRevision(name, override_windows, &spec, &writes_allowed, &window_reason);
   }
   if (has_revision.ok() && !*has_revision) {
     // Nothing promoted here yet: nothing to write. An upstream change queues it again.
@@ -304,6 +309,25 @@ void Controller::SyncEnvironment(const std::string& name) {
   absl::StatusOr<EngineResult> result;
   if (!has_revision.ok()) {
     result = has_revision.status();
+  } else if (!writes_allowed) {
+    // A closed sync window: plan only (drift is still reported), nothing is written.
+    {
+      absl::MutexLock run_lock(run_mu);
+      result = engine_.Plan(spec, options);
+    }
+    queue_.Forget(kEnvPrefix + name);
+    queue_.AddAfter(kEnvPrefix + name, ResyncOf(spec));
+    Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "",
+            absl::StrCat("plan only: ", window_reason,
+                         result.ok() ? (result->InSync() ? "; in sync" : "; changes pending") : ""),
+            sync_id, clock_.Now() - start);
+    for (PendingSync& p : pending) {
+      p.waiter->response.set_sync_id(p.sync_id);
+      if (absl::StatusOr<envctl::v1::EnvironmentState> st = store_.Load(name); st.ok())
+        *p.waiter->response.mutable_status() = st->status();
+      p.waiter->done.Notify();
+    }
+    return;
   } else {
     absl::MutexLock run_lock(run_mu);
     result = engine_.Apply(spec, options);
@@ -713,6 +737,7 @@ absl::StatusOr<std::shared_ptr<Controller::SyncWaiter>> Controller::QueueSync(
 absl::StatusOr<envctl::v1::SyncResponse> Controller::Sync(const envctl::v1::SyncRequest& request) {
   PendingSync pending;
   pending.allow_mass_prune = request.allow_mass_prune();
+  pending.override_windows = request.override_windows();
   ASSIGN_OR_RETURN(std::shared_ptr<SyncWaiter> waiter,
                    QueueSync(request.environment(), std::move(pending)));
   if (!request.wait()) return waiter->response;
@@ -924,6 +949,11 @@ void Controller::SyncTargets(const std::string& name) {
     if (it == envs_.end() || !it->second.declared) return;
     targets.swap(it->second.targets);
     if (targets.empty() || it->second.suspended || it->second.spec.sync().suspended()) return;
+    if (it->second.latest.sync().windows_size() > 0) {
+      absl::StatusOr<WindowVerdict> verdict = EvaluateWindows(it->second.latest.sync(), clock_.Now());
+      // A closed window: no repair now; the next resync plans and reports the drift.
+      if (!verdict.ok() || !verdict->writes_allowed) return;
+    }
     spec = it->second.spec;
     run_mu = it->second.run_mu.get();
     sync_id = absl::StrCat(name, "-", ++next_sync_);
@@ -1000,15 +1030,19 @@ absl::StatusOr<Environment> Controller::SpecAt(const std::string& name, const st
   return e->second;
 }
 
-absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, Environment* spec) {
+absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, bool override_windows,
+                                                 Environment* spec, bool* writes_allowed,
+                                                 std::string* window_reason) {
   PromotionInputs in;
   in.environment = name;
+  envctl::v1::SyncPolicy sync;
   {
     absl::MutexLock lock(&mu_);
     auto it = envs_.find(name);
     if (it == envs_.end()) return absl::NotFoundError(absl::StrCat("no environment \"", name, "\""));
     in.policy = it->second.latest.promotion();
     in.newest_revision = revision_;
+    sync = it->second.latest.sync();
     // A controller limited to some environments cannot see an upstream it does not manage:
     // the environment follows the newest revision (docs/controller.md, "Promotion").
     auto up = envs_.find(in.policy.from());
@@ -1022,6 +1056,19 @@ absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, Enviro
     ASSIGN_OR_RETURN(upstream, store_.Load(in.policy.from()));
     if (upstream.status().has_promotion()) in.upstream = &upstream.status().promotion();
   }
+  if (!override_windows && sync.windows_size() > 0) {
+    absl::StatusOr<WindowVerdict> verdict = EvaluateWindows(sync, clock_.Now());
+    if (!verdict.ok()) {
+      // A malformed window must not open writes it was meant to forbid.
+      in.writes_allowed = false;
+      in.window_reason = std::string(verdict.status().message());
+    } else {
+      in.writes_allowed = verdict->writes_allowed;
+      in.window_reason = verdict->reason;
+    }
+  }
+  *writes_allowed = in.writes_allowed;
+  *window_reason = in.window_reason;
   envctl::v1::PromotionStatus* promotion = state.mutable_status()->mutable_promotion();
   const std::string before = promotion->SerializeAsString();
   const bool moved = Decide(in, clock_.Now(), promotion);

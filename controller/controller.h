@@ -108,6 +108,7 @@ class Controller : public ControllerApi {
   struct PendingSync {
     std::string sync_id;
     bool allow_mass_prune = false;
+    bool override_windows = false;
     std::string rerun_test;  // RunIntegrationTest
     std::shared_ptr<SyncWaiter> waiter;
   };
@@ -147,7 +148,11 @@ class Controller : public ControllerApi {
   // Decides (promotion) the revision `name` runs, persists the decision and sets `spec` to
   // that revision's spec. False when the environment has no revision to run yet.
   // Called with the environment's run_mu held.
-  absl::StatusOr<bool> ResolveRevision(const std::string& name, envctl::v1::Environment* spec);
+  // `override_windows`: a manual sync that may write whatever the sync windows say;
+  // `*writes_allowed` is false while a window forbids writes (then only plan).
+  absl::StatusOr<bool> ResolveRevision(const std::string& name, bool override_windows,
+                                       envctl::v1::Environment* spec, bool* writes_allowed,
+                                       std::string* window_reason);
   // Records what the state now says about the revision `spec` runs; queues the
   // environments promoted from `name` when that changed. Called with run_mu held.
   void RecordRevisionFacts(const std::string& name, const envctl::v1::Environment& spec);

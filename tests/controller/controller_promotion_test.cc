@@ -240,5 +240,47 @@ TEST_F(ControllerPromotionTest, ApprovalRollbackAndUnpinAreRecordedAndSurviveARe
   })) << PromotionOf("prod").DebugString();
 }
 
+TEST_F(ControllerPromotionTest, ADenyWindowOnlyPlansAndAManualSyncCanOverrideIt) {
+  SetSource("r1", {MakeEnv("dev", "westeurope")});
+  Controller& c = Make();
+  auto events = c.Subscribe("dev");
+  c.Start();
+  ASSERT_TRUE(AwaitPromotion("dev", [](const auto& p) {
+    return p.revision() == "r1" && p.history(0).outcome() == "passed";
+  }));
+
+  // r2 changes the location and opens a deny window (a start every minute, 1 minute long).
+  envctl::v1::Environment dev = MakeEnv("dev", "northeurope");
+  auto* deny = dev.mutable_sync()->add_windows();
+  deny->set_kind("deny");
+  deny->set_schedule("* * * * *");
+  deny->mutable_duration()->set_seconds(60);
+  SetSource("r2", {dev});
+  c.OnSourceChanged("push");
+  envctl::v1::Event e;
+  bool planned = false;
+  for (int i = 0; i < 100 && !planned; ++i) {
+    if (events->Next(&e, absl::Milliseconds(100))) {
+      planned = e.type() == envctl::v1::EVENT_TYPE_SYNC_FINISHED &&
+                absl::StrContains(e.message(), "plan only: sync window closed: deny");
+    }
+  }
+  ASSERT_TRUE(planned);
+  EXPECT_EQ((*fake_.Live("dev-rg1"))["location"], "westeurope") << "nothing written";
+  EXPECT_EQ(PromotionOf("dev").revision(), "r1");
+  EXPECT_EQ(PromotionOf("dev").pending_revision(), "r2");
+  EXPECT_THAT(PromotionOf("dev").waiting_for(), HasSubstr("sync window closed: deny"));
+
+  envctl::v1::SyncRequest sync;
+  sync.set_environment("dev");
+  sync.set_wait(true);
+  sync.set_override_windows(true);
+  absl::StatusOr<envctl::v1::SyncResponse> synced = c.Sync(sync);
+  ASSERT_OK(synced.status());
+  EXPECT_TRUE(synced->converged());
+  EXPECT_EQ((*fake_.Live("dev-rg1"))["location"], "northeurope");
+  EXPECT_EQ(PromotionOf("dev").revision(), "r2");
+}
+
 }  // namespace
 }  // namespace envctl::controller

@@ -1,5 +1,5 @@
 // `envctl controller` following a local Git repository of the bikeshare sample on cloudsim,
-// whose environments/test.yaml declares `promotion: {from: dev}`: the first commit reaches
+// with `promotion: {from: dev}` added to environments/test.yaml: the first commit reaches
 // DEV, then TEST once DEV's integration test passed; a commit that breaks DEV's test never
 // reaches TEST while `envctl status --json` says which run failed; the next good commit
 // reaches both.
@@ -109,8 +109,8 @@ class PromotionE2ETest : public BikeshareE2ETest {
 };
 
 TEST_F(PromotionE2ETest, ABrokenDevTestNeverReachesTestAndTheNextGoodCommitReachesBoth) {
-  // The sample itself declares it.
-  ASSERT_THAT(ReadFile(repo_ / "environments/test.yaml"), HasSubstr("promotion:\n  from: dev"));
+  WriteFile(repo_ / "environments/test.yaml",
+            ReadFile(repo_ / "environments/test.yaml") + "promotion:\n  from: dev\n");
   Git("init -q -b main");
   Commit("bikeshare");
   const std::string good = Head();
