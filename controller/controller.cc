@@ -12,6 +12,8 @@
 #include "common/status_macros.h"
 #include "controller/changes.h"
 #include "controller/engine_log.h"
+#include "controller/promotion.h"
+#include "controller/sync_window.h"
 #include "controller/status_builder.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
@@ -36,6 +38,8 @@ constexpr char kTargetsPrefix[] = "targets/";
 constexpr absl::Duration kEchoWindow = absl::Seconds(10);
 // Condition recording a suspension made through the API (survives restarts).
 constexpr char kSuspendedCondition[] = "Suspended";
+// Revisions whose specs stay in memory (older ones are reloaded through the loader).
+constexpr size_t kCachedRevisions = 16;
 
 google::protobuf::Timestamp ToProto(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
@@ -168,14 +172,29 @@ absl::Status Controller::PollSourceNow() {
     }
     revision_ = revision;
     std::set<std::string> seen;
+    // With promotion rules every environment re-decides its revision on a new one (an
+    // unchanged environment still moves to it, so downstream ones can follow).
+    bool promotion_rules = false;
+    auto& cached = specs_by_revision_[revision];
+    if (std::find(revision_order_.begin(), revision_order_.end(), revision) == revision_order_.end())
+      revision_order_.push_back(revision);
+    for (Environment& env : loaded->environments) {
+      env.set_revision(revision);
+      cached[env.name()] = env;
+      promotion_rules |= !env.promotion().from().empty() || env.promotion().require_approval();
+    }
+    while (revision_order_.size() > kCachedRevisions) {
+      specs_by_revision_.erase(revision_order_.front());
+      revision_order_.erase(revision_order_.begin());
+    }
     for (Environment& env : loaded->environments) {
       if (!options_.environments.empty() && !options_.environments.count(env.name())) continue;
-      env.set_revision(revision);
       seen.insert(env.name());
       auto it = envs_.find(env.name());
       if (it == envs_.end()) {
         Entry entry;
         entry.spec = env;
+        entry.latest = env;
         // A suspension made through the API survives restarts.
         absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(env.name());
         if (state.ok()) {
@@ -188,20 +207,21 @@ absl::Status Controller::PollSourceNow() {
         InitEnvironmentMetrics(env, state.ok() ? &*state : nullptr);
         envs_.emplace(env.name(), std::move(entry));
         changed.push_back(env.name());
-      } else if (!SameSpec(it->second.spec, env) || !it->second.declared) {
+      } else if (!SameSpec(it->second.latest, env) || !it->second.declared) {
         InitEnvironmentMetrics(env, nullptr);
-        it->second.spec = env;
+        // Promotion decides what a rule-bound environment runs; the others run the newest.
+        if (env.promotion().from().empty()) it->second.spec = env;
+        it->second.latest = env;
         it->second.declared = true;
         changed.push_back(env.name());
       } else {
-        it->second.spec.set_revision(revision);
-      }
-      if (new_revision) {
-        auto g = revision_gauges_.find(env.name());
-        if (g != revision_gauges_.end()) metrics_.source_revision_info().Remove(g->second);
-        revision_gauges_[env.name()] = &metrics_.source_revision_info().Add(
-            {{"environment", env.name()}, {"revision", revision}});
-        revision_gauges_[env.name()]->Set(1);
+        it->second.latest.set_revision(revision);
+        if (env.promotion().from().empty() && !promotion_rules) {
+          // Same content at the newest revision: it runs that revision without a sync.
+          it->second.spec.set_revision(revision);
+          if (new_revision) SetRevisionGaugeLocked(env.name(), revision);
+        }
+        if (new_revision && promotion_rules) changed.push_back(env.name());
       }
     }
     // An environment that left the repo is no longer synced; its resources stay.
@@ -253,8 +273,10 @@ void Controller::SyncEnvironment(const std::string& name) {
   }
   std::string sync_id;
   EngineOptions options;
+  bool override_windows = false;
   for (const PendingSync& p : pending) {
     options.allow_mass_prune |= p.allow_mass_prune;
+    override_windows |= p.override_windows;
     if (!p.rerun_test.empty()) options.rerun_tests.insert(p.rerun_test);
     if (sync_id.empty()) sync_id = p.sync_id;
   }
@@ -269,14 +291,56 @@ void Controller::SyncEnvironment(const std::string& name) {
   options.wait_for_runs = false;
   options.sync_id = sync_id;
 
+  absl::StatusOr<bool> has_revision;
+  bool writes_allowed = true;
+  std::string window_reason;
+  {
+    absl::MutexLock run_lock(run_mu);
+    has_revision = ResolveRevision(name, override_windows, &spec, &writes_allowed, &window_reason);
+  }
+  if (has_revision.ok() && !*has_revision) {
+    // Nothing promoted here yet: nothing to write. An upstream change queues it again.
+    queue_.Forget(kEnvPrefix + name);
+    queue_.AddAfter(kEnvPrefix + name, ResyncOf(spec));
+    for (PendingSync& p : pending) {
+      p.waiter->response.set_sync_id(p.sync_id);
+      if (absl::StatusOr<envctl::v1::EnvironmentState> st = store_.Load(name); st.ok())
+        *p.waiter->response.mutable_status() = st->status();
+      p.waiter->done.Notify();
+    }
+    return;
+  }
+
   Publish(envctl::v1::EVENT_TYPE_SYNC_STARTED, name, "", absl::StrCat("revision ", spec.revision()),
           sync_id);
   log::Info("sync_start").Str("environment", name).Str("sync_id", sync_id).Str("revision", spec.revision());
   const absl::Time start = clock_.Now();
   absl::StatusOr<EngineResult> result;
-  {
+  if (!has_revision.ok()) {
+    result = has_revision.status();
+  } else if (!writes_allowed) {
+    // A closed sync window: plan only (drift is still reported), nothing is written.
+    {
+      absl::MutexLock run_lock(run_mu);
+      result = engine_.Plan(spec, options);
+    }
+    queue_.Forget(kEnvPrefix + name);
+    queue_.AddAfter(kEnvPrefix + name, ResyncOf(spec));
+    Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "",
+            absl::StrCat("plan only: ", window_reason,
+                         result.ok() ? (result->InSync() ? "; in sync" : "; changes pending") : ""),
+            sync_id, clock_.Now() - start);
+    for (PendingSync& p : pending) {
+      p.waiter->response.set_sync_id(p.sync_id);
+      if (absl::StatusOr<envctl::v1::EnvironmentState> st = store_.Load(name); st.ok())
+        *p.waiter->response.mutable_status() = st->status();
+      p.waiter->done.Notify();
+    }
+    return;
+  } else {
     absl::MutexLock run_lock(run_mu);
     result = engine_.Apply(spec, options);
+    RecordRevisionFacts(name, spec);
   }
   const absl::Duration took = clock_.Now() - start;
 
@@ -299,6 +363,7 @@ void Controller::SyncEnvironment(const std::string& name) {
     metrics_.sync_last_success_timestamp_seconds()
         .Add({{"environment", name}})
         .Set(absl::ToUnixSeconds(clock_.Now()));
+    SetRevisionGauge(name, spec.revision());
   }
   if (result.ok()) {
     RecordOutcomeMetrics(name, *result);
@@ -362,6 +427,8 @@ void Controller::PollRuns(const std::string& name) {
   {
     absl::MutexLock run_lock(run_mu);
     result = engine_.PollRuns(spec, options);
+    // A finished run may verify the revision: environments promoted from here look now.
+    if (result.ok()) RecordRevisionFacts(name, spec);
   }
   if (!result.ok()) {
     // The state store is unreadable: try again after the usual backoff.
@@ -681,6 +748,7 @@ absl::StatusOr<std::shared_ptr<Controller::SyncWaiter>> Controller::QueueSync(
 absl::StatusOr<envctl::v1::SyncResponse> Controller::Sync(const envctl::v1::SyncRequest& request) {
   PendingSync pending;
   pending.allow_mass_prune = request.allow_mass_prune();
+  pending.override_windows = request.override_windows();
   ASSIGN_OR_RETURN(std::shared_ptr<SyncWaiter> waiter,
                    QueueSync(request.environment(), std::move(pending)));
   if (!request.wait()) return waiter->response;
@@ -892,6 +960,11 @@ void Controller::SyncTargets(const std::string& name) {
     if (it == envs_.end() || !it->second.declared) return;
     targets.swap(it->second.targets);
     if (targets.empty() || it->second.suspended || it->second.spec.sync().suspended()) return;
+    if (it->second.latest.sync().windows_size() > 0) {
+      absl::StatusOr<WindowVerdict> verdict = EvaluateWindows(it->second.latest.sync(), clock_.Now());
+      // A closed window: no repair now; the next resync plans and reports the drift.
+      if (!verdict.ok() || !verdict->writes_allowed) return;
+    }
     spec = it->second.spec;
     run_mu = it->second.run_mu.get();
     sync_id = absl::StrCat(name, "-", ++next_sync_);
@@ -925,6 +998,245 @@ void Controller::SyncTargets(const std::string& name) {
           result.ok() ? (result->ok() ? "converged" : "incomplete: some resources failed or are blocked")
                       : absl::StrCat("failed: ", result.status().message()),
           sync_id, clock_.Now() - start);
+}
+
+
+void Controller::SetRevisionGauge(const std::string& name, const std::string& revision) {
+  absl::MutexLock lock(&mu_);
+  SetRevisionGaugeLocked(name, revision);
+}
+
+void Controller::SetRevisionGaugeLocked(const std::string& name, const std::string& revision) {
+  auto g = revision_gauges_.find(name);
+  if (g != revision_gauges_.end()) metrics_.source_revision_info().Remove(g->second);
+  revision_gauges_[name] =
+      &metrics_.source_revision_info().Add({{"environment", name}, {"revision", revision}});
+  revision_gauges_[name]->Set(1);
+}
+
+absl::StatusOr<Environment> Controller::SpecAt(const std::string& name, const std::string& revision) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto r = specs_by_revision_.find(revision);
+    if (r != specs_by_revision_.end()) {
+      auto e = r->second.find(name);
+      if (e == r->second.end()) {
+        return absl::NotFoundError(absl::StrCat("revision ", ShortRevision(revision),
+                                                " does not declare environment \"", name, "\""));
+      }
+      return e->second;
+    }
+  }
+  if (!options_.revision_loader) {
+    return absl::NotFoundError(absl::StrCat("revision ", revision,
+                                            " is not known to this controller (not loaded since it started)"));
+  }
+  ASSIGN_OR_RETURN(std::vector<Environment> envs, options_.revision_loader(revision));
+  absl::MutexLock lock(&mu_);
+  auto& cached = specs_by_revision_[revision];
+  for (Environment& env : envs) {
+    env.set_revision(revision);
+    cached[env.name()] = env;
+  }
+  if (std::find(revision_order_.begin(), revision_order_.end(), revision) == revision_order_.end())
+    revision_order_.insert(revision_order_.begin(), revision);  // older: evicted first
+  auto e = cached.find(name);
+  if (e == cached.end()) {
+    return absl::NotFoundError(absl::StrCat("revision ", ShortRevision(revision),
+                                            " does not declare environment \"", name, "\""));
+  }
+  return e->second;
+}
+
+absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, bool override_windows,
+                                                 Environment* spec, bool* writes_allowed,
+                                                 std::string* window_reason) {
+  PromotionInputs in;
+  in.environment = name;
+  envctl::v1::SyncPolicy sync;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(name);
+    if (it == envs_.end()) return absl::NotFoundError(absl::StrCat("no environment \"", name, "\""));
+    in.policy = it->second.latest.promotion();
+    in.newest_revision = revision_;
+    sync = it->second.latest.sync();
+    // A controller limited to some environments cannot see an upstream it does not manage:
+    // the environment follows the newest revision (docs/controller.md, "Promotion").
+    auto up = envs_.find(in.policy.from());
+    if (!in.policy.from().empty() && (up == envs_.end() || !up->second.declared)) in.policy.clear_from();
+  }
+  ASSIGN_OR_RETURN(envctl::v1::EnvironmentState state, store_.Load(name));
+  state.set_environment(name);
+  state.mutable_status()->set_name(name);
+  envctl::v1::EnvironmentState upstream;
+  if (!in.policy.from().empty()) {
+    ASSIGN_OR_RETURN(upstream, store_.Load(in.policy.from()));
+    if (upstream.status().has_promotion()) in.upstream = &upstream.status().promotion();
+  }
+  if (!override_windows && sync.windows_size() > 0) {
+    absl::StatusOr<WindowVerdict> verdict = EvaluateWindows(sync, clock_.Now());
+    if (!verdict.ok()) {
+      // A malformed window must not open writes it was meant to forbid.
+      in.writes_allowed = false;
+      in.window_reason = std::string(verdict.status().message());
+    } else {
+      in.writes_allowed = verdict->writes_allowed;
+      in.window_reason = verdict->reason;
+    }
+  }
+  *writes_allowed = in.writes_allowed;
+  *window_reason = in.window_reason;
+  envctl::v1::PromotionStatus* promotion = state.mutable_status()->mutable_promotion();
+  const std::string before = promotion->SerializeAsString();
+  const bool moved = Decide(in, clock_.Now(), promotion);
+  if (promotion->SerializeAsString() != before) RETURN_IF_ERROR(store_.Save(state));
+  if (moved) {
+    Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, name, "",
+            absl::StrCat("adopted revision ", promotion->revision(), " (",
+                         promotion->history(0).reason(), ")"),
+            promotion->revision());
+  }
+  if (promotion->revision().empty()) return false;
+  ASSIGN_OR_RETURN(*spec, SpecAt(name, promotion->revision()));
+  absl::MutexLock lock(&mu_);
+  auto it = envs_.find(name);
+  if (it != envs_.end()) it->second.spec = *spec;
+  return true;
+}
+
+void Controller::RecordRevisionFacts(const std::string& name, const Environment& spec) {
+  absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
+  if (!state.ok() || !state->status().has_promotion()) return;
+  envctl::v1::PromotionStatus* promotion = state->mutable_status()->mutable_promotion();
+  const std::string before = promotion->SerializeAsString();
+  RecordFacts(FactsOf(spec, *state), promotion);
+  if (promotion->SerializeAsString() == before) return;
+  if (!store_.Save(*state).ok()) return;  // recorded again after the next sync or poll
+  QueueDownstream(name);
+}
+
+void Controller::QueueDownstream(const std::string& name) {
+  std::vector<std::string> downstream;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [other, entry] : envs_) {
+      if (entry.declared && entry.latest.promotion().from() == name) downstream.push_back(other);
+    }
+  }
+  for (const std::string& d : downstream) queue_.Add(kEnvPrefix + d);
+}
+
+absl::StatusOr<envctl::v1::PromotionStatus> Controller::ChangePromotion(
+    const std::string& name, const std::function<absl::Status(envctl::v1::PromotionStatus*)>& change) {
+  absl::Mutex* run_mu = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(name);
+    if (it == envs_.end() || !it->second.declared) {
+      return absl::NotFoundError(absl::StrCat("no environment \"", name, "\""));
+    }
+    run_mu = it->second.run_mu.get();
+  }
+  envctl::v1::PromotionStatus out;
+  {
+    // A sync in flight must not overwrite the change with the state it loaded before.
+    absl::MutexLock run_lock(run_mu);
+    ASSIGN_OR_RETURN(envctl::v1::EnvironmentState state, store_.Load(name));
+    state.set_environment(name);
+    state.mutable_status()->set_name(name);
+    RETURN_IF_ERROR(change(state.mutable_status()->mutable_promotion()));
+    RETURN_IF_ERROR(store_.Save(state));
+    out = state.status().promotion();
+  }
+  queue_.Add(kEnvPrefix + name);
+  return out;
+}
+
+namespace {
+std::string Who(const std::string& requested_by) {
+  return requested_by.empty() ? "an API client" : requested_by;
+}
+}  // namespace
+
+absl::StatusOr<envctl::v1::PromoteResponse> Controller::Promote(
+    const envctl::v1::PromoteRequest& request) {
+  const std::string who = Who(request.requested_by());
+  ASSIGN_OR_RETURN(envctl::v1::PromotionStatus promotion,
+                   ChangePromotion(request.environment(), [&](envctl::v1::PromotionStatus* p) {
+                     std::string revision = request.revision();
+                     if (revision.empty()) revision = p->pending_revision();
+                     if (revision.empty()) {
+                       return absl::FailedPreconditionError(absl::StrCat(
+                           "environment \"", request.environment(),
+                           "\" has no pending revision; name one with --revision"));
+                     }
+                     return Approve(revision, who, clock_.Now(), p);
+                   }));
+  Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, request.environment(), "",
+          absl::StrCat("promotion approved by ", who), request.revision());
+  envctl::v1::PromoteResponse out;
+  *out.mutable_promotion() = promotion;
+  return out;
+}
+
+absl::StatusOr<envctl::v1::RollbackResponse> Controller::Rollback(
+    const envctl::v1::RollbackRequest& request) {
+  const std::string who = Who(request.requested_by());
+  if (request.to_revision().empty()) {
+    return absl::InvalidArgumentError("rollback needs the revision to go back to (--to)");
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (!envs_.count(request.environment()))
+      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
+  }
+  // Refuse a revision nobody can load, before pinning the environment to it.
+  absl::StatusOr<Environment> spec = SpecAt(request.environment(), request.to_revision());
+  if (!spec.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot roll back ", request.environment(),
+                                                      " to ", request.to_revision(), ": ",
+                                                      spec.status().message()));
+  }
+  ASSIGN_OR_RETURN(envctl::v1::PromotionStatus promotion,
+                   ChangePromotion(request.environment(), [&](envctl::v1::PromotionStatus* p) {
+                     Pin(request.to_revision(), who, p);
+                     return absl::OkStatus();
+                   }));
+  Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, request.environment(), "",
+          absl::StrCat("pinned to ", request.to_revision(), " by ", who), request.to_revision());
+  envctl::v1::RollbackResponse out;
+  *out.mutable_promotion() = promotion;
+  return out;
+}
+
+absl::StatusOr<envctl::v1::UnpinResponse> Controller::Unpin(const envctl::v1::UnpinRequest& request) {
+  const std::string who = Who(request.requested_by());
+  ASSIGN_OR_RETURN(envctl::v1::PromotionStatus promotion,
+                   ChangePromotion(request.environment(), [&](envctl::v1::PromotionStatus* p) {
+                     controller::Unpin(p);
+                     return absl::OkStatus();
+                   }));
+  Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, request.environment(), "",
+          absl::StrCat("unpinned by ", who), "");
+  envctl::v1::UnpinResponse out;
+  *out.mutable_promotion() = promotion;
+  return out;
+}
+
+absl::StatusOr<envctl::v1::HistoryResponse> Controller::History(
+    const envctl::v1::HistoryRequest& request) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(request.environment());
+    if (it == envs_.end() || !it->second.declared)
+      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
+  }
+  ASSIGN_OR_RETURN(envctl::v1::EnvironmentState state, store_.Load(request.environment()));
+  envctl::v1::HistoryResponse out;
+  *out.mutable_promotion() = state.status().promotion();
+  *out.mutable_revisions() = state.status().promotion().history();
+  return out;
 }
 
 }  // namespace envctl::controller

@@ -37,6 +37,10 @@ struct SourceState {
 };
 // Fetches the source and loads it (spec errors included in the status, file:line first).
 using SourceLoader = std::function<absl::StatusOr<SourceState>()>;
+// Loads every environment of an earlier revision of the source (promotion runs different
+// revisions per environment); NotFound for a revision the source does not know.
+using RevisionLoader =
+    std::function<absl::StatusOr<std::vector<envctl::v1::Environment>>(const std::string& revision)>;
 
 struct ControllerOptions {
   // Environments synced at once. Syncs wait on the engine's shared executor, which bounds
@@ -49,6 +53,8 @@ struct ControllerOptions {
   // Only these environments (empty: all the source declares).
   std::set<std::string> environments;
   WorkQueueOptions queue;
+  // Specs of revisions older than the newest (unset: only revisions loaded since start).
+  RevisionLoader revision_loader;
 };
 
 class Controller : public ControllerApi {
@@ -83,6 +89,10 @@ class Controller : public ControllerApi {
   absl::StatusOr<envctl::v1::RunIntegrationTestResponse> RunIntegrationTest(
       const envctl::v1::RunIntegrationTestRequest& request) override;
   absl::StatusOr<envctl::v1::GetRunResponse> GetRun(const envctl::v1::GetRunRequest& request) override;
+  absl::StatusOr<envctl::v1::PromoteResponse> Promote(const envctl::v1::PromoteRequest& request) override;
+  absl::StatusOr<envctl::v1::RollbackResponse> Rollback(const envctl::v1::RollbackRequest& request) override;
+  absl::StatusOr<envctl::v1::UnpinResponse> Unpin(const envctl::v1::UnpinRequest& request) override;
+  absl::StatusOr<envctl::v1::HistoryResponse> History(const envctl::v1::HistoryRequest& request) override;
   std::unique_ptr<EventSubscription> Subscribe(const std::string& environment) override;
   bool Healthy(std::string* why) override;
   void OnSourceChanged(const std::string& reason) override;
@@ -98,11 +108,15 @@ class Controller : public ControllerApi {
   struct PendingSync {
     std::string sync_id;
     bool allow_mass_prune = false;
+    bool override_windows = false;
     std::string rerun_test;  // RunIntegrationTest
     std::shared_ptr<SyncWaiter> waiter;
   };
   struct Entry {
+    // The spec of the revision the environment runs (promotion decides which).
     envctl::v1::Environment spec;
+    // The spec at the newest revision of the source: its promotion rules apply.
+    envctl::v1::Environment latest;
     bool suspended = false;  // by Suspend(), persisted in the status
     std::string suspend_reason;
     std::vector<PendingSync> pending;
@@ -131,6 +145,27 @@ class Controller : public ControllerApi {
                const std::string& message, const std::string& correlation_id,
                absl::Duration duration = absl::ZeroDuration());
   absl::Status PersistSuspended(const std::string& name, bool suspended, const std::string& reason);
+  // Decides (promotion) the revision `name` runs, persists the decision and sets `spec` to
+  // that revision's spec. False when the environment has no revision to run yet.
+  // Called with the environment's run_mu held.
+  // `override_windows`: a manual sync that may write whatever the sync windows say;
+  // `*writes_allowed` is false while a window forbids writes (then only plan).
+  absl::StatusOr<bool> ResolveRevision(const std::string& name, bool override_windows,
+                                       envctl::v1::Environment* spec, bool* writes_allowed,
+                                       std::string* window_reason);
+  // Records what the state now says about the revision `spec` runs; queues the
+  // environments promoted from `name` when that changed. Called with run_mu held.
+  void RecordRevisionFacts(const std::string& name, const envctl::v1::Environment& spec);
+  void QueueDownstream(const std::string& name);
+  // The spec of environment `name` at `revision` (cache, else the revision loader).
+  absl::StatusOr<envctl::v1::Environment> SpecAt(const std::string& name, const std::string& revision);
+  // Applies `change` to the promotion status of `name` under its run lock and saves it.
+  absl::StatusOr<envctl::v1::PromotionStatus> ChangePromotion(
+      const std::string& name,
+      const std::function<absl::Status(envctl::v1::PromotionStatus*)>& change);
+  void SetRevisionGauge(const std::string& name, const std::string& revision);
+  void SetRevisionGaugeLocked(const std::string& name, const std::string& revision)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The environment's resync interval with a fixed per-environment jitter of +-10 %.
   absl::Duration ResyncOf(const envctl::v1::Environment& env) const;
 
@@ -151,6 +186,10 @@ class Controller : public ControllerApi {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_sync_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, prometheus::Gauge*> revision_gauges_ ABSL_GUARDED_BY(mu_);
+  // Specs per revision and environment, newest revisions kept (bounded).
+  std::map<std::string, std::map<std::string, envctl::v1::Environment>> specs_by_revision_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> revision_order_ ABSL_GUARDED_BY(mu_);  // oldest first
   std::map<std::string, absl::Time> drift_seen_ ABSL_GUARDED_BY(mu_);  // env/resource -> first seen
   // "env/resource" -> when envctl last wrote it (InfiniteFuture: reconciling it now).
   std::map<std::string, absl::Time> own_writes_ ABSL_GUARDED_BY(mu_);

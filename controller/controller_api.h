@@ -47,6 +47,15 @@ class ControllerApi {
       const envctl::v1::RunIntegrationTestRequest& request) = 0;
   // NotFound for an unknown run id.
   virtual absl::StatusOr<envctl::v1::GetRunResponse> GetRun(const envctl::v1::GetRunRequest& request) = 0;
+  // Approves a revision (default: the pending one) of an environment whose promotion
+  // requires approval. FailedPrecondition when nothing is pending and none is named.
+  virtual absl::StatusOr<envctl::v1::PromoteResponse> Promote(const envctl::v1::PromoteRequest& request) = 0;
+  // Pins the environment to an earlier revision until Unpin. FailedPrecondition when the
+  // revision cannot be loaded.
+  virtual absl::StatusOr<envctl::v1::RollbackResponse> Rollback(const envctl::v1::RollbackRequest& request) = 0;
+  virtual absl::StatusOr<envctl::v1::UnpinResponse> Unpin(const envctl::v1::UnpinRequest& request) = 0;
+  // The environment's last revisions, newest first.
+  virtual absl::StatusOr<envctl::v1::HistoryResponse> History(const envctl::v1::HistoryRequest& request) = 0;
   // Events of `environment` ("" = all).
   virtual std::unique_ptr<EventSubscription> Subscribe(const std::string& environment) = 0;
 

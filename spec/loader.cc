@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -36,9 +37,10 @@ void BuildSetting(const internal::SettingsLayer& layer, const YAML::Node& node,
 }
 
 // Loads one environment; diagnostics that depend on it go to `diags`.
+// `from_at` receives where `promotion.from` is written (for the cross-environment checks).
 Environment LoadOne(const std::string& dir, const internal::ProjectConfig& config,
                     const internal::Named& env_name, const std::vector<ParsedFile>& files,
-                    Diagnostics* diags) {
+                    Diagnostics* diags, Location* from_at) {
   Environment env;
   env.set_name(env_name.value);
   env.set_project(config.project);
@@ -55,6 +57,11 @@ Environment LoadOne(const std::string& dir, const internal::ProjectConfig& confi
     BuildSetting(*l, l->azure, "azure", params, env.mutable_azure(), diags);
     BuildSetting(*l, l->sync, "sync", params, env.mutable_sync(), diags);
     BuildSetting(*l, l->annotations, "annotations", params, env.mutable_annotations(), diags);
+  }
+  BuildSetting(layer, layer.promotion, "promotion", params, env.mutable_promotion(), diags);
+  *from_at = Location{layer.file, 1, 1};
+  if (layer.promotion && layer.promotion.IsMap() && layer.promotion["from"]) {
+    *from_at = internal::LocationOf(layer.file, layer.promotion["from"]);
   }
 
   std::vector<FieldMarks> marks;
@@ -110,6 +117,53 @@ Environment LoadOne(const std::string& dir, const internal::ProjectConfig& confi
   return env;
 }
 
+// promotion.from names another declared environment, and the chains have no cycle
+// (checked only when every environment was loaded).
+void CheckPromotion(const internal::ProjectConfig& config, const std::vector<Environment>& envs,
+                    const std::map<std::string, Location>& from_at, bool all_loaded,
+                    Diagnostics* diags) {
+  std::vector<std::string> declared;
+  for (const auto& e : config.environments) declared.push_back(e.value);
+  std::map<std::string, std::string> upstream;
+  for (const Environment& env : envs) {
+    const std::string& from = env.promotion().from();
+    if (from.empty()) continue;
+    const Location at = from_at.at(env.name());
+    if (from == env.name()) {
+      diags->Add(at, "promotion.from",
+                 absl::StrCat("environment \"", env.name(),
+                              "\" cannot be promoted from itself; name the environment before it"));
+    } else if (std::find(declared.begin(), declared.end(), from) == declared.end()) {
+      diags->Add(at, "promotion.from",
+                 absl::StrCat("\"", from, "\" is not a declared environment (declared: ",
+                              absl::StrJoin(declared, ", "), ")"));
+    } else {
+      upstream[env.name()] = from;
+    }
+  }
+  if (!all_loaded) return;
+  std::set<std::string> reported;
+  for (const auto& [start, unused] : upstream) {
+    std::vector<std::string> chain{start};
+    std::string at = start;
+    while (upstream.count(at)) {
+      at = upstream[at];
+      auto seen = std::find(chain.begin(), chain.end(), at);
+      if (seen != chain.end()) {
+        if (reported.insert(*std::min_element(seen, chain.end())).second) {
+          std::vector<std::string> cycle(seen, chain.end());
+          cycle.push_back(at);
+          diags->Add(from_at.at(start), "promotion.from",
+                     absl::StrCat("promotion cycle: ", absl::StrJoin(cycle, " <- "),
+                                  "; one environment of the chain must follow the source"));
+        }
+        break;
+      }
+      chain.push_back(at);
+    }
+  }
+}
+
 LoadResult Load(const std::string& dir, const std::string* only_env) {
   LoadResult result;
   Diagnostics shared;
@@ -123,11 +177,13 @@ LoadResult Load(const std::string& dir, const std::string* only_env) {
     std::map<Diagnostic, std::vector<std::string>> per_env;
     std::vector<Diagnostic> order;
     size_t env_count = 0;
+    std::map<std::string, Location> from_at;
     for (const internal::Named& env_name : config.environments) {
       if (only_env != nullptr && env_name.value != *only_env) continue;
       ++env_count;
       Diagnostics diags;
-      result.environments.push_back(LoadOne(dir, config, env_name, files, &diags));
+      result.environments.push_back(
+          LoadOne(dir, config, env_name, files, &diags, &from_at[env_name.value]));
       for (const Diagnostic& d : diags.items()) {
         auto& envs = per_env[d];
         if (envs.empty()) order.push_back(d);
@@ -142,6 +198,7 @@ LoadResult Load(const std::string& dir, const std::string* only_env) {
       }
       shared.Add(std::move(d));
     }
+    CheckPromotion(config, result.environments, from_at, only_env == nullptr, &shared);
   }
   result.errors = shared.items();
   std::sort(result.errors.begin(), result.errors.end());

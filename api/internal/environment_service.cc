@@ -143,6 +143,68 @@ grpc::Status EnvironmentService::Suspend(grpc::ServerContext* context,
   });
 }
 
+namespace {
+// Who asked, for the history: the client's own name when it sent one, else its address.
+std::string Requester(const std::string& requested_by, const grpc::ServerContext& context) {
+  return requested_by.empty() ? context.peer() : requested_by;
+}
+}  // namespace
+
+grpc::Status EnvironmentService::Promote(grpc::ServerContext* context,
+                                         const envctl::v1::PromoteRequest* request,
+                                         envctl::v1::PromoteResponse* response) {
+  return Guarded(context, "Promote", [&] {
+    if (request->environment().empty()) return Required("environment", "the environment to promote");
+    envctl::v1::PromoteRequest effective = *request;
+    effective.set_requested_by(Requester(request->requested_by(), *context));
+    auto result = api_.Promote(effective);
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    *response = *std::move(result);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status EnvironmentService::Rollback(grpc::ServerContext* context,
+                                          const envctl::v1::RollbackRequest* request,
+                                          envctl::v1::RollbackResponse* response) {
+  return Guarded(context, "Rollback", [&] {
+    if (request->environment().empty()) return Required("environment", "the environment to roll back");
+    if (request->to_revision().empty()) return Required("to_revision", "the revision to go back to");
+    envctl::v1::RollbackRequest effective = *request;
+    effective.set_requested_by(Requester(request->requested_by(), *context));
+    auto result = api_.Rollback(effective);
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    *response = *std::move(result);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status EnvironmentService::Unpin(grpc::ServerContext* context,
+                                       const envctl::v1::UnpinRequest* request,
+                                       envctl::v1::UnpinResponse* response) {
+  return Guarded(context, "Unpin", [&] {
+    if (request->environment().empty()) return Required("environment", "the environment to unpin");
+    envctl::v1::UnpinRequest effective = *request;
+    effective.set_requested_by(Requester(request->requested_by(), *context));
+    auto result = api_.Unpin(effective);
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    *response = *std::move(result);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status EnvironmentService::History(grpc::ServerContext* context,
+                                         const envctl::v1::HistoryRequest* request,
+                                         envctl::v1::HistoryResponse* response) {
+  return Guarded(context, "History", [&] {
+    if (request->environment().empty()) return Required("environment", "the environment");
+    auto result = api_.History(*request);
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    *response = *std::move(result);
+    return grpc::Status::OK;
+  });
+}
+
 grpc::Status EnvironmentService::Resume(grpc::ServerContext* context,
                                         const envctl::v1::ResumeRequest* request,
                                         envctl::v1::ResumeResponse* response) {

@@ -45,6 +45,14 @@ class EnvironmentService final : public envctl::v1::EnvironmentService::Service 
                                   envctl::v1::RunIntegrationTestResponse* response) override;
   grpc::Status GetRun(grpc::ServerContext* context, const envctl::v1::GetRunRequest* request,
                       envctl::v1::GetRunResponse* response) override;
+  grpc::Status Promote(grpc::ServerContext* context, const envctl::v1::PromoteRequest* request,
+                       envctl::v1::PromoteResponse* response) override;
+  grpc::Status Rollback(grpc::ServerContext* context, const envctl::v1::RollbackRequest* request,
+                        envctl::v1::RollbackResponse* response) override;
+  grpc::Status Unpin(grpc::ServerContext* context, const envctl::v1::UnpinRequest* request,
+                     envctl::v1::UnpinResponse* response) override;
+  grpc::Status History(grpc::ServerContext* context, const envctl::v1::HistoryRequest* request,
+                       envctl::v1::HistoryResponse* response) override;
   grpc::Status WatchEvents(grpc::ServerContext* context,
                            const envctl::v1::WatchEventsRequest* request,
                            grpc::ServerWriter<envctl::v1::Event>* writer) override;

@@ -1,6 +1,7 @@
 #include "cmd/envctl/controller_host.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -97,9 +98,15 @@ absl::StatusOr<std::unique_ptr<watchers::Source>> MakeSource(const ControllerCon
   return watchers::NewGitSource(git);
 }
 
-controller::SourceLoader MakeLoader(watchers::Source& source) {
-  return [&source]() -> absl::StatusOr<controller::SourceState> {
+controller::SourceLoader MakeLoader(watchers::Source& source,
+                                    std::shared_ptr<watchers::SnapshotStore> snapshots) {
+  return [&source, snapshots]() -> absl::StatusOr<controller::SourceState> {
     ASSIGN_OR_RETURN(watchers::SourceSnapshot snapshot, source.Fetch());
+    if (snapshots != nullptr) {
+      RETURN_IF_ERROR(snapshots->Keep(snapshot));
+      // Load the kept copy: what runs now is exactly what a later reload of it yields.
+      ASSIGN_OR_RETURN(snapshot.root, snapshots->RootOf(snapshot.revision));
+    }
     spec::LoadResult loaded = spec::LoadRepo(snapshot.root);
     if (!loaded.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(source.Describe(), " at revision ",
@@ -110,6 +117,19 @@ controller::SourceLoader MakeLoader(watchers::Source& source) {
   };
 }
 
+controller::RevisionLoader MakeRevisionLoader(std::shared_ptr<watchers::SnapshotStore> snapshots) {
+  return [snapshots](const std::string& revision)
+             -> absl::StatusOr<std::vector<envctl::v1::Environment>> {
+    ASSIGN_OR_RETURN(std::string root, snapshots->RootOf(revision));
+    spec::LoadResult loaded = spec::LoadRepo(root);
+    if (!loaded.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("revision ", revision, " has errors:\n",
+                                                     spec::FormatDiagnostics(loaded.errors)));
+    }
+    return std::move(loaded.environments);
+  };
+}
+
 absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
     const ControllerConfig& config, watchers::Source& source, EnvironmentRunner& runner) {
   std::unique_ptr<ControllerHost> host(new ControllerHost());
@@ -117,9 +137,12 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
   options.workers = config.workers;
   options.source_poll_interval = config.poll_interval;
   options.environments = config.environments;
-  host->controller_ =
-      std::make_unique<controller::Controller>(runner.engine(), runner.store(), RealClock::Get(),
-                                               runner.metrics(), MakeLoader(source), options);
+  auto snapshots = std::make_shared<watchers::SnapshotStore>(
+      (std::filesystem::path(runner.state_dir()) / "snapshots").string());
+  options.revision_loader = MakeRevisionLoader(snapshots);
+  host->controller_ = std::make_unique<controller::Controller>(
+      runner.engine(), runner.store(), RealClock::Get(), runner.metrics(),
+      MakeLoader(source, snapshots), options);
 
   api::GrpcServerOptions grpc;
   grpc.listen = config.grpc_listen;

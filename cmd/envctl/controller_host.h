@@ -16,6 +16,7 @@
 #include "cmd/envctl/environment_runner.h"
 #include "controller/controller.h"
 #include "watchers/event_grid_guard.h"
+#include "watchers/snapshot_store.h"
 #include "watchers/source.h"
 
 namespace envctl::cli {
@@ -26,7 +27,13 @@ absl::StatusOr<std::unique_ptr<watchers::Source>> MakeSource(const ControllerCon
 
 // Fetches `source` and loads every environment it declares. Spec errors come back as
 // InvalidArgument listing each "file:line:col: field: message" and the revision.
-controller::SourceLoader MakeLoader(watchers::Source& source);
+// With `snapshots`, each fetched revision's content is kept there too (promotion loads
+// older revisions from it, see MakeRevisionLoader).
+controller::SourceLoader MakeLoader(watchers::Source& source,
+                                    std::shared_ptr<watchers::SnapshotStore> snapshots = nullptr);
+
+// Loads the environments of a revision kept in `snapshots`.
+controller::RevisionLoader MakeRevisionLoader(std::shared_ptr<watchers::SnapshotStore> snapshots);
 
 // 127.0.0.0/8, ::1 or localhost.
 bool IsLoopbackHost(const std::string& host);

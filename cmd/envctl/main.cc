@@ -19,6 +19,10 @@ Usage:
   envctl cloudsim --port P --state-dir D   run the local Azure/Databricks emulator
   envctl controller --config FILE          run the controller loop (gRPC, metrics, watchers)
   envctl status [--server ADDR]            environment status from a running controller (or --state-dir D)
+  envctl promote --env E [--revision R]    approve a revision for E (promotion with requireApproval)
+  envctl rollback --env E --to R           pin E to an earlier revision R (until unpin)
+  envctl unpin --env E                     release E's pin
+  envctl history --env E [--json]          the last 20 revisions E ran, with tests and approvals
 
 Common flags:
   --cloud FILE   endpoints.json of the target cloud (or ENVCTL_CLOUD); default public Azure
@@ -35,6 +39,8 @@ constexpr Command kCommands[] = {
     {"apply", envctl::cli::RunApply},           {"up", envctl::cli::RunUp},
     {"cloudsim", envctl::cli::RunCloudsim},     {"status", envctl::cli::RunStatus},
     {"controller", envctl::cli::RunController}, {"destroy", envctl::cli::RunDestroy},
+    {"promote", envctl::cli::RunPromote},       {"rollback", envctl::cli::RunRollback},
+    {"unpin", envctl::cli::RunUnpin},           {"history", envctl::cli::RunHistory},
 };
 
 }  // namespace

@@ -67,6 +67,12 @@ void Print(const std::string& environment, const envctl::v1::EnvironmentStatus& 
               << (c.status() == envctl::v1::CONDITION_STATUS_TRUE ? "True" : "False");
   }
   std::cout << "\n";
+  const auto& p = st.promotion();
+  if (!p.revision().empty() && p.revision() != st.synced_revision())
+    std::cout << "  running revision " << p.revision() << "\n";
+  if (!p.pinned_revision().empty()) std::cout << "  pinned by " << p.pinned_by() << "\n";
+  if (!p.pending_revision().empty()) std::cout << "  pending revision " << p.pending_revision() << "\n";
+  if (!p.waiting_for().empty()) std::cout << "  waiting for " << p.waiting_for() << "\n";
   for (const auto& r : st.resources()) {
     std::cout << absl::StrFormat("  %-24s %-24s %s", r.name(), r.kind(), StateName(r.state()));
     if (!r.last_error().empty()) std::cout << "  " << r.last_error();

@@ -250,8 +250,10 @@ SettingsLayer ParseEnvironmentFile(const std::string& dir, const std::string& en
                             "; create it with the environment's `parameters:`"));
     return layer;
   }
-  const YAML::Node top = LoadTopMap(dir, file, {"parameters", "azure", "sync", "annotations"}, diags);
+  const YAML::Node top =
+      LoadTopMap(dir, file, {"parameters", "azure", "sync", "annotations", "promotion"}, diags);
   ReadLayer(file, top, diags, &layer);
+  if (top && top.IsMap() && top["promotion"]) layer.promotion = top["promotion"];
   return layer;
 }
 

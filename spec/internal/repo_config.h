@@ -27,6 +27,8 @@ struct SettingsLayer {
   YAML::Node azure;  // undefined when absent
   YAML::Node sync;
   YAML::Node annotations;
+  // environments/<env>.yaml only: `promotion: {from, requireApproval}`.
+  YAML::Node promotion;
 };
 
 struct ProjectConfig {

@@ -383,6 +383,44 @@ TEST_F(GrpcServerTest, WithATokenWatchEventsNeedsItToo) {
   EXPECT_EQ(fake_.subscriptions_total(), 0);
 }
 
+TEST_F(GrpcServerTest, PromotionRpcsNeedTheTokenAndRecordWhoAsked) {
+  StartServer(kToken);
+  v1::PromoteRequest promote;
+  promote.set_environment("test");
+  promote.set_revision("abc123");
+  promote.set_requested_by("alice");
+  v1::PromoteResponse promoted;
+  EXPECT_EQ(stub_->Promote(Context().get(), promote, &promoted).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  const std::string bearer = absl::StrCat("Bearer ", kToken);
+  ASSERT_TRUE(stub_->Promote(Context(bearer).get(), promote, &promoted).ok());
+  ASSERT_EQ(promoted.promotion().approvals_size(), 1);
+  EXPECT_EQ(promoted.promotion().approvals(0).by(), "alice");
+
+  v1::RollbackRequest rollback;
+  rollback.set_environment("test");
+  v1::RollbackResponse rolled;
+  grpc::Status missing = stub_->Rollback(Context(bearer).get(), rollback, &rolled);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(missing.error_message(), HasSubstr("to_revision: required"));
+  rollback.set_to_revision("abc000");  // no requested_by: the peer address is recorded
+  ASSERT_TRUE(stub_->Rollback(Context(bearer).get(), rollback, &rolled).ok());
+  EXPECT_EQ(rolled.promotion().pinned_revision(), "abc000");
+  EXPECT_THAT(rolled.promotion().pinned_by(), HasSubstr("127.0.0.1"));
+
+  v1::UnpinRequest unpin;
+  unpin.set_environment("test");
+  v1::UnpinResponse unpinned;
+  ASSERT_TRUE(stub_->Unpin(Context(bearer).get(), unpin, &unpinned).ok());
+  EXPECT_EQ(unpinned.promotion().pinned_revision(), "");
+
+  v1::HistoryRequest history;
+  history.set_environment("prod");
+  v1::HistoryResponse got;
+  EXPECT_EQ(stub_->History(Context(bearer).get(), history, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(GrpcServerTest, ConstantTimeEqualsComparesWholeStrings) {
   EXPECT_TRUE(internal::ConstantTimeEquals("abc", "abc"));
   EXPECT_TRUE(internal::ConstantTimeEquals("", ""));

@@ -326,6 +326,8 @@ TEST_F(ControllerTest, ALongTestRunHoldsNeitherDriftRepairNorOtherEnvironments) 
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_RUN_FINISHED, "test", "succeeded"));
   EXPECT_EQ(runs.submits(), 1) << "never resubmitted";
   EXPECT_LE(runs.polls(), 40) << "polls back off as the run grows";
+  // `runs` is a local: the controller's workers (a resync is due) must stop before it goes.
+  controller_.reset();
 }
 
 TEST_F(ControllerTest, ResyncIntervalFindsDriftWithoutAnyEvent) {

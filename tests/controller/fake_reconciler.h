@@ -6,6 +6,7 @@
 
 #include <map>
 #include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,12 @@ class FakeReconciler : public reconcilers::Reconciler {
   bool Exists(const std::string& name) {
     absl::MutexLock lock(&mu_);
     return live_.count(name) > 0;
+  }
+  std::optional<nlohmann::json> Live(const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    auto it = live_.find(name);
+    if (it == live_.end()) return std::nullopt;
+    return it->second;
   }
   void FailApply(const std::string& name) {
     absl::MutexLock lock(&mu_);

@@ -190,6 +190,62 @@ class FakeControllerApi : public controller::ControllerApi {
     *out.mutable_run() = it->second;
     return out;
   }
+  // Promotion: every call is recorded in promotion_requests(); the status is per environment.
+  absl::StatusOr<envctl::v1::PromoteResponse> Promote(
+      const envctl::v1::PromoteRequest& request) override {
+    absl::MutexLock lock(&mu_);
+    promotion_requests_.push_back(absl::StrCat("promote ", request.environment(), " ",
+                                               request.revision(), " by ", request.requested_by()));
+    if (absl::Status s = TakeFailure("Promote"); !s.ok()) return s;
+    ASSIGN_OR_RETURN_FAKE_(Env * env, Find(request.environment()));
+    auto* a = env->response.mutable_status()->mutable_promotion()->add_approvals();
+    a->set_revision(request.revision());
+    a->set_by(request.requested_by());
+    envctl::v1::PromoteResponse out;
+    *out.mutable_promotion() = env->response.status().promotion();
+    return out;
+  }
+  absl::StatusOr<envctl::v1::RollbackResponse> Rollback(
+      const envctl::v1::RollbackRequest& request) override {
+    absl::MutexLock lock(&mu_);
+    promotion_requests_.push_back(absl::StrCat("rollback ", request.environment(), " ",
+                                               request.to_revision(), " by ", request.requested_by()));
+    if (absl::Status s = TakeFailure("Rollback"); !s.ok()) return s;
+    ASSIGN_OR_RETURN_FAKE_(Env * env, Find(request.environment()));
+    auto* p = env->response.mutable_status()->mutable_promotion();
+    p->set_pinned_revision(request.to_revision());
+    p->set_pinned_by(request.requested_by());
+    envctl::v1::RollbackResponse out;
+    *out.mutable_promotion() = *p;
+    return out;
+  }
+  absl::StatusOr<envctl::v1::UnpinResponse> Unpin(const envctl::v1::UnpinRequest& request) override {
+    absl::MutexLock lock(&mu_);
+    promotion_requests_.push_back(absl::StrCat("unpin ", request.environment(), " by ",
+                                               request.requested_by()));
+    if (absl::Status s = TakeFailure("Unpin"); !s.ok()) return s;
+    ASSIGN_OR_RETURN_FAKE_(Env * env, Find(request.environment()));
+    auto* p = env->response.mutable_status()->mutable_promotion();
+    p->clear_pinned_revision();
+    p->clear_pinned_by();
+    envctl::v1::UnpinResponse out;
+    *out.mutable_promotion() = *p;
+    return out;
+  }
+  absl::StatusOr<envctl::v1::HistoryResponse> History(
+      const envctl::v1::HistoryRequest& request) override {
+    absl::MutexLock lock(&mu_);
+    if (absl::Status s = TakeFailure("History"); !s.ok()) return s;
+    ASSIGN_OR_RETURN_FAKE_(Env * env, Find(request.environment()));
+    envctl::v1::HistoryResponse out;
+    *out.mutable_promotion() = env->response.status().promotion();
+    *out.mutable_revisions() = env->response.status().promotion().history();
+    return out;
+  }
+  std::vector<std::string> promotion_requests() {
+    absl::MutexLock lock(&mu_);
+    return promotion_requests_;
+  }
   std::unique_ptr<controller::EventSubscription> Subscribe(
       const std::string& environment) override {
     auto state = std::make_shared<SubState>();
@@ -285,6 +341,7 @@ class FakeControllerApi : public controller::ControllerApi {
   std::vector<envctl::v1::SyncRequest> sync_requests_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> source_changes_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> cloud_changes_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> promotion_requests_ ABSL_GUARDED_BY(mu_);
   bool healthy_ ABSL_GUARDED_BY(mu_) = true;
   std::string why_ ABSL_GUARDED_BY(mu_);
   int next_id_ ABSL_GUARDED_BY(mu_) = 0;

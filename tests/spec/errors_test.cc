@@ -394,5 +394,59 @@ TEST(SpecErrorsTest, OneofAlternativesAreReported) {
                                "in PrincipalRef)"));
 }
 
+
+TEST(SpecErrorsTest, PromotionFromIsLoadedWithItsApproval) {
+  TempRepo repo;
+  repo.Write("resources/main.yaml", kResourceGroup);
+  repo.Write("environments/test.yaml",
+             "parameters:\n  suffix: test\npromotion:\n  from: dev\n  requireApproval: true\n");
+  LoadResult result = LoadRepo(repo.dir());
+  ASSERT_THAT(repo.Errors(), IsEmpty());
+  ASSERT_EQ(result.environments.size(), 2u);
+  EXPECT_EQ(result.environments[1].promotion().from(), "dev");
+  EXPECT_TRUE(result.environments[1].promotion().require_approval());
+  EXPECT_EQ(result.environments[0].promotion().from(), "");
+}
+
+TEST(SpecErrorsTest, PromotionFromAnUnknownEnvironmentNamesTheDeclaredOnes) {
+  TempRepo repo;
+  repo.Write("resources/main.yaml", kResourceGroup);
+  repo.Write("environments/test.yaml", "parameters:\n  suffix: test\npromotion:\n  from: staging\n");
+  EXPECT_THAT(repo.Errors(),
+              Contains("environments/test.yaml:4:9: promotion.from: \"staging\" is not a declared "
+                       "environment (declared: dev, test)"));
+}
+
+TEST(SpecErrorsTest, PromotionFromItselfIsAnError) {
+  TempRepo repo;
+  repo.Write("resources/main.yaml", kResourceGroup);
+  repo.Write("environments/test.yaml", "parameters:\n  suffix: test\npromotion: {from: test}\n");
+  EXPECT_THAT(repo.Errors(),
+              Contains(StartsWith("environments/test.yaml:3:19: promotion.from: environment "
+                                  "\"test\" cannot be promoted from itself")));
+}
+
+TEST(SpecErrorsTest, PromotionCycleIsReportedOnceWithItsChain) {
+  TempRepo repo;
+  repo.Write("resources/main.yaml", kResourceGroup);
+  repo.Write("environments/dev.yaml", "parameters:\n  suffix: dev\npromotion:\n  from: test\n");
+  repo.Write("environments/test.yaml", "parameters:\n  suffix: test\npromotion:\n  from: dev\n");
+  const std::vector<std::string> errors = repo.Errors();
+  EXPECT_THAT(errors, Contains("environments/dev.yaml:4:9: promotion.from: promotion cycle: "
+                               "dev <- test <- dev; one environment of the chain must follow the "
+                               "source"));
+  EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
+                          [](const std::string& e) { return e.find("cycle") != std::string::npos; }),
+            1);
+}
+
+TEST(SpecErrorsTest, PromotionUnknownFieldIsAnError) {
+  TempRepo repo;
+  repo.Write("resources/main.yaml", kResourceGroup);
+  repo.Write("environments/test.yaml", "parameters:\n  suffix: test\npromotion:\n  form: dev\n");
+  EXPECT_THAT(repo.Errors(), Contains(AllOf(StartsWith("environments/test.yaml:4:3: promotion.form"),
+                                            HasSubstr("did you mean \"from\"?"))));
+}
+
 }  // namespace
 }  // namespace envctl::spec
