@@ -134,9 +134,10 @@ absl::Status Verify(Provider provider, const HttpHeaders& headers, absl::string_
                     const GitWebhookOptions& options) {
   if (options.secret.empty()) {
     if (options.allow_unsigned) return absl::OkStatus();
-    return Denied(
-        "no webhook secret is configured, so deliveries cannot be verified (set "
-        "webhooks.gitSecretEnv, or webhooks.allowUnsigned: true for local development)");
+    // 401: no credential can be checked at all; a credential that does not match is 403.
+    return absl::UnauthenticatedError(
+        "webhook rejected: no webhook secret is configured, so deliveries cannot be verified "
+        "(set webhooks.gitSecretEnv, or webhooks.allowUnsigned: true for local development)");
   }
   switch (provider) {
     case Provider::kGitHub:

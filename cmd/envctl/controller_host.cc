@@ -75,6 +75,8 @@ absl::Status CheckExposure(const char* key, const std::string& listen, bool tls,
 
 int HttpStatusOf(const absl::Status& status) {
   switch (status.code()) {
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
     case absl::StatusCode::kPermissionDenied:
       return 403;
     case absl::StatusCode::kInvalidArgument:

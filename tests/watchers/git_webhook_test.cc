@@ -156,7 +156,7 @@ TEST(GitWebhookTest, NoSecretRefusesDeliveriesUnlessUnsignedAreAllowed) {
   options.branch = "main";
   EXPECT_THAT(
       ParseGitWebhook(headers, body, options),
-      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("no webhook secret is configured")));
+      StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no webhook secret is configured")));
   options.allow_unsigned = true;
   auto push = ParseGitWebhook(headers, body, options);
   ASSERT_OK(push);
@@ -309,7 +309,7 @@ TEST(GitWebhookTest, UnsignedAzureDevOpsPushIsReadWhenUnsignedAreAllowed) {
   EXPECT_TRUE(push->relevant);
   GitWebhookOptions strict;
   EXPECT_THAT(ParseGitWebhook({{"Content-Type", "application/json"}}, body, strict),
-              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("no webhook secret is configured")));
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no webhook secret is configured")));
 }
 
 }  // namespace
