@@ -89,7 +89,10 @@ class PromotionE2ETest : public BikeshareE2ETest {
   nlohmann::json Status(const std::string& env) {
     RunResult r = Run("status --server " + grpc_ + " --env " + env + " --json");
     if (r.exit_code != 0) return nullptr;
-    return nlohmann::json::parse(r.output, nullptr, false);
+    // One document for every environment asked for: {"environments": [...]}.
+    nlohmann::json doc = nlohmann::json::parse(r.output, nullptr, false);
+    if (!doc.is_object() || !doc.contains("environments") || doc["environments"].empty()) return nullptr;
+    return doc["environments"][0];
   }
   std::string Field(const nlohmann::json& status, const std::string& field) {
     if (!status.is_object() || !status.contains("promotion")) return "";
