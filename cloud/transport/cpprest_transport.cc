@@ -58,10 +58,9 @@ X509_STORE* SharedTrustStore(const std::string& ca_cert_file) {
     X509_STORE_free(store);
     store = nullptr;
   }
-  if (store != nullptr && !ca_cert_file.empty() &&
-      X509_STORE_load_locations(store, ca_cert_file.c_str(), nullptr) != 1) {
+  if (store != nullptr && !ca_cert_file.empty()) {
     // An unreadable extra CA: connections then fail verification and say so.
-    ERR_clear_error();
+    X509_STORE_load_locations(store, ca_cert_file.c_str(), nullptr);
   }
   ERR_clear_error();
   (*stores)[ca_cert_file] = store;

@@ -40,6 +40,7 @@
 #include "common/clock.h"
 #include "common/status_macros.h"
 #include "controller/engine.h"
+#include "controller/graph.h"
 #include "controller/state_store.h"
 #include "metrics/metrics.h"
 #include "nlohmann/json.hpp"
@@ -227,23 +228,11 @@ absl::StatusOr<double> RunSequentialBaseline(const cloud::CloudEndpoints& endpoi
   ASSIGN_OR_RETURN(auto session, cloud::CloudSession::Create(endpoints, RealClock::Get(), metrics));
   auto registry = reconcilers::BuildCloudReconcilers(*session, RealClock::Get());
   ASSIGN_OR_RETURN(envctl::v1::Environment env, spec::LoadEnvironment(repo.string(), env_name));
-  // Topological order: repeatedly take a resource whose dependencies are all taken.
+  // One topological order: the dependency graph's waves, one after another.
+  ASSIGN_OR_RETURN(controller::DependencyGraph graph,
+                   controller::DependencyGraph::Build(spec::DependencyMap(env)));
   std::vector<std::string> order;
-  std::map<std::string, std::set<std::string>> deps;
-  for (const auto& r : env.resources()) deps[r.name()] = spec::ResourceDependencies(r);
-  while (order.size() < deps.size()) {
-    bool progressed = false;
-    for (const auto& [name, d] : deps) {
-      if (std::find(order.begin(), order.end(), name) != order.end()) continue;
-      if (std::all_of(d.begin(), d.end(), [&](const std::string& x) {
-            return !deps.count(x) || std::find(order.begin(), order.end(), x) != order.end();
-          })) {
-        order.push_back(name);
-        progressed = true;
-      }
-    }
-    if (!progressed) return absl::FailedPreconditionError("dependency cycle");
-  }
+  for (const auto& wave : graph.waves()) order.insert(order.end(), wave.begin(), wave.end());
   auto chained = [order](const envctl::v1::Resource& r) {
     std::set<std::string> d = spec::ResourceDependencies(r);
     auto it = std::find(order.begin(), order.end(), r.name());
