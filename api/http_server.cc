@@ -5,8 +5,12 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -76,6 +80,60 @@ bool SendAll(int fd, absl::string_view data) {
   return true;
 }
 
+// Sends all of `data` over TLS; false when the peer is gone or a write timed out.
+bool SslSendAll(SSL* ssl, absl::string_view data) {
+  while (!data.empty()) {
+    const int n = SSL_write(ssl, data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// OpenSSL's reasons queued on this thread, "; "-joined (and the queue cleared).
+std::string SslErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof(buf));
+    absl::StrAppend(&out, out.empty() ? "" : "; ", buf);
+  }
+  return out.empty() ? "unknown error" : out;
+}
+
+// The server context for HTTPS: TLS 1.2+, the certificate chain and key (checked to
+// match), and with a client CA, required and verified client certificates.
+absl::StatusOr<SSL_CTX*> MakeTlsContext(const HttpServerOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("HTTP TLS needs both a certificate file and a key file");
+  }
+  if (!o.tls_client_ca_file.empty() && o.tls_cert_file.empty()) {
+    return absl::InvalidArgumentError("HTTP TLS: a client CA file needs a certificate and key too");
+  }
+  ERR_clear_error();
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) return absl::InternalError(absl::StrCat("HTTP TLS: ", SslErrors()));
+  const auto fail = [ctx](const std::string& what, const std::string& file) {
+    SSL_CTX_free(ctx);
+    return absl::InvalidArgumentError(absl::StrCat("HTTP TLS ", what, " ", file, ": ", SslErrors()));
+  };
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(ctx, o.tls_cert_file.c_str()) != 1) {
+    return fail("certificate", o.tls_cert_file);
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, o.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return fail("key", o.tls_key_file);
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) return fail("key does not match the certificate in", o.tls_cert_file);
+  if (!o.tls_client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx, o.tls_client_ca_file.c_str(), nullptr) != 1) {
+      return fail("client CA", o.tls_client_ca_file);
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return ctx;
+}
+
 void SetTimeout(int fd, int option, absl::Duration d) {
   timeval tv = absl::ToTimeval(d);
   setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv));
@@ -106,7 +164,10 @@ const std::string* HttpRequest::Header(absl::string_view name) const {
 
 HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {}
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+  if (tls_ != nullptr) SSL_CTX_free(tls_);
+}
 
 void HttpServer::Handle(std::string method, std::string path, HttpHandler handler) {
   absl::MutexLock lock(&mu_);
@@ -118,6 +179,13 @@ absl::Status HttpServer::Start(const std::string& listen) {
   if (absl::Status s = SplitListen(listen, &host, &port); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (started_) return absl::FailedPreconditionError("HTTP server already started");
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty() ||
+      !options_.tls_client_ca_file.empty()) {
+    absl::StatusOr<SSL_CTX*> ctx = MakeTlsContext(options_);
+    if (!ctx.ok()) return ctx.status();
+    if (tls_ != nullptr) SSL_CTX_free(tls_);
+    tls_ = *ctx;
+  }
 
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -205,6 +273,7 @@ void HttpServer::ReapFinished(bool all) {
   }
   for (auto& c : finished) {
     if (c->thread.joinable()) c->thread.join();
+    if (c->ssl != nullptr) SSL_free(c->ssl);
     close(c->fd);
   }
 }
@@ -229,9 +298,12 @@ void HttpServer::AcceptLoop() {
     ReapFinished(/*all=*/false);
     absl::MutexLock lock(&mu_);
     if (static_cast<int>(connections_.size()) >= options_.max_connections) {
-      SetTimeout(fd, SO_SNDTIMEO, absl::Milliseconds(100));
-      SendAll(fd, SerializeResponse(TextResponse(503, "too many connections; retry later\n"),
-                                    /*keep_alive=*/false, /*head_only=*/false));
+      // Over HTTPS a plaintext answer would be noise to the client: just close.
+      if (tls_ == nullptr) {
+        SetTimeout(fd, SO_SNDTIMEO, absl::Milliseconds(100));
+        SendAll(fd, SerializeResponse(TextResponse(503, "too many connections; retry later\n"),
+                                      /*keep_alive=*/false, /*head_only=*/false));
+      }
       close(fd);
       continue;
     }
@@ -240,7 +312,15 @@ void HttpServer::AcceptLoop() {
     Connection* raw = connection.get();
     connections_.push_back(std::move(connection));
     raw->thread = std::thread([this, raw] {
+      // OpenSSL writes with write(), not send(MSG_NOSIGNAL): a client that went away must
+      // not raise SIGPIPE in the process. Blocked here, it stays pending on this thread
+      // and is dropped with it.
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
       const bool refused = Serve(raw);
+      if (raw->ssl != nullptr) SSL_shutdown(raw->ssl);  // close_notify, not waiting for the peer's
       // FIN now; the descriptor itself is closed when the thread is reaped, so Stop()
       // never shuts down a reused descriptor number.
       shutdown(raw->fd, SHUT_WR);
@@ -281,8 +361,25 @@ HttpHandler HttpServer::Route(const std::string& method, const std::string& path
 
 bool HttpServer::Serve(Connection* connection) {
   const int fd = connection->fd;
-  const auto reply = [fd](const HttpResponse& r, bool keep_alive, bool head_only) {
-    return SendAll(fd, SerializeResponse(r, keep_alive, head_only));
+  SSL* ssl = nullptr;
+  if (tls_ != nullptr) {
+    // The handshake must finish within the read timeout (a silent client holds only its
+    // own thread, and not for long).
+    SetTimeout(fd, SO_RCVTIMEO, options_.read_timeout);
+    ssl = SSL_new(tls_);
+    if (ssl == nullptr) return false;
+    connection->ssl = ssl;
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) != 1) {
+      ERR_clear_error();
+      return false;
+    }
+  }
+  const auto send_all = [fd, ssl](absl::string_view data) {
+    return ssl != nullptr ? SslSendAll(ssl, data) : SendAll(fd, data);
+  };
+  const auto reply = [&send_all](const HttpResponse& r, bool keep_alive, bool head_only) {
+    return send_all(SerializeResponse(r, keep_alive, head_only));
   };
   // Answers a request the server refuses and ends the connection; the client may still be
   // sending, so the caller drains before closing (an RST could destroy the answer).
@@ -293,9 +390,12 @@ bool HttpServer::Serve(Connection* connection) {
   std::string buffer;  // bytes received and not yet consumed (pipelined requests)
   char chunk[16 * 1024];
   const auto receive = [&](absl::Time deadline) -> Wait {
-    Wait w = WaitReadable(fd, wake_read_fd_, deadline);
-    if (w != Wait::kReady) return w;
-    const ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+    // Decrypted bytes OpenSSL already holds do not make the socket readable.
+    if (ssl == nullptr || SSL_pending(ssl) == 0) {
+      Wait w = WaitReadable(fd, wake_read_fd_, deadline);
+      if (w != Wait::kReady) return w;
+    }
+    const ssize_t n = ssl != nullptr ? SSL_read(ssl, chunk, sizeof(chunk)) : recv(fd, chunk, sizeof(chunk), 0);
     if (n <= 0) return Wait::kStopped;  // peer closed or error: nothing more to serve
     buffer.append(chunk, static_cast<size_t>(n));
     return Wait::kReady;
@@ -339,7 +439,7 @@ bool HttpServer::Serve(Connection* connection) {
                                       "\n"));
     }
     if (head->expect_continue && buffer.size() < head->content_length) {
-      if (!SendAll(fd, "HTTP/1.1 100 Continue\r\n\r\n")) return false;
+      if (!send_all("HTTP/1.1 100 Continue\r\n\r\n")) return false;
     }
     while (buffer.size() < head->content_length) {
       Wait w = receive(deadline);

@@ -5,6 +5,9 @@
 // use Content-Length (chunked uploads get 501). Connections are kept alive (HTTP/1.1
 // default) up to an idle timeout; each is served by its own thread, at most
 // max_connections at once (more get 503). It binds only the address it is given.
+// With tls_cert_file/tls_key_file it speaks HTTPS only (OpenSSL, TLS 1.2 or later; the
+// handshake runs on the connection's thread within the read timeout); a client CA file
+// turns on mutual TLS (a client without a certificate that CA signed is refused).
 //
 //   HttpServer http;
 //   http.Handle("GET", "/healthz", [](const HttpRequest&) { return HttpResponse{200, ...}; });
@@ -33,6 +36,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
+struct ssl_st;
+struct ssl_ctx_st;
 
 namespace envctl::api {
 
@@ -73,6 +79,11 @@ struct HttpServerOptions {
   int max_connections = 32;
   // Requests served on one kept-alive connection before the server closes it.
   int max_requests_per_connection = 1000;
+  // HTTPS (PEM files): certificate chain and key; both or neither. A client CA file
+  // requires and verifies client certificates (mTLS).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
 };
 
 class HttpServer {
@@ -88,7 +99,8 @@ class HttpServer {
   void Handle(std::string method, std::string path, HttpHandler handler);
 
   // Listens on `listen` ("127.0.0.1:9464", "[::1]:9464"; port 0 picks a free one) and
-  // serves from a background thread. InvalidArgument for a malformed address,
+  // serves from a background thread. InvalidArgument for a malformed address or unusable
+  // TLS files (naming the file and OpenSSL's reason),
   // Unavailable (naming it) when it cannot listen, FailedPrecondition when started twice.
   absl::Status Start(const std::string& listen);
 
@@ -102,6 +114,7 @@ class HttpServer {
  private:
   struct Connection {
     int fd = -1;
+    ssl_st* ssl = nullptr;  // TLS session when serving HTTPS; freed when reaped
     std::thread thread;
     std::atomic<bool> done{false};
   };
@@ -116,6 +129,8 @@ class HttpServer {
   void ReapFinished(bool all) ABSL_LOCKS_EXCLUDED(mu_);
 
   const HttpServerOptions options_;
+  // Set by Start() when serving HTTPS; read-only afterwards.
+  ssl_ctx_st* tls_ = nullptr;
   std::atomic<int> port_{0};
   std::atomic<bool> stopping_{false};
   int listen_fd_ = -1;

@@ -1,8 +1,6 @@
 #include "cmd/envctl/cloudsim_process.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,8 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-
-extern char** environ;
+#include "common/child_process.h"
 
 namespace envctl::cli {
 
@@ -57,20 +54,10 @@ absl::StatusOr<std::unique_ptr<CloudsimProcess>> CloudsimProcess::Start(const st
 
   std::vector<std::string> args = {*binary, "--state-dir", state_dir, "--port", std::to_string(port),
                                    "--speed", absl::StrCat(speed), "--exit-with-parent"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
   std::unique_ptr<CloudsimProcess> process(new CloudsimProcess());
-  const int rc = posix_spawn(&process->pid_, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    process->pid_ = -1;
-    return absl::InternalError(absl::StrCat("cannot start ", *binary, ": ", std::strerror(rc)));
-  }
+  absl::StatusOr<pid_t> pid = SpawnWithLog(args, log, 0644);
+  if (!pid.ok()) return pid.status();
+  process->pid_ = *pid;
   const absl::Time deadline = absl::Now() + timeout;
   while (!fs::exists(endpoints)) {
     int status = 0;

@@ -106,7 +106,8 @@ int RunController(int argc, char** argv) {
   if (!host.ok()) return Fail(std::string(host.status().message()));
   std::cout << "envctl controller: " << (*source)->Describe() << " at " << first->revision << "\n"
             << "  gRPC  " << (*host)->grpc_address() << "  (envctl.v1.EnvironmentService)\n"
-            << "  HTTP  http://" << (*host)->http_address()
+            << "  HTTP  " << (config->http_tls_cert_file.empty() ? "http://" : "https://")
+            << (*host)->http_address()
             << "  (/metrics /healthz /webhooks/git /webhooks/eventgrid)\n"
             << "  state " << (*runner)->state_dir() << "\nCtrl-C to stop\n"
             << std::flush;

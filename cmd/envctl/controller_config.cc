@@ -180,9 +180,20 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
         }
       }
     }
-    if (const auto http = p.Map(root, "http", "http", {"listen", "insecure"})) {
+    if (const auto http = p.Map(root, "http", "http", {"listen", "tls", "insecure"})) {
       p.Listen(*http, "listen", "http.listen", &config.http_listen);
       p.Bool(*http, "insecure", "http.insecure", &config.http_insecure);
+      if (const auto tls = p.Map(*http, "tls", "http.tls", {"certFile", "keyFile", "clientCaFile"})) {
+        p.String(*tls, "certFile", "http.tls.certFile", &config.http_tls_cert_file);
+        p.String(*tls, "keyFile", "http.tls.keyFile", &config.http_tls_key_file);
+        p.String(*tls, "clientCaFile", "http.tls.clientCaFile", &config.http_tls_client_ca_file);
+        if (config.http_tls_cert_file.empty() != config.http_tls_key_file.empty()) {
+          p.Error(*tls, "http.tls", "set both certFile and keyFile");
+        }
+        if (!config.http_tls_client_ca_file.empty() && config.http_tls_cert_file.empty()) {
+          p.Error(*tls, "http.tls.clientCaFile", "needs certFile and keyFile too");
+        }
+      }
     }
     if (const auto webhooks = p.Map(root, "webhooks", "webhooks",
                                     {"gitSecretEnv", "eventGridSecretEnv", "allowUnsigned"})) {
@@ -208,7 +219,9 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
   if (!p.errors_.empty()) return absl::InvalidArgumentError(absl::StrJoin(p.errors_, "\n"));
   const std::string dir = std::filesystem::path(path).parent_path().string();
   for (std::string* file : {&config.cloud_file, &config.state_dir, &config.grpc_tls_cert_file,
-                            &config.grpc_tls_key_file, &config.grpc_tls_client_ca_file}) {
+                            &config.grpc_tls_key_file, &config.grpc_tls_client_ca_file,
+                            &config.http_tls_cert_file, &config.http_tls_key_file,
+                            &config.http_tls_client_ca_file}) {
     if (!file->empty() && std::filesystem::path(*file).is_relative()) {
       *file = (std::filesystem::path(dir) / *file).lexically_normal().string();
     }

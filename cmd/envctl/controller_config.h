@@ -37,6 +37,10 @@ struct ControllerConfig {
   // Plaintext beyond loopback is refused unless these say it is intended.
   bool grpc_insecure = false;
   std::string http_listen = "127.0.0.1:9464";
+  // HTTPS for /metrics, /healthz and webhooks (PEM files), as for gRPC.
+  std::string http_tls_cert_file;
+  std::string http_tls_key_file;
+  std::string http_tls_client_ca_file;
   bool http_insecure = false;
   std::string webhook_secret_env;  // env var with the Git webhook secret
   // env var with the secret Event Grid deliveries carry as ?code= ("" = unauthenticated)

@@ -62,8 +62,7 @@ absl::Status CheckExposure(const char* key, const std::string& listen, bool tls,
   if (!insecure) {
     return absl::FailedPreconditionError(absl::StrCat(
         key, ".listen ", listen, " is beyond loopback without TLS",
-        std::string(key) == "grpc" ? ": set grpc.tls.certFile and grpc.tls.keyFile, or "
-                                   : " (the HTTP listener has no TLS): bind 127.0.0.1, or ",
+        ": set ", key, ".tls.certFile and ", key, ".tls.keyFile, or ",
         "set ", key, ".insecure: true if a private network protects it"));
   }
   log::Warn("insecure_listener")
@@ -159,7 +158,8 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
   grpc.tls_client_ca_file = config.grpc_tls_client_ca_file;
   RETURN_IF_ERROR(CheckExposure("grpc", config.grpc_listen, !grpc.tls_cert_file.empty(),
                                 config.grpc_insecure));
-  RETURN_IF_ERROR(CheckExposure("http", config.http_listen, false, config.http_insecure));
+  RETURN_IF_ERROR(CheckExposure("http", config.http_listen, !config.http_tls_cert_file.empty(),
+                                config.http_insecure));
   ASSIGN_OR_RETURN(host->grpc_, api::GrpcServer::Start(*host->controller_, grpc));
   host->grpc_host_ = HostOf(config.grpc_listen);
   host->http_host_ = HostOf(config.http_listen);
@@ -174,7 +174,11 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
   host->event_grid_guard_ =
       std::make_unique<watchers::EventGridGuard>(std::move(event_grid), RealClock::Get());
 
-  host->http_ = std::make_unique<api::HttpServer>();
+  api::HttpServerOptions http;
+  http.tls_cert_file = config.http_tls_cert_file;
+  http.tls_key_file = config.http_tls_key_file;
+  http.tls_client_ca_file = config.http_tls_client_ca_file;
+  host->http_ = std::make_unique<api::HttpServer>(std::move(http));
   api::AddStandardRoutes(*host->http_, *host->controller_, runner.metrics());
   host->AddWebhooks(config);
   RETURN_IF_ERROR(host->http_->Start(config.http_listen));

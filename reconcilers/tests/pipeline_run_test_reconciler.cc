@@ -85,7 +85,15 @@ RunBackend PipelineRunTestReconciler::BackendFor(Context& ctx, const FactoryRef&
                      client_->QueryPipelineRuns(factory, spec.pipeline(), from, clock_.Now() + absl::Minutes(5)));
     const nlohmann::json want = ParametersOf(ctx);
     for (const PipelineRun& run : runs) {
-      if (ParseTime(run.run_start, absl::InfinitePast()) < from) continue;
+      // A run still queued may have no runStart yet: its lastUpdated (inside the query
+      // window, so after `from`) then says when it was created.
+      std::string started = run.run_start;
+      if (started.empty() && run.raw.is_object() && run.raw.contains("lastUpdated") &&
+          run.raw["lastUpdated"].is_string()) {
+        started = run.raw["lastUpdated"].get<std::string>();
+      }
+      if (ParseTime(started, absl::InfinitePast()) < from) continue;
+      if (!run.raw.is_object()) continue;
       const nlohmann::json params = run.raw.value("parameters", nlohmann::json::object());
       bool same = true;
       for (const auto& [k, v] : want.items()) {

@@ -10,8 +10,6 @@
 //   2. N environments at once (unique names): T(N), T(N)/T(1), requests per resource,
 //      429s seen, peak RSS of the envctl process.
 //   3. A no-op resync of the largest N: reads per resource, writes (must be 0), time.
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +35,7 @@
 #include "cloud/cloud_session.h"
 #include "cloud/transport/cpprest_transport.h"
 #include "cloudsim/cloudsim.h"
+#include "common/child_process.h"
 #include "common/clock.h"
 #include "common/status_macros.h"
 #include "controller/engine.h"
@@ -48,7 +47,6 @@
 #include "spec/loader.h"
 #include "spec/references.h"
 
-extern char** environ;
 
 namespace envctl::bench {
 namespace {
@@ -177,22 +175,14 @@ EnvctlRun RunEnvctlApply(const Flags& flags, const fs::path& repo, const fs::pat
   std::vector<std::string> args = {flags.envctl, "apply",       repo.string(),
                                    "--once",     "--quiet",     "--cloud",
                                    endpoints_file, "--state-dir", state.string()};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
   EnvctlRun run;
   const auto start = SteadyClock::now();
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    run.output_tail = absl::StrCat("cannot start ", flags.envctl, ": ", std::strerror(rc));
+  absl::StatusOr<pid_t> spawned = SpawnWithLog(args, log.string());
+  if (!spawned.ok()) {
+    run.output_tail = std::string(spawned.status().message());
     return run;
   }
+  const pid_t pid = *spawned;
   int status = 0;
   struct rusage usage {};
   ::wait4(pid, &status, 0, &usage);

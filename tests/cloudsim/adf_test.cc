@@ -1,14 +1,13 @@
 // Data Factory against a running cloudsim: entity semantics, and pipeline runs that
 // execute DatabricksNotebook activities with a PAT read from Key Vault as the factory's
 // managed identity.
-#include <chrono>
-#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cloudsim/sim_client.h"
+#include "tests/fakes/fake_clock.h"
 
 namespace envctl::testing {
 namespace {
@@ -20,7 +19,9 @@ constexpr char kApi[] = "?api-version=2018-06-01";
 class AdfTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto env = CloudsimEnv::Start();
+    cloudsim::Options options;
+    options.clock = &clock_;  // runs and LROs move when the test moves simulated time on
+    auto env = CloudsimEnv::Start(options);
     ASSERT_TRUE(env.ok()) << env.status();
     env_ = std::move(*env);
     c_ = std::make_unique<SimClient>(*env_);
@@ -60,7 +61,7 @@ class AdfTest : public ::testing::Test {
     for (int i = 0; i < 500; ++i) {
       nlohmann::json status = JsonOf(c_->Arm("GET", created.headers["Azure-AsyncOperation"]));
       if (status.value("status", "") == "Succeeded") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      clock_.Advance(absl::Seconds(1));
     }
     return JsonOf(c_->Arm("GET", ws))["properties"].value("workspaceUrl", "");
   }
@@ -97,13 +98,14 @@ class AdfTest : public ::testing::Test {
       run = JsonOf(c_->Arm("GET", F() + "/pipelineruns/" + run_id + kApi));
       std::string s = run.value("status", "");
       if (s == "Succeeded" || s == "Failed" || s == "Cancelled") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      clock_.Advance(absl::Seconds(1));
     }
     nlohmann::json acts = JsonOf(c_->Arm("POST", F() + "/pipelineruns/" + run_id + "/queryActivityruns" + kApi,
                                          {{"lastUpdatedAfter", "2000-01-01T00:00:00Z"}, {"lastUpdatedBefore", "2100-01-01T00:00:00Z"}}));
     return {run, acts["value"].empty() ? nlohmann::json() : acts["value"][0]};
   }
 
+  FakeClock clock_;
   std::unique_ptr<CloudsimEnv> env_;
   std::unique_ptr<SimClient> c_;
   std::string principal_;
@@ -157,7 +159,7 @@ TEST_F(AdfTest, WaitPipelineRunsToSuccessAndCancelEndsCancelled) {
   std::string status;
   for (int i = 0; i < 200 && status != "Cancelled"; ++i) {
     status = JsonOf(c_->Arm("GET", F() + "/pipelineruns/" + run_id + kApi)).value("status", "");
-    if (status != "Cancelled") std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (status != "Cancelled") clock_.Advance(absl::Seconds(1));
   }
   EXPECT_EQ(status, "Cancelled");
   EXPECT_EQ(ErrorCode(c_->Arm("GET", F() + "/pipelineruns/00000000-0000-0000-0000-000000000000" + kApi)), "PipelineRunNotFound");

@@ -1,11 +1,9 @@
 // ARM front door and resource groups against a running cloudsim.
-#include <chrono>
-#include <thread>
-
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cloudsim/sim_client.h"
+#include "tests/fakes/fake_clock.h"
 
 namespace envctl::testing {
 namespace {
@@ -18,21 +16,23 @@ class ArmTest : public ::testing::Test {
   void SetUp() override {
     cloudsim::Options options;
     options.page_size = 2;
+    options.clock = &clock_;  // LROs finish when the test moves simulated time on
     auto env = CloudsimEnv::Start(options);
     ASSERT_TRUE(env.ok()) << env.status();
     env_ = std::move(*env);
     client_ = std::make_unique<SimClient>(*env_);
   }
-  // Polls `url` until it stops answering 202 (bounded).
+  // Polls `url` until it stops answering 202, a simulated second apart (bounded).
   cloudsim::Response PollLocation(const std::string& url) {
     cloudsim::Response r;
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 600; ++i) {
       r = client_->Arm("GET", url);
       if (r.status != 202) return r;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      clock_.Advance(absl::Seconds(1));
     }
     return r;
   }
+  FakeClock clock_;
   std::unique_ptr<CloudsimEnv> env_;
   std::unique_ptr<SimClient> client_;
 };

@@ -1,18 +1,19 @@
 // Restarting cloudsim on the same state dir keeps every resource, secret, identity, CA
 // and data-plane origin.
-#include <chrono>
-#include <thread>
-
 #include "cloudsim/core/util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cloudsim/sim_client.h"
+#include "tests/fakes/fake_clock.h"
 
 namespace envctl::testing {
 namespace {
 
 TEST(PersistenceTest, RestartWithTheSameStateDirKeepsAllResources) {
-  auto env = CloudsimEnv::Start();
+  FakeClock clock;  // the workspace becomes ready when the test moves simulated time on
+  cloudsim::Options options;
+  options.clock = &clock;
+  auto env = CloudsimEnv::Start(options);
   ASSERT_TRUE(env.ok()) << env.status();
   CloudsimEnv& e = **env;
   SimClient c(e);
@@ -37,7 +38,7 @@ TEST(PersistenceTest, RestartWithTheSameStateDirKeepsAllResources) {
   std::string workspace_url;
   for (int i = 0; i < 300 && workspace_url.empty(); ++i) {
     workspace_url = JsonOf(c.Arm("GET", ws))["properties"].value("workspaceUrl", "");
-    if (workspace_url.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (workspace_url.empty()) clock.Advance(absl::Seconds(1));
   }
   ASSERT_FALSE(workspace_url.empty());
   auto ca_before = cloudsim::ReadFile(e.ca_cert_file);

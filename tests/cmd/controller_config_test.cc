@@ -98,6 +98,25 @@ TEST_F(ControllerConfigTest, TlsInsecureAndAllowUnsignedAreRead) {
   EXPECT_FALSE(parsed->webhooks_allow_unsigned);
 }
 
+TEST_F(ControllerConfigTest, HttpTlsIsReadLikeGrpcTls) {
+  auto parsed = LoadControllerConfig(Write(
+      "source:\n  folder: repo\nhttp:\n  listen: 0.0.0.0:9464\n"
+      "  tls:\n    certFile: tls/http.pem\n    keyFile: /etc/envctl/http.key\n"
+      "    clientCaFile: tls/ca.pem\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->http_tls_cert_file, (dir_ / "tls/http.pem").string());
+  EXPECT_EQ(parsed->http_tls_key_file, "/etc/envctl/http.key");
+  EXPECT_EQ(parsed->http_tls_client_ca_file, (dir_ / "tls/ca.pem").string());
+  EXPECT_FALSE(parsed->http_insecure);
+
+  const std::string file = Write(
+      "source:\n  folder: repo\nhttp:\n  tls:\n    keyFile: a.key\n    clientCa: x\n");
+  parsed = LoadControllerConfig(file);
+  ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(parsed.status().message(), HasSubstr("http.tls: set both certFile and keyFile"));
+  EXPECT_THAT(parsed.status().message(), HasSubstr("clientCa"));
+}
+
 TEST_F(ControllerConfigTest, HalfATlsPairAndNonBooleansAreErrors) {
   const std::string file = Write(
       "source:\n  folder: repo\ngrpc:\n  insecure: maybe\n  tls:\n    certFile: a.pem\n");

@@ -12,25 +12,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/fakes/envctl_command.h"
 
 namespace {
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string output;  // stdout only
-};
+using envctl::testing::CommandRun;
 
+// stdout only: the document must parse by itself.
 CommandRun Envctl(const std::string& args) {
-  const std::string cmd = std::string(ENVCTL_BINARY_DIR "/envctl ") + args;
-  CommandRun run;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) run.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return envctl::testing::RunEnvctl(args, envctl::testing::Stderr::kInherited);
 }
 
 TEST(StatusJsonE2eTest, SeveralEnvironmentsAreOneDocument) {

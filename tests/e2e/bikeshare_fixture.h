@@ -3,8 +3,6 @@
 #ifndef ENVCTL_TESTS_E2E_BIKESHARE_FIXTURE_H_
 #define ENVCTL_TESTS_E2E_BIKESHARE_FIXTURE_H_
 
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,15 +16,13 @@
 #include "nlohmann/json.hpp"
 #include "tests/e2e/portal.h"
 #include "tests/fakes/cloudsim_env.h"
+#include "tests/fakes/envctl_command.h"
 
 namespace envctl::testing {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;
-};
+using RunResult = CommandRun;
 
 inline std::string ReadFile(const fs::path& p) {
   std::ifstream in(p);
@@ -53,18 +49,7 @@ class BikeshareE2ETest : public ::testing::Test {
     portal_ = std::make_unique<Portal>(*sim_);
   }
 
-  RunResult Run(const std::string& args) {
-    std::string cmd = std::string(ENVCTL_BINARY_DIR) + "/envctl " + args + " 2>&1";
-    RunResult result;
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
-    int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
-  }
+  RunResult Run(const std::string& args) { return RunEnvctl(args); }
   std::string Common() {
     return " --cloud " + sim_->endpoints_file + " --state-dir " + (work_ / "state").string();
   }

@@ -32,7 +32,7 @@ class ControllerSecurityE2ETest : public BikeshareE2ETest {
     for (int i = 0; i < 2000; ++i) {
       std::smatch m;
       const std::string out = ctl.Stdout();
-      if (std::regex_search(out, m, std::regex("HTTP  http://([0-9.:]+)"))) return m[1];
+      if (std::regex_search(out, m, std::regex("HTTP  https?://([0-9.:]+)"))) return m[1];
       if (!ctl.Running()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -78,6 +78,32 @@ TEST_F(ControllerSecurityE2ETest, InsecureTrueStartsWithAWarningAndUnsignedWebho
   auto logged = ctl.WaitForLogLine(Event("webhook_refused", {{"webhook", "git"}}), std::chrono::seconds(10));
   ASSERT_TRUE(logged.has_value()) << ctl.Stderr();
   EXPECT_THAT((*logged)["reason"].get<std::string>(), HasSubstr("no webhook secret is configured"));
+  EXPECT_EQ(ctl.Stop(), 0);
+}
+
+TEST_F(ControllerSecurityE2ETest, HttpTlsBeyondLoopbackStartsAndServesHttps) {
+  const fs::path tls = work_ / "tls";
+  fs::create_directories(tls);
+  const std::string script =
+      "cd " + tls.string() + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout server.key "
+      "-out server.pem -days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null";
+  ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
+  const fs::path config = WriteConfig(
+      "  listen: 127.0.0.1:0\n",
+      "  listen: 0.0.0.0:0\n  tls:\n    certFile: tls/server.pem\n    keyFile: tls/server.key\n",
+      "webhooks:\n  allowUnsigned: true\n");
+  ControllerProcess ctl;
+  ASSERT_TRUE(ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
+  const std::string address = HttpAddress(ctl);
+  ASSERT_FALSE(address.empty()) << ctl.Stdout() << ctl.Stderr();
+  EXPECT_THAT(ctl.Stdout(), HasSubstr("HTTP  https://"));
+  const std::string port = address.substr(address.rfind(':') + 1);
+  cloudsim::ClientOptions trusted;
+  trusted.ca_file = (tls / "server.pem").string();
+  auto healthz = cloudsim::Fetch("GET", "https://127.0.0.1:" + port + "/healthz", {}, "", trusted);
+  ASSERT_OK(healthz);
+  EXPECT_EQ(healthz->status, 200);
+  EXPECT_THAT(ctl.Stderr(), ::testing::Not(HasSubstr("insecure_listener")));
   EXPECT_EQ(ctl.Stop(), 0);
 }
 

@@ -10,28 +10,15 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/envctl_command.h"
 
 namespace {
 
 using ::testing::HasSubstr;
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using envctl::testing::CommandRun;
 
-CommandRun Envctl(const std::string& args) {
-  const std::string cmd = std::string(ENVCTL_BINARY_DIR "/envctl ") + args + " 2>&1";
-  CommandRun run;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) run.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+CommandRun Envctl(const std::string& args) { return envctl::testing::RunEnvctl(args); }
 
 std::string TempCopyOfExample() {
   const auto dir = std::filesystem::path(::testing::TempDir()) /
