@@ -33,7 +33,7 @@ asan: deps
 # libFuzzer targets (fuzz/) under ASan + UBSan, each run for FUZZ_SECONDS from the committed
 # corpus (new inputs go to build-fuzz/corpus/, the committed corpus is not modified).
 FUZZ_SECONDS ?= 60
-FUZZERS := spec_loader_fuzzer adf_json_fuzzer webhook_fuzzer
+FUZZERS := spec_loader_fuzzer adf_json_fuzzer webhook_fuzzer controller_config_fuzzer
 fuzz: deps
 	@if [ ! -f build-fuzz/build.ninja ]; then cmake --preset fuzz; fi
 	cmake --build build-fuzz -j $(JOBS) --target $(FUZZERS)

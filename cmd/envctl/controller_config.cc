@@ -1,6 +1,8 @@
 #include "cmd/envctl/controller_config.h"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <vector>
 
@@ -8,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
+#include "spec/internal/input_limits.h"
 #include "yaml-cpp/yaml.h"
 
 namespace envctl::cli {
@@ -103,12 +106,31 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
     return absl::NotFoundError(
         absl::StrCat(path, ": no such config file (see deploy/controller.example.yaml)"));
   }
+  // The spec loader's bounds apply here too (size, depth, anchors/aliases, UTF-8): the
+  // config is checked with libyaml before yaml-cpp sees it, so no file can make the
+  // controller crash or run away at start.
+  const spec::internal::InputLimits& limits = spec::internal::DefaultInputLimits();
+  std::string text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read the config file"));
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  if (text.size() > limits.max_spec_file_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": the config file is larger than ",
+                                                   limits.max_spec_file_bytes, " bytes"));
+  }
+  if (std::optional<spec::Diagnostic> bad = spec::internal::CheckYaml(path, text, limits)) {
+    return absl::InvalidArgumentError(bad->ToString());
+  }
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
   }
   if (!root.IsMap())
     return absl::InvalidArgumentError(absl::StrCat(path, ": expected a YAML mapping"));
@@ -215,6 +237,8 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
   } catch (const YAML::Exception& e) {
     p.errors_.push_back(
         absl::StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+  } catch (const std::exception& e) {
+    p.errors_.push_back(absl::StrCat(path, ": ", e.what()));
   }
   if (!p.errors_.empty()) return absl::InvalidArgumentError(absl::StrJoin(p.errors_, "\n"));
   const std::string dir = std::filesystem::path(path).parent_path().string();

@@ -98,6 +98,24 @@ TEST_F(ControllerConfigTest, TlsInsecureAndAllowUnsignedAreRead) {
   EXPECT_FALSE(parsed->webhooks_allow_unsigned);
 }
 
+// The fuzz corpus' hostile inputs (fuzz/corpus/controller_config): located errors, fast.
+TEST_F(ControllerConfigTest, HostileYamlIsALocatedErrorNotARunaway) {
+  const std::string runaway = Write(", b:, c");  // made yaml-cpp grow without bound
+  auto parsed = LoadControllerConfig(runaway);
+  ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(parsed.status().message(), HasSubstr(runaway + ":1:"));
+
+  const std::string deep = Write(std::string(100000, '[') + std::string(100000, ']'));
+  parsed = LoadControllerConfig(deep);
+  ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(parsed.status().message(), HasSubstr("nest"));
+
+  const std::string bad_utf8 = Write("source:\n  folder: \xff\xfe\n");
+  parsed = LoadControllerConfig(bad_utf8);
+  ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(parsed.status().message(), HasSubstr(bad_utf8 + ":2:"));
+}
+
 TEST_F(ControllerConfigTest, HttpTlsIsReadLikeGrpcTls) {
   auto parsed = LoadControllerConfig(Write(
       "source:\n  folder: repo\nhttp:\n  listen: 0.0.0.0:9464\n"
