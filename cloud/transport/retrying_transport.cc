@@ -22,7 +22,20 @@ RetryingTransport::RetryingTransport(HttpTransport& next, Clock& clock, RetryOpt
     : next_(next),
       clock_(clock),
       options_(options),
-      rng_(options.seed != 0 ? options.seed : std::random_device{}()) {}
+      rng_(options.seed != 0 ? options.seed : std::random_device{}()),
+      budget_(options.budget_initial) {}
+
+bool RetryingTransport::SpendBudget() {
+  absl::MutexLock lock(&mu_);
+  if (budget_ < 1) return false;
+  budget_ -= 1;
+  return true;
+}
+
+void RetryingTransport::EarnBudget() {
+  absl::MutexLock lock(&mu_);
+  budget_ = std::min(options_.budget_max, budget_ + options_.budget_per_success);
+}
 
 bool RetryingTransport::IsRetryableStatus(int status) {
   switch (status) {
@@ -68,11 +81,16 @@ absl::StatusOr<HttpResponse> RetryingTransport::Send(const HttpRequest& request)
       retryable = IsRetryableError(result.status()) && request.IsIdempotent();
     }
 
+    if (result.ok() && result->status < 400) EarnBudget();
+
     absl::Duration delay = absl::ZeroDuration();
     if (retryable) delay = server_delay.has_value() ? *server_delay : JitteredBackoff(attempt);
     // The total cap counts time spent in requests too, as the caller experiences it.
-    const bool give_up = !retryable || attempt >= options_.max_attempts ||
-                         (clock_.Now() - start) + delay > options_.max_total;
+    const bool past_total = (clock_.Now() - start) + delay > options_.max_total;
+    // Past max_attempts only the server's own "come back in N s", paid from the budget.
+    const bool out_of_attempts =
+        attempt >= options_.max_attempts && !(server_delay.has_value() && !past_total && SpendBudget());
+    const bool give_up = !retryable || past_total || out_of_attempts;
     if (give_up) {
       if (attempt == 1) return result;
       if (result.ok()) {

@@ -30,6 +30,15 @@ struct RetryOptions {
   absl::Duration max_total = absl::Minutes(5);
   // Seed for the jitter RNG; 0 seeds from std::random_device.
   uint64_t seed = 0;
+  // Retry budget: past max_attempts, an answer that says when to come back (429/503 with
+  // Retry-After) is retried again while the budget lasts (and max_total allows). Each
+  // such retry costs one token; every successful answer earns `budget_per_success`. A
+  // storm (many faults, most requests still succeeding) keeps the budget full, so it
+  // slows a pass instead of failing it; an outage (no successes) drains it, so requests
+  // fail after max_attempts as before. It starts empty: only what succeeded pays.
+  double budget_initial = 0;
+  double budget_max = 50;
+  double budget_per_success = 0.5;
 };
 
 class RetryingTransport : public HttpTransport {
@@ -48,8 +57,13 @@ class RetryingTransport : public HttpTransport {
   HttpTransport& next_;
   Clock& clock_;
   const RetryOptions options_;
+  // Takes one token from the retry budget; false when it is empty.
+  bool SpendBudget();
+  void EarnBudget();
+
   absl::Mutex mu_;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+  double budget_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace envctl::cloud

@@ -280,7 +280,8 @@ Response HandleKeyVaultManagement(ArmCall& call) {
     if (!policies.is_array()) policies = nlohmann::json::array();
     ApplyPolicyUpdate(policies, (*body)["properties"]["accessPolicies"], op);
     world.MarkDirty();
-    return ArmJson(200, {{"id", (*slot)["body"]["id"].get<std::string>() + "/accessPolicies/" + op},
+    // updateAccessPoliciesAdd.json: the id names the policies, not the operation kind.
+    return ArmJson(200, {{"id", (*slot)["body"]["id"].get<std::string>() + "/accessPolicies/"},
                          {"type", "Microsoft.KeyVault/vaults/accessPolicies"},
                          {"location", (*slot)["body"]["location"]},
                          {"properties", {{"accessPolicies", (*body)["properties"]["accessPolicies"]}}}});

@@ -62,6 +62,9 @@ struct Flags {
   int latency_ms = 100;
   double speed = 10;
   std::vector<int> envs = {1, 10, 50};
+  // Fault storm: this share of every request answered 429 or 503 (half each) with
+  // Retry-After 1 s, then 5 s; 0 skips it.
+  double storm_rate = 0.3;
   std::string envctl;  // the envctl binary; default: beside envctl_bench
 };
 
@@ -265,11 +268,14 @@ int RunConvergeBench(int argc, char** argv) {
         if (v > 0 && v <= 200) flags.envs.push_back(v);
       }
       if (flags.envs.empty()) return Fail("--envs: a comma-separated list of counts 1..200");
+    } else if (a == "--storm" && has_value) {
+      flags.storm_rate = std::clamp(std::atof(argv[++i]), 0.0, 0.9);
     } else if (a == "--envctl" && has_value) {
       flags.envctl = argv[++i];
     } else {
       return Fail(absl::StrCat("unknown flag ", a,
-                               " (flags: --latency-ms MS --speed X --envs 1,10,50 --quick --envctl PATH)"));
+                               " (flags: --latency-ms MS --speed X --envs 1,10,50 --storm RATE --quick"
+                               " --envctl PATH)"));
     }
   }
   if (!fs::exists(flags.envctl)) return Fail(absl::StrCat(flags.envctl, " not found (build envctl)"));
@@ -315,6 +321,55 @@ int RunConvergeBench(int argc, char** argv) {
               one.critical_path_s > 0 ? one.seconds / one.critical_path_s : 0.0);
   std::printf("  %-34s %7.2fx  (goal >= 1.5x at 100 ms)\n\n", "speed-up over the baseline",
               *baseline / one.seconds);
+
+  // 1b. The same environment (new names) under a fault storm: a share of every request
+  // answered 429 or 503 with Retry-After. The retries wait what the service asks, so the
+  // storm slows the apply; it must not fail it (goal: within 3x the fault-free time).
+  if (flags.storm_rate > 0) {
+    std::printf("fault storm: %.0f%% of requests 429/503 (half each), every service\n",
+                flags.storm_rate * 100);
+    for (int retry_after : {1, 5}) {
+      const std::string tag = absl::StrCat("storm", retry_after);
+      const fs::path repo = fs::path(work) / ("repo-" + tag);
+      if (auto s = MakeRepo(repo, {tag}); !s.ok()) return Fail(std::string(s.message()));
+      // The first matching fault wins: the storm's two come before the plain latency, and
+      // the second fires only when the first did not (rate r/2 each overall).
+      const double first = flags.storm_rate / 2;
+      const double second = first / (1 - first);
+      admin.Call("DELETE", "/faults");
+      for (const auto& [status, rate] : {std::pair<int, double>{429, first}, {503, second}}) {
+        admin.Call("POST", "/faults",
+                   nlohmann::json{{"status", status}, {"rate", rate}, {"retry_after_s", retry_after},
+                                  {"latency_ms", flags.latency_ms}}
+                       .dump());
+      }
+      if (flags.latency_ms > 0) {
+        admin.Call("POST", "/faults", nlohmann::json{{"latency_ms", flags.latency_ms}}.dump());
+      }
+      admin.Call("DELETE", "/stats");
+      EnvctlRun storm = RunEnvctlApply(flags, repo, fs::path(work) / ("state-" + tag),
+                                       (*sim)->endpoints_file(), fs::path(work) / (tag + ".log"));
+      nlohmann::json log = admin.Call("GET", "/requests");
+      const nlohmann::json entries = log.is_array() ? log : log.value("requests", nlohmann::json::array());
+      int faults = 0;
+      for (const auto& e : entries) {
+        const int status = e.value("status", 0);
+        faults += status == 429 || status == 503 ? 1 : 0;
+      }
+      // Back to the plain latency.
+      admin.Call("DELETE", "/faults");
+      if (flags.latency_ms > 0) {
+        admin.Call("POST", "/faults", nlohmann::json{{"latency_ms", flags.latency_ms}}.dump());
+      }
+      std::printf("  Retry-After %d s: %7.1f s  %5.2fx fault-free  (goal <= 3x)  %d of %zu requests "
+                  "faulted  %s\n",
+                  retry_after, storm.seconds, one.seconds > 0 ? storm.seconds / one.seconds : 0.0, faults,
+                  entries.size(), storm.ok ? "converged" : "FAILED");
+      if (!storm.ok) std::printf("%s\n", storm.output_tail.c_str());
+      std::fflush(stdout);
+    }
+    std::printf("\n");
+  }
 
   // 2. N environments at once.
   std::printf("%5s %9s %9s %10s %9s %6s %9s\n", "N", "T(N) s", "T(N)/T1", "req/res", "writes",

@@ -129,6 +129,54 @@ TEST_F(RetryingTransportTest, PersistentUnavailableStopsAtAttemptCap) {
                        "ARM 503: ServiceUnavailable: The service is down. after 4 attempts"));
 }
 
+TEST_F(RetryingTransportTest, StormPastTheAttemptCapIsRetriedFromTheBudgetSuccessesEarn) {
+  RetryOptions o = Options();
+  o.max_attempts = 3;
+  o.budget_per_success = 1;
+  RetryingTransport t(fake_, clock_, o);
+  // Two successes earn two tokens.
+  for (int i = 0; i < 2; ++i) {
+    fake_.Enqueue("GET", "", 200, "{}");
+    ASSERT_OK(t.Send(Get()));
+  }
+  // Five "come back in 1 s" in a row: 3 attempts, then the 2 tokens buy 2 more; the
+  // budget runs out before the success queued behind them.
+  for (int i = 0; i < 5; ++i) fake_.Enqueue("GET", "", 503, "", {{"Retry-After", "1"}});
+  fake_.Enqueue("GET", "", 200, "{}");
+  auto stormy = t.Send(Get());
+  ASSERT_OK(stormy);
+  EXPECT_EQ(stormy->status, 503) << "3 attempts + 2 from the budget = 5, all faults";
+  EXPECT_EQ(stormy->Header(kAttemptsHeader), "5");
+  // The success queued last is still there; the budget is empty now.
+  auto next = t.Send(Get());
+  ASSERT_OK(next);
+  EXPECT_EQ(next->status, 200);
+
+  // With enough earned, the same storm is ridden out.
+  for (int i = 0; i < 5; ++i) {
+    fake_.Enqueue("GET", "", 200, "{}");
+    ASSERT_OK(t.Send(Get()));
+  }
+  for (int i = 0; i < 4; ++i) fake_.Enqueue("GET", "", 429, "", {{"Retry-After", "1"}});
+  fake_.Enqueue("GET", "", 200, "{}");
+  auto ridden = t.Send(Get());
+  ASSERT_OK(ridden);
+  EXPECT_EQ(ridden->status, 200);
+  EXPECT_EQ(ridden->Header(kAttemptsHeader), "5");
+}
+
+TEST_F(RetryingTransportTest, TheBudgetBuysOnlyRetriesTheServerAskedFor) {
+  RetryOptions o = Options();
+  o.max_attempts = 2;
+  o.budget_initial = 10;
+  RetryingTransport t(fake_, clock_, o);
+  // A 503 without Retry-After is an outage signal, not a storm: the attempt cap holds.
+  fake_.Always("GET", "", 503, "");
+  auto r = t.Send(Get());
+  ASSERT_OK(r);
+  EXPECT_EQ(fake_.Count(), 2);
+}
+
 TEST_F(RetryingTransportTest, StopsBeforeTheTotalTimeCap) {
   fake_.Always("GET", "", 429, "", {{"Retry-After", "30"}});
   RetryOptions o = Options();

@@ -2,7 +2,11 @@
 // Databricks workspaces (2024-05-01 WorkspaceCreate*.json), storage accounts
 // (StorageAccountCreate*.json: extendedLocation, encryption services, GRS secondary,
 // routing preference, network ACLs after PATCH; BlobServicesGet.json sku) and Data Factory
-// linked services (LinkedServices_Create.json: encryptedCredential).
+// linked services (LinkedServices_Create.json: encryptedCredential); Key Vault vaults
+// (2024-11-01 createVault, getVault, updateAccessPoliciesAdd, deleteVault, getDeletedVault,
+// listDeletedVaults, purgeDeletedVault, checkVaultNameAvailability) and Data Factory
+// (2018-06-01 Factories_CreateOrUpdate, Pipelines_CreateRun, PipelineRuns_Get,
+// PipelineRuns_QueryByFactory, PipelineRuns_Cancel, ActivityRuns_QueryByPipelineRun).
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cloudsim/sim_client.h"
@@ -138,6 +142,156 @@ TEST_F(FidelityTest, LinkedServiceWithInlineSecretReturnsEncryptedCredential) {
       {{"properties", {{"type", "HttpServer"}, {"typeProperties", {{"url", "https://example.invalid"}}}}}});
   ASSERT_EQ(by_reference.status, 200) << by_reference.body;
   EXPECT_FALSE(JsonOf(by_reference)["properties"]["typeProperties"].contains("encryptedCredential"));
+}
+
+TEST_F(FidelityTest, KeyVaultAnswersLikeTheSpecExamples) {
+  const std::string vault = client_->Rg("rg") + "/providers/Microsoft.KeyVault/vaults/sample-vault";
+  const std::string api = "?api-version=2024-11-01";
+  nlohmann::json policy = {{"tenantId", env_->tenant_id},
+                           {"objectId", env_->object_id},
+                           {"permissions", {{"keys", {"get"}}, {"secrets", {"get", "list", "set"}},
+                                            {"certificates", {"get"}}}}};
+  // createVault.json: 201 (then 200 on update) with the full vault.
+  nlohmann::json body = {{"location", "westus"},
+                         {"properties",
+                          {{"tenantId", env_->tenant_id},
+                           {"sku", {{"family", "A"}, {"name", "standard"}}},
+                           {"accessPolicies", {policy}},
+                           {"enabledForDeployment", true},
+                           {"enabledForDiskEncryption", true},
+                           {"enabledForTemplateDeployment", true},
+                           {"publicNetworkAccess", "Enabled"}}}};
+  cloudsim::Response created = client_->Arm("PUT", vault + api, body);
+  ASSERT_EQ(created.status, 201) << created.body;
+  nlohmann::json v = JsonOf(created);
+  EXPECT_EQ(v["name"], "sample-vault");
+  EXPECT_EQ(v["type"], "Microsoft.KeyVault/vaults");
+  EXPECT_EQ(v["location"], "westus");
+  EXPECT_TRUE(v["tags"].is_object()) << v.dump();
+  EXPECT_TRUE(v.contains("systemData")) << v.dump();
+  const nlohmann::json& p = v["properties"];
+  EXPECT_EQ(p["sku"], nlohmann::json({{"family", "A"}, {"name", "standard"}}));
+  EXPECT_EQ(p["tenantId"], env_->tenant_id);
+  EXPECT_EQ(p["accessPolicies"][0]["permissions"]["secrets"], nlohmann::json({"get", "list", "set"}));
+  EXPECT_EQ(p["enabledForDeployment"], true);
+  EXPECT_EQ(p["enabledForDiskEncryption"], true);
+  EXPECT_EQ(p["enabledForTemplateDeployment"], true);
+  EXPECT_EQ(p["publicNetworkAccess"], "Enabled");
+  EXPECT_EQ(p["provisioningState"], "Succeeded");
+  EXPECT_TRUE(p["vaultUri"].is_string());
+  EXPECT_EQ(client_->Arm("PUT", vault + api, body).status, 200) << "an existing vault: 200";
+  EXPECT_EQ(client_->Arm("GET", vault + api).status, 200);
+
+  // updateAccessPoliciesAdd.json: the policies sub-resource.
+  cloudsim::Response added = client_->Arm(
+      "PUT", vault + "/accessPolicies/add" + api,
+      {{"properties", {{"accessPolicies", {{{"tenantId", env_->tenant_id},
+                                            {"objectId", "00000000-0000-0000-0000-000000000001"},
+                                            {"permissions", {{"secrets", {"get"}}}}}}}}}});
+  ASSERT_TRUE(added.status == 200 || added.status == 201) << added.body;
+  nlohmann::json a = JsonOf(added);
+  EXPECT_EQ(a["type"], "Microsoft.KeyVault/vaults/accessPolicies");
+  EXPECT_THAT(a["id"].get<std::string>(), ::testing::EndsWith("/vaults/sample-vault/accessPolicies/"));
+  EXPECT_EQ(a["properties"]["accessPolicies"].size(), 1u) << "the policies sent, as the example";
+
+  // checkVaultNameAvailability.json: {"nameAvailable": true} for a free name.
+  nlohmann::json free = JsonOf(client_->Arm(
+      "POST", client_->Sub() + "/providers/Microsoft.KeyVault/checkNameAvailability" + api,
+      {{"name", "free-vault-name"}, {"type", "Microsoft.KeyVault/vaults"}}));
+  EXPECT_EQ(free, nlohmann::json({{"nameAvailable", true}}));
+
+  // deleteVault.json: 200, then 204 for a vault that is not there.
+  EXPECT_EQ(client_->Arm("DELETE", vault + api).status, 200);
+  EXPECT_EQ(client_->Arm("DELETE", vault + api).status, 204);
+
+  // getDeletedVault.json / listDeletedVaults.json.
+  const std::string deleted =
+      client_->Sub() + "/providers/Microsoft.KeyVault/locations/westus/deletedVaults/sample-vault";
+  cloudsim::Response got = client_->Arm("GET", deleted + api);
+  ASSERT_EQ(got.status, 200) << got.body;
+  nlohmann::json d = JsonOf(got);
+  EXPECT_EQ(d["name"], "sample-vault");
+  EXPECT_EQ(d["type"], "Microsoft.KeyVault/deletedVaults");
+  EXPECT_THAT(d["id"].get<std::string>(),
+              ::testing::EndsWith("/providers/Microsoft.KeyVault/locations/westus/deletedVaults/sample-vault"));
+  EXPECT_THAT(d["properties"]["vaultId"].get<std::string>(),
+              ::testing::EndsWith("/providers/Microsoft.KeyVault/vaults/sample-vault"));
+  EXPECT_EQ(d["properties"]["location"], "westus");
+  EXPECT_TRUE(d["properties"]["tags"].is_object()) << d.dump();
+  EXPECT_TRUE(d["properties"]["deletionDate"].is_string());
+  EXPECT_TRUE(d["properties"]["scheduledPurgeDate"].is_string());
+  EXPECT_TRUE(d["properties"]["purgeProtectionEnabled"].is_boolean()) << d.dump();
+  nlohmann::json list = JsonOf(client_->Arm("GET", client_->Sub() + "/providers/Microsoft.KeyVault/deletedVaults" + api));
+  ASSERT_TRUE(list["value"].is_array());
+  EXPECT_EQ(list["value"][0]["type"], "Microsoft.KeyVault/deletedVaults");
+
+  // purgeDeletedVault.json: 200, or 202 with a Location to poll.
+  cloudsim::Response purged = client_->Arm("POST", deleted + "/purge" + api);
+  ASSERT_TRUE(purged.status == 200 || purged.status == 202) << purged.body;
+  if (purged.status == 202) {
+    EXPECT_FALSE(purged.headers["Location"].empty());
+  }
+}
+
+TEST_F(FidelityTest, DataFactoryAnswersLikeTheSpecExamples) {
+  const std::string api = "?api-version=2018-06-01";
+  const std::string factory = client_->Rg("rg") + "/providers/Microsoft.DataFactory/factories/exampleFactoryName";
+  // Factories_CreateOrUpdate.json: 200 with the factory, createTime, version, eTag.
+  cloudsim::Response created = client_->Arm("PUT", factory + api, {{"location", "East US"}});
+  ASSERT_EQ(created.status, 200) << created.body;
+  nlohmann::json f = JsonOf(created);
+  EXPECT_EQ(f["name"], "exampleFactoryName");
+  EXPECT_EQ(f["type"], "Microsoft.DataFactory/factories");
+  EXPECT_EQ(f["location"], "East US");
+  EXPECT_EQ(f["properties"]["provisioningState"], "Succeeded");
+  EXPECT_TRUE(f["properties"]["createTime"].is_string()) << f.dump();
+  EXPECT_EQ(f["properties"]["version"], "2018-06-01");
+  EXPECT_TRUE(f["eTag"].is_string()) << f.dump();
+
+  ASSERT_EQ(client_->Arm("PUT", factory + "/pipelines/examplePipeline" + api,
+                         {{"properties", {{"activities", {{{"name", "w"}, {"type", "Wait"},
+                                                           {"typeProperties", {{"waitTimeInSeconds", 1}}}}}},
+                                          {"parameters", {{"OutputBlobNameList", {{"type", "Array"}}}}}}}})
+                .status,
+            200);
+  // Pipelines_CreateRun.json: 200 {"runId": ...}.
+  cloudsim::Response run = client_->Arm("POST", factory + "/pipelines/examplePipeline/createRun" + api,
+                                        {{"OutputBlobNameList", {"exampleoutput.csv"}}});
+  ASSERT_EQ(run.status, 200) << run.body;
+  const std::string run_id = JsonOf(run)["runId"];
+  EXPECT_EQ(JsonOf(run).size(), 1u) << run.body;
+
+  // PipelineRuns_Get.json: the run's fields.
+  nlohmann::json r = JsonOf(client_->Arm("GET", factory + "/pipelineruns/" + run_id + api));
+  EXPECT_EQ(r["runId"], run_id);
+  EXPECT_EQ(r["runGroupId"], run_id);
+  EXPECT_EQ(r["isLatest"], true);
+  EXPECT_EQ(r["pipelineName"], "examplePipeline");
+  EXPECT_TRUE(r["parameters"].contains("OutputBlobNameList")) << r.dump();
+  EXPECT_TRUE(r["invokedBy"].contains("name") && r["invokedBy"].contains("id")) << r.dump();
+  EXPECT_TRUE(r["lastUpdated"].is_string());
+  EXPECT_TRUE(r["runStart"].is_string()) << "the example's queued/in-progress run has runStart: " << r.dump();
+  EXPECT_TRUE(r["status"].is_string());
+  EXPECT_TRUE(r["message"].is_string());
+
+  // PipelineRuns_QueryByFactory.json: {"value": [...]} filtered by pipeline name.
+  nlohmann::json q = JsonOf(client_->Arm(
+      "POST", factory + "/queryPipelineRuns" + api,
+      {{"lastUpdatedAfter", "2018-06-16T00:36:44.3345758Z"},
+       {"lastUpdatedBefore", "2100-06-16T00:49:48.3686473Z"},
+       {"filters", {{{"operand", "PipelineName"}, {"operator", "Equals"}, {"values", {"examplePipeline"}}}}}}));
+  ASSERT_TRUE(q["value"].is_array()) << q.dump();
+  ASSERT_EQ(q["value"].size(), 1u);
+  EXPECT_EQ(q["value"][0]["runId"], run_id);
+
+  // PipelineRuns_Cancel.json: 200, no body needed.
+  EXPECT_EQ(client_->Arm("POST", factory + "/pipelineruns/" + run_id + "/cancel" + api).status, 200);
+
+  // ActivityRuns_QueryByPipelineRun.json: {"value": [...]}.
+  nlohmann::json acts = JsonOf(client_->Arm(
+      "POST", factory + "/pipelineruns/" + run_id + "/queryActivityruns" + api,
+      {{"lastUpdatedAfter", "2018-06-16T00:36:44.3345758Z"}, {"lastUpdatedBefore", "2100-06-16T00:49:48.3686473Z"}}));
+  EXPECT_TRUE(acts["value"].is_array()) << acts.dump();
 }
 
 }  // namespace
