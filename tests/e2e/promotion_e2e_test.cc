@@ -188,5 +188,48 @@ TEST_F(PromotionE2ETest, ABrokenDevTestNeverReachesTestAndTheNextGoodCommitReach
   EXPECT_THAT(test_history.output, HasSubstr("rollback by"));
 }
 
+// kill -9 while DEV's integration run is in flight; the restarted controller resumes
+// polling the recorded run and never submits it again.
+TEST_F(PromotionE2ETest, AKilledControllerResumesPollingTheRunInFlightWithoutResubmitting) {
+  // A run of 3 simulated hours (about 11 s at cloudsim's speed), under a longer timeout.
+  Edit("resources/databricks.yaml", "timeout: 30m", "timeout: 24h");
+  const fs::path notebook = repo_ / "notebooks/integration_test.py";
+  const std::string original = ReadFile(notebook);
+  const std::string separator = "# COMMAND ----------\n";
+  ASSERT_NE(original.find(separator), std::string::npos);
+  const size_t header = original.find(separator) + separator.size();
+  WriteFile(notebook, original.substr(0, header) + "# cloudsim: sleep 3h\n" + original.substr(header));
+  Git("init -q -b main");
+  Commit("slow integration test");
+  const std::string head = Head();
+  StartController("environments: [dev]\n");
+
+  // The run is submitted and in progress.
+  bool running = false;
+  for (int i = 0; i < 600 && !running; ++i) {
+    // The sync finished with the run submitted: DEV's Testing condition is true.
+    const nlohmann::json dev = Status("dev");
+    if (dev.is_object() && dev.contains("conditions")) {
+      for (const auto& c : dev["conditions"]) {
+        running |= c.value("type", "") == "Testing" && c.value("status", "") == "CONDITION_STATUS_TRUE";
+      }
+    }
+    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(running) << Status("dev").dump(2);
+  ASSERT_EQ(::kill(controller_pid_, SIGKILL), 0);
+  int status = 0;
+  ::waitpid(controller_pid_, &status, 0);
+  controller_pid_ = -1;
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  StartController("environments: [dev]\n");
+  ASSERT_TRUE(AwaitPromotion("dev", "verifiedRevision", head)) << Status("dev").dump(2);
+  auto log = portal_->Admin("GET", "/requests");
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(Indexes(*log, "POST", "/jobs/runs/submit").size(), 1u) << "never resubmitted";
+  EXPECT_FALSE(Indexes(*log, "GET", "/jobs/runs/get").empty());
+}
+
 }  // namespace
 }  // namespace envctl::testing
