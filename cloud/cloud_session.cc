@@ -42,7 +42,8 @@ class PatTransport : public HttpTransport {
 struct CloudSession::Pipelines {
   std::unique_ptr<CpprestTransport> cpprest;
   HttpTransport* base = nullptr;
-  std::unique_ptr<TokenBucket> arm_reads, arm_writes;
+  // ARM's budget per subscription and operation type, shared by ARM and Data Factory.
+  std::unique_ptr<ArmBudget> arm_budget;
   // Per vault and per workspace: their limits are per vault and per workspace.
   std::unique_ptr<PerOriginBuckets> keyvault, databricks;
   Chain aad, arm, datafactory, kv, dbx;
@@ -65,14 +66,13 @@ absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoint
     p->base = p->cpprest.get();
   }
 
-  auto make_chain = [&](Chain& chain, const char* label, Service service, TokenBucket* reads,
-                        TokenBucket* writes, PerOriginBuckets* per_origin = nullptr) {
+  auto make_chain = [&](Chain& chain, const char* label, Service service, ArmBudget* arm,
+                        PerOriginBuckets* per_origin = nullptr) {
     chain.instrumented = std::make_unique<InstrumentedTransport>(*p->base, clock, metrics, label,
                                                                  service, options.log_sink);
     HttpTransport* below_retry = chain.instrumented.get();
-    if (reads != nullptr) {
-      chain.rate_limited =
-          std::make_unique<RateLimitingTransport>(*chain.instrumented, *reads, *writes);
+    if (arm != nullptr) {
+      chain.rate_limited = std::make_unique<ArmRateLimitingTransport>(*chain.instrumented, *arm);
       below_retry = chain.rate_limited.get();
     } else if (per_origin != nullptr) {
       chain.rate_limited =
@@ -82,12 +82,15 @@ absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoint
     chain.retrying = std::make_unique<RetryingTransport>(*below_retry, clock, options.retry);
   };
 
-  p->arm_reads = std::make_unique<TokenBucket>(clock, options.arm_reads);
-  p->arm_writes = std::make_unique<TokenBucket>(clock, options.arm_writes);
+  ArmBudgetOptions arm_budget;
+  arm_budget.reads = options.arm_reads;
+  arm_budget.writes = options.arm_writes;
+  arm_budget.deletes = options.arm_deletes;
+  p->arm_budget = std::make_unique<ArmBudget>(clock, arm_budget);
   p->keyvault = std::make_unique<PerOriginBuckets>(clock, options.keyvault);
   p->databricks = std::make_unique<PerOriginBuckets>(clock, options.databricks);
 
-  make_chain(p->aad, "aad", Service::kAad, nullptr, nullptr);
+  make_chain(p->aad, "aad", Service::kAad, nullptr);
   if (options.credential_for_test) {
     p->credential = std::make_unique<CachingCredential>(std::move(options.credential_for_test),
                                                         clock, options.token_refresh_margin);
@@ -98,16 +101,15 @@ absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoint
                                                             credential_options));
   }
 
-  make_chain(p->arm, "arm", Service::kArm, p->arm_reads.get(), p->arm_writes.get());
+  make_chain(p->arm, "arm", Service::kArm, p->arm_budget.get());
   p->arm.authenticated = std::make_unique<BearerTokenTransport>(*p->arm.retrying, *p->credential,
                                                                 endpoints.ArmScope());
-  make_chain(p->datafactory, "datafactory", Service::kDataFactory, p->arm_reads.get(),
-             p->arm_writes.get());
+  make_chain(p->datafactory, "datafactory", Service::kDataFactory, p->arm_budget.get());
   p->datafactory.authenticated = std::make_unique<BearerTokenTransport>(
       *p->datafactory.retrying, *p->credential, endpoints.ArmScope());
-  make_chain(p->kv, "keyvault", Service::kKeyVault, nullptr, nullptr, p->keyvault.get());
+  make_chain(p->kv, "keyvault", Service::kKeyVault, nullptr, p->keyvault.get());
   p->kv.authenticated = std::make_unique<ChallengeAuthTransport>(*p->kv.retrying, *p->credential);
-  make_chain(p->dbx, "databricks", Service::kDatabricks, nullptr, nullptr, p->databricks.get());
+  make_chain(p->dbx, "databricks", Service::kDatabricks, nullptr, p->databricks.get());
   p->dbx.authenticated = std::make_unique<BearerTokenTransport>(*p->dbx.retrying, *p->credential,
                                                                 kDatabricksScope);
   p->other_instrumented = std::make_unique<InstrumentedTransport>(

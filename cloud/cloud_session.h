@@ -1,8 +1,10 @@
 // CloudSession: the whole HTTP pipeline of one envctl process, built once from
 // CloudEndpoints. It owns one CpprestTransport (shared connection pools), one cached
 // TokenCredential and a per-service pipeline, outermost first:
-//   Arm(), DataFactory(): Bearer(ARM scope) > Retrying > RateLimiting(ARM reads/writes,
-//                         shared by both) > Instrumented("arm" / "datafactory") > cpprest
+//   Arm(), DataFactory(): Bearer(ARM scope) > Retrying > ArmRateLimiting(ARM's budget: one
+//                         bucket per subscription and reads/writes/deletes, shared by both,
+//                         lowered to what ARM's x-ms-ratelimit-remaining-* headers say)
+//                         > Instrumented("arm" / "datafactory") > cpprest
 //   KeyVault():           ChallengeAuth > Retrying > RateLimiting(one bucket per vault)
 //                         > Instrumented > cpprest
 //   Databricks():         Bearer(2ff814a6-…/.default) > Retrying > RateLimiting(one bucket
@@ -36,6 +38,7 @@ struct CloudSessionOptions {
   RetryOptions retry;
   TokenBucketOptions arm_reads = RateLimitDefaults::ArmReads();
   TokenBucketOptions arm_writes = RateLimitDefaults::ArmWrites();
+  TokenBucketOptions arm_deletes = RateLimitDefaults::ArmDeletes();
   TokenBucketOptions keyvault = RateLimitDefaults::KeyVault();
   TokenBucketOptions databricks = RateLimitDefaults::Databricks();
   absl::Duration token_refresh_margin = absl::Minutes(5);

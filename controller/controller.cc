@@ -1014,6 +1014,26 @@ void Controller::SetRevisionGaugeLocked(const std::string& name, const std::stri
   revision_gauges_[name]->Set(1);
 }
 
+void Controller::SetPromotionGauges(const std::string& name,
+                                    const envctl::v1::PromotionStatus& promotion) {
+  absl::MutexLock lock(&mu_);
+  auto g = pending_gauges_.find(name);
+  if (g != pending_gauges_.end()) {
+    metrics_.promotion_pending_revision_info().Remove(g->second);
+    pending_gauges_.erase(g);
+  }
+  if (!promotion.pending_revision().empty()) {
+    prometheus::Gauge* gauge = &metrics_.promotion_pending_revision_info().Add(
+        {{"environment", name}, {"revision", promotion.pending_revision()}});
+    gauge->Set(1);
+    pending_gauges_[name] = gauge;
+  }
+  const std::string reason = WaitingReason(promotion);
+  for (const char* r : kWaitingReasons) {
+    metrics_.promotion_waiting().Add({{"environment", name}, {"reason", r}}).Set(reason == r ? 1 : 0);
+  }
+}
+
 absl::StatusOr<Environment> Controller::SpecAt(const std::string& name, const std::string& revision) {
   {
     absl::MutexLock lock(&mu_);
@@ -1091,6 +1111,7 @@ absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, bool o
   const std::string before = promotion->SerializeAsString();
   const bool moved = Decide(in, clock_.Now(), promotion);
   if (promotion->SerializeAsString() != before) RETURN_IF_ERROR(store_.Save(state));
+  SetPromotionGauges(name, *promotion);
   if (moved) {
     Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, name, "",
             absl::StrCat("adopted revision ", promotion->revision(), " (",
@@ -1149,6 +1170,7 @@ absl::StatusOr<envctl::v1::PromotionStatus> Controller::ChangePromotion(
     RETURN_IF_ERROR(store_.Save(state));
     out = state.status().promotion();
   }
+  SetPromotionGauges(name, out);
   queue_.Add(kEnvPrefix + name);
   return out;
 }

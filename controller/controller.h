@@ -166,6 +166,8 @@ class Controller : public ControllerApi {
   void SetRevisionGauge(const std::string& name, const std::string& revision);
   void SetRevisionGaugeLocked(const std::string& name, const std::string& revision)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // envctl_promotion_pending_revision_info and envctl_promotion_waiting for `name`.
+  void SetPromotionGauges(const std::string& name, const envctl::v1::PromotionStatus& promotion);
   // The environment's resync interval with a fixed per-environment jitter of +-10 %.
   absl::Duration ResyncOf(const envctl::v1::Environment& env) const;
 
@@ -186,6 +188,7 @@ class Controller : public ControllerApi {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_sync_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, prometheus::Gauge*> revision_gauges_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, prometheus::Gauge*> pending_gauges_ ABSL_GUARDED_BY(mu_);
   // Specs per revision and environment, newest revisions kept (bounded).
   std::map<std::string, std::map<std::string, envctl::v1::Environment>> specs_by_revision_
       ABSL_GUARDED_BY(mu_);

@@ -73,6 +73,18 @@ void Hold(const std::string& pending, const std::string& why, PromotionStatus* s
 
 }  // namespace
 
+std::string WaitingReason(const PromotionStatus& status) {
+  const std::string& why = status.waiting_for();
+  if (why.empty()) return "";
+  // The texts are Decide()'s own (Hold calls above), so their prefixes are stable.
+  if (absl::StartsWith(why, "pinned to ")) return "pinned";
+  if (absl::StartsWith(why, "approval of ")) return "approval";
+  if (absl::StartsWith(why, "sync window closed") || absl::StartsWith(why, "sync.windows[")) {
+    return "sync_window";
+  }
+  return "upstream";
+}
+
 std::string ShortRevision(const std::string& revision) {
   if (absl::StartsWith(revision, "sha256:")) return revision;
   return revision.substr(0, 12);

@@ -79,6 +79,13 @@ void Unpin(envctl::v1::PromotionStatus* status);
 // True when `revision` is in the environment's history.
 bool InHistory(const envctl::v1::PromotionStatus& status, const std::string& revision);
 
+// Why `status` holds a pending revision back, as a metric label: "upstream" (not verified
+// upstream yet, or failed there), "approval", "sync_window", "pinned"; "" when nothing waits.
+std::string WaitingReason(const envctl::v1::PromotionStatus& status);
+
+// Every value WaitingReason returns but "".
+inline constexpr const char* kWaitingReasons[] = {"upstream", "approval", "sync_window", "pinned"};
+
 // The first 12 characters of a revision, for messages.
 std::string ShortRevision(const std::string& revision);
 

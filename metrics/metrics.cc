@@ -69,6 +69,13 @@ Metrics::Metrics(const std::string& version)
                 "Unix time an environment last converged.")),
       source_revision_info_(Gauge(*registry_, "envctl_source_revision_info",
                                   "The Git revision an environment is synced to (value 1).")),
+      promotion_pending_revision_info_(
+          Gauge(*registry_, "envctl_promotion_pending_revision_info",
+                "The revision an environment would adopt but waits for (value 1; absent "
+                "when nothing is pending).")),
+      promotion_waiting_(Gauge(*registry_, "envctl_promotion_waiting",
+                               "1 for what holds an environment's pending revision back "
+                               "(reason: upstream, approval, sync_window, pinned), 0 for the others.")),
       build_info_(Gauge(*registry_, "envctl_build_info", "envctl build (value 1).")) {
   build_info_.Add({{"version", version}}).Set(1);
   // Unlabelled series exist from the start (at 0), so rate() and alerts see them before

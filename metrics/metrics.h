@@ -62,6 +62,8 @@ class Metrics {
   // Sync and build.
   prometheus::Family<prometheus::Gauge>& sync_last_success_timestamp_seconds() { return sync_last_success_timestamp_seconds_; }  // {environment}
   prometheus::Family<prometheus::Gauge>& source_revision_info() { return source_revision_info_; }  // {environment,revision}
+  prometheus::Family<prometheus::Gauge>& promotion_pending_revision_info() { return promotion_pending_revision_info_; }  // {environment,revision}
+  prometheus::Family<prometheus::Gauge>& promotion_waiting() { return promotion_waiting_; }  // {environment,reason}
   prometheus::Family<prometheus::Gauge>& build_info() { return build_info_; }  // {version}
 
  private:
@@ -86,6 +88,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& integration_last_success_timestamp_seconds_;
   prometheus::Family<prometheus::Gauge>& sync_last_success_timestamp_seconds_;
   prometheus::Family<prometheus::Gauge>& source_revision_info_;
+  prometheus::Family<prometheus::Gauge>& promotion_pending_revision_info_;
+  prometheus::Family<prometheus::Gauge>& promotion_waiting_;
   prometheus::Family<prometheus::Gauge>& build_info_;
 };
 

@@ -13,6 +13,7 @@
 #include "spec/internal/validate.h"
 #include "spec/internal/yaml_to_proto.h"
 #include "spec/references.h"
+#include "spec/sync_windows.h"
 
 namespace envctl::spec {
 
@@ -36,6 +37,30 @@ void BuildSetting(const internal::SettingsLayer& layer, const YAML::Node& node,
   builder.Build(node, path, into);
 }
 
+// Each of the layer's `sync.windows` has a known kind, a valid cron schedule, a duration
+// between 1m and 31 days and a known time zone; a problem is reported at the field.
+void CheckSyncWindows(const internal::SettingsLayer& layer,
+                      const std::map<std::string, std::string>& params, Diagnostics* diags) {
+  if (!layer.sync || !layer.sync.IsMap()) return;
+  const YAML::Node windows = layer.sync["windows"];
+  if (!windows || !windows.IsSequence()) return;
+  for (size_t k = 0; k < windows.size(); ++k) {
+    const YAML::Node node = windows[k];
+    if (!node.IsMap()) continue;  // the schema check says what is wrong
+    envctl::v1::SyncWindow window;
+    Diagnostics schema;  // already reported by BuildSetting
+    internal::ProtoBuilder builder(layer.file, &params, &schema, nullptr);
+    builder.Build(node, "sync.windows", &window);
+    for (const SyncWindowProblem& p : CheckSyncWindow(window)) {
+      // A duration that did not parse is reported by the schema check already.
+      if (p.field == "duration" && !schema.empty()) continue;
+      const YAML::Node at = node[p.field];
+      diags->Add(internal::LocationOf(layer.file, at ? at : node),
+                 absl::StrCat("sync.windows[", k, "].", p.field), p.message);
+    }
+  }
+}
+
 // Loads one environment; diagnostics that depend on it go to `diags`.
 // `from_at` receives where `promotion.from` is written (for the cross-environment checks).
 Environment LoadOne(const std::string& dir, const internal::ProjectConfig& config,
@@ -57,6 +82,7 @@ Environment LoadOne(const std::string& dir, const internal::ProjectConfig& confi
     BuildSetting(*l, l->azure, "azure", params, env.mutable_azure(), diags);
     BuildSetting(*l, l->sync, "sync", params, env.mutable_sync(), diags);
     BuildSetting(*l, l->annotations, "annotations", params, env.mutable_annotations(), diags);
+    CheckSyncWindows(*l, params, diags);
   }
   BuildSetting(layer, layer.promotion, "promotion", params, env.mutable_promotion(), diags);
   *from_at = Location{layer.file, 1, 1};

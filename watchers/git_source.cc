@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -20,6 +21,7 @@ namespace envctl::watchers {
 namespace {
 
 namespace fs = std::filesystem;
+using internal::BlobPtr;
 using internal::BranchIterPtr;
 using internal::CommitPtr;
 using internal::LastGitError;
@@ -125,6 +127,58 @@ class GitSource : public Source {
     fs::path root = fs::path(checkout_dir_);
     if (!path_.empty()) root /= path_;
     return SourceSnapshot{sha, root.lexically_normal().string()};
+  }
+
+  absl::Status ExportRevision(const std::string& revision, const std::string& dest) const override {
+    git_error_clear();
+    git_oid oid;
+    if (revision.size() != GIT_OID_HEXSZ || git_oid_fromstr(&oid, revision.c_str()) != 0) {
+      return absl::NotFoundError(absl::StrCat(Describe(), ": revision \"", revision,
+                                              "\" is not a commit sha (40 hex digits)"));
+    }
+    git_repository* raw = nullptr;
+    // Its own handle: libgit2 objects are not shared between threads, and Fetch() may run.
+    if (git_repository_open_ext(&raw, checkout_dir_.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
+                                nullptr) != 0) {
+      return absl::NotFoundError(absl::StrCat(Describe(), ": revision ", revision,
+                                              " is unknown (no clone in ", checkout_dir_,
+                                              " yet)"));
+    }
+    RepoPtr repo(raw);
+    git_commit* raw_commit = nullptr;
+    if (int rc = git_commit_lookup(&raw_commit, repo.get(), &oid); rc != 0) {
+      if (rc == GIT_ENOTFOUND) {
+        return absl::NotFoundError(absl::StrCat(Describe(), ": revision ", revision,
+                                                " is not a commit fetched from ",
+                                                RedactUrl(options_.url)));
+      }
+      return Error(absl::StatusCode::kInternal, "cannot read commit ", revision, rc);
+    }
+    CommitPtr commit(raw_commit);
+    RETURN_IF_ERROR(CheckPathExists(commit.get(), revision.c_str()));
+    git_tree* raw_tree = nullptr;
+    if (int rc = git_commit_tree(&raw_tree, commit.get()); rc != 0) {
+      return Error(absl::StatusCode::kInternal, "cannot read the tree of ", revision, rc);
+    }
+    TreePtr tree(raw_tree);
+    if (!path_.empty()) {
+      git_tree_entry* raw_entry = nullptr;
+      if (int rc = git_tree_entry_bypath(&raw_entry, tree.get(), path_.c_str()); rc != 0) {
+        return Error(absl::StatusCode::kInternal, "cannot read ", path_, rc);
+      }
+      TreeEntryPtr entry(raw_entry);
+      git_object* sub = nullptr;
+      if (int rc = git_tree_entry_to_object(&sub, repo.get(), entry.get()); rc != 0) {
+        return Error(absl::StatusCode::kInternal, "cannot read ", path_, rc);
+      }
+      tree.reset(reinterpret_cast<git_tree*>(sub));
+    }
+    std::error_code ec;
+    if (fs::exists(dest, ec)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot export ", revision, ": ", dest, " exists already"));
+    }
+    return WriteTree(repo.get(), tree.get(), fs::path(dest), revision);
   }
 
   std::string Describe() const override {
@@ -316,6 +370,47 @@ class GitSource : public Source {
       return absl::FailedPreconditionError(
           absl::StrCat(Describe(), ": path \"", path_, "\" is a file at ", sha,
                        "; it must be the folder holding envctl.yaml"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Writes `tree`'s files under `to` from the object database. Hidden entries are left out
+  // (as the snapshot store does for folders); symbolic links and submodules too: a link
+  // could point outside the repository, and a submodule's content is not in this one.
+  absl::Status WriteTree(git_repository* repo, const git_tree* tree, const fs::path& to,
+                         const std::string& revision) const {
+    std::error_code ec;
+    fs::create_directories(to, ec);
+    if (ec) return absl::InternalError(absl::StrCat("cannot create ", to.string(), ": ", ec.message()));
+    const size_t count = git_tree_entrycount(tree);
+    for (size_t i = 0; i < count; ++i) {
+      const git_tree_entry* entry = git_tree_entry_byindex(tree, i);
+      const std::string name = git_tree_entry_name(entry);
+      if (name.empty() || name[0] == '.') continue;
+      const git_filemode_t mode = git_tree_entry_filemode(entry);
+      if (mode == GIT_FILEMODE_TREE) {
+        git_tree* raw = nullptr;
+        if (int rc = git_tree_lookup(&raw, repo, git_tree_entry_id(entry)); rc != 0) {
+          return Error(absl::StatusCode::kInternal, "cannot read folder ", name, rc);
+        }
+        TreePtr sub(raw);
+        RETURN_IF_ERROR(WriteTree(repo, sub.get(), to / name, revision));
+      } else if (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE) {
+        git_blob* raw = nullptr;
+        if (int rc = git_blob_lookup(&raw, repo, git_tree_entry_id(entry)); rc != 0) {
+          return Error(absl::StatusCode::kInternal, "cannot read file ", name, rc);
+        }
+        BlobPtr blob(raw);
+        const fs::path file = to / name;
+        std::ofstream out(file, std::ios::binary | std::ios::trunc);
+        out.write(static_cast<const char*>(git_blob_rawcontent(blob.get())),
+                  static_cast<std::streamsize>(git_blob_rawsize(blob.get())));
+        out.close();
+        if (!out) {
+          return absl::InternalError(
+              absl::StrCat("cannot write ", file.string(), " (revision ", revision, ")"));
+        }
+      }
     }
     return absl::OkStatus();
   }

@@ -3,7 +3,9 @@
 // whose origin is the same URL); every Fetch() then fetches origin and force-checks out
 // origin/<branch> with a detached HEAD, discarding local edits and untracked files, so
 // the working tree always equals the commit reported. The revision is the commit's 40-hex
-// sha; `root` is <checkout_dir>/<path>.
+// sha; `root` is <checkout_dir>/<path>. ExportRevision() writes any fetched commit's
+// <path> folder from the clone's object database (no checkout), for environments that run
+// another revision than the branch's head (promotion, rollback); see snapshot_store.h.
 //
 // Private HTTPS repositories: `token_env` names an environment variable holding a token
 // (GitHub/GitLab PAT, Azure DevOps PAT, ...). It is read on every Fetch (so rotation needs no

@@ -1,6 +1,7 @@
 #include "watchers/snapshot_store.h"
 
 #include <atomic>
+#include <cctype>
 #include <filesystem>
 #include <system_error>
 
@@ -39,45 +40,75 @@ absl::Status CopyTree(const fs::path& from, const fs::path& to) {
   return absl::OkStatus();
 }
 
+// A revision names a folder under dir_: a Git sha or "sha256:<hex>", never "..", "/" or
+// anything else an API caller could use to point outside the store.
+bool IsPlainRevision(const std::string& revision) {
+  if (revision.empty() || revision.size() > 128) return false;
+  for (char c : revision) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != ':' && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string SnapshotStore::PathOf(const std::string& revision) const {
   return (fs::path(dir_) / absl::StrReplaceAll(revision, {{":", "-"}, {"/", "-"}})).string();
 }
 
-absl::Status SnapshotStore::Keep(const SourceSnapshot& snapshot) {
-  if (snapshot.revision.empty()) return absl::InvalidArgumentError("snapshot without a revision");
-  const fs::path final_path = PathOf(snapshot.revision);
+absl::Status SnapshotStore::Materialize(
+    const std::string& revision, const std::function<absl::Status(const std::string&)>& fill) const {
+  if (!IsPlainRevision(revision)) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", revision, "\" is not a revision"));
+  }
+  const fs::path final_path = PathOf(revision);
   std::error_code ec;
   if (fs::is_directory(final_path, ec)) return absl::OkStatus();
+  fs::create_directories(dir_, ec);
   static std::atomic<uint64_t> counter{0};
   const fs::path temp = fs::path(dir_) / absl::StrCat(".tmp-", ::getpid(), "-", counter++);
   fs::remove_all(temp, ec);
-  absl::Status copied = CopyTree(snapshot.root, temp);
-  if (!copied.ok()) {
+  absl::Status filled = fill(temp.string());
+  if (!filled.ok()) {
     fs::remove_all(temp, ec);
-    return copied;
+    return filled;
   }
   fs::rename(temp, final_path, ec);
   if (ec) {
     fs::remove_all(temp, ec);
     // Another thread kept the same revision first: that copy is as good as ours.
     if (fs::is_directory(final_path, ec)) return absl::OkStatus();
-    return absl::InternalError(absl::StrCat("cannot keep revision ", snapshot.revision, " in ",
-                                            final_path.string()));
+    return absl::InternalError(
+        absl::StrCat("cannot keep revision ", revision, " in ", final_path.string()));
   }
   return absl::OkStatus();
+}
+
+absl::Status SnapshotStore::Keep(const SourceSnapshot& snapshot) {
+  return Materialize(snapshot.revision, [&](const std::string& temp) {
+    if (source_ != nullptr) {
+      absl::Status exported = source_->ExportRevision(snapshot.revision, temp);
+      if (exported.code() != absl::StatusCode::kUnimplemented) return exported;
+    }
+    return CopyTree(snapshot.root, temp);
+  });
 }
 
 absl::StatusOr<std::string> SnapshotStore::RootOf(const std::string& revision) const {
   const fs::path path = PathOf(revision);
   std::error_code ec;
-  if (revision.empty() || !fs::is_directory(path, ec)) {
-    return absl::NotFoundError(absl::StrCat("revision ", revision,
-                                            " is not known to this controller (no snapshot in ",
-                                            dir_, ")"));
+  const bool plain = IsPlainRevision(revision);
+  if (plain && fs::is_directory(path, ec)) return path.string();
+  if (plain && source_ != nullptr) {
+    absl::Status exported = Materialize(revision, [&](const std::string& temp) {
+      return source_->ExportRevision(revision, temp);
+    });
+    if (exported.ok()) return path.string();
+    if (exported.code() != absl::StatusCode::kUnimplemented) return exported;
   }
-  return path.string();
+  return absl::NotFoundError(absl::StrCat("revision ", revision,
+                                          " is not known to this controller (no snapshot in ",
+                                          dir_, ")"));
 }
 
 }  // namespace envctl::watchers

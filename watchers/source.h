@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace envctl::watchers {
@@ -28,6 +29,19 @@ class Source {
   // Errors say what failed and where (NotFound for a missing folder, branch or path;
   // Unavailable for an unreachable remote; PermissionDenied for refused credentials).
   virtual absl::StatusOr<SourceSnapshot> Fetch() = 0;
+
+  // Writes the content of `revision` (the folder holding envctl.yaml, entries whose name
+  // starts with '.' left out) into `dest`, a folder that must not exist yet. A Git source
+  // reads any commit of its local object database (tree walk, blobs; no checkout), so an
+  // environment can run, or roll back to, a revision other than the one Fetch() returned.
+  // NotFound when the source does not know `revision`; Unimplemented (the default) for a
+  // source that only has its current content (folders). Unlike Fetch(), safe to call from
+  // any thread, also while Fetch() runs.
+  virtual absl::Status ExportRevision(const std::string& revision, const std::string& dest) const {
+    (void)revision;
+    (void)dest;
+    return absl::UnimplementedError(Describe() + " keeps no past revisions");
+  }
 
   // For logs and status, e.g. "git https://host/repo.git@main:examples/bikeshare".
   // Never includes credentials.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "cloud/transport/url.h"
 
 namespace envctl::cloud {
@@ -25,6 +26,11 @@ absl::Duration TokenBucket::Reserve() {
   return absl::Seconds(-tokens_ / options_.refill_per_second);
 }
 
+void TokenBucket::Observe(double remaining, double reserve) {
+  absl::MutexLock lock(&mu_);
+  tokens_ = std::min(tokens_, remaining - reserve);
+}
+
 void TokenBucket::Acquire() {
   const absl::Duration wait = Reserve();
   if (wait > absl::ZeroDuration()) clock_.SleepFor(wait);
@@ -38,6 +44,65 @@ absl::StatusOr<HttpResponse> RateLimitingTransport::Send(const HttpRequest& requ
   const std::string method = absl::AsciiStrToUpper(request.method);
   (method == "GET" || method == "HEAD" ? reads_ : writes_).Acquire();
   return next_.Send(request);
+}
+
+ArmBudget::Op ArmBudget::OpOf(const std::string& method) {
+  const std::string m = absl::AsciiStrToUpper(method);
+  if (m == "GET" || m == "HEAD") return Op::kRead;
+  if (m == "DELETE") return Op::kDelete;
+  return Op::kWrite;
+}
+
+const char* ArmBudget::HeaderSuffix(Op op) {
+  switch (op) {
+    case Op::kRead:
+      return "reads";
+    case Op::kDelete:
+      return "deletes";
+    case Op::kWrite:
+      break;
+  }
+  return "writes";
+}
+
+std::string ArmBudget::SubscriptionOf(const std::string& url) {
+  const std::string lower = absl::AsciiStrToLower(url);
+  const size_t scheme = lower.find("://");
+  const size_t path = lower.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (path == std::string::npos) return "";
+  const std::string marker = "/subscriptions/";
+  const size_t at = lower.find(marker, path);
+  if (at == std::string::npos) return "";
+  const size_t start = at + marker.size();
+  const size_t end = lower.find_first_of("/?#", start);
+  return lower.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+TokenBucket& ArmBudget::For(const std::string& subscription, Op op) {
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<TokenBucket>& bucket = buckets_[{subscription, op}];
+  if (bucket == nullptr) {
+    bucket = std::make_unique<TokenBucket>(clock_, op == Op::kRead    ? options_.reads
+                                                   : op == Op::kWrite ? options_.writes
+                                                                      : options_.deletes);
+  }
+  return *bucket;
+}
+
+absl::StatusOr<HttpResponse> ArmRateLimitingTransport::Send(const HttpRequest& request) {
+  const ArmBudget::Op op = ArmBudget::OpOf(request.method);
+  TokenBucket& bucket = budget_.For(ArmBudget::SubscriptionOf(request.url), op);
+  bucket.Acquire();
+  absl::StatusOr<HttpResponse> response = next_.Send(request);
+  if (response.ok()) {
+    const std::string remaining = response->Header(
+        std::string("x-ms-ratelimit-remaining-subscription-") + ArmBudget::HeaderSuffix(op));
+    double value = 0;
+    if (!remaining.empty() && absl::SimpleAtod(remaining, &value) && value >= 0) {
+      bucket.Observe(value, budget_.reserve());
+    }
+  }
+  return response;
 }
 
 TokenBucket& PerOriginBuckets::For(const std::string& origin) {

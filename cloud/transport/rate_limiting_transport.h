@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -30,6 +31,7 @@ struct TokenBucketOptions {
 struct RateLimitDefaults {
   static TokenBucketOptions ArmReads() { return {200, 20}; }
   static TokenBucketOptions ArmWrites() { return {160, 8}; }
+  static TokenBucketOptions ArmDeletes() { return {160, 8}; }
   static TokenBucketOptions KeyVault() { return {100, 50}; }
   static TokenBucketOptions Databricks() { return {30, 15}; }
 };
@@ -42,6 +44,10 @@ class TokenBucket {
   // Takes one token and returns how long the caller must wait for it (zero when one was
   // available). Acquire() = clock.SleepFor(Reserve()).
   absl::Duration Reserve();
+  // The service says `remaining` requests are left in its own bucket (which other clients
+  // of the same budget also spend): never hold more tokens than that less `reserve`, so the
+  // next requests are spaced at the refill rate before the service answers 429.
+  void Observe(double remaining, double reserve);
 
  private:
   Clock& clock_;
@@ -76,6 +82,55 @@ class PerOriginRateLimitingTransport : public HttpTransport {
  private:
   HttpTransport& next_;
   PerOriginBuckets& buckets_;
+};
+
+// ARM's budget: ARM throttles per principal and subscription with separate read, write
+// and delete buckets, and tells what is left of each in every answer
+// (x-ms-ratelimit-remaining-subscription-reads/-writes/-deletes). One ArmBudget per
+// process holds one bucket per subscription and operation type, shared by every
+// environment and by the ARM and Data Factory pipelines. Thread-safe.
+struct ArmBudgetOptions {
+  TokenBucketOptions reads = RateLimitDefaults::ArmReads();
+  TokenBucketOptions writes = RateLimitDefaults::ArmWrites();
+  TokenBucketOptions deletes = RateLimitDefaults::ArmDeletes();
+  // Tokens kept in hand below what ARM says remains (requests of other clients in flight).
+  double reserve = 5;
+};
+
+class ArmBudget {
+ public:
+  enum class Op { kRead, kWrite, kDelete };
+  ArmBudget(Clock& clock, ArmBudgetOptions options) : clock_(clock), options_(options) {}
+  // The bucket of `subscription` ("" for calls outside a subscription) for `op`.
+  TokenBucket& For(const std::string& subscription, Op op);
+  double reserve() const { return options_.reserve; }
+
+  // GET/HEAD read, DELETE deletes, anything else writes.
+  static Op OpOf(const std::string& method);
+  // The subscription id in an ARM URL's path (/subscriptions/<id>/...), lower-cased; "".
+  static std::string SubscriptionOf(const std::string& url);
+  // "reads", "writes" or "deletes": the suffix of ARM's remaining-budget header.
+  static const char* HeaderSuffix(Op op);
+
+ private:
+  Clock& clock_;
+  const ArmBudgetOptions options_;
+  absl::Mutex mu_;
+  std::map<std::pair<std::string, Op>, std::unique_ptr<TokenBucket>> buckets_ ABSL_GUARDED_BY(mu_);
+};
+
+// Takes a token of the request's subscription and operation type before sending, and
+// lowers that bucket to what ARM's x-ms-ratelimit-remaining-subscription-* header says
+// is left after the answer.
+class ArmRateLimitingTransport : public HttpTransport {
+ public:
+  // `budget` must outlive this transport.
+  ArmRateLimitingTransport(HttpTransport& next, ArmBudget& budget) : next_(next), budget_(budget) {}
+  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
+
+ private:
+  HttpTransport& next_;
+  ArmBudget& budget_;
 };
 
 class RateLimitingTransport : public HttpTransport {

@@ -14,6 +14,7 @@ int RunCloudsim(int argc, char** argv);
 int RunStatus(int argc, char** argv);
 int RunController(int argc, char** argv);
 int RunDestroy(int argc, char** argv);
+int RunSync(int argc, char** argv);
 int RunPromote(int argc, char** argv);
 int RunRollback(int argc, char** argv);
 int RunUnpin(int argc, char** argv);

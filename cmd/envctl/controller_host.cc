@@ -139,7 +139,7 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
   options.source_poll_interval = config.poll_interval;
   options.environments = config.environments;
   auto snapshots = std::make_shared<watchers::SnapshotStore>(
-      (std::filesystem::path(runner.state_dir()) / "snapshots").string());
+      (std::filesystem::path(runner.state_dir()) / "snapshots").string(), &source);
   options.revision_loader = MakeRevisionLoader(snapshots);
   host->controller_ = std::make_unique<controller::Controller>(
       runner.engine(), runner.store(), RealClock::Get(), runner.metrics(),

@@ -19,6 +19,7 @@ Usage:
   envctl cloudsim --port P --state-dir D   run the local Azure/Databricks emulator
   envctl controller --config FILE          run the controller loop (gRPC, metrics, watchers)
   envctl status [--server ADDR]            environment status from a running controller (or --state-dir D)
+  envctl sync --env E [--override-windows] sync E now in a running controller (--wait to block)
   envctl promote --env E [--revision R]    approve a revision for E (promotion with requireApproval)
   envctl rollback --env E --to R           pin E to an earlier revision R (until unpin)
   envctl unpin --env E                     release E's pin
@@ -39,7 +40,8 @@ constexpr Command kCommands[] = {
     {"apply", envctl::cli::RunApply},           {"up", envctl::cli::RunUp},
     {"cloudsim", envctl::cli::RunCloudsim},     {"status", envctl::cli::RunStatus},
     {"controller", envctl::cli::RunController}, {"destroy", envctl::cli::RunDestroy},
-    {"promote", envctl::cli::RunPromote},       {"rollback", envctl::cli::RunRollback},
+    {"sync", envctl::cli::RunSync},             {"promote", envctl::cli::RunPromote},
+    {"rollback", envctl::cli::RunRollback},
     {"unpin", envctl::cli::RunUnpin},           {"history", envctl::cli::RunHistory},
 };
 

@@ -1,4 +1,4 @@
-// envctl promote / rollback / unpin / history: promotion of a revision from one
+// envctl sync / promote / rollback / unpin / history: a manual sync, and promotion of a revision from one
 // environment to the next, through a running controller's gRPC API (docs/controller.md).
 #include <chrono>
 #include <cstdio>
@@ -39,6 +39,15 @@ and stays there, whatever passes upstream, until `envctl unpin --env E`.
 constexpr char kUnpinUsage[] = R"(Usage: envctl unpin --env E [--server ADDR] [--token-env VAR]
 
 Removes E's pin: promotion decides E's revision again.
+)";
+constexpr char kSyncUsage[] = R"(Usage: envctl sync --env E [--override-windows] [--allow-mass-prune] [--wait [--timeout D]] [--server ADDR] [--token-env VAR]
+
+Queues a sync of E in a running controller now (instead of at its next resync).
+  --override-windows  write even while one of E's sync windows forbids it (an explicit,
+                      manual exception: the sync is logged with its id like any other)
+  --allow-mass-prune  let prune exceed sync.maxPrune or delete a resource group
+  --wait              block until the sync finished; exit 0 converged, 2 not converged
+  --timeout D         how long --wait waits (e.g. 90s, 10m; default 10m)
 )";
 constexpr char kHistoryUsage[] = R"(Usage: envctl history --env E [--json] [--server ADDR] [--token-env VAR]
 
@@ -129,6 +138,49 @@ bool Parse(const char* command, const char* usage, int argc, char** argv,
 }
 
 }  // namespace
+
+int RunSync(int argc, char** argv) {
+  Args args;
+  int code = 0;
+  if (!Parse("sync", kSyncUsage, argc, argv, {"timeout"},
+             {"override-windows", "allow-mass-prune", "wait"}, &args, &code)) {
+    return code;
+  }
+  absl::Duration timeout = absl::Minutes(10);
+  if (!args.Get("timeout").empty() &&
+      (!absl::ParseDuration(args.Get("timeout"), &timeout) || timeout <= absl::ZeroDuration())) {
+    std::fprintf(stderr, "envctl sync: --timeout %s is not a duration like 90s or 10m\n",
+                 args.Get("timeout").c_str());
+    return 1;
+  }
+  Client client("sync", args);
+  envctl::v1::SyncRequest request;
+  request.set_environment(args.Get("env"));
+  request.set_override_windows(args.GetBool("override-windows"));
+  request.set_allow_mass_prune(args.GetBool("allow-mass-prune"));
+  request.set_wait(args.GetBool("wait"));
+  if (request.wait()) {
+    request.mutable_timeout()->set_seconds(absl::ToInt64Seconds(timeout));
+  }
+  auto context = client.Context();
+  // The RPC itself waits up to `timeout`: the call's deadline leaves it room to answer.
+  if (request.wait()) {
+    context->set_deadline(std::chrono::system_clock::now() +
+                          absl::ToChronoSeconds(timeout + absl::Seconds(30)));
+  }
+  envctl::v1::SyncResponse response;
+  grpc::Status st = client.stub().Sync(context.get(), request, &response);
+  if (!st.ok()) return client.Fail(st);
+  std::cout << "sync " << response.sync_id() << " of " << request.environment() << " queued"
+            << (request.override_windows() ? " (sync windows overridden)" : "") << "\n";
+  if (!request.wait()) return 0;
+  std::cout << request.environment() << ": " << response.applied_size() << " change(s) applied, "
+            << (response.converged() ? "converged" : "not converged") << "\n";
+  if (response.status().has_promotion()) {
+    PrintPromotion(request.environment(), response.status().promotion());
+  }
+  return response.converged() ? 0 : 2;
+}
 
 int RunPromote(int argc, char** argv) {
   Args args;

@@ -18,7 +18,9 @@ namespace {
 using ::envctl::testing::FakeReconciler;
 using ::envctl::testing::FakeRunReconciler;
 using ::envctl::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::set<std::string> ExplicitDeps(const envctl::v1::Resource& r) {
   return {r.depends_on().begin(), r.depends_on().end()};
@@ -151,6 +153,10 @@ TEST_F(ControllerPromotionTest, TestFollowsOnlyRevisionsWhoseDevTestsPassed) {
   EXPECT_EQ(PromotionOf("test").pending_revision(), "r2");
   EXPECT_EQ(PromotionOf("dev").revision(), "r2");
   EXPECT_THAT(PromotionOf("dev").history(0).outcome(), HasSubstr("failed: smoke (run "));
+  EXPECT_THAT(metrics_.Serialize(),
+              AllOf(HasSubstr("envctl_promotion_pending_revision_info{environment=\"test\",revision=\"r2\"} 1"),
+                    HasSubstr("envctl_promotion_waiting{environment=\"test\",reason=\"upstream\"} 1"),
+                    HasSubstr("envctl_promotion_waiting{environment=\"test\",reason=\"approval\"} 0")));
   auto live = fake_.Live("test-rg1");
   ASSERT_TRUE(live.has_value());
   EXPECT_EQ((*live)["location"], "westeurope") << "TEST still runs r1";
@@ -166,6 +172,9 @@ TEST_F(ControllerPromotionTest, TestFollowsOnlyRevisionsWhoseDevTestsPassed) {
   ASSERT_TRUE(AwaitPromotion("test", [](const auto& p) {
     return p.revision() == "r3" && p.history(0).outcome() == "passed";
   })) << PromotionOf("test").DebugString();
+  EXPECT_THAT(metrics_.Serialize(),
+              AllOf(Not(HasSubstr("envctl_promotion_pending_revision_info{environment=\"test\"")),
+                    HasSubstr("envctl_promotion_waiting{environment=\"test\",reason=\"upstream\"} 0")));
   EXPECT_EQ((*fake_.Live("test-rg1"))["location"], "northeurope");
 
   absl::StatusOr<envctl::v1::HistoryResponse> history = c.History([] {
@@ -187,6 +196,8 @@ TEST_F(ControllerPromotionTest, ApprovalRollbackAndUnpinAreRecordedAndSurviveARe
     return p.waiting_for() == "approval of r1 (envctl promote --env prod)";
   })) << PromotionOf("prod").DebugString();
   EXPECT_FALSE(fake_.Exists("prod-rg1")) << "nothing written before the approval";
+  EXPECT_THAT(metrics_.Serialize(),
+              HasSubstr("envctl_promotion_waiting{environment=\"prod\",reason=\"approval\"} 1"));
 
   envctl::v1::PromoteRequest promote;
   promote.set_environment("prod");
@@ -270,6 +281,8 @@ TEST_F(ControllerPromotionTest, ADenyWindowOnlyPlansAndAManualSyncCanOverrideIt)
   EXPECT_EQ(PromotionOf("dev").revision(), "r1");
   EXPECT_EQ(PromotionOf("dev").pending_revision(), "r2");
   EXPECT_THAT(PromotionOf("dev").waiting_for(), HasSubstr("sync window closed: deny"));
+  EXPECT_THAT(metrics_.Serialize(),
+              HasSubstr("envctl_promotion_waiting{environment=\"dev\",reason=\"sync_window\"} 1"));
 
   envctl::v1::SyncRequest sync;
   sync.set_environment("dev");

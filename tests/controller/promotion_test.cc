@@ -111,6 +111,7 @@ TEST(PromotionTest, AFailingUpstreamTestKeepsDownstreamWhereItIsAndNamesTheRun) 
   EXPECT_EQ(test.revision(), "r1");
   EXPECT_EQ(test.pending_revision(), "r2");
   EXPECT_EQ(test.waiting_for(), "dev: test it failed on r2 (run run-2): assertion failed");
+  EXPECT_EQ(WaitingReason(test), "upstream");
 
   // The fixing commit passes: TEST moves to it.
   root.newest_revision = "r3";
@@ -137,6 +138,7 @@ TEST(PromotionTest, ApprovalHoldsTheRevisionUntilSomeoneApprovesItAndIsRecorded)
   EXPECT_FALSE(Decide(From("test", &test, /*approval=*/true), kNow, &prod));
   EXPECT_EQ(prod.pending_revision(), "r1");
   EXPECT_EQ(prod.waiting_for(), "approval of r1 (envctl promote --env test)");
+  EXPECT_EQ(WaitingReason(prod), "approval");
 
   EXPECT_THAT(Approve("", "alice", kNow, &prod), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no revision")));
   ASSERT_TRUE(Approve("r1", "alice", kNow, &prod).ok());
@@ -166,6 +168,7 @@ TEST(PromotionTest, APinHoldsTheEnvironmentUntilUnpinned) {
   EXPECT_EQ(test.history(0).reason(), "rollback by bob");
   EXPECT_EQ(test.pending_revision(), "r3");
   EXPECT_EQ(test.waiting_for(), "pinned to r1 by bob (envctl unpin --env test)");
+  EXPECT_EQ(WaitingReason(test), "pinned");
 
   dev.set_verified_revision("r4");  // promotion skips a pinned environment
   EXPECT_FALSE(Decide(From("dev", &dev), kNow, &test));
@@ -187,8 +190,10 @@ TEST(PromotionTest, AClosedWindowHoldsAnyChangeOfRevision) {
   EXPECT_EQ(dev.revision(), "");
   EXPECT_EQ(dev.pending_revision(), "r1");
   EXPECT_EQ(dev.waiting_for(), in.window_reason);
+  EXPECT_EQ(WaitingReason(dev), "sync_window");
   in.writes_allowed = true;
   EXPECT_TRUE(Decide(in, kNow, &dev));
+  EXPECT_EQ(WaitingReason(dev), "") << "nothing waits";
 }
 
 TEST(PromotionTest, HistoryKeepsTheLastTwentyRevisions) {

@@ -84,7 +84,7 @@ TEST(SyncWindowTest, MalformedWindowsNameTheField) {
               HasSubstr("sync.windows[0].timeZone: unknown IANA time zone \"Mars/Olympus\""));
   auto bad_cron = Window("deny", "0 25 * * *", absl::Hours(1), "UTC");
   EXPECT_THAT(std::string(EvaluateWindows(bad_cron, absl::Now()).status().message()),
-              HasSubstr("sync.windows[0].schedule \"0 25 * * *\": hour: \"25\" is outside 0-23"));
+              HasSubstr("sync.windows[0].schedule: \"0 25 * * *\": hour: \"25\" is outside 0-23"));
   auto bad_kind = Window("maybe", "0 9 * * *", absl::Hours(1), "UTC");
   EXPECT_THAT(std::string(EvaluateWindows(bad_kind, absl::Now()).status().message()),
               HasSubstr("sync.windows[0].kind: \"maybe\" is not allow or deny"));

@@ -1,5 +1,5 @@
 // `envctl controller` following a local Git repository of the bikeshare sample on cloudsim,
-// with `promotion: {from: dev}` added to environments/test.yaml: the first commit reaches
+// whose environments/test.yaml declares `promotion: {from: dev}`: the first commit reaches
 // DEV, then TEST once DEV's integration test passed; a commit that breaks DEV's test never
 // reaches TEST while `envctl status --json` says which run failed; the next good commit
 // reaches both.
@@ -56,14 +56,19 @@ class PromotionE2ETest : public BikeshareE2ETest {
   }
 
   // Starts `envctl controller` on the repo (polled every second) and learns its gRPC address.
-  void StartController() {
+  // `extra` is appended to the config (e.g. "environments: [dev]\n").
+  void StartController(const std::string& extra = "") {
+    grpc_.clear();
     const fs::path config = work_ / "controller.yaml";
     WriteFile(config, absl::StrCat("source:\n  git:\n    url: file://", repo_.string(),
                                    "\n    branch: main\n  pollInterval: 1s\n",
                                    "cloud: ", sim_->endpoints_file, "\n",
                                    "stateDir: ", (work_ / "controller").string(), "\n",
-                                   "grpc: {listen: 127.0.0.1:0}\nhttp: {listen: 127.0.0.1:0}\n"));
+                                   "grpc: {listen: 127.0.0.1:0}\nhttp: {listen: 127.0.0.1:0}\n",
+                                   extra));
     const fs::path log = work_ / "controller.log";
+    std::error_code ec;
+    fs::remove(log, ec);  // a restart must not read the previous process's address
     const std::string binary = std::string(ENVCTL_BINARY_DIR) + "/envctl";
     controller_pid_ = ::fork();
     ASSERT_GE(controller_pid_, 0);
@@ -112,8 +117,8 @@ class PromotionE2ETest : public BikeshareE2ETest {
 };
 
 TEST_F(PromotionE2ETest, ABrokenDevTestNeverReachesTestAndTheNextGoodCommitReachesBoth) {
-  WriteFile(repo_ / "environments/test.yaml",
-            ReadFile(repo_ / "environments/test.yaml") + "promotion:\n  from: dev\n");
+  // The sample itself declares it: TEST runs only what passed DEV.
+  ASSERT_THAT(ReadFile(repo_ / "environments/test.yaml"), HasSubstr("promotion:\n  from: dev\n"));
   Git("init -q -b main");
   Commit("bikeshare");
   const std::string good = Head();
@@ -152,6 +157,78 @@ TEST_F(PromotionE2ETest, ABrokenDevTestNeverReachesTestAndTheNextGoodCommitReach
   ASSERT_EQ(history.exit_code, 0) << history.output;
   EXPECT_THAT(history.output, HasSubstr(broken.substr(0, 12)));
   EXPECT_THAT(history.output, HasSubstr("failed: "));
+
+  // Rollback to a commit the controller never synced nor checked out (on another branch,
+  // fetched into the clone): its specs come from the clone's object database.
+  Git("checkout -q -b side " + good);
+  WriteFile(repo_ / "notebooks/prepare.py", ReadFile(repo_ / "notebooks/prepare.py") + "\n# side\n");
+  Commit("a side commit");
+  const std::string side = Head();
+  Git("checkout -q main");
+  RunResult rollback;
+  for (int i = 0; i < 100; ++i) {  // until a poll fetched the side branch
+    rollback = Run("rollback --server " + grpc_ + " --env test --to " + side);
+    if (rollback.exit_code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.output;
+  ASSERT_TRUE(AwaitPromotion("test", "revision", side)) << Status("test").dump(2);
+  EXPECT_THAT(Field(Status("test"), "waitingFor"), HasSubstr("pinned to " + side.substr(0, 12)));
+  EXPECT_EQ(Field(Status("dev"), "revision"), fixed) << "DEV is not affected";
+
+  // A manual sync through the CLI, then unpin: TEST returns to what DEV verified.
+  RunResult sync = Run("sync --server " + grpc_ + " --env test --override-windows --wait --timeout 3m");
+  EXPECT_EQ(sync.exit_code, 0) << sync.output;
+  EXPECT_THAT(sync.output, HasSubstr("(sync windows overridden)"));
+  EXPECT_THAT(sync.output, HasSubstr("converged"));
+  RunResult unpin = Run("unpin --server " + grpc_ + " --env test");
+  ASSERT_EQ(unpin.exit_code, 0) << unpin.output;
+  ASSERT_TRUE(AwaitPromotion("test", "revision", fixed)) << Status("test").dump(2);
+  RunResult test_history = Run("history --server " + grpc_ + " --env test");
+  EXPECT_THAT(test_history.output, HasSubstr("rollback by"));
+}
+
+// kill -9 while DEV's integration run is in flight; the restarted controller resumes
+// polling the recorded run and never submits it again.
+TEST_F(PromotionE2ETest, AKilledControllerResumesPollingTheRunInFlightWithoutResubmitting) {
+  // A run of 3 simulated hours (about 11 s at cloudsim's speed), under a longer timeout.
+  Edit("resources/databricks.yaml", "timeout: 30m", "timeout: 24h");
+  const fs::path notebook = repo_ / "notebooks/integration_test.py";
+  const std::string original = ReadFile(notebook);
+  const std::string separator = "# COMMAND ----------\n";
+  ASSERT_NE(original.find(separator), std::string::npos);
+  const size_t header = original.find(separator) + separator.size();
+  WriteFile(notebook, original.substr(0, header) + "# cloudsim: sleep 3h\n" + original.substr(header));
+  Git("init -q -b main");
+  Commit("slow integration test");
+  const std::string head = Head();
+  StartController("environments: [dev]\n");
+
+  // The run is submitted and in progress.
+  bool running = false;
+  for (int i = 0; i < 600 && !running; ++i) {
+    // The sync finished with the run submitted: DEV's Testing condition is true.
+    const nlohmann::json dev = Status("dev");
+    if (dev.is_object() && dev.contains("conditions")) {
+      for (const auto& c : dev["conditions"]) {
+        running |= c.value("type", "") == "Testing" && c.value("status", "") == "CONDITION_STATUS_TRUE";
+      }
+    }
+    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(running) << Status("dev").dump(2);
+  ASSERT_EQ(::kill(controller_pid_, SIGKILL), 0);
+  int status = 0;
+  ::waitpid(controller_pid_, &status, 0);
+  controller_pid_ = -1;
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  StartController("environments: [dev]\n");
+  ASSERT_TRUE(AwaitPromotion("dev", "verifiedRevision", head)) << Status("dev").dump(2);
+  auto log = portal_->Admin("GET", "/requests");
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(Indexes(*log, "POST", "/jobs/runs/submit").size(), 1u) << "never resubmitted";
+  EXPECT_FALSE(Indexes(*log, "GET", "/jobs/runs/get").empty());
 }
 
 }  // namespace

@@ -448,5 +448,49 @@ TEST(SpecErrorsTest, PromotionUnknownFieldIsAnError) {
                                             HasSubstr("did you mean \"from\"?"))));
 }
 
+TEST(SpecErrorsTest, SyncWindowsAreCheckedAtTheirFields) {
+  TempRepo repo;
+  repo.Write("resources/main.yaml", kResourceGroup);
+  repo.Write("environments/test.yaml",
+             "parameters:\n  suffix: test\n"
+             "sync:\n"
+             "  windows:\n"
+             "    - {kind: deny, schedule: \"0 25 * * *\", duration: 2h, timeZone: UTC}\n"
+             "    - kind: allow\n"
+             "      schedule: \"0 9 * * 1-5\"\n"
+             "      duration: 0s\n"
+             "      timeZone: Mars/Olympus\n"
+             "    - {kind: maybe, schedule: \"*/15 * * *\", duration: 1h}\n"
+             "    - {kind: deny, schedule: \"0 18 * * 5\", duration: 62h, timeZone: Europe/Paris}\n");
+  const std::vector<std::string> errors = repo.Errors();
+  EXPECT_THAT(errors, Contains("environments/test.yaml:5:30: sync.windows[0].schedule: "
+                               "\"0 25 * * *\": hour: \"25\" is outside 0-23 [environment test]"));
+  EXPECT_THAT(errors, Contains("environments/test.yaml:8:17: sync.windows[1].duration: must be "
+                               "between 1m and 31 days (e.g. 2h) [environment test]"));
+  EXPECT_THAT(errors, Contains(StartsWith("environments/test.yaml:9:17: sync.windows[1].timeZone: "
+                                          "unknown IANA time zone \"Mars/Olympus\"")));
+  EXPECT_THAT(errors, Contains(StartsWith("environments/test.yaml:10:14: sync.windows[2].kind: "
+                                          "\"maybe\" is not allow or deny")));
+  EXPECT_THAT(errors, Contains(StartsWith("environments/test.yaml:10:31: sync.windows[2].schedule: "
+                                          "\"*/15 * * *\": expected 5 fields")));
+  EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
+                          [](const std::string& e) { return e.find("windows[3]") != std::string::npos; }),
+            0)
+      << "a valid window is not reported";
+}
+
+TEST(SpecErrorsTest, AnUnparsableWindowDurationIsReportedOnce) {
+  TempRepo repo;
+  repo.Write("resources/main.yaml", kResourceGroup);
+  repo.Write("environments/dev.yaml",
+             "parameters:\n  suffix: dev\nsync:\n  windows:\n"
+             "    - {kind: deny, schedule: \"0 18 * * 5\", duration: soon}\n");
+  const std::vector<std::string> errors = repo.Errors();
+  EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
+                          [](const std::string& e) { return e.find("duration") != std::string::npos; }),
+            1)
+      << ::testing::PrintToString(errors);
+}
+
 }  // namespace
 }  // namespace envctl::spec

@@ -15,6 +15,8 @@
 #include "tests/fakes/status_matchers.h"
 #include "tests/watchers/auth_server.h"
 #include "tests/watchers/temp_dir.h"
+#include "watchers/folder_source.h"
+#include "watchers/snapshot_store.h"
 
 // libgit2 1.5 leaks a pcre2 match block when a config regex does not match (fixed upstream in
 // libgit2/libgit2#6382, after 1.5); only ASan builds read this.
@@ -159,6 +161,73 @@ TEST_F(GitSourceTest, LocalEditsAndUntrackedFilesAreDiscarded) {
   ASSERT_OK(snapshot);
   EXPECT_EQ(ReadFile(snapshot->root + "/envctl.yaml"), "project: demo\n");
   EXPECT_FALSE(fs::exists(snapshot->root + "/resources/stray.yaml"));
+}
+
+TEST_F(GitSourceTest, ExportRevisionWritesAnOlderCommitFromTheObjectDatabase) {
+  const std::string first = Git("rev-parse HEAD");
+  Commit("examples/demo/resources/rg.yaml", "kind: ResourceGroup\n", "add rg");
+  tmp_.Write("upstream/examples/demo/.hidden/x.yaml", "hidden\n");
+  const std::string second = Commit("examples/demo/envctl.yaml", "project: demo2\n", "second");
+  auto source = NewSource(Options());
+  auto head = source->Fetch();
+  ASSERT_OK(head);
+  ASSERT_EQ(head->revision, second);
+
+  // The first commit, which the clone never checked out: its own files, not the head's.
+  const std::string old_dir = tmp_.Sub("export-first");
+  ASSERT_OK(source->ExportRevision(first, old_dir));
+  EXPECT_EQ(ReadFile(old_dir + "/envctl.yaml"), "project: demo\n");
+  EXPECT_FALSE(fs::exists(old_dir + "/resources/rg.yaml"));
+  // The working tree is untouched by an export.
+  EXPECT_EQ(ReadFile(head->root + "/envctl.yaml"), "project: demo2\n");
+
+  const std::string new_dir = tmp_.Sub("export-second");
+  ASSERT_OK(source->ExportRevision(second, new_dir));
+  EXPECT_EQ(ReadFile(new_dir + "/envctl.yaml"), "project: demo2\n");
+  EXPECT_EQ(ReadFile(new_dir + "/resources/rg.yaml"), "kind: ResourceGroup\n");
+  EXPECT_FALSE(fs::exists(new_dir + "/.hidden")) << "hidden entries are left out";
+  EXPECT_FALSE(fs::exists(new_dir + "/examples")) << "only <path> is exported, at the top";
+}
+
+TEST_F(GitSourceTest, ExportRevisionOfAnUnknownCommitIsNotFound) {
+  auto source = NewSource(Options());
+  // Before the first fetch there is no clone to read from.
+  EXPECT_THAT(source->ExportRevision(Git("rev-parse HEAD"), tmp_.Sub("a")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no clone")));
+  ASSERT_OK(source->Fetch());
+  EXPECT_THAT(source->ExportRevision(std::string(40, 'a'), tmp_.Sub("b")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("aaaaaaaa")));
+  EXPECT_THAT(source->ExportRevision("main", tmp_.Sub("c")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("40 hex")));
+  EXPECT_FALSE(fs::exists(tmp_.Sub("b")));
+}
+
+TEST_F(GitSourceTest, SnapshotStoreLoadsAnyFetchedCommitWithoutACheckout) {
+  const std::string first = Git("rev-parse HEAD");
+  const std::string second = Commit("examples/demo/envctl.yaml", "project: demo2\n", "second");
+  auto source = NewSource(Options());
+  auto head = source->Fetch();
+  ASSERT_OK(head);
+  SnapshotStore store(tmp_.Sub("state/snapshots"), source.get());
+  ASSERT_OK(store.Keep(*head));
+  // A revision never kept (e.g. rollback to a commit the controller never synced): read
+  // from the object database on first use.
+  auto old_root = store.RootOf(first);
+  ASSERT_OK(old_root);
+  EXPECT_EQ(ReadFile(*old_root + "/envctl.yaml"), "project: demo\n");
+  auto new_root = store.RootOf(second);
+  ASSERT_OK(new_root);
+  EXPECT_EQ(ReadFile(*new_root + "/envctl.yaml"), "project: demo2\n");
+  EXPECT_THAT(store.RootOf(std::string(40, 'b')).status(), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(store.RootOf("../..").status(), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+}
+
+TEST(FolderSourceExportTest, AFolderKeepsNoPastRevisions) {
+  testing::TempDir tmp;
+  tmp.Write("envctl.yaml", "project: demo\n");
+  auto source = NewFolderSource(tmp.path());
+  EXPECT_THAT(source->ExportRevision("sha256:0123", tmp.Sub("x")),
+              StatusIs(absl::StatusCode::kUnimplemented, ::testing::_));
 }
 
 TEST_F(GitSourceTest, AnExistingCloneWithTheSameOriginIsReused) {

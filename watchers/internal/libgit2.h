@@ -28,6 +28,7 @@ struct GitFree {
 using RepoPtr = std::unique_ptr<git_repository, GitFree<git_repository, git_repository_free>>;
 using RemotePtr = std::unique_ptr<git_remote, GitFree<git_remote, git_remote_free>>;
 using CommitPtr = std::unique_ptr<git_commit, GitFree<git_commit, git_commit_free>>;
+using BlobPtr = std::unique_ptr<git_blob, GitFree<git_blob, git_blob_free>>;
 using TreePtr = std::unique_ptr<git_tree, GitFree<git_tree, git_tree_free>>;
 using TreeEntryPtr = std::unique_ptr<git_tree_entry, GitFree<git_tree_entry, git_tree_entry_free>>;
 using BranchIterPtr =

@@ -334,7 +334,18 @@ test("a Git push webhook makes the controller apply an edit to the repo at once"
     { timeoutMs: CONVERGE_MS, intervalMs: 100 },
   );
   w.cancel();
-  const envs = await waitConverged("both environments Ready on the new revision");
+  // TEST is promoted from DEV (examples/bikeshare/environments/test.yaml): it adopts the new
+  // revision once DEV converged on it and DEV's tests passed, so wait for that too.
+  const envs = await waitFor(
+    "both environments Ready on the new revision, TEST after DEV",
+    async () => {
+      const all = await listEnvironments();
+      const ready = all.length === 2 && all.every((e) => e.ready === "CONDITION_STATUS_TRUE" && e.errors === 0);
+      const [dev, test] = ["dev", "test"].map((n) => all.find((e) => e.name === n));
+      return ready && dev && test && dev.syncedRevision && test.syncedRevision === dev.syncedRevision ? all : null;
+    },
+    { timeoutMs: CONVERGE_MS, intervalMs: 200 },
+  );
   // TEST publishes Data Factory definitions (DEV leaves them to ADF's Git mode): the edit is live.
   const got = await call(ctl.client, "GetEnvironment", { name: "test" }, bearer());
   const factoryId = got.status.resources.find((r) => r.name === "factory").externalId;
