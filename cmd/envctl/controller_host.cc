@@ -133,7 +133,8 @@ controller::RevisionLoader MakeRevisionLoader(std::shared_ptr<watchers::Snapshot
 }
 
 absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
-    const ControllerConfig& config, watchers::Source& source, EnvironmentRunner& runner) {
+    const ControllerConfig& config, watchers::Source& source, EnvironmentRunner& runner,
+    HaBackend* ha) {
   std::unique_ptr<ControllerHost> host(new ControllerHost());
   controller::ControllerOptions options;
   options.workers = config.workers;
@@ -142,9 +143,17 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
   auto snapshots = std::make_shared<watchers::SnapshotStore>(
       (std::filesystem::path(runner.state_dir()) / "snapshots").string());
   options.revision_loader = MakeRevisionLoader(snapshots);
+  if (ha != nullptr) options.ownership = ha->replicas.get();
   host->controller_ = std::make_unique<controller::Controller>(
       runner.engine(), runner.store(), RealClock::Get(), runner.metrics(),
       MakeLoader(source, snapshots), options);
+  host->api_ = host->controller_.get();
+  if (ha != nullptr) {
+    host->replicas_ = ha->replicas.get();
+    host->replicated_ =
+        std::make_unique<controller::ReplicatedApi>(*host->controller_, *ha->replicas, *ha->kv);
+    host->api_ = host->replicated_.get();
+  }
 
   api::GrpcServerOptions grpc;
   grpc.listen = config.grpc_listen;
@@ -160,7 +169,7 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
   RETURN_IF_ERROR(CheckExposure("grpc", config.grpc_listen, !grpc.tls_cert_file.empty(),
                                 config.grpc_insecure));
   RETURN_IF_ERROR(CheckExposure("http", config.http_listen, false, config.http_insecure));
-  ASSIGN_OR_RETURN(host->grpc_, api::GrpcServer::Start(*host->controller_, grpc));
+  ASSIGN_OR_RETURN(host->grpc_, api::GrpcServer::Start(*host->api_, grpc));
   host->grpc_host_ = HostOf(config.grpc_listen);
   host->http_host_ = HostOf(config.http_listen);
 
@@ -175,11 +184,17 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
       std::make_unique<watchers::EventGridGuard>(std::move(event_grid), RealClock::Get());
 
   host->http_ = std::make_unique<api::HttpServer>();
-  api::AddStandardRoutes(*host->http_, *host->controller_, runner.metrics());
+  api::AddStandardRoutes(*host->http_, *host->api_, runner.metrics());
   host->AddWebhooks(config);
   RETURN_IF_ERROR(host->http_->Start(config.http_listen));
 
   host->controller_->Start();
+  if (host->replicas_ != nullptr) {
+    // After the controller: it has registered for acquisitions and declared the
+    // environments, so nothing acquired goes unnoticed.
+    host->replicas_->Start();
+    host->replicated_->Start();
+  }
   return host;
 }
 
@@ -191,7 +206,7 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
   // ones: a push only makes the controller look at the source earlier, but an open
   // endpoint lets anyone make it fetch at will.
   git.allow_unsigned = config.webhooks_allow_unsigned;
-  controller::Controller* controller = controller_.get();
+  controller::ControllerApi* controller = api_;
   http_->Handle("POST", "/webhooks/git", [git, controller](const api::HttpRequest& request) {
     absl::StatusOr<watchers::GitPush> push =
         watchers::ParseGitWebhook(HeadersOf(request), request.body, git);
@@ -266,7 +281,10 @@ ControllerHost::~ControllerHost() { Stop(); }
 void ControllerHost::Stop() {
   if (grpc_) grpc_->Shutdown();
   if (http_) http_->Stop();
+  if (replicated_) replicated_->Stop();
   if (controller_) controller_->Stop();
+  // Last: revoking the lease hands every environment to the other replicas at once.
+  if (replicas_) replicas_->Stop();
 }
 
 }  // namespace envctl::cli
