@@ -96,6 +96,24 @@ void Controller::Start() {
     if (started_) return;
     started_ = true;
   }
+  if (options_.ownership != nullptr) {
+    // An environment this replica just took over is looked at now: a sync resumes runs
+    // its predecessor submitted (their records are in the shared state).
+    options_.ownership->SetOnAcquired([this](const std::string& name) {
+      // The previous owner may have suspended or resumed it: the shared state says.
+      if (absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name); state.ok()) {
+        const envctl::v1::Condition* c = FindCondition(state->status(), kSuspendedCondition);
+        absl::MutexLock lock(&mu_);
+        if (auto it = envs_.find(name); it != envs_.end()) {
+          it->second.suspended = IsTrue(c);
+          it->second.suspend_reason = IsTrue(c) ? c->message() : "";
+        }
+      }
+      queue_.Forget(kEnvPrefix + name);
+      queue_.Add(kEnvPrefix + name);
+    });
+    options_.ownership->SetBusy([this](const std::string& name) { return Busy(name); });
+  }
   // The first look at the source happens here so the environments are known when Start
   // returns; a failure is retried at the next poll (Healthy() says why meanwhile).
   PollSourceNow().IgnoreError();
@@ -123,6 +141,23 @@ void Controller::Stop() {
     for (auto& w : waiters) w->done.Notify();
   }
   run_waiters_.clear();
+}
+
+bool Controller::Owns(const std::string& name) {
+  return options_.ownership == nullptr || options_.ownership->Owns(name);
+}
+
+bool Controller::Busy(const std::string& name) {
+  absl::Mutex* run_mu = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(name);
+    if (it == envs_.end()) return false;
+    run_mu = it->second.run_mu.get();
+  }
+  if (!run_mu->TryLock()) return true;
+  run_mu->Unlock();
+  return false;
 }
 
 void Controller::WorkerLoop() {
@@ -156,6 +191,7 @@ absl::Status Controller::PollSourceNow() {
   absl::StatusOr<SourceState> loaded = loader_();
   std::vector<std::string> changed;
   std::string revision;
+  std::set<std::string> seen;
   {
     absl::MutexLock lock(&mu_);
     if (!loaded.ok()) {
@@ -171,7 +207,6 @@ absl::Status Controller::PollSourceNow() {
       log::Info("source_revision").Str("revision", revision).Str("previous", revision_);
     }
     revision_ = revision;
-    std::set<std::string> seen;
     // With promotion rules every environment re-decides its revision on a new one (an
     // unchanged environment still moves to it, so downstream ones can follow).
     bool promotion_rules = false;
@@ -229,6 +264,9 @@ absl::Status Controller::PollSourceNow() {
       if (!seen.count(name)) entry.declared = false;
     }
   }
+  if (options_.ownership != nullptr) {
+    options_.ownership->SetEnvironments(std::vector<std::string>(seen.begin(), seen.end()));
+  }
   for (const std::string& name : changed) {
     Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, name, "", absl::StrCat("revision ", revision),
             revision);
@@ -251,6 +289,8 @@ absl::Duration Controller::ResyncOf(const Environment& env) const {
 }
 
 void Controller::SyncEnvironment(const std::string& name) {
+  // Another replica owns it; this one is told (and queues it) if it ever acquires it.
+  if (!Owns(name)) return;
   Environment spec;
   std::vector<PendingSync> pending;
   absl::Mutex* run_mu = nullptr;
@@ -408,6 +448,7 @@ void Controller::SyncEnvironment(const std::string& name) {
 }
 
 void Controller::PollRuns(const std::string& name) {
+  if (!Owns(name)) return;  // the owner polls (the run's record is in the shared state)
   Environment spec;
   absl::Mutex* run_mu = nullptr;
   {
@@ -902,6 +943,7 @@ bool Controller::Healthy(std::string* why) {
     *why = absl::StrCat("source: ", source_status_.message());
     return false;
   }
+  if (options_.ownership != nullptr && !options_.ownership->Healthy(why)) return false;
   return true;
 }
 
@@ -950,6 +992,7 @@ void Controller::OnCloudResourceChanged(const std::string& resource_id) {
 }
 
 void Controller::SyncTargets(const std::string& name) {
+  if (!Owns(name)) return;
   Environment spec;
   std::set<std::string> targets;
   absl::Mutex* run_mu = nullptr;

@@ -24,6 +24,7 @@
 #include "controller/controller_api.h"
 #include "controller/engine.h"
 #include "controller/event_bus.h"
+#include "controller/ownership.h"
 #include "controller/state_store.h"
 #include "controller/work_queue.h"
 #include "metrics/metrics.h"
@@ -55,6 +56,8 @@ struct ControllerOptions {
   WorkQueueOptions queue;
   // Specs of revisions older than the newest (unset: only revisions loaded since start).
   RevisionLoader revision_loader;
+  // Which environments this replica may act on (etcd backend); null: all of them.
+  EnvironmentOwnership* ownership = nullptr;
 };
 
 class Controller : public ControllerApi {
@@ -128,6 +131,10 @@ class Controller : public ControllerApi {
   };
 
   void WorkerLoop();
+  // True when this replica may sync `name` (always without an ownership).
+  bool Owns(const std::string& name);
+  // Whether a sync, repair or run poll of `name` holds its run lock now.
+  bool Busy(const std::string& name);
   void SyncEnvironment(const std::string& name);
   // Looks at the environment's test runs in progress; schedules the next look.
   void PollRuns(const std::string& name);

@@ -229,6 +229,8 @@ struct Engine::Pass {
 absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOptions& options,
                                          bool apply) {
   Pass pass(env, options, apply);
+  // A replica that does not own the environment (shared store) acts on nothing.
+  if (apply) RETURN_IF_ERROR(store_.CheckOwnership(env.name()));
   ASSIGN_OR_RETURN(EnvironmentState loaded, store_.Load(env.name()));
   {
     absl::MutexLock lock(&pass.mu);
@@ -376,6 +378,19 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
     }
     store_outcome();
     return;
+  }
+  if (apply) {
+    // Checked before every resource: ownership can move mid-sync (lease lost while the
+    // process was paused); from then on this process writes nothing more to the cloud.
+    if (absl::Status owned = store_.CheckOwnership(env.name()); !owned.ok()) {
+      o.status = Annotate(owned, name);
+      {
+        absl::MutexLock lock(&pass.mu);
+        pass.failed[name] = name;
+      }
+      store_outcome();
+      return;
+    }
   }
   if (options.on_progress) options.on_progress(Phase::kStarted, o);
   o.started = clock_.Now();
@@ -555,6 +570,7 @@ void Engine::AwaitRun(Pass& pass, const std::string& name, reconcilers::Reconcil
 
 absl::StatusOr<EngineResult> Engine::PollRuns(const Environment& env, const EngineOptions& options) {
   Pass pass(env, options, /*apply=*/true);
+  RETURN_IF_ERROR(store_.CheckOwnership(env.name()));
   ASSIGN_OR_RETURN(EnvironmentState loaded, store_.Load(env.name()));
   std::vector<ManagedResource> running;
   {
@@ -580,6 +596,7 @@ absl::StatusOr<EngineResult> Engine::PollRuns(const Environment& env, const Engi
     o.action = Action::kRun;
     o.started = clock_.Now();
     reconcilers::PriorState prior = PriorFrom(&m);
+    if (absl::Status owned = store_.CheckOwnership(env.name()); !owned.ok()) return owned;
     const absl::Time submitted = reconcilers::AnyPending(prior.memory)->submitted;
     reconcilers::Context ctx{env, m.spec(), ContentNamed(env, name), pass.outputs, prior, clock_};
     if (options.on_detail) {
@@ -647,6 +664,7 @@ absl::Status Engine::Prune(Pass& pass, EngineResult& result) {
     }
   }
   if (orphans.empty()) return absl::OkStatus();
+  if (apply) RETURN_IF_ERROR(store_.CheckOwnership(env.name()));
   auto orphan_named = [&orphans](const std::string& name) -> const ManagedResource* {
     for (const auto& o : orphans) {
       if (o.name() == name) return &o;

@@ -19,8 +19,9 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git openssl iproute2
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libcpprest-dev libboost-dev nlohmann-json3-dev prometheus-cpp-dev
-  libyaml-cpp-dev libyaml-dev libgit2-dev libsqlite3-dev libssl-dev libspdlog-dev
+  libyaml-cpp-dev libyaml-dev libgit2-dev libssl-dev libspdlog-dev
   libgtest-dev libgmock-dev prometheus
+  etcd-server etcd-client
   azure-cli
 )
 

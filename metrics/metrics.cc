@@ -76,11 +76,25 @@ Metrics::Metrics(const std::string& version)
       promotion_waiting_(Gauge(*registry_, "envctl_promotion_waiting",
                                "1 for what holds an environment's pending revision back "
                                "(reason: upstream, approval, sync_window, pinned), 0 for the others.")),
-      build_info_(Gauge(*registry_, "envctl_build_info", "envctl build (value 1).")) {
+      build_info_(Gauge(*registry_, "envctl_build_info", "envctl build (value 1).")),
+      ha_replicas_(Gauge(*registry_, "envctl_ha_replicas",
+                         "Live controller replicas registered in etcd, as this replica sees them.")),
+      ha_owned_environments_(Gauge(*registry_, "envctl_ha_owned_environments",
+                                   "Environments this replica owns.")),
+      ha_unowned_environments_(Gauge(*registry_, "envctl_ha_unowned_environments",
+                                     "Declared environments no replica owns, as this replica sees them.")),
+      ha_ownership_changes_total_(Counter(*registry_, "envctl_ha_ownership_changes_total",
+                                          "Ownership changes of this replica: acquired, released, lost.")),
+      etcd_request_duration_seconds_(Histogram(*registry_, "envctl_etcd_request_duration_seconds",
+                                               "Duration of one etcd request, by method.")) {
   build_info_.Add({{"version", version}}).Set(1);
   // Unlabelled series exist from the start (at 0), so rate() and alerts see them before
   // the first event rather than an absent series.
   workqueue_depth_.Add({});
+  ha_replicas_.Add({});
+  ha_owned_environments_.Add({});
+  ha_unowned_environments_.Add({});
+  for (const char* change : {"acquired", "released", "lost"}) ha_ownership_changes_total_.Add({{"change", change}});
   workqueue_adds_total_.Add({});
   workqueue_retries_total_.Add({});
   drift_repair_seconds_.Add({}, LongDurationBuckets());

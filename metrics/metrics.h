@@ -65,6 +65,12 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& promotion_pending_revision_info() { return promotion_pending_revision_info_; }  // {environment,revision}
   prometheus::Family<prometheus::Gauge>& promotion_waiting() { return promotion_waiting_; }  // {environment,reason}
   prometheus::Family<prometheus::Gauge>& build_info() { return build_info_; }  // {version}
+  // High availability (etcd state backend); at 0 with the embedded store.
+  prometheus::Family<prometheus::Gauge>& ha_replicas() { return ha_replicas_; }
+  prometheus::Family<prometheus::Gauge>& ha_owned_environments() { return ha_owned_environments_; }
+  prometheus::Family<prometheus::Gauge>& ha_unowned_environments() { return ha_unowned_environments_; }
+  prometheus::Family<prometheus::Counter>& ha_ownership_changes_total() { return ha_ownership_changes_total_; }  // {change}
+  prometheus::Family<prometheus::Histogram>& etcd_request_duration_seconds() { return etcd_request_duration_seconds_; }  // {method}
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -91,6 +97,11 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& promotion_pending_revision_info_;
   prometheus::Family<prometheus::Gauge>& promotion_waiting_;
   prometheus::Family<prometheus::Gauge>& build_info_;
+  prometheus::Family<prometheus::Gauge>& ha_replicas_;
+  prometheus::Family<prometheus::Gauge>& ha_owned_environments_;
+  prometheus::Family<prometheus::Gauge>& ha_unowned_environments_;
+  prometheus::Family<prometheus::Counter>& ha_ownership_changes_total_;
+  prometheus::Family<prometheus::Histogram>& etcd_request_duration_seconds_;
 };
 
 }  // namespace envctl::metrics

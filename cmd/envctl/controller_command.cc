@@ -14,6 +14,8 @@
 #include "cmd/envctl/log_flags.h"
 #include "common/log.h"
 #include "cmd/envctl/shutdown_signal.h"
+#include "cmd/envctl/ha_backend.h"
+#include "controller/etcd_state_store.h"
 #include "controller/state_store.h"
 
 namespace envctl::cli {
@@ -22,7 +24,7 @@ namespace {
 
 constexpr char kControllerUsage[] =
     R"(Usage: envctl controller --config FILE [--cloud FILE] [--state-dir D]
-                         [--grpc-listen ADDR] [--http-listen ADDR]
+                         [--grpc-listen ADDR] [--http-listen ADDR] [--replica-id ID]
                          [--log-format text|json] [--log-level L]
 
 Runs the GitOps controller until SIGINT/SIGTERM: polls the source named in the config (a
@@ -38,6 +40,8 @@ Flags override the config file:
   --state-dir D       where state, run records and the Git checkout live
   --grpc-listen ADDR  e.g. 127.0.0.1:50051 (port 0 picks a free one)
   --http-listen ADDR  e.g. 127.0.0.1:9464
+  --replica-id ID     this replica's name with the etcd state backend (config
+                      state.etcd; default HOST:PID); replicas share the environments
   --log-format F      log lines on stderr: text (default) or json (config log.format)
   --log-level L       debug, info (default), warn, error or off (config log.level)
 
@@ -54,7 +58,7 @@ int Fail(const std::string& message) {
 
 int RunController(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 1,
-                        {"config", "cloud", "state-dir", "grpc-listen", "http-listen",
+                        {"config", "cloud", "state-dir", "grpc-listen", "http-listen", "replica-id",
                          kLogFormatFlag, kLogLevelFlag},
                         {"help"});
   if (!args.ok()) return Fail(std::string(args.status().message()) + " (see --help)");
@@ -97,19 +101,46 @@ int RunController(int argc, char** argv) {
   RunnerOptions runner_options;
   runner_options.cloud_file = config->cloud_file;
   runner_options.state_dir = (std::filesystem::path(state_root) / "state").string();
-  auto runner = EnvironmentRunner::Create(runner_options, first->environments.front().project());
+  const std::string project = first->environments.front().project();
+  std::unique_ptr<HaBackend> ha;
+  std::string state_description = runner_options.state_dir;
+  if (!config->etcd_endpoints.empty()) {
+    if (args->Has("replica-id") && args->Get("replica-id").empty()) return Fail("--replica-id must not be empty");
+    ha = std::make_unique<HaBackend>();
+    controller::ReplicaSetOptions replica;
+    replica.replica_id = args->Get("replica-id", DefaultReplicaId());
+    replica.prefix = EtcdPrefix(*config, project);
+    replica.lease_ttl = config->etcd_lease_ttl;
+    state_description = absl::StrCat("etcd ", absl::StrJoin(config->etcd_endpoints, ","), " ",
+                                     replica.prefix, " as replica ", replica.replica_id);
+    HaBackend* backend = ha.get();
+    const ControllerConfig& cfg = *config;
+    runner_options.store_factory = [backend, replica, &cfg](metrics::Metrics& metrics)
+        -> absl::StatusOr<std::unique_ptr<controller::StateStore>> {
+      auto kv = ConnectEtcd(cfg, &metrics.etcd_request_duration_seconds());
+      if (!kv.ok()) return kv.status();
+      backend->kv = std::move(*kv);
+      backend->replicas = std::make_unique<controller::ReplicaSet>(*backend->kv, RealClock::Get(),
+                                                                   metrics, replica);
+      return std::unique_ptr<controller::StateStore>(
+          new controller::EtcdStateStore(*backend->kv, replica.prefix, backend->replicas.get()));
+    };
+  } else if (args->Has("replica-id")) {
+    return Fail("--replica-id needs the etcd state backend (state.etcd in the config)");
+  }
+  auto runner = EnvironmentRunner::Create(runner_options, project);
   if (!runner.ok()) return Fail(std::string(runner.status().message()));
 
   if (absl::Status s = InstallShutdownSignalHandler(); !s.ok())
     return Fail(std::string(s.message()));
-  auto host = ControllerHost::Start(*config, **source, **runner);
+  auto host = ControllerHost::Start(*config, **source, **runner, ha.get());
   if (!host.ok()) return Fail(std::string(host.status().message()));
   std::cout << "envctl controller: " << (*source)->Describe() << " at " << first->revision << "\n"
             << "  gRPC  " << (*host)->grpc_address() << "  (envctl.v1.EnvironmentService)\n"
             << "  HTTP  " << (config->http_tls_cert_file.empty() ? "http://" : "https://")
             << (*host)->http_address()
             << "  (/metrics /healthz /webhooks/git /webhooks/eventgrid)\n"
-            << "  state " << (*runner)->state_dir() << "\nCtrl-C to stop\n"
+            << "  state " << state_description << "\nCtrl-C to stop\n"
             << std::flush;
   log::Info("controller_started")
       .Str("source", (*source)->Describe())

@@ -140,8 +140,8 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
   try {
     p.OnlyKeys(
         root, "",
-        {"source", "environments", "cloud", "stateDir", "workers", "grpc", "http", "webhooks",
-         "log"});
+        {"source", "environments", "cloud", "stateDir", "state", "workers", "grpc", "http",
+         "webhooks", "log"});
     const std::optional<YAML::Node> source =
         p.Map(root, "source", "source", {"git", "folder", "pollInterval"});
     if (!source) {
@@ -178,6 +178,44 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
     }
     p.String(root, "cloud", "cloud", &config.cloud_file);
     p.String(root, "stateDir", "stateDir", &config.state_dir);
+    if (const auto state = p.Map(root, "state", "state", {"etcd"})) {
+      if (const auto etcd = p.Map(*state, "etcd", "state.etcd",
+                                  {"endpoints", "prefix", "tlsCa", "tlsCert", "tlsKey", "leaseTtl"})) {
+        const YAML::Node endpoints = (*etcd)["endpoints"];
+        if (!endpoints || !endpoints.IsSequence() || endpoints.size() == 0) {
+          p.Error(endpoints ? endpoints : *etcd, "state.etcd.endpoints",
+                  "expected a list of etcd client URLs such as http://127.0.0.1:2379");
+        } else {
+          for (const auto& e : endpoints) {
+            const std::string url = e.as<std::string>();
+            if (url.find("://") != std::string::npos && url.rfind("http://", 0) != 0 &&
+                url.rfind("https://", 0) != 0) {
+              p.Error(e, "state.etcd.endpoints", "expected http://HOST:PORT or https://HOST:PORT");
+            }
+            config.etcd_endpoints.push_back(url);
+          }
+        }
+        p.String(*etcd, "prefix", "state.etcd.prefix", &config.etcd_prefix);
+        if (!config.etcd_prefix.empty() && config.etcd_prefix[0] != '/') {
+          p.Error((*etcd)["prefix"], "state.etcd.prefix", "expected a key prefix starting with /");
+        }
+        while (config.etcd_prefix.size() > 1 && config.etcd_prefix.back() == '/') config.etcd_prefix.pop_back();
+        p.String(*etcd, "tlsCa", "state.etcd.tlsCa", &config.etcd_tls_ca);
+        p.String(*etcd, "tlsCert", "state.etcd.tlsCert", &config.etcd_tls_cert);
+        p.String(*etcd, "tlsKey", "state.etcd.tlsKey", &config.etcd_tls_key);
+        if (config.etcd_tls_cert.empty() != config.etcd_tls_key.empty()) {
+          p.Error(*etcd, "state.etcd", "set both tlsCert and tlsKey");
+        }
+        if (!config.etcd_tls_cert.empty() && config.etcd_tls_ca.empty()) {
+          p.Error(*etcd, "state.etcd.tlsCert", "needs tlsCa too");
+        }
+        p.Duration(*etcd, "leaseTtl", "state.etcd.leaseTtl", &config.etcd_lease_ttl);
+        if (config.etcd_lease_ttl < absl::Seconds(2) || config.etcd_lease_ttl > absl::Minutes(5)) {
+          p.Error((*etcd)["leaseTtl"] ? (*etcd)["leaseTtl"] : *etcd, "state.etcd.leaseTtl",
+                  "expected a duration from 2s to 5m");
+        }
+      }
+    }
     if (const YAML::Node workers = root["workers"]) {
       int n = 0;
       if (!YAML::convert<int>::decode(workers, n) || n < 1 || n > 64) {
@@ -245,7 +283,8 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
   for (std::string* file : {&config.cloud_file, &config.state_dir, &config.grpc_tls_cert_file,
                             &config.grpc_tls_key_file, &config.grpc_tls_client_ca_file,
                             &config.http_tls_cert_file, &config.http_tls_key_file,
-                            &config.http_tls_client_ca_file}) {
+                            &config.http_tls_client_ca_file,
+                            &config.etcd_tls_ca, &config.etcd_tls_cert, &config.etcd_tls_key}) {
     if (!file->empty() && std::filesystem::path(*file).is_relative()) {
       *file = (std::filesystem::path(dir) / *file).lexically_normal().string();
     }

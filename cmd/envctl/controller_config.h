@@ -8,6 +8,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -26,6 +27,14 @@ struct ControllerConfig {
   std::set<std::string> environments;  // empty: all
   std::string cloud_file;              // "" = $ENVCTL_CLOUD or public Azure
   std::string state_dir;               // "" = default state dir
+  // state.etcd: the shared backend of highly available replicas (empty endpoints: the
+  // embedded file store). The prefix defaults to /envctl/<project>.
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_prefix;
+  std::string etcd_tls_ca;
+  std::string etcd_tls_cert;
+  std::string etcd_tls_key;
+  absl::Duration etcd_lease_ttl = absl::Seconds(10);
   int workers = 16;
 
   std::string grpc_listen = "127.0.0.1:50051";

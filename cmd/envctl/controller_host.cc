@@ -132,7 +132,8 @@ controller::RevisionLoader MakeRevisionLoader(std::shared_ptr<watchers::Snapshot
 }
 
 absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
-    const ControllerConfig& config, watchers::Source& source, EnvironmentRunner& runner) {
+    const ControllerConfig& config, watchers::Source& source, EnvironmentRunner& runner,
+    HaBackend* ha) {
   std::unique_ptr<ControllerHost> host(new ControllerHost());
   controller::ControllerOptions options;
   options.workers = config.workers;
@@ -141,9 +142,17 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
   auto snapshots = std::make_shared<watchers::SnapshotStore>(
       (std::filesystem::path(runner.state_dir()) / "snapshots").string(), &source);
   options.revision_loader = MakeRevisionLoader(snapshots);
+  if (ha != nullptr) options.ownership = ha->replicas.get();
   host->controller_ = std::make_unique<controller::Controller>(
       runner.engine(), runner.store(), RealClock::Get(), runner.metrics(),
       MakeLoader(source, snapshots), options);
+  host->api_ = host->controller_.get();
+  if (ha != nullptr) {
+    host->replicas_ = ha->replicas.get();
+    host->replicated_ =
+        std::make_unique<controller::ReplicatedApi>(*host->controller_, *ha->replicas, *ha->kv);
+    host->api_ = host->replicated_.get();
+  }
 
   api::GrpcServerOptions grpc;
   grpc.listen = config.grpc_listen;
@@ -160,7 +169,7 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
                                 config.grpc_insecure));
   RETURN_IF_ERROR(CheckExposure("http", config.http_listen, !config.http_tls_cert_file.empty(),
                                 config.http_insecure));
-  ASSIGN_OR_RETURN(host->grpc_, api::GrpcServer::Start(*host->controller_, grpc));
+  ASSIGN_OR_RETURN(host->grpc_, api::GrpcServer::Start(*host->api_, grpc));
   host->grpc_host_ = HostOf(config.grpc_listen);
   host->http_host_ = HostOf(config.http_listen);
 
@@ -179,11 +188,17 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
   http.tls_key_file = config.http_tls_key_file;
   http.tls_client_ca_file = config.http_tls_client_ca_file;
   host->http_ = std::make_unique<api::HttpServer>(std::move(http));
-  api::AddStandardRoutes(*host->http_, *host->controller_, runner.metrics());
+  api::AddStandardRoutes(*host->http_, *host->api_, runner.metrics());
   host->AddWebhooks(config);
   RETURN_IF_ERROR(host->http_->Start(config.http_listen));
 
   host->controller_->Start();
+  if (host->replicas_ != nullptr) {
+    // After the controller: it has registered for acquisitions and declared the
+    // environments, so nothing acquired goes unnoticed.
+    host->replicas_->Start();
+    host->replicated_->Start();
+  }
   return host;
 }
 
@@ -195,7 +210,7 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
   // ones: a push only makes the controller look at the source earlier, but an open
   // endpoint lets anyone make it fetch at will.
   git.allow_unsigned = config.webhooks_allow_unsigned;
-  controller::Controller* controller = controller_.get();
+  controller::ControllerApi* controller = api_;
   http_->Handle("POST", "/webhooks/git", [git, controller](const api::HttpRequest& request) {
     absl::StatusOr<watchers::GitPush> push =
         watchers::ParseGitWebhook(HeadersOf(request), request.body, git);
@@ -270,7 +285,10 @@ ControllerHost::~ControllerHost() { Stop(); }
 void ControllerHost::Stop() {
   if (grpc_) grpc_->Shutdown();
   if (http_) http_->Stop();
+  if (replicated_) replicated_->Stop();
   if (controller_) controller_->Stop();
+  // Last: revoking the lease hands every environment to the other replicas at once.
+  if (replicas_) replicas_->Stop();
 }
 
 }  // namespace envctl::cli

@@ -14,7 +14,9 @@
 #include "api/http_server.h"
 #include "cmd/envctl/controller_config.h"
 #include "cmd/envctl/environment_runner.h"
+#include "cmd/envctl/ha_backend.h"
 #include "controller/controller.h"
+#include "controller/replicated_api.h"
 #include "watchers/event_grid_guard.h"
 #include "watchers/snapshot_store.h"
 #include "watchers/source.h"
@@ -41,10 +43,13 @@ bool IsLoopbackHost(const std::string& host);
 class ControllerHost {
  public:
   // Starts the loop for `runner`'s cloud and the servers. Unavailable naming the address
-  // when a listen address is taken. `source` and `runner` must outlive the host.
+  // when a listen address is taken. `source`, `runner` and `ha` must outlive the host.
+  // With `ha` (etcd backend) the replica shares the environments with the others: it
+  // syncs only those it owns, and its API forwards mutating calls to their owners.
   static absl::StatusOr<std::unique_ptr<ControllerHost>> Start(const ControllerConfig& config,
                                                                watchers::Source& source,
-                                                               EnvironmentRunner& runner);
+                                                               EnvironmentRunner& runner,
+                                                               HaBackend* ha = nullptr);
   ~ControllerHost();
 
   controller::Controller& controller() { return *controller_; }
@@ -61,6 +66,10 @@ class ControllerHost {
 
   std::unique_ptr<watchers::EventGridGuard> event_grid_guard_;
   std::unique_ptr<controller::Controller> controller_;
+  std::unique_ptr<controller::ReplicatedApi> replicated_;
+  controller::ReplicaSet* replicas_ = nullptr;
+  // What the servers and webhooks talk to: the controller, or its replicated front.
+  controller::ControllerApi* api_ = nullptr;
   std::unique_ptr<api::GrpcServer> grpc_;
   std::unique_ptr<api::HttpServer> http_;
   std::string grpc_host_;

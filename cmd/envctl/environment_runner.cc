@@ -21,18 +21,28 @@ absl::StatusOr<std::unique_ptr<EnvironmentRunner>> EnvironmentRunner::Create(
                  (endpoints.subscription_id.empty() ? "default" : endpoints.subscription_id))
                     .string();
   }
-  return Create(std::move(endpoints), state_dir, project);
+  return Create(std::move(endpoints), state_dir, project, options.lock_state_dir,
+                options.store_factory);
 }
 
 absl::StatusOr<std::unique_ptr<EnvironmentRunner>> EnvironmentRunner::Create(
-    cloud::CloudEndpoints endpoints, const std::string& state_dir, const std::string&) {
+    cloud::CloudEndpoints endpoints, const std::string& state_dir, const std::string&,
+    bool lock_state_dir, StoreFactory store_factory) {
   std::unique_ptr<EnvironmentRunner> runner(new EnvironmentRunner());
+  // Before anything reads the state: a second apply or controller on this dir fails here.
+  if (lock_state_dir) {
+    ASSIGN_OR_RETURN(runner->lock_, controller::StateDirLock::Acquire(state_dir));
+  }
   Clock& clock = RealClock::Get();
   ASSIGN_OR_RETURN(runner->session_,
                    cloud::CloudSession::Create(std::move(endpoints), clock, runner->metrics_));
   runner->registry_ = reconcilers::BuildCloudReconcilers(*runner->session_, clock);
   runner->state_dir_ = state_dir;
-  runner->store_ = std::make_unique<controller::FileStateStore>(state_dir);
+  if (store_factory) {
+    ASSIGN_OR_RETURN(runner->store_, store_factory(runner->metrics_));
+  } else {
+    runner->store_ = std::make_unique<controller::FileStateStore>(state_dir);
+  }
   runner->engine_ = std::make_unique<controller::Engine>(
       *runner->registry_, *runner->store_, clock, spec::ResourceDependencies);
   return runner;

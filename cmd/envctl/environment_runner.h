@@ -3,6 +3,7 @@
 #ifndef ENVCTL_CMD_ENVCTL_ENVIRONMENT_RUNNER_H_
 #define ENVCTL_CMD_ENVCTL_ENVIRONMENT_RUNNER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,11 +20,24 @@
 
 namespace envctl::cli {
 
+// Makes the state store from the runner's metrics (the etcd backend's replica set reports
+// there); unset: the file store in the state dir.
+using StoreFactory =
+    std::function<absl::StatusOr<std::unique_ptr<controller::StateStore>>(metrics::Metrics&)>;
+
 struct RunnerOptions {
+  RunnerOptions() = default;
+  RunnerOptions(std::string cloud, std::string state)
+      : cloud_file(std::move(cloud)), state_dir(std::move(state)) {}
+
   // --cloud value ("" = ENVCTL_CLOUD or public Azure).
   std::string cloud_file;
   // --state-dir value ("" = DefaultStateDir(project)/<subscription>).
   std::string state_dir;
+  // Take the state dir's exclusive lock (StateDirLock) for the runner's life. Off only
+  // for read-only commands (plan), which must work next to a running apply or controller.
+  bool lock_state_dir = true;
+  StoreFactory store_factory;
 };
 
 class EnvironmentRunner {
@@ -34,7 +48,9 @@ class EnvironmentRunner {
   // Same, for endpoints already loaded (envctl up's embedded cloudsim).
   static absl::StatusOr<std::unique_ptr<EnvironmentRunner>> Create(cloud::CloudEndpoints endpoints,
                                                                    const std::string& state_dir,
-                                                                   const std::string& project);
+                                                                   const std::string& project,
+                                                                   bool lock_state_dir = true,
+                                                                   StoreFactory store_factory = nullptr);
 
   controller::Engine& engine() { return *engine_; }
   controller::StateStore& store() { return *store_; }
@@ -48,6 +64,7 @@ class EnvironmentRunner {
   metrics::Metrics metrics_;
   std::unique_ptr<cloud::CloudSession> session_;
   std::unique_ptr<reconcilers::ReconcilerRegistry> registry_;
+  std::unique_ptr<controller::StateDirLock> lock_;
   std::unique_ptr<controller::StateStore> store_;
   std::unique_ptr<controller::Engine> engine_;
   std::string state_dir_;

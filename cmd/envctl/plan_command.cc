@@ -47,7 +47,9 @@ int RunPlan(int argc, char** argv) {
     std::fprintf(stderr, "envctl plan: %s\n", std::string(envs.status().message()).c_str());
     return 1;
   }
-  auto runner = EnvironmentRunner::Create({args->Get("cloud"), args->Get("state-dir")},
+  RunnerOptions options{args->Get("cloud"), args->Get("state-dir")};
+  options.lock_state_dir = false;  // read-only: works next to a running apply
+  auto runner = EnvironmentRunner::Create(options,
                                           envs->empty() ? "" : envs->front().project());
   if (!runner.ok()) {
     std::fprintf(stderr, "envctl plan: %s\n", std::string(runner.status().message()).c_str());

@@ -7,10 +7,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "absl/strings/str_format.h"
 #include "cmd/envctl/args.h"
 #include "cmd/envctl/commands.h"
+#include "cmd/envctl/controller_config.h"
+#include "cmd/envctl/ha_backend.h"
+#include "controller/etcd_state_store.h"
 #include "controller/state_store.h"
 #include "envctl/v1/service.grpc.pb.h"
 #include "envctl/v1/status.pb.h"
@@ -27,6 +31,7 @@ namespace fs = std::filesystem;
 constexpr char kStatusUsage[] =
     R"(Usage: envctl status [--server ADDR] [--token-env VAR] [--env E] [--json]
        envctl status --state-dir D [--env E] [--json]
+       envctl status --config FILE [--env E] [--json]
 
 Shows each environment's conditions, every resource's state and drift, and recent
 integration runs.
@@ -36,6 +41,10 @@ integration runs.
                    (default ENVCTL_API_TOKEN; sent only when set)
   --state-dir D    read what apply / up / the controller recorded in state directory D
                    instead (the --state-dir given to apply, or .envctl/up/state for up)
+  --config FILE    read the state backend a controller config names: its etcd
+                   (state.etcd, shared by replicas) or its state dir; every
+                   environment shows its owner (the replica id, or the pid holding
+                   the state dir)
   --env E          only environment E
   --json           one JSON document {"environments": [EnvironmentStatus, ...]}
                    (protobuf JSON mapping), even for one environment
@@ -61,7 +70,7 @@ const char* StateName(envctl::v1::ResourceState s) {
 void Print(const std::string& environment, const envctl::v1::EnvironmentStatus& st) {
   std::cout << "Environment " << environment << (st.suspended() ? "  (suspended)" : "")
             << "  revision " << (st.synced_revision().empty() ? "-" : st.synced_revision())
-            << "\n  conditions:";
+            << (st.owner().empty() ? "" : "  owner " + st.owner()) << "\n  conditions:";
   for (const auto& c : st.conditions()) {
     std::cout << " " << c.type() << "="
               << (c.status() == envctl::v1::CONDITION_STATUS_TRUE ? "True" : "False");
@@ -179,14 +188,132 @@ int StatusFromServer(const Args& args) {
 
 }  // namespace
 
+namespace {
+
+// Every environment with state in `dir`; the owner is the pid holding the dir, if any.
+int StatusFromDir(const Args& args, const std::string& dir) {
+  controller::FileStateStore store(dir);
+  const int holder = controller::StateDirLock::HolderPid(dir);
+  int shown = 0;
+  StatusPrinter printer(args.GetBool("json"));
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());  // environments in a stable order
+  for (const fs::path& path : files) {
+    const std::string file = path.filename().string();
+    const std::string suffix = ".state.json";
+    if (file.size() <= suffix.size() || file.substr(file.size() - suffix.size()) != suffix)
+      continue;
+    const std::string env = file.substr(0, file.size() - suffix.size());
+    if (args.Has("env") && env != args.Get("env")) continue;
+    auto state = store.Load(env);
+    if (!state.ok()) {
+      std::fprintf(stderr, "envctl status: %s\n", std::string(state.status().message()).c_str());
+      return 1;
+    }
+    if (holder > 0) state->mutable_status()->set_owner("pid " + std::to_string(holder));
+    printer.Show(env, state->status());
+    ++shown;
+  }
+  if (shown == 0) {
+    std::fprintf(stderr, "envctl status: no environment state in %s\n", dir.c_str());
+    return 1;
+  }
+  printer.Finish();
+  return 0;
+}
+
+// The environments in the etcd backend of `config` (every project prefix under /envctl
+// when state.etcd.prefix is unset), each with its owner key's replica id.
+int StatusFromEtcd(const Args& args, const ControllerConfig& config) {
+  auto kv = ConnectEtcd(config);
+  if (!kv.ok()) {
+    std::fprintf(stderr, "envctl status: %s\n", std::string(kv.status().message()).c_str());
+    return 1;
+  }
+  std::vector<std::string> prefixes;
+  if (!config.etcd_prefix.empty()) {
+    prefixes.push_back(config.etcd_prefix);
+  } else {
+    auto all = (*kv)->List("/envctl/");
+    if (!all.ok()) {
+      std::fprintf(stderr, "envctl status: %s\n", std::string(all.status().message()).c_str());
+      return 1;
+    }
+    std::set<std::string> found;
+    for (const auto& k : *all) {
+      const size_t at = k.key.find("/state/", 8);
+      if (at != std::string::npos) found.insert(k.key.substr(0, at));
+    }
+    prefixes.assign(found.begin(), found.end());
+  }
+  StatusPrinter printer(args.GetBool("json"));
+  int shown = 0;
+  for (const std::string& prefix : prefixes) {
+    controller::EtcdStateStore store(**kv, prefix, nullptr);
+    auto envs = store.Environments();
+    if (!envs.ok()) {
+      std::fprintf(stderr, "envctl status: %s\n", std::string(envs.status().message()).c_str());
+      return 1;
+    }
+    for (const std::string& env : *envs) {
+      if (args.Has("env") && env != args.Get("env")) continue;
+      auto state = store.Load(env);
+      auto owner = store.Owner(env);
+      if (!state.ok() || !owner.ok()) {
+        const absl::Status& s = !state.ok() ? state.status() : owner.status();
+        std::fprintf(stderr, "envctl status: %s\n", std::string(s.message()).c_str());
+        return 1;
+      }
+      state->mutable_status()->set_owner(*owner);
+      printer.Show(env, state->status());
+      ++shown;
+    }
+  }
+  if (shown == 0) {
+    std::fprintf(stderr, "envctl status: no environment state in etcd %s\n",
+                 config.etcd_endpoints.front().c_str());
+    return 1;
+  }
+  printer.Finish();
+  return 0;
+}
+
+int StatusFromConfig(const Args& args) {
+  auto config = LoadControllerConfig(args.Get("config"));
+  if (!config.ok()) {
+    std::fprintf(stderr, "envctl status: %s\n", std::string(config.status().message()).c_str());
+    return 1;
+  }
+  if (!config->etcd_endpoints.empty()) return StatusFromEtcd(args, *config);
+  const std::string root =
+      config->state_dir.empty() ? controller::DefaultStateDir("controller") : config->state_dir;
+  const std::string dir = (fs::path(root) / "state").string();
+  if (!fs::is_directory(dir)) {
+    std::fprintf(stderr, "envctl status: state directory %s not found (no controller ran with %s)\n",
+                 dir.c_str(), args.Get("config").c_str());
+    return 1;
+  }
+  return StatusFromDir(args, dir);
+}
+
+}  // namespace
+
 int RunStatus(int argc, char** argv) {
-  auto args =
-      ParseArgs(argc, argv, 1, {"state-dir", "env", "server", "token-env"}, {"json", "help"});
+  auto args = ParseArgs(argc, argv, 1, {"state-dir", "env", "server", "token-env", "config"},
+                        {"json", "help"});
   if (!args.ok() || args->GetBool("help")) {
     if (!args.ok())
       std::fprintf(stderr, "envctl status: %s\n\n", std::string(args.status().message()).c_str());
     std::fputs(kStatusUsage, args.ok() ? stdout : stderr);
     return args.ok() ? 0 : 1;
+  }
+  if (args->Has("config")) {
+    if (args->Has("state-dir") || args->Has("server")) {
+      std::fprintf(stderr, "envctl status: pass one of --config, --state-dir or --server\n");
+      return 1;
+    }
+    return StatusFromConfig(*args);
   }
   if (!args->Has("state-dir")) return StatusFromServer(*args);
   if (args->Has("server")) {
@@ -199,33 +326,7 @@ int RunStatus(int argc, char** argv) {
                  dir.empty() ? "(none)" : dir.c_str(), kStatusUsage);
     return 1;
   }
-  controller::FileStateStore store(dir);
-  int shown = 0;
-  StatusPrinter printer(args->GetBool("json"));
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());  // environments in a stable order
-  for (const fs::path& path : files) {
-    const std::string file = path.filename().string();
-    const std::string suffix = ".state.json";
-    if (file.size() <= suffix.size() || file.substr(file.size() - suffix.size()) != suffix)
-      continue;
-    const std::string env = file.substr(0, file.size() - suffix.size());
-    if (args->Has("env") && env != args->Get("env")) continue;
-    auto state = store.Load(env);
-    if (!state.ok()) {
-      std::fprintf(stderr, "envctl status: %s\n", std::string(state.status().message()).c_str());
-      return 1;
-    }
-    printer.Show(env, state->status());
-    ++shown;
-  }
-  if (shown == 0) {
-    std::fprintf(stderr, "envctl status: no environment state in %s\n", dir.c_str());
-    return 1;
-  }
-  printer.Finish();
-  return 0;
+  return StatusFromDir(*args, dir);
 }
 
 }  // namespace envctl::cli

@@ -73,6 +73,12 @@ class ControllerProcess {
     return true;
   }
 
+  pid_t pid() const { return pid_; }
+  // Sends `signal` (SIGKILL, SIGSTOP, SIGCONT) to the process while it runs.
+  void Signal(int signal) {
+    if (pid_ > 0) ::kill(pid_, signal);
+  }
+
   std::string Stdout() const { return Read(stdout_path_); }
   std::string Stderr() const { return Read(stderr_path_); }
 

@@ -68,6 +68,18 @@ class Portal {
     return nlohmann::json::parse(response->body, nullptr, false);
   }
 
+  // POST of a JSON body to the admin API (faults, eventgrid).
+  absl::StatusOr<nlohmann::json> AdminPost(const std::string& path, const nlohmann::json& body) {
+    auto response = cloudsim::Fetch("POST", env_.admin_endpoint + path,
+                                    {{"Content-Type", "application/json"}}, body.dump(), options_);
+    if (!response.ok()) return response.status();
+    if (response->status >= 300) {
+      return absl::UnknownError(absl::StrCat("POST ", path, " -> ", response->status, " ", response->body));
+    }
+    if (response->body.empty()) return nlohmann::json();
+    return nlohmann::json::parse(response->body, nullptr, false);
+  }
+
   // Sum of write requests over all services since the last ResetStats().
   absl::StatusOr<int> Writes() {
     auto stats = Admin("GET", "/stats");

@@ -1,0 +1,110 @@
+// Shared fixture of the high-availability end-to-end tests: cloudsim and a copy of
+// examples/bikeshare (BikeshareE2ETest), a local etcd cluster (tests/fakes/etcd_cluster.h)
+// and N `envctl controller` replicas sharing it (state.etcd), each with its own local
+// state dir, ports picked free and JSON logs. Helpers find who owns an environment (from
+// etcd, the way `envctl status --config` does) and count cloudsim's notebook run submits.
+#ifndef ENVCTL_TESTS_E2E_HA_FIXTURE_H_
+#define ENVCTL_TESTS_E2E_HA_FIXTURE_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/etcd_client.h"
+#include "controller/etcd_state_store.h"
+#include "tests/e2e/bikeshare_fixture.h"
+#include "tests/e2e/controller_process.h"
+#include "tests/fakes/etcd_cluster.h"
+
+namespace envctl::testing {
+
+inline constexpr char kHaPrefix[] = "/envctl/bikeshare";
+
+class HaE2ETest : public BikeshareE2ETest {
+ protected:
+  void SetUp() override {
+    if (!EtcdInstalled()) {
+      GTEST_SKIP() << "etcd is not installed (" << kEtcdBinary
+                   << "); deploy/install-deps.sh installs etcd-server";
+    }
+    BikeshareE2ETest::SetUp();
+    auto cluster = EtcdCluster::Start(3);
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    etcd_ = std::move(*cluster);
+    controller::EtcdOptions o;
+    o.endpoints = etcd_->Endpoints();
+    auto kv = controller::EtcdKvStore::Create(o);
+    ASSERT_TRUE(kv.ok()) << kv.status();
+    kv_ = std::move(*kv);
+  }
+
+  // The controller config of replica `id` (environments: all the repo declares).
+  fs::path WriteConfig(const std::string& id, const std::string& extra = "") {
+    std::string endpoints;
+    for (const auto& e : etcd_->Endpoints()) endpoints += (endpoints.empty() ? "" : ", ") + e;
+    const fs::path config = work_ / (id + ".yaml");
+    WriteFile(config, "source:\n"
+                      "  folder: " + repo_.string() + "\n"
+                      "  pollInterval: 1h\n"
+                      "cloud: " + sim_->endpoints_file + "\n"
+                      "stateDir: " + (work_ / id).string() + "\n"
+                      "state:\n"
+                      "  etcd:\n"
+                      "    endpoints: [" + endpoints + "]\n"
+                      "    prefix: " + prefix_ + "\n" + extra +
+                      "workers: 4\n"
+                      "grpc:\n  listen: 127.0.0.1:0\n"
+                      "http:\n  listen: 127.0.0.1:0\n");
+    return config;
+  }
+
+  ControllerProcess& StartReplica(const std::string& id, const std::string& extra = "") {
+    const fs::path config = WriteConfig(id, extra);
+    const fs::path dir = work_ / ("proc-" + id);
+    fs::create_directories(dir);
+    auto& p = replicas_[id];
+    p = std::make_unique<ControllerProcess>();
+    EXPECT_TRUE(p->Start(dir, {"controller", "--config", config.string(), "--replica-id", id,
+                               "--log-format", "json"}));
+    return *p;
+  }
+
+  // The replica id in the environment's owner key ("" when none or etcd is unreachable).
+  std::string OwnerOf(const std::string& env) {
+    controller::EtcdStateStore store(*kv_, prefix_, nullptr);
+    auto owner = store.Owner(env);
+    return owner.ok() ? *owner : "";
+  }
+
+  // Bounded wait until `env` is owned by a replica for which `accept` holds.
+  std::string WaitForOwner(const std::string& env, const std::function<bool(const std::string&)>& accept,
+                           std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string owner = OwnerOf(env);
+      if (!owner.empty() && accept(owner)) return owner;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return "";
+  }
+
+  // POSTs of notebook runs cloudsim received (the integration tests' submits).
+  int RunSubmits() {
+    auto log = portal_->Admin("GET", "/requests");
+    if (!log.ok()) return -1;
+    return static_cast<int>(Indexes(*log, "POST", "/jobs/runs/submit").size());
+  }
+
+  std::string prefix_ = kHaPrefix;  // state.etcd.prefix of the replicas
+  std::unique_ptr<EtcdCluster> etcd_;
+  std::unique_ptr<controller::EtcdKvStore> kv_;
+  std::map<std::string, std::unique_ptr<ControllerProcess>> replicas_;
+};
+
+}  // namespace envctl::testing
+
+#endif  // ENVCTL_TESTS_E2E_HA_FIXTURE_H_
