@@ -241,7 +241,7 @@ TEST(LoaderTest, LoadEnvironmentReportsUnknownEnvironmentsAndErrors) {
 TEST(LoaderTest, KindNamesCoverEveryKind) {
   std::vector<std::string> names;
   for (Kind k : AllKinds()) names.push_back(KindName(k));
-  EXPECT_EQ(names.size(), 16u);
+  EXPECT_EQ(names.size(), 17u);
   EXPECT_THAT(names, ::testing::Contains("StorageAccount"));
   EXPECT_THAT(names, ::testing::Contains("DataFactoryDefinitions"));
   EXPECT_EQ(KindField(Resource::kKeyVaultSecret), "keyVaultSecret");
