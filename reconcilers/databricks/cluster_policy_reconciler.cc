@@ -57,7 +57,14 @@ absl::StatusOr<Change> DatabricksClusterPolicyReconciler::Plan(Context& ctx) {
   ASSIGN_OR_RETURN(json desired, Desired(spec));
   DatabricksClient client(transport_, url);
   Change change;
-  const std::string id = PolicyIdOf(ctx.prior);
+  std::string id = PolicyIdOf(ctx.prior);
+  if (id.empty()) {
+    // Names are unique: adopt the policy of that name (state lost, or made by hand).
+    ASSIGN_OR_RETURN(json list, WithContext(client.Get("/api/2.0/policies/clusters/list"), "listing cluster policies"));
+    for (const json& p : cloud::databricks::JsonArray(list, "policies")) {
+      if (p.value("name", "") == spec.policy_name()) id = cloud::databricks::JsonString(p, "policy_id");
+    }
+  }
   absl::StatusOr<json> live = id.empty() ? absl::NotFoundError("never created")
                                          : client.Get("/api/2.0/policies/clusters/get", {{"policy_id", id}});
   if (absl::IsNotFound(live.status())) {

@@ -30,7 +30,14 @@ absl::StatusOr<Change> DatabricksJobReconciler::Plan(Context& ctx) {
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
   DatabricksClient client(transport_, url);
   Change change;
-  const std::string id = JobIdOf(ctx.prior);
+  std::string id = JobIdOf(ctx.prior);
+  if (id.empty()) {
+    // Adopt a job of that name (state lost) rather than create a second one.
+    ASSIGN_OR_RETURN(json list, WithContext(client.Get("/api/2.2/jobs/list", {{"name", spec.job_name()}}),
+                                            "listing jobs"));
+    const json& jobs = cloud::databricks::JsonArray(list, "jobs");
+    if (jobs.size() == 1) id = cloud::databricks::JsonString(jobs[0], "job_id");
+  }
   absl::StatusOr<json> live = id.empty() ? absl::NotFoundError("never created")
                                          : client.Get("/api/2.2/jobs/get", {{"job_id", id}});
   if (absl::IsNotFound(live.status())) {
