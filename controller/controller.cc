@@ -47,7 +47,8 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
 
 bool IsTestKind(const envctl::v1::Resource& r) {
   return r.kind_case() == envctl::v1::Resource::kIntegrationTest ||
-         r.kind_case() == envctl::v1::Resource::kPipelineRunTest;
+         r.kind_case() == envctl::v1::Resource::kPipelineRunTest ||
+         r.kind_case() == envctl::v1::Resource::kJobRunTest;
 }
 
 bool SameSpec(const Environment& a, const Environment& b) {
@@ -505,8 +506,7 @@ void Controller::InitEnvironmentMetrics(const Environment& env,
     metrics_.reconcile_errors_total().Add({{"kind", kind}});
     metrics_.drift_detected_total().Add({{"environment", name}, {"kind", kind}});
     metrics_.drift_corrected_total().Add({{"environment", name}, {"kind", kind}});
-    if (r.kind_case() == envctl::v1::Resource::kIntegrationTest ||
-        r.kind_case() == envctl::v1::Resource::kPipelineRunTest) {
+    if (IsTestKind(r)) {
       for (const char* result : {"succeeded", "failed"}) {
         metrics_.integration_runs_total().Add(
             {{"environment", name}, {"test", r.name()}, {"result", result}});

@@ -47,6 +47,11 @@ std::string ServiceOf(const Resource& resource) {
     case Resource::kDatabricksSecretScope:
     case Resource::kDatabricksLibrary:
     case Resource::kIntegrationTest:
+    case Resource::kDatabricksClusterPolicy:
+    case Resource::kDatabricksCluster:
+    case Resource::kDatabricksJob:
+    case Resource::kDatabricksPermissions:
+    case Resource::kJobRunTest:
       return "databricks";
     case Resource::kResourceGroup:
     case Resource::kStorageAccount:

@@ -30,7 +30,8 @@ const envctl::v1::Condition* FindCondition(const envctl::v1::EnvironmentStatus& 
 
 bool IsTest(const envctl::v1::Resource& r) {
   return r.kind_case() == envctl::v1::Resource::kIntegrationTest ||
-         r.kind_case() == envctl::v1::Resource::kPipelineRunTest;
+         r.kind_case() == envctl::v1::Resource::kPipelineRunTest ||
+         r.kind_case() == envctl::v1::Resource::kJobRunTest;
 }
 
 const envctl::v1::Approval* FindApproval(const PromotionStatus& status, const std::string& revision) {

@@ -2,12 +2,17 @@
 
 #include <memory>
 
+#include "reconcilers/databricks/cluster_policy_reconciler.h"
+#include "reconcilers/databricks/cluster_reconciler.h"
+#include "reconcilers/databricks/job_reconciler.h"
 #include "reconcilers/databricks/library_reconciler.h"
+#include "reconcilers/databricks/permissions_reconciler.h"
 #include "reconcilers/databricks/notebooks_reconciler.h"
 #include "reconcilers/databricks/secret_scope_reconciler.h"
 #include "reconcilers/datafactory/definitions_reconciler.h"
 #include "reconcilers/keyvault/secret_reconciler.h"
 #include "reconcilers/tests/integration_test_reconciler.h"
+#include "reconcilers/tests/job_run_test_reconciler.h"
 #include "reconcilers/tests/pipeline_run_test_reconciler.h"
 
 namespace envctl::reconcilers {
@@ -32,6 +37,14 @@ void RegisterDataPlaneReconcilers(ReconcilerRegistry& registry, cloud::CloudSess
                     std::make_unique<DatabricksLibraryReconciler>(session.Databricks()));
   registry.Register(Resource::kIntegrationTest,
                     std::make_unique<IntegrationTestReconciler>(session.Databricks(), clock));
+  registry.Register(Resource::kDatabricksClusterPolicy,
+                    std::make_unique<DatabricksClusterPolicyReconciler>(session.Databricks()));
+  registry.Register(Resource::kDatabricksCluster,
+                    std::make_unique<DatabricksClusterReconciler>(session.Databricks()));
+  registry.Register(Resource::kDatabricksJob, std::make_unique<DatabricksJobReconciler>(session.Databricks()));
+  registry.Register(Resource::kDatabricksPermissions,
+                    std::make_unique<DatabricksPermissionsReconciler>(session.Databricks()));
+  registry.Register(Resource::kJobRunTest, std::make_unique<JobRunTestReconciler>(session.Databricks(), clock));
   registry.Register(Resource::kPipelineRunTest,
                     std::make_unique<PipelineRunTestReconciler>(
                         session.DataFactory(), clock, session.arm_endpoint(), session.subscription_id(),

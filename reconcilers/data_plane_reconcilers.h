@@ -1,4 +1,4 @@
-// Registers the reconcilers of: KeyVaultSecret, DataFactoryDefinitions, DatabricksNotebooks, DatabricksSecretScope, DatabricksLibrary, IntegrationTest, PipelineRunTest.
+// Registers the reconcilers of: KeyVaultSecret, DataFactoryDefinitions, DatabricksNotebooks, DatabricksSecretScope, DatabricksLibrary, DatabricksClusterPolicy, DatabricksCluster, DatabricksJob, DatabricksPermissions, IntegrationTest, JobRunTest, PipelineRunTest.
 #ifndef ENVCTL_RECONCILERS_DATA_PLANE_RECONCILERS_H_
 #define ENVCTL_RECONCILERS_DATA_PLANE_RECONCILERS_H_
 

@@ -55,6 +55,9 @@ const std::vector<std::string>& OutputsOf(Kind kind) {
       {Resource::kKeyVault, {"vaultUri", "id"}},
       {Resource::kDataFactory, {"principalId", "id"}},
       {Resource::kDatabricksWorkspace, {"token", "workspaceUrl", "id"}},
+      {Resource::kDatabricksClusterPolicy, {"policyId"}},
+      {Resource::kDatabricksCluster, {"clusterId"}},
+      {Resource::kDatabricksJob, {"jobId"}},
   };
   static const auto* none = new std::vector<std::string>();
   auto it = outputs->find(kind);
@@ -75,6 +78,11 @@ std::string ContainerOf(const Resource& resource) {
     case Resource::kKeyVaultSecret: return resource.key_vault_secret().vault();
     case Resource::kDataFactoryDefinitions: return resource.data_factory_definitions().data_factory();
     case Resource::kPipelineRunTest: return resource.pipeline_run_test().data_factory();
+    case Resource::kDatabricksClusterPolicy: return resource.databricks_cluster_policy().workspace();
+    case Resource::kDatabricksCluster: return resource.databricks_cluster().workspace();
+    case Resource::kDatabricksJob: return resource.databricks_job().workspace();
+    case Resource::kDatabricksPermissions: return resource.databricks_permissions().workspace();
+    case Resource::kJobRunTest: return resource.job_run_test().job();
     default: return "";
   }
 }

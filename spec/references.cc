@@ -143,7 +143,56 @@ std::vector<Reference> References(const Resource& r) {
     case Resource::kIntegrationTest:
       AddName(&out, "integrationTest.workspace", r.integration_test().workspace(),
               Resource::kDatabricksWorkspace);
+      AddName(&out, "integrationTest.existingCluster", r.integration_test().existing_cluster(),
+              Resource::kDatabricksCluster);
+      AddName(&out, "integrationTest.clusterPolicy", r.integration_test().cluster_policy(),
+              Resource::kDatabricksClusterPolicy);
       AddCovers(&out, "integrationTest.covers", r.integration_test().covers());
+      break;
+    case Resource::kDatabricksClusterPolicy:
+      AddName(&out, "databricksClusterPolicy.workspace", r.databricks_cluster_policy().workspace(),
+              Resource::kDatabricksWorkspace);
+      break;
+    case Resource::kDatabricksCluster:
+      AddName(&out, "databricksCluster.workspace", r.databricks_cluster().workspace(),
+              Resource::kDatabricksWorkspace);
+      AddName(&out, "databricksCluster.spec.policy", r.databricks_cluster().spec().policy(),
+              Resource::kDatabricksClusterPolicy);
+      break;
+    case Resource::kDatabricksJob: {
+      const auto& j = r.databricks_job();
+      AddName(&out, "databricksJob.workspace", j.workspace(), Resource::kDatabricksWorkspace);
+      for (int i = 0; i < j.job_clusters_size(); ++i) {
+        AddName(&out, absl::StrCat("databricksJob.jobClusters[", i, "].spec.policy"),
+                j.job_clusters(i).spec().policy(), Resource::kDatabricksClusterPolicy);
+      }
+      for (int i = 0; i < j.tasks_size(); ++i) {
+        const auto& t = j.tasks(i);
+        const std::string p = absl::StrCat("databricksJob.tasks[", i, "]");
+        AddName(&out, p + ".notebook.notebook.notebooks", t.notebook().notebook().notebooks(),
+                Resource::kDatabricksNotebooks);
+        AddName(&out, p + ".existingCluster", t.existing_cluster(), Resource::kDatabricksCluster);
+        for (int l = 0; l < t.libraries_size(); ++l) {
+          AddName(&out, absl::StrCat(p, ".libraries[", l, "]"), t.libraries(l), Resource::kDatabricksLibrary);
+        }
+      }
+      break;
+    }
+    case Resource::kDatabricksPermissions: {
+      const auto& p = r.databricks_permissions();
+      AddName(&out, "databricksPermissions.workspace", p.workspace(), Resource::kDatabricksWorkspace);
+      AddName(&out, "databricksPermissions.job", p.job(), Resource::kDatabricksJob);
+      AddName(&out, "databricksPermissions.cluster", p.cluster(), Resource::kDatabricksCluster);
+      AddName(&out, "databricksPermissions.clusterPolicy", p.cluster_policy(),
+              Resource::kDatabricksClusterPolicy);
+      AddName(&out, "databricksPermissions.notebook.notebooks", p.notebook().notebooks(),
+              Resource::kDatabricksNotebooks);
+      AddName(&out, "databricksPermissions.directory", p.directory(), Resource::kDatabricksNotebooks);
+      break;
+    }
+    case Resource::kJobRunTest:
+      AddName(&out, "jobRunTest.job", r.job_run_test().job(), Resource::kDatabricksJob);
+      AddCovers(&out, "jobRunTest.covers", r.job_run_test().covers());
       break;
     case Resource::kPipelineRunTest:
       AddName(&out, "pipelineRunTest.dataFactory", r.pipeline_run_test().data_factory(),

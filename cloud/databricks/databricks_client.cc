@@ -117,4 +117,15 @@ absl::StatusOr<nlohmann::json> DatabricksClient::Post(absl::string_view path,
   return Exchange(std::move(request), absl::StrCat("POST ", path), options.secret_body);
 }
 
+absl::StatusOr<nlohmann::json> DatabricksClient::Send(absl::string_view method, absl::string_view path,
+                                                      const nlohmann::json& body) const {
+  HttpRequest request;
+  request.method = std::string(method);
+  request.url = absl::StrCat(workspace_url_, path);
+  request.headers["Content-Type"] = "application/json";
+  request.body = body.is_null() ? "{}" : body.dump();
+  request.idempotent = true;
+  return Exchange(std::move(request), absl::StrCat(method, " ", path), false);
+}
+
 }  // namespace envctl::cloud::databricks

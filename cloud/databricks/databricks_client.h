@@ -49,6 +49,11 @@ class DatabricksClient {
   absl::StatusOr<nlohmann::json> Post(absl::string_view path, const nlohmann::json& body,
                                       PostOptions options = {}) const;
 
+  // PUT or PATCH {url}{path} with a JSON body (the Permissions API): the response object.
+  // Both replace state, so they are safe to retry.
+  absl::StatusOr<nlohmann::json> Send(absl::string_view method, absl::string_view path,
+                                      const nlohmann::json& body) const;
+
   const std::string& workspace_url() const { return workspace_url_; }
 
   // "https://" + url when it has no scheme; no trailing slash.

@@ -6,9 +6,13 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "cloudsim/databricks/internal/api.h"
+#include "cloudsim/databricks/internal/compute.h"
+#include "cloudsim/databricks/internal/jobs.h"
+#include "cloudsim/databricks/internal/permissions.h"
 #include "cloudsim/databricks/internal/dbfs.h"
 #include "cloudsim/databricks/internal/interpreter.h"
 #include "cloudsim/databricks/internal/object_tree.h"
@@ -52,7 +56,8 @@ class Workspace::Impl : public RuntimeEnv {
         env_(std::move(env)),
         clock_(env_.clock ? env_.clock : &RealClock::Get()),
         tree_(clock_->Now()),
-        runs_(id_, url_, env_.speed) {}
+        runs_(id_, url_, env_.speed),
+        compute_(env_.speed) {}
 
   // RuntimeEnv, called by runs while mu_ is held.
   std::optional<Notebook> FindNotebook(const std::string& path) override {
@@ -101,9 +106,83 @@ class Workspace::Impl : public RuntimeEnv {
     if (cb) cb();
   }
 
+  // The Permissions API's view of an object (type as in its URL), or nullopt.
+  std::optional<AclObject> ResolveAclObject(const std::string& type, const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    AclObject o;
+    if (type == "clusters") {
+      if (!compute_.HasCluster(id)) return std::nullopt;
+      return AclObject{"/clusters/" + id, "cluster", compute_.ClusterCreator(id), {}};
+    }
+    if (type == "cluster-policies") {
+      if (!compute_.HasPolicy(id)) return std::nullopt;
+      return AclObject{"/cluster-policies/" + id, "cluster-policy", "", {}};
+    }
+    int64_t num = 0;
+    if (!absl::SimpleAtoi(id, &num)) return std::nullopt;
+    if (type == "jobs") {
+      if (!jobs_.Has(num)) return std::nullopt;
+      return AclObject{"/jobs/" + id, "job", jobs_.Creator(num), {}};
+    }
+    if (type != "notebooks" && type != "directories") return std::nullopt;
+    std::optional<std::string> path = tree_.PathOfId(num);
+    if (!path) return std::nullopt;
+    const ObjectTree::Object* obj = tree_.Find(*path);
+    if ((type == "notebooks") != (obj->type == "NOTEBOOK") || obj->type == "FILE") return std::nullopt;
+    o.object_id = "/" + type + "/" + id;
+    o.object_type = type == "notebooks" ? "notebook" : "directory";
+    // Nearest parent directory first, up to the root.
+    std::string p = *path;
+    while (p != "/" && !p.empty()) {
+      size_t slash = p.find_last_of('/');
+      p = slash == 0 ? "/" : p.substr(0, slash);
+      if (const ObjectTree::Object* dir = tree_.Find(p)) {
+        o.parents.push_back("directories/" + std::to_string(dir->object_id));
+      }
+    }
+    return o;
+  }
+
+  // "" when `principal` may run the notebook at `path` (CAN_RUN or more, directly or on a
+  // parent directory), else the PERMISSION_DENIED message.
+  std::string CanRunNotebook(const std::string& path, const std::string& principal)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const ObjectTree::Object* nb = tree_.Find(path);
+    if (!nb) return "";  // a missing notebook fails the run itself, as in Databricks
+    auto resolve = [this](const std::string& t, const std::string& i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return ResolveAclObject(t, i);
+    };
+    if (perms_.Holds("notebooks", std::to_string(nb->object_id), principal,
+                     {"CAN_RUN", "CAN_EDIT", "CAN_MANAGE"}, resolve)) {
+      return "";
+    }
+    return "User " + principal + " does not have Run permissions on notebook " + path +
+           " (the job runs as " + principal + "; grant CAN_RUN on the notebook or its folder).";
+  }
+
   Response Dispatch(Call& call, bool* mutated) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const std::string& v = call.verb;
     bool jobs = absl::StartsWith(v, "jobs/");
+    auto resolve = [this](const std::string& t, const std::string& i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return ResolveAclObject(t, i);
+    };
+    auto forget = [this](const std::string& t, const std::string& i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      perms_.Forget(t, i);
+    };
+    if (absl::StartsWith(v, "clusters/") || absl::StartsWith(v, "policies/clusters/")) {
+      return compute_.Handle(call, mutated, forget);
+    }
+    if (absl::StartsWith(v, "permissions/")) return perms_.Handle(call, mutated, resolve);
+    if (jobs && !absl::StartsWith(v, "jobs/runs/")) {
+      JobsEnv env;
+      env.runs = &runs_;
+      env.compute = &compute_;
+      env.can_run_notebook = [this](const std::string& path, const std::string& principal)
+                                 ABSL_NO_THREAD_SAFETY_ANALYSIS { return CanRunNotebook(path, principal); };
+      env.on_delete = [this](const std::string& id) ABSL_NO_THREAD_SAFETY_ANALYSIS { perms_.Forget("jobs", id); };
+      if (auto r = jobs_.Handle(call, mutated, env)) return *r;
+      return EndpointNotFound(*call.request);
+    }
     if (!jobs && call.version != "2.0") return EndpointNotFound(*call.request);
     if (absl::StartsWith(v, "workspace/")) return tree_.Handle(call, mutated);
     if (v == "secrets/get" && call.method() == "GET") return GetSecretValue(call);
@@ -149,6 +228,9 @@ class Workspace::Impl : public RuntimeEnv {
   Dbfs dbfs_ ABSL_GUARDED_BY(mu_);
   TokenStore tokens_ ABSL_GUARDED_BY(mu_);
   RunStore runs_ ABSL_GUARDED_BY(mu_);
+  ComputeStore compute_ ABSL_GUARDED_BY(mu_);
+  JobStore jobs_ ABSL_GUARDED_BY(mu_);
+  PermissionStore perms_ ABSL_GUARDED_BY(mu_);
   std::function<void()> on_mutation_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -285,7 +367,10 @@ nlohmann::json Workspace::Save() const {
           {"secrets", impl_->secrets_.Save()},
           {"dbfs", impl_->dbfs_.Save()},
           {"tokens", impl_->tokens_.Save()},
-          {"runs", impl_->runs_.Save()}};
+          {"runs", impl_->runs_.Save()},
+          {"compute", impl_->compute_.Save()},
+          {"jobs", impl_->jobs_.Save()},
+          {"permissions", impl_->perms_.Save()}};
 }
 
 absl::Status Workspace::Load(const nlohmann::json& state) {
@@ -298,12 +383,19 @@ absl::Status Workspace::Load(const nlohmann::json& state) {
   Dbfs dbfs;
   TokenStore tokens;
   RunStore runs(impl_->id_, impl_->url_, impl_->env_.speed);
+  ComputeStore compute(impl_->env_.speed);
+  JobStore jobs;
+  PermissionStore perms;
   try {
     absl::Status st = tree.Load(state.at("workspace"));
     if (st.ok()) st = secrets.Load(state.at("secrets"));
     if (st.ok()) st = dbfs.Load(state.at("dbfs"));
     if (st.ok()) st = tokens.Load(state.at("tokens"));
     if (st.ok()) st = runs.Load(state.at("runs"));
+    // Saved before clusters, jobs and permissions were emulated: start those empty.
+    if (st.ok() && state.contains("compute")) st = compute.Load(state.at("compute"));
+    if (st.ok() && state.contains("jobs")) st = jobs.Load(state.at("jobs"));
+    if (st.ok() && state.contains("permissions")) st = perms.Load(state.at("permissions"));
     if (!st.ok()) return st;
   } catch (const nlohmann::json::exception& e) {
     return absl::DataLossError(std::string("corrupt Databricks workspace state: ") + e.what());
@@ -314,6 +406,9 @@ absl::Status Workspace::Load(const nlohmann::json& state) {
   impl_->dbfs_ = std::move(dbfs);
   impl_->tokens_ = std::move(tokens);
   impl_->runs_ = std::move(runs);
+  impl_->compute_ = std::move(compute);
+  impl_->jobs_ = std::move(jobs);
+  impl_->perms_ = std::move(perms);
   return absl::OkStatus();
 }
 

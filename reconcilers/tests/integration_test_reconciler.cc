@@ -6,6 +6,7 @@
 #include "cloud/databricks/databricks_client.h"
 #include "cloud/databricks/jobs_api.h"
 #include "common/status_macros.h"
+#include "reconcilers/databricks/compute_json.h"
 #include "reconcilers/databricks/workspace_ref.h"
 
 namespace envctl::reconcilers {
@@ -133,6 +134,15 @@ absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const
   const int attempt = AttemptOf(ctx.prior.rerun_requested ? Abandoned(memory) : memory);
   backend.submit = [&]() -> absl::StatusOr<std::string> {
     ASSIGN_OR_RETURN(nlohmann::json body, SubmitBody(ctx.environment, test, spec, timeout));
+    nlohmann::json& task = body["tasks"][0];
+    if (!spec.existing_cluster().empty()) {
+      ASSIGN_OR_RETURN(std::string cluster_id, RequireOutput(ctx.outputs, spec.existing_cluster(), "clusterId"));
+      task.erase("new_cluster");
+      task["existing_cluster_id"] = cluster_id;
+    } else if (!spec.cluster_policy().empty()) {
+      ASSIGN_OR_RETURN(std::string policy_id, RequireOutput(ctx.outputs, spec.cluster_policy(), "policyId"));
+      task["new_cluster"]["policy_id"] = policy_id;
+    }
     const std::string token = IdempotencyToken(ctx.environment, test, covered.hash, attempt);
     ASSIGN_OR_RETURN(int64_t run_id, WithContext(jobs.SubmitRun(body, token),
                                                  absl::StrCat("submitting notebook ", spec.notebook_path())));

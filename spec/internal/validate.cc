@@ -392,12 +392,21 @@ void EnvironmentValidator::CheckKind(int i) {
       if (!s.notebook_path().empty() && s.notebook_path()[0] != '/') {
         Error(i, k + "notebookPath", "must be an absolute workspace path, e.g. /Shared/project/integration_test");
       }
-      if (s.has_cluster()) {
+      if (!s.existing_cluster().empty()) {
+        if (s.has_cluster()) {
+          Error(i, k + "existingCluster", "set either existingCluster or cluster, not both");
+        }
+        if (!s.cluster_policy().empty()) {
+          Error(i, k + "clusterPolicy", "a policy applies to a new job cluster; drop it with existingCluster");
+        }
+      } else if (s.has_cluster()) {
         Require(i, k + "cluster.sparkVersion", s.cluster().spark_version(), "the Databricks runtime, e.g. 13.3.x-scala2.12");
         Require(i, k + "cluster.nodeTypeId", s.cluster().node_type_id(), "the VM type, e.g. Standard_DS3_v2");
         if (s.cluster().num_workers() < 0) Error(i, k + "cluster.numWorkers", "must be 0 or more");
       } else {
-        Error(i, k + "cluster", "required: the job cluster the test runs on (sparkVersion, nodeTypeId, numWorkers)");
+        Error(i, k + "cluster",
+              "required: the job cluster the test runs on (sparkVersion, nodeTypeId, numWorkers), "
+              "or existingCluster: the name of a DatabricksCluster resource");
       }
       for (int j = 0; j < s.libraries_size(); ++j) {
         if (!absl::StartsWith(s.libraries(j), "dbfs:/")) {
@@ -426,6 +435,13 @@ void EnvironmentValidator::CheckKind(int i) {
       }
       break;
     }
+    case Resource::kDatabricksClusterPolicy:
+    case Resource::kDatabricksCluster:
+    case Resource::kDatabricksJob:
+    case Resource::kDatabricksPermissions:
+    case Resource::kJobRunTest:
+      CheckDatabricksKind(i);
+      break;
     default:
       break;
   }

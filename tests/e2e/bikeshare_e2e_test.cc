@@ -93,6 +93,45 @@ TEST_F(BikeshareE2ETest, DeletedNotebookIsShownAndRecreated) {
   EXPECT_EQ(Plan().exit_code, 0);
 }
 
+TEST_F(BikeshareE2ETest, TrainingJobPolicyAndPermissionsConvergeAndAScheduleChangedByHandIsRepaired) {
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_THAT(applied.output, HasSubstr("small-clusters (DatabricksClusterPolicy) create"));
+  EXPECT_THAT(applied.output, HasSubstr("training (DatabricksJob) create"));
+  EXPECT_THAT(applied.output, HasSubstr("training-permissions (DatabricksPermissions)"));
+  ASSERT_EQ(Plan().exit_code, 0) << Plan().output;
+
+  auto jobs = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                                  "/api/2.2/jobs/list?name=bikeshare-training&expand_tasks=true");
+  ASSERT_OK(jobs);
+  ASSERT_EQ((*jobs)["jobs"].size(), 1u) << jobs->dump();
+  const nlohmann::json job = (*jobs)["jobs"][0];
+  const std::string id = std::to_string(job["job_id"].get<int64_t>());
+  EXPECT_EQ(job["settings"]["schedule"]["pause_status"], "UNPAUSED") << "TEST runs the schedule";
+  EXPECT_EQ(job["settings"]["tasks"].size(), 2u);
+  auto acl = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET", "/api/2.0/permissions/jobs/" + id);
+  ASSERT_OK(acl);
+  EXPECT_THAT(acl->dump(), HasSubstr("data-engineers"));
+  auto runs = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                                  "/api/2.2/jobs/runs/list?job_id=" + id);
+  ASSERT_OK(runs);
+  EXPECT_EQ((*runs)["runs"].size(), 1u) << "the JobRunTest ran the job once";
+
+  nlohmann::json settings = job["settings"];
+  settings["schedule"]["quartz_cron_expression"] = "0 15 1 * * ?";
+  ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST", "/api/2.2/jobs/reset",
+                                {{"job_id", job["job_id"]}, {"new_settings", settings}}));
+  RunResult drift = Plan();
+  EXPECT_EQ(drift.exit_code, 2) << drift.output;
+  EXPECT_THAT(drift.output, HasSubstr("training (DatabricksJob)"));
+  ASSERT_EQ(Apply().exit_code, 0);
+  auto repaired = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET", "/api/2.2/jobs/get?job_id=" + id);
+  ASSERT_OK(repaired);
+  EXPECT_EQ((*repaired)["settings"]["schedule"]["quartz_cron_expression"], "0 0 3 * * ?");
+  RunResult clean = Plan();
+  EXPECT_EQ(clean.exit_code, 0) << clean.output;
+}
+
 TEST_F(BikeshareE2ETest, RemovedAccessPolicyIsRepaired) {
   ConvergeTest();
   auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");

@@ -25,6 +25,9 @@ TEST(ReferencesTest, ExampleDependenciesFollowFieldsAndOutputs) {
               UnorderedElementsAre("workspace", "notebooks", "model-library", "secrets"));
   EXPECT_THAT(deps.at("adf-pipeline-test"),
               UnorderedElementsAre("factory", "adf-definitions", "notebooks", "model-library", "secrets"));
+  EXPECT_THAT(deps.at("training"), UnorderedElementsAre("workspace", "small-clusters", "notebooks"));
+  EXPECT_THAT(deps.at("training-permissions"), UnorderedElementsAre("workspace", "training"));
+  EXPECT_THAT(deps.at("training-run"), UnorderedElementsAre("training"));
 }
 
 TEST(ReferencesTest, DisabledResourcesAreLeftOutOfTheDependencyMap) {
@@ -34,7 +37,8 @@ TEST(ReferencesTest, DisabledResourcesAreLeftOutOfTheDependencyMap) {
   const auto deps = DependencyMap(*env);
   EXPECT_EQ(deps.count("adf-definitions"), 0u);
   EXPECT_EQ(deps.count("adf-pipeline-test"), 0u);
-  EXPECT_EQ(deps.size(), 10u);
+  EXPECT_EQ(deps.count("training-run"), 0u);
+  EXPECT_EQ(deps.size(), 13u);
 }
 
 TEST(ReferencesTest, OutputPlaceholdersInStringFieldsAreReferences) {

@@ -1,6 +1,7 @@
 // The Jobs API handlers of RunStore: runs/submit (2.1 tasks[] and 2.0 single-task forms),
 // runs/get, runs/get-output, runs/cancel, runs/list, runs/delete.
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -29,36 +30,58 @@ bool ReadTimeout(const Json& j, double* out, Response* error) {
   return true;
 }
 
-// Validates one task (a tasks[] entry, or the top level of a 2.0 submission) into `t`.
+}  // namespace
+
 std::optional<Response> ParseTask(const Json& j, bool legacy, TaskRun* t) {
-  static const char* kOtherTasks[] = {"spark_python_task", "spark_jar_task", "python_wheel_task",
-                                      "spark_submit_task", "sql_task",       "pipeline_task",
-                                      "dbt_task",          "run_job_task",   "condition_task",
-                                      "for_each_task"};
+  static const char* kOtherTasks[] = {"spark_python_task", "spark_submit_task", "sql_task",
+                                      "pipeline_task",     "dbt_task",          "run_job_task",
+                                      "condition_task",    "for_each_task"};
   std::string where = legacy ? "" : " in task " + t->task_key;
-  if (!j.contains("notebook_task")) {
-    for (const char* other : kOtherTasks) {
-      if (j.contains(other)) {
-        return InvalidParameter(std::string("cloudsim simulates only notebook_task runs; ") +
-                                other + " is not supported" + where + ".");
-      }
+  for (const char* other : kOtherTasks) {
+    if (j.contains(other)) {
+      return InvalidParameter(std::string("cloudsim simulates only notebook_task, python_wheel_task and "
+                                          "spark_jar_task runs; ") +
+                              other + " is not supported" + where + ".");
     }
+  }
+  int types = 0;
+  for (const char* type : {"notebook_task", "python_wheel_task", "spark_jar_task"}) {
+    if (j.contains(type) && !j[type].is_null()) {
+      t->task_type = type;
+      ++types;
+    }
+  }
+  if (types == 0) {
     return InvalidParameter("A task type (e.g. notebook_task) must be specified" + where + ".");
   }
-  const Json& nb = j["notebook_task"];
-  if (!nb.is_object() || !nb.contains("notebook_path") || !nb["notebook_path"].is_string() ||
-      nb["notebook_path"].get<std::string>().empty()) {
-    return InvalidParameter("Missing required field: notebook_task.notebook_path" + where);
-  }
-  if (nb.contains("base_parameters") && !nb["base_parameters"].is_object()) {
-    return InvalidParameter("notebook_task.base_parameters must be a map of strings" + where);
-  }
-  t->notebook_task = nb;
-  if (!t->notebook_task.contains("source")) t->notebook_task["source"] = "WORKSPACE";
-  if (t->notebook_task["source"] == "WORKSPACE" &&
-      nb["notebook_path"].get<std::string>().front() != '/') {
-    return InvalidParameter("The notebook_path must be absolute for a WORKSPACE source" + where +
-                            ".");
+  if (types > 1) return InvalidParameter("Exactly one task type must be specified" + where + ".");
+  if (!j[t->task_type].is_object()) return InvalidParameter(t->task_type + " must be an object" + where);
+  t->task_spec = j[t->task_type];
+  if (t->task_type == "python_wheel_task") {
+    if (t->task_spec.value("package_name", "").empty() || t->task_spec.value("entry_point", "").empty()) {
+      return InvalidParameter("python_wheel_task needs package_name and entry_point" + where + ".");
+    }
+  } else if (t->task_type == "spark_jar_task") {
+    if (t->task_spec.value("main_class_name", "").empty()) {
+      return MissingParameter("spark_jar_task.main_class_name" + where);
+    }
+  } else {
+    const Json& nb = j["notebook_task"];
+    if (!nb.contains("notebook_path") || !nb["notebook_path"].is_string() ||
+        nb["notebook_path"].get<std::string>().empty()) {
+      return InvalidParameter("Missing required field: notebook_task.notebook_path" + where);
+    }
+    if (nb.contains("base_parameters") && !nb["base_parameters"].is_object()) {
+      return InvalidParameter("notebook_task.base_parameters must be a map of strings" + where);
+    }
+    t->notebook_task = nb;
+    if (!t->notebook_task.contains("source")) t->notebook_task["source"] = "WORKSPACE";
+    if (t->notebook_task["source"] == "WORKSPACE" &&
+        nb["notebook_path"].get<std::string>().front() != '/') {
+      return InvalidParameter("The notebook_path must be absolute for a WORKSPACE source" + where +
+                              ".");
+    }
+    t->task_spec = t->notebook_task;
   }
   t->compute = Json::object();
   for (const char* k : {"existing_cluster_id", "new_cluster", "job_cluster_key", "environment_key"}) {
@@ -74,12 +97,53 @@ std::optional<Response> ParseTask(const Json& j, bool legacy, TaskRun* t) {
     if (!j["libraries"].is_array()) return InvalidParameter("libraries must be an array" + where);
     t->libraries = j["libraries"];
   }
+  if (j.contains("depends_on")) {
+    if (!j["depends_on"].is_array()) return InvalidParameter("depends_on must be an array" + where);
+    for (const Json& d : j["depends_on"]) {
+      if (!d.is_object() || !d.contains("task_key") || !d["task_key"].is_string()) {
+        return InvalidParameter("depends_on entries must be {\"task_key\": ...}" + where);
+      }
+      t->depends_on.push_back(d["task_key"].get<std::string>());
+    }
+    t->scheduled = t->depends_on.empty();
+  }
   Response error;
   if (!ReadTimeout(j, &t->timeout_s, &error)) return error;
   return std::nullopt;
 }
 
-}  // namespace
+std::optional<Response> CheckTaskGraph(const std::vector<TaskRun>& tasks) {
+  std::map<std::string, const TaskRun*> by_key;
+  for (const TaskRun& t : tasks) by_key[t.task_key] = &t;
+  for (const TaskRun& t : tasks) {
+    for (const std::string& d : t.depends_on) {
+      if (!by_key.count(d)) {
+        return InvalidParameter("Task " + t.task_key + " depends on " + d + ", which is not a task of this job.");
+      }
+      if (d == t.task_key) return InvalidParameter("Task " + t.task_key + " depends on itself.");
+    }
+  }
+  // Kahn's algorithm: what is left over lies on a cycle.
+  std::map<std::string, int> indegree;
+  for (const TaskRun& t : tasks) indegree[t.task_key] = static_cast<int>(t.depends_on.size());
+  std::vector<std::string> ready;
+  for (const auto& [k, n] : indegree) {
+    if (n == 0) ready.push_back(k);
+  }
+  size_t done = 0;
+  while (!ready.empty()) {
+    std::string k = ready.back();
+    ready.pop_back();
+    ++done;
+    for (const TaskRun& t : tasks) {
+      for (const std::string& d : t.depends_on) {
+        if (d == k && --indegree[t.task_key] == 0) ready.push_back(t.task_key);
+      }
+    }
+  }
+  if (done != tasks.size()) return InvalidParameter("The task dependencies of this job form a cycle.");
+  return std::nullopt;
+}
 
 Response RunStore::Handle(const Call& call, bool* mutated) {
   const std::string& v = call.verb;
@@ -138,6 +202,7 @@ Response RunStore::Submit(const Call& call, bool* mutated) {
       if (auto err = ParseTask(tj, false, &t)) return *err;
       tasks.push_back(std::move(t));
     }
+    if (auto err = CheckTaskGraph(tasks)) return *err;
   } else {
     TaskRun t;
     t.task_key = run.run_name;
@@ -154,8 +219,9 @@ Response RunStore::Submit(const Call& call, bool* mutated) {
     double timeout = t.timeout_s;
     if (run_timeout > 0 && (timeout == 0 || run_timeout < timeout)) timeout = run_timeout;
     t.timeout_s = timeout;
+    t.task_start = call.now;
     t.exec_start = call.now + kPendingTime / speed_;
-    if (timeout > 0) t.deadline = call.now + absl::Seconds(timeout) / speed_;
+    if (timeout > 0 && t.scheduled) t.deadline = call.now + absl::Seconds(timeout) / speed_;
     t.cluster_id = t.compute.contains("existing_cluster_id") && t.compute["existing_cluster_id"].is_string()
                        ? t.compute["existing_cluster_id"].get<std::string>()
                        : absl::StrCat("0923-164208-", t.run_id);
@@ -265,7 +331,7 @@ Response RunStore::List(const Call& call) {
   std::vector<const Run*> matched;
   for (auto it = runs_.rbegin(); it != runs_.rend(); ++it) {  // newest first
     const Run& r = it->second;
-    if (!run_type.empty() && run_type != "SUBMIT_RUN") continue;
+    if (!run_type.empty() && run_type != r.run_type) continue;
     if (job_id >= 0 && r.job_id != job_id) continue;
     int64_t start = ToMillis(r.submitted);
     if ((from >= 0 && start < from) || (to >= 0 && start > to)) continue;

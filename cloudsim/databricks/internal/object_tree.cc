@@ -81,6 +81,13 @@ bool ObjectTree::HasChildren(const std::string& dir) const {
   return it != objects_.end() && IsUnder(it->first, dir);
 }
 
+std::optional<std::string> ObjectTree::PathOfId(int64_t object_id) const {
+  for (const auto& [path, o] : objects_) {
+    if (o.object_id == object_id) return path;
+  }
+  return std::nullopt;
+}
+
 Response ObjectTree::Handle(const Call& call, bool* mutated) {
   const std::string& v = call.verb;
   bool get = call.method() == "GET";

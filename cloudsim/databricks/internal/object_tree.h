@@ -34,6 +34,9 @@ class ObjectTree {
 
   // The object at `path` (any form Normalize accepts), or null.
   const Object* Find(const std::string& path) const;
+  // The normalized path of the object with `object_id` (the Permissions API addresses
+  // notebooks and directories by id), or nullopt.
+  std::optional<std::string> PathOfId(int64_t object_id) const;
 
   // Handles "workspace/<verb>"; sets *mutated when the tree changed.
   Response Handle(const Call& call, bool* mutated);

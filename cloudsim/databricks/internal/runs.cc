@@ -39,9 +39,22 @@ std::string RunStore::RunPageUrl(int64_t job_id, int64_t run_id) const {
 
 int64_t RunStore::Add(Run run) {
   int64_t id = run.run_id;
+  for (TaskRun& t : run.tasks) {
+    if (t.task_start == absl::Time()) t.task_start = run.submitted;
+  }
   if (!run.idempotency_token.empty()) idempotency_[run.idempotency_token] = id;
   runs_[id] = std::move(run);
   return id;
+}
+
+int RunStore::ActiveRunsOfJob(int64_t job_id, absl::Time now) const {
+  int active = 0;
+  for (const auto& [id, run] : runs_) {
+    if (run.job_id != job_id || run.run_type != "JOB_RUN") continue;
+    const std::string lc = State(run, now).life_cycle;
+    if (lc != "TERMINATED" && lc != "SKIPPED" && lc != "INTERNAL_ERROR") ++active;
+  }
+  return active;
 }
 
 const Run* RunStore::Find(int64_t id, const TaskRun** task) const {
@@ -66,6 +79,14 @@ bool RunStore::Cancel(int64_t id, absl::Time now) {
   Run& r = runs_[run->run_id];
   for (TaskRun& t : r.tasks) {
     if (task && t.run_id != task->run_id) continue;
+    if (!t.scheduled) {
+      t.scheduled = true;
+      t.executed = true;
+      t.task_start = now;
+      t.exec_start = now;
+      t.preset_result = "CANCELED";
+      continue;
+    }
     RunState s = TaskState(t, r.submitted, now);
     // Only a task still pending or running can be cancelled; cleanup cannot be cut short.
     if ((s.life_cycle == "PENDING" || s.life_cycle == "RUNNING") && !t.cancel_at) {
@@ -75,12 +96,72 @@ bool RunStore::Cancel(int64_t id, absl::Time now) {
   return true;
 }
 
+bool RunStore::Unblock(absl::Time now) {
+  bool changed = false;
+  for (auto& [id, run] : runs_) {
+    for (TaskRun& t : run.tasks) {
+      if (t.scheduled) continue;
+      absl::Time start = run.submitted;
+      std::string upstream;  // worst upstream outcome
+      bool ready = true;
+      for (const std::string& key : t.depends_on) {
+        const TaskRun* dep = nullptr;
+        for (const TaskRun& d : run.tasks) {
+          if (d.task_key == key) dep = &d;
+        }
+        if (!dep) continue;
+        if (!dep->scheduled) {
+          ready = false;
+          break;
+        }
+        RunState ds = TaskState(*dep, run.submitted, now);
+        if (ds.life_cycle != "TERMINATED" || !ds.end) {
+          ready = false;
+          break;
+        }
+        start = std::max(start, *ds.end);
+        if (ds.result == "CANCELED" || ds.result == "UPSTREAM_CANCELED") {
+          upstream = "UPSTREAM_CANCELED";
+        } else if (ds.result != "SUCCESS" && upstream.empty()) {
+          upstream = "UPSTREAM_FAILED";
+        }
+      }
+      if (!ready) continue;
+      t.scheduled = true;
+      t.task_start = start;
+      changed = true;
+      if (!upstream.empty()) {
+        t.executed = true;
+        t.exec_start = start;
+        t.preset_result = upstream;
+        continue;
+      }
+      t.exec_start = start + kPendingTime / speed_;
+      if (t.timeout_s > 0) t.deadline = start + absl::Seconds(t.timeout_s) / speed_;
+    }
+  }
+  return changed;
+}
+
 bool RunStore::Advance(absl::Time now, const RunDeps& deps) {
+  bool any = false;
+  // Upstream tasks end, then their dependents start: repeat until nothing moves (bounded
+  // by the number of tasks, since each round schedules or executes at least one).
+  for (int round = 0; round < 1000; ++round) {
+    bool changed = Unblock(now);
+    changed = AdvanceDue(now, deps) || changed;
+    if (!changed) break;
+    any = true;
+  }
+  return any;
+}
+
+bool RunStore::AdvanceDue(absl::Time now, const RunDeps& deps) {
   // Execute in start order so that a run started earlier sees the workspace first.
   std::vector<std::pair<TaskRun*, const Run*>> due;
   for (auto& [id, run] : runs_) {
     for (TaskRun& t : run.tasks) {
-      if (t.executed || now < t.exec_start) continue;
+      if (!t.scheduled || t.executed || now < t.exec_start) continue;
       std::optional<absl::Time> stop = t.cancel_at;
       if (t.deadline && (!stop || *t.deadline < *stop)) stop = t.deadline;
       if (stop && *stop <= t.exec_start) continue;  // stopped before it started
@@ -114,6 +195,15 @@ void RunStore::Execute(TaskRun& t, const std::string& run_as, const RunDeps& dep
                       ": \"" + path + "\". Error messages: java.io.FileNotFoundException: " +
                       path + " (No such file or directory)";
     t.error = t.state_message;
+    return;
+  }
+  if (t.task_type != "notebook_task") {
+    // Wheel and JAR entry points are not interpreted: once their libraries are there they
+    // run for the simulated length of a notebook and succeed.
+    t.natural_end = t.exec_start + kTaskRunTime / speed_;
+    t.outcome = "SUCCESS";
+    t.code = "SUCCESS";
+    t.type = "SUCCESS";
     return;
   }
   std::string path = t.notebook_task.value("notebook_path", "");
@@ -157,6 +247,31 @@ RunState RunStore::TaskState(const TaskRun& t, absl::Time submitted, absl::Time 
   s.start = submitted;
   s.exec_start = t.exec_start;
   s.deciding = &t;
+  if (!t.scheduled) {
+    s.life_cycle = "BLOCKED";
+    s.message = "Waiting for upstream tasks";
+    s.exec_start = submitted;
+    return s;
+  }
+  s.start = t.task_start;
+  if (!t.preset_result.empty()) {
+    s.exec_start = t.task_start;
+    s.exec_end = t.task_start;
+    s.end = t.task_start;
+    s.life_cycle = "TERMINATED";
+    s.result = t.preset_result;
+    if (t.preset_result == "CANCELED") {
+      s.message = "Run cancelled.";
+      s.code = "USER_CANCELED";
+      s.type = "SUCCESS";
+      s.user_cancelled_or_timedout = true;
+    } else {
+      s.message = "Upstream task failed or was canceled.";
+      s.code = t.preset_result == "UPSTREAM_FAILED" ? "UPSTREAM_FAILED" : "UPSTREAM_CANCELED";
+      s.type = "CLIENT_ERROR";
+    }
+    return s;
+  }
   std::optional<absl::Time> stop = t.cancel_at;
   bool cancelled = t.cancel_at.has_value();
   if (t.deadline && (!stop || *t.deadline < *stop)) {
@@ -210,6 +325,17 @@ RunState RunStore::TaskState(const TaskRun& t, absl::Time submitted, absl::Time 
 }
 
 RunState RunStore::State(const Run& r, absl::Time now) const {
+  if (!r.skipped_message.empty() || r.tasks.empty()) {
+    RunState s;
+    s.start = s.exec_start = r.submitted;
+    s.exec_end = s.end = r.submitted;
+    s.life_cycle = r.skipped_message.empty() ? "TERMINATED" : "SKIPPED";
+    s.result = r.skipped_message.empty() ? "SUCCESS" : "";
+    s.message = r.skipped_message;
+    s.code = r.skipped_message.empty() ? "SUCCESS" : "MAX_CONCURRENT_RUNS_EXCEEDED";
+    s.type = r.skipped_message.empty() ? "SUCCESS" : "CLIENT_ERROR";
+    return s;
+  }
   std::vector<RunState> states;
   for (const TaskRun& t : r.tasks) states.push_back(TaskState(t, r.submitted, now));
   RunState s;
@@ -219,7 +345,7 @@ RunState RunStore::State(const Run& r, absl::Time now) const {
                          [&](const RunState& x) { return x.life_cycle == lc; });
   };
   size_t n = states.size();
-  size_t pending = count("PENDING"), terminating = count("TERMINATING"),
+  size_t pending = count("PENDING") + count("BLOCKED"), terminating = count("TERMINATING"),
          terminated = count("TERMINATED");
   if (pending == n) {
     s.life_cycle = "PENDING";
@@ -233,7 +359,7 @@ RunState RunStore::State(const Run& r, absl::Time now) const {
   s.exec_start = r.submitted;
   bool started = false;
   for (const RunState& t : states) {
-    if (t.life_cycle != "PENDING" && (!started || t.exec_start < s.exec_start)) {
+    if (t.life_cycle != "PENDING" && t.life_cycle != "BLOCKED" && (!started || t.exec_start < s.exec_start)) {
       s.exec_start = t.exec_start;
       started = true;
     }
@@ -249,7 +375,8 @@ RunState RunStore::State(const Run& r, absl::Time now) const {
   }
   // The worst task result decides.
   const RunState* deciding = &states.front();
-  for (const char* result : {"SUCCESS", "FAILED", "TIMEDOUT", "CANCELED"}) {
+  for (const char* result :
+       {"SUCCESS", "UPSTREAM_CANCELED", "UPSTREAM_FAILED", "FAILED", "TIMEDOUT", "CANCELED"}) {
     for (const RunState& t : states) {
       if (t.result == result) deciding = &t;
     }
@@ -299,14 +426,20 @@ Json RunStore::TaskJson(const Run& r, const TaskRun& t, absl::Time now) const {
   Json j = {{"run_id", t.run_id},
             {"task_key", t.task_key},
             {"attempt_number", 0},
-            {"notebook_task", t.notebook_task},
+            {t.task_type, t.task_type == "notebook_task" ? t.notebook_task : t.task_spec},
             {"state", StateJson(s)},
             {"status", StatusJson(s)},
             {"run_page_url", RunPageUrl(r.job_id, t.run_id)}};
   for (const auto& [k, v] : t.compute.items()) j[k] = v;
   if (!t.libraries.empty()) j["libraries"] = t.libraries;
   if (t.timeout_s > 0) j["timeout_seconds"] = static_cast<int64_t>(t.timeout_s);
-  if (s.life_cycle != "PENDING") {
+  if (!t.depends_on.empty()) {
+    Json deps = Json::array();
+    for (const std::string& d : t.depends_on) deps.push_back({{"task_key", d}});
+    j["depends_on"] = deps;
+    j["run_if"] = "ALL_SUCCESS";
+  }
+  if (s.life_cycle != "PENDING" && s.life_cycle != "BLOCKED" && t.preset_result.empty()) {
     j["cluster_instance"] = {{"cluster_id", t.cluster_id},
                              {"spark_context_id", std::to_string(t.run_id * 7919 % 1000000007)}};
   }
@@ -321,12 +454,16 @@ Json RunStore::RunJson(const Run& r, absl::Time now, bool legacy_shape) const {
             {"number_in_job", r.run_id},
             {"creator_user_name", r.creator},
             {"run_name", r.run_name},
-            {"run_type", "SUBMIT_RUN"},
+            {"run_type", r.run_type},
             {"attempt_number", 0},
             {"state", StateJson(s)},
             {"status", StatusJson(s)},
             {"run_page_url", RunPageUrl(r.job_id, r.run_id)}};
   TimingJson(s, &j);
+  if (r.run_type == "JOB_RUN") {
+    j["trigger"] = "ONE_TIME";
+    if (!r.job_parameters.empty()) j["job_parameters"] = r.job_parameters;
+  }
   if (legacy_shape && r.tasks.size() == 1) {
     const TaskRun& t = r.tasks.front();
     j["task"] = {{"notebook_task", t.notebook_task}};
@@ -359,6 +496,12 @@ Json RunStore::Save() const {
                  {"exited", t.exited},       {"exit_value", t.exit_value}};
       if (t.deadline) tj["deadline"] = Micros(*t.deadline);
       if (t.cancel_at) tj["cancel_at"] = Micros(*t.cancel_at);
+      tj["task_type"] = t.task_type;
+      tj["task_spec"] = t.task_spec;
+      tj["depends_on"] = t.depends_on;
+      tj["scheduled"] = t.scheduled;
+      tj["task_start"] = Micros(t.task_start);
+      tj["preset_result"] = t.preset_result;
       tasks.push_back(std::move(tj));
     }
     runs.push_back({{"run_id", r.run_id},
@@ -368,6 +511,9 @@ Json RunStore::Save() const {
                     {"idempotency_token", r.idempotency_token},
                     {"legacy", r.legacy},
                     {"submitted", Micros(r.submitted)},
+                    {"run_type", r.run_type},
+                    {"job_parameters", r.job_parameters},
+                    {"skipped_message", r.skipped_message},
                     {"tasks", tasks}});
   }
   return {{"runs", runs}, {"next_id", next_id_}, {"next_job_id", next_job_id_}};
@@ -385,6 +531,10 @@ absl::Status RunStore::Load(const Json& state) {
     r.idempotency_token = rj.at("idempotency_token").get<std::string>();
     r.legacy = rj.at("legacy").get<bool>();
     r.submitted = FromMicros(rj.at("submitted"));
+    // Fields added with saved jobs; older state files lack them.
+    r.run_type = rj.value("run_type", "SUBMIT_RUN");
+    r.job_parameters = rj.value("job_parameters", Json::array());
+    r.skipped_message = rj.value("skipped_message", "");
     for (const Json& tj : rj.at("tasks")) {
       TaskRun t;
       t.run_id = tj.at("run_id").get<int64_t>();
@@ -407,6 +557,12 @@ absl::Status RunStore::Load(const Json& state) {
       t.exit_value = tj.at("exit_value").get<std::string>();
       if (tj.contains("deadline")) t.deadline = FromMicros(tj["deadline"]);
       if (tj.contains("cancel_at")) t.cancel_at = FromMicros(tj["cancel_at"]);
+      t.task_type = tj.value("task_type", "notebook_task");
+      t.task_spec = tj.value("task_spec", Json::object());
+      t.depends_on = tj.value("depends_on", std::vector<std::string>());
+      t.scheduled = tj.value("scheduled", true);
+      t.task_start = tj.contains("task_start") ? FromMicros(tj["task_start"]) : r.submitted;
+      t.preset_result = tj.value("preset_result", "");
       r.tasks.push_back(std::move(t));
     }
     if (!r.idempotency_token.empty()) idempotency[r.idempotency_token] = r.run_id;

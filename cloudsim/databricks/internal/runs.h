@@ -26,6 +26,8 @@ namespace envctl::cloudsim::databricks {
 // Simulated phase lengths (before dividing by speed).
 inline constexpr absl::Duration kPendingTime = absl::Seconds(10);
 inline constexpr absl::Duration kTerminatingTime = absl::Seconds(5);
+// Simulated run time of a wheel or JAR task (not interpreted).
+inline constexpr absl::Duration kTaskRunTime = absl::Seconds(20);
 
 // What a run needs from the rest of the workspace when it starts executing.
 struct RunDeps {
@@ -36,6 +38,16 @@ struct RunDeps {
 struct TaskRun {
   int64_t run_id = 0;
   std::string task_key;
+  // notebook_task, python_wheel_task or spark_jar_task; `task_spec` holds that object
+  // (for notebook tasks it equals notebook_task).
+  std::string task_type = "notebook_task";
+  Json task_spec = Json::object();
+  std::vector<std::string> depends_on;  // task keys
+  // False while an upstream task has not ended: exec_start is not known yet (BLOCKED).
+  bool scheduled = true;
+  absl::Time task_start;         // submitted, or when the last upstream task ended
+  // UPSTREAM_FAILED, UPSTREAM_CANCELED or CANCELED: ended at task_start without running.
+  std::string preset_result;
   Json notebook_task;            // as submitted
   Json compute;                  // {"existing_cluster_id": ..} or {"new_cluster": {..}} etc.
   Json libraries = Json::array();
@@ -57,6 +69,10 @@ struct TaskRun {
 struct Run {
   int64_t run_id = 0;
   int64_t job_id = 0;
+  std::string run_type = "SUBMIT_RUN";  // or JOB_RUN (jobs/run-now)
+  Json job_parameters = Json::array();  // [{"name", "default", "value"}] of a JOB_RUN
+  // Non-empty: the run was skipped at once (maximum concurrent runs reached).
+  std::string skipped_message;
   std::string run_name;
   std::string creator;
   std::string idempotency_token;
@@ -77,6 +93,14 @@ struct RunState {
   const TaskRun* deciding = nullptr;  // the task that determined the result
 };
 
+// Validates one task (a tasks[] entry, or the top level of a 2.0 submission) into `t`:
+// its type (notebook_task, python_wheel_task, spark_jar_task), compute, libraries,
+// timeout and depends_on (keys are checked by the caller). An error response or nullopt.
+std::optional<Response> ParseTask(const Json& j, bool legacy, TaskRun* t);
+
+// Checks that every depends_on key names a task of `tasks` and that they form no cycle.
+std::optional<Response> CheckTaskGraph(const std::vector<TaskRun>& tasks);
+
 class RunStore {
  public:
   RunStore(std::string workspace_id, std::string workspace_host, double speed);
@@ -92,6 +116,9 @@ class RunStore {
   int64_t NewId() { return next_id_++; }
   int64_t NewJobId() { return next_job_id_++; }
   double speed() const { return speed_; }
+
+  // Runs of saved job `job_id` that are not terminal at `now`.
+  int ActiveRunsOfJob(int64_t job_id, absl::Time now) const;
 
   // Finds a run by its id or by one of its task run ids.
   const Run* Find(int64_t id, const TaskRun** task) const;
@@ -118,6 +145,11 @@ class RunStore {
   const Run* RunParam(const Call& call, const TaskRun** task, Response* error) const;
   // Runs task `t` of a run whose run-as identity is `run_as` (named in errors).
   void Execute(TaskRun& t, const std::string& run_as, const RunDeps& deps);
+  // Schedules the blocked tasks whose upstream tasks have all ended by `now`; true when
+  // any was scheduled.
+  bool Unblock(absl::Time now);
+  // Executes the scheduled tasks whose start time has come; true when any ran.
+  bool AdvanceDue(absl::Time now, const RunDeps& deps);
 
   std::string workspace_id_;
   std::string host_;

@@ -1,0 +1,96 @@
+#include "reconcilers/databricks/job_reconciler.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "cloud/databricks/databricks_client.h"
+#include "common/status_macros.h"
+#include "reconcilers/databricks/compute_json.h"
+#include "reconcilers/databricks/workspace_ref.h"
+#include "reconcilers/json_diff.h"
+
+namespace envctl::reconcilers {
+namespace {
+
+using cloud::databricks::DatabricksClient;
+using nlohmann::json;
+
+const cloud::databricks::PostOptions kIdempotent{/*idempotent=*/true, /*secret_body=*/false};
+
+std::string JobIdOf(const PriorState& prior) {
+  if (!prior.memory.is_object() || !prior.memory.contains("jobId")) return "";
+  const json& id = prior.memory["jobId"];
+  return id.is_string() ? id.get<std::string>() : id.dump();
+}
+
+}  // namespace
+
+absl::StatusOr<Change> DatabricksJobReconciler::Plan(Context& ctx) {
+  const auto& spec = ctx.resource.databricks_job();
+  ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
+  DatabricksClient client(transport_, url);
+  Change change;
+  std::string id = JobIdOf(ctx.prior);
+  if (id.empty()) {
+    // Adopt a job of that name (state lost) rather than create a second one.
+    ASSIGN_OR_RETURN(json list, WithContext(client.Get("/api/2.2/jobs/list", {{"name", spec.job_name()}}),
+                                            "listing jobs"));
+    const json& jobs = cloud::databricks::JsonArray(list, "jobs");
+    if (jobs.size() == 1) id = cloud::databricks::JsonString(jobs[0], "job_id");
+  }
+  absl::StatusOr<json> live = id.empty() ? absl::NotFoundError("never created")
+                                         : client.Get("/api/2.2/jobs/get", {{"job_id", id}});
+  if (absl::IsNotFound(live.status())) {
+    change.action = Action::kCreate;
+    change.reason = id.empty() ? "job does not exist" : "job was deleted outside envctl";
+    change.fields.push_back({"name", "(none)", RenderValue(spec.job_name())});
+    return change;
+  }
+  RETURN_IF_ERROR(Annotate(live.status(), absl::StrCat("reading job ", spec.job_name())));
+  change.exists = true;
+  change.observed = {{"jobId", id}};
+  ctx.outputs.Set(ctx.resource.name(), "jobId", IdOutput(id));
+  ASSIGN_OR_RETURN(json desired, JobSettingsJson(ctx.environment, ctx.outputs, spec));
+  DiffOptions options;
+  options.exact = true;
+  if (DiffJson(CanonicalJobSettings(desired), CanonicalJobSettings((*live)["settings"]), &change.fields, options)) {
+    change.action = Action::kUpdate;
+    change.reason = "job settings differ";
+  }
+  return change;
+}
+
+absl::StatusOr<ApplyResult> DatabricksJobReconciler::Apply(Context& ctx, const Change& change) {
+  const auto& spec = ctx.resource.databricks_job();
+  ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
+  DatabricksClient client(transport_, url);
+  ASSIGN_OR_RETURN(json settings, JobSettingsJson(ctx.environment, ctx.outputs, spec));
+  std::string id = change.exists ? change.observed.value("jobId", "") : "";
+  if (id.empty()) {
+    ASSIGN_OR_RETURN(json created, WithContext(client.Post("/api/2.2/jobs/create", settings),
+                                               absl::StrCat("creating job ", spec.job_name())));
+    id = cloud::databricks::JsonString(created, "job_id");
+  } else {
+    json body = {{"job_id", std::stoll(id)}, {"new_settings", settings}};
+    RETURN_IF_ERROR(Annotate(client.Post("/api/2.2/jobs/reset", body, kIdempotent).status(),
+                             absl::StrCat("resetting job ", spec.job_name())));
+  }
+  ctx.outputs.Set(ctx.resource.name(), "jobId", IdOutput(id));
+  ApplyResult result;
+  result.external_id = id;
+  result.memory = {{"jobId", id}};
+  return result;
+}
+
+absl::Status DatabricksJobReconciler::Delete(Context& ctx) {
+  const auto& spec = ctx.resource.databricks_job();
+  const std::string id = JobIdOf(ctx.prior);
+  if (id.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
+  DatabricksClient client(transport_, url);
+  absl::Status s = client.Post("/api/2.2/jobs/delete", {{"job_id", std::stoll(id)}}, kIdempotent).status();
+  if (absl::IsNotFound(s)) return absl::OkStatus();
+  return Annotate(s, absl::StrCat("deleting job ", spec.job_name()));
+}
+
+}  // namespace envctl::reconcilers

@@ -1,0 +1,323 @@
+// DatabricksClusterPolicy, DatabricksCluster, DatabricksJob, DatabricksPermissions and
+// JobRunTest against cloudsim's simulated workspace, through the engine: create, empty
+// plan and zero writes after apply, out-of-band edits (cluster resized, job schedule
+// changed, permission granted by hand) repaired under enforce and only reported under
+// report, prune of a removed job, and a notebook change that reruns the JobRunTest and
+// nothing else.
+#include "tests/reconcilers_data/data_plane_fixture.h"
+
+namespace envctl::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+using reconcilers::Action;
+namespace dbx = cloud::databricks;
+
+constexpr char kPrepare[] = "# Databricks notebook source\ndbutils.notebook.exit(\"prepared\")\n";
+constexpr char kTrain[] = "# Databricks notebook source\nprint('train')\n";
+
+class DatabricksJobsTest : public DataPlaneTest {
+ protected:
+  void SetUp() override {
+    DataPlaneTest::SetUp();
+    url_ = CreateWorkspace("workspace", "dbw-jobs-test");
+    ASSERT_FALSE(url_.empty());
+    client_ = std::make_unique<dbx::DatabricksClient>(session_->Databricks(), url_);
+
+    auto* nb = AddResource("notebooks")->mutable_databricks_notebooks();
+    nb->set_workspace("workspace");
+    nb->set_source_folder("notebooks");
+    nb->set_target_folder("/Shared/bikeshare");
+    SetContent("notebooks", {{"prepare.py", kPrepare}, {"train.py", kTrain}});
+
+    auto* policy = AddResource("policy")->mutable_databricks_cluster_policy();
+    policy->set_workspace("workspace");
+    policy->set_policy_name("bikeshare-small");
+    auto& fields = *policy->mutable_definition()->mutable_fields();
+    auto& fixed = *fields["spark_version"].mutable_struct_value()->mutable_fields();
+    fixed["type"].set_string_value("fixed");
+    fixed["value"].set_string_value("13.3.x-scala2.12");
+    auto& range = *fields["num_workers"].mutable_struct_value()->mutable_fields();
+    range["type"].set_string_value("range");
+    range["maxValue"].set_number_value(4);
+    SetContent("policy", {});
+
+    auto* job = AddResource("training")->mutable_databricks_job();
+    job->set_workspace("workspace");
+    job->set_job_name("bikeshare-training");
+    auto* jc = job->add_job_clusters();
+    jc->set_key("main");
+    jc->mutable_spec()->set_node_type_id("Standard_DS3_v2");
+    jc->mutable_spec()->set_num_workers(2);
+    jc->mutable_spec()->set_policy("policy");
+    auto* prepare = job->add_tasks();
+    prepare->set_task_key("prepare");
+    prepare->mutable_notebook()->mutable_notebook()->set_notebooks("notebooks");
+    prepare->mutable_notebook()->mutable_notebook()->set_path("prepare");
+    prepare->set_job_cluster("main");
+    auto* train = job->add_tasks();
+    train->set_task_key("train");
+    train->add_depends_on("prepare");
+    train->mutable_notebook()->mutable_notebook()->set_path("train");
+    train->mutable_notebook()->mutable_notebook()->set_notebooks("notebooks");
+    (*train->mutable_notebook()->mutable_base_parameters())["date"] = "{{job.parameters.date}}";
+    train->set_job_cluster("main");
+    job->mutable_schedule()->set_quartz_cron("0 0 3 * * ?");
+    job->mutable_schedule()->set_time_zone("Europe/Paris");
+    auto* p = job->add_parameters();
+    p->set_name("date");
+    p->set_default_("2026-01-01");
+    (*job->mutable_tags())["team"] = "bikeshare";
+    job->mutable_notifications()->add_on_failure("data-team@example.com");
+    SetContent("training", {});
+
+    auto* perms = AddResource("training-acl")->mutable_databricks_permissions();
+    perms->set_workspace("workspace");
+    perms->set_job("training");
+    auto* e = perms->add_access();
+    e->set_group("data-engineers");
+    e->set_level("CAN_MANAGE_RUN");
+    SetContent("training-acl", {});
+  }
+
+  void AddCluster(bool running) {
+    auto* c = AddResource("shared")->mutable_databricks_cluster();
+    c->set_workspace("workspace");
+    c->set_cluster_name("shared");
+    c->mutable_spec()->set_spark_version("13.3.x-scala2.12");
+    c->mutable_spec()->set_node_type_id("Standard_DS3_v2");
+    c->mutable_spec()->set_num_workers(2);
+    c->set_running(running);
+    SetContent("shared", {});
+  }
+
+  void AddJobRunTest() {
+    auto* t = AddResource("training-run")->mutable_job_run_test();
+    t->set_job("training");
+    (*t->mutable_parameters())["date"] = "2026-12-05";
+    SetContent("training-run", {});
+  }
+
+  std::string JobId() { return nlohmann::json::parse(store_.Memory("dev", "training"))["jobId"]; }
+  nlohmann::json JobSettings() {
+    auto j = client_->Get("/api/2.2/jobs/get", {{"job_id", JobId()}});
+    EXPECT_TRUE(j.ok()) << j.status();
+    return j.ok() ? (*j)["settings"] : nlohmann::json();
+  }
+  void SetSchedule(const std::string& cron, const std::string& pause) {
+    nlohmann::json settings = JobSettings();
+    settings["schedule"]["quartz_cron_expression"] = cron;
+    settings["schedule"]["pause_status"] = pause;
+    ASSERT_OK(client_->Post("/api/2.2/jobs/reset", {{"job_id", std::stoll(JobId())}, {"new_settings", settings}}).status());
+  }
+  envctl::v1::Resource* Find(const std::string& name) {
+    for (auto& r : *env_.mutable_resources()) {
+      if (r.name() == name) return &r;
+    }
+    return nullptr;
+  }
+
+  std::string url_;
+  std::unique_ptr<dbx::DatabricksClient> client_;
+};
+
+TEST_F(DatabricksJobsTest, PolicyJobAndPermissionsCreateThenPlanEmptyAndNoWrites) {
+  controller::EngineResult plan = Plan();
+  EXPECT_EQ(Outcome(plan, "policy")->action, Action::kCreate) << Describe(plan);
+  EXPECT_EQ(Outcome(plan, "training")->action, Action::kCreate);
+  EXPECT_EQ(Outcome(plan, "training-acl")->action, Action::kCreate);
+
+  controller::EngineResult applied = Apply();
+  for (const char* name : {"notebooks", "policy", "training", "training-acl"}) {
+    ASSERT_TRUE(Outcome(applied, name)->status.ok()) << name << "\n" << Describe(applied);
+  }
+  nlohmann::json s = JobSettings();
+  EXPECT_EQ(s["tasks"][1]["notebook_task"]["notebook_path"], "/Shared/bikeshare/train");
+  EXPECT_EQ(s["tasks"][1]["depends_on"][0]["task_key"], "prepare");
+  EXPECT_FALSE(s["job_clusters"][0]["new_cluster"].value("policy_id", "").empty());
+  EXPECT_EQ(s["schedule"]["timezone_id"], "Europe/Paris");
+  auto acl = client_->Get("/api/2.0/permissions/jobs/" + JobId());
+  ASSERT_TRUE(acl.ok()) << acl.status();
+  EXPECT_THAT(acl->dump(), HasSubstr("\"group_name\":\"data-engineers\""));
+
+  controller::EngineResult replan = Plan();
+  for (const auto& o : replan.resources) EXPECT_EQ(o.action, Action::kNone) << Describe(replan);
+  ResetStats();
+  Apply();
+  EXPECT_EQ(Writes().count("databricks"), 0u) << "a no-op resync makes zero writes";
+}
+
+TEST_F(DatabricksJobsTest, JobScheduleChangedOutOfBandIsRepairedUnderEnforce) {
+  Apply();
+  SetSchedule("0 30 1 * * ?", "PAUSED");
+  controller::EngineResult plan = Plan();
+  const auto* o = Outcome(plan, "training");
+  ASSERT_EQ(o->action, Action::kUpdate) << Describe(plan);
+  EXPECT_THAT(Paths(*o), Contains("schedule.quartz_cron_expression"));
+  EXPECT_THAT(Paths(*o), Contains("schedule.pause_status"));
+  Apply();
+  EXPECT_EQ(JobSettings()["schedule"]["quartz_cron_expression"], "0 0 3 * * ?");
+  EXPECT_EQ(JobSettings()["schedule"]["pause_status"], "UNPAUSED");
+  EXPECT_EQ(Outcome(Plan(), "training")->action, Action::kNone);
+}
+
+TEST_F(DatabricksJobsTest, JobScheduleChangedOutOfBandIsOnlyReportedUnderReport) {
+  Find("training")->set_drift_policy(envctl::v1::DRIFT_POLICY_REPORT);
+  Apply();
+  SetSchedule("0 30 1 * * ?", "UNPAUSED");
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "training");
+  EXPECT_EQ(o->action, Action::kUpdate) << Describe(applied);
+  EXPECT_FALSE(o->applied);
+  EXPECT_THAT(Requests("POST", "/jobs/reset"), IsEmpty());
+  EXPECT_EQ(JobSettings()["schedule"]["quartz_cron_expression"], "0 30 1 * * ?");
+}
+
+TEST_F(DatabricksJobsTest, PermissionRaisedByHandIsRepairedAndOthersAreKept) {
+  Apply();
+  const std::string object = "/api/2.0/permissions/jobs/" + JobId();
+  ASSERT_OK(client_->Send("PATCH", object, {{"access_control_list",
+                                             {{{"group_name", "data-engineers"}, {"permission_level", "CAN_MANAGE"}},
+                                              {{"user_name", "ana@example.com"}, {"permission_level", "CAN_VIEW"}}}}})
+                .status());
+  controller::EngineResult plan = Plan();
+  const auto* o = Outcome(plan, "training-acl");
+  ASSERT_EQ(o->action, Action::kUpdate) << Describe(plan);
+  EXPECT_THAT(Paths(*o), Contains("access.group:data-engineers"));
+  EXPECT_THAT(o->reason, HasSubstr("user:ana@example.com=CAN_VIEW"));
+  Apply();
+  auto acl = client_->Get(object);
+  ASSERT_TRUE(acl.ok());
+  EXPECT_THAT(acl->dump(), HasSubstr("\"CAN_MANAGE_RUN\""));
+  EXPECT_THAT(acl->dump(), HasSubstr("ana@example.com")) << "entries envctl does not manage are kept";
+  EXPECT_THAT(acl->dump(), HasSubstr("IS_OWNER")) << "the owner is kept";
+  EXPECT_EQ(Outcome(Plan(), "training-acl")->action, Action::kNone);
+}
+
+TEST_F(DatabricksJobsTest, ClusterResizedOutOfBandIsRepairedAndPlanSaysTheEditRestartsIt) {
+  AddCluster(/*running=*/true);
+  Apply();
+  const std::string id = nlohmann::json::parse(store_.Memory("dev", "shared"))["clusterId"];
+  // Wait (on the fake clock) for the cluster to run, then resize it by hand.
+  for (int i = 0; i < 100; ++i) {
+    auto c = client_->Get("/api/2.1/clusters/get", {{"cluster_id", id}});
+    ASSERT_TRUE(c.ok());
+    if ((*c)["state"] == "RUNNING") break;
+    clock_.Advance(absl::Seconds(5));
+  }
+  ASSERT_OK(client_->Post("/api/2.1/clusters/edit", {{"cluster_id", id}, {"cluster_name", "shared"},
+                                                     {"spark_version", "13.3.x-scala2.12"},
+                                                     {"node_type_id", "Standard_DS3_v2"}, {"num_workers", 8}})
+                .status());
+  for (int i = 0; i < 100; ++i) {
+    auto c = client_->Get("/api/2.1/clusters/get", {{"cluster_id", id}});
+    if ((*c)["state"] == "RUNNING") break;
+    clock_.Advance(absl::Seconds(5));
+  }
+  controller::EngineResult plan = Plan();
+  const auto* o = Outcome(plan, "shared");
+  ASSERT_EQ(o->action, Action::kUpdate) << Describe(plan);
+  EXPECT_THAT(Paths(*o), Contains("num_workers"));
+  EXPECT_THAT(o->reason, HasSubstr("restarts"));
+  Apply();
+  auto c = client_->Get("/api/2.1/clusters/get", {{"cluster_id", id}});
+  EXPECT_EQ((*c)["num_workers"], 2);
+  EXPECT_EQ((*c)["state"], "RESTARTING");
+}
+
+TEST_F(DatabricksJobsTest, NewClusterIsTerminatedUnlessDeclaredRunningAndResizeUnderReportIsReported) {
+  AddCluster(/*running=*/false);
+  Find("shared")->set_drift_policy(envctl::v1::DRIFT_POLICY_REPORT);
+  Apply();
+  const std::string id = nlohmann::json::parse(store_.Memory("dev", "shared"))["clusterId"];
+  clock_.Advance(absl::Minutes(1));
+  auto c = client_->Get("/api/2.1/clusters/get", {{"cluster_id", id}});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)["state"], "TERMINATED");
+  ASSERT_OK(client_->Post("/api/2.1/clusters/edit", {{"cluster_id", id}, {"cluster_name", "shared"},
+                                                     {"spark_version", "13.3.x-scala2.12"},
+                                                     {"node_type_id", "Standard_DS3_v2"}, {"num_workers", 5}})
+                .status());
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  EXPECT_EQ(Outcome(applied, "shared")->action, Action::kUpdate);
+  EXPECT_FALSE(Outcome(applied, "shared")->applied);
+  EXPECT_THAT(Requests("POST", "/clusters/edit"), IsEmpty());
+}
+
+TEST_F(DatabricksJobsTest, RemovedJobIsPruned) {
+  env_.mutable_sync()->set_prune(true);
+  Apply();
+  const std::string id = JobId();
+  // Drop the job and what refers to it.
+  auto* resources = env_.mutable_resources();
+  for (int i = resources->size() - 1; i >= 0; --i) {
+    const std::string& name = resources->Get(i).name();
+    if (name == "training" || name == "training-acl") resources->DeleteSubrange(i, 1);
+  }
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(applied.prune_status.ok()) << applied.prune_status;
+  const controller::ResourceOutcome* o = nullptr;
+  for (const auto& p : applied.prunes) {
+    if (p.name == "training") o = &p;
+  }
+  ASSERT_NE(o, nullptr) << Describe(applied);
+  EXPECT_EQ(o->action, Action::kDelete);
+  EXPECT_TRUE(o->status.ok()) << o->status;
+  EXPECT_TRUE(absl::IsNotFound(client_->Get("/api/2.2/jobs/get", {{"job_id", id}}).status()));
+}
+
+TEST_F(DatabricksJobsTest, NotebookChangeRerunsTheJobRunTestAndNothingElse) {
+  AddJobRunTest();
+  auto* other = AddResource("lake-check")->mutable_integration_test();
+  other->set_workspace("workspace");
+  other->set_notebook_path("/Shared/bikeshare/prepare");
+  other->mutable_cluster()->set_spark_version("13.3.x-scala2.12");
+  other->mutable_cluster()->set_node_type_id("Standard_DS3_v2");
+  SetContent("lake-check", {});
+  controller::EngineResult applied = Apply();
+  const auto* run = Outcome(applied, "training-run");
+  ASSERT_TRUE(run->status.ok()) << Describe(applied);
+  EXPECT_EQ(run->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED);
+  EXPECT_EQ(Outcome(Plan(), "training-run")->action, Action::kNone);
+
+  SetContent("notebooks", {{"prepare.py", kPrepare}, {"train.py", "# Databricks notebook source\nprint('v2')\n"}});
+  controller::EngineResult plan = Plan();
+  EXPECT_EQ(Outcome(plan, "notebooks")->action, Action::kUpdate) << Describe(plan);
+  EXPECT_EQ(Outcome(plan, "training-run")->action, Action::kRun);
+  EXPECT_THAT(Outcome(plan, "training-run")->reason, HasSubstr("notebooks"));
+  for (const char* unchanged : {"policy", "training", "training-acl", "lake-check"}) {
+    EXPECT_EQ(Outcome(plan, unchanged)->action, Action::kNone) << unchanged << "\n" << Describe(plan);
+  }
+  ResetStats();
+  controller::EngineResult rerun = Apply();
+  EXPECT_EQ(Outcome(rerun, "training-run")->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED) << Describe(rerun);
+  EXPECT_THAT(Requests("POST", "/jobs/run-now"), SizeIs(1));
+  EXPECT_THAT(Requests("POST", "/jobs/runs/submit"), IsEmpty());
+}
+
+TEST_F(DatabricksJobsTest, FailingTaskFailsTheJobRunTestWithTheTaskError) {
+  SetContent("notebooks", {{"prepare.py", "# Databricks notebook source\nraise ValueError(\"no trips\")\n"},
+                           {"train.py", kTrain}});
+  AddJobRunTest();
+  controller::EngineResult applied = Apply();
+  const auto* run = Outcome(applied, "training-run");
+  EXPECT_EQ(run->run.result(), envctl::v1::RUN_RESULT_FAILED) << Describe(applied);
+  EXPECT_THAT(run->run.message(), HasSubstr("task prepare"));
+  EXPECT_THAT(run->run.message(), HasSubstr("no trips"));
+}
+
+TEST_F(DatabricksJobsTest, JobClusterOutsideItsPolicyFailsWithTheServiceMessage) {
+  Find("training")->mutable_databricks_job()->mutable_job_clusters(0)->mutable_spec()->set_num_workers(9);
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "training");
+  EXPECT_FALSE(o->status.ok());
+  EXPECT_THAT(o->status.message(), HasSubstr("num_workers"));
+}
+
+}  // namespace
+}  // namespace envctl::testing
