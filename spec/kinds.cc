@@ -55,6 +55,8 @@ const std::vector<std::string>& OutputsOf(Kind kind) {
       {Resource::kKeyVault, {"vaultUri", "id"}},
       {Resource::kDataFactory, {"principalId", "id"}},
       {Resource::kDatabricksWorkspace, {"token", "workspaceUrl", "id"}},
+      {Resource::kUserAssignedIdentity, {"principalId", "clientId", "id"}},
+      {Resource::kRoleAssignment, {"id"}},
   };
   static const auto* none = new std::vector<std::string>();
   auto it = outputs->find(kind);
