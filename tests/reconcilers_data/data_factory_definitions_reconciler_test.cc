@@ -191,13 +191,13 @@ TEST_F(DataFactoryDefinitionsTest, RemovedDefinitionsAreDeletedOnlyWhenEnvctlDep
 }
 
 TEST_F(DataFactoryDefinitionsTest, UnsupportedFolderIsAnErrorNamingTheFile) {
-  files_["dataflow/Flow.json"] = R"({"name":"Flow","properties":{}})";
+  files_["schedule/Flow.json"] = R"({"name":"Flow","properties":{}})";
   SetContent("adf", files_);
   controller::EngineResult plan = Plan();
   const auto* o = Outcome(plan, "adf");
   ASSERT_FALSE(o->status.ok());
-  EXPECT_THAT(o->status.message(), HasSubstr("datafactory/dataflow/Flow.json"));
-  EXPECT_THAT(o->status.message(), HasSubstr("linkedService/, dataset/, pipeline/ or trigger/"));
+  EXPECT_THAT(o->status.message(), HasSubstr("datafactory/schedule/Flow.json"));
+  EXPECT_THAT(o->status.message(), HasSubstr("(the ADF Git-mode layout)"));
 }
 
 }  // namespace

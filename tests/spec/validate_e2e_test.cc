@@ -54,10 +54,10 @@ void Replace(const std::string& file, const std::string& from, const std::string
 TEST(ValidateE2eTest, ExampleIsValidAndSummarized) {
   CommandRun run = Envctl("validate " ENVCTL_SOURCE_DIR "/examples/bikeshare");
   EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("environment dev (project bikeshare): 10 resources (2 disabled)\n"
+  EXPECT_THAT(run.output, HasSubstr("environment dev (project bikeshare): 10 resources (5 disabled)\n"
                                     "  ResourceGroup 1, StorageAccount 1, KeyVault 1,"));
-  EXPECT_THAT(run.output, HasSubstr("environment test (project bikeshare): 12 resources\n"));
-  EXPECT_THAT(run.output, HasSubstr("PipelineRunTest 1, DataFactoryDefinitions 1\n"));
+  EXPECT_THAT(run.output, HasSubstr("environment test (project bikeshare): 15 resources\n"));
+  EXPECT_THAT(run.output, HasSubstr("PipelineRunTest 1, DataFactoryDefinitions 1, RoleAssignment 2, UserAssignedIdentity 1\n"));
 }
 
 TEST(ValidateE2eTest, ThreeMistakesGiveThreeLocatedErrors) {
