@@ -33,6 +33,8 @@ constexpr char kEnvPrefix[] = "env/";
 constexpr char kRunsPrefix[] = "runs/";
 // Event-driven repair of the resources a cloud event named (not the whole environment).
 constexpr char kTargetsPrefix[] = "targets/";
+// The cheap change look of resources no cloud event covers (Databricks notebooks).
+constexpr char kChangesPrefix[] = "changes/";
 // An event about a resource envctl itself wrote this recently (or is writing) is the echo
 // of that write: dropped instead of triggering another sync.
 constexpr absl::Duration kEchoWindow = absl::Seconds(10);
@@ -182,6 +184,12 @@ void Controller::WorkerLoop() {
     } else if (absl::StartsWith(key, kRunsPrefix)) {
       PollRuns(key.substr(sizeof(kRunsPrefix) - 1));
       queue_.Done(key);
+    } else if (absl::StartsWith(key, kChangesPrefix)) {
+      PollChanges(key.substr(sizeof(kChangesPrefix) - 1));
+      queue_.Done(key);
+      if (options_.change_poll_interval > absl::ZeroDuration()) {
+        queue_.AddAfter(key, options_.change_poll_interval);
+      }
     } else {
       queue_.Done(key);
     }
@@ -243,6 +251,9 @@ absl::Status Controller::PollSourceNow() {
         InitEnvironmentMetrics(env, state.ok() ? &*state : nullptr);
         envs_.emplace(env.name(), std::move(entry));
         changed.push_back(env.name());
+        if (options_.change_poll_interval > absl::ZeroDuration()) {
+          queue_.AddAfter(kChangesPrefix + env.name(), options_.change_poll_interval);
+        }
       } else if (!SameSpec(it->second.latest, env) || !it->second.declared) {
         InitEnvironmentMetrics(env, nullptr);
         // Promotion decides what a rule-bound environment runs; the others run the newest.
@@ -952,6 +963,47 @@ void Controller::OnSourceChanged(const std::string& reason) {
   queue_.Add(kSourceKey);
 }
 
+bool Controller::AddTargetsLocked(const std::string& name, const std::set<std::string>& resources) {
+  auto it = envs_.find(name);
+  if (it == envs_.end()) return false;
+  const absl::Time now = clock_.Now();
+  bool queue = false;
+  for (const std::string& resource : resources) {
+    const std::string key = absl::StrCat(name, "/", resource);
+    auto w = own_writes_.find(key);
+    if (w != own_writes_.end() && w->second == absl::InfiniteFuture()) {
+      // Being reconciled now: an echo if that reconcile writes, else looked at after.
+      deferred_events_.insert(key);
+      continue;
+    }
+    if (w != own_writes_.end() && now - w->second < kEchoWindow) {
+      ++echoes_dropped_;
+      continue;  // the echo of envctl's own write
+    }
+    queue |= it->second.targets.insert(resource).second;
+  }
+  return queue;
+}
+
+void Controller::PollChanges(const std::string& name) {
+  Environment spec;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = envs_.find(name);
+    if (it == envs_.end() || !it->second.declared || it->second.suspended) return;
+    spec = it->second.spec;
+  }
+  absl::StatusOr<std::vector<std::string>> changed = engine_.ChangedSinceApply(spec);
+  if (!changed.ok() || changed->empty()) return;
+  log::Info("change_poll").Str("environment", name).Str("resources", absl::StrJoin(*changed, ","));
+  bool queue = false;
+  {
+    absl::MutexLock lock(&mu_);
+    queue = AddTargetsLocked(name, std::set<std::string>(changed->begin(), changed->end()));
+  }
+  if (queue) queue_.Add(kTargetsPrefix + name);
+}
+
 void Controller::OnCloudResourceChanged(const std::string& resource_id) {
   std::vector<std::string> names;
   {
@@ -969,23 +1021,7 @@ void Controller::OnCloudResourceChanged(const std::string& resource_id) {
     bool queue = false;
     {
       absl::MutexLock lock(&mu_);
-      auto it = envs_.find(name);
-      if (it == envs_.end()) continue;
-      const absl::Time now = clock_.Now();
-      for (const std::string& resource : named) {
-        const std::string key = absl::StrCat(name, "/", resource);
-        auto w = own_writes_.find(key);
-        if (w != own_writes_.end() && w->second == absl::InfiniteFuture()) {
-          // Being reconciled now: an echo if that reconcile writes, else looked at after.
-          deferred_events_.insert(key);
-          continue;
-        }
-        if (w != own_writes_.end() && now - w->second < kEchoWindow) {
-          ++echoes_dropped_;
-          continue;  // the echo of envctl's own write
-        }
-        queue |= it->second.targets.insert(resource).second;
-      }
+      queue = AddTargetsLocked(name, named);
     }
     if (queue) queue_.Add(kTargetsPrefix + name);
   }

@@ -58,6 +58,10 @@ struct ControllerOptions {
   RevisionLoader revision_loader;
   // Which environments this replica may act on (etcd backend); null: all of them.
   EnvironmentOwnership* ownership = nullptr;
+  // How often each environment's resources without cloud events (Databricks notebooks)
+  // get their cheap change look (Engine::ChangedSinceApply); what moved is repaired at once
+  // instead of at the next resync. Zero: off.
+  absl::Duration change_poll_interval = absl::Seconds(30);
 };
 
 class Controller : public ControllerApi {
@@ -140,6 +144,12 @@ class Controller : public ControllerApi {
   void PollRuns(const std::string& name);
   // Reconciles only the resources cloud events named (event-driven drift repair).
   void SyncTargets(const std::string& name);
+  // The change look of `name` (options_.change_poll_interval): queues what moved as targets.
+  void PollChanges(const std::string& name);
+  // Adds `resources` of environment `name` to its targets unless they are echoes of
+  // envctl's own writes; true when a targeted sync must be queued.
+  bool AddTargetsLocked(const std::string& name, const std::set<std::string>& resources)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::shared_ptr<SyncWaiter>> QueueSync(const std::string& environment, PendingSync pending);
   void RecordOutcomeMetrics(const std::string& env, const EngineResult& result);
   // Creates the environment's labelled series at 0 (errors, drift, test runs) so

@@ -58,11 +58,51 @@ std::string ServiceOf(const Resource& resource) {
     case Resource::kKeyVault:
     case Resource::kDataFactory:
     case Resource::kDatabricksWorkspace:
+    case Resource::kRoleAssignment:
+    case Resource::kUserAssignedIdentity:
       return "arm";
     case Resource::KIND_NOT_SET:
       break;
   }
   return "";
+}
+
+// The resource's own ignoreDifferences plus the environment's rules for its kind.
+std::vector<std::string> IgnoredPaths(const Environment& env, const Resource& resource,
+                                      const std::string& kind) {
+  std::vector<std::string> out(resource.ignore_differences().begin(), resource.ignore_differences().end());
+  for (const auto& rule : env.sync().ignore_differences()) {
+    if (rule.kind() == kind) out.insert(out.end(), rule.json_paths().begin(), rule.json_paths().end());
+  }
+  return out;
+}
+
+// "tags.CostCenter" covers itself and everything under it ("tags.CostCenter.x", "[0]").
+bool IsIgnoredPath(const std::string& path, const std::vector<std::string>& ignored) {
+  for (const std::string& p : ignored) {
+    if (path == p) return true;
+    if (path.size() > p.size() && absl::StartsWith(path, p) &&
+        (path[p.size()] == '.' || path[p.size()] == '[')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Kinds that are whole cloud objects someone may have made by hand (adoptable); folder
+// contents, secrets and tests are envctl's by construction.
+bool IsTopLevelKind(const Resource& resource) {
+  switch (resource.kind_case()) {
+    case Resource::kResourceGroup:
+    case Resource::kStorageAccount:
+    case Resource::kKeyVault:
+    case Resource::kDataFactory:
+    case Resource::kDatabricksWorkspace:
+    case Resource::kUserAssignedIdentity:
+      return true;
+    default:
+      return false;
+  }
 }
 
 // Data-plane limits are per vault, factory and workspace, and an environment has its own
@@ -88,6 +128,7 @@ bool EngineResult::InSync() const {
     // A run still going is a result to wait for, not a difference to fix.
     if (r.action == Action::kRun && r.run_in_progress) continue;
     if (r.action != Action::kNone && !r.reported_only) return false;
+    if (r.adopt) return false;
   }
   for (const auto& r : prunes) {
     if (r.action == Action::kDelete) return false;
@@ -460,7 +501,28 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
   // Reconcilers read what Plan observed with json::value(); give them an object even
   // when Plan recorded nothing (e.g. for a create).
   if (!change->observed.is_object()) change->observed = nlohmann::json::object();
+  // ignoreDifferences: differences at these paths are neither shown nor repaired. Only an
+  // update is filtered: what a create sets is the spec, not a difference.
+  if (change->action == Action::kUpdate) {
+    const std::vector<std::string> ignored = IgnoredPaths(env, resource, o.kind);
+    if (!ignored.empty()) {
+      std::vector<reconcilers::FieldChange> kept;
+      for (auto& f : change->fields) {
+        if (!IsIgnoredPath(f.path, ignored)) kept.push_back(std::move(f));
+      }
+      const bool all_ignored = kept.empty() && !change->fields.empty();
+      change->fields = std::move(kept);
+      if (all_ignored) {
+        change->action = Action::kNone;
+        change->reason = "differences ignored (ignoreDifferences)";
+      }
+    }
+  }
+  // A live object envctl never applied exists already: the first apply adopts it.
+  o.adopt = change->exists && change->foreign && !prior.applied_before &&
+            change->action != Action::kRun && IsTopLevelKind(resource);
   o.action = change->action;
+  o.label = change->label;
   o.fields = change->fields;
   o.reason = change->reason;
   const DriftPolicy policy = EffectivePolicy(env, resource);
@@ -478,6 +540,7 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
       o.reason = "drift reported (policy report)";
     }
   }
+  if (o.adopt && o.reason.empty()) o.reason = "adopt: exists already; envctl manages it from now on";
   if (o.action != Action::kNone && !o.reported_only) {
     absl::MutexLock lock(&pass.mu);
     pass.changing.insert(name);
@@ -531,6 +594,7 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
       if (m == nullptr) m = pass.state.add_inventory();
       m->set_name(name);
       m->set_kind(o.kind);
+      if (o.adopt) m->set_adopted(true);
       if (!applied.external_id.empty()) m->set_external_id(applied.external_id);
       m->set_applied_hash(desired_hash);
       m->clear_depends_on();
@@ -656,17 +720,61 @@ absl::StatusOr<EngineResult> Engine::PollRuns(const Environment& env, const Engi
   return result;
 }
 
+absl::StatusOr<std::vector<std::string>> Engine::ChangedSinceApply(const Environment& env) {
+  ASSIGN_OR_RETURN(EnvironmentState state, store_.Load(env.name()));
+  std::map<std::string, const ManagedResource*> managed;
+  for (const auto& m : state.inventory()) managed[m.name()] = &m;
+  reconcilers::Outputs outputs;  // the look reads only memory, never other resources
+  std::vector<std::string> changed;
+  for (int i = 0; i < env.resources_size(); ++i) {
+    const Resource& resource = env.resources(i);
+    if (resource.has_enabled() && !resource.enabled().value()) continue;
+    auto m = managed.find(resource.name());
+    if (m == managed.end()) continue;
+    reconcilers::Reconciler* reconciler = registry_.For(resource.kind_case());
+    if (reconciler == nullptr) continue;
+    reconcilers::PriorState prior = PriorFrom(m->second);
+    reconcilers::Context ctx{env, resource, ContentFor(env, i), outputs, prior, clock_};
+    absl::StatusOr<bool> moved =
+        Guarded(resource.name(), "change poll", [&] { return reconciler->ChangedSinceApply(ctx); });
+    if (moved.ok() && *moved) changed.push_back(resource.name());
+  }
+  return changed;
+}
+
 absl::Status Engine::Prune(Pass& pass, EngineResult& result) {
   const Environment& env = pass.env;
   const EngineOptions& options = pass.options;
   const bool apply = pass.apply;
   // Managed resources that are no longer declared (or disabled), or all for a destroy.
   std::vector<ManagedResource> orphans;
+  // Adopted resources (default) and `deletionPolicy: orphan` ones leave the inventory but
+  // stay in the cloud.
+  std::vector<ManagedResource> kept;
   {
     absl::MutexLock lock(&pass.mu);
     for (const auto& m : pass.state.inventory()) {
-      if (!pass.index.count(m.name())) orphans.push_back(m);
+      if (pass.index.count(m.name())) continue;
+      const auto policy = m.spec().deletion_policy();
+      const bool keep = policy == envctl::v1::DELETION_POLICY_ORPHAN ||
+                        (m.adopted() && policy != envctl::v1::DELETION_POLICY_DELETE);
+      (keep ? kept : orphans).push_back(m);
     }
+  }
+  const bool prune_wanted = options.destroy || env.sync().prune();
+  for (const auto& m : kept) {
+    ResourceOutcome o;
+    o.name = m.name();
+    o.kind = m.kind();
+    o.reason = m.adopted() ? "removed from the repo; adopted, so left in place (deletionPolicy: delete deletes it)"
+                           : "removed from the repo; left in place (deletionPolicy: orphan)";
+    if (apply && prune_wanted) {
+      absl::MutexLock lock(&pass.mu);
+      pass.RemoveManaged(m.name());
+      RETURN_IF_ERROR(store_.Save(pass.state));
+      o.applied = true;
+    }
+    result.prunes.push_back(o);
   }
   if (orphans.empty()) return absl::OkStatus();
   if (apply) RETURN_IF_ERROR(store_.CheckOwnership(env.name()));

@@ -44,6 +44,11 @@ struct ResourceOutcome {
   bool drift = false;
   // Drift under the report policy: shown, never repaired.
   bool reported_only = false;
+  // The live object exists but envctl never applied it: this apply adopts it (recorded so
+  // prune leaves it in place unless its spec says `deletionPolicy: delete`).
+  bool adopt = false;
+  // The reconciler's name for the action ("recover", "purge-and-set"), "" for the default.
+  std::string label;
   std::vector<reconcilers::FieldChange> fields;
   std::string reason;
   // Error of Plan or Apply (message names the resource and the service's error).
@@ -127,6 +132,11 @@ class Engine {
   // (run_in_progress for those still going) and when to look next.
   absl::StatusOr<EngineResult> PollRuns(const envctl::v1::Environment& env,
                                         const EngineOptions& options = {});
+
+  // The managed resources of `env` whose kind has a cheap change look
+  // (Reconciler::ChangedSinceApply) and whose live state moved since their last apply.
+  // Resources whose look fails are left out (the resync still covers them).
+  absl::StatusOr<std::vector<std::string>> ChangedSinceApply(const envctl::v1::Environment& env);
 
   DagExecutor& executor() { return *executor_; }
 

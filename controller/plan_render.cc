@@ -23,6 +23,7 @@ namespace {
 
 char Symbol(const ResourceOutcome& o) {
   if (o.reported_only) return '!';
+  if (o.adopt) return '&';
   switch (o.action) {
     case Action::kCreate: return '+';
     case Action::kUpdate: return '~';
@@ -38,7 +39,7 @@ std::string Seconds(absl::Duration d) {
 }
 
 struct Counts {
-  int create = 0, update = 0, remove = 0, run = 0, drift = 0, reported = 0, errors = 0,
+  int adopt = 0, create = 0, update = 0, remove = 0, run = 0, drift = 0, reported = 0, errors = 0,
       blocked = 0, in_sync = 0, orphans = 0;
 };
 
@@ -48,6 +49,7 @@ Counts Count(const EngineResult& result) {
     if (!o.status.ok()) ++c.errors;
     else if (!o.blocked_by.empty()) ++c.blocked;
     else if (o.reported_only) ++c.reported;
+    else if (o.adopt) ++c.adopt;
     else if (o.action == Action::kCreate) ++c.create;
     else if (o.action == Action::kUpdate) ++c.update;
     else if (o.action == Action::kRun) ++c.run;
@@ -67,6 +69,8 @@ std::string RenderPlanText(const EngineResult& result) {
   std::string out = absl::StrCat("Environment ", result.environment, ":\n");
   auto line = [&out](const ResourceOutcome& o) {
     absl::StrAppend(&out, "  ", std::string(1, Symbol(o)), " ", o.name, " (", o.kind, ")");
+    if (o.adopt) absl::StrAppend(&out, " [adopt]");
+    if (!o.label.empty()) absl::StrAppend(&out, " [", o.label, "]");
     if (o.drift && !o.reported_only) absl::StrAppend(&out, " [drift]");
     if (!o.reason.empty()) absl::StrAppend(&out, "  # ", o.reason);
     absl::StrAppend(&out, "\n");
@@ -79,7 +83,7 @@ std::string RenderPlanText(const EngineResult& result) {
       absl::StrAppend(&out, "  x ", o.name, " (", o.kind, ")  error: ", o.status.message(), "\n");
     } else if (!o.blocked_by.empty()) {
       absl::StrAppend(&out, "  x ", o.name, " (", o.kind, ")  blocked by ", o.blocked_by, "\n");
-    } else if (o.action != Action::kNone || o.reported_only) {
+    } else if (o.action != Action::kNone || o.reported_only || o.adopt) {
       line(o);
     }
   }
@@ -97,7 +101,9 @@ std::string RenderPlanText(const EngineResult& result) {
     if (c.reported) absl::StrAppend(&out, ", ", c.reported, " drifted (reported only)");
     absl::StrAppend(&out, ".\n");
   } else {
-    absl::StrAppend(&out, "Plan: ", c.create, " to create, ", c.update, " to update, ", c.remove,
+    absl::StrAppend(&out, "Plan: ");
+    if (c.adopt) absl::StrAppend(&out, c.adopt, " to adopt, ");
+    absl::StrAppend(&out, c.create, " to create, ", c.update, " to update, ", c.remove,
                     " to delete, ", c.run, " test run(s)");
     if (c.drift) absl::StrAppend(&out, "; ", c.drift, " drifted");
     if (c.errors || c.blocked) absl::StrAppend(&out, "; ", c.errors, " error(s), ", c.blocked, " blocked");
@@ -115,7 +121,10 @@ nlohmann::json RenderPlanJson(const EngineResult& result) {
                         {"sensitive", f.sensitive}});
     }
     nlohmann::json c = {{"resource", o.name}, {"kind", o.kind},
-                        {"action", o.reported_only ? "drift" : ActionName(o.action)},
+                        {"action", o.reported_only ? "drift"
+                                   : o.adopt            ? "adopt"
+                                   : !o.label.empty()   ? o.label.c_str()
+                                                        : ActionName(o.action)},
                         {"wave", o.wave}, {"drift", o.drift}, {"reason", o.reason},
                         {"fields", fields}};
     if (!o.status.ok()) c["error"] = std::string(o.status.message());
@@ -129,7 +138,7 @@ nlohmann::json RenderPlanJson(const EngineResult& result) {
       {"environment", result.environment},
       {"inSync", result.InSync()},
       {"changes", changes},
-      {"summary", {{"create", c.create}, {"update", c.update}, {"delete", c.remove},
+      {"summary", {{"adopt", c.adopt}, {"create", c.create}, {"update", c.update}, {"delete", c.remove},
                    {"run", c.run}, {"drifted", c.drift}, {"reportedDrift", c.reported},
                    {"inSync", c.in_sync}, {"errors", c.errors}, {"blocked", c.blocked}}}};
   if (!result.prune_status.ok()) out["pruneError"] = std::string(result.prune_status.message());

@@ -8,7 +8,9 @@
 #include "reconcilers/arm/databricks_workspace_reconciler.h"
 #include "reconcilers/arm/key_vault_reconciler.h"
 #include "reconcilers/arm/resource_group_reconciler.h"
+#include "reconcilers/arm/role_assignment_reconciler.h"
 #include "reconcilers/arm/storage_account_reconciler.h"
+#include "reconcilers/arm/user_assigned_identity_reconciler.h"
 
 namespace envctl::reconcilers {
 
@@ -38,6 +40,11 @@ void RegisterArmReconcilers(ReconcilerRegistry& registry, cloud::CloudSession& s
   registry.Register(Resource::kDatabricksWorkspace,
                     std::make_unique<arm::DatabricksWorkspaceReconciler>(
                         arm_client, subscription, session.Databricks(), clock));
+  registry.Register(Resource::kUserAssignedIdentity,
+                    std::make_unique<arm::UserAssignedIdentityReconciler>(arm_client, subscription));
+  registry.Register(Resource::kRoleAssignment,
+                    std::make_unique<arm::RoleAssignmentReconciler>(arm_client, subscription,
+                                                                    session.object_id()));
 }
 
 }  // namespace envctl::reconcilers

@@ -45,7 +45,13 @@ struct Change {
   std::string reason;
   // Whether the live object exists.
   bool exists = false;
+  // The live object exists without envctl's managed-by marker for this environment:
+  // someone else made it, and applying adopts it.
+  bool foreign = false;
   nlohmann::json observed;
+  // What plan calls the action when create/update says too little, e.g. "recover" or
+  // "purge-and-set" for a soft-deleted secret ("" = the action's own name).
+  std::string label;
   // A test kind: the run for this content was submitted earlier and has not ended, so
   // there is nothing to write, only a result to wait for (in sync while it runs).
   bool resumes_run = false;
@@ -131,6 +137,16 @@ class Reconciler {
   virtual absl::StatusOr<RunPoll> PollRun(Context& ctx) {
     (void)ctx;
     return absl::UnimplementedError("this kind has no runs");
+  }
+
+  // A cheap look (one listing, no content reads) at whether live state moved since the
+  // last apply recorded in ctx.prior.memory, for kinds no cloud event covers (Databricks
+  // notebooks). True means "plan me now"; Plan decides whether anything differs.
+  // Unimplemented for kinds without such a look; FailedPrecondition when memory lacks
+  // what the look needs (an apply by an older envctl).
+  virtual absl::StatusOr<bool> ChangedSinceApply(Context& ctx) {
+    (void)ctx;
+    return absl::UnimplementedError("this kind has no change poll");
   }
 };
 

@@ -58,6 +58,8 @@ const std::vector<std::string>& OutputsOf(Kind kind) {
       {Resource::kDatabricksClusterPolicy, {"policyId"}},
       {Resource::kDatabricksCluster, {"clusterId"}},
       {Resource::kDatabricksJob, {"jobId"}},
+      {Resource::kUserAssignedIdentity, {"principalId", "clientId", "id"}},
+      {Resource::kRoleAssignment, {"id"}},
   };
   static const auto* none = new std::vector<std::string>();
   auto it = outputs->find(kind);

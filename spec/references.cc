@@ -78,6 +78,13 @@ void AddValue(std::vector<Reference>* out, const std::string& path, const envctl
   }
 }
 
+void AddPrincipal(std::vector<Reference>* out, const std::string& path,
+                  const envctl::v1::PrincipalRef& p) {
+  AddName(out, Join(path, "dataFactory"), p.data_factory(), Resource::kDataFactory);
+  AddName(out, Join(path, "userAssignedIdentity"), p.user_assigned_identity(),
+          Resource::kUserAssignedIdentity);
+}
+
 void AddCovers(std::vector<Reference>* out, const std::string& path,
                const google::protobuf::RepeatedPtrField<std::string>& covers) {
   for (int i = 0; i < covers.size(); ++i) {
@@ -101,11 +108,24 @@ std::vector<Reference> References(const Resource& r) {
       const auto& kv = r.key_vault();
       AddName(&out, "keyVault.resourceGroup", kv.resource_group(), Resource::kResourceGroup);
       for (int i = 0; i < kv.access_policies_size(); ++i) {
-        AddName(&out, absl::StrCat("keyVault.accessPolicies[", i, "].principal.dataFactory"),
-                kv.access_policies(i).principal().data_factory(), Resource::kDataFactory);
+        AddPrincipal(&out, absl::StrCat("keyVault.accessPolicies[", i, "].principal"),
+                     kv.access_policies(i).principal());
       }
       break;
     }
+    case Resource::kRoleAssignment: {
+      const auto& ra = r.role_assignment();
+      // A scope that is an ARM id ("/subscriptions/...") is not a reference.
+      if (!ra.scope().empty() && ra.scope()[0] != '/') {
+        AddName(&out, "roleAssignment.scope", ra.scope(), Resource::KIND_NOT_SET);
+      }
+      AddPrincipal(&out, "roleAssignment.principal", ra.principal());
+      break;
+    }
+    case Resource::kUserAssignedIdentity:
+      AddName(&out, "userAssignedIdentity.resourceGroup", r.user_assigned_identity().resource_group(),
+              Resource::kResourceGroup);
+      break;
     case Resource::kKeyVaultSecret:
       AddName(&out, "keyVaultSecret.vault", r.key_vault_secret().vault(), Resource::kKeyVault);
       AddValue(&out, "keyVaultSecret.value", r.key_vault_secret().value());
@@ -113,6 +133,10 @@ std::vector<Reference> References(const Resource& r) {
     case Resource::kDataFactory:
       AddName(&out, "dataFactory.resourceGroup", r.data_factory().resource_group(),
               Resource::kResourceGroup);
+      for (int i = 0; i < r.data_factory().user_assigned_identities_size(); ++i) {
+        AddName(&out, absl::StrCat("dataFactory.userAssignedIdentities[", i, "]"),
+                r.data_factory().user_assigned_identities(i), Resource::kUserAssignedIdentity);
+      }
       break;
     case Resource::kDataFactoryDefinitions:
       AddName(&out, "dataFactoryDefinitions.dataFactory", r.data_factory_definitions().data_factory(),

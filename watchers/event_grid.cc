@@ -17,6 +17,9 @@ constexpr absl::string_view kValidationEvent = "Microsoft.EventGrid.Subscription
 constexpr absl::string_view kWrite = "Microsoft.Resources.ResourceWriteSuccess";
 constexpr absl::string_view kDelete = "Microsoft.Resources.ResourceDeleteSuccess";
 constexpr absl::string_view kAction = "Microsoft.Resources.ResourceActionSuccess";
+// Key Vault system-topic events about secrets (SecretNewVersionCreated, SecretNearExpiry,
+// SecretExpired): data-plane changes ARM never sees.
+constexpr absl::string_view kKeyVaultSecretPrefix = "Microsoft.KeyVault.Secret";
 
 // One event, whichever schema it came in.
 struct Event {
@@ -66,6 +69,18 @@ std::string ResourceIdOf(const Event& e) {
   if (e.subject.empty() || absl::StartsWith(e.subject, "/")) return e.subject;
   if (e.source.empty()) return e.subject;
   return absl::StrCat(e.source, "/", e.subject);
+}
+
+// The secret a Key Vault event is about, as its versionless id
+// "https://<vault>/secrets/<name>" (data.Id without the version), or "".
+std::string SecretIdOf(const Event& e) {
+  if (!e.data.is_object()) return "";
+  std::string id = Str(e.data, "Id");
+  if (id.empty()) id = Str(e.data, "id");
+  const size_t at = id.find("/secrets/");
+  if (at == std::string::npos) return "";
+  const size_t name_end = id.find('/', at + 9);
+  return name_end == std::string::npos ? id : id.substr(0, name_end);
 }
 
 absl::StatusOr<std::vector<Event>> ParseEvents(const HttpHeaders& headers, absl::string_view body) {
@@ -123,11 +138,12 @@ absl::StatusOr<EventGridDelivery> ParseEventGridDelivery(const HttpHeaders& head
       out.validation_response = json{{"validationResponse", code}}.dump();
       continue;
     }
-    if (e.type != kWrite && e.type != kDelete && e.type != kAction) {
+    const bool secret_event = absl::StartsWith(e.type, kKeyVaultSecretPrefix);
+    if (e.type != kWrite && e.type != kDelete && e.type != kAction && !secret_event) {
       ++out.ignored_events;
       continue;
     }
-    std::string id = ResourceIdOf(e);
+    std::string id = secret_event ? SecretIdOf(e) : ResourceIdOf(e);
     if (id.empty()) {
       ++out.ignored_events;
       continue;

@@ -32,6 +32,12 @@ const char* EntitySegment(EntityKind kind) {
     case EntityKind::kDataset: return "datasets";
     case EntityKind::kPipeline: return "pipelines";
     case EntityKind::kTrigger: return "triggers";
+    case EntityKind::kDataFlow: return "dataflows";
+    case EntityKind::kIntegrationRuntime: return "integrationRuntimes";
+    case EntityKind::kCredential: return "credentials";
+    case EntityKind::kManagedVirtualNetwork: return "managedVirtualNetworks";
+    case EntityKind::kManagedPrivateEndpoint: return "managedPrivateEndpoints";
+    case EntityKind::kGlobalParameters: return "globalParameters";
   }
   return "pipelines";
 }
@@ -80,6 +86,11 @@ std::string DataFactoryClient::FactoryId(const FactoryRef& factory) const {
 
 std::string DataFactoryClient::EntityPath(const FactoryRef& factory, EntityKind kind,
                                           const std::string& name) const {
+  if (kind == EntityKind::kManagedPrivateEndpoint) {
+    const size_t slash = name.find('/');
+    return absl::StrCat(FactoryId(factory), "/managedVirtualNetworks/", name.substr(0, slash),
+                        "/managedPrivateEndpoints/", name.substr(slash + 1));
+  }
   return absl::StrCat(FactoryId(factory), "/", EntitySegment(kind), "/", name);
 }
 

@@ -19,7 +19,14 @@ namespace envctl::cloud::datafactory {
 
 inline constexpr char kDataFactoryApiVersion[] = "2018-06-01";
 
-enum class EntityKind { kLinkedService, kDataset, kPipeline, kTrigger };
+enum class EntityKind {
+  kLinkedService, kDataset, kPipeline, kTrigger,
+  kDataFlow, kIntegrationRuntime, kCredential, kManagedVirtualNetwork,
+  // Named "<managedVirtualNetwork>/<endpoint>".
+  kManagedPrivateEndpoint,
+  // The factory's one set of global parameters, named "default".
+  kGlobalParameters,
+};
 // "linkedservices", "datasets", "pipelines", "triggers" (the path segment).
 const char* EntitySegment(EntityKind kind);
 

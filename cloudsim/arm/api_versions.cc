@@ -59,6 +59,18 @@ const Versions kDatabricksOther = {"2025-08-01-preview", "2025-03-01-preview",
                                    "2024-09-01-preview", "2023-09-15-preview",
                                    "2022-04-01-preview", "2021-04-01-preview"};
 
+// Microsoft.Authorization/stable folders holding authorization-RoleAssignmentsCalls.json
+// / authorization-RoleDefinitionsCalls.json; previews the SDKs and the CLI have sent.
+const Versions kAuthorizationStable = {"2022-04-01", "2015-07-01"};
+const Versions kAuthorizationOther = {"2018-01-01-preview", "2018-09-01-preview",
+                                      "2020-04-01-preview", "2020-08-01-preview", "2020-10-01",
+                                      "2020-10-01-preview", "2022-05-01-preview"};
+
+// Microsoft.ManagedIdentity/stable (ManagedIdentity.json).
+const Versions kMsiStable = {"2024-11-30", "2023-01-31", "2018-11-30"};
+const Versions kMsiOther = {"2025-01-31-preview", "2022-01-31-preview", "2021-09-30-preview",
+                            "2015-08-31-preview"};
+
 Versions Minus(const Versions& all, const Versions& taken) {
   Versions out;
   for (const auto& v : all) {
@@ -113,6 +125,15 @@ std::vector<ApiVersionRow> BuildTable() {
     t.push_back(Row(kAdf, type, kDataFactoryStable, kDataFactoryOther, "2018-06-01"));
   }
 
+  const char* kAuth = "Microsoft.Authorization";
+  for (const char* type : {"roleAssignments", "roleDefinitions", "*"}) {
+    t.push_back(Row(kAuth, type, kAuthorizationStable, kAuthorizationOther, "2022-04-01"));
+  }
+  const char* kMsi = "Microsoft.ManagedIdentity";
+  for (const char* type : {"userAssignedIdentities", "operations", "*"}) {
+    t.push_back(Row(kMsi, type, kMsiStable, kMsiOther, "2023-01-31"));
+  }
+
   const char* kDb = "Microsoft.Databricks";
   for (const char* type : {"workspaces", "locations", "locations/operationstatuses", "operations", "*"}) {
     t.push_back(Row(kDb, type, kDatabricksStable, kDatabricksOther, "2024-05-01"));
@@ -162,6 +183,14 @@ const ApiVersionRow* ApiVersionRowForPath(const std::vector<std::string>& l) {
     return FindRow(kRes, "providers");
   }
   if (p + 1 >= l.size()) return FindRow(kRes, "providers");
+  // Extension resources (role assignments on a storage account) take the versions of the
+  // last provider in the path.
+  for (size_t i = l.size(); i-- > p + 1;) {
+    if (l[i] == "providers" && i + 1 < l.size()) {
+      p = i;
+      break;
+    }
+  }
   std::string type;
   for (size_t i = p + 2; i < l.size(); i += 2) type += (type.empty() ? "" : "/") + l[i];
   return FindRow(l[p + 1], type);

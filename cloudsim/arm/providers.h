@@ -15,6 +15,7 @@ Response HandleStorage(ArmCall& call);
 Response HandleKeyVaultManagement(ArmCall& call);
 Response HandleDataFactory(ArmCall& call);
 Response HandleDatabricksWorkspaces(ArmCall& call);
+Response HandleManagedIdentity(ArmCall& call);
 // GET of an operation monitor URL; `id_index` is the segment holding the operation id.
 Response HandleOperationPoll(ArmCall& call, size_t id_index, bool async_style);
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cloudsim/arm/authorization.h"
 #include "cloudsim/arm/providers.h"
 #include "cloudsim/core/util.h"
 
@@ -194,6 +195,7 @@ void DeleteResourcesUnder(World& world, const std::string& rg_id) {
 void CompleteResourceGroupDelete(World& world, const nlohmann::json& op) {
   std::string rg_id = op["resource_id"];
   DeleteResourcesUnder(world, rg_id);
+  EraseRoleAssignmentsUnder(world, rg_id);
   std::string name = rg_id.substr(rg_id.rfind('/') + 1);
   world.Section("resource_groups").erase(Lower(name));
   world.MarkDirty();

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "cloudsim/arm/api_versions.h"
 #include "cloudsim/arm/arm_call.h"
+#include "cloudsim/arm/authorization.h"
 #include "cloudsim/arm/providers.h"
 #include "cloudsim/core/util.h"
 
@@ -191,6 +192,10 @@ Response Dispatch(ArmCall& call) {
                           "' is in deprovisioning state and cannot perform this operation.");
     }
   }
+  // Role assignments and definitions are extension resources: they hang off any scope.
+  if (size_t auth = AuthorizationProvidersIndex(l); auth != 0 && auth + 2 < l.size()) {
+    return HandleAuthorization(call, auth);
+  }
   if (providers + 1 >= l.size()) {
     // "/subscriptions/{sub}/providers" lists the registered providers; a resource group
     // has no provider list of its own.
@@ -218,6 +223,7 @@ Response Dispatch(ArmCall& call) {
   if (ns == "microsoft.keyvault") return HandleKeyVaultManagement(call);
   if (ns == "microsoft.datafactory") return HandleDataFactory(call);
   if (ns == "microsoft.databricks") return HandleDatabricksWorkspaces(call);
+  if (ns == "microsoft.managedidentity") return HandleManagedIdentity(call);
   return ArmError(404, "InvalidResourceNamespace",
                   "The resource namespace '" + call.seg[providers + 1] + "' is invalid.");
 }

@@ -45,7 +45,8 @@ const std::vector<std::pair<std::string, std::string>>& DataFactoryChildKinds() 
       {"pipelines", "PipelineReference"},
       {"triggers", "TriggerReference"},
       {"dataflows", "DataFlowReference"},
-      {"integrationruntimes", "IntegrationRuntimeReference"}};
+      {"integrationruntimes", "IntegrationRuntimeReference"},
+      {"credentials", "CredentialReference"}};
   return *kinds;
 }
 

@@ -1,6 +1,7 @@
 // Microsoft.DataFactory 2018-06-01 management API (reference §7): factories with a
 // system-assigned identity, child entities with etags, masked secure strings,
 // referential integrity, trigger start/stop, and the run endpoints (runs.cc).
+#include <optional>
 #include <regex>
 
 #include "absl/strings/match.h"
@@ -8,6 +9,7 @@
 #include "cloudsim/arm/providers.h"
 #include "cloudsim/core/util.h"
 #include "cloudsim/datafactory/entities.h"
+#include "cloudsim/datafactory/factory_extras.h"
 #include "cloudsim/datafactory/runs.h"
 #include "cloudsim/datafactory/triggers.h"
 
@@ -123,6 +125,10 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) {
       Response r = HandleTriggerAction(call, *slot, l[10]);
       if (r.status != 0) return r;
     }
+    if (kind == "integrationruntimes") {
+      Response r = HandleIntegrationRuntimeAction(call, *slot, l[10]);
+      if (r.status != 0) return r;
+    }
     if (kind == "pipelines" && m == "POST" && l[10] == "createrun") {
       return CreatePipelineRun(call, factory_id, Lower(body["id"].get<std::string>()));
     }
@@ -184,6 +190,11 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) {
                       "The document creation or update failed because of invalid reference '" + rn + "'.");
     }
   }
+  if (kind == "integrationruntimes" && props.value("type", "") != "Managed" &&
+      props.value("type", "") != "SelfHosted") {
+    return ArmError(400, "BadRequest",
+                    "The 'properties.type' of integration runtime '" + name + "' must be Managed or SelfHosted.");
+  }
   if (kind == "triggers") props["runtimeState"] = slot != nullptr ? (*slot)["body"]["properties"].value("runtimeState", "Stopped") : "Stopped";
   std::string id = slot != nullptr ? (*slot)["body"]["id"].get<std::string>() : factory_id + "/" + kind + "/" + name;
   nlohmann::json stored = {{"id", id},
@@ -192,7 +203,14 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) {
                            {"properties", MaskSecureStrings(props)},
                            {"etag", Etag()}};
   if (kind == "linkedservices") AddEncryptedCredential(stored["properties"], props);
+  nlohmann::json old_meta = slot != nullptr ? (*slot)["meta"] : nlohmann::json::object();
+  nlohmann::json meta = nlohmann::json::object();
+  if (kind == "integrationruntimes") {
+    PrepareIntegrationRuntime(stored["properties"], meta, &old_meta);
+    props["state"] = stored["properties"]["state"];
+  }
   nlohmann::json& saved = PutResource(world, id, stored);
+  for (auto& [k, v] : meta.items()) saved["meta"][k] = v;
   saved["meta"]["raw"] = props;
   return ArmJson(200, stored);
 }
@@ -219,23 +237,28 @@ Response HandleFactory(ArmCall& call, const std::string& rg_id, const std::strin
   if (!body.ok()) return BadBody(body.status());
   std::string tag_error = ValidateTags(*body);
   if (!tag_error.empty()) return ArmError(400, "InvalidTag", tag_error);
-  auto apply_identity = [&](nlohmann::json& stored, const nlohmann::json& requested) {
-    if (!requested.is_object()) return;
+  auto apply_identity = [&](nlohmann::json& stored, const nlohmann::json& requested) -> std::optional<Response> {
+    if (!requested.is_object()) return std::nullopt;
     std::string type = requested.value("type", "");
+    nlohmann::json identity = requested;
+    if (auto error = ResolveUserAssignedIdentities(world, identity)) return error;
     if (ContainsIgnoreCase(type, "SystemAssigned")) {
       nlohmann::json old = stored.value("identity", nlohmann::json::object());
-      stored["identity"] = requested;
-      stored["identity"]["principalId"] = old.value("principalId", NewGuid());
-      stored["identity"]["tenantId"] = world.identity().tenant_id;
-    } else {
-      stored["identity"] = requested;
+      identity["principalId"] = old.value("principalId", NewGuid());
+      identity["tenantId"] = world.identity().tenant_id;
     }
+    stored["identity"] = identity;
+    return std::nullopt;
   };
   if (m == "PATCH") {
     if (slot == nullptr) return ResourceNotFound(kFactoryType, name, rg_name);
     nlohmann::json& stored = (*slot)["body"];
     if (body->contains("tags")) stored["tags"] = (*body)["tags"];
-    if (body->contains("identity")) apply_identity(stored, (*body)["identity"]);
+    if (body->contains("identity")) {
+      nlohmann::json updated = stored;
+      if (auto error = apply_identity(updated, (*body)["identity"])) return *error;
+      stored = updated;
+    }
     stored["eTag"] = "\"" + Etag() + "\"";
     world.MarkDirty();
     return ArmJson(200, stored);
@@ -265,12 +288,21 @@ Response HandleFactory(ArmCall& call, const std::string& rg_id, const std::strin
   stored["tags"] = body->contains("tags") && (*body)["tags"].is_object() ? (*body)["tags"] : nlohmann::json::object();
   stored["properties"] = props;
   if (body->contains("identity")) {
-    apply_identity(stored, (*body)["identity"]);
+    if (auto error = apply_identity(stored, (*body)["identity"])) return *error;
   } else {
     stored.erase("identity");
   }
   stored["eTag"] = "\"" + Etag() + "\"";
   PutResource(world, stored["id"], stored);
+  // Global parameters sent with the factory are the factory's "default" set.
+  if (props.contains("globalParameters") && props["globalParameters"].is_object()) {
+    const std::string gp_id = stored["id"].get<std::string>() + "/globalParameters/default";
+    PutResource(world, gp_id, {{"id", gp_id},
+                               {"name", "default"},
+                               {"type", "Microsoft.DataFactory/factories/globalParameters"},
+                               {"properties", props["globalParameters"]},
+                               {"etag", Etag()}});
+  }
   return ArmJson(200, stored);
 }
 
@@ -281,6 +313,9 @@ Response HandleDataFactory(ArmCall& call) {
   const auto& l = call.lseg;
   const std::string& m = call.req.method;
   if (l[2] == "providers") {
+    if (l.size() == 7 && l[4] == "locations" && l[6] == "configurefactoryrepo" && m == "POST") {
+      return ConfigureFactoryRepo(call);
+    }
     if (l.size() == 5 && l[4] == "factories" && m == "GET") {
       std::vector<nlohmann::json> items;
       for (auto& [key, slot] : world.Section("resources").items()) {
@@ -313,6 +348,8 @@ Response HandleDataFactory(ArmCall& call) {
   if (l[8] == "querypipelineruns" && l.size() == 9 && m == "POST") return QueryPipelineRuns(call, factory_id);
   if (l[8] == "querytriggers" && l.size() == 9 && m == "POST")
     return QueryTriggers(call, factory_id);
+  if (l[8] == "globalparameters") return HandleGlobalParameters(call, *factory);
+  if (l[8] == "managedvirtualnetworks") return HandleManagedVirtualNetworks(call, *factory);
   return HandleChild(call, *factory);
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cloudsim/arm/api_versions.h"
+#include "cloudsim/arm/authorization.h"
 #include "cloudsim/core/util.h"
 #include "cloudsim/http/url.h"
 #include "cloudsim/keyvault/backup.h"
@@ -66,8 +67,16 @@ std::string ForbiddenMessage(World& world, const nlohmann::json& vault, const st
 bool Allowed(World& world, const nlohmann::json& vault, const std::string& oid,
              const std::string& permission) {
   if (vault["properties"].value("enableRbacAuthorization", false)) {
-    // RBAC vaults: the service principal that owns the subscription is Key Vault Administrator.
-    return Lower(oid) == Lower(world.identity().object_id);
+    // RBAC vaults: the service principal that owns the subscription is Key Vault
+    // Administrator; anyone else needs a Key Vault data role at the vault or above.
+    if (Lower(oid) == Lower(world.identity().object_id)) return true;
+    const std::string id = vault.value("id", "");
+    if (HasRoleAt(world, oid, id, {"Key Vault Administrator", "Key Vault Secrets Officer"})) return true;
+    if (permission == "get" || permission == "list") {
+      if (HasRoleAt(world, oid, id, {"Key Vault Secrets User"})) return true;
+    }
+    if (permission == "list") return HasRoleAt(world, oid, id, {"Key Vault Reader"});
+    return false;
   }
   return HasSecretPermission(vault, oid, permission);
 }
@@ -137,6 +146,34 @@ Response Paged(const Request& req, const std::string& origin, const std::vector<
                                     "&$skiptoken=", skip + max, "&maxresults=", max);
   }
   return KvJson(200, body);
+}
+
+// A Key Vault system-topic event (Event Grid schema) for `version` of `secret`, queued for
+// every subscribed endpoint: topic = the vault's ARM id, subject = the secret name, data
+// as in the Key Vault Event Grid schema (Id, VaultName, ObjectType, ObjectName, Version,
+// NBF, EXP).
+void EmitSecretEvent(World& world, const nlohmann::json& vault, const std::string& type,
+                     const std::string& origin, const nlohmann::json& secret,
+                     const nlohmann::json& version) {
+  const std::string name = secret["name"];
+  const std::string v = version["version"];
+  const nlohmann::json& attrs = version["attributes"];
+  world.platform().EmitResourceEvent(
+      {{"id", NewGuid()},
+       {"topic", vault.value("id", "")},
+       {"subject", name},
+       {"eventType", type},
+       {"eventTime", IsoTime(world.Now())},
+       {"data",
+        {{"Id", absl::StrCat(origin, "/secrets/", name, "/", v)},
+         {"VaultName", vault.value("name", "")},
+         {"ObjectType", "Secret"},
+         {"ObjectName", name},
+         {"Version", v},
+         {"NBF", attrs.contains("nbf") ? attrs["nbf"] : nlohmann::json(nullptr)},
+         {"EXP", attrs.contains("exp") ? attrs["exp"] : nlohmann::json(nullptr)}}},
+       {"dataVersion", "1"},
+       {"metadataVersion", "1"}});
 }
 
 Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
@@ -290,6 +327,7 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
     }
     (*it)["versions"].push_back(version);
     world.MarkDirty();
+    EmitSecretEvent(world, vault, "Microsoft.KeyVault.SecretNewVersionCreated", origin, *it, version);
     return KvJson(200, Bundle(origin, *it, version, true));
   }
   if (seg.size() == 2 && m == "DELETE") {

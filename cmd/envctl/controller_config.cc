@@ -141,7 +141,10 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
     p.OnlyKeys(
         root, "",
         {"source", "environments", "cloud", "stateDir", "state", "workers", "grpc", "http",
-         "webhooks", "log"});
+         "webhooks", "log", "drift"});
+    if (const auto drift = p.Map(root, "drift", "drift", {"pollInterval"})) {
+      p.Duration(*drift, "pollInterval", "drift.pollInterval", &config.drift_poll_interval);
+    }
     const std::optional<YAML::Node> source =
         p.Map(root, "source", "source", {"git", "folder", "pollInterval"});
     if (!source) {

@@ -23,6 +23,9 @@ struct ControllerConfig {
   std::string git_token_env;  // env var with an HTTPS token for a private repository
   std::string folder;
   absl::Duration poll_interval = absl::Minutes(1);
+  // drift.pollInterval: the cheap change look of resources no cloud event covers
+  // (Databricks notebooks), a positive duration.
+  absl::Duration drift_poll_interval = absl::Seconds(30);
 
   std::set<std::string> environments;  // empty: all
   std::string cloud_file;              // "" = $ENVCTL_CLOUD or public Azure

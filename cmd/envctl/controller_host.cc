@@ -138,6 +138,7 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
   controller::ControllerOptions options;
   options.workers = config.workers;
   options.source_poll_interval = config.poll_interval;
+  options.change_poll_interval = config.drift_poll_interval;
   options.environments = config.environments;
   auto snapshots = std::make_shared<watchers::SnapshotStore>(
       (std::filesystem::path(runner.state_dir()) / "snapshots").string(), &source);

@@ -11,6 +11,7 @@
 #include "cmd/envctl/commands.h"
 #include "spec/kinds.h"
 #include "spec/loader.h"
+#include "spec/warnings.h"
 
 namespace envctl::cli {
 
@@ -93,6 +94,12 @@ int RunValidate(int argc, char** argv) {
     std::printf("%zu error(s)\n", errors.size());
     return 1;
   }
+  // Warnings do not fail validation; they name the file and line like errors do.
+  std::vector<spec::Diagnostic> warnings;
+  for (const auto& env : result.environments) {
+    for (spec::Diagnostic& w : spec::Warnings(env)) warnings.push_back(std::move(w));
+  }
+  for (const spec::Diagnostic& w : warnings) std::printf("warning: %s\n", w.ToString().c_str());
   for (const auto& env : result.environments) std::printf("%s\n", Summary(env).c_str());
   return 0;
 }

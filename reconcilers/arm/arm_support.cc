@@ -69,6 +69,42 @@ std::vector<FieldChange> CreateFields(const nlohmann::json& desired) {
   return out;
 }
 
+absl::StatusOr<std::string> PrincipalObjectId(const Context& ctx, const envctl::v1::PrincipalRef& p,
+                                              const std::string& deployer, const std::string& where) {
+  auto from_output = [&](const std::string& resource, const char* what) -> absl::StatusOr<std::string> {
+    std::optional<OutputValue> v = ctx.outputs.Get(resource, "principalId");
+    if (!v.has_value()) {
+      return KnownAfterApplyError(absl::StrCat(where, ": output ", resource,
+                                               ".principalId is not known yet (known after apply)"));
+    }
+    if (v->value.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(where, ": ", what, " ", resource, " has no identity yet"));
+    }
+    return v->value;
+  };
+  switch (p.principal_case()) {
+    case envctl::v1::PrincipalRef::kObjectId:
+      if (p.object_id().empty()) return absl::InvalidArgumentError(absl::StrCat(where, ".objectId is empty"));
+      return p.object_id();
+    case envctl::v1::PrincipalRef::kDeployer:
+      if (deployer.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, " is the deployer, but envctl does not know its own object id: set "
+                   "AZURE_OBJECT_ID (or object_id in the endpoints file)"));
+      }
+      return deployer;
+    case envctl::v1::PrincipalRef::kDataFactory:
+      return from_output(p.data_factory(), "data factory");
+    case envctl::v1::PrincipalRef::kUserAssignedIdentity:
+      return from_output(p.user_assigned_identity(), "user-assigned identity");
+    case envctl::v1::PrincipalRef::PRINCIPAL_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, " sets none of objectId, dataFactory, userAssignedIdentity, deployer"));
+}
+
 cloud::arm::ArmClientOptions ArmOptions(absl::Duration poll_initial, absl::Duration poll_max) {
   cloud::arm::ArmClientOptions options;
   options.lro.min_poll_interval = poll_initial;

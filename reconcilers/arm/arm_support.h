@@ -53,6 +53,13 @@ absl::StatusOr<std::string> GroupForDelete(const Context& ctx, const std::string
 // One FieldChange per top-level key of `desired` (old "(none)"): what a create sets.
 std::vector<FieldChange> CreateFields(const nlohmann::json& desired);
 
+// The object id a PrincipalRef names: the literal object id, `deployer` (envctl's own
+// principal), the system identity of a DataFactory resource or the principal of a
+// UserAssignedIdentity resource (both from their `principalId` output). `where` prefixes
+// errors. KnownAfterApplyError while the producing resource does not exist yet.
+absl::StatusOr<std::string> PrincipalObjectId(const Context& ctx, const envctl::v1::PrincipalRef& p,
+                                              const std::string& deployer, const std::string& where);
+
 // LRO bounds for an ArmClient from the reconciler options' poll interval bounds.
 cloud::arm::ArmClientOptions ArmOptions(absl::Duration poll_initial, absl::Duration poll_max);
 

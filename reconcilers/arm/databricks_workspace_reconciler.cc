@@ -172,6 +172,7 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
     }
     if (!live.ok()) return Annotate(live.status(), what);
     change.exists = true;
+    change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
     id = live->value("id", "");
     url = cloud::arm::DatabricksWorkspacesClient::WorkspaceUrl(*live);
     RETURN_IF_ERROR(CheckLocation(what, live->value("location", ""), d.location));

@@ -35,6 +35,8 @@ struct Desired {
   std::string sku;
   int retention = kDefaultRetentionDays;
   bool purge_protection = false;
+  // Azure RBAC instead of access policies for the data plane.
+  bool rbac = false;
   // Normalized policies without tenantId (the vault's tenant is added when writing).
   json policies = json::array();
   json tags;
@@ -70,7 +72,7 @@ json PutBody(const Desired& d, const std::string& tenant) {
                 {"accessPolicies", WithTenant(d.policies, tenant)},
                 {"enableSoftDelete", true},
                 {"softDeleteRetentionInDays", d.retention},
-                {"enableRbacAuthorization", false}};
+                {"enableRbacAuthorization", d.rbac}};
   // Purge protection cannot be switched off, so false is never sent: omitting it keeps
   // a vault that has it as it is (Plan reports that as an error instead).
   if (d.purge_protection) props["enablePurgeProtection"] = true;
@@ -166,37 +168,7 @@ namespace {
 
 absl::StatusOr<std::string> ResolvePrincipal(const Context& ctx, const envctl::v1::PrincipalRef& p,
                                              const std::string& deployer, int index) {
-  const std::string where = absl::StrCat("accessPolicies[", index, "].principal");
-  switch (p.principal_case()) {
-    case envctl::v1::PrincipalRef::kObjectId:
-      if (p.object_id().empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(where, ".objectId is empty"));
-      }
-      return p.object_id();
-    case envctl::v1::PrincipalRef::kDeployer:
-      if (deployer.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, " is the deployer, but envctl does not know its own object id: set "
-                   "AZURE_OBJECT_ID (or object_id in the endpoints file)"));
-      }
-      return deployer;
-    case envctl::v1::PrincipalRef::kDataFactory: {
-      std::optional<OutputValue> v = ctx.outputs.Get(p.data_factory(), "principalId");
-      if (!v.has_value()) {
-        return KnownAfterApplyError(absl::StrCat(
-            where, ": output ", p.data_factory(), ".principalId is not known yet (known after apply)"));
-      }
-      if (v->value.empty()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            where, ": data factory ", p.data_factory(), " has no system-assigned identity yet"));
-      }
-      return v->value;
-    }
-    case envctl::v1::PrincipalRef::PRINCIPAL_NOT_SET:
-      break;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat(where, " sets none of objectId, dataFactory, deployer"));
+  return PrincipalObjectId(ctx, p, deployer, absl::StrCat("accessPolicies[", index, "].principal"));
 }
 
 }  // namespace
@@ -210,6 +182,7 @@ absl::StatusOr<Change> KeyVaultReconciler::Plan(Context& ctx) {
   d.retention = spec.soft_delete_retention_days() > 0 ? spec.soft_delete_retention_days()
                                                       : kDefaultRetentionDays;
   d.purge_protection = spec.purge_protection();
+  d.rbac = spec.enable_rbac_authorization();
   d.tags = ManagedTags(ctx.environment, ctx.resource);
   json policies = json::array();
   for (int i = 0; i < spec.access_policies_size(); ++i) {
@@ -239,6 +212,7 @@ absl::StatusOr<Change> KeyVaultReconciler::Plan(Context& ctx) {
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
   change.exists = true;
+  change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
   const json& props = (*live)["properties"];
   OutputValue id;
   id.value = live->value("id", "");
@@ -267,7 +241,7 @@ absl::StatusOr<Change> KeyVaultReconciler::Plan(Context& ctx) {
   json desired_cmp = {{"properties",
                        {{"sku", {{"name", d.sku}}},
                         {"enablePurgeProtection", d.purge_protection},
-                        {"enableRbacAuthorization", false}}}};
+                        {"enableRbacAuthorization", d.rbac}}}};
   json live_cmp = {{"properties",
                     {{"sku", {{"name", props.value("sku", json::object()).value("name", "")}}},
                      {"enablePurgeProtection", live_purge},

@@ -40,6 +40,7 @@ absl::StatusOr<Change> ResourceGroupReconciler::Plan(Context& ctx) {
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
   change.exists = true;
+  change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
   change.observed = *live;
   Publish(ctx, *live);
   RETURN_IF_ERROR(CheckLocation(What(spec), live->value("location", ""), location));

@@ -237,6 +237,7 @@ absl::StatusOr<Change> StorageAccountReconciler::Plan(Context& ctx) {
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
   change.exists = true;
+  change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
   PublishOutputs(ctx, arm_, subscription, d.group, *live);
 
   RETURN_IF_ERROR(CheckLocation(What(spec), live->value("location", ""), d.location));

@@ -217,8 +217,28 @@ absl::StatusOr<ApplyResult> DatabricksNotebooksReconciler::Apply(Context& ctx, c
   }
   ApplyResult result;
   result.external_id = folder;
-  result.memory = {{"notebooks", notebooks}};
+  result.memory = {{"notebooks", notebooks}, {"workspaceUrl", url}};
   return result;
+}
+
+absl::StatusOr<bool> DatabricksNotebooksReconciler::ChangedSinceApply(Context& ctx) {
+  const nlohmann::json& memory = ctx.prior.memory;
+  if (!memory.is_object() || !memory.contains("workspaceUrl") || !memory["workspaceUrl"].is_string() ||
+      !memory.contains("notebooks") || !memory["notebooks"].is_object()) {
+    return absl::FailedPreconditionError("no workspace URL or notebook times recorded yet");
+  }
+  DatabricksClient client(transport_, memory["workspaceUrl"].get<std::string>());
+  WorkspaceApi api(client);
+  std::map<std::string, ObjectInfo> live;
+  RETURN_IF_ERROR(ListRecursive(api, TargetFolder(ctx.resource.databricks_notebooks()), &live, nullptr));
+  size_t notebooks = 0;
+  for (const auto& [path, info] : live) {
+    if (info.object_type != "NOTEBOOK") continue;
+    ++notebooks;
+    const nlohmann::json& recorded = Recorded(ctx.prior, path);
+    if (!recorded.is_object() || recorded.value("modified_at", int64_t{-1}) != info.modified_at) return true;
+  }
+  return notebooks != memory["notebooks"].size();
 }
 
 absl::Status DatabricksNotebooksReconciler::Delete(Context& ctx) {

@@ -38,6 +38,10 @@ class DatabricksNotebooksReconciler : public Reconciler {
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;
   absl::Status Delete(Context& ctx) override;
+  // One recursive listing of the target folder compared with the `modified_at` values
+  // memory recorded at the last apply (and the workspace URL it recorded): true when a
+  // notebook was edited, added or removed since.
+  absl::StatusOr<bool> ChangedSinceApply(Context& ctx) override;
 
  private:
   cloud::HttpTransport& transport_;

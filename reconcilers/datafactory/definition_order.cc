@@ -17,6 +17,12 @@ const char* FolderOf(EntityType type) {
     case EntityType::kDataset: return "dataset";
     case EntityType::kPipeline: return "pipeline";
     case EntityType::kTrigger: return "trigger";
+    case EntityType::kDataFlow: return "dataflow";
+    case EntityType::kIntegrationRuntime: return "integrationRuntime";
+    case EntityType::kCredential: return "credential";
+    case EntityType::kManagedVirtualNetwork: return "managedVirtualNetwork";
+    case EntityType::kManagedPrivateEndpoint: return "managedPrivateEndpoint";
+    case EntityType::kGlobalParameters: return "globalParameters";
   }
   return "";
 }
@@ -27,19 +33,49 @@ const char* CollectionOf(EntityType type) {
     case EntityType::kDataset: return "datasets";
     case EntityType::kPipeline: return "pipelines";
     case EntityType::kTrigger: return "triggers";
+    case EntityType::kDataFlow: return "dataflows";
+    case EntityType::kIntegrationRuntime: return "integrationRuntimes";
+    case EntityType::kCredential: return "credentials";
+    case EntityType::kManagedVirtualNetwork: return "managedVirtualNetworks";
+    case EntityType::kManagedPrivateEndpoint: return "managedPrivateEndpoints";
+    case EntityType::kGlobalParameters: return "globalParameters";
   }
   return "";
+}
+
+int TypeRank(EntityType type) {
+  switch (type) {
+    case EntityType::kManagedVirtualNetwork: return 0;
+    case EntityType::kManagedPrivateEndpoint: return 1;
+    case EntityType::kIntegrationRuntime: return 2;
+    case EntityType::kCredential: return 3;
+    case EntityType::kGlobalParameters: return 4;
+    case EntityType::kLinkedService: return 5;
+    case EntityType::kDataset: return 6;
+    case EntityType::kDataFlow: return 7;
+    case EntityType::kPipeline: return 8;
+    case EntityType::kTrigger: return 9;
+  }
+  return 10;
 }
 
 std::string Entity::Key() const { return absl::StrCat(FolderOf(type), "/", name); }
 
 absl::StatusOr<EntityType> TypeFromPath(const std::string& path) {
+  if (absl::StartsWith(path, "managedVirtualNetwork/") &&
+      absl::StrContains(path, "/managedPrivateEndpoint/")) {
+    return EntityType::kManagedPrivateEndpoint;
+  }
+  if (absl::StartsWith(path, "factory/")) return EntityType::kGlobalParameters;
   for (EntityType t : {EntityType::kLinkedService, EntityType::kDataset, EntityType::kPipeline,
-                       EntityType::kTrigger}) {
+                       EntityType::kTrigger, EntityType::kDataFlow, EntityType::kIntegrationRuntime,
+                       EntityType::kCredential, EntityType::kManagedVirtualNetwork,
+                       EntityType::kManagedPrivateEndpoint, EntityType::kGlobalParameters}) {
     if (absl::StartsWith(path, absl::StrCat(FolderOf(t), "/"))) return t;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      path, ": not in linkedService/, dataset/, pipeline/ or trigger/ (the ADF Git-mode layout)"));
+      path, ": not in linkedService/, dataset/, pipeline/, trigger/, dataflow/, integrationRuntime/, "
+            "credential/, managedVirtualNetwork/ or factory/ (the ADF Git-mode layout)"));
 }
 
 namespace {
@@ -54,6 +90,10 @@ void Collect(const nlohmann::json& node, std::vector<std::pair<EntityType, std::
       if (t == "LinkedServiceReference") et = EntityType::kLinkedService;
       if (t == "DatasetReference") et = EntityType::kDataset;
       if (t == "PipelineReference") et = EntityType::kPipeline;
+      if (t == "DataFlowReference") et = EntityType::kDataFlow;
+      if (t == "IntegrationRuntimeReference") et = EntityType::kIntegrationRuntime;
+      if (t == "CredentialReference") et = EntityType::kCredential;
+      if (t == "ManagedVirtualNetworkReference") et = EntityType::kManagedVirtualNetwork;
       if (et) {
         std::pair<EntityType, std::string> ref{*et, name->get<std::string>()};
         if (std::find(out->begin(), out->end(), ref) == out->end()) out->push_back(ref);
@@ -69,13 +109,16 @@ void Collect(const nlohmann::json& node, std::vector<std::pair<EntityType, std::
 
 std::vector<std::pair<EntityType, std::string>> ReferencesOf(const Entity& entity) {
   std::vector<std::pair<EntityType, std::string>> out;
+  if (entity.type == EntityType::kManagedPrivateEndpoint) {
+    out.emplace_back(EntityType::kManagedVirtualNetwork, entity.name.substr(0, entity.name.find('/')));
+  }
   Collect(entity.properties, &out);
   return out;
 }
 
 absl::StatusOr<std::vector<Entity>> DeployOrder(std::vector<Entity> entities) {
   std::sort(entities.begin(), entities.end(), [](const Entity& a, const Entity& b) {
-    return std::make_pair(a.type, a.name) < std::make_pair(b.type, b.name);
+    return std::make_pair(TypeRank(a.type), a.name) < std::make_pair(TypeRank(b.type), b.name);
   });
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < entities.size(); ++i) index[entities[i].Key()] = i;
@@ -110,6 +153,30 @@ absl::StatusOr<std::vector<Entity>> DeployOrder(std::vector<Entity> entities) {
     }
   }
   return ordered;
+}
+
+absl::StatusOr<std::vector<std::vector<Entity>>> DeployWaves(std::vector<Entity> entities) {
+  std::vector<Entity> ordered;
+  {
+    absl::StatusOr<std::vector<Entity>> o = DeployOrder(std::move(entities));
+    if (!o.ok()) return o.status();
+    ordered = *std::move(o);
+  }
+  std::map<std::string, size_t> wave_of;
+  std::vector<std::vector<Entity>> waves;
+  for (Entity& e : ordered) {
+    size_t wave = 0;
+    for (const auto& [type, name] : ReferencesOf(e)) {
+      auto it = wave_of.find(absl::StrCat(FolderOf(type), "/", name));
+      if (it != wave_of.end() && absl::StrCat(FolderOf(type), "/", name) != e.Key()) {
+        wave = std::max(wave, it->second + 1);
+      }
+    }
+    wave_of[e.Key()] = wave;
+    if (waves.size() <= wave) waves.resize(wave + 1);
+    waves[wave].push_back(std::move(e));
+  }
+  return waves;
 }
 
 }  // namespace envctl::reconcilers::datafactory

@@ -1,14 +1,17 @@
 #include "reconcilers/datafactory/definitions_reconciler.h"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "cloud/errors.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -26,6 +29,9 @@ using datafactory::Entity;
 using datafactory::EntityType;
 
 constexpr char kMasked[] = "**********";
+// Entities of one wave written at the same time (ADF's per-factory write limits are
+// generous; this keeps a 100-entity folder to a handful of round trips per wave).
+constexpr size_t kWaveParallelism = 4;
 
 EntityKind KindOf(EntityType type) {
   switch (type) {
@@ -33,6 +39,12 @@ EntityKind KindOf(EntityType type) {
     case EntityType::kDataset: return EntityKind::kDataset;
     case EntityType::kPipeline: return EntityKind::kPipeline;
     case EntityType::kTrigger: return EntityKind::kTrigger;
+    case EntityType::kDataFlow: return EntityKind::kDataFlow;
+    case EntityType::kIntegrationRuntime: return EntityKind::kIntegrationRuntime;
+    case EntityType::kCredential: return EntityKind::kCredential;
+    case EntityType::kManagedVirtualNetwork: return EntityKind::kManagedVirtualNetwork;
+    case EntityType::kManagedPrivateEndpoint: return EntityKind::kManagedPrivateEndpoint;
+    case EntityType::kGlobalParameters: return EntityKind::kGlobalParameters;
   }
   return EntityKind::kPipeline;
 }
@@ -78,8 +90,20 @@ absl::Status ExpandStrings(const Outputs& outputs, const std::string& path, nloh
   return absl::OkStatus();
 }
 
-// The folder's entities in deploy order, expanded.
-absl::StatusOr<std::vector<DesiredEntity>> DesiredEntities(const Context& ctx) {
+// Global parameter types as the service answers them ("int" -> "Int").
+nlohmann::json NormalizeGlobalParameters(nlohmann::json params) {
+  static const std::vector<std::string> kTypes = {"Object", "String", "Int", "Float", "Bool", "Array"};
+  for (auto& [name, p] : params.items()) {
+    if (!p.is_object() || !p.contains("type") || !p["type"].is_string()) continue;
+    for (const auto& t : kTypes) {
+      if (absl::EqualsIgnoreCase(t, p["type"].get<std::string>())) p["type"] = t;
+    }
+  }
+  return params;
+}
+
+// The folder's entities in deploy waves, expanded.
+absl::StatusOr<std::vector<std::vector<DesiredEntity>>> DesiredWaves(const Context& ctx) {
   const std::string& folder = ctx.resource.data_factory_definitions().folder();
   std::vector<Entity> entities;
   std::map<std::string, std::set<std::string>> sensitive;
@@ -94,18 +118,59 @@ absl::StatusOr<std::vector<DesiredEntity>> DesiredEntities(const Context& ctx) {
           absl::StrCat(where, ": expected a JSON object with \"name\" and \"properties\""));
     }
     Entity e{*type, j["name"].get<std::string>(), j["properties"]};
+    if (*type == EntityType::kManagedPrivateEndpoint) {
+      // managedVirtualNetwork/<vnet>/managedPrivateEndpoint/<name>.json
+      const std::string vnet = file.path().substr(std::string("managedVirtualNetwork/").size(),
+                                                  file.path().find("/managedPrivateEndpoint/") -
+                                                      std::string("managedVirtualNetwork/").size());
+      e.name = absl::StrCat(vnet, "/", e.name);
+    } else if (*type == EntityType::kGlobalParameters) {
+      // factory/<factory>.json: only its global parameters are deployed from here.
+      if (!e.properties.contains("globalParameters") || !e.properties["globalParameters"].is_object()) continue;
+      e = Entity{*type, "default", NormalizeGlobalParameters(e.properties["globalParameters"])};
+    }
     RETURN_IF_ERROR(Annotate(ExpandStrings(ctx.outputs, e.Key(), &e.properties, &sensitive[e.Key()]),
                              where));
     entities.push_back(std::move(e));
   }
-  ASSIGN_OR_RETURN(std::vector<Entity> ordered, datafactory::DeployOrder(std::move(entities)));
-  std::vector<DesiredEntity> out;
-  for (Entity& e : ordered) {
-    const std::string key = e.Key();
-    const std::string sha = Sha256Hex(e.properties.dump());
-    out.push_back({std::move(e), sha, sensitive[key]});
+  ASSIGN_OR_RETURN(std::vector<std::vector<Entity>> waves, datafactory::DeployWaves(std::move(entities)));
+  std::vector<std::vector<DesiredEntity>> out;
+  for (auto& wave : waves) {
+    out.emplace_back();
+    for (Entity& e : wave) {
+      const std::string key = e.Key();
+      const std::string sha = Sha256Hex(e.properties.dump());
+      out.back().push_back({std::move(e), sha, sensitive[key]});
+    }
   }
   return out;
+}
+
+absl::StatusOr<std::vector<DesiredEntity>> DesiredEntities(const Context& ctx) {
+  ASSIGN_OR_RETURN(auto waves, DesiredWaves(ctx));
+  std::vector<DesiredEntity> out;
+  for (auto& wave : waves) {
+    for (auto& d : wave) out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// Runs `work` for every index in [0, n) on up to `parallelism` threads; the first error
+// (in index order) wins. Bounded and joined before returning.
+absl::Status RunParallel(size_t n, size_t parallelism, const std::function<absl::Status(size_t)>& work) {
+  std::vector<absl::Status> results(n);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < n; i = next++) results[i] = work(i);
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min(n, parallelism); ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) {
+    if (!r.ok()) return r;
+  }
+  return absl::OkStatus();
 }
 
 // Where the service masks a secure string, take the masked value into `desired` so the
@@ -150,7 +215,7 @@ absl::Status DeleteKeys(const DataFactoryClient& client, const FactoryRef& facto
                         const std::function<absl::Status(const std::string&)>& on_deleted) {
   auto rank = [](const std::string& key) {
     absl::StatusOr<EntityType> t = TypeOfKey(key);
-    return t.ok() ? 3 - static_cast<int>(*t) : 4;
+    return t.ok() ? 9 - datafactory::TypeRank(*t) : 10;
   };
   std::stable_sort(keys.begin(), keys.end(),
                    [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
@@ -160,6 +225,11 @@ absl::Status DeleteKeys(const DataFactoryClient& client, const FactoryRef& facto
     for (const std::string& key : keys) {
       ASSIGN_OR_RETURN(EntityType type, TypeOfKey(key));
       const std::string name = NameOfKey(key);
+      if (type == EntityType::kManagedVirtualNetwork) {
+        // The API cannot delete a managed virtual network; it goes with the factory.
+        RETURN_IF_ERROR(on_deleted(key));
+        continue;
+      }
       if (type == EntityType::kTrigger) {
         absl::StatusOr<std::string> state = client.TriggerRuntimeState(factory, name);
         if (state.ok() && *state == "Started") {
@@ -207,6 +277,7 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
   nlohmann::json restarts = nlohmann::json::array();
   nlohmann::json starts = nlohmann::json::array();
   nlohmann::json deletes = nlohmann::json::array();
+  nlohmann::json stops = nlohmann::json::array();
   std::set<std::string> declared;
   for (const DesiredEntity& d : desired) {
     const Entity& e = d.entity;
@@ -243,6 +314,12 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
         change.fields.push_back({absl::StrCat(key, ".runtimeState"), RenderValue(state),
                                  RenderValue("Started")});
       }
+      if (!started.count(e.name) && state == "Started") {
+        // Not in startedTriggers, so it stays stopped: someone started it by hand.
+        stops.push_back(key);
+        change.fields.push_back({absl::StrCat(key, ".runtimeState"), RenderValue(state),
+                                 RenderValue("Stopped")});
+      }
     }
   }
   if (PruneEnabled(spec)) {
@@ -259,12 +336,14 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
       deletes.push_back(key);
     }
   }
-  change.observed = {{"puts", puts}, {"restarts", restarts}, {"starts", starts}, {"deletes", deletes}};
-  if (puts.empty() && starts.empty() && deletes.empty()) return change;
+  change.observed = {{"puts", puts}, {"restarts", restarts}, {"starts", starts},
+                     {"stops", stops}, {"deletes", deletes}};
+  if (puts.empty() && starts.empty() && deletes.empty() && stops.empty()) return change;
   change.action = change.exists ? Action::kUpdate : Action::kCreate;
   std::vector<std::string> what;
   if (!puts.empty()) what.push_back(absl::StrCat(puts.size(), " to write"));
   if (!starts.empty()) what.push_back(absl::StrCat(starts.size(), " trigger(s) to start"));
+  if (!stops.empty()) what.push_back(absl::StrCat(stops.size(), " trigger(s) to stop"));
   if (!deletes.empty()) what.push_back(absl::StrCat(deletes.size(), " to delete"));
   change.reason = absl::StrJoin(what, ", ");
   return change;
@@ -273,12 +352,13 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
 absl::StatusOr<ApplyResult> DataFactoryDefinitionsReconciler::Apply(Context& ctx,
                                                                     const Change& change) {
   ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
-  ASSIGN_OR_RETURN(std::vector<DesiredEntity> desired, DesiredEntities(ctx));
+  ASSIGN_OR_RETURN(std::vector<std::vector<DesiredEntity>> waves, DesiredWaves(ctx));
   const nlohmann::json& observed = change.observed;
   nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
   memory["deployed"] = Deployed(ctx.prior);
+  absl::Mutex memory_mu;  // the wave's writers record into `memory` and checkpoint it
 
-  for (const DesiredEntity& d : desired) {
+  auto write_one = [&](const DesiredEntity& d) -> absl::Status {
     const Entity& e = d.entity;
     const std::string key = e.Key();
     const bool is_trigger = e.type == EntityType::kTrigger;
@@ -298,15 +378,32 @@ absl::StatusOr<ApplyResult> DataFactoryDefinitionsReconciler::Apply(Context& ctx
         }
       }
       RETURN_IF_ERROR(Annotate(put.status(), absl::StrCat("writing ", key, " to factory ", factory.factory)));
-      memory["deployed"][key] = d.sha;
-      RETURN_IF_ERROR(ctx.checkpoint(memory));
-      if (restart && !Contains(observed["starts"], key)) {
+      {
+        absl::MutexLock lock(&memory_mu);
+        memory["deployed"][key] = d.sha;
+        RETURN_IF_ERROR(ctx.checkpoint(memory));
+      }
+      if (restart && !Contains(observed["starts"], key) && !Contains(observed["stops"], key)) {
         RETURN_IF_ERROR(Annotate(client_->StartTrigger(factory, e.name), absl::StrCat("restarting ", key)));
       }
     }
     if (is_trigger && Contains(observed["starts"], key)) {
       RETURN_IF_ERROR(Annotate(client_->StartTrigger(factory, e.name), absl::StrCat("starting ", key)));
     }
+    if (is_trigger && Contains(observed["stops"], key) && !Contains(observed["restarts"], key)) {
+      RETURN_IF_ERROR(Annotate(client_->StopTrigger(factory, e.name), absl::StrCat("stopping ", key)));
+    }
+    return absl::OkStatus();
+  };
+  // Independent entities (one wave) are written together; a wave starts once everything
+  // it references is in place.
+  for (const auto& wave : waves) {
+    RETURN_IF_ERROR(RunParallel(wave.size(), kWaveParallelism,
+                                [&](size_t i) { return write_one(wave[i]); }));
+  }
+  std::vector<DesiredEntity> desired;
+  for (const auto& wave : waves) {
+    for (const auto& d : wave) desired.push_back(d);
   }
 
   std::vector<std::string> deletes;

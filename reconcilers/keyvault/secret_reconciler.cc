@@ -47,6 +47,28 @@ bool IsSoftDeletedConflict(const absl::Status& s) {
   return cloud::ServiceInnerErrorCode(s) == "ObjectIsDeletedButRecoverable";
 }
 
+// How a soft-deleted secret can be brought back, judged from the vault's spec: the
+// deployer's access policy (an RBAC vault or an unknown vault is assumed to allow recover).
+enum class Repair { kRecover, kPurgeAndSet, kNone };
+
+Repair RepairOf(const Context& ctx) {
+  const envctl::v1::Resource* vault = FindResource(ctx.environment, ctx.resource.key_vault_secret().vault());
+  if (vault == nullptr || !vault->has_key_vault() || vault->key_vault().enable_rbac_authorization()) {
+    return Repair::kRecover;
+  }
+  bool recover = false, purge = false, deployer = false;
+  for (const auto& policy : vault->key_vault().access_policies()) {
+    if (!policy.principal().deployer()) continue;
+    deployer = true;
+    for (const std::string& p : policy.secret_permissions()) {
+      recover |= p == "recover" || p == "all";
+      purge |= p == "purge" || p == "all";
+    }
+  }
+  if (!deployer || recover) return Repair::kRecover;
+  return purge ? Repair::kPurgeAndSet : Repair::kNone;
+}
+
 }  // namespace
 
 absl::StatusOr<Change> KeyVaultSecretReconciler::Plan(Context& ctx) {
@@ -70,8 +92,23 @@ absl::StatusOr<Change> KeyVaultSecretReconciler::Plan(Context& ctx) {
     change.reason = "secret does not exist";
     absl::StatusOr<cloud::keyvault::DeletedSecret> deleted = client.GetDeleted(spec.secret_name());
     if (deleted.ok()) {
-      change.reason = "secret is soft-deleted: it will be recovered and set";
       change.observed["softDeleted"] = true;
+      switch (RepairOf(ctx)) {
+        case Repair::kRecover:
+          change.label = "recover";
+          change.reason = "secret is soft-deleted: it will be recovered (and set if its value is stale)";
+          break;
+        case Repair::kPurgeAndSet:
+          change.label = "purge-and-set";
+          change.observed["purgeAndSet"] = true;
+          change.reason =
+              "secret is soft-deleted and the deployer may purge but not recover: it will be purged and set";
+          break;
+        case Repair::kNone:
+          return absl::FailedPreconditionError(absl::StrCat(
+              Describe(spec), " is soft-deleted and the deployer's access policy in vault ", spec.vault(),
+              " grants neither recover nor purge: add `recover` to its secretPermissions"));
+      }
     } else if (!absl::IsNotFound(deleted.status())) {
       return Annotate(deleted.status(), Describe(spec));
     }
@@ -122,13 +159,47 @@ absl::StatusOr<ApplyResult> KeyVaultSecretReconciler::Apply(Context& ctx, const 
     return absl::DeadlineExceededError(
         absl::StrCat(Describe(spec), ": still not readable after recovery"));
   };
+  // Purging is asynchronous too: the name is free once a set stops conflicting.
+  auto purge = [&]() -> absl::Status {
+    RETURN_IF_ERROR(Annotate(client.Purge(spec.secret_name()),
+                             absl::StrCat("purging soft-deleted ", Describe(spec))));
+    return absl::OkStatus();
+  };
+  absl::StatusOr<OutputValue> published = ctx.outputs.Resolve(spec.value());
   if (change.observed.is_object() && change.observed.value("softDeleted", false)) {
-    RETURN_IF_ERROR(recover());
+    if (change.observed.value("purgeAndSet", false)) {
+      RETURN_IF_ERROR(purge());
+    } else {
+      absl::Status recovered = recover();
+      if (absl::IsPermissionDenied(recovered) && RepairOf(ctx) != Repair::kNone) {
+        // The policy in the spec said recover, Key Vault disagrees: try purge-and-set.
+        ctx.progress("recover refused (403); purging and setting instead");
+        RETURN_IF_ERROR(purge());
+      } else {
+        RETURN_IF_ERROR(recovered);
+        // The recovered version may already carry the current value: nothing to write
+        // (and no new token or key to mint for it).
+        absl::StatusOr<cloud::keyvault::Secret> back = client.Get(spec.secret_name());
+        if (back.ok()) {
+          back->value.assign(back->value.size(), '\0');
+          back->value.clear();
+          const auto& tags = back->properties.tags;
+          const bool current = published.ok() && !published->Fingerprint().empty() &&
+                               tags.count(kSourceTag) && tags.at(kSourceTag) == published->Fingerprint() &&
+                               back->properties.content_type == spec.content_type();
+          if (current) {
+            ApplyResult result;
+            result.external_id = back->properties.id;
+            result.memory = {{"fingerprint", published->Fingerprint()}, {"recovered", true}};
+            return result;
+          }
+        }
+      }
+    }
   }
 
   // The fingerprint Plan compares is the published one; a minted value that carries none
   // keeps it (otherwise the next plan would see a different fingerprint).
-  absl::StatusOr<OutputValue> published = ctx.outputs.Resolve(spec.value());
   absl::StatusOr<OutputValue> materialized = ctx.outputs.Materialize(spec.value());
   if (!materialized.ok()) {
     return Annotate(materialized.status(), absl::StrCat("value of ", Describe(spec)));
@@ -145,9 +216,19 @@ absl::StatusOr<ApplyResult> KeyVaultSecretReconciler::Apply(Context& ctx, const 
   absl::StatusOr<cloud::keyvault::SecretProperties> set =
       client.Set(spec.secret_name(), value.value, options);
   if (!set.ok() && IsSoftDeletedConflict(set.status())) {
-    // Deleted between plan and apply: recover, then set again.
-    RETURN_IF_ERROR(recover());
-    set = client.Set(spec.secret_name(), value.value, options);
+    if (change.observed.value("purgeAndSet", false)) {
+      // The purge has not settled yet: retry the set (bounded).
+      absl::Duration wait = absl::Milliseconds(200);
+      for (int attempt = 0; attempt < 20 && !set.ok() && IsSoftDeletedConflict(set.status()); ++attempt) {
+        clock_.SleepFor(wait);
+        wait = std::min(wait * 2, absl::Seconds(5));
+        set = client.Set(spec.secret_name(), value.value, options);
+      }
+    } else {
+      // Deleted between plan and apply: recover, then set again.
+      RETURN_IF_ERROR(recover());
+      set = client.Set(spec.secret_name(), value.value, options);
+    }
   }
   value.value.assign(value.value.size(), '\0');
   if (!set.ok()) return Annotate(set.status(), absl::StrCat("setting ", Describe(spec)));

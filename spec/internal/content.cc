@@ -27,7 +27,7 @@ namespace {
 const std::vector<std::string>& DefinitionFolders() {
   static const auto* folders = new std::vector<std::string>{
       "linkedService", "dataset", "pipeline", "trigger", "dataflow", "integrationRuntime",
-      "credential"};
+      "credential", "managedVirtualNetwork", "factory"};
   return *folders;
 }
 
@@ -46,7 +46,8 @@ const std::map<std::string, std::string>& ReferenceTypes() {
       {"LinkedServiceReference", "linkedService"},
       {"DatasetReference", "dataset"},
       {"PipelineReference", "pipeline"},
-      {"DataFlowReference", "dataflow"}};
+      {"DataFlowReference", "dataflow"},
+      {"CredentialReference", "credential"}};
   return *types;
 }
 
@@ -155,8 +156,17 @@ void ContentLoader::LoadDefinitions(int i, ResourceContent* out) {
   const std::string folder = fs::path(defs.folder()).lexically_normal().generic_string();
   bool any = false;
   for (const std::string& sub : DefinitionFolders()) {
-    for (const std::string& f : repo_.List(absl::StrCat(folder, "/", sub), /*recursive=*/false)) {
+    // managedVirtualNetwork/<vnet>/managedPrivateEndpoint/*.json sit two levels down.
+    const bool nested = sub == "managedVirtualNetwork";
+    for (const std::string& f : repo_.List(absl::StrCat(folder, "/", sub), /*recursive=*/nested)) {
       if (fs::path(f).extension() != ".json") continue;
+      if (nested) {
+        const std::string rel = RelativeTo(f, absl::StrCat(folder, "/", sub));
+        const bool vnet = rel.find('/') == std::string::npos;
+        const bool endpoint = absl::StrContains(rel, "/managedPrivateEndpoint/") &&
+                              std::count(rel.begin(), rel.end(), '/') == 2;
+        if (!vnet && !endpoint) continue;
+      }
       any = true;
       LoadDefinitionFile(i, RelativeTo(f, folder), folder, params, out);
     }
@@ -164,7 +174,8 @@ void ContentLoader::LoadDefinitions(int i, ResourceContent* out) {
   if (!any) {
     diags_->Add(validator_.At(i, field), field,
                 absl::StrCat("folder \"", defs.folder(), "\" holds no Data Factory definitions "
-                             "(expected linkedService/, dataset/, pipeline/ or trigger/ *.json)"));
+                             "(expected linkedService/, dataset/, pipeline/, trigger/, dataflow/, "
+                             "integrationRuntime/, credential/, managedVirtualNetwork/ or factory/ *.json)"));
     return;
   }
   // Definitions refer to each other by name; a dangling name fails only at publish time.
@@ -237,7 +248,9 @@ void ContentLoader::LoadDefinitionFile(int i, const std::string& rel_file,
     incomplete_.insert(i);
     return;
   }
-  if (j["name"].get<std::string>() != stem) {
+  // factory/<factory>.json is named after the factory, which differs per environment.
+  const bool factory_file = absl::StartsWith(rel_file, "factory/");
+  if (!factory_file && j["name"].get<std::string>() != stem) {
     const size_t at = raw.find("\"name\"");
     diags_->Add(LocationInText(path, raw, at == std::string::npos ? 0 : at), "name",
                 absl::StrCat("name \"", j["name"].get<std::string>(), "\" differs from the file name \"",

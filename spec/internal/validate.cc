@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <regex>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -247,6 +248,11 @@ void EnvironmentValidator::CheckKind(int i) {
           (s.soft_delete_retention_days() < 7 || s.soft_delete_retention_days() > 90)) {
         Error(i, k + "softDeleteRetentionDays", "must be between 7 and 90 days");
       }
+      if (s.enable_rbac_authorization() && s.access_policies_size() > 0) {
+        Error(i, k + "accessPolicies",
+              "a vault with enableRbacAuthorization ignores access policies; grant data access with "
+              "RoleAssignment resources (e.g. role \"Key Vault Secrets User\") and remove these");
+      }
       static const std::vector<std::string> secret_perms = {
           "get", "list", "set", "delete", "backup", "restore", "recover", "purge", "all"};
       for (int p = 0; p < s.access_policies_size(); ++p) {
@@ -262,11 +268,12 @@ void EnvironmentValidator::CheckKind(int i) {
             }
             break;
           case envctl::v1::PrincipalRef::kDataFactory:
+          case envctl::v1::PrincipalRef::kUserAssignedIdentity:
             break;
           default:
             Error(i, pp + ".principal",
-                  "required: set one of `{objectId: GUID}`, `{dataFactory: RESOURCE}` or "
-                  "`{deployer: true}`");
+                  "required: set one of `{objectId: GUID}`, `{dataFactory: RESOURCE}`, "
+                  "`{userAssignedIdentity: RESOURCE}` or `{deployer: true}`");
         }
         for (int q = 0; q < policy.secret_permissions_size(); ++q) {
           if (!OneOf(policy.secret_permissions(q), secret_perms)) {
@@ -276,6 +283,47 @@ void EnvironmentValidator::CheckKind(int i) {
           }
         }
       }
+      break;
+    }
+    case Resource::kRoleAssignment: {
+      const auto& s = r.role_assignment();
+      Require(i, k + "scope", s.scope(), "a resource name of this environment or an ARM resource id");
+      if (!s.scope().empty() && s.scope()[0] == '/' && !absl::StartsWithIgnoreCase(s.scope(), "/subscriptions/")) {
+        Error(i, k + "scope", "an ARM resource id starts with /subscriptions/");
+      }
+      Require(i, k + "role",
+              s.role(), "a built-in role name (\"Storage Blob Data Contributor\") or a role definition GUID");
+      switch (s.principal().principal_case()) {
+        case envctl::v1::PrincipalRef::kObjectId:
+          Name(i, k + "principal.objectId", CheckGuid(s.principal().object_id()));
+          break;
+        case envctl::v1::PrincipalRef::kDeployer:
+          if (!s.principal().deployer()) {
+            Error(i, k + "principal.deployer", "`deployer: false` names no one; use true or another principal");
+          }
+          break;
+        case envctl::v1::PrincipalRef::kDataFactory:
+        case envctl::v1::PrincipalRef::kUserAssignedIdentity:
+          break;
+        default:
+          Error(i, k + "principal",
+                "required: set one of `{objectId: GUID}`, `{dataFactory: RESOURCE}`, "
+                "`{userAssignedIdentity: RESOURCE}` or `{deployer: true}`");
+      }
+      if (!OneOf(s.principal_type(), {"User", "Group", "ServicePrincipal"})) {
+        Error(i, k + "principalType", "use User, Group or ServicePrincipal");
+      }
+      break;
+    }
+    case Resource::kUserAssignedIdentity: {
+      const auto& s = r.user_assigned_identity();
+      Require(i, k + "identityName", s.identity_name(), "the identity's name in its resource group");
+      static const std::regex kIdentityName("^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$");
+      if (!s.identity_name().empty() && !std::regex_match(s.identity_name(), kIdentityName)) {
+        Error(i, k + "identityName",
+              "use 3-128 letters, digits, hyphens and underscores, starting with a letter or digit");
+      }
+      Require(i, k + "resourceGroup", s.resource_group(), "the name of a ResourceGroup resource");
       break;
     }
     case Resource::kKeyVaultSecret: {
@@ -291,6 +339,18 @@ void EnvironmentValidator::CheckKind(int i) {
       Require(i, k + "factoryName", s.factory_name(), "the globally unique factory name");
       if (!s.factory_name().empty()) Name(i, k + "factoryName", CheckDataFactoryName(s.factory_name()));
       Require(i, k + "resourceGroup", s.resource_group(), "the name of a ResourceGroup resource");
+      if (s.has_repo_configuration()) {
+        const auto& repo = s.repo_configuration();
+        const std::string rp = k + "repoConfiguration.";
+        if (!OneOf(repo.provider(), {"github", "azureDevOps"})) {
+          Error(i, rp + "provider", "use github or azureDevOps");
+        }
+        Require(i, rp + "accountName", repo.account_name(), "the GitHub owner or Azure DevOps organization");
+        Require(i, rp + "repositoryName", repo.repository_name(), "the repository holding the ADF folder");
+        if (repo.provider() == "azureDevOps") {
+          Require(i, rp + "projectName", repo.project_name(), "the Azure DevOps project");
+        }
+      }
       break;
     }
     case Resource::kDataFactoryDefinitions: {

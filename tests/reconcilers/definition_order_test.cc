@@ -51,7 +51,7 @@ TEST(DefinitionOrderTest, CycleIsReported) {
 TEST(DefinitionOrderTest, TypeFromPathFollowsGitModeLayout) {
   EXPECT_EQ(*TypeFromPath("linkedService/AzureKeyVault.json"), EntityType::kLinkedService);
   EXPECT_EQ(*TypeFromPath("trigger/Nightly.json"), EntityType::kTrigger);
-  EXPECT_FALSE(TypeFromPath("factory/x.json").ok());
+  EXPECT_FALSE(TypeFromPath("notebooks/x.json").ok());  // factory/ is global parameters now
   EXPECT_STREQ(CollectionOf(EntityType::kDataset), "datasets");
 }
 
@@ -74,6 +74,53 @@ TEST(CoveredHashTest, ChangesWhenACoveredResourceChangesOnly) {
   reordered.Add("library");
   reordered.Add("notebooks");
   EXPECT_EQ(CoveredHash(env, "test", reordered), CoveredHash(env, "test", covers));
+}
+
+TEST(DefinitionOrderTest, WavesPutIndependentEntitiesTogetherAndReferencesFirst) {
+  std::vector<Entity> entities = {
+      Make(EntityType::kDataFlow, "DailyTotals",
+           {{"typeProperties", {{"sources", json::array({{{"dataset", Ref("Hourly", "DatasetReference")}}})}}}}),
+      Make(EntityType::kDataset, "Hourly", {{"linkedServiceName", Ref("Lake", "LinkedServiceReference")}}),
+      Make(EntityType::kDataset, "Daily", {{"linkedServiceName", Ref("Lake", "LinkedServiceReference")}}),
+      Make(EntityType::kLinkedService, "Lake",
+           {{"credential", Ref("JobIdentity", "CredentialReference")},
+            {"connectVia", Ref("ManagedIR", "IntegrationRuntimeReference")}}),
+      Make(EntityType::kCredential, "JobIdentity", {{"type", "ManagedIdentity"}}),
+      Make(EntityType::kIntegrationRuntime, "ManagedIR",
+           {{"type", "Managed"}, {"managedVirtualNetwork", Ref("default", "ManagedVirtualNetworkReference")}}),
+      Make(EntityType::kManagedVirtualNetwork, "default", json::object()),
+      Make(EntityType::kManagedPrivateEndpoint, "default/lake-dfs", {{"groupId", "dfs"}}),
+      Make(EntityType::kGlobalParameters, "default", {{"env", {{"type", "String"}, {"value", "test"}}}}),
+  };
+  auto waves = DeployWaves(entities);
+  ASSERT_OK(waves);
+  std::vector<std::vector<std::string>> keys;
+  for (const auto& wave : *waves) {
+    keys.emplace_back();
+    for (const auto& e : wave) keys.back().push_back(e.Key());
+  }
+  EXPECT_THAT(keys, ::testing::ElementsAre(
+                        ::testing::ElementsAre("managedVirtualNetwork/default", "credential/JobIdentity",
+                                               "globalParameters/default"),
+                        ::testing::ElementsAre("managedPrivateEndpoint/default/lake-dfs",
+                                               "integrationRuntime/ManagedIR"),
+                        ::testing::ElementsAre("linkedService/Lake"),
+                        ::testing::ElementsAre("dataset/Daily", "dataset/Hourly"),
+                        ::testing::ElementsAre("dataflow/DailyTotals")));
+}
+
+TEST(DefinitionOrderTest, GitLayoutPathsAndKeysOfTheNestedKinds) {
+  auto type = [](const std::string& path) {
+    absl::StatusOr<EntityType> t = TypeFromPath(path);
+    return t.ok() ? static_cast<int>(*t) : -1;
+  };
+  EXPECT_EQ(type("managedVirtualNetwork/default/managedPrivateEndpoint/lake.json"),
+            static_cast<int>(EntityType::kManagedPrivateEndpoint));
+  EXPECT_EQ(type("managedPrivateEndpoint/default/lake"), static_cast<int>(EntityType::kManagedPrivateEndpoint));
+  EXPECT_EQ(type("managedVirtualNetwork/default.json"), static_cast<int>(EntityType::kManagedVirtualNetwork));
+  EXPECT_EQ(type("factory/bikeshare-test-adf.json"), static_cast<int>(EntityType::kGlobalParameters));
+  EXPECT_EQ(type("dataflow/DailyTotals.json"), static_cast<int>(EntityType::kDataFlow));
+  EXPECT_EQ(type("notebooks/x.json"), -1);
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // Unit tests of the ARM reconcilers' normalization and of errors raised before (or
 // without) cloud writes, over a FakeTransport: no cloudsim needed.
+#include "absl/strings/ascii.h"
 #include "cloud/arm/arm_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "reconcilers/arm/databricks_workspace_reconciler.h"
 #include "reconcilers/arm/key_vault_reconciler.h"
+#include "reconcilers/arm/role_assignment_reconciler.h"
 #include "reconcilers/arm/storage_account_reconciler.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_transport.h"
@@ -118,6 +120,62 @@ TEST_F(ArmUnitTest, KeyVaultWithUnappliedFactoryIsKnownAfterApply) {
   reconcilers::arm::KeyVaultReconciler kv(arm_, kSub, kTenant, kDeployer);
   EXPECT_THAT(PlanOf(kv, r), StatusIs(absl::StatusCode::kFailedPrecondition,
                                       HasSubstr("output adf.principalId is not known yet")));
+}
+
+TEST(RoleAssignmentNameTest, IsAStableGuidOfScopeRoleAndPrincipal) {
+  const std::string scope = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/lake";
+  const std::string role = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+  const std::string principal = "22222222-0000-0000-0000-000000000000";
+  const std::string name = reconcilers::arm::RoleAssignmentName(scope, role, principal);
+  EXPECT_THAT(name, ::testing::MatchesRegex(
+                        "[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+  // Case-insensitive like ARM ids, and different for another principal or role.
+  EXPECT_EQ(reconcilers::arm::RoleAssignmentName(absl::AsciiStrToUpper(scope), role, principal), name);
+  EXPECT_NE(reconcilers::arm::RoleAssignmentName(scope, role, "33333333-0000-0000-0000-000000000000"), name);
+  EXPECT_NE(reconcilers::arm::RoleAssignmentName(scope, "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", principal), name);
+}
+
+TEST_F(ArmUnitTest, RoleAssignmentByRoleNameResolvesTheDefinitionAndPlansACreate) {
+  json storage = {{"id", "/subscriptions/" + std::string(kSub) +
+                             "/resourceGroups/demo-rg/providers/Microsoft.Storage/storageAccounts/lake"}};
+  reconcilers::OutputValue id;
+  id.value = storage["id"];
+  outputs_.Set("lake", "id", id);
+  transport_.Enqueue("GET", "roleDefinitions", 200,
+                     json{{"value", json::array({{{"id", "/subscriptions/" + std::string(kSub) +
+                                                             "/providers/Microsoft.Authorization/roleDefinitions/"
+                                                             "ba92f5b4-2d11-453d-a403-e96b0029c9fe"},
+                                                      {"name", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"}}})}}
+                         .dump());
+  transport_.Enqueue("GET", "roleAssignments", 404,
+                     R"({"error":{"code":"RoleAssignmentNotFound","message":"not found"}})");
+  envctl::v1::Resource r;
+  r.set_name("lake-access");
+  r.mutable_role_assignment()->set_scope("lake");
+  r.mutable_role_assignment()->set_role("Storage Blob Data Contributor");
+  r.mutable_role_assignment()->mutable_principal()->set_deployer(true);
+  reconcilers::arm::RoleAssignmentReconciler ra(arm_, kSub, kDeployer);
+  auto change = PlanOf(ra, r);
+  ASSERT_OK(change);
+  EXPECT_EQ(change->action, Action::kCreate);
+  EXPECT_EQ(change->observed["name"],
+            reconcilers::arm::RoleAssignmentName(storage["id"], "ba92f5b4-2d11-453d-a403-e96b0029c9fe", kDeployer));
+  EXPECT_EQ(change->observed["principalId"], kDeployer);
+  EXPECT_EQ(Writes(), 0);
+  ASSERT_FALSE(transport_.Requests().empty());
+  EXPECT_THAT(transport_.Requests()[0].url, HasSubstr("roleName%20eq%20%27Storage%20Blob%20Data%20Contributor%27"));
+}
+
+TEST_F(ArmUnitTest, RoleAssignmentWithUncreatedScopeIsKnownAfterApply) {
+  envctl::v1::Resource r;
+  r.set_name("lake-access");
+  r.mutable_role_assignment()->set_scope("lake");
+  r.mutable_role_assignment()->set_role("ba92f5b4-2d11-453d-a403-e96b0029c9fe");
+  r.mutable_role_assignment()->mutable_principal()->set_object_id("33333333-0000-0000-0000-000000000000");
+  reconcilers::arm::RoleAssignmentReconciler ra(arm_, kSub, kDeployer);
+  EXPECT_THAT(PlanOf(ra, r), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                      HasSubstr("the id of lake is not known yet")));
+  EXPECT_TRUE(transport_.Requests().empty());
 }
 
 TEST_F(ArmUnitTest, DatabricksWorkspaceWithoutSourceIsAClearError) {

@@ -64,11 +64,13 @@ TEST_F(DataFactoryDefinitionsTest, DeploysInReferenceOrderThenPlansNoChange) {
   ResetStats();
   controller::EngineResult applied = Apply();
   ASSERT_TRUE(Outcome(applied, "adf")->status.ok()) << Describe(applied);
-  // Linked services before the pipeline that references them, the trigger last.
+  // Linked services (one wave, written together: either order) before the pipeline that
+  // references them, the trigger last.
   std::vector<std::string> puts = Requests("PUT", "/factories/adf-data-test/");
   ASSERT_EQ(puts.size(), 4u);
-  EXPECT_THAT(puts[0], HasSubstr("/linkedservices/AzureKeyVault"));
-  EXPECT_THAT(puts[1], HasSubstr("/linkedservices/Lake"));
+  EXPECT_THAT((std::vector<std::string>{puts[0], puts[1]}),
+              ::testing::UnorderedElementsAre(HasSubstr("/linkedservices/AzureKeyVault"),
+                                              HasSubstr("/linkedservices/Lake")));
   EXPECT_THAT(puts[2], HasSubstr("/pipelines/ApplyModel"));
   EXPECT_THAT(puts[3], HasSubstr("/triggers/Nightly"));
 
@@ -191,13 +193,13 @@ TEST_F(DataFactoryDefinitionsTest, RemovedDefinitionsAreDeletedOnlyWhenEnvctlDep
 }
 
 TEST_F(DataFactoryDefinitionsTest, UnsupportedFolderIsAnErrorNamingTheFile) {
-  files_["dataflow/Flow.json"] = R"({"name":"Flow","properties":{}})";
+  files_["schedule/Flow.json"] = R"({"name":"Flow","properties":{}})";
   SetContent("adf", files_);
   controller::EngineResult plan = Plan();
   const auto* o = Outcome(plan, "adf");
   ASSERT_FALSE(o->status.ok());
-  EXPECT_THAT(o->status.message(), HasSubstr("datafactory/dataflow/Flow.json"));
-  EXPECT_THAT(o->status.message(), HasSubstr("linkedService/, dataset/, pipeline/ or trigger/"));
+  EXPECT_THAT(o->status.message(), HasSubstr("datafactory/schedule/Flow.json"));
+  EXPECT_THAT(o->status.message(), HasSubstr("(the ADF Git-mode layout)"));
 }
 
 }  // namespace

@@ -50,6 +50,7 @@ TEST(LoaderTest, ExampleLoadsBothEnvironmentsWithoutErrors) {
   for (const Environment& env : result.environments) {
     EXPECT_EQ(env.project(), "bikeshare");
     EXPECT_EQ(env.resources_size(), 16);
+    EXPECT_EQ(env.resources_size(), 15);  // DEV disables the identity kinds and ADF ones
     ASSERT_EQ(env.contents_size(), env.resources_size());
     for (int i = 0; i < env.resources_size(); ++i) {
       EXPECT_EQ(env.contents(i).resource(), env.resources(i).name());
@@ -135,19 +136,21 @@ TEST(LoaderTest, ExampleFilesAreLoadedWithHashes) {
   EXPECT_EQ(library.files(0).path(), "libs/bikeshare_model.py");
 
   const auto& defs = ContentOf(*env, "adf-definitions");
-  ASSERT_EQ(defs.files_size(), 4);
+  ASSERT_EQ(defs.files_size(), 9);  // + Lake, 2 datasets, a data flow, factory/ global parameters
   EXPECT_EQ(defs.files(0).path(), "linkedService/AzureDatabricks.json");
   EXPECT_EQ(defs.files(1).path(), "linkedService/AzureKeyVault.json");
-  EXPECT_EQ(defs.files(2).path(), "pipeline/ApplyModel.json");
-  EXPECT_EQ(defs.files(3).path(), "trigger/HourlyApplyModel.json");
-  EXPECT_THAT(defs.files(3).content(), HasSubstr("\"storage_account\":\"bikesharetestlake\""));
+  EXPECT_EQ(defs.files(5).path(), "pipeline/ApplyModel.json");
+  EXPECT_EQ(defs.files(6).path(), "trigger/HourlyApplyModel.json");
+  EXPECT_EQ(defs.files(7).path(), "dataflow/DailyTotals.json");
+  EXPECT_EQ(defs.files(8).path(), "factory/factory.json");
+  EXPECT_THAT(defs.files(6).content(), HasSubstr("\"storage_account\":\"bikesharetestlake\""));
   // Parameters are substituted, output references stay for the reconciler.
   EXPECT_THAT(defs.files(0).content(), HasSubstr("\"secretName\":\"databricks-token\""));
   EXPECT_THAT(defs.files(0).content(), HasSubstr("https://${workspace.workspaceUrl}"));
   EXPECT_THAT(defs.files(1).content(), HasSubstr("\"baseUrl\":\"${keyvault.vaultUri}\""));
-  EXPECT_THAT(defs.files(2).content(), HasSubstr("\"notebookPath\":\"/Shared/bikeshare/apply\""));
-  EXPECT_THAT(defs.files(2).content(), HasSubstr("\"defaultValue\":\"bikesharetestlake\""));
-  EXPECT_EQ(defs.files(2).sha256(), Sha256Hex(defs.files(2).content()));
+  EXPECT_THAT(defs.files(5).content(), HasSubstr("\"notebookPath\":\"/Shared/bikeshare/apply\""));
+  EXPECT_THAT(defs.files(5).content(), HasSubstr("\"defaultValue\":\"bikesharetestlake\""));
+  EXPECT_EQ(defs.files(5).sha256(), Sha256Hex(defs.files(5).content()));
 
   // Output references in the files order the definitions after their producers.
   const auto deps = ResourceDependencies(Find(*env, "adf-definitions"));
@@ -242,6 +245,7 @@ TEST(LoaderTest, KindNamesCoverEveryKind) {
   std::vector<std::string> names;
   for (Kind k : AllKinds()) names.push_back(KindName(k));
   EXPECT_EQ(names.size(), 17u);
+  EXPECT_EQ(names.size(), 14u);
   EXPECT_THAT(names, ::testing::Contains("StorageAccount"));
   EXPECT_THAT(names, ::testing::Contains("DataFactoryDefinitions"));
   EXPECT_EQ(KindField(Resource::kKeyVaultSecret), "keyVaultSecret");

@@ -1,0 +1,257 @@
+// End-to-end (issue 17): bikeshare TEST with role assignments instead of keys and a data
+// flow; ignoreDifferences (per resource and per kind) keeps a tag someone else owns out of
+// plan and apply; a resource that existed before envctl is adopted and prune leaves it;
+// and a notebook edited by hand under the controller is repaired by the change poll,
+// not the resync.
+#include <chrono>
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/bikeshare_fixture.h"
+#include "tests/e2e/controller_process.h"
+#include "tests/fakes/status_matchers.h"
+
+namespace envctl::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kBlobDataContributor[] = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+
+class IdentityE2ETest : public BikeshareE2ETest {
+ protected:
+  std::string Lake() { return Rg() + "/providers/Microsoft.Storage/storageAccounts/bikesharetestlake"; }
+  std::string Factory() { return Rg() + "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf"; }
+  // The role assignments at the lake (atScope()).
+  absl::StatusOr<nlohmann::json> LakeAssignments() {
+    return portal_->Call("GET",
+                         sim_->arm_endpoint + Lake() +
+                             "/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01"
+                             "&%24filter=atScope%28%29",
+                         "https://management.azure.com/.default");
+  }
+};
+
+TEST_F(IdentityE2ETest, TestConvergesWithRoleAssignmentsAndADataFlowThenPlanIsEmpty) {
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_THAT(applied.output, HasSubstr("factory-lake-access (RoleAssignment) create"));
+  EXPECT_THAT(applied.output, HasSubstr("job-lake-access (RoleAssignment) create"));
+
+  auto factory = portal_->Arm("GET", Factory(), "2018-06-01");
+  ASSERT_OK(factory);
+  const std::string factory_principal = (*factory)["identity"]["principalId"];
+  auto identity = portal_->Arm(
+      "GET", Rg() + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/bikeshare-test-jobs", "2023-01-31");
+  ASSERT_OK(identity);
+  const std::string job_principal = (*identity)["properties"]["principalId"];
+
+  auto assignments = LakeAssignments();
+  ASSERT_OK(assignments);
+  std::set<std::string> principals;
+  for (const auto& a : (*assignments)["value"]) {
+    EXPECT_THAT(a["properties"]["roleDefinitionId"].get<std::string>(), HasSubstr(kBlobDataContributor));
+    principals.insert(a["properties"]["principalId"].get<std::string>());
+  }
+  EXPECT_EQ(principals, (std::set<std::string>{factory_principal, job_principal}));
+
+  auto flow = portal_->Arm("GET", Factory() + "/dataflows/DailyTotals", "2018-06-01");
+  ASSERT_OK(flow);
+  EXPECT_EQ((*flow)["properties"]["type"], "MappingDataFlow");
+  auto globals = portal_->Arm("GET", Factory() + "/globalParameters/default", "2018-06-01");
+  ASSERT_OK(globals);
+  EXPECT_EQ((*globals)["properties"]["storage_account"]["value"], "bikesharetestlake");
+
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("No changes."));
+
+  // DEV keeps the key path: no identity, no assignment there.
+  RunResult dev = Apply("dev");
+  ASSERT_EQ(dev.exit_code, 0) << dev.output;
+  EXPECT_THAT(dev.output, Not(HasSubstr("(RoleAssignment)")));
+}
+
+TEST_F(IdentityE2ETest, RemovedRoleAssignmentIsDriftAndRecreatedUnderTheSameName) {
+  ConvergeTest();
+  auto assignments = LakeAssignments();
+  ASSERT_OK(assignments);
+  ASSERT_EQ((*assignments)["value"].size(), 2u);
+  const std::string id = (*assignments)["value"][0]["id"];
+  ASSERT_OK(portal_->Arm("DELETE", id, "2022-04-01"));
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("(RoleAssignment) [drift]"));
+  ASSERT_EQ(Apply().exit_code, 0);
+  EXPECT_OK(portal_->Arm("GET", id, "2022-04-01")) << "the deterministic name comes back";
+  EXPECT_EQ(Plan().exit_code, 0);
+}
+
+TEST_F(IdentityE2ETest, TagInIgnoreDifferencesChangedOutOfBandIsNeitherShownNorRepaired) {
+  // Per resource on the lake, per kind (every ResourceGroup) in the sync defaults.
+  Edit("resources/azure.yaml", "name: lake\n", "name: lake\nignoreDifferences: [tags.CostCenter]\n");
+  Edit("envctl.yaml", "  prune: true\n",
+       "  prune: true\n  ignoreDifferences:\n    - kind: ResourceGroup\n      jsonPaths: [tags.Owner]\n");
+  ConvergeTest();
+
+  auto lake = portal_->Arm("GET", Lake(), "2023-01-01");
+  ASSERT_OK(lake);
+  nlohmann::json tags = (*lake)["tags"];
+  tags["CostCenter"] = "4711";  // what an Azure Policy would add
+  ASSERT_OK(portal_->Arm("PATCH", Lake(), "2023-01-01", {{"tags", tags}}));
+  auto rg = portal_->Arm("GET", Rg(), "2022-09-01");
+  ASSERT_OK(rg);
+  nlohmann::json rg_tags = (*rg)["tags"];
+  rg_tags["Owner"] = "data-team";
+  ASSERT_OK(portal_->Arm("PATCH", Rg(), "2022-09-01", {{"tags", rg_tags}}));
+
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_THAT(plan.output, Not(HasSubstr("CostCenter")));
+  EXPECT_THAT(plan.output, Not(HasSubstr("Owner")));
+
+  ASSERT_OK(portal_->ResetStats());
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  auto writes = portal_->Writes();
+  ASSERT_OK(writes);
+  EXPECT_EQ(*writes, 0) << applied.output;
+  auto after = portal_->Arm("GET", Lake(), "2023-01-01");
+  ASSERT_OK(after);
+  EXPECT_EQ((*after)["tags"]["CostCenter"], "4711");
+  auto rg_after = portal_->Arm("GET", Rg(), "2022-09-01");
+  ASSERT_OK(rg_after);
+  EXPECT_EQ((*rg_after)["tags"]["Owner"], "data-team");
+
+  // A tag not listed is still drift.
+  tags["Team"] = "someone";
+  ASSERT_OK(portal_->Arm("PATCH", Lake(), "2023-01-01", {{"tags", tags}}));
+  RunResult drift = Plan();
+  EXPECT_EQ(drift.exit_code, 2) << drift.output;
+  EXPECT_THAT(drift.output, HasSubstr("tags.Team"));
+  EXPECT_THAT(drift.output, Not(HasSubstr("CostCenter")));
+}
+
+TEST_F(IdentityE2ETest, PreexistingIdentityIsAdoptedAndPruneLeavesIt) {
+  const std::string path =
+      Rg() + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/bikeshare-test-jobs";
+  ASSERT_OK(portal_->Arm("PUT", Rg(), "2022-09-01", {{"location", "westeurope"}}));
+  ASSERT_OK(portal_->Arm("PUT", path, "2023-01-31", {{"location", "westeurope"}}));
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("& job-identity (UserAssignedIdentity) [adopt]"));
+  ConvergeTest();
+  EXPECT_EQ(Plan().exit_code, 0);
+
+  // The identity and its assignment leave the repo: the assignment envctl made is
+  // deleted, the adopted identity stays.
+  Edit("resources/identity.yaml", "name: job-lake-access\n", "name: job-lake-access-gone\n");
+  std::string text = ReadFile(repo_ / "resources/identity.yaml");
+  text = text.substr(0, text.find("name: job-identity")) +
+         text.substr(text.find("---\nname: factory-lake-access") + 4);
+  text = text.substr(0, text.find("---\nname: job-lake-access-gone"));
+  WriteFile(repo_ / "resources/identity.yaml", text);
+  RunResult pruned = Apply();
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.output;
+  EXPECT_OK(portal_->Arm("GET", path, "2023-01-31")) << pruned.output;
+  auto assignments = LakeAssignments();
+  ASSERT_OK(assignments);
+  EXPECT_EQ((*assignments)["value"].size(), 1u) << pruned.output;
+  EXPECT_EQ(Plan().exit_code, 0);
+}
+
+TEST_F(IdentityE2ETest, ValidateWarnsWhenTheDeployerMaySetButNotRecoverSecrets) {
+  RunResult clean = Run("validate " + repo_.string());
+  EXPECT_EQ(clean.exit_code, 0) << clean.output;
+  EXPECT_THAT(clean.output, Not(HasSubstr("warning:")));
+  Edit("resources/azure.yaml", "[get, list, set, delete, recover, purge]", "[get, list, set, delete, purge]");
+  RunResult warned = Run("validate " + repo_.string());
+  EXPECT_EQ(warned.exit_code, 0) << warned.output;
+  EXPECT_THAT(warned.output, HasSubstr("warning: resources/azure.yaml:"));
+  EXPECT_THAT(warned.output, HasSubstr("keyVault.accessPolicies[0].secretPermissions"));
+  EXPECT_THAT(warned.output, HasSubstr("falls back to purge-and-set"));
+}
+
+TEST_F(IdentityE2ETest, SecretDeletedOutOfBandIsRecoveredWithoutANewVersion) {
+  ConvergeTest();
+  auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
+  ASSERT_OK(vault);
+  std::string uri = (*vault)["properties"]["vaultUri"];
+  if (!uri.empty() && uri.back() == '/') uri.pop_back();
+  ASSERT_OK(portal_->Call("DELETE", uri + "/secrets/databricks-token?api-version=7.4", "https://vault.azure.net/.default"));
+
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("databricks-token (KeyVaultSecret) [recover] [drift]"));
+
+  auto before = portal_->Admin("GET", "/requests");
+  ASSERT_OK(before);
+  const size_t puts_before = Indexes(*before, "PUT", "/secrets/databricks-token").size();
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  auto after = portal_->Admin("GET", "/requests");
+  ASSERT_OK(after);
+  EXPECT_EQ(Indexes(*after, "PUT", "/secrets/databricks-token").size(), puts_before)
+      << "the recovered version still carries the current token: nothing new is written";
+  EXPECT_EQ(Indexes(*after, "POST", "/deletedsecrets/databricks-token/recover").size(), 1u);
+  EXPECT_EQ(Plan().exit_code, 0);
+}
+
+class ChangePollE2ETest : public BikeshareE2ETest {
+ protected:
+  // The controller for TEST with a resync too long to matter and a 2 s change poll.
+  fs::path WriteConfig() {
+    Edit("envctl.yaml", "resyncInterval: 10m", "resyncInterval: 1h");
+    const fs::path config = work_ / "controller.yaml";
+    WriteFile(config, "source:\n"
+                      "  folder: " + repo_.string() + "\n"
+                      "  pollInterval: 1h\n"
+                      "environments: [test]\n"
+                      "cloud: " + sim_->endpoints_file + "\n"
+                      "stateDir: " + (work_ / "controller").string() + "\n"
+                      "workers: 2\n"
+                      "drift:\n  pollInterval: 2s\n"
+                      "grpc:\n  listen: 127.0.0.1:0\n"
+                      "http:\n  listen: 127.0.0.1:0\n"
+                      "log:\n  level: info\n");
+    return config;
+  }
+};
+
+TEST_F(ChangePollE2ETest, NotebookEditedByHandIsRepairedByTheChangePollWithin60s) {
+  const fs::path config = WriteConfig();
+  ControllerProcess ctl;
+  ASSERT_TRUE(ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
+  auto first = ctl.WaitForLogLine(Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}));
+  ASSERT_TRUE(first.has_value()) << ctl.Stdout() << ctl.Stderr();
+
+  // A person edits a notebook in the workspace (same API as the UI's save).
+  ASSERT_OK(portal_->Databricks(
+      "bikeshare-test-rg", "bikeshare-test-dbw", "POST", "/api/2.0/workspace/import",
+      {{"path", "/Shared/bikeshare/train"}, {"format", "SOURCE"}, {"language", "PYTHON"},
+       {"overwrite", true}, {"content", "IyBEYXRhYnJpY2tzIG5vdGVib29rIHNvdXJjZQpwcmludCgnZWRpdGVkIGJ5IGhhbmQnKQo="}}));
+
+  auto poll = ctl.WaitForLogLine(Event("change_poll", {{"environment", "test"}}), std::chrono::seconds(60));
+  ASSERT_TRUE(poll.has_value()) << ctl.Stderr();
+  EXPECT_THAT((*poll)["resources"].get<std::string>(), HasSubstr("notebooks"));
+  auto repaired = ctl.WaitForLogLine(Event("drift_repaired", {{"resource", "notebooks"}}), std::chrono::seconds(60));
+  ASSERT_TRUE(repaired.has_value()) << ctl.Stderr();
+  const std::string sync_id = (*repaired)["sync_id"];
+  // The repair was a targeted sync (the change poll's), not the hourly resync.
+  auto start = ctl.WaitForLogLine(Event("sync_start", {{"sync_id", sync_id}}), std::chrono::seconds(5));
+  ASSERT_TRUE(start.has_value()) << ctl.Stderr();
+  EXPECT_EQ((*start).value("targets", ""), "notebooks");
+
+  auto exported = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                                      "/api/2.0/workspace/export?path=/Shared/bikeshare/train&format=SOURCE");
+  ASSERT_OK(exported);
+  EXPECT_NE((*exported)["content"].get<std::string>(),
+            "IyBEYXRhYnJpY2tzIG5vdGVib29rIHNvdXJjZQpwcmludCgnZWRpdGVkIGJ5IGhhbmQnKQo=");
+  EXPECT_EQ(ctl.Stop(), 0) << ctl.Stderr();
+}
+
+}  // namespace
+}  // namespace envctl::testing
