@@ -255,8 +255,9 @@ TEST_P(CrashInjectionTest, KilledBeforeAnySaveThenRestartedConvergesWithoutDupli
   }
   ASSERT_GT(boundaries, 10) << "every resource saves at least once";
   EXPECT_EQ(reference.pipeline_runs_created, 1);
-  // The integration test's run, and the one the pipeline's notebook activity starts.
-  EXPECT_EQ(reference.notebook_runs, 2);
+  // The integration test's run, the training job's run (JobRunTest) and the one the
+  // pipeline's notebook activity starts.
+  EXPECT_EQ(reference.notebook_runs, 3);
 
   int tried = 0;
   for (int k = 1 + GetParam(); k <= boundaries; k += kShards) {

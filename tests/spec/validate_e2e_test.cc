@@ -41,15 +41,11 @@ void Replace(const std::string& file, const std::string& from, const std::string
 TEST(ValidateE2eTest, ExampleIsValidAndSummarized) {
   CommandRun run = Envctl("validate " ENVCTL_SOURCE_DIR "/examples/bikeshare");
   EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("environment dev (project bikeshare): 13 resources (3 disabled)\n"
+  EXPECT_THAT(run.output, HasSubstr("environment dev (project bikeshare): 13 resources (6 disabled)\n"
                                     "  ResourceGroup 1, StorageAccount 1, KeyVault 1,"));
-  EXPECT_THAT(run.output, HasSubstr("environment test (project bikeshare): 16 resources\n"));
+  EXPECT_THAT(run.output, HasSubstr("environment test (project bikeshare): 19 resources\n"));
   EXPECT_THAT(run.output, HasSubstr("PipelineRunTest 1, DataFactoryDefinitions 1, DatabricksClusterPolicy 1, DatabricksJob 1, "
-                                    "DatabricksPermissions 1, JobRunTest 1\n"));
-  EXPECT_THAT(run.output, HasSubstr("environment dev (project bikeshare): 10 resources (5 disabled)\n"
-                                    "  ResourceGroup 1, StorageAccount 1, KeyVault 1,"));
-  EXPECT_THAT(run.output, HasSubstr("environment test (project bikeshare): 15 resources\n"));
-  EXPECT_THAT(run.output, HasSubstr("PipelineRunTest 1, DataFactoryDefinitions 1, RoleAssignment 2, UserAssignedIdentity 1\n"));
+                                    "DatabricksPermissions 1, JobRunTest 1, RoleAssignment 2, UserAssignedIdentity 1\n"));
 }
 
 TEST(ValidateE2eTest, ThreeMistakesGiveThreeLocatedErrors) {
