@@ -300,6 +300,17 @@ absl::Duration Controller::ResyncOf(const Environment& env) const {
   return resync * (1.0 + jitter);
 }
 
+absl::Duration Controller::NextLookOf(const std::string& name, const Environment& env) {
+  // Promotion across replicas: the upstream's owner queues its downstream environments only
+  // in its own process, so a downstream owned here re-reads the upstream's status this often.
+  constexpr absl::Duration kRemoteUpstreamLook = absl::Seconds(5);
+  const absl::Duration resync = ResyncOf(env);
+  absl::MutexLock lock(&mu_);
+  auto it = envs_.find(name);
+  if (it == envs_.end() || !it->second.waits_on_remote_upstream) return resync;
+  return std::min(resync, kRemoteUpstreamLook);
+}
+
 void Controller::SyncEnvironment(const std::string& name) {
   // Another replica owns it; this one is told (and queues it) if it ever acquires it.
   if (!Owns(name)) return;
@@ -353,7 +364,7 @@ void Controller::SyncEnvironment(const std::string& name) {
   if (has_revision.ok() && !*has_revision) {
     // Nothing promoted here yet: nothing to write. An upstream change queues it again.
     queue_.Forget(kEnvPrefix + name);
-    queue_.AddAfter(kEnvPrefix + name, ResyncOf(spec));
+    queue_.AddAfter(kEnvPrefix + name, NextLookOf(name, spec));
     for (PendingSync& p : pending) {
       p.waiter->response.set_sync_id(p.sync_id);
       if (absl::StatusOr<envctl::v1::EnvironmentState> st = store_.Load(name); st.ok())
@@ -377,7 +388,7 @@ void Controller::SyncEnvironment(const std::string& name) {
       result = engine_.Plan(spec, options);
     }
     queue_.Forget(kEnvPrefix + name);
-    queue_.AddAfter(kEnvPrefix + name, ResyncOf(spec));
+    queue_.AddAfter(kEnvPrefix + name, NextLookOf(name, spec));
     Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "",
             absl::StrCat("plan only: ", window_reason,
                          result.ok() ? (result->InSync() ? "; in sync" : "; changes pending") : ""),
@@ -404,7 +415,7 @@ void Controller::SyncEnvironment(const std::string& name) {
   const std::string key = kEnvPrefix + name;
   if (ok) {
     queue_.Forget(key);
-    queue_.AddAfter(key, ResyncOf(spec));
+    queue_.AddAfter(key, NextLookOf(name, spec));
   } else {
     queue_.AddRateLimited(key);
   }
@@ -1189,6 +1200,14 @@ absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, bool o
   envctl::v1::PromotionStatus* promotion = state.mutable_status()->mutable_promotion();
   const std::string before = promotion->SerializeAsString();
   const bool moved = Decide(in, clock_.Now(), promotion);
+  const bool waits_on_remote_upstream = options_.ownership != nullptr && !in.policy.from().empty() &&
+                                        !promotion->pending_revision().empty() &&
+                                        !options_.ownership->Owns(in.policy.from());
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = envs_.find(name); it != envs_.end())
+      it->second.waits_on_remote_upstream = waits_on_remote_upstream;
+  }
   if (promotion->SerializeAsString() != before) RETURN_IF_ERROR(store_.Save(state));
   SetPromotionGauges(name, *promotion);
   if (moved) {

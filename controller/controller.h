@@ -132,6 +132,9 @@ class Controller : public ControllerApi {
     std::unique_ptr<absl::Mutex> run_mu = std::make_unique<absl::Mutex>();  // one Plan/Apply at a time
     // Resources named by cloud events, repaired by the next SyncTargets.
     std::set<std::string> targets;
+    // A pending revision waits on an upstream another replica owns: that replica cannot
+    // queue this one when the upstream's tests pass, so this one looks again soon.
+    bool waits_on_remote_upstream = false;
   };
 
   void WorkerLoop();
@@ -187,6 +190,8 @@ class Controller : public ControllerApi {
   void SetPromotionGauges(const std::string& name, const envctl::v1::PromotionStatus& promotion);
   // The environment's resync interval with a fixed per-environment jitter of +-10 %.
   absl::Duration ResyncOf(const envctl::v1::Environment& env) const;
+  // ResyncOf, or kRemoteUpstreamLook when `name` waits on an upstream another replica owns.
+  absl::Duration NextLookOf(const std::string& name, const envctl::v1::Environment& env);
 
   Engine& engine_;
   StateStore& store_;
