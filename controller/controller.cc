@@ -1208,8 +1208,9 @@ absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, bool o
     if (auto it = envs_.find(name); it != envs_.end())
       it->second.waits_on_remote_upstream = waits_on_remote_upstream;
   }
-  if (promotion->SerializeAsString() != before) RETURN_IF_ERROR(store_.Save(state));
+  // Gauges first: whoever sees the new status also sees the gauges that describe it.
   SetPromotionGauges(name, *promotion);
+  if (promotion->SerializeAsString() != before) RETURN_IF_ERROR(store_.Save(state));
   if (moved) {
     Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, name, "",
             absl::StrCat("adopted revision ", promotion->revision(), " (",
@@ -1265,10 +1266,10 @@ absl::StatusOr<envctl::v1::PromotionStatus> Controller::ChangePromotion(
     state.set_environment(name);
     state.mutable_status()->set_name(name);
     RETURN_IF_ERROR(change(state.mutable_status()->mutable_promotion()));
-    RETURN_IF_ERROR(store_.Save(state));
     out = state.status().promotion();
+    SetPromotionGauges(name, out);
+    RETURN_IF_ERROR(store_.Save(state));
   }
-  SetPromotionGauges(name, out);
   queue_.Add(kEnvPrefix + name);
   return out;
 }
