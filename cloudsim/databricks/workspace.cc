@@ -57,18 +57,96 @@ class Workspace::Impl : public RuntimeEnv {
         clock_(env_.clock ? env_.clock : &RealClock::Get()),
         tree_(clock_->Now()),
         runs_(id_, url_, env_.speed),
-        compute_(env_.speed) {}
+        compute_(env_.speed) {
+    WireCompute();
+  }
 
-  // RuntimeEnv, called by runs while mu_ is held.
+  // The compute store's view of runs and DBFS (again after Load replaces the stores).
+  void WireCompute() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    ComputeEnv env;
+    env.last_activity = [this](const std::string& id, absl::Time now) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return runs_.LastActivityOn(id, now);
+    };
+    env.dbfs_file_exists = [this](const std::string& p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return dbfs_.FileExists(p);
+    };
+    compute_.SetEnv(std::move(env));
+  }
+
+  // runs/submit: a new_cluster that names a policy must comply with it, as with job
+  // clusters (fixed values it leaves out are filled in); an error response or nullopt.
+  std::optional<Response> ApplyPolicyToSubmission(Call& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto check = [&](Json& holder, const std::string& where) -> std::optional<Response> {
+      if (!holder.is_object() || !holder.contains("new_cluster") || !holder["new_cluster"].is_object()) {
+        return std::nullopt;
+      }
+      std::string bad = compute_.ApplyPolicy(&holder["new_cluster"]);
+      if (!bad.empty()) return InvalidParameter(bad + where);
+      return std::nullopt;
+    };
+    if (call.body.contains("tasks") && call.body["tasks"].is_array()) {
+      for (Json& t : call.body["tasks"]) {
+        if (auto r = check(t, " in task " + (t.is_object() ? t.value("task_key", "") : ""))) return r;
+      }
+      return std::nullopt;
+    }
+    return check(call.body, "");
+  }
+
+  // RuntimeEnv, called by runs while mu_ is held (the thread-safety analysis cannot see
+  // that through the interface).
   std::optional<Notebook> FindNotebook(const std::string& path) override {
     const ObjectTree::Object* o = tree_.Find(path);
     if (!o || o->type != "NOTEBOOK") return std::nullopt;
     return Notebook{o->language, o->content};
   }
+  // DBFS as Spark sees it: "dbfs:/x" and a bare "/x" are DBFS (Spark reads "/dbfs/x" as
+  // dbfs:/dbfs/x, as on Databricks); workspace files, volumes and other schemes
+  // (abfss://, file:) are not tracked.
+  static std::optional<std::string> DbfsDataPath(const std::string& path) {
+    std::string p = path;
+    if (absl::StartsWith(p, "dbfs:")) {
+      p = p.substr(strlen("dbfs:"));
+    } else if (absl::StrContains(p, ":")) {
+      return std::nullopt;
+    }
+    if (p.empty() || p[0] != '/' || absl::StartsWith(p, "/Workspace/") || absl::StartsWith(p, "/Volumes/")) {
+      return std::nullopt;
+    }
+    return Dbfs::Normalize(p);
+  }
+  bool DataPathExists(const std::string& path) override {
+    std::optional<std::string> p = DbfsDataPath(path);
+    // The sample datasets ship with every workspace (read-only).
+    if (!p || absl::StartsWith(*p, "/databricks-datasets/") || *p == "/databricks-datasets") return true;
+    return dbfs_.PathExists(*p);
+  }
+  void WriteDataPath(const std::string& path) override {
+    std::optional<std::string> p = DbfsDataPath(path);
+    if (p && !absl::StartsWith(*p, "/databricks-datasets")) dbfs_.WriteDataset(*p, ToMillis(clock_->Now()));
+  }
+  void SetRunIdentity(const std::string& principal, bool admin) override {
+    run_principal_ = principal;
+    run_admin_ = admin;
+  }
   absl::StatusOr<std::string> GetSecret(const std::string& scope_name,
                                         const std::string& key) override {
     const SecretStore::Scope* scope = secrets_.FindScope(scope_name);
     if (!scope) return absl::NotFoundError("no such scope");
+    // Secret ACLs: READ, WRITE and MANAGE all allow reading; `users` is every user.
+    if (!run_admin_ && !scope->acls.count(run_principal_) && !scope->acls.count("users")) {
+      return absl::PermissionDeniedError("User " + run_principal_ + " does not have READ permission on scope " +
+                                         scope->name + " to read key " + key + ".");
+    }
+    return ReadSecret(*scope, key);
+  }
+  // The secret's value, without an ACL check (API callers are workspace admins).
+  absl::StatusOr<std::string> ReadSecret(const SecretStore::Scope* scope_or_null, const std::string& key) {
+    if (!scope_or_null) return absl::NotFoundError("no such scope");
+    return ReadSecret(*scope_or_null, key);
+  }
+  absl::StatusOr<std::string> ReadSecret(const SecretStore::Scope& scope_ref, const std::string& key) {
+    const SecretStore::Scope* scope = &scope_ref;
     if (scope->backend_type == "AZURE_KEYVAULT") {
       if (!env_.read_key_vault_secret) return absl::NotFoundError("no Key Vault reader");
       return env_.read_key_vault_secret(scope->kv_dns_name, key);
@@ -169,7 +247,8 @@ class Workspace::Impl : public RuntimeEnv {
     auto forget = [this](const std::string& t, const std::string& i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
       perms_.Forget(t, i);
     };
-    if (absl::StartsWith(v, "clusters/") || absl::StartsWith(v, "policies/clusters/")) {
+    if (absl::StartsWith(v, "clusters/") || absl::StartsWith(v, "policies/clusters/") ||
+        absl::StartsWith(v, "libraries/")) {
       return compute_.Handle(call, mutated, forget);
     }
     if (absl::StartsWith(v, "permissions/")) return perms_.Handle(call, mutated, resolve);
@@ -189,6 +268,9 @@ class Workspace::Impl : public RuntimeEnv {
     if (absl::StartsWith(v, "secrets/")) return secrets_.Handle(call, mutated);
     if (absl::StartsWith(v, "dbfs/")) return dbfs_.Handle(call, mutated);
     if (absl::StartsWith(v, "token/")) return tokens_.Handle(call, mutated);
+    if (v == "jobs/runs/submit" && call.method() == "POST") {
+      if (auto refused = ApplyPolicyToSubmission(call)) return *refused;
+    }
     if (absl::StartsWith(v, "jobs/runs/")) return runs_.Handle(call, mutated);
     return EndpointNotFound(*call.request);
   }
@@ -203,7 +285,7 @@ class Workspace::Impl : public RuntimeEnv {
     std::string key = call.Param("key").value_or("");
     if (key.empty()) return MissingParameter("key");
     if (!secrets_.FindScope(scope)) return NotFound("Scope " + scope + " does not exist!");
-    absl::StatusOr<std::string> value = GetSecret(scope, key);
+    absl::StatusOr<std::string> value = ReadSecret(secrets_.FindScope(scope), key);
     if (absl::IsNotFound(value.status())) {
       return NotFound("Secret does not exist with scope: " + scope + " and key: " + key);
     }
@@ -232,6 +314,9 @@ class Workspace::Impl : public RuntimeEnv {
   JobStore jobs_ ABSL_GUARDED_BY(mu_);
   PermissionStore perms_ ABSL_GUARDED_BY(mu_);
   std::function<void()> on_mutation_ ABSL_GUARDED_BY(mu_);
+  // The identity of the run executing now (SetRunIdentity), for secret ACLs.
+  std::string run_principal_;
+  bool run_admin_ = true;
 };
 
 Workspace::Workspace(std::string workspace_id, std::string workspace_url, WorkspaceEnv env)
@@ -409,6 +494,7 @@ absl::Status Workspace::Load(const nlohmann::json& state) {
   impl_->compute_ = std::move(compute);
   impl_->jobs_ = std::move(jobs);
   impl_->perms_ = std::move(perms);
+  impl_->WireCompute();
   return absl::OkStatus();
 }
 

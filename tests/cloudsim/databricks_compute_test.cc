@@ -36,7 +36,7 @@ TEST_F(DatabricksComputeTest, ClusterGoesPendingRunningTerminatingTerminatedScal
   EXPECT_EQ(State(id), "RUNNING");
   Json c = GetCluster(id);
   EXPECT_EQ(c["num_workers"], 2);
-  EXPECT_EQ(c["autotermination_minutes"], 120);  // server default
+  EXPECT_FALSE(c.contains("autotermination_minutes")) << "not set: never terminated for idleness";
   EXPECT_EQ(c["driver_node_type_id"], "Standard_DS3_v2");
   EXPECT_EQ(c["default_tags"]["ClusterId"], id);
 
@@ -141,6 +141,90 @@ TEST_F(DatabricksComputeTest, ClustersAndPoliciesSurviveSaveAndLoad) {
   ASSERT_TRUE(h.ws->Load(saved).ok());
   EXPECT_EQ(GetCluster(id)["cluster_name"], "etl");
   EXPECT_EQ(h.Get("/api/2.0/policies/clusters/get", {{"policy_id", pid}})["name"], "p");
+}
+
+TEST_F(DatabricksComputeTest, RestartOfARunningClusterGoesRestartingThenRunning) {
+  std::string id = CreateCluster();
+  h.clock.Advance(absl::Seconds(3));
+  ASSERT_EQ(State(id), "RUNNING");
+  h.Post("/api/2.1/clusters/restart", {{"cluster_id", id}});
+  EXPECT_EQ(State(id), "RESTARTING");
+  Response busy = h.Send("POST", "/api/2.1/clusters/restart", {{"cluster_id", id}});
+  EXPECT_EQ(busy.status, 400);
+  EXPECT_THAT(busy.body, HasSubstr("INVALID_STATE"));
+  h.clock.Advance(absl::Seconds(3));
+  EXPECT_EQ(State(id), "RUNNING");
+  h.Post("/api/2.1/clusters/delete", {{"cluster_id", id}});
+  h.clock.Advance(absl::Seconds(1));
+  h.Post("/api/2.1/clusters/restart", {{"cluster_id", id}});  // not running: nothing happens
+  EXPECT_EQ(State(id), "TERMINATED");
+}
+
+TEST_F(DatabricksComputeTest, IdleClusterTerminatesAfterAutoterminationMinutesAndARunKeepsItAlive) {
+  std::string id = CreateCluster({{"autotermination_minutes", 10}});
+  h.clock.Advance(absl::Seconds(3));  // RUNNING
+  ASSERT_EQ(State(id), "RUNNING");
+  // A notebook run on the cluster is activity: idle time counts from its end.
+  h.ImportNotebook("/Shared/long", "# cloudsim: sleep 15m\n");
+  int64_t run = h.SubmitNotebook("/Shared/long", {{"existing_cluster_id", id}});
+  h.clock.Advance(absl::Seconds(60));  // 10 simulated minutes
+  EXPECT_EQ(State(id), "RUNNING") << "busy with the run";
+  h.Finish(run);
+  h.clock.Advance(absl::Seconds(59));
+  EXPECT_EQ(State(id), "RUNNING");
+  h.clock.Advance(absl::Seconds(2));
+  EXPECT_EQ(State(id), "TERMINATING");
+  h.clock.Advance(absl::Seconds(1));
+  Json c = GetCluster(id);
+  EXPECT_EQ(c["state"], "TERMINATED");
+  EXPECT_EQ(c["termination_reason"]["code"], "INACTIVITY");
+  EXPECT_EQ(c["termination_reason"]["parameters"]["inactivity_duration_min"], "10");
+
+  Response too_short = h.Send("POST", "/api/2.1/clusters/create",
+                              {{"cluster_name", "x"}, {"spark_version", "13.3.x-scala2.12"},
+                               {"node_type_id", "Standard_DS3_v2"}, {"autotermination_minutes", 5}});
+  EXPECT_EQ(too_short.status, 400);
+}
+
+TEST_F(DatabricksComputeTest, LibrariesInstallThroughTheirStatesAndUninstallOnRestart) {
+  std::string id = CreateCluster();
+  h.Post("/api/2.0/dbfs/put", {{"path", "dbfs:/libs/app.whl"}, {"contents", "UEsDBA=="}});
+  Json libs = Json::array({{{"pypi", {{"package", "simplejson==3.8.0"}}}},
+                           {{"whl", "dbfs:/libs/app.whl"}},
+                           {{"jar", "dbfs:/libs/missing.jar"}}});
+  h.Post("/api/2.0/libraries/install", {{"cluster_id", id}, {"libraries", libs}});
+  auto statuses = [&] {
+    std::vector<std::string> out;
+    Json s = h.Get("/api/2.0/libraries/cluster-status", {{"cluster_id", id}});
+    for (const Json& l : s.value("library_statuses", Json::array())) out.push_back(l["status"]);
+    return out;
+  };
+  using ::testing::ElementsAre;
+  EXPECT_THAT(statuses(), ElementsAre("PENDING", "PENDING", "PENDING")) << "the cluster is still starting";
+  h.clock.Advance(absl::Seconds(3));  // RUNNING
+  h.clock.Advance(absl::Milliseconds(200));
+  EXPECT_THAT(statuses(), ElementsAre("INSTALLING", "INSTALLING", "INSTALLING"));
+  h.clock.Advance(absl::Seconds(1));
+  EXPECT_THAT(statuses(), ElementsAre("INSTALLED", "INSTALLED", "FAILED"));
+  Json failed = h.Get("/api/2.0/libraries/cluster-status", {{"cluster_id", id}})["library_statuses"][2];
+  EXPECT_THAT(failed["messages"][0].get<std::string>(), HasSubstr("dbfs:/libs/missing.jar"));
+
+  h.Post("/api/2.0/libraries/uninstall", {{"cluster_id", id}, {"libraries", Json::array({libs[0]})}});
+  EXPECT_THAT(statuses(), ElementsAre("INSTALLED", "FAILED", "UNINSTALL_ON_RESTART"));
+  Json all = h.Get("/api/2.0/libraries/all-cluster-statuses", {});
+  EXPECT_EQ(all["statuses"][0]["cluster_id"], id);
+  h.Post("/api/2.1/clusters/restart", {{"cluster_id", id}});
+  EXPECT_THAT(statuses(), ElementsAre("PENDING", "PENDING"));
+  h.clock.Advance(absl::Seconds(5));
+  EXPECT_THAT(statuses(), ElementsAre("INSTALLED", "FAILED"));
+
+  Response bad = h.Send("POST", "/api/2.0/libraries/install",
+                        {{"cluster_id", id}, {"libraries", Json::array({{{"nope", "x"}}})}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("INVALID_PARAMETER_VALUE"));
+  Response unknown = h.Send("POST", "/api/2.0/libraries/install",
+                            {{"cluster_id", "0000-000000-nosuch00"}, {"libraries", libs}});
+  EXPECT_EQ(unknown.status, 400);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@ namespace envctl::cloudsim::databricks::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 Json Cluster() {
   return {{"spark_version", "13.3.x-scala2.12"}, {"node_type_id", "Standard_DS3_v2"}, {"num_workers", 1}};
@@ -219,6 +220,42 @@ TEST_F(DatabricksJobsTest, RunAsPrincipalWithoutCanRunIsPermissionDenied) {
   Json inherited = h.Get("/api/2.0/permissions/notebooks/" + std::to_string(nb["object_id"].get<int64_t>()), {});
   EXPECT_EQ(inherited["access_control_list"][0]["all_permissions"][0]["inherited"], true);
   EXPECT_EQ(h.Send("POST", "/api/2.1/jobs/run-now", {{"job_id", id}}).status, 200);
+}
+
+TEST_F(DatabricksJobsTest, RunAsPrincipalWithoutReadOnTheSecretScopeCannotGetTheSecret) {
+  const std::string bot = "etl-bot@example.com";
+  h.Post("/api/2.0/secrets/scopes/create", {{"scope", "app"}});
+  h.Post("/api/2.0/secrets/put", {{"scope", "app"}, {"key", "k"}, {"string_value", "s3cr3t"}});
+  h.ImportNotebook("/Shared/reads", "v = dbutils.secrets.get(\"app\", \"k\")\ndbutils.notebook.exit(\"ok\")\n");
+  Json dir = h.Get("/api/2.0/workspace/get-status", {{"path", "/Shared"}});
+  h.Ok("PATCH", "/api/2.0/permissions/directories/" + std::to_string(dir["object_id"].get<int64_t>()),
+       {{"access_control_list", Json::array({{{"user_name", bot}, {"permission_level", "CAN_RUN"}}})}});
+  Json settings = {{"name", "reads"},
+                   {"run_as", {{"user_name", bot}}},
+                   {"tasks", Json::array({{{"task_key", "main"},
+                                           {"notebook_task", {{"notebook_path", "/Shared/reads"}}},
+                                           {"new_cluster", Cluster()}}})}};
+  int64_t id = Create(settings);
+  auto run = [&] {
+    int64_t run_id = h.Post("/api/2.2/jobs/run-now", {{"job_id", id}}).at("run_id").get<int64_t>();
+    h.Finish(run_id);
+    return h.GetRunJson(run_id);
+  };
+  Json denied = run();
+  ASSERT_EQ(denied["state"]["result_state"], "FAILED");
+  std::string error = h.Output(denied["tasks"][0]["run_id"].get<int64_t>())["error"];
+  EXPECT_THAT(error, HasSubstr("PERMISSION_DENIED: User etl-bot@example.com does not have READ permission on scope app"));
+  EXPECT_THAT(error, Not(HasSubstr("s3cr3t")));
+  // The API caller (a workspace admin) still reads it; a one-time run of the caller too.
+  EXPECT_EQ(h.Send("GET", "/api/2.0/secrets/get", nullptr, {{"scope", "app"}, {"key", "k"}}).status, 200);
+  int64_t own = h.SubmitNotebook("/Shared/reads");
+  h.Finish(own);
+  EXPECT_EQ(h.GetRunJson(own)["state"]["result_state"], "SUCCESS");
+
+  h.Post("/api/2.0/secrets/acls/put", {{"scope", "app"}, {"principal", bot}, {"permission", "READ"}});
+  EXPECT_EQ(run()["state"]["result_state"], "SUCCESS");
+  h.Post("/api/2.0/secrets/acls/delete", {{"scope", "app"}, {"principal", bot}});
+  EXPECT_EQ(run()["state"]["result_state"], "FAILED");
 }
 
 TEST_F(DatabricksJobsTest, JobsRunsAndAclsSurviveSaveAndLoad) {

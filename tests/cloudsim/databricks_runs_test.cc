@@ -184,6 +184,79 @@ TEST(NotebookRunTest, LibrariesMustExistInDbfs) {
   EXPECT_EQ(h.GetRunJson(ok)["state"]["result_state"], "SUCCESS");
 }
 
+TEST(NotebookRunTest, SparkReadOfADbfsPathNothingWroteFailsAndAWrittenOneSucceeds) {
+  WorkspaceHarness h;
+  h.ImportNotebook("/Shared/reader",
+                   "dbutils.widgets.text(\"data_path\", \"dbfs:/tmp/bikes\")\n"
+                   "data_path = dbutils.widgets.get(\"data_path\")\n"
+                   "df = score(model, spark.read.parquet(f\"{data_path}/holdout\"))\n"
+                   "dbutils.notebook.exit(\"read\")\n");
+  h.ImportNotebook("/Shared/writer",
+                   "data_path = dbutils.widgets.get(\"data_path\")\n"
+                   "src = spark.read.option(\"header\", True).csv(\"/databricks-datasets/bikeSharing/data-001/hour.csv\")\n"
+                   "src.write.mode(\"overwrite\").parquet(f\"{data_path}/holdout\")\n"
+                   "for name, part in parts:\n"
+                   "    part.write.parquet(f\"{data_path}/{name}\")  # unknown path: not tracked\n");
+  int64_t bad = h.SubmitNotebook("/Shared/reader");
+  h.Finish(bad);
+  EXPECT_EQ(h.GetRunJson(bad)["state"]["result_state"], "FAILED");
+  EXPECT_EQ(h.Output(bad)["error"],
+            "AnalysisException: [PATH_NOT_FOUND] Path does not exist: dbfs:/tmp/bikes/holdout.");
+
+  int64_t writer = h.SubmitNotebook("/Shared/writer", {{"notebook_task", {{"notebook_path", "/Shared/writer"},
+                                                                          {"base_parameters", {{"data_path", "/tmp/bikes"}}}}}});
+  h.Finish(writer);
+  ASSERT_EQ(h.GetRunJson(writer)["state"]["result_state"], "SUCCESS") << h.Output(writer).dump();
+  // A Spark write leaves a directory with _SUCCESS, visible through the DBFS API.
+  Json listed = h.Get("/api/2.0/dbfs/list", {{"path", "/tmp/bikes/holdout"}});
+  EXPECT_THAT(listed.dump(), HasSubstr("/tmp/bikes/holdout/_SUCCESS"));
+
+  int64_t good = h.SubmitNotebook("/Shared/reader");
+  h.Finish(good);
+  EXPECT_EQ(h.GetRunJson(good)["state"]["result_state"], "SUCCESS") << h.Output(good).dump();
+
+  h.Post("/api/2.0/dbfs/delete", {{"path", "/tmp/bikes"}, {"recursive", true}});
+  int64_t gone = h.SubmitNotebook("/Shared/reader");
+  h.Finish(gone);
+  EXPECT_EQ(h.GetRunJson(gone)["state"]["result_state"], "FAILED");
+}
+
+TEST(NotebookRunTest, ScalaInterpolatedReadPathsAreCheckedToo) {
+  WorkspaceHarness h;
+  h.ImportNotebook("/Shared/scala",
+                   "val base = \"dbfs:/mnt/raw\"\n"
+                   "val df = spark.read.format(\"delta\").load(s\"$base/events\")\n",
+                   "SCALA");
+  int64_t id = h.SubmitNotebook("/Shared/scala");
+  h.Finish(id);
+  EXPECT_EQ(h.Output(id)["error"], "AnalysisException: [PATH_NOT_FOUND] Path does not exist: dbfs:/mnt/raw/events.");
+}
+
+TEST(RunApiTest, SubmitOfANewClusterThatViolatesItsPolicyIsRefused) {
+  WorkspaceHarness h;
+  Json def = {{"spark_version", {{"type", "fixed"}, {"value", "13.3.x-scala2.12"}}},
+              {"num_workers", {{"type", "range"}, {"maxValue", 2}}}};
+  std::string policy = h.Post("/api/2.0/policies/clusters/create", {{"name", "small"}, {"definition", def.dump()}})
+                           .at("policy_id").get<std::string>();
+  h.ImportNotebook("/Shared/nb", "print(1)");
+  Json task = {{"task_key", "main"},
+               {"notebook_task", {{"notebook_path", "/Shared/nb"}}},
+               {"new_cluster", {{"node_type_id", "Standard_DS3_v2"}, {"num_workers", 8}, {"policy_id", policy}}}};
+  Response refused = h.Send("POST", "/api/2.1/jobs/runs/submit", {{"tasks", Json::array({task})}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_THAT(refused.body, HasSubstr("INVALID_PARAMETER_VALUE"));
+  EXPECT_THAT(refused.body, HasSubstr("Validation failed for num_workers"));
+  // The 2.0 single-task form is checked as well.
+  Response legacy = h.Send("POST", "/api/2.0/jobs/runs/submit",
+                           {{"run_name", "x"}, {"notebook_task", {{"notebook_path", "/Shared/nb"}}},
+                            {"new_cluster", task["new_cluster"]}});
+  EXPECT_EQ(legacy.status, 400) << legacy.body;
+
+  task["new_cluster"]["num_workers"] = 2;
+  int64_t id = h.Post("/api/2.1/jobs/runs/submit", {{"tasks", Json::array({task})}}).at("run_id").get<int64_t>();
+  EXPECT_EQ(h.GetRunJson(id)["tasks"][0]["new_cluster"]["spark_version"], "13.3.x-scala2.12");
+}
+
 TEST(NotebookRunTest, FailDirectiveSetsTheError) {
   WorkspaceHarness h;
   h.ImportNotebook("/Shared/nb", "# cloudsim: fail \"table bikes not found\"\n");

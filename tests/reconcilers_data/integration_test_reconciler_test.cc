@@ -33,7 +33,7 @@ class IntegrationTestTest : public DataPlaneTest {
     ASSERT_OK(ws.ImportSource(path, source, dbx::Language::kPython, true));
   }
 
-  void AddTest(const std::string& notebook, int timeout_seconds = 1800) {
+  envctl::v1::IntegrationTestSpec* AddTest(const std::string& notebook, int timeout_seconds = 1800) {
     envctl::v1::Resource* r = AddResource("integration-test");
     auto* spec = r->mutable_integration_test();
     spec->set_workspace("workspace");
@@ -43,6 +43,23 @@ class IntegrationTestTest : public DataPlaneTest {
     spec->mutable_timeout()->set_seconds(timeout_seconds);
     spec->add_covers("lake");
     SetContent("integration-test", {});
+    return spec;
+  }
+
+  // A DatabricksClusterPolicy resource "policy" whose num_workers range ends at
+  // `max_workers` and which fixes custom_tags.team to "qa".
+  void AddPolicy(int max_workers) {
+    auto* policy = AddResource("policy")->mutable_databricks_cluster_policy();
+    policy->set_workspace("workspace");
+    policy->set_policy_name("it-policy");
+    auto& fields = *policy->mutable_definition()->mutable_fields();
+    auto& range = *fields["num_workers"].mutable_struct_value()->mutable_fields();
+    range["type"].set_string_value("range");
+    range["maxValue"].set_number_value(max_workers);
+    auto& tag = *fields["custom_tags.team"].mutable_struct_value()->mutable_fields();
+    tag["type"].set_string_value("fixed");
+    tag["value"].set_string_value("qa");
+    SetContent("policy", {});
   }
 
   std::string url_;
@@ -160,6 +177,68 @@ TEST_F(IntegrationTestTest, CrashBetweenSubmitAndRecordingResumesTheSameRun) {
   EXPECT_EQ(o->run.output(), "done");
   // Two submits reached the service, one run exists: the second returned the first's id.
   EXPECT_THAT(Requests("POST", "/jobs/runs/submit"), SizeIs(2));
+}
+
+TEST_F(IntegrationTestTest, ExistingClusterResourceRunsTheTestOnThatCluster) {
+  auto* c = AddResource("shared")->mutable_databricks_cluster();
+  c->set_workspace("workspace");
+  c->set_cluster_name("shared");
+  c->mutable_spec()->set_spark_version("13.3.x-scala2.12");
+  c->mutable_spec()->set_node_type_id("Standard_DS3_v2");
+  c->mutable_spec()->set_num_workers(1);
+  c->set_running(true);
+  SetContent("shared", {});
+  Notebook("/Shared/tests/ok", "dbutils.notebook.exit(\"ok\")\n");
+  envctl::v1::IntegrationTestSpec* spec = AddTest("/Shared/tests/ok");
+  spec->clear_cluster();
+  spec->set_existing_cluster("shared");
+
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "integration-test");
+  ASSERT_TRUE(o->status.ok()) << Describe(applied);
+  EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED) << o->run.message();
+  auto clusters = client_->Get("/api/2.1/clusters/list", {});
+  ASSERT_TRUE(clusters.ok()) << clusters.status();
+  ASSERT_EQ((*clusters)["clusters"].size(), 1u) << clusters->dump();
+  const std::string cluster_id = (*clusters)["clusters"][0]["cluster_id"];
+  auto run = dbx::JobsApi(*client_).GetRun(std::stoll(o->run.external_run_id()));
+  ASSERT_TRUE(run.ok()) << run.status();
+  const nlohmann::json& task = run->raw["tasks"][0];
+  EXPECT_EQ(task.value("existing_cluster_id", ""), cluster_id) << run->raw.dump();
+  EXPECT_FALSE(task.contains("new_cluster")) << "no job cluster when an existing one is named";
+  EXPECT_EQ(Outcome(Plan(), "integration-test")->action, Action::kNone);
+}
+
+TEST_F(IntegrationTestTest, ClusterPolicyResourceGovernsTheTestsJobCluster) {
+  AddPolicy(/*max_workers=*/2);
+  Notebook("/Shared/tests/ok", "dbutils.notebook.exit(\"ok\")\n");
+  envctl::v1::IntegrationTestSpec* spec = AddTest("/Shared/tests/ok");
+  spec->set_cluster_policy("policy");
+
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "integration-test");
+  ASSERT_TRUE(o->status.ok()) << Describe(applied);
+  EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED) << o->run.message();
+  auto policies = client_->Get("/api/2.0/policies/clusters/list", {});
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  const std::string policy_id = (*policies)["policies"][0]["policy_id"];
+  auto run = dbx::JobsApi(*client_).GetRun(std::stoll(o->run.external_run_id()));
+  ASSERT_TRUE(run.ok()) << run.status();
+  const nlohmann::json& cluster = run->raw["tasks"][0]["new_cluster"];
+  EXPECT_EQ(cluster.value("policy_id", ""), policy_id) << run->raw.dump();
+  EXPECT_EQ(cluster["custom_tags"].value("team", ""), "qa") << "the policy's fixed value, filled in by Databricks";
+}
+
+TEST_F(IntegrationTestTest, JobClusterThatViolatesItsPolicyIsRefusedWithDatabricksMessage) {
+  AddPolicy(/*max_workers=*/0);
+  Notebook("/Shared/tests/ok", "dbutils.notebook.exit(\"ok\")\n");
+  envctl::v1::IntegrationTestSpec* spec = AddTest("/Shared/tests/ok");
+  spec->set_cluster_policy("policy");  // the test asks for 1 worker; the policy allows 0
+
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "integration-test");
+  EXPECT_FALSE(o->status.ok()) << Describe(applied);
+  EXPECT_THAT(o->status.message(), HasSubstr("Validation failed for num_workers"));
 }
 
 TEST(IntegrationTestBodyTest, LibrariesByExtensionAndClusterDefaults) {

@@ -24,7 +24,8 @@ TEST(ReferencesTest, ExampleDependenciesFollowFieldsAndOutputs) {
   EXPECT_THAT(deps.at("integration-test"),
               UnorderedElementsAre("workspace", "notebooks", "model-library", "secrets"));
   EXPECT_THAT(deps.at("adf-pipeline-test"),
-              UnorderedElementsAre("factory", "adf-definitions", "notebooks", "model-library", "secrets"));
+              UnorderedElementsAre("factory", "adf-definitions", "notebooks", "model-library", "secrets",
+                                   "training-run"));
   EXPECT_THAT(deps.at("training"), UnorderedElementsAre("workspace", "small-clusters", "notebooks"));
   EXPECT_THAT(deps.at("training-permissions"), UnorderedElementsAre("workspace", "training"));
   EXPECT_THAT(deps.at("training-run"), UnorderedElementsAre("training"));

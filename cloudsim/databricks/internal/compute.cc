@@ -163,23 +163,40 @@ std::string ComputeStore::ClusterCreator(const std::string& id) const {
 void ComputeStore::Settle(Cluster& c, absl::Time now) const {
   // Each transitional state ends after its simulated duration; loop for chains.
   for (int i = 0; i < 4; ++i) {
-    absl::Duration length;
+    absl::Time end;
     std::string next;
     if (c.state == "PENDING" || c.state == "RESTARTING") {
-      length = kClusterStartTime;
+      end = c.since + kClusterStartTime / speed_;
       next = "RUNNING";
     } else if (c.state == "TERMINATING") {
-      length = kClusterTerminateTime;
+      end = c.since + kClusterTerminateTime / speed_;
       next = "TERMINATED";
+    } else if (c.state == "RUNNING") {
+      // Autotermination: only when set (the API's "not set = never").
+      const Json& m = c.spec.contains("autotermination_minutes") ? c.spec["autotermination_minutes"] : Json();
+      if (!m.is_number_integer() || m.get<int64_t>() <= 0) return;
+      absl::Time idle_from = c.since;
+      if (env_.last_activity) {
+        if (auto busy = env_.last_activity(c.id, now)) idle_from = std::max(idle_from, *busy);
+      }
+      end = idle_from + absl::Minutes(m.get<int64_t>()) / speed_;
+      next = "TERMINATING";
     } else {
       return;
     }
-    absl::Time end = c.since + length / speed_;
     if (now < end) return;
+    if (next == "TERMINATING") c.termination_code = "INACTIVITY";
     c.state = next;
     c.since = end;
     if (next == "TERMINATED") c.terminated_time = ToMillis(end);
   }
+}
+
+void ComputeStore::Restart(Cluster& c, const std::string& state, absl::Time now) {
+  c.state = state;
+  c.since = now;
+  c.terminated_time = 0;
+  libraries_.Restart(c.id);
 }
 
 std::optional<Response> ComputeStore::CheckClusterSpec(Json* spec) const {
@@ -202,6 +219,12 @@ std::optional<Response> ComputeStore::CheckClusterSpec(Json* spec) const {
              (!(*spec)["num_workers"].is_number_integer() || (*spec)["num_workers"].get<int64_t>() < 0)) {
     return InvalidParameter("num_workers must be a non-negative integer");
   }
+  if (spec->contains("autotermination_minutes")) {
+    const Json& m = (*spec)["autotermination_minutes"];
+    if (!m.is_number_integer() || (m.get<int64_t>() != 0 && (m.get<int64_t>() < 10 || m.get<int64_t>() > 10000))) {
+      return InvalidParameter("autotermination_minutes must be 0 (off) or between 10 and 10000.");
+    }
+  }
   return std::nullopt;
 }
 
@@ -222,7 +245,6 @@ Json ComputeStore::ClusterJson(const Cluster& c, absl::Time now) const {
   if (!j.contains("driver_node_type_id") && j.contains("node_type_id")) {
     j["driver_node_type_id"] = j["node_type_id"];
   }
-  if (!j.contains("autotermination_minutes")) j["autotermination_minutes"] = 120;
   if (!j.contains("enable_elastic_disk")) j["enable_elastic_disk"] = true;
   if (!j.contains("azure_attributes")) {
     j["azure_attributes"] = {{"first_on_demand", 1}, {"availability", "ON_DEMAND_AZURE"}, {"spot_bid_max_price", -1}};
@@ -237,8 +259,15 @@ Json ComputeStore::ClusterJson(const Cluster& c, absl::Time now) const {
   }
   if (settled.state == "TERMINATED") {
     j["terminated_time"] = settled.terminated_time;
-    j["termination_reason"] = {{"code", "USER_REQUEST"}, {"type", "SUCCESS"},
-                               {"parameters", {{"username", settled.creator}}}};
+    if (settled.termination_code == "INACTIVITY") {
+      j["termination_reason"] = {
+          {"code", "INACTIVITY"},
+          {"type", "SUCCESS"},
+          {"parameters", {{"inactivity_duration_min", std::to_string(j.value("autotermination_minutes", 0))}}}};
+    } else {
+      j["termination_reason"] = {{"code", "USER_REQUEST"}, {"type", "SUCCESS"},
+                                 {"parameters", {{"username", settled.creator}}}};
+    }
   }
   return j;
 }
@@ -267,6 +296,10 @@ Response ComputeStore::Handle(
     if (call.version != "2.0") return EndpointNotFound(*call.request);
     return PolicyCall(call, mutated, on_delete);
   }
+  if (v.rfind("libraries/", 0) == 0) {
+    if (call.version != "2.0") return EndpointNotFound(*call.request);
+    return LibrariesCall(call, mutated);
+  }
   if (call.version == "2.2") return EndpointNotFound(*call.request);
   const bool get = call.method() == "GET";
   if (get && v == "clusters/get") return GetCluster(call);
@@ -275,12 +308,14 @@ Response ComputeStore::Handle(
   if (!get && v == "clusters/edit") return EditCluster(call, mutated);
   if (!get && v == "clusters/start") return StartCluster(call, mutated);
   if (!get && v == "clusters/delete") return TerminateCluster(call, mutated);
+  if (!get && v == "clusters/restart") return RestartCluster(call, mutated);
   if (!get && v == "clusters/permanent-delete") {
     Response error;
     Cluster* c = FindCluster(call, &error);
     if (!c) return error;
     const std::string id = c->id;
     clusters_.erase(id);
+    libraries_.Forget(id);
     on_delete("clusters", id);
     *mutated = true;
     return JsonResponse(Json::object());
@@ -322,10 +357,7 @@ Response ComputeStore::EditCluster(const Call& call, bool* mutated) {
   if (auto bad = CheckClusterSpec(&spec)) return *bad;
   c->spec = std::move(spec);
   // Editing a running cluster restarts it with the new configuration.
-  if (c->state == "RUNNING") {
-    c->state = "RESTARTING";
-    c->since = call.now;
-  }
+  if (c->state == "RUNNING") Restart(*c, "RESTARTING", call.now);
   *mutated = true;
   return JsonResponse(Json::object());
 }
@@ -372,11 +404,70 @@ Response ComputeStore::StartCluster(const Call& call, bool* mutated) {
     return ErrorResponse(400, "INVALID_STATE",
                          "Cluster " + c->id + " is in unexpected state " + StateWord(c->state) + ".");
   }
-  c->state = "PENDING";
-  c->since = call.now;
-  c->terminated_time = 0;
+  Restart(*c, "PENDING", call.now);
   *mutated = true;
   return JsonResponse(Json::object());
+}
+
+Response ComputeStore::RestartCluster(const Call& call, bool* mutated) {
+  Response error;
+  Cluster* c = FindCluster(call, &error);
+  if (!c) return error;
+  // Databricks restarts only a RUNNING cluster ("if the cluster is not currently in a
+  // RUNNING state, nothing will happen" in the SDK docs); a terminated one stays so.
+  if (c->state == "PENDING" || c->state == "RESTARTING" || c->state == "TERMINATING") {
+    return ErrorResponse(400, "INVALID_STATE",
+                         "Cluster " + c->id + " is in unexpected state " + StateWord(c->state) + ".");
+  }
+  if (c->state == "RUNNING") {
+    Restart(*c, "RESTARTING", call.now);
+    *mutated = true;
+  }
+  return JsonResponse(Json::object());
+}
+
+Response ComputeStore::LibrariesCall(const Call& call, bool* mutated) {
+  const bool get = call.method() == "GET";
+  const std::string& v = call.verb;
+  auto statuses = [&](Cluster& c) {
+    Settle(c, call.now);
+    std::optional<absl::Time> running;
+    if (c.state == "RUNNING") running = c.since;
+    Json out = {{"cluster_id", c.id}};
+    Json list = libraries_.Statuses(c.id, running, call.now);
+    if (!list.empty()) out["library_statuses"] = std::move(list);
+    return out;
+  };
+  if (get && v == "libraries/all-cluster-statuses") {
+    Json all = Json::array();
+    for (const std::string& id : libraries_.Clusters()) {
+      auto it = clusters_.find(id);
+      if (it != clusters_.end()) all.push_back(statuses(it->second));
+    }
+    Json out = Json::object();
+    if (!all.empty()) out["statuses"] = std::move(all);
+    return JsonResponse(out);
+  }
+  Response error;
+  if (get && v == "libraries/cluster-status") {
+    Cluster* c = FindCluster(call, &error);
+    return c ? JsonResponse(statuses(*c)) : error;
+  }
+  if (!get && (v == "libraries/install" || v == "libraries/uninstall")) {
+    Cluster* c = FindCluster(call, &error);
+    if (!c) return error;
+    if (!call.body.contains("libraries")) return MissingParameter("libraries");
+    std::string bad = ClusterLibraries::Check(call.body["libraries"]);
+    if (!bad.empty()) return InvalidParameter(bad);
+    if (v == "libraries/install") {
+      libraries_.Install(c->id, call.body["libraries"], call.now, env_.dbfs_file_exists);
+    } else {
+      libraries_.Uninstall(c->id, call.body["libraries"]);
+    }
+    *mutated = true;
+    return JsonResponse(Json::object());
+  }
+  return EndpointNotFound(*call.request);
 }
 
 Response ComputeStore::TerminateCluster(const Call& call, bool* mutated) {
@@ -386,6 +477,7 @@ Response ComputeStore::TerminateCluster(const Call& call, bool* mutated) {
   if (c->state != "TERMINATED" && c->state != "TERMINATING") {
     c->state = "TERMINATING";
     c->since = call.now;
+    c->termination_code = "USER_REQUEST";
     *mutated = true;
   }
   return JsonResponse(Json::object());
@@ -498,7 +590,7 @@ Json ComputeStore::Save() const {
   for (const auto& [id, c] : clusters_) {
     clusters.push_back({{"id", c.id}, {"creator", c.creator}, {"spec", c.spec}, {"state", c.state},
                         {"since", Micros(c.since)}, {"start_time", c.start_time},
-                        {"terminated_time", c.terminated_time}});
+                        {"terminated_time", c.terminated_time}, {"termination_code", c.termination_code}});
   }
   Json policies = Json::array();
   for (const auto& [id, p] : policies_) {
@@ -507,7 +599,7 @@ Json ComputeStore::Save() const {
                         {"creator", p.creator}, {"created_at", p.created_at}});
   }
   return {{"clusters", clusters}, {"policies", policies}, {"next_cluster", next_cluster_},
-          {"next_policy", next_policy_}};
+          {"next_policy", next_policy_}, {"libraries", libraries_.Save()}};
 }
 
 absl::Status ComputeStore::Load(const Json& state) {
@@ -522,6 +614,7 @@ absl::Status ComputeStore::Load(const Json& state) {
     c.since = absl::FromUnixMicros(j.at("since").get<int64_t>());
     c.start_time = j.at("start_time").get<int64_t>();
     c.terminated_time = j.at("terminated_time").get<int64_t>();
+    c.termination_code = j.value("termination_code", "USER_REQUEST");
     clusters[c.id] = std::move(c);
   }
   for (const Json& j : state.at("policies")) {
@@ -535,8 +628,14 @@ absl::Status ComputeStore::Load(const Json& state) {
     p.created_at = j.at("created_at").get<int64_t>();
     policies[p.id] = std::move(p);
   }
+  ClusterLibraries libraries(speed_);
+  if (state.contains("libraries")) {
+    absl::Status st = libraries.Load(state["libraries"]);
+    if (!st.ok()) return st;
+  }
   clusters_ = std::move(clusters);
   policies_ = std::move(policies);
+  libraries_ = std::move(libraries);
   next_cluster_ = state.at("next_cluster").get<int64_t>();
   next_policy_ = state.at("next_policy").get<int64_t>();
   return absl::OkStatus();

@@ -71,6 +71,24 @@ bool Dbfs::FileExists(const std::string& path) const {
   return it != nodes_.end() && !it->second.is_dir;
 }
 
+bool Dbfs::PathExists(const std::string& path) const {
+  auto norm = Normalize(path);
+  return norm && nodes_.count(*norm) > 0;
+}
+
+void Dbfs::WriteDataset(const std::string& path, int64_t now_ms) {
+  auto norm = Normalize(path);
+  if (!norm || *norm == "/") return;
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    it = it->first == *norm || IsUnder(it->first, *norm) ? nodes_.erase(it) : std::next(it);
+  }
+  // A file on the way (e.g. /a when writing /a/b) stays; Spark would fail there too, but
+  // the notebook simulator only tracks that the data exists.
+  if (MakeDirs(*norm, now_ms)) return;
+  nodes_[*norm + "/_SUCCESS"] = Node{false, "", now_ms};
+  nodes_[*norm + "/part-00000-cloudsim"] = Node{false, "written by a simulated notebook run\n", now_ms};
+}
+
 Json Dbfs::Info(const std::string& path, const Node& n) const {
   return {{"path", path},
           {"is_dir", n.is_dir},

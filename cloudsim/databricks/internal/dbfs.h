@@ -26,6 +26,12 @@ class Dbfs {
   // True when a regular file exists at `path` (either form).
   bool FileExists(const std::string& path) const;
 
+  // True when a file or directory exists at `path` (either form).
+  bool PathExists(const std::string& path) const;
+  // What a Spark write leaves at `path`: a directory holding `_SUCCESS` and one part file,
+  // replacing whatever was there (mode "overwrite").
+  void WriteDataset(const std::string& path, int64_t now_ms);
+
   // Handles "dbfs/<verb>"; sets *mutated when the file system changed.
   Response Handle(const Call& call, bool* mutated);
 

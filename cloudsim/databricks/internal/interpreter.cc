@@ -1,5 +1,6 @@
 #include "cloudsim/databricks/internal/interpreter.h"
 
+#include <cctype>
 #include <set>
 #include <utility>
 #include <vector>
@@ -22,8 +23,66 @@ struct Frame {
   std::map<std::string, std::string> params;   // base_parameters / arguments
   std::map<std::string, std::string> widgets;  // defaults from dbutils.widgets.text(...)
   std::map<std::string, std::string> vars;
+  // Variables whose value the simulator could not compute (vars holds "" for them).
+  std::set<std::string> unknown;
   absl::Duration elapsed;
 };
+
+bool IsName(absl::string_view s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
+// Fills an f-string ({name}, {{ and }}) or s-string ($name, ${name}, $$) template from
+// `frame`; *known is false when a placeholder is not a known variable.
+std::string Interpolate(const std::string& t, char style, const Frame& frame, bool* known) {
+  std::string out;
+  auto lookup = [&](absl::string_view name) {
+    std::string n(name);
+    auto it = frame.vars.find(n);
+    if (!IsName(name) || it == frame.vars.end() || frame.unknown.count(n)) {
+      *known = false;
+      return std::string();
+    }
+    return it->second;
+  };
+  for (size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    if (style == 'f' && (c == '{' || c == '}') && i + 1 < t.size() && t[i + 1] == c) {
+      out.push_back(c);
+      ++i;
+    } else if (style == 'f' && c == '{') {
+      size_t end = t.find('}', i);
+      if (end == std::string::npos) end = t.size();
+      out += lookup(absl::string_view(t).substr(i + 1, end - i - 1));
+      i = end;
+    } else if (style == 's' && c == '$' && i + 1 < t.size() && t[i + 1] == '$') {
+      out.push_back('$');
+      ++i;
+    } else if (style == 's' && c == '$' && i + 1 < t.size() && t[i + 1] == '{') {
+      size_t end = t.find('}', i);
+      if (end == std::string::npos) end = t.size();
+      out += lookup(absl::string_view(t).substr(i + 2, end - i - 2));
+      i = end;
+    } else if (style == 's' && c == '$') {
+      size_t end = i + 1;
+      while (end < t.size() && (std::isalnum(static_cast<unsigned char>(t[end])) || t[end] == '_')) ++end;
+      out += lookup(absl::string_view(t).substr(i + 1, end - i - 1));
+      i = end - 1;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Spark's fully qualified form of a DBFS path in its messages.
+std::string QualifiedPath(const std::string& path) {
+  return !path.empty() && path[0] == '/' ? "dbfs:" + path : path;
+}
 
 enum class Flow { kNext, kExit, kFail };
 
@@ -81,25 +140,33 @@ class Interpreter {
     return Flow::kFail;
   }
 
-  // Evaluates `e`; unknown values evaluate to "" (the simulator cannot compute them).
-  Flow Eval(const Expr& e, Frame& frame, int depth, std::string* out) {
+  // Evaluates `e`; unknown values evaluate to "" (the simulator cannot compute them),
+  // and then *known (when given) is set false.
+  Flow Eval(const Expr& e, Frame& frame, int depth, std::string* out, bool* known = nullptr) {
     out->clear();
+    bool ignored_known = true;
+    if (!known) known = &ignored_known;
     switch (e.kind) {
       case Expr::kString:
       case Expr::kNumber:
         *out = e.text;
         return Flow::kNext;
+      case Expr::kInterpolated:
+        *out = Interpolate(e.text, e.interp, frame, known);
+        return Flow::kNext;
       case Expr::kVariable: {
         auto it = frame.vars.find(e.text);
         if (it != frame.vars.end()) *out = it->second;
+        if (it == frame.vars.end() || frame.unknown.count(e.text)) *known = false;
         return Flow::kNext;
       }
       case Expr::kCall:
+        if (!ValueKnown(*e.call)) *known = false;
         return Exec(*e.call, frame, depth, out);
       case Expr::kConcat: {
         for (const Expr& part : e.values) {
           std::string v;
-          Flow f = Eval(part, frame, depth, &v);
+          Flow f = Eval(part, frame, depth, &v, known);
           if (f != Flow::kNext) return f;
           *out += v;
         }
@@ -119,10 +186,18 @@ class Interpreter {
           if (f != Flow::kNext) return f;
         }
         out->clear();
+        *known = false;
         return Flow::kNext;
       }
     }
     return Flow::kNext;
+  }
+
+  // Whether a call step yields a value the simulator knows (a widget, secret or child
+  // notebook's exit value); Spark reads, for one, yield DataFrames it does not model.
+  static bool ValueKnown(const Step& step) {
+    return step.kind == Step::kWidgetGet || step.kind == Step::kSecretGet ||
+           step.kind == Step::kNotebookRun;
   }
 
   // Evaluates argument `i` (or "" when absent).
@@ -133,9 +208,40 @@ class Interpreter {
   }
 
   Flow Exec(const Step& step, Frame& frame, int depth, std::string* value) {
-    Flow flow = ExecInner(step, frame, depth, value);
-    if (flow == Flow::kNext && !step.target.empty()) frame.vars[step.target] = *value;
+    bool known = ValueKnown(step);
+    Flow flow = step.kind == Step::kAssign && !step.args.empty()
+                    ? Eval(step.args[0], frame, depth, value, &known)
+                    : ExecInner(step, frame, depth, value);
+    if (flow == Flow::kNext && !step.target.empty()) {
+      frame.vars[step.target] = *value;
+      if (known) {
+        frame.unknown.erase(step.target);
+      } else {
+        frame.unknown.insert(step.target);
+      }
+    }
     return flow;
+  }
+
+  // A Spark read fails when its DBFS path was never written (as Spark's AnalysisException);
+  // a write leaves the data there. Unknown paths are not checked.
+  Flow DataAccess(const Step& step, Frame& frame, int depth) {
+    std::string path;
+    bool known = !step.args.empty() && step.args[0].kind != Expr::kUnknown;
+    Flow f;
+    if (!step.args.empty() && (f = Eval(step.args[0], frame, depth, &path, &known)) != Flow::kNext) return f;
+    std::string ignored;
+    for (size_t i = 1; i < step.args.size(); ++i) {
+      if ((f = Eval(step.args[i], frame, depth, &ignored)) != Flow::kNext) return f;
+    }
+    if (!known || path.empty()) return Flow::kNext;
+    if (step.kind == Step::kDataWrite) {
+      env_.WriteDataPath(path);
+    } else if (!env_.DataPathExists(path)) {
+      return Fail(frame, step.line,
+                  "AnalysisException: [PATH_NOT_FOUND] Path does not exist: " + QualifiedPath(path) + ".");
+    }
+    return Flow::kNext;
   }
 
   Flow ExecInner(const Step& step, Frame& frame, int depth, std::string* value) {
@@ -186,6 +292,11 @@ class Interpreter {
         if ((f = Arg(step, 0, frame, depth, &a)) != Flow::kNext) return f;
         if ((f = Arg(step, 1, frame, depth, &b)) != Flow::kNext) return f;
         auto secret = env_.GetSecret(a, b);
+        if (absl::IsPermissionDenied(secret.status())) {
+          return Fail(frame, step.line,
+                      "com.databricks.common.client.DatabricksServiceException: PERMISSION_DENIED: " +
+                          std::string(secret.status().message()));
+        }
         if (!secret.ok()) {
           return Fail(frame, step.line,
                       "IllegalArgumentException: Secret does not exist with scope: " + a +
@@ -197,6 +308,9 @@ class Interpreter {
       }
       case Step::kRunInline:
         return RunInline(step, frame, depth);
+      case Step::kDataRead:
+      case Step::kDataWrite:
+        return DataAccess(step, frame, depth);
       case Step::kNotebookRun:
         return RunChild(step, frame, depth, value);
     }

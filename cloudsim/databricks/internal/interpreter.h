@@ -31,9 +31,17 @@ class RuntimeEnv {
   virtual ~RuntimeEnv() = default;
   // The notebook at the absolute workspace path, or nullopt when there is none.
   virtual std::optional<Notebook> FindNotebook(const std::string& path) = 0;
-  // The secret's value; NotFound when the scope or key does not exist.
+  // The secret's value; NotFound when the scope or key does not exist, PermissionDenied
+  // (with the message) when the run's identity may not read the scope.
   virtual absl::StatusOr<std::string> GetSecret(const std::string& scope,
                                                 const std::string& key) = 0;
+  // Who the next execution runs as: a workspace admin reads every scope, anyone else
+  // needs READ (or more) in the scope's ACL.
+  virtual void SetRunIdentity(const std::string& /*principal*/, bool /*admin*/) {}
+  // Data a notebook reads and writes through Spark (a "dbfs:/x" or "/x" path). DataPathExists is false when nothing was ever written there (or it
+  // was deleted); paths outside DBFS are not tracked and always exist.
+  virtual bool DataPathExists(const std::string& /*path*/) { return true; }
+  virtual void WriteDataPath(const std::string& /*path*/) {}
 };
 
 struct ExecutionResult {

@@ -402,6 +402,7 @@ Response JobStore::RunNow(const Call& call, bool* mutated, const JobsEnv& env) {
   run.run_type = "JOB_RUN";
   run.run_name = settings.value("name", "Untitled");
   run.creator = call.principal;
+  if (run_as != job->creator) run.run_as = run_as;
   run.submitted = call.now;
   run.job_parameters = job_parameters;
   const int64_t max = settings.value("max_concurrent_runs", int64_t{1});

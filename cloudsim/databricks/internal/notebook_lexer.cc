@@ -95,8 +95,12 @@ class Lexer {
 
   void String() {
     bool raw = false;
+    char interp = 0;
     while (s_[i_] != '"' && s_[i_] != '\'') {
-      raw |= absl::ascii_tolower(s_[i_]) == 'r';
+      char p = absl::ascii_tolower(s_[i_]);
+      raw |= p == 'r';
+      if (p == 'f' && lang_ != "SCALA") interp = 'f';
+      if (p == 's' && lang_ == "SCALA") interp = 's';
       ++i_;
     }
     char q = s_[i_];
@@ -123,6 +127,7 @@ class Lexer {
       ++i_;
     }
     Emit(Token::kString, std::move(value));
+    out_.back().interp = interp;
   }
 
   void Ident() {

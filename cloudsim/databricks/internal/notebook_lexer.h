@@ -1,6 +1,6 @@
 // Tokenizer for the notebook simulator: splits one cell of Python, Scala, SQL or R code
 // into identifiers (dotted names kept whole), string literals (escapes decoded, prefixes
-// such as f/r/s dropped), numbers, punctuation, statement ends and `cloudsim:`
+// such as r/b dropped, f and s noted as interpolated), numbers, punctuation, statement ends and `cloudsim:`
 // directive comments. Other comments are dropped. Pure function; thread-safe.
 #ifndef ENVCTL_CLOUDSIM_DATABRICKS_INTERNAL_NOTEBOOK_LEXER_H_
 #define ENVCTL_CLOUDSIM_DATABRICKS_INTERNAL_NOTEBOOK_LEXER_H_
@@ -15,6 +15,9 @@ struct Token {
   Kind kind;
   std::string text;  // kDirective: the text after "cloudsim:"
   int line;
+  // kString: 'f' for a Python f-string ({name}), 's' for a Scala s-string ($name,
+  // ${name}); 0 for a plain literal.
+  char interp = 0;
 };
 
 // `first_line` is the line number of the first line of `code`.

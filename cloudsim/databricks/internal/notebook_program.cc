@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cloudsim/databricks/internal/notebook_lexer.h"
@@ -42,6 +43,28 @@ const CallSpec* FindCall(const std::string& name) {
 }
 
 bool IsPunct(const Token& t, const char* p) { return t.kind == Token::kPunct && t.text == p; }
+
+// A Spark data access at the end of a method chain (`chain` holds every name so far, the
+// called method last): spark.read...<format>(path) reads, <df>...write...<format>(path)
+// writes. kFail = neither.
+Step::Kind DataAccess(const std::vector<std::string>& chain) {
+  static const char* kReads[] = {"parquet", "csv", "json", "orc", "text", "load"};
+  static const char* kWrites[] = {"parquet", "csv", "json", "orc", "text", "save"};
+  if (chain.size() < 2) return Step::kFail;
+  const std::string& method = chain.back();
+  if (chain.size() >= 3 && chain[0] == "spark" && (chain[1] == "read" || chain[1] == "readStream")) {
+    for (const char* m : kReads) {
+      if (method == m) return Step::kDataRead;
+    }
+  }
+  for (size_t i = 0; i + 1 < chain.size(); ++i) {
+    if (chain[i] != "write" && chain[i] != "writeStream") continue;
+    for (const char* m : kWrites) {
+      if (method == m) return Step::kDataWrite;
+    }
+  }
+  return Step::kFail;
+}
 bool IsCloser(const Token& t) {
   return t.kind == Token::kEnd ||
          (t.kind == Token::kPunct && (t.text == ")" || t.text == "]" || t.text == "}" ||
@@ -241,12 +264,29 @@ class Parser {
 
   Expr Primary() {
     Expr e;
+    // The dotted names of a method chain so far (`spark`, `read`, `option`, ...).
+    std::vector<std::string> chain;
     if (AtEof() || IsCloser(Cur())) return e;
     const Token tok = Cur();
     if (tok.kind == Token::kDirective) return e;
     if (tok.kind == Token::kString) {
       e.kind = Expr::kString;
-      while (Cur().kind == Token::kString) e.text += t_[pos_++].text;
+      for (size_t k = pos_; t_[k].kind == Token::kString && k < t_.size(); ++k) {
+        if (t_[k].interp) e.interp = t_[k].interp;
+      }
+      while (Cur().kind == Token::kString) {
+        const Token& part = t_[pos_++];
+        std::string text = part.text;
+        if (e.interp && !part.interp) {  // a plain literal beside an interpolated one
+          if (e.interp == 'f') {
+            text = absl::StrReplaceAll(text, {{"{", "{{"}, {"}", "}}"}});
+          } else {
+            text = absl::StrReplaceAll(text, {{"$", "$$"}});
+          }
+        }
+        e.text += text;
+      }
+      if (e.interp) e.kind = Expr::kInterpolated;
     } else if (tok.kind == Token::kNumber) {
       e.kind = Expr::kNumber;
       e.text = tok.text;
@@ -257,11 +297,17 @@ class Parser {
     } else if (tok.kind == Token::kIdent && tok.text == "Map" && IsPunct(At(1), "(")) {
       pos_ += 2;
       e = Entries(")", "->");
-    } else if (tok.kind == Token::kIdent && IsPunct(At(1), "(")) {
+    } else if (tok.kind == Token::kIdent && IsPunct(At(1), "(") && FindCall(tok.text)) {
       pos_ += 2;
       e = Call(tok);
+    } else if (tok.kind == Token::kIdent && IsPunct(At(1), "(")) {
+      // Another function or method: the postfix loop below reads its arguments.
+      ++pos_;
+      e.kind = Expr::kUnknown;
+      chain = absl::StrSplit(tok.text, '.');
     } else if (tok.kind == Token::kIdent) {
       ++pos_;
+      chain = absl::StrSplit(tok.text, '.');
       if (tok.text.find('.') == std::string::npos && tok.text != "None" && tok.text != "null" &&
           tok.text != "True" && tok.text != "False" && tok.text != "not") {
         e.kind = Expr::kVariable;
@@ -279,7 +325,8 @@ class Parser {
     } else {
       ++pos_;  // some other punctuation: not understood
     }
-    // Postfix: `x.strip()`, `x[0]`, `f(a)(b)` make the value unknown but keep the calls.
+    // Postfix: `x.strip()`, `x[0]`, `f(a)(b)` make the value unknown but keep the calls;
+    // a call that ends a Spark read or write chain becomes a kDataRead/kDataWrite step.
     while (!AtEof() && (IsPunct(Cur(), "[") || IsPunct(Cur(), "(") ||
                         (Cur().kind == Token::kPunct && Cur().text == "."))) {
       std::string open = Cur().text;
@@ -288,14 +335,72 @@ class Parser {
       wrapper.kind = Expr::kUnknown;
       wrapper.values.push_back(std::move(e));
       if (open == ".") {
-        if (Cur().kind == Token::kIdent) ++pos_;
+        if (Cur().kind == Token::kIdent) {
+          for (absl::string_view name : absl::StrSplit(Cur().text, '.')) chain.emplace_back(name);
+          ++pos_;
+        } else {
+          chain.clear();
+        }
+      } else if (open == "(") {
+        std::vector<Expr> args;
+        std::map<std::string, Expr> named;
+        Arguments(&args, &named);
+        Step::Kind access = DataAccess(chain);
+        if (access != Step::kFail) {
+          auto step = std::make_shared<Step>();
+          step->kind = access;
+          step->line = Cur().line;
+          step->text = chain.back();
+          // args[0] is the path; the rest are evaluated for their side effects.
+          auto path = named.find("path");
+          if (path != named.end()) {
+            step->args.push_back(std::move(path->second));
+            named.erase(path);
+          } else if (!args.empty()) {
+            step->args.push_back(std::move(args.front()));
+            args.erase(args.begin());
+          } else {
+            step->args.emplace_back();  // no path given (e.g. option("path", ...)): unknown
+          }
+          step->args.push_back(std::move(wrapper.values.front()));
+          for (Expr& a : args) step->args.push_back(std::move(a));
+          for (auto& [k, v] : named) step->args.push_back(std::move(v));
+          wrapper = Expr();
+          wrapper.kind = Expr::kCall;
+          wrapper.call = std::move(step);
+        } else {
+          for (Expr& a : args) wrapper.values.push_back(std::move(a));
+          for (auto& [k, v] : named) wrapper.values.push_back(std::move(v));
+        }
       } else {
-        Expr inner = Entries(open == "(" ? ")" : "]", "");
+        chain.clear();
+        Expr inner = Entries("]", "");
         wrapper.values.push_back(std::move(inner));
       }
       e = std::move(wrapper);
     }
     return e;
+  }
+
+  // After `(`: positional and keyword arguments up to and including `)`.
+  void Arguments(std::vector<Expr>* args, std::map<std::string, Expr>* named) {
+    while (!AtEof() && !IsPunct(Cur(), ")") && Cur().kind != Token::kDirective) {
+      size_t before = pos_;
+      if (Cur().kind == Token::kEnd) {
+        ++pos_;
+        continue;
+      }
+      if (Cur().kind == Token::kIdent && IsPunct(At(1), "=")) {
+        std::string key = Cur().text;
+        pos_ += 2;
+        (*named)[key] = ParseExpr();
+      } else {
+        args->push_back(ParseExpr());
+      }
+      if (IsPunct(Cur(), ",")) ++pos_;
+      if (pos_ == before) ++pos_;
+    }
+    if (!AtEof() && IsPunct(Cur(), ")")) ++pos_;
   }
 
   // Comma-separated items up to `close`; with `sep` (":" or "->") they are key/value pairs
@@ -332,23 +437,7 @@ class Parser {
     const CallSpec* spec = FindCall(name.text);
     std::vector<Expr> args;
     std::map<std::string, Expr> named;
-    while (!AtEof() && !IsPunct(Cur(), ")") && Cur().kind != Token::kDirective) {
-      size_t before = pos_;
-      if (Cur().kind == Token::kEnd) {
-        ++pos_;
-        continue;
-      }
-      if (Cur().kind == Token::kIdent && IsPunct(At(1), "=")) {
-        std::string key = Cur().text;
-        pos_ += 2;
-        named[key] = ParseExpr();
-      } else {
-        args.push_back(ParseExpr());
-      }
-      if (IsPunct(Cur(), ",")) ++pos_;
-      if (pos_ == before) ++pos_;
-    }
-    if (!AtEof() && IsPunct(Cur(), ")")) ++pos_;
+    Arguments(&args, &named);
     Expr e;
     if (!spec) {
       e.kind = Expr::kUnknown;

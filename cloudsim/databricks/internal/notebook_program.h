@@ -2,7 +2,8 @@
 // turns SOURCE-format text (header, `COMMAND ----------` cells, `MAGIC` lines) into an
 // ordered list of steps: `cloudsim:` comment directives (fail, sleep, exit), the dbutils
 // calls a deployment can break (notebook.run/exit, secrets.get, widgets.get/text/...,
-// getArgument), `%run`, plain string assignments and `raise`/`throw`. Everything else is
+// getArgument), Spark reads and writes of a path (method chains on spark.read and
+// .write), `%run`, plain string assignments and `raise`/`throw`. Everything else is
 // ignored. The grammar is deliberately small; cloudsim/README.md documents it. Pure
 // functions; thread-safe.
 #ifndef ENVCTL_CLOUDSIM_DATABRICKS_INTERNAL_NOTEBOOK_PROGRAM_H_
@@ -20,9 +21,12 @@ struct Step;
 
 // An argument or right-hand side, as far as the simulator can evaluate it.
 struct Expr {
-  enum Kind { kUnknown, kString, kNumber, kVariable, kMap, kCall, kConcat };
+  enum Kind { kUnknown, kString, kNumber, kVariable, kMap, kCall, kConcat, kInterpolated };
   Kind kind = kUnknown;
-  std::string text;  // literal value, number text, or variable name
+  // literal value, number text, variable name, or the template of a kInterpolated
+  // string (`interp` 'f': Python f-string, 's': Scala s-string)
+  std::string text;
+  char interp = 0;
   std::vector<Expr> keys, values;  // kMap entries; kConcat uses `values`
   std::shared_ptr<Step> call;      // kCall
 };
@@ -40,6 +44,8 @@ struct Step {
     kRunInline,      // %run <path>
     kAssign,         // name = <literal or variable>
     kRaise,          // raise Type("message") / throw new Type("message")
+    kDataRead,       // spark.read[...].parquet|csv|json|orc|text|load(path)  (text = method)
+    kDataWrite,      // <df>.write[...].parquet|csv|json|orc|text|save(path) (text = method)
   };
   Kind kind = kFail;
   int line = 0;        // 1-based line in the stored notebook body

@@ -57,6 +57,20 @@ int RunStore::ActiveRunsOfJob(int64_t job_id, absl::Time now) const {
   return active;
 }
 
+std::optional<absl::Time> RunStore::LastActivityOn(const std::string& cluster_id, absl::Time now) const {
+  std::optional<absl::Time> last;
+  for (const auto& [id, run] : runs_) {
+    for (const TaskRun& t : run.tasks) {
+      if (t.cluster_id != cluster_id || !t.compute.contains("existing_cluster_id")) continue;
+      RunState s = TaskState(t, run.submitted, now);
+      absl::Time busy = s.end ? *s.end : now;
+      if (s.life_cycle == "BLOCKED") continue;
+      if (!last || busy > *last) last = busy;
+    }
+  }
+  return last;
+}
+
 const Run* RunStore::Find(int64_t id, const TaskRun** task) const {
   *task = nullptr;
   auto it = runs_.find(id);
@@ -173,7 +187,12 @@ bool RunStore::AdvanceDue(absl::Time now, const RunDeps& deps) {
     const TaskRun* b = y.first;
     return a->exec_start < b->exec_start || (a->exec_start == b->exec_start && a->run_id < b->run_id);
   });
-  for (auto& [t, run] : due) Execute(*t, run->creator, deps);
+  for (auto& [t, run] : due) {
+    // The caller of the API is a workspace admin in cloudsim; a job's run_as is not.
+    const bool as_creator = run->run_as.empty() || run->run_as == run->creator;
+    deps.runtime->SetRunIdentity(as_creator ? run->creator : run->run_as, as_creator);
+    Execute(*t, as_creator ? run->creator : run->run_as, deps);
+  }
   return !due.empty();
 }
 
@@ -508,6 +527,7 @@ Json RunStore::Save() const {
                     {"job_id", r.job_id},
                     {"run_name", r.run_name},
                     {"creator", r.creator},
+                    {"run_as", r.run_as},
                     {"idempotency_token", r.idempotency_token},
                     {"legacy", r.legacy},
                     {"submitted", Micros(r.submitted)},
@@ -528,6 +548,7 @@ absl::Status RunStore::Load(const Json& state) {
     r.job_id = rj.at("job_id").get<int64_t>();
     r.run_name = rj.at("run_name").get<std::string>();
     r.creator = rj.at("creator").get<std::string>();
+    r.run_as = rj.value("run_as", "");
     r.idempotency_token = rj.at("idempotency_token").get<std::string>();
     r.legacy = rj.at("legacy").get<bool>();
     r.submitted = FromMicros(rj.at("submitted"));

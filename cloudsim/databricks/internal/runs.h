@@ -75,6 +75,8 @@ struct Run {
   std::string skipped_message;
   std::string run_name;
   std::string creator;
+  // The identity the run executes as when it is not the creator (a job's run_as).
+  std::string run_as;
   std::string idempotency_token;
   bool legacy = false;  // submitted in the 2.0 single-task form
   absl::Time submitted;
@@ -119,6 +121,10 @@ class RunStore {
 
   // Runs of saved job `job_id` that are not terminal at `now`.
   int ActiveRunsOfJob(int64_t job_id, absl::Time now) const;
+
+  // When all-purpose cluster `cluster_id` was last busy: `now` while a task runs on it
+  // (existing_cluster_id), else the latest end of such a task; nullopt when none did.
+  std::optional<absl::Time> LastActivityOn(const std::string& cluster_id, absl::Time now) const;
 
   // Finds a run by its id or by one of its task run ids.
   const Run* Find(int64_t id, const TaskRun** task) const;

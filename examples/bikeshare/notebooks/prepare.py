@@ -14,8 +14,9 @@ data_path = dbutils.widgets.get("data_path")
 df = (spark.read.option("header", True).option("inferSchema", True)
       .csv("/databricks-datasets/bikeSharing/data-001/hour.csv"))
 train, test, holdout = df.randomSplit([0.7, 0.2, 0.1], seed=42)
-for name, part in [("train", train), ("test", test), ("holdout", holdout)]:
-    part.write.mode("overwrite").parquet(f"{data_path}/{name}")
+train.write.mode("overwrite").parquet(f"{data_path}/train")
+test.write.mode("overwrite").parquet(f"{data_path}/test")
+holdout.write.mode("overwrite").parquet(f"{data_path}/holdout")
 
 # COMMAND ----------
 
