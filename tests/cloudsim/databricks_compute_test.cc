@@ -170,9 +170,10 @@ TEST_F(DatabricksComputeTest, IdleClusterTerminatesAfterAutoterminationMinutesAn
   h.clock.Advance(absl::Seconds(60));  // 10 simulated minutes
   EXPECT_EQ(State(id), "RUNNING") << "busy with the run";
   h.Finish(run);
-  h.clock.Advance(absl::Seconds(59));
+  const absl::Time run_end = absl::FromUnixMillis(h.GetRunJson(run)["end_time"].get<int64_t>());
+  h.clock.Advance(run_end + absl::Seconds(59) - h.clock.Now());
   EXPECT_EQ(State(id), "RUNNING");
-  h.clock.Advance(absl::Seconds(2));
+  h.clock.Advance(absl::Milliseconds(1500));  // idle 10 simulated minutes: terminating (1 s)
   EXPECT_EQ(State(id), "TERMINATING");
   h.clock.Advance(absl::Seconds(1));
   Json c = GetCluster(id);

@@ -208,7 +208,8 @@ class Interpreter {
   }
 
   Flow Exec(const Step& step, Frame& frame, int depth, std::string* value) {
-    bool known = ValueKnown(step);
+    // An assignment is as known as its right-hand side; a call as its kind.
+    bool known = step.kind == Step::kAssign || ValueKnown(step);
     Flow flow = step.kind == Step::kAssign && !step.args.empty()
                     ? Eval(step.args[0], frame, depth, value, &known)
                     : ExecInner(step, frame, depth, value);
