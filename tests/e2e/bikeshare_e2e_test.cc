@@ -116,6 +116,14 @@ TEST_F(BikeshareE2ETest, TrainingJobPolicyAndPermissionsConvergeAndAScheduleChan
                                   "/api/2.2/jobs/runs/list?job_id=" + id);
   ASSERT_OK(runs);
   EXPECT_EQ((*runs)["runs"].size(), 1u) << "the JobRunTest ran the job once";
+  // The job wrote what the Data Factory pipeline test reads (that test waits for it):
+  // on cloudsim, as on Databricks, a read of an unwritten DBFS path fails the run.
+  for (const char* part : {"holdout", "model"}) {
+    auto written = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                                       std::string("/api/2.0/dbfs/get-status?path=/tmp/bikeshare/") + part);
+    ASSERT_OK(written);
+    EXPECT_EQ((*written)["is_dir"], true) << written->dump();
+  }
 
   nlohmann::json settings = job["settings"];
   settings["schedule"]["quartz_cron_expression"] = "0 15 1 * * ?";
