@@ -197,7 +197,10 @@ Response Cloudsim::Impl::Observe(const std::string& service, const Request& req,
   if (fault.has_value() && fault->latency_ms > 0) {
     clock_->SleepFor(absl::Milliseconds(fault->latency_ms));
   }
-  if (fault.has_value() && fault->status >= 0) {
+  if (fault.has_value() && fault->status >= 0 && fault->after_handling) {
+    handler();  // the service acts; the client never sees its answer
+    resp = FaultResponse(service, *fault);
+  } else if (fault.has_value() && fault->status >= 0) {
     resp = FaultResponse(service, *fault);
   } else {
     resp = handler();

@@ -71,6 +71,12 @@ Environment LoadOne(const std::string& dir, const internal::ProjectConfig& confi
   env.set_project(config.project);
   const internal::SettingsLayer layer =
       internal::ParseEnvironmentFile(dir, env_name.value, env_name.at, diags);
+  // Without its parameters every `${...}` of the environment would be reported as
+  // undefined: only the file's own error says what to fix.
+  if (layer.unreadable) {
+    *from_at = Location{layer.file, 1, 1};
+    return env;
+  }
 
   std::map<std::string, std::string> params = config.defaults.parameters;
   for (const auto& [k, v] : layer.parameters) params[k] = v;

@@ -41,6 +41,7 @@ absl::Status FaultInjector::Add(const nlohmann::json& j) {
     f.retry_after_s = j.value("retry_after_s", 1);
     f.rate = j.value("rate", 1.0);
     f.count = j.value("count", int64_t{-1});
+    f.after_handling = j.value("after_handling", false);
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(std::string("fault has a field of the wrong type: ") +
                                       e.what());
@@ -61,6 +62,11 @@ absl::Status FaultInjector::Add(const nlohmann::json& j) {
   if (f.latency_ms < 0) return absl::InvalidArgumentError("fault.latency_ms must be >= 0");
   if (f.status == -1 && f.latency_ms == 0) {
     return absl::InvalidArgumentError("fault needs a status or a latency_ms");
+  }
+  if (f.after_handling && f.status != 0 && f.status != 500 && f.status != 503) {
+    // A 429 says the service refused before acting; after acting it never sends one.
+    return absl::InvalidArgumentError(
+        "fault.after_handling needs status 500, 503 or 0 (reset): a 429 means nothing was done");
   }
   if (f.service == "*") f.service.clear();
   absl::MutexLock lock(&mu_);
@@ -83,7 +89,8 @@ nlohmann::json FaultInjector::List() {
                    {"status", f.status == -1 ? nlohmann::json(nullptr) : nlohmann::json(f.status)},
                    {"retry_after_s", f.retry_after_s},
                    {"rate", f.rate},
-                   {"count", f.count}});
+                   {"count", f.count},
+                   {"after_handling", f.after_handling}});
   }
   return out;
 }

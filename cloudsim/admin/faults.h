@@ -2,7 +2,9 @@
 // "keyvault", ... or "*"/empty for all) and a glob over "METHOD /path" (case-insensitive,
 // '*' any run, '?' one char), fires with probability `rate`, at most `count` times
 // (<0 = unlimited), and adds latency and/or answers with a status (429/500/503) or
-// resets the connection (status 0). Thread-safe.
+// resets the connection (status 0). With `after_handling` the request is handled first
+// and only its answer is replaced (500/503/reset): the service acted, the client cannot
+// know it (a lost answer, what exactly-once submission must survive). Thread-safe.
 #ifndef ENVCTL_CLOUDSIM_ADMIN_FAULTS_H_
 #define ENVCTL_CLOUDSIM_ADMIN_FAULTS_H_
 
@@ -26,6 +28,7 @@ struct FaultSpec {
   int retry_after_s = 1;
   double rate = 1.0;
   int64_t count = -1;           // remaining firings; <0 = unlimited
+  bool after_handling = false;  // handle the request, then replace its answer
 };
 
 bool GlobMatch(const std::string& pattern, const std::string& text);

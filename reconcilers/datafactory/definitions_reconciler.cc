@@ -32,6 +32,7 @@ constexpr char kMasked[] = "**********";
 // Entities of one wave written at the same time (ADF's per-factory write limits are
 // generous; this keeps a 100-entity folder to a handful of round trips per wave).
 constexpr size_t kWaveParallelism = 4;
+constexpr size_t kReadParallelism = 8;
 
 EntityKind KindOf(EntityType type) {
   switch (type) {
@@ -279,11 +280,19 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
   nlohmann::json deletes = nlohmann::json::array();
   nlohmann::json stops = nlohmann::json::array();
   std::set<std::string> declared;
-  for (const DesiredEntity& d : desired) {
+  // Every entity is read at once (bounded): the reads are independent, and in sequence
+  // each one's latency, and under throttling each one's Retry-After, would add up.
+  std::vector<absl::StatusOr<nlohmann::json>> lives(desired.size(), absl::UnknownError("not read"));
+  RunParallel(desired.size(), kReadParallelism, [&](size_t i) {
+    lives[i] = client_->GetEntity(factory, KindOf(desired[i].entity.type), desired[i].entity.name);
+    return absl::OkStatus();
+  }).IgnoreError();
+  for (size_t i = 0; i < desired.size(); ++i) {
+    const DesiredEntity& d = desired[i];
     const Entity& e = d.entity;
     const std::string key = e.Key();
     declared.insert(key);
-    absl::StatusOr<nlohmann::json> live = client_->GetEntity(factory, KindOf(e.type), e.name);
+    absl::StatusOr<nlohmann::json>& live = lives[i];
     if (!live.ok() && !absl::IsNotFound(live.status())) {
       return Annotate(live.status(), absl::StrCat("reading ", key, " of factory ", factory.factory));
     }

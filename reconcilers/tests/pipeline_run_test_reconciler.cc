@@ -36,6 +36,10 @@ std::string FailedActivityMessage(const std::vector<nlohmann::json>& activities)
   return "";
 }
 
+// The pipeline parameter that carries envctl's run key (a pipeline ignores parameters it
+// does not declare; the run lists them all).
+constexpr char kRunKeyParameter[] = "envctlRunKey";
+
 nlohmann::json ParametersOf(const Context& ctx) {
   nlohmann::json params = nlohmann::json::object();
   for (const auto& [k, v] : ctx.resource.pipeline_run_test().parameters()) params[k] = v;
@@ -72,34 +76,25 @@ RunBackend PipelineRunTestReconciler::BackendFor(Context& ctx, const FactoryRef&
   const auto& spec = ctx.resource.pipeline_run_test();
   RunBackend backend;
   backend.noun = "pipeline run";
-  backend.submit = [this, &ctx, factory, &spec]() -> absl::StatusOr<std::string> {
-    return WithContext(client_->CreateRun(factory, spec.pipeline(), ParametersOf(ctx)),
+  const std::string run_key = RunKeyFor(ctx, CoveredOf(ctx.environment, ctx.resource.name(), spec.covers()).hash);
+  backend.submit = [this, &ctx, factory, &spec, run_key]() -> absl::StatusOr<std::string> {
+    nlohmann::json params = ParametersOf(ctx);
+    params[kRunKeyParameter] = run_key;
+    return WithContext(client_->CreateRun(factory, spec.pipeline(), params),
                        absl::StrCat("starting pipeline ", spec.pipeline(), " of factory ", factory.factory));
   };
-  // createRun has no idempotency key: after a crash between the service accepting a run
-  // and envctl recording its id, the run is found by pipeline, parameters and start time
-  // (the intent was recorded just before the submit), never started twice.
-  backend.find_submitted = [this, &ctx, factory, &spec](absl::Time intent_at) -> absl::StatusOr<std::string> {
-    const absl::Time from = intent_at - absl::Minutes(1);
+  // createRun has no idempotency key, so the run carries envctl's run key as a parameter:
+  // after a crash between the service accepting a run and envctl recording its id, or a
+  // createRun whose answer was lost, the run is found by that key (queryPipelineRuns over
+  // the pipeline's runs since the intent), never started twice.
+  backend.find_submitted = [this, factory, &spec, run_key](absl::Time intent_at) -> absl::StatusOr<std::string> {
     ASSIGN_OR_RETURN(std::vector<PipelineRun> runs,
-                     client_->QueryPipelineRuns(factory, spec.pipeline(), from, clock_.Now() + absl::Minutes(5)));
-    const nlohmann::json want = ParametersOf(ctx);
+                     client_->QueryPipelineRuns(factory, spec.pipeline(), intent_at - absl::Minutes(5),
+                                                clock_.Now() + absl::Minutes(5)));
     for (const PipelineRun& run : runs) {
-      // A run still queued may have no runStart yet: its lastUpdated (inside the query
-      // window, so after `from`) then says when it was created.
-      std::string started = run.run_start;
-      if (started.empty() && run.raw.is_object() && run.raw.contains("lastUpdated") &&
-          run.raw["lastUpdated"].is_string()) {
-        started = run.raw["lastUpdated"].get<std::string>();
-      }
-      if (ParseTime(started, absl::InfinitePast()) < from) continue;
-      if (!run.raw.is_object()) continue;
-      const nlohmann::json params = run.raw.value("parameters", nlohmann::json::object());
-      bool same = true;
-      for (const auto& [k, v] : want.items()) {
-        if (!params.contains(k) || params[k] != v) same = false;
-      }
-      if (same) return run.run_id;
+      if (!run.raw.is_object() || !run.raw.contains("parameters") || !run.raw["parameters"].is_object()) continue;
+      const nlohmann::json& params = run.raw["parameters"];
+      if (params.value(kRunKeyParameter, "") == run_key) return run.run_id;
     }
     return std::string();
   };

@@ -159,6 +159,12 @@ std::string IdempotencyToken(const envctl::v1::Environment& env, const std::stri
       absl::StrCat(env.project(), "/", env.name(), "/", test, "/", covered, "/", attempt));
 }
 
+std::string RunKeyFor(const Context& ctx, const std::string& covered) {
+  const nlohmann::json& memory = ctx.prior.memory;
+  const int attempt = AttemptOf(ctx.prior.rerun_requested ? Abandoned(memory) : memory);
+  return IdempotencyToken(ctx.environment, ctx.resource.name(), covered, attempt);
+}
+
 absl::Duration TimeoutOr(const google::protobuf::Duration& timeout, bool has_timeout) {
   if (has_timeout) {
     absl::Duration d = absl::Seconds(timeout.seconds()) + absl::Nanoseconds(timeout.nanos());
@@ -182,6 +188,40 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
 std::string RunResultText(envctl::v1::RunResult result) {
   return absl::AsciiStrToLower(
       absl::StripPrefix(envctl::v1::RunResult_Name(result), "RUN_RESULT_"));
+}
+
+namespace {
+
+// A failed submit whose request may still have been carried out: the answer was lost
+// (connection reset or timeout) or the service failed after accepting it (500/503).
+bool AnswerMayBeLost(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
+         absl::IsInternal(status) || absl::IsUnknown(status);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SubmitExactlyOnce(Clock& clock, const RunBackend& backend,
+                                              absl::Time intent_at, int tries) {
+  absl::Duration backoff = absl::Seconds(1);
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<std::string> submitted = backend.submit();
+    if (submitted.ok() || !backend.find_submitted || !AnswerMayBeLost(submitted.status())) {
+      return submitted;
+    }
+    // The service may have created the run: look for it by its key before another submit.
+    absl::StatusOr<std::string> found = backend.find_submitted(intent_at);
+    if (!found.ok()) {
+      return absl::Status(submitted.status().code(),
+                          absl::StrCat(submitted.status().message(), "; looking the ", backend.noun,
+                                       " up failed too (", found.status().message(),
+                                       "); the next apply looks again"));
+    }
+    if (!found->empty()) return *found;
+    if (attempt >= tries) return submitted;
+    clock.SleepFor(backoff);
+    backoff *= 2;
+  }
 }
 
 absl::StatusOr<ApplyResult> SubmitTestRun(Context& ctx, Clock& clock, const Covered& covered,
@@ -214,7 +254,7 @@ absl::StatusOr<ApplyResult> SubmitTestRun(Context& ctx, Clock& clock, const Cove
   if (run_id.empty()) {
     memory = WithIntent(memory, covered.hash, submitted);
     RETURN_IF_ERROR(ctx.checkpoint(memory));
-    ASSIGN_OR_RETURN(run_id, backend.submit());
+    ASSIGN_OR_RETURN(run_id, SubmitExactlyOnce(clock, backend, submitted));
     if (g_after_submit_failpoint_for_test) RETURN_IF_ERROR(g_after_submit_failpoint_for_test(run_id));
     ctx.progress(absl::StrCat("submitted ", backend.noun, " ", run_id));
   }

@@ -73,6 +73,9 @@ int AttemptOf(const nlohmann::json& memory);
 // ≤ 64 characters, the same for the same environment, test, covered hash and attempt.
 std::string IdempotencyToken(const envctl::v1::Environment& env, const std::string& test,
                              const std::string& covered, int attempt);
+// The run key of the run SubmitTestRun is about to submit for `covered`: the idempotency
+// token of the attempt it will use (a requested rerun is a new attempt).
+std::string RunKeyFor(const Context& ctx, const std::string& covered);
 
 // `timeout` when set and positive, else 30 minutes.
 absl::Duration TimeoutOr(const google::protobuf::Duration& timeout, bool has_timeout);
@@ -90,15 +93,24 @@ struct RunBackend {
   std::string noun;
   // Submits a run: its id.
   std::function<absl::StatusOr<std::string>()> submit;
-  // After a crash between submit and checkpoint (an intent recorded at `intent_at`): the
-  // id of the run that submit created then, or "" when there is none. May be null when
-  // the service deduplicates submissions itself (Databricks idempotency token).
+  // The run that submit created for this run key since `intent_at`, or "" when there is
+  // none: after a crash between submit and checkpoint, and after a submit whose answer
+  // was lost (the service may have acted). May be null when the service deduplicates
+  // submissions itself (Databricks idempotency token: resubmitting returns the same run).
   std::function<absl::StatusOr<std::string>(absl::Time intent_at)> find_submitted;
   // One look at a run: the finished record (result, times, message, output; the common
   // fields are filled by PollTestRun), or nullopt while it goes on. NotFound when gone.
   std::function<absl::StatusOr<std::optional<envctl::v1::RunRecord>>(const PendingRun&)> check;
   std::function<absl::Status(const std::string& run_id)> cancel;
 };
+
+// Submits once: when the answer is lost (connection error, 500, 503: the service may
+// have created the run) it looks for the run by its key before submitting again, at most
+// `tries` submissions with a short backoff. Without find_submitted the error is returned
+// as is (the transport already retried an idempotent submit). An error when the lookup
+// fails too: the intent stays recorded, so the next apply looks again.
+absl::StatusOr<std::string> SubmitExactlyOnce(Clock& clock, const RunBackend& backend,
+                                              absl::Time intent_at, int tries = 3);
 
 // Apply of a test kind: resumes the run pending for the covered content, or cancels an
 // outdated pending run (content changed since) and submits a new one, recording the

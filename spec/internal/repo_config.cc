@@ -250,8 +250,11 @@ SettingsLayer ParseEnvironmentFile(const std::string& dir, const std::string& en
                             "; create it with the environment's `parameters:`"));
     return layer;
   }
+  const size_t errors_before = diags->size();
   const YAML::Node top =
       LoadTopMap(dir, file, {"parameters", "azure", "sync", "annotations", "promotion"}, diags);
+  // An empty map with new errors: the file did not parse (LoadTopMap reported why).
+  layer.unreadable = top.IsMap() && top.size() == 0 && diags->size() > errors_before;
   ReadLayer(file, top, diags, &layer);
   if (top && top.IsMap() && top["promotion"]) layer.promotion = top["promotion"];
   return layer;

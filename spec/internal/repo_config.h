@@ -29,6 +29,9 @@ struct SettingsLayer {
   YAML::Node annotations;
   // environments/<env>.yaml only: `promotion: {from, requireApproval}`.
   YAML::Node promotion;
+  // The file exists but could not be read as YAML (its error is reported): the
+  // environment's parameters are unknown, so nothing that uses them is checked.
+  bool unreadable = false;
 };
 
 struct ProjectConfig {

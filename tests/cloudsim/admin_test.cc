@@ -76,6 +76,21 @@ TEST_F(AdminTest, ResetFaultDropsTheConnectionAndDeleteClearsFaults) {
   EXPECT_THAT(bad.body, HasSubstr("fault.status must be 429, 500, 503 or 0"));
 }
 
+TEST_F(AdminTest, AfterHandlingFaultActsThenLosesTheAnswer) {
+  Start();
+  ASSERT_EQ(c_->Admin("POST", "/faults", {{"service", "arm"}, {"operation", "PUT */resourcegroups/*"},
+                                          {"status", 503}, {"after_handling", true}, {"count", 1}})
+                .status,
+            200);
+  cloudsim::Response lost = c_->Arm("PUT", RgUrl("acted"), {{"location", "westeurope"}});
+  EXPECT_EQ(lost.status, 503);
+  EXPECT_EQ(ErrorCode(lost), "ServiceUnavailable");
+  EXPECT_EQ(c_->Arm("GET", RgUrl("acted")).status, 200);  // the group was created all the same
+  cloudsim::Response bad = c_->Admin("POST", "/faults", {{"status", 429}, {"after_handling", true}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("after_handling needs status 500, 503 or 0"));
+}
+
 TEST_F(AdminTest, TokenBucketThrottlesWritesWithRetryAfter) {
   cloudsim::Options options;
   options.arm_throttle.writes = {3, 0.001};

@@ -241,6 +241,27 @@ TEST_F(IntegrationTestTest, JobClusterThatViolatesItsPolicyIsRefusedWithDatabric
   EXPECT_THAT(o->status.message(), HasSubstr("Validation failed for num_workers"));
 }
 
+// The lost answer: the workspace started the run, envctl saw a 503. The submit carries an
+// idempotency token, so the transport retries it and the service answers with the run it
+// already started: one run in the workspace.
+TEST_F(IntegrationTestTest, SubmitWhoseAnswerIsLostIsRetriedWithTheSameTokenAndRunsOnce) {
+  Notebook("/Shared/tests/ok", "dbutils.notebook.exit(\"done\")\n");
+  AddTest("/Shared/tests/ok");
+  ResetStats();
+  Admin("POST", "/faults",
+        R"({"service":"databricks","operation":"POST /api/2.1/jobs/runs/submit","status":503,"after_handling":true,"count":1})");
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "integration-test");
+  ASSERT_TRUE(o->status.ok()) << Describe(applied);
+  EXPECT_EQ(o->run.output(), "done");
+  EXPECT_THAT(Requests("POST", "/jobs/runs/submit"), SizeIs(2)) << "the lost answer was retried";
+  dbx::JobsApi jobs(*client_);
+  auto runs = jobs.ListRuns();
+  ASSERT_OK(runs);
+  EXPECT_THAT(*runs, SizeIs(1)) << "one run in the workspace";
+  EXPECT_EQ(absl::StrCat((*runs)[0].run_id), o->run.external_run_id());
+}
+
 TEST(IntegrationTestBodyTest, LibrariesByExtensionAndClusterDefaults) {
   envctl::v1::Environment env;
   env.set_name("test");

@@ -167,5 +167,64 @@ TEST_F(PipelineRunTestTest, CrashBetweenCreateRunAndRecordingFindsTheRunInsteadO
   EXPECT_THAT(Requests("POST", "/createRun"), SizeIs(1)) << "never a second run";
 }
 
+// Runs of `pipeline` in the factory, as the service lists them.
+std::vector<cloud::datafactory::PipelineRun> RunsOf(cloud::datafactory::DataFactoryClient& factories,
+                                                    const cloud::datafactory::FactoryRef& factory,
+                                                    const std::string& pipeline, absl::Time now) {
+  auto runs = factories.QueryPipelineRuns(factory, pipeline, now - absl::Hours(1), now + absl::Hours(1));
+  EXPECT_TRUE(runs.ok()) << runs.status();
+  return runs.ok() ? *runs : std::vector<cloud::datafactory::PipelineRun>{};
+}
+
+// The lost answer: the service created the run, envctl saw a 503 or a 500.
+// createRun is not retried blindly: the run is looked up by the run key it carries, found,
+// and tracked in the same pass; the factory holds one run.
+TEST_F(PipelineRunTestTest, CreateRunWhoseAnswerIsLostIsFoundByItsRunKeyNotStartedAgain) {
+  for (int status : {503, 500}) {
+    SCOPED_TRACE(status);
+    AddTest("Quick");
+    (*env_.mutable_resources(env_.resources_size() - 1)->mutable_pipeline_run_test()->mutable_parameters())["round"] =
+        std::to_string(status);
+    SetContent("smoke", {});
+    ResetStats();
+    Admin("POST", "/faults",
+          nlohmann::json{{"service", "datafactory"}, {"operation", "POST */createRun"}, {"status", status},
+                         {"after_handling", true}, {"count", 1}}
+              .dump());
+    controller::EngineResult applied = Apply();
+    const auto* o = Outcome(applied, "smoke");
+    ASSERT_TRUE(o->status.ok()) << Describe(applied);
+    EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED);
+    EXPECT_THAT(Requests("POST", "/createRun"), SizeIs(1)) << "the lookup found it: no second createRun";
+    int ours = 0;
+    for (const auto& run : RunsOf(*factories_, factory_, "Quick", clock_.Now())) {
+      if (run.raw["parameters"].value("round", "") == std::to_string(status)) {
+        ++ours;
+        EXPECT_EQ(run.run_id, o->run.external_run_id());
+        EXPECT_EQ(run.raw["parameters"].value("envctlRunKey", "").size(), 64u);
+      }
+    }
+    EXPECT_EQ(ours, 1) << "one run in the factory";
+    env_.mutable_resources()->RemoveLast();
+  }
+}
+
+// A 503 before the service acted: the lookup finds nothing, so the run is submitted again
+// (in the same pass) and exactly one run exists.
+TEST_F(PipelineRunTestTest, CreateRunRefusedBeforeActingIsSubmittedAgainInTheSamePass) {
+  AddTest("Quick");
+  ResetStats();
+  Admin("POST", "/faults",
+        R"({"service":"datafactory","operation":"POST */createRun","status":503,"count":1})");
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "smoke");
+  ASSERT_TRUE(o->status.ok()) << Describe(applied);
+  EXPECT_THAT(Requests("POST", "/createRun"), SizeIs(2));
+  EXPECT_THAT(Requests("POST", "/queryPipelineRuns"), SizeIs(1)) << "looked up once, between the two";
+  std::vector<cloud::datafactory::PipelineRun> runs = RunsOf(*factories_, factory_, "Quick", clock_.Now());
+  ASSERT_THAT(runs, SizeIs(1));
+  EXPECT_EQ(runs[0].run_id, o->run.external_run_id());
+}
+
 }  // namespace
 }  // namespace envctl::testing

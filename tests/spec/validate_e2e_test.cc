@@ -148,7 +148,7 @@ TEST_F(HostileRepoTest, DataFactoryJsonNested30000LevelsIsRefusedBeforeParsing) 
 
 TEST_F(HostileRepoTest, InvalidUtf8IsALocatedError) {
   Replace(dir_ + "/environments/test.yaml", "parameters:", "parameters:\n  broken: \"a\xff\"");
-  ExpectRefused({"environments/test.yaml:3:13: invalid UTF-8 (byte 0xff)"});
+  ExpectRefused({"environments/test.yaml:3:13: invalid UTF-8 (byte 0xff)", "\n1 error(s)\n"});
   Replace(dir_ + "/environments/test.yaml", "  broken: \"a\xff\"", "  broken: a");
   Replace(dir_ + "/datafactory/pipeline/ApplyModel.json", "\"retry\": 0,", "\"retry\": \"\xc3\x28\",");
   ExpectRefused({"datafactory/pipeline/ApplyModel.json:12:", "invalid UTF-8 (byte 0xc3)"});
