@@ -126,6 +126,38 @@ Requests Collect(Admin& admin) {
   return out;
 }
 
+// TEST's parameters (the `parameters:` block of examples/bikeshare/environments/test.yaml)
+// with its cloud names (bikeshare-test-*, bikesharetest*) made unique for `tag`, so every
+// generated environment has the whole TEST shape (identity, role assignments, the training
+// job and its run, the published factory) under its own names. TEST's other settings
+// (promotion from DEV) are dropped: the benchmark has no DEV and `apply` ignores them.
+absl::StatusOr<std::string> TestParametersFor(const std::string& test_yaml, const std::string& tag) {
+  std::istringstream in(test_yaml);
+  std::string line, out;
+  bool in_parameters = false;
+  int renamed = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] != ' ') {
+      in_parameters = line.rfind("parameters:", 0) == 0;
+      if (in_parameters) out += line + "\n";
+      continue;
+    }
+    if (!in_parameters) continue;
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"bikeshare-test", "bench-" + tag},
+                                   {"bikesharetest", "bench" + tag}}) {
+      for (size_t pos; (pos = line.find(from)) != std::string::npos; ++renamed) {
+        line.replace(pos, from.size(), to);
+      }
+    }
+    out += line + "\n";
+  }
+  if (out.empty() || renamed == 0) {
+    return absl::InternalError("environments/test.yaml: no parameters with TEST's names");
+  }
+  return out;
+}
+
 // A copy of examples/bikeshare declaring one TEST-shaped environment per tag, each with
 // its own cloud names.
 absl::Status MakeRepo(const fs::path& dir, const std::vector<std::string>& tags) {
@@ -133,17 +165,13 @@ absl::Status MakeRepo(const fs::path& dir, const std::vector<std::string>& tags)
   fs::create_directories(dir.parent_path(), ec);
   fs::copy(fs::path(ENVCTL_SOURCE_DIR) / "examples/bikeshare", dir, fs::copy_options::recursive, ec);
   if (ec) return absl::InternalError(absl::StrCat("copy bikeshare: ", ec.message()));
+  std::stringstream test_yaml;
+  test_yaml << std::ifstream(dir / "environments/test.yaml").rdbuf();
   fs::remove(dir / "environments/dev.yaml");
   fs::remove(dir / "environments/test.yaml");
   for (const std::string& t : tags) {
-    std::ofstream(dir / "environments" / (t + ".yaml"))
-        << "parameters:\n"
-        << "  resource_group: bench-" << t << "-rg\n"
-        << "  storage_account: bench" << t << "lake\n"
-        << "  key_vault: bench-" << t << "-kv\n"
-        << "  data_factory: bench-" << t << "-adf\n"
-        << "  workspace_name: bench-" << t << "-dbw\n"
-        << "  publish_adf: \"true\"\n";
+    ASSIGN_OR_RETURN(std::string parameters, TestParametersFor(test_yaml.str(), t));
+    std::ofstream(dir / "environments" / (t + ".yaml")) << parameters;
   }
   std::ifstream in(dir / "envctl.yaml");
   std::stringstream ss;
