@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -48,6 +49,51 @@ EntityKind KindOf(EntityType type) {
   }
   return EntityKind::kPipeline;
 }
+
+// What the factory holds, read for one Plan: a kind with several entities to look at is
+// listed once (one read per kind instead of a GET per entity, so a no-op resync of a
+// folder costs a handful of reads); a kind with one entity is read with a GET. List
+// entries are the same bodies a GET returns (ARM lists). Not thread-safe (one Plan).
+class LiveEntities {
+ public:
+  LiveEntities(const DataFactoryClient& client, FactoryRef factory, std::map<EntityType, int> wanted)
+      : client_(client), factory_(std::move(factory)), wanted_(std::move(wanted)) {}
+
+  // The entity's body; NotFound when the factory has no such entity (or no factory).
+  absl::StatusOr<nlohmann::json> Get(EntityType type, const std::string& name) {
+    if (wanted_[type] < 2 || !ListedByFactory(type)) return client_.GetEntity(factory_, KindOf(type), name);
+    auto listed = listed_.find(type);
+    if (listed == listed_.end()) {
+      std::map<std::string, nlohmann::json> by_name;
+      absl::StatusOr<std::vector<nlohmann::json>> items = client_.ListEntities(factory_, KindOf(type));
+      if (!items.ok() && !absl::IsNotFound(items.status())) return items.status();
+      if (items.ok()) {
+        for (nlohmann::json& item : *items) {
+          const std::string name_key = absl::AsciiStrToLower(item.value("name", ""));
+          by_name[name_key] = std::move(item);
+        }
+      }
+      listed = listed_.emplace(type, std::move(by_name)).first;
+    }
+    auto it = listed->second.find(absl::AsciiStrToLower(name));
+    if (it == listed->second.end()) {
+      return absl::NotFoundError(absl::StrCat(datafactory::CollectionOf(type), "/", name, " not found"));
+    }
+    return it->second;
+  }
+
+ private:
+  // Kinds ADF lists per factory (a private endpoint is listed per managed network; the
+  // global parameters are one entity).
+  static bool ListedByFactory(EntityType type) {
+    return type != EntityType::kManagedPrivateEndpoint && type != EntityType::kGlobalParameters;
+  }
+
+  const DataFactoryClient& client_;
+  const FactoryRef factory_;
+  std::map<EntityType, int> wanted_;
+  std::map<EntityType, std::map<std::string, nlohmann::json>> listed_;
+};
 
 // An entity as envctl will deploy it.
 struct DesiredEntity {
@@ -279,11 +325,22 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
   nlohmann::json deletes = nlohmann::json::array();
   nlohmann::json stops = nlohmann::json::array();
   std::set<std::string> declared;
+  const bool prune = PruneEnabled(spec);
+  std::map<EntityType, int> wanted;
+  for (const DesiredEntity& d : desired) {
+    ++wanted[d.entity.type];
+    declared.insert(d.entity.Key());
+  }
+  if (prune) {
+    for (const auto& [key, sha] : deployed.items()) {
+      if (!declared.count(key) && TypeOfKey(key).ok()) ++wanted[*TypeOfKey(key)];
+    }
+  }
+  LiveEntities live_entities(*client_, factory, wanted);
   for (const DesiredEntity& d : desired) {
     const Entity& e = d.entity;
     const std::string key = e.Key();
-    declared.insert(key);
-    absl::StatusOr<nlohmann::json> live = client_->GetEntity(factory, KindOf(e.type), e.name);
+    absl::StatusOr<nlohmann::json> live = live_entities.Get(e.type, e.name);
     if (!live.ok() && !absl::IsNotFound(live.status())) {
       return Annotate(live.status(), absl::StrCat("reading ", key, " of factory ", factory.factory));
     }
@@ -322,11 +379,10 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
       }
     }
   }
-  if (PruneEnabled(spec)) {
+  if (prune) {
     for (const auto& [key, sha] : deployed.items()) {
       if (declared.count(key) || !TypeOfKey(key).ok()) continue;
-      absl::StatusOr<nlohmann::json> live =
-          client_->GetEntity(factory, KindOf(*TypeOfKey(key)), NameOfKey(key));
+      absl::StatusOr<nlohmann::json> live = live_entities.Get(*TypeOfKey(key), NameOfKey(key));
       if (!live.ok() && !absl::IsNotFound(live.status())) {
         return Annotate(live.status(), absl::StrCat("reading ", key, " of factory ", factory.factory));
       }
