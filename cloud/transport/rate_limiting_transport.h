@@ -25,13 +25,16 @@ struct TokenBucketOptions {
   double refill_per_second = 10;
 };
 
-// Defaults: ARM allows 250 reads (25/s) and 200 writes (10/s) per principal and
-// subscription (azure-rest.md §11.1); we keep ~20% below. Databricks: the Go SDK's 15 req/s.
-// Key Vault secrets: well under the per-vault limits.
+// Defaults: ARM allows 250 reads (25/s), 200 writes (10/s) and 200 deletes (10/s) per
+// principal and subscription (azure-rest.md §11.1). Our buckets are ARM's own: what keeps
+// us below it is ArmRateLimitingTransport lowering them to the remaining budget ARM
+// reports in every answer (less a reserve), not a smaller bucket, which would only
+// serialize many environments' writes sooner than ARM does. Databricks: the Go SDK's
+// 15 req/s. Key Vault secrets: well under the per-vault limits.
 struct RateLimitDefaults {
-  static TokenBucketOptions ArmReads() { return {200, 20}; }
-  static TokenBucketOptions ArmWrites() { return {160, 8}; }
-  static TokenBucketOptions ArmDeletes() { return {160, 8}; }
+  static TokenBucketOptions ArmReads() { return {250, 25}; }
+  static TokenBucketOptions ArmWrites() { return {200, 10}; }
+  static TokenBucketOptions ArmDeletes() { return {200, 10}; }
   static TokenBucketOptions KeyVault() { return {100, 50}; }
   static TokenBucketOptions Databricks() { return {30, 15}; }
 };

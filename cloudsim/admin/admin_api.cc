@@ -32,7 +32,13 @@ Response HandleAdmin(const Request& req, RequestStats& stats, FaultInjector& fau
       return Json(200, stats.Counters());
     }
   }
-  if (path == "/_cloudsim/requests" && m == "GET") return Json(200, stats.Log());
+  if (path == "/_cloudsim/requests") {
+    if (m == "GET") return Json(200, stats.Log());
+    if (m == "DELETE") {
+      stats.ClearLog();
+      return Json(200, stats.Log());
+    }
+  }
   if (path == "/_cloudsim/faults") {
     if (m == "GET") return Json(200, {{"faults", faults.List()}});
     if (m == "DELETE") {

@@ -34,6 +34,11 @@ void RequestStats::ResetCounters() {
   counters_.clear();
 }
 
+void RequestStats::ClearLog() {
+  absl::MutexLock lock(&mu_);
+  log_.clear();
+}
+
 nlohmann::json RequestStats::Log() {
   absl::MutexLock lock(&mu_);
   nlohmann::json out = nlohmann::json::array();

@@ -23,6 +23,7 @@ class RequestStats {
   nlohmann::json Counters();  // {"requests": {"arm": {"read": n, "write": n}, ...}}
   void ResetCounters();
   nlohmann::json Log();       // {"requests": [...]} newest last
+  void ClearLog();            // so a benchmark or test can read one phase's requests
 
  private:
   const size_t capacity_;

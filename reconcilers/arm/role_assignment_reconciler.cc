@@ -1,5 +1,6 @@
 #include "reconcilers/arm/role_assignment_reconciler.h"
 
+#include <functional>
 #include <optional>
 #include <regex>
 
@@ -69,10 +70,39 @@ RoleAssignmentReconciler::RoleAssignmentReconciler(std::shared_ptr<const cloud::
       default_subscription_(std::move(default_subscription)),
       deployer_object_id_(std::move(deployer_object_id)) {}
 
+absl::StatusOr<RoleAssignmentReconciler::RoleDefinition> RoleAssignmentReconciler::FindRole(
+    const cloud::arm::AuthorizationClient& auth, const std::string& subscription, const std::string& role) {
+  const auto key = std::make_pair(absl::AsciiStrToLower(subscription), absl::AsciiStrToLower(role));
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = built_in_roles_.find(key);
+    if (it != built_in_roles_.end()) return it->second;
+  }
+  absl::StatusOr<std::vector<json>> listed = auth.FindRoleDefinitions(role);
+  if (!listed.ok()) return Annotate(listed.status(), absl::StrCat("looking up role \"", role, "\""));
+  const std::vector<json>& found = *listed;
+  if (found.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "roleAssignment.role: no role definition is named \"", role,
+        "\"; use a built-in role name such as \"Storage Blob Data Contributor\" or a role GUID"));
+  }
+  RoleDefinition d;
+  d.id = found[0].value("id", "");
+  d.guid = absl::AsciiStrToLower(found[0].value("name", LastSegment(d.id)));
+  const json props = found[0].value("properties", json::object());
+  if (props.is_object() && props.value("type", "") == "BuiltInRole") {
+    absl::MutexLock lock(&mu_);
+    built_in_roles_[key] = d;
+  }
+  return d;
+}
+
 namespace {
 
+using FindRoleFn = std::function<absl::StatusOr<RoleAssignmentReconciler::RoleDefinition>(const std::string&)>;
+
 absl::StatusOr<Resolved> Resolve(const Context& ctx, const cloud::arm::AuthorizationClient& auth,
-                                 const std::string& deployer) {
+                                 const std::string& deployer, const FindRoleFn& find_role) {
   const auto& spec = ctx.resource.role_assignment();
   Resolved r;
   ASSIGN_OR_RETURN(r.scope, ScopeOf(ctx));
@@ -84,16 +114,9 @@ absl::StatusOr<Resolved> Resolve(const Context& ctx, const cloud::arm::Authoriza
     r.role_guid = absl::AsciiStrToLower(LastSegment(role));
     r.role_definition_id = role;
   } else {
-    absl::StatusOr<std::vector<json>> listed = auth.FindRoleDefinitions(role);
-    if (!listed.ok()) return Annotate(listed.status(), absl::StrCat("looking up role \"", role, "\""));
-    const std::vector<json>& found = *listed;
-    if (found.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "roleAssignment.role: no role definition is named \"", role,
-          "\"; use a built-in role name such as \"Storage Blob Data Contributor\" or a role GUID"));
-    }
-    r.role_definition_id = found[0].value("id", "");
-    r.role_guid = absl::AsciiStrToLower(found[0].value("name", LastSegment(r.role_definition_id)));
+    ASSIGN_OR_RETURN(auto definition, find_role(role));
+    r.role_definition_id = definition.id;
+    r.role_guid = definition.guid;
   }
   ASSIGN_OR_RETURN(r.principal_id, PrincipalObjectId(ctx, spec.principal(), deployer, "roleAssignment.principal"));
   r.name = RoleAssignmentName(r.scope, r.role_guid, r.principal_id);
@@ -103,8 +126,11 @@ absl::StatusOr<Resolved> Resolve(const Context& ctx, const cloud::arm::Authoriza
 }  // namespace
 
 absl::StatusOr<Change> RoleAssignmentReconciler::Plan(Context& ctx) {
-  cloud::arm::AuthorizationClient auth(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
-  absl::StatusOr<Resolved> r = Resolve(ctx, auth, deployer_object_id_);
+  const std::string subscription = SubscriptionFor(ctx.environment, default_subscription_);
+  cloud::arm::AuthorizationClient auth(*arm_, subscription);
+  absl::StatusOr<Resolved> r = Resolve(ctx, auth, deployer_object_id_, [&](const std::string& role) {
+    return FindRole(auth, subscription, role);
+  });
   if (!r.ok()) return Annotate(r.status(), What(ctx.resource));
   Change change;
   change.observed = {{"scope", r->scope},

@@ -116,8 +116,12 @@ absl::StatusOr<Change> DatabricksSecretScopeReconciler::Plan(Context& ctx) {
       ASSIGN_OR_RETURN(auto secrets, WithContext(api.ListSecrets(live->name), Describe(spec)));
       for (const auto& s : secrets) live_secrets[s.key] = s.last_updated_timestamp;
     }
-    ASSIGN_OR_RETURN(auto acls, WithContext(api.ListAcls(live->name), Describe(spec)));
-    for (const auto& a : acls) live_acls[a.principal] = Upper(a.permission);
+    // ACLs are envctl's only where declared or declared before (to remove them); a scope
+    // with neither costs no ACL listing.
+    if (spec.acls_size() > 0 || (recorded_acls.is_array() && !recorded_acls.empty())) {
+      ASSIGN_OR_RETURN(auto acls, WithContext(api.ListAcls(live->name), Describe(spec)));
+      for (const auto& a : acls) live_acls[a.principal] = Upper(a.permission);
+    }
   } else {
     change.fields.push_back({"scope", "(none)", backend ? "(create, Key Vault-backed)" : "(create)"});
   }

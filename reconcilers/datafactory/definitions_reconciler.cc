@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -49,6 +50,62 @@ EntityKind KindOf(EntityType type) {
   }
   return EntityKind::kPipeline;
 }
+
+// What the factory holds, read for one Plan: a kind with several entities to look at is
+// listed once (one read per kind instead of a GET per entity, so a no-op resync of a
+// folder costs a handful of reads); a kind with one entity is read with a GET. List
+// entries are the same bodies a GET returns (ARM lists). Not thread-safe (one Plan).
+class LiveEntities {
+ public:
+  LiveEntities(const DataFactoryClient& client, FactoryRef factory, std::map<EntityType, int> wanted)
+      : client_(client), factory_(std::move(factory)), wanted_(std::move(wanted)) {}
+
+  // Lists every kind wanted more than once, so that Get is then a lookup for those kinds
+  // and safe to call from several threads (the other kinds are one GET each).
+  void ListWanted() {
+    for (const auto& [type, count] : wanted_) {
+      if (count < 2 || !ListedByFactory(type)) continue;
+      std::map<std::string, nlohmann::json> by_name;
+      absl::StatusOr<std::vector<nlohmann::json>> items = client_.ListEntities(factory_, KindOf(type));
+      if (!items.ok() && !absl::IsNotFound(items.status())) {
+        list_errors_[type] = items.status();
+        continue;
+      }
+      if (items.ok()) {
+        for (nlohmann::json& item : *items) {
+          by_name[absl::AsciiStrToLower(item.value("name", ""))] = std::move(item);
+        }
+      }
+      listed_.emplace(type, std::move(by_name));
+    }
+  }
+
+  // The entity's body; NotFound when the factory has no such entity (or no factory).
+  absl::StatusOr<nlohmann::json> Get(EntityType type, const std::string& name) const {
+    auto error = list_errors_.find(type);
+    if (error != list_errors_.end()) return error->second;
+    auto listed = listed_.find(type);
+    if (listed == listed_.end()) return client_.GetEntity(factory_, KindOf(type), name);
+    auto it = listed->second.find(absl::AsciiStrToLower(name));
+    if (it == listed->second.end()) {
+      return absl::NotFoundError(absl::StrCat(datafactory::CollectionOf(type), "/", name, " not found"));
+    }
+    return it->second;
+  }
+
+ private:
+  // Kinds ADF lists per factory (a private endpoint is listed per managed network; the
+  // global parameters are one entity).
+  static bool ListedByFactory(EntityType type) {
+    return type != EntityType::kManagedPrivateEndpoint && type != EntityType::kGlobalParameters;
+  }
+
+  const DataFactoryClient& client_;
+  const FactoryRef factory_;
+  std::map<EntityType, int> wanted_;
+  std::map<EntityType, std::map<std::string, nlohmann::json>> listed_;
+  std::map<EntityType, absl::Status> list_errors_;
+};
 
 // An entity as envctl will deploy it.
 struct DesiredEntity {
@@ -280,18 +337,31 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
   nlohmann::json deletes = nlohmann::json::array();
   nlohmann::json stops = nlohmann::json::array();
   std::set<std::string> declared;
-  // Every entity is read at once (bounded): the reads are independent, and in sequence
-  // each one's latency, and under throttling each one's Retry-After, would add up.
+  const bool prune = PruneEnabled(spec);
+  std::map<EntityType, int> wanted;
+  for (const DesiredEntity& d : desired) {
+    ++wanted[d.entity.type];
+    declared.insert(d.entity.Key());
+  }
+  if (prune) {
+    for (const auto& [key, sha] : deployed.items()) {
+      if (!declared.count(key) && TypeOfKey(key).ok()) ++wanted[*TypeOfKey(key)];
+    }
+  }
+  // One listing per kind wanted several times; the remaining single entities are read at
+  // once (bounded): in sequence each one's latency, and under throttling each one's
+  // Retry-After, would add up.
+  LiveEntities live_entities(*client_, factory, wanted);
+  live_entities.ListWanted();
   std::vector<absl::StatusOr<nlohmann::json>> lives(desired.size(), absl::UnknownError("not read"));
   RunParallel(desired.size(), kReadParallelism, [&](size_t i) {
-    lives[i] = client_->GetEntity(factory, KindOf(desired[i].entity.type), desired[i].entity.name);
+    lives[i] = live_entities.Get(desired[i].entity.type, desired[i].entity.name);
     return absl::OkStatus();
   }).IgnoreError();
   for (size_t i = 0; i < desired.size(); ++i) {
     const DesiredEntity& d = desired[i];
     const Entity& e = d.entity;
     const std::string key = e.Key();
-    declared.insert(key);
     absl::StatusOr<nlohmann::json>& live = lives[i];
     if (!live.ok() && !absl::IsNotFound(live.status())) {
       return Annotate(live.status(), absl::StrCat("reading ", key, " of factory ", factory.factory));
@@ -331,11 +401,10 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
       }
     }
   }
-  if (PruneEnabled(spec)) {
+  if (prune) {
     for (const auto& [key, sha] : deployed.items()) {
       if (declared.count(key) || !TypeOfKey(key).ok()) continue;
-      absl::StatusOr<nlohmann::json> live =
-          client_->GetEntity(factory, KindOf(*TypeOfKey(key)), NameOfKey(key));
+      absl::StatusOr<nlohmann::json> live = live_entities.Get(*TypeOfKey(key), NameOfKey(key));
       if (!live.ok() && !absl::IsNotFound(live.status())) {
         return Annotate(live.status(), absl::StrCat("reading ", key, " of factory ", factory.factory));
       }

@@ -7,9 +7,11 @@
 //      summary's "critical path"), their ratio, requests per service; and the baseline:
 //      the same resources applied one at a time (each waits for the previous one, runs
 //      polled until they end), i.e. what the seed's release pipeline does.
-//   2. N environments at once (unique names): T(N), T(N)/T(1), requests per resource,
-//      429s seen, peak RSS of the envctl process.
-//   3. A no-op resync of the largest N: reads per resource, writes (must be 0), time.
+//   2. N environments at once (unique names): T(N), T(N)/T(1), the bound ARM's write budget
+//      sets and T(N) against it, requests per resource, 429s seen, peak RSS of the envctl
+//      process (--repeat K: medians of K runs).
+//   3. A no-op resync of the largest N: reads per resource (and per kind of call), writes
+//      (must be 0), time.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +64,7 @@ struct Flags {
   int latency_ms = 100;
   double speed = 10;
   std::vector<int> envs = {1, 10, 50};
+  int repeat = 1;  // runs of each N (medians)
   // Fault storm: this share of every request answered 429 or 503 (half each) with
   // Retry-After 1 s, then 5 s; 0 skips it.
   double storm_rate = 0.3;
@@ -93,6 +96,7 @@ class Admin {
 struct Requests {
   std::map<std::string, std::pair<int, int>> by_service;  // reads, writes
   int throttled = 0;                                      // 429 answers
+  std::map<std::string, int> reads_by_call;               // "arm GET /subscriptions/*/..." -> n
   int reads() const {
     int n = 0;
     for (const auto& [s, rw] : by_service) n += s == "aad" ? 0 : rw.first;
@@ -112,6 +116,25 @@ struct Requests {
   }
 };
 
+// Starts a phase: cloudsim's counters and request log both begin at zero.
+void ResetRequests(Admin& admin) {
+  admin.Call("DELETE", "/stats");
+  admin.Call("DELETE", "/requests");
+}
+
+// A request path with its names and ids as `*` (a segment holding a digit: generated
+// names, GUIDs, run ids), API versions kept: one line per kind of call.
+std::string CallShape(const std::string& path) {
+  static const std::regex kVersion(R"(^\d+\.\d+$)");
+  std::vector<std::string> out;
+  for (absl::string_view seg : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    const std::string s(seg);
+    const bool named = std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    out.push_back(named && !std::regex_match(s, kVersion) ? "*" : s);
+  }
+  return "/" + absl::StrJoin(out, "/");
+}
+
 Requests Collect(Admin& admin) {
   Requests out;
   nlohmann::json stats = admin.Call("GET", "/stats");
@@ -122,7 +145,48 @@ Requests Collect(Admin& admin) {
   }
   nlohmann::json log = admin.Call("GET", "/requests");
   const nlohmann::json entries = log.is_array() ? log : log.value("requests", nlohmann::json::array());
-  for (const auto& e : entries) out.throttled += e.value("status", 0) == 429 ? 1 : 0;
+  for (const auto& e : entries) {
+    out.throttled += e.value("status", 0) == 429 ? 1 : 0;
+    const std::string method = e.value("method", "");
+    const std::string service = e.value("service", "");
+    if ((method == "GET" || method == "HEAD") && service != "aad") {
+      const int status = e.value("status", 0);
+      ++out.reads_by_call[absl::StrCat(service, " ", method, " ", CallShape(e.value("path", "")),
+                                       status >= 300 ? absl::StrCat(" (", status, ")") : "")];
+    }
+  }
+  return out;
+}
+
+// TEST's parameters (the `parameters:` block of examples/bikeshare/environments/test.yaml)
+// with its cloud names (bikeshare-test-*, bikesharetest*) made unique for `tag`, so every
+// generated environment has the whole TEST shape (identity, role assignments, the training
+// job and its run, the published factory) under its own names. TEST's other settings
+// (promotion from DEV) are dropped: the benchmark has no DEV and `apply` ignores them.
+absl::StatusOr<std::string> TestParametersFor(const std::string& test_yaml, const std::string& tag) {
+  std::istringstream in(test_yaml);
+  std::string line, out;
+  bool in_parameters = false;
+  int renamed = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] != ' ') {
+      in_parameters = line.rfind("parameters:", 0) == 0;
+      if (in_parameters) out += line + "\n";
+      continue;
+    }
+    if (!in_parameters) continue;
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"bikeshare-test", "bench-" + tag},
+                                   {"bikesharetest", "bench" + tag}}) {
+      for (size_t pos; (pos = line.find(from)) != std::string::npos; ++renamed) {
+        line.replace(pos, from.size(), to);
+      }
+    }
+    out += line + "\n";
+  }
+  if (out.empty() || renamed == 0) {
+    return absl::InternalError("environments/test.yaml: no parameters with TEST's names");
+  }
   return out;
 }
 
@@ -133,17 +197,13 @@ absl::Status MakeRepo(const fs::path& dir, const std::vector<std::string>& tags)
   fs::create_directories(dir.parent_path(), ec);
   fs::copy(fs::path(ENVCTL_SOURCE_DIR) / "examples/bikeshare", dir, fs::copy_options::recursive, ec);
   if (ec) return absl::InternalError(absl::StrCat("copy bikeshare: ", ec.message()));
+  std::stringstream test_yaml;
+  test_yaml << std::ifstream(dir / "environments/test.yaml").rdbuf();
   fs::remove(dir / "environments/dev.yaml");
   fs::remove(dir / "environments/test.yaml");
   for (const std::string& t : tags) {
-    std::ofstream(dir / "environments" / (t + ".yaml"))
-        << "parameters:\n"
-        << "  resource_group: bench-" << t << "-rg\n"
-        << "  storage_account: bench" << t << "lake\n"
-        << "  key_vault: bench-" << t << "-kv\n"
-        << "  data_factory: bench-" << t << "-adf\n"
-        << "  workspace_name: bench-" << t << "-dbw\n"
-        << "  publish_adf: \"true\"\n";
+    ASSIGN_OR_RETURN(std::string parameters, TestParametersFor(test_yaml.str(), t));
+    std::ofstream(dir / "environments" / (t + ".yaml")) << parameters;
   }
   std::ifstream in(dir / "envctl.yaml");
   std::stringstream ss;
@@ -240,6 +300,12 @@ absl::StatusOr<double> RunSequentialBaseline(const cloud::CloudEndpoints& endpoi
   return SecondsSince(start);
 }
 
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
 int Fail(const std::string& what) {
   std::fprintf(stderr, "envctl_bench converge: %s\n", what.c_str());
   return 1;
@@ -268,13 +334,15 @@ int RunConvergeBench(int argc, char** argv) {
         if (v > 0 && v <= 200) flags.envs.push_back(v);
       }
       if (flags.envs.empty()) return Fail("--envs: a comma-separated list of counts 1..200");
+    } else if (a == "--repeat" && has_value) {
+      flags.repeat = std::clamp(std::atoi(argv[++i]), 1, 9);
     } else if (a == "--storm" && has_value) {
       flags.storm_rate = std::clamp(std::atof(argv[++i]), 0.0, 0.9);
     } else if (a == "--envctl" && has_value) {
       flags.envctl = argv[++i];
     } else {
       return Fail(absl::StrCat("unknown flag ", a,
-                               " (flags: --latency-ms MS --speed X --envs 1,10,50 --storm RATE --quick"
+                               " (flags: --latency-ms MS --speed X --envs 1,10,50 --repeat K --storm RATE --quick"
                                " --envctl PATH)"));
     }
   }
@@ -299,14 +367,14 @@ int RunConvergeBench(int argc, char** argv) {
   // 1. One TEST-shaped environment from empty: envctl against the sequential baseline.
   const fs::path one_repo = fs::path(work) / "repo-one";
   if (auto s = MakeRepo(one_repo, {"one", "seq"}); !s.ok()) return Fail(std::string(s.message()));
-  admin.Call("DELETE", "/stats");
+  ResetRequests(admin);
   auto baseline = RunSequentialBaseline(*endpoints, one_repo, "seq", fs::path(work) / "state-seq");
   Requests baseline_requests = Collect(admin);
   if (!baseline.ok()) return Fail(absl::StrCat("baseline: ", baseline.status().message()));
 
   const fs::path solo_repo = fs::path(work) / "repo-solo";
   if (auto s = MakeRepo(solo_repo, {"solo"}); !s.ok()) return Fail(std::string(s.message()));
-  admin.Call("DELETE", "/stats");
+  ResetRequests(admin);
   EnvctlRun one = RunEnvctlApply(flags, solo_repo, fs::path(work) / "state-solo",
                                  (*sim)->endpoints_file(), fs::path(work) / "solo.log");
   Requests one_requests = Collect(admin);
@@ -346,7 +414,7 @@ int RunConvergeBench(int argc, char** argv) {
       if (flags.latency_ms > 0) {
         admin.Call("POST", "/faults", nlohmann::json{{"latency_ms", flags.latency_ms}}.dump());
       }
-      admin.Call("DELETE", "/stats");
+      ResetRequests(admin);
       EnvctlRun storm = RunEnvctlApply(flags, repo, fs::path(work) / ("state-" + tag),
                                        (*sim)->endpoints_file(), fs::path(work) / (tag + ".log"));
       nlohmann::json log = admin.Call("GET", "/requests");
@@ -372,36 +440,59 @@ int RunConvergeBench(int argc, char** argv) {
   }
 
   // 2. N environments at once.
-  std::printf("%5s %9s %9s %10s %9s %6s %9s\n", "N", "T(N) s", "T(N)/T1", "req/res", "writes",
-              "429s", "RSS MiB");
+  // T(N) against T(1) and against what ARM's write budget allows (200 burst, then 10/s,
+  // shared by every environment of the subscription): max(T(1), (writes - 200) / 10).
+  // With --repeat K each N runs K times (new names each time) and the medians are shown.
+  std::printf("%5s %9s %11s %9s %9s %9s %10s %7s %6s %8s\n", "N", "T(N) s", "min-max", "T(N)/T1",
+              "bound s", "T/bound", "req/res", "writes", "429s", "RSS MiB");
   double t1 = 0;
   fs::path last_repo, last_state;
   int last_resources = 0;
   for (int n : flags.envs) {
-    const std::string prefix = absl::StrCat("n", n, "x");
-    const fs::path repo = fs::path(work) / absl::StrCat("repo-", n);
-    if (auto s = MakeRepo(repo, Tags(prefix, n)); !s.ok()) return Fail(std::string(s.message()));
-    int resources = 0;
-    auto loaded = spec::LoadRepo(repo.string());
-    for (const auto& env : loaded.environments) resources += env.resources_size();
-    admin.Call("DELETE", "/stats");
-    const fs::path state = fs::path(work) / absl::StrCat("state-", n);
-    EnvctlRun run = RunEnvctlApply(flags, repo, state, (*sim)->endpoints_file(),
-                                   fs::path(work) / absl::StrCat("n", n, ".log"));
-    Requests req = Collect(admin);
-    if (!run.ok) return Fail(absl::StrCat("envctl apply of ", n, " environments failed:\n", run.output_tail));
-    if (t1 == 0) t1 = n == 1 ? run.seconds : one.seconds;
-    std::printf("%5d %9.1f %9.2f %10.2f %9d %6d %9.1f\n", n, run.seconds, run.seconds / t1,
-                resources ? static_cast<double>(req.reads() + req.writes()) / resources : 0.0,
-                req.writes(), req.throttled, run.rss_mib);
+    std::vector<double> seconds, rss, per_resource, critical;
+    int writes = 0, throttled = 0;
+    double budget = 0;
+    for (int k = 0; k < flags.repeat; ++k) {
+      const std::string prefix = flags.repeat > 1 ? absl::StrCat("n", n, "r", k, "x") : absl::StrCat("n", n, "x");
+      const fs::path repo = fs::path(work) / absl::StrCat("repo-", n, "-", k);
+      if (auto s = MakeRepo(repo, Tags(prefix, n)); !s.ok()) return Fail(std::string(s.message()));
+      int resources = 0;
+      auto loaded = spec::LoadRepo(repo.string());
+      for (const auto& env : loaded.environments) resources += env.resources_size();
+      ResetRequests(admin);
+      const fs::path state = fs::path(work) / absl::StrCat("state-", n, "-", k);
+      EnvctlRun run = RunEnvctlApply(flags, repo, state, (*sim)->endpoints_file(),
+                                     fs::path(work) / absl::StrCat("n", n, "-", k, ".log"));
+      Requests req = Collect(admin);
+      if (!run.ok) return Fail(absl::StrCat("envctl apply of ", n, " environments failed:\n", run.output_tail));
+      seconds.push_back(run.seconds);
+      critical.push_back(run.critical_path_s);
+      rss.push_back(run.rss_mib);
+      per_resource.push_back(resources ? static_cast<double>(req.reads() + req.writes()) / resources : 0.0);
+      writes = req.writes();
+      throttled += req.throttled;
+      const int arm_writes = req.by_service["arm"].second + req.by_service["datafactory"].second;
+      budget = (arm_writes - 200) / 10.0;
+      last_repo = repo;
+      last_state = state;
+      last_resources = resources;
+    }
+    const double median = Median(seconds);
+    if (t1 == 0) t1 = n == 1 ? median : one.seconds;
+    const double bound = std::max(t1, budget);
+    std::printf("%5d %9.1f %5.1f-%-5.1f %9.2f %9.1f %9.2f %10.2f %7d %6d %8.1f\n", n, median,
+                *std::min_element(seconds.begin(), seconds.end()),
+                *std::max_element(seconds.begin(), seconds.end()), median / t1, bound, median / bound,
+                Median(per_resource), writes, throttled, *std::max_element(rss.begin(), rss.end()));
+    if (n > 1) {
+      std::printf("      the longest environment's own critical path: %.1f s (median)\n", Median(critical));
+    }
     std::fflush(stdout);
-    last_repo = repo;
-    last_state = state;
-    last_resources = resources;
   }
+  std::printf("  (goals: T(10)/T1 <= 1.5; T(N) <= 1.3x bound; no 429s)\n");
 
   // 3. No-op resync of the largest N.
-  admin.Call("DELETE", "/stats");
+  ResetRequests(admin);
   EnvctlRun noop = RunEnvctlApply(flags, last_repo, last_state, (*sim)->endpoints_file(),
                                   fs::path(work) / "noop.log");
   Requests noop_requests = Collect(admin);
@@ -411,6 +502,12 @@ int RunConvergeBench(int argc, char** argv) {
               last_resources ? static_cast<double>(noop_requests.reads()) / last_resources : 0.0,
               noop_requests.writes(), noop.rss_mib, noop.ok ? "" : " (FAILED)");
   std::printf("  %s\n", noop_requests.Render().c_str());
+  if (!noop.ok) std::printf("%s\n", noop.output_tail.c_str());
+  std::printf("  reads per environment, by call:\n");
+  const int envs = flags.envs.back();
+  for (const auto& [call, n] : noop_requests.reads_by_call) {
+    std::printf("  %6.1f  %s\n", static_cast<double>(n) / envs, call.c_str());
+  }
   sim->reset();
   std::error_code ec;
   fs::remove_all(work, ec);

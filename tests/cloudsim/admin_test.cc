@@ -49,6 +49,14 @@ TEST_F(AdminTest, StatsCountReadsAndWritesPerServiceAndReset) {
   EXPECT_EQ(last["status"], 200);
   EXPECT_THAT(log.dump(), ::testing::Not(HasSubstr("api-version")));  // path only, no query
   EXPECT_THAT(log.dump(), ::testing::Not(HasSubstr(env_->client_secret)));
+
+  ASSERT_EQ(c_->Admin("DELETE", "/requests").status, 200);
+  EXPECT_TRUE(JsonOf(c_->Admin("GET", "/requests"))["requests"].empty());
+  c_->Arm("GET", RgUrl("a"));
+  log = JsonOf(c_->Admin("GET", "/requests"))["requests"];
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0]["method"], "GET");
+  EXPECT_EQ(JsonOf(c_->Admin("GET", "/stats"))["requests"]["arm"]["read"], 1);  // counters kept
 }
 
 TEST_F(AdminTest, Injected429CarriesRetryAfterAndTheThrottlingBody) {

@@ -166,6 +166,52 @@ TEST_F(ArmUnitTest, RoleAssignmentByRoleNameResolvesTheDefinitionAndPlansACreate
   EXPECT_THAT(transport_.Requests()[0].url, HasSubstr("roleName%20eq%20%27Storage%20Blob%20Data%20Contributor%27"));
 }
 
+// Built-in role GUIDs never change: one lookup per process serves every assignment (and
+// every environment); a custom role is looked up on every pass.
+TEST_F(ArmUnitTest, BuiltInRoleNameIsLookedUpOncePerProcessCustomRoleEveryPass) {
+  reconcilers::OutputValue id;
+  id.value = "/subscriptions/" + std::string(kSub) +
+             "/resourceGroups/demo-rg/providers/Microsoft.Storage/storageAccounts/lake";
+  outputs_.Set("lake", "id", id);
+  auto definition = [](const std::string& guid, const std::string& type) {
+    return json{{"value", json::array({{{"id", "/subscriptions/" + std::string(kSub) +
+                                                   "/providers/Microsoft.Authorization/roleDefinitions/" + guid},
+                                        {"name", guid},
+                                        {"properties", {{"type", type}}}}})}}
+        .dump();
+  };
+  transport_.Enqueue("GET", "roleDefinitions", 200, definition("ba92f5b4-2d11-453d-a403-e96b0029c9fe", "BuiltInRole"));
+  transport_.Enqueue("GET", "roleDefinitions", 200, definition("11111111-2d11-453d-a403-e96b0029c9fe", "CustomRole"));
+  transport_.Enqueue("GET", "roleDefinitions", 200, definition("11111111-2d11-453d-a403-e96b0029c9fe", "CustomRole"));
+  for (int i = 0; i < 4; ++i) {
+    transport_.Enqueue("GET", "roleAssignments", 404,
+                       R"({"error":{"code":"RoleAssignmentNotFound","message":"not found"}})");
+  }
+  reconcilers::arm::RoleAssignmentReconciler ra(arm_, kSub, kDeployer);
+  auto assignment = [](const std::string& role) {
+    envctl::v1::Resource r;
+    r.set_name("lake-access");
+    r.mutable_role_assignment()->set_scope("lake");
+    r.mutable_role_assignment()->set_role(role);
+    r.mutable_role_assignment()->mutable_principal()->set_deployer(true);
+    return r;
+  };
+  auto lookups = [&] {
+    int n = 0;
+    for (const auto& req : transport_.Requests()) n += req.url.find("roleDefinitions") != std::string::npos;
+    return n;
+  };
+  ASSERT_OK(PlanOf(ra, assignment("Storage Blob Data Contributor")));
+  auto again = PlanOf(ra, assignment("storage blob data contributor"));
+  ASSERT_OK(again);
+  EXPECT_EQ(again->observed["name"], reconcilers::arm::RoleAssignmentName(
+                                          id.value, "ba92f5b4-2d11-453d-a403-e96b0029c9fe", kDeployer));
+  EXPECT_EQ(lookups(), 1);
+  ASSERT_OK(PlanOf(ra, assignment("Lake Reader (custom)")));
+  ASSERT_OK(PlanOf(ra, assignment("Lake Reader (custom)")));
+  EXPECT_EQ(lookups(), 3);
+}
+
 TEST_F(ArmUnitTest, RoleAssignmentWithUncreatedScopeIsKnownAfterApply) {
   envctl::v1::Resource r;
   r.set_name("lake-access");

@@ -87,6 +87,12 @@ TEST_F(DataFactoryDefinitionsTest, DeploysInReferenceOrderThenPlansNoChange) {
   ResetStats();
   Apply();
   EXPECT_EQ(Writes().count("datafactory"), 0u) << "second apply makes zero writes";
+  // One read per kind: the two linked services by one list, the lone pipeline and
+  // trigger by name.
+  EXPECT_THAT(Requests("GET", "/factories/adf-data-test/"),
+              ::testing::UnorderedElementsAre(::testing::EndsWith("/linkedservices"),
+                                              ::testing::EndsWith("/pipelines/ApplyModel"),
+                                              ::testing::EndsWith("/triggers/Nightly")));
 }
 
 TEST_F(DataFactoryDefinitionsTest, PipelineEditedOutOfBandIsRepaired) {

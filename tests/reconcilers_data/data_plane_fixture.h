@@ -296,11 +296,10 @@ class DataPlaneTest : public ::testing::Test {
     if (!r.ok() || r->body.empty()) return nullptr;
     return nlohmann::json::parse(r->body, nullptr, false);
   }
-  // Resets the write counters and starts Requests() afresh (the request log itself is
-  // not cleared by the admin API, so remember where it stood).
+  // Resets the write counters and clears the request log Requests() reads.
   void ResetStats() {
     Admin("DELETE", "/stats");
-    requests_mark_ = RequestLog().size();
+    Admin("DELETE", "/requests");
   }
   nlohmann::json RequestLog() {
     nlohmann::json log = Admin("GET", "/requests");
@@ -323,8 +322,7 @@ class DataPlaneTest : public ::testing::Test {
   std::vector<std::string> Requests(const std::string& method, const std::string& fragment) {
     std::vector<std::string> out;
     const nlohmann::json items = RequestLog();
-    for (size_t i = requests_mark_; i < items.size(); ++i) {
-      const nlohmann::json& r = items[i];
+    for (const nlohmann::json& r : items) {
       const std::string m = r.value("method", "");
       const std::string p = r.value("path", "");
       if (m == method && p.find(fragment) != std::string::npos) out.push_back(m + " " + p);
@@ -332,7 +330,6 @@ class DataPlaneTest : public ::testing::Test {
     return out;
   }
 
-  size_t requests_mark_ = 0;
   FakeClock clock_;
   metrics::Metrics metrics_;
   std::unique_ptr<CloudsimEnv> sim_;

@@ -246,6 +246,39 @@ TEST_F(SecretScopeTest, ChangedAclIsRepairedAndUnmanagedAclLeftAlone) {
   EXPECT_EQ(by["auditors"], "READ") << "not declared, never set by envctl: left alone";
 }
 
+// ACLs are listed only where envctl manages some: declared ones, or ones it set before
+// and must now remove. A scope with neither costs no acls/list on a resync.
+TEST_F(SecretScopeTest, AclsAreListedOnlyWhileDeclaredOrToRemoveThem) {
+  envctl::v1::Resource* scope = nullptr;
+  for (auto& r : *env_.mutable_resources()) {
+    if (r.name() == "secrets") scope = &r;
+  }
+  ASSERT_NE(scope, nullptr);
+  Apply();
+  ResetStats();
+  Apply();
+  EXPECT_THAT(Requests("GET", "/secrets/acls/list"), ::testing::SizeIs(1)) << "declared: verified";
+
+  // The ACL leaves the spec: the next pass lists once more and removes it.
+  scope->mutable_databricks_secret_scope()->clear_acls();
+  SetContent("secrets", {});
+  ResetStats();
+  controller::EngineResult removed = Apply();
+  ASSERT_TRUE(Outcome(removed, "secrets")->status.ok()) << Describe(removed);
+  EXPECT_THAT(Requests("GET", "/secrets/acls/list"), ::testing::SizeIs(1));
+  EXPECT_THAT(Requests("POST", "/secrets/acls/delete"), ::testing::SizeIs(1));
+  auto acls = dbx::SecretsApi(*client_).ListAcls("bikeshare");
+  ASSERT_TRUE(acls.ok());
+  for (const auto& a : *acls) EXPECT_NE(a.principal, "data-eng");
+
+  // Nothing declared, nothing left to remove: no listing at all.
+  ResetStats();
+  controller::EngineResult noop = Apply();
+  EXPECT_EQ(Outcome(noop, "secrets")->action, Action::kNone) << Describe(noop);
+  EXPECT_THAT(Requests("GET", "/secrets/acls/list"), ::testing::IsEmpty());
+  EXPECT_EQ(Writes().count("databricks"), 0u);
+}
+
 TEST_F(SecretScopeTest, KeyVaultBackedScopeUsesTheVaultOutputs) {
   const std::string uri = CreateVault("keyvault", "kv-scope-test");
   envctl::v1::Resource* r = AddResource("kv-scope");
