@@ -13,6 +13,7 @@
 #include "controller/graph.h"
 #include "controller/status_builder.h"
 #include "google/protobuf/util/time_util.h"
+#include "reconcilers/ignored_fields.h"
 #include "reconcilers/tests/run_support.h"
 #include "spec/kinds.h"
 
@@ -75,18 +76,6 @@ std::vector<std::string> IgnoredPaths(const Environment& env, const Resource& re
     if (rule.kind() == kind) out.insert(out.end(), rule.json_paths().begin(), rule.json_paths().end());
   }
   return out;
-}
-
-// "tags.CostCenter" covers itself and everything under it ("tags.CostCenter.x", "[0]").
-bool IsIgnoredPath(const std::string& path, const std::vector<std::string>& ignored) {
-  for (const std::string& p : ignored) {
-    if (path == p) return true;
-    if (path.size() > p.size() && absl::StartsWith(path, p) &&
-        (path[p.size()] == '.' || path[p.size()] == '[')) {
-      return true;
-    }
-  }
-  return false;
 }
 
 // Kinds that are whole cloud objects someone may have made by hand (adoptable); folder
@@ -503,20 +492,9 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
   if (!change->observed.is_object()) change->observed = nlohmann::json::object();
   // ignoreDifferences: differences at these paths are neither shown nor repaired. Only an
   // update is filtered: what a create sets is the spec, not a difference.
+  // Apply keeps the live values of ignored paths in what it writes.
   if (change->action == Action::kUpdate) {
-    const std::vector<std::string> ignored = IgnoredPaths(env, resource, o.kind);
-    if (!ignored.empty()) {
-      std::vector<reconcilers::FieldChange> kept;
-      for (auto& f : change->fields) {
-        if (!IsIgnoredPath(f.path, ignored)) kept.push_back(std::move(f));
-      }
-      const bool all_ignored = kept.empty() && !change->fields.empty();
-      change->fields = std::move(kept);
-      if (all_ignored) {
-        change->action = Action::kNone;
-        change->reason = "differences ignored (ignoreDifferences)";
-      }
-    }
+    reconcilers::DropIgnoredFields(IgnoredPaths(env, resource, o.kind), &*change);
   }
   // A live object envctl never applied exists already: the first apply adopts it.
   o.adopt = change->exists && change->foreign && !prior.applied_before &&

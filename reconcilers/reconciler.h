@@ -55,6 +55,11 @@ struct Change {
   // A test kind: the run for this content was submitted earlier and has not ended, so
   // there is nothing to write, only a result to wait for (in sync while it runs).
   bool resumes_run = false;
+  // Set by the engine before Apply: the resource's ignoreDifferences paths (its own and
+  // its kind's). `fields` no longer holds changes at these paths; a write that carries
+  // one of them anyway (a whole tags map, a full PUT) must keep the live value there
+  // (reconcilers/ignored_fields.h).
+  std::vector<std::string> ignored_paths;
 };
 
 // What the previous applies recorded about this resource (from the status store).

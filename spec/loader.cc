@@ -9,7 +9,9 @@
 #include "absl/strings/str_join.h"
 #include "spec/hash.h"
 #include "spec/internal/content.h"
+#include "spec/internal/ignore_paths.h"
 #include "spec/internal/repo_config.h"
+#include "spec/internal/suggest.h"
 #include "spec/internal/validate.h"
 #include "spec/internal/yaml_to_proto.h"
 #include "spec/references.h"
@@ -61,6 +63,42 @@ void CheckSyncWindows(const internal::SettingsLayer& layer,
   }
 }
 
+// Each of the layer's `sync.ignoreDifferences` rules names a kind that takes ignore rules
+// and paths its plan can show; a problem is reported at the kind or the path.
+void CheckKindIgnoreRules(const internal::SettingsLayer& layer,
+                          const std::map<std::string, std::string>& params, Diagnostics* diags) {
+  if (!layer.sync || !layer.sync.IsMap()) return;
+  const YAML::Node rules = layer.sync["ignoreDifferences"];
+  if (!rules || !rules.IsSequence()) return;
+  for (size_t k = 0; k < rules.size(); ++k) {
+    const YAML::Node node = rules[k];
+    if (!node.IsMap()) continue;  // the schema check says what is wrong
+    envctl::v1::KindIgnoreRule rule;
+    Diagnostics schema;  // already reported by BuildSetting
+    internal::ProtoBuilder builder(layer.file, &params, &schema, nullptr);
+    builder.Build(node, "sync.ignoreDifferences", &rule);
+    const std::string at = absl::StrCat("sync.ignoreDifferences[", k, "]");
+    const Kind kind = internal::KindByName(rule.kind());
+    if (kind == envctl::v1::Resource::KIND_NOT_SET) {
+      const YAML::Node where = node["kind"];
+      const std::vector<std::string> kinds = internal::KindsWithIgnorePaths();
+      diags->Add(internal::LocationOf(layer.file, where ? where : node), at + ".kind",
+                 rule.kind().empty()
+                     ? absl::StrCat("required: the kind the paths apply to (one of ", absl::StrJoin(kinds, ", "), ")")
+                     : absl::StrCat("unknown kind \"", rule.kind(), "\"", internal::DidYouMean(rule.kind(), kinds),
+                                    "; kinds that take ignore rules: ", absl::StrJoin(kinds, ", ")));
+      continue;
+    }
+    const YAML::Node paths = node["jsonPaths"];
+    for (int j = 0; j < rule.json_paths_size(); ++j) {
+      const std::string error = internal::CheckIgnorePath(kind, rule.json_paths(j));
+      if (error.empty()) continue;
+      const YAML::Node where = paths && paths.IsSequence() && static_cast<size_t>(j) < paths.size() ? paths[j] : node;
+      diags->Add(internal::LocationOf(layer.file, where), absl::StrCat(at, ".jsonPaths[", j, "]"), error);
+    }
+  }
+}
+
 // Loads one environment; diagnostics that depend on it go to `diags`.
 // `from_at` receives where `promotion.from` is written (for the cross-environment checks).
 Environment LoadOne(const std::string& dir, const internal::ProjectConfig& config,
@@ -89,6 +127,7 @@ Environment LoadOne(const std::string& dir, const internal::ProjectConfig& confi
     BuildSetting(*l, l->sync, "sync", params, env.mutable_sync(), diags);
     BuildSetting(*l, l->annotations, "annotations", params, env.mutable_annotations(), diags);
     CheckSyncWindows(*l, params, diags);
+    CheckKindIgnoreRules(*l, params, diags);
   }
   BuildSetting(layer, layer.promotion, "promotion", params, env.mutable_promotion(), diags);
   *from_at = Location{layer.file, 1, 1};

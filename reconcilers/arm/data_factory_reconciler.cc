@@ -9,6 +9,7 @@
 #include "cloud/datafactory/data_factory_client.h"
 #include "common/status_macros.h"
 #include "reconcilers/arm/arm_support.h"
+#include "reconcilers/ignored_fields.h"
 #include "reconcilers/json_diff.h"
 #include "reconcilers/support.h"
 
@@ -148,7 +149,8 @@ absl::StatusOr<Change> DataFactoryReconciler::Plan(Context& ctx) {
   }
   if (!change.fields.empty()) change.action = Action::kUpdate;
   change.observed = {{"identity_ok", identity_ok}, {"identity", identity}, {"repo_ok", repo_ok},
-                     {"location", Location(*live)}};
+                     {"location", Location(*live)}, {"tags", LiveTags(*live)},
+                     {"repo", live->value("properties", json::object()).value("repoConfiguration", json::object())}};
   return change;
 }
 
@@ -169,10 +171,19 @@ absl::StatusOr<ApplyResult> DataFactoryReconciler::Apply(Context& ctx, const Cha
                                  {"tags", tags},
                                  {"properties", properties}});
   } else {
+    // What is left after ignoreDifferences decides the writes; the PATCH replaces the tags
+    // map, so ignored tags (and ignored Git link fields) keep their live values.
     json patch = {{"tags", tags}};
-    if (!change.observed.value("identity_ok", true)) patch["identity"] = change.observed["identity"];
+    KeepIgnoredLiveValues(change.ignored_paths, {{"tags", change.observed.value("tags", json::object())}}, &patch);
+    if (!change.observed.value("identity_ok", true) && AnyFieldUnder(change.fields, "identity")) {
+      patch["identity"] = change.observed["identity"];
+    }
+    json repo_body = repo;
+    KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("repo", json::object()), &repo_body,
+                          "properties.repoConfiguration");
     live = factories.PatchFactory({group, spec.factory_name()}, patch);
-    if (live.ok() && !change.observed.value("repo_ok", true)) {
+    if (live.ok() && !change.observed.value("repo_ok", true) &&
+        AnyFieldUnder(change.fields, "properties.repoConfiguration")) {
       // PATCH cannot change the Git link; configureFactoryRepo (per location) can.
       live = arm_->Post(absl::StrCat("/subscriptions/", SubscriptionFor(ctx.environment, default_subscription_),
                                      "/providers/Microsoft.DataFactory/locations/",
@@ -180,7 +191,7 @@ absl::StatusOr<ApplyResult> DataFactoryReconciler::Apply(Context& ctx, const Cha
                                      "/configureFactoryRepo"),
                         cloud::datafactory::kDataFactoryApiVersion,
                         {{"factoryResourceId", live->value("id", factories.FactoryId({group, spec.factory_name()}))},
-                         {"repoConfiguration", repo}});
+                         {"repoConfiguration", repo_body}});
     }
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));

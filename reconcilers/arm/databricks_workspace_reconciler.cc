@@ -12,6 +12,7 @@
 #include "cloud/databricks/tokens_api.h"
 #include "common/status_macros.h"
 #include "reconcilers/arm/arm_support.h"
+#include "reconcilers/ignored_fields.h"
 #include "reconcilers/json_diff.h"
 #include "reconcilers/support.h"
 
@@ -153,6 +154,8 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
   std::string url;
   bool arm_update = false;
   bool sku_change = false;
+  // The live sku and tags (what ignored paths keep on a write).
+  json live_arm = json::object();
   if (spec.has_existing()) {
     if (spec.existing().workspace_url().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(what, ": existing.workspaceUrl is empty"));
@@ -175,6 +178,7 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
     change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
     id = live->value("id", "");
     url = cloud::arm::DatabricksWorkspacesClient::WorkspaceUrl(*live);
+    live_arm = {{"sku", live->value("sku", json::object())}, {"tags", LiveTags(*live)}};
     RETURN_IF_ERROR(CheckLocation(what, live->value("location", ""), d.location));
     const std::string live_managed =
         live->value("properties", json::object()).value("managedResourceGroupId", "");
@@ -225,7 +229,8 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
                      {"token_due", !token.has_value()},
                      {"token_id", token ? token->token_id : ""},
                      {"id", id},
-                     {"url", url}};
+                     {"url", url},
+                     {"live", live_arm}};
   return change;
 }
 
@@ -241,11 +246,17 @@ absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx, c
     cloud::arm::DatabricksWorkspacesClient workspaces(*arm_, subscription);
     // Stays an empty object when only the token is due (no ARM write needed).
     absl::StatusOr<json> live = json::object();
-    if (!change.exists || change.observed.value("sku_change", false)) {
+    // What is left after ignoreDifferences decides the write; ignored paths keep their
+    // live values in it (the PUT and the tags PATCH replace what they carry).
+    json body = d.Body();
+    if (change.exists) KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("live", json::object()), &body);
+    const bool sku_change = change.observed.value("sku_change", false) && AnyFieldUnder(change.fields, "sku");
+    const bool tags_change = change.observed.value("arm_update", false) && AnyFieldUnder(change.fields, "tags");
+    if (!change.exists || sku_change) {
       ctx.progress(change.exists ? "updating workspace sku" : "creating workspace (long-running)");
-      live = workspaces.CreateOrUpdate(d.group, d.name, d.Body());
-    } else if (change.observed.value("arm_update", false)) {
-      live = workspaces.UpdateTags(d.group, d.name, d.tags);
+      live = workspaces.CreateOrUpdate(d.group, d.name, body);
+    } else if (tags_change) {
+      live = workspaces.UpdateTags(d.group, d.name, body.value("tags", json::object()));
     }
     if (!live.ok()) return Annotate(live.status(), what);
     if (live->is_object() && !live->empty()) {

@@ -11,6 +11,7 @@
 #include "cloud/errors.h"
 #include "common/status_macros.h"
 #include "reconcilers/arm/arm_support.h"
+#include "reconcilers/ignored_fields.h"
 #include "reconcilers/json_diff.h"
 #include "reconcilers/support.h"
 
@@ -251,7 +252,7 @@ absl::StatusOr<Change> KeyVaultReconciler::Plan(Context& ctx) {
   DiffPolicies(NormalizePolicies(WithTenant(d.policies, tenant)),
                NormalizePolicies(props.value("accessPolicies", json::array())), &fields);
   if (!fields.empty()) change.action = Action::kUpdate;
-  change.observed = {{"body", PutBody(d, tenant)}, {"soft_deleted", false}};
+  change.observed = {{"body", PutBody(d, tenant)}, {"soft_deleted", false}, {"live", *live}};
   return change;
 }
 
@@ -259,7 +260,9 @@ absl::StatusOr<ApplyResult> KeyVaultReconciler::Apply(Context& ctx, const Change
   const auto& spec = ctx.resource.key_vault();
   ASSIGN_OR_RETURN(std::string group, ResourceGroupName(ctx.environment, spec.resource_group()));
   cloud::arm::KeyVaultsClient vaults(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
-  const json& body = change.observed["body"];
+  json body = change.observed["body"];
+  // The PUT replaces the vault's settings: ignored paths go back with their live values.
+  if (change.exists) KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("live", json::object()), &body);
   // Recovers the soft-deleted vault: a PUT with createMode recover brings it back with its
   // old settings and secrets; the PUT below then makes it what the spec says.
   auto recover = [&]() -> absl::Status {

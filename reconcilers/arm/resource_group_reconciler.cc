@@ -5,6 +5,7 @@
 #include "cloud/arm/resource_groups.h"
 #include "common/status_macros.h"
 #include "reconcilers/arm/arm_support.h"
+#include "reconcilers/ignored_fields.h"
 #include "reconcilers/support.h"
 
 namespace envctl::reconcilers::arm {
@@ -54,8 +55,11 @@ absl::StatusOr<ApplyResult> ResourceGroupReconciler::Apply(Context& ctx, const C
   const nlohmann::json tags = ManagedTags(ctx.environment, ctx.resource);
   absl::StatusOr<nlohmann::json> live;
   if (change.exists) {
-    // Only tags can differ (a location change is refused in Plan): PATCH replaces the map.
-    live = groups.UpdateTags(spec.group_name(), tags);
+    // Only tags can differ (a location change is refused in Plan): PATCH replaces the map,
+    // so ignored tags go back with their live values.
+    nlohmann::json body = {{"tags", tags}};
+    KeepIgnoredLiveValues(change.ignored_paths, change.observed, &body);
+    live = groups.UpdateTags(spec.group_name(), body.value("tags", nlohmann::json::object()));
   } else {
     live = groups.CreateOrUpdate(spec.group_name(), LocationOr(ctx.environment, spec.location()),
                                  tags);

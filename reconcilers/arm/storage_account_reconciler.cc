@@ -9,6 +9,7 @@
 #include "cloud/arm/storage_accounts.h"
 #include "common/status_macros.h"
 #include "reconcilers/arm/arm_support.h"
+#include "reconcilers/ignored_fields.h"
 #include "reconcilers/json_diff.h"
 #include "reconcilers/support.h"
 
@@ -224,6 +225,7 @@ absl::StatusOr<Change> StorageAccountReconciler::Plan(Context& ctx) {
   cloud::arm::StorageAccountsClient accounts(*arm_, subscription);
   Change change;
   json container_ops = json::object();
+  json live_containers = json::object();
   absl::StatusOr<json> live = accounts.Get(d.group, spec.account_name());
   if (absl::IsNotFound(live.status())) {
     change.action = Action::kCreate;
@@ -273,6 +275,7 @@ absl::StatusOr<Change> StorageAccountReconciler::Plan(Context& ctx) {
     if (!c.ok()) return Annotate(c.status(), absl::StrCat(What(spec), ": container \"", name, "\""));
     if (DiffContainer(name, body, ContainerComparable(*c), &change.fields)) {
       container_ops[name] = "update";
+      live_containers[name] = ContainerComparable(*c);
     }
   }
   for (const std::string& name : PriorContainers(ctx.prior)) {
@@ -285,7 +288,7 @@ absl::StatusOr<Change> StorageAccountReconciler::Plan(Context& ctx) {
     container_ops[name] = "delete";
   }
   change.observed = {{"account", *live}, {"account_update", account_update},
-                     {"containers", container_ops}};
+                     {"containers", container_ops}, {"live_containers", live_containers}};
   if (!change.fields.empty()) change.action = Action::kUpdate;
   return change;
 }
@@ -298,12 +301,15 @@ absl::StatusOr<ApplyResult> StorageAccountReconciler::Apply(Context& ctx, const 
   absl::StatusOr<json> live;
   if (!change.exists) {
     live = accounts.Create(d.group, spec.account_name(), d.account);
-  } else if (change.observed.value("account_update", false)) {
+  } else if (AnyFieldUnder(change.fields, "sku") || AnyFieldUnder(change.fields, "properties") ||
+             AnyFieldUnder(change.fields, "tags")) {
     // PATCH only what may change; kind, location and isHnsEnabled are create-time only.
+    // Ignored paths go back with their live values (the PATCH replaces the tags map).
     json props = d.account["properties"];
     props.erase("isHnsEnabled");
-    live = accounts.Update(d.group, spec.account_name(),
-                           {{"sku", d.account["sku"]}, {"tags", d.account["tags"]}, {"properties", props}});
+    json patch = {{"sku", d.account["sku"]}, {"tags", d.account["tags"]}, {"properties", props}};
+    KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("account", json::object()), &patch);
+    live = accounts.Update(d.group, spec.account_name(), patch);
   } else {
     live = change.observed["account"];
   }
@@ -314,15 +320,24 @@ absl::StatusOr<ApplyResult> StorageAccountReconciler::Apply(Context& ctx, const 
     const std::string& name = it.key();
     const std::string op = it.value().get<std::string>();
     const std::string what = absl::StrCat(What(spec), ": container \"", name, "\"");
+    // Only what is left after ignoreDifferences.
+    if (change.exists && !AnyFieldUnder(change.fields, ContainerPath(name))) continue;
     if (op == "delete") {
       RETURN_IF_ERROR(Annotate(accounts.DeleteContainer(d.group, spec.account_name(), name), what));
       continue;
     }
-    auto body = d.containers.find(name);
-    if (body == d.containers.end()) continue;
+    auto desired = d.containers.find(name);
+    if (desired == d.containers.end()) continue;
+    json body = desired->second;
+    if (op == "update") {
+      // Ignored paths inside the container keep their live values.
+      KeepIgnoredLiveValues(change.ignored_paths,
+                            change.observed.value("live_containers", json::object()).value(name, json::object()),
+                            &body, ContainerPath(name));
+    }
     absl::StatusOr<json> c =
-        op == "create" ? accounts.PutContainer(d.group, spec.account_name(), name, body->second)
-                       : accounts.UpdateContainer(d.group, spec.account_name(), name, body->second);
+        op == "create" ? accounts.PutContainer(d.group, spec.account_name(), name, body)
+                       : accounts.UpdateContainer(d.group, spec.account_name(), name, body);
     if (!c.ok()) return Annotate(c.status(), what);
   }
 

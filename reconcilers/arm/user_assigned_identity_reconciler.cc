@@ -4,6 +4,7 @@
 #include "cloud/arm/authorization.h"
 #include "common/status_macros.h"
 #include "reconcilers/arm/arm_support.h"
+#include "reconcilers/ignored_fields.h"
 #include "reconcilers/support.h"
 
 namespace envctl::reconcilers::arm {
@@ -49,6 +50,7 @@ absl::StatusOr<Change> UserAssignedIdentityReconciler::Plan(Context& ctx) {
   if (!live.ok()) return Annotate(live.status(), What(spec));
   change.exists = true;
   change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
+  change.observed = {{"tags", LiveTags(*live)}};
   Publish(ctx, *live);
   RETURN_IF_ERROR(CheckLocation(What(spec), live->value("location", ""), location));
   if (DiffTags(tags, LiveTags(*live), &change.fields)) change.action = Action::kUpdate;
@@ -59,7 +61,10 @@ absl::StatusOr<ApplyResult> UserAssignedIdentityReconciler::Apply(Context& ctx, 
   const auto& spec = ctx.resource.user_assigned_identity();
   ASSIGN_OR_RETURN(std::string group, ResourceGroupName(ctx.environment, spec.resource_group()));
   cloud::arm::ManagedIdentitiesClient identities(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
-  const json tags = ManagedTags(ctx.environment, ctx.resource);
+  json body = {{"tags", ManagedTags(ctx.environment, ctx.resource)}};
+  // PATCH replaces the tags map: ignored tags keep their live values.
+  if (change.exists) KeepIgnoredLiveValues(change.ignored_paths, change.observed, &body);
+  const json tags = body.value("tags", json::object());
   absl::StatusOr<json> live =
       change.exists ? identities.UpdateTags(group, spec.identity_name(), tags)
                     : identities.CreateOrUpdate(group, spec.identity_name(),

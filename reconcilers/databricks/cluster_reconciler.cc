@@ -1,5 +1,6 @@
 #include "reconcilers/databricks/cluster_reconciler.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +8,7 @@
 #include "common/status_macros.h"
 #include "reconcilers/databricks/compute_json.h"
 #include "reconcilers/databricks/workspace_ref.h"
+#include "reconcilers/ignored_fields.h"
 #include "reconcilers/json_diff.h"
 
 namespace envctl::reconcilers {
@@ -71,6 +73,7 @@ absl::StatusOr<Change> DatabricksClusterReconciler::Plan(Context& ctx) {
   if (!edit && !start) return change;
   change.action = Action::kUpdate;
   change.observed["edit"] = edit;
+  change.observed["live"] = *live;
   if (edit && (state == "RUNNING" || state == "RESIZING")) {
     change.reason = "cluster differs; the cluster is RUNNING, so the edit restarts it";
   } else if (edit) {
@@ -99,12 +102,18 @@ absl::StatusOr<ApplyResult> DatabricksClusterReconciler::Apply(Context& ctx, con
     }
   } else {
     const std::string state = change.observed.value("state", "");
-    if (change.observed.value("edit", false)) {
+    // What is left after ignoreDifferences decides the edit; clusters/edit replaces every
+    // attribute, so ignored ones keep their live values.
+    const bool edit = change.observed.value("edit", false) &&
+                      std::any_of(change.fields.begin(), change.fields.end(),
+                                  [](const FieldChange& f) { return f.path != "state"; });
+    if (edit) {
       if (state != "RUNNING" && state != "TERMINATED" && state != "RESIZING") {
         return absl::FailedPreconditionError(absl::StrCat(
             what, " is ", state, " and cannot be edited until it is RUNNING or TERMINATED; the next sync retries"));
       }
       json body = desired;
+      KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("live", json::object()), &body);
       body["cluster_id"] = id;
       RETURN_IF_ERROR(Annotate(client.Post("/api/2.1/clusters/edit", body, kIdempotent).status(),
                                absl::StrCat("editing ", what)));

@@ -7,6 +7,7 @@
 #include "common/status_macros.h"
 #include "reconcilers/databricks/compute_json.h"
 #include "reconcilers/databricks/workspace_ref.h"
+#include "reconcilers/ignored_fields.h"
 #include "reconcilers/json_diff.h"
 
 namespace envctl::reconcilers {
@@ -48,7 +49,7 @@ absl::StatusOr<Change> DatabricksJobReconciler::Plan(Context& ctx) {
   }
   RETURN_IF_ERROR(Annotate(live.status(), absl::StrCat("reading job ", spec.job_name())));
   change.exists = true;
-  change.observed = {{"jobId", id}};
+  change.observed = {{"jobId", id}, {"settings", (*live)["settings"]}};
   ctx.outputs.Set(ctx.resource.name(), "jobId", IdOutput(id));
   ASSIGN_OR_RETURN(json desired, JobSettingsJson(ctx.environment, ctx.outputs, spec));
   DiffOptions options;
@@ -71,6 +72,13 @@ absl::StatusOr<ApplyResult> DatabricksJobReconciler::Apply(Context& ctx, const C
                                                absl::StrCat("creating job ", spec.job_name())));
     id = cloud::databricks::JsonString(created, "job_id");
   } else {
+    if (!change.ignored_paths.empty()) {
+      // jobs/reset replaces every setting: ignored paths keep their live values. Plan's
+      // paths index tasks and job clusters sorted by key, so the body is sorted the same.
+      settings = CanonicalJobSettings(settings);
+      KeepIgnoredLiveValues(change.ignored_paths, CanonicalJobSettings(change.observed.value("settings", json::object())),
+                            &settings);
+    }
     json body = {{"job_id", std::stoll(id)}, {"new_settings", settings}};
     RETURN_IF_ERROR(Annotate(client.Post("/api/2.2/jobs/reset", body, kIdempotent).status(),
                              absl::StrCat("resetting job ", spec.job_name())));

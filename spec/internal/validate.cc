@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "spec/internal/ignore_paths.h"
 #include "spec/internal/suggest.h"
 #include "spec/kinds.h"
 #include "spec/names.h"
@@ -94,7 +95,19 @@ void EnvironmentValidator::Run() {
   CheckNames();
   for (int i = 0; i < env_.resources_size(); ++i) {
     CheckKind(i);
+    CheckIgnoreDifferences(i);
     for (const Reference& ref : References(env_.resources(i))) CheckReference(i, ref, At(i, ref.path));
+  }
+}
+
+void EnvironmentValidator::CheckIgnoreDifferences(int i) {
+  const Resource& r = env_.resources(i);
+  if (r.kind_case() == Resource::KIND_NOT_SET) return;  // reported by CheckNames
+  for (int j = 0; j < r.ignore_differences_size(); ++j) {
+    const std::string path = absl::StrCat("ignoreDifferences[", j, "]");
+    if (AlreadyReported(i, path)) continue;
+    const std::string error = CheckIgnorePath(r.kind_case(), r.ignore_differences(j));
+    if (!error.empty()) Error(i, path, error);
   }
 }
 

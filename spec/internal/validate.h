@@ -41,6 +41,8 @@ class EnvironmentValidator {
  private:
   void CheckNames();
   void CheckKind(int i);
+  // Each ignoreDifferences path is one the kind's plan can show (spec/internal/ignore_paths.h).
+  void CheckIgnoreDifferences(int i);
   // DatabricksClusterPolicy, DatabricksCluster, DatabricksJob, DatabricksPermissions,
   // JobRunTest (validate_databricks.cc).
   void CheckDatabricksKind(int i);

@@ -135,6 +135,34 @@ TEST_F(IdentityE2ETest, TagInIgnoreDifferencesChangedOutOfBandIsNeitherShownNorR
   EXPECT_THAT(drift.output, Not(HasSubstr("CostCenter")));
 }
 
+TEST_F(IdentityE2ETest, RepairOfAnotherFieldKeepsAnIgnoredTagsOutOfBandValue) {
+  Edit("resources/azure.yaml", "name: lake\n", "name: lake\nignoreDifferences: [tags.CostCenter]\n");
+  ConvergeTest();
+
+  // An Azure Policy adds CostCenter; someone also lowers the TLS floor (real drift).
+  auto lake = portal_->Arm("GET", Lake(), "2023-01-01");
+  ASSERT_OK(lake);
+  nlohmann::json tags = (*lake)["tags"];
+  tags["CostCenter"] = "4711";
+  ASSERT_OK(portal_->Arm("PATCH", Lake(), "2023-01-01",
+                         {{"tags", tags}, {"properties", {{"minimumTlsVersion", "TLS1_0"}}}}));
+
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("properties.minimumTlsVersion"));
+  EXPECT_THAT(plan.output, Not(HasSubstr("CostCenter")));
+
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  auto after = portal_->Arm("GET", Lake(), "2023-01-01");
+  ASSERT_OK(after);
+  EXPECT_EQ((*after)["properties"]["minimumTlsVersion"], "TLS1_2") << "the other field is repaired";
+  EXPECT_EQ((*after)["tags"]["CostCenter"], "4711") << "the ignored tag keeps its out-of-band value";
+  RunResult clean = Plan();
+  EXPECT_EQ(clean.exit_code, 0) << clean.output;
+  EXPECT_THAT(clean.output, Not(HasSubstr("CostCenter")));
+}
+
 TEST_F(IdentityE2ETest, PreexistingIdentityIsAdoptedAndPruneLeavesIt) {
   const std::string path =
       Rg() + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/bikeshare-test-jobs";

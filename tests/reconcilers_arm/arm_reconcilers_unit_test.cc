@@ -4,10 +4,14 @@
 #include "cloud/arm/arm_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reconcilers/arm/data_factory_reconciler.h"
 #include "reconcilers/arm/databricks_workspace_reconciler.h"
 #include "reconcilers/arm/key_vault_reconciler.h"
 #include "reconcilers/arm/role_assignment_reconciler.h"
+#include "reconcilers/arm/resource_group_reconciler.h"
 #include "reconcilers/arm/storage_account_reconciler.h"
+#include "reconcilers/arm/user_assigned_identity_reconciler.h"
+#include "reconcilers/ignored_fields.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_transport.h"
 #include "tests/fakes/status_matchers.h"
@@ -44,6 +48,35 @@ class ArmUnitTest : public ::testing::Test {
     reconcilers::Context ctx{env_, env_.resources(env_.resources_size() - 1), content, outputs_,
                              prior, clock_};
     return r.Plan(ctx);
+  }
+
+  // Plan, the engine's ignoreDifferences step with `ignored`, then Apply of what is left.
+  absl::StatusOr<reconcilers::Change> PlanIgnoringThenApply(reconcilers::Reconciler& r,
+                                                            const envctl::v1::Resource& resource,
+                                                            const std::vector<std::string>& ignored) {
+    *env_.add_resources() = resource;
+    reconcilers::PriorState prior;
+    prior.applied_before = true;
+    envctl::v1::ResourceContent content;
+    reconcilers::Context ctx{env_, env_.resources(env_.resources_size() - 1), content, outputs_,
+                             prior, clock_};
+    absl::StatusOr<reconcilers::Change> change = r.Plan(ctx);
+    if (!change.ok()) return change;
+    reconcilers::DropIgnoredFields(ignored, &*change);
+    if (change->action == Action::kNone) return change;
+    absl::StatusOr<reconcilers::ApplyResult> applied = r.Apply(ctx, *change);
+    if (!applied.ok()) return applied.status();
+    return change;
+  }
+
+  // The JSON body of the only `method` request whose URL contains `part`.
+  json BodyOf(const std::string& method, const std::string& part) {
+    std::vector<json> found;
+    for (const auto& req : transport_.Requests()) {
+      if (req.method == method && req.url.find(part) != std::string::npos) found.push_back(json::parse(req.body));
+    }
+    EXPECT_EQ(found.size(), 1u) << method << " " << part;
+    return found.empty() ? json() : found[0];
   }
 
   int Writes() {
@@ -294,6 +327,171 @@ TEST(KeyVaultPolicyNormalizationTest, SortsMergesAndLowercases) {
   EXPECT_EQ(reconcilers::arm::KeyVaultReconciler::NormalizePolicies(live),
             (json::array({{{"objectId", "a-oid"}, {"tenantId", "t"}, {"permissions", {{"secrets", {"get", "set"}}}}},
                           {{"objectId", "b-oid"}, {"tenantId", "t"}, {"permissions", {{"secrets", {"get", "list"}}}}}})));
+}
+
+// ignoreDifferences on the write side: a repair of another field keeps what live holds at
+// an ignored path (an Azure Policy tag), for every ARM kind whose write carries it.
+constexpr char kManagedTags[] = R"({"envctl-managed-by": "envctl", "envctl-environment": "demo/dev"})";
+
+json TagsWith(std::initializer_list<std::pair<const char*, const char*>> extra) {
+  json tags = json::parse(kManagedTags);
+  for (const auto& [k, v] : extra) tags[k] = v;
+  return tags;
+}
+
+TEST_F(ArmUnitTest, ResourceGroupTagRepairKeepsAnIgnoredTagsLiveValue) {
+  json group = {{"id", "/subscriptions/x/resourceGroups/demo-rg"}, {"name", "demo-rg"}, {"location", "westeurope"},
+                {"tags", TagsWith({{"CostCenter", "4711"}, {"team", "someone"}})}};
+  transport_.Enqueue("GET", "/resourceGroups/demo-rg?", 200, group.dump());
+  transport_.Enqueue("PATCH", "/resourceGroups/demo-rg?", 200, group.dump());
+  envctl::v1::Resource r;
+  r.set_name("rg2");
+  r.mutable_resource_group()->set_group_name("demo-rg");
+  r.mutable_tags()->insert({"team", "data"});
+  reconcilers::arm::ResourceGroupReconciler rg(arm_, kSub);
+  auto change = PlanIgnoringThenApply(rg, r, {"tags.CostCenter"});
+  ASSERT_OK(change);
+  ASSERT_EQ(change->fields.size(), 1u);
+  EXPECT_EQ(change->fields[0].path, "tags.team");
+  EXPECT_EQ(BodyOf("PATCH", "/resourceGroups/demo-rg?")["tags"], TagsWith({{"CostCenter", "4711"}, {"team", "data"}}));
+}
+
+TEST_F(ArmUnitTest, StorageAccountRepairKeepsIgnoredTagAndProperty) {
+  json account = {
+      {"id", "/subscriptions/x/resourceGroups/demo-rg/providers/Microsoft.Storage/storageAccounts/lake"},
+      {"name", "lake"}, {"location", "westeurope"}, {"kind", "StorageV2"},
+      {"sku", {{"name", "Standard_LRS"}}},
+      {"tags", TagsWith({{"CostCenter", "4711"}})},
+      {"properties", {{"isHnsEnabled", true}, {"accessTier", "Cool"}, {"minimumTlsVersion", "TLS1_0"},
+                      {"supportsHttpsTrafficOnly", true}}}};
+  transport_.Enqueue("GET", "/storageAccounts/lake?", 200, account.dump());
+  transport_.Enqueue("PATCH", "/storageAccounts/lake?", 200, account.dump());
+  envctl::v1::Resource r;
+  r.set_name("lake");
+  r.mutable_storage_account()->set_account_name("lake");
+  r.mutable_storage_account()->set_resource_group("rg");
+  r.mutable_storage_account()->set_hierarchical_namespace(true);
+  reconcilers::arm::StorageAccountReconciler sa(arm_, kSub);
+  auto change = PlanIgnoringThenApply(sa, r, {"tags.CostCenter", "properties.accessTier"});
+  ASSERT_OK(change);
+  ASSERT_EQ(change->fields.size(), 1u);
+  EXPECT_EQ(change->fields[0].path, "properties.minimumTlsVersion");
+  const json patch = BodyOf("PATCH", "/storageAccounts/lake?");
+  EXPECT_EQ(patch["tags"], TagsWith({{"CostCenter", "4711"}}));
+  EXPECT_EQ(patch["properties"]["accessTier"], "Cool");
+  EXPECT_EQ(patch["properties"]["minimumTlsVersion"], "TLS1_2");
+}
+
+TEST_F(ArmUnitTest, StorageAccountWithOnlyIgnoredAccountDriftWritesOnlyTheContainer) {
+  json account = {
+      {"id", "/subscriptions/x/resourceGroups/demo-rg/providers/Microsoft.Storage/storageAccounts/lake"},
+      {"name", "lake"}, {"location", "westeurope"}, {"kind", "StorageV2"}, {"sku", {{"name", "Standard_LRS"}}},
+      {"tags", TagsWith({{"CostCenter", "4711"}})},
+      {"properties", {{"isHnsEnabled", true}, {"accessTier", "Hot"}, {"minimumTlsVersion", "TLS1_2"},
+                      {"supportsHttpsTrafficOnly", true}}}};
+  json container = {{"name", "raw"}, {"properties", {{"publicAccess", "None"}, {"metadata", {{"team", "x"}, {"owner", "y"}}}}}};
+  transport_.Enqueue("GET", "/storageAccounts/lake?", 200, account.dump());
+  transport_.Enqueue("GET", "/containers/raw?", 200, container.dump());
+  transport_.Enqueue("PATCH", "/containers/raw?", 200, container.dump());
+  envctl::v1::Resource r;
+  r.set_name("lake");
+  r.mutable_storage_account()->set_account_name("lake");
+  r.mutable_storage_account()->set_resource_group("rg");
+  r.mutable_storage_account()->set_hierarchical_namespace(true);
+  auto* c = r.mutable_storage_account()->add_containers();
+  c->set_name("raw");
+  c->mutable_metadata()->insert({"team", "data"});
+  reconcilers::arm::StorageAccountReconciler sa(arm_, kSub);
+  auto change = PlanIgnoringThenApply(sa, r, {"tags", "containers[name=raw].properties.metadata.owner"});
+  ASSERT_OK(change);
+  ASSERT_EQ(change->fields.size(), 1u);
+  EXPECT_EQ(change->fields[0].path, "containers[name=raw].properties.metadata.team");
+  EXPECT_EQ(BodyOf("PATCH", "/containers/raw?")["properties"]["metadata"], (json{{"team", "data"}, {"owner", "y"}}));
+  EXPECT_EQ(Writes(), 1) << "no account PATCH: its only difference (a tag) is ignored";
+}
+
+TEST_F(ArmUnitTest, KeyVaultPutKeepsIgnoredTagAndAccessPolicy) {
+  json vault = {
+      {"id", "/subscriptions/x/resourceGroups/demo-rg/providers/Microsoft.KeyVault/vaults/demo-kv"},
+      {"name", "demo-kv"}, {"location", "westeurope"},
+      {"tags", TagsWith({{"CostCenter", "4711"}})},
+      {"properties",
+       {{"tenantId", kTenant}, {"sku", {{"family", "A"}, {"name", "premium"}}},
+        {"vaultUri", "https://demo-kv.vault.azure.net/"}, {"softDeleteRetentionInDays", 90},
+        {"accessPolicies",
+         json::array({{{"tenantId", kTenant}, {"objectId", "aaaaaaaa-0000-0000-0000-000000000000"},
+                       {"permissions", {{"secrets", {"list", "get"}}}}},
+                      {{"tenantId", kTenant}, {"objectId", kDeployer}, {"permissions", {{"secrets", {"get", "set"}}}}}})}}}};
+  transport_.Enqueue("GET", "/vaults/demo-kv?", 200, vault.dump());
+  transport_.Enqueue("PUT", "/vaults/demo-kv?", 200, vault.dump());
+  reconcilers::arm::KeyVaultReconciler r(arm_, kSub, kTenant, kDeployer);
+  auto change = PlanIgnoringThenApply(
+      r, Vault(), {"tags.CostCenter", "properties.accessPolicies[objectId=aaaaaaaa-0000-0000-0000-000000000000]"});
+  ASSERT_OK(change);
+  ASSERT_EQ(change->fields.size(), 1u);
+  EXPECT_EQ(change->fields[0].path, "properties.sku.name");
+  const json put = BodyOf("PUT", "/vaults/demo-kv?");
+  EXPECT_EQ(put["tags"], TagsWith({{"CostCenter", "4711"}}));
+  EXPECT_EQ(put["properties"]["sku"]["name"], "standard");
+  bool kept = false;
+  for (const auto& p : put["properties"]["accessPolicies"]) {
+    if (p["objectId"] == "aaaaaaaa-0000-0000-0000-000000000000") {
+      EXPECT_EQ(p["permissions"]["secrets"], (json{"list", "get"}));
+      kept = true;
+    }
+  }
+  EXPECT_TRUE(kept) << put.dump();
+}
+
+TEST_F(ArmUnitTest, DataFactoryPatchKeepsIgnoredTagAndGitLinkField) {
+  json factory = {
+      {"id", "/subscriptions/x/resourceGroups/demo-rg/providers/Microsoft.DataFactory/factories/adf"},
+      {"name", "adf"}, {"location", "westeurope"},
+      {"identity", {{"type", "SystemAssigned"}, {"principalId", "p"}}},
+      {"tags", TagsWith({{"CostCenter", "4711"}, {"team", "someone"}})},
+      {"properties",
+       {{"repoConfiguration",
+         {{"type", "FactoryGitHubConfiguration"}, {"accountName", "other"}, {"repositoryName", "repo"},
+          {"collaborationBranch", "main"}, {"rootFolder", "/"}, {"disablePublish", true}}}}}};
+  transport_.Enqueue("GET", "/factories/adf?", 200, factory.dump());
+  transport_.Enqueue("PATCH", "/factories/adf?", 200, factory.dump());
+  transport_.Enqueue("POST", "/configureFactoryRepo?", 200, factory.dump());
+  envctl::v1::Resource r;
+  r.set_name("adf");
+  r.mutable_tags()->insert({"team", "data"});
+  auto* f = r.mutable_data_factory();
+  f->set_factory_name("adf");
+  f->set_resource_group("rg");
+  auto* repo = f->mutable_repo_configuration();
+  repo->set_provider("github");
+  repo->set_account_name("org");
+  repo->set_repository_name("repo");
+  reconcilers::arm::DataFactoryReconciler adf(arm_, kSub);
+  auto change = PlanIgnoringThenApply(adf, r, {"tags.CostCenter", "properties.repoConfiguration.disablePublish"});
+  ASSERT_OK(change);
+  EXPECT_EQ(BodyOf("PATCH", "/factories/adf?")["tags"], TagsWith({{"CostCenter", "4711"}, {"team", "data"}}));
+  const json repo_body = BodyOf("POST", "/configureFactoryRepo?")["repoConfiguration"];
+  EXPECT_EQ(repo_body["accountName"], "org");
+  EXPECT_EQ(repo_body["disablePublish"], true);
+}
+
+TEST_F(ArmUnitTest, UserAssignedIdentityTagRepairKeepsAnIgnoredTag) {
+  json identity = {{"id", "/subscriptions/x/resourceGroups/demo-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/jobs"},
+                   {"name", "jobs"}, {"location", "westeurope"},
+                   {"tags", TagsWith({{"CostCenter", "4711"}})},
+                   {"properties", {{"principalId", "p"}, {"clientId", "c"}}}};
+  json drifted = identity;
+  drifted["tags"].erase("envctl-environment");
+  transport_.Enqueue("GET", "/userAssignedIdentities/jobs?", 200, drifted.dump());
+  transport_.Enqueue("PATCH", "/userAssignedIdentities/jobs?", 200, identity.dump());
+  envctl::v1::Resource r;
+  r.set_name("jobs");
+  r.mutable_user_assigned_identity()->set_identity_name("jobs");
+  r.mutable_user_assigned_identity()->set_resource_group("rg");
+  reconcilers::arm::UserAssignedIdentityReconciler uai(arm_, kSub);
+  auto change = PlanIgnoringThenApply(uai, r, {"tags.CostCenter"});
+  ASSERT_OK(change);
+  EXPECT_EQ(BodyOf("PATCH", "/userAssignedIdentities/jobs?")["tags"], TagsWith({{"CostCenter", "4711"}}));
 }
 
 }  // namespace

@@ -229,6 +229,57 @@ TEST_F(DatabricksJobsTest, ClusterResizedOutOfBandIsRepairedAndPlanSaysTheEditRe
   EXPECT_EQ((*c)["state"], "RESTARTING");
 }
 
+TEST_F(DatabricksJobsTest, JobRepairKeepsTheLiveValueOfAnIgnoredSetting) {
+  // Operators pause the schedule by hand; envctl must leave that alone while repairing
+  // the rest of the job.
+  Find("training")->add_ignore_differences("schedule.pause_status");
+  Apply();
+  nlohmann::json settings = JobSettings();
+  settings["schedule"]["pause_status"] = "PAUSED";
+  settings["max_concurrent_runs"] = 5;
+  ASSERT_OK(client_->Post("/api/2.2/jobs/reset", {{"job_id", std::stoll(JobId())}, {"new_settings", settings}}).status());
+
+  controller::EngineResult plan = Plan();
+  const auto* o = Outcome(plan, "training");
+  ASSERT_EQ(o->action, Action::kUpdate) << Describe(plan);
+  EXPECT_THAT(Paths(*o), Contains("max_concurrent_runs"));
+  EXPECT_THAT(Paths(*o), ::testing::Not(Contains("schedule.pause_status")));
+  Apply();
+  EXPECT_EQ(JobSettings()["max_concurrent_runs"], 1) << "the other setting is repaired";
+  EXPECT_EQ(JobSettings()["schedule"]["pause_status"], "PAUSED") << "the ignored one keeps its live value";
+  EXPECT_EQ(Outcome(Plan(), "training")->action, Action::kNone);
+}
+
+TEST_F(DatabricksJobsTest, ClusterEditKeepsAnIgnoredAttributeAndOnlyIgnoredDriftWritesNothing) {
+  AddCluster(/*running=*/false);
+  Find("shared")->add_ignore_differences("autotermination_minutes");
+  Apply();
+  const std::string id = nlohmann::json::parse(store_.Memory("dev", "shared"))["clusterId"];
+  clock_.Advance(absl::Minutes(1));  // TERMINATING -> TERMINATED, so it can be edited
+  auto edit = [&](int workers, int autotermination) {
+    ASSERT_OK(client_->Post("/api/2.1/clusters/edit",
+                            {{"cluster_id", id}, {"cluster_name", "shared"}, {"spark_version", "13.3.x-scala2.12"},
+                             {"node_type_id", "Standard_DS3_v2"}, {"num_workers", workers},
+                             {"autotermination_minutes", autotermination}})
+                  .status());
+  };
+  edit(2, 30);
+  ResetStats();
+  EXPECT_EQ(Outcome(Apply(), "shared")->action, Action::kNone);
+  EXPECT_THAT(Requests("POST", "/clusters/edit"), IsEmpty()) << "only an ignored attribute differs";
+
+  edit(8, 30);
+  controller::EngineResult plan = Plan();
+  const auto* o = Outcome(plan, "shared");
+  ASSERT_EQ(o->action, Action::kUpdate) << Describe(plan);
+  EXPECT_THAT(Paths(*o), ::testing::ElementsAre("num_workers"));
+  Apply();
+  auto c = client_->Get("/api/2.1/clusters/get", {{"cluster_id", id}});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)["num_workers"], 2);
+  EXPECT_EQ((*c)["autotermination_minutes"], 30);
+}
+
 TEST_F(DatabricksJobsTest, NewClusterIsTerminatedUnlessDeclaredRunningAndResizeUnderReportIsReported) {
   AddCluster(/*running=*/false);
   Find("shared")->set_drift_policy(envctl::v1::DRIFT_POLICY_REPORT);

@@ -492,5 +492,64 @@ TEST(SpecErrorsTest, AnUnparsableWindowDurationIsReportedOnce) {
       << ::testing::PrintToString(errors);
 }
 
+TEST(SpecErrorsTest, MisspelledIgnorePathIsLocatedWithASuggestion) {
+  const std::vector<std::string> errors = ErrorsWith(
+      "name: lake\n"
+      "ignoreDifferences: [tag.CostCenter, properties.minimumTlsVerison, tags.Owner, \"containers[name=raw].properties.publicAccess\"]\n"
+      "storageAccount: {accountName: demolake, resourceGroup: rg}\n");
+  EXPECT_THAT(errors, Contains(AllOf(StartsWith("resources/main.yaml:6:21: ignoreDifferences[0]: \"tag.CostCenter\" is not a path "
+                                                "StorageAccount plan can show (did you mean \"tags.CostCenter\"?)"))));
+  EXPECT_THAT(errors, Contains(StartsWith("resources/main.yaml:6:37: ignoreDifferences[1]: \"properties.minimumTlsVerison\" is not "
+                                          "a path StorageAccount plan can show (did you mean \"properties.minimumTlsVersion\"?)")));
+  EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
+                          [](const std::string& e) { return e.find("ignoreDifferences[") != std::string::npos; }),
+            2)
+      << "tags.Owner and a container path are valid: " << ::testing::PrintToString(errors);
+}
+
+TEST(SpecErrorsTest, IgnorePathWithoutACloseMatchListsThePaths) {
+  EXPECT_THAT(ErrorsWith("name: g2\nignoreDifferences: [location]\nresourceGroup: {groupName: x}\n"),
+              Contains("resources/main.yaml:6:21: ignoreDifferences[0]: \"location\" is not a path ResourceGroup "
+                       "plan can show; paths: tags.** (* is any name, ** anything below)"));
+  EXPECT_THAT(ErrorsWith("name: g2\nignoreDifferences: [\"tags.\"]\nresourceGroup: {groupName: x}\n"),
+              Contains(StartsWith("resources/main.yaml:6:21: ignoreDifferences[0]: \"tags.\" is not a path")));
+}
+
+TEST(SpecErrorsTest, IgnoreDifferencesOnAKindWithoutFieldsIsAnError) {
+  EXPECT_THAT(ErrorsWith("name: grant\nignoreDifferences: [properties.description]\n"
+                         "roleAssignment: {scope: {resource: rg}, role: Reader, principal: {deployer: true}}\n"),
+              Contains(AllOf(StartsWith("resources/main.yaml:6:21: ignoreDifferences[0]: a RoleAssignment has no fields "
+                                        "ignoreDifferences can name; remove it (kinds that take it: "),
+                             HasSubstr("StorageAccount"))));
+}
+
+TEST(SpecErrorsTest, SyncIgnoreRulesCheckKindAndPathsAtTheirFields) {
+  TempRepo repo;
+  repo.Write("resources/main.yaml", kResourceGroup);
+  repo.Write("environments/test.yaml",
+             "parameters:\n  suffix: test\n"
+             "sync:\n"
+             "  ignoreDifferences:\n"
+             "    - kind: StorageAcount\n"
+             "      jsonPaths: [tags.CostCenter]\n"
+             "    - kind: ResourceGroup\n"
+             "      jsonPaths: [tags.Owner, tgas.Owner]\n"
+             "    - kind: DatabricksJob\n"
+             "      jsonPaths: [schedule.pause_status, \"tasks[0].timeout_seconds\", shedule]\n");
+  const std::vector<std::string> errors = repo.Errors();
+  EXPECT_THAT(errors, Contains(StartsWith("environments/test.yaml:5:13: sync.ignoreDifferences[0].kind: unknown kind "
+                                          "\"StorageAcount\" (did you mean \"StorageAccount\"?)")));
+  EXPECT_THAT(errors, Contains(StartsWith("environments/test.yaml:8:31: sync.ignoreDifferences[1].jsonPaths[1]: "
+                                          "\"tgas.Owner\" is not a path ResourceGroup plan can show (did you mean "
+                                          "\"tags.Owner\"?)")));
+  EXPECT_THAT(errors, Contains(StartsWith("environments/test.yaml:10:70: sync.ignoreDifferences[2].jsonPaths[2]: "
+                                          "\"shedule\" is not a path DatabricksJob plan can show (did you mean "
+                                          "\"schedule\"?)")));
+  EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
+                          [](const std::string& e) { return e.find("ignoreDifferences") != std::string::npos; }),
+            3)
+      << ::testing::PrintToString(errors);
+}
+
 }  // namespace
 }  // namespace envctl::spec
