@@ -32,8 +32,8 @@ using datafactory::EntityType;
 constexpr char kMasked[] = "**********";
 // Entities of one wave written at the same time (ADF's per-factory write limits are
 // generous; this keeps a 100-entity folder to a handful of round trips per wave).
-constexpr size_t kWaveParallelism = 4;
 constexpr size_t kReadParallelism = 8;
+constexpr size_t kWaveParallelism = 4;
 
 EntityKind KindOf(EntityType type) {
   switch (type) {
@@ -73,7 +73,8 @@ class LiveEntities {
       }
       if (items.ok()) {
         for (nlohmann::json& item : *items) {
-          by_name[absl::AsciiStrToLower(item.value("name", ""))] = std::move(item);
+          const std::string name_key = absl::AsciiStrToLower(item.value("name", ""));
+          by_name[name_key] = std::move(item);
         }
       }
       listed_.emplace(type, std::move(by_name));
