@@ -62,6 +62,9 @@ absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoint
   } else {
     CpprestTransportOptions cpprest_options;
     cpprest_options.ca_cert_file = endpoints.ca_cert_file;
+    if (!options.user_agent_comment.empty()) {
+      cpprest_options.user_agent += " " + options.user_agent_comment;
+    }
     p->cpprest = std::make_unique<CpprestTransport>(cpprest_options);
     p->base = p->cpprest.get();
   }

@@ -42,6 +42,9 @@ struct CloudSessionOptions {
   TokenBucketOptions keyvault = RateLimitDefaults::KeyVault();
   TokenBucketOptions databricks = RateLimitDefaults::Databricks();
   absl::Duration token_refresh_margin = absl::Minutes(5);
+  // Appended to the User-Agent of every request, e.g. "(replica envctl-0)" so the far end
+  // (cloudsim's request log, Azure activity logs) can tell replicas apart; "" = none.
+  std::string user_agent_comment;
   // One record per HTTP exchange; empty = no request log.
   RequestLogSink log_sink;
   // Tests: replaces the CpprestTransport at the bottom of every pipeline.

@@ -206,7 +206,7 @@ Response Cloudsim::Impl::Observe(const std::string& service, const Request& req,
     resp = handler();
   }
   stats_.Record(service, req.method, req.path, resp.reset_connection ? 0 : resp.status,
-                clock_->Now());
+                clock_->Now(), req.Header("User-Agent"));
   return resp;
 }
 

@@ -35,6 +35,8 @@ constexpr char kRunsPrefix[] = "runs/";
 constexpr char kTargetsPrefix[] = "targets/";
 // The cheap change look of resources no cloud event covers (Databricks notebooks).
 constexpr char kChangesPrefix[] = "changes/";
+// The periodic look at upstreams other replicas may own (promotion across replicas).
+constexpr char kUpstreamsKey[] = "upstreams";
 // An event about a resource envctl itself wrote this recently (or is writing) is the echo
 // of that write: dropped instead of triggering another sync.
 constexpr absl::Duration kEchoWindow = absl::Seconds(10);
@@ -70,6 +72,12 @@ const envctl::v1::Condition* FindCondition(const envctl::v1::EnvironmentStatus& 
 
 bool IsTrue(const envctl::v1::Condition* c) {
   return c != nullptr && c->status() == envctl::v1::CONDITION_STATUS_TRUE;
+}
+
+// What a downstream environment decides on (and says while it waits) from its upstream's
+// promotion status.
+std::string UpstreamFingerprint(const envctl::v1::PromotionStatus& p) {
+  return absl::StrCat(p.revision(), "\n", p.verified_revision(), "\n", p.verification());
 }
 
 // True when `a` names `b` or something inside it, or the other way round.
@@ -116,6 +124,12 @@ void Controller::Start() {
       queue_.Add(kEnvPrefix + name);
     });
     options_.ownership->SetBusy([this](const std::string& name) { return Busy(name); });
+    // Promotion across replicas: the owner of an upstream queues its downstream
+    // environments only here, so this replica hears of upstream changes from the store.
+    state_watch_ = store_.WatchChanges([this](const std::string& name) { OnUpstreamChanged(name); });
+    if (options_.upstream_look_interval > absl::ZeroDuration()) {
+      queue_.AddAfter(kUpstreamsKey, options_.upstream_look_interval);
+    }
   }
   // The first look at the source happens here so the environments are known when Start
   // returns; a failure is retried at the next poll (Healthy() says why meanwhile).
@@ -131,6 +145,7 @@ void Controller::Stop() {
     if (stopping_) return;
     stopping_ = true;
   }
+  state_watch_.reset();  // returns once no notice is being handled
   queue_.ShutDown();
   for (auto& t : workers_) t.join();
   workers_.clear();
@@ -175,6 +190,10 @@ void Controller::WorkerLoop() {
       absl::Status s = PollSourceNow();
       queue_.Done(key);
       queue_.AddAfter(kSourceKey, options_.source_poll_interval);
+    } else if (key == kUpstreamsKey) {
+      LookAtUpstreams();
+      queue_.Done(key);
+      queue_.AddAfter(kUpstreamsKey, options_.upstream_look_interval);
     } else if (absl::StartsWith(key, kEnvPrefix)) {
       SyncEnvironment(key.substr(sizeof(kEnvPrefix) - 1));
       queue_.Done(key);
@@ -300,17 +319,6 @@ absl::Duration Controller::ResyncOf(const Environment& env) const {
   return resync * (1.0 + jitter);
 }
 
-absl::Duration Controller::NextLookOf(const std::string& name, const Environment& env) {
-  // Promotion across replicas: the upstream's owner queues its downstream environments only
-  // in its own process, so a downstream owned here re-reads the upstream's status this often.
-  constexpr absl::Duration kRemoteUpstreamLook = absl::Seconds(5);
-  const absl::Duration resync = ResyncOf(env);
-  absl::MutexLock lock(&mu_);
-  auto it = envs_.find(name);
-  if (it == envs_.end() || !it->second.waits_on_remote_upstream) return resync;
-  return std::min(resync, kRemoteUpstreamLook);
-}
-
 void Controller::SyncEnvironment(const std::string& name) {
   // Another replica owns it; this one is told (and queues it) if it ever acquires it.
   if (!Owns(name)) return;
@@ -364,7 +372,7 @@ void Controller::SyncEnvironment(const std::string& name) {
   if (has_revision.ok() && !*has_revision) {
     // Nothing promoted here yet: nothing to write. An upstream change queues it again.
     queue_.Forget(kEnvPrefix + name);
-    queue_.AddAfter(kEnvPrefix + name, NextLookOf(name, spec));
+    queue_.AddAfter(kEnvPrefix + name, ResyncOf(spec));
     for (PendingSync& p : pending) {
       p.waiter->response.set_sync_id(p.sync_id);
       if (absl::StatusOr<envctl::v1::EnvironmentState> st = store_.Load(name); st.ok())
@@ -388,7 +396,7 @@ void Controller::SyncEnvironment(const std::string& name) {
       result = engine_.Plan(spec, options);
     }
     queue_.Forget(kEnvPrefix + name);
-    queue_.AddAfter(kEnvPrefix + name, NextLookOf(name, spec));
+    queue_.AddAfter(kEnvPrefix + name, ResyncOf(spec));
     Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "",
             absl::StrCat("plan only: ", window_reason,
                          result.ok() ? (result->InSync() ? "; in sync" : "; changes pending") : ""),
@@ -415,7 +423,7 @@ void Controller::SyncEnvironment(const std::string& name) {
   const std::string key = kEnvPrefix + name;
   if (ok) {
     queue_.Forget(key);
-    queue_.AddAfter(key, NextLookOf(name, spec));
+    queue_.AddAfter(key, ResyncOf(spec));
   } else {
     queue_.AddRateLimited(key);
   }
@@ -1200,14 +1208,6 @@ absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, bool o
   envctl::v1::PromotionStatus* promotion = state.mutable_status()->mutable_promotion();
   const std::string before = promotion->SerializeAsString();
   const bool moved = Decide(in, clock_.Now(), promotion);
-  const bool waits_on_remote_upstream = options_.ownership != nullptr && !in.policy.from().empty() &&
-                                        !promotion->pending_revision().empty() &&
-                                        !options_.ownership->Owns(in.policy.from());
-  {
-    absl::MutexLock lock(&mu_);
-    if (auto it = envs_.find(name); it != envs_.end())
-      it->second.waits_on_remote_upstream = waits_on_remote_upstream;
-  }
   // Gauges first: whoever sees the new status also sees the gauges that describe it.
   SetPromotionGauges(name, *promotion);
   if (promotion->SerializeAsString() != before) RETURN_IF_ERROR(store_.Save(state));
@@ -1218,7 +1218,14 @@ absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, bool o
             promotion->revision());
   }
   if (promotion->revision().empty()) return false;
-  ASSIGN_OR_RETURN(*spec, SpecAt(name, promotion->revision()));
+  absl::StatusOr<Environment> at = SpecAt(name, promotion->revision());
+  if (absl::IsNotFound(at.status())) {
+    // Adopted from an upstream another replica owns, at a revision this one has not
+    // fetched yet: look at the source now (the sync is retried after its backoff).
+    queue_.Add(kSourceKey);
+  }
+  if (!at.ok()) return at.status();
+  *spec = *std::move(at);
   absl::MutexLock lock(&mu_);
   auto it = envs_.find(name);
   if (it != envs_.end()) it->second.spec = *spec;
@@ -1233,7 +1240,55 @@ void Controller::RecordRevisionFacts(const std::string& name, const Environment&
   RecordFacts(FactsOf(spec, *state), promotion);
   if (promotion->SerializeAsString() == before) return;
   if (!store_.Save(*state).ok()) return;  // recorded again after the next sync or poll
+  {
+    // Queued here: the store's notice of this very save changes nothing more.
+    absl::MutexLock lock(&mu_);
+    upstream_seen_[name] = UpstreamFingerprint(*promotion);
+  }
   QueueDownstream(name);
+}
+
+void Controller::OnUpstreamChanged(const std::string& upstream) {
+  std::vector<std::string> downstream;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [other, entry] : envs_) {
+      if (entry.declared && entry.latest.promotion().from() == upstream) downstream.push_back(other);
+    }
+  }
+  downstream.erase(std::remove_if(downstream.begin(), downstream.end(),
+                                  [this](const std::string& d) { return !Owns(d); }),
+                   downstream.end());
+  if (downstream.empty()) return;
+  absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(upstream);
+  if (!state.ok()) return;  // the periodic look tries again
+  const envctl::v1::PromotionStatus& p = state->status().promotion();
+  {
+    absl::MutexLock lock(&mu_);
+    std::string& last = upstream_seen_[upstream];
+    if (last == UpstreamFingerprint(p)) return;
+    last = UpstreamFingerprint(p);
+  }
+  for (const std::string& d : downstream) {
+    log::Info("upstream_changed")
+        .Str("environment", d)
+        .Str("upstream", upstream)
+        .Str("upstream_revision", p.revision())
+        .Str("verified_revision", p.verified_revision());
+    queue_.Add(kEnvPrefix + d);
+  }
+}
+
+void Controller::LookAtUpstreams() {
+  std::set<std::string> upstreams;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, entry] : envs_) {
+      if (entry.declared && !entry.latest.promotion().from().empty())
+        upstreams.insert(entry.latest.promotion().from());
+    }
+  }
+  for (const std::string& upstream : upstreams) OnUpstreamChanged(upstream);
 }
 
 void Controller::QueueDownstream(const std::string& name) {

@@ -62,6 +62,11 @@ struct ControllerOptions {
   // get their cheap change look (Engine::ChangedSinceApply); what moved is repaired at once
   // instead of at the next resync. Zero: off.
   absl::Duration change_poll_interval = absl::Seconds(30);
+  // With an ownership: how often the promotion status of each upstream that another
+  // replica may own is read from the shared store (its owner queues downstream
+  // environments only in its own process). The store's watch (StateStore::WatchChanges)
+  // says it sooner; this look is what remains when a watch missed something.
+  absl::Duration upstream_look_interval = absl::Seconds(10);
 };
 
 class Controller : public ControllerApi {
@@ -105,6 +110,12 @@ class Controller : public ControllerApi {
   void OnSourceChanged(const std::string& reason) override;
   void OnCloudResourceChanged(const std::string& resource_id) override;
 
+  // The shared store says the state of `upstream` was saved, maybe by another replica:
+  // when its promotion status (revision, verified revision, verification) changed since
+  // last seen here, the environments promoted from it that this replica owns are queued
+  // (a sync re-decides their revision from that status). Cheap for any other environment.
+  void OnUpstreamChanged(const std::string& upstream);
+
  private:
   // A caller of Sync/RunIntegrationTest waiting for the outcome.
   struct SyncWaiter {
@@ -132,9 +143,6 @@ class Controller : public ControllerApi {
     std::unique_ptr<absl::Mutex> run_mu = std::make_unique<absl::Mutex>();  // one Plan/Apply at a time
     // Resources named by cloud events, repaired by the next SyncTargets.
     std::set<std::string> targets;
-    // A pending revision waits on an upstream another replica owns: that replica cannot
-    // queue this one when the upstream's tests pass, so this one looks again soon.
-    bool waits_on_remote_upstream = false;
   };
 
   void WorkerLoop();
@@ -190,8 +198,9 @@ class Controller : public ControllerApi {
   void SetPromotionGauges(const std::string& name, const envctl::v1::PromotionStatus& promotion);
   // The environment's resync interval with a fixed per-environment jitter of +-10 %.
   absl::Duration ResyncOf(const envctl::v1::Environment& env) const;
-  // ResyncOf, or kRemoteUpstreamLook when `name` waits on an upstream another replica owns.
-  absl::Duration NextLookOf(const std::string& name, const envctl::v1::Environment& env);
+  // Every upstream with a downstream environment this replica owns gets OnUpstreamChanged
+  // (the periodic look behind the store's watch, with an ownership only).
+  void LookAtUpstreams();
 
   Engine& engine_;
   StateStore& store_;
@@ -219,6 +228,10 @@ class Controller : public ControllerApi {
   // "env/resource" -> when envctl last wrote it (InfiniteFuture: reconciling it now).
   std::map<std::string, absl::Time> own_writes_ ABSL_GUARDED_BY(mu_);
   uint64_t echoes_dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  // Upstream -> its promotion status as last seen by OnUpstreamChanged.
+  std::map<std::string, std::string> upstream_seen_ ABSL_GUARDED_BY(mu_);
+  // The store's watch feeding OnUpstreamChanged (with an ownership; null without one).
+  std::unique_ptr<KvWatch> state_watch_;
   // Events that arrived while their resource was being reconciled (decided at its end).
   std::set<std::string> deferred_events_ ABSL_GUARDED_BY(mu_);
   // RunIntegrationTest callers waiting for a run in progress, by "env/test".

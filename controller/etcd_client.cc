@@ -3,9 +3,12 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/log.h"
 #include "grpcpp/grpcpp.h"
 #include "metrics/metrics.h"
 
@@ -54,6 +57,95 @@ absl::Status FromGrpc(const grpc::Status& s, const std::string& endpoint, const 
 KeyValue FromProto(const mvccpb::KeyValue& kv) {
   return KeyValue{kv.key(), kv.value(), kv.lease(), kv.mod_revision()};
 }
+
+// One Watch stream at a time over `prefix`, reopened on the next member when it breaks.
+class EtcdPrefixWatch : public KvWatch {
+ public:
+  EtcdPrefixWatch(std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> members,
+                  size_t first, std::string prefix, std::function<void(const std::string&)> on_change)
+      : members_(std::move(members)),
+        first_(first),
+        prefix_(std::move(prefix)),
+        on_change_(std::move(on_change)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~EtcdPrefixWatch() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+      if (context_ != nullptr) context_->TryCancel();
+    }
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    int64_t next_revision = 0;  // 0: from now
+    for (size_t attempt = 0;; ++attempt) {
+      const auto& [endpoint, channel] = members_[(first_ + attempt) % members_.size()];
+      auto stub = etcdserverpb::Watch::NewStub(channel);
+      grpc::ClientContext context;
+      // etcd's WithRequireLeader: a member cut off from the quorum ends the stream instead
+      // of staying silent, so the watch moves to a member that still hears the leader.
+      context.AddMetadata("hasleader", "true");
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) return;
+        context_ = &context;
+      }
+      auto stream = stub->Watch(&context);
+      etcdserverpb::WatchRequest request;
+      etcdserverpb::WatchCreateRequest* create = request.mutable_create_request();
+      create->set_key(prefix_);
+      create->set_range_end(PrefixRangeEnd(prefix_));
+      create->set_start_revision(next_revision);
+      create->set_progress_notify(true);
+      etcdserverpb::WatchResponse response;
+      bool opened = false;
+      if (stream->Write(request)) {
+        while (stream->Read(&response)) {
+          opened = true;
+          if (response.created() && next_revision == 0) next_revision = response.header().revision() + 1;
+          if (response.canceled()) {
+            // Compacted past where it left off: what happened meanwhile is lost to the
+            // watch (the caller's periodic look covers it); go on from now.
+            if (response.compact_revision() > 0) next_revision = 0;
+            log::Warn("etcd_watch_canceled").Str("endpoint", endpoint).Str("reason", response.cancel_reason());
+            break;
+          }
+          if (response.events_size() == 0 && response.header().revision() >= next_revision) {
+            next_revision = response.header().revision() + 1;  // progress notice
+          }
+          for (const mvccpb::Event& event : response.events()) {
+            next_revision = std::max(next_revision, event.kv().mod_revision() + 1);
+            on_change_(event.kv().key());
+          }
+        }
+      }
+      context.TryCancel();
+      grpc::Status finished = stream->Finish();
+      {
+        absl::MutexLock lock(&mu_);
+        context_ = nullptr;
+        if (stopping_) return;
+        // Stopping wakes this at once; a broken stream is reopened after a short pause.
+        mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(500));
+        if (stopping_) return;
+      }
+      // Said once per outage, not at every attempt while no member answers.
+      if (opened) log::Info("etcd_watch_broken").Str("endpoint", endpoint).Str("error", finished.error_message());
+    }
+  }
+
+  const std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> members_;
+  const size_t first_;
+  const std::string prefix_;
+  const std::function<void(const std::string&)> on_change_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -270,6 +362,14 @@ absl::StatusOr<absl::Duration> EtcdKvStore::KeepAlive(int64_t lease) {
     return absl::NotFoundError(absl::StrCat("etcd lease ", lease, " expired"));
   }
   return absl::Seconds(response.ttl());
+}
+
+absl::StatusOr<std::unique_ptr<KvWatch>> EtcdKvStore::WatchPrefix(
+    const std::string& prefix, std::function<void(const std::string& key)> on_change) {
+  std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> members;
+  for (const auto& m : members_) members.emplace_back(m->endpoint, m->channel);
+  return std::unique_ptr<KvWatch>(
+      new EtcdPrefixWatch(std::move(members), current_.load(), prefix, std::move(on_change)));
 }
 
 absl::Status EtcdKvStore::RevokeLease(int64_t lease) {

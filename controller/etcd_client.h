@@ -50,6 +50,12 @@ class EtcdKvStore : public KvStore {
   absl::StatusOr<int64_t> GrantLease(absl::Duration ttl) override;
   absl::StatusOr<absl::Duration> KeepAlive(int64_t lease) override;
   absl::Status RevokeLease(int64_t lease) override;
+  // An etcd Watch stream over the prefix, on a thread of its own. When the stream breaks
+  // (member down, leader lost: the watch asks etcd to require a leader) it is reopened on
+  // the next endpoint from the revision after the last event seen, so nothing is missed
+  // unless etcd compacted that revision meanwhile (then it goes on from now).
+  absl::StatusOr<std::unique_ptr<KvWatch>> WatchPrefix(
+      const std::string& prefix, std::function<void(const std::string& key)> on_change) override;
 
   // The endpoint calls go to first (the last one that answered).
   std::string CurrentEndpoint() const;

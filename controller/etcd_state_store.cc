@@ -1,6 +1,7 @@
 #include "controller/etcd_state_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace envctl::controller {
 
@@ -46,6 +47,19 @@ absl::Status EtcdStateStore::Save(const envctl::v1::EnvironmentState& state) {
         state.environment(), " (etcd refused the write); another replica carries on"));
   }
   return absl::OkStatus();
+}
+
+std::unique_ptr<KvWatch> EtcdStateStore::WatchChanges(std::function<void(const std::string&)> on_change) {
+  const std::string prefix = absl::StrCat(prefix_, "/state/");
+  absl::StatusOr<std::unique_ptr<KvWatch>> watch =
+      kv_.WatchPrefix(prefix, [prefix, on_change = std::move(on_change)](const std::string& key) {
+        on_change(key.substr(prefix.size()));
+      });
+  if (!watch.ok()) {
+    log::Warn("state_watch_unavailable").Str("prefix", prefix).Error(watch.status());
+    return nullptr;
+  }
+  return std::move(*watch);
 }
 
 absl::StatusOr<std::vector<std::string>> EtcdStateStore::Environments() {

@@ -27,6 +27,8 @@ class EtcdStateStore : public StateStore {
   // its own knowledge, or by the store's compare).
   absl::Status Save(const envctl::v1::EnvironmentState& state) override;
   absl::Status CheckOwnership(const std::string& environment) override;
+  // An etcd Watch on <prefix>/state/ (null, with a warning logged, if it cannot start).
+  std::unique_ptr<KvWatch> WatchChanges(std::function<void(const std::string&)> on_change) override;
 
   // Every environment with stored state, sorted.
   absl::StatusOr<std::vector<std::string>> Environments();

@@ -7,6 +7,8 @@
 #define ENVCTL_CONTROLLER_KV_STORE_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,13 @@ struct KvGuard {
   int64_t lease = 0;
 };
 
+// A watch started by KvStore::WatchPrefix: it delivers changes until destroyed (the
+// destructor returns once no callback runs any more).
+class KvWatch {
+ public:
+  virtual ~KvWatch() = default;
+};
+
 class KvStore {
  public:
   virtual ~KvStore() = default;
@@ -56,6 +65,16 @@ class KvStore {
   virtual absl::StatusOr<absl::Duration> KeepAlive(int64_t lease) = 0;
   // Ends the lease now; its keys are deleted.
   virtual absl::Status RevokeLease(int64_t lease) = 0;
+  // Calls `on_change(key)` after each put or delete of a key starting with `prefix`, on a
+  // thread of the store, until the returned watch is destroyed. Delivery is best effort
+  // across outages (a watch resumes where it left off when the store allows it), so a
+  // caller that must not miss a change also looks now and then. Unimplemented by default.
+  virtual absl::StatusOr<std::unique_ptr<KvWatch>> WatchPrefix(
+      const std::string& prefix, std::function<void(const std::string& key)> on_change) {
+    (void)prefix;
+    (void)on_change;
+    return absl::UnimplementedError("this key-value store has no watch");
+  }
 };
 
 }  // namespace envctl::controller

@@ -62,19 +62,39 @@ void ReplicaSet::Start() {
       if (!s.ok()) log::Warn("ha_lease_error").Str("replica", options_.replica_id).Error(s);
     } while (!stop_.WaitForNotificationWithTimeout(lease() == 0 ? absl::Milliseconds(500) : every));
   });
+  // A member leaving (its lease expired: etcd deletes its keys) or an owner key released
+  // is looked at when the watch sees it, not at the next interval.
+  for (const char* what : {"/members/", "/owners/"}) {
+    absl::StatusOr<std::unique_ptr<KvWatch>> watch =
+        kv_.WatchPrefix(options_.prefix + what, [this](const std::string&) {
+          absl::MutexLock lock(&mu_);
+          balance_due_ = true;
+        });
+    if (watch.ok()) watches_.push_back(std::move(*watch));
+  }
   threads_.emplace_back([this] {
-    do {
+    while (true) {
       absl::Status s = Balance();
       if (!s.ok()) log::Warn("ha_balance_error").Str("replica", options_.replica_id).Error(s);
-    } while (!stop_.WaitForNotificationWithTimeout(options_.balance_interval));
+      absl::MutexLock lock(&mu_);
+      auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return balance_due_ || stopping_; };
+      mu_.AwaitWithTimeout(absl::Condition(&woken), options_.balance_interval);
+      if (stopping_) return;
+      balance_due_ = false;
+    }
   });
 }
 
 void ReplicaSet::Stop() {
   if (threads_.empty()) return;
   stop_.Notify();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
   for (auto& t : threads_) t.join();
   threads_.clear();
+  watches_.clear();
   int64_t lease = 0;
   {
     absl::MutexLock lock(&mu_);

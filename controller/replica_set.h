@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -40,7 +41,8 @@ struct ReplicaSetOptions {
   std::string replica_id;  // unique per replica: host:pid by default
   std::string prefix;      // e.g. "/envctl/bikeshare" (no trailing slash)
   absl::Duration lease_ttl = absl::Seconds(10);
-  // How often membership and ownership are looked at.
+  // How often membership and ownership are looked at. With an etcd watch on members and
+  // owners a change is looked at as soon as it is seen; the interval is what remains.
   absl::Duration balance_interval = absl::Seconds(1);
 };
 
@@ -106,6 +108,9 @@ class ReplicaSet : public EnvironmentOwnership {
   std::function<void(const std::string&)> on_acquired_ ABSL_GUARDED_BY(mu_);
   std::function<bool(const std::string&)> busy_ ABSL_GUARDED_BY(mu_);
 
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool balance_due_ ABSL_GUARDED_BY(mu_) = false;  // a watch saw members or owners change
+  std::vector<std::unique_ptr<KvWatch>> watches_;
   absl::Notification stop_;
   std::vector<std::thread> threads_;
 };

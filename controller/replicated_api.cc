@@ -39,16 +39,49 @@ ReplicatedApi::~ReplicatedApi() { Stop(); }
 
 void ReplicatedApi::Start() {
   if (loop_.joinable()) return;
+  const std::string prefix = replicas_.prefix();
+  for (const char* what : {"/calls/", "/notices/"}) {
+    absl::StatusOr<std::unique_ptr<KvWatch>> watch = kv_.WatchPrefix(prefix + what, [this](const std::string&) {
+      absl::MutexLock lock(&mu_);
+      work_ = true;
+    });
+    if (watch.ok()) watches_.push_back(std::move(*watch));
+  }
+  absl::StatusOr<std::unique_ptr<KvWatch>> replies =
+      kv_.WatchPrefix(prefix + "/replies/", [this](const std::string&) {
+        absl::MutexLock lock(&mu_);
+        ++replies_;
+      });
+  if (replies.ok()) watches_.push_back(std::move(*replies));
+  if (watches_.size() < 3) {
+    watches_.clear();  // all or none: a missing watch would leave its prefix to the slow look
+    log::Warn("ha_api_polling").Str("replica", replicas_.replica_id()).Str("reason", "no etcd watch");
+  }
+  watching_ = !watches_.empty();
   loop_ = std::thread([this] {
-    do {
+    const absl::Duration interval = LookInterval();
+    while (true) {
       ServeOnce();
-    } while (!stop_.WaitForNotificationWithTimeout(options_.poll_interval));
+      absl::MutexLock lock(&mu_);
+      auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return work_ || stopping_; };
+      mu_.AwaitWithTimeout(absl::Condition(&woken), interval);
+      if (stopping_) return;
+      work_ = false;
+    }
   });
 }
 
+absl::Duration ReplicatedApi::LookInterval() {
+  return watching_ ? options_.watched_poll_interval : options_.poll_interval;
+}
+
 void ReplicatedApi::Stop() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
   if (loop_.joinable()) loop_.join();
+  watches_.clear();
   std::vector<std::thread> threads;
   {
     absl::MutexLock lock(&mu_);
@@ -192,6 +225,11 @@ absl::StatusOr<std::string> ReplicatedApi::Forward(const std::string& environmen
       .Str("owner", replicas_.OwnerOf(environment));
   const absl::Time deadline = absl::Now() + options_.forward_timeout;
   while (absl::Now() < deadline) {
+    uint64_t replies_before = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      replies_before = replies_;
+    }
     absl::StatusOr<std::optional<KeyValue>> got = kv_.Get(reply_key);
     if (got.ok() && got->has_value()) {
       kv_.Delete(reply_key).IgnoreError();
@@ -200,7 +238,13 @@ absl::StatusOr<std::string> ReplicatedApi::Forward(const std::string& environmen
       if (reply.code() != 0) return absl::Status(static_cast<absl::StatusCode>(reply.code()), reply.message());
       return reply.response();
     }
-    absl::SleepFor(options_.poll_interval);
+    // Until a reply (any: the key is looked at again) shows up in the watch, or the look interval.
+    absl::MutexLock lock(&mu_);
+    auto replied = [this, replies_before]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return replies_ != replies_before || stopping_;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&replied), LookInterval());
+    if (stopping_) break;
   }
   kv_.Delete(call_key).IgnoreError();
   return absl::DeadlineExceededError(absl::StrCat(

@@ -5,11 +5,14 @@
 // <prefix>/calls/<environment>/<id> (bound to this replica's lease), the owner runs it and
 // writes the reply to <prefix>/replies/<id>, which this replica returns. Clients need no
 // leader address. Webhooks (source pushes, cloud events) are told to every replica through
-// <prefix>/notices/<id>; each acts on what it owns. The owner looks for calls and notices
-// every `poll_interval`. Thread-safe.
+// <prefix>/notices/<id>; each acts on what it owns. Calls, notices and replies are seen
+// through etcd Watches on those prefixes as soon as they are written; behind the watches
+// each replica still looks every `watched_poll_interval` (every `poll_interval` when the
+// store cannot watch). Thread-safe.
 #ifndef ENVCTL_CONTROLLER_REPLICATED_API_H_
 #define ENVCTL_CONTROLLER_REPLICATED_API_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -21,13 +24,17 @@
 #include "absl/synchronization/notification.h"
 #include "controller/controller_api.h"
 #include "controller/kv_store.h"
+#include "absl/time/time.h"
 #include "controller/replica_set.h"
 #include "envctl/v1/ha.pb.h"
 
 namespace envctl::controller {
 
 struct ReplicatedApiOptions {
+  // How often calls, notices and replies are looked for without a watch.
   absl::Duration poll_interval = absl::Milliseconds(200);
+  // The same with watches (only what a broken watch stream missed is left to it).
+  absl::Duration watched_poll_interval = absl::Seconds(2);
   // How long a forwarded call waits for the owner's reply (a Sync replies when it ends).
   absl::Duration forward_timeout = absl::Minutes(10);
   // How long a notice stays in etcd for the other replicas to see.
@@ -76,6 +83,8 @@ class ReplicatedApi : public ControllerApi {
   envctl::v1::ForwardedReply Run(const envctl::v1::ForwardedCall& call);
   void Notify(const std::string& method, const std::string& payload);
   std::string NewId();
+  // The look interval: poll_interval, or watched_poll_interval while watches run.
+  absl::Duration LookInterval();
 
   ControllerApi& local_;
   ReplicaSet& replicas_;
@@ -88,7 +97,11 @@ class ReplicatedApi : public ControllerApi {
   std::set<std::string> seen_notices_ ABSL_GUARDED_BY(mu_);   // notice keys handled
   std::map<std::string, absl::Time> own_notices_ ABSL_GUARDED_BY(mu_);  // key -> posted
   std::vector<std::thread> call_threads_ ABSL_GUARDED_BY(mu_);
-  absl::Notification stop_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool work_ ABSL_GUARDED_BY(mu_) = false;       // a watch saw a call or notice
+  uint64_t replies_ ABSL_GUARDED_BY(mu_) = 0;    // replies a watch saw so far
+  std::vector<std::unique_ptr<KvWatch>> watches_;  // set in Start, reset in Stop
+  std::atomic<bool> watching_{false};
   std::thread loop_;
 };
 

@@ -6,11 +6,13 @@
 #ifndef ENVCTL_CONTROLLER_STATE_STORE_H_
 #define ENVCTL_CONTROLLER_STATE_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "controller/kv_store.h"
 #include "envctl/v1/status.pb.h"
 
 namespace envctl::controller {
@@ -29,6 +31,13 @@ class StateStore {
   virtual absl::Status CheckOwnership(const std::string& environment) {
     (void)environment;
     return absl::OkStatus();
+  }
+  // Calls `on_change(environment)`, on a thread of the store, after the state of
+  // `environment` was saved (by any process), until the returned watch is destroyed.
+  // Null when the store cannot watch, or has no writer but this process (the embedded one).
+  virtual std::unique_ptr<KvWatch> WatchChanges(std::function<void(const std::string&)> on_change) {
+    (void)on_change;
+    return nullptr;
   }
 };
 

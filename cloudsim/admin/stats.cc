@@ -6,14 +6,15 @@
 namespace envctl::cloudsim {
 
 void RequestStats::Record(const std::string& service, const std::string& method,
-                          const std::string& path, int status, absl::Time when) {
+                          const std::string& path, int status, absl::Time when,
+                          const std::string& client) {
   bool read = method == "GET" || method == "HEAD" ||
               (service == "aad" && ContainsIgnoreCase(path, "/token"));
   absl::MutexLock lock(&mu_);
   auto& c = counters_[service];
   (read ? c.first : c.second)++;
   log_.push_back({{"method", method}, {"path", path}, {"status", status}, {"service", service},
-                  {"time", IsoTime(when)}});
+                  {"time", IsoTime(when)}, {"client", client}});
   while (log_.size() > capacity_) log_.pop_front();
 }
 

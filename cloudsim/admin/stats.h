@@ -1,6 +1,6 @@
 // Request accounting for the admin API: per-service read/write counters and a bounded
-// log of recent requests (method, path, status, service, time — never bodies, queries or
-// tokens). Reads are GET/HEAD; everything else is a write, except the token endpoint,
+// log of recent requests (method, path, status, service, time, client: the User-Agent —
+// never bodies, queries or tokens). Reads are GET/HEAD; everything else is a write, except the token endpoint,
 // which counts as an aad read (it changes no cloud state). Thread-safe.
 #ifndef ENVCTL_CLOUDSIM_ADMIN_STATS_H_
 #define ENVCTL_CLOUDSIM_ADMIN_STATS_H_
@@ -19,7 +19,7 @@ class RequestStats {
  public:
   explicit RequestStats(size_t log_capacity = 10000) : capacity_(log_capacity) {}
   void Record(const std::string& service, const std::string& method, const std::string& path,
-              int status, absl::Time when);
+              int status, absl::Time when, const std::string& client = "");
   nlohmann::json Counters();  // {"requests": {"arm": {"read": n, "write": n}, ...}}
   void ResetCounters();
   nlohmann::json Log();       // {"requests": [...]} newest last

@@ -111,6 +111,8 @@ int RunController(int argc, char** argv) {
     replica.replica_id = args->Get("replica-id", DefaultReplicaId());
     replica.prefix = EtcdPrefix(*config, project);
     replica.lease_ttl = config->etcd_lease_ttl;
+    // Cloud requests say which replica sent them (cloudsim's request log shows it).
+    runner_options.user_agent_comment = absl::StrCat("(replica ", replica.replica_id, ")");
     state_description = absl::StrCat("etcd ", absl::StrJoin(config->etcd_endpoints, ","), " ",
                                      replica.prefix, " as replica ", replica.replica_id);
     HaBackend* backend = ha.get();

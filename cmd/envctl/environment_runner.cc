@@ -22,20 +22,22 @@ absl::StatusOr<std::unique_ptr<EnvironmentRunner>> EnvironmentRunner::Create(
                     .string();
   }
   return Create(std::move(endpoints), state_dir, project, options.lock_state_dir,
-                options.store_factory);
+                options.store_factory, options.user_agent_comment);
 }
 
 absl::StatusOr<std::unique_ptr<EnvironmentRunner>> EnvironmentRunner::Create(
     cloud::CloudEndpoints endpoints, const std::string& state_dir, const std::string&,
-    bool lock_state_dir, StoreFactory store_factory) {
+    bool lock_state_dir, StoreFactory store_factory, const std::string& user_agent_comment) {
   std::unique_ptr<EnvironmentRunner> runner(new EnvironmentRunner());
   // Before anything reads the state: a second apply or controller on this dir fails here.
   if (lock_state_dir) {
     ASSIGN_OR_RETURN(runner->lock_, controller::StateDirLock::Acquire(state_dir));
   }
   Clock& clock = RealClock::Get();
-  ASSIGN_OR_RETURN(runner->session_,
-                   cloud::CloudSession::Create(std::move(endpoints), clock, runner->metrics_));
+  cloud::CloudSessionOptions session_options;
+  session_options.user_agent_comment = user_agent_comment;
+  ASSIGN_OR_RETURN(runner->session_, cloud::CloudSession::Create(std::move(endpoints), clock, runner->metrics_,
+                                                                 std::move(session_options)));
   runner->registry_ = reconcilers::BuildCloudReconcilers(*runner->session_, clock);
   runner->state_dir_ = state_dir;
   if (store_factory) {

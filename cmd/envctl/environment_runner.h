@@ -38,6 +38,8 @@ struct RunnerOptions {
   // for read-only commands (plan), which must work next to a running apply or controller.
   bool lock_state_dir = true;
   StoreFactory store_factory;
+  // Appended to the User-Agent of cloud requests (CloudSessionOptions::user_agent_comment).
+  std::string user_agent_comment;
 };
 
 class EnvironmentRunner {
@@ -50,7 +52,8 @@ class EnvironmentRunner {
                                                                    const std::string& state_dir,
                                                                    const std::string& project,
                                                                    bool lock_state_dir = true,
-                                                                   StoreFactory store_factory = nullptr);
+                                                                   StoreFactory store_factory = nullptr,
+                                                                   const std::string& user_agent_comment = "");
 
   controller::Engine& engine() { return *engine_; }
   controller::StateStore& store() { return *store_; }

@@ -155,6 +155,7 @@ echo "   notebook runs submitted now: $(submits) (was $before: the run record ca
 if ((kills > 0)); then
   echo "== benchmark: $kills more kills of the owner of test (each victim restarted)"
   times=()
+  synced_times=()
   start_replica "$victim"
   for i in $(seq "$kills"); do
     # Wait until all three replicas are members again.
@@ -166,9 +167,12 @@ if ((kills > 0)); then
     kill_owner
     echo "   kill $i: $victim -> $new owns test after ${took}s, synced after ${synced}s"
     times+=("$took")
+    synced_times+=("$synced")
     start_replica "$victim"
   done
   python3 -c 'import statistics,sys
-t=sorted(float(x) for x in sys.argv[1:])
-print("   take-over after kill -9 over %d kills: p50 %.1fs, max %.1fs (lease TTL 10 s)" % (len(t), statistics.median(t), t[-1]))' "${times[@]}"
+n=len(sys.argv[1:])//2
+t=sorted(float(x) for x in sys.argv[1:n+1])
+s=sorted(float(x) for x in sys.argv[n+1:])
+print("   take-over after kill -9 over %d kills: owner moved p50 %.1fs, max %.1fs; new owner synced test p50 %.1fs, max %.1fs (lease TTL 10 s)" % (len(t), statistics.median(t), t[-1], statistics.median(s), s[-1]))' "${times[@]}" "${synced_times[@]}"
 fi

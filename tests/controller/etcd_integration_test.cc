@@ -1,9 +1,14 @@
 // The etcd client and ReplicaSet against real etcd members (tests/fakes/etcd_cluster.h):
 // the API subset round-trips, guarded writes and leases behave as the HA logic assumes,
-// calls fail over when a member dies, have deadlines, and replicas keep their leases and
-// environments through the loss of etcd's leader.
+// calls fail over when a member dies, have deadlines, a watch sees every change under its
+// prefix (also across the death of the member it streamed from), and replicas keep their
+// leases and environments through the loss of etcd's leader.
+#include <algorithm>
 #include <chrono>
 #include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "controller/etcd_client.h"
 #include "controller/etcd_state_store.h"
@@ -106,6 +111,51 @@ TEST_F(EtcdIntegrationTest, CallsFailOverToALiveMemberAndHaveDeadlines) {
   absl::Status s = (*lone)->Get("/t/x").status();
   EXPECT_TRUE(absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) << s;
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+TEST_F(EtcdIntegrationTest, AWatchSeesEveryChangeUnderItsPrefixAlsoAfterItsMemberDies) {
+  StartCluster(3);
+  if (IsSkipped() || HasFatalFailure()) return;
+  absl::Mutex mu;
+  std::vector<std::string> seen;
+  const std::string first = kv_->CurrentEndpoint();
+  auto watch = kv_->WatchPrefix("/w/", [&](const std::string& key) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(key);
+  });
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  // Bounded wait until the watch has seen `key`; what it saw.
+  auto await = [&](const std::string& key) {
+    absl::MutexLock lock(&mu);
+    auto saw = [&]() { return std::find(seen.begin(), seen.end(), key) != seen.end(); };
+    mu.AwaitWithTimeout(absl::Condition(&saw), absl::Seconds(20));
+    return seen;
+  };
+  // The stream may still be opening: write until a change is seen.
+  bool open = false;
+  for (int i = 0; i < 100 && !open; ++i) {
+    ASSERT_OK(kv_->Put("/w/warm", std::to_string(i), 0));
+    absl::MutexLock lock(&mu);
+    auto any = [&]() { return !seen.empty(); };
+    open = mu.AwaitWithTimeout(absl::Condition(&any), absl::Milliseconds(200));
+  }
+  ASSERT_TRUE(open) << "the watch saw no change";
+  ASSERT_OK(kv_->Put("/other/x", "1", 0));  // outside the prefix
+  ASSERT_OK(kv_->Put("/w/a", "1", 0));
+  ASSERT_OK(kv_->Delete("/w/a"));
+  ASSERT_OK(kv_->Put("/w/b", "2", 0));
+  std::vector<std::string> got = await("/w/b");
+  const auto last_warm = std::find(got.rbegin(), got.rend(), "/w/warm").base();
+  EXPECT_EQ(std::vector<std::string>(last_warm, got.end()), (std::vector<std::string>{"/w/a", "/w/a", "/w/b"}));
+
+  // The member the watch streamed from dies; the watch reopens on another one and
+  // delivers what was written meanwhile.
+  for (int i = 0; i < cluster_->size(); ++i) {
+    if (cluster_->Endpoint(i) == first) cluster_->Kill(i);
+  }
+  ASSERT_OK(kv_->Put("/w/c", "3", 0));
+  got = await("/w/c");
+  EXPECT_EQ(got.back(), "/w/c");
 }
 
 TEST_F(EtcdIntegrationTest, ReplicasKeepTheirLeasesAndEnvironmentsWhenTheEtcdLeaderDies) {

@@ -88,6 +88,28 @@ TEST_F(ReplicatedApiTest, SyncOnANonOwnerRunsOnTheOwnerAndReturnsItsAnswer) {
   EXPECT_TRUE(kv_.List("/envctl/p/replies/")->empty());
 }
 
+TEST_F(ReplicatedApiTest, WithWatchesACallAndItsReplyArriveWithoutWaitingForTheLook) {
+  // Looks an hour apart: only the store's watches can carry the call and the reply.
+  ReplicatedApiOptions watched;
+  watched.poll_interval = absl::Hours(1);
+  watched.watched_poll_interval = absl::Hours(1);
+  watched.forward_timeout = absl::Seconds(30);
+  ReplicatedApi owner(local_a_, *a_, kv_, watched);
+  ReplicatedApi caller(local_b_, *b_, kv_, watched);
+  owner.Start();
+  caller.Start();
+  envctl::v1::SyncRequest request;
+  request.set_environment("dev");
+  request.set_wait(true);
+  auto response = caller.Sync(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_TRUE(response->converged());
+  ASSERT_EQ(local_a_.sync_requests().size(), 1u);
+  caller.Stop();
+  owner.Stop();
+  EXPECT_TRUE(kv_.List("/envctl/p/calls/")->empty());
+}
+
 TEST_F(ReplicatedApiTest, TheOwnersErrorComesBackWithItsCode) {
   local_a_.FailNext("Suspend", absl::FailedPreconditionError("dev is pinned"));
   envctl::v1::SuspendRequest request;

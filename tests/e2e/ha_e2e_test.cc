@@ -1,13 +1,17 @@
 // High availability on a local 3-member etcd cluster with 3 `envctl controller`
 // replicas against cloudsim: kill -9 of the replica owning an environment hands it to
 // another within 20 s, which syncs it and repeats no integration run; a replica paused
-// past its lease (SIGSTOP) is fenced when it resumes and touches nothing it lost.
+// past its lease (SIGSTOP) is fenced when it resumes and touches nothing it lost; TEST,
+// promoted from dev, follows DEV when another replica owns DEV.
 #include <signal.h>
 
 #include <chrono>
 #include <iostream>
 
+#include "absl/time/time.h"
+#include "controller/replica_set.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "tests/e2e/ha_fixture.h"
 #include "tests/fakes/status_matchers.h"
 
@@ -118,7 +122,30 @@ TEST_F(HaTakeOverE2ETest, ReplicaPausedPastItsLeaseIsFencedAndTouchesNothingItLo
                   .has_value());
 
   const size_t mark = replicas_[paused]->LogLines().size();
+  const size_t requests_mark = RequestLogSize();
   replicas_[paused]->Signal(SIGCONT);
+  // Until it acquires an environment again with a new lease, the resumed replica sends
+  // cloudsim no write at all (its User-Agent names it). The request log is read before
+  // the replica's own log, so every entry counted was made before any acquisition.
+  size_t fenced_until = requests_mark;
+  int looks = 0;  // looks taken before it acquired anything
+  for (const auto deadline = Clock::now() + std::chrono::seconds(15); Clock::now() < deadline;) {
+    const size_t size = RequestLogSize();
+    const auto lines = replicas_[paused]->LogLines();
+    bool acquired = false;
+    for (size_t i = mark; i < lines.size() && !acquired; ++i) {
+      acquired = lines[i].is_object() && lines[i].value("event", "") == "ha_ownership_acquired";
+    }
+    if (acquired) break;
+    fenced_until = size;
+    ++looks;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // It renews (finding its lease gone) before it can acquire: at least one look fits in.
+  EXPECT_GT(looks, 0);
+  for (const nlohmann::json& w : WritesFrom(paused, requests_mark, fenced_until)) {
+    ADD_FAILURE() << "the fenced replica " << paused << " wrote to cloudsim: " << w.dump();
+  }
   // It notices: its renewal finds the lease gone (bounded wait).
   auto lost = WaitForLineAfter(*replicas_[paused], mark, Event("ha_ownership_lost", {{"environment", "test"}}),
                                Clock::now() + std::chrono::seconds(15));
@@ -149,6 +176,79 @@ TEST_F(HaTakeOverE2ETest, ReplicaPausedPastItsLeaseIsFencedAndTouchesNothingItLo
                     .has_value());
   } else {
     EXPECT_EQ(OwnerOf("test"), successor);
+  }
+}
+
+// Promotion across replicas: DEV and TEST owned by different replicas. TEST's owner hears
+// of DEV's verified revision through etcd (a watch on DEV's state key) and adopts it.
+TEST_F(HaTakeOverE2ETest, TestIsPromotedFromDevOwnedByAnotherReplica) {
+  // DEV's integration run lasts about 11 s (3 simulated hours): ownership has settled on
+  // the two replicas before DEV verifies anything.
+  Edit("resources/databricks.yaml", "timeout: 30m", "timeout: 24h");
+  const fs::path notebook = repo_ / "notebooks/integration_test.py";
+  const std::string original = ReadFile(notebook);
+  const std::string separator = "# COMMAND ----------\n";
+  ASSERT_NE(original.find(separator), std::string::npos);
+  const size_t header = original.find(separator) + separator.size();
+  WriteFile(notebook, original.substr(0, header) + "# cloudsim: sleep 3h\n" + original.substr(header));
+  // Two replica ids that rendezvous hashing gives one environment each.
+  std::vector<std::string> ids;
+  for (int i = 0; ids.empty(); ++i) {
+    std::vector<std::string> candidate = {"a" + std::to_string(i), "b" + std::to_string(i)};
+    if (controller::RendezvousOwner("dev", candidate) != controller::RendezvousOwner("test", candidate)) {
+      ids = candidate;
+    }
+  }
+  const std::string dev_owner = controller::RendezvousOwner("dev", ids);
+  const std::string test_owner = controller::RendezvousOwner("test", ids);
+  for (const std::string& id : ids) StartReplica(id);
+  auto is = [](const std::string& want) { return [want](const std::string& o) { return o == want; }; };
+  ASSERT_EQ(WaitForOwner("dev", is(dev_owner), std::chrono::seconds(30)), dev_owner);
+  ASSERT_EQ(WaitForOwner("test", is(test_owner), std::chrono::seconds(30)), test_owner);
+
+  controller::EtcdStateStore store(*kv_, kHaPrefix, nullptr);
+  std::string verified;
+  envctl::v1::EnvironmentState dev, test;
+  for (const auto deadline = Clock::now() + std::chrono::seconds(240); Clock::now() < deadline;) {
+    auto d = store.Load("dev");
+    auto t = store.Load("test");
+    if (d.ok() && t.ok()) {
+      dev = *d;
+      test = *t;
+      verified = dev.status().promotion().verified_revision();
+      if (!verified.empty() && test.status().promotion().revision() == verified) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(verified.empty()) << "DEV verified no revision\n" << dev.status().DebugString();
+  ASSERT_EQ(test.status().promotion().revision(), verified)
+      << "TEST did not adopt DEV's verified revision\n" << test.status().promotion().DebugString()
+      << replicas_[test_owner]->Stderr();
+  EXPECT_EQ(test.status().promotion().history(0).reason(), "promoted from dev");
+  // Neither environment changed hands: TEST's owner was told through etcd, not locally.
+  EXPECT_EQ(OwnerOf("dev"), dev_owner);
+  EXPECT_EQ(OwnerOf("test"), test_owner);
+  auto told = WaitForLineAfter(*replicas_[test_owner], 0,
+                               Event("upstream_changed", {{"environment", "test"}, {"upstream", "dev"},
+                                                          {"verified_revision", verified}}),
+                               Clock::now() + std::chrono::seconds(1));
+  EXPECT_TRUE(told.has_value()) << replicas_[test_owner]->Stderr();
+  for (const auto& line : replicas_[test_owner]->LogLines()) {
+    if (!line.is_object() || line.value("environment", "") != "dev") continue;
+    EXPECT_NE(line.value("event", ""), "sync_start") << "TEST's owner synced dev: " << line.dump();
+  }
+
+  // How long after DEV's run ended TEST adopted the revision (a figure, not a limit).
+  for (const auto& run : dev.status().runs()) {
+    if (run.result() != envctl::v1::RUN_RESULT_SUCCEEDED || !run.has_end_time()) continue;
+    const absl::Time ended = absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(run.end_time()));
+    const absl::Time adopted = absl::FromUnixNanos(
+        google::protobuf::util::TimeUtil::TimestampToNanoseconds(test.status().promotion().history(0).time()));
+    std::cout << "promotion across replicas: " << test_owner << " adopted " << verified << " on test "
+              << absl::ToDoubleSeconds(adopted - ended) << " s after " << dev_owner
+              << " saw dev's integration run end" << std::endl;
+    RecordProperty("cross_replica_adoption_seconds", std::to_string(absl::ToDoubleSeconds(adopted - ended)));
+    break;
   }
 }
 

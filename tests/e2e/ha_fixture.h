@@ -3,6 +3,7 @@
 // and N `envctl controller` replicas sharing it (state.etcd), each with its own local
 // state dir, ports picked free and JSON logs. Helpers find who owns an environment (from
 // etcd, the way `envctl status --config` does) and count cloudsim's notebook run submits.
+// TEST is promoted from dev, as in the example.
 #ifndef ENVCTL_TESTS_E2E_HA_FIXTURE_H_
 #define ENVCTL_TESTS_E2E_HA_FIXTURE_H_
 
@@ -13,6 +14,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <algorithm>
 
 #include "controller/etcd_client.h"
 #include "controller/etcd_state_store.h"
@@ -32,10 +34,6 @@ class HaE2ETest : public BikeshareE2ETest {
                    << "); deploy/install-deps.sh installs etcd-server";
     }
     BikeshareE2ETest::SetUp();
-    // These tests are about ownership and take-over, so TEST follows the newest revision.
-    // Promotion from an upstream another replica owns is not covered yet (TEST was seen
-    // never to adopt DEV's verified revision across replicas; see docs/controller.md).
-    Edit("environments/test.yaml", "promotion:\n  from: dev\n", "");
     auto cluster = EtcdCluster::Start(3);
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     etcd_ = std::move(*cluster);
@@ -94,6 +92,26 @@ class HaE2ETest : public BikeshareE2ETest {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return "";
+  }
+
+  // Writes (not GET/HEAD, not token requests) cloudsim logged from replica `id` (its
+  // User-Agent names it) at request-log indexes [from, to).
+  std::vector<nlohmann::json> WritesFrom(const std::string& id, size_t from, size_t to) {
+    std::vector<nlohmann::json> out;
+    auto log = portal_->Admin("GET", "/requests");
+    if (!log.ok()) return out;
+    const nlohmann::json entries = log->value("requests", nlohmann::json::array());
+    for (size_t i = from; i < std::min(to, entries.size()); ++i) {
+      const std::string method = entries[i].value("method", "");
+      if (method == "GET" || method == "HEAD" || entries[i].value("service", "") == "aad") continue;
+      if (entries[i].value("client", "").find("(replica " + id + ")") != std::string::npos) out.push_back(entries[i]);
+    }
+    return out;
+  }
+  // Entries in cloudsim's request log so far.
+  size_t RequestLogSize() {
+    auto log = portal_->Admin("GET", "/requests");
+    return log.ok() ? log->value("requests", nlohmann::json::array()).size() : 0;
   }
 
   // POSTs of notebook runs cloudsim received (the integration tests' submits).
