@@ -1,13 +1,17 @@
-// HttpServer: a small HTTP/1.1 server on POSIX sockets for the controller's plain-HTTP
-// endpoints (/metrics, /healthz, webhooks). Routes are exact (method, path) pairs; an
-// unknown path gets 404, a known path with another method 405 with `Allow`. Requests are
-// bounded (headers 64 KiB → 431, body 4 MiB → 413), must arrive within a read timeout, and
-// use Content-Length (chunked uploads get 501). Connections are kept alive (HTTP/1.1
-// default) up to an idle timeout; each is served by its own thread, at most
-// max_connections at once (more get 503). It binds only the address it is given.
-// With tls_cert_file/tls_key_file it speaks HTTPS only (OpenSSL, TLS 1.2 or later; the
-// handshake runs on the connection's thread within the read timeout); a client CA file
-// turns on mutual TLS (a client without a certificate that CA signed is refused).
+// HttpServer: the controller's HTTP/1.1 endpoints (/metrics, /healthz, webhooks), built on
+// Boost.Beast over Boost.Asio (TLS through Asio SSL and OpenSSL). Routes are exact
+// (method, path) pairs; an unknown path gets 404, a known path with another method 405 with
+// `Allow`. Requests are bounded (headers 64 KiB -> 431, body 4 MiB -> 413), must arrive
+// within a read timeout of their first byte (else 408), and use Content-Length (chunked
+// uploads get 501). Connections are kept alive (HTTP/1.1 default) up to an idle timeout.
+// It binds only the address it is given. With tls_cert_file/tls_key_file it speaks HTTPS
+// only (TLS 1.2 or later); a client CA file turns on mutual TLS (a client without a
+// certificate that CA signed is refused).
+//
+// Slow clients cannot starve it: all socket I/O is asynchronous on one I/O thread, so an
+// idle, trickling or non-reading connection costs a socket and a buffer, not a thread;
+// handlers run on a small pool of their own. At max_connections, a new client first
+// displaces a connection idling between requests; only when none idles does it get 503.
 //
 //   HttpServer http;
 //   http.Handle("GET", "/healthz", [](const HttpRequest&) { return HttpResponse{200, ...}; });
@@ -16,29 +20,21 @@
 //   http.Stop();  // also done by the destructor
 //
 // Thread-safe: Handle() may be called before or after Start(); handlers run concurrently
-// on connection threads and must be thread-safe. An exception escaping a handler becomes
-// a 500; none escapes the server.
+// on the handler pool and must be thread-safe. An exception escaping a handler becomes a
+// 500; none escapes the server.
 #ifndef ENVCTL_API_HTTP_SERVER_H_
 #define ENVCTL_API_HTTP_SERVER_H_
 
-#include <atomic>
 #include <cstddef>
 #include <functional>
-#include <list>
-#include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-
-struct ssl_st;
-struct ssl_ctx_st;
 
 namespace envctl::api {
 
@@ -73,10 +69,13 @@ struct HttpServerOptions {
   absl::Duration read_timeout = absl::Seconds(10);
   // An open connection with no request in flight is closed after this.
   absl::Duration idle_timeout = absl::Seconds(30);
-  // Sending a response may block at most this long per write.
+  // Sending one response may take at most this long (a client that stops reading is dropped).
   absl::Duration write_timeout = absl::Seconds(10);
-  // Connections served at once; beyond it a client gets 503 and is closed.
-  int max_connections = 32;
+  // Connections open at once. Beyond it a connection idling between requests is closed to
+  // make room; when none idles, the new client gets 503 and is closed.
+  int max_connections = 1024;
+  // Threads that run handlers (socket I/O has its own thread and never waits for them).
+  int handler_threads = 4;
   // Requests served on one kept-alive connection before the server closes it.
   int max_requests_per_connection = 1000;
   // HTTPS (PEM files): certificate chain and key; both or neither. A client CA file
@@ -105,45 +104,18 @@ class HttpServer {
   absl::Status Start(const std::string& listen);
 
   // The port actually listened on; 0 before Start().
-  int port() const { return port_.load(); }
+  int port() const;
 
   // Stops accepting, closes idle and waiting connections, waits for running handlers to
   // return and joins every thread. Idempotent.
   void Stop();
 
  private:
-  struct Connection {
-    int fd = -1;
-    ssl_st* ssl = nullptr;  // TLS session when serving HTTPS; freed when reaped
-    std::thread thread;
-    std::atomic<bool> done{false};
-  };
-
-  void AcceptLoop();
-  // Serves requests until the connection should close; true when it ends by refusing a
-  // request (4xx/5xx from the server itself) whose rest may still be arriving.
-  bool Serve(Connection* connection);
-  // The handler for (method, path), or the 404 / 405 response to send instead.
-  HttpHandler Route(const std::string& method, const std::string& path, bool* head_via_get,
-                    HttpResponse* error);
-  void ReapFinished(bool all) ABSL_LOCKS_EXCLUDED(mu_);
+  // Everything Boost lives behind this, so that only http_server.cc compiles Beast.
+  struct Impl;
 
   const HttpServerOptions options_;
-  // Set by Start() when serving HTTPS; read-only afterwards.
-  ssl_ctx_st* tls_ = nullptr;
-  std::atomic<int> port_{0};
-  std::atomic<bool> stopping_{false};
-  int listen_fd_ = -1;
-  // Written once by Stop(); every poll() in the server also watches wake_read_fd_.
-  int wake_read_fd_ = -1;
-  int wake_write_fd_ = -1;
-  std::thread accept_thread_;
-
-  absl::Mutex mu_;
-  bool started_ ABSL_GUARDED_BY(mu_) = false;
-  // path -> method -> handler.
-  std::map<std::string, std::map<std::string, HttpHandler>> routes_ ABSL_GUARDED_BY(mu_);
-  std::list<std::unique_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace envctl::api
