@@ -10,7 +10,7 @@
 //      membership and ownership looks, forwarded-call scans) measured over an idle window
 //      just before.
 //   3. Take-over after kill -9 (--kills N, default 10): the owner of one environment is
-//      killed; how long until the owner key names another replica, until every
+//      killed (the replicas take turns); how long until the owner key names another replica, until every
 //      environment of the victim has a new owner, and until the new owner finished a sync
 //      of it; the victim is restarted and the ownership left to settle before the next kill.
 #include <signal.h>
@@ -363,10 +363,15 @@ int RunTakeoverBench(int argc, char** argv) {
                 kills);
   }
   for (int k = 0; k < kills; ++k) {
-    const std::string env = EnvName(k % envs);
+    // The victims take turns: the k-th kill is of replica k mod 3, through the first
+    // environment it owns.
     const auto owners = fleet.Owners();
-    const std::string victim = owners.count(env) ? owners.at(env) : "";
-    if (victim.empty()) return Fail(env + " has no owner");
+    const std::string victim = kReplicas[k % kReplicas.size()];
+    std::string env;
+    for (const auto& [e, o] : owners) {
+      if (o == victim && env.empty()) env = e;
+    }
+    if (env.empty()) return Fail(victim + " owns no environment");
     std::set<std::string> victims_envs;
     for (const auto& [e, o] : owners) {
       if (o == victim) victims_envs.insert(e);
