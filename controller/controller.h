@@ -94,6 +94,9 @@ class Controller : public ControllerApi {
   absl::Status PollSourceNow();
   // Re-checks delayed work after a FakeClock moved (tests).
   void WakeForTest() { queue_.Wake(); }
+  // Waits (bounded, real time) until the workers have taken and finished everything due
+  // now; false on timeout.
+  bool WaitIdleForTest(absl::Duration timeout) { return queue_.WaitIdleForTest(timeout); }
   std::string RevisionForTest();
   // Cloud events dropped as echoes of envctl's own writes.
   uint64_t EchoesDroppedForTest() {
