@@ -9,8 +9,10 @@
 //
 // Where each job lives:
 //   controller.cc               the scheduler: work queue, workers, source polling, syncs,
-//                               resync, test-run polls, event-driven repair, promotion
-//                               decisions, events published
+//                               resync, test-run polls, event-driven repair, events
+//                               published
+//   controller_promotion.cc     which revision each environment runs; downstream
+//                               environments told when their upstream moved
 //   controller_api_queries.cc   read-only RPCs (list, get, run, history), Subscribe, Healthy
 //   controller_api_commands.cc  RPCs that queue work or change state (plan, sync,
 //                               suspend/resume, test reruns, promote, rollback, unpin)
@@ -187,6 +189,7 @@ class Controller : public ControllerApi {
                absl::Duration duration = absl::ZeroDuration());
   // Saves a suspension made through the API (controller_api_commands.cc).
   absl::Status PersistSuspended(const std::string& name, bool suspended, const std::string& reason);
+  // Promotion (controller_promotion.cc).
   // Decides (promotion) the revision `name` runs, persists the decision and sets `spec` to
   // that revision's spec. False when the environment has no revision to run yet.
   // Called with the environment's run_mu held.
