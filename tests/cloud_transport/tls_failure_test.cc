@@ -178,7 +178,7 @@ class TlsFailureTest : public ::testing::Test {
     return retrying.Send(r);
   }
 
-  envctl::testing::FakeClock clock_;
+  FakeClock clock_;
   Ca ca_{"envctl-test-ca"};
 };
 
