@@ -190,6 +190,7 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
     change.exists = true;
     change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
     id = live->value("id", "");
+    change.external_id = id;
     url = cloud::arm::DatabricksWorkspacesClient::WorkspaceUrl(*live);
     live_arm = {{"sku", live->value("sku", json::object())}, {"tags", LiveTags(*live)}};
     RETURN_IF_ERROR(CheckLocation(what, live->value("location", ""), d.location));
