@@ -15,7 +15,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -101,6 +101,78 @@ WireResponse ToWire(Response&& r, bool keep_alive, bool head_only) {
   }
   return out;
 }
+
+// Beast's HTTP/1.1 parser with cloudsim's limits, building cloudsim's Request directly.
+// (Beast's own http::parser keeps fields in basic_fields, which throws for a header over
+// 64 KiB; here an oversized line is a parse error that names what was too long.)
+class RequestParser final : public http::basic_parser<true> {
+ public:
+  enum class Refusal { kNone, kTargetTooLong, kHeaderTooLong, kTooManyHeaders };
+
+  RequestParser(size_t max_line_bytes, int max_header_lines)
+      : max_line_bytes_(max_line_bytes), max_header_lines_(max_header_lines) {}
+
+  Request& request() { return request_; }
+  // The request target as sent (not decoded).
+  const std::string& target() const { return target_; }
+  // Why the parser stopped with error::header_limit, when a single line was at fault.
+  Refusal refusal() const { return refusal_; }
+  const std::string& refused_header() const { return refused_header_; }
+
+ private:
+  void on_request_impl(http::verb, beast::string_view method, beast::string_view target, int,
+                       error_code& ec) override {
+    request_.method.assign(method.data(), method.size());
+    if (target.size() > max_line_bytes_) {
+      refusal_ = Refusal::kTargetTooLong;
+      ec = http::error::header_limit;
+      return;
+    }
+    target_.assign(target.data(), target.size());
+  }
+  void on_response_impl(int, beast::string_view, int, error_code&) override {}
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     error_code& ec) override {
+    if (++header_lines_ > max_header_lines_) {
+      refusal_ = Refusal::kTooManyHeaders;
+      ec = http::error::header_limit;
+      return;
+    }
+    if (name.size() + 2 + value.size() > max_line_bytes_) {
+      refusal_ = Refusal::kHeaderTooLong;
+      refused_header_.assign(name.data(), std::min<size_t>(name.size(), 100));
+      ec = http::error::header_limit;
+      return;
+    }
+    // Repeated headers are joined as RFC 9110 §5.3 allows.
+    auto [it, inserted] = request_.headers.emplace(std::string(name.data(), name.size()),
+                                                   std::string(value.data(), value.size()));
+    if (!inserted) absl::StrAppend(&it->second, ", ", absl::string_view(value.data(), value.size()));
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    // Announced, not yet sent: reserve at most 1 MiB up front.
+    if (length) request_.body.reserve(static_cast<size_t>(std::min<std::uint64_t>(*length, 1 << 20)));
+  }
+  size_t on_body_impl(beast::string_view body, error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  const size_t max_line_bytes_;
+  const int max_header_lines_;
+  Request request_;
+  std::string target_;
+  int header_lines_ = 0;
+  Refusal refusal_ = Refusal::kNone;
+  std::string refused_header_;
+};
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
   return std::chrono::microseconds(absl::ToInt64Microseconds(d));
@@ -247,7 +319,7 @@ class StreamSession final : public Session {
 
   void ReadRequest() {
     if (closed_ || core_.stopping()) return Shutdown();
-    parser_.emplace();
+    parser_.emplace(core_.options().max_line_bytes, core_.options().max_header_lines);
     parser_->header_limit(kMaxHeaderBlockBytes);
     parser_->body_limit(core_.options().max_body_bytes);
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
@@ -275,9 +347,7 @@ class StreamSession final : public Session {
     timer_.cancel();
     if (closed_) return;
     if (timed_out_) return Refuse(408, "The request did not arrive in time.");
-    if (ec == http::error::header_limit) {
-      return Refuse(431, absl::StrCat("The request headers exceed ", kMaxHeaderBlockBytes, " bytes."));
-    }
+    if (ec == http::error::header_limit) return RefuseHeader();
     if (ec == http::error::body_limit) return RefuseTooLarge();
     if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
         ec.category() != http::make_error_code(http::error::end_of_stream).category()) {
@@ -290,25 +360,26 @@ class StreamSession final : public Session {
     Refuse(413, absl::StrCat("The request body exceeds ", core_.options().max_body_bytes, " bytes."));
   }
 
+  void RefuseHeader() {
+    const size_t line = core_.options().max_line_bytes;
+    switch (parser_->refusal()) {
+      case RequestParser::Refusal::kTargetTooLong:
+        return Refuse(414, absl::StrCat("The request URI exceeds ", line, " bytes."));
+      case RequestParser::Refusal::kHeaderTooLong:
+        return Refuse(431, absl::StrCat("The request header ", parser_->refused_header(),
+                                        " exceeds ", line, " bytes."));
+      case RequestParser::Refusal::kTooManyHeaders:
+        return Refuse(431, absl::StrCat("More than ", core_.options().max_header_lines,
+                                        " request headers."));
+      case RequestParser::Refusal::kNone:
+        break;
+    }
+    Refuse(431, absl::StrCat("The request headers exceed ", kMaxHeaderBlockBytes, " bytes."));
+  }
+
   void OnHeader() {
-    const auto& request = parser_->get();
-    const ListenerOptions& options = core_.options();
-    if (request.target().size() > options.max_line_bytes) {
-      return Refuse(414, absl::StrCat("The request URI exceeds ", options.max_line_bytes, " bytes."));
-    }
-    int lines = 0;
-    for (const auto& field : request) {
-      if (++lines > options.max_header_lines) {
-        return Refuse(431, absl::StrCat("More than ", options.max_header_lines, " request headers."));
-      }
-      if (field.name_string().size() + 2 + field.value().size() > options.max_line_bytes) {
-        return Refuse(431, absl::StrCat("The request header ", std::string(field.name_string()),
-                                        " exceeds ", options.max_line_bytes, " bytes."));
-      }
-    }
     if (parser_->is_done()) return Dispatch();
-    const auto expect = request[http::field::expect];
-    if (absl::EqualsIgnoreCase(absl::string_view(expect.data(), expect.size()), "100-continue")) {
+    if (absl::EqualsIgnoreCase(parser_->request().Header("Expect"), "100-continue")) {
       static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       asio::async_write(stream_, asio::buffer(kContinue, sizeof(kContinue) - 1),
                         [self = Self()](error_code ec, size_t) {
@@ -330,10 +401,8 @@ class StreamSession final : public Session {
 
   void Dispatch() {
     timer_.cancel();
-    auto& message = parser_->get();
-    Request request;
-    request.method = std::string(message.method_string());
-    const absl::string_view target(message.target().data(), message.target().size());
+    Request request = std::move(parser_->request());
+    const absl::string_view target = parser_->target();
     const size_t q = target.find('?');
     absl::StatusOr<std::string> path = PercentDecode(target.substr(0, q), false);
     if (q != absl::string_view::npos) request.raw_query = std::string(target.substr(q + 1));
@@ -344,16 +413,10 @@ class StreamSession final : public Session {
     }
     request.path = std::move(*path);
     request.query = std::move(*query);
-    for (const auto& field : message) {
-      std::string name(field.name_string());
-      auto [it, inserted] = request.headers.emplace(name, std::string(field.value()));
-      if (!inserted) absl::StrAppend(&it->second, ", ", std::string(field.value()));
-    }
-    request.body = std::move(message.body());
     request.host = request.Header("Host");
     request.local_address = local_address_;
     request.local_port = core_.port();
-    const bool keep_alive = message.keep_alive() && !core_.stopping();
+    const bool keep_alive = parser_->keep_alive() && !core_.stopping();
     const bool head_only = request.method == "HEAD";
     // Handlers may block; they run on the pool so that socket I/O never waits for them.
     core_.RunHandler(std::move(request), [self = Self(), keep_alive, head_only](Response response) {
@@ -431,7 +494,7 @@ class StreamSession final : public Session {
   Stream stream_;
   asio::steady_timer timer_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   std::string local_address_;
   bool timed_out_ = false;
   bool closed_ = false;
