@@ -69,6 +69,25 @@ X509_STORE* SharedTrustStore(const std::string& ca_cert_file) {
 
 }  // namespace
 
+}  // namespace envctl::cloud
+
+// cpprestsdk's asio client builds a new SSL context for every connection and calls this on
+// it before envctl's ssl_context_callback runs: with OpenSSL's own version that parses the
+// whole system CA bundle (SSL_CERT_FILE, ~150 certificates: ~1 MiB and a few ms of CPU)
+// per connection, tens of MiB at the peak when 50 environments open connections to their
+// own vaults and workspaces at once. The executable's definition precedes libssl's in the
+// dynamic lookup for every caller in the process (cpprest, libgit2), and gives the context
+// the same default paths in one shared, read-only store built once.
+extern "C" int SSL_CTX_set_default_verify_paths(SSL_CTX* ctx) {
+  X509_STORE* store = envctl::cloud::SharedTrustStore("");
+  // What OpenSSL's own version does, when no shared store could be built.
+  if (store == nullptr) return X509_STORE_set_default_paths(SSL_CTX_get_cert_store(ctx));
+  SSL_CTX_set1_cert_store(ctx, store);
+  return 1;
+}
+
+namespace envctl::cloud {
+
 CpprestTransport::CpprestTransport(CpprestTransportOptions options)
     : options_(std::move(options)), state_(std::make_unique<State>()) {}
 

@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "openssl/ssl.h"
 #include "tests/fakes/cloudsim_env.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/status_matchers.h"
@@ -177,6 +178,21 @@ TEST_F(CpprestIntegrationTest, ThrottledRequestIsRetriedAfterRetryAfter) {
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_THAT(clock.Sleeps(), ::testing::Contains(absl::Seconds(2)));
   EXPECT_THAT(metrics.Serialize(), HasSubstr(R"(envctl_cloud_throttled_total{service="arm"} 1)"));
+}
+
+// cpprest calls SSL_CTX_set_default_verify_paths on a fresh SSL context per connection;
+// envctl's definition hands each one the same store (the system CAs parsed once) instead
+// of parsing the bundle again, and the store still verifies a real chain (the test above).
+TEST(SharedDefaultVerifyPathsTest, EveryContextGetsTheSameSystemStore) {
+  SSL_CTX* a = SSL_CTX_new(TLS_client_method());
+  SSL_CTX* b = SSL_CTX_new(TLS_client_method());
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(SSL_CTX_set_default_verify_paths(a), 1);
+  EXPECT_EQ(SSL_CTX_set_default_verify_paths(b), 1);
+  EXPECT_EQ(SSL_CTX_get_cert_store(a), SSL_CTX_get_cert_store(b));
+  SSL_CTX_free(a);
+  SSL_CTX_free(b);
 }
 
 TEST(CpprestDeadServerTest, ConnectionRefusedIsUnavailable) {
