@@ -57,6 +57,10 @@ struct Change {
   std::string reason;
   // Whether the live object exists.
   bool exists = false;
+  // The live object's id as Plan read it (an ARM resource id), "" when unknown. Recorded
+  // for a resource that is in sync and so never applied (adopted, or a state rebuilt), so
+  // a cloud event naming that id still finds it.
+  std::string external_id;
   // The live object exists without envctl's managed-by marker for this environment:
   // someone else made it, and applying adopts it.
   bool foreign = false;

@@ -107,11 +107,12 @@ int CpprestTransport::CachedClientsForTest() const {
 }
 
 std::shared_ptr<client::http_client> CpprestTransport::ClientFor(const std::string& origin,
-                                                                 absl::Duration timeout) {
+                                                                 absl::Duration timeout,
+                                                                 bool pooled) {
   const int64_t timeout_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
   const std::string key = absl::StrCat(origin, " ", timeout_ms);
   absl::MutexLock lock(&state_->mu);
-  auto it = state_->clients.find(key);
+  auto it = pooled ? state_->clients.find(key) : state_->clients.end();
   if (it != state_->clients.end()) return it->second;
 
   client::http_client_config config;
@@ -126,7 +127,7 @@ std::shared_ptr<client::http_client> CpprestTransport::ClientFor(const std::stri
     });
   }
   auto c = std::make_shared<client::http_client>(origin, config);
-  state_->clients.emplace(key, c);
+  if (pooled) state_->clients.emplace(key, c);
   return c;
 }
 
@@ -143,7 +144,13 @@ absl::StatusOr<HttpResponse> CpprestTransport::Send(const HttpRequest& request) 
   }
   try {
     web::uri uri(request.url);
-    auto c = ClientFor(origin, request.timeout);
+    // cpprest silently sends a request again on a new connection when a pooled
+    // connection fails before the status line (it assumes the server had closed an idle
+    // connection). After a POST the server may have acted and then lost the connection:
+    // the resend would start a second pipeline run or mint a second token. A request
+    // that must not be repeated therefore goes out on a connection of its own (one TLS
+    // handshake more), so a lost answer reaches the caller as Unavailable instead.
+    auto c = ClientFor(origin, request.timeout, /*pooled=*/request.IsIdempotent());
 
     http::http_request req(absl::AsciiStrToUpper(request.method));
     req.set_request_uri(uri.resource());

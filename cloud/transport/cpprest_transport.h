@@ -1,5 +1,7 @@
 // CpprestTransport: the real HttpTransport, on cpprestsdk's http_client. One http_client
-// (and so one connection pool) per origin and timeout is cached and reused. TLS trusts the
+// (and so one connection pool) per origin and timeout is cached and reused by idempotent
+// requests; a non-idempotent one (HttpRequest::IsIdempotent) gets a fresh connection, so
+// cpprest's transparent resend on a failed pooled connection can never repeat it. TLS trusts the
 // system CAs plus an optional extra CA file (cloudsim's self-signed CA). Every cpprest
 // exception is caught here: timeouts become DeadlineExceeded, connection and TLS failures
 // Unavailable, cancellation Cancelled, each with the cause. Request headers are sent as
@@ -47,8 +49,10 @@ class CpprestTransport : public HttpTransport {
 
  private:
   struct State;
+  // The cached client of origin and timeout, or with `pooled` false a new one that is
+  // not cached (its connection dies with it).
   std::shared_ptr<web::http::client::http_client> ClientFor(const std::string& origin,
-                                                            absl::Duration timeout);
+                                                            absl::Duration timeout, bool pooled);
 
   const CpprestTransportOptions options_;
   std::unique_ptr<State> state_;

@@ -150,6 +150,7 @@ absl::StatusOr<Change> RoleAssignmentReconciler::Plan(Context& ctx) {
   }
   if (!live.ok()) return Annotate(live.status(), What(ctx.resource));
   change.exists = true;
+  change.external_id = live->value("id", "");
   OutputValue id;
   id.value = live->value("id", "");
   ctx.outputs.Set(ctx.resource.name(), "id", id);

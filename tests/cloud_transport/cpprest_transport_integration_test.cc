@@ -96,6 +96,32 @@ TEST_F(CpprestIntegrationTest, WithoutTheCaTlsFailureSaysTheIssuerIsUntrusted) {
                              HasSubstr("add its CA (ca_cert_file)"))));
 }
 
+// A POST the server handled and then lost the connection of (cloudsim fault status 0
+// with after_handling) must reach the server once: cpprest resends a request whose pooled
+// connection fails before the status line, which would start a second pipeline run.
+TEST_F(CpprestIntegrationTest, NonIdempotentPostWhoseConnectionIsResetAfterHandlingIsSentOnce) {
+  CpprestTransport t({env_->ca_cert_file});
+  const std::string path = absl::StrCat("/subscriptions/", env_->subscription_id,
+                                        "/resourcegroups/rg-reset/providers/Microsoft.DataFactory/"
+                                        "factories/f/pipelines/p/createRun");
+  // Warm the pool: the POST would otherwise get a new connection anyway.
+  ASSERT_OK(t.Send(Req("GET", OpenIdUrl())));
+  ASSERT_OK(t.Send(Req("GET", OpenIdUrl())));
+  ASSERT_OK(t.Send(Req("DELETE", env_->admin_endpoint + "/requests")));
+  AddFault({{"service", "datafactory"}, {"operation", "POST */createRun"}, {"status", 0},
+            {"after_handling", true}, {"count", 1}});
+  EXPECT_THAT(t.Send(Req("POST", env_->arm_endpoint + path + "?api-version=2018-06-01", "{}")),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("POST https://127.0.0.1:")));
+  auto log = t.Send(Req("GET", env_->admin_endpoint + "/requests"));
+  ASSERT_OK(log);
+  nlohmann::json entries = nlohmann::json::parse(log->body);
+  if (entries.is_object()) entries = entries["requests"];
+  int posts = 0;
+  for (const auto& e : entries) posts += e.value("method", "") == "POST" && e.value("path", "") == path;
+  EXPECT_EQ(posts, 1) << entries.dump();
+  EXPECT_EQ(t.CachedClientsForTest(), 1) << "the POST's connection is not pooled";
+}
+
 TEST_F(CpprestIntegrationTest, TimeoutIsDeadlineExceeded) {
   AddFault({{"service", "aad"}, {"operation", "*"}, {"latency_ms", 3000}, {"count", 1}});
   CpprestTransport t({env_->ca_cert_file});
