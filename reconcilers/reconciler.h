@@ -28,6 +28,18 @@ enum class Action {
   kRun,     // a test run is due (covered content changed)
 };
 
+// "none", "create", "update", "delete", "run": the name plans, logs and events use.
+inline const char* ActionName(Action action) {
+  switch (action) {
+    case Action::kNone: return "none";
+    case Action::kCreate: return "create";
+    case Action::kUpdate: return "update";
+    case Action::kDelete: return "delete";
+    case Action::kRun: return "run";
+  }
+  return "none";
+}
+
 // One field that differs. Values are JSON text; sensitive ones are rendered "(sensitive)".
 struct FieldChange {
   std::string path;
