@@ -103,15 +103,31 @@ TEST(LoaderTest, ExampleFieldsAreLoaded) {
   EXPECT_EQ(token.value().output().resource(), "workspace");
   EXPECT_EQ(token.value().output().output(), "token");
 
-  const auto& scope = Find(*env, "secrets").databricks_secret_scope();
-  EXPECT_EQ(scope.scope_name(), "bikeshare");
-  EXPECT_EQ(scope.secrets(0).key(), "storagekey");
-  EXPECT_EQ(scope.secrets(0).value().output().output(), "primaryKey");
-
+  // TEST copies no storage key into a secret scope: the notebooks sign in as the job
+  // identity, which holds a role on the lake.
+  EXPECT_FALSE(Enabled(Find(*env, "secrets")));
   const auto& it = Find(*env, "integration-test").integration_test();
   EXPECT_EQ(it.notebook_path(), "/Shared/bikeshare/integration_test");
   EXPECT_EQ(it.timeout().seconds(), 1800);
-  EXPECT_THAT(it.covers(), ElementsAre("notebooks", "model-library", "secrets"));
+  EXPECT_THAT(it.covers(), ElementsAre("notebooks", "model-library", "job-lake-access"));
+  EXPECT_EQ(it.parameters().at("lake_auth"), "identity");
+  EXPECT_EQ(it.parameters().at("lake_client_id"), "${job-identity.clientId}");
+  EXPECT_TRUE(Find(*env, "factory").data_factory().repo_configuration().has_enabled());
+  EXPECT_FALSE(Find(*env, "factory").data_factory().repo_configuration().enabled().value());
+
+  absl::StatusOr<Environment> dev = LoadEnvironment(kExample, "dev");
+  ASSERT_OK(dev);
+  const auto& scope = Find(*dev, "secrets").databricks_secret_scope();
+  EXPECT_EQ(scope.scope_name(), "bikeshare");
+  EXPECT_EQ(scope.secrets(0).key(), "storagekey");
+  EXPECT_EQ(scope.secrets(0).value().output().output(), "primaryKey");
+  EXPECT_THAT(Find(*dev, "integration-test").integration_test().covers(),
+              ElementsAre("notebooks", "model-library", "secrets"));
+  EXPECT_EQ(Find(*dev, "integration-test").integration_test().parameters().at("lake_auth"), "key");
+  const auto& repo = Find(*dev, "factory").data_factory().repo_configuration();
+  EXPECT_TRUE(repo.enabled().value());
+  EXPECT_EQ(repo.provider(), "github");
+  EXPECT_EQ(repo.repository_name(), "bikeshare");
 
   EXPECT_EQ(Find(*env, "lake").source().file(), "resources/azure.yaml");
   EXPECT_EQ(Find(*env, "lake").source().line(), 6);
