@@ -57,7 +57,8 @@ void RebuildStorageAccessMirror(World& world) {
     if (type != kAccountType) continue;
     nlohmann::json& account = mirror["accounts"][Lower(body.value("name", ""))];
     account["keys"] = nlohmann::json::array();
-    for (const auto& k : slot["meta"].value("keys", nlohmann::json::array())) account["keys"].push_back(k.value("value", ""));
+    const nlohmann::json meta = slot.value("meta", nlohmann::json::object());
+    for (const auto& k : meta.value("keys", nlohmann::json::array())) account["keys"].push_back(k.value("value", ""));
     account["readers"] = nlohmann::json::array();
     account["writers"] = nlohmann::json::array();
     const std::string id = body.value("id", "");
@@ -101,7 +102,7 @@ absl::Status AuthorizeStorageAccess(World& world, const std::string& account_nam
     }
     case StorageCredential::kManagedIdentity:
     case StorageCredential::kClientSecret: {
-      const nlohmann::json& clients = mirror["clients"];
+      const nlohmann::json clients = mirror.value("clients", nlohmann::json::object());
       auto client = clients.find(Lower(credential.client_id));
       const bool managed = credential.kind == StorageCredential::kManagedIdentity;
       if (client == clients.end() || (*client)["managed"] != managed) {

@@ -1,8 +1,11 @@
 #include "cloudsim/databricks/internal/abfs.h"
 
+#include <cstring>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace envctl::cloudsim::databricks {
 namespace {
