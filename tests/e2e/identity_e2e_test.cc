@@ -174,8 +174,12 @@ TEST_F(IdentityE2ETest, PreexistingIdentityIsAdoptedAndPruneLeavesIt) {
   ConvergeTest();
   EXPECT_EQ(Plan().exit_code, 0);
 
-  // The identity and its assignment leave the repo: the assignment envctl made is
-  // deleted, the adopted identity stays.
+  // The identity and its assignment leave the repo (TEST's notebooks go back to the
+  // account key): the assignment envctl made is deleted, the adopted identity stays.
+  Edit("environments/test.yaml",
+       "  use_account_key: \"false\"\n  lake_auth: identity\n  lake_client_id: ${job-identity.clientId}\n"
+       "  lake_access: job-lake-access\n",
+       "");
   Edit("resources/identity.yaml", "name: job-lake-access\n", "name: job-lake-access-gone\n");
   std::string text = ReadFile(repo_ / "resources/identity.yaml");
   text = text.substr(0, text.find("name: job-identity")) +

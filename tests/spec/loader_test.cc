@@ -168,10 +168,12 @@ TEST(LoaderTest, ExampleFilesAreLoadedWithHashes) {
   EXPECT_THAT(defs.files(5).content(), HasSubstr("\"defaultValue\":\"bikesharetestlake\""));
   EXPECT_EQ(defs.files(5).sha256(), Sha256Hex(defs.files(5).content()));
 
-  // Output references in the files order the definitions after their producers.
+  // Output references in the files order the definitions after their producers (the
+  // pipeline passes the job identity's client id, a parameter holding an output).
+  EXPECT_THAT(defs.files(5).content(), HasSubstr("\"lake_client_id\":\"${job-identity.clientId}\""));
   const auto deps = ResourceDependencies(Find(*env, "adf-definitions"));
   EXPECT_THAT(deps, ::testing::UnorderedElementsAre("factory", "databricks-token", "notebooks",
-                                                    "keyvault", "workspace"));
+                                                    "keyvault", "workspace", "job-identity"));
 }
 
 TEST(LoaderTest, JsonAndYamlResourceFilesGiveTheSameProto) {

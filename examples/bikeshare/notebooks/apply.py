@@ -21,20 +21,13 @@ account = dbutils.widgets.get("storage_account")
 container = dbutils.widgets.get("container")
 lake_auth = dbutils.widgets.get("lake_auth")
 lake_client_id = dbutils.widgets.get("lake_client_id")
-lake = f"{account}.dfs.core.windows.net"
 
 # COMMAND ----------
 
-if lake_auth == "key":
-    # DEV: the account key, from the Databricks secret scope envctl keeps in sync.
-    spark.conf.set(f"fs.azure.account.key.{lake}", dbutils.secrets.get("bikeshare", "storagekey"))
-else:
-    # TEST: no key leaves the account; the jobs' managed identity holds Storage Blob
-    # Data Contributor on the lake (resources/identity.yaml).
-    spark.conf.set(f"fs.azure.account.auth.type.{lake}", "OAuth")
-    spark.conf.set(f"fs.azure.account.oauth.provider.type.{lake}",
-                   "org.apache.hadoop.fs.azurebfs.oauth2.MsiTokenProvider")
-    spark.conf.set(f"fs.azure.account.oauth2.client.id.{lake}", lake_client_id)
+# MAGIC %run ./lake_access
+
+# COMMAND ----------
+
 output = f"abfss://{container}@{account}.dfs.core.windows.net/predictions"
 
 # COMMAND ----------

@@ -38,6 +38,10 @@ output = dbutils.notebook.run("./apply", 600, {"data_path": data_path,
 
 # COMMAND ----------
 
+# MAGIC %run ./lake_access
+
+# COMMAND ----------
+
 predictions = spark.read.json(output)
 assert predictions.count() > 0, "apply wrote no predictions"
 assert predictions.filter("prediction < 0").count() == 0
