@@ -29,6 +29,9 @@ struct DriftCase {
   std::function<std::string(Portal&, const std::string& rg)> drift;
   // True when live state is back to what the repo declares.
   std::function<bool(Portal&, const std::string& rg, const std::string& before)> repaired;
+  // The whole resource was deleted: `ignore` covers changes to a resource that exists,
+  // so a deleted one is created again even then (the engine's rule).
+  bool deleted = false;
 };
 
 std::string Factory(const std::string& rg) {
@@ -96,7 +99,8 @@ std::vector<DriftCase> Cases() {
                    },
                    [](Portal& p, const std::string&, const std::string& id) {
                      return !id.empty() && p.Arm("GET", id, "2022-04-01").ok();
-                   }});
+                   },
+                   /*deleted=*/true});
   cases.push_back({"EditedPipeline", "adf-definitions (DataFactoryDefinitions)", "/Shared/elsewhere/apply",
                    [](Portal& p, const std::string& rg) {
                      const std::string path = Factory(rg) + "/pipelines/ApplyModel";
@@ -162,6 +166,10 @@ TEST_P(DriftPolicyE2ETest, PlanAndApplyFollowThePolicy) {
     EXPECT_THAT(plan.output, HasSubstr("drifted (reported only)"));
     EXPECT_THAT(applied.output, HasSubstr("drift reported"));
     EXPECT_FALSE(c.repaired(*portal_, Rg(), before));
+  } else if (c.deleted) {
+    EXPECT_EQ(plan.exit_code, 2) << plan.output;
+    EXPECT_THAT(plan.output, HasSubstr("+ " + c.resource));
+    EXPECT_TRUE(c.repaired(*portal_, Rg(), before)) << applied.output;
   } else {
     EXPECT_EQ(plan.exit_code, 0) << plan.output;
     EXPECT_THAT(plan.output, Not(HasSubstr(c.resource)));
