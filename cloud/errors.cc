@@ -1,5 +1,6 @@
 #include "cloud/errors.h"
 
+#include <boost/beast/http/status.hpp>
 #include <regex>
 #include <string>
 
@@ -61,24 +62,15 @@ std::string CollapseWhitespace(absl::string_view text) {
   return out;
 }
 
+// The standard phrase for a status that came without a readable body, from Beast.
 std::string ReasonPhrase(int status) {
-  switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "HTTP error";
-  }
+  namespace http = boost::beast::http;
+  const http::status known =
+      status >= 100 && status <= 999 ? http::int_to_status(static_cast<unsigned>(status))
+                                     : http::status::unknown;
+  if (known == http::status::unknown) return "HTTP error";
+  const auto phrase = http::obsolete_reason(known);
+  return std::string(phrase.data(), phrase.size());
 }
 
 // ARM, Key Vault and Data Factory: {"error":{"code","message","innererror","details"}};

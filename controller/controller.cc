@@ -7,18 +7,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "controller/changes.h"
 #include "controller/engine_log.h"
-#include "controller/promotion.h"
+#include "controller/internal/controller_shared.h"
 #include "controller/sync_window.h"
-#include "controller/status_builder.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "reconcilers/tests/run_support.h"
-#include "spec/kinds.h"
 
 namespace envctl::controller {
 
@@ -26,22 +23,19 @@ namespace {
 
 using envctl::v1::Environment;
 using envctl::v1::EventType;
+using internal::FindCondition;
+using internal::IsTrue;
+using internal::kChangesPrefix;
+using internal::kEnvPrefix;
+using internal::kRunsPrefix;
+using internal::kSourceKey;
+using internal::kSuspendedCondition;
+using internal::kTargetsPrefix;
+using internal::kUpstreamsKey;
 
-constexpr char kSourceKey[] = "source";
-constexpr char kEnvPrefix[] = "env/";
-// Polls of the test runs an environment has in progress (no sync waits on a run).
-constexpr char kRunsPrefix[] = "runs/";
-// Event-driven repair of the resources a cloud event named (not the whole environment).
-constexpr char kTargetsPrefix[] = "targets/";
-// The cheap change look of resources no cloud event covers (Databricks notebooks).
-constexpr char kChangesPrefix[] = "changes/";
-// The periodic look at upstreams other replicas may own (promotion across replicas).
-constexpr char kUpstreamsKey[] = "upstreams";
 // An event about a resource envctl itself wrote this recently (or is writing) is the echo
 // of that write: dropped instead of triggering another sync.
 constexpr absl::Duration kEchoWindow = absl::Seconds(10);
-// Condition recording a suspension made through the API (survives restarts).
-constexpr char kSuspendedCondition[] = "Suspended";
 // Revisions whose specs stay in memory (older ones are reloaded through the loader).
 constexpr size_t kCachedRevisions = 16;
 
@@ -49,35 +43,11 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
-bool IsTestKind(const envctl::v1::Resource& r) {
-  return r.kind_case() == envctl::v1::Resource::kIntegrationTest ||
-         r.kind_case() == envctl::v1::Resource::kPipelineRunTest ||
-         r.kind_case() == envctl::v1::Resource::kJobRunTest;
-}
-
 bool SameSpec(const Environment& a, const Environment& b) {
   Environment x = a, y = b;
   x.clear_revision();
   y.clear_revision();
   return google::protobuf::util::MessageDifferencer::Equals(x, y);
-}
-
-const envctl::v1::Condition* FindCondition(const envctl::v1::EnvironmentStatus& status,
-                                           const std::string& type) {
-  for (const auto& c : status.conditions()) {
-    if (c.type() == type) return &c;
-  }
-  return nullptr;
-}
-
-bool IsTrue(const envctl::v1::Condition* c) {
-  return c != nullptr && c->status() == envctl::v1::CONDITION_STATUS_TRUE;
-}
-
-// What a downstream environment decides on (and says while it waits) from its upstream's
-// promotion status.
-std::string UpstreamFingerprint(const envctl::v1::PromotionStatus& p) {
-  return absl::StrCat(p.revision(), "\n", p.verified_revision(), "\n", p.verification());
 }
 
 // True when `a` names `b` or something inside it, or the other way round.
@@ -267,14 +237,14 @@ absl::Status Controller::PollSourceNow() {
             entry.suspend_reason = c->message();
           }
         }
-        InitEnvironmentMetrics(env, state.ok() ? &*state : nullptr);
+        metrics_.InitEnvironment(env, state.ok() ? &*state : nullptr);
         envs_.emplace(env.name(), std::move(entry));
         changed.push_back(env.name());
         if (options_.change_poll_interval > absl::ZeroDuration()) {
           queue_.AddAfter(kChangesPrefix + env.name(), options_.change_poll_interval);
         }
       } else if (!SameSpec(it->second.latest, env) || !it->second.declared) {
-        InitEnvironmentMetrics(env, nullptr);
+        metrics_.InitEnvironment(env, nullptr);
         // Promotion decides what a rule-bound environment runs; the others run the newest.
         if (env.promotion().from().empty()) it->second.spec = env;
         it->second.latest = env;
@@ -285,7 +255,7 @@ absl::Status Controller::PollSourceNow() {
         if (env.promotion().from().empty() && !promotion_rules) {
           // Same content at the newest revision: it runs that revision without a sync.
           it->second.spec.set_revision(revision);
-          if (new_revision) SetRevisionGaugeLocked(env.name(), revision);
+          if (new_revision) metrics_.SetRevision(env.name(), revision);
         }
         if (new_revision && promotion_rules) changed.push_back(env.name());
       }
@@ -431,13 +401,11 @@ void Controller::SyncEnvironment(const std::string& name) {
     queue_.AddAfter(kRunsPrefix + name, std::max(absl::ZeroDuration(), result->next_run_poll - clock_.Now()));
   }
   if (ok) {
-    metrics_.sync_last_success_timestamp_seconds()
-        .Add({{"environment", name}})
-        .Set(absl::ToUnixSeconds(clock_.Now()));
-    SetRevisionGauge(name, spec.revision());
+    metrics_.RecordSyncSuccess(name, clock_.Now());
+    metrics_.SetRevision(name, spec.revision());
   }
   if (result.ok()) {
-    RecordOutcomeMetrics(name, *result);
+    metrics_.RecordSync(name, *result);
     for (const ResourceOutcome& o : result->resources) {
       if (o.applied) *response.add_applied() = ToResourceChange(o);
     }
@@ -527,69 +495,6 @@ void Controller::PollRuns(const std::string& name) {
   }
 }
 
-void Controller::InitEnvironmentMetrics(const Environment& env,
-                                        const envctl::v1::EnvironmentState* state) {
-  const std::string& name = env.name();
-  for (const envctl::v1::Resource& r : env.resources()) {
-    if (!spec::IsEnabled(r)) continue;
-    const std::string kind = spec::KindName(r);
-    metrics_.reconcile_errors_total().Add({{"kind", kind}});
-    metrics_.drift_detected_total().Add({{"environment", name}, {"kind", kind}});
-    metrics_.drift_corrected_total().Add({{"environment", name}, {"kind", kind}});
-    if (IsTestKind(r)) {
-      for (const char* result : {"succeeded", "failed"}) {
-        metrics_.integration_runs_total().Add(
-            {{"environment", name}, {"test", r.name()}, {"result", result}});
-      }
-    }
-  }
-  if (state == nullptr) return;
-  std::set<std::string> seen;  // runs are newest first: the first success per test wins
-  for (const envctl::v1::RunRecord& run : state->status().runs()) {
-    if (run.result() != envctl::v1::RUN_RESULT_SUCCEEDED || !run.has_end_time() ||
-        !seen.insert(run.test()).second) {
-      continue;
-    }
-    metrics_.integration_last_success_timestamp_seconds()
-        .Add({{"environment", name}, {"test", run.test()}})
-        .Set(static_cast<double>(run.end_time().seconds()));
-  }
-  if (state->status().has_last_sync_time()) {
-    const envctl::v1::Condition* ready = FindCondition(state->status(), "Ready");
-    if (IsTrue(ready)) {
-      metrics_.sync_last_success_timestamp_seconds()
-          .Add({{"environment", name}})
-          .Set(static_cast<double>(state->status().last_sync_time().seconds()));
-    }
-  }
-}
-
-void Controller::RecordOutcomeMetrics(const std::string& env, const EngineResult& result) {
-  std::map<std::pair<std::string, std::string>, int> states;  // (kind, state) -> count
-  for (const ResourceOutcome& o : result.resources) {
-    std::string state = "in_sync";
-    if (!o.status.ok())
-      state = "error";
-    else if (!o.blocked_by.empty())
-      state = "pending";
-    else if (o.reported_only)
-      state = "drifted";
-    ++states[{o.kind, state}];
-  }
-  // Every (kind, state) pair the environment has gets a value, zeros included, so a
-  // resolved error does not linger on a dashboard.
-  std::set<std::string> kinds;
-  for (const ResourceOutcome& o : result.resources) kinds.insert(o.kind);
-  for (const std::string& kind : kinds) {
-    for (const char* state : {"in_sync", "drifted", "pending", "error"}) {
-      auto it = states.find({kind, state});
-      metrics_.resources()
-          .Add({{"environment", env}, {"kind", kind}, {"state", state}})
-          .Set(it == states.end() ? 0 : it->second);
-    }
-  }
-}
-
 void Controller::PublishOutcome(const std::string& env, const std::string& sync_id, Phase phase,
                                 const ResourceOutcome& o) {
   {
@@ -618,18 +523,8 @@ void Controller::PublishOutcome(const std::string& env, const std::string& sync_
     }
     return;
   }
-  const std::string result = !o.status.ok()          ? "error"
-                             : !o.blocked_by.empty() ? "blocked"
-                             : o.applied             ? "changed"
-                                                     : "unchanged";
-  metrics_.reconcile_total().Add({{"kind", o.kind}, {"result", result}}).Increment();
-  if (o.blocked_by.empty()) {
-    metrics_.reconcile_duration_seconds()
-        .Add({{"kind", o.kind}}, metrics::Metrics::DurationBuckets())
-        .Observe(absl::ToDoubleSeconds(o.duration));
-  }
+  metrics_.RecordReconcile(o);
   if (!o.status.ok()) {
-    metrics_.reconcile_errors_total().Add({{"kind", o.kind}}).Increment();
     Publish(envctl::v1::EVENT_TYPE_RESOURCE_FAILED, env, o.name, std::string(o.status.message()),
             sync_id, o.duration);
   } else if (!o.blocked_by.empty()) {
@@ -642,7 +537,7 @@ void Controller::PublishOutcome(const std::string& env, const std::string& sync_
   }
   const std::string drift_key = absl::StrCat(env, "/", o.name);
   if (o.drift) {
-    metrics_.drift_detected_total().Add({{"environment", env}, {"kind", o.kind}}).Increment();
+    metrics_.RecordDriftDetected(env, o.kind);
     absl::Time first_seen;
     {
       absl::MutexLock lock(&mu_);
@@ -650,10 +545,7 @@ void Controller::PublishOutcome(const std::string& env, const std::string& sync_
     }
     Publish(envctl::v1::EVENT_TYPE_DRIFT_DETECTED, env, o.name, o.reason, sync_id);
     if (o.applied && o.status.ok()) {
-      metrics_.drift_corrected_total().Add({{"environment", env}, {"kind", o.kind}}).Increment();
-      metrics_.drift_repair_seconds()
-          .Add({}, metrics::Metrics::LongDurationBuckets())
-          .Observe(absl::ToDoubleSeconds(clock_.Now() - first_seen));
+      metrics_.RecordDriftCorrected(env, o.kind, clock_.Now() - first_seen);
       absl::MutexLock lock(&mu_);
       drift_seen_.erase(drift_key);
       Publish(envctl::v1::EVENT_TYPE_DRIFT_CORRECTED, env, o.name, "repaired", sync_id);
@@ -664,23 +556,7 @@ void Controller::PublishOutcome(const std::string& env, const std::string& sync_
   }
   if (o.run.result() != envctl::v1::RUN_RESULT_UNSPECIFIED) {
     const std::string run_result = reconcilers::RunResultText(o.run.result());
-    metrics_.integration_runs_total()
-        .Add({{"environment", env}, {"test", o.name}, {"result", run_result}})
-        .Increment();
-    // The run's own length (it ends long after the sync that submitted it).
-    absl::Duration took = o.duration;
-    if (o.run.has_start_time() && o.run.has_end_time()) {
-      took = absl::Seconds(o.run.end_time().seconds() - o.run.start_time().seconds()) +
-             absl::Nanoseconds(o.run.end_time().nanos() - o.run.start_time().nanos());
-    }
-    metrics_.integration_run_duration_seconds()
-        .Add({{"environment", env}, {"test", o.name}}, metrics::Metrics::LongDurationBuckets())
-        .Observe(absl::ToDoubleSeconds(took));
-    if (o.run.result() == envctl::v1::RUN_RESULT_SUCCEEDED) {
-      metrics_.integration_last_success_timestamp_seconds()
-          .Add({{"environment", env}, {"test", o.name}})
-          .Set(absl::ToUnixSeconds(clock_.Now()));
-    }
+    metrics_.RecordRunFinished(env, o, clock_.Now());
     Publish(envctl::v1::EVENT_TYPE_RUN_FINISHED, env, o.name,
             absl::StrCat(run_result, o.run.message().empty() ? "" : ": " + o.run.message()),
             o.run.run_id().empty() ? sync_id : o.run.run_id(), o.duration);
@@ -707,274 +583,6 @@ void Controller::Publish(EventType type, const std::string& env, const std::stri
 std::string Controller::RevisionForTest() {
   absl::MutexLock lock(&mu_);
   return revision_;
-}
-
-envctl::v1::ListEnvironmentsResponse Controller::ListEnvironments() {
-  std::vector<std::pair<std::string, bool>> names;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [name, entry] : envs_) {
-      if (entry.declared) names.push_back({name, entry.suspended || entry.spec.sync().suspended()});
-    }
-  }
-  envctl::v1::ListEnvironmentsResponse out;
-  for (const auto& [name, suspended] : names) {
-    envctl::v1::EnvironmentSummary* s = out.add_environments();
-    s->set_name(name);
-    s->set_suspended(suspended);
-    s->set_ready(envctl::v1::CONDITION_STATUS_UNKNOWN);
-    absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
-    if (!state.ok()) continue;
-    const auto& st = state->status();
-    if (const envctl::v1::Condition* ready = FindCondition(st, "Ready"))
-      s->set_ready(ready->status());
-    s->set_resources(st.resources_size());
-    for (const auto& r : st.resources()) {
-      if (r.state() == envctl::v1::RESOURCE_STATE_DRIFTED) s->set_drifted(s->drifted() + 1);
-      if (r.state() == envctl::v1::RESOURCE_STATE_ERROR) s->set_errors(s->errors() + 1);
-    }
-    s->set_synced_revision(st.synced_revision());
-  }
-  return out;
-}
-
-absl::StatusOr<envctl::v1::GetEnvironmentResponse> Controller::GetEnvironment(
-    const std::string& name) {
-  envctl::v1::GetEnvironmentResponse out;
-  bool suspended = false;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = envs_.find(name);
-    if (it == envs_.end() || !it->second.declared) {
-      return absl::NotFoundError(absl::StrCat("no environment \"", name, "\""));
-    }
-    *out.mutable_spec() = it->second.spec;
-    suspended = it->second.suspended || it->second.spec.sync().suspended();
-  }
-  for (auto& content : *out.mutable_spec()->mutable_contents()) {
-    for (auto& file : *content.mutable_files()) file.clear_content();
-  }
-  absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
-  if (!state.ok()) return state.status();
-  *out.mutable_status() = state->status();
-  out.mutable_status()->set_name(name);
-  out.mutable_status()->set_suspended(suspended);
-  return out;
-}
-
-absl::StatusOr<envctl::v1::PlanResponse> Controller::Plan(const envctl::v1::PlanRequest& request) {
-  Environment spec;
-  absl::Mutex* run_mu = nullptr;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = envs_.find(request.environment());
-    if (it == envs_.end() || !it->second.declared) {
-      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
-    }
-    spec = it->second.spec;
-    run_mu = it->second.run_mu.get();
-  }
-  absl::StatusOr<EngineResult> result;
-  {
-    absl::MutexLock run_lock(run_mu);
-    result = engine_.Plan(spec);
-  }
-  if (!result.ok()) return result.status();
-  envctl::v1::PlanResponse out;
-  out.set_environment(spec.name());
-  out.set_revision(spec.revision());
-  for (const ResourceOutcome& o : result->resources) {
-    if (o.action != reconcilers::Action::kNone || o.reported_only || !o.status.ok()) {
-      *out.add_changes() = ToResourceChange(o);
-    }
-  }
-  for (const ResourceOutcome& o : result->prunes) *out.add_changes() = ToResourceChange(o);
-  out.set_in_sync(result->InSync());
-  return out;
-}
-
-absl::StatusOr<std::shared_ptr<Controller::SyncWaiter>> Controller::QueueSync(
-    const std::string& environment, PendingSync pending) {
-  auto waiter = std::make_shared<SyncWaiter>();
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return absl::UnavailableError("the controller is shutting down");
-    auto it = envs_.find(environment);
-    if (it == envs_.end() || !it->second.declared) {
-      return absl::NotFoundError(absl::StrCat("no environment \"", environment, "\""));
-    }
-    if (it->second.suspended || it->second.spec.sync().suspended()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("environment \"", environment, "\" is suspended; resume it first"));
-    }
-    pending.sync_id = absl::StrCat(environment, "-", ++next_sync_);
-    pending.waiter = waiter;
-    waiter->response.set_sync_id(pending.sync_id);
-    it->second.pending.push_back(std::move(pending));
-  }
-  queue_.Add(kEnvPrefix + environment);
-  return waiter;
-}
-
-absl::StatusOr<envctl::v1::SyncResponse> Controller::Sync(const envctl::v1::SyncRequest& request) {
-  PendingSync pending;
-  pending.allow_mass_prune = request.allow_mass_prune();
-  pending.override_windows = request.override_windows();
-  ASSIGN_OR_RETURN(std::shared_ptr<SyncWaiter> waiter,
-                   QueueSync(request.environment(), std::move(pending)));
-  if (!request.wait()) return waiter->response;
-  absl::Duration timeout = absl::Minutes(10);
-  if (request.has_timeout()) {
-    timeout =
-        absl::Seconds(request.timeout().seconds()) + absl::Nanoseconds(request.timeout().nanos());
-  }
-  if (!waiter->done.WaitForNotificationWithTimeout(timeout)) {
-    return absl::DeadlineExceededError(absl::StrCat("sync ", waiter->response.sync_id(),
-                                                    " still running after ",
-                                                    absl::FormatDuration(timeout), "; it goes on"));
-  }
-  return waiter->response;
-}
-
-absl::Status Controller::PersistSuspended(const std::string& name, bool suspended,
-                                          const std::string& reason) {
-  ASSIGN_OR_RETURN(envctl::v1::EnvironmentState state, store_.Load(name));
-  state.set_environment(name);
-  envctl::v1::EnvironmentStatus* status = state.mutable_status();
-  status->set_name(name);
-  status->set_suspended(suspended);
-  const absl::Time now = clock_.Now();
-  SetCondition(status, kSuspendedCondition, suspended, suspended ? "SuspendedByApi" : "Resumed",
-               reason, now);
-  if (suspended) SetCondition(status, "Ready", false, "Suspended", reason, now);
-  return store_.Save(state);
-}
-
-absl::StatusOr<envctl::v1::SuspendResponse> Controller::Suspend(
-    const envctl::v1::SuspendRequest& request) {
-  absl::Mutex* run_mu = nullptr;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = envs_.find(request.environment());
-    if (it == envs_.end() || !it->second.declared) {
-      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
-    }
-    it->second.suspended = true;
-    it->second.suspend_reason = request.reason();
-    run_mu = it->second.run_mu.get();
-  }
-  {
-    // Waits for a sync in flight: its status must not overwrite the suspension.
-    absl::MutexLock run_lock(run_mu);
-    RETURN_IF_ERROR(PersistSuspended(request.environment(), true, request.reason()));
-  }
-  ASSIGN_OR_RETURN(envctl::v1::GetEnvironmentResponse env, GetEnvironment(request.environment()));
-  envctl::v1::SuspendResponse out;
-  *out.mutable_status() = env.status();
-  return out;
-}
-
-absl::StatusOr<envctl::v1::ResumeResponse> Controller::Resume(
-    const envctl::v1::ResumeRequest& request) {
-  absl::Mutex* run_mu = nullptr;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = envs_.find(request.environment());
-    if (it == envs_.end() || !it->second.declared) {
-      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
-    }
-    it->second.suspended = false;
-    it->second.suspend_reason.clear();
-    run_mu = it->second.run_mu.get();
-  }
-  {
-    absl::MutexLock run_lock(run_mu);
-    RETURN_IF_ERROR(PersistSuspended(request.environment(), false, ""));
-  }
-  queue_.Add(kEnvPrefix + request.environment());
-  ASSIGN_OR_RETURN(envctl::v1::GetEnvironmentResponse env, GetEnvironment(request.environment()));
-  envctl::v1::ResumeResponse out;
-  *out.mutable_status() = env.status();
-  return out;
-}
-
-absl::StatusOr<envctl::v1::RunIntegrationTestResponse> Controller::RunIntegrationTest(
-    const envctl::v1::RunIntegrationTestRequest& request) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = envs_.find(request.environment());
-    if (it == envs_.end() || !it->second.declared) {
-      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
-    }
-    const auto& resources = it->second.spec.resources();
-    auto test =
-        std::find_if(resources.begin(), resources.end(),
-                     [&](const envctl::v1::Resource& r) { return r.name() == request.test(); });
-    if (test == resources.end() || !IsTestKind(*test) || !spec::IsEnabled(*test)) {
-      return absl::NotFoundError(absl::StrCat(
-          "environment \"", request.environment(),
-          "\" has no enabled IntegrationTest or PipelineRunTest \"", request.test(), "\""));
-    }
-  }
-  PendingSync pending;
-  pending.rerun_test = request.test();
-  ASSIGN_OR_RETURN(std::shared_ptr<SyncWaiter> waiter,
-                   QueueSync(request.environment(), std::move(pending)));
-  envctl::v1::RunIntegrationTestResponse out;
-  if (!request.wait()) {
-    envctl::v1::RunRecord* run = out.mutable_run();
-    run->set_environment(request.environment());
-    run->set_test(request.test());
-    run->set_result(envctl::v1::RUN_RESULT_PENDING);
-    return out;
-  }
-  waiter->done.WaitForNotification();
-  if (waiter->run.result() == envctl::v1::RUN_RESULT_UNSPECIFIED) {
-    return absl::AbortedError(
-        absl::StrCat("the sync ", waiter->response.sync_id(), " did not run \"", request.test(),
-                     "\" (a dependency failed or the environment was suspended)"));
-  }
-  *out.mutable_run() = waiter->run;
-  return out;
-}
-
-absl::StatusOr<envctl::v1::GetRunResponse> Controller::GetRun(
-    const envctl::v1::GetRunRequest& request) {
-  std::vector<std::string> names;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [name, entry] : envs_) names.push_back(name);
-  }
-  for (const std::string& name : names) {
-    absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
-    if (!state.ok()) continue;
-    for (const auto& run : state->status().runs()) {
-      if (run.run_id() == request.run_id() || run.external_run_id() == request.run_id()) {
-        envctl::v1::GetRunResponse out;
-        *out.mutable_run() = run;
-        return out;
-      }
-    }
-  }
-  return absl::NotFoundError(absl::StrCat("no run \"", request.run_id(), "\""));
-}
-
-std::unique_ptr<EventSubscription> Controller::Subscribe(const std::string& environment) {
-  return events_.Subscribe(environment);
-}
-
-bool Controller::Healthy(std::string* why) {
-  absl::MutexLock lock(&mu_);
-  if (!started_ || stopping_) {
-    *why = stopping_ ? "shutting down" : "not started";
-    return false;
-  }
-  if (!source_status_.ok()) {
-    *why = absl::StrCat("source: ", source_status_.message());
-    return false;
-  }
-  if (options_.ownership != nullptr && !options_.ownership->Healthy(why)) return false;
-  return true;
 }
 
 void Controller::OnSourceChanged(const std::string& reason) {
@@ -1096,323 +704,6 @@ void Controller::SyncTargets(const std::string& name) {
           result.ok() ? (result->ok() ? "converged" : "incomplete: some resources failed or are blocked")
                       : absl::StrCat("failed: ", result.status().message()),
           sync_id, clock_.Now() - start);
-}
-
-
-void Controller::SetRevisionGauge(const std::string& name, const std::string& revision) {
-  absl::MutexLock lock(&mu_);
-  SetRevisionGaugeLocked(name, revision);
-}
-
-void Controller::SetRevisionGaugeLocked(const std::string& name, const std::string& revision) {
-  auto g = revision_gauges_.find(name);
-  if (g != revision_gauges_.end()) metrics_.source_revision_info().Remove(g->second);
-  revision_gauges_[name] =
-      &metrics_.source_revision_info().Add({{"environment", name}, {"revision", revision}});
-  revision_gauges_[name]->Set(1);
-}
-
-void Controller::SetPromotionGauges(const std::string& name,
-                                    const envctl::v1::PromotionStatus& promotion) {
-  absl::MutexLock lock(&mu_);
-  auto g = pending_gauges_.find(name);
-  if (g != pending_gauges_.end()) {
-    metrics_.promotion_pending_revision_info().Remove(g->second);
-    pending_gauges_.erase(g);
-  }
-  if (!promotion.pending_revision().empty()) {
-    prometheus::Gauge* gauge = &metrics_.promotion_pending_revision_info().Add(
-        {{"environment", name}, {"revision", promotion.pending_revision()}});
-    gauge->Set(1);
-    pending_gauges_[name] = gauge;
-  }
-  const std::string reason = WaitingReason(promotion);
-  for (const char* r : kWaitingReasons) {
-    metrics_.promotion_waiting().Add({{"environment", name}, {"reason", r}}).Set(reason == r ? 1 : 0);
-  }
-}
-
-absl::StatusOr<Environment> Controller::SpecAt(const std::string& name, const std::string& revision) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto r = specs_by_revision_.find(revision);
-    if (r != specs_by_revision_.end()) {
-      auto e = r->second.find(name);
-      if (e == r->second.end()) {
-        return absl::NotFoundError(absl::StrCat("revision ", ShortRevision(revision),
-                                                " does not declare environment \"", name, "\""));
-      }
-      return e->second;
-    }
-  }
-  if (!options_.revision_loader) {
-    return absl::NotFoundError(absl::StrCat("revision ", revision,
-                                            " is not known to this controller (not loaded since it started)"));
-  }
-  ASSIGN_OR_RETURN(std::vector<Environment> envs, options_.revision_loader(revision));
-  absl::MutexLock lock(&mu_);
-  auto& cached = specs_by_revision_[revision];
-  for (Environment& env : envs) {
-    env.set_revision(revision);
-    cached[env.name()] = env;
-  }
-  if (std::find(revision_order_.begin(), revision_order_.end(), revision) == revision_order_.end())
-    revision_order_.insert(revision_order_.begin(), revision);  // older: evicted first
-  auto e = cached.find(name);
-  if (e == cached.end()) {
-    return absl::NotFoundError(absl::StrCat("revision ", ShortRevision(revision),
-                                            " does not declare environment \"", name, "\""));
-  }
-  return e->second;
-}
-
-absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, bool override_windows,
-                                                 Environment* spec, bool* writes_allowed,
-                                                 std::string* window_reason) {
-  PromotionInputs in;
-  in.environment = name;
-  envctl::v1::SyncPolicy sync;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = envs_.find(name);
-    if (it == envs_.end()) return absl::NotFoundError(absl::StrCat("no environment \"", name, "\""));
-    in.policy = it->second.latest.promotion();
-    in.newest_revision = revision_;
-    sync = it->second.latest.sync();
-    // A controller limited to some environments cannot see an upstream it does not manage:
-    // the environment follows the newest revision (docs/controller.md, "Promotion").
-    auto up = envs_.find(in.policy.from());
-    if (!in.policy.from().empty() && (up == envs_.end() || !up->second.declared)) in.policy.clear_from();
-  }
-  ASSIGN_OR_RETURN(envctl::v1::EnvironmentState state, store_.Load(name));
-  state.set_environment(name);
-  state.mutable_status()->set_name(name);
-  envctl::v1::EnvironmentState upstream;
-  if (!in.policy.from().empty()) {
-    ASSIGN_OR_RETURN(upstream, store_.Load(in.policy.from()));
-    if (upstream.status().has_promotion()) in.upstream = &upstream.status().promotion();
-  }
-  if (!override_windows && sync.windows_size() > 0) {
-    absl::StatusOr<WindowVerdict> verdict = EvaluateWindows(sync, clock_.Now());
-    if (!verdict.ok()) {
-      // A malformed window must not open writes it was meant to forbid.
-      in.writes_allowed = false;
-      in.window_reason = std::string(verdict.status().message());
-    } else {
-      in.writes_allowed = verdict->writes_allowed;
-      in.window_reason = verdict->reason;
-    }
-  }
-  *writes_allowed = in.writes_allowed;
-  *window_reason = in.window_reason;
-  envctl::v1::PromotionStatus* promotion = state.mutable_status()->mutable_promotion();
-  const std::string before = promotion->SerializeAsString();
-  const bool moved = Decide(in, clock_.Now(), promotion);
-  // Gauges first: whoever sees the new status also sees the gauges that describe it.
-  SetPromotionGauges(name, *promotion);
-  if (promotion->SerializeAsString() != before) RETURN_IF_ERROR(store_.Save(state));
-  if (moved) {
-    Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, name, "",
-            absl::StrCat("adopted revision ", promotion->revision(), " (",
-                         promotion->history(0).reason(), ")"),
-            promotion->revision());
-  }
-  if (promotion->revision().empty()) return false;
-  absl::StatusOr<Environment> at = SpecAt(name, promotion->revision());
-  if (absl::IsNotFound(at.status())) {
-    // Adopted from an upstream another replica owns, at a revision this one has not
-    // fetched yet: look at the source now (the sync is retried after its backoff).
-    queue_.Add(kSourceKey);
-  }
-  if (!at.ok()) return at.status();
-  *spec = *std::move(at);
-  absl::MutexLock lock(&mu_);
-  auto it = envs_.find(name);
-  if (it != envs_.end()) it->second.spec = *spec;
-  return true;
-}
-
-void Controller::RecordRevisionFacts(const std::string& name, const Environment& spec) {
-  absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
-  if (!state.ok() || !state->status().has_promotion()) return;
-  envctl::v1::PromotionStatus* promotion = state->mutable_status()->mutable_promotion();
-  const std::string before = promotion->SerializeAsString();
-  RecordFacts(FactsOf(spec, *state), promotion);
-  if (promotion->SerializeAsString() == before) return;
-  if (!store_.Save(*state).ok()) return;  // recorded again after the next sync or poll
-  {
-    // Queued here: the store's notice of this very save changes nothing more.
-    absl::MutexLock lock(&mu_);
-    upstream_seen_[name] = UpstreamFingerprint(*promotion);
-  }
-  QueueDownstream(name);
-}
-
-void Controller::OnUpstreamChanged(const std::string& upstream) {
-  std::vector<std::string> downstream;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [other, entry] : envs_) {
-      if (entry.declared && entry.latest.promotion().from() == upstream) downstream.push_back(other);
-    }
-  }
-  downstream.erase(std::remove_if(downstream.begin(), downstream.end(),
-                                  [this](const std::string& d) { return !Owns(d); }),
-                   downstream.end());
-  if (downstream.empty()) return;
-  absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(upstream);
-  if (!state.ok()) return;  // the periodic look tries again
-  const envctl::v1::PromotionStatus& p = state->status().promotion();
-  {
-    absl::MutexLock lock(&mu_);
-    std::string& last = upstream_seen_[upstream];
-    if (last == UpstreamFingerprint(p)) return;
-    last = UpstreamFingerprint(p);
-  }
-  for (const std::string& d : downstream) {
-    log::Info("upstream_changed")
-        .Str("environment", d)
-        .Str("upstream", upstream)
-        .Str("upstream_revision", p.revision())
-        .Str("verified_revision", p.verified_revision());
-    queue_.Add(kEnvPrefix + d);
-  }
-}
-
-void Controller::LookAtUpstreams() {
-  std::set<std::string> upstreams;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [name, entry] : envs_) {
-      if (entry.declared && !entry.latest.promotion().from().empty())
-        upstreams.insert(entry.latest.promotion().from());
-    }
-  }
-  for (const std::string& upstream : upstreams) OnUpstreamChanged(upstream);
-}
-
-void Controller::QueueDownstream(const std::string& name) {
-  std::vector<std::string> downstream;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [other, entry] : envs_) {
-      if (entry.declared && entry.latest.promotion().from() == name) downstream.push_back(other);
-    }
-  }
-  for (const std::string& d : downstream) queue_.Add(kEnvPrefix + d);
-}
-
-absl::StatusOr<envctl::v1::PromotionStatus> Controller::ChangePromotion(
-    const std::string& name, const std::function<absl::Status(envctl::v1::PromotionStatus*)>& change) {
-  absl::Mutex* run_mu = nullptr;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = envs_.find(name);
-    if (it == envs_.end() || !it->second.declared) {
-      return absl::NotFoundError(absl::StrCat("no environment \"", name, "\""));
-    }
-    run_mu = it->second.run_mu.get();
-  }
-  envctl::v1::PromotionStatus out;
-  {
-    // A sync in flight must not overwrite the change with the state it loaded before.
-    absl::MutexLock run_lock(run_mu);
-    ASSIGN_OR_RETURN(envctl::v1::EnvironmentState state, store_.Load(name));
-    state.set_environment(name);
-    state.mutable_status()->set_name(name);
-    RETURN_IF_ERROR(change(state.mutable_status()->mutable_promotion()));
-    out = state.status().promotion();
-    SetPromotionGauges(name, out);
-    RETURN_IF_ERROR(store_.Save(state));
-  }
-  queue_.Add(kEnvPrefix + name);
-  return out;
-}
-
-namespace {
-std::string Who(const std::string& requested_by) {
-  return requested_by.empty() ? "an API client" : requested_by;
-}
-}  // namespace
-
-absl::StatusOr<envctl::v1::PromoteResponse> Controller::Promote(
-    const envctl::v1::PromoteRequest& request) {
-  const std::string who = Who(request.requested_by());
-  ASSIGN_OR_RETURN(envctl::v1::PromotionStatus promotion,
-                   ChangePromotion(request.environment(), [&](envctl::v1::PromotionStatus* p) {
-                     std::string revision = request.revision();
-                     if (revision.empty()) revision = p->pending_revision();
-                     if (revision.empty()) {
-                       return absl::FailedPreconditionError(absl::StrCat(
-                           "environment \"", request.environment(),
-                           "\" has no pending revision; name one with --revision"));
-                     }
-                     return Approve(revision, who, clock_.Now(), p);
-                   }));
-  Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, request.environment(), "",
-          absl::StrCat("promotion approved by ", who), request.revision());
-  envctl::v1::PromoteResponse out;
-  *out.mutable_promotion() = promotion;
-  return out;
-}
-
-absl::StatusOr<envctl::v1::RollbackResponse> Controller::Rollback(
-    const envctl::v1::RollbackRequest& request) {
-  const std::string who = Who(request.requested_by());
-  if (request.to_revision().empty()) {
-    return absl::InvalidArgumentError("rollback needs the revision to go back to (--to)");
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    if (!envs_.count(request.environment()))
-      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
-  }
-  // Refuse a revision nobody can load, before pinning the environment to it.
-  absl::StatusOr<Environment> spec = SpecAt(request.environment(), request.to_revision());
-  if (!spec.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot roll back ", request.environment(),
-                                                      " to ", request.to_revision(), ": ",
-                                                      spec.status().message()));
-  }
-  ASSIGN_OR_RETURN(envctl::v1::PromotionStatus promotion,
-                   ChangePromotion(request.environment(), [&](envctl::v1::PromotionStatus* p) {
-                     Pin(request.to_revision(), who, p);
-                     return absl::OkStatus();
-                   }));
-  Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, request.environment(), "",
-          absl::StrCat("pinned to ", request.to_revision(), " by ", who), request.to_revision());
-  envctl::v1::RollbackResponse out;
-  *out.mutable_promotion() = promotion;
-  return out;
-}
-
-absl::StatusOr<envctl::v1::UnpinResponse> Controller::Unpin(const envctl::v1::UnpinRequest& request) {
-  const std::string who = Who(request.requested_by());
-  ASSIGN_OR_RETURN(envctl::v1::PromotionStatus promotion,
-                   ChangePromotion(request.environment(), [&](envctl::v1::PromotionStatus* p) {
-                     controller::Unpin(p);
-                     return absl::OkStatus();
-                   }));
-  Publish(envctl::v1::EVENT_TYPE_SOURCE_CHANGED, request.environment(), "",
-          absl::StrCat("unpinned by ", who), "");
-  envctl::v1::UnpinResponse out;
-  *out.mutable_promotion() = promotion;
-  return out;
-}
-
-absl::StatusOr<envctl::v1::HistoryResponse> Controller::History(
-    const envctl::v1::HistoryRequest& request) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = envs_.find(request.environment());
-    if (it == envs_.end() || !it->second.declared)
-      return absl::NotFoundError(absl::StrCat("no environment \"", request.environment(), "\""));
-  }
-  ASSIGN_OR_RETURN(envctl::v1::EnvironmentState state, store_.Load(request.environment()));
-  envctl::v1::HistoryResponse out;
-  *out.mutable_promotion() = state.status().promotion();
-  *out.mutable_revisions() = state.status().promotion().history();
-  return out;
 }
 
 }  // namespace envctl::controller

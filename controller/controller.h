@@ -6,6 +6,17 @@
 // the metrics of DESIGN.md current and implements ControllerApi for gRPC, HTTP and
 // `envctl up`. Thread-safe. Start() spawns the workers; Stop() (or the destructor) ends
 // them after the syncs in flight finish.
+//
+// Where each job lives:
+//   controller.cc               the scheduler: work queue, workers, source polling, syncs,
+//                               resync, test-run polls, event-driven repair, events
+//                               published
+//   controller_promotion.cc     which revision each environment runs; downstream
+//                               environments told when their upstream moved
+//   controller_api_queries.cc   read-only RPCs (list, get, run, history), Subscribe, Healthy
+//   controller_api_commands.cc  RPCs that queue work or change state (plan, sync,
+//                               suspend/resume, test reruns, promote, rollback, unpin)
+//   controller_metrics.{h,cc}   ControllerMetrics, the Prometheus recorder it owns
 #ifndef ENVCTL_CONTROLLER_CONTROLLER_H_
 #define ENVCTL_CONTROLLER_CONTROLLER_H_
 
@@ -22,6 +33,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "controller/controller_api.h"
+#include "controller/controller_metrics.h"
 #include "controller/engine.h"
 #include "controller/event_bus.h"
 #include "controller/ownership.h"
@@ -84,6 +96,9 @@ class Controller : public ControllerApi {
   absl::Status PollSourceNow();
   // Re-checks delayed work after a FakeClock moved (tests).
   void WakeForTest() { queue_.Wake(); }
+  // Waits (bounded, real time) until the workers have taken and finished everything due
+  // now; false on timeout.
+  bool WaitIdleForTest(absl::Duration timeout) { return queue_.WaitIdleForTest(timeout); }
   std::string RevisionForTest();
   // Cloud events dropped as echoes of envctl's own writes.
   uint64_t EchoesDroppedForTest() {
@@ -91,22 +106,26 @@ class Controller : public ControllerApi {
     return echoes_dropped_;
   }
 
-  // ControllerApi.
+  // ControllerApi, read-only (controller_api_queries.cc).
   envctl::v1::ListEnvironmentsResponse ListEnvironments() override;
   absl::StatusOr<envctl::v1::GetEnvironmentResponse> GetEnvironment(const std::string& name) override;
+  absl::StatusOr<envctl::v1::GetRunResponse> GetRun(const envctl::v1::GetRunRequest& request) override;
+  absl::StatusOr<envctl::v1::HistoryResponse> History(const envctl::v1::HistoryRequest& request) override;
+  std::unique_ptr<EventSubscription> Subscribe(const std::string& environment) override;
+  bool Healthy(std::string* why) override;
+
+  // ControllerApi, commands (controller_api_commands.cc).
   absl::StatusOr<envctl::v1::PlanResponse> Plan(const envctl::v1::PlanRequest& request) override;
   absl::StatusOr<envctl::v1::SyncResponse> Sync(const envctl::v1::SyncRequest& request) override;
   absl::StatusOr<envctl::v1::SuspendResponse> Suspend(const envctl::v1::SuspendRequest& request) override;
   absl::StatusOr<envctl::v1::ResumeResponse> Resume(const envctl::v1::ResumeRequest& request) override;
   absl::StatusOr<envctl::v1::RunIntegrationTestResponse> RunIntegrationTest(
       const envctl::v1::RunIntegrationTestRequest& request) override;
-  absl::StatusOr<envctl::v1::GetRunResponse> GetRun(const envctl::v1::GetRunRequest& request) override;
   absl::StatusOr<envctl::v1::PromoteResponse> Promote(const envctl::v1::PromoteRequest& request) override;
   absl::StatusOr<envctl::v1::RollbackResponse> Rollback(const envctl::v1::RollbackRequest& request) override;
   absl::StatusOr<envctl::v1::UnpinResponse> Unpin(const envctl::v1::UnpinRequest& request) override;
-  absl::StatusOr<envctl::v1::HistoryResponse> History(const envctl::v1::HistoryRequest& request) override;
-  std::unique_ptr<EventSubscription> Subscribe(const std::string& environment) override;
-  bool Healthy(std::string* why) override;
+
+  // ControllerApi, triggers: "look now" (controller.cc).
   void OnSourceChanged(const std::string& reason) override;
   void OnCloudResourceChanged(const std::string& resource_id) override;
 
@@ -161,18 +180,16 @@ class Controller : public ControllerApi {
   // envctl's own writes; true when a targeted sync must be queued.
   bool AddTargetsLocked(const std::string& name, const std::set<std::string>& resources)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a sync for a Sync/RunIntegrationTest caller (controller_api_commands.cc).
   absl::StatusOr<std::shared_ptr<SyncWaiter>> QueueSync(const std::string& environment, PendingSync pending);
-  void RecordOutcomeMetrics(const std::string& env, const EngineResult& result);
-  // Creates the environment's labelled series at 0 (errors, drift, test runs) so
-  // dashboards and increase() work before the first event, and restores the last
-  // successful test run times recorded in `state` (a restart keeps them).
-  void InitEnvironmentMetrics(const envctl::v1::Environment& env, const envctl::v1::EnvironmentState* state);
   void PublishOutcome(const std::string& env, const std::string& sync_id, Phase phase,
                       const ResourceOutcome& o);
   void Publish(envctl::v1::EventType type, const std::string& env, const std::string& resource,
                const std::string& message, const std::string& correlation_id,
                absl::Duration duration = absl::ZeroDuration());
+  // Saves a suspension made through the API (controller_api_commands.cc).
   absl::Status PersistSuspended(const std::string& name, bool suspended, const std::string& reason);
+  // Promotion (controller_promotion.cc).
   // Decides (promotion) the revision `name` runs, persists the decision and sets `spec` to
   // that revision's spec. False when the environment has no revision to run yet.
   // Called with the environment's run_mu held.
@@ -187,15 +204,11 @@ class Controller : public ControllerApi {
   void QueueDownstream(const std::string& name);
   // The spec of environment `name` at `revision` (cache, else the revision loader).
   absl::StatusOr<envctl::v1::Environment> SpecAt(const std::string& name, const std::string& revision);
-  // Applies `change` to the promotion status of `name` under its run lock and saves it.
+  // Applies `change` to the promotion status of `name` under its run lock and saves it
+  // (controller_api_commands.cc).
   absl::StatusOr<envctl::v1::PromotionStatus> ChangePromotion(
       const std::string& name,
       const std::function<absl::Status(envctl::v1::PromotionStatus*)>& change);
-  void SetRevisionGauge(const std::string& name, const std::string& revision);
-  void SetRevisionGaugeLocked(const std::string& name, const std::string& revision)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // envctl_promotion_pending_revision_info and envctl_promotion_waiting for `name`.
-  void SetPromotionGauges(const std::string& name, const envctl::v1::PromotionStatus& promotion);
   // The environment's resync interval with a fixed per-environment jitter of +-10 %.
   absl::Duration ResyncOf(const envctl::v1::Environment& env) const;
   // Every upstream with a downstream environment this replica owns gets OnUpstreamChanged
@@ -205,7 +218,7 @@ class Controller : public ControllerApi {
   Engine& engine_;
   StateStore& store_;
   Clock& clock_;
-  metrics::Metrics& metrics_;
+  ControllerMetrics metrics_;
   SourceLoader loader_;
   const ControllerOptions options_;
   WorkQueue queue_;
@@ -218,8 +231,6 @@ class Controller : public ControllerApi {
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_sync_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<std::string, prometheus::Gauge*> revision_gauges_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, prometheus::Gauge*> pending_gauges_ ABSL_GUARDED_BY(mu_);
   // Specs per revision and environment, newest revisions kept (bounded).
   std::map<std::string, std::map<std::string, envctl::v1::Environment>> specs_by_revision_
       ABSL_GUARDED_BY(mu_);

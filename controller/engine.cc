@@ -567,13 +567,19 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
     absl::MutexLock lock(&pass.mu);
     if (!o.status.ok()) pass.failed[name] = name;
     ManagedResource* m = pass.FindManaged(name);
+    const std::string& external_id = !applied.external_id.empty() ? applied.external_id : change->external_id;
+    if (!act && m != nullptr && m->external_id().empty() && !external_id.empty()) {
+      // In sync, but recorded without an id (adopted before ids were read): add it.
+      m->set_external_id(external_id);
+      if (absl::Status s = store_.Save(pass.state); !s.ok() && o.status.ok()) o.status = s;
+    }
     const bool record = act || m == nullptr || m->applied_hash() != desired_hash;
     if (record && !o.reported_only) {
       if (m == nullptr) m = pass.state.add_inventory();
       m->set_name(name);
       m->set_kind(o.kind);
       if (o.adopt) m->set_adopted(true);
-      if (!applied.external_id.empty()) m->set_external_id(applied.external_id);
+      if (!external_id.empty()) m->set_external_id(external_id);
       m->set_applied_hash(desired_hash);
       m->clear_depends_on();
       for (const std::string& d : pass.deps.at(name)) m->add_depends_on(d);

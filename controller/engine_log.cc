@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_join.h"
 #include "common/log.h"
-#include "controller/plan_render.h"
 #include "reconcilers/tests/run_support.h"
 
 namespace envctl::controller {
@@ -25,7 +24,7 @@ std::string FieldNames(const ResourceOutcome& o) {
 void LogDriftFound(const ResourceOutcome& o) {
   if (!o.drift) return;
   log::Warn("drift_found")
-      .Str("action", ActionName(o.action))
+      .Str("action", reconcilers::ActionName(o.action))
       .Str("fields", FieldNames(o))
       .Str("policy", o.reported_only ? "report" : "enforce");
 }
@@ -56,7 +55,7 @@ void LogFinished(const ResourceOutcome& o) {
                      o.action == Action::kDelete;
   if (!o.status.ok()) {
     log::Error("resource_failed")
-        .Str("action", ActionName(o.action))
+        .Str("action", reconcilers::ActionName(o.action))
         .Str("fields", FieldNames(o))
         .Duration(o.duration)
         .Error(o.status);
@@ -64,7 +63,7 @@ void LogFinished(const ResourceOutcome& o) {
   }
   if (o.applied && write) {
     log::Info("cloud_write")
-        .Str("action", ActionName(o.action))
+        .Str("action", reconcilers::ActionName(o.action))
         .Str("fields", FieldNames(o))
         .Duration(o.duration);
     if (o.drift) log::Info("drift_repaired").Str("fields", FieldNames(o)).Duration(o.duration);

@@ -333,8 +333,25 @@ void ReplicaSet::SetBusy(std::function<bool(const std::string&)> busy) {
 
 bool ReplicaSet::Healthy(std::string* why) {
   absl::MutexLock lock(&mu_);
+  // The reason says whether the replica still acts (renewals failing inside the lease) or
+  // has stopped (past the lease deadline: it writes nothing until a renewal succeeds).
+  if (lease_ != 0 && !LeaseValidLocked()) {
+    if (why) {
+      *why = absl::StrCat("lease of replica ", options_.replica_id,
+                          " is past its deadline; acting on no environment until it is renewed",
+                          store_status_.ok() ? "" : absl::StrCat(" (etcd: ", store_status_.message(), ")"));
+    }
+    return false;
+  }
   if (!store_status_.ok()) {
-    if (why) *why = absl::StrCat("etcd: ", store_status_.message());
+    if (why) {
+      *why = absl::StrCat("etcd: ", store_status_.message());
+      if (lease_ != 0) {
+        absl::StrAppend(why, " (lease valid for another ",
+                        absl::FormatDuration(absl::Trunc(lease_deadline_ - clock_.Now(), absl::Milliseconds(100))),
+                        ")");
+      }
+    }
     return false;
   }
   if (!LeaseValidLocked()) {

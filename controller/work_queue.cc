@@ -140,6 +140,23 @@ void WorkQueue::Wake() {
   cv_.SignalAll();
 }
 
+bool WorkQueue::IdleLocked() {
+  if (shutting_down_) return true;
+  if (!queue_.empty() || !processing_.empty()) return false;
+  const absl::Time now = clock_.Now();
+  for (const auto& [key, due] : delayed_) {
+    if (due <= now) return false;
+  }
+  return true;
+}
+
+bool WorkQueue::WaitIdleForTest(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  // A due key is handed out only by a waiting Get(): make sure one looks.
+  cv_.SignalAll();
+  return mu_.AwaitWithTimeout(absl::Condition(this, &WorkQueue::IdleLocked), timeout);
+}
+
 void WorkQueue::ShutDown() {
   absl::MutexLock lock(&mu_);
   shutting_down_ = true;

@@ -59,11 +59,16 @@ class WorkQueue {
   int Len();
   // When the next delayed key is due, or InfiniteFuture.
   absl::Time NextDue();
+  // Waits, up to `timeout` of real time, until no key is queued, due or being processed
+  // (tests: after a FakeClock moved and Wake(), the workers have done what became due).
+  // True when idle; also true once ShutDown() was called.
+  bool WaitIdleForTest(absl::Duration timeout);
 
  private:
   void PromoteDueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void QueueLocked(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateDepthLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool IdleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Clock& clock_;
   metrics::Metrics* const metrics_;

@@ -38,10 +38,10 @@ void RegisterDataPlaneReconcilers(ReconcilerRegistry& registry, cloud::CloudSess
   registry.Register(Resource::kIntegrationTest,
                     std::make_unique<IntegrationTestReconciler>(session.Databricks(), clock));
   registry.Register(Resource::kDatabricksClusterPolicy,
-                    std::make_unique<DatabricksClusterPolicyReconciler>(session.Databricks()));
+                    std::make_unique<DatabricksClusterPolicyReconciler>(session.Databricks(), clock));
   registry.Register(Resource::kDatabricksCluster,
                     std::make_unique<DatabricksClusterReconciler>(session.Databricks()));
-  registry.Register(Resource::kDatabricksJob, std::make_unique<DatabricksJobReconciler>(session.Databricks()));
+  registry.Register(Resource::kDatabricksJob, std::make_unique<DatabricksJobReconciler>(session.Databricks(), clock));
   registry.Register(Resource::kDatabricksPermissions,
                     std::make_unique<DatabricksPermissionsReconciler>(session.Databricks()));
   registry.Register(Resource::kJobRunTest, std::make_unique<JobRunTestReconciler>(session.Databricks(), clock));

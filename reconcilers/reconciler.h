@@ -28,6 +28,18 @@ enum class Action {
   kRun,     // a test run is due (covered content changed)
 };
 
+// "none", "create", "update", "delete", "run": the name plans, logs and events use.
+inline const char* ActionName(Action action) {
+  switch (action) {
+    case Action::kNone: return "none";
+    case Action::kCreate: return "create";
+    case Action::kUpdate: return "update";
+    case Action::kDelete: return "delete";
+    case Action::kRun: return "run";
+  }
+  return "none";
+}
+
 // One field that differs. Values are JSON text; sensitive ones are rendered "(sensitive)".
 struct FieldChange {
   std::string path;
@@ -45,6 +57,10 @@ struct Change {
   std::string reason;
   // Whether the live object exists.
   bool exists = false;
+  // The live object's id as Plan read it (an ARM resource id), "" when unknown. Recorded
+  // for a resource that is in sync and so never applied (adopted, or a state rebuilt), so
+  // a cloud event naming that id still finds it.
+  std::string external_id;
   // The live object exists without envctl's managed-by marker for this environment:
   // someone else made it, and applying adopts it.
   bool foreign = false;

@@ -1,11 +1,10 @@
 #include "watchers/event_grid_guard.h"
 
-#include <openssl/crypto.h>
-
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
+#include "common/secret_equals.h"
 #include "common/sha256.h"
 
 namespace envctl::watchers {
@@ -32,7 +31,7 @@ absl::Status EventGridGuard::Authenticate(absl::string_view query) const {
     if (name != "code" && name != "key") continue;
     // Digests have a fixed length, so the comparison's time says nothing of the secret.
     const std::string digest = Sha256Hex(std::string(pair.substr(eq + 1)));
-    if (CRYPTO_memcmp(digest.data(), secret_digest_.data(), digest.size()) == 0) match = true;
+    if (SecretEquals(digest, secret_digest_)) match = true;
   }
   if (match) return absl::OkStatus();
   return absl::PermissionDeniedError(

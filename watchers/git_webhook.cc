@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/secret_equals.h"
 #include "nlohmann/json.hpp"
 #include "watchers/internal/hmac.h"
 
@@ -71,8 +72,7 @@ Provider Detect(const HttpHeaders& headers) {
 }
 
 bool HexHmacMatches(const std::string& secret, absl::string_view body, absl::string_view hex) {
-  return internal::ConstantTimeEquals(internal::HmacSha256Hex(secret, body),
-                                      absl::AsciiStrToLower(hex));
+  return SecretEquals(absl::AsciiStrToLower(hex), internal::HmacSha256Hex(secret, body));
 }
 
 absl::Status Denied(absl::string_view what) {
@@ -124,7 +124,7 @@ absl::Status CheckBasicAuth(const HttpHeaders& headers, const std::string& secre
   }
   const size_t colon = decoded.find(':');
   const std::string password = colon == std::string::npos ? decoded : decoded.substr(colon + 1);
-  if (!internal::ConstantTimeEquals(password, secret)) {
+  if (!SecretEquals(password, secret)) {
     return Denied("the basic-auth password does not match the configured secret");
   }
   return absl::OkStatus();
@@ -147,7 +147,7 @@ absl::Status Verify(Provider provider, const HttpHeaders& headers, absl::string_
       if (token == nullptr) {
         return Denied("missing X-Gitlab-Token header (set the webhook's secret token in GitLab)");
       }
-      if (!internal::ConstantTimeEquals(*token, options.secret)) {
+      if (!SecretEquals(*token, options.secret)) {
         return Denied("X-Gitlab-Token does not match the configured secret");
       }
       return absl::OkStatus();

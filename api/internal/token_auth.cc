@@ -2,18 +2,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "common/secret_equals.h"
 
 namespace envctl::api::internal {
-
-bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
-  // volatile keeps the compiler from turning the loop into an early-exit comparison.
-  volatile unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < b.size(); ++i) {
-    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    diff = diff | (x ^ static_cast<unsigned char>(b[i]));
-  }
-  return diff == 0;
-}
 
 grpc::Status TokenAuth::CheckHeader(const absl::string_view* authorization) const {
   if (!enabled()) return grpc::Status::OK;
@@ -31,7 +22,7 @@ grpc::Status TokenAuth::CheckHeader(const absl::string_view* authorization) cons
                         "'authorization: Bearer <token>'");
   }
   absl::string_view presented = absl::StripLeadingAsciiWhitespace(value.substr(kScheme.size()));
-  if (!ConstantTimeEquals(presented, token_)) {
+  if (!SecretEquals(presented, token_)) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "invalid bearer token");
   }
   return grpc::Status::OK;

@@ -13,10 +13,6 @@
 
 namespace envctl::api::internal {
 
-// True when `a` equals `b`. Its running time depends only on `b.size()` (pass the secret
-// as `b`), not on where the strings differ.
-bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
-
 class TokenAuth {
  public:
   // An empty `token` disables the check: every call is allowed.

@@ -6,10 +6,12 @@
 #ifndef ENVCTL_CLOUD_ARM_AUTHORIZATION_H_
 #define ENVCTL_CLOUD_ARM_AUTHORIZATION_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "cloud/arm/arm_client.h"
 #include "nlohmann/json.hpp"
 
@@ -17,6 +19,11 @@ namespace envctl::cloud::arm {
 
 inline constexpr char kAuthorizationApiVersion[] = "2022-04-01";
 inline constexpr char kManagedIdentityApiVersion[] = "2023-01-31";
+
+// The GUID of a well-known Azure built-in role by its roleName (case-insensitive), or
+// nullopt. Built-in role definitions carry the same GUID in every subscription and
+// tenant, so naming one costs no roleDefinitions lookup; other names are looked up.
+std::optional<std::string> BuiltInRoleGuid(absl::string_view role_name);
 
 class AuthorizationClient {
  public:

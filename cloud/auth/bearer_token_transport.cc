@@ -92,7 +92,10 @@ absl::StatusOr<HttpResponse> ChallengeAuthTransport::Send(const HttpRequest& req
   {
     absl::MutexLock lock(&mu_);
     auto it = scope_by_origin_.find(origin);
-    if (it != scope_by_origin_.end()) known_scope = it->second;
+    // A vault not seen yet most likely wants the scope the last one asked for (every vault
+    // of a cloud shares one audience): try it first and save the bare 401 handshake. The
+    // vault URLs come from ARM (vaultUri of envctl's own vaults), not from user input.
+    known_scope = it != scope_by_origin_.end() ? it->second : last_challenged_scope_;
   }
 
   absl::StatusOr<HttpResponse> response;
@@ -103,7 +106,14 @@ absl::StatusOr<HttpResponse> ChallengeAuthTransport::Send(const HttpRequest& req
     if (!token.ok()) return token.status();
     response = next_.Send(WithToken(request, *token));
   }
-  if (!response.ok() || response->status != 401) return response;
+  if (!response.ok()) return response;
+  if (response->status != 401) {
+    if (!known_scope.empty()) {
+      absl::MutexLock lock(&mu_);
+      scope_by_origin_.emplace(origin, known_scope);
+    }
+    return response;
+  }
 
   std::optional<BearerChallenge> challenge =
       ParseBearerChallenge(response->Header("WWW-Authenticate"));
@@ -114,6 +124,7 @@ absl::StatusOr<HttpResponse> ChallengeAuthTransport::Send(const HttpRequest& req
   {
     absl::MutexLock lock(&mu_);
     scope_by_origin_[origin] = scope;
+    last_challenged_scope_ = scope;
   }
   absl::StatusOr<AccessToken> token = credential_.GetToken(scope);
   if (!token.ok()) return token.status();

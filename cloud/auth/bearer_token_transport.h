@@ -57,6 +57,8 @@ class ChallengeAuthTransport : public HttpTransport {
   TokenCredential& credential_;
   absl::Mutex mu_;
   std::map<std::string, std::string> scope_by_origin_ ABSL_GUARDED_BY(mu_);
+  // The scope the last challenge named: tried first on an origin not seen yet.
+  std::string last_challenged_scope_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace envctl::cloud

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -26,8 +27,13 @@ namespace http = web::http;
 namespace client = web::http::client;
 
 struct CpprestTransport::State {
+  struct Cached {
+    std::shared_ptr<client::http_client> client;
+    int in_flight = 0;
+    absl::Time last_used;
+  };
   absl::Mutex mu;
-  std::map<std::string, std::shared_ptr<client::http_client>> clients ABSL_GUARDED_BY(mu);
+  std::map<std::string, Cached> clients ABSL_GUARDED_BY(mu);
   pplx::cancellation_token_source cancel;
   bool cancelled ABSL_GUARDED_BY(mu) = false;
 };
@@ -67,7 +73,51 @@ X509_STORE* SharedTrustStore(const std::string& ca_cert_file) {
   return store;
 }
 
+// The system CAs (OpenSSL's default file), parsed once for the process and kept referenced.
+const std::vector<X509*>* SystemCertificates() {
+  static const std::vector<X509*>* certs = [] {
+    auto* out = new std::vector<X509*>();
+    X509_STORE* parsed = X509_STORE_new();
+    if (parsed == nullptr) return out;
+    X509_STORE_set_default_paths(parsed);
+    STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(parsed);
+    for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+      X509* cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+      if (cert != nullptr && X509_up_ref(cert) == 1) out->push_back(cert);
+    }
+    X509_STORE_free(parsed);
+    ERR_clear_error();
+    return out;
+  }();
+  return certs;
+}
+
 }  // namespace
+
+}  // namespace envctl::cloud
+
+// cpprestsdk's asio client builds a new SSL context for every connection and calls this on
+// it before envctl's ssl_context_callback runs: OpenSSL's own version parses the whole
+// system CA bundle (SSL_CERT_FILE, ~150 certificates: ~1 MiB and a few ms of CPU) per
+// connection, tens of MiB at the peak when 50 environments open connections to their own
+// vaults and workspaces at once. The executable's definition precedes libssl's in the
+// dynamic lookup for every caller in the process (cpprest, libgit2). It gives the context's
+// own store the same trust: the certificates parsed once (added by reference, not parsed
+// again) and the system CA directory looked up lazily. The store stays the context's
+// own, so a caller that adds its own CA to it changes nothing for anyone else.
+extern "C" int SSL_CTX_set_default_verify_paths(SSL_CTX* ctx) {
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  const std::vector<X509*>* certs = envctl::cloud::SystemCertificates();
+  if (store == nullptr || certs->empty()) return X509_STORE_set_default_paths(store);
+  for (X509* cert : *certs) X509_STORE_add_cert(store, cert);
+  if (X509_LOOKUP* dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) {
+    X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT);
+  }
+  ERR_clear_error();
+  return 1;
+}
+
+namespace envctl::cloud {
 
 CpprestTransport::CpprestTransport(CpprestTransportOptions options)
     : options_(std::move(options)), state_(std::make_unique<State>()) {}
@@ -88,12 +138,30 @@ int CpprestTransport::CachedClientsForTest() const {
 }
 
 std::shared_ptr<client::http_client> CpprestTransport::ClientFor(const std::string& origin,
-                                                                 absl::Duration timeout) {
+                                                                 absl::Duration timeout,
+                                                                 bool pooled) {
   const int64_t timeout_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
   const std::string key = absl::StrCat(origin, " ", timeout_ms);
+  std::vector<std::shared_ptr<client::http_client>> evicted;  // destroyed after unlocking
   absl::MutexLock lock(&state_->mu);
-  auto it = state_->clients.find(key);
-  if (it != state_->clients.end()) return it->second;
+  // A client idle for a while goes, and its pooled connections (~50 KiB of TLS state
+  // each) with it: a vault or workspace is used for seconds per sync, then not for
+  // minutes, and a process serving 50 environments would otherwise hold hundreds.
+  const absl::Time now = absl::Now();
+  for (auto i = state_->clients.begin(); i != state_->clients.end();) {
+    if (i->first != key && i->second.in_flight == 0 &&
+        now - i->second.last_used >= options_.idle_client_timeout) {
+      evicted.push_back(std::move(i->second.client));
+      i = state_->clients.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  auto it = pooled ? state_->clients.find(key) : state_->clients.end();
+  if (it != state_->clients.end()) {
+    ++it->second.in_flight;
+    return it->second.client;
+  }
 
   client::http_client_config config;
   config.set_timeout(std::chrono::milliseconds(timeout_ms));
@@ -107,8 +175,17 @@ std::shared_ptr<client::http_client> CpprestTransport::ClientFor(const std::stri
     });
   }
   auto c = std::make_shared<client::http_client>(origin, config);
-  state_->clients.emplace(key, c);
+  if (pooled) state_->clients.emplace(key, State::Cached{c, 1, now});
   return c;
+}
+
+void CpprestTransport::DoneWith(const std::string& origin, absl::Duration timeout) {
+  const int64_t timeout_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
+  absl::MutexLock lock(&state_->mu);
+  auto it = state_->clients.find(absl::StrCat(origin, " ", timeout_ms));
+  if (it == state_->clients.end() || it->second.in_flight == 0) return;
+  --it->second.in_flight;
+  it->second.last_used = absl::Now();
 }
 
 absl::StatusOr<HttpResponse> CpprestTransport::Send(const HttpRequest& request) {
@@ -124,7 +201,17 @@ absl::StatusOr<HttpResponse> CpprestTransport::Send(const HttpRequest& request) 
   }
   try {
     web::uri uri(request.url);
-    auto c = ClientFor(origin, request.timeout);
+    // cpprest silently sends a request again on a new connection when a pooled
+    // connection fails before the status line (it assumes the server had closed an idle
+    // connection). After a POST the server may have acted and then lost the connection:
+    // the resend would start a second pipeline run or mint a second token. A request
+    // that must not be repeated therefore goes out on a connection of its own (one TLS
+    // handshake more), so a lost answer reaches the caller as Unavailable instead.
+    const bool pooled = request.IsIdempotent();
+    auto c = ClientFor(origin, request.timeout, pooled);
+    absl::Cleanup done = [&] {
+      if (pooled) DoneWith(origin, request.timeout);
+    };
 
     http::http_request req(absl::AsciiStrToUpper(request.method));
     req.set_request_uri(uri.resource());

@@ -1,5 +1,8 @@
 // CpprestTransport: the real HttpTransport, on cpprestsdk's http_client. One http_client
-// (and so one connection pool) per origin and timeout is cached and reused. TLS trusts the
+// (and so one connection pool) per origin and timeout is cached (closed once idle for
+// idle_client_timeout) and reused by idempotent
+// requests; a non-idempotent one (HttpRequest::IsIdempotent) gets a fresh connection, so
+// cpprest's transparent resend on a failed pooled connection can never repeat it. TLS trusts the
 // system CAs plus an optional extra CA file (cloudsim's self-signed CA). Every cpprest
 // exception is caught here: timeouts become DeadlineExceeded, connection and TLS failures
 // Unavailable, cancellation Cancelled, each with the cause. Request headers are sent as
@@ -25,6 +28,9 @@ struct CpprestTransportOptions {
   std::string ca_cert_file;
   // Sent when the request has no User-Agent header.
   std::string user_agent = "envctl/0.1";
+  // A cached client (and its pooled connections) unused this long is closed when the
+  // next client is taken.
+  absl::Duration idle_client_timeout = absl::Seconds(5);
 };
 
 class CpprestTransport : public HttpTransport {
@@ -47,8 +53,12 @@ class CpprestTransport : public HttpTransport {
 
  private:
   struct State;
+  // The cached client of origin and timeout, or with `pooled` false a new one that is
+  // not cached (its connection dies with it).
   std::shared_ptr<web::http::client::http_client> ClientFor(const std::string& origin,
-                                                            absl::Duration timeout);
+                                                            absl::Duration timeout, bool pooled);
+  // The request on the cached client of origin and timeout ended: it may go idle.
+  void DoneWith(const std::string& origin, absl::Duration timeout);
 
   const CpprestTransportOptions options_;
   std::unique_ptr<State> state_;

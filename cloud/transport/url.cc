@@ -1,5 +1,7 @@
 #include "cloud/transport/url.h"
 
+#include <cpprest/base_uri.h>
+
 #include "absl/strings/ascii.h"
 
 namespace envctl::cloud {
@@ -12,18 +14,7 @@ std::string OriginOf(absl::string_view url) {
 }
 
 std::string UrlEncode(absl::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
+  return web::uri::encode_data_string(std::string(value));
 }
 
 }  // namespace envctl::cloud

@@ -11,7 +11,8 @@ namespace envctl::cloud {
 // "scheme://host[:port]" of an absolute URL, lower-cased; "" if the URL has no scheme.
 std::string OriginOf(absl::string_view url);
 
-// Percent-encodes everything but RFC 3986 unreserved characters (for query values).
+// Percent-encodes everything but RFC 3986 unreserved characters (for query values), with
+// cpprestsdk's web::uri::encode_data_string.
 std::string UrlEncode(absl::string_view value);
 
 }  // namespace envctl::cloud

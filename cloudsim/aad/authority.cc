@@ -136,7 +136,13 @@ Response HandleAuthority(const Request& req, const Identity& identity,
                     "The endpoint only accepts POST requests. Received a " + req.method +
                         " request.");
   }
-  std::map<std::string, std::string> form = ParseQuery(req.body);
+  absl::StatusOr<std::map<std::string, std::string>> parsed_form = ParseQuery(req.body);
+  if (!parsed_form.ok()) {
+    return AadError(req, clock, 400, "invalid_request", 900144,
+                    "The request body must be application/x-www-form-urlencoded: " +
+                        std::string(parsed_form.status().message()));
+  }
+  std::map<std::string, std::string>& form = *parsed_form;
   std::string client_id = form["client_id"];
   std::string client_secret = form["client_secret"];
   std::string auth = req.Header("Authorization");
@@ -144,9 +150,14 @@ Response HandleAuthority(const Request& req, const Identity& identity,
     std::string decoded;
     if (absl::Base64Unescape(absl::StripAsciiWhitespace(auth.substr(6)), &decoded)) {
       size_t colon = decoded.find(':');
+      absl::StatusOr<std::string> id, secret;
       if (colon != std::string::npos) {
-        client_id = PercentDecode(decoded.substr(0, colon), true);
-        client_secret = PercentDecode(decoded.substr(colon + 1), true);
+        id = PercentDecode(decoded.substr(0, colon), true);
+        secret = PercentDecode(decoded.substr(colon + 1), true);
+      }
+      if (id.ok() && secret.ok()) {
+        client_id = *id;
+        client_secret = *secret;
       }
     }
   }
@@ -248,9 +259,11 @@ Response HandleManagedIdentity(const Request& req, const Identity& identity,
     return Json(405, {{"error", "invalid_request"},
                       {"error_description", "Use GET or POST to obtain a managed identity token."}});
   }
-  std::map<std::string, std::string> params = ParseQuery(req.body);
   std::string resource = req.Query("resource");
-  if (resource.empty()) resource = params["resource"];
+  if (resource.empty()) {
+    absl::StatusOr<std::map<std::string, std::string>> params = ParseQuery(req.body);
+    if (params.ok()) resource = (*params)["resource"];
+  }
   if (resource.empty()) {
     return Json(400, {{"error", "invalid_request"},
                       {"error_description", "Required query variable 'resource' is missing"}});

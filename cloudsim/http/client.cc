@@ -1,157 +1,209 @@
 #include "cloudsim/http/client.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cstring>
-#include <vector>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <optional>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "cloudsim/http/url.h"
 
 namespace envctl::cloudsim {
+namespace {
 
-absl::StatusOr<std::unique_ptr<HttpConnection>> HttpConnection::Connect(
-    const std::string& url, const ClientOptions& options) {
-  auto parsed = ParseUrl(url);
-  if (!parsed.ok()) return parsed.status();
-  std::unique_ptr<HttpConnection> c(new HttpConnection());
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (::getaddrinfo(parsed->host.c_str(), std::to_string(parsed->port).c_str(), &hints, &res) !=
-          0 ||
-      res == nullptr) {
-    return absl::UnavailableError("cannot resolve " + parsed->host);
-  }
-  c->fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int64_t ms = absl::ToInt64Milliseconds(options.timeout);
-  timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
-  ::setsockopt(c->fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(c->fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  int rc = ::connect(c->fd_, res->ai_addr, res->ai_addrlen);
-  ::freeaddrinfo(res);
-  if (rc != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot connect to ", parsed->host, ":",
-                                               parsed->port, ": ", std::strerror(errno)));
-  }
-  c->host_header_ = (parsed->port == 443 && parsed->scheme == "https") ||
-                            (parsed->port == 80 && parsed->scheme == "http")
-                        ? parsed->host
-                        : absl::StrCat(parsed->host, ":", parsed->port);
-  if (parsed->scheme == "https") {
-    c->ctx_ = SSL_CTX_new(TLS_client_method());
-    if (!options.ca_file.empty()) {
-      if (SSL_CTX_load_verify_locations(c->ctx_, options.ca_file.c_str(), nullptr) != 1) {
-        ERR_clear_error();
-        return absl::FailedPreconditionError("cannot load CA file " + options.ca_file);
-      }
-      SSL_CTX_set_verify(c->ctx_, SSL_VERIFY_PEER, nullptr);
-    }
-    c->ssl_ = SSL_new(c->ctx_);
-    SSL_set_fd(c->ssl_, c->fd_);
-    if (!options.ca_file.empty()) {
-      X509_VERIFY_PARAM* param = SSL_get0_param(c->ssl_);
-      in_addr ip{};
-      if (::inet_pton(AF_INET, parsed->host.c_str(), &ip) == 1) {
-        X509_VERIFY_PARAM_set1_ip_asc(param, parsed->host.c_str());
-      } else {
-        X509_VERIFY_PARAM_set1_host(param, parsed->host.c_str(), 0);
-        SSL_set_tlsext_host_name(c->ssl_, parsed->host.c_str());
-      }
-    }
-    if (SSL_connect(c->ssl_) != 1) {
-      unsigned long err = ERR_get_error();
-      char buf[256] = {0};
-      ERR_error_string_n(err, buf, sizeof(buf));
-      ERR_clear_error();
-      return absl::UnavailableError(absl::StrCat("TLS handshake with ", c->host_header_,
-                                                 " failed: ", buf));
-    }
-    c->stream_ = std::make_unique<SslStream>(c->ssl_);
-  } else {
-    c->stream_ = std::make_unique<FdStream>(c->fd_);
-  }
-  c->reader_ = std::make_unique<BufferedReader>(c->stream_.get());
-  return c;
-}
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
 
-HttpConnection::~HttpConnection() {
-  reader_.reset();
-  stream_.reset();
-  if (ssl_ != nullptr) {
-    SSL_shutdown(ssl_);
-    SSL_free(ssl_);
-  }
-  if (ctx_ != nullptr) SSL_CTX_free(ctx_);
-  if (fd_ >= 0) ::close(fd_);
-  ERR_clear_error();
-}
+}  // namespace
 
-absl::Status HttpConnection::SendRaw(const std::string& bytes) {
-  if (!stream_->Write(bytes)) return absl::UnavailableError("write failed");
+// The socket (plain or TLS) and a private I/O context that runs each operation to
+// completion, so that every call is blocking and bounded by the timeout.
+class HttpConnection::Impl {
+ public:
+  explicit Impl(absl::Duration timeout)
+      : timeout_(std::chrono::microseconds(absl::ToInt64Microseconds(timeout))) {}
+
+  absl::Status Connect(const ParsedUrl& url, const ClientOptions& options);
+  absl::Status Send(const std::string& bytes);
+  absl::StatusOr<Response> Read(bool head_request);
+  const std::string& host_header() const { return host_header_; }
+
+ private:
+  beast::tcp_stream& tcp() { return tls_ ? tls_->next_layer() : *plain_; }
+
+  // Starts one asynchronous operation with `start(handler)` under the timeout and runs it
+  // to completion.
+  template <class Start>
+  error_code Run(Start&& start) {
+    error_code result = asio::error::operation_aborted;
+    tcp().expires_after(timeout_);
+    start([&result](error_code ec, auto&&...) { result = ec; });
+    io_.restart();
+    io_.run();
+    return result;
+  }
+  // `op(stream)` with the TLS stream when there is one, else the plain one.
+  template <class Op>
+  error_code OnStream(Op&& op) {
+    if (tls_) return Run([&](auto handler) { op(*tls_, std::move(handler)); });
+    return Run([&](auto handler) { op(*plain_, std::move(handler)); });
+  }
+
+  const std::chrono::steady_clock::duration timeout_;
+  asio::io_context io_;
+  std::optional<asio::ssl::context> ssl_context_;
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<asio::ssl::stream<beast::tcp_stream>> tls_;
+  beast::flat_buffer buffer_;
+  std::string host_header_;
+};
+
+absl::Status HttpConnection::Impl::Connect(const ParsedUrl& url, const ClientOptions& options) {
+  const std::string where = absl::StrCat(url.host, ":", url.port);
+  error_code ec;
+  tcp::resolver resolver(io_);
+  const auto endpoints = resolver.resolve(tcp::v4(), url.host, std::to_string(url.port), ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot resolve ", url.host, ": ", ec.message()));
+  plain_.emplace(io_);
+  ec = Run([&](auto handler) { plain_->async_connect(endpoints, std::move(handler)); });
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot connect to ", where, ": ", ec.message()));
+  plain_->socket().set_option(tcp::no_delay(true), ec);
+  const bool default_port = (url.port == 443 && url.scheme == "https") ||
+                            (url.port == 80 && url.scheme == "http");
+  host_header_ = default_port ? url.host : where;
+  if (url.scheme != "https") return absl::OkStatus();
+
+  ssl_context_.emplace(asio::ssl::context::tls_client);
+  if (!options.ca_file.empty()) {
+    ssl_context_->load_verify_file(options.ca_file, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot load CA file ", options.ca_file, ": ", ec.message()));
+    }
+    ssl_context_->set_verify_mode(asio::ssl::verify_peer);
+  }
+  tls_.emplace(std::move(*plain_), *ssl_context_);
+  plain_.reset();
+  SSL* ssl = tls_->native_handle();
+  asio::ip::make_address_v4(url.host, ec);
+  const bool is_ip = !ec;
+  if (!is_ip) SSL_set_tlsext_host_name(ssl, url.host.c_str());
+  if (!options.ca_file.empty()) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    if (is_ip) {
+      X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0);
+    }
+  }
+  ec = Run([&](auto handler) { tls_->async_handshake(asio::ssl::stream_base::client, std::move(handler)); });
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("TLS handshake with ", host_header_, " failed: ",
+                                               ec.message()));
+  }
   return absl::OkStatus();
 }
 
-absl::StatusOr<Response> HttpConnection::ReadResponse(bool head_request) {
+absl::Status HttpConnection::Impl::Send(const std::string& bytes) {
+  error_code ec = OnStream([&](auto& stream, auto handler) {
+    asio::async_write(stream, asio::buffer(bytes), std::move(handler));
+  });
+  if (ec) return absl::UnavailableError("write failed");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Response> HttpConnection::Impl::Read(bool head_request) {
   while (true) {
-    MessageHead head;
-    absl::Status st = ReadHead(*reader_, &head);
-    if (!st.ok()) return absl::UnavailableError("reading response: " + std::string(st.message()));
-    std::vector<std::string> parts = absl::StrSplit(head.start_line, absl::MaxSplits(' ', 2));
-    Response resp;
-    if (parts.size() < 2 || !absl::SimpleAtoi(parts[1], &resp.status)) {
-      return absl::UnavailableError("malformed status line");
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(1 << 20);
+    parser.body_limit(256 << 20);
+    if (head_request) parser.skip(true);  // a HEAD answer announces a body it does not send
+    error_code ec = OnStream([&](auto& stream, auto handler) {
+      http::async_read(stream, buffer_, parser, std::move(handler));
+    });
+    if (ec) return absl::UnavailableError("reading response: " + ec.message());
+    auto& message = parser.get();
+    if (message.result_int() < 200 && message.result_int() != 101) continue;  // interim
+    Response response;
+    response.status = static_cast<int>(message.result_int());
+    for (const auto& field : message) {
+      auto [it, inserted] =
+          response.headers.emplace(std::string(field.name_string()), std::string(field.value()));
+      if (!inserted) absl::StrAppend(&it->second, ", ", std::string(field.value()));
     }
-    if (resp.status == 100) continue;  // interim response
-    resp.headers = std::move(head.headers);
-    if (!head_request && resp.status != 204 && resp.status != 304) {
-      bool until_eof = resp.headers.find("Content-Length") == resp.headers.end();
-      st = ReadBody(*reader_, resp.headers, until_eof, 256 << 20, &resp.body);
-      if (!st.ok()) return absl::UnavailableError("reading body: " + std::string(st.message()));
-    }
-    return resp;
+    response.body = std::move(message.body());
+    return response;
   }
+}
+
+HttpConnection::HttpConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpConnection::~HttpConnection() = default;
+
+absl::StatusOr<std::unique_ptr<HttpConnection>> HttpConnection::Connect(
+    const std::string& url, const ClientOptions& options) {
+  absl::StatusOr<ParsedUrl> parsed = ParseUrl(url);
+  if (!parsed.ok()) return parsed.status();
+  auto impl = std::make_unique<Impl>(options.timeout);
+  absl::Status connected = impl->Connect(*parsed, options);
+  if (!connected.ok()) return connected;
+  return std::unique_ptr<HttpConnection>(new HttpConnection(std::move(impl)));
+}
+
+absl::Status HttpConnection::SendRaw(const std::string& bytes) { return impl_->Send(bytes); }
+
+absl::StatusOr<Response> HttpConnection::ReadResponse(bool head_request) {
+  return impl_->Read(head_request);
 }
 
 absl::StatusOr<Response> HttpConnection::RoundTrip(const std::string& method,
                                                    const std::string& target,
                                                    const HeaderMap& headers,
                                                    const std::string& body) {
-  std::string out = absl::StrCat(method, " ", target, " HTTP/1.1\r\n");
-  HeaderMap all = headers;
-  if (all.find("Host") == all.end()) all["Host"] = host_header_;
-  if (all.find("Content-Length") == all.end() && all.find("Transfer-Encoding") == all.end() &&
-      (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
-    all["Content-Length"] = std::to_string(body.size());
+  // Written as given rather than through Beast's fields (which hold a header to 64 KiB),
+  // so that tests can send what a hostile client would.
+  std::string wire = absl::StrCat(method, " ", target, " HTTP/1.1\r\n");
+  for (const auto& [name, value] : headers) absl::StrAppend(&wire, name, ": ", value, "\r\n");
+  if (headers.find("Host") == headers.end()) {
+    absl::StrAppend(&wire, "Host: ", impl_->host_header(), "\r\n");
   }
-  for (const auto& [k, v] : all) absl::StrAppend(&out, k, ": ", v, "\r\n");
-  out += "\r\n";
-  out += body;
-  absl::Status st = SendRaw(out);
-  if (!st.ok()) return st;
-  return ReadResponse(method == "HEAD");
+  if (headers.find("Content-Length") == headers.end() &&
+      headers.find("Transfer-Encoding") == headers.end() &&
+      (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
+    absl::StrAppend(&wire, "Content-Length: ", body.size(), "\r\n");
+  }
+  absl::StrAppend(&wire, "\r\n", body);
+  absl::Status sent = impl_->Send(wire);
+  if (!sent.ok()) return sent;
+  return impl_->Read(method == "HEAD");
 }
 
 absl::StatusOr<Response> Fetch(const std::string& method, const std::string& url,
                                const HeaderMap& headers, const std::string& body,
                                const ClientOptions& options) {
-  auto parsed = ParseUrl(url);
+  absl::StatusOr<ParsedUrl> parsed = ParseUrl(url);
   if (!parsed.ok()) return parsed.status();
-  auto conn = HttpConnection::Connect(url, options);
-  if (!conn.ok()) return conn.status();
-  HeaderMap h = headers;
-  h["Connection"] = "close";
-  return (*conn)->RoundTrip(method, parsed->target, h, body);
+  auto connection = HttpConnection::Connect(url, options);
+  if (!connection.ok()) return connection.status();
+  HeaderMap with_close = headers;
+  with_close["Connection"] = "close";
+  return (*connection)->RoundTrip(method, parsed->target, with_close, body);
 }
 
 }  // namespace envctl::cloudsim

@@ -1,11 +1,9 @@
-// A small blocking HTTP/1.1 client (plain or TLS) for cloudsim's own outbound calls
-// (Event Grid webhook deliveries) and for tests that need wire-level control
-// (keep-alive, chunked uploads, raw bytes). One HttpConnection = one socket, used by
-// one thread at a time.
+// A small blocking HTTP/1.1 client (plain or TLS) on Boost.Beast, for cloudsim's own
+// outbound calls (Event Grid webhook deliveries) and for tests that need wire-level
+// control (keep-alive, chunked uploads, raw bytes). One HttpConnection = one socket, used
+// by one thread at a time; every operation is bounded by ClientOptions::timeout.
 #ifndef ENVCTL_CLOUDSIM_HTTP_CLIENT_H_
 #define ENVCTL_CLOUDSIM_HTTP_CLIENT_H_
-
-#include <openssl/ssl.h>
 
 #include <memory>
 #include <string>
@@ -13,7 +11,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cloudsim/http/http_types.h"
-#include "cloudsim/http/wire.h"
 
 namespace envctl::cloudsim {
 
@@ -27,27 +24,24 @@ struct ClientOptions {
 class HttpConnection {
  public:
   // Connects to the scheme/host/port of `url` (path ignored). Unavailable when the
-  // connection or TLS handshake fails.
+  // connection or TLS handshake fails; FailedPrecondition when the CA file is unusable.
   static absl::StatusOr<std::unique_ptr<HttpConnection>> Connect(const std::string& url,
                                                                  const ClientOptions& options);
   ~HttpConnection();
 
   // Sends one request (adds Host and Content-Length unless present) and reads the
-  // response. `target` is path + query.
+  // response. `target` is path + query. Unavailable("write failed") when the request
+  // cannot be sent, Unavailable("reading response: ...") when no answer can be read.
   absl::StatusOr<Response> RoundTrip(const std::string& method, const std::string& target,
                                      const HeaderMap& headers, const std::string& body);
-  // Wire-level control for tests.
+  // Wire-level control for tests. ReadResponse skips interim (1xx) responses.
   absl::Status SendRaw(const std::string& bytes);
   absl::StatusOr<Response> ReadResponse(bool head_request);
 
  private:
-  HttpConnection() = default;
-  int fd_ = -1;
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  std::string host_header_;
-  std::unique_ptr<Stream> stream_;
-  std::unique_ptr<BufferedReader> reader_;
+  class Impl;
+  explicit HttpConnection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 // One request on a fresh connection.

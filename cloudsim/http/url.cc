@@ -1,92 +1,67 @@
 #include "cloudsim/http/url.h"
 
-#include <cctype>
+#include <cpprest/base_uri.h>
 
-#include "absl/strings/numbers.h"
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace envctl::cloudsim {
-namespace {
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
 
-std::string PercentDecode(absl::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
+absl::StatusOr<std::string> PercentDecode(absl::string_view in, bool plus_is_space) {
+  std::string text(in);
+  // An encoded '+' is %2B, so turning the literal ones into spaces first is exact.
+  if (plus_is_space) std::replace(text.begin(), text.end(), '+', ' ');
+  try {
+    return web::uri::decode(text);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("bad percent-encoding: ", e.what()));
   }
-  return out;
 }
 
 std::string PercentEncode(absl::string_view in) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : in) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
+  return web::uri::encode_data_string(std::string(in));
 }
 
-std::map<std::string, std::string> ParseQuery(absl::string_view raw) {
+absl::StatusOr<std::map<std::string, std::string>> ParseQuery(absl::string_view raw) {
   std::map<std::string, std::string> out;
   for (absl::string_view part : absl::StrSplit(raw, '&', absl::SkipEmpty())) {
-    size_t eq = part.find('=');
-    std::string key = PercentDecode(part.substr(0, eq), true);
-    std::string value =
-        eq == absl::string_view::npos ? "" : PercentDecode(part.substr(eq + 1), true);
-    out[key] = value;
+    const size_t eq = part.find('=');
+    absl::StatusOr<std::string> key = PercentDecode(part.substr(0, eq), true);
+    if (!key.ok()) return key.status();
+    absl::StatusOr<std::string> value =
+        eq == absl::string_view::npos ? std::string() : PercentDecode(part.substr(eq + 1), true);
+    if (!value.ok()) return value.status();
+    out[*key] = *value;
   }
   return out;
 }
 
 absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view url) {
+  const std::string text(url);
+  const auto bad = [&text](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(why, ": ", text));
+  };
+  if (text.find("://") == std::string::npos) return bad("URL has no scheme");
   ParsedUrl out;
-  size_t scheme_end = url.find("://");
-  if (scheme_end == absl::string_view::npos) {
-    return absl::InvalidArgumentError("URL has no scheme: " + std::string(url));
+  try {
+    web::uri uri(text);
+    out.scheme = absl::AsciiStrToLower(uri.scheme());
+    out.host = uri.host();
+    out.port = uri.port();
+    out.target = uri.path().empty() ? "/" : uri.path();
+    if (!uri.query().empty()) absl::StrAppend(&out.target, "?", uri.query());
+  } catch (const std::exception& e) {
+    return bad(absl::StrCat("malformed URL (", e.what(), ")"));
   }
-  out.scheme = std::string(url.substr(0, scheme_end));
-  for (char& c : out.scheme) c = static_cast<char>(std::tolower(c));
   if (out.scheme != "http" && out.scheme != "https") {
     return absl::InvalidArgumentError("unsupported URL scheme: " + out.scheme);
   }
-  absl::string_view rest = url.substr(scheme_end + 3);
-  size_t slash = rest.find_first_of("/?");
-  absl::string_view authority = rest.substr(0, slash);
-  out.target = slash == absl::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (!out.target.empty() && out.target[0] == '?') out.target = "/" + out.target;
-  size_t colon = authority.rfind(':');
-  if (colon != absl::string_view::npos) {
-    out.host = std::string(authority.substr(0, colon));
-    if (!absl::SimpleAtoi(authority.substr(colon + 1), &out.port) || out.port <= 0 ||
-        out.port > 65535) {
-      return absl::InvalidArgumentError("bad port in URL: " + std::string(url));
-    }
-  } else {
-    out.host = std::string(authority);
-    out.port = out.scheme == "https" ? 443 : 80;
-  }
-  if (out.host.empty()) return absl::InvalidArgumentError("URL has no host: " + std::string(url));
+  if (out.host.empty()) return bad("URL has no host");
+  if (out.port < 0 || out.port > 65535) return bad("bad port in URL");
+  if (out.port == 0) out.port = out.scheme == "https" ? 443 : 80;
   return out;
 }
 

@@ -1,5 +1,10 @@
 #include "cloudsim/keyvault/backup.h"
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <memory>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cloudsim/core/util.h"
@@ -7,48 +12,87 @@
 namespace envctl::cloudsim {
 namespace {
 
-constexpr absl::string_view kMagic = "AKVSB1";  // cloudsim secret backup, format 1
-constexpr size_t kNonceChars = 32;              // RandomHex(16)
-constexpr size_t kTagBytes = 32;                // HMAC-SHA256
+// Blob layout: magic || IV || ciphertext || tag; the magic is authenticated too (AAD).
+constexpr absl::string_view kMagic = "AKVSB2";  // cloudsim secret backup, format 2: AES-256-GCM
+constexpr int kIvBytes = 12;
+constexpr int kTagBytes = 16;
+// Azure's message for a blob it cannot read; cloudsim adds why.
+constexpr absl::string_view kInvalid = "Backup blob contains invalid or corrupt version.";
 
-// XORs `data` with HMAC-SHA256(enc_key, nonce || counter) blocks (a PRF in counter mode).
-std::string Xor(absl::string_view enc_key, absl::string_view nonce, absl::string_view data) {
-  std::string out(data);
-  for (size_t block = 0; block * 32 < out.size(); ++block) {
-    std::string stream = HmacSha256(enc_key, absl::StrCat(nonce, ":", block));
-    for (size_t i = 0; i < 32 && block * 32 + i < out.size(); ++i) out[block * 32 + i] ^= stream[i];
-  }
-  return out;
+using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+// 32 bytes: the AES-256 key, kept apart from the token-signing use of the same secret.
+std::string BackupKey(absl::string_view signing_key) {
+  return HmacSha256(signing_key, "keyvault-backup-aes-256-gcm");
 }
 
-std::string EncKey(absl::string_view key) { return HmacSha256(key, "keyvault-backup-enc"); }
-std::string MacKey(absl::string_view key) { return HmacSha256(key, "keyvault-backup-mac"); }
+const unsigned char* Bytes(absl::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(&s[0]); }
 
 }  // namespace
 
-std::string SealSecretBackup(absl::string_view key, const nlohmann::json& secret) {
-  std::string nonce = RandomHex(kNonceChars / 2);
-  std::string sealed = Xor(EncKey(key), nonce, secret.dump());
-  std::string body = absl::StrCat(kMagic, nonce, sealed);
-  return absl::StrCat(body, HmacSha256(MacKey(key), body));
+absl::StatusOr<std::string> SealSecretBackup(absl::string_view key, const nlohmann::json& secret) {
+  const std::string aes_key = BackupKey(key);
+  const std::string plain = secret.dump();
+  std::string iv(kIvBytes, '\0');
+  if (RAND_bytes(Bytes(iv), kIvBytes) != 1) return absl::InternalError("no randomness for the backup IV");
+  std::string sealed(plain.size() + kTagBytes, '\0');
+  CipherContext ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  int len = 0;
+  int total = 0;
+  if (ctx == nullptr ||
+      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(aes_key), Bytes(iv)) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(kMagic), static_cast<int>(kMagic.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), Bytes(sealed), &len, Bytes(plain), static_cast<int>(plain.size())) != 1) {
+    return absl::InternalError("AES-256-GCM encryption of the backup failed");
+  }
+  total = len;
+  if (EVP_EncryptFinal_ex(ctx.get(), Bytes(sealed) + total, &len) != 1) {
+    return absl::InternalError("AES-256-GCM encryption of the backup failed");
+  }
+  total += len;
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, Bytes(sealed) + total) != 1) {
+    return absl::InternalError("AES-256-GCM encryption of the backup failed");
+  }
+  sealed.resize(static_cast<size_t>(total) + kTagBytes);
+  return absl::StrCat(kMagic, iv, sealed);
 }
 
 absl::StatusOr<nlohmann::json> OpenSecretBackup(absl::string_view key, absl::string_view blob) {
-  const absl::Status invalid =
-      absl::InvalidArgumentError("Backup blob contains invalid or corrupt version.");
-  if (!absl::StartsWith(blob, kMagic) || blob.size() < kMagic.size() + kNonceChars + kTagBytes) {
-    return invalid;
+  if (!absl::StartsWith(blob, kMagic) || blob.size() < kMagic.size() + kIvBytes + kTagBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kInvalid, " It is not a backup made by this version of cloudsim."));
   }
-  absl::string_view body = blob.substr(0, blob.size() - kTagBytes);
-  absl::string_view tag = blob.substr(blob.size() - kTagBytes);
-  if (HmacSha256(MacKey(key), body) != tag) return invalid;
-  absl::string_view nonce = body.substr(kMagic.size(), kNonceChars);
-  std::string plain = Xor(EncKey(key), nonce, body.substr(kMagic.size() + kNonceChars));
+  const std::string aes_key = BackupKey(key);
+  const absl::string_view iv = blob.substr(kMagic.size(), kIvBytes);
+  const absl::string_view sealed =
+      blob.substr(kMagic.size() + kIvBytes, blob.size() - kMagic.size() - kIvBytes - kTagBytes);
+  std::string tag(blob.substr(blob.size() - kTagBytes));
+  std::string plain(sealed.size() + kTagBytes, '\0');  // room, so pointers are never null
+  CipherContext ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  int len = 0;
+  int total = 0;
+  bool ok = ctx != nullptr &&
+            EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(aes_key), Bytes(iv)) == 1 &&
+            EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(kMagic), static_cast<int>(kMagic.size())) == 1 &&
+            EVP_DecryptUpdate(ctx.get(), Bytes(plain), &len, Bytes(sealed),
+                              static_cast<int>(sealed.size())) == 1;
+  total = len;
+  // The tag is checked here: a single flipped bit anywhere fails.
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, Bytes(tag)) == 1 &&
+       EVP_DecryptFinal_ex(ctx.get(), Bytes(plain) + total, &len) == 1;
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kInvalid, " Its integrity check failed: it was altered, or made by another cloudsim state dir."));
+  }
+  plain.resize(static_cast<size_t>(total) + static_cast<size_t>(len));
   nlohmann::json secret = nlohmann::json::parse(plain, nullptr, false);
   if (!secret.is_object() || !secret.contains("name") || !secret["name"].is_string() ||
       !secret.contains("versions") || !secret["versions"].is_array() ||
       secret["versions"].empty()) {
-    return invalid;
+    return absl::InvalidArgumentError(absl::StrCat(kInvalid, " It holds no secret."));
   }
   return secret;
 }

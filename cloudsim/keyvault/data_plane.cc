@@ -297,8 +297,9 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
   if (seg.size() == 3 && Lower(seg[2]) == "backup" && m == "POST") {
     if (auto denied = need("backup")) return *denied;
     if (it == secrets.end()) return SecretNotFound(seg[1]);
-    return KvJson(
-        200, {{"value", Base64UrlEncode(SealSecretBackup(world.identity().signing_key, *it))}});
+    absl::StatusOr<std::string> blob = SealSecretBackup(world.identity().signing_key, *it);
+    if (!blob.ok()) return KvError(500, "InternalError", std::string(blob.status().message()));
+    return KvJson(200, {{"value", Base64UrlEncode(*blob)}});
   }
   if (seg.size() == 2 && m == "PUT") {
     if (auto denied = need("set")) return *denied;

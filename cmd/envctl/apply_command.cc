@@ -15,7 +15,7 @@
 #include "cmd/envctl/shutdown_signal.h"
 #include "common/log.h"
 #include "controller/engine_log.h"
-#include "controller/plan_render.h"
+#include "cmd/envctl/plan_render.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace envctl::cli {
@@ -52,7 +52,7 @@ bool ApplyOne(EnvironmentRunner& runner, const envctl::v1::Environment& env, boo
                                           const controller::ResourceOutcome& o) {
       if (phase == controller::Phase::kStarted) return;
       std::lock_guard<std::mutex> lock(out_mu);
-      std::cout << env.name() << " " << controller::RenderProgressLine(phase, o) << std::endl;
+      std::cout << env.name() << " " << RenderProgressLine(phase, o) << std::endl;
     };
     options.on_detail = [&out_mu, &env](const std::string& resource, const std::string& message) {
       std::lock_guard<std::mutex> lock(out_mu);
@@ -72,7 +72,7 @@ bool ApplyOne(EnvironmentRunner& runner, const envctl::v1::Environment& env, boo
               << "\n";
     return false;
   }
-  std::cout << controller::RenderApplySummary(*result, absl::Now() - start) << std::endl;
+  std::cout << RenderApplySummary(*result, absl::Now() - start) << std::endl;
   for (const auto& o : result->resources) {
     if (!o.status.ok()) std::cerr << "  error: " << o.status.message() << "\n";
   }

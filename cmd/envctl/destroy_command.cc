@@ -11,7 +11,7 @@
 #include "cmd/envctl/args.h"
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/environment_runner.h"
-#include "controller/plan_render.h"
+#include "cmd/envctl/plan_render.h"
 
 namespace envctl::cli {
 
@@ -79,7 +79,7 @@ int RunDestroy(int argc, char** argv) {
               << (*runner)->state_dir() << "\n";
     return 0;
   }
-  std::cout << controller::RenderPlanText(*plan) << std::flush;
+  std::cout << RenderPlanText(*plan) << std::flush;
   if (dry_run) return 2;
   if (!args->Has("confirm")) {
     return Fail(absl::StrCat("this deletes ", count, " resource(s) of ", name,
@@ -91,7 +91,7 @@ int RunDestroy(int argc, char** argv) {
   options.on_progress = [&out_mu](controller::Phase phase, const controller::ResourceOutcome& o) {
     if (phase == controller::Phase::kStarted) return;
     std::lock_guard<std::mutex> lock(out_mu);
-    std::cout << "  " << controller::RenderProgressLine(phase, o) << std::endl;
+    std::cout << "  " << RenderProgressLine(phase, o) << std::endl;
   };
   const absl::Time start = absl::Now();
   auto result = (*runner)->engine().Apply(env, options);

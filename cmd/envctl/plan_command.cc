@@ -7,7 +7,7 @@
 #include "cmd/envctl/args.h"
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/environment_runner.h"
-#include "controller/plan_render.h"
+#include "cmd/envctl/plan_render.h"
 
 namespace envctl::cli {
 
@@ -69,9 +69,9 @@ int RunPlan(int argc, char** argv) {
     if (!result->ok()) error = true;
     if (!result->InSync()) changes = true;
     if (json) {
-      all.push_back(controller::RenderPlanJson(*result));
+      all.push_back(RenderPlanJson(*result));
     } else {
-      std::cout << controller::RenderPlanText(*result) << std::flush;
+      std::cout << RenderPlanText(*result) << std::flush;
     }
   }
   if (json) std::cout << all.dump(2) << std::endl;

@@ -22,7 +22,7 @@
 #include "cmd/envctl/shutdown_signal.h"
 #include "common/log.h"
 #include "controller/engine_log.h"
-#include "controller/plan_render.h"
+#include "cmd/envctl/plan_render.h"
 #include "spec/kinds.h"
 
 namespace envctl::cli {
@@ -174,7 +174,7 @@ int RunUp(int argc, char** argv) {
     options.on_progress = [&](controller::Phase phase, const controller::ResourceOutcome& o) {
       if (phase == controller::Phase::kStarted) return;
       std::lock_guard<std::mutex> lock(out_mu);
-      std::cout << "  " << controller::RenderProgressLine(phase, o) << std::endl;
+      std::cout << "  " << RenderProgressLine(phase, o) << std::endl;
     };
     options.on_detail = [&](const std::string& resource, const std::string& message) {
       std::lock_guard<std::mutex> lock(out_mu);
@@ -204,7 +204,7 @@ int RunUp(int argc, char** argv) {
         ++row.updated;
       if (o.action == reconcilers::Action::kRun) ++row.tests;
     }
-    std::cout << "  " << controller::RenderApplySummary(*applied, row.duration) << "\n";
+    std::cout << "  " << RenderApplySummary(*applied, row.duration) << "\n";
     for (const auto& o : applied->resources) {
       if (!o.status.ok()) std::cout << "  error: " << o.status.message() << "\n";
     }
@@ -213,7 +213,7 @@ int RunUp(int argc, char** argv) {
     if (plan.ok()) {
       row.plan_empty = plan->InSync();
       std::cout << "  plan after apply: "
-                << (row.plan_empty ? "no changes\n" : "\n" + controller::RenderPlanText(*plan));
+                << (row.plan_empty ? "no changes\n" : "\n" + RenderPlanText(*plan));
     } else {
       std::cout << "  plan after apply failed: " << plan.status().message() << "\n";
     }

@@ -131,6 +131,7 @@ kill_owner() {
   local start
   start=$(date +%s.%N)
   kill -9 "$vpid"
+  wait "$vpid" 2>/dev/null || true  # reaped quietly (no "Killed" job notice)
   new=""
   for _ in $(seq 300); do
     new=$(owner test)

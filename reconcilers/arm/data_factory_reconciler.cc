@@ -123,6 +123,7 @@ absl::StatusOr<Change> DataFactoryReconciler::Plan(Context& ctx) {
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
   change.exists = true;
+  change.external_id = live->value("id", "");
   change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
   Publish(ctx, *live);
   RETURN_IF_ERROR(CheckLocation(What(spec), live->value("location", ""), location));

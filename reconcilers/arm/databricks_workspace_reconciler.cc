@@ -57,21 +57,34 @@ constexpr int kTokenCreateAttempts = 3;
 
 // token/create, then token/delete of every other token carrying `comment`. The older
 // tokens are revoked best effort: the new token is already valid and is what dependents
-// get; a leftover is revoked by the next mint.
+// get; a leftover is revoked by the next mint. token/create is retried here, not by the
+// transport (the service may have made a token whose answer was lost): the revocation
+// removes such orphans with the older tokens. A workspace created in this pass has no
+// older token, so unless an answer was lost nothing is listed (two requests fewer on the
+// way to everything that needs the token).
 absl::StatusOr<OutputValue> MintToken(cloud::HttpTransport& transport, const std::string& url,
                                       const std::string& comment, absl::Duration lifetime,
-                                      const std::string& what) {
+                                      const std::string& what, bool new_workspace = false) {
   DatabricksClient client(transport, url);
   TokensApi tokens(client);
-  // Retried here, not by the transport: a repeat must also revoke what a lost answer made.
-  absl::StatusOr<cloud::databricks::CreatedToken> created =
-      tokens.CreateRetrying(absl::ToInt64Seconds(lifetime), comment, kTokenCreateAttempts);
+  absl::StatusOr<cloud::databricks::CreatedToken> created;
+  bool answer_lost = false;
+  for (int attempt = 1;; ++attempt) {
+    created = tokens.Create(absl::ToInt64Seconds(lifetime), comment);
+    const bool again = !created.ok() && (absl::IsUnavailable(created.status()) ||
+                                         absl::IsDeadlineExceeded(created.status()) ||
+                                         absl::IsResourceExhausted(created.status()));
+    if (!again || attempt >= kTokenCreateAttempts) break;
+    answer_lost = true;
+  }
   if (!created.ok()) return Annotate(created.status(), absl::StrCat(what, ": token/create"));
-  absl::StatusOr<std::vector<TokenInfo>> all = tokens.List();
-  if (all.ok()) {
-    for (const auto& t : *all) {
-      if (t.comment == comment && t.token_id != created->info.token_id) {
-        (void)tokens.Delete(t.token_id);
+  if (!new_workspace || answer_lost) {
+    absl::StatusOr<std::vector<TokenInfo>> all = tokens.List();
+    if (all.ok()) {
+      for (const auto& t : *all) {
+        if (t.comment == comment && t.token_id != created->info.token_id) {
+          (void)tokens.Delete(t.token_id);
+        }
       }
     }
   }
@@ -177,6 +190,7 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
     change.exists = true;
     change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
     id = live->value("id", "");
+    change.external_id = id;
     url = cloud::arm::DatabricksWorkspacesClient::WorkspaceUrl(*live);
     live_arm = {{"sku", live->value("sku", json::object())}, {"tags", LiveTags(*live)}};
     RETURN_IF_ERROR(CheckLocation(what, live->value("location", ""), d.location));
@@ -275,7 +289,8 @@ absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx, c
   const absl::Duration lifetime = Lifetime(spec);
   if (!change.exists || change.observed.value("token_due", true)) {
     ctx.progress("creating envctl's personal access token");
-    ASSIGN_OR_RETURN(OutputValue token, MintToken(databricks_, url, comment, lifetime, what));
+    ASSIGN_OR_RETURN(OutputValue token,
+                     MintToken(databricks_, url, comment, lifetime, what, /*new_workspace=*/!change.exists));
     ctx.outputs.Set(ctx.resource.name(), "token", std::move(token));
   } else {
     OutputValue v;

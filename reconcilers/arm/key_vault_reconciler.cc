@@ -213,6 +213,7 @@ absl::StatusOr<Change> KeyVaultReconciler::Plan(Context& ctx) {
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
   change.exists = true;
+  change.external_id = live->value("id", "");
   change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
   const json& props = (*live)["properties"];
   OutputValue id;

@@ -41,6 +41,7 @@ absl::StatusOr<Change> ResourceGroupReconciler::Plan(Context& ctx) {
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
   change.exists = true;
+  change.external_id = live->value("id", "");
   change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
   change.observed = *live;
   Publish(ctx, *live);

@@ -78,6 +78,9 @@ absl::StatusOr<RoleAssignmentReconciler::RoleDefinition> RoleAssignmentReconcile
     auto it = built_in_roles_.find(key);
     if (it != built_in_roles_.end()) return it->second;
   }
+  if (std::optional<std::string> guid = cloud::arm::BuiltInRoleGuid(role)) {
+    return RoleDefinition{auth.RoleDefinitionId(*guid), *guid};
+  }
   absl::StatusOr<std::vector<json>> listed = auth.FindRoleDefinitions(role);
   if (!listed.ok()) return Annotate(listed.status(), absl::StrCat("looking up role \"", role, "\""));
   const std::vector<json>& found = *listed;
@@ -147,6 +150,7 @@ absl::StatusOr<Change> RoleAssignmentReconciler::Plan(Context& ctx) {
   }
   if (!live.ok()) return Annotate(live.status(), What(ctx.resource));
   change.exists = true;
+  change.external_id = live->value("id", "");
   OutputValue id;
   id.value = live->value("id", "");
   ctx.outputs.Set(ctx.resource.name(), "id", id);

@@ -239,6 +239,7 @@ absl::StatusOr<Change> StorageAccountReconciler::Plan(Context& ctx) {
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
   change.exists = true;
+  change.external_id = live->value("id", "");
   change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
   PublishOutputs(ctx, arm_, subscription, d.group, *live);
 

@@ -49,6 +49,7 @@ absl::StatusOr<Change> UserAssignedIdentityReconciler::Plan(Context& ctx) {
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
   change.exists = true;
+  change.external_id = live->value("id", "");
   change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
   change.observed = {{"tags", LiveTags(*live)}};
   Publish(ctx, *live);

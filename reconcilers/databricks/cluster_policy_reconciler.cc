@@ -7,6 +7,7 @@
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 #include "reconcilers/databricks/compute_json.h"
+#include "reconcilers/databricks/create_once.h"
 #include "reconcilers/databricks/workspace_ref.h"
 #include "reconcilers/json_diff.h"
 
@@ -93,9 +94,20 @@ absl::StatusOr<ApplyResult> DatabricksClusterPolicyReconciler::Apply(Context& ct
   DatabricksClient client(transport_, url);
   std::string id = change.exists ? change.observed.value("policyId", "") : "";
   if (id.empty()) {
-    ASSIGN_OR_RETURN(json created, WithContext(client.Post("/api/2.0/policies/clusters/create", RequestBody(desired)),
-                                               absl::StrCat("creating cluster policy ", spec.policy_name())));
-    id = cloud::databricks::JsonString(created, "policy_id");
+    CreateOnceCalls calls;
+    calls.create = [&]() -> absl::StatusOr<std::string> {
+      ASSIGN_OR_RETURN(json created, client.Post("/api/2.0/policies/clusters/create", RequestBody(desired)));
+      return cloud::databricks::JsonString(created, "policy_id");
+    };
+    calls.find = [&]() -> absl::StatusOr<std::string> {  // names are unique
+      ASSIGN_OR_RETURN(json list, client.Get("/api/2.0/policies/clusters/list"));
+      for (const json& p : cloud::databricks::JsonArray(list, "policies")) {
+        if (p.value("name", "") == spec.policy_name()) return cloud::databricks::JsonString(p, "policy_id");
+      }
+      return std::string();
+    };
+    ASSIGN_OR_RETURN(id, WithContext(CreateOnce(clock_, calls),
+                                     absl::StrCat("creating cluster policy ", spec.policy_name())));
   } else {
     json body = RequestBody(desired);
     body["policy_id"] = id;

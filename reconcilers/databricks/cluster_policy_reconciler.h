@@ -8,13 +8,14 @@
 #define ENVCTL_RECONCILERS_DATABRICKS_CLUSTER_POLICY_RECONCILER_H_
 
 #include "cloud/transport/http_transport.h"
+#include "common/clock.h"
 #include "reconcilers/reconciler.h"
 
 namespace envctl::reconcilers {
 
 class DatabricksClusterPolicyReconciler : public Reconciler {
  public:
-  explicit DatabricksClusterPolicyReconciler(cloud::HttpTransport& databricks) : transport_(databricks) {}
+  DatabricksClusterPolicyReconciler(cloud::HttpTransport& databricks, Clock& clock) : transport_(databricks), clock_(clock) {}
 
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;
@@ -22,6 +23,7 @@ class DatabricksClusterPolicyReconciler : public Reconciler {
 
  private:
   cloud::HttpTransport& transport_;
+  Clock& clock_;  // waits between create attempts
 };
 
 }  // namespace envctl::reconcilers

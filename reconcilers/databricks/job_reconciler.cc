@@ -1,11 +1,14 @@
 #include "reconcilers/databricks/job_reconciler.h"
 
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cloud/databricks/databricks_client.h"
 #include "common/status_macros.h"
 #include "reconcilers/databricks/compute_json.h"
+#include "reconcilers/databricks/create_once.h"
 #include "reconcilers/databricks/workspace_ref.h"
 #include "reconcilers/ignored_fields.h"
 #include "reconcilers/json_diff.h"
@@ -38,6 +41,9 @@ absl::StatusOr<Change> DatabricksJobReconciler::Plan(Context& ctx) {
                                             "listing jobs"));
     const json& jobs = cloud::databricks::JsonArray(list, "jobs");
     if (jobs.size() == 1) id = cloud::databricks::JsonString(jobs[0], "job_id");
+    // Not ours to adopt (several share the name): a create whose answer is lost then
+    // looks only for a job that is not among these.
+    for (const json& j : jobs) change.observed["sameName"].push_back(cloud::databricks::JsonString(j, "job_id"));
   }
   absl::StatusOr<json> live = id.empty() ? absl::NotFoundError("never created")
                                          : client.Get("/api/2.2/jobs/get", {{"job_id", id}});
@@ -68,9 +74,26 @@ absl::StatusOr<ApplyResult> DatabricksJobReconciler::Apply(Context& ctx, const C
   ASSIGN_OR_RETURN(json settings, JobSettingsJson(ctx.environment, ctx.outputs, spec));
   std::string id = change.exists ? change.observed.value("jobId", "") : "";
   if (id.empty()) {
-    ASSIGN_OR_RETURN(json created, WithContext(client.Post("/api/2.2/jobs/create", settings),
-                                               absl::StrCat("creating job ", spec.job_name())));
-    id = cloud::databricks::JsonString(created, "job_id");
+    std::set<std::string> known;
+    for (const json& j : change.observed.value("sameName", json::array())) known.insert(j.get<std::string>());
+    CreateOnceCalls calls;
+    calls.create = [&]() -> absl::StatusOr<std::string> {
+      ASSIGN_OR_RETURN(json created, client.Post("/api/2.2/jobs/create", settings));
+      return cloud::databricks::JsonString(created, "job_id");
+    };
+    calls.find = [&]() -> absl::StatusOr<std::string> {
+      ASSIGN_OR_RETURN(json list, client.Get("/api/2.2/jobs/list", {{"name", spec.job_name()}}));
+      std::vector<std::string> made;
+      for (const json& j : cloud::databricks::JsonArray(list, "jobs")) {
+        const std::string job_id = cloud::databricks::JsonString(j, "job_id");
+        if (!known.count(job_id)) made.push_back(job_id);
+      }
+      if (made.size() > 1) {
+        return absl::FailedPreconditionError(absl::StrCat(made.size(), " new jobs named ", spec.job_name()));
+      }
+      return made.empty() ? "" : made[0];
+    };
+    ASSIGN_OR_RETURN(id, WithContext(CreateOnce(clock_, calls), absl::StrCat("creating job ", spec.job_name())));
   } else {
     if (!change.ignored_paths.empty()) {
       // jobs/reset replaces every setting: ignored paths keep their live values. Plan's

@@ -10,13 +10,14 @@
 #define ENVCTL_RECONCILERS_DATABRICKS_JOB_RECONCILER_H_
 
 #include "cloud/transport/http_transport.h"
+#include "common/clock.h"
 #include "reconcilers/reconciler.h"
 
 namespace envctl::reconcilers {
 
 class DatabricksJobReconciler : public Reconciler {
  public:
-  explicit DatabricksJobReconciler(cloud::HttpTransport& databricks) : transport_(databricks) {}
+  DatabricksJobReconciler(cloud::HttpTransport& databricks, Clock& clock) : transport_(databricks), clock_(clock) {}
 
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;
@@ -24,6 +25,7 @@ class DatabricksJobReconciler : public Reconciler {
 
  private:
   cloud::HttpTransport& transport_;
+  Clock& clock_;  // waits between create attempts
 };
 
 }  // namespace envctl::reconcilers

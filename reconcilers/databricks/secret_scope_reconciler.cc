@@ -1,6 +1,7 @@
 #include "reconcilers/databricks/secret_scope_reconciler.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -221,29 +222,45 @@ absl::StatusOr<ApplyResult> DatabricksSecretScopeReconciler::Apply(Context& ctx,
   const nlohmann::json& obs = change.observed;
   const std::string scope = obs.value("scope", spec.scope_name());
 
+  // Creating the scope and getting the values to write (a storage key is a listKeys
+  // call) do not depend on each other: both at once, one round trip (and its retries)
+  // fewer before the secrets are written. (A value that is minted, such as a rotated
+  // token, is then minted even when the create fails; the next pass mints again.) The
+  // future joins before anything it uses goes.
+  std::future<absl::Status> creating;
   if (obs.value("create", false)) {
-    absl::Status created = api.CreateScope(scope, backend, spec.initial_manage_principal());
-    if (absl::IsAlreadyExists(created)) {
-      // Observe saw no such scope: it is envctl's own (a retried create whose first answer
-      // was lost) when its backend is the one asked for; otherwise someone else made it.
-      created = ScopeIsAsCreated(api, scope, backend);
-    }
-    if (!created.ok()) return Annotate(created, absl::StrCat("creating ", Describe(spec)));
+    creating = std::async(std::launch::async, [&api, &scope, &backend, &spec]() {
+      absl::Status created = api.CreateScope(scope, backend, spec.initial_manage_principal());
+      if (absl::IsAlreadyExists(created)) {
+        // Observe saw no such scope: it is envctl's own (a retried create whose first answer
+        // was lost) when its backend is the one asked for; otherwise someone else made it.
+        created = ScopeIsAsCreated(api, scope, backend);
+      }
+      return Annotate(created, absl::StrCat("creating ", Describe(spec)));
+    });
   }
+  struct ToWrite {
+    std::string key;
+    absl::StatusOr<OutputValue> published;
+    absl::StatusOr<OutputValue> value;
+  };
+  std::vector<ToWrite> to_write;
+  for (const auto& secret : spec.secrets()) {
+    const auto& puts = obs["puts"];
+    if (std::find(puts.begin(), puts.end(), secret.key()) == puts.end()) continue;
+    to_write.push_back({secret.key(), ctx.outputs.Resolve(secret.value()), ctx.outputs.Materialize(secret.value())});
+  }
+  if (creating.valid()) RETURN_IF_ERROR(creating.get());
 
   nlohmann::json secrets = MemoryOf(ctx.prior, "secrets");
   if (!secrets.is_object()) secrets = nlohmann::json::object();
   std::set<std::string> written;
-  for (const auto& secret : spec.secrets()) {
-    const auto& puts = obs["puts"];
-    if (std::find(puts.begin(), puts.end(), secret.key()) == puts.end()) continue;
-    absl::StatusOr<OutputValue> published = ctx.outputs.Resolve(secret.value());
-    absl::StatusOr<OutputValue> value = ctx.outputs.Materialize(secret.value());
-    if (!value.ok()) return Annotate(value.status(), absl::StrCat(Describe(spec), " key ", secret.key()));
-    absl::Status put = api.PutSecret(scope, secret.key(), value->value);
-    RETURN_IF_ERROR(Annotate(put, absl::StrCat("writing key ", secret.key(), " of ", Describe(spec))));
-    secrets[secret.key()] = {{"fingerprint", FingerprintFor(published, *value)}, {"written_ms", 0}};
-    written.insert(secret.key());
+  for (const ToWrite& w : to_write) {
+    if (!w.value.ok()) return Annotate(w.value.status(), absl::StrCat(Describe(spec), " key ", w.key));
+    absl::Status put = api.PutSecret(scope, w.key, w.value->value);
+    RETURN_IF_ERROR(Annotate(put, absl::StrCat("writing key ", w.key, " of ", Describe(spec))));
+    secrets[w.key] = {{"fingerprint", FingerprintFor(w.published, *w.value)}, {"written_ms", 0}};
+    written.insert(w.key);
   }
   for (const auto& key : obs["deletes"]) {
     absl::Status s = api.DeleteSecret(scope, key.get<std::string>());

@@ -421,16 +421,6 @@ TEST_F(GrpcServerTest, PromotionRpcsNeedTheTokenAndRecordWhoAsked) {
             grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(GrpcServerTest, ConstantTimeEqualsComparesWholeStrings) {
-  EXPECT_TRUE(internal::ConstantTimeEquals("abc", "abc"));
-  EXPECT_TRUE(internal::ConstantTimeEquals("", ""));
-  EXPECT_FALSE(internal::ConstantTimeEquals("abc", "abd"));
-  EXPECT_FALSE(internal::ConstantTimeEquals("ab", "abc"));
-  EXPECT_FALSE(internal::ConstantTimeEquals("abcd", "abc"));
-  EXPECT_FALSE(internal::ConstantTimeEquals("", "abc"));
-  EXPECT_FALSE(internal::ConstantTimeEquals(std::string("ab\0", 3), "ab"));
-}
-
 // --- Health and reflection -----------------------------------------------------------
 
 grpc::health::v1::HealthCheckResponse::ServingStatus CheckHealth(

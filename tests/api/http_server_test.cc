@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -266,19 +267,28 @@ TEST_F(HttpServerTest, StopReturnsPromptlyWithClientsConnected) {
 
 TEST_F(HttpServerTest, StopWaitsForARunningHandler) {
   Start();
-  absl::Notification entered;
+  absl::Notification entered, release, stopped;
   std::atomic<bool> finished{false};
   server_->Handle("GET", "/slow", [&](const HttpRequest&) {
     entered.Notify();
-    absl::SleepFor(absl::Milliseconds(100));  // the work Stop must wait for
+    release.WaitForNotificationWithTimeout(absl::Seconds(10));  // the work Stop must wait for
     finished = true;
     return Text(200, "done\n");
   });
   TestConnection c(port());
   c.Send("GET /slow HTTP/1.1\r\n\r\n");
   ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  server_->Stop();
-  EXPECT_TRUE(finished);
+  bool finished_before_stop_returned = false;
+  std::thread stopper([&] {
+    server_->Stop();
+    finished_before_stop_returned = finished;
+    stopped.Notify();
+  });
+  // A Stop that does not wait would return while the handler is held.
+  EXPECT_FALSE(stopped.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
+  release.Notify();
+  stopper.join();
+  EXPECT_TRUE(finished_before_stop_returned);
 }
 
 TEST_F(HttpServerTest, ItListensOnlyOnTheGivenAddress) {

@@ -3,6 +3,9 @@
 #ifndef ENVCTL_TESTS_CLOUD_CLIENTS_REQUEST_UTIL_H_
 #define ENVCTL_TESTS_CLOUD_CLIENTS_REQUEST_UTIL_H_
 
+#include <cpprest/base_uri.h>
+
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -21,19 +24,10 @@ inline std::string PathOf(const std::string& url) {
   return url.substr(start, q == std::string::npos ? std::string::npos : q - start);
 }
 
-inline std::string PercentDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
-      i += 2;
-    } else if (s[i] == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
+// Query and form decoding ('+' is a space) with cpprestsdk's decoder.
+inline std::string PercentDecode(std::string s) {
+  std::replace(s.begin(), s.end(), '+', ' ');
+  return web::uri::decode(s);
 }
 
 // Decoded query parameters of the URL.

@@ -106,6 +106,41 @@ TEST(ChallengeAuthTransportTest, HandshakeTakesScopeFromChallengeAndRetriesOnce)
             "Bearer tok-for-https://vault.azure.net/.default");
 }
 
+// Every vault of a cloud shares one audience: after the first handshake, a vault not seen
+// yet gets a token for the scope learned at once (no bare 401 round trip); a vault that
+// wants another scope still gets it from its own challenge.
+TEST(ChallengeAuthTransportTest, NewVaultTriesTheLearnedScopeFirstAndFollowsItsOwnChallenge) {
+  FakeTransport fake;
+  auto vault = [](const std::string& wanted) {
+    return [wanted](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
+      auto auth = r.headers.find("Authorization");
+      if (auth == r.headers.end() || auth->second != "Bearer tok-for-" + wanted + "/.default") {
+        return FakeTransport::Response(
+            401, R"({"error":{"code":"Unauthorized","message":"AKV10000"}})",
+            {{"WWW-Authenticate", "Bearer authorization=\"https://login.windows.net/t\", resource=\"" + wanted + "\""}});
+      }
+      return FakeTransport::Response(200, R"({"value":"v"})");
+    };
+  };
+  fake.OnRequest("GET", "kv1.vault.azure.net", vault("https://vault.azure.net"));
+  fake.OnRequest("GET", "kv2.vault.azure.net", vault("https://vault.azure.net"));
+  fake.OnRequest("GET", "kv3.vault.example", vault("https://vault.example"));
+  RecordingCredential credential;
+  ChallengeAuthTransport t(fake, credential);
+
+  ASSERT_OK(t.Send(Get(kVaultUrl)));
+  EXPECT_EQ(fake.Count(), 2);
+  auto second = t.Send(Get("https://kv2.vault.azure.net/secrets/s?api-version=7.4"));
+  ASSERT_OK(second);
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(fake.Count(), 3);  // one request, token attached at once
+  auto third = t.Send(Get("https://kv3.vault.example/secrets/s?api-version=7.4"));
+  ASSERT_OK(third);
+  EXPECT_EQ(third->status, 200);
+  EXPECT_EQ(fake.Count(), 5);  // the guess was refused; its own challenge's scope worked
+  EXPECT_EQ(fake.Requests()[4].headers["Authorization"], "Bearer tok-for-https://vault.example/.default");
+}
+
 TEST(ChallengeAuthTransportTest, PersistentUnauthorizedDoesNotLoop) {
   FakeTransport fake;
   fake.Always("GET", "", 401, R"({"error":{"code":"Unauthorized","message":"AKV10032: Invalid issuer."}})",

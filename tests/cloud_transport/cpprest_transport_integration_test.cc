@@ -1,6 +1,7 @@
 // CpprestTransport and CloudSession against a real HTTPS server: an in-process cloudsim on
 // 127.0.0.1 with its self-signed CA. Bounded: every wait is a request timeout or a join.
 #include <atomic>
+#include <set>
 #include <csignal>
 #include <thread>
 
@@ -11,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "openssl/ssl.h"
 #include "tests/fakes/cloudsim_env.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/status_matchers.h"
@@ -85,6 +87,27 @@ TEST_F(CpprestIntegrationTest, TrustsTheExtraCaAndReusesTheClientPerOrigin) {
   EXPECT_EQ(t.CachedClientsForTest(), 1);
 }
 
+// A client idle for idle_client_timeout is closed when the next one is taken (here at
+// once: timeout zero); one in use is kept. Clients are per origin and request timeout.
+TEST_F(CpprestIntegrationTest, IdleClientIsClosedWhenTheNextIsTaken) {
+  CpprestTransportOptions options{env_->ca_cert_file};
+  options.idle_client_timeout = absl::ZeroDuration();
+  CpprestTransport t(options);
+  HttpRequest first = Req("GET", OpenIdUrl());
+  first.timeout = absl::Seconds(30);
+  HttpRequest second = Req("GET", OpenIdUrl());
+  second.timeout = absl::Seconds(31);
+  ASSERT_OK(t.Send(first));
+  EXPECT_EQ(t.CachedClientsForTest(), 1);
+  ASSERT_OK(t.Send(second));
+  EXPECT_EQ(t.CachedClientsForTest(), 1) << "the first client was idle";
+
+  CpprestTransport keeps({env_->ca_cert_file});  // default: idle for 5 s before closing
+  ASSERT_OK(keeps.Send(first));
+  ASSERT_OK(keeps.Send(second));
+  EXPECT_EQ(keeps.CachedClientsForTest(), 2);
+}
+
 // An untrusted certificate is named as such and is FailedPrecondition: not retried.
 TEST_F(CpprestIntegrationTest, WithoutTheCaTlsFailureSaysTheIssuerIsUntrusted) {
   CpprestTransport t;
@@ -93,6 +116,32 @@ TEST_F(CpprestIntegrationTest, WithoutTheCaTlsFailureSaysTheIssuerIsUntrusted) {
                        AllOf(HasSubstr("GET https://127.0.0.1:"),
                              HasSubstr("TLS: certificate not trusted: untrusted issuer"),
                              HasSubstr("add its CA (ca_cert_file)"))));
+}
+
+// A POST the server handled and then lost the connection of (cloudsim fault status 0
+// with after_handling) must reach the server once: cpprest resends a request whose pooled
+// connection fails before the status line, which would start a second pipeline run.
+TEST_F(CpprestIntegrationTest, NonIdempotentPostWhoseConnectionIsResetAfterHandlingIsSentOnce) {
+  CpprestTransport t({env_->ca_cert_file});
+  const std::string path = absl::StrCat("/subscriptions/", env_->subscription_id,
+                                        "/resourcegroups/rg-reset/providers/Microsoft.DataFactory/"
+                                        "factories/f/pipelines/p/createRun");
+  // Warm the pool: the POST would otherwise get a new connection anyway.
+  ASSERT_OK(t.Send(Req("GET", OpenIdUrl())));
+  ASSERT_OK(t.Send(Req("GET", OpenIdUrl())));
+  ASSERT_OK(t.Send(Req("DELETE", env_->admin_endpoint + "/requests")));
+  AddFault({{"service", "datafactory"}, {"operation", "POST */createRun"}, {"status", 0},
+            {"after_handling", true}, {"count", 1}});
+  EXPECT_THAT(t.Send(Req("POST", env_->arm_endpoint + path + "?api-version=2018-06-01", "{}")),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("POST https://127.0.0.1:")));
+  auto log = t.Send(Req("GET", env_->admin_endpoint + "/requests"));
+  ASSERT_OK(log);
+  nlohmann::json entries = nlohmann::json::parse(log->body);
+  if (entries.is_object()) entries = entries["requests"];
+  int posts = 0;
+  for (const auto& e : entries) posts += e.value("method", "") == "POST" && e.value("path", "") == path;
+  EXPECT_EQ(posts, 1) << entries.dump();
+  EXPECT_EQ(t.CachedClientsForTest(), 1) << "the POST's connection is not pooled";
 }
 
 TEST_F(CpprestIntegrationTest, TimeoutIsDeadlineExceeded) {
@@ -177,6 +226,33 @@ TEST_F(CpprestIntegrationTest, ThrottledRequestIsRetriedAfterRetryAfter) {
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_THAT(clock.Sleeps(), ::testing::Contains(absl::Seconds(2)));
   EXPECT_THAT(metrics.Serialize(), HasSubstr(R"(envctl_cloud_throttled_total{service="arm"} 1)"));
+}
+
+// cpprest calls SSL_CTX_set_default_verify_paths on a fresh SSL context per connection;
+// envctl's definition gives each context the system CAs parsed once (referenced, not
+// parsed again), in a store of the context's own: what one caller adds stays its own.
+TEST(SharedDefaultVerifyPathsTest, ContextsShareParsedCertificatesNotTheirStores) {
+  SSL_CTX* a = SSL_CTX_new(TLS_client_method());
+  SSL_CTX* b = SSL_CTX_new(TLS_client_method());
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(SSL_CTX_set_default_verify_paths(a), 1);
+  EXPECT_EQ(SSL_CTX_set_default_verify_paths(b), 1);
+  EXPECT_NE(SSL_CTX_get_cert_store(a), SSL_CTX_get_cert_store(b));
+  STACK_OF(X509_OBJECT)* in_a = X509_STORE_get0_objects(SSL_CTX_get_cert_store(a));
+  STACK_OF(X509_OBJECT)* in_b = X509_STORE_get0_objects(SSL_CTX_get_cert_store(b));
+  ASSERT_GT(sk_X509_OBJECT_num(in_a), 0) << "the system CAs";
+  ASSERT_EQ(sk_X509_OBJECT_num(in_a), sk_X509_OBJECT_num(in_b));
+  // The same certificate objects: parsed once.
+  std::set<X509*> certs_a;
+  for (int i = 0; i < sk_X509_OBJECT_num(in_a); ++i) {
+    certs_a.insert(X509_OBJECT_get0_X509(sk_X509_OBJECT_value(in_a, i)));
+  }
+  for (int i = 0; i < sk_X509_OBJECT_num(in_b); ++i) {
+    EXPECT_EQ(certs_a.count(X509_OBJECT_get0_X509(sk_X509_OBJECT_value(in_b, i))), 1u);
+  }
+  SSL_CTX_free(a);
+  SSL_CTX_free(b);
 }
 
 TEST(CpprestDeadServerTest, ConnectionRefusedIsUnavailable) {

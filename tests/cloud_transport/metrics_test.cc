@@ -1,8 +1,5 @@
 #include "metrics/metrics.h"
 
-#include "cloud/transport/cpprest_transport.h"
-#include "metrics/exposer.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -62,38 +59,6 @@ TEST(MetricsTest, InstancesAreIndependent) {
   a.workqueue_adds_total().Add({}).Increment(2);
   EXPECT_THAT(a.Serialize(), HasSubstr("envctl_workqueue_adds_total 2"));
   EXPECT_THAT(b.Serialize(), ::testing::Not(HasSubstr("envctl_workqueue_adds_total 2")));
-}
-
-}  // namespace
-}  // namespace envctl::metrics
-
-namespace envctl::metrics {
-namespace {
-
-// The exposer tests talk HTTP to 127.0.0.1 only.
-
-TEST(MetricsExposerTest, ServesTheRegistryOnLoopback) {
-  Metrics m("9.9.9");
-  auto exposer = MetricsExposer::Start("127.0.0.1:0", m);
-  ASSERT_TRUE(exposer.ok()) << exposer.status();
-  ASSERT_GT((*exposer)->port(), 0);
-  cloud::CpprestTransport http;
-  cloud::HttpRequest req;
-  req.method = "GET";
-  req.url = "http://127.0.0.1:" + std::to_string((*exposer)->port()) + "/metrics";
-  req.timeout = absl::Seconds(10);
-  auto r = http.Send(req);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 200);
-  EXPECT_THAT(r->body, HasSubstr(R"(envctl_build_info{version="9.9.9"} 1)"));
-}
-
-TEST(MetricsExposerTest, BadAddressIsAClearError) {
-  Metrics m;
-  auto exposer = MetricsExposer::Start("not-an-address", m);
-  EXPECT_FALSE(exposer.ok());
-  EXPECT_THAT(std::string(exposer.status().message()),
-              HasSubstr("cannot serve /metrics on not-an-address"));
 }
 
 }  // namespace

@@ -243,6 +243,8 @@ TEST_F(ServicesTest, SecretBackupRestoresVersionsAndHidesTheValue) {
                          {{"value", cloudsim::Base64UrlEncode(tampered)}});
   EXPECT_EQ(corrupt.status, 400);
   EXPECT_EQ(ErrorCode(corrupt), "BadParameter");
+  EXPECT_THAT(JsonOf(corrupt)["error"]["message"].get<std::string>(),
+              HasSubstr("integrity check failed"));
 
   // Soft-deleted: restore is 409 ObjectIsDeletedButRecoverable; after purge it brings both
   // versions back.

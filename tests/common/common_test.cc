@@ -1,4 +1,5 @@
 #include "common/clock.h"
+#include "common/secret_equals.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
@@ -13,6 +14,17 @@ using ::testing::HasSubstr;
 
 TEST(Sha256Test, MatchesKnownDigest) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(SecretEqualsTest, ComparesWholeStrings) {
+  EXPECT_TRUE(SecretEquals("abc", "abc"));
+  EXPECT_TRUE(SecretEquals("", ""));
+  EXPECT_FALSE(SecretEquals("abc", "abd"));
+  EXPECT_FALSE(SecretEquals("ab", "abc"));
+  EXPECT_FALSE(SecretEquals("abcd", "abc"));
+  EXPECT_FALSE(SecretEquals("", "abc"));
+  EXPECT_FALSE(SecretEquals(std::string("ab\0", 3), "ab"));
+  EXPECT_FALSE(SecretEquals(std::string("ab\0", 3), std::string("ab\1", 3)));
 }
 
 absl::StatusOr<int> Half(int x) {

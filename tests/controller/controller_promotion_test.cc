@@ -113,7 +113,7 @@ class ControllerPromotionTest : public ::testing::Test {
       if (done(PromotionOf(env))) return true;
       clock_.Advance(absl::Seconds(1));
       controller_->WakeForTest();
-      absl::SleepFor(absl::Milliseconds(10));  // lets the workers take what became due
+      controller_->WaitIdleForTest(absl::Seconds(10));  // the workers took what became due
     }
     return done(PromotionOf(env));
   }

@@ -94,6 +94,21 @@ TEST_F(EngineTest, AppliesInDependencyOrderThenSecondApplyWritesNothing) {
   EXPECT_EQ(fake_.writes(), 3);
 }
 
+// A resource that exists as declared is adopted without a write; its id (as Plan read
+// it) is recorded all the same, so a cloud event naming it finds it.
+TEST_F(EngineTest, AnAdoptedResourceInSyncIsRecordedWithTheIdPlanRead) {
+  Add("a");
+  fake_.SetLive("a", FakeReconciler::Desired(env_.resources(0)));
+  auto applied = engine_.Apply(env_);
+  ASSERT_OK(applied);
+  EXPECT_TRUE(applied->InSync());
+  EXPECT_EQ(fake_.writes(), 0);
+  auto state = store_.Load("test");
+  ASSERT_OK(state);
+  ASSERT_EQ(state->inventory_size(), 1);
+  EXPECT_EQ(state->inventory(0).external_id(), "/fake/a");
+}
+
 TEST_F(EngineTest, PlanWritesNothingAndShowsDependentsAsKnownAfterApply) {
   Add("a");
   Add("b", {"a"});

@@ -35,6 +35,7 @@ class FakeReconciler : public reconcilers::Reconciler {
       change.action = reconcilers::Action::kCreate;
     } else {
       ctx.outputs.Set(name, "id", Id(name));
+      change.external_id = "/fake/" + name;
       if (reconcilers::DiffJson(desired, it->second, &change.fields)) {
         change.action = reconcilers::Action::kUpdate;
       }

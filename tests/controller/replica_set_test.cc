@@ -223,10 +223,13 @@ TEST_F(ReplicaSetTest, WithoutQuorumAReplicaStopsActingAndReportsUnhealthyThenRe
   EXPECT_FALSE(a.RenewLease().ok());
   EXPECT_FALSE(a.Healthy(&why));
   EXPECT_THAT(why, HasSubstr("etcd"));
+  EXPECT_THAT(why, HasSubstr("lease valid for another"));
   EXPECT_TRUE(a.Owns("env0")) << "still inside the lease";
   clock_.Advance(absl::Seconds(7));  // past the lease deadline without a renewal
   EXPECT_FALSE(a.Owns("env0"));
   EXPECT_THAT(a.CheckOwnership("env0").message(), HasSubstr("past its deadline"));
+  EXPECT_FALSE(a.Healthy(&why));
+  EXPECT_THAT(why, HasSubstr("acting on no environment until it is renewed"));
   // Quorum returns (etcd keeps leases alive across its own elections; here the fake
   // expired it): a new lease, and the environments come back to the only replica.
   kv_.SetDown(false);

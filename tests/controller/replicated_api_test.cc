@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
@@ -45,18 +46,35 @@ class ReplicatedApiTest : public ::testing::Test {
     api_a_ = std::make_unique<ReplicatedApi>(local_a_, *a_, kv_, fast);
     api_b_ = std::make_unique<ReplicatedApi>(local_b_, *b_, kv_, fast);
   }
-  // Runs `call` on b while a serves (bounded).
+  // Runs `call` on b while a serves: a looks (ServeOnce) each time the store's watch says
+  // a call was written or removed (bounded).
   template <typename F>
   auto WhileAServes(F call) {
-    std::atomic<bool> done{false};
+    absl::Mutex mu;
+    int changes = 0;
+    bool done = false;
+    auto watch = kv_.WatchPrefix(a_->prefix() + "/calls/", [&](const std::string&) {
+      absl::MutexLock lock(&mu);
+      ++changes;
+    });
+    EXPECT_OK(watch.status());
     std::thread server([&] {
-      for (int i = 0; i < 2000 && !done; ++i) {
+      int seen = 0;
+      while (true) {
+        {
+          absl::MutexLock lock(&mu);
+          auto ready = [&] { return done || changes > seen; };
+          if (!mu.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(10)) || done) return;
+          seen = changes;
+        }
         api_a_->ServeOnce();
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
     });
     auto result = call();
-    done = true;
+    {
+      absl::MutexLock lock(&mu);
+      done = true;
+    }
     server.join();
     api_a_->Stop();  // joins the call threads
     return result;

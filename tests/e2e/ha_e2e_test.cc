@@ -1,8 +1,9 @@
 // High availability on a local 3-member etcd cluster with 3 `envctl controller`
 // replicas against cloudsim: kill -9 of the replica owning an environment hands it to
 // another within 20 s, which syncs it and repeats no integration run; a replica paused
-// past its lease (SIGSTOP) is fenced when it resumes and touches nothing it lost; TEST,
-// promoted from dev, follows DEV when another replica owns DEV.
+// past its lease (SIGSTOP) is fenced when it resumes and touches nothing it lost; a
+// notebook run in flight when its owner is killed is adopted by the new owner (polled,
+// never resubmitted); TEST, promoted from dev, follows DEV when another replica owns DEV.
 #include <signal.h>
 
 #include <chrono>
@@ -177,6 +178,82 @@ TEST_F(HaTakeOverE2ETest, ReplicaPausedPastItsLeaseIsFencedAndTouchesNothingItLo
   } else {
     EXPECT_EQ(OwnerOf("test"), successor);
   }
+}
+
+// kill -9 of DEV's owner while DEV's integration run is in flight: the new owner finds
+// the run record in etcd and polls that run to its end; cloudsim received one submit.
+TEST_F(HaTakeOverE2ETest, KilledOwnersRunInFlightIsPolledByTheNewOwnerNotResubmitted) {
+  // A run of 8 simulated hours (about 29 s at cloudsim's speed), under a longer timeout:
+  // still running when the new owner takes over (lease TTL 10 s).
+  Edit("resources/databricks.yaml", "timeout: 30m", "timeout: 24h");
+  const fs::path notebook = repo_ / "notebooks/integration_test.py";
+  const std::string original = ReadFile(notebook);
+  const std::string separator = "# COMMAND ----------\n";
+  ASSERT_NE(original.find(separator), std::string::npos);
+  const size_t header = original.find(separator) + separator.size();
+  WriteFile(notebook, original.substr(0, header) + "# cloudsim: sleep 8h\n" + original.substr(header));
+  for (const char* id : {"r0", "r1", "r2"}) StartReplica(id, "environments: [dev]\n");
+
+  // The run is submitted and checkpointed in etcd as pending (the integration test's
+  // memory in the inventory), not ended.
+  controller::EtcdStateStore store(*kv_, kHaPrefix, nullptr);
+  auto pending_run = [&store]() -> std::string {
+    auto state = store.Load("dev");
+    if (!state.ok()) return "";
+    for (const auto& m : state->inventory()) {
+      const nlohmann::json memory = nlohmann::json::parse(m.memory_json(), nullptr, false);
+      if (memory.is_object() && memory.contains("pending") && memory["pending"].is_object()) {
+        return memory["pending"].value("runId", "");
+      }
+    }
+    return "";
+  };
+  std::string submitted;
+  for (const auto deadline = Clock::now() + std::chrono::seconds(180); submitted.empty() && Clock::now() < deadline;) {
+    submitted = pending_run();
+    if (submitted.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(submitted.empty()) << "no pending run recorded for dev\n" << replicas_["r0"]->Stderr().substr(0, 3000);
+  const std::string old_owner = OwnerOf("dev");
+  ASSERT_TRUE(replicas_.count(old_owner)) << old_owner;
+  ASSERT_EQ(RunSubmits(), 1);
+
+  const size_t requests_mark = RequestLogSize();
+  replicas_[old_owner]->Signal(SIGKILL);
+  const std::string new_owner =
+      WaitForOwner("dev", [&](const std::string& o) { return o != old_owner; }, std::chrono::seconds(20));
+  ASSERT_FALSE(new_owner.empty()) << "nobody took dev over within 20 s";
+  // The run was still in flight when the new owner took over.
+  EXPECT_EQ(pending_run(), submitted) << "the run ended before the take-over: nothing was adopted in flight";
+
+  // Bounded wait: the new owner records the same run's success.
+  envctl::v1::RunRecord ended;
+  for (const auto deadline = Clock::now() + std::chrono::seconds(120); Clock::now() < deadline;) {
+    auto state = store.Load("dev");
+    if (state.ok() && state->status().runs_size() > 0 &&
+        state->status().runs(0).result() == envctl::v1::RUN_RESULT_SUCCEEDED) {
+      ended = state->status().runs(0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(ended.result(), envctl::v1::RUN_RESULT_SUCCEEDED) << replicas_[new_owner]->Stderr().substr(0, 4000);
+  EXPECT_EQ(ended.external_run_id(), submitted);
+  EXPECT_EQ(RunSubmits(), 1) << "the run was resubmitted";
+  // The new owner polled it (cloudsim's log names the replica in `client`).
+  auto log = portal_->Admin("GET", "/requests");
+  ASSERT_TRUE(log.ok());
+  int polls = 0;
+  const nlohmann::json entries = log->value("requests", nlohmann::json::array());
+  for (size_t i = requests_mark; i < entries.size(); ++i) {
+    polls += entries[i].value("method", "") == "GET" &&
+             entries[i].value("path", "").find("/jobs/runs/get") != std::string::npos &&
+             entries[i].value("client", "").find("(replica " + new_owner + ")") != std::string::npos;
+  }
+  EXPECT_GT(polls, 0) << "the new owner never polled the run";
+  std::cout << "run adoption: " << old_owner << " killed with run " << submitted
+            << " in flight; " << new_owner << " polled it " << polls << " times to its end; submits: "
+            << RunSubmits() << std::endl;
 }
 
 // Promotion across replicas: DEV and TEST owned by different replicas. TEST's owner hears

@@ -15,7 +15,9 @@
 #include <thread>
 #include <vector>
 #include <algorithm>
+#include <regex>
 
+#include "cloudsim/http/client.h"
 #include "controller/etcd_client.h"
 #include "controller/etcd_state_store.h"
 #include "tests/e2e/bikeshare_fixture.h"
@@ -119,6 +121,27 @@ class HaE2ETest : public BikeshareE2ETest {
     auto log = portal_->Admin("GET", "/requests");
     if (!log.ok()) return -1;
     return static_cast<int>(Indexes(*log, "POST", "/jobs/runs/submit").size());
+  }
+
+  // The HTTP listen address replica `id` printed ("" when it printed none within 10 s).
+  std::string HttpAddress(const std::string& id) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::smatch m;
+      const std::string out = replicas_[id]->Stdout();
+      if (std::regex_search(out, m, std::regex("HTTP  https?://([0-9.:]+)"))) return m[1];
+      if (!replicas_[id]->Running()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return "";
+  }
+
+  // GET /healthz of replica `id`: the status code (0 when it did not answer) and body.
+  std::pair<int, std::string> Healthz(const std::string& id) {
+    const std::string address = HttpAddress(id);
+    if (address.empty()) return {0, ""};
+    auto r = cloudsim::Fetch("GET", "http://" + address + "/healthz", {}, "");
+    return r.ok() ? std::make_pair(r->status, r->body) : std::make_pair(0, std::string(r.status().message()));
   }
 
   std::string prefix_ = kHaPrefix;  // state.etcd.prefix of the replicas

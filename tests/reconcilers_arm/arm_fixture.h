@@ -28,31 +28,10 @@
 #include "reconcilers/registry.h"
 #include "tests/fakes/cloudsim_env.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/memory_state_store.h"
 #include "tests/fakes/status_matchers.h"
 
 namespace envctl::testing {
-
-// Keeps EnvironmentState in memory (the engine's inventory and memories).
-class MemoryStateStore : public controller::StateStore {
- public:
-  absl::StatusOr<envctl::v1::EnvironmentState> Load(const std::string& environment) override {
-    absl::MutexLock lock(&mu_);
-    auto it = states_.find(environment);
-    if (it != states_.end()) return it->second;
-    envctl::v1::EnvironmentState empty;
-    empty.set_environment(environment);
-    return empty;
-  }
-  absl::Status Save(const envctl::v1::EnvironmentState& state) override {
-    absl::MutexLock lock(&mu_);
-    states_[state.environment()] = state;
-    return absl::OkStatus();
-  }
-
- private:
-  absl::Mutex mu_;
-  std::map<std::string, envctl::v1::EnvironmentState> states_ ABSL_GUARDED_BY(mu_);
-};
 
 // The references the ARM kinds make (resource groups, a vault's dataFactory principals,
 // a secret's output source), plus dependsOn: enough ordering for these tests.

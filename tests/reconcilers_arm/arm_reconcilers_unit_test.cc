@@ -177,31 +177,32 @@ TEST_F(ArmUnitTest, RoleAssignmentByRoleNameResolvesTheDefinitionAndPlansACreate
   transport_.Enqueue("GET", "roleDefinitions", 200,
                      json{{"value", json::array({{{"id", "/subscriptions/" + std::string(kSub) +
                                                              "/providers/Microsoft.Authorization/roleDefinitions/"
-                                                             "ba92f5b4-2d11-453d-a403-e96b0029c9fe"},
-                                                      {"name", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"}}})}}
+                                                             "974c5e8b-45b9-4653-ba55-5f855dd0fb88"},
+                                                      {"name", "974c5e8b-45b9-4653-ba55-5f855dd0fb88"}}})}}
                          .dump());
   transport_.Enqueue("GET", "roleAssignments", 404,
                      R"({"error":{"code":"RoleAssignmentNotFound","message":"not found"}})");
   envctl::v1::Resource r;
   r.set_name("lake-access");
   r.mutable_role_assignment()->set_scope("lake");
-  r.mutable_role_assignment()->set_role("Storage Blob Data Contributor");
+  r.mutable_role_assignment()->set_role("Storage Queue Data Contributor");
   r.mutable_role_assignment()->mutable_principal()->set_deployer(true);
   reconcilers::arm::RoleAssignmentReconciler ra(arm_, kSub, kDeployer);
   auto change = PlanOf(ra, r);
   ASSERT_OK(change);
   EXPECT_EQ(change->action, Action::kCreate);
   EXPECT_EQ(change->observed["name"],
-            reconcilers::arm::RoleAssignmentName(storage["id"], "ba92f5b4-2d11-453d-a403-e96b0029c9fe", kDeployer));
+            reconcilers::arm::RoleAssignmentName(storage["id"], "974c5e8b-45b9-4653-ba55-5f855dd0fb88", kDeployer));
   EXPECT_EQ(change->observed["principalId"], kDeployer);
   EXPECT_EQ(Writes(), 0);
   ASSERT_FALSE(transport_.Requests().empty());
-  EXPECT_THAT(transport_.Requests()[0].url, HasSubstr("roleName%20eq%20%27Storage%20Blob%20Data%20Contributor%27"));
+  EXPECT_THAT(transport_.Requests()[0].url, HasSubstr("roleName%20eq%20%27Storage%20Queue%20Data%20Contributor%27"));
 }
 
-// Built-in role GUIDs never change: one lookup per process serves every assignment (and
-// every environment); a custom role is looked up on every pass.
-TEST_F(ArmUnitTest, BuiltInRoleNameIsLookedUpOncePerProcessCustomRoleEveryPass) {
+// Built-in role GUIDs never change: a well-known one (BuiltInRoleGuid) needs no lookup,
+// another built-in one is looked up once per process for every assignment (and every
+// environment); a custom role is looked up on every pass.
+TEST_F(ArmUnitTest, BuiltInRoleNameIsLookedUpAtMostOncePerProcessCustomRoleEveryPass) {
   reconcilers::OutputValue id;
   id.value = "/subscriptions/" + std::string(kSub) +
              "/resourceGroups/demo-rg/providers/Microsoft.Storage/storageAccounts/lake";
@@ -213,10 +214,10 @@ TEST_F(ArmUnitTest, BuiltInRoleNameIsLookedUpOncePerProcessCustomRoleEveryPass) 
                                         {"properties", {{"type", type}}}}})}}
         .dump();
   };
-  transport_.Enqueue("GET", "roleDefinitions", 200, definition("ba92f5b4-2d11-453d-a403-e96b0029c9fe", "BuiltInRole"));
+  transport_.Enqueue("GET", "roleDefinitions", 200, definition("974c5e8b-45b9-4653-ba55-5f855dd0fb88", "BuiltInRole"));
   transport_.Enqueue("GET", "roleDefinitions", 200, definition("11111111-2d11-453d-a403-e96b0029c9fe", "CustomRole"));
   transport_.Enqueue("GET", "roleDefinitions", 200, definition("11111111-2d11-453d-a403-e96b0029c9fe", "CustomRole"));
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     transport_.Enqueue("GET", "roleAssignments", 404,
                        R"({"error":{"code":"RoleAssignmentNotFound","message":"not found"}})");
   }
@@ -234,11 +235,16 @@ TEST_F(ArmUnitTest, BuiltInRoleNameIsLookedUpOncePerProcessCustomRoleEveryPass) 
     for (const auto& req : transport_.Requests()) n += req.url.find("roleDefinitions") != std::string::npos;
     return n;
   };
-  ASSERT_OK(PlanOf(ra, assignment("Storage Blob Data Contributor")));
-  auto again = PlanOf(ra, assignment("storage blob data contributor"));
+  auto well_known = PlanOf(ra, assignment("storage blob data contributor"));
+  ASSERT_OK(well_known);
+  EXPECT_EQ(well_known->observed["name"], reconcilers::arm::RoleAssignmentName(
+                                               id.value, "ba92f5b4-2d11-453d-a403-e96b0029c9fe", kDeployer));
+  EXPECT_EQ(lookups(), 0);
+  ASSERT_OK(PlanOf(ra, assignment("Storage Queue Data Contributor")));
+  auto again = PlanOf(ra, assignment("storage queue data contributor"));
   ASSERT_OK(again);
   EXPECT_EQ(again->observed["name"], reconcilers::arm::RoleAssignmentName(
-                                          id.value, "ba92f5b4-2d11-453d-a403-e96b0029c9fe", kDeployer));
+                                          id.value, "974c5e8b-45b9-4653-ba55-5f855dd0fb88", kDeployer));
   EXPECT_EQ(lookups(), 1);
   ASSERT_OK(PlanOf(ra, assignment("Lake Reader (custom)")));
   ASSERT_OK(PlanOf(ra, assignment("Lake Reader (custom)")));

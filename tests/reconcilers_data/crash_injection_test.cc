@@ -39,33 +39,12 @@
 #include "spec/references.h"
 #include "tests/fakes/cloudsim_env.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/memory_state_store.h"
 
 namespace envctl::testing {
 namespace {
 
 constexpr int kShards = 4;
-
-// The state dir: what survives a crash.
-class DurableStore : public controller::StateStore {
- public:
-  absl::StatusOr<envctl::v1::EnvironmentState> Load(const std::string& environment) override {
-    absl::MutexLock lock(&mu_);
-    auto it = states_.find(environment);
-    if (it != states_.end()) return it->second;
-    envctl::v1::EnvironmentState empty;
-    empty.set_environment(environment);
-    return empty;
-  }
-  absl::Status Save(const envctl::v1::EnvironmentState& state) override {
-    absl::MutexLock lock(&mu_);
-    states_[state.environment()] = state;
-    return absl::OkStatus();
-  }
-
- private:
-  absl::Mutex mu_;
-  std::map<std::string, envctl::v1::EnvironmentState> states_ ABSL_GUARDED_BY(mu_);
-};
 
 // One envctl process's view of the state dir: save number `crash_at` (1-based; 0 =
 // never) is where the process dies: that save and every later one are lost.
@@ -245,7 +224,7 @@ TEST_P(CrashInjectionTest, KilledBeforeAnySaveThenRestartedConvergesWithoutDupli
     FakeClock clock;
     auto sim = StartCloud(clock);
     ASSERT_NE(sim, nullptr);
-    DurableStore durable;
+    MemoryStateStore durable;  // the state dir: what survives a crash
     EnvctlProcess p(*sim, clock, durable, /*crash_at=*/0);
     auto applied = p.engine->Apply(env_);
     ASSERT_TRUE(applied.ok()) << applied.status();
@@ -266,7 +245,7 @@ TEST_P(CrashInjectionTest, KilledBeforeAnySaveThenRestartedConvergesWithoutDupli
     FakeClock clock;
     auto sim = StartCloud(clock);
     ASSERT_NE(sim, nullptr);
-    DurableStore durable;
+    MemoryStateStore durable;  // the state dir: what survives a crash
     {
       EnvctlProcess first(*sim, clock, durable, k);
       auto crashed = first.engine->Apply(env_);

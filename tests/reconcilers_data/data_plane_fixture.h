@@ -43,41 +43,10 @@
 #include "spec/references.h"
 #include "tests/fakes/cloudsim_env.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/memory_state_store.h"
 #include "tests/fakes/status_matchers.h"
 
 namespace envctl::testing {
-
-// Keeps EnvironmentState in memory (the engine's inventory and memories).
-class InMemoryStateStore : public controller::StateStore {
- public:
-  absl::StatusOr<envctl::v1::EnvironmentState> Load(const std::string& environment) override {
-    absl::MutexLock lock(&mu_);
-    auto it = states_.find(environment);
-    if (it != states_.end()) return it->second;
-    envctl::v1::EnvironmentState empty;
-    empty.set_environment(environment);
-    return empty;
-  }
-  absl::Status Save(const envctl::v1::EnvironmentState& state) override {
-    absl::MutexLock lock(&mu_);
-    states_[state.environment()] = state;
-    ++saves_;
-    return absl::OkStatus();
-  }
-  // The memory JSON recorded for `resource` ("" when none).
-  std::string Memory(const std::string& environment, const std::string& resource) {
-    absl::MutexLock lock(&mu_);
-    for (const auto& m : states_[environment].inventory()) {
-      if (m.name() == resource) return m.memory_json();
-    }
-    return "";
-  }
-
- private:
-  absl::Mutex mu_;
-  std::map<std::string, envctl::v1::EnvironmentState> states_ ABSL_GUARDED_BY(mu_);
-  int saves_ ABSL_GUARDED_BY(mu_) = 0;
-};
 
 // A non-secret output value.
 inline reconcilers::OutputValue Plain(const std::string& value) {
@@ -336,7 +305,7 @@ class DataPlaneTest : public ::testing::Test {
   std::unique_ptr<cloud::CloudSession> session_;
   std::unique_ptr<reconcilers::ReconcilerRegistry> registry_;
   StubOutputs stub_;
-  InMemoryStateStore store_;
+  MemoryStateStore store_;
   std::unique_ptr<controller::Engine> engine_;
   std::unique_ptr<cloud::arm::ArmClient> arm_;
   std::unique_ptr<cloud::arm::ArmClient> factory_arm_;

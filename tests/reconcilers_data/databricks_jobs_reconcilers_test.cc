@@ -150,6 +150,29 @@ TEST_F(DatabricksJobsTest, PolicyJobAndPermissionsCreateThenPlanEmptyAndNoWrites
   EXPECT_EQ(Writes().count("databricks"), 0u) << "a no-op resync makes zero writes";
 }
 
+// jobs/create and policies/clusters/create carry no idempotency key: after a lost answer
+// (the service created it, envctl saw a 503) the object is found by name, not created
+// again; after a 503 before the service acted it is created again in the same pass.
+TEST_F(DatabricksJobsTest, CreateWhoseAnswerIsLostIsFoundByNameAndARefusedOneIsRetried) {
+  Admin("POST", "/faults",
+        R"({"service":"databricks","operation":"POST /api/2.2/jobs/create","status":503,"after_handling":true,"count":1})");
+  Admin("POST", "/faults",
+        R"({"service":"databricks","operation":"POST /api/2.0/policies/clusters/create","status":503,"retry_after_s":1,"count":1})");
+  controller::EngineResult applied = Apply();
+  for (const char* name : {"policy", "training", "training-acl"}) {
+    ASSERT_TRUE(Outcome(applied, name)->status.ok()) << name << "\n" << Describe(applied);
+  }
+  EXPECT_THAT(Requests("POST", "/jobs/create"), ::testing::SizeIs(1)) << "found, not created again";
+  EXPECT_THAT(Requests("POST", "/policies/clusters/create"), ::testing::SizeIs(2)) << "refused, so created again";
+  auto jobs = client_->Get("/api/2.2/jobs/list");
+  ASSERT_OK(jobs);
+  EXPECT_EQ((*jobs)["jobs"].size(), 1u) << jobs->dump();
+  auto policies = client_->Get("/api/2.0/policies/clusters/list");
+  ASSERT_OK(policies);
+  EXPECT_EQ((*policies)["policies"].size(), 1u) << policies->dump();
+  for (const auto& o : Plan().resources) EXPECT_EQ(o.action, Action::kNone) << o.name;
+}
+
 TEST_F(DatabricksJobsTest, JobScheduleChangedOutOfBandIsRepairedUnderEnforce) {
   Apply();
   SetSchedule("0 30 1 * * ?", "PAUSED");

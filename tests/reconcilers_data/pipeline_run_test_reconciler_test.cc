@@ -176,11 +176,12 @@ std::vector<cloud::datafactory::PipelineRun> RunsOf(cloud::datafactory::DataFact
   return runs.ok() ? *runs : std::vector<cloud::datafactory::PipelineRun>{};
 }
 
-// The lost answer: the service created the run, envctl saw a 503 or a 500.
+// The lost answer: the service created the run, envctl saw a 503, a 500 or a reset
+// connection (0; the HTTP client must not resend the POST on a new connection itself).
 // createRun is not retried blindly: the run is looked up by the run key it carries, found,
 // and tracked in the same pass; the factory holds one run.
 TEST_F(PipelineRunTestTest, CreateRunWhoseAnswerIsLostIsFoundByItsRunKeyNotStartedAgain) {
-  for (int status : {503, 500}) {
+  for (int status : {503, 500, 0}) {
     SCOPED_TRACE(status);
     AddTest("Quick");
     (*env_.mutable_resources(env_.resources_size() - 1)->mutable_pipeline_run_test()->mutable_parameters())["round"] =

@@ -1,6 +1,5 @@
 #include "watchers/internal/hmac.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -16,11 +15,6 @@ std::string HmacSha256Hex(absl::string_view key, absl::string_view data) {
   HMAC(EVP_sha256(), key.empty() ? kEmpty : key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &len);
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), len));
-}
-
-bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace envctl::watchers::internal

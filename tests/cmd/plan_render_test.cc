@@ -1,9 +1,9 @@
-#include "controller/plan_render.h"
+#include "cmd/envctl/plan_render.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace envctl::controller {
+namespace envctl::cli {
 namespace {
 
 using ::testing::HasSubstr;
@@ -67,4 +67,4 @@ TEST(PlanRenderTest, EmptyPlanSaysNoChanges) {
 }
 
 }  // namespace
-}  // namespace envctl::controller
+}  // namespace envctl::cli

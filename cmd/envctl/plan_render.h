@@ -1,15 +1,19 @@
 // Renders plan and apply results for people (Terraform-like text) and machines (JSON).
 // Sensitive values are already "(sensitive)" in FieldChange; nothing here can print a
 // secret. Pure functions, thread-compatible.
-#ifndef ENVCTL_CONTROLLER_PLAN_RENDER_H_
-#define ENVCTL_CONTROLLER_PLAN_RENDER_H_
+#ifndef ENVCTL_CMD_ENVCTL_PLAN_RENDER_H_
+#define ENVCTL_CMD_ENVCTL_PLAN_RENDER_H_
 
 #include <string>
 
 #include "controller/engine.h"
 #include "nlohmann/json.hpp"
 
-namespace envctl::controller {
+namespace envctl::cli {
+
+using controller::EngineResult;
+using controller::Phase;
+using controller::ResourceOutcome;
 
 // Plan as text:
 //   + name (Kind)                  create
@@ -30,8 +34,6 @@ std::string RenderProgressLine(Phase phase, const ResourceOutcome& outcome);
 // Apply summary: counts of created / updated / deleted / in sync / failed / blocked.
 std::string RenderApplySummary(const EngineResult& result, absl::Duration elapsed);
 
-const char* ActionName(reconcilers::Action action);
+}  // namespace envctl::cli
 
-}  // namespace envctl::controller
-
-#endif  // ENVCTL_CONTROLLER_PLAN_RENDER_H_
+#endif  // ENVCTL_CMD_ENVCTL_PLAN_RENDER_H_

@@ -1,23 +1,14 @@
-#include "controller/plan_render.h"
+#include "cmd/envctl/plan_render.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 
-namespace envctl::controller {
+namespace envctl::cli {
 
 using reconcilers::Action;
 
-const char* ActionName(Action action) {
-  switch (action) {
-    case Action::kNone: return "none";
-    case Action::kCreate: return "create";
-    case Action::kUpdate: return "update";
-    case Action::kDelete: return "delete";
-    case Action::kRun: return "run";
-  }
-  return "none";
-}
+using reconcilers::ActionName;
 
 namespace {
 
@@ -187,4 +178,4 @@ std::string RenderApplySummary(const EngineResult& result, absl::Duration elapse
   return out;
 }
 
-}  // namespace envctl::controller
+}  // namespace envctl::cli
