@@ -145,7 +145,7 @@ TEST(LoaderTest, ExampleFilesAreLoadedWithHashes) {
     EXPECT_EQ(f.sha256(), Sha256Hex(f.content()));
     EXPECT_THAT(f.content(), ::testing::StartsWith("# Databricks notebook source\n"));
   }
-  EXPECT_THAT(paths, ElementsAre("apply.py", "integration_test.py", "prepare.py", "train.py"));
+  EXPECT_THAT(paths, ElementsAre("apply.py", "integration_test.py", "lake_access.py", "prepare.py", "train.py"));
 
   const auto& library = ContentOf(*env, "model-library");
   ASSERT_EQ(library.files_size(), 1);
