@@ -124,7 +124,16 @@ absl::Status Cloudsim::Impl::Init() {
   world_ = std::make_unique<World>(config, identity_, tokens_.get(), this);
   absl::Status loaded = world_->Load();
   if (!loaded.ok()) return loaded;
-  world_->before_persist = [](World& w) { RebuildSecretMirror(w); };
+  world_->before_persist = [](World& w) {
+    RebuildSecretMirror(w);
+    RebuildStorageAccessMirror(w);
+  };
+  {
+    // A restarted cloudsim's runs see the loaded state before anything is written.
+    absl::MutexLock lock(&world_->mu);
+    RebuildSecretMirror(*world_);
+    RebuildStorageAccessMirror(*world_);
+  }
   throttle_ = std::make_unique<ArmThrottle>(options_.arm_throttle, clock_);
   eventgrid_ = std::make_unique<EventGrid>(identity_.subscription_id);
 
@@ -334,6 +343,10 @@ absl::Status Cloudsim::Impl::CreateWorkspace(const std::string& workspace_id,
   World* world = world_.get();
   env.read_key_vault_secret = [world](const std::string& dns_name, const std::string& key) {
     return ReadSecretFromMirror(*world, dns_name, key);
+  };
+  env.authorize_storage = [world](const std::string& account, const std::string& container, bool write,
+                                  const StorageCredential& credential) {
+    return AuthorizeStorageAccess(*world, account, container, write, credential);
   };
   env.on_mutation = [this] { SaveWorkspaces(false); };
   std::shared_ptr<WorkspaceBackend> ws = MakeWorkspaceBackend(workspace_id, workspace_url, env);

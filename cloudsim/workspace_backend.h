@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cloudsim/arm/storage_access.h"
 #include "cloudsim/core/world.h"
 #include "cloudsim/http/http_types.h"
 #include "common/clock.h"
@@ -43,6 +44,11 @@ struct WorkspaceBackendEnv {
   // Reads secret `key` of the Key Vault at `dns_name` (an AKV-backed secret scope).
   std::function<absl::StatusOr<std::string>(const std::string& dns_name, const std::string& key)>
       read_key_vault_secret;
+  // Whether a notebook run may read (or write) container `container` of storage account
+  // `account` with `credential` (StorageAccess codes of arm/storage_access.h).
+  std::function<absl::Status(const std::string& account, const std::string& container, bool write,
+                             const StorageCredential& credential)>
+      authorize_storage;
   // Called after each state change of the workspace (never with its lock held).
   std::function<void()> on_mutation;
 };

@@ -52,6 +52,19 @@ std::unique_ptr<WorkspaceBackend> MakeWorkspaceBackend(const std::string& worksp
   ws_env.speed = env.speed;
   ws_env.accept_aad_token = std::move(env.accept_aad_token);
   ws_env.read_key_vault_secret = std::move(env.read_key_vault_secret);
+  if (env.authorize_storage) {
+    ws_env.authorize_storage = [authorize = std::move(env.authorize_storage)](const databricks::StorageAccess& a) {
+      StorageCredential credential;
+      credential.kind = a.auth == databricks::StorageAccess::kSharedKey        ? StorageCredential::kSharedKey
+                        : a.auth == databricks::StorageAccess::kManagedIdentity ? StorageCredential::kManagedIdentity
+                        : a.auth == databricks::StorageAccess::kClientSecret    ? StorageCredential::kClientSecret
+                                                                                : StorageCredential::kNone;
+      credential.account_key = a.account_key;
+      credential.client_id = a.client_id;
+      credential.client_secret = a.client_secret;
+      return authorize(a.account, a.container, a.write, credential);
+    };
+  }
   auto ws = std::make_unique<DatabricksWorkspace>(workspace_id, workspace_url, std::move(ws_env));
   if (env.on_mutation) ws->SetMutationCallback(std::move(env.on_mutation));
   return ws;

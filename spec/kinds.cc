@@ -67,6 +67,11 @@ const std::vector<std::string>& OutputsOf(Kind kind) {
 }
 
 bool HasOutput(Kind kind, const std::string& output) {
+  // A self-hosted integration runtime's auth keys: `<runtime>-authKey1` / `-authKey2`.
+  if (kind == Resource::kDataFactoryDefinitions &&
+      (absl::EndsWith(output, "-authKey1") || absl::EndsWith(output, "-authKey2")) && output.size() > 9) {
+    return true;
+  }
   const auto& outs = OutputsOf(kind);
   return std::find(outs.begin(), outs.end(), output) != outs.end();
 }

@@ -81,13 +81,15 @@ std::string RedactText(absl::string_view text) {
       {std::regex(R"re(eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*)re"), "REDACTED"},
       // Databricks personal access tokens.
       {std::regex(R"re(dapi[0-9a-fA-F]{16,}(-\d+)?)re"), "REDACTED"},
+      // Self-hosted integration runtime auth keys (IR@<guid>@<factory>@<endpoint>@<key>).
+      {std::regex(R"re(IR@[0-9A-Fa-f-]{36}@[^\s"',]+)re"), "REDACTED"},
       // Form fields: client_secret=..., client_assertion=..., password=...
       {std::regex(R"re(((client_secret|client_assertion|password|access_token|refresh_token)=)[^&\s]*)re",
                   std::regex::icase),
        "$1REDACTED"},
       // JSON string fields that carry secrets.
       {std::regex(
-           R"re(("(access_token|refresh_token|client_secret|value|string_value|bytes_value|token_value|key|primaryKey|secondaryKey|password|secret)"\s*:\s*")((?:[^"\\]|\\.)*)")re",
+           R"re(("(access_token|refresh_token|client_secret|value|string_value|bytes_value|token_value|key|primaryKey|secondaryKey|authKey1|authKey2|password|secret)"\s*:\s*")((?:[^"\\]|\\.)*)")re",
            std::regex::icase),
        "$1REDACTED\""},
   };

@@ -32,7 +32,8 @@ Headers RedactHeaders(const Headers& headers);
 
 // Free text with bearer tokens, JWTs, Databricks PATs, `client_secret=` form fields and
 // secret-bearing JSON fields ("access_token", "client_secret", "value", "string_value",
-// "token_value", "refresh_token", "key", "keys", "password") replaced by REDACTED.
+// "token_value", "refresh_token", "key", "keys", "authKey1", "authKey2", "password") and
+// self-hosted integration runtime auth keys (IR@...) replaced by REDACTED.
 std::string RedactText(absl::string_view text);
 
 // `text` with every value the request body carried (JSON string values, form field values,

@@ -339,6 +339,13 @@ bool HasRoleAt(World& world, const std::string& principal_id, const std::string&
   return false;
 }
 
+std::string BuiltInRoleName(const std::string& role_definition_id) {
+  const BuiltInRole* role = RoleByGuid(role_definition_id.substr(role_definition_id.rfind('/') + 1));
+  return role == nullptr ? std::string() : std::string(role->name);
+}
+
+bool ScopeContains(const std::string& outer, const std::string& inner) { return Within(inner, outer); }
+
 void EraseRoleAssignmentsUnder(World& world, const std::string& scope) {
   nlohmann::json& section = world.Section("role_assignments");
   std::vector<std::string> gone;

@@ -23,6 +23,11 @@ Response HandleAuthorization(ArmCall& call, size_t providers);
 bool HasRoleAt(World& world, const std::string& principal_id, const std::string& resource_id,
                const std::vector<std::string>& role_names);
 
+// The name of the built-in role a roleDefinitionId (path or GUID) names, "" when unknown.
+std::string BuiltInRoleName(const std::string& role_definition_id);
+// Whether resource id `inner` is `outer` or below it (case-insensitive).
+bool ScopeContains(const std::string& outer, const std::string& inner);
+
 // Removes the assignments at or below `scope` (its resource or group was deleted).
 void EraseRoleAssignmentsUnder(World& world, const std::string& scope);
 

@@ -53,6 +53,16 @@ void World::ReplaceSecretMirror(std::map<std::string, std::map<std::string, std:
   mirror_ = std::move(mirror);
 }
 
+nlohmann::json World::StorageAccessMirror() {
+  absl::MutexLock lock(&mirror_mu_);
+  return storage_access_mirror_;
+}
+
+void World::ReplaceStorageAccessMirror(nlohmann::json mirror) {
+  absl::MutexLock lock(&mirror_mu_);
+  storage_access_mirror_ = std::move(mirror);
+}
+
 nlohmann::json& World::Section(const char* name) {
   nlohmann::json& s = db[name];
   if (!s.is_object()) s = nlohmann::json::object();

@@ -99,6 +99,10 @@ class World {
       ABSL_LOCKS_EXCLUDED(mirror_mu_);
   void ReplaceSecretMirror(std::map<std::string, std::map<std::string, std::string>> mirror)
       ABSL_LOCKS_EXCLUDED(mirror_mu_);
+  // What Databricks runs need to authorize ABFS access to a storage account without
+  // taking `mu` (same reason as the secret mirror): arm/storage_access.h builds it.
+  nlohmann::json StorageAccessMirror() ABSL_LOCKS_EXCLUDED(mirror_mu_);
+  void ReplaceStorageAccessMirror(nlohmann::json mirror) ABSL_LOCKS_EXCLUDED(mirror_mu_);
   // Run before each write of state.json (set once at start-up).
   std::function<void(World&)> before_persist;
 
@@ -111,6 +115,7 @@ class World {
   std::string authority_host_;
   absl::Mutex mirror_mu_;
   std::map<std::string, std::map<std::string, std::string>> mirror_ ABSL_GUARDED_BY(mirror_mu_);
+  nlohmann::json storage_access_mirror_ ABSL_GUARDED_BY(mirror_mu_) = nlohmann::json::object();
 };
 
 }  // namespace envctl::cloudsim

@@ -125,6 +125,9 @@ class Workspace::Impl : public RuntimeEnv {
     std::optional<std::string> p = DbfsDataPath(path);
     if (p && !absl::StartsWith(*p, "/databricks-datasets")) dbfs_.WriteDataset(*p, ToMillis(clock_->Now()));
   }
+  absl::Status AuthorizeStorage(const StorageAccess& access) override {
+    return env_.authorize_storage ? env_.authorize_storage(access) : absl::OkStatus();
+  }
   void SetRunIdentity(const std::string& principal, bool admin) override {
     run_principal_ = principal;
     run_admin_ = admin;

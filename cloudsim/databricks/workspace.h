@@ -27,6 +27,20 @@
 
 namespace envctl::cloudsim::databricks {
 
+// A Spark read or write of an ABFS path and the credential the notebook's session
+// configured for it (internal/abfs.h resolves hadoop-azure's settings).
+struct StorageAccess {
+  enum Auth { kNone, kSharedKey, kManagedIdentity, kClientSecret };
+  std::string account;
+  std::string container;
+  bool write = false;
+  Auth auth = kNone;
+  std::string account_key;     // kSharedKey
+  std::string client_id;       // kManagedIdentity (may be empty), kClientSecret
+  std::string client_secret;   // kClientSecret
+  std::string token_endpoint;  // kClientSecret
+};
+
 struct WorkspaceEnv {
   Clock* clock = nullptr;  // nullptr = RealClock; tests use FakeClock
   double speed = 1.0;      // time scale: 100 = runs progress 100x faster
@@ -38,6 +52,9 @@ struct WorkspaceEnv {
   std::function<absl::StatusOr<std::string>(const std::string& dns_name,
                                             const std::string& key)>
       read_key_vault_secret;
+  // Decides whether a run may read or write an ABFS path: OK, or the storage service's
+  // refusal (see cloudsim/arm/storage_access.h for the codes). Null = every access works.
+  std::function<absl::Status(const StorageAccess&)> authorize_storage;
 };
 
 class Workspace {

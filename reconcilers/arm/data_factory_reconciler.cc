@@ -77,6 +77,7 @@ std::set<std::string> UaiIds(const json& identity) {
 json DesiredRepo(const envctl::v1::Environment& env, const envctl::v1::DataFactorySpec& spec) {
   if (!spec.has_repo_configuration()) return nullptr;
   const auto& r = spec.repo_configuration();
+  if (r.has_enabled() && !r.enabled().value()) return nullptr;
   const bool github = r.provider() == "github";
   json repo = {{"type", github ? "FactoryGitHubConfiguration" : "FactoryVSTSConfiguration"},
                {"accountName", r.account_name()},

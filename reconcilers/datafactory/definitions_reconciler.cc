@@ -247,6 +247,39 @@ void MaskLikeLive(nlohmann::json* desired, const nlohmann::json& live) {
   }
 }
 
+bool IsSelfHostedRuntime(const Entity& e) {
+  return e.type == EntityType::kIntegrationRuntime && e.properties.value("type", "") == "SelfHosted";
+}
+
+// Publishes `<runtime>-authKey1` and `<runtime>-authKey2` of a self-hosted integration
+// runtime that exists: sensitive, read (POST listAuthKeys) only when a consumer must write
+// one. The fingerprint is the runtime's id and etag, so a recreated runtime (new keys)
+// makes consumers rewrite; a key regenerated in place is not noticed.
+void PublishRuntimeKeys(Context& ctx, const cloud::arm::ArmClient& arm, const std::string& runtime_id,
+                        const std::string& name, const std::string& etag) {
+  const std::string fingerprint = Sha256Hex(absl::StrCat(absl::AsciiStrToLower(runtime_id), "@", etag)).substr(0, 16);
+  for (const char* key : {"authKey1", "authKey2"}) {
+    OutputValue v;
+    v.sensitive = true;
+    v.fingerprint = fingerprint;
+    v.mint = [&arm, runtime_id, key, fingerprint]() -> absl::StatusOr<OutputValue> {
+      absl::StatusOr<nlohmann::json> listed =
+          arm.Post(absl::StrCat(runtime_id, "/listAuthKeys"), cloud::datafactory::kDataFactoryApiVersion);
+      if (!listed.ok()) return Annotate(listed.status(), absl::StrCat("listing the auth keys of ", runtime_id));
+      const nlohmann::json& keys = *listed;
+      if (!keys.is_object() || !keys.contains(key) || !keys[key].is_string()) {
+        return absl::InternalError(absl::StrCat("listAuthKeys of ", runtime_id, " answered no ", key));
+      }
+      OutputValue out;
+      out.value = keys[key].get<std::string>();
+      out.sensitive = true;
+      out.fingerprint = fingerprint;
+      return out;
+    };
+    ctx.outputs.Set(ctx.resource.name(), absl::StrCat(name, "-", key), std::move(v));
+  }
+}
+
 absl::StatusOr<EntityType> TypeOfKey(const std::string& key) { return datafactory::TypeFromPath(key); }
 std::string NameOfKey(const std::string& key) { return key.substr(key.find('/') + 1); }
 
@@ -374,6 +407,9 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
       continue;
     }
     change.exists = true;
+    if (IsSelfHostedRuntime(e)) {
+      PublishRuntimeKeys(ctx, *arm_, live->value("id", ""), e.name, live->value("etag", ""));
+    }
     const nlohmann::json live_props = live->value("properties", nlohmann::json::object());
     nlohmann::json want = e.properties;
     MaskLikeLive(&want, live_props);
@@ -457,6 +493,9 @@ absl::StatusOr<ApplyResult> DataFactoryDefinitionsReconciler::Apply(Context& ctx
         }
       }
       RETURN_IF_ERROR(Annotate(put.status(), absl::StrCat("writing ", key, " to factory ", factory.factory)));
+      if (IsSelfHostedRuntime(e)) {
+        PublishRuntimeKeys(ctx, *arm_, put->value("id", ""), e.name, put->value("etag", ""));
+      }
       {
         absl::MutexLock lock(&memory_mu);
         memory["deployed"][key] = d.sha;

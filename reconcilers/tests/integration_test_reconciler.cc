@@ -39,7 +39,8 @@ absl::StatusOr<nlohmann::json> LibraryFor(const std::string& dbfs_path) {
       "package it as a wheel, or import it from DBFS inside the notebook"));
 }
 
-absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env, const std::string& test,
+absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env, const Outputs& outputs,
+                                          const std::string& test,
                                           const envctl::v1::IntegrationTestSpec& spec,
                                           absl::Duration timeout) {
   const auto& c = spec.cluster();
@@ -52,8 +53,13 @@ absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env, co
     for (const auto& [k, v] : c.spark_conf()) conf[k] = v;
     cluster["spark_conf"] = conf;
   }
+  // A parameter may carry an output (e.g. the client id of the identity a notebook signs
+  // in as): expanded when the run is submitted.
   nlohmann::json params = nlohmann::json::object();
-  for (const auto& [k, v] : spec.parameters()) params[k] = v;
+  for (const auto& [k, v] : spec.parameters()) {
+    ASSIGN_OR_RETURN(std::string value, outputs.Expand(v));
+    params[k] = value;
+  }
   nlohmann::json libraries = nlohmann::json::array();
   for (const std::string& lib : spec.libraries()) {
     ASSIGN_OR_RETURN(nlohmann::json entry, LibraryFor(lib));
@@ -133,7 +139,7 @@ absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const
   // return the same run: no lookup needed.
   const int attempt = AttemptOf(ctx.prior.rerun_requested ? Abandoned(memory) : memory);
   backend.submit = [&]() -> absl::StatusOr<std::string> {
-    ASSIGN_OR_RETURN(nlohmann::json body, SubmitBody(ctx.environment, test, spec, timeout));
+    ASSIGN_OR_RETURN(nlohmann::json body, SubmitBody(ctx.environment, ctx.outputs, test, spec, timeout));
     nlohmann::json& task = body["tasks"][0];
     if (!spec.existing_cluster().empty()) {
       ASSIGN_OR_RETURN(std::string cluster_id, RequireOutput(ctx.outputs, spec.existing_cluster(), "clusterId"));

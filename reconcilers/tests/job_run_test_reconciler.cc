@@ -108,7 +108,10 @@ absl::StatusOr<ApplyResult> JobRunTestReconciler::Apply(Context& ctx, const Chan
   const int attempt = AttemptOf(ctx.prior.rerun_requested ? Abandoned(memory) : memory);
   backend.submit = [&]() -> absl::StatusOr<std::string> {
     json params = json::object();
-    for (const auto& [k, v] : spec.parameters()) params[k] = v;
+    for (const auto& [k, v] : spec.parameters()) {
+      ASSIGN_OR_RETURN(std::string value, ctx.outputs.Expand(v));
+      params[k] = value;
+    }
     json body = {{"job_id", std::stoll(job_id)},
                  {"idempotency_token", IdempotencyToken(ctx.environment, test, covered.hash, attempt)}};
     if (!params.empty()) body["job_parameters"] = params;

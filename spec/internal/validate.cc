@@ -352,7 +352,8 @@ void EnvironmentValidator::CheckKind(int i) {
       Require(i, k + "factoryName", s.factory_name(), "the globally unique factory name");
       if (!s.factory_name().empty()) Name(i, k + "factoryName", CheckDataFactoryName(s.factory_name()));
       Require(i, k + "resourceGroup", s.resource_group(), "the name of a ResourceGroup resource");
-      if (s.has_repo_configuration()) {
+      if (s.has_repo_configuration() &&
+          (!s.repo_configuration().has_enabled() || s.repo_configuration().enabled().value())) {
         const auto& repo = s.repo_configuration();
         const std::string rp = k + "repoConfiguration.";
         if (!OneOf(repo.provider(), {"github", "azureDevOps"})) {

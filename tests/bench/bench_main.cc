@@ -1,7 +1,8 @@
 // envctl_bench: prints speed and size figures (never asserts them; machines are shared and
 // noisy). Run: ./build/envctl_bench [--iterations N]. Figures:
 //   (`envctl_bench converge [...]` is the converge benchmark instead: converge_bench.cc;
-//   `envctl_bench takeover [...]` the high-availability one: takeover_bench.cc)
+//   `envctl_bench takeover [...]` the high-availability one: takeover_bench.cc;
+//   `envctl_bench repair [...]` times drift repairs under the controller: repair_bench.cc)
 //   - load: parse + validate + hash examples/bikeshare (both environments)
 //   - diff: field-level JSON diff of a Data Factory pipeline-sized document
 //   - plan: a converged environment planned against an in-process cloudsim (requests, time)
@@ -69,6 +70,7 @@ void Print(const char* name, const Stats& s, const std::string& extra = "") {
 namespace envctl::bench {
 int RunConvergeBench(int argc, char** argv);
 int RunTakeoverBench(int argc, char** argv);
+int RunRepairBench(int argc, char** argv);
 }
 
 int main(int argc, char** argv) {
@@ -77,6 +79,9 @@ int main(int argc, char** argv) {
   }
   if (argc > 1 && !std::strcmp(argv[1], "takeover")) {
     return envctl::bench::RunTakeoverBench(argc - 2, argv + 2);
+  }
+  if (argc > 1 && !std::strcmp(argv[1], "repair")) {
+    return envctl::bench::RunRepairBench(argc - 2, argv + 2);
   }
   int iterations = 20;
   for (int i = 1; i + 1 < argc; ++i) {

@@ -2,6 +2,7 @@
 // interpreter against an in-memory workspace.
 #include <map>
 #include <string>
+#include <vector>
 
 #include "cloudsim/databricks/internal/interpreter.h"
 #include "cloudsim/databricks/internal/notebook_program.h"
@@ -26,11 +27,17 @@ class MapRuntime : public RuntimeEnv {
     if (it == secrets.end()) return absl::NotFoundError("missing");
     return it->second;
   }
+  absl::Status AuthorizeStorage(const StorageAccess& access) override {
+    accesses.push_back(access);
+    return storage_answer;
+  }
   void Add(const std::string& path, const std::string& body, const std::string& lang = "PYTHON") {
     notebooks[path] = Notebook{lang, body};
   }
   std::map<std::string, Notebook> notebooks;
   std::map<std::string, std::string> secrets;
+  std::vector<StorageAccess> accesses;
+  absl::Status storage_answer;
 };
 
 TEST(NotebookParserTest, DirectivesAreParsedInSourceOrder) {
@@ -235,6 +242,84 @@ TEST(InterpreterTest, RecursionIsBounded) {
   ExecutionResult r = ExecuteNotebook(rt, "/loop", {});
   EXPECT_TRUE(r.failed);
   EXPECT_THAT(r.error, HasSubstr("nested deeper than 10 levels"));
+}
+
+// The lake notebook of examples/bikeshare: an account key in one environment, a managed
+// identity in the other, chosen with a plain Python if/else on a widget.
+constexpr char kLakeNotebook[] =
+    "auth = dbutils.widgets.get(\"lake_auth\")\n"
+    "suffix = \"lake.dfs.core.windows.net\"\n"
+    "if auth == \"key\":\n"
+    "    spark.conf.set(f\"fs.azure.account.key.{suffix}\", dbutils.secrets.get(\"s\", \"storagekey\"))\n"
+    "else:\n"
+    "    spark.conf.set(f\"fs.azure.account.auth.type.{suffix}\", \"OAuth\")\n"
+    "    spark.conf.set(f\"fs.azure.account.oauth.provider.type.{suffix}\",\n"
+    "                   \"org.apache.hadoop.fs.azurebfs.oauth2.MsiTokenProvider\")\n"
+    "    spark.conf.set(f\"fs.azure.account.oauth2.client.id.{suffix}\", dbutils.widgets.get(\"client_id\"))\n"
+    "df.write.mode(\"overwrite\").json(\"abfss://bikeshare@lake.dfs.core.windows.net/predictions\")\n";
+
+TEST(NotebookParserTest, IfElseOnALiteralGuardsTheBlocksSteps) {
+  auto steps = ParseNotebook("PYTHON", kLakeNotebook);
+  ASSERT_EQ(steps.size(), 7u);
+  EXPECT_TRUE(steps[0].guards.empty());
+  ASSERT_EQ(steps[2].kind, Step::kSparkConf);
+  ASSERT_EQ(steps[2].guards.size(), 1u);
+  EXPECT_EQ(steps[2].guards[0].variable, "auth");
+  EXPECT_EQ(steps[2].guards[0].literal, "key");
+  EXPECT_TRUE(steps[2].guards[0].equal);
+  EXPECT_EQ(steps[2].line, 4);
+  ASSERT_EQ(steps[5].guards.size(), 1u);
+  EXPECT_FALSE(steps[5].guards[0].equal) << "the else block";
+  EXPECT_EQ(steps[5].line, 9);
+  EXPECT_EQ(steps[6].kind, Step::kDataWrite);
+  EXPECT_TRUE(steps[6].guards.empty()) << "back at the if's indentation";
+}
+
+TEST(InterpreterTest, AccountKeyBranchSetsTheKeyAndSkipsTheIdentity) {
+  MapRuntime rt;
+  rt.Add("/nb", kLakeNotebook);
+  rt.secrets["s/storagekey"] = "the-key";
+  ExecutionResult r = ExecuteNotebook(rt, "/nb", {{"lake_auth", "key"}});
+  EXPECT_FALSE(r.failed) << r.error;
+  ASSERT_EQ(rt.accesses.size(), 1u);
+  EXPECT_EQ(rt.accesses[0].auth, StorageAccess::kSharedKey);
+  EXPECT_EQ(rt.accesses[0].account_key, "the-key");
+  EXPECT_EQ(rt.accesses[0].account, "lake");
+  EXPECT_EQ(rt.accesses[0].container, "bikeshare");
+  EXPECT_TRUE(rt.accesses[0].write);
+}
+
+TEST(InterpreterTest, IdentityBranchReadsNoSecretAndUsesTheManagedIdentity) {
+  MapRuntime rt;  // no secret at all: the key branch must not run
+  rt.Add("/nb", kLakeNotebook);
+  ExecutionResult r = ExecuteNotebook(rt, "/nb", {{"lake_auth", "identity"}, {"client_id", "c-1"}});
+  EXPECT_FALSE(r.failed) << r.error;
+  ASSERT_EQ(rt.accesses.size(), 1u);
+  EXPECT_EQ(rt.accesses[0].auth, StorageAccess::kManagedIdentity);
+  EXPECT_EQ(rt.accesses[0].client_id, "c-1");
+}
+
+TEST(InterpreterTest, RefusedLakeAccessFailsTheRunWithTheStorageError) {
+  MapRuntime rt;
+  rt.Add("/nb", kLakeNotebook);
+  rt.storage_answer = absl::PermissionDeniedError(
+      "This request is not authorized to perform this operation using this permission.");
+  ExecutionResult r = ExecuteNotebook(rt, "/nb", {{"lake_auth", "identity"}, {"client_id", "c-1"}});
+  ASSERT_TRUE(r.failed);
+  EXPECT_THAT(r.error, HasSubstr("AbfsRestOperationException: Operation failed: \"This request is not authorized"));
+  EXPECT_THAT(r.error, HasSubstr("403, PUT, https://lake.dfs.core.windows.net/bikeshare/predictions, "
+                                 "AuthorizationPermissionMismatch"));
+}
+
+TEST(InterpreterTest, LakeAccessWithoutAnyCredentialNamesTheMissingSetting) {
+  MapRuntime rt;
+  rt.Add("/nb", "spark.read.json(\"abfss://c@lake.dfs.core.windows.net/x\")\n");
+  ExecutionResult r = ExecuteNotebook(rt, "/nb", {});
+  ASSERT_TRUE(r.failed);
+  EXPECT_THAT(r.error, HasSubstr("Failure to initialize configuration for storage account "
+                                 "lake.dfs.core.windows.net: Invalid configuration value detected for "
+                                 "fs.azure.account.key"));
+  EXPECT_TRUE(rt.accesses.empty());
 }
 
 }  // namespace

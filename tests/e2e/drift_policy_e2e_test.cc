@@ -1,5 +1,5 @@
 // Every out-of-band change the issue names (delete a notebook, remove an access policy,
-// rotate the storage key, edit a pipeline, stop a trigger), made through the ordinary
+// remove the lake's role assignment, edit a pipeline, stop a trigger), made through the ordinary
 // APIs, under every drift policy: enforce shows it in the plan and repairs it, report
 // shows it (`!`) and leaves it, ignore does neither.
 #include <functional>
@@ -29,6 +29,9 @@ struct DriftCase {
   std::function<std::string(Portal&, const std::string& rg)> drift;
   // True when live state is back to what the repo declares.
   std::function<bool(Portal&, const std::string& rg, const std::string& before)> repaired;
+  // The whole resource was deleted: `ignore` covers changes to a resource that exists,
+  // so a deleted one is created again even then (the engine's rule).
+  bool deleted = false;
 };
 
 std::string Factory(const std::string& rg) {
@@ -73,20 +76,31 @@ std::vector<DriftCase> Cases() {
                                        "2023-07-01");
                      return live.ok() && (*live)["properties"]["accessPolicies"].size() == 2u;
                    }});
-  cases.push_back({"RotatedStorageKey", "secrets (DatabricksSecretScope)", "storagekey",
+  // TEST reaches the lake through a role assignment instead of a copied storage key
+  // (DEV keeps the key; tests/e2e/secret_scan_e2e_test.cc rotates it there).
+  cases.push_back({"RemovedRoleAssignment", "job-lake-access (RoleAssignment)", "properties.roleDefinitionId",
                    [](Portal& p, const std::string& rg) {
-                     auto before = p.Databricks(kGroup, kWorkspace, "GET", "/api/2.0/secrets/list?scope=bikeshare");
-                     EXPECT_OK(before);
-                     EXPECT_OK(p.Arm("POST",
-                                     rg + "/providers/Microsoft.Storage/storageAccounts/bikesharetestlake/regenerateKey",
-                                     "2023-05-01", {{"keyName", "key1"}}));
-                     return before.ok() ? before->dump() : std::string();
+                     auto identity = p.Arm("GET", rg + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+                                                       "bikeshare-test-jobs", "2023-01-31");
+                     EXPECT_OK(identity);
+                     if (!identity.ok()) return std::string();
+                     const std::string principal = (*identity)["properties"]["principalId"];
+                     auto list = p.Arm("GET", rg + "/providers/Microsoft.Authorization/roleAssignments", "2022-04-01");
+                     EXPECT_OK(list);
+                     if (!list.ok()) return std::string();
+                     for (const auto& a : (*list)["value"]) {
+                       if (a["properties"]["principalId"] == principal) {
+                         EXPECT_OK(p.Arm("DELETE", a["id"].get<std::string>(), "2022-04-01"));
+                         return a["id"].get<std::string>();
+                       }
+                     }
+                     ADD_FAILURE() << "no role assignment for the job identity";
+                     return std::string();
                    },
-                   [](Portal& p, const std::string&, const std::string& before) {
-                     // The scope's secret was rewritten (its timestamp moved).
-                     auto now = p.Databricks(kGroup, kWorkspace, "GET", "/api/2.0/secrets/list?scope=bikeshare");
-                     return now.ok() && now->dump() != before;
-                   }});
+                   [](Portal& p, const std::string&, const std::string& id) {
+                     return !id.empty() && p.Arm("GET", id, "2022-04-01").ok();
+                   },
+                   /*deleted=*/true});
   cases.push_back({"EditedPipeline", "adf-definitions (DataFactoryDefinitions)", "/Shared/elsewhere/apply",
                    [](Portal& p, const std::string& rg) {
                      const std::string path = Factory(rg) + "/pipelines/ApplyModel";
@@ -138,7 +152,9 @@ TEST_P(DriftPolicyE2ETest, PlanAndApplyFollowThePolicy) {
   EXPECT_EQ(applied.exit_code, 0) << applied.output;
   if (policy == "enforce") {
     EXPECT_EQ(plan.exit_code, 2) << plan.output;
-    EXPECT_THAT(plan.output, HasSubstr("~ " + c.resource + " [drift]"));
+    // "~" for a changed resource, "+" for one removed out of band (the role assignment).
+    EXPECT_THAT(plan.output, ::testing::AnyOf(HasSubstr("~ " + c.resource + " [drift]"),
+                                              HasSubstr("+ " + c.resource + " [drift]")));
     EXPECT_THAT(plan.output, HasSubstr(c.plan_detail));
     EXPECT_TRUE(c.repaired(*portal_, Rg(), before)) << applied.output;
     RunResult after = Plan();
@@ -150,6 +166,10 @@ TEST_P(DriftPolicyE2ETest, PlanAndApplyFollowThePolicy) {
     EXPECT_THAT(plan.output, HasSubstr("drifted (reported only)"));
     EXPECT_THAT(applied.output, HasSubstr("drift reported"));
     EXPECT_FALSE(c.repaired(*portal_, Rg(), before));
+  } else if (c.deleted) {
+    EXPECT_EQ(plan.exit_code, 2) << plan.output;
+    EXPECT_THAT(plan.output, HasSubstr("+ " + c.resource));
+    EXPECT_TRUE(c.repaired(*portal_, Rg(), before)) << applied.output;
   } else {
     EXPECT_EQ(plan.exit_code, 0) << plan.output;
     EXPECT_THAT(plan.output, Not(HasSubstr(c.resource)));

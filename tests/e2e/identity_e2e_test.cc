@@ -174,8 +174,12 @@ TEST_F(IdentityE2ETest, PreexistingIdentityIsAdoptedAndPruneLeavesIt) {
   ConvergeTest();
   EXPECT_EQ(Plan().exit_code, 0);
 
-  // The identity and its assignment leave the repo: the assignment envctl made is
-  // deleted, the adopted identity stays.
+  // The identity and its assignment leave the repo (TEST's notebooks go back to the
+  // account key): the assignment envctl made is deleted, the adopted identity stays.
+  Edit("environments/test.yaml",
+       "  use_account_key: \"false\"\n  lake_auth: identity\n  lake_client_id: ${job-identity.clientId}\n"
+       "  lake_access: job-lake-access\n",
+       "");
   Edit("resources/identity.yaml", "name: job-lake-access\n", "name: job-lake-access-gone\n");
   std::string text = ReadFile(repo_ / "resources/identity.yaml");
   text = text.substr(0, text.find("name: job-identity")) +
@@ -226,6 +230,84 @@ TEST_F(IdentityE2ETest, SecretDeletedOutOfBandIsRecoveredWithoutANewVersion) {
       << "the recovered version still carries the current token: nothing new is written";
   EXPECT_EQ(Indexes(*after, "POST", "/deletedsecrets/databricks-token/recover").size(), 1u);
   EXPECT_EQ(Plan().exit_code, 0);
+}
+
+// DEV's factory is in ADF Git mode; envctl keeps its Git link as the repo declares it.
+TEST_F(IdentityE2ETest, DevFactoryGitLinkIsSetShownAndRepaired) {
+  RunResult applied = Apply("dev");
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  const std::string dev_rg = portal_->RgPath("bikeshare-dev-rg");
+  const std::string factory = dev_rg + "/providers/Microsoft.DataFactory/factories/bikeshare-dev-adf";
+  auto live = portal_->Arm("GET", factory, "2018-06-01");
+  ASSERT_OK(live);
+  nlohmann::json repo = (*live)["properties"]["repoConfiguration"];
+  EXPECT_EQ(repo["type"], "FactoryGitHubConfiguration");
+  EXPECT_EQ(repo["accountName"], "contoso-data");
+  EXPECT_EQ(repo["repositoryName"], "bikeshare");
+  EXPECT_EQ(repo["collaborationBranch"], "main");
+  EXPECT_EQ(repo["rootFolder"], "/examples/bikeshare/datafactory");
+  EXPECT_EQ(Plan("dev").exit_code, 0);
+
+  // Someone points the studio at another branch (the portal calls configureFactoryRepo).
+  repo["collaborationBranch"] = "hotfix";
+  const std::string subscription = dev_rg.substr(0, dev_rg.find("/resourceGroups"));
+  ASSERT_OK(portal_->Arm("POST", subscription + "/providers/Microsoft.DataFactory/locations/westeurope/configureFactoryRepo",
+                         "2018-06-01", {{"factoryResourceId", (*live)["id"]}, {"repoConfiguration", repo}}));
+  RunResult plan = Plan("dev");
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("factory (DataFactory) [drift]"));
+  EXPECT_THAT(plan.output, HasSubstr("properties.repoConfiguration.collaborationBranch"));
+  EXPECT_THAT(plan.output, HasSubstr("hotfix"));
+  ASSERT_EQ(Apply("dev").exit_code, 0);
+  auto repaired = portal_->Arm("GET", factory, "2018-06-01");
+  ASSERT_OK(repaired);
+  EXPECT_EQ((*repaired)["properties"]["repoConfiguration"]["collaborationBranch"], "main");
+  EXPECT_EQ(Plan("dev").exit_code, 0);
+}
+
+// A self-hosted integration runtime from the ADF folder: its auth key reaches a Key Vault
+// secret through an output, and no output of envctl ever shows a key.
+TEST_F(IdentityE2ETest, SelfHostedRuntimeKeyReachesAVaultSecretAndIsNeverShown) {
+  fs::create_directories(repo_ / "datafactory/integrationRuntime");
+  WriteFile(repo_ / "datafactory/integrationRuntime/OnPremIR.json",
+            R"({"name": "OnPremIR", "properties": {"type": "SelfHosted", "description": "on-premises sources"}})");
+  WriteFile(repo_ / "resources/runtime.yaml",
+            "# The key a self-hosted runtime's installer registers with, kept in Key Vault.\n"
+            "name: onprem-ir-key\n"
+            "enabled: ${publish_adf}\n"
+            "keyVaultSecret:\n"
+            "  vault: keyvault\n"
+            "  secretName: onprem-ir-key\n"
+            "  value: {output: adf-definitions.OnPremIR-authKey1}\n");
+  RunResult planned = Plan();
+  EXPECT_EQ(planned.exit_code, 2) << planned.output;
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+
+  auto runtime = portal_->Arm("GET", Factory() + "/integrationRuntimes/OnPremIR", "2018-06-01");
+  ASSERT_OK(runtime);
+  EXPECT_EQ((*runtime)["properties"]["type"], "SelfHosted");
+  auto keys = portal_->Arm("POST", Factory() + "/integrationRuntimes/OnPremIR/listAuthKeys", "2018-06-01");
+  ASSERT_OK(keys);
+  const std::string key1 = (*keys)["authKey1"], key2 = (*keys)["authKey2"];
+  ASSERT_FALSE(key1.empty());
+  auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
+  ASSERT_OK(vault);
+  std::string uri = (*vault)["properties"]["vaultUri"];
+  if (!uri.empty() && uri.back() == '/') uri.pop_back();
+  auto secret = portal_->Call("GET", uri + "/secrets/onprem-ir-key?api-version=7.4", "https://vault.azure.net/.default");
+  ASSERT_OK(secret);
+  EXPECT_EQ((*secret)["value"], key1);
+
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 0) << plan.output;
+  RunResult json_plan = Run("plan " + repo_.string() + " --env test --json" + Common());
+  RunResult status = Run("status --state-dir " + (work_ / "state").string() + " --env test --json");
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  for (const RunResult* out : {&planned, &applied, &plan, &json_plan, &status}) {
+    EXPECT_EQ(out->output.find(key1), std::string::npos) << out->output;
+    EXPECT_EQ(out->output.find(key2), std::string::npos) << out->output;
+  }
 }
 
 class ChangePollE2ETest : public BikeshareE2ETest {

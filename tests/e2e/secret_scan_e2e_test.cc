@@ -4,7 +4,8 @@
 // request included), stdout, `envctl plan --json`, `envctl status --json`, /metrics and
 // every file of the state dir — and fails on any secret value cloudsim handed out: the
 // client secret, both storage keys (before and after rotation) and every Key Vault secret
-// value (the Databricks PAT envctl minted is one of them).
+// value (the Databricks PAT envctl minted is one of them). It runs DEV: only DEV copies
+// the storage key into a secret scope (TEST reaches the lake through a role assignment).
 #include <regex>
 #include <set>
 #include <string>
@@ -22,11 +23,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kGroup[] = "bikeshare-test-rg";
+constexpr char kGroup[] = "bikeshare-dev-rg";
 
 class SecretScanE2ETest : public BikeshareE2ETest {
  protected:
-  std::string Storage() { return Rg() + "/providers/Microsoft.Storage/storageAccounts/bikesharetestlake"; }
+  std::string DevRg() { return portal_->RgPath(kGroup); }
+  std::string Storage() { return DevRg() + "/providers/Microsoft.Storage/storageAccounts/bikesharedevlake"; }
 
   // Both storage keys now.
   void CollectStorageKeys(std::set<std::string>* secrets) {
@@ -37,7 +39,7 @@ class SecretScanE2ETest : public BikeshareE2ETest {
 
   // Every secret value of the environment's vault, by its data-plane API.
   void CollectVaultSecrets(std::set<std::string>* secrets, std::set<std::string>* names) {
-    auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
+    auto vault = portal_->Arm("GET", DevRg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-dev-kv", "2023-07-01");
     ASSERT_OK(vault);
     std::string uri = (*vault)["properties"].value("vaultUri", "");
     if (!uri.empty() && uri.back() == '/') uri.pop_back();
@@ -63,14 +65,14 @@ TEST_F(SecretScanE2ETest, NoSecretCloudsimHandedOutAppearsInAnyOutput) {
   const fs::path state = work_ / "controller";
   const fs::path config = work_ / "controller.yaml";
   WriteFile(config, "source:\n  folder: " + repo_.string() + "\n  pollInterval: 1h\n"
-                    "environments: [test]\n"
+                    "environments: [dev]\n"
                     "cloud: " + sim_->endpoints_file + "\n"
                     "stateDir: " + state.string() + "\n"
                     "grpc:\n  listen: 127.0.0.1:0\nhttp:\n  listen: 127.0.0.1:0\n"
                     "log:\n  format: json\n  level: debug\n");
   ControllerProcess ctl;
   ASSERT_TRUE(ctl.Start(work_, {"controller", "--config", config.string()}));
-  ASSERT_TRUE(ctl.WaitForLogLine(Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}})))
+  ASSERT_TRUE(ctl.WaitForLogLine(Event("sync_end", {{"environment", "dev"}, {"outcome", "converged"}})))
       << ctl.Stdout() << ctl.Stderr();
 
   std::set<std::string> secrets = {sim_->client_secret};
@@ -88,7 +90,7 @@ TEST_F(SecretScanE2ETest, NoSecretCloudsimHandedOutAppearsInAnyOutput) {
                                }());
   ASSERT_OK(fault);
   ASSERT_EQ(fault->status, 200) << fault->body;
-  ASSERT_OK(portal_->Databricks(kGroup, "bikeshare-test-dbw", "POST", "/api/2.0/workspace/delete",
+  ASSERT_OK(portal_->Databricks(kGroup, "bikeshare-dev-dbw", "POST", "/api/2.0/workspace/delete",
                                 {{"path", "/Shared/bikeshare/train"}}));
   ASSERT_OK(portal_->Arm("POST", Storage() + "/regenerateKey", "2023-05-01", {{"keyName", "key1"}}));
   CollectStorageKeys(&secrets);
@@ -110,10 +112,10 @@ TEST_F(SecretScanE2ETest, NoSecretCloudsimHandedOutAppearsInAnyOutput) {
   const std::string grpc = Field(stdout_text, "gRPC  ([0-9.:]+)");
   const std::string http = Field(stdout_text, "HTTP  http://([0-9.:]+)");
   ASSERT_FALSE(grpc.empty() || http.empty()) << stdout_text;
-  RunResult status = Run("status --server " + grpc + " --env test --json");
+  RunResult status = Run("status --server " + grpc + " --env dev --json");
   EXPECT_EQ(status.exit_code, 0) << status.output;
   outputs.emplace_back("status --json", status.output);
-  RunResult plan = Run("plan " + repo_.string() + " --env test --json --cloud " + sim_->endpoints_file +
+  RunResult plan = Run("plan " + repo_.string() + " --env dev --json --cloud " + sim_->endpoints_file +
                        " --state-dir " + (state / "state").string());
   EXPECT_NE(plan.exit_code, 1) << plan.output;  // 2: changes pending (the failed scope)
   EXPECT_THAT(plan.output, HasSubstr("\"secrets\""));  // the scan reads real plan output

@@ -103,15 +103,31 @@ TEST(LoaderTest, ExampleFieldsAreLoaded) {
   EXPECT_EQ(token.value().output().resource(), "workspace");
   EXPECT_EQ(token.value().output().output(), "token");
 
-  const auto& scope = Find(*env, "secrets").databricks_secret_scope();
-  EXPECT_EQ(scope.scope_name(), "bikeshare");
-  EXPECT_EQ(scope.secrets(0).key(), "storagekey");
-  EXPECT_EQ(scope.secrets(0).value().output().output(), "primaryKey");
-
+  // TEST copies no storage key into a secret scope: the notebooks sign in as the job
+  // identity, which holds a role on the lake.
+  EXPECT_FALSE(Enabled(Find(*env, "secrets")));
   const auto& it = Find(*env, "integration-test").integration_test();
   EXPECT_EQ(it.notebook_path(), "/Shared/bikeshare/integration_test");
   EXPECT_EQ(it.timeout().seconds(), 1800);
-  EXPECT_THAT(it.covers(), ElementsAre("notebooks", "model-library", "secrets"));
+  EXPECT_THAT(it.covers(), ElementsAre("notebooks", "model-library", "job-lake-access"));
+  EXPECT_EQ(it.parameters().at("lake_auth"), "identity");
+  EXPECT_EQ(it.parameters().at("lake_client_id"), "${job-identity.clientId}");
+  EXPECT_TRUE(Find(*env, "factory").data_factory().repo_configuration().has_enabled());
+  EXPECT_FALSE(Find(*env, "factory").data_factory().repo_configuration().enabled().value());
+
+  absl::StatusOr<Environment> dev = LoadEnvironment(kExample, "dev");
+  ASSERT_OK(dev);
+  const auto& scope = Find(*dev, "secrets").databricks_secret_scope();
+  EXPECT_EQ(scope.scope_name(), "bikeshare");
+  EXPECT_EQ(scope.secrets(0).key(), "storagekey");
+  EXPECT_EQ(scope.secrets(0).value().output().output(), "primaryKey");
+  EXPECT_THAT(Find(*dev, "integration-test").integration_test().covers(),
+              ElementsAre("notebooks", "model-library", "secrets"));
+  EXPECT_EQ(Find(*dev, "integration-test").integration_test().parameters().at("lake_auth"), "key");
+  const auto& repo = Find(*dev, "factory").data_factory().repo_configuration();
+  EXPECT_TRUE(repo.enabled().value());
+  EXPECT_EQ(repo.provider(), "github");
+  EXPECT_EQ(repo.repository_name(), "bikeshare");
 
   EXPECT_EQ(Find(*env, "lake").source().file(), "resources/azure.yaml");
   EXPECT_EQ(Find(*env, "lake").source().line(), 6);
@@ -129,7 +145,7 @@ TEST(LoaderTest, ExampleFilesAreLoadedWithHashes) {
     EXPECT_EQ(f.sha256(), Sha256Hex(f.content()));
     EXPECT_THAT(f.content(), ::testing::StartsWith("# Databricks notebook source\n"));
   }
-  EXPECT_THAT(paths, ElementsAre("apply.py", "integration_test.py", "prepare.py", "train.py"));
+  EXPECT_THAT(paths, ElementsAre("apply.py", "integration_test.py", "lake_access.py", "prepare.py", "train.py"));
 
   const auto& library = ContentOf(*env, "model-library");
   ASSERT_EQ(library.files_size(), 1);
@@ -152,10 +168,12 @@ TEST(LoaderTest, ExampleFilesAreLoadedWithHashes) {
   EXPECT_THAT(defs.files(5).content(), HasSubstr("\"defaultValue\":\"bikesharetestlake\""));
   EXPECT_EQ(defs.files(5).sha256(), Sha256Hex(defs.files(5).content()));
 
-  // Output references in the files order the definitions after their producers.
+  // Output references in the files order the definitions after their producers (the
+  // pipeline passes the job identity's client id, a parameter holding an output).
+  EXPECT_THAT(defs.files(5).content(), HasSubstr("\"lake_client_id\":\"${job-identity.clientId}\""));
   const auto deps = ResourceDependencies(Find(*env, "adf-definitions"));
   EXPECT_THAT(deps, ::testing::UnorderedElementsAre("factory", "databricks-token", "notebooks",
-                                                    "keyvault", "workspace"));
+                                                    "keyvault", "workspace", "job-identity"));
 }
 
 TEST(LoaderTest, JsonAndYamlResourceFilesGiveTheSameProto) {

@@ -20,11 +20,13 @@ TEST(ReferencesTest, ExampleDependenciesFollowFieldsAndOutputs) {
   EXPECT_THAT(deps.at("lake"), UnorderedElementsAre("rg"));
   EXPECT_THAT(deps.at("keyvault"), UnorderedElementsAre("rg", "factory"));
   EXPECT_THAT(deps.at("databricks-token"), UnorderedElementsAre("keyvault", "workspace"));
-  EXPECT_THAT(deps.at("secrets"), UnorderedElementsAre("workspace", "lake"));
+  EXPECT_EQ(deps.count("secrets"), 0u) << "TEST copies no storage key into a secret scope";
+  // The notebooks sign in as the job identity (its client id is a parameter) and need
+  // its role on the lake.
   EXPECT_THAT(deps.at("integration-test"),
-              UnorderedElementsAre("workspace", "notebooks", "model-library", "secrets"));
+              UnorderedElementsAre("workspace", "notebooks", "model-library", "job-lake-access", "job-identity"));
   EXPECT_THAT(deps.at("adf-pipeline-test"),
-              UnorderedElementsAre("factory", "adf-definitions", "notebooks", "model-library", "secrets",
+              UnorderedElementsAre("factory", "adf-definitions", "notebooks", "model-library", "job-lake-access",
                                    "training-run"));
   EXPECT_THAT(deps.at("training"), UnorderedElementsAre("workspace", "small-clusters", "notebooks"));
   EXPECT_THAT(deps.at("training-permissions"), UnorderedElementsAre("workspace", "training"));

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "cloudsim/databricks/internal/abfs.h"
 #include "cloudsim/databricks/internal/notebook_program.h"
 
 namespace envctl::cloudsim::databricks {
@@ -25,6 +26,9 @@ struct Frame {
   std::map<std::string, std::string> vars;
   // Variables whose value the simulator could not compute (vars holds "" for them).
   std::set<std::string> unknown;
+  // spark.conf.set values of this notebook's Spark session (%run shares it; a
+  // dbutils.notebook.run child has its own).
+  std::map<std::string, std::string> spark_conf;
   absl::Duration elapsed;
 };
 
@@ -124,11 +128,23 @@ class Interpreter {
  private:
   Flow RunSteps(const std::vector<Step>& steps, Frame& frame, int depth) {
     for (const Step& step : steps) {
+      if (!GuardsHold(step, frame)) continue;
       std::string value;
       Flow flow = Exec(step, frame, depth, &value);
       if (flow != Flow::kNext) return flow;
     }
     return Flow::kNext;
+  }
+
+  // A step inside `if name == "literal":` (or its else) runs only when the test holds; a
+  // test on a value the simulator does not know runs the step (as before guards existed).
+  static bool GuardsHold(const Step& step, const Frame& frame) {
+    for (const Guard& g : step.guards) {
+      auto it = frame.vars.find(g.variable);
+      if (it == frame.vars.end() || frame.unknown.count(g.variable)) continue;
+      if ((it->second == g.literal) != g.equal) return false;
+    }
+    return true;
   }
 
   Flow Fail(const Frame& frame, int line, std::string error) {
@@ -236,6 +252,16 @@ class Interpreter {
       if ((f = Eval(step.args[i], frame, depth, &ignored)) != Flow::kNext) return f;
     }
     if (!known || path.empty()) return Flow::kNext;
+    if (std::optional<AbfsPath> abfs = ParseAbfsPath(path)) {
+      const bool write = step.kind == Step::kDataWrite;
+      StorageAccess access;
+      absl::Status st = ResolveAbfsCredential(frame.spark_conf, abfs->account, &access);
+      access.container = abfs->container;
+      access.write = write;
+      if (st.ok()) st = env_.AuthorizeStorage(access);
+      if (!st.ok()) return Fail(frame, step.line, AbfsError(st, *abfs, write, access));
+      return Flow::kNext;
+    }
     if (step.kind == Step::kDataWrite) {
       env_.WriteDataPath(path);
     } else if (!env_.DataPathExists(path)) {
@@ -307,6 +333,11 @@ class Interpreter {
         *value = *secret;
         return Flow::kNext;
       }
+      case Step::kSparkConf:
+        if ((f = Arg(step, 0, frame, depth, &a)) != Flow::kNext) return f;
+        if ((f = Arg(step, 1, frame, depth, &b)) != Flow::kNext) return f;
+        if (!a.empty()) frame.spark_conf[a] = b;
+        return Flow::kNext;
       case Step::kRunInline:
         return RunInline(step, frame, depth);
       case Step::kDataRead:

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cloudsim/databricks/workspace.h"
 
 namespace envctl::cloudsim::databricks {
 
@@ -42,6 +43,9 @@ class RuntimeEnv {
   // was deleted); paths outside DBFS are not tracked and always exist.
   virtual bool DataPathExists(const std::string& /*path*/) { return true; }
   virtual void WriteDataPath(const std::string& /*path*/) {}
+  // Whether the run may read or write an ABFS path with the credential its Spark session
+  // configured; the storage service's refusal otherwise.
+  virtual absl::Status AuthorizeStorage(const StorageAccess& /*access*/) { return absl::OkStatus(); }
 };
 
 struct ExecutionResult {

@@ -1,6 +1,7 @@
 #include "cloudsim/databricks/internal/notebook_program.h"
 
 #include <map>
+#include <regex>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -37,6 +38,7 @@ const CallSpec* FindCall(const std::string& name) {
       {"dbutils.secrets.getBytes", {Step::kSecretGet, {"scope", "key"}}},
       {"dbutils.notebook.run", {Step::kNotebookRun, {"path", "timeout_seconds", "arguments"}}},
       {"dbutils.notebook.exit", {Step::kExit, {"value"}}},
+      {"spark.conf.set", {Step::kSparkConf, {"key", "value"}}},
   };
   auto it = kCalls->find(name);
   return it == kCalls->end() ? nullptr : &it->second;
@@ -510,7 +512,72 @@ void ParseCell(const std::string& language, const std::vector<std::string>& line
     if (cell_language.empty()) return;  // %md, %sql, %sh, %pip, %fs: nothing to simulate
     code[first] = head.substr(cmd.size());
   }
-  Parser(Tokenize(cell_language, absl::StrJoin(code, "\n"), first_line), out).Run();
+  if (cell_language != "PYTHON") {
+    Parser(Tokenize(cell_language, absl::StrJoin(code, "\n"), first_line), out).Run();
+    return;
+  }
+  // Python: `if name == "literal":` / `else:` blocks (by indentation) guard their steps.
+  // Runs of lines under the same tests are parsed together.
+  static const std::regex kIf(R"re(^if\s+([A-Za-z_][A-Za-z0-9_]*)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)')\s*:\s*$)re");
+  struct Open {
+    size_t indent;
+    Guard guard;
+  };
+  std::vector<Open> open;
+  std::vector<std::string> run;
+  size_t run_start = 0;
+  std::vector<Guard> run_guards;
+  auto flush = [&](size_t next_start) {
+    std::vector<Step> steps;
+    Parser(Tokenize(cell_language, absl::StrJoin(run, "\n"), first_line + static_cast<int>(run_start)), &steps)
+        .Run();
+    for (Step& step : steps) {
+      step.guards.insert(step.guards.begin(), run_guards.begin(), run_guards.end());
+      out->push_back(std::move(step));
+    }
+    run.clear();
+    run_start = next_start;
+  };
+  auto current = [&] {
+    std::vector<Guard> g;
+    for (const Open& o : open) g.push_back(o.guard);
+    return g;
+  };
+  auto same = [](const std::vector<Guard>& a, const std::vector<Guard>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t k = 0; k < a.size(); ++k) {
+      if (a[k].variable != b[k].variable || a[k].literal != b[k].literal || a[k].equal != b[k].equal) return false;
+    }
+    return true;
+  };
+  for (size_t j = 0; j < code.size(); ++j) {
+    const std::string& line = code[j];
+    const std::string stripped(absl::StripAsciiWhitespace(line));
+    std::string control;  // the line is an if/else header: parsed as a blank line
+    if (!stripped.empty() && stripped[0] != '#') {
+      const size_t indent = line.find_first_not_of(" \t");
+      while (!open.empty() && indent <= open.back().indent &&
+             !(indent == open.back().indent && stripped == "else:")) {
+        open.pop_back();
+      }
+      std::smatch m;
+      if (std::regex_match(stripped, m, kIf)) {
+        open.push_back({indent, {m[1], m[3].matched ? m[3].str() : m[4].str(), m[2] == "=="}});
+        control = stripped;
+      } else if (stripped == "else:" && !open.empty() && open.back().indent == indent) {
+        open.back().guard.equal = !open.back().guard.equal;
+        control = stripped;
+      }
+    }
+    std::vector<Guard> guards = current();
+    if (!same(guards, run_guards)) {
+      if (!run.empty()) flush(j);
+      run_start = j;
+      run_guards = guards;
+    }
+    run.push_back(control.empty() ? line : std::string());
+  }
+  if (!run.empty()) flush(code.size());
 }
 
 }  // namespace

@@ -31,6 +31,14 @@ struct Expr {
   std::shared_ptr<Step> call;      // kCall
 };
 
+// `if <variable> == "<literal>":` (or `!=`), or the `else:` of one: the steps of the
+// block run only when the test holds (Python cells).
+struct Guard {
+  std::string variable;
+  std::string literal;
+  bool equal = true;
+};
+
 struct Step {
   enum Kind {
     kFail,           // directive: fail "message"
@@ -46,6 +54,7 @@ struct Step {
     kRaise,          // raise Type("message") / throw new Type("message")
     kDataRead,       // spark.read[...].parquet|csv|json|orc|text|load(path)  (text = method)
     kDataWrite,      // <df>.write[...].parquet|csv|json|orc|text|save(path) (text = method)
+    kSparkConf,      // spark.conf.set(key, value)
   };
   Kind kind = kFail;
   int line = 0;        // 1-based line in the stored notebook body
@@ -53,6 +62,7 @@ struct Step {
   std::string text;    // fail message, %run path, raise type, directive error
   absl::Duration sleep;
   std::vector<Expr> args;  // positional arguments, named ones mapped to their position
+  std::vector<Guard> guards;  // enclosing if/else tests, outermost first
 };
 
 // Parses a notebook body (without its header, though a header line is tolerated) of

@@ -14,15 +14,20 @@ import bikeshare_model
 dbutils.widgets.text("data_path", "dbfs:/tmp/bikeshare")
 dbutils.widgets.text("storage_account", "")
 dbutils.widgets.text("container", "bikeshare")
+dbutils.widgets.text("lake_auth", "key")
+dbutils.widgets.text("lake_client_id", "")
 data_path = dbutils.widgets.get("data_path")
 account = dbutils.widgets.get("storage_account")
 container = dbutils.widgets.get("container")
+lake_auth = dbutils.widgets.get("lake_auth")
+lake_client_id = dbutils.widgets.get("lake_client_id")
 
 # COMMAND ----------
 
-# The lake key comes from the Databricks secret scope envctl keeps in sync.
-spark.conf.set(f"fs.azure.account.key.{account}.dfs.core.windows.net",
-               dbutils.secrets.get("bikeshare", "storagekey"))
+# MAGIC %run ./lake_access
+
+# COMMAND ----------
+
 output = f"abfss://{container}@{account}.dfs.core.windows.net/predictions"
 
 # COMMAND ----------
