@@ -15,7 +15,7 @@
 #include "controller/sync_window.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 
 namespace envctl::controller {
 

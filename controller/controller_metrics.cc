@@ -5,7 +5,7 @@
 
 #include "controller/internal/controller_shared.h"
 #include "controller/promotion.h"
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 #include "spec/kinds.h"
 
 namespace envctl::controller {

@@ -14,7 +14,7 @@
 #include "controller/status_builder.h"
 #include "google/protobuf/util/time_util.h"
 #include "reconcilers/ignored_fields.h"
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 #include "spec/kinds.h"
 
 namespace envctl::controller {

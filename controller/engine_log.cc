@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_join.h"
 #include "common/log.h"
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 
 namespace envctl::controller {
 

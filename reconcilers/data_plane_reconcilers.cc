@@ -11,9 +11,9 @@
 #include "reconcilers/databricks/secret_scope_reconciler.h"
 #include "reconcilers/datafactory/definitions_reconciler.h"
 #include "reconcilers/keyvault/secret_reconciler.h"
-#include "reconcilers/tests/integration_test_reconciler.h"
-#include "reconcilers/tests/job_run_test_reconciler.h"
-#include "reconcilers/tests/pipeline_run_test_reconciler.h"
+#include "reconcilers/runs/integration_test_reconciler.h"
+#include "reconcilers/runs/job_run_test_reconciler.h"
+#include "reconcilers/runs/pipeline_run_test_reconciler.h"
 
 namespace envctl::reconcilers {
 

@@ -20,7 +20,7 @@
 #include "envctl/v1/status.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 
 namespace envctl::cli {
 

@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "reconcilers/tests/integration_test_reconciler.h"
+#include "reconcilers/runs/integration_test_reconciler.h"
 
 namespace envctl::reconcilers {
 namespace {

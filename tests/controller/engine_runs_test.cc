@@ -7,7 +7,7 @@
 #include "controller/engine.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 #include "tests/controller/fake_reconciler.h"
 #include "tests/controller/fake_run_reconciler.h"
 #include "tests/fakes/fake_clock.h"

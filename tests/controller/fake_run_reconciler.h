@@ -10,7 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "reconcilers/reconciler.h"
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 
 namespace envctl::testing {
 

@@ -2,7 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "reconcilers/tests/covered_hash.h"
+#include "reconcilers/runs/covered_hash.h"
 #include "tests/fakes/status_matchers.h"
 
 namespace envctl::reconcilers::datafactory {

@@ -3,8 +3,8 @@
 // a run past its timeout is cancelled; a restart mid-run resumes the same run id.
 #include "cloud/databricks/jobs_api.h"
 #include "cloud/databricks/workspace_api.h"
-#include "reconcilers/tests/integration_test_reconciler.h"
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/integration_test_reconciler.h"
+#include "reconcilers/runs/run_support.h"
 #include "tests/reconcilers_data/data_plane_fixture.h"
 
 namespace envctl::testing {

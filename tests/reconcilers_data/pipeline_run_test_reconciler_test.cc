@@ -1,7 +1,7 @@
 // PipelineRunTest against cloudsim: a run per covered-content change, recorded so it is
 // neither rerun after a failure nor lost across a restart; failures carry the failing
 // activity's message; a run past its timeout is cancelled and recorded TIMED_OUT.
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 #include "tests/reconcilers_data/data_plane_fixture.h"
 
 namespace envctl::testing {

@@ -1,4 +1,4 @@
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 
 #include <algorithm>
 #include <vector>
@@ -9,7 +9,7 @@
 #include "absl/strings/strip.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
-#include "reconcilers/tests/covered_hash.h"
+#include "reconcilers/runs/covered_hash.h"
 
 namespace envctl::reconcilers {
 

@@ -1,4 +1,4 @@
-#include "reconcilers/tests/integration_test_reconciler.h"
+#include "reconcilers/runs/integration_test_reconciler.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"

@@ -1,4 +1,4 @@
-#include "reconcilers/tests/covered_hash.h"
+#include "reconcilers/runs/covered_hash.h"
 
 #include <set>
 

@@ -1,4 +1,4 @@
-#include "reconcilers/tests/pipeline_run_test_reconciler.h"
+#include "reconcilers/runs/pipeline_run_test_reconciler.h"
 
 #include "absl/strings/str_cat.h"
 #include "cloud/errors.h"

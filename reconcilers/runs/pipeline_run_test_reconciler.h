@@ -10,8 +10,8 @@
 // once; past the spec timeout (default 30m) it cancels it (recursively) and records
 // TIMED_OUT. On failure the activity runs are queried and the failing
 // activity's error message becomes the run's message. Thread-safe: no mutable state.
-#ifndef ENVCTL_RECONCILERS_TESTS_PIPELINE_RUN_TEST_RECONCILER_H_
-#define ENVCTL_RECONCILERS_TESTS_PIPELINE_RUN_TEST_RECONCILER_H_
+#ifndef ENVCTL_RECONCILERS_RUNS_PIPELINE_RUN_TEST_RECONCILER_H_
+#define ENVCTL_RECONCILERS_RUNS_PIPELINE_RUN_TEST_RECONCILER_H_
 
 #include <memory>
 #include <string>
@@ -21,7 +21,7 @@
 #include "cloud/transport/http_transport.h"
 #include "common/clock.h"
 #include "reconcilers/reconciler.h"
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 
 namespace envctl::reconcilers {
 
@@ -48,4 +48,4 @@ class PipelineRunTestReconciler : public Reconciler {
 
 }  // namespace envctl::reconcilers
 
-#endif  // ENVCTL_RECONCILERS_TESTS_PIPELINE_RUN_TEST_RECONCILER_H_
+#endif  // ENVCTL_RECONCILERS_RUNS_PIPELINE_RUN_TEST_RECONCILER_H_

@@ -5,14 +5,14 @@
 // covered hash and attempt) and terminal-state handling as IntegrationTest
 // (run_support.h). The run's message is the first failed task's error. Never waits:
 // PollRun looks at runs/get once. Thread-safe: no mutable state.
-#ifndef ENVCTL_RECONCILERS_TESTS_JOB_RUN_TEST_RECONCILER_H_
-#define ENVCTL_RECONCILERS_TESTS_JOB_RUN_TEST_RECONCILER_H_
+#ifndef ENVCTL_RECONCILERS_RUNS_JOB_RUN_TEST_RECONCILER_H_
+#define ENVCTL_RECONCILERS_RUNS_JOB_RUN_TEST_RECONCILER_H_
 
 #include "cloud/databricks/jobs_api.h"
 #include "cloud/transport/http_transport.h"
 #include "common/clock.h"
 #include "reconcilers/reconciler.h"
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 
 namespace envctl::reconcilers {
 
@@ -39,4 +39,4 @@ class JobRunTestReconciler : public Reconciler {
 
 }  // namespace envctl::reconcilers
 
-#endif  // ENVCTL_RECONCILERS_TESTS_JOB_RUN_TEST_RECONCILER_H_
+#endif  // ENVCTL_RECONCILERS_RUNS_JOB_RUN_TEST_RECONCILER_H_

@@ -15,8 +15,8 @@
 // Rerun rule: a run is due when testedHash differs from the current covered hash; a
 // failed (or timed-out) run for the same hash is NOT rerun (no retry loop: change the
 // content, or the test, to run again). Pure functions; thread-safe.
-#ifndef ENVCTL_RECONCILERS_TESTS_RUN_SUPPORT_H_
-#define ENVCTL_RECONCILERS_TESTS_RUN_SUPPORT_H_
+#ifndef ENVCTL_RECONCILERS_RUNS_RUN_SUPPORT_H_
+#define ENVCTL_RECONCILERS_RUNS_RUN_SUPPORT_H_
 
 #include <functional>
 #include <optional>
@@ -128,4 +128,4 @@ std::string RunResultText(envctl::v1::RunResult result);
 
 }  // namespace envctl::reconcilers
 
-#endif  // ENVCTL_RECONCILERS_TESTS_RUN_SUPPORT_H_
+#endif  // ENVCTL_RECONCILERS_RUNS_RUN_SUPPORT_H_

@@ -11,8 +11,8 @@
 // recorded TIMED_OUT; never an endless loop. The notebook's error (get-output `error`) becomes
 // the run's message, its exit value the output. Progress: "run 123: RUNNING".
 // Thread-safe: no mutable state.
-#ifndef ENVCTL_RECONCILERS_TESTS_INTEGRATION_TEST_RECONCILER_H_
-#define ENVCTL_RECONCILERS_TESTS_INTEGRATION_TEST_RECONCILER_H_
+#ifndef ENVCTL_RECONCILERS_RUNS_INTEGRATION_TEST_RECONCILER_H_
+#define ENVCTL_RECONCILERS_RUNS_INTEGRATION_TEST_RECONCILER_H_
 
 #include <string>
 
@@ -21,7 +21,7 @@
 #include "common/clock.h"
 #include "nlohmann/json.hpp"
 #include "reconcilers/reconciler.h"
-#include "reconcilers/tests/run_support.h"
+#include "reconcilers/runs/run_support.h"
 
 namespace envctl::reconcilers {
 
@@ -59,4 +59,4 @@ class IntegrationTestReconciler : public Reconciler {
 
 }  // namespace envctl::reconcilers
 
-#endif  // ENVCTL_RECONCILERS_TESTS_INTEGRATION_TEST_RECONCILER_H_
+#endif  // ENVCTL_RECONCILERS_RUNS_INTEGRATION_TEST_RECONCILER_H_

@@ -1,4 +1,4 @@
-#include "reconcilers/tests/job_run_test_reconciler.h"
+#include "reconcilers/runs/job_run_test_reconciler.h"
 
 #include <string>
 
