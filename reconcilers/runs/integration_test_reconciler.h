@@ -34,9 +34,12 @@ inline constexpr char kDefaultNodeType[] = "Standard_DS3_v2";
 // module, say) is not a cluster library: InvalidArgument saying so.
 absl::StatusOr<nlohmann::json> LibraryFor(const std::string& dbfs_path);
 
-// The runs/submit body (without the idempotency token) for the spec.
-absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env, const std::string& test,
-                          const envctl::v1::IntegrationTestSpec& spec, absl::Duration timeout);
+// The runs/submit body (without the idempotency token) for the spec; `outputs` resolve
+// the output references in its parameters.
+absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env, const Outputs& outputs,
+                                          const std::string& test,
+                                          const envctl::v1::IntegrationTestSpec& spec,
+                                          absl::Duration timeout);
 
 class IntegrationTestReconciler : public Reconciler {
  public:

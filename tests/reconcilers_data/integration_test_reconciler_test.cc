@@ -270,7 +270,7 @@ TEST(IntegrationTestBodyTest, LibrariesByExtensionAndClusterDefaults) {
   spec.set_notebook_path("/Shared/x/it");
   spec.add_libraries("dbfs:/libs/a.jar");
   spec.add_libraries("/libs/b-1.0-py3-none-any.whl");
-  auto body = reconcilers::SubmitBody(env, "it", spec, absl::Minutes(30));
+  auto body = reconcilers::SubmitBody(env, reconcilers::Outputs(), "it", spec, absl::Minutes(30));
   ASSERT_TRUE(body.ok()) << body.status();
   const nlohmann::json& task = (*body)["tasks"][0];
   EXPECT_EQ(task["libraries"][0]["jar"], "dbfs:/libs/a.jar");
@@ -281,7 +281,7 @@ TEST(IntegrationTestBodyTest, LibrariesByExtensionAndClusterDefaults) {
   EXPECT_EQ(task["notebook_task"]["source"], "WORKSPACE");
 
   spec.add_libraries("dbfs:/libs/model.py");
-  EXPECT_THAT(reconcilers::SubmitBody(env, "it", spec, absl::Minutes(30)).status(),
+  EXPECT_THAT(reconcilers::SubmitBody(env, reconcilers::Outputs(), "it", spec, absl::Minutes(30)).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("dbfs:/libs/model.py is not a cluster library")));
 }
 
