@@ -43,7 +43,7 @@ TEST(ValidateE2eTest, ExampleIsValidAndSummarized) {
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("environment dev (project bikeshare): 13 resources (6 disabled)\n"
                                     "  ResourceGroup 1, StorageAccount 1, KeyVault 1,"));
-  EXPECT_THAT(run.output, HasSubstr("environment test (project bikeshare): 19 resources\n"));
+  EXPECT_THAT(run.output, HasSubstr("environment test (project bikeshare): 18 resources (1 disabled)\n"));
   EXPECT_THAT(run.output, HasSubstr("PipelineRunTest 1, DataFactoryDefinitions 1, DatabricksClusterPolicy 1, DatabricksJob 1, "
                                     "DatabricksPermissions 1, JobRunTest 1, RoleAssignment 2, UserAssignedIdentity 1\n"));
 }
@@ -61,7 +61,7 @@ TEST(ValidateE2eTest, ThreeMistakesGiveThreeLocatedErrors) {
               HasSubstr("datafactory/pipeline/ApplyModel.json:12:32: invalid JSON: syntax error"));
   EXPECT_THAT(run.output, HasSubstr("resources/azure.yaml:9:18: storageAccount.resourceGroup: no "
                                     "resource named \"rgg\" (did you mean \"rg\"?)"));
-  EXPECT_THAT(run.output, HasSubstr("resources/databricks.yaml:14:17: databricksNotebooks.targetFolder: "
+  EXPECT_THAT(run.output, HasSubstr("resources/databricks.yaml:15:17: databricksNotebooks.targetFolder: "
                                     "undefined parameter ${notebook_dir} (did you mean "
                                     "\"notebook_folder\"?)"));
   EXPECT_THAT(run.output, HasSubstr("\n3 error(s)\n"));
@@ -95,14 +95,14 @@ class HostileRepoTest : public ::testing::Test {
 
 TEST_F(HostileRepoTest, LibrarySymlinkToProcSelfEnvironIsRefused) {
   Symlink("/proc/self/environ", "libs/bikeshare_model.py");
-  ExpectRefused({"resources/databricks.yaml:19:15: databricksLibrary.sourceFile: "
+  ExpectRefused({"resources/databricks.yaml:20:15: databricksLibrary.sourceFile: "
                  "\"libs/bikeshare_model.py\" resolves to \"/proc/",
                  "outside the repo"});
 }
 
 TEST_F(HostileRepoTest, NotebookSymlinkOutsideIsRefusedAndInsideIsFine) {
   Symlink("/etc/passwd", "notebooks/prepare.py");
-  ExpectRefused({"resources/databricks.yaml:13:17: databricksNotebooks.sourceFolder: cannot read "
+  ExpectRefused({"resources/databricks.yaml:14:17: databricksNotebooks.sourceFolder: cannot read "
                  "notebooks/prepare.py: \"notebooks/prepare.py\" resolves to \"/etc/passwd\", "
                  "outside the repo"});
   Symlink("train.py", "notebooks/prepare.py");  // inside the repo: fine
@@ -116,7 +116,7 @@ TEST_F(HostileRepoTest, DataFactorySymlinkAndDotDotAreRefused) {
                  "\"datafactory/linkedService/AzureKeyVault.json\" resolves to \"/proc/"});
   Replace(dir_ + "/resources/databricks.yaml", "sourceFile: libs/bikeshare_model.py",
           "sourceFile: ../../etc/passwd");
-  ExpectRefused({"resources/databricks.yaml:19:15: databricksLibrary.sourceFile: \"../../etc/passwd\" "
+  ExpectRefused({"resources/databricks.yaml:20:15: databricksLibrary.sourceFile: \"../../etc/passwd\" "
                  "must be a path inside the repo"});
 }
 
@@ -159,7 +159,7 @@ TEST_F(HostileRepoTest, EmptyOrNullRequiredReferencesAreLocatedErrors) {
           "  resourceGroup: \"\"\n  sku: Standard_LRS");
   Replace(dir_ + "/resources/azure.yaml", "  vault: keyvault", "  vault: ~");
   ExpectRefused({"resources/azure.yaml:9:18: storageAccount.resourceGroup: must not be empty",
-                 "resources/azure.yaml:37:3: keyVaultSecret.vault: must not be empty"});
+                 "resources/azure.yaml:47:3: keyVaultSecret.vault: must not be empty"});
 }
 
 TEST(ValidateE2eTest, BadUsageIsExplained) {
