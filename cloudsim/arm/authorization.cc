@@ -128,7 +128,8 @@ std::string FilterValue(const std::string& filter, const std::string& pattern) {
 }
 
 // Does the scope `scope` exist? Subscription, resource group, or a stored resource.
-bool ScopeExists(World& world, size_t providers, const std::string& scope) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+bool ScopeExists(World& world, size_t providers, const std::string& scope)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   if (providers == 2) return true;
   if (providers == 4) return true;  // the router has checked the resource group
   return FindResource(world, scope) != nullptr;
@@ -348,7 +349,8 @@ std::string BuiltInRoleName(const std::string& role_definition_id) {
 
 bool ScopeContains(const std::string& outer, const std::string& inner) { return Within(inner, outer); }
 
-void EraseRoleAssignmentsUnder(World& world, const std::string& scope) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+void EraseRoleAssignmentsUnder(World& world, const std::string& scope)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   nlohmann::json& section = world.Section("role_assignments");
   std::vector<std::string> gone;
   for (auto& [key, body] : section.items()) {

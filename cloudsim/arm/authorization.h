@@ -29,7 +29,8 @@ std::string BuiltInRoleName(const std::string& role_definition_id);
 bool ScopeContains(const std::string& outer, const std::string& inner);
 
 // Removes the assignments at or below `scope` (its resource or group was deleted).
-void EraseRoleAssignmentsUnder(World& world, const std::string& scope) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
+void EraseRoleAssignmentsUnder(World& world, const std::string& scope)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 }  // namespace envctl::cloudsim
 

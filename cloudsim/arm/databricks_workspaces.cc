@@ -15,7 +15,8 @@ constexpr char kType[] = "Microsoft.Databricks/workspaces";
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
 Response Accepted(ArmCall& call, int status, const nlohmann::json& body, const std::string& op,
-                  const std::string& resource_id, bool with_location) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                  const std::string& resource_id, bool with_location)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
   Response r = body.is_null() ? ArmEmpty(status) : ArmJson(status, body);
   r.headers["Azure-AsyncOperation"] =
       absl::StrCat(call.base_url, resource_id, "/operationStatuses/", op, "?api-version=", call.api_version);
@@ -84,7 +85,8 @@ void ApplyWorkspaceProperties(nlohmann::json& stored, const nlohmann::json& requ
 
 }  // namespace
 
-void TearDownWorkspace(World& world, const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+void TearDownWorkspace(World& world, const std::string& key)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   nlohmann::json* slot = FindResource(world, key);
   if (slot == nullptr) return;
   const nlohmann::json& p = (*slot)["body"]["properties"];
@@ -106,7 +108,8 @@ void TearDownWorkspace(World& world, const std::string& key) ABSL_EXCLUSIVE_LOCK
   world.MarkDirty();
 }
 
-void CompleteWorkspaceCreate(World& world, const nlohmann::json& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+void CompleteWorkspaceCreate(World& world, const nlohmann::json& op)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   nlohmann::json* slot = FindResource(world, op["resource_id"]);
   if (slot == nullptr) return;
   nlohmann::json& body = (*slot)["body"];
@@ -141,7 +144,8 @@ void CompleteWorkspaceCreate(World& world, const nlohmann::json& op) ABSL_EXCLUS
   world.MarkDirty();
 }
 
-void CompleteWorkspaceDelete(World& world, const nlohmann::json& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+void CompleteWorkspaceDelete(World& world, const nlohmann::json& op)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   TearDownWorkspace(world, Lower(op["resource_id"].get<std::string>()));
 }
 

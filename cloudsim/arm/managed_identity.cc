@@ -20,7 +20,8 @@ bool ValidIdentityName(const std::string& n) {
   return std::regex_match(n, kPattern);
 }
 
-std::vector<nlohmann::json> IdentitiesUnder(World& world, const std::string& prefix) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+std::vector<nlohmann::json> IdentitiesUnder(World& world, const std::string& prefix)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   std::vector<nlohmann::json> items;
   for (auto& [key, slot] : world.Section("resources").items()) {
     if (!absl::EqualsIgnoreCase(slot["body"].value("type", ""), kType)) continue;

@@ -179,7 +179,8 @@ Response HandleResourceGroups(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   return ArmError(405, "MethodNotAllowed", "The method " + m + " is not allowed here.");
 }
 
-void DeleteResourcesUnder(World& world, const std::string& rg_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+void DeleteResourcesUnder(World& world, const std::string& rg_id)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   for (const auto& key : ResourceIdsUnder(world, rg_id)) {
     nlohmann::json* slot = FindResource(world, key);
     if (slot == nullptr) continue;  // removed with its parent
@@ -194,7 +195,8 @@ void DeleteResourcesUnder(World& world, const std::string& rg_id) ABSL_EXCLUSIVE
   }
 }
 
-void CompleteResourceGroupDelete(World& world, const nlohmann::json& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+void CompleteResourceGroupDelete(World& world, const nlohmann::json& op)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   std::string rg_id = op["resource_id"];
   DeleteResourcesUnder(world, rg_id);
   EraseRoleAssignmentsUnder(world, rg_id);

@@ -217,7 +217,8 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) ABSL_NO_THREAD_SAFE
 }
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandleFactory(ArmCall& call, const std::string& rg_id, const std::string& rg_name) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandleFactory(ArmCall& call, const std::string& rg_id, const std::string& rg_name)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
   World& world = call.world;
   const std::string& m = call.req.method;
   const std::string name = call.seg[7];

@@ -17,7 +17,8 @@ Response NotFoundEntity(const std::string& what, const std::string& name) {
   return ArmError(404, "NotFound", absl::StrCat("Entity ", name, " not found (", what, ")."));
 }
 
-std::vector<nlohmann::json> BodiesUnder(World& world, const std::string& prefix, size_t depth) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+std::vector<nlohmann::json> BodiesUnder(World& world, const std::string& prefix, size_t depth)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   std::vector<nlohmann::json> items;
   for (const auto& key : ResourceIdsUnder(world, prefix)) {
     // Only direct children: one more segment pair than the prefix.
@@ -33,7 +34,8 @@ bool ValidRuntimeType(const std::string& type) { return type == "Managed" || typ
 }  // namespace
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandleGlobalParameters(ArmCall& call, nlohmann::json& factory) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandleGlobalParameters(ArmCall& call, nlohmann::json& factory)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
   World& world = call.world;
   const auto& l = call.lseg;
   const std::string& m = call.req.method;
@@ -100,7 +102,8 @@ Response HandleGlobalParameters(ArmCall& call, nlohmann::json& factory) ABSL_NO_
 }
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandleManagedVirtualNetworks(ArmCall& call, nlohmann::json& factory) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandleManagedVirtualNetworks(ArmCall& call, nlohmann::json& factory)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
   World& world = call.world;
   const auto& l = call.lseg;
   const std::string& m = call.req.method;
@@ -213,7 +216,8 @@ void PrepareIntegrationRuntime(nlohmann::json& properties, nlohmann::json& meta,
 }
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandleIntegrationRuntimeAction(ArmCall& call, nlohmann::json& slot, const std::string& action) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandleIntegrationRuntimeAction(ArmCall& call, nlohmann::json& slot, const std::string& action)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (call.req.method != "POST") return ArmEmpty(0);
   nlohmann::json& body = slot["body"];
   const std::string type = body["properties"].value("type", "");
@@ -254,7 +258,8 @@ Response HandleIntegrationRuntimeAction(ArmCall& call, nlohmann::json& slot, con
   return ArmEmpty(0);
 }
 
-std::optional<Response> ResolveUserAssignedIdentities(World& world, nlohmann::json& identity) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+std::optional<Response> ResolveUserAssignedIdentities(World& world, nlohmann::json& identity)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   if (!identity.contains("userAssignedIdentities")) return std::nullopt;
   nlohmann::json& uais = identity["userAssignedIdentities"];
   if (!uais.is_object()) {

@@ -221,7 +221,8 @@ Response HandleSubscriptionScope(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
 
 }  // namespace
 
-void SoftDeleteVault(World& world, const std::string& vault_key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+void SoftDeleteVault(World& world, const std::string& vault_key)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   nlohmann::json* slot = FindResource(world, vault_key);
   if (slot == nullptr) return;
   nlohmann::json body = (*slot)["body"];

@@ -6,7 +6,8 @@
 
 namespace envctl::cloudsim {
 
-nlohmann::json* FindVaultByName(World& world, const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+nlohmann::json* FindVaultByName(World& world, const std::string& name)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   for (auto& [key, slot] : world.Section("resources").items()) {
     const nlohmann::json& body = slot["body"];
     if (Lower(body.value("type", "")) == Lower(kVaultType) &&
@@ -17,7 +18,8 @@ nlohmann::json* FindVaultByName(World& world, const std::string& name) ABSL_EXCL
   return nullptr;
 }
 
-nlohmann::json& VaultData(World& world, const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+nlohmann::json& VaultData(World& world, const std::string& name)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   nlohmann::json& data = world.Section("vault_data")[Lower(name)];
   if (!data.is_object()) data = nlohmann::json::object();
   if (!data.contains("secrets")) data["secrets"] = nlohmann::json::object();

@@ -15,9 +15,11 @@ namespace envctl::cloudsim {
 inline constexpr char kVaultType[] = "Microsoft.KeyVault/vaults";
 
 // The stored slot ({"body","meta"}) of the live vault named `name`, or nullptr.
-nlohmann::json* FindVaultByName(World& world, const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
+nlohmann::json* FindVaultByName(World& world, const std::string& name)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 // The vault's secret store {"secrets": {...}, "deleted": {...}} (created on demand).
-nlohmann::json& VaultData(World& world, const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
+nlohmann::json& VaultData(World& world, const std::string& name)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 // True when `oid` may perform secrets permission `permission` (get, list, set, delete,
 // recover, purge) on the vault, per its access policies ("all" grants everything).
 bool HasSecretPermission(const nlohmann::json& vault_body, const std::string& oid,
