@@ -6,8 +6,9 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
+TSA_JOBS ?= 2
 
-.PHONY: up test deps configure build asan fuzz bench clean
+.PHONY: up test deps configure build asan fuzz thread-safety bench clean
 
 deps:
 	./deploy/install-deps.sh
@@ -44,8 +45,22 @@ fuzz: deps
 	    -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$name fuzz/corpus/$$name; \
 	done
 
+# clang -Wthread-safety over every translation unit with -fsyntax-only (no objects, no link:
+# minutes, not a clang build). Only the generated protobuf/gRPC sources are built first, as
+# the files include them. Fails on the first file with a warning (-Werror=thread-safety).
+thread-safety: deps
+	@if [ ! -f build-tsa/build.ninja ]; then cmake --preset thread-safety; fi
+	cmake --build build-tsa -j $(JOBS) --target $$(ninja -C build-tsa -t targets all | sed -n 's/^\([^:]*\.pb\.\(h\|cc\)\): .*/\1/p')
+	python3 -c 'import json, shlex; \
+	  args = lambda e: e.get("arguments") or shlex.split(e["command"]); \
+	  strip_o = lambda a: [x for i, x in enumerate(a) if x != "-o" and (i == 0 or a[i - 1] != "-o")]; \
+	  [print("cd " + shlex.quote(e["directory"]) + " && " + shlex.join(strip_o(args(e)) + ["-fsyntax-only"])) \
+	   for e in json.load(open("build-tsa/compile_commands.json"))]' \
+	  | xargs -d '\n' -n 1 -P $(TSA_JOBS) sh -c
+	@echo "thread-safety: no warnings"
+
 bench: build
 	./$(BUILD_DIR)/envctl_bench
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-fuzz
+	rm -rf $(BUILD_DIR) build-asan build-fuzz build-tsa

@@ -41,7 +41,8 @@ class Cloudsim::Impl : public Platform {
   absl::Status SubscribeEventGrid(const std::string& endpoint) { return eventgrid_->Subscribe(endpoint); }
 
   // Platform (called with world_->mu held).
-  absl::StatusOr<std::string> OpenOrigin(const std::string& key) override;
+  absl::StatusOr<std::string> OpenOrigin(const std::string& key) override
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(world_->mu);
   void CloseOrigin(const std::string& key) override;
   absl::Status CreateWorkspace(const std::string& workspace_id,
                                const std::string& workspace_url) override;
@@ -124,7 +125,7 @@ absl::Status Cloudsim::Impl::Init() {
   world_ = std::make_unique<World>(config, identity_, tokens_.get(), this);
   absl::Status loaded = world_->Load();
   if (!loaded.ok()) return loaded;
-  world_->before_persist = [](World& w) {
+  world_->before_persist = [](World& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w.mu) {
     RebuildSecretMirror(w);
     RebuildStorageAccessMirror(w);
   };

@@ -123,7 +123,8 @@ Response ArmList(const ArmCall& call, const std::vector<nlohmann::json>& items) 
   return ArmJson(200, body);
 }
 
-nlohmann::json* FindResourceGroup(World& world, const std::string& name) {
+nlohmann::json* FindResourceGroup(World& world, const std::string& name)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   nlohmann::json& rgs = world.Section("resource_groups");
   auto it = rgs.find(Lower(name));
   return it == rgs.end() ? nullptr : &*it;
@@ -142,13 +143,15 @@ Response ResourceNotFound(const std::string& type, const std::string& name,
                                "https://aka.ms/ARMResourceNotFoundFix"));
 }
 
-nlohmann::json* FindResource(World& world, const std::string& id) {
+nlohmann::json* FindResource(World& world, const std::string& id)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   nlohmann::json& all = world.Section("resources");
   auto it = all.find(Lower(id));
   return it == all.end() ? nullptr : &*it;
 }
 
-nlohmann::json& PutResource(World& world, const std::string& id, nlohmann::json body) {
+nlohmann::json& PutResource(World& world, const std::string& id, nlohmann::json body)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   nlohmann::json& slot = world.Section("resources")[Lower(id)];
   if (!slot.is_object()) slot = {{"meta", nlohmann::json::object()}};
   slot["body"] = std::move(body);
@@ -156,12 +159,13 @@ nlohmann::json& PutResource(World& world, const std::string& id, nlohmann::json 
   return slot;
 }
 
-void EraseResource(World& world, const std::string& id) {
+void EraseResource(World& world, const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   world.Section("resources").erase(Lower(id));
   world.MarkDirty();
 }
 
-std::vector<std::string> ResourceIdsUnder(World& world, const std::string& prefix) {
+std::vector<std::string> ResourceIdsUnder(World& world, const std::string& prefix)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   std::string p = Lower(prefix) + "/";
   std::vector<std::string> out;
   for (auto& [key, value] : world.Section("resources").items()) {
@@ -171,7 +175,8 @@ std::vector<std::string> ResourceIdsUnder(World& world, const std::string& prefi
 }
 
 std::string StartOperation(World& world, const std::string& kind, const std::string& resource_id,
-                           absl::Duration base_duration, nlohmann::json extra) {
+                           absl::Duration base_duration, nlohmann::json extra)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   std::string id = NewGuid();
   absl::Time now = world.Now();
   nlohmann::json op = {{"kind", kind},
@@ -185,7 +190,8 @@ std::string StartOperation(World& world, const std::string& kind, const std::str
   return id;
 }
 
-int RetryAfterSeconds(World& world, const std::string& op_id) {
+int RetryAfterSeconds(World& world, const std::string& op_id)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   nlohmann::json& ops = world.Section("operations");
   auto it = ops.find(op_id);
   if (it == ops.end()) return 0;

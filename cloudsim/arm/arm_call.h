@@ -55,25 +55,31 @@ std::vector<std::string> PublicRegions();
 Response ArmList(const ArmCall& call, const std::vector<nlohmann::json>& items);
 
 // Resource group helpers (World::mu held).
-nlohmann::json* FindResourceGroup(World& world, const std::string& name);
+nlohmann::json* FindResourceGroup(World& world, const std::string& name)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 Response ResourceGroupNotFound(const std::string& name);
 Response ResourceNotFound(const std::string& type, const std::string& name,
                           const std::string& rg);
 
 // Stored resources: db["resources"][lower(id)] = {"body": {...}, "meta": {...}}.
-nlohmann::json* FindResource(World& world, const std::string& id);
-nlohmann::json& PutResource(World& world, const std::string& id, nlohmann::json body);
-void EraseResource(World& world, const std::string& id);
+nlohmann::json* FindResource(World& world, const std::string& id)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
+nlohmann::json& PutResource(World& world, const std::string& id, nlohmann::json body)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
+void EraseResource(World& world, const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 // Every stored resource whose id starts with `prefix` + "/" (case-insensitive).
-std::vector<std::string> ResourceIdsUnder(World& world, const std::string& prefix);
+std::vector<std::string> ResourceIdsUnder(World& world, const std::string& prefix)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 // Starts a long-running operation of `kind` on `resource_id` that completes after
 // `base_duration` (scaled by speed). Returns the operation id. `extra` is kept on the
 // record for the completion step.
 std::string StartOperation(World& world, const std::string& kind, const std::string& resource_id,
-                           absl::Duration base_duration, nlohmann::json extra = {});
+                           absl::Duration base_duration, nlohmann::json extra = {})
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 // Seconds until operation `id` completes, rounded up (0 when done).
-int RetryAfterSeconds(World& world, const std::string& op_id);
+int RetryAfterSeconds(World& world, const std::string& op_id)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 // Applies tags/properties of a PATCH: top-level keys replace, "properties" merges one
 // level deep, "tags" replaces wholesale.

@@ -21,7 +21,7 @@ Response HandleAuthorization(ArmCall& call, size_t providers);
 // Whether `principal_id` holds one of the built-in roles named (e.g. "Key Vault Secrets
 // User") at `resource_id` or a scope above it.
 bool HasRoleAt(World& world, const std::string& principal_id, const std::string& resource_id,
-               const std::vector<std::string>& role_names);
+               const std::vector<std::string>& role_names) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 // The name of the built-in role a roleDefinitionId (path or GUID) names, "" when unknown.
 std::string BuiltInRoleName(const std::string& role_definition_id);
@@ -29,7 +29,8 @@ std::string BuiltInRoleName(const std::string& role_definition_id);
 bool ScopeContains(const std::string& outer, const std::string& inner);
 
 // Removes the assignments at or below `scope` (its resource or group was deleted).
-void EraseRoleAssignmentsUnder(World& world, const std::string& scope);
+void EraseRoleAssignmentsUnder(World& world, const std::string& scope)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 }  // namespace envctl::cloudsim
 

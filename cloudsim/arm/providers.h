@@ -20,21 +20,28 @@ Response HandleManagedIdentity(ArmCall& call);
 Response HandleOperationPoll(ArmCall& call, size_t id_index, bool async_style);
 
 // Completion steps of long-running operations, by kind.
-void CompleteResourceGroupDelete(World& world, const nlohmann::json& op);
-void CompleteStorageCreate(World& world, const nlohmann::json& op);
-void CompleteWorkspaceCreate(World& world, const nlohmann::json& op);
-void CompleteWorkspaceDelete(World& world, const nlohmann::json& op);
+void CompleteResourceGroupDelete(World& world, const nlohmann::json& op)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
+void CompleteStorageCreate(World& world, const nlohmann::json& op)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
+void CompleteWorkspaceCreate(World& world, const nlohmann::json& op)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
+void CompleteWorkspaceDelete(World& world, const nlohmann::json& op)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 // Removes every resource under `rg_id` the way deleting its RG does (vaults are
 // soft-deleted, workspaces torn down).
-void DeleteResourcesUnder(World& world, const std::string& rg_id);
+void DeleteResourcesUnder(World& world, const std::string& rg_id)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 // Tears down the workspace stored at `key` (lower-case id) and its managed RG.
-void TearDownWorkspace(World& world, const std::string& key);
+void TearDownWorkspace(World& world, const std::string& key)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 // Soft-deletes the vault stored at `vault_key` (lower-case id).
-void SoftDeleteVault(World& world, const std::string& vault_key);
+void SoftDeleteVault(World& world, const std::string& vault_key)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 // Advances every long-running operation and pipeline run whose time has come.
-void SettleWorld(World& world);
+void SettleWorld(World& world) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 }  // namespace envctl::cloudsim
 

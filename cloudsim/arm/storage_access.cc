@@ -29,7 +29,7 @@ const std::vector<std::string>& ReaderRoles() {
 
 }  // namespace
 
-void RebuildStorageAccessMirror(World& world) {
+void RebuildStorageAccessMirror(World& world) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   // {"accounts": {name: {"keys": [...], "containers": [...], "readers": [oid...],
   //  "writers": [oid...]}}, "clients": {clientId: {"oid", "secret"?, "managed"}}}
   nlohmann::json mirror = {{"accounts", nlohmann::json::object()}, {"clients", nlohmann::json::object()}};

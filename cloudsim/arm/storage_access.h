@@ -22,7 +22,7 @@ struct StorageCredential {
   std::string client_secret;  // kClientSecret
 };
 
-void RebuildStorageAccessMirror(World& world);
+void RebuildStorageAccessMirror(World& world) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 // OK when `credential` may read (or, with `write`, write) container `container` of
 // account `account`. Otherwise: NotFound (no such account: "UnknownHost" / container:

@@ -64,7 +64,8 @@ class Workspace::Impl : public RuntimeEnv {
   // The compute store's view of runs and DBFS (again after Load replaces the stores).
   void WireCompute() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     ComputeEnv env;
-    env.last_activity = [this](const std::string& id, absl::Time now) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    env.last_activity = [this](const std::string& id, absl::Time now)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
       return runs_.LastActivityOn(id, now);
     };
     env.dbfs_file_exists = [this](const std::string& p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -76,11 +77,13 @@ class Workspace::Impl : public RuntimeEnv {
   // runs/submit: a new_cluster that names a policy must comply with it, as with job
   // clusters (fixed values it leaves out are filled in); an error response or nullopt.
   std::optional<Response> ApplyPolicyToSubmission(Call& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    // A pointer: the lambda runs under this lock, which the analysis cannot see.
+    ComputeStore* compute = &compute_;
     auto check = [&](Json& holder, const std::string& where) -> std::optional<Response> {
       if (!holder.is_object() || !holder.contains("new_cluster") || !holder["new_cluster"].is_object()) {
         return std::nullopt;
       }
-      std::string bad = compute_.ApplyPolicy(&holder["new_cluster"]);
+      std::string bad = compute->ApplyPolicy(&holder["new_cluster"]);
       if (!bad.empty()) return InvalidParameter(bad + where);
       return std::nullopt;
     };
@@ -95,7 +98,8 @@ class Workspace::Impl : public RuntimeEnv {
 
   // RuntimeEnv, called by runs while mu_ is held (the thread-safety analysis cannot see
   // that through the interface).
-  std::optional<Notebook> FindNotebook(const std::string& path) override {
+  std::optional<Notebook> FindNotebook(const std::string& path) override
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
     const ObjectTree::Object* o = tree_.Find(path);
     if (!o || o->type != "NOTEBOOK") return std::nullopt;
     return Notebook{o->language, o->content};
@@ -115,13 +119,13 @@ class Workspace::Impl : public RuntimeEnv {
     }
     return Dbfs::Normalize(p);
   }
-  bool DataPathExists(const std::string& path) override {
+  bool DataPathExists(const std::string& path) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
     std::optional<std::string> p = DbfsDataPath(path);
     // The sample datasets ship with every workspace (read-only).
     if (!p || absl::StartsWith(*p, "/databricks-datasets/") || *p == "/databricks-datasets") return true;
     return dbfs_.PathExists(*p);
   }
-  void WriteDataPath(const std::string& path) override {
+  void WriteDataPath(const std::string& path) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
     std::optional<std::string> p = DbfsDataPath(path);
     if (p && !absl::StartsWith(*p, "/databricks-datasets")) dbfs_.WriteDataset(*p, ToMillis(clock_->Now()));
   }
@@ -133,7 +137,8 @@ class Workspace::Impl : public RuntimeEnv {
     run_admin_ = admin;
   }
   absl::StatusOr<std::string> GetSecret(const std::string& scope_name,
-                                        const std::string& key) override {
+                                        const std::string& key) override
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
     const SecretStore::Scope* scope = secrets_.FindScope(scope_name);
     if (!scope) return absl::NotFoundError("no such scope");
     // Secret ACLs: READ, WRITE and MANAGE all allow reading; `users` is every user.
@@ -174,7 +179,8 @@ class Workspace::Impl : public RuntimeEnv {
   bool AdvanceLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     RunDeps deps;
     deps.runtime = this;
-    deps.dbfs_file_exists = [this](const std::string& p) { return dbfs_.FileExists(p); };
+    Dbfs* dbfs = &dbfs_;  // Advance calls this under mu_; the analysis cannot see it
+    deps.dbfs_file_exists = [dbfs](const std::string& p) { return dbfs->FileExists(p); };
     return runs_.Advance(now, deps);
   }
 
@@ -260,8 +266,10 @@ class Workspace::Impl : public RuntimeEnv {
       env.runs = &runs_;
       env.compute = &compute_;
       env.can_run_notebook = [this](const std::string& path, const std::string& principal)
-                                 ABSL_NO_THREAD_SAFETY_ANALYSIS { return CanRunNotebook(path, principal); };
-      env.on_delete = [this](const std::string& id) ABSL_NO_THREAD_SAFETY_ANALYSIS { perms_.Forget("jobs", id); };
+                                
+    ABSL_NO_THREAD_SAFETY_ANALYSIS { return CanRunNotebook(path, principal); };
+      env.on_delete = [this](const std::string& id)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS { perms_.Forget("jobs", id); };
       if (auto r = jobs_.Handle(call, mutated, env)) return *r;
       return EndpointNotFound(*call.request);
     }

@@ -70,7 +70,7 @@ std::vector<std::pair<std::string, std::string>> ReferencesOf(const nlohmann::js
 }
 
 nlohmann::json* FindChild(World& world, const std::string& factory_id, const std::string& kind,
-                          const std::string& name) {
+                          const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   return FindResource(world, factory_id + "/" + kind + "/" + name);
 }
 

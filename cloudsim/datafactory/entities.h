@@ -29,7 +29,7 @@ std::vector<std::pair<std::string, std::string>> ReferencesOf(const nlohmann::js
 // The stored slot of child `kind`/`name` of factory `factory_id`, or nullptr. The slot's
 // meta["raw"] holds the unmasked properties.
 nlohmann::json* FindChild(World& world, const std::string& factory_id, const std::string& kind,
-                          const std::string& name);
+                          const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 // One page of a query API (queryPipelineRuns, queryActivityruns, querytriggers): ADF pages
 // these with an opaque "continuationToken" in the body, not ARM's nextLink. `request` is the

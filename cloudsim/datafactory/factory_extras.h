@@ -32,7 +32,8 @@ void PrepareIntegrationRuntime(nlohmann::json& properties, nlohmann::json& meta,
 // Resolves identity.userAssignedIdentities of a factory PUT/PATCH: each key must name an
 // existing user-assigned identity; its value becomes {principalId, clientId}. Returns the
 // error response when one does not exist.
-std::optional<Response> ResolveUserAssignedIdentities(World& world, nlohmann::json& identity);
+std::optional<Response> ResolveUserAssignedIdentities(World& world, nlohmann::json& identity)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 // POST /subscriptions/{sub}/providers/Microsoft.DataFactory/locations/{loc}/configureFactoryRepo.
 Response ConfigureFactoryRepo(ArmCall& call);

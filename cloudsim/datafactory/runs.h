@@ -19,7 +19,7 @@ Response CreatePipelineRun(ArmCall& call, const std::string& factory_id,
 // GET F/pipelineruns/{id}, POST .../cancel, POST .../queryActivityruns, POST F/queryPipelineRuns.
 Response HandlePipelineRuns(ArmCall& call, const std::string& factory_id, size_t index);
 Response QueryPipelineRuns(ArmCall& call, const std::string& factory_id);
-void SettlePipelineRuns(World& world);
+void SettlePipelineRuns(World& world) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 }  // namespace envctl::cloudsim
 

@@ -65,7 +65,7 @@ std::string ForbiddenMessage(World& world, const nlohmann::json& vault, const st
 
 // Empty when allowed; otherwise the 403 response.
 bool Allowed(World& world, const nlohmann::json& vault, const std::string& oid,
-             const std::string& permission) {
+             const std::string& permission) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   if (vault["properties"].value("enableRbacAuthorization", false)) {
     // RBAC vaults: the service principal that owns the subscription is Key Vault
     // Administrator; anyone else needs a Key Vault data role at the vault or above.
@@ -177,7 +177,8 @@ void EmitSecretEvent(World& world, const nlohmann::json& vault, const std::strin
 }
 
 Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
-                  const std::string& appid, const Request& req) {
+                  const std::string& appid, const Request& req)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   std::vector<std::string> seg = absl::StrSplit(req.path, '/', absl::SkipEmpty());
   const std::string& m = req.method;
   const std::string origin = Origin(vault);
@@ -188,7 +189,8 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
   const nlohmann::json& vp = vault["properties"];
   const int retention = vp.value("softDeleteRetentionInDays", 90);
   const bool purge_protected = vp.value("enablePurgeProtection", false);
-  auto need = [&](const std::string& permission) -> std::optional<Response> {
+  auto need = [&](const std::string& permission)
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) -> std::optional<Response> {
     if (Allowed(world, vault, oid, permission)) return std::nullopt;
     bool rbac = vp.value("enableRbacAuthorization", false);
     return KvError(403, "Forbidden",
@@ -423,7 +425,8 @@ Response HandleVaultDataPlane(World& world, const std::string& vault_name, const
 
 absl::StatusOr<std::string> ReadSecretAs(World& world, const std::string& base_url,
                                          const std::string& secret, const std::string& version,
-                                         const std::string& object_id) {
+                                         const std::string& object_id)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   auto wanted = ParseUrl(base_url);
   if (!wanted.ok()) return absl::InvalidArgumentError("invalid Key Vault baseUrl '" + base_url + "'");
   nlohmann::json* vault = nullptr;

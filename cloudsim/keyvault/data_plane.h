@@ -20,7 +20,8 @@ Response HandleVaultDataPlane(World& world, const std::string& vault_name, const
 // or secret), PermissionDenied (no secrets/get permission).
 absl::StatusOr<std::string> ReadSecretAs(World& world, const std::string& base_url,
                                          const std::string& secret, const std::string& version,
-                                         const std::string& object_id);
+                                         const std::string& object_id)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 
 }  // namespace envctl::cloudsim
 

@@ -6,7 +6,8 @@
 
 namespace envctl::cloudsim {
 
-nlohmann::json* FindVaultByName(World& world, const std::string& name) {
+nlohmann::json* FindVaultByName(World& world, const std::string& name)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   for (auto& [key, slot] : world.Section("resources").items()) {
     const nlohmann::json& body = slot["body"];
     if (Lower(body.value("type", "")) == Lower(kVaultType) &&
@@ -17,7 +18,8 @@ nlohmann::json* FindVaultByName(World& world, const std::string& name) {
   return nullptr;
 }
 
-nlohmann::json& VaultData(World& world, const std::string& name) {
+nlohmann::json& VaultData(World& world, const std::string& name)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   nlohmann::json& data = world.Section("vault_data")[Lower(name)];
   if (!data.is_object()) data = nlohmann::json::object();
   if (!data.contains("secrets")) data["secrets"] = nlohmann::json::object();
@@ -49,7 +51,7 @@ std::string HostPort(const std::string& uri) {
 }
 }  // namespace
 
-void RebuildSecretMirror(World& world) {
+void RebuildSecretMirror(World& world) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   std::map<std::string, std::map<std::string, std::string>> mirror;
   for (auto& [key, slot] : world.Section("resources").items()) {
     const nlohmann::json& body = slot["body"];

@@ -109,7 +109,7 @@ std::string ComputeStore::ApplyPolicy(Json* cluster) const {
     const std::string type = rule["type"];
     const Json* have = AtPath(*cluster, path);
     const bool optional = rule.value("isOptional", false);
-    auto fail = [&](const std::string& why) {
+    auto fail = [&, &path = path](const std::string& why) {  // C++17: bindings are not captured
       return "Validation failed for " + path + ", " + why + " (policy " + it->second.name + ")";
     };
     if (type == "fixed") {
