@@ -618,7 +618,9 @@ void ServerCore::Stop() {
       }
     }
     for (auto& s : live) s->Close();
-    closed.set_value();
+    // Close() posts each socket's close to this (single) I/O thread: signal only after
+    // they ran, or io_.stop() below could drop them and leave clients connected.
+    asio::post(io_, [&closed] { closed.set_value(); });
   });
   closed.get_future().wait();
   pool_.join();  // running handlers return
