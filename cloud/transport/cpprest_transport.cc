@@ -50,29 +50,6 @@ bool IsTimeout(const std::error_code& ec, absl::string_view what) {
          absl::StrContains(absl::AsciiStrToLower(what), "timeout");
 }
 
-// One trust store per extra-CA file for the whole process (system CAs + that file);
-// X509_STOREs are reference counted and safe to share once built. Null if it cannot be
-// built (cpprest's own per-connection store is used then).
-X509_STORE* SharedTrustStore(const std::string& ca_cert_file) {
-  static absl::Mutex mu(absl::kConstInit);
-  static auto* stores ABSL_GUARDED_BY(mu) = new std::map<std::string, X509_STORE*>();
-  absl::MutexLock lock(&mu);
-  auto it = stores->find(ca_cert_file);
-  if (it != stores->end()) return it->second;
-  X509_STORE* store = X509_STORE_new();
-  if (store != nullptr && X509_STORE_set_default_paths(store) != 1) {
-    X509_STORE_free(store);
-    store = nullptr;
-  }
-  if (store != nullptr && !ca_cert_file.empty()) {
-    // An unreadable extra CA: connections then fail verification and say so.
-    X509_STORE_load_locations(store, ca_cert_file.c_str(), nullptr);
-  }
-  ERR_clear_error();
-  (*stores)[ca_cert_file] = store;
-  return store;
-}
-
 // The system CAs (OpenSSL's default file), parsed once for the process and kept referenced.
 const std::vector<X509*>* SystemCertificates() {
   static const std::vector<X509*>* certs = [] {
@@ -92,6 +69,45 @@ const std::vector<X509*>* SystemCertificates() {
   return certs;
 }
 
+// Gives `store` the system's trust as X509_STORE_set_default_paths does, without parsing the
+// default CA file again: its certificates (parsed once, added by reference) and the
+// default CA directory, looked up lazily. False if the store could not be set up.
+bool AddSystemTrust(X509_STORE* store) {
+  if (store == nullptr) return false;
+  const std::vector<X509*>* certs = SystemCertificates();
+  if (certs->empty()) return X509_STORE_set_default_paths(store) == 1;
+  for (X509* cert : *certs) X509_STORE_add_cert(store, cert);
+  if (X509_LOOKUP* dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) {
+    X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT);
+  }
+  ERR_clear_error();
+  return true;
+}
+
+// One trust store per extra-CA file for the whole process (system CAs + that file);
+// X509_STOREs are reference counted and safe to share once built. Null if it cannot be
+// built (cpprest's own per-connection store is used then).
+X509_STORE* SharedTrustStore(const std::string& ca_cert_file) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* stores ABSL_GUARDED_BY(mu) = new std::map<std::string, X509_STORE*>();
+  absl::MutexLock lock(&mu);
+  auto it = stores->find(ca_cert_file);
+  if (it != stores->end()) return it->second;
+  X509_STORE* store = X509_STORE_new();
+  if (store != nullptr && !AddSystemTrust(store)) {
+    X509_STORE_free(store);
+    store = nullptr;
+  }
+  if (store != nullptr && !ca_cert_file.empty()) {
+    // An unreadable extra CA: connections then fail verification and say so.
+    X509_STORE_load_locations(store, ca_cert_file.c_str(), nullptr);
+  }
+  ERR_clear_error();
+  (*stores)[ca_cert_file] = store;
+  return store;
+}
+
+
 }  // namespace
 
 }  // namespace envctl::cloud
@@ -106,15 +122,7 @@ const std::vector<X509*>* SystemCertificates() {
 // again) and the system CA directory looked up lazily. The store stays the context's
 // own, so a caller that adds its own CA to it changes nothing for anyone else.
 extern "C" int SSL_CTX_set_default_verify_paths(SSL_CTX* ctx) {
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-  const std::vector<X509*>* certs = envctl::cloud::SystemCertificates();
-  if (store == nullptr || certs->empty()) return X509_STORE_set_default_paths(store);
-  for (X509* cert : *certs) X509_STORE_add_cert(store, cert);
-  if (X509_LOOKUP* dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) {
-    X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT);
-  }
-  ERR_clear_error();
-  return 1;
+  return envctl::cloud::AddSystemTrust(SSL_CTX_get_cert_store(ctx)) ? 1 : 0;
 }
 
 namespace envctl::cloud {
@@ -137,11 +145,20 @@ int CpprestTransport::CachedClientsForTest() const {
   return static_cast<int>(state_->clients.size());
 }
 
+namespace {
+
+// The cache key of a client: origin and request timeout (cpprest sets timeouts per client).
+std::string ClientKey(const std::string& origin, absl::Duration timeout) {
+  return absl::StrCat(origin, " ", std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout)));
+}
+
+}  // namespace
+
 std::shared_ptr<client::http_client> CpprestTransport::ClientFor(const std::string& origin,
                                                                  absl::Duration timeout,
                                                                  bool pooled) {
   const int64_t timeout_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
-  const std::string key = absl::StrCat(origin, " ", timeout_ms);
+  const std::string key = ClientKey(origin, timeout);
   std::vector<std::shared_ptr<client::http_client>> evicted;  // destroyed after unlocking
   absl::MutexLock lock(&state_->mu);
   // A client idle for a while goes, and its pooled connections (~50 KiB of TLS state
@@ -180,9 +197,8 @@ std::shared_ptr<client::http_client> CpprestTransport::ClientFor(const std::stri
 }
 
 void CpprestTransport::DoneWith(const std::string& origin, absl::Duration timeout) {
-  const int64_t timeout_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
   absl::MutexLock lock(&state_->mu);
-  auto it = state_->clients.find(absl::StrCat(origin, " ", timeout_ms));
+  auto it = state_->clients.find(ClientKey(origin, timeout));
   if (it == state_->clients.end() || it->second.in_flight == 0) return;
   --it->second.in_flight;
   it->second.last_used = absl::Now();
