@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 TSA_JOBS ?= 2
 
-.PHONY: up test deps configure build asan fuzz thread-safety bench clean
+.PHONY: up test deps configure build asan fuzz thread-safety lint bench clean
 
 deps:
 	./deploy/install-deps.sh
@@ -58,6 +58,11 @@ thread-safety: deps
 	   for e in json.load(open("build-tsa/compile_commands.json"))]' \
 	  | xargs -d '\n' -n 1 -P $(TSA_JOBS) sh -c
 	@echo "thread-safety: no warnings"
+
+# clang-format check over every tracked C++ file (.clang-format); also a ctest test
+# (lint_clang_format), so `make test` in CI fails on an unformatted file.
+lint: deps
+	./deploy/lint.sh
 
 bench: build
 	./$(BUILD_DIR)/envctl_bench

@@ -9,10 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "api/internal/environment_service.h"
 #include "common/status_macros.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
 
 namespace envctl::api {
 namespace {
@@ -26,8 +26,8 @@ absl::Status ValidateListen(const std::string& listen) {
   if (colon == std::string::npos || colon == 0 ||
       !absl::SimpleAtoi(absl::string_view(listen).substr(colon + 1), &port) || port < 0 ||
       port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "gRPC listen address \"", listen, "\": expected host:port, e.g. 127.0.0.1:50051"));
+    return absl::InvalidArgumentError(absl::StrCat("gRPC listen address \"", listen,
+                                                   "\": expected host:port, e.g. 127.0.0.1:50051"));
   }
   return absl::OkStatus();
 }
@@ -37,15 +37,18 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
   std::stringstream ss;
   if (in.is_open()) ss << in.rdbuf();
   if (!in.is_open() || ss.str().empty()) {
-    return absl::NotFoundError(absl::StrCat("gRPC TLS ", what, " ", path, ": cannot read it (or it is empty)"));
+    return absl::NotFoundError(
+        absl::StrCat("gRPC TLS ", what, " ", path, ": cannot read it (or it is empty)"));
   }
   return ss.str();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsFor(const GrpcServerOptions& o) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsFor(
+    const GrpcServerOptions& o) {
   if (o.tls_cert_file.empty() && o.tls_key_file.empty()) {
     if (!o.tls_client_ca_file.empty()) {
-      return absl::InvalidArgumentError("gRPC TLS: a client CA needs the server certificate and key too");
+      return absl::InvalidArgumentError(
+          "gRPC TLS: a client CA needs the server certificate and key too");
     }
     return grpc::InsecureServerCredentials();
   }
@@ -89,9 +92,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(controller::Contro
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
     if (server != nullptr) server->Shutdown();
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen for gRPC on ", options.listen,
-        ": address in use or not available; pick another with --grpc-listen"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on ", options.listen,
+                     ": address in use or not available; pick another with --grpc-listen"));
   }
   if (grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService()) {
     health->SetServingStatus("", true);
@@ -119,7 +122,8 @@ void GrpcServer::Shutdown() {
     health->SetServingStatus(false);
   }
   service_->BeginShutdown();
-  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(shutdown_deadline_));
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoNanoseconds(shutdown_deadline_));
   server_->Wait();
 }
 

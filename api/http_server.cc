@@ -92,7 +92,8 @@ absl::StatusOr<SSL_CTX*> MakeTlsContext(const HttpServerOptions& o) {
   if (ctx == nullptr) return absl::InternalError(absl::StrCat("HTTP TLS: ", SslErrors()));
   const auto fail = [ctx](const std::string& what, const std::string& file) {
     SSL_CTX_free(ctx);
-    return absl::InvalidArgumentError(absl::StrCat("HTTP TLS ", what, " ", file, ": ", SslErrors()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("HTTP TLS ", what, " ", file, ": ", SslErrors()));
   };
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   if (SSL_CTX_use_certificate_chain_file(ctx, o.tls_cert_file.c_str()) != 1) {
@@ -101,7 +102,8 @@ absl::StatusOr<SSL_CTX*> MakeTlsContext(const HttpServerOptions& o) {
   if (SSL_CTX_use_PrivateKey_file(ctx, o.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     return fail("key", o.tls_key_file);
   }
-  if (SSL_CTX_check_private_key(ctx) != 1) return fail("key does not match the certificate in", o.tls_cert_file);
+  if (SSL_CTX_check_private_key(ctx) != 1)
+    return fail("key does not match the certificate in", o.tls_cert_file);
   if (!o.tls_client_ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx, o.tls_client_ca_file.c_str(), nullptr) != 1) {
       return fail("client CA", o.tls_client_ca_file);
@@ -258,21 +260,18 @@ class StreamSession final : public Session {
   void Begin() override {
     if constexpr (kTls) {
       Arm(core_.options.read_timeout);
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = Self()](error_code ec) {
-                                self->timer_.cancel();
-                                if (ec) return self->Shutdown();
-                                self->ReadRequest();
-                              });
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = Self()](error_code ec) {
+        self->timer_.cancel();
+        if (ec) return self->Shutdown();
+        self->ReadRequest();
+      });
     } else {
       ReadRequest();
     }
   }
 
   // Instead of Begin(): answers `status` (503 over the connection limit) and closes.
-  void RefuseOnly(int status, std::string message) {
-    Refuse(status, std::move(message));
-  }
+  void RefuseOnly(int status, std::string message) { Refuse(status, std::move(message)); }
 
   void Close() override {
     asio::post(stream_.get_executor(), [self = Self()] { self->CloseNow(); });
@@ -302,8 +301,8 @@ class StreamSession final : public Session {
       return Shutdown();
     }
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(
-        std::min<size_t>(core_.options.max_header_bytes, UINT32_MAX)));
+    parser_->header_limit(
+        static_cast<std::uint32_t>(std::min<size_t>(core_.options.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(core_.options.max_body_bytes);
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     // Idle until the first byte, then the read timeout for the whole request.
@@ -330,8 +329,8 @@ class StreamSession final : public Session {
     timer_.cancel();
     if (timed_out_) return Refuse(408, "request timed out\n");
     if (ec == http::error::header_limit) {
-      return Refuse(431, absl::StrCat("request headers exceed ", core_.options.max_header_bytes,
-                                      " bytes\n"));
+      return Refuse(
+          431, absl::StrCat("request headers exceed ", core_.options.max_header_bytes, " bytes\n"));
     }
     if (ec == http::error::body_limit) return RefuseTooLarge();
     if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
@@ -350,9 +349,9 @@ class StreamSession final : public Session {
   void OnHeader() {
     const auto& request = parser_->get();
     if (request.version() != 10 && request.version() != 11) {
-      return Refuse(400, absl::StrCat("bad request: unsupported protocol HTTP/",
-                                      request.version() / 10, ".", request.version() % 10,
-                                      " (HTTP/1.0 and HTTP/1.1 are served)\n"));
+      return Refuse(
+          400, absl::StrCat("bad request: unsupported protocol HTTP/", request.version() / 10, ".",
+                            request.version() % 10, " (HTTP/1.0 and HTTP/1.1 are served)\n"));
     }
     if (request.target().empty() || request.target()[0] != '/') {
       return Refuse(400, "bad request: request target must be a path starting with '/'\n");
@@ -428,11 +427,12 @@ class StreamSession final : public Session {
     if (closed_) return;
     auto message = std::make_shared<BeastResponse>(ToBeast(response, keep_alive, head_only));
     Arm(core_.options.write_timeout);
-    http::async_write(stream_, *message, [self = Self(), message, keep_alive](error_code ec, size_t) {
-      self->timer_.cancel();
-      if (ec || !keep_alive) return self->Shutdown();
-      self->ReadRequest();
-    });
+    http::async_write(stream_, *message,
+                      [self = Self(), message, keep_alive](error_code ec, size_t) {
+                        self->timer_.cancel();
+                        if (ec || !keep_alive) return self->Shutdown();
+                        self->ReadRequest();
+                      });
   }
 
   // Answers a request the server refuses and ends the connection. The client may still
@@ -460,10 +460,11 @@ class StreamSession final : public Session {
   void Drain(size_t total) {
     if (total > 8 * 1024 * 1024) return CloseNow();
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(buffer_.prepare(16 * 1024), [self = Self(), total](error_code ec, size_t n) {
-      if (ec) return self->CloseNow();
-      self->Drain(total + n);
-    });
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = Self(), total](error_code ec, size_t n) {
+                              if (ec) return self->CloseNow();
+                              self->Drain(total + n);
+                            });
   }
 
   // Ends the connection in order: TLS close_notify (bounded), then FIN.
@@ -517,7 +518,8 @@ absl::Status ServerCore::Start(const std::string& listen) {
   }
   error_code ec;
   tcp::resolver resolver(io_);
-  const auto endpoints = resolver.resolve(host, port, tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  const auto endpoints =
+      resolver.resolve(host, port, tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec) {
     return absl::InvalidArgumentError(
         absl::StrCat("HTTP listen address \"", listen, "\": ", ec.message()));
@@ -527,7 +529,8 @@ absl::Status ServerCore::Start(const std::string& listen) {
     tcp::acceptor acceptor(io_);
     if (acceptor.open(entry.endpoint().protocol(), ec) ||
         acceptor.set_option(tcp::acceptor::reuse_address(true), ec) ||
-        acceptor.bind(entry.endpoint(), ec) || acceptor.listen(asio::socket_base::max_listen_connections, ec)) {
+        acceptor.bind(entry.endpoint(), ec) ||
+        acceptor.listen(asio::socket_base::max_listen_connections, ec)) {
       error = ec.message();
       continue;
     }

@@ -41,9 +41,9 @@ namespace envctl::api {
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string method;  // as sent, e.g. "GET"
-  std::string path;    // the target up to '?', not decoded
-  std::string query;   // the target after '?', not decoded; empty when none
+  std::string method;   // as sent, e.g. "GET"
+  std::string path;     // the target up to '?', not decoded
+  std::string query;    // the target after '?', not decoded; empty when none
   HttpHeaders headers;  // in arrival order, names as sent
   std::string body;
 

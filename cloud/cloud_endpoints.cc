@@ -20,16 +20,15 @@ std::string TrimSlash(std::string url) {
 
 absl::Status FieldError(const std::string& path, const std::string& field,
                         const std::string& problem) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ": field \"", field, "\" ", problem));
+  return absl::InvalidArgumentError(absl::StrCat(path, ": field \"", field, "\" ", problem));
 }
 
 }  // namespace
 
 std::string CloudEndpoints::DebugString() const {
-  return absl::StrCat("cloud{source=", source, " arm=", arm_endpoint,
-                      " authority=", authority_host, " tenant=", tenant_id,
-                      " subscription=", subscription_id, " client_id=", client_id,
+  return absl::StrCat("cloud{source=", source, " arm=", arm_endpoint, " authority=", authority_host,
+                      " tenant=", tenant_id, " subscription=", subscription_id,
+                      " client_id=", client_id,
                       " client_secret=", client_secret.empty() ? "<unset>" : "<set>",
                       " object_id=", object_id, " ca_cert_file=", ca_cert_file, "}");
 }
@@ -49,9 +48,10 @@ EnvLookup ProcessEnv() {
 absl::StatusOr<CloudEndpoints> LoadEndpointsFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    return absl::NotFoundError(absl::StrCat(
-        path, ": cannot read the cloud endpoints file (check --cloud / ENVCTL_CLOUD; "
-              "cloudsim writes it to <state-dir>/endpoints.json)"));
+    return absl::NotFoundError(
+        absl::StrCat(path,
+                     ": cannot read the cloud endpoints file (check --cloud / ENVCTL_CLOUD; "
+                     "cloudsim writes it to <state-dir>/endpoints.json)"));
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
@@ -134,8 +134,7 @@ absl::StatusOr<CloudEndpoints> ResolveEndpoints(const std::string& cloud_flag,
   if (auto file = env("ENVCTL_CLOUD"); file && !file->empty()) {
     auto e = LoadEndpointsFile(*file);
     if (!e.ok()) {
-      return absl::Status(e.status().code(),
-                          absl::StrCat("ENVCTL_CLOUD: ", e.status().message()));
+      return absl::Status(e.status().code(), absl::StrCat("ENVCTL_CLOUD: ", e.status().message()));
     }
     return e;
   }

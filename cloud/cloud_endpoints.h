@@ -21,9 +21,9 @@ struct CloudEndpoints {
   std::string tenant_id;
   std::string subscription_id;
   std::string client_id;
-  std::string client_secret;  // secret: never log, never print
-  std::string object_id;      // the client's service principal object id
-  std::string ca_cert_file;   // extra CA to trust (cloudsim's self-signed CA), or ""
+  std::string client_secret;   // secret: never log, never print
+  std::string object_id;       // the client's service principal object id
+  std::string ca_cert_file;    // extra CA to trust (cloudsim's self-signed CA), or ""
   std::string admin_endpoint;  // cloudsim only: "https://127.0.0.1:P/_cloudsim", or ""
   // Where these came from, for messages: "endpoints file /x/endpoints.json" or
   // "public Azure cloud".

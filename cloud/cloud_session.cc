@@ -113,10 +113,10 @@ absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoint
   make_chain(p->kv, "keyvault", Service::kKeyVault, nullptr, p->keyvault.get());
   p->kv.authenticated = std::make_unique<ChallengeAuthTransport>(*p->kv.retrying, *p->credential);
   make_chain(p->dbx, "databricks", Service::kDatabricks, nullptr, p->databricks.get());
-  p->dbx.authenticated = std::make_unique<BearerTokenTransport>(*p->dbx.retrying, *p->credential,
-                                                                kDatabricksScope);
-  p->other_instrumented = std::make_unique<InstrumentedTransport>(
-      *p->base, clock, metrics, "other", Service::kArm, options.log_sink);
+  p->dbx.authenticated =
+      std::make_unique<BearerTokenTransport>(*p->dbx.retrying, *p->credential, kDatabricksScope);
+  p->other_instrumented = std::make_unique<InstrumentedTransport>(*p->base, clock, metrics, "other",
+                                                                  Service::kArm, options.log_sink);
   p->other = std::make_unique<RetryingTransport>(*p->other_instrumented, clock, options.retry);
 
   return std::unique_ptr<CloudSession>(new CloudSession(std::move(endpoints), std::move(p)));

@@ -65,9 +65,9 @@ std::string CollapseWhitespace(absl::string_view text) {
 // The standard phrase for a status that came without a readable body, from Beast.
 std::string ReasonPhrase(int status) {
   namespace http = boost::beast::http;
-  const http::status known =
-      status >= 100 && status <= 999 ? http::int_to_status(static_cast<unsigned>(status))
-                                     : http::status::unknown;
+  const http::status known = status >= 100 && status <= 999
+                                 ? http::int_to_status(static_cast<unsigned>(status))
+                                 : http::status::unknown;
   if (known == http::status::unknown) return "HTTP error";
   const auto phrase = http::obsolete_reason(known);
   return std::string(phrase.data(), phrase.size());
@@ -185,26 +185,37 @@ bool IsAlreadyExistsCode(const std::string& squashed) {
 bool IsStateConflictCode(const std::string& squashed) {
   return squashed == "invalidstate" || squashed == "triggerenabledcannotupdate" ||
          squashed == "anotheroperationinprogress" || squashed == "resourcegroupbeingdeleted" ||
-         squashed == "directorynotempty" || squashed == "conflict" ||
-         squashed == "conflicterror";
+         squashed == "directorynotempty" || squashed == "conflict" || squashed == "conflicterror";
 }
 
 absl::StatusCode FromHttp(int status) {
   switch (status) {
-    case 400: return absl::StatusCode::kInvalidArgument;
-    case 401: return absl::StatusCode::kUnauthenticated;
-    case 403: return absl::StatusCode::kPermissionDenied;
+    case 400:
+      return absl::StatusCode::kInvalidArgument;
+    case 401:
+      return absl::StatusCode::kUnauthenticated;
+    case 403:
+      return absl::StatusCode::kPermissionDenied;
     case 404:
-    case 410: return absl::StatusCode::kNotFound;
-    case 408: return absl::StatusCode::kDeadlineExceeded;
+    case 410:
+      return absl::StatusCode::kNotFound;
+    case 408:
+      return absl::StatusCode::kDeadlineExceeded;
     case 409:
-    case 412: return absl::StatusCode::kFailedPrecondition;
-    case 413: return absl::StatusCode::kInvalidArgument;
-    case 429: return absl::StatusCode::kResourceExhausted;
-    case 499: return absl::StatusCode::kCancelled;
-    case 501: return absl::StatusCode::kUnimplemented;
-    case 504: return absl::StatusCode::kDeadlineExceeded;
-    default: break;
+    case 412:
+      return absl::StatusCode::kFailedPrecondition;
+    case 413:
+      return absl::StatusCode::kInvalidArgument;
+    case 429:
+      return absl::StatusCode::kResourceExhausted;
+    case 499:
+      return absl::StatusCode::kCancelled;
+    case 501:
+      return absl::StatusCode::kUnimplemented;
+    case 504:
+      return absl::StatusCode::kDeadlineExceeded;
+    default:
+      break;
   }
   if (status >= 500) return absl::StatusCode::kUnavailable;
   if (status >= 400) return absl::StatusCode::kFailedPrecondition;
@@ -221,9 +232,8 @@ absl::StatusCode DatabricksCode(int status, const std::string& squashed,
   if (squashed == "invalidstate" || squashed == "directorynotempty") {
     return absl::StatusCode::kFailedPrecondition;
   }
-  if (squashed == "invalidparametervalue" &&
-      (absl::StrContains(message, "does not exist") ||
-       absl::StrContains(message, "doesn't exist"))) {
+  if (squashed == "invalidparametervalue" && (absl::StrContains(message, "does not exist") ||
+                                              absl::StrContains(message, "doesn't exist"))) {
     // clusters/get, jobs/get and runs/get answer a missing id with 400 (§3.2 overrides).
     return absl::StatusCode::kNotFound;
   }
@@ -244,8 +254,8 @@ absl::StatusCode AadCode(int status, const std::string& code) {
   if (status == 429) return absl::StatusCode::kResourceExhausted;
   if (status >= 500) return FromHttp(status);
   if (code == "unauthorized_client" || code == "invalid_scope" || code == "invalid_resource" ||
-      code == "access_denied" || code == "consent_required" ||
-      code == "interaction_required" || status == 403) {
+      code == "access_denied" || code == "consent_required" || code == "interaction_required" ||
+      status == 403) {
     return absl::StatusCode::kPermissionDenied;
   }
   // invalid_client (wrong or expired secret), invalid_grant, invalid_request (unknown
@@ -281,11 +291,16 @@ std::string Payload(const absl::Status& status, const char* url) {
 
 const char* ServiceName(Service service) {
   switch (service) {
-    case Service::kArm: return "ARM";
-    case Service::kKeyVault: return "Key Vault";
-    case Service::kDatabricks: return "Databricks";
-    case Service::kAad: return "Entra ID";
-    case Service::kDataFactory: return "Data Factory";
+    case Service::kArm:
+      return "ARM";
+    case Service::kKeyVault:
+      return "Key Vault";
+    case Service::kDatabricks:
+      return "Databricks";
+    case Service::kAad:
+      return "Entra ID";
+    case Service::kDataFactory:
+      return "Data Factory";
   }
   return "cloud";
 }
@@ -330,8 +345,7 @@ absl::Status StatusFromResponse(Service service, const HttpResponse& response) {
       code == absl::StatusCode::kDeadlineExceeded) {
     // The HTTP-date form is relative to the server's Date header; without one we fall back
     // to the local wall clock (the retry loop itself uses its injected Clock).
-    const absl::Time now =
-        ParseHttpDate(response.Header("date")).value_or(absl::Now());
+    const absl::Time now = ParseHttpDate(response.Header("date")).value_or(absl::Now());
     if (auto delay = ParseRetryAfter(response.headers, now)) {
       status.SetPayload(kRetryAfterPayload,
                         absl::Cord(std::to_string(absl::ToInt64Milliseconds(*delay))));
@@ -340,9 +354,7 @@ absl::Status StatusFromResponse(Service service, const HttpResponse& response) {
   return status;
 }
 
-std::string ServiceErrorCode(const absl::Status& status) {
-  return Payload(status, kCodePayload);
-}
+std::string ServiceErrorCode(const absl::Status& status) { return Payload(status, kCodePayload); }
 
 std::string ServiceInnerErrorCode(const absl::Status& status) {
   return Payload(status, kInnerCodePayload);

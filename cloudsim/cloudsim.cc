@@ -38,7 +38,9 @@ class Cloudsim::Impl : public Platform {
   absl::Status Init();
   int port() const { return main_->port(); }
   std::string endpoints_file() const { return options_.state_dir + "/endpoints.json"; }
-  absl::Status SubscribeEventGrid(const std::string& endpoint) { return eventgrid_->Subscribe(endpoint); }
+  absl::Status SubscribeEventGrid(const std::string& endpoint) {
+    return eventgrid_->Subscribe(endpoint);
+  }
 
   // Platform (called with world_->mu held).
   absl::StatusOr<std::string> OpenOrigin(const std::string& key) override
@@ -232,12 +234,10 @@ Response Cloudsim::Impl::HandleMain(const Request& req) {
                    [&] { return HandleManagedIdentity(req, identity_, *tokens_, clock_); });
   }
   if (IsAuthorityPath(req.path)) {
-    return Observe("aad", req,
-                   [&] { return HandleAuthority(req, identity_, *tokens_, clock_); });
+    return Observe("aad", req, [&] { return HandleAuthority(req, identity_, *tokens_, clock_); });
   }
-  std::string service = ContainsIgnoreCase(req.path, "/providers/Microsoft.DataFactory/")
-                            ? "datafactory"
-                            : "arm";
+  std::string service =
+      ContainsIgnoreCase(req.path, "/providers/Microsoft.DataFactory/") ? "datafactory" : "arm";
   return Observe(service, req, [&] { return HandleArm(*world_, *throttle_, req); });
 }
 
@@ -259,7 +259,8 @@ absl::StatusOr<std::string> Cloudsim::Impl::OpenOrigin(const std::string& key) {
       if (used.count(candidate) == 0) address = candidate;
     }
     if (address.empty()) {
-      return absl::ResourceExhaustedError("no free loopback address (127.0.0.2-64) left for " + key);
+      return absl::ResourceExhaustedError("no free loopback address (127.0.0.2-64) left for " +
+                                          key);
     }
     port = 443;
   }
@@ -333,7 +334,7 @@ std::shared_ptr<WorkspaceBackend> Cloudsim::Impl::FindWorkspace(const std::strin
 }
 
 absl::Status Cloudsim::Impl::CreateWorkspace(const std::string& workspace_id,
-                                              const std::string& workspace_url) {
+                                             const std::string& workspace_url) {
   WorkspaceBackendEnv env;
   env.clock = clock_;
   env.speed = options_.speed;
@@ -345,8 +346,8 @@ absl::Status Cloudsim::Impl::CreateWorkspace(const std::string& workspace_id,
   env.read_key_vault_secret = [world](const std::string& dns_name, const std::string& key) {
     return ReadSecretFromMirror(*world, dns_name, key);
   };
-  env.authorize_storage = [world](const std::string& account, const std::string& container, bool write,
-                                  const StorageCredential& credential) {
+  env.authorize_storage = [world](const std::string& account, const std::string& container,
+                                  bool write, const StorageCredential& credential) {
     return AuthorizeStorageAccess(*world, account, container, write, credential);
   };
   env.on_mutation = [this] { SaveWorkspaces(false); };

@@ -27,9 +27,9 @@ struct Options {
   std::string data_plane = "ports";  // or "loopback-443": each vault/workspace on 127.0.0.N:443
   double speed = 1.0;                // time scale for LROs and runs: 100 = 100x faster
   absl::Duration token_lifetime = absl::Hours(1);
-  int page_size = 100;               // list page size (small values exercise nextLink)
-  Clock* clock = nullptr;            // nullptr = RealClock
-  ThrottleOptions arm_throttle;      // ARM token buckets per (principal, read/write/delete)
+  int page_size = 100;           // list page size (small values exercise nextLink)
+  Clock* clock = nullptr;        // nullptr = RealClock
+  ThrottleOptions arm_throttle;  // ARM token buckets per (principal, read/write/delete)
 };
 
 class Cloudsim {

@@ -58,8 +58,8 @@ struct Flags {
 };
 
 bool ParseFlags(int argc, char** argv, Flags* out, std::string* error) {
-  const std::set<std::string> known = {"port", "state-dir", "data-plane", "speed", "token-lifetime",
-                                       "page-size", "exit-with-parent"};
+  const std::set<std::string> known = {"port",           "state-dir", "data-plane",      "speed",
+                                       "token-lifetime", "page-size", "exit-with-parent"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--", 0) != 0) {
@@ -108,7 +108,8 @@ int main(int argc, char** argv) {
   }
   options.data_plane = args->Get("data-plane", "ports");
   options.speed = 10;
-  if (args->Has("speed") && (!absl::SimpleAtod(args->Get("speed"), &options.speed) || options.speed <= 0)) {
+  if (args->Has("speed") &&
+      (!absl::SimpleAtod(args->Get("speed"), &options.speed) || options.speed <= 0)) {
     return Fail("--speed must be a positive number, got \"" + args->Get("speed") + "\"");
   }
   if (args->Has("token-lifetime") &&
@@ -137,10 +138,11 @@ int main(int argc, char** argv) {
   auto sim = envctl::cloudsim::Cloudsim::Start(options);
   if (!sim.ok()) return Fail(std::string(sim.status().message()));
   std::printf("%s\n", (*sim)->endpoints_file().c_str());
-  std::printf("cloudsim: serving https://127.0.0.1:%d (data plane %s, speed %gx) in %lld ms; "
-              "Ctrl-C to stop\n",
-              (*sim)->port(), options.data_plane.c_str(), options.speed,
-              static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - started)));
+  std::printf(
+      "cloudsim: serving https://127.0.0.1:%d (data plane %s, speed %gx) in %lld ms; "
+      "Ctrl-C to stop\n",
+      (*sim)->port(), options.data_plane.c_str(), options.speed,
+      static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - started)));
   std::fflush(stdout);
   int sig = 0;
   sigwait(&signals, &sig);

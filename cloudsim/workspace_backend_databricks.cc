@@ -10,8 +10,7 @@ namespace {
 
 class DatabricksWorkspace : public WorkspaceBackend {
  public:
-  DatabricksWorkspace(const std::string& id, const std::string& url,
-                      databricks::WorkspaceEnv env)
+  DatabricksWorkspace(const std::string& id, const std::string& url, databricks::WorkspaceEnv env)
       : ws_(id, url, std::move(env)) {}
   void SetMutationCallback(std::function<void()> cb) { ws_.SetMutationCallback(std::move(cb)); }
 
@@ -53,12 +52,15 @@ std::unique_ptr<WorkspaceBackend> MakeWorkspaceBackend(const std::string& worksp
   ws_env.accept_aad_token = std::move(env.accept_aad_token);
   ws_env.read_key_vault_secret = std::move(env.read_key_vault_secret);
   if (env.authorize_storage) {
-    ws_env.authorize_storage = [authorize = std::move(env.authorize_storage)](const databricks::StorageAccess& a) {
+    ws_env.authorize_storage = [authorize = std::move(env.authorize_storage)](
+                                   const databricks::StorageAccess& a) {
       StorageCredential credential;
-      credential.kind = a.auth == databricks::StorageAccess::kSharedKey        ? StorageCredential::kSharedKey
-                        : a.auth == databricks::StorageAccess::kManagedIdentity ? StorageCredential::kManagedIdentity
-                        : a.auth == databricks::StorageAccess::kClientSecret    ? StorageCredential::kClientSecret
-                                                                                : StorageCredential::kNone;
+      credential.kind =
+          a.auth == databricks::StorageAccess::kSharedKey ? StorageCredential::kSharedKey
+          : a.auth == databricks::StorageAccess::kManagedIdentity
+              ? StorageCredential::kManagedIdentity
+          : a.auth == databricks::StorageAccess::kClientSecret ? StorageCredential::kClientSecret
+                                                               : StorageCredential::kNone;
       credential.account_key = a.account_key;
       credential.client_id = a.client_id;
       credential.client_secret = a.client_secret;

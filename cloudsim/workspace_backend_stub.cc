@@ -10,7 +10,8 @@ class StubWorkspace : public WorkspaceBackend {
     Response r;
     r.status = 501;
     r.headers["Content-Type"] = "application/json";
-    r.body = R"({"error_code":"NOT_IMPLEMENTED","message":"The Databricks workspace simulation is not part of this cloudsim build."})";
+    r.body =
+        R"({"error_code":"NOT_IMPLEMENTED","message":"The Databricks workspace simulation is not part of this cloudsim build."})";
     return r;
   }
   absl::StatusOr<int64_t> SubmitNotebookRun(const std::string&, const std::string&,

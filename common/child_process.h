@@ -15,8 +15,8 @@ namespace envctl {
 // Starts argv[0] (a path, not searched in PATH) with argv and this process's environment;
 // stdout and stderr both write `log_path` (created with `mode`, truncated). The caller
 // waits for the returned pid.
-absl::StatusOr<pid_t> SpawnWithLog(const std::vector<std::string>& argv, const std::string& log_path,
-                                   mode_t mode = 0600);
+absl::StatusOr<pid_t> SpawnWithLog(const std::vector<std::string>& argv,
+                                   const std::string& log_path, mode_t mode = 0600);
 
 }  // namespace envctl
 

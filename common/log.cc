@@ -37,18 +37,24 @@ thread_local std::vector<std::pair<std::string, std::string>> context;
 
 spdlog::level::level_enum ToSpd(Level level) {
   switch (level) {
-    case Level::kDebug: return spdlog::level::debug;
-    case Level::kInfo: return spdlog::level::info;
-    case Level::kWarn: return spdlog::level::warn;
-    case Level::kError: return spdlog::level::err;
-    case Level::kOff: break;
+    case Level::kDebug:
+      return spdlog::level::debug;
+    case Level::kInfo:
+      return spdlog::level::info;
+    case Level::kWarn:
+      return spdlog::level::warn;
+    case Level::kError:
+      return spdlog::level::err;
+    case Level::kOff:
+      break;
   }
   return spdlog::level::off;
 }
 
 std::string JsonString(absl::string_view s) {
   // Replace rather than throw on bytes that are not UTF-8 (a service message may hold any).
-  return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string TextValue(absl::string_view s) {
@@ -66,9 +72,15 @@ std::string Render(Format format, absl::string_view event, const std::vector<Fie
     for (const Field& f : fields) {
       absl::StrAppend(&out, ",", JsonString(f.key), ":");
       switch (f.type) {
-        case Field::Type::kString: absl::StrAppend(&out, JsonString(f.str)); break;
-        case Field::Type::kInt: absl::StrAppend(&out, f.num); break;
-        case Field::Type::kBool: absl::StrAppend(&out, f.num ? "true" : "false"); break;
+        case Field::Type::kString:
+          absl::StrAppend(&out, JsonString(f.str));
+          break;
+        case Field::Type::kInt:
+          absl::StrAppend(&out, f.num);
+          break;
+        case Field::Type::kBool:
+          absl::StrAppend(&out, f.num ? "true" : "false");
+          break;
       }
     }
     return out;
@@ -77,9 +89,15 @@ std::string Render(Format format, absl::string_view event, const std::vector<Fie
   for (const Field& f : fields) {
     absl::StrAppend(&out, " ", f.key, "=");
     switch (f.type) {
-      case Field::Type::kString: absl::StrAppend(&out, TextValue(f.str)); break;
-      case Field::Type::kInt: absl::StrAppend(&out, f.num); break;
-      case Field::Type::kBool: absl::StrAppend(&out, f.num ? "true" : "false"); break;
+      case Field::Type::kString:
+        absl::StrAppend(&out, TextValue(f.str));
+        break;
+      case Field::Type::kInt:
+        absl::StrAppend(&out, f.num);
+        break;
+      case Field::Type::kBool:
+        absl::StrAppend(&out, f.num ? "true" : "false");
+        break;
     }
   }
   return out;
@@ -156,7 +174,8 @@ Line::~Line() {
     bool shadowed = false;
     for (const Field& f : all) shadowed |= f.key == it->first;
     for (const Field& f : fields_) shadowed |= f.key == it->first;
-    if (!shadowed && !it->second.empty()) all.push_back(Field{it->first, Field::Type::kString, it->second, 0});
+    if (!shadowed && !it->second.empty())
+      all.push_back(Field{it->first, Field::Type::kString, it->second, 0});
   }
   std::reverse(all.begin(), all.end());
   for (Field& f : fields_) all.push_back(std::move(f));
@@ -165,7 +184,8 @@ Line::~Line() {
 }
 
 Line& Line::Str(absl::string_view key, absl::string_view value) {
-  if (enabled_) fields_.push_back(Field{std::string(key), Field::Type::kString, std::string(value), 0});
+  if (enabled_)
+    fields_.push_back(Field{std::string(key), Field::Type::kString, std::string(value), 0});
   return *this;
 }
 

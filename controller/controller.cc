@@ -96,7 +96,8 @@ void Controller::Start() {
     options_.ownership->SetBusy([this](const std::string& name) { return Busy(name); });
     // Promotion across replicas: the owner of an upstream queues its downstream
     // environments only here, so this replica hears of upstream changes from the store.
-    state_watch_ = store_.WatchChanges([this](const std::string& name) { OnUpstreamChanged(name); });
+    state_watch_ =
+        store_.WatchChanges([this](const std::string& name) { OnUpstreamChanged(name); });
     if (options_.upstream_look_interval > absl::ZeroDuration()) {
       queue_.AddAfter(kUpstreamsKey, options_.upstream_look_interval);
     }
@@ -209,7 +210,8 @@ absl::Status Controller::PollSourceNow() {
     // unchanged environment still moves to it, so downstream ones can follow).
     bool promotion_rules = false;
     auto& cached = specs_by_revision_[revision];
-    if (std::find(revision_order_.begin(), revision_order_.end(), revision) == revision_order_.end())
+    if (std::find(revision_order_.begin(), revision_order_.end(), revision) ==
+        revision_order_.end())
       revision_order_.push_back(revision);
     for (Environment& env : loaded->environments) {
       env.set_revision(revision);
@@ -354,7 +356,10 @@ void Controller::SyncEnvironment(const std::string& name) {
 
   Publish(envctl::v1::EVENT_TYPE_SYNC_STARTED, name, "", absl::StrCat("revision ", spec.revision()),
           sync_id);
-  log::Info("sync_start").Str("environment", name).Str("sync_id", sync_id).Str("revision", spec.revision());
+  log::Info("sync_start")
+      .Str("environment", name)
+      .Str("sync_id", sync_id)
+      .Str("revision", spec.revision());
   const absl::Time start = clock_.Now();
   absl::StatusOr<EngineResult> result;
   if (!has_revision.ok()) {
@@ -398,7 +403,8 @@ void Controller::SyncEnvironment(const std::string& name) {
     queue_.AddRateLimited(key);
   }
   if (result.ok() && result->next_run_poll != absl::InfiniteFuture()) {
-    queue_.AddAfter(kRunsPrefix + name, std::max(absl::ZeroDuration(), result->next_run_poll - clock_.Now()));
+    queue_.AddAfter(kRunsPrefix + name,
+                    std::max(absl::ZeroDuration(), result->next_run_poll - clock_.Now()));
   }
   if (ok) {
     metrics_.RecordSyncSuccess(name, clock_.Now());
@@ -476,7 +482,8 @@ void Controller::PollRuns(const std::string& name) {
     return;
   }
   if (result->next_run_poll != absl::InfiniteFuture()) {
-    queue_.AddAfter(kRunsPrefix + name, std::max(absl::ZeroDuration(), result->next_run_poll - clock_.Now()));
+    queue_.AddAfter(kRunsPrefix + name,
+                    std::max(absl::ZeroDuration(), result->next_run_poll - clock_.Now()));
   }
   std::vector<std::pair<std::shared_ptr<SyncWaiter>, envctl::v1::RunRecord>> done;
   {
@@ -512,7 +519,8 @@ void Controller::PublishOutcome(const std::string& env, const std::string& sync_
     if (phase == Phase::kFinished && deferred_events_.erase(key) > 0) {
       if (wrote) {
         ++echoes_dropped_;
-      } else if (auto it = envs_.find(env); it != envs_.end() && it->second.targets.insert(o.name).second) {
+      } else if (auto it = envs_.find(env);
+                 it != envs_.end() && it->second.targets.insert(o.name).second) {
         queue_.Add(kTargetsPrefix + env);  // someone else changed it while envctl only read it
       }
     }
@@ -642,7 +650,8 @@ void Controller::OnCloudResourceChanged(const std::string& resource_id) {
     if (!state.ok()) continue;
     std::set<std::string> named;
     for (const auto& m : state->inventory()) {
-      if (!m.external_id().empty() && SameOrNested(m.external_id(), resource_id)) named.insert(m.name());
+      if (!m.external_id().empty() && SameOrNested(m.external_id(), resource_id))
+        named.insert(m.name());
     }
     if (named.empty()) continue;
     bool queue = false;
@@ -667,7 +676,8 @@ void Controller::SyncTargets(const std::string& name) {
     targets.swap(it->second.targets);
     if (targets.empty() || it->second.suspended || it->second.spec.sync().suspended()) return;
     if (it->second.latest.sync().windows_size() > 0) {
-      absl::StatusOr<WindowVerdict> verdict = EvaluateWindows(it->second.latest.sync(), clock_.Now());
+      absl::StatusOr<WindowVerdict> verdict =
+          EvaluateWindows(it->second.latest.sync(), clock_.Now());
       // A closed window: no repair now; the next resync plans and reports the drift.
       if (!verdict.ok() || !verdict->writes_allowed) return;
     }
@@ -701,8 +711,9 @@ void Controller::SyncTargets(const std::string& name) {
     queue_.AddRateLimited(kEnvPrefix + name);
   }
   Publish(envctl::v1::EVENT_TYPE_SYNC_FINISHED, name, "",
-          result.ok() ? (result->ok() ? "converged" : "incomplete: some resources failed or are blocked")
-                      : absl::StrCat("failed: ", result.status().message()),
+          result.ok()
+              ? (result->ok() ? "converged" : "incomplete: some resources failed or are blocked")
+              : absl::StrCat("failed: ", result.status().message()),
           sync_id, clock_.Now() - start);
 }
 

@@ -52,8 +52,8 @@ struct SourceState {
 using SourceLoader = std::function<absl::StatusOr<SourceState>()>;
 // Loads every environment of an earlier revision of the source (promotion runs different
 // revisions per environment); NotFound for a revision the source does not know.
-using RevisionLoader =
-    std::function<absl::StatusOr<std::vector<envctl::v1::Environment>>(const std::string& revision)>;
+using RevisionLoader = std::function<absl::StatusOr<std::vector<envctl::v1::Environment>>(
+    const std::string& revision)>;
 
 struct ControllerOptions {
   // Environments synced at once. Syncs wait on the engine's shared executor, which bounds
@@ -108,21 +108,28 @@ class Controller : public ControllerApi {
 
   // ControllerApi, read-only (controller_api_queries.cc).
   envctl::v1::ListEnvironmentsResponse ListEnvironments() override;
-  absl::StatusOr<envctl::v1::GetEnvironmentResponse> GetEnvironment(const std::string& name) override;
-  absl::StatusOr<envctl::v1::GetRunResponse> GetRun(const envctl::v1::GetRunRequest& request) override;
-  absl::StatusOr<envctl::v1::HistoryResponse> History(const envctl::v1::HistoryRequest& request) override;
+  absl::StatusOr<envctl::v1::GetEnvironmentResponse> GetEnvironment(
+      const std::string& name) override;
+  absl::StatusOr<envctl::v1::GetRunResponse> GetRun(
+      const envctl::v1::GetRunRequest& request) override;
+  absl::StatusOr<envctl::v1::HistoryResponse> History(
+      const envctl::v1::HistoryRequest& request) override;
   std::unique_ptr<EventSubscription> Subscribe(const std::string& environment) override;
   bool Healthy(std::string* why) override;
 
   // ControllerApi, commands (controller_api_commands.cc).
   absl::StatusOr<envctl::v1::PlanResponse> Plan(const envctl::v1::PlanRequest& request) override;
   absl::StatusOr<envctl::v1::SyncResponse> Sync(const envctl::v1::SyncRequest& request) override;
-  absl::StatusOr<envctl::v1::SuspendResponse> Suspend(const envctl::v1::SuspendRequest& request) override;
-  absl::StatusOr<envctl::v1::ResumeResponse> Resume(const envctl::v1::ResumeRequest& request) override;
+  absl::StatusOr<envctl::v1::SuspendResponse> Suspend(
+      const envctl::v1::SuspendRequest& request) override;
+  absl::StatusOr<envctl::v1::ResumeResponse> Resume(
+      const envctl::v1::ResumeRequest& request) override;
   absl::StatusOr<envctl::v1::RunIntegrationTestResponse> RunIntegrationTest(
       const envctl::v1::RunIntegrationTestRequest& request) override;
-  absl::StatusOr<envctl::v1::PromoteResponse> Promote(const envctl::v1::PromoteRequest& request) override;
-  absl::StatusOr<envctl::v1::RollbackResponse> Rollback(const envctl::v1::RollbackRequest& request) override;
+  absl::StatusOr<envctl::v1::PromoteResponse> Promote(
+      const envctl::v1::PromoteRequest& request) override;
+  absl::StatusOr<envctl::v1::RollbackResponse> Rollback(
+      const envctl::v1::RollbackRequest& request) override;
   absl::StatusOr<envctl::v1::UnpinResponse> Unpin(const envctl::v1::UnpinRequest& request) override;
 
   // ControllerApi, triggers: "look now" (controller.cc).
@@ -159,7 +166,8 @@ class Controller : public ControllerApi {
     std::vector<PendingSync> pending;
     // False once the environment left the source (kept so in-flight syncs stay valid).
     bool declared = true;
-    std::unique_ptr<absl::Mutex> run_mu = std::make_unique<absl::Mutex>();  // one Plan/Apply at a time
+    std::unique_ptr<absl::Mutex> run_mu =
+        std::make_unique<absl::Mutex>();  // one Plan/Apply at a time
     // Resources named by cloud events, repaired by the next SyncTargets.
     std::set<std::string> targets;
   };
@@ -181,7 +189,8 @@ class Controller : public ControllerApi {
   bool AddTargetsLocked(const std::string& name, const std::set<std::string>& resources)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues a sync for a Sync/RunIntegrationTest caller (controller_api_commands.cc).
-  absl::StatusOr<std::shared_ptr<SyncWaiter>> QueueSync(const std::string& environment, PendingSync pending);
+  absl::StatusOr<std::shared_ptr<SyncWaiter>> QueueSync(const std::string& environment,
+                                                        PendingSync pending);
   void PublishOutcome(const std::string& env, const std::string& sync_id, Phase phase,
                       const ResourceOutcome& o);
   void Publish(envctl::v1::EventType type, const std::string& env, const std::string& resource,
@@ -203,7 +212,8 @@ class Controller : public ControllerApi {
   void RecordRevisionFacts(const std::string& name, const envctl::v1::Environment& spec);
   void QueueDownstream(const std::string& name);
   // The spec of environment `name` at `revision` (cache, else the revision loader).
-  absl::StatusOr<envctl::v1::Environment> SpecAt(const std::string& name, const std::string& revision);
+  absl::StatusOr<envctl::v1::Environment> SpecAt(const std::string& name,
+                                                 const std::string& revision);
   // Applies `change` to the promotion status of `name` under its run lock and saves it
   // (controller_api_commands.cc).
   absl::StatusOr<envctl::v1::PromotionStatus> ChangePromotion(
@@ -227,14 +237,15 @@ class Controller : public ControllerApi {
   absl::Mutex mu_;
   std::map<std::string, Entry> envs_ ABSL_GUARDED_BY(mu_);
   std::string revision_ ABSL_GUARDED_BY(mu_);
-  absl::Status source_status_ ABSL_GUARDED_BY(mu_) = absl::UnavailableError("source not loaded yet");
+  absl::Status source_status_ ABSL_GUARDED_BY(mu_) =
+      absl::UnavailableError("source not loaded yet");
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_sync_ ABSL_GUARDED_BY(mu_) = 0;
   // Specs per revision and environment, newest revisions kept (bounded).
   std::map<std::string, std::map<std::string, envctl::v1::Environment>> specs_by_revision_
       ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> revision_order_ ABSL_GUARDED_BY(mu_);  // oldest first
+  std::vector<std::string> revision_order_ ABSL_GUARDED_BY(mu_);       // oldest first
   std::map<std::string, absl::Time> drift_seen_ ABSL_GUARDED_BY(mu_);  // env/resource -> first seen
   // "env/resource" -> when envctl last wrote it (InfiniteFuture: reconciling it now).
   std::map<std::string, absl::Time> own_writes_ ABSL_GUARDED_BY(mu_);

@@ -34,28 +34,36 @@ class ControllerApi {
 
   virtual envctl::v1::ListEnvironmentsResponse ListEnvironments() = 0;
   // NotFound for an unknown environment (also for every method below taking one).
-  virtual absl::StatusOr<envctl::v1::GetEnvironmentResponse> GetEnvironment(const std::string& name) = 0;
+  virtual absl::StatusOr<envctl::v1::GetEnvironmentResponse> GetEnvironment(
+      const std::string& name) = 0;
   // Reads live state; writes nothing.
   virtual absl::StatusOr<envctl::v1::PlanResponse> Plan(const envctl::v1::PlanRequest& request) = 0;
   // Queues a sync. With wait, blocks until it finished or `timeout` (default 10m) passed
   // (DeadlineExceeded, the sync goes on). FailedPrecondition when suspended.
   virtual absl::StatusOr<envctl::v1::SyncResponse> Sync(const envctl::v1::SyncRequest& request) = 0;
-  virtual absl::StatusOr<envctl::v1::SuspendResponse> Suspend(const envctl::v1::SuspendRequest& request) = 0;
-  virtual absl::StatusOr<envctl::v1::ResumeResponse> Resume(const envctl::v1::ResumeRequest& request) = 0;
+  virtual absl::StatusOr<envctl::v1::SuspendResponse> Suspend(
+      const envctl::v1::SuspendRequest& request) = 0;
+  virtual absl::StatusOr<envctl::v1::ResumeResponse> Resume(
+      const envctl::v1::ResumeRequest& request) = 0;
   // NotFound when `test` is not an IntegrationTest or PipelineRunTest of the environment.
   virtual absl::StatusOr<envctl::v1::RunIntegrationTestResponse> RunIntegrationTest(
       const envctl::v1::RunIntegrationTestRequest& request) = 0;
   // NotFound for an unknown run id.
-  virtual absl::StatusOr<envctl::v1::GetRunResponse> GetRun(const envctl::v1::GetRunRequest& request) = 0;
+  virtual absl::StatusOr<envctl::v1::GetRunResponse> GetRun(
+      const envctl::v1::GetRunRequest& request) = 0;
   // Approves a revision (default: the pending one) of an environment whose promotion
   // requires approval. FailedPrecondition when nothing is pending and none is named.
-  virtual absl::StatusOr<envctl::v1::PromoteResponse> Promote(const envctl::v1::PromoteRequest& request) = 0;
+  virtual absl::StatusOr<envctl::v1::PromoteResponse> Promote(
+      const envctl::v1::PromoteRequest& request) = 0;
   // Pins the environment to an earlier revision until Unpin. FailedPrecondition when the
   // revision cannot be loaded.
-  virtual absl::StatusOr<envctl::v1::RollbackResponse> Rollback(const envctl::v1::RollbackRequest& request) = 0;
-  virtual absl::StatusOr<envctl::v1::UnpinResponse> Unpin(const envctl::v1::UnpinRequest& request) = 0;
+  virtual absl::StatusOr<envctl::v1::RollbackResponse> Rollback(
+      const envctl::v1::RollbackRequest& request) = 0;
+  virtual absl::StatusOr<envctl::v1::UnpinResponse> Unpin(
+      const envctl::v1::UnpinRequest& request) = 0;
   // The environment's last revisions, newest first.
-  virtual absl::StatusOr<envctl::v1::HistoryResponse> History(const envctl::v1::HistoryRequest& request) = 0;
+  virtual absl::StatusOr<envctl::v1::HistoryResponse> History(
+      const envctl::v1::HistoryRequest& request) = 0;
   // Events of `environment` ("" = all).
   virtual std::unique_ptr<EventSubscription> Subscribe(const std::string& environment) = 0;
 

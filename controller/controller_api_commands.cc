@@ -201,7 +201,8 @@ absl::StatusOr<envctl::v1::RunIntegrationTestResponse> Controller::RunIntegratio
 }
 
 absl::StatusOr<envctl::v1::PromotionStatus> Controller::ChangePromotion(
-    const std::string& name, const std::function<absl::Status(envctl::v1::PromotionStatus*)>& change) {
+    const std::string& name,
+    const std::function<absl::Status(envctl::v1::PromotionStatus*)>& change) {
   absl::Mutex* run_mu = nullptr;
   {
     absl::MutexLock lock(&mu_);
@@ -241,9 +242,9 @@ absl::StatusOr<envctl::v1::PromoteResponse> Controller::Promote(
                      std::string revision = request.revision();
                      if (revision.empty()) revision = p->pending_revision();
                      if (revision.empty()) {
-                       return absl::FailedPreconditionError(absl::StrCat(
-                           "environment \"", request.environment(),
-                           "\" has no pending revision; name one with --revision"));
+                       return absl::FailedPreconditionError(
+                           absl::StrCat("environment \"", request.environment(),
+                                        "\" has no pending revision; name one with --revision"));
                      }
                      return Approve(revision, who, clock_.Now(), p);
                    }));
@@ -284,7 +285,8 @@ absl::StatusOr<envctl::v1::RollbackResponse> Controller::Rollback(
   return out;
 }
 
-absl::StatusOr<envctl::v1::UnpinResponse> Controller::Unpin(const envctl::v1::UnpinRequest& request) {
+absl::StatusOr<envctl::v1::UnpinResponse> Controller::Unpin(
+    const envctl::v1::UnpinRequest& request) {
   const std::string who = Who(request.requested_by());
   ASSIGN_OR_RETURN(envctl::v1::PromotionStatus promotion,
                    ChangePromotion(request.environment(), [&](envctl::v1::PromotionStatus* p) {

@@ -77,7 +77,9 @@ void ControllerMetrics::RecordSync(const std::string& env, const EngineResult& r
 }
 
 void ControllerMetrics::RecordSyncSuccess(const std::string& env, absl::Time now) {
-  metrics_.sync_last_success_timestamp_seconds().Add({{"environment", env}}).Set(absl::ToUnixSeconds(now));
+  metrics_.sync_last_success_timestamp_seconds()
+      .Add({{"environment", env}})
+      .Set(absl::ToUnixSeconds(now));
 }
 
 void ControllerMetrics::RecordReconcile(const ResourceOutcome& o) {
@@ -109,7 +111,9 @@ void ControllerMetrics::RecordDriftCorrected(const std::string& env, const std::
 void ControllerMetrics::RecordRunFinished(const std::string& env, const ResourceOutcome& o,
                                           absl::Time now) {
   metrics_.integration_runs_total()
-      .Add({{"environment", env}, {"test", o.name}, {"result", reconcilers::RunResultText(o.run.result())}})
+      .Add({{"environment", env},
+            {"test", o.name},
+            {"result", reconcilers::RunResultText(o.run.result())}})
       .Increment();
   // The run's own length (it ends long after the sync that submitted it).
   absl::Duration took = o.duration;
@@ -131,11 +135,13 @@ void ControllerMetrics::SetRevision(const std::string& env, const std::string& r
   absl::MutexLock lock(&mu_);
   auto g = revision_gauges_.find(env);
   if (g != revision_gauges_.end()) metrics_.source_revision_info().Remove(g->second);
-  revision_gauges_[env] = &metrics_.source_revision_info().Add({{"environment", env}, {"revision", revision}});
+  revision_gauges_[env] =
+      &metrics_.source_revision_info().Add({{"environment", env}, {"revision", revision}});
   revision_gauges_[env]->Set(1);
 }
 
-void ControllerMetrics::SetPromotion(const std::string& env, const envctl::v1::PromotionStatus& promotion) {
+void ControllerMetrics::SetPromotion(const std::string& env,
+                                     const envctl::v1::PromotionStatus& promotion) {
   absl::MutexLock lock(&mu_);
   auto g = pending_gauges_.find(env);
   if (g != pending_gauges_.end()) {
@@ -150,7 +156,9 @@ void ControllerMetrics::SetPromotion(const std::string& env, const envctl::v1::P
   }
   const std::string reason = WaitingReason(promotion);
   for (const char* r : kWaitingReasons) {
-    metrics_.promotion_waiting().Add({{"environment", env}, {"reason", r}}).Set(reason == r ? 1 : 0);
+    metrics_.promotion_waiting()
+        .Add({{"environment", env}, {"reason", r}})
+        .Set(reason == r ? 1 : 0);
   }
 }
 

@@ -29,7 +29,8 @@ class ControllerMetrics {
   // dashboards and increase() work before the first event, and restores the last
   // successful sync and test run times recorded in `state` (a restart keeps them).
   // `state` may be null (a spec change: nothing to restore).
-  void InitEnvironment(const envctl::v1::Environment& env, const envctl::v1::EnvironmentState* state);
+  void InitEnvironment(const envctl::v1::Environment& env,
+                       const envctl::v1::EnvironmentState* state);
   // envctl_resources{environment,kind,state} from a finished sync: every (kind, state)
   // pair of the environment gets a value, zeros included.
   void RecordSync(const std::string& env, const EngineResult& result);

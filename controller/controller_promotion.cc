@@ -32,7 +32,8 @@ std::string UpstreamFingerprint(const envctl::v1::PromotionStatus& p) {
 
 }  // namespace
 
-absl::StatusOr<Environment> Controller::SpecAt(const std::string& name, const std::string& revision) {
+absl::StatusOr<Environment> Controller::SpecAt(const std::string& name,
+                                               const std::string& revision) {
   {
     absl::MutexLock lock(&mu_);
     auto r = specs_by_revision_.find(revision);
@@ -46,8 +47,8 @@ absl::StatusOr<Environment> Controller::SpecAt(const std::string& name, const st
     }
   }
   if (!options_.revision_loader) {
-    return absl::NotFoundError(absl::StrCat("revision ", revision,
-                                            " is not known to this controller (not loaded since it started)"));
+    return absl::NotFoundError(absl::StrCat(
+        "revision ", revision, " is not known to this controller (not loaded since it started)"));
   }
   ASSIGN_OR_RETURN(std::vector<Environment> envs, options_.revision_loader(revision));
   absl::MutexLock lock(&mu_);
@@ -75,14 +76,16 @@ absl::StatusOr<bool> Controller::ResolveRevision(const std::string& name, bool o
   {
     absl::MutexLock lock(&mu_);
     auto it = envs_.find(name);
-    if (it == envs_.end()) return absl::NotFoundError(absl::StrCat("no environment \"", name, "\""));
+    if (it == envs_.end())
+      return absl::NotFoundError(absl::StrCat("no environment \"", name, "\""));
     in.policy = it->second.latest.promotion();
     in.newest_revision = revision_;
     sync = it->second.latest.sync();
     // A controller limited to some environments cannot see an upstream it does not manage:
     // the environment follows the newest revision (docs/controller.md, "Promotion").
     auto up = envs_.find(in.policy.from());
-    if (!in.policy.from().empty() && (up == envs_.end() || !up->second.declared)) in.policy.clear_from();
+    if (!in.policy.from().empty() && (up == envs_.end() || !up->second.declared))
+      in.policy.clear_from();
   }
   ASSIGN_OR_RETURN(envctl::v1::EnvironmentState state, store_.Load(name));
   state.set_environment(name);
@@ -153,7 +156,8 @@ void Controller::OnUpstreamChanged(const std::string& upstream) {
   {
     absl::MutexLock lock(&mu_);
     for (const auto& [other, entry] : envs_) {
-      if (entry.declared && entry.latest.promotion().from() == upstream) downstream.push_back(other);
+      if (entry.declared && entry.latest.promotion().from() == upstream)
+        downstream.push_back(other);
     }
   }
   downstream.erase(std::remove_if(downstream.begin(), downstream.end(),

@@ -71,9 +71,11 @@ std::string ServiceOf(const Resource& resource) {
 // The resource's own ignoreDifferences plus the environment's rules for its kind.
 std::vector<std::string> IgnoredPaths(const Environment& env, const Resource& resource,
                                       const std::string& kind) {
-  std::vector<std::string> out(resource.ignore_differences().begin(), resource.ignore_differences().end());
+  std::vector<std::string> out(resource.ignore_differences().begin(),
+                               resource.ignore_differences().end());
   for (const auto& rule : env.sync().ignore_differences()) {
-    if (rule.kind() == kind) out.insert(out.end(), rule.json_paths().begin(), rule.json_paths().end());
+    if (rule.kind() == kind)
+      out.insert(out.end(), rule.json_paths().begin(), rule.json_paths().end());
   }
   return out;
 }
@@ -214,7 +216,8 @@ auto Guarded(const std::string& name, const char* call, F&& f) -> decltype(f()) 
   try {
     return f();
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat(name, ": ", call, " failed with an exception: ", e.what()));
+    return absl::InternalError(
+        absl::StrCat(name, ": ", call, " failed with an exception: ", e.what()));
   } catch (...) {
     return absl::InternalError(absl::StrCat(name, ": ", call, " failed with an unknown exception"));
   }
@@ -329,11 +332,12 @@ absl::StatusOr<EngineResult> Engine::Run(const Environment& env, const EngineOpt
           // The next look at a run that has gone on for `elapsed`.
           absl::Time submitted = o.started;
           if (ManagedResource* m = pass.FindManaged(name)) {
-            if (auto pending = reconcilers::AnyPending(PriorFrom(m).memory)) submitted = pending->submitted;
+            if (auto pending = reconcilers::AnyPending(PriorFrom(m).memory))
+              submitted = pending->submitted;
           }
           const absl::Time now = clock_.Now();
-          result.next_run_poll = std::min(
-              result.next_run_poll, now + reconcilers::RunPollDelay(now - submitted));
+          result.next_run_poll =
+              std::min(result.next_run_poll, now + reconcilers::RunPollDelay(now - submitted));
         }
         result.resources.push_back(std::move(o));
       }
@@ -429,8 +433,8 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
   }
   if (options.on_progress) options.on_progress(Phase::kStarted, o);
   o.started = clock_.Now();
-  reconcilers::Context ctx{env, resource, ContentFor(env, pass.index.at(name)), pass.outputs, prior,
-                           clock_};
+  reconcilers::Context ctx{env,          resource, ContentFor(env, pass.index.at(name)),
+                           pass.outputs, prior,    clock_};
   if (options.on_detail) {
     ctx.progress = [&options, &name](const std::string& msg) { options.on_detail(name, msg); };
   }
@@ -518,7 +522,8 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
       o.reason = "drift reported (policy report)";
     }
   }
-  if (o.adopt && o.reason.empty()) o.reason = "adopt: exists already; envctl manages it from now on";
+  if (o.adopt && o.reason.empty())
+    o.reason = "adopt: exists already; envctl manages it from now on";
   if (o.action != Action::kNone && !o.reported_only) {
     absl::MutexLock lock(&pass.mu);
     pass.changing.insert(name);
@@ -551,8 +556,8 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
       } else {
         o.run_in_progress = true;
         o.run_external_id = applied.external_id;
-        o.reason = absl::StrCat(o.reason.empty() ? "" : o.reason + "; ", "run ", applied.external_id,
-                                " in progress");
+        o.reason = absl::StrCat(o.reason.empty() ? "" : o.reason + "; ", "run ",
+                                applied.external_id, " in progress");
       }
     }
     o.run = applied.run;
@@ -567,7 +572,8 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
     absl::MutexLock lock(&pass.mu);
     if (!o.status.ok()) pass.failed[name] = name;
     ManagedResource* m = pass.FindManaged(name);
-    const std::string& external_id = !applied.external_id.empty() ? applied.external_id : change->external_id;
+    const std::string& external_id =
+        !applied.external_id.empty() ? applied.external_id : change->external_id;
     if (!act && m != nullptr && m->external_id().empty() && !external_id.empty()) {
       // In sync, but recorded without an id (adopted before ids were read): add it.
       m->set_external_id(external_id);
@@ -603,8 +609,8 @@ void Engine::AwaitRun(Pass& pass, const std::string& name, reconcilers::Reconcil
     clock_.SleepFor(reconcilers::RunPollDelay(clock_.Now() - submitted));
     reconcilers::PriorState prior = ctx.prior;
     prior.memory = applied->memory;
-    reconcilers::Context poll_ctx{ctx.environment, ctx.resource, ctx.content, ctx.outputs,
-                                  prior, ctx.clock};
+    reconcilers::Context poll_ctx{ctx.environment, ctx.resource, ctx.content,
+                                  ctx.outputs,     prior,        ctx.clock};
     poll_ctx.progress = ctx.progress;
     poll_ctx.checkpoint = ctx.checkpoint;
     absl::StatusOr<reconcilers::RunPoll> poll =
@@ -621,7 +627,8 @@ void Engine::AwaitRun(Pass& pass, const std::string& name, reconcilers::Reconcil
   o.status = absl::DeadlineExceededError(absl::StrCat(name, ": gave up polling the run"));
 }
 
-absl::StatusOr<EngineResult> Engine::PollRuns(const Environment& env, const EngineOptions& options) {
+absl::StatusOr<EngineResult> Engine::PollRuns(const Environment& env,
+                                              const EngineOptions& options) {
   Pass pass(env, options, /*apply=*/true);
   RETURN_IF_ERROR(store_.CheckOwnership(env.name()));
   ASSIGN_OR_RETURN(EnvironmentState loaded, store_.Load(env.name()));
@@ -657,7 +664,8 @@ absl::StatusOr<EngineResult> Engine::PollRuns(const Environment& env, const Engi
     }
     ctx.checkpoint = [&](const nlohmann::json& memory) -> absl::Status {
       absl::MutexLock lock(&pass.mu);
-      if (ManagedResource* managed = pass.FindManaged(name)) managed->set_memory_json(memory.dump());
+      if (ManagedResource* managed = pass.FindManaged(name))
+        managed->set_memory_json(memory.dump());
       return store_.Save(pass.state);
     };
     absl::StatusOr<reconcilers::RunPoll> poll =
@@ -669,23 +677,23 @@ absl::StatusOr<EngineResult> Engine::PollRuns(const Environment& env, const Engi
       if (!absl::IsNotFound(poll.status())) {
         // A transient error: look again later.
         o.run_in_progress = true;
-        result.next_run_poll =
-            std::min(result.next_run_poll, o.finished + reconcilers::RunPollDelay(o.finished - submitted));
+        result.next_run_poll = std::min(
+            result.next_run_poll, o.finished + reconcilers::RunPollDelay(o.finished - submitted));
       }
     } else if (!poll->done) {
       o.run_in_progress = true;
       o.run_external_id = reconcilers::AnyPending(prior.memory)->run_id;
       o.reason = absl::StrCat("run ", o.run_external_id, " in progress");
-      result.next_run_poll =
-          std::min(result.next_run_poll, o.finished + reconcilers::RunPollDelay(o.finished - submitted));
+      result.next_run_poll = std::min(
+          result.next_run_poll, o.finished + reconcilers::RunPollDelay(o.finished - submitted));
     } else {
       o.applied = true;
       o.run = poll->result.run;
       o.run_external_id = poll->result.external_id;
       if (o.run.result() != envctl::v1::RUN_RESULT_SUCCEEDED) {
-        o.status = absl::AbortedError(absl::StrCat(name, ": run ", o.run.external_run_id(), " ended ",
-                                                   reconcilers::RunResultText(o.run.result()), ": ",
-                                                   o.run.message()));
+        o.status = absl::AbortedError(
+            absl::StrCat(name, ": run ", o.run.external_run_id(), " ended ",
+                         reconcilers::RunResultText(o.run.result()), ": ", o.run.message()));
       }
       absl::MutexLock lock(&pass.mu);
       if (ManagedResource* managed = pass.FindManaged(name)) {
@@ -750,8 +758,10 @@ absl::Status Engine::Prune(Pass& pass, EngineResult& result) {
     ResourceOutcome o;
     o.name = m.name();
     o.kind = m.kind();
-    o.reason = m.adopted() ? "removed from the repo; adopted, so left in place (deletionPolicy: delete deletes it)"
-                           : "removed from the repo; left in place (deletionPolicy: orphan)";
+    o.reason =
+        m.adopted()
+            ? "removed from the repo; adopted, so left in place (deletionPolicy: delete deletes it)"
+            : "removed from the repo; left in place (deletionPolicy: orphan)";
     if (apply && prune_wanted) {
       absl::MutexLock lock(&pass.mu);
       pass.RemoveManaged(m.name());
@@ -769,9 +779,9 @@ absl::Status Engine::Prune(Pass& pass, EngineResult& result) {
     return nullptr;
   };
   const int max_prune = env.sync().max_prune() > 0 ? env.sync().max_prune() : 5;
-  const bool deletes_group = std::any_of(orphans.begin(), orphans.end(), [](const ManagedResource& m) {
-    return m.spec().kind_case() == Resource::kResourceGroup;
-  });
+  const bool deletes_group = std::any_of(
+      orphans.begin(), orphans.end(),
+      [](const ManagedResource& m) { return m.spec().kind_case() == Resource::kResourceGroup; });
   const bool prune_on = options.destroy || env.sync().prune();
   if (prune_on && !options.allow_mass_prune &&
       (static_cast<int>(orphans.size()) > max_prune || deletes_group)) {
@@ -792,7 +802,9 @@ absl::Status Engine::Prune(Pass& pass, EngineResult& result) {
     const ManagedResource* at = &m;
     for (int depth = 0; prune_on && depth < 8; ++depth) {  // containers nest a few levels
       const ManagedResource* container = orphan_named(spec::ContainerOf(at->spec()));
-      if (container == nullptr || container == at || !spec::DeletionRemovesContents(container->spec())) break;
+      if (container == nullptr || container == at ||
+          !spec::DeletionRemovesContents(container->spec()))
+        break;
       outer = at = container;
     }
     if (outer != nullptr) container_of[m.name()] = outer->name();
@@ -832,7 +844,8 @@ absl::Status Engine::Prune(Pass& pass, EngineResult& result) {
     o.action = prune_on ? Action::kDelete : Action::kNone;
     o.reason = prune_on ? removed_reason : "removed from the repo; prune is off";
     auto c = container_of.find(m.name());
-    if (c != container_of.end()) o.reason = absl::StrCat(removed_reason, "; deleted with ", c->second);
+    if (c != container_of.end())
+      o.reason = absl::StrCat(removed_reason, "; deleted with ", c->second);
   }
 
   if (apply && will_delete) {
@@ -860,7 +873,8 @@ absl::Status Engine::Prune(Pass& pass, EngineResult& result) {
       o.started = clock_.Now();
       reconcilers::Reconciler* reconciler = registry_.For(m.spec().kind_case());
       if (reconciler == nullptr) {
-        o.status = absl::UnimplementedError(absl::StrCat(name, ": no reconciler for kind ", m.kind()));
+        o.status =
+            absl::UnimplementedError(absl::StrCat(name, ": no reconciler for kind ", m.kind()));
       } else {
         reconcilers::PriorState prior = PriorFrom(&m);
         ResourceContent content;

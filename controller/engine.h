@@ -142,8 +142,8 @@ class Engine {
 
  private:
   struct Pass;
-  absl::StatusOr<EngineResult> Run(const envctl::v1::Environment& env,
-                                   const EngineOptions& options, bool apply);
+  absl::StatusOr<EngineResult> Run(const envctl::v1::Environment& env, const EngineOptions& options,
+                                   bool apply);
   void Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeContext& node);
   // Waits for a submitted run of `name` to end, polling on the bounded-lag schedule.
   void AwaitRun(Pass& pass, const std::string& name, reconcilers::Reconciler& reconciler,

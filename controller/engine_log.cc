@@ -51,8 +51,8 @@ void LogFinished(const ResourceOutcome& o) {
     }
     return;
   }
-  const bool write = o.action == Action::kCreate || o.action == Action::kUpdate ||
-                     o.action == Action::kDelete;
+  const bool write =
+      o.action == Action::kCreate || o.action == Action::kUpdate || o.action == Action::kDelete;
   if (!o.status.ok()) {
     log::Error("resource_failed")
         .Str("action", reconcilers::ActionName(o.action))

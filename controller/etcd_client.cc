@@ -26,7 +26,8 @@ absl::StatusOr<std::string> ReadPem(const std::string& path) {
 
 absl::Status FromGrpc(const grpc::Status& s, const std::string& endpoint, const char* method) {
   if (s.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat("etcd ", method, " at ", endpoint, ": ", s.error_message());
+  const std::string message =
+      absl::StrCat("etcd ", method, " at ", endpoint, ": ", s.error_message());
   switch (s.error_code()) {
     case grpc::StatusCode::NOT_FOUND:
       return absl::NotFoundError(message);
@@ -62,7 +63,8 @@ KeyValue FromProto(const mvccpb::KeyValue& kv) {
 class EtcdPrefixWatch : public KvWatch {
  public:
   EtcdPrefixWatch(std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> members,
-                  size_t first, std::string prefix, std::function<void(const std::string&)> on_change)
+                  size_t first, std::string prefix,
+                  std::function<void(const std::string&)> on_change)
       : members_(std::move(members)),
         first_(first),
         prefix_(std::move(prefix)),
@@ -105,12 +107,15 @@ class EtcdPrefixWatch : public KvWatch {
       if (stream->Write(request)) {
         while (stream->Read(&response)) {
           opened = true;
-          if (response.created() && next_revision == 0) next_revision = response.header().revision() + 1;
+          if (response.created() && next_revision == 0)
+            next_revision = response.header().revision() + 1;
           if (response.canceled()) {
             // Compacted past where it left off: what happened meanwhile is lost to the
             // watch (the caller's periodic look covers it); go on from now.
             if (response.compact_revision() > 0) next_revision = 0;
-            log::Warn("etcd_watch_canceled").Str("endpoint", endpoint).Str("reason", response.cancel_reason());
+            log::Warn("etcd_watch_canceled")
+                .Str("endpoint", endpoint)
+                .Str("reason", response.cancel_reason());
             break;
           }
           if (response.events_size() == 0 && response.header().revision() >= next_revision) {
@@ -133,7 +138,10 @@ class EtcdPrefixWatch : public KvWatch {
         if (stopping_) return;
       }
       // Said once per outage, not at every attempt while no member answers.
-      if (opened) log::Info("etcd_watch_broken").Str("endpoint", endpoint).Str("error", finished.error_message());
+      if (opened)
+        log::Info("etcd_watch_broken")
+            .Str("endpoint", endpoint)
+            .Str("error", finished.error_message());
     }
   }
 
@@ -193,8 +201,8 @@ absl::StatusOr<std::unique_ptr<EtcdKvStore>> EtcdKvStore::Create(const EtcdOptio
       https = true;
     }
     if (https && tls == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "state.etcd.endpoints: ", endpoint, " is https but state.etcd.tlsCa is not set"));
+      return absl::InvalidArgumentError(absl::StrCat("state.etcd.endpoints: ", endpoint,
+                                                     " is https but state.etcd.tlsCa is not set"));
     }
     grpc::ChannelArguments args;
     // A restarted member is reconnected to within about a second, not after minutes.
@@ -284,7 +292,8 @@ absl::Status EtcdKvStore::Put(const std::string& key, const std::string& value, 
   request.set_value(value);
   request.set_lease(lease);
   etcdserverpb::PutResponse response;
-  return Invoke("Put", [&](Member& m, grpc::ClientContext& c) { return m.kv->Put(&c, request, &response); });
+  return Invoke(
+      "Put", [&](Member& m, grpc::ClientContext& c) { return m.kv->Put(&c, request, &response); });
 }
 
 absl::Status EtcdKvStore::Delete(const std::string& key) {
@@ -321,7 +330,8 @@ absl::StatusOr<bool> EtcdKvStore::Txn(const std::vector<KvGuard>& guards,
   }
   *request.add_success() = op;
   etcdserverpb::TxnResponse response;
-  absl::Status s = Invoke("Txn", [&](Member& m, grpc::ClientContext& c) { return m.kv->Txn(&c, request, &response); });
+  absl::Status s = Invoke(
+      "Txn", [&](Member& m, grpc::ClientContext& c) { return m.kv->Txn(&c, request, &response); });
   if (!s.ok()) return s;
   return response.succeeded();
 }
@@ -335,7 +345,8 @@ absl::StatusOr<bool> EtcdKvStore::PutIf(const std::vector<KvGuard>& guards, cons
   return Txn(guards, op);
 }
 
-absl::StatusOr<bool> EtcdKvStore::DeleteIf(const std::vector<KvGuard>& guards, const std::string& key) {
+absl::StatusOr<bool> EtcdKvStore::DeleteIf(const std::vector<KvGuard>& guards,
+                                           const std::string& key) {
   etcdserverpb::RequestOp op;
   op.mutable_request_delete_range()->set_key(key);
   return Txn(guards, op);
@@ -349,7 +360,8 @@ absl::StatusOr<int64_t> EtcdKvStore::GrantLease(absl::Duration ttl) {
     return m.lease->LeaseGrant(&c, request, &response);
   });
   if (!s.ok()) return s;
-  if (!response.error().empty()) return absl::UnavailableError("etcd LeaseGrant: " + response.error());
+  if (!response.error().empty())
+    return absl::UnavailableError("etcd LeaseGrant: " + response.error());
   return response.id();
 }
 
@@ -366,7 +378,8 @@ absl::StatusOr<absl::Duration> EtcdKvStore::KeepAlive(int64_t lease) {
     got = stream->Read(&response);
     grpc::Status finished = stream->Finish();
     if (got) return grpc::Status::OK;
-    return finished.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "keepalive stream closed") : finished;
+    return finished.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "keepalive stream closed")
+                         : finished;
   });
   if (!s.ok()) return s;
   if (response.ttl() <= 0) {

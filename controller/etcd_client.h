@@ -46,7 +46,8 @@ class EtcdKvStore : public KvStore {
   absl::Status Delete(const std::string& key) override;
   absl::StatusOr<bool> PutIf(const std::vector<KvGuard>& guards, const std::string& key,
                              const std::string& value, int64_t lease) override;
-  absl::StatusOr<bool> DeleteIf(const std::vector<KvGuard>& guards, const std::string& key) override;
+  absl::StatusOr<bool> DeleteIf(const std::vector<KvGuard>& guards,
+                                const std::string& key) override;
   absl::StatusOr<int64_t> GrantLease(absl::Duration ttl) override;
   absl::StatusOr<absl::Duration> KeepAlive(int64_t lease) override;
   absl::Status RevokeLease(int64_t lease) override;

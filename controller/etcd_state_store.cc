@@ -35,21 +35,22 @@ absl::Status EtcdStateStore::CheckOwnership(const std::string& environment) {
 absl::Status EtcdStateStore::Save(const envctl::v1::EnvironmentState& state) {
   if (absl::Status owned = CheckOwnership(state.environment()); !owned.ok()) return owned;
   const int64_t lease = replicas_->lease();
-  absl::StatusOr<bool> written = kv_.PutIf(
-      {{KvGuard::Kind::kValueAndLease, replicas_->OwnerKey(state.environment()),
-        replicas_->replica_id(), lease}},
-      StateKey(state.environment()), state.SerializeAsString(), /*lease=*/0);
+  absl::StatusOr<bool> written =
+      kv_.PutIf({{KvGuard::Kind::kValueAndLease, replicas_->OwnerKey(state.environment()),
+                  replicas_->replica_id(), lease}},
+                StateKey(state.environment()), state.SerializeAsString(), /*lease=*/0);
   if (!written.ok()) return written.status();
   if (!*written) {
     replicas_->MarkLost(state.environment());
-    return absl::FailedPreconditionError(absl::StrCat(
-        "fenced: replica ", replicas_->replica_id(), " no longer owns environment ",
-        state.environment(), " (etcd refused the write); another replica carries on"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("fenced: replica ", replicas_->replica_id(), " no longer owns environment ",
+                     state.environment(), " (etcd refused the write); another replica carries on"));
   }
   return absl::OkStatus();
 }
 
-std::unique_ptr<KvWatch> EtcdStateStore::WatchChanges(std::function<void(const std::string&)> on_change) {
+std::unique_ptr<KvWatch> EtcdStateStore::WatchChanges(
+    std::function<void(const std::string&)> on_change) {
   const std::string prefix = absl::StrCat(prefix_, "/state/");
   absl::StatusOr<std::unique_ptr<KvWatch>> watch =
       kv_.WatchPrefix(prefix, [prefix, on_change = std::move(on_change)](const std::string& key) {
@@ -72,7 +73,8 @@ absl::StatusOr<std::vector<std::string>> EtcdStateStore::Environments() {
 }
 
 absl::StatusOr<std::string> EtcdStateStore::Owner(const std::string& environment) {
-  absl::StatusOr<std::optional<KeyValue>> got = kv_.Get(absl::StrCat(prefix_, "/owners/", environment));
+  absl::StatusOr<std::optional<KeyValue>> got =
+      kv_.Get(absl::StrCat(prefix_, "/owners/", environment));
   if (!got.ok()) return got.status();
   return got->has_value() ? (*got)->value : std::string();
 }

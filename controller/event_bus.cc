@@ -18,7 +18,8 @@ namespace {
 
 class ChannelSubscription : public EventSubscription {
  public:
-  explicit ChannelSubscription(std::shared_ptr<EventBus::Channel> channel) : channel_(std::move(channel)) {}
+  explicit ChannelSubscription(std::shared_ptr<EventBus::Channel> channel)
+      : channel_(std::move(channel)) {}
   ~ChannelSubscription() override { Close(); }
 
   bool Next(envctl::v1::Event* event, absl::Duration timeout) override {

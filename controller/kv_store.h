@@ -58,7 +58,8 @@ class KvStore {
   virtual absl::StatusOr<bool> PutIf(const std::vector<KvGuard>& guards, const std::string& key,
                                      const std::string& value, int64_t lease) = 0;
   // Deletes `key` only if every guard holds; false when one does not.
-  virtual absl::StatusOr<bool> DeleteIf(const std::vector<KvGuard>& guards, const std::string& key) = 0;
+  virtual absl::StatusOr<bool> DeleteIf(const std::vector<KvGuard>& guards,
+                                        const std::string& key) = 0;
   // A new lease of `ttl` (whole seconds, at least 1): its id.
   virtual absl::StatusOr<int64_t> GrantLease(absl::Duration ttl) = 0;
   // Renews the lease: the TTL granted from now. NotFound when it already expired.

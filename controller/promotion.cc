@@ -34,7 +34,8 @@ bool IsTest(const envctl::v1::Resource& r) {
          r.kind_case() == envctl::v1::Resource::kJobRunTest;
 }
 
-const envctl::v1::Approval* FindApproval(const PromotionStatus& status, const std::string& revision) {
+const envctl::v1::Approval* FindApproval(const PromotionStatus& status,
+                                         const std::string& revision) {
   for (const auto& a : status.approvals()) {
     if (a.revision() == revision) return &a;
   }
@@ -58,9 +59,10 @@ void Adopt(const std::string& revision, const std::string& reason, absl::Time no
   }
   // Approvals of this revision are used up; those of other revisions stay.
   auto* approvals = status->mutable_approvals();
-  approvals->erase(std::remove_if(approvals->begin(), approvals->end(),
-                                  [&](const envctl::v1::Approval& a) { return a.revision() == revision; }),
-                   approvals->end());
+  approvals->erase(
+      std::remove_if(approvals->begin(), approvals->end(),
+                     [&](const envctl::v1::Approval& a) { return a.revision() == revision; }),
+      approvals->end());
   auto* history = status->mutable_history();
   history->Add(std::move(record));
   std::rotate(history->rbegin(), history->rbegin() + 1, history->rend());  // newest first
@@ -97,7 +99,8 @@ EnvironmentFacts FactsOf(const envctl::v1::Environment& spec,
   facts.revision = spec.revision();
   const envctl::v1::EnvironmentStatus& status = state.status();
   const envctl::v1::Condition* synced = FindCondition(status, "Synced");
-  const bool synced_true = synced != nullptr && synced->status() == envctl::v1::CONDITION_STATUS_TRUE;
+  const bool synced_true =
+      synced != nullptr && synced->status() == envctl::v1::CONDITION_STATUS_TRUE;
   facts.converged = synced_true && status.synced_revision() == spec.revision();
   facts.sync_failed = synced != nullptr && !synced_true &&
                       synced->message() == absl::StrCat("revision ", spec.revision());
@@ -211,7 +214,8 @@ bool RecordFacts(const EnvironmentFacts& facts, PromotionStatus* status) {
   std::vector<std::string> running;
   const TestOutcome* failed = nullptr;
   for (const TestOutcome& t : facts.tests) {
-    if (t.result() == envctl::v1::RUN_RESULT_RUNNING || t.result() == envctl::v1::RUN_RESULT_PENDING) {
+    if (t.result() == envctl::v1::RUN_RESULT_RUNNING ||
+        t.result() == envctl::v1::RUN_RESULT_PENDING) {
       running.push_back(t.test());
     } else if (t.result() != envctl::v1::RUN_RESULT_SUCCEEDED && failed == nullptr) {
       failed = &t;
@@ -222,7 +226,8 @@ bool RecordFacts(const EnvironmentFacts& facts, PromotionStatus* status) {
     verification = facts.sync_failed ? absl::StrCat("sync failed on ", short_rev)
                                      : absl::StrCat("not converged on ", short_rev, " yet");
   } else if (failed != nullptr) {
-    const std::string run = failed->run_id().empty() ? "" : absl::StrCat(" (run ", failed->run_id(), ")");
+    const std::string run =
+        failed->run_id().empty() ? "" : absl::StrCat(" (run ", failed->run_id(), ")");
     outcome = absl::StrCat("failed: ", failed->test(), run);
     verification = absl::StrCat("test ", failed->test(), " failed on ", short_rev, run,
                                 failed->message().empty() ? "" : ": ", failed->message());

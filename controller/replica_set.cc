@@ -28,7 +28,8 @@ uint64_t Hash64(const std::string& s) {
 
 }  // namespace
 
-std::string RendezvousOwner(const std::string& environment, const std::vector<std::string>& members) {
+std::string RendezvousOwner(const std::string& environment,
+                            const std::vector<std::string>& members) {
   std::string best;
   uint64_t best_weight = 0;
   for (const std::string& m : members) {
@@ -41,7 +42,8 @@ std::string RendezvousOwner(const std::string& environment, const std::vector<st
   return best;
 }
 
-ReplicaSet::ReplicaSet(KvStore& kv, Clock& clock, metrics::Metrics& metrics, ReplicaSetOptions options)
+ReplicaSet::ReplicaSet(KvStore& kv, Clock& clock, metrics::Metrics& metrics,
+                       ReplicaSetOptions options)
     : kv_(kv), clock_(clock), metrics_(metrics), options_(std::move(options)) {}
 
 ReplicaSet::~ReplicaSet() { Stop(); }
@@ -77,7 +79,8 @@ void ReplicaSet::Start() {
       absl::Status s = Balance();
       if (!s.ok()) log::Warn("ha_balance_error").Str("replica", options_.replica_id).Error(s);
       absl::MutexLock lock(&mu_);
-      auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return balance_due_ || stopping_; };
+      auto woken = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return balance_due_ || stopping_; };
       mu_.AwaitWithTimeout(absl::Condition(&woken), options_.balance_interval);
       if (stopping_) return;
       balance_due_ = false;
@@ -145,7 +148,8 @@ absl::Status ReplicaSet::RenewLease() {
       store_status_ = granted.status();
       return granted.status();
     }
-    if (absl::Status put = kv_.Put(MemberKey(options_.replica_id), options_.replica_id, *granted); !put.ok()) {
+    if (absl::Status put = kv_.Put(MemberKey(options_.replica_id), options_.replica_id, *granted);
+        !put.ok()) {
       kv_.RevokeLease(*granted).IgnoreError();
       absl::MutexLock lock(&mu_);
       store_status_ = put;
@@ -170,7 +174,8 @@ absl::Status ReplicaSet::RenewLease() {
     LoseAllLocked("lease expired");
     lease_ = 0;
     lease_deadline_ = absl::InfinitePast();
-    store_status_ = absl::UnavailableError(absl::StrCat("lease of replica ", options_.replica_id, " expired"));
+    store_status_ =
+        absl::UnavailableError(absl::StrCat("lease of replica ", options_.replica_id, " expired"));
     return store_status_;
   }
   if (!ttl.ok()) {
@@ -192,9 +197,11 @@ absl::Status ReplicaSet::Balance() {
     environments = environments_;
     busy = busy_;
   }
-  absl::StatusOr<std::vector<KeyValue>> members = kv_.List(absl::StrCat(options_.prefix, "/members/"));
+  absl::StatusOr<std::vector<KeyValue>> members =
+      kv_.List(absl::StrCat(options_.prefix, "/members/"));
   if (!members.ok()) return members.status();
-  absl::StatusOr<std::vector<KeyValue>> owner_keys = kv_.List(absl::StrCat(options_.prefix, "/owners/"));
+  absl::StatusOr<std::vector<KeyValue>> owner_keys =
+      kv_.List(absl::StrCat(options_.prefix, "/owners/"));
   if (!owner_keys.ok()) return owner_keys.status();
 
   std::vector<std::string> live;
@@ -212,8 +219,8 @@ absl::Status ReplicaSet::Balance() {
     auto it = held.find(env);
     if (it == held.end()) {
       if (lease == 0 || !registered || desired != options_.replica_id) continue;
-      absl::StatusOr<bool> won = kv_.PutIf({{KvGuard::Kind::kAbsent, OwnerKey(env), "", 0}}, OwnerKey(env),
-                                           options_.replica_id, lease);
+      absl::StatusOr<bool> won = kv_.PutIf({{KvGuard::Kind::kAbsent, OwnerKey(env), "", 0}},
+                                           OwnerKey(env), options_.replica_id, lease);
       if (won.ok() && *won) {
         held[env] = KeyValue{OwnerKey(env), options_.replica_id, lease, 0};
         now_owned.insert(env);
@@ -275,7 +282,8 @@ absl::Status ReplicaSet::Balance() {
     // A sync may have started between the busy check and the erase above: keep the key
     // (it stops at its next resource; the next balance hands the environment over).
     if (busy && busy(env)) continue;
-    kv_.DeleteIf({{KvGuard::Kind::kValueAndLease, OwnerKey(env), options_.replica_id, lease}}, OwnerKey(env))
+    kv_.DeleteIf({{KvGuard::Kind::kValueAndLease, OwnerKey(env), options_.replica_id, lease}},
+                 OwnerKey(env))
         .IgnoreError();
     metrics_.ha_ownership_changes_total().Add({{"change", "released"}}).Increment();
     log::Info("ha_ownership_released")
@@ -303,9 +311,9 @@ absl::Status ReplicaSet::CheckOwnership(const std::string& environment) {
   absl::MutexLock lock(&mu_);
   if (!owned_.count(environment)) {
     auto it = owners_.find(environment);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "fenced: replica ", options_.replica_id, " does not own environment ", environment,
-        " (owner: ", it == owners_.end() ? "none" : it->second, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("fenced: replica ", options_.replica_id, " does not own environment ",
+                     environment, " (owner: ", it == owners_.end() ? "none" : it->second, ")"));
   }
   if (!LeaseValidLocked()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -337,9 +345,10 @@ bool ReplicaSet::Healthy(std::string* why) {
   // has stopped (past the lease deadline: it writes nothing until a renewal succeeds).
   if (lease_ != 0 && !LeaseValidLocked()) {
     if (why) {
-      *why = absl::StrCat("lease of replica ", options_.replica_id,
-                          " is past its deadline; acting on no environment until it is renewed",
-                          store_status_.ok() ? "" : absl::StrCat(" (etcd: ", store_status_.message(), ")"));
+      *why = absl::StrCat(
+          "lease of replica ", options_.replica_id,
+          " is past its deadline; acting on no environment until it is renewed",
+          store_status_.ok() ? "" : absl::StrCat(" (etcd: ", store_status_.message(), ")"));
     }
     return false;
   }
@@ -348,7 +357,8 @@ bool ReplicaSet::Healthy(std::string* why) {
       *why = absl::StrCat("etcd: ", store_status_.message());
       if (lease_ != 0) {
         absl::StrAppend(why, " (lease valid for another ",
-                        absl::FormatDuration(absl::Trunc(lease_deadline_ - clock_.Now(), absl::Milliseconds(100))),
+                        absl::FormatDuration(
+                            absl::Trunc(lease_deadline_ - clock_.Now(), absl::Milliseconds(100))),
                         ")");
       }
     }

@@ -48,7 +48,8 @@ struct ReplicaSetOptions {
 
 // Rendezvous (highest random weight) hashing: the member with the highest hash of
 // (environment, member). Deterministic; "" when `members` is empty.
-std::string RendezvousOwner(const std::string& environment, const std::vector<std::string>& members);
+std::string RendezvousOwner(const std::string& environment,
+                            const std::vector<std::string>& members);
 
 class ReplicaSet : public EnvironmentOwnership {
  public:

@@ -41,10 +41,11 @@ void ReplicatedApi::Start() {
   if (loop_.joinable()) return;
   const std::string prefix = replicas_.prefix();
   for (const char* what : {"/calls/", "/notices/"}) {
-    absl::StatusOr<std::unique_ptr<KvWatch>> watch = kv_.WatchPrefix(prefix + what, [this](const std::string&) {
-      absl::MutexLock lock(&mu_);
-      work_ = true;
-    });
+    absl::StatusOr<std::unique_ptr<KvWatch>> watch =
+        kv_.WatchPrefix(prefix + what, [this](const std::string&) {
+          absl::MutexLock lock(&mu_);
+          work_ = true;
+        });
     if (watch.ok()) watches_.push_back(std::move(*watch));
   }
   absl::StatusOr<std::unique_ptr<KvWatch>> replies =
@@ -55,7 +56,9 @@ void ReplicatedApi::Start() {
   if (replies.ok()) watches_.push_back(std::move(*replies));
   if (watches_.size() < 3) {
     watches_.clear();  // all or none: a missing watch would leave its prefix to the slow look
-    log::Warn("ha_api_polling").Str("replica", replicas_.replica_id()).Str("reason", "no etcd watch");
+    log::Warn("ha_api_polling")
+        .Str("replica", replicas_.replica_id())
+        .Str("reason", "no etcd watch");
   }
   watching_ = !watches_.empty();
   loop_ = std::thread([this] {
@@ -149,7 +152,8 @@ void ReplicatedApi::ServeOnce() {
     }
     for (const auto& notice : todo) {
       if (notice.method() == "OnSourceChanged") local_.OnSourceChanged(notice.request());
-      if (notice.method() == "OnCloudResourceChanged") local_.OnCloudResourceChanged(notice.request());
+      if (notice.method() == "OnCloudResourceChanged")
+        local_.OnCloudResourceChanged(notice.request());
     }
   }
   // Own notices are withdrawn once the others had time to see them.
@@ -174,15 +178,18 @@ envctl::v1::ForwardedReply ReplicatedApi::Run(const envctl::v1::ForwardedCall& c
   const std::string& b = call.request();
   if (m == "Sync") {
     auto r = Parse<envctl::v1::SyncRequest>(b);
-    return r.ok() ? ReplyOf(local_.Sync(*r)) : ReplyOf(absl::StatusOr<envctl::v1::SyncResponse>(r.status()));
+    return r.ok() ? ReplyOf(local_.Sync(*r))
+                  : ReplyOf(absl::StatusOr<envctl::v1::SyncResponse>(r.status()));
   }
   if (m == "Suspend") {
     auto r = Parse<envctl::v1::SuspendRequest>(b);
-    return r.ok() ? ReplyOf(local_.Suspend(*r)) : ReplyOf(absl::StatusOr<envctl::v1::SuspendResponse>(r.status()));
+    return r.ok() ? ReplyOf(local_.Suspend(*r))
+                  : ReplyOf(absl::StatusOr<envctl::v1::SuspendResponse>(r.status()));
   }
   if (m == "Resume") {
     auto r = Parse<envctl::v1::ResumeRequest>(b);
-    return r.ok() ? ReplyOf(local_.Resume(*r)) : ReplyOf(absl::StatusOr<envctl::v1::ResumeResponse>(r.status()));
+    return r.ok() ? ReplyOf(local_.Resume(*r))
+                  : ReplyOf(absl::StatusOr<envctl::v1::ResumeResponse>(r.status()));
   }
   if (m == "RunIntegrationTest") {
     auto r = Parse<envctl::v1::RunIntegrationTestRequest>(b);
@@ -191,15 +198,18 @@ envctl::v1::ForwardedReply ReplicatedApi::Run(const envctl::v1::ForwardedCall& c
   }
   if (m == "Promote") {
     auto r = Parse<envctl::v1::PromoteRequest>(b);
-    return r.ok() ? ReplyOf(local_.Promote(*r)) : ReplyOf(absl::StatusOr<envctl::v1::PromoteResponse>(r.status()));
+    return r.ok() ? ReplyOf(local_.Promote(*r))
+                  : ReplyOf(absl::StatusOr<envctl::v1::PromoteResponse>(r.status()));
   }
   if (m == "Rollback") {
     auto r = Parse<envctl::v1::RollbackRequest>(b);
-    return r.ok() ? ReplyOf(local_.Rollback(*r)) : ReplyOf(absl::StatusOr<envctl::v1::RollbackResponse>(r.status()));
+    return r.ok() ? ReplyOf(local_.Rollback(*r))
+                  : ReplyOf(absl::StatusOr<envctl::v1::RollbackResponse>(r.status()));
   }
   if (m == "Unpin") {
     auto r = Parse<envctl::v1::UnpinRequest>(b);
-    return r.ok() ? ReplyOf(local_.Unpin(*r)) : ReplyOf(absl::StatusOr<envctl::v1::UnpinResponse>(r.status()));
+    return r.ok() ? ReplyOf(local_.Unpin(*r))
+                  : ReplyOf(absl::StatusOr<envctl::v1::UnpinResponse>(r.status()));
   }
   envctl::v1::ForwardedReply reply;
   reply.set_code(static_cast<int>(absl::StatusCode::kUnimplemented));
@@ -234,8 +244,10 @@ absl::StatusOr<std::string> ReplicatedApi::Forward(const std::string& environmen
     if (got.ok() && got->has_value()) {
       kv_.Delete(reply_key).IgnoreError();
       envctl::v1::ForwardedReply reply;
-      if (!reply.ParseFromString((*got)->value)) return absl::InternalError("forwarded call: unparseable reply");
-      if (reply.code() != 0) return absl::Status(static_cast<absl::StatusCode>(reply.code()), reply.message());
+      if (!reply.ParseFromString((*got)->value))
+        return absl::InternalError("forwarded call: unparseable reply");
+      if (reply.code() != 0)
+        return absl::Status(static_cast<absl::StatusCode>(reply.code()), reply.message());
       return reply.response();
     }
     // Until a reply (any: the key is looked at again) shows up in the watch, or the look interval.
@@ -265,7 +277,8 @@ absl::StatusOr<Response> ReplicatedApi::Route(
   absl::StatusOr<std::string> bytes = Forward(environment, call);
   if (!bytes.ok()) return bytes.status();
   Response response;
-  if (!response.ParseFromString(*bytes)) return absl::InternalError("forwarded call: unparseable response");
+  if (!response.ParseFromString(*bytes))
+    return absl::InternalError("forwarded call: unparseable response");
   return response;
 }
 
@@ -284,43 +297,56 @@ void ReplicatedApi::Notify(const std::string& method, const std::string& payload
   kv_.Put(key, notice.SerializeAsString(), lease).IgnoreError();
 }
 
-envctl::v1::ListEnvironmentsResponse ReplicatedApi::ListEnvironments() { return local_.ListEnvironments(); }
+envctl::v1::ListEnvironmentsResponse ReplicatedApi::ListEnvironments() {
+  return local_.ListEnvironments();
+}
 
-absl::StatusOr<envctl::v1::GetEnvironmentResponse> ReplicatedApi::GetEnvironment(const std::string& name) {
+absl::StatusOr<envctl::v1::GetEnvironmentResponse> ReplicatedApi::GetEnvironment(
+    const std::string& name) {
   absl::StatusOr<envctl::v1::GetEnvironmentResponse> r = local_.GetEnvironment(name);
   if (r.ok()) r->mutable_status()->set_owner(replicas_.OwnerOf(name));
   return r;
 }
 
-absl::StatusOr<envctl::v1::PlanResponse> ReplicatedApi::Plan(const envctl::v1::PlanRequest& request) {
+absl::StatusOr<envctl::v1::PlanResponse> ReplicatedApi::Plan(
+    const envctl::v1::PlanRequest& request) {
   return local_.Plan(request);  // reads only: any replica
 }
-absl::StatusOr<envctl::v1::SyncResponse> ReplicatedApi::Sync(const envctl::v1::SyncRequest& request) {
+absl::StatusOr<envctl::v1::SyncResponse> ReplicatedApi::Sync(
+    const envctl::v1::SyncRequest& request) {
   return Route("Sync", request.environment(), request, &ControllerApi::Sync);
 }
-absl::StatusOr<envctl::v1::SuspendResponse> ReplicatedApi::Suspend(const envctl::v1::SuspendRequest& request) {
+absl::StatusOr<envctl::v1::SuspendResponse> ReplicatedApi::Suspend(
+    const envctl::v1::SuspendRequest& request) {
   return Route("Suspend", request.environment(), request, &ControllerApi::Suspend);
 }
-absl::StatusOr<envctl::v1::ResumeResponse> ReplicatedApi::Resume(const envctl::v1::ResumeRequest& request) {
+absl::StatusOr<envctl::v1::ResumeResponse> ReplicatedApi::Resume(
+    const envctl::v1::ResumeRequest& request) {
   return Route("Resume", request.environment(), request, &ControllerApi::Resume);
 }
 absl::StatusOr<envctl::v1::RunIntegrationTestResponse> ReplicatedApi::RunIntegrationTest(
     const envctl::v1::RunIntegrationTestRequest& request) {
-  return Route("RunIntegrationTest", request.environment(), request, &ControllerApi::RunIntegrationTest);
+  return Route("RunIntegrationTest", request.environment(), request,
+               &ControllerApi::RunIntegrationTest);
 }
-absl::StatusOr<envctl::v1::GetRunResponse> ReplicatedApi::GetRun(const envctl::v1::GetRunRequest& request) {
+absl::StatusOr<envctl::v1::GetRunResponse> ReplicatedApi::GetRun(
+    const envctl::v1::GetRunRequest& request) {
   return local_.GetRun(request);
 }
-absl::StatusOr<envctl::v1::PromoteResponse> ReplicatedApi::Promote(const envctl::v1::PromoteRequest& request) {
+absl::StatusOr<envctl::v1::PromoteResponse> ReplicatedApi::Promote(
+    const envctl::v1::PromoteRequest& request) {
   return Route("Promote", request.environment(), request, &ControllerApi::Promote);
 }
-absl::StatusOr<envctl::v1::RollbackResponse> ReplicatedApi::Rollback(const envctl::v1::RollbackRequest& request) {
+absl::StatusOr<envctl::v1::RollbackResponse> ReplicatedApi::Rollback(
+    const envctl::v1::RollbackRequest& request) {
   return Route("Rollback", request.environment(), request, &ControllerApi::Rollback);
 }
-absl::StatusOr<envctl::v1::UnpinResponse> ReplicatedApi::Unpin(const envctl::v1::UnpinRequest& request) {
+absl::StatusOr<envctl::v1::UnpinResponse> ReplicatedApi::Unpin(
+    const envctl::v1::UnpinRequest& request) {
   return Route("Unpin", request.environment(), request, &ControllerApi::Unpin);
 }
-absl::StatusOr<envctl::v1::HistoryResponse> ReplicatedApi::History(const envctl::v1::HistoryRequest& request) {
+absl::StatusOr<envctl::v1::HistoryResponse> ReplicatedApi::History(
+    const envctl::v1::HistoryRequest& request) {
   return local_.History(request);
 }
 std::unique_ptr<EventSubscription> ReplicatedApi::Subscribe(const std::string& environment) {

@@ -22,9 +22,9 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "controller/controller_api.h"
 #include "controller/kv_store.h"
-#include "absl/time/time.h"
 #include "controller/replica_set.h"
 #include "envctl/v1/ha.pb.h"
 
@@ -52,18 +52,25 @@ class ReplicatedApi : public ControllerApi {
   void Stop();
 
   envctl::v1::ListEnvironmentsResponse ListEnvironments() override;
-  absl::StatusOr<envctl::v1::GetEnvironmentResponse> GetEnvironment(const std::string& name) override;
+  absl::StatusOr<envctl::v1::GetEnvironmentResponse> GetEnvironment(
+      const std::string& name) override;
   absl::StatusOr<envctl::v1::PlanResponse> Plan(const envctl::v1::PlanRequest& request) override;
   absl::StatusOr<envctl::v1::SyncResponse> Sync(const envctl::v1::SyncRequest& request) override;
-  absl::StatusOr<envctl::v1::SuspendResponse> Suspend(const envctl::v1::SuspendRequest& request) override;
-  absl::StatusOr<envctl::v1::ResumeResponse> Resume(const envctl::v1::ResumeRequest& request) override;
+  absl::StatusOr<envctl::v1::SuspendResponse> Suspend(
+      const envctl::v1::SuspendRequest& request) override;
+  absl::StatusOr<envctl::v1::ResumeResponse> Resume(
+      const envctl::v1::ResumeRequest& request) override;
   absl::StatusOr<envctl::v1::RunIntegrationTestResponse> RunIntegrationTest(
       const envctl::v1::RunIntegrationTestRequest& request) override;
-  absl::StatusOr<envctl::v1::GetRunResponse> GetRun(const envctl::v1::GetRunRequest& request) override;
-  absl::StatusOr<envctl::v1::PromoteResponse> Promote(const envctl::v1::PromoteRequest& request) override;
-  absl::StatusOr<envctl::v1::RollbackResponse> Rollback(const envctl::v1::RollbackRequest& request) override;
+  absl::StatusOr<envctl::v1::GetRunResponse> GetRun(
+      const envctl::v1::GetRunRequest& request) override;
+  absl::StatusOr<envctl::v1::PromoteResponse> Promote(
+      const envctl::v1::PromoteRequest& request) override;
+  absl::StatusOr<envctl::v1::RollbackResponse> Rollback(
+      const envctl::v1::RollbackRequest& request) override;
   absl::StatusOr<envctl::v1::UnpinResponse> Unpin(const envctl::v1::UnpinRequest& request) override;
-  absl::StatusOr<envctl::v1::HistoryResponse> History(const envctl::v1::HistoryRequest& request) override;
+  absl::StatusOr<envctl::v1::HistoryResponse> History(
+      const envctl::v1::HistoryRequest& request) override;
   std::unique_ptr<EventSubscription> Subscribe(const std::string& environment) override;
   bool Healthy(std::string* why) override;
   void OnSourceChanged(const std::string& reason) override;
@@ -78,7 +85,8 @@ class ReplicatedApi : public ControllerApi {
   absl::StatusOr<Response> Route(const std::string& method, const std::string& environment,
                                  const Request& request,
                                  absl::StatusOr<Response> (ControllerApi::*local)(const Request&));
-  absl::StatusOr<std::string> Forward(const std::string& environment, const envctl::v1::ForwardedCall& call);
+  absl::StatusOr<std::string> Forward(const std::string& environment,
+                                      const envctl::v1::ForwardedCall& call);
   // Runs a forwarded call on the local controller.
   envctl::v1::ForwardedReply Run(const envctl::v1::ForwardedCall& call);
   void Notify(const std::string& method, const std::string& payload);
@@ -93,13 +101,13 @@ class ReplicatedApi : public ControllerApi {
 
   absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
-  std::set<std::string> running_ ABSL_GUARDED_BY(mu_);        // call keys being run here
-  std::set<std::string> seen_notices_ ABSL_GUARDED_BY(mu_);   // notice keys handled
+  std::set<std::string> running_ ABSL_GUARDED_BY(mu_);                  // call keys being run here
+  std::set<std::string> seen_notices_ ABSL_GUARDED_BY(mu_);             // notice keys handled
   std::map<std::string, absl::Time> own_notices_ ABSL_GUARDED_BY(mu_);  // key -> posted
   std::vector<std::thread> call_threads_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool work_ ABSL_GUARDED_BY(mu_) = false;       // a watch saw a call or notice
-  uint64_t replies_ ABSL_GUARDED_BY(mu_) = 0;    // replies a watch saw so far
+  bool work_ ABSL_GUARDED_BY(mu_) = false;         // a watch saw a call or notice
+  uint64_t replies_ ABSL_GUARDED_BY(mu_) = 0;      // replies a watch saw so far
   std::vector<std::unique_ptr<KvWatch>> watches_;  // set in Start, reset in Stop
   std::atomic<bool> watching_{false};
   std::thread loop_;

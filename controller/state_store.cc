@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -45,7 +44,8 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& dat
   const fs::path parent = fs::path(path).parent_path();
   std::error_code ec;
   fs::create_directories(parent, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", parent.string(), ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("cannot create ", parent.string(), ": ", ec.message()));
   // Unique per process, thread and call: concurrent writers never share a temp file.
   const std::string tmp = absl::StrCat(path, ".tmp.", getpid(), ".", temp_counter.fetch_add(1));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -82,7 +82,8 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& dat
 absl::StatusOr<std::unique_ptr<StateDirLock>> StateDirLock::Acquire(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create state dir ", dir, ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("cannot create state dir ", dir, ": ", ec.message()));
   const std::string path = (fs::path(dir) / ".lock").string();
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError("cannot open lock file", path, errno);
@@ -96,7 +97,8 @@ absl::StatusOr<std::unique_ptr<StateDirLock>> StateDirLock::Acquire(const std::s
         "; stop that process or pass another --state-dir"));
   }
   const std::string pid = absl::StrCat(getpid(), "\n");
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     const int err = errno;
     ::close(fd);
     return ErrnoError("cannot write lock file", path, err);
@@ -130,8 +132,10 @@ int StateDirLock::HolderPid(const std::string& dir) {
 }
 
 std::string DefaultStateDir(const std::string& project) {
-  if (const char* d = std::getenv("ENVCTL_STATE_DIR"); d && *d) return (fs::path(d) / project).string();
-  if (const char* d = std::getenv("XDG_STATE_HOME"); d && *d) return (fs::path(d) / "envctl" / project).string();
+  if (const char* d = std::getenv("ENVCTL_STATE_DIR"); d && *d)
+    return (fs::path(d) / project).string();
+  if (const char* d = std::getenv("XDG_STATE_HOME"); d && *d)
+    return (fs::path(d) / "envctl" / project).string();
   const char* home = std::getenv("HOME");
   return (fs::path(home ? home : ".") / ".local/state/envctl" / project).string();
 }

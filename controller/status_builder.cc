@@ -51,7 +51,8 @@ void SetTesting(envctl::v1::EnvironmentStatus* status, int in_progress, absl::Ti
   bool present = false;
   for (const auto& c : status->conditions()) present |= c.type() == "Testing";
   if (in_progress == 0 && !present) return;  // appears with the first run
-  SetCondition(status, "Testing", in_progress > 0, in_progress ? "RunsInProgress" : "NoRunsInProgress",
+  SetCondition(status, "Testing", in_progress > 0,
+               in_progress ? "RunsInProgress" : "NoRunsInProgress",
                in_progress ? absl::StrCat(in_progress, " test run(s) in progress") : "", now);
 }
 
@@ -89,7 +90,8 @@ void MergeStatus(const EngineResult& result, absl::Time now, envctl::v1::Environ
   SetCondition(status, "Healthy", healthy, healthy ? "ApplySucceeded" : "ApplyFailed",
                healthy ? "" : absl::StrCat(errors, " resource(s) failed or blocked"), now);
   SetCondition(status, "Drifted", drifted > 0, drifted ? "DriftDetected" : "NoDrift",
-               drifted ? absl::StrCat(drifted, " resource(s) drifted under policy report") : "", now);
+               drifted ? absl::StrCat(drifted, " resource(s) drifted under policy report") : "",
+               now);
   SetCondition(status, "Ready", healthy && drifted == 0,
                healthy ? (drifted ? "Drifted" : "Converged") : "NotConverged", "", now);
 }

@@ -7,7 +7,6 @@
 
 namespace envctl::controller {
 
-
 absl::StatusOr<WindowVerdict> EvaluateWindows(const envctl::v1::SyncPolicy& sync, absl::Time now) {
   WindowVerdict verdict;
   bool any_allow = false, in_allow = false;
@@ -35,8 +34,8 @@ absl::StatusOr<WindowVerdict> EvaluateWindows(const envctl::v1::SyncPolicy& sync
     for (absl::Time t = last; t > now - duration && !open; t -= absl::Minutes(1)) {
       open = cron->Matches(absl::ToCivilMinute(t, zone));
     }
-    const std::string desc = absl::StrCat(w.kind(), " \"", w.schedule(), "\" (", zone_name, ") for ",
-                                          absl::FormatDuration(duration));
+    const std::string desc = absl::StrCat(w.kind(), " \"", w.schedule(), "\" (", zone_name,
+                                          ") for ", absl::FormatDuration(duration));
     if (w.kind() == "allow") {
       any_allow = true;
       in_allow |= open;

@@ -19,7 +19,8 @@ void WorkQueue::QueueLocked(const std::string& key) {
 }
 
 void WorkQueue::UpdateDepthLocked() {
-  if (metrics_ != nullptr) metrics_->workqueue_depth().Add({}).Set(static_cast<double>(queue_.size()));
+  if (metrics_ != nullptr)
+    metrics_->workqueue_depth().Add({}).Set(static_cast<double>(queue_.size()));
 }
 
 void WorkQueue::PromoteDueLocked() {

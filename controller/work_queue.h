@@ -76,7 +76,7 @@ class WorkQueue {
   absl::Mutex mu_;
   absl::CondVar cv_;
   std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
-  std::set<std::string> dirty_ ABSL_GUARDED_BY(mu_);       // queued or to requeue on Done
+  std::set<std::string> dirty_ ABSL_GUARDED_BY(mu_);  // queued or to requeue on Done
   std::set<std::string> processing_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> delayed_ ABSL_GUARDED_BY(mu_);  // key -> due
   std::map<std::string, absl::Time> queued_at_ ABSL_GUARDED_BY(mu_);

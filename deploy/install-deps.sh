@@ -16,7 +16,7 @@ done
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config ccache git openssl iproute2
+  build-essential cmake ninja-build pkg-config ccache git openssl iproute2 clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libcpprest-dev libboost-dev nlohmann-json3-dev prometheus-cpp-dev
   libyaml-cpp-dev libyaml-dev libgit2-dev libssl-dev libspdlog-dev

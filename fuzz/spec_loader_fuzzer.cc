@@ -35,8 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string file = dir + (json ? "/resources/f.json" : "/resources/f.yaml");
   std::filesystem::remove(dir + "/resources/f.json");
   std::filesystem::remove(dir + "/resources/f.yaml");
-  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(data),
-                                              static_cast<std::streamsize>(size));
+  std::ofstream(file, std::ios::binary)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   envctl::spec::LoadResult result = envctl::spec::LoadRepo(dir);
   for (const auto& d : result.errors) (void)d.ToString();
   return 0;

@@ -32,19 +32,19 @@ void RegisterArmReconcilers(ReconcilerRegistry& registry, cloud::CloudSession& s
                     std::make_unique<arm::ResourceGroupReconciler>(arm_client, subscription));
   registry.Register(Resource::kStorageAccount,
                     std::make_unique<arm::StorageAccountReconciler>(arm_client, subscription));
-  registry.Register(Resource::kKeyVault,
-                    std::make_unique<arm::KeyVaultReconciler>(
-                        arm_client, subscription, session.endpoints().tenant_id, session.object_id()));
+  registry.Register(Resource::kKeyVault, std::make_unique<arm::KeyVaultReconciler>(
+                                             arm_client, subscription,
+                                             session.endpoints().tenant_id, session.object_id()));
   registry.Register(Resource::kDataFactory,
                     std::make_unique<arm::DataFactoryReconciler>(factory_client, subscription));
   registry.Register(Resource::kDatabricksWorkspace,
                     std::make_unique<arm::DatabricksWorkspaceReconciler>(
                         arm_client, subscription, session.Databricks(), clock));
-  registry.Register(Resource::kUserAssignedIdentity,
-                    std::make_unique<arm::UserAssignedIdentityReconciler>(arm_client, subscription));
-  registry.Register(Resource::kRoleAssignment,
-                    std::make_unique<arm::RoleAssignmentReconciler>(arm_client, subscription,
-                                                                    session.object_id()));
+  registry.Register(
+      Resource::kUserAssignedIdentity,
+      std::make_unique<arm::UserAssignedIdentityReconciler>(arm_client, subscription));
+  registry.Register(Resource::kRoleAssignment, std::make_unique<arm::RoleAssignmentReconciler>(
+                                                   arm_client, subscription, session.object_id()));
 }
 
 }  // namespace envctl::reconcilers

@@ -1,4 +1,5 @@
-// Registers the reconcilers of: ResourceGroup, StorageAccount, KeyVault, DataFactory, DatabricksWorkspace.
+// Registers the reconcilers of: ResourceGroup, StorageAccount, KeyVault, DataFactory,
+// DatabricksWorkspace.
 #ifndef ENVCTL_RECONCILERS_ARM_RECONCILERS_H_
 #define ENVCTL_RECONCILERS_ARM_RECONCILERS_H_
 
@@ -10,7 +11,7 @@
 namespace envctl::reconcilers {
 
 void RegisterArmReconcilers(ReconcilerRegistry& registry, cloud::CloudSession& session,
-                             Clock& clock, const CloudReconcilerOptions& options);
+                            Clock& clock, const CloudReconcilerOptions& options);
 
 }  // namespace envctl::reconcilers
 

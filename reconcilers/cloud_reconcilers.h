@@ -19,9 +19,8 @@ struct CloudReconcilerOptions {
 };
 
 // The session and clock must outlive the registry.
-std::unique_ptr<ReconcilerRegistry> BuildCloudReconcilers(cloud::CloudSession& session,
-                                                          Clock& clock,
-                                                          const CloudReconcilerOptions& options = {});
+std::unique_ptr<ReconcilerRegistry> BuildCloudReconcilers(
+    cloud::CloudSession& session, Clock& clock, const CloudReconcilerOptions& options = {});
 
 }  // namespace envctl::reconcilers
 

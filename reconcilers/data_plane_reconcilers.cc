@@ -6,8 +6,8 @@
 #include "reconcilers/databricks/cluster_reconciler.h"
 #include "reconcilers/databricks/job_reconciler.h"
 #include "reconcilers/databricks/library_reconciler.h"
-#include "reconcilers/databricks/permissions_reconciler.h"
 #include "reconcilers/databricks/notebooks_reconciler.h"
+#include "reconcilers/databricks/permissions_reconciler.h"
 #include "reconcilers/databricks/secret_scope_reconciler.h"
 #include "reconcilers/datafactory/definitions_reconciler.h"
 #include "reconcilers/keyvault/secret_reconciler.h"
@@ -26,9 +26,10 @@ void RegisterDataPlaneReconcilers(ReconcilerRegistry& registry, cloud::CloudSess
 
   registry.Register(Resource::kKeyVaultSecret,
                     std::make_unique<KeyVaultSecretReconciler>(session.KeyVault(), clock));
-  registry.Register(Resource::kDataFactoryDefinitions,
-                    std::make_unique<DataFactoryDefinitionsReconciler>(
-                        session.DataFactory(), clock, session.arm_endpoint(), session.subscription_id(), lro));
+  registry.Register(
+      Resource::kDataFactoryDefinitions,
+      std::make_unique<DataFactoryDefinitionsReconciler>(
+          session.DataFactory(), clock, session.arm_endpoint(), session.subscription_id(), lro));
   registry.Register(Resource::kDatabricksNotebooks,
                     std::make_unique<DatabricksNotebooksReconciler>(session.Databricks()));
   registry.Register(Resource::kDatabricksSecretScope,
@@ -37,18 +38,21 @@ void RegisterDataPlaneReconcilers(ReconcilerRegistry& registry, cloud::CloudSess
                     std::make_unique<DatabricksLibraryReconciler>(session.Databricks()));
   registry.Register(Resource::kIntegrationTest,
                     std::make_unique<IntegrationTestReconciler>(session.Databricks(), clock));
-  registry.Register(Resource::kDatabricksClusterPolicy,
-                    std::make_unique<DatabricksClusterPolicyReconciler>(session.Databricks(), clock));
+  registry.Register(
+      Resource::kDatabricksClusterPolicy,
+      std::make_unique<DatabricksClusterPolicyReconciler>(session.Databricks(), clock));
   registry.Register(Resource::kDatabricksCluster,
                     std::make_unique<DatabricksClusterReconciler>(session.Databricks()));
-  registry.Register(Resource::kDatabricksJob, std::make_unique<DatabricksJobReconciler>(session.Databricks(), clock));
+  registry.Register(Resource::kDatabricksJob,
+                    std::make_unique<DatabricksJobReconciler>(session.Databricks(), clock));
   registry.Register(Resource::kDatabricksPermissions,
                     std::make_unique<DatabricksPermissionsReconciler>(session.Databricks()));
-  registry.Register(Resource::kJobRunTest, std::make_unique<JobRunTestReconciler>(session.Databricks(), clock));
-  registry.Register(Resource::kPipelineRunTest,
-                    std::make_unique<PipelineRunTestReconciler>(
-                        session.DataFactory(), clock, session.arm_endpoint(), session.subscription_id(),
-                        lro));
+  registry.Register(Resource::kJobRunTest,
+                    std::make_unique<JobRunTestReconciler>(session.Databricks(), clock));
+  registry.Register(
+      Resource::kPipelineRunTest,
+      std::make_unique<PipelineRunTestReconciler>(
+          session.DataFactory(), clock, session.arm_endpoint(), session.subscription_id(), lro));
 }
 
 }  // namespace envctl::reconcilers

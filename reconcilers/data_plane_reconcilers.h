@@ -1,4 +1,6 @@
-// Registers the reconcilers of: KeyVaultSecret, DataFactoryDefinitions, DatabricksNotebooks, DatabricksSecretScope, DatabricksLibrary, DatabricksClusterPolicy, DatabricksCluster, DatabricksJob, DatabricksPermissions, IntegrationTest, JobRunTest, PipelineRunTest.
+// Registers the reconcilers of: KeyVaultSecret, DataFactoryDefinitions, DatabricksNotebooks,
+// DatabricksSecretScope, DatabricksLibrary, DatabricksClusterPolicy, DatabricksCluster,
+// DatabricksJob, DatabricksPermissions, IntegrationTest, JobRunTest, PipelineRunTest.
 #ifndef ENVCTL_RECONCILERS_DATA_PLANE_RECONCILERS_H_
 #define ENVCTL_RECONCILERS_DATA_PLANE_RECONCILERS_H_
 
@@ -10,7 +12,7 @@
 namespace envctl::reconcilers {
 
 void RegisterDataPlaneReconcilers(ReconcilerRegistry& registry, cloud::CloudSession& session,
-                             Clock& clock, const CloudReconcilerOptions& options);
+                                  Clock& clock, const CloudReconcilerOptions& options);
 
 }  // namespace envctl::reconcilers
 

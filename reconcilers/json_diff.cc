@@ -1,8 +1,8 @@
 #include "reconcilers/json_diff.h"
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 
 namespace envctl::reconcilers {
@@ -23,9 +23,8 @@ std::string Join(const std::string& path, const std::string& key) {
   return path.empty() ? key : absl::StrCat(path, ".", key);
 }
 
-void AddChange(const std::string& path, const nlohmann::json& live,
-               const nlohmann::json& desired, const DiffOptions& options,
-               std::vector<FieldChange>* out) {
+void AddChange(const std::string& path, const nlohmann::json& live, const nlohmann::json& desired,
+               const DiffOptions& options, std::vector<FieldChange>* out) {
   bool sensitive = options.sensitive_paths.count(path) > 0;
   out->push_back({path, RenderValue(live, sensitive), RenderValue(desired, sensitive), sensitive});
 }
@@ -33,8 +32,7 @@ void AddChange(const std::string& path, const nlohmann::json& live,
 }  // namespace
 
 bool DiffJson(const nlohmann::json& desired, const nlohmann::json& live,
-              std::vector<FieldChange>* out, const DiffOptions& options,
-              const std::string& path) {
+              std::vector<FieldChange>* out, const DiffOptions& options, const std::string& path) {
   if (desired.is_object() && live.is_object()) {
     bool differs = false;
     for (auto it = desired.begin(); it != desired.end(); ++it) {

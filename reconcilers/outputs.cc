@@ -58,18 +58,17 @@ absl::StatusOr<OutputValue> Outputs::Resolve(const envctl::v1::ValueSource& sour
     case envctl::v1::ValueSource::kOutput: {
       auto v = Get(source.output().resource(), source.output().output());
       if (!v) {
-        return KnownAfterApplyError(
-            absl::StrCat("output ", source.output().resource(), ".", source.output().output(),
-                         " is not known yet (known after apply)"));
+        return KnownAfterApplyError(absl::StrCat("output ", source.output().resource(), ".",
+                                                 source.output().output(),
+                                                 " is not known yet (known after apply)"));
       }
       return *v;
     }
     case envctl::v1::ValueSource::kEnv: {
       const char* value = std::getenv(source.env().c_str());
       if (value == nullptr) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("environment variable ", source.env(),
-                         " is not set; export it before running envctl"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "environment variable ", source.env(), " is not set; export it before running envctl"));
       }
       // Anything read from the environment for a secret is treated as sensitive.
       OutputValue v;

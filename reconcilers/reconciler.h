@@ -31,11 +31,16 @@ enum class Action {
 // "none", "create", "update", "delete", "run": the name plans, logs and events use.
 inline const char* ActionName(Action action) {
   switch (action) {
-    case Action::kNone: return "none";
-    case Action::kCreate: return "create";
-    case Action::kUpdate: return "update";
-    case Action::kDelete: return "delete";
-    case Action::kRun: return "run";
+    case Action::kNone:
+      return "none";
+    case Action::kCreate:
+      return "create";
+    case Action::kUpdate:
+      return "update";
+    case Action::kDelete:
+      return "delete";
+    case Action::kRun:
+      return "run";
   }
   return "none";
 }
@@ -105,8 +110,9 @@ struct Context {
   // Persists `memory` as this resource's PriorState::memory right away, before Apply
   // returns: a test records its submitted run id here so a crash mid-wait resumes the
   // same run instead of starting another.
-  std::function<absl::Status(const nlohmann::json&)> checkpoint =
-      [](const nlohmann::json&) { return absl::OkStatus(); };
+  std::function<absl::Status(const nlohmann::json&)> checkpoint = [](const nlohmann::json&) {
+    return absl::OkStatus();
+  };
 };
 
 struct ApplyResult {

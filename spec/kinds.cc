@@ -69,7 +69,8 @@ const std::vector<std::string>& OutputsOf(Kind kind) {
 bool HasOutput(Kind kind, const std::string& output) {
   // A self-hosted integration runtime's auth keys: `<runtime>-authKey1` / `-authKey2`.
   if (kind == Resource::kDataFactoryDefinitions &&
-      (absl::EndsWith(output, "-authKey1") || absl::EndsWith(output, "-authKey2")) && output.size() > 9) {
+      (absl::EndsWith(output, "-authKey1") || absl::EndsWith(output, "-authKey2")) &&
+      output.size() > 9) {
     return true;
   }
   const auto& outs = OutputsOf(kind);
@@ -78,28 +79,44 @@ bool HasOutput(Kind kind, const std::string& output) {
 
 std::string ContainerOf(const Resource& resource) {
   switch (resource.kind_case()) {
-    case Resource::kDatabricksNotebooks: return resource.databricks_notebooks().workspace();
-    case Resource::kDatabricksLibrary: return resource.databricks_library().workspace();
-    case Resource::kDatabricksSecretScope: return resource.databricks_secret_scope().workspace();
-    case Resource::kIntegrationTest: return resource.integration_test().workspace();
-    case Resource::kKeyVaultSecret: return resource.key_vault_secret().vault();
-    case Resource::kDataFactoryDefinitions: return resource.data_factory_definitions().data_factory();
-    case Resource::kPipelineRunTest: return resource.pipeline_run_test().data_factory();
-    case Resource::kDatabricksClusterPolicy: return resource.databricks_cluster_policy().workspace();
-    case Resource::kDatabricksCluster: return resource.databricks_cluster().workspace();
-    case Resource::kDatabricksJob: return resource.databricks_job().workspace();
-    case Resource::kDatabricksPermissions: return resource.databricks_permissions().workspace();
-    case Resource::kJobRunTest: return resource.job_run_test().job();
-    default: return "";
+    case Resource::kDatabricksNotebooks:
+      return resource.databricks_notebooks().workspace();
+    case Resource::kDatabricksLibrary:
+      return resource.databricks_library().workspace();
+    case Resource::kDatabricksSecretScope:
+      return resource.databricks_secret_scope().workspace();
+    case Resource::kIntegrationTest:
+      return resource.integration_test().workspace();
+    case Resource::kKeyVaultSecret:
+      return resource.key_vault_secret().vault();
+    case Resource::kDataFactoryDefinitions:
+      return resource.data_factory_definitions().data_factory();
+    case Resource::kPipelineRunTest:
+      return resource.pipeline_run_test().data_factory();
+    case Resource::kDatabricksClusterPolicy:
+      return resource.databricks_cluster_policy().workspace();
+    case Resource::kDatabricksCluster:
+      return resource.databricks_cluster().workspace();
+    case Resource::kDatabricksJob:
+      return resource.databricks_job().workspace();
+    case Resource::kDatabricksPermissions:
+      return resource.databricks_permissions().workspace();
+    case Resource::kJobRunTest:
+      return resource.job_run_test().job();
+    default:
+      return "";
   }
 }
 
 bool DeletionRemovesContents(const Resource& container) {
   switch (container.kind_case()) {
-    case Resource::kDatabricksWorkspace: return container.databricks_workspace().has_provisioned();
+    case Resource::kDatabricksWorkspace:
+      return container.databricks_workspace().has_provisioned();
     case Resource::kKeyVault:
-    case Resource::kDataFactory: return true;
-    default: return false;
+    case Resource::kDataFactory:
+      return true;
+    default:
+      return false;
   }
 }
 

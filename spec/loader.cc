@@ -82,19 +82,24 @@ void CheckKindIgnoreRules(const internal::SettingsLayer& layer,
     if (kind == envctl::v1::Resource::KIND_NOT_SET) {
       const YAML::Node where = node["kind"];
       const std::vector<std::string> kinds = internal::KindsWithIgnorePaths();
-      diags->Add(internal::LocationOf(layer.file, where ? where : node), at + ".kind",
-                 rule.kind().empty()
-                     ? absl::StrCat("required: the kind the paths apply to (one of ", absl::StrJoin(kinds, ", "), ")")
-                     : absl::StrCat("unknown kind \"", rule.kind(), "\"", internal::DidYouMean(rule.kind(), kinds),
-                                    "; kinds that take ignore rules: ", absl::StrJoin(kinds, ", ")));
+      diags->Add(
+          internal::LocationOf(layer.file, where ? where : node), at + ".kind",
+          rule.kind().empty()
+              ? absl::StrCat("required: the kind the paths apply to (one of ",
+                             absl::StrJoin(kinds, ", "), ")")
+              : absl::StrCat("unknown kind \"", rule.kind(), "\"",
+                             internal::DidYouMean(rule.kind(), kinds),
+                             "; kinds that take ignore rules: ", absl::StrJoin(kinds, ", ")));
       continue;
     }
     const YAML::Node paths = node["jsonPaths"];
     for (int j = 0; j < rule.json_paths_size(); ++j) {
       const std::string error = internal::CheckIgnorePath(kind, rule.json_paths(j));
       if (error.empty()) continue;
-      const YAML::Node where = paths && paths.IsSequence() && static_cast<size_t>(j) < paths.size() ? paths[j] : node;
-      diags->Add(internal::LocationOf(layer.file, where), absl::StrCat(at, ".jsonPaths[", j, "]"), error);
+      const YAML::Node where =
+          paths && paths.IsSequence() && static_cast<size_t>(j) < paths.size() ? paths[j] : node;
+      diags->Add(internal::LocationOf(layer.file, where), absl::StrCat(at, ".jsonPaths[", j, "]"),
+                 error);
     }
   }
 }
@@ -175,7 +180,8 @@ Environment LoadOne(const std::string& dir, const internal::ProjectConfig& confi
     Resource* r = env.mutable_resources(i);
     for (const Reference& ref : ContentReferences(contents[i])) {
       if (ref.target == r->name() || validator.Find(ref.target) < 0) continue;
-      if (std::find(r->depends_on().begin(), r->depends_on().end(), ref.target) == r->depends_on().end()) {
+      if (std::find(r->depends_on().begin(), r->depends_on().end(), ref.target) ==
+          r->depends_on().end()) {
         r->add_depends_on(ref.target);
       }
     }
@@ -300,10 +306,10 @@ LoadResult LoadRepo(const std::string& dir, const std::string& only_env) {
     const internal::ProjectConfig config = internal::ParseProject(dir, &probe);
     std::vector<std::string> names;
     for (const auto& e : config.environments) names.push_back(e.value);
-    result.errors.push_back(Diagnostic{"envctl.yaml", 0, 0, "environments",
-                                       absl::StrCat("environment \"", only_env,
-                                                    "\" is not declared (declared: ",
-                                                    absl::StrJoin(names, ", "), ")")});
+    result.errors.push_back(Diagnostic{
+        "envctl.yaml", 0, 0, "environments",
+        absl::StrCat("environment \"", only_env,
+                     "\" is not declared (declared: ", absl::StrJoin(names, ", "), ")")});
   }
   return result;
 }
@@ -315,16 +321,15 @@ absl::StatusOr<Environment> LoadEnvironment(const std::string& dir, const std::s
     std::vector<std::string> names;
     for (const auto& e : config.environments) names.push_back(e.value);
     if (std::find(names.begin(), names.end(), env) == names.end()) {
-      return absl::NotFoundError(absl::StrCat("environment \"", env, "\" is not declared in ", dir,
-                                              "/envctl.yaml (declared: ",
-                                              absl::StrJoin(names, ", "), ")"));
+      return absl::NotFoundError(
+          absl::StrCat("environment \"", env, "\" is not declared in ", dir,
+                       "/envctl.yaml (declared: ", absl::StrJoin(names, ", "), ")"));
     }
   }
   LoadResult result = GuardedLoad(dir, &env);
   if (!result.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(result.errors.size(), " error(s) in ", dir, ":\n",
-                     FormatDiagnostics(result.errors)));
+    return absl::InvalidArgumentError(absl::StrCat(result.errors.size(), " error(s) in ", dir,
+                                                   ":\n", FormatDiagnostics(result.errors)));
   }
   return std::move(result.environments.front());
 }

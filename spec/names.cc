@@ -47,8 +47,8 @@ std::string CheckStorageAccountName(const std::string& name) {
 }
 
 std::string CheckKeyVaultName(const std::string& name) {
-  bool ok = name.size() >= 3 && name.size() <= 24 && IsLetter(name[0]) &&
-            IsAlnum(name.back()) && !absl::StrContains(name, "--");
+  bool ok = name.size() >= 3 && name.size() <= 24 && IsLetter(name[0]) && IsAlnum(name.back()) &&
+            !absl::StrContains(name, "--");
   for (char c : name) ok = ok && (IsAlnum(c) || c == '-');
   if (ok) return "";
   return absl::StrCat("invalid Key Vault name ", Quoted(name),

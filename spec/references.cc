@@ -45,7 +45,8 @@ void WalkStrings(const Message& msg, const std::string& path, std::vector<Refere
       }
       continue;
     }
-    if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING && f->type() != FieldDescriptor::TYPE_BYTES) {
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
+        f->type() != FieldDescriptor::TYPE_BYTES) {
       if (f->is_repeated()) {
         for (int i = 0; i < r->FieldSize(msg, f); ++i) {
           AddTextRefs(absl::StrCat(field_path, "[", i, "]"), r->GetRepeatedString(msg, f, i), out);
@@ -71,7 +72,8 @@ void AddName(std::vector<Reference>* out, const std::string& path, const std::st
   if (!target.empty()) out->push_back(Reference{path, target, kind, ""});
 }
 
-void AddValue(std::vector<Reference>* out, const std::string& path, const envctl::v1::ValueSource& v) {
+void AddValue(std::vector<Reference>* out, const std::string& path,
+              const envctl::v1::ValueSource& v) {
   if (v.has_output() && !v.output().resource().empty()) {
     out->push_back(Reference{Join(path, "output"), v.output().resource(), Resource::KIND_NOT_SET,
                              v.output().output()});
@@ -123,8 +125,8 @@ std::vector<Reference> References(const Resource& r) {
       break;
     }
     case Resource::kUserAssignedIdentity:
-      AddName(&out, "userAssignedIdentity.resourceGroup", r.user_assigned_identity().resource_group(),
-              Resource::kResourceGroup);
+      AddName(&out, "userAssignedIdentity.resourceGroup",
+              r.user_assigned_identity().resource_group(), Resource::kResourceGroup);
       break;
     case Resource::kKeyVaultSecret:
       AddName(&out, "keyVaultSecret.vault", r.key_vault_secret().vault(), Resource::kKeyVault);
@@ -139,8 +141,8 @@ std::vector<Reference> References(const Resource& r) {
       }
       break;
     case Resource::kDataFactoryDefinitions:
-      AddName(&out, "dataFactoryDefinitions.dataFactory", r.data_factory_definitions().data_factory(),
-              Resource::kDataFactory);
+      AddName(&out, "dataFactoryDefinitions.dataFactory",
+              r.data_factory_definitions().data_factory(), Resource::kDataFactory);
       break;
     case Resource::kDatabricksWorkspace:
       AddName(&out, "databricksWorkspace.provisioned.resourceGroup",
@@ -152,7 +154,8 @@ std::vector<Reference> References(const Resource& r) {
       break;
     case Resource::kDatabricksSecretScope: {
       const auto& s = r.databricks_secret_scope();
-      AddName(&out, "databricksSecretScope.workspace", s.workspace(), Resource::kDatabricksWorkspace);
+      AddName(&out, "databricksSecretScope.workspace", s.workspace(),
+              Resource::kDatabricksWorkspace);
       AddName(&out, "databricksSecretScope.keyVault", s.key_vault(), Resource::kKeyVault);
       for (int i = 0; i < s.secrets_size(); ++i) {
         AddValue(&out, absl::StrCat("databricksSecretScope.secrets[", i, "].value"),
@@ -197,21 +200,24 @@ std::vector<Reference> References(const Resource& r) {
                 Resource::kDatabricksNotebooks);
         AddName(&out, p + ".existingCluster", t.existing_cluster(), Resource::kDatabricksCluster);
         for (int l = 0; l < t.libraries_size(); ++l) {
-          AddName(&out, absl::StrCat(p, ".libraries[", l, "]"), t.libraries(l), Resource::kDatabricksLibrary);
+          AddName(&out, absl::StrCat(p, ".libraries[", l, "]"), t.libraries(l),
+                  Resource::kDatabricksLibrary);
         }
       }
       break;
     }
     case Resource::kDatabricksPermissions: {
       const auto& p = r.databricks_permissions();
-      AddName(&out, "databricksPermissions.workspace", p.workspace(), Resource::kDatabricksWorkspace);
+      AddName(&out, "databricksPermissions.workspace", p.workspace(),
+              Resource::kDatabricksWorkspace);
       AddName(&out, "databricksPermissions.job", p.job(), Resource::kDatabricksJob);
       AddName(&out, "databricksPermissions.cluster", p.cluster(), Resource::kDatabricksCluster);
       AddName(&out, "databricksPermissions.clusterPolicy", p.cluster_policy(),
               Resource::kDatabricksClusterPolicy);
       AddName(&out, "databricksPermissions.notebook.notebooks", p.notebook().notebooks(),
               Resource::kDatabricksNotebooks);
-      AddName(&out, "databricksPermissions.directory", p.directory(), Resource::kDatabricksNotebooks);
+      AddName(&out, "databricksPermissions.directory", p.directory(),
+              Resource::kDatabricksNotebooks);
       break;
     }
     case Resource::kJobRunTest:

@@ -7,7 +7,8 @@
 
 namespace envctl::spec {
 
-absl::StatusOr<CronSchedule::Field> CronSchedule::ParseField(absl::string_view text, int lo, int hi) {
+absl::StatusOr<CronSchedule::Field> CronSchedule::ParseField(absl::string_view text, int lo,
+                                                             int hi) {
   Field out;
   for (absl::string_view part : absl::StrSplit(text, ',')) {
     int step = 1;
@@ -17,9 +18,11 @@ absl::StatusOr<CronSchedule::Field> CronSchedule::ParseField(absl::string_view t
     }
     int from = lo, to = hi;
     if (range_step[0] != "*") {
-      std::vector<absl::string_view> bounds = absl::StrSplit(range_step[0], absl::MaxSplits('-', 1));
+      std::vector<absl::string_view> bounds =
+          absl::StrSplit(range_step[0], absl::MaxSplits('-', 1));
       if (!absl::SimpleAtoi(bounds[0], &from)) {
-        return absl::InvalidArgumentError(absl::StrCat("\"", part, "\" is not a number, range or *"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("\"", part, "\" is not a number, range or *"));
       }
       to = from;
       if (bounds.size() == 2 && !absl::SimpleAtoi(bounds[1], &to)) {
@@ -55,7 +58,8 @@ absl::StatusOr<CronSchedule> CronSchedule::Parse(const std::string& schedule) {
   for (size_t i = 0; i < 5; ++i) {
     absl::StatusOr<Field> parsed = ParseField(f[i], specs[i].lo, specs[i].hi);
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(specs[i].name, ": ", parsed.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(specs[i].name, ": ", parsed.status().message()));
     }
     *specs[i].into = *parsed;
   }

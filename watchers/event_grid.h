@@ -23,7 +23,7 @@ struct ResourceChange {
   std::string event_type;   // e.g. "Microsoft.Resources.ResourceWriteSuccess"
   bool deleted = false;     // ResourceDeleteSuccess
   std::string event_id;
-  std::string source;       // the event's topic (Event Grid) or source (CloudEvents)
+  std::string source;  // the event's topic (Event Grid) or source (CloudEvents)
 };
 
 struct EventGridDelivery {

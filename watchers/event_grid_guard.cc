@@ -57,7 +57,8 @@ void EventGridGuard::Prune(absl::Time now) {
   }
   if (per_source_.size() > kMaxTracked) {
     for (auto it = per_source_.begin(); it != per_source_.end();) {
-      it = now - it->second.window_start >= absl::Minutes(1) ? per_source_.erase(it) : std::next(it);
+      it =
+          now - it->second.window_start >= absl::Minutes(1) ? per_source_.erase(it) : std::next(it);
     }
   }
 }

@@ -141,8 +141,7 @@ class GitSource : public Source {
     if (git_repository_open_ext(&raw, checkout_dir_.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
                                 nullptr) != 0) {
       return absl::NotFoundError(absl::StrCat(Describe(), ": revision ", revision,
-                                              " is unknown (no clone in ", checkout_dir_,
-                                              " yet)"));
+                                              " is unknown (no clone in ", checkout_dir_, " yet)"));
     }
     RepoPtr repo(raw);
     git_commit* raw_commit = nullptr;
@@ -381,7 +380,8 @@ class GitSource : public Source {
                          const std::string& revision) const {
     std::error_code ec;
     fs::create_directories(to, ec);
-    if (ec) return absl::InternalError(absl::StrCat("cannot create ", to.string(), ": ", ec.message()));
+    if (ec)
+      return absl::InternalError(absl::StrCat("cannot create ", to.string(), ": ", ec.message()));
     const size_t count = git_tree_entrycount(tree);
     for (size_t i = 0; i < count; ++i) {
       const git_tree_entry* entry = git_tree_entry_byindex(tree, i);

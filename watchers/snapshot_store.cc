@@ -1,11 +1,11 @@
 #include "watchers/snapshot_store.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <system_error>
-
-#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -23,7 +23,8 @@ bool IsHidden(const fs::path& p) {
 absl::Status CopyTree(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::create_directories(to, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", to.string(), ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("cannot create ", to.string(), ": ", ec.message()));
   for (fs::directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path& p = it->path();
     if (IsHidden(p)) continue;
@@ -33,10 +34,12 @@ absl::Status CopyTree(const fs::path& from, const fs::path& to) {
       if (!s.ok()) return s;
     } else if (it->is_regular_file(ec)) {
       fs::copy_file(p, target, fs::copy_options::overwrite_existing, ec);
-      if (ec) return absl::InternalError(absl::StrCat("cannot copy ", p.string(), ": ", ec.message()));
+      if (ec)
+        return absl::InternalError(absl::StrCat("cannot copy ", p.string(), ": ", ec.message()));
     }
   }
-  if (ec) return absl::InternalError(absl::StrCat("cannot list ", from.string(), ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("cannot list ", from.string(), ": ", ec.message()));
   return absl::OkStatus();
 }
 
@@ -45,7 +48,8 @@ absl::Status CopyTree(const fs::path& from, const fs::path& to) {
 bool IsPlainRevision(const std::string& revision) {
   if (revision.empty() || revision.size() > 128) return false;
   for (char c : revision) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != ':' && c != '-' && c != '_') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != ':' && c != '-' && c != '_')
+      return false;
   }
   return true;
 }
@@ -57,7 +61,8 @@ std::string SnapshotStore::PathOf(const std::string& revision) const {
 }
 
 absl::Status SnapshotStore::Materialize(
-    const std::string& revision, const std::function<absl::Status(const std::string&)>& fill) const {
+    const std::string& revision,
+    const std::function<absl::Status(const std::string&)>& fill) const {
   if (!IsPlainRevision(revision)) {
     return absl::InvalidArgumentError(absl::StrCat("\"", revision, "\" is not a revision"));
   }
@@ -100,15 +105,13 @@ absl::StatusOr<std::string> SnapshotStore::RootOf(const std::string& revision) c
   const bool plain = IsPlainRevision(revision);
   if (plain && fs::is_directory(path, ec)) return path.string();
   if (plain && source_ != nullptr) {
-    absl::Status exported = Materialize(revision, [&](const std::string& temp) {
-      return source_->ExportRevision(revision, temp);
-    });
+    absl::Status exported = Materialize(
+        revision, [&](const std::string& temp) { return source_->ExportRevision(revision, temp); });
     if (exported.ok()) return path.string();
     if (exported.code() != absl::StatusCode::kUnimplemented) return exported;
   }
-  return absl::NotFoundError(absl::StrCat("revision ", revision,
-                                          " is not known to this controller (no snapshot in ",
-                                          dir_, ")"));
+  return absl::NotFoundError(absl::StrCat(
+      "revision ", revision, " is not known to this controller (no snapshot in ", dir_, ")"));
 }
 
 }  // namespace envctl::watchers

@@ -101,9 +101,9 @@ grpc::Status EnvironmentService::Sync(grpc::ServerContext* context,
       const auto& t = request->timeout();
       if (t.seconds() < 0 || t.nanos() < 0 || t.nanos() > 999'999'999 ||
           t.seconds() > TimeUtil::kDurationMaxSeconds) {
-        return Invalid(absl::StrCat("timeout: must be a non-negative duration (got seconds=",
-                                    t.seconds(), " nanos=", t.nanos(),
-                                    "); omit it for the default 10m"));
+        return Invalid(
+            absl::StrCat("timeout: must be a non-negative duration (got seconds=", t.seconds(),
+                         " nanos=", t.nanos(), "); omit it for the default 10m"));
       }
     }
     if (request->wait()) {
@@ -118,8 +118,8 @@ grpc::Status EnvironmentService::Sync(grpc::ServerContext* context,
       if (remaining < timeout) {
         // At least 1ms: a zero timeout would mean "the default" to the controller.
         timeout = std::max(remaining, absl::Milliseconds(1));
-        *effective.mutable_timeout() = TimeUtil::NanosecondsToDuration(
-            absl::ToInt64Nanoseconds(timeout));
+        *effective.mutable_timeout() =
+            TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(timeout));
       }
     }
     auto result = api_.Sync(effective);
@@ -154,7 +154,8 @@ grpc::Status EnvironmentService::Promote(grpc::ServerContext* context,
                                          const envctl::v1::PromoteRequest* request,
                                          envctl::v1::PromoteResponse* response) {
   return Guarded(context, "Promote", [&] {
-    if (request->environment().empty()) return Required("environment", "the environment to promote");
+    if (request->environment().empty())
+      return Required("environment", "the environment to promote");
     envctl::v1::PromoteRequest effective = *request;
     effective.set_requested_by(Requester(request->requested_by(), *context));
     auto result = api_.Promote(effective);
@@ -168,8 +169,10 @@ grpc::Status EnvironmentService::Rollback(grpc::ServerContext* context,
                                           const envctl::v1::RollbackRequest* request,
                                           envctl::v1::RollbackResponse* response) {
   return Guarded(context, "Rollback", [&] {
-    if (request->environment().empty()) return Required("environment", "the environment to roll back");
-    if (request->to_revision().empty()) return Required("to_revision", "the revision to go back to");
+    if (request->environment().empty())
+      return Required("environment", "the environment to roll back");
+    if (request->to_revision().empty())
+      return Required("to_revision", "the revision to go back to");
     envctl::v1::RollbackRequest effective = *request;
     effective.set_requested_by(Requester(request->requested_by(), *context));
     auto result = api_.Rollback(effective);
@@ -252,7 +255,8 @@ grpc::Status EnvironmentService::WatchEvents(grpc::ServerContext* context,
   return Guarded(context, "WatchEvents", [&] {
     std::unique_ptr<controller::EventSubscription> sub = api_.Subscribe(request->environment());
     if (sub == nullptr) {
-      return grpc::Status(grpc::StatusCode::INTERNAL, "WatchEvents: controller refused to subscribe");
+      return grpc::Status(grpc::StatusCode::INTERNAL,
+                          "WatchEvents: controller refused to subscribe");
     }
     {
       absl::MutexLock lock(&mu_);

@@ -48,14 +48,14 @@ std::string ArmClient::Url(absl::string_view path, absl::string_view api_version
                            const std::vector<std::pair<std::string, std::string>>& query) const {
   if (IsAbsolute(path)) return std::string(path);
   std::string url = absl::StrCat(endpoint_, absl::StartsWith(path, "/") ? "" : "/", path);
-  absl::StrAppend(&url, absl::StrContains(path, "?") ? "&" : "?", "api-version=",
-                  UrlEncode(api_version));
+  absl::StrAppend(&url, absl::StrContains(path, "?") ? "&" : "?",
+                  "api-version=", UrlEncode(api_version));
   for (const auto& [k, v] : query) absl::StrAppend(&url, "&", UrlEncode(k), "=", UrlEncode(v));
   return url;
 }
 
-absl::StatusOr<HttpResponse> ArmClient::Exchange(const std::string& method,
-                                                 const std::string& url, std::string body,
+absl::StatusOr<HttpResponse> ArmClient::Exchange(const std::string& method, const std::string& url,
+                                                 std::string body,
                                                  const RequestOptions& options) const {
   HttpRequest request;
   request.method = method;
@@ -71,23 +71,22 @@ absl::StatusOr<HttpResponse> ArmClient::Exchange(const std::string& method,
 absl::StatusOr<HttpResponse> ArmClient::Send(absl::string_view method, absl::string_view path,
                                              absl::string_view api_version, std::string body,
                                              const RequestOptions& options) const {
-  ASSIGN_OR_RETURN(HttpResponse r, Exchange(std::string(method), Url(path, api_version, options.query),
-                                            std::move(body), options));
+  ASSIGN_OR_RETURN(HttpResponse r,
+                   Exchange(std::string(method), Url(path, api_version, options.query),
+                            std::move(body), options));
   if (r.status >= 400) {
     return Annotate(StatusFromResponse(options_.error_service, r), Display(method, path));
   }
   return r;
 }
 
-absl::StatusOr<nlohmann::json> ArmClient::Get(absl::string_view path,
-                                              absl::string_view api_version,
+absl::StatusOr<nlohmann::json> ArmClient::Get(absl::string_view path, absl::string_view api_version,
                                               const RequestOptions& options) const {
   ASSIGN_OR_RETURN(HttpResponse r, Send("GET", path, api_version, "", options));
   return internal::ParseJsonBody(r, options_.error_service, Display("GET", path));
 }
 
-absl::StatusOr<nlohmann::json> ArmClient::Mutate(const std::string& method,
-                                                 absl::string_view path,
+absl::StatusOr<nlohmann::json> ArmClient::Mutate(const std::string& method, absl::string_view path,
                                                  absl::string_view api_version, std::string body,
                                                  const RequestOptions& options) const {
   const std::string url = Url(path, api_version, options.query);
@@ -97,12 +96,11 @@ absl::StatusOr<nlohmann::json> ArmClient::Mutate(const std::string& method,
     return Annotate(StatusFromResponse(options_.error_service, r), Display(method, path));
   }
   internal::LroContext ctx{&transport_, &clock_, options_.lro, options_.error_service,
-                           endpoint_, method, url, Display(method, path)};
+                           endpoint_,   method,  url,          Display(method, path)};
   return internal::CompleteOperation(ctx, r);
 }
 
-absl::StatusOr<nlohmann::json> ArmClient::Put(absl::string_view path,
-                                              absl::string_view api_version,
+absl::StatusOr<nlohmann::json> ArmClient::Put(absl::string_view path, absl::string_view api_version,
                                               const nlohmann::json& body,
                                               const RequestOptions& options) const {
   return Mutate("PUT", path, api_version, body.dump(), options);
@@ -127,8 +125,9 @@ absl::StatusOr<nlohmann::json> ArmClient::Post(absl::string_view path,
   return Mutate("POST", path, api_version, body.is_null() ? "" : body.dump(), options);
 }
 
-absl::StatusOr<std::vector<nlohmann::json>> ArmClient::List(
-    absl::string_view path, absl::string_view api_version, const RequestOptions& options) const {
+absl::StatusOr<std::vector<nlohmann::json>> ArmClient::List(absl::string_view path,
+                                                            absl::string_view api_version,
+                                                            const RequestOptions& options) const {
   std::vector<nlohmann::json> out;
   std::string url = Url(path, api_version, options.query);
   // Bounded so a server that keeps answering with the same nextLink cannot loop forever.

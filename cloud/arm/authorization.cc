@@ -49,7 +49,8 @@ absl::StatusOr<std::vector<nlohmann::json>> AuthorizationClient::FindRoleDefinit
                    kAuthorizationApiVersion, options);
 }
 
-absl::StatusOr<nlohmann::json> AuthorizationClient::GetRoleDefinition(const std::string& guid) const {
+absl::StatusOr<nlohmann::json> AuthorizationClient::GetRoleDefinition(
+    const std::string& guid) const {
   return arm_.Get(RoleDefinitionId(guid), kAuthorizationApiVersion);
 }
 
@@ -94,16 +95,17 @@ absl::StatusOr<nlohmann::json> ManagedIdentitiesClient::Get(const std::string& g
 absl::StatusOr<nlohmann::json> ManagedIdentitiesClient::CreateOrUpdate(
     const std::string& group, const std::string& name, const std::string& location,
     const nlohmann::json& tags) const {
-  return arm_.Put(Id(group, name), kManagedIdentityApiVersion, {{"location", location}, {"tags", tags}});
+  return arm_.Put(Id(group, name), kManagedIdentityApiVersion,
+                  {{"location", location}, {"tags", tags}});
 }
 
-absl::StatusOr<nlohmann::json> ManagedIdentitiesClient::UpdateTags(const std::string& group,
-                                                                   const std::string& name,
-                                                                   const nlohmann::json& tags) const {
+absl::StatusOr<nlohmann::json> ManagedIdentitiesClient::UpdateTags(
+    const std::string& group, const std::string& name, const nlohmann::json& tags) const {
   return arm_.Patch(Id(group, name), kManagedIdentityApiVersion, {{"tags", tags}});
 }
 
-absl::Status ManagedIdentitiesClient::Delete(const std::string& group, const std::string& name) const {
+absl::Status ManagedIdentitiesClient::Delete(const std::string& group,
+                                             const std::string& name) const {
   return arm_.Delete(Id(group, name), kManagedIdentityApiVersion);
 }
 

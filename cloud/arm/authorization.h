@@ -33,14 +33,16 @@ class AuthorizationClient {
   std::string RoleDefinitionId(const std::string& guid) const;
   // The role definitions named `role_name` ($filter=roleName eq '...') at the
   // subscription: usually one; empty when no role has that name.
-  absl::StatusOr<std::vector<nlohmann::json>> FindRoleDefinitions(const std::string& role_name) const;
+  absl::StatusOr<std::vector<nlohmann::json>> FindRoleDefinitions(
+      const std::string& role_name) const;
   // The role definition with this GUID, or NotFound (RoleDefinitionDoesNotExist).
   absl::StatusOr<nlohmann::json> GetRoleDefinition(const std::string& guid) const;
 
   // {scope}/providers/Microsoft.Authorization/roleAssignments/{name}.
   static std::string AssignmentId(const std::string& scope, const std::string& name);
   // The assignment, or NotFound (RoleAssignmentNotFound).
-  absl::StatusOr<nlohmann::json> GetAssignment(const std::string& scope, const std::string& name) const;
+  absl::StatusOr<nlohmann::json> GetAssignment(const std::string& scope,
+                                               const std::string& name) const;
   // PUT: the assignment. AlreadyExists/FailedPrecondition (RoleAssignmentExists) when the
   // same grant exists under another name.
   absl::StatusOr<nlohmann::json> CreateAssignment(const std::string& scope, const std::string& name,

@@ -12,9 +12,12 @@ namespace {
 
 const char* OperationName(AccessPolicyOperation operation) {
   switch (operation) {
-    case AccessPolicyOperation::kAdd: return "add";
-    case AccessPolicyOperation::kReplace: return "replace";
-    case AccessPolicyOperation::kRemove: return "remove";
+    case AccessPolicyOperation::kAdd:
+      return "add";
+    case AccessPolicyOperation::kReplace:
+      return "replace";
+    case AccessPolicyOperation::kRemove:
+      return "remove";
   }
   return "add";
 }
@@ -35,8 +38,8 @@ std::string KeyVaultsClient::DeletedPath(const std::string& location,
   // display form in a body ("West Europe").
   std::string loc = absl::AsciiStrToLower(location);
   loc.erase(std::remove(loc.begin(), loc.end(), ' '), loc.end());
-  return absl::StrCat("/subscriptions/", subscription_id_, "/providers/Microsoft.KeyVault/locations/",
-                      loc, "/deletedVaults/", name);
+  return absl::StrCat("/subscriptions/", subscription_id_,
+                      "/providers/Microsoft.KeyVault/locations/", loc, "/deletedVaults/", name);
 }
 
 absl::StatusOr<nlohmann::json> KeyVaultsClient::CreateOrUpdate(const std::string& group,
@@ -72,10 +75,10 @@ absl::StatusOr<nlohmann::json> KeyVaultsClient::UpdateAccessPolicies(
   nlohmann::json body = {
       {"properties",
        {{"accessPolicies", policies.is_array() ? policies : nlohmann::json::array()}}}};
-  ASSIGN_OR_RETURN(nlohmann::json response,
-                   arm_.Put(absl::StrCat(Id(group, name), "/accessPolicies/",
-                                         OperationName(operation)),
-                            kKeyVaultApiVersion, body));
+  ASSIGN_OR_RETURN(
+      nlohmann::json response,
+      arm_.Put(absl::StrCat(Id(group, name), "/accessPolicies/", OperationName(operation)),
+               kKeyVaultApiVersion, body));
   if (response.is_object() && response.contains("properties") &&
       response["properties"].is_object() && response["properties"].contains("accessPolicies")) {
     return response["properties"]["accessPolicies"];

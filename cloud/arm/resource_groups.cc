@@ -31,8 +31,8 @@ absl::StatusOr<nlohmann::json> ResourceGroupsClient::Get(const std::string& name
   return arm_.Get(Id(name), kResourcesApiVersion);
 }
 
-absl::StatusOr<nlohmann::json> ResourceGroupsClient::UpdateTags(
-    const std::string& name, const nlohmann::json& tags) const {
+absl::StatusOr<nlohmann::json> ResourceGroupsClient::UpdateTags(const std::string& name,
+                                                                const nlohmann::json& tags) const {
   return arm_.Patch(Id(name), kResourcesApiVersion,
                     {{"tags", tags.is_object() ? tags : nlohmann::json::object()}});
 }
@@ -46,16 +46,16 @@ absl::StatusOr<std::vector<nlohmann::json>> ResourceGroupsClient::List() const {
                    kResourcesApiVersion);
 }
 
-absl::StatusOr<std::vector<nlohmann::json>> ResourceGroupsClient::ListResources(const std::string& name) const {
+absl::StatusOr<std::vector<nlohmann::json>> ResourceGroupsClient::ListResources(
+    const std::string& name) const {
   return arm_.List(absl::StrCat(Id(name), "/resources"), kResourcesApiVersion);
 }
 
 absl::StatusOr<std::vector<nlohmann::json>> ResourceGroupsClient::ListByTag(
     const std::string& tag_name, const std::string& tag_value) const {
   RequestOptions options;
-  options.query.emplace_back(
-      "$filter",
-      absl::StrCat("tagName eq ", ODataQuote(tag_name), " and tagValue eq ", ODataQuote(tag_value)));
+  options.query.emplace_back("$filter", absl::StrCat("tagName eq ", ODataQuote(tag_name),
+                                                     " and tagValue eq ", ODataQuote(tag_value)));
   return arm_.List(absl::StrCat("/subscriptions/", subscription_id_, "/resourcegroups"),
                    kResourcesApiVersion, options);
 }

@@ -10,8 +10,7 @@ namespace envctl::cloud::arm {
 namespace {
 
 absl::Status Invalid(absl::string_view id, absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("invalid Azure resource id \"", id, "\": ", why));
+  return absl::InvalidArgumentError(absl::StrCat("invalid Azure resource id \"", id, "\": ", why));
 }
 
 absl::string_view TrimSlashes(absl::string_view s) {
@@ -66,8 +65,8 @@ ResourceId ResourceId::ResourceGroup(std::string subscription, std::string group
   return id;
 }
 
-ResourceId ResourceId::Resource(std::string subscription, std::string group,
-                                std::string provider, std::string type, std::string name) {
+ResourceId ResourceId::Resource(std::string subscription, std::string group, std::string provider,
+                                std::string type, std::string name) {
   ResourceId id = ResourceGroup(std::move(subscription), std::move(group));
   id.provider = std::move(provider);
   id.types.emplace_back(std::move(type), std::move(name));

@@ -29,8 +29,8 @@ struct ResourceId {
   static absl::StatusOr<ResourceId> Parse(absl::string_view id);
 
   static ResourceId ResourceGroup(std::string subscription, std::string group);
-  static ResourceId Resource(std::string subscription, std::string group,
-                             std::string provider, std::string type, std::string name);
+  static ResourceId Resource(std::string subscription, std::string group, std::string provider,
+                             std::string type, std::string name);
   // This id with one more (type, name) level, e.g. Child("blobServices", "default").
   ResourceId Child(std::string type, std::string name) const;
 

@@ -16,8 +16,7 @@ std::string StringField(const nlohmann::json& j, const char* key) {
 absl::StatusOr<std::vector<StorageKey>> ParseKeys(const nlohmann::json& body,
                                                   const std::string& what) {
   if (!body.is_object() || !body.contains("keys") || !body["keys"].is_array()) {
-    return absl::InternalError(
-        absl::StrCat("ARM ", what, ": response has no \"keys\" array"));
+    return absl::InternalError(absl::StrCat("ARM ", what, ": response has no \"keys\" array"));
   }
   std::vector<StorageKey> keys;
   for (const auto& k : body["keys"]) {
@@ -85,17 +84,16 @@ absl::StatusOr<std::vector<StorageKey>> StorageAccountsClient::ListKeys(
     const std::string& group, const std::string& account) const {
   RequestOptions options;
   options.idempotent = true;  // a read, despite the POST
-  ASSIGN_OR_RETURN(nlohmann::json body,
-                   arm_.Post(absl::StrCat(Id(group, account), "/listKeys"), kStorageApiVersion,
-                             nullptr, options));
+  ASSIGN_OR_RETURN(nlohmann::json body, arm_.Post(absl::StrCat(Id(group, account), "/listKeys"),
+                                                  kStorageApiVersion, nullptr, options));
   return ParseKeys(body, absl::StrCat("listKeys of storage account ", account));
 }
 
 absl::StatusOr<std::vector<StorageKey>> StorageAccountsClient::RegenerateKey(
     const std::string& group, const std::string& account, const std::string& key_name) const {
   ASSIGN_OR_RETURN(nlohmann::json body,
-                   arm_.Post(absl::StrCat(Id(group, account), "/regenerateKey"),
-                             kStorageApiVersion, {{"keyName", key_name}}));
+                   arm_.Post(absl::StrCat(Id(group, account), "/regenerateKey"), kStorageApiVersion,
+                             {{"keyName", key_name}}));
   return ParseKeys(body, absl::StrCat("regenerateKey of storage account ", account));
 }
 

@@ -60,8 +60,7 @@ std::optional<BearerChallenge> ParseBearerChallenge(absl::string_view header) {
     }
     const size_t eq = rest.find('=');
     if (eq == absl::string_view::npos) break;
-    const std::string key =
-        absl::AsciiStrToLower(absl::StripAsciiWhitespace(rest.substr(0, eq)));
+    const std::string key = absl::AsciiStrToLower(absl::StripAsciiWhitespace(rest.substr(0, eq)));
     rest.remove_prefix(eq + 1);
     rest = absl::StripLeadingAsciiWhitespace(rest);
     std::string value;

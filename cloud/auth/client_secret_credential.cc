@@ -11,9 +11,8 @@
 namespace envctl::cloud {
 
 ClientSecretCredential::ClientSecretCredential(HttpTransport& transport, Clock& clock,
-                                               std::string authority_host,
-                                               std::string tenant_id, std::string client_id,
-                                               std::string client_secret)
+                                               std::string authority_host, std::string tenant_id,
+                                               std::string client_id, std::string client_secret)
     : transport_(transport),
       clock_(clock),
       authority_host_(std::move(authority_host)),
@@ -35,8 +34,8 @@ absl::StatusOr<AccessToken> ClientSecretCredential::GetToken(const std::string& 
   // Asking for a token twice has no side effect.
   request.idempotent = true;
 
-  const std::string context = absl::StrCat("getting a token for scope ", scope,
-                                           " as client ", client_id_, " in tenant ", tenant_id_);
+  const std::string context = absl::StrCat("getting a token for scope ", scope, " as client ",
+                                           client_id_, " in tenant ", tenant_id_);
   const absl::Time now = clock_.Now();
   absl::StatusOr<HttpResponse> response = transport_.Send(request);
   if (!response.ok()) return Annotate(response.status(), context);

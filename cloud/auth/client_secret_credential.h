@@ -17,8 +17,7 @@ class ClientSecretCredential : public TokenCredential {
  public:
   // `transport` is an unauthenticated pipeline (retries, metrics) to the authority.
   ClientSecretCredential(HttpTransport& transport, Clock& clock, std::string authority_host,
-                         std::string tenant_id, std::string client_id,
-                         std::string client_secret);
+                         std::string tenant_id, std::string client_id, std::string client_secret);
 
   absl::StatusOr<AccessToken> GetToken(const std::string& scope) override;
 

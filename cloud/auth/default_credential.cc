@@ -20,9 +20,9 @@ absl::StatusOr<std::unique_ptr<TokenCredential>> CreateDefaultCredential(
           " is missing (set AZURE_TENANT_ID and AZURE_CLIENT_ID, or tenant_id and client_id "
           "in the endpoints file)"));
     }
-    inner = std::make_unique<ClientSecretCredential>(
-        aad_transport, clock, endpoints.authority_host, endpoints.tenant_id,
-        endpoints.client_id, endpoints.client_secret);
+    inner = std::make_unique<ClientSecretCredential>(aad_transport, clock, endpoints.authority_host,
+                                                     endpoints.tenant_id, endpoints.client_id,
+                                                     endpoints.client_secret);
   } else {
     ManagedIdentityOptions mi = options.managed_identity;
     if (mi.client_id.empty()) mi.client_id = endpoints.client_id;

@@ -32,8 +32,8 @@ absl::StatusOr<AccessToken> ManagedIdentityCredential::GetToken(const std::strin
   HttpRequest request;
   request.method = "GET";
   const std::string& base = app_service ? options_.identity_endpoint : options_.imds_endpoint;
-  request.url = absl::StrCat(base, absl::StrContains(base, "?") ? "&" : "?", "api-version=",
-                             app_service ? "2019-08-01" : "2018-02-01",
+  request.url = absl::StrCat(base, absl::StrContains(base, "?") ? "&" : "?",
+                             "api-version=", app_service ? "2019-08-01" : "2018-02-01",
                              "&resource=", UrlEncode(resource));
   if (!options_.client_id.empty()) {
     absl::StrAppend(&request.url, "&client_id=", UrlEncode(options_.client_id));

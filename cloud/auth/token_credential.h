@@ -31,12 +31,9 @@ class TokenCredential {
 // A fixed token for every scope (a Databricks PAT, or a token handed in by a test).
 class StaticTokenCredential : public TokenCredential {
  public:
-  explicit StaticTokenCredential(std::string token,
-                                 absl::Time expires_on = absl::InfiniteFuture())
+  explicit StaticTokenCredential(std::string token, absl::Time expires_on = absl::InfiniteFuture())
       : token_{std::move(token), expires_on} {}
-  absl::StatusOr<AccessToken> GetToken(const std::string& /*scope*/) override {
-    return token_;
-  }
+  absl::StatusOr<AccessToken> GetToken(const std::string& /*scope*/) override { return token_; }
 
  private:
   const AccessToken token_;

@@ -117,7 +117,8 @@ absl::StatusOr<nlohmann::json> DatabricksClient::Post(absl::string_view path,
   return Exchange(std::move(request), absl::StrCat("POST ", path), options.secret_body);
 }
 
-absl::StatusOr<nlohmann::json> DatabricksClient::Send(absl::string_view method, absl::string_view path,
+absl::StatusOr<nlohmann::json> DatabricksClient::Send(absl::string_view method,
+                                                      absl::string_view path,
                                                       const nlohmann::json& body) const {
   HttpRequest request;
   request.method = std::string(method);

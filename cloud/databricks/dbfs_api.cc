@@ -18,8 +18,7 @@ FileInfo ParseFileInfo(const nlohmann::json& j) {
 }
 
 DbfsApi::DbfsApi(const DatabricksClient& client, size_t block_size)
-    : client_(client),
-      block_size_(std::clamp<size_t>(block_size, 1, kDbfsMaxBlockBytes)) {}
+    : client_(client), block_size_(std::clamp<size_t>(block_size, 1, kDbfsMaxBlockBytes)) {}
 
 absl::Status DbfsApi::Put(const std::string& path, const std::string& contents,
                           bool overwrite) const {
@@ -27,9 +26,10 @@ absl::Status DbfsApi::Put(const std::string& path, const std::string& contents,
     PostOptions options;
     options.idempotent = overwrite;
     return client_
-        .Post("/api/2.0/dbfs/put",
-              {{"path", path}, {"contents", absl::Base64Escape(contents)}, {"overwrite", overwrite}},
-              options)
+        .Post(
+            "/api/2.0/dbfs/put",
+            {{"path", path}, {"contents", absl::Base64Escape(contents)}, {"overwrite", overwrite}},
+            options)
         .status();
   }
   ASSIGN_OR_RETURN(int64_t handle, Create(path, overwrite));
@@ -43,8 +43,8 @@ absl::Status DbfsApi::Put(const std::string& path, const std::string& contents,
 }
 
 absl::StatusOr<int64_t> DbfsApi::Create(const std::string& path, bool overwrite) const {
-  ASSIGN_OR_RETURN(nlohmann::json body,
-                   client_.Post("/api/2.0/dbfs/create", {{"path", path}, {"overwrite", overwrite}}));
+  ASSIGN_OR_RETURN(nlohmann::json body, client_.Post("/api/2.0/dbfs/create",
+                                                     {{"path", path}, {"overwrite", overwrite}}));
   if (!body.is_object() || !body.contains("handle")) {
     return absl::InternalError(
         absl::StrCat("Databricks dbfs/create of ", path, ": response has no handle"));

@@ -42,8 +42,7 @@ class DbfsApi {
 
   // GET dbfs/read: up to `length` (≤ 1 MB) bytes from `offset` (fewer at the end).
   // NotFound when absent; InvalidArgument for a directory.
-  absl::StatusOr<std::string> Read(const std::string& path, int64_t offset,
-                                   int64_t length) const;
+  absl::StatusOr<std::string> Read(const std::string& path, int64_t offset, int64_t length) const;
   // The whole file, read block by block.
   absl::StatusOr<std::string> ReadAll(const std::string& path) const;
   // GET dbfs/get-status, or NotFound.

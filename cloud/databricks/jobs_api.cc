@@ -62,9 +62,10 @@ JobsApi::JobsApi(const DatabricksClient& client) : client_(client) {}
 absl::StatusOr<int64_t> JobsApi::SubmitRun(const nlohmann::json& run,
                                            const std::string& idempotency_token) const {
   if (idempotency_token.size() > kMaxIdempotencyToken) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Databricks runs/submit: idempotency token is ", idempotency_token.size(),
-        " characters; the limit is ", kMaxIdempotencyToken, " (use a hash of what the run is for)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Databricks runs/submit: idempotency token is ", idempotency_token.size(),
+                     " characters; the limit is ", kMaxIdempotencyToken,
+                     " (use a hash of what the run is for)"));
   }
   if (!run.is_object()) {
     return absl::InvalidArgumentError("Databricks runs/submit: the run spec must be a JSON object");
@@ -73,8 +74,7 @@ absl::StatusOr<int64_t> JobsApi::SubmitRun(const nlohmann::json& run,
   body["idempotency_token"] = idempotency_token.empty() ? RandomToken() : idempotency_token;
   PostOptions options;
   options.idempotent = true;  // the token makes a repeat return the same run
-  ASSIGN_OR_RETURN(nlohmann::json result,
-                   client_.Post("/api/2.1/jobs/runs/submit", body, options));
+  ASSIGN_OR_RETURN(nlohmann::json result, client_.Post("/api/2.1/jobs/runs/submit", body, options));
   const int64_t run_id = JsonInt(result, "run_id");
   if (run_id == 0) {
     return absl::InternalError("Databricks runs/submit: response has no run_id");
@@ -89,9 +89,8 @@ absl::StatusOr<Run> JobsApi::GetRun(int64_t run_id) const {
 }
 
 absl::StatusOr<RunOutput> JobsApi::GetRunOutput(int64_t run_id) const {
-  ASSIGN_OR_RETURN(nlohmann::json body,
-                   client_.Get("/api/2.1/jobs/runs/get-output",
-                               {{"run_id", std::to_string(run_id)}}));
+  ASSIGN_OR_RETURN(nlohmann::json body, client_.Get("/api/2.1/jobs/runs/get-output",
+                                                    {{"run_id", std::to_string(run_id)}}));
   RunOutput out;
   if (body.contains("notebook_output") && body["notebook_output"].is_object()) {
     const nlohmann::json& nb = body["notebook_output"];

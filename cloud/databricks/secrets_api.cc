@@ -93,8 +93,7 @@ absl::StatusOr<std::vector<AclItem>> SecretsApi::ListAcls(const std::string& sco
 }
 
 absl::Status SecretsApi::DeleteAcl(const std::string& scope, const std::string& principal) const {
-  return client_
-      .Post("/api/2.0/secrets/acls/delete", {{"scope", scope}, {"principal", principal}})
+  return client_.Post("/api/2.0/secrets/acls/delete", {{"scope", scope}, {"principal", principal}})
       .status();
 }
 

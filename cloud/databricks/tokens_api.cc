@@ -45,9 +45,9 @@ absl::StatusOr<CreatedToken> TokensApi::CreateRetrying(std::optional<int64_t> li
   int attempt = 0;
   for (; attempt < std::max(1, max_attempts); ++attempt) {
     created = Create(lifetime_seconds, comment);
-    if (created.ok() || !(absl::IsUnavailable(created.status()) ||
-                          absl::IsDeadlineExceeded(created.status()) ||
-                          absl::IsResourceExhausted(created.status()))) {
+    if (created.ok() ||
+        !(absl::IsUnavailable(created.status()) || absl::IsDeadlineExceeded(created.status()) ||
+          absl::IsResourceExhausted(created.status()))) {
       break;
     }
   }
@@ -56,7 +56,8 @@ absl::StatusOr<CreatedToken> TokensApi::CreateRetrying(std::optional<int64_t> li
   absl::StatusOr<std::vector<TokenInfo>> after = List();
   if (after.ok()) {
     for (const TokenInfo& t : *after) {
-      if (t.comment == comment && !known.count(t.token_id) && t.token_id != created->info.token_id) {
+      if (t.comment == comment && !known.count(t.token_id) &&
+          t.token_id != created->info.token_id) {
         (void)Delete(t.token_id);
       }
     }

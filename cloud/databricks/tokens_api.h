@@ -40,8 +40,7 @@ class TokensApi {
   // revokes every token with `comment` that appeared during the attempts and is not the
   // one returned (an orphan of an attempt whose answer was lost). The last error otherwise.
   absl::StatusOr<CreatedToken> CreateRetrying(std::optional<int64_t> lifetime_seconds,
-                                              const std::string& comment,
-                                              int max_attempts) const;
+                                              const std::string& comment, int max_attempts) const;
   // GET token/list: the caller's tokens (no values).
   absl::StatusOr<std::vector<TokenInfo>> List() const;
   // POST token/delete {token_id}; NotFound when there is no such token.

@@ -8,10 +8,14 @@ namespace envctl::cloud::databricks {
 
 const char* LanguageName(Language language) {
   switch (language) {
-    case Language::kPython: return "PYTHON";
-    case Language::kScala: return "SCALA";
-    case Language::kSql: return "SQL";
-    case Language::kR: return "R";
+    case Language::kPython:
+      return "PYTHON";
+    case Language::kScala:
+      return "SCALA";
+    case Language::kSql:
+      return "SQL";
+    case Language::kR:
+      return "R";
   }
   return "PYTHON";
 }
@@ -44,8 +48,8 @@ absl::Status WorkspaceApi::ImportSource(const std::string& path, const std::stri
 }
 
 absl::StatusOr<std::string> WorkspaceApi::ExportSource(const std::string& path) const {
-  ASSIGN_OR_RETURN(nlohmann::json body,
-                   client_.Get("/api/2.0/workspace/export", {{"path", path}, {"format", "SOURCE"}}));
+  ASSIGN_OR_RETURN(nlohmann::json body, client_.Get("/api/2.0/workspace/export",
+                                                    {{"path", path}, {"format", "SOURCE"}}));
   std::string decoded;
   if (!absl::Base64Unescape(JsonString(body, "content"), &decoded)) {
     return absl::InternalError(

@@ -34,8 +34,8 @@ class WorkspaceApi {
   // AlreadyExists (RESOURCE_ALREADY_EXISTS) when it exists and !overwrite; NotFound when
   // the parent folder is missing (call Mkdirs first); InvalidArgument
   // (MAX_NOTEBOOK_SIZE_EXCEEDED over 10 MB, bad content).
-  absl::Status ImportSource(const std::string& path, const std::string& content,
-                            Language language, bool overwrite) const;
+  absl::Status ImportSource(const std::string& path, const std::string& content, Language language,
+                            bool overwrite) const;
   // GET workspace/export?format=SOURCE: the notebook source bytes (with the
   // "# Databricks notebook source" header line). NotFound when absent.
   absl::StatusOr<std::string> ExportSource(const std::string& path) const;

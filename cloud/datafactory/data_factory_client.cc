@@ -28,16 +28,26 @@ absl::Status WithCode(const absl::Status& status, absl::StatusCode code) {
 
 const char* EntitySegment(EntityKind kind) {
   switch (kind) {
-    case EntityKind::kLinkedService: return "linkedservices";
-    case EntityKind::kDataset: return "datasets";
-    case EntityKind::kPipeline: return "pipelines";
-    case EntityKind::kTrigger: return "triggers";
-    case EntityKind::kDataFlow: return "dataflows";
-    case EntityKind::kIntegrationRuntime: return "integrationRuntimes";
-    case EntityKind::kCredential: return "credentials";
-    case EntityKind::kManagedVirtualNetwork: return "managedVirtualNetworks";
-    case EntityKind::kManagedPrivateEndpoint: return "managedPrivateEndpoints";
-    case EntityKind::kGlobalParameters: return "globalParameters";
+    case EntityKind::kLinkedService:
+      return "linkedservices";
+    case EntityKind::kDataset:
+      return "datasets";
+    case EntityKind::kPipeline:
+      return "pipelines";
+    case EntityKind::kTrigger:
+      return "triggers";
+    case EntityKind::kDataFlow:
+      return "dataflows";
+    case EntityKind::kIntegrationRuntime:
+      return "integrationRuntimes";
+    case EntityKind::kCredential:
+      return "credentials";
+    case EntityKind::kManagedVirtualNetwork:
+      return "managedVirtualNetworks";
+    case EntityKind::kManagedPrivateEndpoint:
+      return "managedPrivateEndpoints";
+    case EntityKind::kGlobalParameters:
+      return "globalParameters";
   }
   return "pipelines";
 }
@@ -49,13 +59,20 @@ bool IsTerminal(RunStatus status) {
 
 const char* RunStatusName(RunStatus status) {
   switch (status) {
-    case RunStatus::kQueued: return "Queued";
-    case RunStatus::kInProgress: return "InProgress";
-    case RunStatus::kSucceeded: return "Succeeded";
-    case RunStatus::kFailed: return "Failed";
-    case RunStatus::kCanceling: return "Canceling";
-    case RunStatus::kCancelled: return "Cancelled";
-    case RunStatus::kUnknown: break;
+    case RunStatus::kQueued:
+      return "Queued";
+    case RunStatus::kInProgress:
+      return "InProgress";
+    case RunStatus::kSucceeded:
+      return "Succeeded";
+    case RunStatus::kFailed:
+      return "Failed";
+    case RunStatus::kCanceling:
+      return "Canceling";
+    case RunStatus::kCancelled:
+      return "Cancelled";
+    case RunStatus::kUnknown:
+      break;
   }
   return "Unknown";
 }
@@ -188,8 +205,8 @@ absl::StatusOr<std::string> DataFactoryClient::CreateRun(const FactoryRef& facto
                 parameters.is_object() ? parameters : nlohmann::json::object()));
   std::string run_id = StringField(body, "runId");
   if (run_id.empty()) {
-    return absl::InternalError(absl::StrCat("Data Factory createRun of pipeline ", pipeline,
-                                            ": response has no runId"));
+    return absl::InternalError(
+        absl::StrCat("Data Factory createRun of pipeline ", pipeline, ": response has no runId"));
   }
   return run_id;
 }
@@ -214,9 +231,9 @@ PipelineRun PipelineRunFrom(nlohmann::json body, const std::string& run_id) {
 
 absl::StatusOr<PipelineRun> DataFactoryClient::GetPipelineRun(const FactoryRef& factory,
                                                               const std::string& run_id) const {
-  ASSIGN_OR_RETURN(nlohmann::json body,
-                   arm_.Get(absl::StrCat(FactoryId(factory), "/pipelineruns/", run_id),
-                            kDataFactoryApiVersion));
+  ASSIGN_OR_RETURN(
+      nlohmann::json body,
+      arm_.Get(absl::StrCat(FactoryId(factory), "/pipelineruns/", run_id), kDataFactoryApiVersion));
   return PipelineRunFrom(std::move(body), run_id);
 }
 
@@ -234,8 +251,7 @@ absl::StatusOr<std::vector<PipelineRun>> DataFactoryClient::QueryPipelineRuns(
   std::vector<PipelineRun> out;
   const std::string path = absl::StrCat(FactoryId(factory), "/queryPipelineRuns");
   for (int page = 0; page < 10000; ++page) {  // bounded against a repeating token
-    ASSIGN_OR_RETURN(nlohmann::json result,
-                     arm_.Post(path, kDataFactoryApiVersion, body, options));
+    ASSIGN_OR_RETURN(nlohmann::json result, arm_.Post(path, kDataFactoryApiVersion, body, options));
     if (result.is_object() && result.contains("value") && result["value"].is_array()) {
       for (auto& item : result["value"]) out.push_back(PipelineRunFrom(std::move(item), ""));
     }
@@ -247,8 +263,7 @@ absl::StatusOr<std::vector<PipelineRun>> DataFactoryClient::QueryPipelineRuns(
 }
 
 absl::Status DataFactoryClient::CancelPipelineRun(const FactoryRef& factory,
-                                                  const std::string& run_id,
-                                                  bool recursive) const {
+                                                  const std::string& run_id, bool recursive) const {
   RequestOptions options;
   options.idempotent = true;  // cancelling twice is harmless
   if (recursive) options.query.emplace_back("isRecursive", "true");
@@ -271,8 +286,7 @@ absl::StatusOr<std::vector<nlohmann::json>> DataFactoryClient::QueryActivityRuns
       absl::StrCat(FactoryId(factory), "/pipelineruns/", run_id, "/queryActivityruns");
   // Bounded: a service repeating its token must not spin forever.
   for (int page = 0; page < 10000; ++page) {
-    ASSIGN_OR_RETURN(nlohmann::json result,
-                     arm_.Post(path, kDataFactoryApiVersion, body, options));
+    ASSIGN_OR_RETURN(nlohmann::json result, arm_.Post(path, kDataFactoryApiVersion, body, options));
     if (result.is_object() && result.contains("value") && result["value"].is_array()) {
       for (auto& item : result["value"]) out.push_back(std::move(item));
     }

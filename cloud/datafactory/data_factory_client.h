@@ -20,8 +20,14 @@ namespace envctl::cloud::datafactory {
 inline constexpr char kDataFactoryApiVersion[] = "2018-06-01";
 
 enum class EntityKind {
-  kLinkedService, kDataset, kPipeline, kTrigger,
-  kDataFlow, kIntegrationRuntime, kCredential, kManagedVirtualNetwork,
+  kLinkedService,
+  kDataset,
+  kPipeline,
+  kTrigger,
+  kDataFlow,
+  kIntegrationRuntime,
+  kCredential,
+  kManagedVirtualNetwork,
   // Named "<managedVirtualNetwork>/<endpoint>".
   kManagedPrivateEndpoint,
   // The factory's one set of global parameters, named "default".
@@ -35,7 +41,15 @@ struct FactoryRef {
   std::string factory;
 };
 
-enum class RunStatus { kUnknown, kQueued, kInProgress, kSucceeded, kFailed, kCanceling, kCancelled };
+enum class RunStatus {
+  kUnknown,
+  kQueued,
+  kInProgress,
+  kSucceeded,
+  kFailed,
+  kCanceling,
+  kCancelled
+};
 // Succeeded, Failed, Cancelled.
 bool IsTerminal(RunStatus status);
 // "Queued", "InProgress", ..., "Unknown".
@@ -125,8 +139,7 @@ class DataFactoryClient {
       absl::Time last_updated_before, const nlohmann::json& filters = nullptr) const;
 
  private:
-  std::string EntityPath(const FactoryRef& factory, EntityKind kind,
-                         const std::string& name) const;
+  std::string EntityPath(const FactoryRef& factory, EntityKind kind, const std::string& name) const;
 
   const arm::ArmClient& arm_;
   const std::string subscription_id_;

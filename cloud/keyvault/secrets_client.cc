@@ -104,8 +104,7 @@ std::string SecretsClient::Url(const std::string& path) const {
 }
 
 absl::StatusOr<nlohmann::json> SecretsClient::Call(const std::string& method,
-                                                   const std::string& url,
-                                                   const std::string& body,
+                                                   const std::string& url, const std::string& body,
                                                    const std::string& what) const {
   HttpRequest request;
   request.method = method;
@@ -139,16 +138,15 @@ absl::StatusOr<SecretProperties> SecretsClient::Set(const std::string& name,
   if (!options.tags.empty()) body["tags"] = options.tags;
   nlohmann::json attributes = Attributes(options.enabled, options.not_before, options.expires);
   if (!attributes.empty()) body["attributes"] = attributes;
-  ASSIGN_OR_RETURN(nlohmann::json result,
-                   Call("PUT", Url(absl::StrCat("/secrets/", name)), body.dump(),
-                        absl::StrCat("PUT /secrets/", name)));
+  ASSIGN_OR_RETURN(nlohmann::json result, Call("PUT", Url(absl::StrCat("/secrets/", name)),
+                                               body.dump(), absl::StrCat("PUT /secrets/", name)));
   return ParseSecretProperties(result);
 }
 
 absl::StatusOr<Secret> SecretsClient::Get(const std::string& name,
                                           const std::string& version) const {
-  const std::string path =
-      version.empty() ? absl::StrCat("/secrets/", name) : absl::StrCat("/secrets/", name, "/", version);
+  const std::string path = version.empty() ? absl::StrCat("/secrets/", name)
+                                           : absl::StrCat("/secrets/", name, "/", version);
   ASSIGN_OR_RETURN(nlohmann::json result, Call("GET", Url(path), "", absl::StrCat("GET ", path)));
   Secret secret;
   secret.properties = ParseSecretProperties(result);
@@ -181,8 +179,9 @@ absl::StatusOr<std::vector<SecretProperties>> SecretsClient::ListVersions(
   return ListAll(path, absl::StrCat("GET ", path));
 }
 
-absl::StatusOr<SecretProperties> SecretsClient::UpdateProperties(
-    const std::string& name, const std::string& version, const SecretUpdate& update) const {
+absl::StatusOr<SecretProperties> SecretsClient::UpdateProperties(const std::string& name,
+                                                                 const std::string& version,
+                                                                 const SecretUpdate& update) const {
   std::string target_version = version;
   if (target_version.empty()) {
     ASSIGN_OR_RETURN(Secret latest, Get(name));

@@ -1,7 +1,7 @@
 #include "cloud/transport/cpprest_transport.h"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <map>
 #include <optional>
@@ -13,13 +13,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "boost/asio/ssl.hpp"
-#include "openssl/err.h"
-#include "openssl/ssl.h"
-#include "openssl/x509_vfy.h"
 #include "cloud/transport/redact.h"
 #include "cloud/transport/tls_diagnosis.h"
 #include "cloud/transport/url.h"
 #include "cpprest/http_client.h"
+#include "openssl/err.h"
+#include "openssl/ssl.h"
+#include "openssl/x509_vfy.h"
 
 namespace envctl::cloud {
 
@@ -46,7 +46,8 @@ std::string Cause(const HttpRequest& request, absl::string_view what) {
 }
 
 bool IsTimeout(const std::error_code& ec, absl::string_view what) {
-  return ec == std::errc::timed_out || absl::StrContains(absl::AsciiStrToLower(what), "timed out") ||
+  return ec == std::errc::timed_out ||
+         absl::StrContains(absl::AsciiStrToLower(what), "timed out") ||
          absl::StrContains(absl::AsciiStrToLower(what), "timeout");
 }
 
@@ -106,7 +107,6 @@ X509_STORE* SharedTrustStore(const std::string& ca_cert_file) {
   (*stores)[ca_cert_file] = store;
   return store;
 }
-
 
 }  // namespace
 
@@ -261,9 +261,9 @@ absl::StatusOr<HttpResponse> CpprestTransport::Send(const HttpRequest& request) 
       return absl::CancelledError(Cause(request, "request cancelled (shutting down)"));
     }
     if (IsTimeout(e.error_code(), e.what())) {
-      return absl::DeadlineExceededError(Cause(
-          request, absl::StrCat("no answer within ", absl::FormatDuration(request.timeout),
-                                " (", e.what(), ")")));
+      return absl::DeadlineExceededError(
+          Cause(request, absl::StrCat("no answer within ", absl::FormatDuration(request.timeout),
+                                      " (", e.what(), ")")));
     }
     // A certificate problem does not go away on retry: say what it is and fail at once.
     const std::string what = absl::AsciiStrToLower(e.what());

@@ -26,19 +26,17 @@ std::string RequestIdOf(const HttpResponse& response) {
 }  // namespace
 
 std::string FormatRequestLog(const RequestLogRecord& r) {
-  std::string line = absl::StrCat("service=", r.service, " method=", r.method,
-                                  " url=", Quote(r.url), " status=", r.status,
-                                  " duration_ms=", absl::ToInt64Milliseconds(r.duration),
-                                  " attempt=", r.attempt);
+  std::string line = absl::StrCat(
+      "service=", r.service, " method=", r.method, " url=", Quote(r.url), " status=", r.status,
+      " duration_ms=", absl::ToInt64Milliseconds(r.duration), " attempt=", r.attempt);
   if (!r.request_id.empty()) absl::StrAppend(&line, " request_id=", Quote(r.request_id));
   if (!r.error.empty()) absl::StrAppend(&line, " error=", Quote(r.error));
   return line;
 }
 
 InstrumentedTransport::InstrumentedTransport(HttpTransport& next, Clock& clock,
-                                             metrics::Metrics& metrics,
-                                             std::string service_label, Service error_service,
-                                             RequestLogSink sink)
+                                             metrics::Metrics& metrics, std::string service_label,
+                                             Service error_service, RequestLogSink sink)
     : next_(next),
       clock_(clock),
       metrics_(metrics),

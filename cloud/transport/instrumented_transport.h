@@ -50,8 +50,7 @@ class InstrumentedTransport : public HttpTransport {
   // `service_label` names the service in metrics and logs; `error_service` picks the error
   // body parser for the logged error. `sink` may be empty (metrics only).
   InstrumentedTransport(HttpTransport& next, Clock& clock, metrics::Metrics& metrics,
-                        std::string service_label, Service error_service,
-                        RequestLogSink sink);
+                        std::string service_label, Service error_service, RequestLogSink sink);
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
 

@@ -37,9 +37,8 @@ bool IsSensitiveHeader(absl::string_view name) {
 bool IsSensitiveQueryParam(absl::string_view name) {
   const std::string lower = absl::AsciiStrToLower(name);
   if (Contains(lower, "secret") || Contains(lower, "password")) return true;
-  return InList(lower, {"sig", "signature", "token", "access_token", "refresh_token",
-                        "id_token", "code", "key", "api_key", "apikey", "client_assertion",
-                        "x-ms-token"});
+  return InList(lower, {"sig", "signature", "token", "access_token", "refresh_token", "id_token",
+                        "code", "key", "api_key", "apikey", "client_assertion", "x-ms-token"});
 }
 
 std::string RedactUrl(absl::string_view url) {
@@ -84,8 +83,9 @@ std::string RedactText(absl::string_view text) {
       // Self-hosted integration runtime auth keys (IR@<guid>@<factory>@<endpoint>@<key>).
       {std::regex(R"re(IR@[0-9A-Fa-f-]{36}@[^\s"',]+)re"), "REDACTED"},
       // Form fields: client_secret=..., client_assertion=..., password=...
-      {std::regex(R"re(((client_secret|client_assertion|password|access_token|refresh_token)=)[^&\s]*)re",
-                  std::regex::icase),
+      {std::regex(
+           R"re(((client_secret|client_assertion|password|access_token|refresh_token)=)[^&\s]*)re",
+           std::regex::icase),
        "$1REDACTED"},
       // JSON string fields that carry secrets.
       {std::regex(

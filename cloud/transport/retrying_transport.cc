@@ -74,8 +74,8 @@ absl::StatusOr<HttpResponse> RetryingTransport::Send(const HttpRequest& request)
     bool retryable = false;
     std::optional<absl::Duration> server_delay;
     if (result.ok()) {
-      retryable = IsRetryableStatus(result->status) &&
-                  (result->status == 429 || request.IsIdempotent());
+      retryable =
+          IsRetryableStatus(result->status) && (result->status == 429 || request.IsIdempotent());
       if (retryable) server_delay = ParseRetryAfter(result->headers, clock_.Now());
     } else {
       retryable = IsRetryableError(result.status()) && request.IsIdempotent();
@@ -88,8 +88,8 @@ absl::StatusOr<HttpResponse> RetryingTransport::Send(const HttpRequest& request)
     // The total cap counts time spent in requests too, as the caller experiences it.
     const bool past_total = (clock_.Now() - start) + delay > options_.max_total;
     // Past max_attempts only the server's own "come back in N s", paid from the budget.
-    const bool out_of_attempts =
-        attempt >= options_.max_attempts && !(server_delay.has_value() && !past_total && SpendBudget());
+    const bool out_of_attempts = attempt >= options_.max_attempts &&
+                                 !(server_delay.has_value() && !past_total && SpendBudget());
     const bool give_up = !retryable || past_total || out_of_attempts;
     if (give_up) {
       if (attempt == 1) return result;
@@ -97,9 +97,8 @@ absl::StatusOr<HttpResponse> RetryingTransport::Send(const HttpRequest& request)
         result->headers[kAttemptsHeader] = std::to_string(attempt);
         return result;
       }
-      return absl::Status(result.status().code(),
-                          absl::StrCat(result.status().message(), " (after ", attempt,
-                                       " attempts)"));
+      return absl::Status(result.status().code(), absl::StrCat(result.status().message(),
+                                                               " (after ", attempt, " attempts)"));
     }
     clock_.SleepFor(delay);
   }

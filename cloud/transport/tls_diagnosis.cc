@@ -35,15 +35,16 @@ int Connect(const std::string& host, int port, absl::Duration timeout) {
       pollfd p{fd, POLLOUT, 0};
       int err = 0;
       socklen_t len = sizeof(err);
-      if (::poll(&p, 1, timeout_ms) != 1 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 ||
-          err != 0) {
+      if (::poll(&p, 1, timeout_ms) != 1 ||
+          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
         ::close(fd);
         fd = -1;
         continue;
       }
     }
     ::fcntl(fd, F_SETFL, 0);
-    timeval tv{static_cast<time_t>(timeout_ms / 1000), static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
+    timeval tv{static_cast<time_t>(timeout_ms / 1000),
+               static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   }
@@ -75,14 +76,15 @@ std::optional<std::string> DiagnoseTlsFailure(const std::string& host, int port,
                                                         SSL_CTX_free);
   if (!ctx) return std::nullopt;
   SSL_CTX_set_default_verify_paths(ctx.get());
-  if (!ca_cert_file.empty()) SSL_CTX_load_verify_locations(ctx.get(), ca_cert_file.c_str(), nullptr);
+  if (!ca_cert_file.empty())
+    SSL_CTX_load_verify_locations(ctx.get(), ca_cert_file.c_str(), nullptr);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);  // finish, then read the verdict
   std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
   if (!ssl) return std::nullopt;
   in6_addr ip6;
   in_addr ip4;
-  const bool is_ip = inet_pton(AF_INET, host.c_str(), &ip4) == 1 ||
-                     inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
+  const bool is_ip =
+      inet_pton(AF_INET, host.c_str(), &ip4) == 1 || inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
   if (is_ip) {
     X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
@@ -109,9 +111,8 @@ std::optional<std::string> DiagnoseTlsFailure(const std::string& host, int port,
                            "); use the host name the certificate was issued for");
         break;
       case X509_V_ERR_CERT_HAS_EXPIRED:
-        out = absl::StrCat("certificate expired on ",
-                           cert ? TimeOf(X509_get0_notAfter(cert)) : "?", " (subject ", subject,
-                           "); renew the server's certificate");
+        out = absl::StrCat("certificate expired on ", cert ? TimeOf(X509_get0_notAfter(cert)) : "?",
+                           " (subject ", subject, "); renew the server's certificate");
         break;
       case X509_V_ERR_CERT_NOT_YET_VALID:
         out = absl::StrCat("certificate not valid before ",

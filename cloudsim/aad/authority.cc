@@ -26,8 +26,8 @@ Response Json(int status, const nlohmann::json& body) {
   return r;
 }
 
-Response AadError(const Request& req, Clock* clock, int status, const std::string& error,
-                  int code, const std::string& message) {
+Response AadError(const Request& req, Clock* clock, int status, const std::string& error, int code,
+                  const std::string& message) {
   std::string trace = NewGuid();
   std::string correlation = req.Header("client-request-id");
   if (correlation.empty()) correlation = NewGuid();
@@ -35,8 +35,7 @@ Response AadError(const Request& req, Clock* clock, int status, const std::strin
   return Json(status, {{"error", error},
                        {"error_description",
                         absl::StrCat("AADSTS", code, ": ", message, "\r\nTrace ID: ", trace,
-                                     "\r\nCorrelation ID: ", correlation,
-                                     "\r\nTimestamp: ", ts)},
+                                     "\r\nCorrelation ID: ", correlation, "\r\nTimestamp: ", ts)},
                        {"error_codes", {code}},
                        {"timestamp", ts},
                        {"trace_id", trace},
@@ -72,8 +71,8 @@ bool IsAuthorityPath(const std::string& path) {
          absl::StrContains(p, "/discovery/");
 }
 
-Response HandleAuthority(const Request& req, const Identity& identity,
-                         const TokenService& tokens, Clock* clock) {
+Response HandleAuthority(const Request& req, const Identity& identity, const TokenService& tokens,
+                         Clock* clock) {
   std::vector<std::string> seg = absl::StrSplit(req.path, '/', absl::SkipEmpty());
   if (seg.empty()) return AadError(req, clock, 404, "invalid_request", 90002, "Unknown path.");
   const std::string tenant = seg[0];
@@ -82,11 +81,12 @@ Response HandleAuthority(const Request& req, const Identity& identity,
 
   if (req.method == "GET" && rest == "discovery/instance") {
     std::string host = req.host;
-    return Json(200, {{"tenant_discovery_endpoint",
-                       absl::StrCat(base, "/v2.0/.well-known/openid-configuration")},
-                      {"api-version", "1.1"},
-                      {"metadata",
-                       {{{"preferred_network", host}, {"preferred_cache", host}, {"aliases", {host}}}}}});
+    return Json(
+        200, {{"tenant_discovery_endpoint",
+               absl::StrCat(base, "/v2.0/.well-known/openid-configuration")},
+              {"api-version", "1.1"},
+              {"metadata",
+               {{{"preferred_network", host}, {"preferred_cache", host}, {"aliases", {host}}}}}});
   }
   // "common" and "organizations" are the multi-tenant authorities; cloudsim has one tenant,
   // so both resolve to it (MSAL and the Azure CLI start from "organizations").
@@ -105,22 +105,23 @@ Response HandleAuthority(const Request& req, const Identity& identity,
     std::string issuer = v2 ? absl::StrCat("https://", req.host, "/", identity.tenant_id, "/v2.0")
                             : absl::StrCat("https://", req.host, "/", identity.tenant_id, "/");
     std::string oauth = v2 ? absl::StrCat(base, "/oauth2/v2.0") : absl::StrCat(base, "/oauth2");
-    return Json(200, {{"issuer", issuer},
-                      {"token_endpoint", oauth + "/token"},
-                      {"authorization_endpoint", oauth + "/authorize"},
-                      {"device_authorization_endpoint", oauth + "/devicecode"},
-                      {"end_session_endpoint", oauth + "/logout"},
-                      {"jwks_uri", absl::StrCat(base, "/discovery/v2.0/keys")},
-                      {"token_endpoint_auth_methods_supported",
-                       {"client_secret_post", "private_key_jwt", "client_secret_basic"}},
-                      {"response_types_supported", {"code", "id_token", "code id_token", "id_token token"}},
-                      {"scopes_supported", {"openid", "profile", "email", "offline_access"}},
-                      {"subject_types_supported", {"pairwise"}},
-                      {"id_token_signing_alg_values_supported", {"RS256"}},
-                      {"tenant_region_scope", "EU"},
-                      {"cloud_instance_name", "cloudsim"},
-                      {"http_logout_supported", true},
-                      {"frontchannel_logout_supported", true}});
+    return Json(
+        200, {{"issuer", issuer},
+              {"token_endpoint", oauth + "/token"},
+              {"authorization_endpoint", oauth + "/authorize"},
+              {"device_authorization_endpoint", oauth + "/devicecode"},
+              {"end_session_endpoint", oauth + "/logout"},
+              {"jwks_uri", absl::StrCat(base, "/discovery/v2.0/keys")},
+              {"token_endpoint_auth_methods_supported",
+               {"client_secret_post", "private_key_jwt", "client_secret_basic"}},
+              {"response_types_supported", {"code", "id_token", "code id_token", "id_token token"}},
+              {"scopes_supported", {"openid", "profile", "email", "offline_access"}},
+              {"subject_types_supported", {"pairwise"}},
+              {"id_token_signing_alg_values_supported", {"RS256"}},
+              {"tenant_region_scope", "EU"},
+              {"cloud_instance_name", "cloudsim"},
+              {"http_logout_supported", true},
+              {"frontchannel_logout_supported", true}});
   }
   if (req.method == "GET" && absl::EndsWith(rest, "discovery/v2.0/keys")) {
     return Json(200, {{"keys", nlohmann::json::array()}});
@@ -132,9 +133,9 @@ Response HandleAuthority(const Request& req, const Identity& identity,
                     "The endpoint only accepts POST requests to a token path.");
   }
   if (req.method != "POST") {
-    return AadError(req, clock, 400, "invalid_request", 900561,
-                    "The endpoint only accepts POST requests. Received a " + req.method +
-                        " request.");
+    return AadError(
+        req, clock, 400, "invalid_request", 900561,
+        "The endpoint only accepts POST requests. Received a " + req.method + " request.");
   }
   absl::StatusOr<std::map<std::string, std::string>> parsed_form = ParseQuery(req.body);
   if (!parsed_form.ok()) {
@@ -215,8 +216,8 @@ Response HandleAuthority(const Request& req, const Identity& identity,
   }
   std::string audience = AudienceFor(resource);
   if (audience.empty()) {
-    return AadError(req, clock, v2_token ? 400 : 400, v2_token ? "invalid_scope" : "invalid_resource",
-                    500011,
+    return AadError(req, clock, v2_token ? 400 : 400,
+                    v2_token ? "invalid_scope" : "invalid_resource", 500011,
                     absl::StrCat("The resource principal named ", resource,
                                  " was not found in the tenant named ", identity.tenant_id,
                                  ". This can happen if the application has not been installed by "
@@ -256,8 +257,9 @@ Response HandleManagedIdentity(const Request& req, const Identity& identity,
                       {"error_description", "Required metadata header not specified"}});
   }
   if (req.method != "GET" && req.method != "POST") {
-    return Json(405, {{"error", "invalid_request"},
-                      {"error_description", "Use GET or POST to obtain a managed identity token."}});
+    return Json(405,
+                {{"error", "invalid_request"},
+                 {"error_description", "Use GET or POST to obtain a managed identity token."}});
   }
   std::string resource = req.Query("resource");
   if (resource.empty()) {
@@ -270,11 +272,11 @@ Response HandleManagedIdentity(const Request& req, const Identity& identity,
   }
   std::string audience = AudienceFor(resource);
   if (audience.empty()) {
-    return Json(400, {{"error", "invalid_resource"},
-                      {"error_description",
-                       absl::StrCat("AADSTS500011: The resource principal named ", resource,
-                                    " was not found in the tenant named ", identity.tenant_id,
-                                    ".")}});
+    return Json(400,
+                {{"error", "invalid_resource"},
+                 {"error_description",
+                  absl::StrCat("AADSTS500011: The resource principal named ", resource,
+                               " was not found in the tenant named ", identity.tenant_id, ".")}});
   }
   std::string token = tokens.Issue(audience, identity.object_id, identity.client_id);
   int64_t lifetime = absl::ToInt64Seconds(tokens.lifetime());

@@ -11,14 +11,14 @@
 
 namespace envctl::cloudsim {
 namespace {
-std::string TrimSlash(absl::string_view s) {
-  return std::string(absl::StripSuffix(s, "/"));
-}
+std::string TrimSlash(absl::string_view s) { return std::string(absl::StripSuffix(s, "/")); }
 }  // namespace
 
 TokenService::TokenService(std::string signing_key, std::string tenant_id, Clock* clock,
                            absl::Duration lifetime)
-    : key_(std::move(signing_key)), tenant_id_(std::move(tenant_id)), clock_(clock),
+    : key_(std::move(signing_key)),
+      tenant_id_(std::move(tenant_id)),
+      clock_(clock),
       lifetime_(lifetime) {}
 
 std::string TokenService::Issue(const std::string& audience, const std::string& oid,
@@ -70,12 +70,13 @@ absl::StatusOr<TokenClaims> TokenService::Validate(
   claims.iat = absl::FromUnixSeconds(payload.value("iat", int64_t{0}));
   claims.nbf = absl::FromUnixSeconds(payload.value("nbf", int64_t{0}));
   claims.exp = absl::FromUnixSeconds(payload.value("exp", int64_t{0}));
-  if (claims.tid != tenant_id_) return absl::UnauthenticatedError("the token is for another tenant");
+  if (claims.tid != tenant_id_)
+    return absl::UnauthenticatedError("the token is for another tenant");
   absl::Time now = clock_->Now();
   if (now >= claims.exp) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "The access token expiry UTC time '", IsoTime(claims.exp),
-        "' is earlier than current UTC time '", IsoTime(now), "'."));
+    return absl::DeadlineExceededError(
+        absl::StrCat("The access token expiry UTC time '", IsoTime(claims.exp),
+                     "' is earlier than current UTC time '", IsoTime(now), "'."));
   }
   if (now + absl::Minutes(5) < claims.nbf) {
     return absl::UnauthenticatedError("the token is not valid yet");

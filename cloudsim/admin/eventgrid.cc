@@ -7,7 +7,8 @@
 namespace envctl::cloudsim {
 
 EventGrid::EventGrid(std::string subscription_id, int max_attempts, absl::Duration first_backoff)
-    : subscription_id_(std::move(subscription_id)), max_attempts_(max_attempts),
+    : subscription_id_(std::move(subscription_id)),
+      max_attempts_(max_attempts),
       first_backoff_(first_backoff) {
   worker_ = std::thread([this] { Worker(); });
 }
@@ -28,8 +29,8 @@ absl::Status EventGrid::Subscribe(const std::string& endpoint) {
       {"subject", ""},
       {"data",
        {{"validationCode", code},
-        {"validationUrl", absl::StrCat("https://127.0.0.1/eventsubscriptions/cloudsim/validate?id=",
-                                       code)}}},
+        {"validationUrl",
+         absl::StrCat("https://127.0.0.1/eventsubscriptions/cloudsim/validate?id=", code)}}},
       {"eventType", "Microsoft.EventGrid.SubscriptionValidationEvent"},
       {"eventTime", IsoTime(absl::Now())},
       {"metadataVersion", "1"},
@@ -46,9 +47,9 @@ absl::Status EventGrid::Subscribe(const std::string& endpoint) {
                                          " failed: " + std::string(resp.status().message()));
   }
   if (resp->status != 200) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "validation handshake with ", endpoint, " failed: HTTP ", resp->status,
-        " (Event Grid requires 200 with {\"validationResponse\": code})"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("validation handshake with ", endpoint, " failed: HTTP ", resp->status,
+                     " (Event Grid requires 200 with {\"validationResponse\": code})"));
   }
   nlohmann::json body = nlohmann::json::parse(resp->body, nullptr, false);
   if (!body.is_object() || body.value("validationResponse", "") != code) {
@@ -89,8 +90,8 @@ void EventGrid::Worker() {
         return stop_ || (!queue_.empty() && queue_.front().not_before <= absl::Now());
       };
       while (!ready()) {
-        absl::Duration wait = queue_.empty() ? absl::Seconds(1)
-                                             : queue_.front().not_before - absl::Now();
+        absl::Duration wait =
+            queue_.empty() ? absl::Seconds(1) : queue_.front().not_before - absl::Now();
         mu_.AwaitWithTimeout(absl::Condition(&ready), std::max(wait, absl::Milliseconds(1)));
       }
       if (stop_) return;

@@ -10,7 +10,8 @@ bool GlobMatch(const std::string& pattern, const std::string& text) {
   // Iterative matcher with single-star backtracking: linear in practice.
   size_t p = 0, t = 0, star = std::string::npos, mark = 0;
   auto eq = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
   };
   while (t < text.size()) {
     if (p < pattern.size() && (pattern[p] == '?' || eq(pattern[p], text[t]))) {
@@ -50,9 +51,10 @@ absl::Status FaultInjector::Add(const nlohmann::json& j) {
   bool known = false;
   for (const char* s : kServices) known = known || f.service == s;
   if (!known) {
-    return absl::InvalidArgumentError("fault.service must be one of aad, arm, keyvault, "
-                                      "datafactory, databricks (or * for all), got \"" +
-                                      f.service + "\"");
+    return absl::InvalidArgumentError(
+        "fault.service must be one of aad, arm, keyvault, "
+        "datafactory, databricks (or * for all), got \"" +
+        f.service + "\"");
   }
   if (f.status != -1 && f.status != 0 && f.status != 429 && f.status != 500 && f.status != 503) {
     return absl::InvalidArgumentError(
@@ -117,7 +119,8 @@ Response FaultResponse(const std::string& service, const FaultSpec& f) {
     return r;
   }
   r.headers["Content-Type"] = "application/json; charset=utf-8";
-  if (f.status == 429 || f.status == 503) r.headers["Retry-After"] = std::to_string(f.retry_after_s);
+  if (f.status == 429 || f.status == 503)
+    r.headers["Retry-After"] = std::to_string(f.retry_after_s);
   nlohmann::json body;
   if (service == "databricks") {
     const char* code = f.status == 429   ? "REQUEST_LIMIT_EXCEEDED"
@@ -129,19 +132,23 @@ Response FaultResponse(const std::string& service, const FaultSpec& f) {
             {"error_description", "AADSTS90036: Injected fault (cloudsim)."},
             {"error_codes", {90036}}};
   } else if (service == "keyvault") {
-    std::string code = f.status == 429 ? "Throttled" : f.status == 503 ? "ServiceUnavailable"
-                                                                       : "InternalServerError";
-    body = {{"error", {{"code", code}, {"message", f.status == 429
-        ? "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached"
-        : "Injected fault (cloudsim)."}}}};
+    std::string code = f.status == 429   ? "Throttled"
+                       : f.status == 503 ? "ServiceUnavailable"
+                                         : "InternalServerError";
+    body = {{"error",
+             {{"code", code},
+              {"message", f.status == 429 ? "Request was not processed because too many requests "
+                                            "were received. Reason: VaultRequestTypeLimitReached"
+                                          : "Injected fault (cloudsim)."}}}};
   } else {
     std::string code = f.status == 429   ? "SubscriptionRequestsThrottled"
                        : f.status == 503 ? "ServiceUnavailable"
                                          : "InternalServerError";
-    std::string message = f.status == 429
-        ? absl::StrCat("Number of requests exceeded the limit. Please try again after '",
-                       f.retry_after_s, "' seconds. Refer to https://aka.ms/arm-throttling")
-        : "Injected fault (cloudsim).";
+    std::string message =
+        f.status == 429
+            ? absl::StrCat("Number of requests exceeded the limit. Please try again after '",
+                           f.retry_after_s, "' seconds. Refer to https://aka.ms/arm-throttling")
+            : "Injected fault (cloudsim).";
     body = {{"error", {{"code", code}, {"message", message}}}};
   }
   r.body = body.dump();

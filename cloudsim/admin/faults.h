@@ -24,7 +24,7 @@ struct FaultSpec {
   std::string service;          // empty = any
   std::string operation = "*";  // glob over "METHOD /path"
   int latency_ms = 0;
-  int status = -1;              // -1 = latency only; 0 = reset connection
+  int status = -1;  // -1 = latency only; 0 = reset connection
   int retry_after_s = 1;
   double rate = 1.0;
   int64_t count = -1;           // remaining firings; <0 = unlimited

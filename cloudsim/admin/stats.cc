@@ -13,8 +13,12 @@ void RequestStats::Record(const std::string& service, const std::string& method,
   absl::MutexLock lock(&mu_);
   auto& c = counters_[service];
   (read ? c.first : c.second)++;
-  log_.push_back({{"method", method}, {"path", path}, {"status", status}, {"service", service},
-                  {"time", IsoTime(when)}, {"client", client}});
+  log_.push_back({{"method", method},
+                  {"path", path},
+                  {"status", status},
+                  {"service", service},
+                  {"time", IsoTime(when)},
+                  {"client", client}});
   while (log_.size() > capacity_) log_.pop_front();
 }
 

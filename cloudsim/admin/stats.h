@@ -1,7 +1,7 @@
 // Request accounting for the admin API: per-service read/write counters and a bounded
 // log of recent requests (method, path, status, service, time, client: the User-Agent —
-// never bodies, queries or tokens). Reads are GET/HEAD; everything else is a write, except the token endpoint,
-// which counts as an aad read (it changes no cloud state). Thread-safe.
+// never bodies, queries or tokens). Reads are GET/HEAD; everything else is a write, except the
+// token endpoint, which counts as an aad read (it changes no cloud state). Thread-safe.
 #ifndef ENVCTL_CLOUDSIM_ADMIN_STATS_H_
 #define ENVCTL_CLOUDSIM_ADMIN_STATS_H_
 
@@ -22,8 +22,8 @@ class RequestStats {
               int status, absl::Time when, const std::string& client = "");
   nlohmann::json Counters();  // {"requests": {"arm": {"read": n, "write": n}, ...}}
   void ResetCounters();
-  nlohmann::json Log();       // {"requests": [...]} newest last
-  void ClearLog();            // so a benchmark or test can read one phase's requests
+  nlohmann::json Log();  // {"requests": [...]} newest last
+  void ClearLog();       // so a benchmark or test can read one phase's requests
 
  private:
   const size_t capacity_;

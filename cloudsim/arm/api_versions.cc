@@ -62,9 +62,9 @@ const Versions kDatabricksOther = {"2025-08-01-preview", "2025-03-01-preview",
 // Microsoft.Authorization/stable folders holding authorization-RoleAssignmentsCalls.json
 // / authorization-RoleDefinitionsCalls.json; previews the SDKs and the CLI have sent.
 const Versions kAuthorizationStable = {"2022-04-01", "2015-07-01"};
-const Versions kAuthorizationOther = {"2018-01-01-preview", "2018-09-01-preview",
-                                      "2020-04-01-preview", "2020-08-01-preview", "2020-10-01",
-                                      "2020-10-01-preview", "2022-05-01-preview"};
+const Versions kAuthorizationOther = {
+    "2018-01-01-preview", "2018-09-01-preview", "2020-04-01-preview", "2020-08-01-preview",
+    "2020-10-01",         "2020-10-01-preview", "2022-05-01-preview"};
 
 // Microsoft.ManagedIdentity/stable (ManagedIdentity.json).
 const Versions kMsiStable = {"2024-11-30", "2023-01-31", "2018-11-30"};
@@ -100,17 +100,16 @@ std::vector<ApiVersionRow> BuildTable() {
 
   const char* kSt = "Microsoft.Storage";
   for (const char* type :
-       {"storageAccounts", "storageAccounts/blobServices", "storageAccounts/blobServices/containers",
-        "checkNameAvailability", "deletedAccounts", "locations/deletedAccounts",
-        "locations/asyncoperations", "operations", "*"}) {
+       {"storageAccounts", "storageAccounts/blobServices",
+        "storageAccounts/blobServices/containers", "checkNameAvailability", "deletedAccounts",
+        "locations/deletedAccounts", "locations/asyncoperations", "operations", "*"}) {
     t.push_back(Row(kSt, type, kStorageStable, {}, "2025-06-01"));
   }
 
   const char* kKv = "Microsoft.KeyVault";
-  for (const char* type :
-       {"vaults", "vaults/secrets", "vaults/accessPolicies", "deletedVaults",
-        "locations/deletedVaults", "locations/operationResults", "checkNameAvailability",
-        "operations", "*"}) {
+  for (const char* type : {"vaults", "vaults/secrets", "vaults/accessPolicies", "deletedVaults",
+                           "locations/deletedVaults", "locations/operationResults",
+                           "checkNameAvailability", "operations", "*"}) {
     t.push_back(Row(kKv, type, kKeyVaultStable, kKeyVaultOther, "2024-11-01"));
   }
   for (const char* type : {"managedHSMs", "deletedManagedHSMs", "locations/deletedManagedHSMs"}) {
@@ -135,7 +134,8 @@ std::vector<ApiVersionRow> BuildTable() {
   }
 
   const char* kDb = "Microsoft.Databricks";
-  for (const char* type : {"workspaces", "locations", "locations/operationstatuses", "operations", "*"}) {
+  for (const char* type :
+       {"workspaces", "locations", "locations/operationstatuses", "operations", "*"}) {
     t.push_back(Row(kDb, type, kDatabricksStable, kDatabricksOther, "2024-05-01"));
   }
   return t;
@@ -198,7 +198,9 @@ const ApiVersionRow* ApiVersionRowForPath(const std::vector<std::string>& l) {
 
 bool IsSupportedApiVersion(const ApiVersionRow& row, const std::string& version,
                            std::string* supported) {
-  auto has = [&](const Versions& vs) { return std::find(vs.begin(), vs.end(), version) != vs.end(); };
+  auto has = [&](const Versions& vs) {
+    return std::find(vs.begin(), vs.end(), version) != vs.end();
+  };
   if (has(row.stable) || has(row.other)) return true;
   std::set<std::string> all(row.stable.begin(), row.stable.end());
   all.insert(row.other.begin(), row.other.end());
@@ -227,18 +229,22 @@ nlohmann::json ProviderJson(const std::string& subscription_id, const std::strin
     Versions versions = row.stable;
     versions.insert(versions.end(), row.other.begin(), row.other.end());
     std::stable_sort(versions.begin(), versions.end(),
-                     [](const std::string& a, const std::string& b) { return a.substr(0, 10) > b.substr(0, 10); });
+                     [](const std::string& a, const std::string& b) {
+                       return a.substr(0, 10) > b.substr(0, 10);
+                     });
     nlohmann::json type = {{"resourceType", row.resource_type},
                            {"locations", nlohmann::json::array()},
                            {"apiVersions", versions},
                            {"defaultApiVersion", row.stable.front()},
                            {"capabilities", "None"}};
-    bool located = row.resource_type != "operations" && row.resource_type != "checkNameAvailability" &&
+    bool located = row.resource_type != "operations" &&
+                   row.resource_type != "checkNameAvailability" &&
                    !absl::StartsWith(row.resource_type, "locations") &&
                    row.provider_namespace != "Microsoft.Resources";
     if (located) {
-      type["locations"] = {"West Europe", "North Europe", "East US", "East US 2", "West US 2",
-                           "UK South", "Germany West Central", "Sweden Central"};
+      type["locations"] = {
+          "West Europe", "North Europe",         "East US",       "East US 2", "West US 2",
+          "UK South",    "Germany West Central", "Sweden Central"};
     }
     types.push_back(type);
   }

@@ -15,8 +15,8 @@
 namespace envctl::cloudsim {
 
 struct ApiVersionRow {
-  std::string provider_namespace;  // "Microsoft.Storage"
-  std::string resource_type;       // "storageAccounts/blobServices", "locations/deletedVaults"
+  std::string provider_namespace;   // "Microsoft.Storage"
+  std::string resource_type;        // "storageAccounts/blobServices", "locations/deletedVaults"
   std::vector<std::string> stable;  // newest first
   std::vector<std::string> other;   // previews and hybrid-profile versions, newest first
   std::string spec_checked;         // spec version whose examples cloudsim follows

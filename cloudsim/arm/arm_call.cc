@@ -39,19 +39,36 @@ Response ArmEmpty(int status) {
 namespace {
 
 // Public-cloud regions (`az account list-locations`), names as ARM stores them.
-constexpr const char* kRegions[] = {
-    "australiacentral", "australiacentral2", "australiaeast", "australiasoutheast", "austriaeast",
-    "belgiumcentral", "brazilsouth", "brazilsoutheast", "canadacentral", "canadaeast",
-    "centralindia", "centralus", "centraluseuap", "chilecentral", "eastasia", "eastus",
-    "eastus2", "eastus2euap", "francecentral", "francesouth", "germanynorth",
-    "germanywestcentral", "indonesiacentral", "israelcentral", "italynorth", "japaneast",
-    "japanwest", "jioindiacentral", "jioindiawest", "koreacentral", "koreasouth",
-    "malaysiawest", "mexicocentral", "newzealandnorth", "northcentralus", "northeurope",
-    "norwayeast", "norwaywest", "polandcentral", "qatarcentral", "southafricanorth",
-    "southafricawest", "southcentralus", "southeastasia", "southindia", "spaincentral",
-    "swedencentral", "swedensouth", "switzerlandnorth", "switzerlandwest", "uaecentral",
-    "uaenorth", "uksouth", "ukwest", "westcentralus", "westeurope", "westindia", "westus",
-    "westus2", "westus3"};
+constexpr const char* kRegions[] = {"australiacentral", "australiacentral2",
+                                    "australiaeast",    "australiasoutheast",
+                                    "austriaeast",      "belgiumcentral",
+                                    "brazilsouth",      "brazilsoutheast",
+                                    "canadacentral",    "canadaeast",
+                                    "centralindia",     "centralus",
+                                    "centraluseuap",    "chilecentral",
+                                    "eastasia",         "eastus",
+                                    "eastus2",          "eastus2euap",
+                                    "francecentral",    "francesouth",
+                                    "germanynorth",     "germanywestcentral",
+                                    "indonesiacentral", "israelcentral",
+                                    "italynorth",       "japaneast",
+                                    "japanwest",        "jioindiacentral",
+                                    "jioindiawest",     "koreacentral",
+                                    "koreasouth",       "malaysiawest",
+                                    "mexicocentral",    "newzealandnorth",
+                                    "northcentralus",   "northeurope",
+                                    "norwayeast",       "norwaywest",
+                                    "polandcentral",    "qatarcentral",
+                                    "southafricanorth", "southafricawest",
+                                    "southcentralus",   "southeastasia",
+                                    "southindia",       "spaincentral",
+                                    "swedencentral",    "swedensouth",
+                                    "switzerlandnorth", "switzerlandwest",
+                                    "uaecentral",       "uaenorth",
+                                    "uksouth",          "ukwest",
+                                    "westcentralus",    "westeurope",
+                                    "westindia",        "westus",
+                                    "westus2",          "westus3"};
 
 std::string RegionKey(const std::string& location) {
   std::string out;
@@ -63,11 +80,15 @@ std::string RegionKey(const std::string& location) {
 
 }  // namespace
 
-std::optional<Response> LocationError(const nlohmann::json& body, const std::string& resource_type) {
-  const std::string location = body.is_object() && body.contains("location") && body["location"].is_string()
-                                   ? body["location"].get<std::string>() : "";
+std::optional<Response> LocationError(const nlohmann::json& body,
+                                      const std::string& resource_type) {
+  const std::string location =
+      body.is_object() && body.contains("location") && body["location"].is_string()
+          ? body["location"].get<std::string>()
+          : "";
   if (location.empty()) {
-    return ArmError(400, "LocationRequired", "The location property is required for this definition.");
+    return ArmError(400, "LocationRequired",
+                    "The location property is required for this definition.");
   }
   const std::string key = RegionKey(location);
   for (const char* region : kRegions) {
@@ -76,15 +97,17 @@ std::optional<Response> LocationError(const nlohmann::json& body, const std::str
   std::string regions;
   for (const char* region : kRegions) absl::StrAppend(&regions, regions.empty() ? "" : ",", region);
   if (resource_type.empty()) {
-    return ArmError(400, "LocationNotAvailableForResourceGroup",
-                    absl::StrCat("The provided location '", location,
-                                 "' is not available for resource group. List of available regions is '",
-                                 regions, "'."));
+    return ArmError(
+        400, "LocationNotAvailableForResourceGroup",
+        absl::StrCat("The provided location '", location,
+                     "' is not available for resource group. List of available regions is '",
+                     regions, "'."));
   }
-  return ArmError(400, "LocationNotAvailableForResourceType",
-                  absl::StrCat("The provided location '", location, "' is not available for resource type '",
-                               resource_type, "'. List of available regions for the resource type is '",
-                               regions, "'."));
+  return ArmError(
+      400, "LocationNotAvailableForResourceType",
+      absl::StrCat("The provided location '", location, "' is not available for resource type '",
+                   resource_type, "'. List of available regions for the resource type is '",
+                   regions, "'."));
 }
 
 Response ArmError(int status, const std::string& code, const std::string& message) {
@@ -135,8 +158,7 @@ Response ResourceGroupNotFound(const std::string& name) {
                   absl::StrCat("Resource group '", name, "' could not be found."));
 }
 
-Response ResourceNotFound(const std::string& type, const std::string& name,
-                          const std::string& rg) {
+Response ResourceNotFound(const std::string& type, const std::string& name, const std::string& rg) {
   return ArmError(404, "ResourceNotFound",
                   absl::StrCat("The Resource '", type, "/", name, "' under resource group '", rg,
                                "' was not found. For more details please go to "

@@ -33,7 +33,9 @@ struct ArmCall {
   // The request body as JSON ({} when empty). InvalidArgument when malformed.
   absl::StatusOr<nlohmann::json> Body() const;
   // "/subscriptions/{sub}/resourceGroups/{rg}" with the stored casing of the RG.
-  std::string SubscriptionId() const { return "/subscriptions/" + world.identity().subscription_id; }
+  std::string SubscriptionId() const {
+    return "/subscriptions/" + world.identity().subscription_id;
+  }
 };
 
 Response ArmJson(int status, const nlohmann::json& body);
@@ -58,8 +60,7 @@ Response ArmList(const ArmCall& call, const std::vector<nlohmann::json>& items);
 nlohmann::json* FindResourceGroup(World& world, const std::string& name)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu);
 Response ResourceGroupNotFound(const std::string& name);
-Response ResourceNotFound(const std::string& type, const std::string& name,
-                          const std::string& rg);
+Response ResourceNotFound(const std::string& type, const std::string& name, const std::string& rg);
 
 // Stored resources: db["resources"][lower(id)] = {"body": {...}, "meta": {...}}.
 nlohmann::json* FindResource(World& world, const std::string& id)

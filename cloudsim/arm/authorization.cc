@@ -4,12 +4,13 @@
 // keyed by lower-case id, not among resources: ARM lists them only through this API.
 // Checked against specification/authorization/.../stable/2022-04-01/examples
 // (RoleAssignments_CreateForResource, _ListForScope, GetRoleDefinitionByName); see README.
+#include "cloudsim/arm/authorization.h"
+
 #include <regex>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "cloudsim/arm/authorization.h"
 #include "cloudsim/arm/providers.h"
 #include "cloudsim/core/util.h"
 
@@ -29,45 +30,81 @@ struct BuiltInRole {
 
 const std::vector<BuiltInRole>& BuiltInRoles() {
   static const auto* roles = new std::vector<BuiltInRole>{
-      {"8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner",
-       "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
-       {"*"}, {}},
-      {"b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor",
-       "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC.",
-       {"*"}, {}},
-      {"acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader", "View all resources, but does not allow you to make any changes.",
-       {"*/read"}, {}},
-      {"18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "User Access Administrator",
-       "Lets you manage user access to Azure resources.", {"*/read", "Microsoft.Authorization/*"}, {}},
-      {"ba92f5b4-2d11-453d-a403-e96b0029c9fe", "Storage Blob Data Contributor",
+      {"8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+       "Owner",
+       "Grants full access to manage all resources, including the ability to assign roles in Azure "
+       "RBAC.",
+       {"*"},
+       {}},
+      {"b24988ac-6180-42a0-ab88-20f7382dd24c",
+       "Contributor",
+       "Grants full access to manage all resources, but does not allow you to assign roles in "
+       "Azure RBAC.",
+       {"*"},
+       {}},
+      {"acdd72a7-3385-48ef-bd42-f606fba81ae7",
+       "Reader",
+       "View all resources, but does not allow you to make any changes.",
+       {"*/read"},
+       {}},
+      {"18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+       "User Access Administrator",
+       "Lets you manage user access to Azure resources.",
+       {"*/read", "Microsoft.Authorization/*"},
+       {}},
+      {"ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+       "Storage Blob Data Contributor",
        "Allows for read, write and delete access to Azure Storage blob containers and data",
        {"Microsoft.Storage/storageAccounts/blobServices/containers/*"},
        {"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/*"}},
-      {"2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", "Storage Blob Data Reader",
+      {"2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+       "Storage Blob Data Reader",
        "Allows for read access to Azure Storage blob containers and data",
        {"Microsoft.Storage/storageAccounts/blobServices/containers/read"},
        {"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"}},
-      {"b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Storage Blob Data Owner",
-       "Allows for full access to Azure Storage blob containers and data, including assigning POSIX access control.",
+      {"b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+       "Storage Blob Data Owner",
+       "Allows for full access to Azure Storage blob containers and data, including assigning "
+       "POSIX access control.",
        {"Microsoft.Storage/storageAccounts/blobServices/containers/*"},
        {"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/*"}},
-      {"00482a5a-887f-4fb3-b363-3b7fe8e74483", "Key Vault Administrator",
+      {"00482a5a-887f-4fb3-b363-3b7fe8e74483",
+       "Key Vault Administrator",
        "Perform all data plane operations on a key vault and all objects in it.",
-       {"Microsoft.KeyVault/vaults/*/read"}, {"Microsoft.KeyVault/vaults/*"}},
-      {"b86a8fe4-44ce-4948-aee5-eccb2c155cd7", "Key Vault Secrets Officer",
+       {"Microsoft.KeyVault/vaults/*/read"},
+       {"Microsoft.KeyVault/vaults/*"}},
+      {"b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+       "Key Vault Secrets Officer",
        "Perform any action on the secrets of a key vault, except manage permissions.",
-       {"Microsoft.KeyVault/vaults/*/read"}, {"Microsoft.KeyVault/vaults/secrets/*"}},
-      {"4633458b-17de-408a-b874-0445c86b69e6", "Key Vault Secrets User", "Read secret contents.",
-       {}, {"Microsoft.KeyVault/vaults/secrets/getSecret/action", "Microsoft.KeyVault/vaults/secrets/readMetadata/action"}},
-      {"21090545-7ca7-4776-b22c-e363652d74d2", "Key Vault Reader", "Read metadata of key vaults and its certificates, keys, and secrets.",
-       {"Microsoft.KeyVault/vaults/*/read"}, {"Microsoft.KeyVault/vaults/secrets/readMetadata/action"}},
-      {"673868aa-7521-48a0-acc6-0f60742d39f5", "Data Factory Contributor", "Create and manage data factories, as well as child resources within them.",
-       {"Microsoft.DataFactory/dataFactories/*", "Microsoft.DataFactory/factories/*"}, {}},
-      {"f1a07417-d97a-45cb-824c-7a7467783830", "Managed Identity Operator", "Read and Assign User Assigned Identity",
+       {"Microsoft.KeyVault/vaults/*/read"},
+       {"Microsoft.KeyVault/vaults/secrets/*"}},
+      {"4633458b-17de-408a-b874-0445c86b69e6",
+       "Key Vault Secrets User",
+       "Read secret contents.",
+       {},
+       {"Microsoft.KeyVault/vaults/secrets/getSecret/action",
+        "Microsoft.KeyVault/vaults/secrets/readMetadata/action"}},
+      {"21090545-7ca7-4776-b22c-e363652d74d2",
+       "Key Vault Reader",
+       "Read metadata of key vaults and its certificates, keys, and secrets.",
+       {"Microsoft.KeyVault/vaults/*/read"},
+       {"Microsoft.KeyVault/vaults/secrets/readMetadata/action"}},
+      {"673868aa-7521-48a0-acc6-0f60742d39f5",
+       "Data Factory Contributor",
+       "Create and manage data factories, as well as child resources within them.",
+       {"Microsoft.DataFactory/dataFactories/*", "Microsoft.DataFactory/factories/*"},
+       {}},
+      {"f1a07417-d97a-45cb-824c-7a7467783830",
+       "Managed Identity Operator",
+       "Read and Assign User Assigned Identity",
        {"Microsoft.ManagedIdentity/userAssignedIdentities/*/read",
-        "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"}, {}},
-      {"e40ec5ca-96e0-45a2-b4ff-59039f2c2b59", "Managed Identity Contributor", "Create, Read, Update, and Delete User Assigned Identity",
-       {"Microsoft.ManagedIdentity/userAssignedIdentities/*"}, {}},
+        "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"},
+       {}},
+      {"e40ec5ca-96e0-45a2-b4ff-59039f2c2b59",
+       "Managed Identity Contributor",
+       "Create, Read, Update, and Delete User Assigned Identity",
+       {"Microsoft.ManagedIdentity/userAssignedIdentities/*"},
+       {}},
   };
   return *roles;
 }
@@ -139,20 +176,22 @@ Response RoleDefinitions(ArmCall& call, size_t providers) {
   const std::string& sub = call.world.identity().subscription_id;
   const auto& l = call.lseg;
   if (call.req.method != "GET" && call.req.method != "HEAD") {
-    return ArmError(405, "MethodNotAllowed", "cloudsim serves the built-in role definitions only (GET).");
+    return ArmError(405, "MethodNotAllowed",
+                    "cloudsim serves the built-in role definitions only (GET).");
   }
   // .../providers/Microsoft.Authorization/roleDefinitions[/{id}]
   if (l.size() == providers + 4) {
     const BuiltInRole* role = RoleByGuid(call.seg[providers + 3]);
     if (role == nullptr) {
       return ArmError(404, "RoleDefinitionDoesNotExist",
-                      absl::StrCat("The specified role definition with ID '", call.seg[providers + 3],
-                                   "' does not exist."));
+                      absl::StrCat("The specified role definition with ID '",
+                                   call.seg[providers + 3], "' does not exist."));
     }
     return ArmJson(200, DefinitionJson(sub, *role));
   }
   if (l.size() != providers + 3) {
-    return ArmError(404, "InvalidResourceType", "Unsupported Microsoft.Authorization path " + call.req.path);
+    return ArmError(404, "InvalidResourceType",
+                    "Unsupported Microsoft.Authorization path " + call.req.path);
   }
   const std::string filter = call.req.Query("$filter");
   const std::string role_name = FilterValue(filter, R"(roleName\s+eq\s+'([^']*)')");
@@ -195,14 +234,17 @@ Response Assignment(ArmCall& call, size_t providers) ABSL_NO_THREAD_SAFETY_ANALY
   const std::string scope = ScopeOf(call, providers);
   // {scope}/providers/Microsoft.Authorization/roleAssignments[/{name}]
   if (call.lseg.size() == providers + 3) {
-    if (m != "GET" && m != "HEAD") return ArmError(405, "MethodNotAllowed", "Use GET to list role assignments.");
+    if (m != "GET" && m != "HEAD")
+      return ArmError(405, "MethodNotAllowed", "Use GET to list role assignments.");
     return ListAssignments(call, scope);
   }
   if (call.lseg.size() != providers + 4) {
-    return ArmError(404, "InvalidResourceType", "Unsupported Microsoft.Authorization path " + call.req.path);
+    return ArmError(404, "InvalidResourceType",
+                    "Unsupported Microsoft.Authorization path " + call.req.path);
   }
   const std::string name = call.seg[providers + 3];
-  const std::string id = absl::StrCat(scope, "/providers/Microsoft.Authorization/roleAssignments/", name);
+  const std::string id =
+      absl::StrCat(scope, "/providers/Microsoft.Authorization/roleAssignments/", name);
   nlohmann::json& section = world.Section("role_assignments");
   auto it = section.find(Lower(id));
   const bool exists = it != section.end();
@@ -242,14 +284,17 @@ Response Assignment(ArmCall& call, size_t providers) ABSL_NO_THREAD_SAFETY_ANALY
                     "properties.principalId are required.");
   }
   const std::string role_guid = role_id.substr(role_id.rfind('/') + 1);
-  if (!absl::StartsWithIgnoreCase(role_id, "/subscriptions/" + world.identity().subscription_id + "/providers/Microsoft.Authorization/roleDefinitions/") &&
+  if (!absl::StartsWithIgnoreCase(role_id,
+                                  "/subscriptions/" + world.identity().subscription_id +
+                                      "/providers/Microsoft.Authorization/roleDefinitions/") &&
       !absl::StartsWithIgnoreCase(role_id, "/providers/Microsoft.Authorization/roleDefinitions/")) {
     return ArmError(400, "InvalidRoleDefinitionId",
                     absl::StrCat("The role definition ID '", role_id, "' is not valid."));
   }
   if (RoleByGuid(role_guid) == nullptr) {
-    return ArmError(400, "RoleDefinitionDoesNotExist",
-                    absl::StrCat("The specified role definition with ID '", role_guid, "' does not exist."));
+    return ArmError(
+        400, "RoleDefinitionDoesNotExist",
+        absl::StrCat("The specified role definition with ID '", role_guid, "' does not exist."));
   }
   if (!IsGuid(principal)) {
     return ArmError(400, "InvalidPrincipalId",
@@ -262,15 +307,16 @@ Response Assignment(ArmCall& call, size_t providers) ABSL_NO_THREAD_SAFETY_ANALY
     return ArmError(400, "InvalidPrincipalType",
                     absl::StrCat("The principal type '", principal_type, "' is not valid."));
   }
-  const std::string stored_role = absl::StrCat("/subscriptions/", world.identity().subscription_id,
-                                               "/providers/Microsoft.Authorization/roleDefinitions/",
-                                               Lower(role_guid));
+  const std::string stored_role =
+      absl::StrCat("/subscriptions/", world.identity().subscription_id,
+                   "/providers/Microsoft.Authorization/roleDefinitions/", Lower(role_guid));
   if (exists) {
     const nlohmann::json& old = (*it)["properties"];
     if (!absl::EqualsIgnoreCase(old.value("principalId", ""), principal) ||
         !absl::EqualsIgnoreCase(old.value("roleDefinitionId", ""), stored_role)) {
-      return ArmError(409, "RoleAssignmentUpdateNotPermitted",
-                      "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.");
+      return ArmError(
+          409, "RoleAssignmentUpdateNotPermitted",
+          "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.");
     }
   }
   for (auto& [key, other] : section.items()) {
@@ -295,10 +341,12 @@ Response Assignment(ArmCall& call, size_t providers) ABSL_NO_THREAD_SAFETY_ANALY
         {"condition", props.contains("condition") ? props["condition"] : nlohmann::json(nullptr)},
         {"conditionVersion",
          props.contains("conditionVersion") ? props["conditionVersion"] : nlohmann::json(nullptr)},
-        {"description", props.contains("description") ? props["description"] : nlohmann::json(nullptr)},
+        {"description",
+         props.contains("description") ? props["description"] : nlohmann::json(nullptr)},
         {"createdOn", exists ? (*it)["properties"].value("createdOn", now) : now},
         {"updatedOn", now},
-        {"createdBy", exists ? (*it)["properties"].value("createdBy", call.caller.oid) : call.caller.oid},
+        {"createdBy",
+         exists ? (*it)["properties"].value("createdBy", call.caller.oid) : call.caller.oid},
         {"updatedBy", call.caller.oid},
         {"delegatedManagedIdentityResourceId", nullptr}}}};
   section[Lower(id)] = stored;
@@ -321,9 +369,10 @@ Response HandleAuthorization(ArmCall& call, size_t providers) {
   const std::string type = call.L(providers + 2);
   if (type == "roledefinitions") return RoleDefinitions(call, providers);
   if (type == "roleassignments") return Assignment(call, providers);
-  return ArmError(404, "InvalidResourceType",
-                  "cloudsim serves roleAssignments and roleDefinitions of Microsoft.Authorization, not " +
-                      call.req.path);
+  return ArmError(
+      404, "InvalidResourceType",
+      "cloudsim serves roleAssignments and roleDefinitions of Microsoft.Authorization, not " +
+          call.req.path);
 }
 
 bool HasRoleAt(World& world, const std::string& principal_id, const std::string& resource_id,
@@ -343,11 +392,14 @@ bool HasRoleAt(World& world, const std::string& principal_id, const std::string&
 }
 
 std::string BuiltInRoleName(const std::string& role_definition_id) {
-  const BuiltInRole* role = RoleByGuid(role_definition_id.substr(role_definition_id.rfind('/') + 1));
+  const BuiltInRole* role =
+      RoleByGuid(role_definition_id.substr(role_definition_id.rfind('/') + 1));
   return role == nullptr ? std::string() : std::string(role->name);
 }
 
-bool ScopeContains(const std::string& outer, const std::string& inner) { return Within(inner, outer); }
+bool ScopeContains(const std::string& outer, const std::string& inner) {
+  return Within(inner, outer);
+}
 
 void EraseRoleAssignmentsUnder(World& world, const std::string& scope)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {

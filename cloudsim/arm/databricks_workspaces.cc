@@ -15,29 +15,38 @@ constexpr char kType[] = "Microsoft.Databricks/workspaces";
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
 Response Accepted(ArmCall& call, int status, const nlohmann::json& body, const std::string& op,
-                  const std::string& resource_id, bool with_location)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                  const std::string& resource_id,
+                  bool with_location) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   Response r = body.is_null() ? ArmEmpty(status) : ArmJson(status, body);
-  r.headers["Azure-AsyncOperation"] =
-      absl::StrCat(call.base_url, resource_id, "/operationStatuses/", op, "?api-version=", call.api_version);
+  r.headers["Azure-AsyncOperation"] = absl::StrCat(
+      call.base_url, resource_id, "/operationStatuses/", op, "?api-version=", call.api_version);
   if (with_location) {
-    r.headers["Location"] =
-        absl::StrCat(call.base_url, resource_id, "/operationResults/", op, "?api-version=", call.api_version);
+    r.headers["Location"] = absl::StrCat(call.base_url, resource_id, "/operationResults/", op,
+                                         "?api-version=", call.api_version);
   }
   r.headers["Retry-After"] = std::to_string(RetryAfterSeconds(call.world, op));
   return r;
 }
 
 // Properties a client may set; the rest of `properties` is read-only and filled here.
-constexpr const char* kWritableProperties[] = {
-    "managedResourceGroupId", "uiDefinitionUri", "authorizations", "encryption",
-    "enhancedSecurityCompliance", "publicNetworkAccess", "requiredNsgRules", "accessConnector",
-    "defaultStorageFirewall", "defaultCatalog", "createdBy", "storageAccountIdentity"};
+constexpr const char* kWritableProperties[] = {"managedResourceGroupId",
+                                               "uiDefinitionUri",
+                                               "authorizations",
+                                               "encryption",
+                                               "enhancedSecurityCompliance",
+                                               "publicNetworkAccess",
+                                               "requiredNsgRules",
+                                               "accessConnector",
+                                               "defaultStorageFirewall",
+                                               "defaultCatalog",
+                                               "createdBy",
+                                               "storageAccountIdentity"};
 
 // Each custom parameter comes back as {"type": String|Bool|Object, "value": ...}, as
 // in the spec's WorkspaceCustomParameters (type is read-only), with the defaults Azure
 // fills for a new workspace.
-nlohmann::json WorkspaceParameters(const nlohmann::json& requested, const nlohmann::json& previous) {
+nlohmann::json WorkspaceParameters(const nlohmann::json& requested,
+                                   const nlohmann::json& previous) {
   nlohmann::json out = previous.is_object() ? previous : nlohmann::json::object();
   if (!out.contains("enableNoPublicIp")) out["enableNoPublicIp"] = {{"value", true}};
   if (!out.contains("prepareEncryption")) out["prepareEncryption"] = {{"value", false}};
@@ -47,15 +56,18 @@ nlohmann::json WorkspaceParameters(const nlohmann::json& requested, const nlohma
   if (!out.contains("storageAccountName")) {
     out["storageAccountName"] = {{"value", "dbstorage" + Lower(RandomHex(6)).substr(0, 13)}};
   }
-  if (!out.contains("storageAccountSkuName")) out["storageAccountSkuName"] = {{"value", "Standard_GRS"}};
+  if (!out.contains("storageAccountSkuName"))
+    out["storageAccountSkuName"] = {{"value", "Standard_GRS"}};
   if (!out.contains("resourceTags")) {
-    out["resourceTags"] = {{"value", {{"application", "databricks"}, {"databricks-environment", "true"}}}};
+    out["resourceTags"] = {
+        {"value", {{"application", "databricks"}, {"databricks-environment", "true"}}}};
   }
   if (requested.is_object()) {
     for (auto& [key, param] : requested.items()) {
       if (key == "resourceTags") continue;  // read-only
-      out[key] = param.is_object() && param.contains("value") ? nlohmann::json{{"value", param["value"]}}
-                                                              : nlohmann::json{{"value", param}};
+      out[key] = param.is_object() && param.contains("value")
+                     ? nlohmann::json{{"value", param["value"]}}
+                     : nlohmann::json{{"value", param}};
     }
   }
   for (auto& [key, param] : out.items()) {
@@ -133,7 +145,8 @@ void CompleteWorkspaceCreate(World& world, const nlohmann::json& op)
   std::string rg_name = managed.substr(managed.rfind('/') + 1);
   if (!rg_name.empty() && FindResourceGroup(world, rg_name) == nullptr) {
     world.Section("resource_groups")[Lower(rg_name)] = {
-        {"id", absl::StrCat("/subscriptions/", world.identity().subscription_id, "/resourceGroups/", rg_name)},
+        {"id", absl::StrCat("/subscriptions/", world.identity().subscription_id, "/resourceGroups/",
+                            rg_name)},
         {"name", rg_name},
         {"type", "Microsoft.Resources/resourceGroups"},
         {"location", body["location"]},
@@ -176,7 +189,8 @@ Response HandleDatabricksWorkspaces(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSI
   if (l.size() == 7) {
     if (m != "GET") return ArmError(405, "MethodNotAllowed", "Use GET to list workspaces.");
     std::vector<nlohmann::json> items;
-    for (const auto& key : ResourceIdsUnder(world, rg_id + "/providers/Microsoft.Databricks/workspaces")) {
+    for (const auto& key :
+         ResourceIdsUnder(world, rg_id + "/providers/Microsoft.Databricks/workspaces")) {
       items.push_back((*FindResource(world, key))["body"]);
     }
     return ArmList(call, items);
@@ -213,21 +227,27 @@ Response HandleDatabricksWorkspaces(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSI
   const bool has_sku = body->contains("sku") && !(*body)["sku"].is_null();
   std::string sku = has_sku && (*body)["sku"].is_object() ? (*body)["sku"].value("name", "") : "";
   if (has_sku && sku != "standard" && sku != "premium" && sku != "trial") {
-    return ArmError(400, "InvalidSkuName", "The sku name '" + sku + "' is invalid: use standard, premium or trial.");
+    return ArmError(400, "InvalidSkuName",
+                    "The sku name '" + sku + "' is invalid: use standard, premium or trial.");
   }
   nlohmann::json props = body->contains("properties") && (*body)["properties"].is_object()
-                             ? (*body)["properties"] : nlohmann::json::object();
+                             ? (*body)["properties"]
+                             : nlohmann::json::object();
   std::string managed = props.value("managedResourceGroupId", "");
   if (managed.empty()) {
-    return ArmError(400, "InvalidRequestContent",
-                    "The request content was invalid: 'properties.managedResourceGroupId' is required.");
+    return ArmError(
+        400, "InvalidRequestContent",
+        "The request content was invalid: 'properties.managedResourceGroupId' is required.");
   }
-  nlohmann::json tags = body->contains("tags") && (*body)["tags"].is_object() ? (*body)["tags"] : nlohmann::json::object();
+  nlohmann::json tags = body->contains("tags") && (*body)["tags"].is_object()
+                            ? (*body)["tags"]
+                            : nlohmann::json::object();
   if (slot != nullptr) {
     nlohmann::json& stored = (*slot)["body"];
     std::string state = stored["properties"].value("provisioningState", "");
     if (state != "Succeeded" && state != "Failed") {
-      return ArmError(409, "Conflict", "The workspace '" + name + "' is " + state + "; retry when it is done.");
+      return ArmError(409, "Conflict",
+                      "The workspace '" + name + "' is " + state + "; retry when it is done.");
     }
     if (Lower(stored["properties"].value("managedResourceGroupId", "")) != Lower(managed)) {
       return ArmError(400, "InvalidRequestContent",
@@ -240,7 +260,8 @@ Response HandleDatabricksWorkspaces(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSI
       stored.erase("sku");
     }
     ApplyWorkspaceProperties(stored["properties"], props);
-    stored["properties"]["updatedBy"] = {{"oid", call.caller.oid}, {"applicationId", call.caller.appid}};
+    stored["properties"]["updatedBy"] = {{"oid", call.caller.oid},
+                                         {"applicationId", call.caller.appid}};
     world.MarkDirty();
     return ArmJson(200, stored);
   }

@@ -42,20 +42,25 @@ Response HandleManagedIdentity(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (l.size() == 5 && l[4] == "userassignedidentities" && m == "GET") {
       return ArmList(call, IdentitiesUnder(world, ""));
     }
-    return ArmError(404, "InvalidResourceType", "Unsupported Microsoft.ManagedIdentity path " + call.req.path);
+    return ArmError(404, "InvalidResourceType",
+                    "Unsupported Microsoft.ManagedIdentity path " + call.req.path);
   }
   if (l.size() < 7 || l[6] != "userassignedidentities" || l.size() > 8) {
-    return ArmError(404, "InvalidResourceType", "Unsupported Microsoft.ManagedIdentity path " + call.req.path);
+    return ArmError(404, "InvalidResourceType",
+                    "Unsupported Microsoft.ManagedIdentity path " + call.req.path);
   }
   nlohmann::json& rg = *FindResourceGroup(world, call.seg[3]);
   const std::string rg_id = rg["id"];
   const std::string rg_name = rg["name"];
   if (l.size() == 7) {
     if (m != "GET") return ArmError(405, "MethodNotAllowed", "Use GET to list identities.");
-    return ArmList(call, IdentitiesUnder(world, rg_id + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities"));
+    return ArmList(
+        call, IdentitiesUnder(
+                  world, rg_id + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities"));
   }
   const std::string name = call.seg[7];
-  const std::string id = rg_id + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + name;
+  const std::string id =
+      rg_id + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + name;
   nlohmann::json* slot = FindResource(world, id);
   if (m == "GET" || m == "HEAD") {
     if (slot == nullptr) return ResourceNotFound(kType, name, rg_name);
@@ -82,8 +87,9 @@ Response HandleManagedIdentity(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (m != "PUT") return ArmError(405, "MethodNotAllowed", "Method not allowed.");
   if (!ValidIdentityName(name)) {
     return ArmError(400, "InvalidResourceName",
-                    "Resource name '" + name + "' is invalid: use 3-128 letters, digits, hyphens and "
-                    "underscores, starting with a letter or digit.");
+                    "Resource name '" + name +
+                        "' is invalid: use 3-128 letters, digits, hyphens and "
+                        "underscores, starting with a letter or digit.");
   }
   if (auto error = LocationError(*body, kType)) return *error;
   nlohmann::json props = slot != nullptr ? (*slot)["body"]["properties"] : nlohmann::json::object();
@@ -95,7 +101,8 @@ Response HandleManagedIdentity(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
       {"name", slot != nullptr ? (*slot)["body"]["name"].get<std::string>() : name},
       {"type", kType},
       {"location", body->value("location", "")},
-      {"tags", body->contains("tags") && (*body)["tags"].is_object() ? (*body)["tags"] : nlohmann::json::object()},
+      {"tags", body->contains("tags") && (*body)["tags"].is_object() ? (*body)["tags"]
+                                                                     : nlohmann::json::object()},
       {"properties", props}};
   const bool existed = slot != nullptr;
   PutResource(world, stored["id"], stored);

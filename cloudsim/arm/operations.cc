@@ -33,8 +33,8 @@ void SettleWorld(World& world) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
 }
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandleOperationPoll(ArmCall& call, size_t id_index, bool async_style)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandleOperationPoll(ArmCall& call, size_t id_index,
+                             bool async_style) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   nlohmann::json& ops = call.world.Section("operations");
   auto it = ops.find(call.seg[id_index]);
   if (it == ops.end()) {

@@ -39,14 +39,12 @@ bool TagMatches(const nlohmann::json& body, const std::string& name, const std::
 }
 
 // Top-level resources only: /subscriptions/s/resourceGroups/g/providers/ns/type/name.
-bool IsTopLevel(const std::string& key) {
-  return std::count(key.begin(), key.end(), '/') == 8;
-}
+bool IsTopLevel(const std::string& key) { return std::count(key.begin(), key.end(), '/') == 8; }
 
 nlohmann::json ResourceSummary(const nlohmann::json& body) {
   nlohmann::json out;
-  for (const char* k : {"id", "name", "type", "location", "tags", "sku", "kind", "identity",
-                        "managedBy"}) {
+  for (const char* k :
+       {"id", "name", "type", "location", "tags", "sku", "kind", "identity", "managedBy"}) {
     if (body.contains(k)) out[k] = body[k];
   }
   return out;
@@ -66,7 +64,8 @@ Response ListResources(ArmCall& call, const std::string& rg_prefix) ABSL_NO_THRE
     if (!IsTopLevel(key)) continue;
     if (!rg_prefix.empty() && !absl::StartsWith(key, Lower(rg_prefix) + "/")) continue;
     const nlohmann::json& body = slot["body"];
-    if (!type_filter.empty() && !absl::EqualsIgnoreCase(body.value("type", ""), type_filter)) continue;
+    if (!type_filter.empty() && !absl::EqualsIgnoreCase(body.value("type", ""), type_filter))
+      continue;
     if (!TagMatches(body, tag_name, tag_value)) continue;
     items.push_back(ResourceSummary(body));
   }
@@ -143,8 +142,8 @@ Response HandleResourceGroups(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
       return ArmJson(200, *rg);
     }
     nlohmann::json created = {
-        {"id", absl::StrCat("/subscriptions/", world.identity().subscription_id,
-                            "/resourceGroups/", name)},
+        {"id", absl::StrCat("/subscriptions/", world.identity().subscription_id, "/resourceGroups/",
+                            name)},
         {"name", name},
         {"type", "Microsoft.Resources/resourceGroups"},
         {"location", location},
@@ -170,9 +169,9 @@ Response HandleResourceGroups(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     (*rg)["properties"]["provisioningState"] = "Deleting";
     std::string op = StartOperation(world, "rg_delete", (*rg)["id"], kRgDeleteDuration);
     Response r = ArmEmpty(202);
-    r.headers["Location"] = absl::StrCat(call.base_url, "/subscriptions/",
-                                         world.identity().subscription_id, "/operationresults/",
-                                         op, "?api-version=", call.api_version);
+    r.headers["Location"] =
+        absl::StrCat(call.base_url, "/subscriptions/", world.identity().subscription_id,
+                     "/operationresults/", op, "?api-version=", call.api_version);
     r.headers["Retry-After"] = std::to_string(RetryAfterSeconds(world, op));
     return r;
   }

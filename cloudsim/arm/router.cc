@@ -74,11 +74,11 @@ void EmitEvent(ArmCall& call) {
   std::string type = ResourceTypeOf(call.seg);
   bool del = m == "DELETE";
   std::string op = absl::StrCat(type, del ? "/delete" : "/write");
-  std::string topic = call.seg.size() >= 4
-                          ? absl::StrCat("/subscriptions/", call.seg[1], "/resourceGroups/", call.seg[3])
-                          : absl::StrCat("/subscriptions/", call.seg[1]);
-  std::string url = absl::StrCat("https://management.azure.com", call.req.path, "?api-version=",
-                                 call.api_version);
+  std::string topic = call.seg.size() >= 4 ? absl::StrCat("/subscriptions/", call.seg[1],
+                                                          "/resourceGroups/", call.seg[3])
+                                           : absl::StrCat("/subscriptions/", call.seg[1]);
+  std::string url = absl::StrCat("https://management.azure.com", call.req.path,
+                                 "?api-version=", call.api_version);
   nlohmann::json event = {
       {"subject", resource_id},
       {"eventType", del ? "Microsoft.Resources.ResourceDeleteSuccess"
@@ -86,7 +86,8 @@ void EmitEvent(ArmCall& call) {
       {"eventTime", IsoTime(call.world.Now())},
       {"id", NewGuid()},
       {"data",
-       {{"authorization", {{"scope", resource_id}, {"action", op}, {"evidence", {{"role", "Owner"}}}}},
+       {{"authorization",
+         {{"scope", resource_id}, {"action", op}, {"evidence", {{"role", "Owner"}}}}},
         {"claims",
          {{"aud", call.caller.aud},
           {"appid", call.caller.appid},
@@ -127,8 +128,8 @@ Response Dispatch(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
                             {"tenantType", "AAD"}}}}});
   }
   if (l[0] != "subscriptions") {
-    return ArmError(404, "InvalidResourceType", "The resource path '" + call.req.path +
-                                                    "' is not served by cloudsim.");
+    return ArmError(404, "InvalidResourceType",
+                    "The resource path '" + call.req.path + "' is not served by cloudsim.");
   }
   nlohmann::json sub_body = {{"id", "/subscriptions/" + sub},
                              {"subscriptionId", sub},
@@ -155,21 +156,23 @@ Response Dispatch(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     // Names only: cloudsim keeps no display names or coordinates.
     std::vector<nlohmann::json> items;
     for (const std::string& region : PublicRegions()) {
-      items.push_back({{"id", "/subscriptions/" + sub + "/locations/" + region},
-                       {"name", region},
-                       {"type", "Region"},
-                       {"displayName", region},
-                       {"regionalDisplayName", region},
-                       {"metadata", {{"regionType", "Physical"}, {"regionCategory", "Recommended"}}}});
+      items.push_back(
+          {{"id", "/subscriptions/" + sub + "/locations/" + region},
+           {"name", region},
+           {"type", "Region"},
+           {"displayName", region},
+           {"regionalDisplayName", region},
+           {"metadata", {{"regionType", "Physical"}, {"regionCategory", "Recommended"}}}});
     }
     return ArmList(call, items);
   }
   // Operation monitors, wherever the provider put them.
   for (size_t i = 2; i + 1 < l.size(); ++i) {
-    if ((l[i] == "operationresults" || l[i] == "asyncoperations" ||
-         l[i] == "operationstatuses" || l[i] == "operationstatus") &&
+    if ((l[i] == "operationresults" || l[i] == "asyncoperations" || l[i] == "operationstatuses" ||
+         l[i] == "operationstatus") &&
         i + 2 == l.size() && call.req.method == "GET") {
-      return HandleOperationPoll(call, i + 1, l[i] == "operationstatuses" || l[i] == "operationstatus");
+      return HandleOperationPoll(call, i + 1,
+                                 l[i] == "operationstatuses" || l[i] == "operationstatus");
     }
   }
   size_t providers = 0;
@@ -203,8 +206,9 @@ Response Dispatch(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (providers == 2 && (call.req.method == "GET" || call.req.method == "HEAD")) {
       return ListProviders(call);
     }
-    return ArmError(404, "InvalidResourceNamespace",
-                    "The resource path '" + call.req.path + "' names no resource provider namespace.");
+    return ArmError(
+        404, "InvalidResourceNamespace",
+        "The resource path '" + call.req.path + "' names no resource provider namespace.");
   }
   std::string ns = call.L(providers + 1);
   if (providers == 2 && l.size() == 4) {
@@ -290,22 +294,22 @@ Response HandleArm(World& world, ArmThrottle& throttle, const Request& req) {
   const ApiVersionRow* versions = ApiVersionRowForPath(lseg);
   std::string supported;
   if (versions != nullptr && !IsSupportedApiVersion(*versions, version, &supported)) {
-    return finish(ArmError(400, "InvalidApiVersionParameter",
-                           absl::StrCat("The api-version '", version,
-                                        "' is invalid. The supported versions are '", supported,
-                                        "'.")));
+    return finish(
+        ArmError(400, "InvalidApiVersionParameter",
+                 absl::StrCat("The api-version '", version,
+                              "' is invalid. The supported versions are '", supported, "'.")));
   }
 
   const std::string op_type = OpType(req.method);
   ArmThrottle::Decision decision = throttle.Take(claims->oid, op_type);
   if (!decision.allowed) {
-    int64_t seconds = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(
-                                               absl::ToDoubleSeconds(decision.retry_after))));
+    int64_t seconds = std::max<int64_t>(
+        1, static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(decision.retry_after))));
     Response r = ArmError(
         429, "SubscriptionRequestsThrottled",
         absl::StrCat("Number of '", op_type.substr(0, op_type.size() - 1),
-                     "' requests for subscription '", world.identity().subscription_id,
-                     "' actor '", claims->oid, "' exceeded. Please try again after '", seconds,
+                     "' requests for subscription '", world.identity().subscription_id, "' actor '",
+                     claims->oid, "' exceeded. Please try again after '", seconds,
                      "' seconds after additional tokens are available. Refer to "
                      "https://aka.ms/arm-throttling"));
     r.headers["Retry-After"] = std::to_string(seconds);
@@ -342,15 +346,17 @@ Response HandleMetadataEndpoints(const Request& req) {
   }
   const std::string version = req.Query("api-version");
   if (version.empty()) {
-    return ArmError(400, "MissingApiVersionParameter",
-                    "The api-version query parameter (?api-version=) is required for all requests.");
+    return ArmError(
+        400, "MissingApiVersionParameter",
+        "The api-version query parameter (?api-version=) is required for all requests.");
   }
   static const std::vector<std::string> kVersions = {"2015-01-01", "2018-01-01", "2019-05-01",
                                                      "2020-06-01", "2022-09-01"};
   if (std::find(kVersions.begin(), kVersions.end(), version) == kVersions.end()) {
-    return ArmError(400, "InvalidApiVersionParameter",
-                    absl::StrCat("The api-version '", version, "' is invalid. The supported versions are '",
-                                 absl::StrJoin(kVersions, ", "), "'."));
+    return ArmError(
+        400, "InvalidApiVersionParameter",
+        absl::StrCat("The api-version '", version, "' is invalid. The supported versions are '",
+                     absl::StrJoin(kVersions, ", "), "'."));
   }
   const std::string base = "https://" + req.host + "/";
   const nlohmann::json audiences = {"https://management.core.windows.net/",
@@ -361,24 +367,23 @@ Response HandleMetadataEndpoints(const Request& req) {
                          {"portalEndpoint", base},
                          {"authentication", {{"loginEndpoint", base}, {"audiences", audiences}}}});
   }
-  nlohmann::json cloud = {
-      {"name", "cloudsim"},
-      {"portal", base},
-      {"resourceManager", base},
-      {"gallery", base},
-      {"graph", "https://graph.windows.net/"},
-      {"graphAudience", "https://graph.windows.net/"},
-      {"microsoftGraphResourceId", "https://graph.microsoft.com/"},
-      {"authentication",
-       {{"loginEndpoint", base},
-        {"audiences", audiences},
-        {"tenant", "common"},
-        {"identityProvider", "AAD"}}},
-      {"suffixes",
-       {{"keyVaultDns", "vault.azure.net"},
-        {"storage", "core.windows.net"},
-        {"acrLoginServer", "azurecr.io"},
-        {"sqlServerHostname", "database.windows.net"}}}};
+  nlohmann::json cloud = {{"name", "cloudsim"},
+                          {"portal", base},
+                          {"resourceManager", base},
+                          {"gallery", base},
+                          {"graph", "https://graph.windows.net/"},
+                          {"graphAudience", "https://graph.windows.net/"},
+                          {"microsoftGraphResourceId", "https://graph.microsoft.com/"},
+                          {"authentication",
+                           {{"loginEndpoint", base},
+                            {"audiences", audiences},
+                            {"tenant", "common"},
+                            {"identityProvider", "AAD"}}},
+                          {"suffixes",
+                           {{"keyVaultDns", "vault.azure.net"},
+                            {"storage", "core.windows.net"},
+                            {"acrLoginServer", "azurecr.io"},
+                            {"sqlServerHostname", "database.windows.net"}}}};
   return ArmJson(200, nlohmann::json::array({cloud}));
 }
 

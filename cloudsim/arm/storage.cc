@@ -38,7 +38,8 @@ nlohmann::json* FindAccountByName(World& world, const std::string& name, std::st
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   for (auto& [key, slot] : world.Section("resources").items()) {
     const nlohmann::json& body = slot["body"];
-    if (Lower(body.value("type", "")) == Lower(kType) && Lower(body.value("name", "")) == Lower(name)) {
+    if (Lower(body.value("type", "")) == Lower(kType) &&
+        Lower(body.value("name", "")) == Lower(name)) {
       if (key_out != nullptr) *key_out = key;
       return &slot;
     }
@@ -47,9 +48,14 @@ nlohmann::json* FindAccountByName(World& world, const std::string& name, std::st
 }
 
 nlohmann::json NewKeys(absl::Time now) {
-  return nlohmann::json::array(
-      {{{"keyName", "key1"}, {"value", RandomBase64(64)}, {"permissions", "Full"}, {"creationTime", IsoTime(now)}},
-       {{"keyName", "key2"}, {"value", RandomBase64(64)}, {"permissions", "Full"}, {"creationTime", IsoTime(now)}}});
+  return nlohmann::json::array({{{"keyName", "key1"},
+                                 {"value", RandomBase64(64)},
+                                 {"permissions", "Full"},
+                                 {"creationTime", IsoTime(now)}},
+                                {{"keyName", "key2"},
+                                 {"value", RandomBase64(64)},
+                                 {"permissions", "Full"},
+                                 {"creationTime", IsoTime(now)}}});
 }
 
 nlohmann::json Endpoints(const std::string& name) {
@@ -67,16 +73,24 @@ std::string SkuTier(const std::string& sku) {
 // Azure's geo pairs for the regions cloudsim accepts most often (secondaryLocation of
 // GRS/GZRS accounts).
 std::string PairedRegion(const std::string& location) {
-  static const std::map<std::string, std::string> kPairs = {
-      {"westeurope", "northeurope"},     {"northeurope", "westeurope"},
-      {"eastus", "westus"},              {"westus", "eastus"},
-      {"eastus2", "centralus"},          {"centralus", "eastus2"},
-      {"westus2", "westcentralus"},      {"westcentralus", "westus2"},
-      {"westus3", "eastus"},             {"uksouth", "ukwest"},
-      {"ukwest", "uksouth"},             {"germanywestcentral", "germanynorth"},
-      {"swedencentral", "swedensouth"},  {"francecentral", "francesouth"},
-      {"northcentralus", "southcentralus"}, {"southcentralus", "northcentralus"},
-      {"switzerlandnorth", "switzerlandwest"}, {"norwayeast", "norwaywest"}};
+  static const std::map<std::string, std::string> kPairs = {{"westeurope", "northeurope"},
+                                                            {"northeurope", "westeurope"},
+                                                            {"eastus", "westus"},
+                                                            {"westus", "eastus"},
+                                                            {"eastus2", "centralus"},
+                                                            {"centralus", "eastus2"},
+                                                            {"westus2", "westcentralus"},
+                                                            {"westcentralus", "westus2"},
+                                                            {"westus3", "eastus"},
+                                                            {"uksouth", "ukwest"},
+                                                            {"ukwest", "uksouth"},
+                                                            {"germanywestcentral", "germanynorth"},
+                                                            {"swedencentral", "swedensouth"},
+                                                            {"francecentral", "francesouth"},
+                                                            {"northcentralus", "southcentralus"},
+                                                            {"southcentralus", "northcentralus"},
+                                                            {"switzerlandnorth", "switzerlandwest"},
+                                                            {"norwayeast", "norwaywest"}};
   std::string key = Lower(location);
   key.erase(std::remove(key.begin(), key.end(), ' '), key.end());
   auto it = kPairs.find(key);
@@ -109,7 +123,8 @@ void DeriveAccountProperties(nlohmann::json& account, absl::Time now) {
     if (!s.is_object()) s = nlohmann::json::object();
     if (!s.contains("enabled")) s["enabled"] = true;
     if (!s.contains("keyType")) s["keyType"] = "Account";
-    if (!s.contains("lastEnabledTime")) s["lastEnabledTime"] = p.value("creationTime", IsoTime(now));
+    if (!s.contains("lastEnabledTime"))
+      s["lastEnabledTime"] = p.value("creationTime", IsoTime(now));
   }
   // networkAcls: a partial set (PATCH {"networkAcls":{"defaultAction":"Deny"}}) keeps the
   // defaults of the members it leaves out.
@@ -143,11 +158,12 @@ void DeriveAccountProperties(nlohmann::json& account, absl::Time now) {
   if (p.contains("routingPreference") && p["routingPreference"].is_object()) {
     const nlohmann::json& rp = p["routingPreference"];
     if (rp.value("publishMicrosoftEndpoints", false)) {
-      primary["microsoftEndpoints"] =
-          RoutedEndpoints(name, "microsoftrouting", {"blob", "dfs", "file", "queue", "table", "web"});
+      primary["microsoftEndpoints"] = RoutedEndpoints(
+          name, "microsoftrouting", {"blob", "dfs", "file", "queue", "table", "web"});
     }
     if (rp.value("publishInternetEndpoints", false)) {
-      primary["internetEndpoints"] = RoutedEndpoints(name, "internetrouting", {"blob", "dfs", "file", "web"});
+      primary["internetEndpoints"] =
+          RoutedEndpoints(name, "internetrouting", {"blob", "dfs", "file", "web"});
     }
   }
 }
@@ -159,7 +175,8 @@ Response BuildAccount(ArmCall& call, const std::string& id, const std::string& n
   if (auto error = LocationError(body, kType)) return *error;
   std::string location = body.value("location", "");
   if (!body.contains("sku") || !body["sku"].is_object() || !body["sku"].contains("name")) {
-    return ArmError(400, "MissingRequiredProperty", "The 'sku' property with a 'name' is required.");
+    return ArmError(400, "MissingRequiredProperty",
+                    "The 'sku' property with a 'name' is required.");
   }
   std::string sku = body["sku"].value("name", "");
   if (!OneOf(sku, {"Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Premium_LRS",
@@ -177,8 +194,8 @@ Response BuildAccount(ArmCall& call, const std::string& id, const std::string& n
   nlohmann::json props = body.contains("properties") && body["properties"].is_object()
                              ? body["properties"]
                              : nlohmann::json::object();
-  for (const char* ro : {"provisioningState", "creationTime", "primaryEndpoints",
-                         "primaryLocation", "statusOfPrimary", "keyCreationTime"}) {
+  for (const char* ro : {"provisioningState", "creationTime", "primaryEndpoints", "primaryLocation",
+                         "statusOfPrimary", "keyCreationTime"}) {
     props.erase(ro);
   }
   if (props.contains("accessTier") &&
@@ -223,8 +240,10 @@ Response BuildAccount(ArmCall& call, const std::string& id, const std::string& n
     if (Lower(existing->value("location", location)) != Lower(location)) {
       return ArmError(409, "InvalidResourceLocation",
                       "The resource '" + name + "' already exists in location '" +
-                          (*existing).value("location", "") + "'. A resource with the same name "
-                          "cannot be created in location '" + location + "'.");
+                          (*existing).value("location", "") +
+                          "'. A resource with the same name "
+                          "cannot be created in location '" +
+                          location + "'.");
     }
     for (const char* keep : {"provisioningState", "creationTime", "keyCreationTime"}) {
       if (old.contains(keep)) p[keep] = old[keep];
@@ -243,7 +262,8 @@ Response BuildAccount(ArmCall& call, const std::string& id, const std::string& n
           {"location", location},
           {"kind", kind},
           {"sku", {{"name", sku}, {"tier", SkuTier(sku)}}},
-          {"tags", body.contains("tags") && body["tags"].is_object() ? body["tags"] : nlohmann::json::object()},
+          {"tags", body.contains("tags") && body["tags"].is_object() ? body["tags"]
+                                                                     : nlohmann::json::object()},
           {"properties", p}};
   if (body.contains("identity")) (*out)["identity"] = body["identity"];
   // Edge zones: kept as sent ({"name","type":"EdgeZone"}).
@@ -273,8 +293,8 @@ nlohmann::json ContainerBody(const std::string& id, const std::string& name) {
 }
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandleContainers(ArmCall& call, nlohmann::json& account, const std::string& account_id)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandleContainers(ArmCall& call, nlohmann::json& account,
+                          const std::string& account_id) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   World& world = call.world;
   const auto& l = call.lseg;
   const std::string& m = call.req.method;
@@ -348,7 +368,8 @@ Response HandleContainers(ArmCall& call, nlohmann::json& account, const std::str
                              : nlohmann::json::object();
   std::string access = props.value("publicAccess", "None");
   if (!OneOf(access, {"None", "Blob", "Container"})) {
-    return ArmError(400, "InvalidValuesForRequestParameters", "publicAccess must be None, Blob or Container.");
+    return ArmError(400, "InvalidValuesForRequestParameters",
+                    "publicAccess must be None, Blob or Container.");
   }
   if (access != "None" && !account["body"]["properties"].value("allowBlobPublicAccess", false)) {
     return ArmError(409, "PublicAccessNotPermitted",
@@ -358,7 +379,8 @@ Response HandleContainers(ArmCall& call, nlohmann::json& account, const std::str
   nlohmann::json stored = created ? ContainerBody(id, name) : (*existing)["body"];
   if (m == "PUT") {
     stored["properties"]["publicAccess"] = access;
-    stored["properties"]["metadata"] = props.contains("metadata") ? props["metadata"] : nlohmann::json::object();
+    stored["properties"]["metadata"] =
+        props.contains("metadata") ? props["metadata"] : nlohmann::json::object();
   } else {
     for (auto& [k, v] : props.items()) stored["properties"][k] = v;
   }
@@ -397,9 +419,10 @@ Response HandleStorage(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
                                                 "only."}});
       }
       if (FindAccountByName(world, name, nullptr) != nullptr) {
-        return ArmJson(200, {{"nameAvailable", false},
-                             {"reason", "AlreadyExists"},
-                             {"message", "The storage account named " + name + " is already taken."}});
+        return ArmJson(200,
+                       {{"nameAvailable", false},
+                        {"reason", "AlreadyExists"},
+                        {"message", "The storage account named " + name + " is already taken."}});
       }
       return ArmJson(200, {{"nameAvailable", true}});
     }
@@ -415,16 +438,17 @@ Response HandleStorage(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     std::string prefix = Lower((*FindResourceGroup(world, call.seg[3]))["id"].get<std::string>());
     std::vector<nlohmann::json> items;
     for (auto& [key, slot] : world.Section("resources").items()) {
-      if (Lower(slot["body"].value("type", "")) == Lower(kType) && absl::StartsWith(key, prefix + "/")) {
+      if (Lower(slot["body"].value("type", "")) == Lower(kType) &&
+          absl::StartsWith(key, prefix + "/")) {
         items.push_back(slot["body"]);
       }
     }
     return ArmList(call, items);
   }
   const std::string name = call.seg[7];
-  const std::string id = absl::StrCat("/subscriptions/", world.identity().subscription_id,
-                                      "/resourceGroups/", rg_name,
-                                      "/providers/Microsoft.Storage/storageAccounts/", name);
+  const std::string id =
+      absl::StrCat("/subscriptions/", world.identity().subscription_id, "/resourceGroups/", rg_name,
+                   "/providers/Microsoft.Storage/storageAccounts/", name);
   nlohmann::json* slot = FindResource(world, id);
   if (l.size() >= 9) {
     if (slot == nullptr) return ResourceNotFound(kType, name, rg_name);
@@ -474,7 +498,8 @@ Response HandleStorage(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (!tag_error.empty()) return ArmError(400, "InvalidTag", tag_error);
     nlohmann::json& stored = (*slot)["body"];
     if (body->contains("properties") && (*body)["properties"].contains("isHnsEnabled") &&
-        (*body)["properties"]["isHnsEnabled"] != stored["properties"].value("isHnsEnabled", false)) {
+        (*body)["properties"]["isHnsEnabled"] !=
+            stored["properties"].value("isHnsEnabled", false)) {
       return ArmError(400, "PropertyChangeNotAllowed",
                       "Changing property 'isHnsEnabled' is not allowed: hierarchical namespace is "
                       "set when the account is created.");
@@ -492,9 +517,10 @@ Response HandleStorage(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (m != "PUT") return ArmError(405, "MethodNotAllowed", "Method not allowed.");
   if (!ValidAccountName(name)) {
     return ArmError(400, "AccountNameInvalid",
-                    name + " is not a valid storage account name. Storage account name must be "
-                           "between 3 and 24 characters in length and use numbers and lower-case "
-                           "letters only.");
+                    name +
+                        " is not a valid storage account name. Storage account name must be "
+                        "between 3 and 24 characters in length and use numbers and lower-case "
+                        "letters only.");
   }
   std::string other_key;
   if (slot == nullptr && FindAccountByName(world, name, &other_key) != nullptr) {
@@ -504,8 +530,9 @@ Response HandleStorage(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   auto body = call.Body();
   if (!body.ok()) return BadBody(body.status());
   nlohmann::json account;
-  Response invalid = BuildAccount(call, slot != nullptr ? (*slot)["body"]["id"].get<std::string>() : id,
-                                  name, *body, slot != nullptr ? &(*slot)["body"] : nullptr, &account);
+  Response invalid =
+      BuildAccount(call, slot != nullptr ? (*slot)["body"]["id"].get<std::string>() : id, name,
+                   *body, slot != nullptr ? &(*slot)["body"] : nullptr, &account);
   if (invalid.status != 0) return invalid;
   if (slot != nullptr) {
     (*slot)["body"] = account;
@@ -516,9 +543,10 @@ Response HandleStorage(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   stored["meta"]["keys"] = NewKeys(world.Now());
   std::string op = StartOperation(world, "storage_create", id, kCreateDuration);
   Response r = ArmEmpty(202);
-  r.headers["Location"] = absl::StrCat(call.base_url, "/subscriptions/", world.identity().subscription_id,
-                                       "/providers/Microsoft.Storage/locations/", Lower(account["location"].get<std::string>()),
-                                       "/asyncoperations/", op, "?monitor=true&api-version=", call.api_version);
+  r.headers["Location"] = absl::StrCat(
+      call.base_url, "/subscriptions/", world.identity().subscription_id,
+      "/providers/Microsoft.Storage/locations/", Lower(account["location"].get<std::string>()),
+      "/asyncoperations/", op, "?monitor=true&api-version=", call.api_version);
   r.headers["Retry-After"] = std::to_string(RetryAfterSeconds(world, op));
   return r;
 }

@@ -32,9 +32,12 @@ const std::vector<std::string>& ReaderRoles() {
 void RebuildStorageAccessMirror(World& world) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   // {"accounts": {name: {"keys": [...], "containers": [...], "readers": [oid...],
   //  "writers": [oid...]}}, "clients": {clientId: {"oid", "secret"?, "managed"}}}
-  nlohmann::json mirror = {{"accounts", nlohmann::json::object()}, {"clients", nlohmann::json::object()}};
+  nlohmann::json mirror = {{"accounts", nlohmann::json::object()},
+                           {"clients", nlohmann::json::object()}};
   mirror["clients"][Lower(world.identity().client_id)] = {
-      {"oid", Lower(world.identity().object_id)}, {"secret", world.identity().client_secret}, {"managed", false}};
+      {"oid", Lower(world.identity().object_id)},
+      {"secret", world.identity().client_secret},
+      {"managed", false}};
   for (auto& [key, slot] : world.Section("resources").items()) {
     const nlohmann::json& body = slot["body"];
     if (Lower(body.value("type", "")) != kIdentityType) continue;
@@ -58,7 +61,8 @@ void RebuildStorageAccessMirror(World& world) ABSL_EXCLUSIVE_LOCKS_REQUIRED(worl
     nlohmann::json& account = mirror["accounts"][Lower(body.value("name", ""))];
     account["keys"] = nlohmann::json::array();
     const nlohmann::json meta = slot.value("meta", nlohmann::json::object());
-    for (const auto& k : meta.value("keys", nlohmann::json::array())) account["keys"].push_back(k.value("value", ""));
+    for (const auto& k : meta.value("keys", nlohmann::json::array()))
+      account["keys"].push_back(k.value("value", ""));
     account["readers"] = nlohmann::json::array();
     account["writers"] = nlohmann::json::array();
     const std::string id = body.value("id", "");
@@ -92,10 +96,12 @@ absl::Status AuthorizeStorageAccess(World& world, const std::string& account_nam
       return absl::InvalidArgumentError("fs.azure.account.key");
     case StorageCredential::kSharedKey: {
       bool match = false;
-      for (const auto& k : (*account)["keys"]) match = match || (!credential.account_key.empty() && k == credential.account_key);
+      for (const auto& k : (*account)["keys"])
+        match = match || (!credential.account_key.empty() && k == credential.account_key);
       if (!match) {
         return absl::UnauthenticatedError(
-            "Server failed to authenticate the request. Make sure the value of Authorization header is "
+            "Server failed to authenticate the request. Make sure the value of Authorization "
+            "header is "
             "formed correctly including the signature.");
       }
       break;
@@ -107,10 +113,12 @@ absl::Status AuthorizeStorageAccess(World& world, const std::string& account_nam
       const bool managed = credential.kind == StorageCredential::kManagedIdentity;
       if (client == clients.end() || (*client)["managed"] != managed) {
         return absl::FailedPreconditionError(
-            managed ? "HTTP response: 400 Bad Request {\"error\":\"invalid_request\",\"error_description\":"
-                      "\"Identity not found\"} (no user-assigned identity has client id " + credential.client_id + ")"
-                    : "HTTP response: 400 AADSTS700016: Application with identifier '" + credential.client_id +
-                          "' was not found in the directory.");
+            managed ? "HTTP response: 400 Bad Request "
+                      "{\"error\":\"invalid_request\",\"error_description\":"
+                      "\"Identity not found\"} (no user-assigned identity has client id " +
+                          credential.client_id + ")"
+                    : "HTTP response: 400 AADSTS700016: Application with identifier '" +
+                          credential.client_id + "' was not found in the directory.");
       }
       if (!managed && (*client).value("secret", "") != credential.client_secret) {
         return absl::FailedPreconditionError(

@@ -5,8 +5,7 @@
 
 namespace envctl::cloudsim {
 
-ArmThrottle::Decision ArmThrottle::Take(const std::string& principal,
-                                        const std::string& op_type) {
+ArmThrottle::Decision ArmThrottle::Take(const std::string& principal, const std::string& op_type) {
   const BucketSpec& spec = op_type == "reads"    ? options_.reads
                            : op_type == "writes" ? options_.writes
                                                  : options_.deletes;

@@ -34,8 +34,8 @@ class ArmThrottle {
 
   struct Decision {
     bool allowed = true;
-    int remaining = 0;              // tokens left after this request
-    absl::Duration retry_after;     // when !allowed
+    int remaining = 0;           // tokens left after this request
+    absl::Duration retry_after;  // when !allowed
   };
   // `op_type` is "reads", "writes" or "deletes".
   Decision Take(const std::string& principal, const std::string& op_type);

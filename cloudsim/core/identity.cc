@@ -30,9 +30,9 @@ absl::StatusOr<Identity> LoadOrCreateIdentity(const std::string& state_dir) {
   id.client_secret = "cs~" + Base64UrlEncode(RandomHex(14)).substr(0, 37);
   id.object_id = NewGuid();
   id.signing_key = RandomHex(32);
-  nlohmann::json j = {{"tenant_id", id.tenant_id},         {"subscription_id", id.subscription_id},
-                      {"client_id", id.client_id},         {"client_secret", id.client_secret},
-                      {"object_id", id.object_id},         {"signing_key", id.signing_key}};
+  nlohmann::json j = {{"tenant_id", id.tenant_id}, {"subscription_id", id.subscription_id},
+                      {"client_id", id.client_id}, {"client_secret", id.client_secret},
+                      {"object_id", id.object_id}, {"signing_key", id.signing_key}};
   auto st = WriteFileAtomic(path, j.dump(2), 0600);
   if (!st.ok()) return st;
   return id;

@@ -4,10 +4,12 @@
 
 namespace envctl::cloudsim {
 
-World::World(WorldConfig config, Identity identity, const TokenService* tokens,
-             Platform* platform)
-    : db(nlohmann::json::object()), config_(std::move(config)), identity_(std::move(identity)),
-      tokens_(tokens), platform_(platform) {}
+World::World(WorldConfig config, Identity identity, const TokenService* tokens, Platform* platform)
+    : db(nlohmann::json::object()),
+      config_(std::move(config)),
+      identity_(std::move(identity)),
+      tokens_(tokens),
+      platform_(platform) {}
 
 absl::Status World::Load() {
   auto text = ReadFile(config_.state_dir + "/state.json");

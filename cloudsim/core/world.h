@@ -25,8 +25,9 @@ namespace envctl::cloudsim {
 
 // What ADF needs from a simulated Databricks workspace (mirrors the databricks module).
 struct NotebookRunView {
-  std::string life_cycle_state;  // PENDING, RUNNING, TERMINATING, TERMINATED, SKIPPED, INTERNAL_ERROR
-  std::string result_state;      // SUCCESS, FAILED, TIMEDOUT, CANCELED (when terminated)
+  std::string
+      life_cycle_state;      // PENDING, RUNNING, TERMINATING, TERMINATED, SKIPPED, INTERNAL_ERROR
+  std::string result_state;  // SUCCESS, FAILED, TIMEDOUT, CANCELED (when terminated)
   std::string state_message;
   std::string notebook_output;
   std::string error;

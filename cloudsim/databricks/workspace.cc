@@ -11,11 +11,11 @@
 #include "absl/synchronization/mutex.h"
 #include "cloudsim/databricks/internal/api.h"
 #include "cloudsim/databricks/internal/compute.h"
-#include "cloudsim/databricks/internal/jobs.h"
-#include "cloudsim/databricks/internal/permissions.h"
 #include "cloudsim/databricks/internal/dbfs.h"
 #include "cloudsim/databricks/internal/interpreter.h"
+#include "cloudsim/databricks/internal/jobs.h"
 #include "cloudsim/databricks/internal/object_tree.h"
+#include "cloudsim/databricks/internal/permissions.h"
 #include "cloudsim/databricks/internal/runs.h"
 #include "cloudsim/databricks/internal/secret_store.h"
 #include "cloudsim/databricks/internal/token_store.h"
@@ -64,13 +64,11 @@ class Workspace::Impl : public RuntimeEnv {
   // The compute store's view of runs and DBFS (again after Load replaces the stores).
   void WireCompute() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     ComputeEnv env;
-    env.last_activity = [this](const std::string& id, absl::Time now)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return runs_.LastActivityOn(id, now);
-    };
-    env.dbfs_file_exists = [this](const std::string& p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return dbfs_.FileExists(p);
-    };
+    env.last_activity =
+        [this](const std::string& id, absl::Time now)
+            ABSL_NO_THREAD_SAFETY_ANALYSIS { return runs_.LastActivityOn(id, now); };
+    env.dbfs_file_exists = [this](const std::string& p)
+                               ABSL_NO_THREAD_SAFETY_ANALYSIS { return dbfs_.FileExists(p); };
     compute_.SetEnv(std::move(env));
   }
 
@@ -80,7 +78,8 @@ class Workspace::Impl : public RuntimeEnv {
     // A pointer: the lambda runs under this lock, which the analysis cannot see.
     ComputeStore* compute = &compute_;
     auto check = [&](Json& holder, const std::string& where) -> std::optional<Response> {
-      if (!holder.is_object() || !holder.contains("new_cluster") || !holder["new_cluster"].is_object()) {
+      if (!holder.is_object() || !holder.contains("new_cluster") ||
+          !holder["new_cluster"].is_object()) {
         return std::nullopt;
       }
       std::string bad = compute->ApplyPolicy(&holder["new_cluster"]);
@@ -89,7 +88,8 @@ class Workspace::Impl : public RuntimeEnv {
     };
     if (call.body.contains("tasks") && call.body["tasks"].is_array()) {
       for (Json& t : call.body["tasks"]) {
-        if (auto r = check(t, " in task " + (t.is_object() ? t.value("task_key", "") : ""))) return r;
+        if (auto r = check(t, " in task " + (t.is_object() ? t.value("task_key", "") : "")))
+          return r;
       }
       return std::nullopt;
     }
@@ -99,7 +99,7 @@ class Workspace::Impl : public RuntimeEnv {
   // RuntimeEnv, called by runs while mu_ is held (the thread-safety analysis cannot see
   // that through the interface).
   std::optional<Notebook> FindNotebook(const std::string& path) override
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
     const ObjectTree::Object* o = tree_.Find(path);
     if (!o || o->type != "NOTEBOOK") return std::nullopt;
     return Notebook{o->language, o->content};
@@ -114,7 +114,8 @@ class Workspace::Impl : public RuntimeEnv {
     } else if (absl::StrContains(p, ":")) {
       return std::nullopt;
     }
-    if (p.empty() || p[0] != '/' || absl::StartsWith(p, "/Workspace/") || absl::StartsWith(p, "/Volumes/")) {
+    if (p.empty() || p[0] != '/' || absl::StartsWith(p, "/Workspace/") ||
+        absl::StartsWith(p, "/Volumes/")) {
       return std::nullopt;
     }
     return Dbfs::Normalize(p);
@@ -122,12 +123,14 @@ class Workspace::Impl : public RuntimeEnv {
   bool DataPathExists(const std::string& path) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
     std::optional<std::string> p = DbfsDataPath(path);
     // The sample datasets ship with every workspace (read-only).
-    if (!p || absl::StartsWith(*p, "/databricks-datasets/") || *p == "/databricks-datasets") return true;
+    if (!p || absl::StartsWith(*p, "/databricks-datasets/") || *p == "/databricks-datasets")
+      return true;
     return dbfs_.PathExists(*p);
   }
   void WriteDataPath(const std::string& path) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
     std::optional<std::string> p = DbfsDataPath(path);
-    if (p && !absl::StartsWith(*p, "/databricks-datasets")) dbfs_.WriteDataset(*p, ToMillis(clock_->Now()));
+    if (p && !absl::StartsWith(*p, "/databricks-datasets"))
+      dbfs_.WriteDataset(*p, ToMillis(clock_->Now()));
   }
   absl::Status AuthorizeStorage(const StorageAccess& access) override {
     return env_.authorize_storage ? env_.authorize_storage(access) : absl::OkStatus();
@@ -136,24 +139,26 @@ class Workspace::Impl : public RuntimeEnv {
     run_principal_ = principal;
     run_admin_ = admin;
   }
-  absl::StatusOr<std::string> GetSecret(const std::string& scope_name,
-                                        const std::string& key) override
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  absl::StatusOr<std::string> GetSecret(const std::string& scope_name, const std::string& key)
+      override ABSL_NO_THREAD_SAFETY_ANALYSIS {
     const SecretStore::Scope* scope = secrets_.FindScope(scope_name);
     if (!scope) return absl::NotFoundError("no such scope");
     // Secret ACLs: READ, WRITE and MANAGE all allow reading; `users` is every user.
     if (!run_admin_ && !scope->acls.count(run_principal_) && !scope->acls.count("users")) {
-      return absl::PermissionDeniedError("User " + run_principal_ + " does not have READ permission on scope " +
-                                         scope->name + " to read key " + key + ".");
+      return absl::PermissionDeniedError("User " + run_principal_ +
+                                         " does not have READ permission on scope " + scope->name +
+                                         " to read key " + key + ".");
     }
     return ReadSecret(*scope, key);
   }
   // The secret's value, without an ACL check (API callers are workspace admins).
-  absl::StatusOr<std::string> ReadSecret(const SecretStore::Scope* scope_or_null, const std::string& key) {
+  absl::StatusOr<std::string> ReadSecret(const SecretStore::Scope* scope_or_null,
+                                         const std::string& key) {
     if (!scope_or_null) return absl::NotFoundError("no such scope");
     return ReadSecret(*scope_or_null, key);
   }
-  absl::StatusOr<std::string> ReadSecret(const SecretStore::Scope& scope_ref, const std::string& key) {
+  absl::StatusOr<std::string> ReadSecret(const SecretStore::Scope& scope_ref,
+                                         const std::string& key) {
     const SecretStore::Scope* scope = &scope_ref;
     if (scope->backend_type == "AZURE_KEYVAULT") {
       if (!env_.read_key_vault_secret) return absl::NotFoundError("no Key Vault reader");
@@ -215,7 +220,8 @@ class Workspace::Impl : public RuntimeEnv {
     std::optional<std::string> path = tree_.PathOfId(num);
     if (!path) return std::nullopt;
     const ObjectTree::Object* obj = tree_.Find(*path);
-    if ((type == "notebooks") != (obj->type == "NOTEBOOK") || obj->type == "FILE") return std::nullopt;
+    if ((type == "notebooks") != (obj->type == "NOTEBOOK") || obj->type == "FILE")
+      return std::nullopt;
     o.object_id = "/" + type + "/" + id;
     o.object_type = type == "notebooks" ? "notebook" : "directory";
     // Nearest parent directory first, up to the root.
@@ -236,9 +242,8 @@ class Workspace::Impl : public RuntimeEnv {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const ObjectTree::Object* nb = tree_.Find(path);
     if (!nb) return "";  // a missing notebook fails the run itself, as in Databricks
-    auto resolve = [this](const std::string& t, const std::string& i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return ResolveAclObject(t, i);
-    };
+    auto resolve = [this](const std::string& t, const std::string& i)
+                       ABSL_NO_THREAD_SAFETY_ANALYSIS { return ResolveAclObject(t, i); };
     if (perms_.Holds("notebooks", std::to_string(nb->object_id), principal,
                      {"CAN_RUN", "CAN_EDIT", "CAN_MANAGE"}, resolve)) {
       return "";
@@ -250,12 +255,10 @@ class Workspace::Impl : public RuntimeEnv {
   Response Dispatch(Call& call, bool* mutated) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const std::string& v = call.verb;
     bool jobs = absl::StartsWith(v, "jobs/");
-    auto resolve = [this](const std::string& t, const std::string& i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return ResolveAclObject(t, i);
-    };
-    auto forget = [this](const std::string& t, const std::string& i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      perms_.Forget(t, i);
-    };
+    auto resolve = [this](const std::string& t, const std::string& i)
+                       ABSL_NO_THREAD_SAFETY_ANALYSIS { return ResolveAclObject(t, i); };
+    auto forget = [this](const std::string& t, const std::string& i)
+                      ABSL_NO_THREAD_SAFETY_ANALYSIS { perms_.Forget(t, i); };
     if (absl::StartsWith(v, "clusters/") || absl::StartsWith(v, "policies/clusters/") ||
         absl::StartsWith(v, "libraries/")) {
       return compute_.Handle(call, mutated, forget);
@@ -265,11 +268,12 @@ class Workspace::Impl : public RuntimeEnv {
       JobsEnv env;
       env.runs = &runs_;
       env.compute = &compute_;
-      env.can_run_notebook = [this](const std::string& path, const std::string& principal)
-                                
-    ABSL_NO_THREAD_SAFETY_ANALYSIS { return CanRunNotebook(path, principal); };
+      env.can_run_notebook =
+          [this](const std::string& path, const std::string& principal)
+
+              ABSL_NO_THREAD_SAFETY_ANALYSIS { return CanRunNotebook(path, principal); };
       env.on_delete = [this](const std::string& id)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS { perms_.Forget("jobs", id); };
+                          ABSL_NO_THREAD_SAFETY_ANALYSIS { perms_.Forget("jobs", id); };
       if (auto r = jobs_.Handle(call, mutated, env)) return *r;
       return EndpointNotFound(*call.request);
     }
@@ -429,8 +433,8 @@ absl::StatusOr<Workspace::RunView> Workspace::GetRun(int64_t run_id) {
     const TaskRun* task = nullptr;
     const Run* run = impl_->runs_.Find(run_id, &task);
     if (!run) return absl::NotFoundError("Run " + std::to_string(run_id) + " does not exist.");
-    RunState s = task ? impl_->runs_.TaskState(*task, run->submitted, now)
-                      : impl_->runs_.State(*run, now);
+    RunState s =
+        task ? impl_->runs_.TaskState(*task, run->submitted, now) : impl_->runs_.State(*run, now);
     view.life_cycle_state = s.life_cycle;
     view.result_state = s.result;
     view.state_message = s.message;

@@ -49,8 +49,7 @@ struct WorkspaceEnv {
   // Reads secret `key` from the Key Vault at `dns_name` (the vault URI of an
   // AZURE_KEYVAULT-backed scope) for dbutils.secrets.get in a run. NotFound (or a null
   // callback) makes the notebook fail with "Secret does not exist ...".
-  std::function<absl::StatusOr<std::string>(const std::string& dns_name,
-                                            const std::string& key)>
+  std::function<absl::StatusOr<std::string>(const std::string& dns_name, const std::string& key)>
       read_key_vault_secret;
   // Decides whether a run may read or write an ABFS path: OK, or the storage service's
   // refusal (see cloudsim/arm/storage_access.h for the codes). Null = every access works.

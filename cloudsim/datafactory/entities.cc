@@ -23,7 +23,8 @@ void Mask(nlohmann::json& j) {
   }
 }
 
-void CollectReferences(const nlohmann::json& j, std::vector<std::pair<std::string, std::string>>* out) {
+void CollectReferences(const nlohmann::json& j,
+                       std::vector<std::pair<std::string, std::string>>* out) {
   if (j.is_object()) {
     if (j.contains("referenceName") && j["referenceName"].is_string() && j.contains("type") &&
         j["type"].is_string()) {

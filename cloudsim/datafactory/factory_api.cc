@@ -90,7 +90,8 @@ std::string ReferencedBy(World& world, const std::string& factory_id, const std:
     for (const auto& key : ResourceIdsUnder(world, factory_id + "/" + child_kind)) {
       nlohmann::json* slot = FindResource(world, key);
       if (slot == nullptr) continue;
-      if (child_kind == kind && Lower((*slot)["body"]["name"].get<std::string>()) == Lower(name)) continue;
+      if (child_kind == kind && Lower((*slot)["body"]["name"].get<std::string>()) == Lower(name))
+        continue;
       for (const auto& [rk, rn] : ReferencesOf((*slot)["meta"]["raw"])) {
         if (rk == kind && Lower(rn) == Lower(name)) return (*slot)["body"]["name"];
       }
@@ -108,7 +109,8 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) ABSL_NO_THREAD_SAFE
   const std::string kind = l[8];
   bool known = false;
   for (const auto& [k, ref] : DataFactoryChildKinds()) known = known || k == kind;
-  if (!known) return ArmError(404, "InvalidResourceType", "Unsupported Data Factory path " + call.req.path);
+  if (!known)
+    return ArmError(404, "InvalidResourceType", "Unsupported Data Factory path " + call.req.path);
   if (l.size() == 9) {
     if (m != "GET") return ArmError(405, "MethodNotAllowed", "Use GET to list " + kind + ".");
     std::vector<nlohmann::json> items;
@@ -135,7 +137,8 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) ABSL_NO_THREAD_SAFE
     }
     return ArmError(404, "InvalidResourceType", "Unsupported Data Factory path " + call.req.path);
   }
-  if (l.size() != 10) return ArmError(404, "InvalidResourceType", "Unsupported Data Factory path " + call.req.path);
+  if (l.size() != 10)
+    return ArmError(404, "InvalidResourceType", "Unsupported Data Factory path " + call.req.path);
   if (m == "GET") {
     if (slot == nullptr) return EntityNotFound(kind, name);
     if (IfNoneMatchHits(call.req, (*slot)["body"].value("etag", ""))) return ArmEmpty(304);
@@ -148,13 +151,15 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) ABSL_NO_THREAD_SAFE
     if (started) return TriggerStarted();
     std::string by = ReferencedBy(world, factory_id, kind, (*slot)["body"]["name"]);
     if (!by.empty()) {
-      Response r = ArmJson(400, {{"error",
-                                  {{"code", "BadRequest"},
-                                   {"message", "The document cannot be deleted since it is referenced by " + by + "."},
-                                   {"target", absl::StrCat("/Microsoft.DataFactory/factories/",
-                                                           factory["body"]["name"].get<std::string>(), "/",
-                                                           kind, "/", name)},
-                                   {"details", nullptr}}}});
+      Response r = ArmJson(
+          400,
+          {{"error",
+            {{"code", "BadRequest"},
+             {"message", "The document cannot be deleted since it is referenced by " + by + "."},
+             {"target",
+              absl::StrCat("/Microsoft.DataFactory/factories/",
+                           factory["body"]["name"].get<std::string>(), "/", kind, "/", name)},
+             {"details", nullptr}}}});
       return r;
     }
     EraseResource(world, (*slot)["body"]["id"]);
@@ -163,13 +168,16 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) ABSL_NO_THREAD_SAFE
   if (m != "PUT") return ArmError(405, "MethodNotAllowed", "Method not allowed.");
   if (!ValidEntityName(name)) {
     return ArmError(400, "InvalidResourceName",
-                    "The entity name '" + name + "' is invalid: start with a letter, digit or "
-                    "underscore and avoid . + ? / < > * % & : \\.");
+                    "The entity name '" + name +
+                        "' is invalid: start with a letter, digit or "
+                        "underscore and avoid . + ? / < > * % & : \\.");
   }
   if (started) return TriggerStarted();
-  if (IfMatchFails(call.req, slot != nullptr ? (*slot)["body"].value("etag", "") : "", slot != nullptr)) {
-    return ArmError(412, "PreconditionFailed",
-                    "The specified etag does not match the current etag of " + kind + " '" + name + "'.");
+  if (IfMatchFails(call.req, slot != nullptr ? (*slot)["body"].value("etag", "") : "",
+                   slot != nullptr)) {
+    return ArmError(
+        412, "PreconditionFailed",
+        "The specified etag does not match the current etag of " + kind + " '" + name + "'.");
   }
   if (slot != nullptr && call.req.Header("If-None-Match") == "*") {
     return ArmError(412, "PreconditionFailed", "The entity '" + name + "' already exists.");
@@ -181,28 +189,36 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) ABSL_NO_THREAD_SAFE
   }
   nlohmann::json props = (*body)["properties"];
   if (kind != "pipelines" && (!props.contains("type") || !props["type"].is_string())) {
-    return ArmError(400, "BadRequest", "The 'properties.type' of " + kind + " '" + name + "' is required.");
+    return ArmError(400, "BadRequest",
+                    "The 'properties.type' of " + kind + " '" + name + "' is required.");
   }
   for (const auto& [rk, rn] : ReferencesOf(props)) {
     if (rk == "integrationruntimes") continue;  // AutoResolveIntegrationRuntime is implicit
     if (rk == kind && Lower(rn) == Lower(name)) continue;
     if (FindChild(world, factory_id, rk, rn) == nullptr) {
-      return ArmError(400, "BadRequest",
-                      "The document creation or update failed because of invalid reference '" + rn + "'.");
+      return ArmError(
+          400, "BadRequest",
+          "The document creation or update failed because of invalid reference '" + rn + "'.");
     }
   }
   if (kind == "integrationruntimes" && props.value("type", "") != "Managed" &&
       props.value("type", "") != "SelfHosted") {
     return ArmError(400, "BadRequest",
-                    "The 'properties.type' of integration runtime '" + name + "' must be Managed or SelfHosted.");
+                    "The 'properties.type' of integration runtime '" + name +
+                        "' must be Managed or SelfHosted.");
   }
-  if (kind == "triggers") props["runtimeState"] = slot != nullptr ? (*slot)["body"]["properties"].value("runtimeState", "Stopped") : "Stopped";
-  std::string id = slot != nullptr ? (*slot)["body"]["id"].get<std::string>() : factory_id + "/" + kind + "/" + name;
-  nlohmann::json stored = {{"id", id},
-                           {"name", slot != nullptr ? (*slot)["body"]["name"].get<std::string>() : name},
-                           {"type", std::string(kFactoryType) + "/" + kind},
-                           {"properties", MaskSecureStrings(props)},
-                           {"etag", Etag()}};
+  if (kind == "triggers")
+    props["runtimeState"] = slot != nullptr
+                                ? (*slot)["body"]["properties"].value("runtimeState", "Stopped")
+                                : "Stopped";
+  std::string id = slot != nullptr ? (*slot)["body"]["id"].get<std::string>()
+                                   : factory_id + "/" + kind + "/" + name;
+  nlohmann::json stored = {
+      {"id", id},
+      {"name", slot != nullptr ? (*slot)["body"]["name"].get<std::string>() : name},
+      {"type", std::string(kFactoryType) + "/" + kind},
+      {"properties", MaskSecureStrings(props)},
+      {"etag", Etag()}};
   if (kind == "linkedservices") AddEncryptedCredential(stored["properties"], props);
   nlohmann::json old_meta = slot != nullptr ? (*slot)["meta"] : nlohmann::json::object();
   nlohmann::json meta = nlohmann::json::object();
@@ -217,8 +233,8 @@ Response HandleChild(ArmCall& call, nlohmann::json& factory) ABSL_NO_THREAD_SAFE
 }
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandleFactory(ArmCall& call, const std::string& rg_id, const std::string& rg_name)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandleFactory(ArmCall& call, const std::string& rg_id,
+                       const std::string& rg_name) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   World& world = call.world;
   const std::string& m = call.req.method;
   const std::string name = call.seg[7];
@@ -270,26 +286,32 @@ Response HandleFactory(ArmCall& call, const std::string& rg_id, const std::strin
   if (m != "PUT") return ArmError(405, "MethodNotAllowed", "Method not allowed.");
   if (!ValidFactoryName(name)) {
     return ArmError(400, "InvalidResourceName",
-                    "Invalid factory name '" + name + "': use 3-63 letters, digits and single "
-                    "hyphens, starting and ending with a letter or digit.");
+                    "Invalid factory name '" + name +
+                        "': use 3-63 letters, digits and single "
+                        "hyphens, starting and ending with a letter or digit.");
   }
-  if (IfMatchFails(call.req, slot != nullptr ? (*slot)["body"].value("eTag", "") : "", slot != nullptr)) {
-    return ArmError(412, "PreconditionFailed", "The specified etag does not match the factory's etag.");
+  if (IfMatchFails(call.req, slot != nullptr ? (*slot)["body"].value("eTag", "") : "",
+                   slot != nullptr)) {
+    return ArmError(412, "PreconditionFailed",
+                    "The specified etag does not match the factory's etag.");
   }
   if (auto error = LocationError(*body, "Microsoft.DataFactory/factories")) return *error;
   std::string location = body->value("location", "");
   nlohmann::json stored = slot != nullptr ? (*slot)["body"] : nlohmann::json::object();
   nlohmann::json props = body->contains("properties") && (*body)["properties"].is_object()
-                             ? (*body)["properties"] : nlohmann::json::object();
+                             ? (*body)["properties"]
+                             : nlohmann::json::object();
   props["provisioningState"] = "Succeeded";
-  props["createTime"] = slot != nullptr ? stored["properties"].value("createTime", IsoTime(world.Now()))
-                                        : IsoTime(world.Now());
+  props["createTime"] = slot != nullptr
+                            ? stored["properties"].value("createTime", IsoTime(world.Now()))
+                            : IsoTime(world.Now());
   props["version"] = "2018-06-01";
   stored["name"] = slot != nullptr ? stored["name"].get<std::string>() : name;
   stored["id"] = slot != nullptr ? stored["id"].get<std::string>() : id;
   stored["type"] = kFactoryType;
   stored["location"] = location;
-  stored["tags"] = body->contains("tags") && (*body)["tags"].is_object() ? (*body)["tags"] : nlohmann::json::object();
+  stored["tags"] = body->contains("tags") && (*body)["tags"].is_object() ? (*body)["tags"]
+                                                                         : nlohmann::json::object();
   stored["properties"] = props;
   if (body->contains("identity")) {
     if (auto error = apply_identity(stored, (*body)["identity"])) return *error;
@@ -301,11 +323,12 @@ Response HandleFactory(ArmCall& call, const std::string& rg_id, const std::strin
   // Global parameters sent with the factory are the factory's "default" set.
   if (props.contains("globalParameters") && props["globalParameters"].is_object()) {
     const std::string gp_id = stored["id"].get<std::string>() + "/globalParameters/default";
-    PutResource(world, gp_id, {{"id", gp_id},
-                               {"name", "default"},
-                               {"type", "Microsoft.DataFactory/factories/globalParameters"},
-                               {"properties", props["globalParameters"]},
-                               {"etag", Etag()}});
+    PutResource(world, gp_id,
+                {{"id", gp_id},
+                 {"name", "default"},
+                 {"type", "Microsoft.DataFactory/factories/globalParameters"},
+                 {"properties", props["globalParameters"]},
+                 {"etag", Etag()}});
   }
   return ArmJson(200, stored);
 }
@@ -324,7 +347,8 @@ Response HandleDataFactory(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (l.size() == 5 && l[4] == "factories" && m == "GET") {
       std::vector<nlohmann::json> items;
       for (auto& [key, slot] : world.Section("resources").items()) {
-        if (Lower(slot["body"].value("type", "")) == Lower(kFactoryType)) items.push_back(slot["body"]);
+        if (Lower(slot["body"].value("type", "")) == Lower(kFactoryType))
+          items.push_back(slot["body"]);
       }
       return ArmList(call, items);
     }
@@ -339,18 +363,22 @@ Response HandleDataFactory(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (l.size() == 7) {
     if (m != "GET") return ArmError(405, "MethodNotAllowed", "Use GET to list factories.");
     std::vector<nlohmann::json> items;
-    for (const auto& key : ResourceIdsUnder(world, rg_id + "/providers/Microsoft.DataFactory/factories")) {
+    for (const auto& key :
+         ResourceIdsUnder(world, rg_id + "/providers/Microsoft.DataFactory/factories")) {
       nlohmann::json& slot = *FindResource(world, key);
-      if (Lower(slot["body"].value("type", "")) == Lower(kFactoryType)) items.push_back(slot["body"]);
+      if (Lower(slot["body"].value("type", "")) == Lower(kFactoryType))
+        items.push_back(slot["body"]);
     }
     return ArmList(call, items);
   }
   if (l.size() == 8) return HandleFactory(call, rg_id, rg_name);
-  nlohmann::json* factory = FindResource(world, rg_id + "/providers/Microsoft.DataFactory/factories/" + call.seg[7]);
+  nlohmann::json* factory =
+      FindResource(world, rg_id + "/providers/Microsoft.DataFactory/factories/" + call.seg[7]);
   if (factory == nullptr) return ResourceNotFound(kFactoryType, call.seg[7], rg_name);
   const std::string factory_id = (*factory)["body"]["id"];
   if (l[8] == "pipelineruns" && l.size() >= 10) return HandlePipelineRuns(call, factory_id, 9);
-  if (l[8] == "querypipelineruns" && l.size() == 9 && m == "POST") return QueryPipelineRuns(call, factory_id);
+  if (l[8] == "querypipelineruns" && l.size() == 9 && m == "POST")
+    return QueryPipelineRuns(call, factory_id);
   if (l[8] == "querytriggers" && l.size() == 9 && m == "POST")
     return QueryTriggers(call, factory_id);
   if (l[8] == "globalparameters") return HandleGlobalParameters(call, *factory);

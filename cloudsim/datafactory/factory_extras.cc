@@ -11,7 +11,8 @@ namespace envctl::cloudsim {
 namespace {
 
 constexpr char kMvnetType[] = "Microsoft.DataFactory/factories/managedVirtualNetworks";
-constexpr char kPeType[] = "Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints";
+constexpr char kPeType[] =
+    "Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints";
 
 Response NotFoundEntity(const std::string& what, const std::string& name) {
   return ArmError(404, "NotFound", absl::StrCat("Entity ", name, " not found (", what, ")."));
@@ -34,8 +35,8 @@ bool ValidRuntimeType(const std::string& type) { return type == "Managed" || typ
 }  // namespace
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandleGlobalParameters(ArmCall& call, nlohmann::json& factory)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandleGlobalParameters(ArmCall& call,
+                                nlohmann::json& factory) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   World& world = call.world;
   const auto& l = call.lseg;
   const std::string& m = call.req.method;
@@ -45,7 +46,8 @@ Response HandleGlobalParameters(ArmCall& call, nlohmann::json& factory)
     if (m != "GET") return ArmError(405, "MethodNotAllowed", "Use GET to list global parameters.");
     return ArmList(call, BodiesUnder(world, prefix, 0));
   }
-  if (l.size() != 10) return ArmError(404, "InvalidResourceType", "Unsupported Data Factory path " + call.req.path);
+  if (l.size() != 10)
+    return ArmError(404, "InvalidResourceType", "Unsupported Data Factory path " + call.req.path);
   const std::string name = call.seg[9];
   const std::string id = prefix + "/" + name;
   nlohmann::json* slot = FindResource(world, id);
@@ -71,9 +73,11 @@ Response HandleGlobalParameters(ArmCall& call, nlohmann::json& factory)
     return ArmError(400, "BadRequest", "The request body must contain 'properties'.");
   }
   nlohmann::json props = (*body)["properties"];
-  static const std::vector<std::string> kTypes = {"Object", "String", "Int", "Float", "Bool", "Array"};
+  static const std::vector<std::string> kTypes = {"Object", "String", "Int",
+                                                  "Float",  "Bool",   "Array"};
   for (auto& [key, param] : props.items()) {
-    if (!param.is_object() || !param.contains("type") || !param["type"].is_string() || !param.contains("value")) {
+    if (!param.is_object() || !param.contains("type") || !param["type"].is_string() ||
+        !param.contains("value")) {
       return ArmError(400, "BadRequest",
                       "Global parameter '" + key + "' must be an object with 'type' and 'value'.");
     }
@@ -87,7 +91,8 @@ Response HandleGlobalParameters(ArmCall& call, nlohmann::json& factory)
       }
     }
     if (!known) {
-      return ArmError(400, "BadRequest", "Global parameter '" + key + "' has an invalid type '" + type + "'.");
+      return ArmError(400, "BadRequest",
+                      "Global parameter '" + key + "' has an invalid type '" + type + "'.");
     }
   }
   nlohmann::json stored = {{"id", id},
@@ -102,8 +107,8 @@ Response HandleGlobalParameters(ArmCall& call, nlohmann::json& factory)
 }
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandleManagedVirtualNetworks(ArmCall& call, nlohmann::json& factory)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandleManagedVirtualNetworks(ArmCall& call,
+                                      nlohmann::json& factory) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   World& world = call.world;
   const auto& l = call.lseg;
   const std::string& m = call.req.method;
@@ -111,7 +116,8 @@ Response HandleManagedVirtualNetworks(ArmCall& call, nlohmann::json& factory)
   const std::string factory_name = factory["body"]["name"];
   const std::string prefix = factory_id + "/managedVirtualNetworks";
   if (l.size() == 9) {
-    if (m != "GET") return ArmError(405, "MethodNotAllowed", "Use GET to list managed virtual networks.");
+    if (m != "GET")
+      return ArmError(405, "MethodNotAllowed", "Use GET to list managed virtual networks.");
     return ArmList(call, BodiesUnder(world, prefix, 0));
   }
   const std::string vnet = call.seg[9];
@@ -124,7 +130,8 @@ Response HandleManagedVirtualNetworks(ArmCall& call, nlohmann::json& factory)
     }
     if (m != "PUT") {
       // The 2018-06-01 API has no DELETE for a managed virtual network.
-      return ArmError(405, "MethodNotAllowed", "Managed virtual networks support GET and PUT only.");
+      return ArmError(405, "MethodNotAllowed",
+                      "Managed virtual networks support GET and PUT only.");
     }
     auto body = call.Body();
     if (!body.ok()) return BadBody(body.status());
@@ -132,13 +139,15 @@ Response HandleManagedVirtualNetworks(ArmCall& call, nlohmann::json& factory)
       return ArmError(400, "BadRequest", "The request body must contain 'properties'.");
     }
     nlohmann::json props = (*body)["properties"];
-    props["vNetId"] = vslot != nullptr ? (*vslot)["body"]["properties"].value("vNetId", NewGuid()) : NewGuid();
+    props["vNetId"] =
+        vslot != nullptr ? (*vslot)["body"]["properties"].value("vNetId", NewGuid()) : NewGuid();
     props["alias"] = factory_name;
-    nlohmann::json stored = {{"id", vslot != nullptr ? (*vslot)["body"]["id"].get<std::string>() : vnet_id},
-                             {"name", vslot != nullptr ? (*vslot)["body"]["name"].get<std::string>() : vnet},
-                             {"type", kMvnetType},
-                             {"properties", props},
-                             {"etag", NewGuid()}};
+    nlohmann::json stored = {
+        {"id", vslot != nullptr ? (*vslot)["body"]["id"].get<std::string>() : vnet_id},
+        {"name", vslot != nullptr ? (*vslot)["body"]["name"].get<std::string>() : vnet},
+        {"type", kMvnetType},
+        {"properties", props},
+        {"etag", NewGuid()}};
     PutResource(world, stored["id"], stored);
     return ArmJson(200, stored);
   }
@@ -146,9 +155,11 @@ Response HandleManagedVirtualNetworks(ArmCall& call, nlohmann::json& factory)
     return ArmError(404, "InvalidResourceType", "Unsupported Data Factory path " + call.req.path);
   }
   if (vslot == nullptr) return NotFoundEntity("managedVirtualNetworks", vnet);
-  const std::string pe_prefix = (*vslot)["body"]["id"].get<std::string>() + "/managedPrivateEndpoints";
+  const std::string pe_prefix =
+      (*vslot)["body"]["id"].get<std::string>() + "/managedPrivateEndpoints";
   if (l.size() == 11) {
-    if (m != "GET") return ArmError(405, "MethodNotAllowed", "Use GET to list managed private endpoints.");
+    if (m != "GET")
+      return ArmError(405, "MethodNotAllowed", "Use GET to list managed private endpoints.");
     return ArmList(call, BodiesUnder(world, pe_prefix, 0));
   }
   const std::string pe = call.seg[11];
@@ -167,15 +178,18 @@ Response HandleManagedVirtualNetworks(ArmCall& call, nlohmann::json& factory)
   auto body = call.Body();
   if (!body.ok()) return BadBody(body.status());
   nlohmann::json props = body->value("properties", nlohmann::json::object());
-  if (!props.is_object() || !props.contains("privateLinkResourceId") || !props["privateLinkResourceId"].is_string() ||
-      !props.contains("groupId") || !props["groupId"].is_string()) {
+  if (!props.is_object() || !props.contains("privateLinkResourceId") ||
+      !props["privateLinkResourceId"].is_string() || !props.contains("groupId") ||
+      !props["groupId"].is_string()) {
     return ArmError(400, "BadRequest",
-                    "A managed private endpoint needs properties.privateLinkResourceId and properties.groupId.");
+                    "A managed private endpoint needs properties.privateLinkResourceId and "
+                    "properties.groupId.");
   }
   if (pslot != nullptr) {
     // The target cannot change; only fqdns may.
     const nlohmann::json& old = (*pslot)["body"]["properties"];
-    if (!absl::EqualsIgnoreCase(old.value("privateLinkResourceId", ""), props["privateLinkResourceId"].get<std::string>()) ||
+    if (!absl::EqualsIgnoreCase(old.value("privateLinkResourceId", ""),
+                                props["privateLinkResourceId"].get<std::string>()) ||
         old.value("groupId", "") != props["groupId"].get<std::string>()) {
       return ArmError(400, "BadRequest",
                       "The privateLinkResourceId and groupId of managed private endpoint '" + pe +
@@ -185,20 +199,22 @@ Response HandleManagedVirtualNetworks(ArmCall& call, nlohmann::json& factory)
   if (!props.contains("fqdns")) props["fqdns"] = nlohmann::json::array();
   props["provisioningState"] = "Succeeded";
   // New endpoints wait for the target's owner to approve them, as in the service.
-  props["connectionState"] = pslot != nullptr ? (*pslot)["body"]["properties"]["connectionState"]
-                                              : nlohmann::json{{"status", "Pending"},
-                                                               {"description", ""},
-                                                               {"actionsRequired", "None"}};
-  nlohmann::json stored = {{"id", pslot != nullptr ? (*pslot)["body"]["id"].get<std::string>() : pe_id},
-                           {"name", pslot != nullptr ? (*pslot)["body"]["name"].get<std::string>() : pe},
-                           {"type", kPeType},
-                           {"properties", props},
-                           {"etag", NewGuid()}};
+  props["connectionState"] =
+      pslot != nullptr
+          ? (*pslot)["body"]["properties"]["connectionState"]
+          : nlohmann::json{{"status", "Pending"}, {"description", ""}, {"actionsRequired", "None"}};
+  nlohmann::json stored = {
+      {"id", pslot != nullptr ? (*pslot)["body"]["id"].get<std::string>() : pe_id},
+      {"name", pslot != nullptr ? (*pslot)["body"]["name"].get<std::string>() : pe},
+      {"type", kPeType},
+      {"properties", props},
+      {"etag", NewGuid()}};
   PutResource(world, stored["id"], stored);
   return ArmJson(200, stored);
 }
 
-void PrepareIntegrationRuntime(nlohmann::json& properties, nlohmann::json& meta, const nlohmann::json* old_meta) {
+void PrepareIntegrationRuntime(nlohmann::json& properties, nlohmann::json& meta,
+                               const nlohmann::json* old_meta) {
   const std::string type = properties.value("type", "");
   if (type == "Managed") {
     properties["state"] = "Initial";
@@ -209,23 +225,26 @@ void PrepareIntegrationRuntime(nlohmann::json& properties, nlohmann::json& meta,
       meta["authKey1"] = (*old_meta)["authKey1"];
       meta["authKey2"] = (*old_meta)["authKey2"];
     } else {
-      meta["authKey1"] = absl::StrCat("IR@", NewGuid(), "@cloudsim@ServiceEndpoint=cloudsim@", RandomBase64(32));
-      meta["authKey2"] = absl::StrCat("IR@", NewGuid(), "@cloudsim@ServiceEndpoint=cloudsim@", RandomBase64(32));
+      meta["authKey1"] =
+          absl::StrCat("IR@", NewGuid(), "@cloudsim@ServiceEndpoint=cloudsim@", RandomBase64(32));
+      meta["authKey2"] =
+          absl::StrCat("IR@", NewGuid(), "@cloudsim@ServiceEndpoint=cloudsim@", RandomBase64(32));
     }
   }
 }
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandleIntegrationRuntimeAction(ArmCall& call, nlohmann::json& slot, const std::string& action)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandleIntegrationRuntimeAction(ArmCall& call, nlohmann::json& slot,
+                                        const std::string& action) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (call.req.method != "POST") return ArmEmpty(0);
   nlohmann::json& body = slot["body"];
   const std::string type = body["properties"].value("type", "");
   const std::string name = body["name"];
   if (action == "listauthkeys" || action == "regenerateauthkey") {
     if (type != "SelfHosted") {
-      return ArmError(400, "BadRequest",
-                      "Integration runtime '" + name + "' is not a self-hosted integration runtime.");
+      return ArmError(
+          400, "BadRequest",
+          "Integration runtime '" + name + "' is not a self-hosted integration runtime.");
     }
     if (action == "regenerateauthkey") {
       auto req = call.Body();
@@ -234,7 +253,8 @@ Response HandleIntegrationRuntimeAction(ArmCall& call, nlohmann::json& slot, con
       if (key != "authKey1" && key != "authKey2") {
         return ArmError(400, "BadRequest", "keyName must be authKey1 or authKey2.");
       }
-      slot["meta"][key] = absl::StrCat("IR@", NewGuid(), "@cloudsim@ServiceEndpoint=cloudsim@", RandomBase64(32));
+      slot["meta"][key] =
+          absl::StrCat("IR@", NewGuid(), "@cloudsim@ServiceEndpoint=cloudsim@", RandomBase64(32));
       call.world.MarkDirty();
       return ArmJson(200, {{key, slot["meta"][key]}});
     }
@@ -242,17 +262,20 @@ Response HandleIntegrationRuntimeAction(ArmCall& call, nlohmann::json& slot, con
                          {"authKey2", slot["meta"].value("authKey2", "")}});
   }
   if (action == "getstatus") {
-    return ArmJson(200, {{"name", name},
-                         {"properties",
-                          {{"type", type},
-                           {"dataFactoryName", body["id"].get<std::string>().substr(
-                                                   0, body["id"].get<std::string>().find("/integrationRuntimes"))},
-                           {"state", body["properties"].value("state", "Initial")}}}});
+    return ArmJson(
+        200,
+        {{"name", name},
+         {"properties",
+          {{"type", type},
+           {"dataFactoryName", body["id"].get<std::string>().substr(
+                                   0, body["id"].get<std::string>().find("/integrationRuntimes"))},
+           {"state", body["properties"].value("state", "Initial")}}}});
   }
   if ((action == "start" || action == "stop") && type == "Managed") {
     body["properties"]["state"] = action == "start" ? "Started" : "Stopped";
     call.world.MarkDirty();
-    return ArmJson(200, {{"name", name}, {"properties", {{"type", type}, {"state", body["properties"]["state"]}}}});
+    return ArmJson(200, {{"name", name},
+                         {"properties", {{"type", type}, {"state", body["properties"]["state"]}}}});
   }
   if (!ValidRuntimeType(type)) return ArmEmpty(0);
   return ArmEmpty(0);
@@ -263,12 +286,14 @@ std::optional<Response> ResolveUserAssignedIdentities(World& world, nlohmann::js
   if (!identity.contains("userAssignedIdentities")) return std::nullopt;
   nlohmann::json& uais = identity["userAssignedIdentities"];
   if (!uais.is_object()) {
-    return ArmError(400, "BadRequest", "identity.userAssignedIdentities must be an object keyed by resource id.");
+    return ArmError(400, "BadRequest",
+                    "identity.userAssignedIdentities must be an object keyed by resource id.");
   }
   for (auto& [id, value] : uais.items()) {
     nlohmann::json* uai = FindResource(world, id);
-    if (uai == nullptr || !absl::EqualsIgnoreCase((*uai)["body"].value("type", ""),
-                                                  "Microsoft.ManagedIdentity/userAssignedIdentities")) {
+    if (uai == nullptr ||
+        !absl::EqualsIgnoreCase((*uai)["body"].value("type", ""),
+                                "Microsoft.ManagedIdentity/userAssignedIdentities")) {
       return ArmError(400, "FailedIdentityOperation",
                       "Resource '" + id + "' was not found or is not a user-assigned identity.");
     }
@@ -294,16 +319,21 @@ Response ConfigureFactoryRepo(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     const nlohmann::json& repo = (*body)["repoConfiguration"];
     const std::string type = repo.is_object() ? repo.value("type", "") : "";
     if (type != "FactoryVSTSConfiguration" && type != "FactoryGitHubConfiguration") {
-      return ArmError(400, "BadRequest",
-                      "repoConfiguration.type must be FactoryVSTSConfiguration or FactoryGitHubConfiguration.");
+      return ArmError(
+          400, "BadRequest",
+          "repoConfiguration.type must be FactoryVSTSConfiguration or FactoryGitHubConfiguration.");
     }
-    for (const char* required : {"accountName", "repositoryName", "collaborationBranch", "rootFolder"}) {
-      if (!repo.contains(required) || !repo[required].is_string() || repo[required].get<std::string>().empty()) {
-        return ArmError(400, "BadRequest", absl::StrCat("repoConfiguration.", required, " is required."));
+    for (const char* required :
+         {"accountName", "repositoryName", "collaborationBranch", "rootFolder"}) {
+      if (!repo.contains(required) || !repo[required].is_string() ||
+          repo[required].get<std::string>().empty()) {
+        return ArmError(400, "BadRequest",
+                        absl::StrCat("repoConfiguration.", required, " is required."));
       }
     }
     if (type == "FactoryVSTSConfiguration" && !repo.contains("projectName")) {
-      return ArmError(400, "BadRequest", "repoConfiguration.projectName is required for Azure DevOps.");
+      return ArmError(400, "BadRequest",
+                      "repoConfiguration.projectName is required for Azure DevOps.");
     }
     props["repoConfiguration"] = repo;
   }

@@ -23,11 +23,13 @@ Response HandleManagedVirtualNetworks(ArmCall& call, nlohmann::json& factory);
 
 // POST F/integrationRuntimes/{name}/{action} on the stored runtime `slot`; status 0 when
 // `action` is not one of them.
-Response HandleIntegrationRuntimeAction(ArmCall& call, nlohmann::json& slot, const std::string& action);
+Response HandleIntegrationRuntimeAction(ArmCall& call, nlohmann::json& slot,
+                                        const std::string& action);
 
 // Fills what the service adds to a runtime on PUT: properties.state, and for a
 // self-hosted runtime its two auth keys (kept in meta, returned only by listAuthKeys).
-void PrepareIntegrationRuntime(nlohmann::json& properties, nlohmann::json& meta, const nlohmann::json* old_meta);
+void PrepareIntegrationRuntime(nlohmann::json& properties, nlohmann::json& meta,
+                               const nlohmann::json* old_meta);
 
 // Resolves identity.userAssignedIdentities of a factory PUT/PATCH: each key must name an
 // existing user-assigned identity; its value becomes {principalId, clientId}. Returns the

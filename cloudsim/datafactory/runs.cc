@@ -21,16 +21,20 @@ namespace {
 constexpr absl::Duration kQueueTime = absl::Seconds(1);
 constexpr absl::Duration kTrivialActivityTime = absl::Seconds(1);
 
-nlohmann::json& Runs(World& world)
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) { return world.Section("pipeline_runs"); }
+nlohmann::json& Runs(World& world) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+  return world.Section("pipeline_runs");
+}
 
-std::string Stringify(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string Stringify(const nlohmann::json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
 
 // Evaluates the small subset of ADF expressions notebooks parameters use:
 // @pipeline().parameters.X, @pipeline().RunId, @pipeline().Pipeline, @{...} interpolation.
 std::string EvalExpr(const std::string& expr, const nlohmann::json& run) {
   std::string e(absl::StripAsciiWhitespace(expr));
-  static const std::regex kParam(R"(^pipeline\(\)\.parameters\.([A-Za-z0-9_]+)$)", std::regex::icase);
+  static const std::regex kParam(R"(^pipeline\(\)\.parameters\.([A-Za-z0-9_]+)$)",
+                                 std::regex::icase);
   std::smatch m;
   if (std::regex_match(e, m, kParam)) {
     const nlohmann::json& params = run["parameters"];
@@ -43,7 +47,8 @@ std::string EvalExpr(const std::string& expr, const nlohmann::json& run) {
 }
 
 std::string Resolve(const nlohmann::json& value, const nlohmann::json& run) {
-  if (value.is_object() && value.value("type", "") == "Expression") return Resolve(value.value("value", ""), run);
+  if (value.is_object() && value.value("type", "") == "Expression")
+    return Resolve(value.value("value", ""), run);
   if (!value.is_string()) return Stringify(value);
   const std::string s = value;
   if (absl::StartsWith(s, "@@")) return s.substr(1);
@@ -73,7 +78,9 @@ absl::Duration ParseTimeout(const std::string& text) {
 
 void Fail(nlohmann::json& act, const std::string& code, const std::string& message) {
   act["status"] = "Failed";
-  act["error"] = {{"errorCode", code}, {"message", message}, {"failureType", "UserError"},
+  act["error"] = {{"errorCode", code},
+                  {"message", message},
+                  {"failureType", "UserError"},
                   {"target", act["activityName"]}};
 }
 
@@ -82,9 +89,12 @@ void Fail(nlohmann::json& act, const std::string& code, const std::string& messa
 absl::StatusOr<std::string> DatabricksToken(World& world, const std::string& factory_id,
                                             const nlohmann::json& factory, const nlohmann::json& tp)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
-  std::string principal = factory.contains("identity") ? factory["identity"].value("principalId", "") : "";
+  std::string principal =
+      factory.contains("identity") ? factory["identity"].value("principalId", "") : "";
   if (Lower(tp.value("authentication", "")) == "msi") {
-    if (principal.empty()) return absl::FailedPreconditionError("The data factory has no managed identity to authenticate to Databricks with MSI.");
+    if (principal.empty())
+      return absl::FailedPreconditionError(
+          "The data factory has no managed identity to authenticate to Databricks with MSI.");
     return world.tokens().Issue(kDatabricksAudience, principal, principal);
   }
   if (!tp.contains("accessToken") || !tp["accessToken"].is_object()) {
@@ -93,21 +103,27 @@ absl::StatusOr<std::string> DatabricksToken(World& world, const std::string& fac
   const nlohmann::json& at = tp["accessToken"];
   if (at.value("type", "") == "SecureString") return at.value("value", "");
   if (at.value("type", "") != "AzureKeyVaultSecret") {
-    return absl::InvalidArgumentError("Unsupported accessToken type '" + at.value("type", "") + "'.");
+    return absl::InvalidArgumentError("Unsupported accessToken type '" + at.value("type", "") +
+                                      "'.");
   }
   std::string store = at.contains("store") ? at["store"].value("referenceName", "") : "";
   std::string secret_name = Stringify(at.value("secretName", nlohmann::json("")));
   std::string secret_version = at.contains("secretVersion") ? Stringify(at["secretVersion"]) : "";
   nlohmann::json* kv = FindChild(world, factory_id, "linkedservices", store);
-  if (kv == nullptr) return absl::NotFoundError("The linked service '" + store + "' does not exist.");
-  std::string base_url = (*kv)["meta"]["raw"].value("typeProperties", nlohmann::json::object()).value("baseUrl", "");
+  if (kv == nullptr)
+    return absl::NotFoundError("The linked service '" + store + "' does not exist.");
+  std::string base_url =
+      (*kv)["meta"]["raw"].value("typeProperties", nlohmann::json::object()).value("baseUrl", "");
   auto wrap = [&](const absl::Status& st) {
-    return absl::Status(st.code(), absl::StrCat("Failed to get the secret from key vault, secretName: ", secret_name,
-                                                ", secretVersion: ", secret_version, ", vaultBaseUrl: ", base_url,
-                                                ". The error message is: ", st.message()));
+    return absl::Status(
+        st.code(),
+        absl::StrCat("Failed to get the secret from key vault, secretName: ", secret_name,
+                     ", secretVersion: ", secret_version, ", vaultBaseUrl: ", base_url,
+                     ". The error message is: ", st.message()));
   };
   if (principal.empty()) {
-    return wrap(absl::PermissionDeniedError("The data factory has no managed identity to read Key Vault secrets with."));
+    return wrap(absl::PermissionDeniedError(
+        "The data factory has no managed identity to read Key Vault secrets with."));
   }
   auto value = ReadSecretAs(world, base_url, secret_name, secret_version, principal);
   if (!value.ok()) return wrap(value.status());
@@ -118,22 +134,26 @@ void StartDatabricksNotebook(World& world, nlohmann::json& run, nlohmann::json& 
                              const nlohmann::json& def) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   const std::string factory_id = run["factoryId"];
   nlohmann::json* factory = FindResource(world, factory_id);
-  std::string ls_name = def.contains("linkedServiceName") ? def["linkedServiceName"].value("referenceName", "") : "";
+  std::string ls_name =
+      def.contains("linkedServiceName") ? def["linkedServiceName"].value("referenceName", "") : "";
   nlohmann::json* ls = FindChild(world, factory_id, "linkedservices", ls_name);
   if (factory == nullptr || ls == nullptr) {
-    return Fail(act, "2103", "The linked service '" + ls_name + "' referenced by activity '" +
-                                 act["activityName"].get<std::string>() + "' does not exist.");
+    return Fail(act, "2103",
+                "The linked service '" + ls_name + "' referenced by activity '" +
+                    act["activityName"].get<std::string>() + "' does not exist.");
   }
   act["linkedServiceName"] = ls_name;
   const nlohmann::json& raw = (*ls)["meta"]["raw"];
   if (raw.value("type", "") != "AzureDatabricks") {
-    return Fail(act, "2103", "The linked service '" + ls_name + "' is not an AzureDatabricks linked service.");
+    return Fail(act, "2103",
+                "The linked service '" + ls_name + "' is not an AzureDatabricks linked service.");
   }
   const nlohmann::json tp = raw.value("typeProperties", nlohmann::json::object());
   auto token = DatabricksToken(world, factory_id, (*factory)["body"], tp);
   if (!token.ok()) return Fail(act, "2011", std::string(token.status().message()));
   std::string domain = Lower(Resolve(tp.value("domain", nlohmann::json("")), run));
-  domain = std::string(absl::StripSuffix(absl::StripPrefix(absl::StripPrefix(domain, "https://"), "http://"), "/"));
+  domain = std::string(
+      absl::StripSuffix(absl::StripPrefix(absl::StripPrefix(domain, "https://"), "http://"), "/"));
   std::string workspace_id;
   for (auto& [key, slot] : world.Section("resources").items()) {
     const nlohmann::json& body = slot["body"];
@@ -143,8 +163,9 @@ void StartDatabricksNotebook(World& world, nlohmann::json& run, nlohmann::json& 
     }
   }
   if (workspace_id.empty()) {
-    return Fail(act, "3200", "Failed to connect to the Databricks workspace at '" + domain +
-                                 "': no such workspace (the remote name could not be resolved).");
+    return Fail(act, "3200",
+                "Failed to connect to the Databricks workspace at '" + domain +
+                    "': no such workspace (the remote name could not be resolved).");
   }
   const nlohmann::json tprops = def.value("typeProperties", nlohmann::json::object());
   std::string path = Resolve(tprops.value("notebookPath", nlohmann::json("")), run);
@@ -152,7 +173,8 @@ void StartDatabricksNotebook(World& world, nlohmann::json& run, nlohmann::json& 
   if (tprops.contains("baseParameters") && tprops["baseParameters"].is_object()) {
     for (auto& [k, v] : tprops["baseParameters"].items()) params[k] = Resolve(v, run);
   }
-  absl::Duration timeout = ParseTimeout(def.contains("policy") ? def["policy"].value("timeout", "") : "");
+  absl::Duration timeout =
+      ParseTimeout(def.contains("policy") ? def["policy"].value("timeout", "") : "");
   auto run_id = world.platform().SubmitNotebookRun(workspace_id, *token, path, params, timeout);
   if (!run_id.ok()) {
     return Fail(act, absl::IsPermissionDenied(run_id.status()) ? "3200" : "3202",
@@ -162,8 +184,8 @@ void StartDatabricksNotebook(World& world, nlohmann::json& run, nlohmann::json& 
   act["databricks"] = {{"workspaceId", workspace_id}, {"runId", *run_id}};
 }
 
-void StartActivity(World& world, nlohmann::json& run, nlohmann::json& act, const nlohmann::json& def)
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
+void StartActivity(World& world, nlohmann::json& run, nlohmann::json& act,
+                   const nlohmann::json& def) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   absl::Time now = world.Now();
   act["status"] = "InProgress";
   act["activityRunId"] = NewGuid();
@@ -179,7 +201,8 @@ void StartActivity(World& world, nlohmann::json& run, nlohmann::json& act, const
     int64_t seconds = 1;
     const nlohmann::json tp = def.value("typeProperties", nlohmann::json::object());
     int64_t parsed = 0;
-    if (tp.contains("waitTimeInSeconds") && absl::SimpleAtoi(Resolve(tp["waitTimeInSeconds"], run), &parsed)) {
+    if (tp.contains("waitTimeInSeconds") &&
+        absl::SimpleAtoi(Resolve(tp["waitTimeInSeconds"], run), &parsed)) {
       seconds = parsed;
     }
     d = absl::Seconds(seconds);
@@ -196,16 +219,18 @@ void FinishActivity(World& world, nlohmann::json& act) {
 
 void PollActivity(World& world, nlohmann::json& act) {
   if (act.contains("databricks")) {
-    auto view = world.platform().GetNotebookRun(act["databricks"]["workspaceId"], act["databricks"]["runId"]);
+    auto view = world.platform().GetNotebookRun(act["databricks"]["workspaceId"],
+                                                act["databricks"]["runId"]);
     if (!view.ok()) {
       Fail(act, "3202", std::string(view.status().message()));
       return;
     }
-    nlohmann::json output = {{"runPageUrl", view->run_page_url},
-                             {"effectiveIntegrationRuntime", "AutoResolveIntegrationRuntime (West Europe)"},
-                             {"executionDuration", 0},
-                             {"durationInQueue", {{"integrationRuntimeQueue", 0}}},
-                             {"billingReference", {{"activityType", "ExternalActivity"}}}};
+    nlohmann::json output = {
+        {"runPageUrl", view->run_page_url},
+        {"effectiveIntegrationRuntime", "AutoResolveIntegrationRuntime (West Europe)"},
+        {"executionDuration", 0},
+        {"durationInQueue", {{"integrationRuntimeQueue", 0}}},
+        {"billingReference", {{"activityType", "ExternalActivity"}}}};
     if (view->life_cycle_state != "TERMINATED" && view->life_cycle_state != "INTERNAL_ERROR" &&
         view->life_cycle_state != "SKIPPED") {
       act["output"] = output;
@@ -249,7 +274,9 @@ void AdvanceRun(World& world, nlohmann::json& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED
   if (status == "Canceling") {
     for (auto& act : acts) {
       if (act["status"] == "InProgress" && act.contains("databricks")) {
-        world.platform().CancelNotebookRun(act["databricks"]["workspaceId"], act["databricks"]["runId"]).IgnoreError();
+        world.platform()
+            .CancelNotebookRun(act["databricks"]["workspaceId"], act["databricks"]["runId"])
+            .IgnoreError();
       }
       if (!Terminal(act["status"])) {
         act["status"] = act["status"] == "Pending" ? "Skipped" : "Cancelled";
@@ -291,7 +318,8 @@ void AdvanceRun(World& world, nlohmann::json& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED
               break;
             }
             bool any = false;
-            for (const auto& c : dep.value("dependencyConditions", nlohmann::json::array({"Succeeded"}))) {
+            for (const auto& c :
+                 dep.value("dependencyConditions", nlohmann::json::array({"Succeeded"}))) {
               any = any || ConditionMet(c, other["status"]);
             }
             if (!any) blocked = true;
@@ -362,21 +390,24 @@ nlohmann::json RunView(const nlohmann::json& run) {
 }
 
 nlohmann::json ActivityView(const nlohmann::json& run, const nlohmann::json& act) {
-  nlohmann::json v = {{"activityRunId", act["activityRunId"]},
-                      {"activityName", act["activityName"]},
-                      {"activityType", act["activityType"]},
-                      {"pipelineName", run["pipelineName"]},
-                      {"pipelineRunId", run["runId"]},
-                      {"status", act["status"]},
-                      {"activityRunStart", act["activityRunStart"]},
-                      {"input", act.value("input", nlohmann::json::object())},
-                      {"output", act.value("output", nlohmann::json::object())},
-                      {"linkedServiceName", act.value("linkedServiceName", "")},
-                      {"userProperties", nlohmann::json::object()},
-                      {"retryAttempt", nullptr},
-                      {"iterationHash", ""},
-                      {"error", act.value("error", nlohmann::json{{"errorCode", ""}, {"message", ""},
-                                                                 {"failureType", ""}, {"target", act["activityName"]}})}};
+  nlohmann::json v = {
+      {"activityRunId", act["activityRunId"]},
+      {"activityName", act["activityName"]},
+      {"activityType", act["activityType"]},
+      {"pipelineName", run["pipelineName"]},
+      {"pipelineRunId", run["runId"]},
+      {"status", act["status"]},
+      {"activityRunStart", act["activityRunStart"]},
+      {"input", act.value("input", nlohmann::json::object())},
+      {"output", act.value("output", nlohmann::json::object())},
+      {"linkedServiceName", act.value("linkedServiceName", "")},
+      {"userProperties", nlohmann::json::object()},
+      {"retryAttempt", nullptr},
+      {"iterationHash", ""},
+      {"error", act.value("error", nlohmann::json{{"errorCode", ""},
+                                                  {"message", ""},
+                                                  {"failureType", ""},
+                                                  {"target", act["activityName"]}})}};
   if (act.contains("activityRunEnd")) {
     v["activityRunEnd"] = act["activityRunEnd"];
     v["durationInMs"] = act["durationInMs"];
@@ -385,7 +416,8 @@ nlohmann::json ActivityView(const nlohmann::json& run, const nlohmann::json& act
 }
 
 // Applies the {"operand","operator","values"} filters of the query APIs.
-bool PassesFilters(const nlohmann::json& filters, const std::map<std::string, std::string>& fields) {
+bool PassesFilters(const nlohmann::json& filters,
+                   const std::map<std::string, std::string>& fields) {
   if (!filters.is_array()) return true;
   for (const auto& f : filters) {
     auto it = fields.find(Lower(f.value("operand", "")));
@@ -448,8 +480,9 @@ Response ReadWindow(const nlohmann::json& body, int64_t* after_ms, int64_t* befo
   auto after = ParseIsoTime(body.value("lastUpdatedAfter", ""));
   auto before = ParseIsoTime(body.value("lastUpdatedBefore", ""));
   if (!after.ok() || !before.ok()) {
-    return ArmError(400, "BadRequest",
-                    "The request must contain lastUpdatedAfter and lastUpdatedBefore as ISO 8601 times.");
+    return ArmError(
+        400, "BadRequest",
+        "The request must contain lastUpdatedAfter and lastUpdatedBefore as ISO 8601 times.");
   }
   *after_ms = absl::ToUnixMillis(*after);
   *before_ms = absl::ToUnixMillis(*before);
@@ -459,8 +492,8 @@ Response ReadWindow(const nlohmann::json& body, int64_t* after_ms, int64_t* befo
 }  // namespace
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response CreatePipelineRun(ArmCall& call, const std::string& factory_id, const std::string& pipeline_key)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response CreatePipelineRun(ArmCall& call, const std::string& factory_id,
+                           const std::string& pipeline_key) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   World& world = call.world;
   nlohmann::json* pipeline = FindResource(world, pipeline_key);
   if (pipeline == nullptr) return ArmError(404, "NotFound", "Pipeline not found.");
@@ -470,7 +503,8 @@ Response CreatePipelineRun(ArmCall& call, const std::string& factory_id, const s
   nlohmann::json params = nlohmann::json::object();
   if (def.contains("parameters") && def["parameters"].is_object()) {
     for (auto& [k, spec] : def["parameters"].items()) {
-      if (spec.is_object() && spec.contains("defaultValue")) params[k] = Stringify(spec["defaultValue"]);
+      if (spec.is_object() && spec.contains("defaultValue"))
+        params[k] = Stringify(spec["defaultValue"]);
     }
   }
   // referencePipelineRunId reruns with that run's parameters (the body's are ignored, as
@@ -498,7 +532,9 @@ Response CreatePipelineRun(ArmCall& call, const std::string& factory_id, const s
   if (run_group.empty()) run_group = run_id;
   nlohmann::json acts = nlohmann::json::array();
   for (const auto& a : def.value("activities", nlohmann::json::array())) {
-    acts.push_back({{"activityName", a.value("name", "")}, {"activityType", a.value("type", "")}, {"status", "Pending"}});
+    acts.push_back({{"activityName", a.value("name", "")},
+                    {"activityType", a.value("type", "")},
+                    {"status", "Pending"}});
   }
   nlohmann::json run = {{"runId", run_id},
                         {"factoryId", Lower(factory_id)},
@@ -520,8 +556,8 @@ Response CreatePipelineRun(ArmCall& call, const std::string& factory_id, const s
 }
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandlePipelineRuns(ArmCall& call, const std::string& factory_id, size_t index)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandlePipelineRuns(ArmCall& call, const std::string& factory_id,
+                            size_t index) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   World& world = call.world;
   const std::string id = call.seg[index];
   nlohmann::json& runs = Runs(world);
@@ -552,7 +588,8 @@ Response HandlePipelineRuns(ArmCall& call, const std::string& factory_id, size_t
       int64_t updated = act.value("lastUpdatedMs", act.value("startMs", int64_t{0}));
       if (updated < after || updated > before) continue;
       if (!PassesFilters(body->value("filters", nlohmann::json::array()),
-                         {{"activityname", act["activityName"]}, {"activitytype", act["activityType"]},
+                         {{"activityname", act["activityName"]},
+                          {"activitytype", act["activityType"]},
                           {"status", act["status"]}})) {
         continue;
       }
@@ -564,8 +601,8 @@ Response HandlePipelineRuns(ArmCall& call, const std::string& factory_id, size_t
 }
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response QueryPipelineRuns(ArmCall& call, const std::string& factory_id)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response QueryPipelineRuns(ArmCall& call,
+                           const std::string& factory_id) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   auto body = call.Body();
   if (!body.ok()) return BadBody(body.status());
   int64_t after = 0, before = 0;
@@ -584,7 +621,8 @@ Response QueryPipelineRuns(ArmCall& call, const std::string& factory_id)
     int64_t updated = run.value("lastUpdatedMs", int64_t{0});
     if (updated < after || updated > before) continue;
     if (!PassesFilters(body->value("filters", nlohmann::json::array()),
-                       {{"pipelinename", run["pipelineName"]}, {"status", run["status"]},
+                       {{"pipelinename", run["pipelineName"]},
+                        {"status", run["status"]},
                         {"rungroupid", run["runId"]}})) {
       continue;
     }

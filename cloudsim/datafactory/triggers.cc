@@ -29,8 +29,8 @@ std::string SubscriptionStatus(const nlohmann::json& slot) {
 }  // namespace
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response HandleTriggerAction(ArmCall& call, nlohmann::json& slot, const std::string& action)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response HandleTriggerAction(ArmCall& call, nlohmann::json& slot,
+                             const std::string& action) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   World& world = call.world;
   nlohmann::json& body = slot["body"];
   const std::string name = body["name"];
@@ -63,8 +63,8 @@ Response HandleTriggerAction(ArmCall& call, nlohmann::json& slot, const std::str
 }
 
 // The router holds call.world.mu; the analysis cannot see that through call.world.
-Response QueryTriggers(ArmCall& call, const std::string& factory_id)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+Response QueryTriggers(ArmCall& call,
+                       const std::string& factory_id) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   auto request = call.Body();
   if (!request.ok()) return BadBody(request.status());
   const std::string parent = request->is_object() ? request->value("parentTriggerName", "") : "";

@@ -79,13 +79,15 @@ absl::Status HttpConnection::Impl::Connect(const ParsedUrl& url, const ClientOpt
   error_code ec;
   tcp::resolver resolver(io_);
   const auto endpoints = resolver.resolve(tcp::v4(), url.host, std::to_string(url.port), ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot resolve ", url.host, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("cannot resolve ", url.host, ": ", ec.message()));
   plain_.emplace(io_);
   ec = Run([&](auto handler) { plain_->async_connect(endpoints, std::move(handler)); });
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot connect to ", where, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("cannot connect to ", where, ": ", ec.message()));
   plain_->socket().set_option(tcp::no_delay(true), ec);
-  const bool default_port = (url.port == 443 && url.scheme == "https") ||
-                            (url.port == 80 && url.scheme == "http");
+  const bool default_port =
+      (url.port == 443 && url.scheme == "https") || (url.port == 80 && url.scheme == "http");
   host_header_ = default_port ? url.host : where;
   if (url.scheme != "https") return absl::OkStatus();
 
@@ -112,10 +114,12 @@ absl::Status HttpConnection::Impl::Connect(const ParsedUrl& url, const ClientOpt
       X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0);
     }
   }
-  ec = Run([&](auto handler) { tls_->async_handshake(asio::ssl::stream_base::client, std::move(handler)); });
+  ec = Run([&](auto handler) {
+    tls_->async_handshake(asio::ssl::stream_base::client, std::move(handler));
+  });
   if (ec) {
-    return absl::UnavailableError(absl::StrCat("TLS handshake with ", host_header_, " failed: ",
-                                               ec.message()));
+    return absl::UnavailableError(
+        absl::StrCat("TLS handshake with ", host_header_, " failed: ", ec.message()));
   }
   return absl::OkStatus();
 }

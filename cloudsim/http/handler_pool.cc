@@ -36,9 +36,8 @@ void HandlerPool::Post(std::function<void()> task) {
 
 void HandlerPool::Run(Worker* self) {
   mu_.Lock();
-  auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !queue_.empty() || joining_;
-  };
+  auto has_work = [this]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || joining_; };
   while (true) {
     ++idle_;
     const bool woken = mu_.AwaitWithTimeout(absl::Condition(&has_work), idle_exit_);

@@ -38,8 +38,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   const std::string& refused_header() const { return refused_header_; }
 
  private:
-  void on_request_impl(verb, string_view method, string_view target, int,
-                       error_code& ec) override {
+  void on_request_impl(verb, string_view method, string_view target, int, error_code& ec) override {
     request_.method.assign(method.data(), method.size());
     if (target.size() > max_line_bytes_) {
       refusal_ = Refusal::kTargetTooLong;
@@ -64,12 +63,14 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
     // Repeated headers are joined, as RFC 9110 §5.3 allows.
     auto [it, inserted] = request_.headers.emplace(std::string(name.data(), name.size()),
                                                    std::string(value.data(), value.size()));
-    if (!inserted) absl::StrAppend(&it->second, ", ", absl::string_view(value.data(), value.size()));
+    if (!inserted)
+      absl::StrAppend(&it->second, ", ", absl::string_view(value.data(), value.size()));
   }
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
     // Announced, not yet sent: reserve at most 1 MiB up front.
-    if (length) request_.body.reserve(static_cast<size_t>(std::min<std::uint64_t>(*length, 1 << 20)));
+    if (length)
+      request_.body.reserve(static_cast<size_t>(std::min<std::uint64_t>(*length, 1 << 20)));
   }
   size_t on_body_impl(string_view body, error_code&) override {
     request_.body.append(body.data(), body.size());

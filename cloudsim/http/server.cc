@@ -14,8 +14,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
-#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -84,7 +84,8 @@ using WireResponse = http::response<http::string_body>;
 WireResponse ToWire(Response&& r, bool keep_alive, bool head_only) {
   WireResponse out;
   out.version(11);
-  const unsigned status = r.status >= 100 && r.status <= 999 ? static_cast<unsigned>(r.status) : 500;
+  const unsigned status =
+      r.status >= 100 && r.status <= 999 ? static_cast<unsigned>(r.status) : 500;
   out.result(status);
   for (const auto& [name, value] : r.headers) {
     if (name.empty() || absl::EqualsIgnoreCase(name, "Content-Length") ||
@@ -286,7 +287,8 @@ class StreamSession final : public Session {
   }
 
   void RefuseTooLarge() {
-    Refuse(413, absl::StrCat("The request body exceeds ", core_.options().max_body_bytes, " bytes."));
+    Refuse(413,
+           absl::StrCat("The request body exceeds ", core_.options().max_body_bytes, " bytes."));
   }
 
   void RefuseHeader() {
@@ -298,8 +300,8 @@ class StreamSession final : public Session {
         return Refuse(431, absl::StrCat("The request header ", parser_->refused_header(),
                                         " exceeds ", line, " bytes."));
       case RequestParser::Refusal::kTooManyHeaders:
-        return Refuse(431, absl::StrCat("More than ", core_.options().max_header_lines,
-                                        " request headers."));
+        return Refuse(
+            431, absl::StrCat("More than ", core_.options().max_header_lines, " request headers."));
       case RequestParser::Refusal::kNone:
         break;
     }
@@ -349,23 +351,25 @@ class StreamSession final : public Session {
     const bool head_only = request.method == "HEAD";
     // Handlers may block; they run on the pool so that socket I/O never waits for them.
     core_.RunHandler(std::move(request), [self = Self(), keep_alive, head_only](Response response) {
-      asio::post(self->stream_.get_executor(),
-                 [self, response = std::move(response), keep_alive, head_only]() mutable {
-                   if (response.reset_connection) return self->Reset();
-                   self->Write(std::move(response), keep_alive && !self->core_.stopping(), head_only);
-                 });
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive,
+                                                head_only]() mutable {
+        if (response.reset_connection) return self->Reset();
+        self->Write(std::move(response), keep_alive && !self->core_.stopping(), head_only);
+      });
     });
   }
 
   void Write(Response&& response, bool keep_alive, bool head_only) {
     if (closed_) return;
-    auto message = std::make_shared<WireResponse>(ToWire(std::move(response), keep_alive, head_only));
+    auto message =
+        std::make_shared<WireResponse>(ToWire(std::move(response), keep_alive, head_only));
     Arm(core_.options().write_timeout);
-    http::async_write(stream_, *message, [self = Self(), message, keep_alive](error_code ec, size_t) {
-      self->timer_.cancel();
-      if (ec || !keep_alive) return self->Shutdown();
-      self->ReadRequest();
-    });
+    http::async_write(stream_, *message,
+                      [self = Self(), message, keep_alive](error_code ec, size_t) {
+                        self->timer_.cancel();
+                        if (ec || !keep_alive) return self->Shutdown();
+                        self->ReadRequest();
+                      });
   }
 
   // Fault injection: SO_LINGER 0 makes close() send RST, so the client sees a reset
@@ -398,10 +402,11 @@ class StreamSession final : public Session {
   void Drain(size_t total) {
     if (total > kLingerBytes || closed_) return CloseNow();
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(buffer_.prepare(64 * 1024), [self = Self(), total](error_code ec, size_t n) {
-      if (ec) return self->CloseNow();
-      self->Drain(total + n);
-    });
+    stream_.async_read_some(buffer_.prepare(64 * 1024),
+                            [self = Self(), total](error_code ec, size_t n) {
+                              if (ec) return self->CloseNow();
+                              self->Drain(total + n);
+                            });
   }
 
   // Ends the connection in order: TLS close_notify (bounded), then FIN.
@@ -555,7 +560,7 @@ class HttpServer::Impl : public ServerCore {
 };
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ListenerOptions& options,
-                                                               Handler handler) {
+                                                              Handler handler) {
   auto impl = std::make_unique<Impl>(options, std::move(handler));
   absl::Status listening = impl->Listen();
   if (!listening.ok()) return listening;

@@ -37,15 +37,18 @@ absl::StatusOr<std::string> SealSecretBackup(absl::string_view key, const nlohma
   const std::string aes_key = BackupKey(key);
   const std::string plain = secret.dump();
   std::string iv(kIvBytes, '\0');
-  if (RAND_bytes(Bytes(iv), kIvBytes) != 1) return absl::InternalError("no randomness for the backup IV");
+  if (RAND_bytes(Bytes(iv), kIvBytes) != 1)
+    return absl::InternalError("no randomness for the backup IV");
   std::string sealed(plain.size() + kTagBytes, '\0');
   CipherContext ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
   int len = 0;
   int total = 0;
   if (ctx == nullptr ||
       EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(aes_key), Bytes(iv)) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(kMagic), static_cast<int>(kMagic.size())) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), Bytes(sealed), &len, Bytes(plain), static_cast<int>(plain.size())) != 1) {
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(kMagic), static_cast<int>(kMagic.size())) !=
+          1 ||
+      EVP_EncryptUpdate(ctx.get(), Bytes(sealed), &len, Bytes(plain),
+                        static_cast<int>(plain.size())) != 1) {
     return absl::InternalError("AES-256-GCM encryption of the backup failed");
   }
   total = len;
@@ -74,18 +77,21 @@ absl::StatusOr<nlohmann::json> OpenSecretBackup(absl::string_view key, absl::str
   CipherContext ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
   int len = 0;
   int total = 0;
-  bool ok = ctx != nullptr &&
-            EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(aes_key), Bytes(iv)) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(kMagic), static_cast<int>(kMagic.size())) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), Bytes(plain), &len, Bytes(sealed),
-                              static_cast<int>(sealed.size())) == 1;
+  bool ok =
+      ctx != nullptr &&
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(aes_key), Bytes(iv)) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(kMagic), static_cast<int>(kMagic.size())) ==
+          1 &&
+      EVP_DecryptUpdate(ctx.get(), Bytes(plain), &len, Bytes(sealed),
+                        static_cast<int>(sealed.size())) == 1;
   total = len;
   // The tag is checked here: a single flipped bit anywhere fails.
   ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, Bytes(tag)) == 1 &&
        EVP_DecryptFinal_ex(ctx.get(), Bytes(plain) + total, &len) == 1;
   if (!ok) {
     return absl::InvalidArgumentError(absl::StrCat(
-        kInvalid, " Its integrity check failed: it was altered, or made by another cloudsim state dir."));
+        kInvalid,
+        " Its integrity check failed: it was altered, or made by another cloudsim state dir."));
   }
   plain.resize(static_cast<size_t>(total) + static_cast<size_t>(len));
   nlohmann::json secret = nlohmann::json::parse(plain, nullptr, false);

@@ -46,11 +46,12 @@ Response Challenge(World& world, const std::string& message) {
 }
 
 Response SecretNotFound(const std::string& what) {
-  return KvError(404, "SecretNotFound",
-                 "A secret with (name/id) " + what +
-                     " was not found in this key vault. If you recently deleted this secret you "
-                     "may be able to recover it using the correct recovery command. For help "
-                     "resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182");
+  return KvError(
+      404, "SecretNotFound",
+      "A secret with (name/id) " + what +
+          " was not found in this key vault. If you recently deleted this secret you "
+          "may be able to recover it using the correct recovery command. For help "
+          "resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182");
 }
 
 std::string ForbiddenMessage(World& world, const nlohmann::json& vault, const std::string& appid,
@@ -71,7 +72,8 @@ bool Allowed(World& world, const nlohmann::json& vault, const std::string& oid,
     // Administrator; anyone else needs a Key Vault data role at the vault or above.
     if (Lower(oid) == Lower(world.identity().object_id)) return true;
     const std::string id = vault.value("id", "");
-    if (HasRoleAt(world, oid, id, {"Key Vault Administrator", "Key Vault Secrets Officer"})) return true;
+    if (HasRoleAt(world, oid, id, {"Key Vault Administrator", "Key Vault Secrets Officer"}))
+      return true;
     if (permission == "get" || permission == "list") {
       if (HasRoleAt(world, oid, id, {"Key Vault Secrets User"})) return true;
     }
@@ -89,26 +91,30 @@ nlohmann::json Attributes(const nlohmann::json& version) { return version["attri
 
 nlohmann::json Bundle(const std::string& origin, const nlohmann::json& secret,
                       const nlohmann::json& version, bool with_value) {
-  nlohmann::json b = {{"id", absl::StrCat(origin, "/secrets/", secret["name"].get<std::string>(), "/",
-                                          version["version"].get<std::string>())},
+  nlohmann::json b = {{"id", absl::StrCat(origin, "/secrets/", secret["name"].get<std::string>(),
+                                          "/", version["version"].get<std::string>())},
                       {"attributes", Attributes(version)}};
   if (with_value) b["value"] = version["value"];
-  if (version.contains("contentType") && !version["contentType"].is_null()) b["contentType"] = version["contentType"];
-  if (version.contains("tags") && version["tags"].is_object() && !version["tags"].empty()) b["tags"] = version["tags"];
+  if (version.contains("contentType") && !version["contentType"].is_null())
+    b["contentType"] = version["contentType"];
+  if (version.contains("tags") && version["tags"].is_object() && !version["tags"].empty())
+    b["tags"] = version["tags"];
   return b;
 }
 
 nlohmann::json DeletedBundle(const std::string& origin, const nlohmann::json& entry, bool item) {
   const nlohmann::json& secret = entry["secret"];
   const nlohmann::json& latest = secret["versions"].back();
-  nlohmann::json b = item ? nlohmann::json{{"id", absl::StrCat(origin, "/secrets/", secret["name"].get<std::string>())},
+  nlohmann::json b = item ? nlohmann::json{{"id", absl::StrCat(origin, "/secrets/",
+                                                               secret["name"].get<std::string>())},
                                            {"attributes", Attributes(latest)}}
                           : Bundle(origin, secret, latest, false);
   b["recoveryId"] = absl::StrCat(origin, "/deletedsecrets/", secret["name"].get<std::string>());
   b["deletedDate"] = entry["deletedDate"];
   b["scheduledPurgeDate"] = entry["scheduledPurgeDate"];
   // DeletedSecretItem extends SecretItem, so list items carry contentType and tags too.
-  if (item && latest.contains("contentType") && !latest["contentType"].is_null()) b["contentType"] = latest["contentType"];
+  if (item && latest.contains("contentType") && !latest["contentType"].is_null())
+    b["contentType"] = latest["contentType"];
   if (item && latest.contains("tags") && latest["tags"].is_object() && !latest["tags"].empty())
     b["tags"] = latest["tags"];
   return b;
@@ -132,14 +138,16 @@ nlohmann::json* FindVersion(nlohmann::json& secret, const std::string& version) 
 }
 
 // Pages `items` with maxresults (1..25, default 25) and $skiptoken.
-Response Paged(const Request& req, const std::string& origin, const std::vector<nlohmann::json>& items) {
+Response Paged(const Request& req, const std::string& origin,
+               const std::vector<nlohmann::json>& items) {
   int max = 25;
   int requested = 0;
   if (absl::SimpleAtoi(req.Query("maxresults"), &requested)) max = std::clamp(requested, 1, 25);
   size_t skip = 0;
   if (!absl::SimpleAtoi(req.Query("$skiptoken"), &skip)) skip = 0;
   nlohmann::json value = nlohmann::json::array();
-  for (size_t i = skip; i < items.size() && i < skip + static_cast<size_t>(max); ++i) value.push_back(items[i]);
+  for (size_t i = skip; i < items.size() && i < skip + static_cast<size_t>(max); ++i)
+    value.push_back(items[i]);
   nlohmann::json body = {{"value", value}, {"nextLink", nullptr}};
   if (skip + max < items.size()) {
     body["nextLink"] = absl::StrCat(origin, req.path, "?api-version=", req.Query("api-version"),
@@ -193,15 +201,18 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) -> std::optional<Response> {
     if (Allowed(world, vault, oid, permission)) return std::nullopt;
     bool rbac = vp.value("enableRbacAuthorization", false);
-    return KvError(403, "Forbidden",
-                   rbac ? absl::StrCat("Caller is not authorized to perform action on resource. "
-                                       "Caller: appid=", appid, ";oid=", oid,
-                                       " Action: 'Microsoft.KeyVault/vaults/secrets/", permission, "'")
-                        : ForbiddenMessage(world, vault, appid, oid, permission),
-                   rbac ? "ForbiddenByRbac" : "AccessDenied");
+    return KvError(
+        403, "Forbidden",
+        rbac ? absl::StrCat("Caller is not authorized to perform action on resource. "
+                            "Caller: appid=",
+                            appid, ";oid=", oid, " Action: 'Microsoft.KeyVault/vaults/secrets/",
+                            permission, "'")
+             : ForbiddenMessage(world, vault, appid, oid, permission),
+        rbac ? "ForbiddenByRbac" : "AccessDenied");
   };
   if (seg.empty() || (Lower(seg[0]) != "secrets" && Lower(seg[0]) != "deletedsecrets")) {
-    return KvError(404, "NotFound", "The requested path " + req.path + " is not served by this vault.");
+    return KvError(404, "NotFound",
+                   "The requested path " + req.path + " is not served by this vault.");
   }
   static const std::regex kName("^[0-9a-zA-Z-]{1,127}$");
   if (seg.size() >= 2 && !std::regex_match(seg[1], kName)) {
@@ -221,12 +232,14 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
     auto it = deleted.find(key);
     if (seg.size() == 2 && m == "GET") {
       if (auto denied = need("list")) return *denied;
-      if (it == deleted.end()) return KvError(404, "SecretNotFound", "Deleted Secret not found: " + seg[1]);
+      if (it == deleted.end())
+        return KvError(404, "SecretNotFound", "Deleted Secret not found: " + seg[1]);
       return KvJson(200, DeletedBundle(origin, *it, false));
     }
     if (seg.size() == 2 && m == "DELETE") {
       if (auto denied = need("purge")) return *denied;
-      if (it == deleted.end()) return KvError(404, "SecretNotFound", "Deleted Secret not found: " + seg[1]);
+      if (it == deleted.end())
+        return KvError(404, "SecretNotFound", "Deleted Secret not found: " + seg[1]);
       if (purge_protected) {
         return KvError(403, "Forbidden",
                        "Operation \"purge\" is not allowed because purge protection is enabled for "
@@ -240,7 +253,8 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
     }
     if (seg.size() == 3 && Lower(seg[2]) == "recover" && m == "POST") {
       if (auto denied = need("recover")) return *denied;
-      if (it == deleted.end()) return KvError(404, "SecretNotFound", "Deleted Secret not found: " + seg[1]);
+      if (it == deleted.end())
+        return KvError(404, "SecretNotFound", "Deleted Secret not found: " + seg[1]);
       nlohmann::json secret = (*it)["secret"];
       deleted.erase(it);
       secrets[key] = secret;
@@ -252,15 +266,19 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
 
   // /secrets...
   if (seg.size() == 1) {
-    if (m != "GET") return KvError(405, "BadParameter", "Method " + m + " is not supported on /secrets");
+    if (m != "GET")
+      return KvError(405, "BadParameter", "Method " + m + " is not supported on /secrets");
     if (auto denied = need("list")) return *denied;
     std::vector<nlohmann::json> items;
     for (auto& [k, secret] : secrets.items()) {
       const nlohmann::json& latest = secret["versions"].back();
-      nlohmann::json item = {{"id", absl::StrCat(origin, "/secrets/", secret["name"].get<std::string>())},
-                             {"attributes", Attributes(latest)}};
-      if (latest.contains("contentType") && !latest["contentType"].is_null()) item["contentType"] = latest["contentType"];
-      if (latest.contains("tags") && latest["tags"].is_object() && !latest["tags"].empty()) item["tags"] = latest["tags"];
+      nlohmann::json item = {
+          {"id", absl::StrCat(origin, "/secrets/", secret["name"].get<std::string>())},
+          {"attributes", Attributes(latest)}};
+      if (latest.contains("contentType") && !latest["contentType"].is_null())
+        item["contentType"] = latest["contentType"];
+      if (latest.contains("tags") && latest["tags"].is_object() && !latest["tags"].empty())
+        item["tags"] = latest["tags"];
       items.push_back(item);
     }
     return Paged(req, origin, items);
@@ -308,7 +326,8 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
     if (deleted.contains(key)) return DeletedButRecoverable(seg[1]);
     nlohmann::json body = ParseRequestJson(req.body);
     if (!body.is_object() || !body.contains("value") || !body["value"].is_string()) {
-      return KvError(400, "BadParameter", "The parameter 'value' is required and must be a string.");
+      return KvError(400, "BadParameter",
+                     "The parameter 'value' is required and must be a string.");
     }
     nlohmann::json attrs = body.value("attributes", nlohmann::json::object());
     nlohmann::json version = {
@@ -330,7 +349,8 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
     }
     (*it)["versions"].push_back(version);
     world.MarkDirty();
-    EmitSecretEvent(world, vault, "Microsoft.KeyVault.SecretNewVersionCreated", origin, *it, version);
+    EmitSecretEvent(world, vault, "Microsoft.KeyVault.SecretNewVersionCreated", origin, *it,
+                    version);
     return KvJson(200, Bundle(origin, *it, version, true));
   }
   if (seg.size() == 2 && m == "DELETE") {
@@ -370,7 +390,8 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
       return KvJson(200, Bundle(origin, *it, *v, true));
     }
     nlohmann::json body = ParseRequestJson(req.body);
-    if (!body.is_object()) return KvError(400, "BadParameter", "The request body is not a JSON object.");
+    if (!body.is_object())
+      return KvError(400, "BadParameter", "The request body is not a JSON object.");
     if (body.contains("contentType")) (*v)["contentType"] = body["contentType"];
     if (body.contains("tags")) (*v)["tags"] = body["tags"];
     if (body.contains("attributes") && body["attributes"].is_object()) {
@@ -394,9 +415,11 @@ Response HandleVaultDataPlane(World& world, const std::string& vault_name, const
   }
   auto claims = world.tokens().Validate(auth, {kVaultAudience});
   if (!claims.ok()) {
-    if (absl::IsDeadlineExceeded(claims.status())) return Challenge(world, "AKV10036: Token expired.");
+    if (absl::IsDeadlineExceeded(claims.status()))
+      return Challenge(world, "AKV10036: Token expired.");
     if (absl::IsPermissionDenied(claims.status())) {
-      return Challenge(world, "AKV10022: Invalid audience. Expected " + std::string(kVaultAudience) +
+      return Challenge(world, "AKV10022: Invalid audience. Expected " +
+                                  std::string(kVaultAudience) +
                                   ", found: " + std::string(claims.status().message()) + ".");
     }
     return Challenge(world, "AKV10020: Invalid token signature.");
@@ -404,17 +427,21 @@ Response HandleVaultDataPlane(World& world, const std::string& vault_name, const
   std::string version = req.Query("api-version");
   std::string supported;
   if (version.empty()) {
-    return KvError(400, "BadParameter", "The request is missing the required 'api-version' query parameter.");
+    return KvError(400, "BadParameter",
+                   "The request is missing the required 'api-version' query parameter.");
   }
   if (!IsSupportedVaultApiVersion(version, &supported)) {
     return KvError(400, "BadParameter",
-                   "The specified version (" + version + ") is not recognized. Consider using the "
-                   "latest supported version (2025-07-01). Supported: " + supported + ".");
+                   "The specified version (" + version +
+                       ") is not recognized. Consider using the "
+                       "latest supported version (2025-07-01). Supported: " +
+                       supported + ".");
   }
   absl::MutexLock lock(&world.mu);
   nlohmann::json* slot = FindVaultByName(world, vault_name);
   if (slot == nullptr) {
-    return KvError(404, "VaultNotFound", "The vault '" + vault_name + "' does not exist or was deleted.");
+    return KvError(404, "VaultNotFound",
+                   "The vault '" + vault_name + "' does not exist or was deleted.");
   }
   Response resp = Dispatch(world, (*slot)["body"], claims->oid, claims->appid, req);
   absl::Status persisted = world.PersistIfDirty();
@@ -428,7 +455,8 @@ absl::StatusOr<std::string> ReadSecretAs(World& world, const std::string& base_u
                                          const std::string& object_id)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   auto wanted = ParseUrl(base_url);
-  if (!wanted.ok()) return absl::InvalidArgumentError("invalid Key Vault baseUrl '" + base_url + "'");
+  if (!wanted.ok())
+    return absl::InvalidArgumentError("invalid Key Vault baseUrl '" + base_url + "'");
   nlohmann::json* vault = nullptr;
   for (auto& [key, slot] : world.Section("resources").items()) {
     nlohmann::json& body = slot["body"];
@@ -442,7 +470,8 @@ absl::StatusOr<std::string> ReadSecretAs(World& world, const std::string& base_u
     }
   }
   if (vault == nullptr) {
-    return absl::NotFoundError("The remote name could not be resolved: no Key Vault answers at " + base_url);
+    return absl::NotFoundError("The remote name could not be resolved: no Key Vault answers at " +
+                               base_url);
   }
   if (!Allowed(world, *vault, object_id, "get")) {
     return absl::PermissionDeniedError(ForbiddenMessage(world, *vault, "", object_id, "get"));

@@ -36,17 +36,21 @@ Response ValidateVaultProperties(const nlohmann::json& body, const nlohmann::jso
     return BadRequest("The property 'tenantId' is required.");
   }
   if (!p.contains("sku") || !p["sku"].is_object() || p["sku"].value("family", "") != "A" ||
-      (Lower(p["sku"].value("name", "")) != "standard" && Lower(p["sku"].value("name", "")) != "premium")) {
-    return BadRequest("The property 'sku' must be {\"family\": \"A\", \"name\": \"standard\"|\"premium\"}.");
+      (Lower(p["sku"].value("name", "")) != "standard" &&
+       Lower(p["sku"].value("name", "")) != "premium")) {
+    return BadRequest(
+        "The property 'sku' must be {\"family\": \"A\", \"name\": \"standard\"|\"premium\"}.");
   }
   bool rbac = p.value("enableRbacAuthorization", false);
   if (!rbac && (!p.contains("accessPolicies") || !p["accessPolicies"].is_array())) {
-    return BadRequest("The parameter accessPolicies is not specified: access policies are "
-                      "required unless enableRbacAuthorization is true.");
+    return BadRequest(
+        "The parameter accessPolicies is not specified: access policies are "
+        "required unless enableRbacAuthorization is true.");
   }
   if (p.contains("enableSoftDelete") && p["enableSoftDelete"] == false) {
-    return BadRequest("The property \"enableSoftDelete\" cannot be set to false: soft delete can "
-                      "no longer be disabled on a vault.");
+    return BadRequest(
+        "The property \"enableSoftDelete\" cannot be set to false: soft delete can "
+        "no longer be disabled on a vault.");
   }
   int retention = p.value("softDeleteRetentionInDays", 90);
   if (retention < 7 || retention > 90) {
@@ -56,23 +60,22 @@ Response ValidateVaultProperties(const nlohmann::json& body, const nlohmann::jso
     const nlohmann::json& old = (*existing)["properties"];
     if (old.value("enablePurgeProtection", false) && p.contains("enablePurgeProtection") &&
         p["enablePurgeProtection"] == false) {
-      return BadRequest("The property \"enablePurgeProtection\" cannot be set to false. Enabling "
-                        "the purge protection for a vault is an irreversible action.");
+      return BadRequest(
+          "The property \"enablePurgeProtection\" cannot be set to false. Enabling "
+          "the purge protection for a vault is an irreversible action.");
     }
     if (p.contains("softDeleteRetentionInDays") &&
         old.value("softDeleteRetentionInDays", 90) != retention) {
-      return BadRequest("The property \"softDeleteRetentionInDays\" can only be set at vault "
-                        "creation.");
+      return BadRequest(
+          "The property \"softDeleteRetentionInDays\" can only be set at vault "
+          "creation.");
     }
   }
-  nlohmann::json out = {{"enabledForDeployment", false},
-                        {"enabledForDiskEncryption", false},
-                        {"enabledForTemplateDeployment", false},
-                        {"enableSoftDelete", true},
-                        {"softDeleteRetentionInDays", 90},
-                        {"enableRbacAuthorization", false},
-                        {"publicNetworkAccess", "Enabled"},
-                        {"accessPolicies", nlohmann::json::array()}};
+  nlohmann::json out = {
+      {"enabledForDeployment", false},         {"enabledForDiskEncryption", false},
+      {"enabledForTemplateDeployment", false}, {"enableSoftDelete", true},
+      {"softDeleteRetentionInDays", 90},       {"enableRbacAuthorization", false},
+      {"publicNetworkAccess", "Enabled"},      {"accessPolicies", nlohmann::json::array()}};
   for (auto& [k, v] : p.items()) {
     if (k == "createMode" || k == "vaultUri" || k == "provisioningState") continue;
     out[k] = v;
@@ -91,7 +94,8 @@ bool SamePrincipal(const nlohmann::json& a, const nlohmann::json& b) {
 }
 
 // accessPolicies/{add|replace|remove} (reference §5.3).
-void ApplyPolicyUpdate(nlohmann::json& policies, const nlohmann::json& updates, const std::string& op) {
+void ApplyPolicyUpdate(nlohmann::json& policies, const nlohmann::json& updates,
+                       const std::string& op) {
   for (const auto& u : updates) {
     auto it = policies.begin();
     for (; it != policies.end(); ++it) {
@@ -127,7 +131,8 @@ void ApplyPolicyUpdate(nlohmann::json& policies, const nlohmann::json& updates, 
     bool empty = true;
     for (auto& [category, list] : (*it)["permissions"].items()) {
       std::set<std::string> drop;
-      for (const auto& p : perms.value(category, nlohmann::json::array())) drop.insert(Lower(p.get<std::string>()));
+      for (const auto& p : perms.value(category, nlohmann::json::array()))
+        drop.insert(Lower(p.get<std::string>()));
       nlohmann::json kept = nlohmann::json::array();
       for (const auto& p : list) {
         if (drop.count(Lower(p.get<std::string>())) == 0) kept.push_back(p);
@@ -173,21 +178,25 @@ Response HandleSubscriptionScope(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return ArmList(call, {});
   }
   if (l.size() >= 8 && l[4] == "locations" && l[6] == "deletedmanagedhsms") {
-    return ArmError(404, "ResourceNotFound",
-                    "The Resource 'Microsoft.KeyVault/deletedManagedHSMs/" + call.seg[7] +
-                        "' was not found.");
+    return ArmError(
+        404, "ResourceNotFound",
+        "The Resource 'Microsoft.KeyVault/deletedManagedHSMs/" + call.seg[7] + "' was not found.");
   }
   if (l.size() == 5 && l[4] == "checknameavailability" && m == "POST") {
     auto body = call.Body();
     if (!body.ok()) return BadBody(body.status());
     std::string name = body->value("name", "");
     if (!ValidVaultName(name)) {
-      return ArmJson(200, {{"nameAvailable", false}, {"reason", "AccountNameInvalid"},
-                           {"message", "Vault name must be 3-24 letters, digits and hyphens, start "
-                                       "with a letter and end with a letter or digit."}});
+      return ArmJson(200, {{"nameAvailable", false},
+                           {"reason", "AccountNameInvalid"},
+                           {"message",
+                            "Vault name must be 3-24 letters, digits and hyphens, start "
+                            "with a letter and end with a letter or digit."}});
     }
-    if (FindVaultByName(world, name) != nullptr || world.Section("deleted_vaults").contains(Lower(name))) {
-      return ArmJson(200, {{"nameAvailable", false}, {"reason", "AlreadyExists"},
+    if (FindVaultByName(world, name) != nullptr ||
+        world.Section("deleted_vaults").contains(Lower(name))) {
+      return ArmJson(200, {{"nameAvailable", false},
+                           {"reason", "AlreadyExists"},
                            {"message", "The vault name '" + name + "' is already in use."}});
     }
     return ArmJson(200, {{"nameAvailable", true}});
@@ -196,15 +205,16 @@ Response HandleSubscriptionScope(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     nlohmann::json& deleted = world.Section("deleted_vaults");
     auto it = deleted.find(Lower(call.seg[7]));
     if (it == deleted.end()) {
-      return ArmError(404, "ResourceNotFound",
-                      "The Resource 'Microsoft.KeyVault/deletedVaults/" + call.seg[7] +
-                          "' was not found.");
+      return ArmError(
+          404, "ResourceNotFound",
+          "The Resource 'Microsoft.KeyVault/deletedVaults/" + call.seg[7] + "' was not found.");
     }
     if (l.size() == 8 && m == "GET") return ArmJson(200, (*it)["deleted"]);
     if (l.size() == 9 && l[8] == "purge" && m == "POST") {
       const nlohmann::json& props = (*it)["deleted"]["properties"];
       auto purge_date = ParseIsoTime(props.value("scheduledPurgeDate", ""));
-      if (props.value("purgeProtectionEnabled", false) && purge_date.ok() && world.Now() < *purge_date) {
+      if (props.value("purgeProtectionEnabled", false) && purge_date.ok() &&
+          world.Now() < *purge_date) {
         return ArmError(409, "Conflict",
                         "Operation \"purge\" is not allowed because purge protection is enabled "
                         "for this vault. Key Vault service will automatically purge it after the "
@@ -238,7 +248,8 @@ void SoftDeleteVault(World& world, const std::string& vault_key)
         {"location", body["location"]},
         {"tags", body.value("tags", nlohmann::json::object())},
         {"deletionDate", IsoTime(now)},
-        {"scheduledPurgeDate", IsoTime(now + absl::Hours(24) * p.value("softDeleteRetentionInDays", 90))},
+        {"scheduledPurgeDate",
+         IsoTime(now + absl::Hours(24) * p.value("softDeleteRetentionInDays", 90))},
         {"purgeProtectionEnabled", p.value("enablePurgeProtection", false)}}}};
   world.Section("deleted_vaults")[Lower(name)] = {{"deleted", deleted}, {"vault", *slot}};
   world.platform().CloseOrigin("vault:" + Lower(name));
@@ -259,13 +270,15 @@ Response HandleKeyVaultManagement(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS 
   if (l.size() == 7) {
     if (m != "GET") return ArmError(405, "MethodNotAllowed", "Use GET to list vaults.");
     std::vector<nlohmann::json> items;
-    for (const auto& key : ResourceIdsUnder(world, rg["id"].get<std::string>() + "/providers/Microsoft.KeyVault/vaults")) {
+    for (const auto& key : ResourceIdsUnder(
+             world, rg["id"].get<std::string>() + "/providers/Microsoft.KeyVault/vaults")) {
       items.push_back((*FindResource(world, key))["body"]);
     }
     return ArmList(call, items);
   }
   const std::string name = call.seg[7];
-  const std::string id = rg["id"].get<std::string>() + "/providers/Microsoft.KeyVault/vaults/" + name;
+  const std::string id =
+      rg["id"].get<std::string>() + "/providers/Microsoft.KeyVault/vaults/" + name;
   nlohmann::json* slot = FindResource(world, id);
   if (l.size() == 10 && l[8] == "accesspolicies" && m == "PUT") {
     if (slot == nullptr) return ResourceNotFound(kVaultType, name, rg_name);
@@ -284,12 +297,14 @@ Response HandleKeyVaultManagement(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS 
     ApplyPolicyUpdate(policies, (*body)["properties"]["accessPolicies"], op);
     world.MarkDirty();
     // updateAccessPoliciesAdd.json: the id names the policies, not the operation kind.
-    return ArmJson(200, {{"id", (*slot)["body"]["id"].get<std::string>() + "/accessPolicies/"},
-                         {"type", "Microsoft.KeyVault/vaults/accessPolicies"},
-                         {"location", (*slot)["body"]["location"]},
-                         {"properties", {{"accessPolicies", (*body)["properties"]["accessPolicies"]}}}});
+    return ArmJson(200,
+                   {{"id", (*slot)["body"]["id"].get<std::string>() + "/accessPolicies/"},
+                    {"type", "Microsoft.KeyVault/vaults/accessPolicies"},
+                    {"location", (*slot)["body"]["location"]},
+                    {"properties", {{"accessPolicies", (*body)["properties"]["accessPolicies"]}}}});
   }
-  if (l.size() != 8) return ArmError(404, "InvalidResourceType", "Unsupported Key Vault path " + call.req.path);
+  if (l.size() != 8)
+    return ArmError(404, "InvalidResourceType", "Unsupported Key Vault path " + call.req.path);
   if (m == "GET") {
     if (slot == nullptr) return ResourceNotFound(kVaultType, name, rg_name);
     return ArmJson(200, (*slot)["body"]);
@@ -308,8 +323,9 @@ Response HandleKeyVaultManagement(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS 
       const nlohmann::json& p = (*body)["properties"];
       if (stored["properties"].value("enablePurgeProtection", false) &&
           p.contains("enablePurgeProtection") && p["enablePurgeProtection"] == false) {
-        return BadRequest("The property \"enablePurgeProtection\" cannot be set to false. Enabling "
-                          "the purge protection for a vault is an irreversible action.");
+        return BadRequest(
+            "The property \"enablePurgeProtection\" cannot be set to false. Enabling "
+            "the purge protection for a vault is an irreversible action.");
       }
       if (p.contains("enableSoftDelete") && p["enableSoftDelete"] == false) {
         return BadRequest("The property \"enableSoftDelete\" cannot be set to false.");
@@ -329,10 +345,12 @@ Response HandleKeyVaultManagement(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS 
   }
   if (m != "PUT") return ArmError(405, "MethodNotAllowed", "Method not allowed.");
   if (!ValidVaultName(name)) {
-    return ArmError(400, "VaultNameNotValid",
-                    "The vault name '" + name + "' is invalid. A vault's name must be between 3-24 "
-                    "alphanumeric characters. The name must begin with a letter, end with a letter "
-                    "or digit, and not contain consecutive hyphens.");
+    return ArmError(
+        400, "VaultNameNotValid",
+        "The vault name '" + name +
+            "' is invalid. A vault's name must be between 3-24 "
+            "alphanumeric characters. The name must begin with a letter, end with a letter "
+            "or digit, and not contain consecutive hyphens.");
   }
   auto body = call.Body();
   if (!body.ok()) return BadBody(body.status());
@@ -346,11 +364,12 @@ Response HandleKeyVaultManagement(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS 
   if (recover && slot == nullptr) {
     auto it = deleted.find(Lower(name));
     if (it == deleted.end()) {
-      return ArmError(400, "SoftDeletedVaultDoesNotExist",
-                      "A soft deleted vault with the given name does not exist. Ensure that the name "
-                      "for the vault that is being attempted to recover is in a recoverable state. "
-                      "For more information on soft delete please follow this link "
-                      "https://go.microsoft.com/fwlink/?linkid=2149745");
+      return ArmError(
+          400, "SoftDeletedVaultDoesNotExist",
+          "A soft deleted vault with the given name does not exist. Ensure that the name "
+          "for the vault that is being attempted to recover is in a recoverable state. "
+          "For more information on soft delete please follow this link "
+          "https://go.microsoft.com/fwlink/?linkid=2149745");
     }
     nlohmann::json restored = (*it)["vault"];
     deleted.erase(it);
@@ -365,20 +384,23 @@ Response HandleKeyVaultManagement(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS 
   }
   if (slot == nullptr) {
     if (deleted.contains(Lower(name))) {
-      return ArmError(409, "ConflictError",
-                      "A vault with the same name already exists in deleted state. You need to "
-                      "either recover or purge existing key vault. Follow this link "
-                      "https://go.microsoft.com/fwlink/?linkid=2149745 for more information on soft "
-                      "delete.");
+      return ArmError(
+          409, "ConflictError",
+          "A vault with the same name already exists in deleted state. You need to "
+          "either recover or purge existing key vault. Follow this link "
+          "https://go.microsoft.com/fwlink/?linkid=2149745 for more information on soft "
+          "delete.");
     }
     if (FindVaultByName(world, name) != nullptr) {
       return ArmError(409, "VaultAlreadyExists",
-                      "The vault name '" + name + "' is already in use. Vault names are globally "
-                      "unique so it is possible that the name is already taken.");
+                      "The vault name '" + name +
+                          "' is already in use. Vault names are globally "
+                          "unique so it is possible that the name is already taken.");
     }
   }
   nlohmann::json props;
-  Response invalid = ValidateVaultProperties(*body, slot != nullptr ? &(*slot)["body"] : nullptr, &props);
+  Response invalid =
+      ValidateVaultProperties(*body, slot != nullptr ? &(*slot)["body"] : nullptr, &props);
   if (invalid.status != 0) return invalid;
   absl::Time now = world.Now();
   const std::string& oid = call.caller.oid;
@@ -387,14 +409,20 @@ Response HandleKeyVaultManagement(ArmCall& call) ABSL_NO_THREAD_SAFETY_ANALYSIS 
       {"name", slot != nullptr ? (*slot)["body"]["name"].get<std::string>() : name},
       {"type", kVaultType},
       {"location", location},
-      {"tags", body->contains("tags") && (*body)["tags"].is_object() ? (*body)["tags"] : nlohmann::json::object()},
+      {"tags", body->contains("tags") && (*body)["tags"].is_object() ? (*body)["tags"]
+                                                                     : nlohmann::json::object()},
       {"systemData",
-       {{"createdBy", oid}, {"createdByType", "Application"}, {"createdAt", IsoTime(now)},
-        {"lastModifiedBy", oid}, {"lastModifiedByType", "Application"}, {"lastModifiedAt", IsoTime(now)}}},
+       {{"createdBy", oid},
+        {"createdByType", "Application"},
+        {"createdAt", IsoTime(now)},
+        {"lastModifiedBy", oid},
+        {"lastModifiedByType", "Application"},
+        {"lastModifiedAt", IsoTime(now)}}},
       {"properties", props}};
   if (slot != nullptr) {
     vault["systemData"]["createdBy"] = (*slot)["body"]["systemData"].value("createdBy", oid);
-    vault["systemData"]["createdAt"] = (*slot)["body"]["systemData"].value("createdAt", IsoTime(now));
+    vault["systemData"]["createdAt"] =
+        (*slot)["body"]["systemData"].value("createdAt", IsoTime(now));
   }
   vault["properties"]["provisioningState"] = "Succeeded";
   Response opened = OpenVault(world, vault);

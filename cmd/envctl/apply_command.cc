@@ -1,9 +1,9 @@
 // envctl apply DIR [--env E] [--once]: converges live state to the repo, printing
 // progress per resource and a summary. Without --once it keeps resyncing at each
 // environment's sync.resyncInterval until interrupted.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
-#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -12,10 +12,10 @@
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/environment_runner.h"
 #include "cmd/envctl/log_flags.h"
+#include "cmd/envctl/plan_render.h"
 #include "cmd/envctl/shutdown_signal.h"
 #include "common/log.h"
 #include "controller/engine_log.h"
-#include "cmd/envctl/plan_render.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace envctl::cli {

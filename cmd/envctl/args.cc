@@ -24,7 +24,8 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv, int first,
     }
     if (value_flags.count(name)) {
       if (!has_value) {
-        if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+        if (i + 1 >= argc)
+          return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
         value = argv[++i];
       }
       args.flags[name] = value;

@@ -22,7 +22,8 @@ int RunCloudsim(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
   args.push_back(nullptr);
   ::execv(binary->c_str(), args.data());
-  std::fprintf(stderr, "envctl cloudsim: cannot run %s: %s\n", binary->c_str(), std::strerror(errno));
+  std::fprintf(stderr, "envctl cloudsim: cannot run %s: %s\n", binary->c_str(),
+               std::strerror(errno));
   return 1;
 }
 

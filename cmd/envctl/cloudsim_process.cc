@@ -34,15 +34,18 @@ absl::StatusOr<std::string> CloudsimBinary() {
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot find envctl's own path: ", ec.message()));
   // Installed: bin/cloudsim beside bin/envctl. Build tree: build/cloudsim/cloudsim.
-  for (const fs::path& binary : {self.parent_path() / "cloudsim", self.parent_path() / "cloudsim" / "cloudsim"}) {
-    if (fs::is_regular_file(binary, ec) && ::access(binary.c_str(), X_OK) == 0) return binary.string();
+  for (const fs::path& binary :
+       {self.parent_path() / "cloudsim", self.parent_path() / "cloudsim" / "cloudsim"}) {
+    if (fs::is_regular_file(binary, ec) && ::access(binary.c_str(), X_OK) == 0)
+      return binary.string();
   }
-  return absl::NotFoundError(absl::StrCat("no cloudsim binary beside ", self.string(),
-                                          " (looked for cloudsim and cloudsim/cloudsim; build the `cloudsim` target)"));
+  return absl::NotFoundError(
+      absl::StrCat("no cloudsim binary beside ", self.string(),
+                   " (looked for cloudsim and cloudsim/cloudsim; build the `cloudsim` target)"));
 }
 
-absl::StatusOr<std::unique_ptr<CloudsimProcess>> CloudsimProcess::Start(const std::string& state_dir, int port,
-                                                                        double speed, absl::Duration timeout) {
+absl::StatusOr<std::unique_ptr<CloudsimProcess>> CloudsimProcess::Start(
+    const std::string& state_dir, int port, double speed, absl::Duration timeout) {
   absl::StatusOr<std::string> binary = CloudsimBinary();
   if (!binary.ok()) return binary.status();
   std::error_code ec;
@@ -52,8 +55,9 @@ absl::StatusOr<std::unique_ptr<CloudsimProcess>> CloudsimProcess::Start(const st
   fs::remove(endpoints, ec);
   const std::string log = (fs::path(state_dir) / "cloudsim.log").string();
 
-  std::vector<std::string> args = {*binary, "--state-dir", state_dir, "--port", std::to_string(port),
-                                   "--speed", absl::StrCat(speed), "--exit-with-parent"};
+  std::vector<std::string> args = {
+      *binary,   "--state-dir",       state_dir,           "--port", std::to_string(port),
+      "--speed", absl::StrCat(speed), "--exit-with-parent"};
   std::unique_ptr<CloudsimProcess> process(new CloudsimProcess());
   absl::StatusOr<pid_t> pid = SpawnWithLog(args, log, 0644);
   if (!pid.ok()) return pid.status();
@@ -63,12 +67,13 @@ absl::StatusOr<std::unique_ptr<CloudsimProcess>> CloudsimProcess::Start(const st
     int status = 0;
     if (::waitpid(process->pid_, &status, WNOHANG) == process->pid_) {
       process->pid_ = -1;
-      return absl::UnavailableError(absl::StrCat("cloudsim exited before it was ready:\n", Tail(log)));
+      return absl::UnavailableError(
+          absl::StrCat("cloudsim exited before it was ready:\n", Tail(log)));
     }
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("cloudsim did not write ", endpoints.string(), " within ",
-                       absl::FormatDuration(timeout), ":\n", Tail(log)));
+      return absl::DeadlineExceededError(absl::StrCat("cloudsim did not write ", endpoints.string(),
+                                                      " within ", absl::FormatDuration(timeout),
+                                                      ":\n", Tail(log)));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -11,10 +11,10 @@
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/controller_config.h"
 #include "cmd/envctl/controller_host.h"
-#include "cmd/envctl/log_flags.h"
-#include "common/log.h"
-#include "cmd/envctl/shutdown_signal.h"
 #include "cmd/envctl/ha_backend.h"
+#include "cmd/envctl/log_flags.h"
+#include "cmd/envctl/shutdown_signal.h"
+#include "common/log.h"
 #include "controller/etcd_state_store.h"
 #include "controller/state_store.h"
 
@@ -105,7 +105,8 @@ int RunController(int argc, char** argv) {
   std::unique_ptr<HaBackend> ha;
   std::string state_description = runner_options.state_dir;
   if (!config->etcd_endpoints.empty()) {
-    if (args->Has("replica-id") && args->Get("replica-id").empty()) return Fail("--replica-id must not be empty");
+    if (args->Has("replica-id") && args->Get("replica-id").empty())
+      return Fail("--replica-id must not be empty");
     ha = std::make_unique<HaBackend>();
     controller::ReplicaSetOptions replica;
     replica.replica_id = args->Get("replica-id", DefaultReplicaId());
@@ -117,8 +118,9 @@ int RunController(int argc, char** argv) {
                                      replica.prefix, " as replica ", replica.replica_id);
     HaBackend* backend = ha.get();
     const ControllerConfig& cfg = *config;
-    runner_options.store_factory = [backend, replica, &cfg](metrics::Metrics& metrics)
-        -> absl::StatusOr<std::unique_ptr<controller::StateStore>> {
+    runner_options.store_factory =
+        [backend, replica, &cfg](
+            metrics::Metrics& metrics) -> absl::StatusOr<std::unique_ptr<controller::StateStore>> {
       auto kv = ConnectEtcd(cfg, &metrics.etcd_request_duration_seconds());
       if (!kv.ok()) return kv.status();
       backend->kv = std::move(*kv);

@@ -66,7 +66,8 @@ class Parser {
   void Bool(const YAML::Node& map, const std::string& key, const std::string& field, bool* out) {
     const YAML::Node n = map[key];
     if (!n) return;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, *out)) Error(n, field, "expected true or false");
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, *out))
+      Error(n, field, "expected true or false");
   }
 
   void Duration(const YAML::Node& map, const std::string& key, const std::string& field,
@@ -138,10 +139,9 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
   ControllerConfig config;
   Parser p(path);
   try {
-    p.OnlyKeys(
-        root, "",
-        {"source", "environments", "cloud", "stateDir", "state", "workers", "grpc", "http",
-         "webhooks", "log", "drift"});
+    p.OnlyKeys(root, "",
+               {"source", "environments", "cloud", "stateDir", "state", "workers", "grpc", "http",
+                "webhooks", "log", "drift"});
     if (const auto drift = p.Map(root, "drift", "drift", {"pollInterval"})) {
       p.Duration(*drift, "pollInterval", "drift.pollInterval", &config.drift_poll_interval);
     }
@@ -182,8 +182,9 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
     p.String(root, "cloud", "cloud", &config.cloud_file);
     p.String(root, "stateDir", "stateDir", &config.state_dir);
     if (const auto state = p.Map(root, "state", "state", {"etcd"})) {
-      if (const auto etcd = p.Map(*state, "etcd", "state.etcd",
-                                  {"endpoints", "prefix", "tlsCa", "tlsCert", "tlsKey", "leaseTtl"})) {
+      if (const auto etcd =
+              p.Map(*state, "etcd", "state.etcd",
+                    {"endpoints", "prefix", "tlsCa", "tlsCert", "tlsKey", "leaseTtl"})) {
         const YAML::Node endpoints = (*etcd)["endpoints"];
         if (!endpoints || !endpoints.IsSequence() || endpoints.size() == 0) {
           p.Error(endpoints ? endpoints : *etcd, "state.etcd.endpoints",
@@ -202,7 +203,8 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
         if (!config.etcd_prefix.empty() && config.etcd_prefix[0] != '/') {
           p.Error((*etcd)["prefix"], "state.etcd.prefix", "expected a key prefix starting with /");
         }
-        while (config.etcd_prefix.size() > 1 && config.etcd_prefix.back() == '/') config.etcd_prefix.pop_back();
+        while (config.etcd_prefix.size() > 1 && config.etcd_prefix.back() == '/')
+          config.etcd_prefix.pop_back();
         p.String(*etcd, "tlsCa", "state.etcd.tlsCa", &config.etcd_tls_ca);
         p.String(*etcd, "tlsCert", "state.etcd.tlsCert", &config.etcd_tls_cert);
         p.String(*etcd, "tlsKey", "state.etcd.tlsKey", &config.etcd_tls_key);
@@ -231,7 +233,8 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
       p.Listen(*grpc, "listen", "grpc.listen", &config.grpc_listen);
       p.String(*grpc, "tokenEnv", "grpc.tokenEnv", &config.grpc_token_env);
       p.Bool(*grpc, "insecure", "grpc.insecure", &config.grpc_insecure);
-      if (const auto tls = p.Map(*grpc, "tls", "grpc.tls", {"certFile", "keyFile", "clientCaFile"})) {
+      if (const auto tls =
+              p.Map(*grpc, "tls", "grpc.tls", {"certFile", "keyFile", "clientCaFile"})) {
         p.String(*tls, "certFile", "grpc.tls.certFile", &config.grpc_tls_cert_file);
         p.String(*tls, "keyFile", "grpc.tls.keyFile", &config.grpc_tls_key_file);
         p.String(*tls, "clientCaFile", "grpc.tls.clientCaFile", &config.grpc_tls_client_ca_file);
@@ -246,7 +249,8 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
     if (const auto http = p.Map(root, "http", "http", {"listen", "tls", "insecure"})) {
       p.Listen(*http, "listen", "http.listen", &config.http_listen);
       p.Bool(*http, "insecure", "http.insecure", &config.http_insecure);
-      if (const auto tls = p.Map(*http, "tls", "http.tls", {"certFile", "keyFile", "clientCaFile"})) {
+      if (const auto tls =
+              p.Map(*http, "tls", "http.tls", {"certFile", "keyFile", "clientCaFile"})) {
         p.String(*tls, "certFile", "http.tls.certFile", &config.http_tls_cert_file);
         p.String(*tls, "keyFile", "http.tls.keyFile", &config.http_tls_key_file);
         p.String(*tls, "clientCaFile", "http.tls.clientCaFile", &config.http_tls_client_ca_file);
@@ -283,11 +287,11 @@ absl::StatusOr<ControllerConfig> LoadControllerConfig(const std::string& path) {
   }
   if (!p.errors_.empty()) return absl::InvalidArgumentError(absl::StrJoin(p.errors_, "\n"));
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  for (std::string* file : {&config.cloud_file, &config.state_dir, &config.grpc_tls_cert_file,
-                            &config.grpc_tls_key_file, &config.grpc_tls_client_ca_file,
-                            &config.http_tls_cert_file, &config.http_tls_key_file,
-                            &config.http_tls_client_ca_file,
-                            &config.etcd_tls_ca, &config.etcd_tls_cert, &config.etcd_tls_key}) {
+  for (std::string* file :
+       {&config.cloud_file, &config.state_dir, &config.grpc_tls_cert_file,
+        &config.grpc_tls_key_file, &config.grpc_tls_client_ca_file, &config.http_tls_cert_file,
+        &config.http_tls_key_file, &config.http_tls_client_ca_file, &config.etcd_tls_ca,
+        &config.etcd_tls_cert, &config.etcd_tls_key}) {
     if (!file->empty() && std::filesystem::path(*file).is_relative()) {
       *file = (std::filesystem::path(dir) / *file).lexically_normal().string();
     }

@@ -60,10 +60,10 @@ absl::Status CheckExposure(const char* key, const std::string& listen, bool tls,
   const std::string host = HostOf(listen);
   if (tls || IsLoopbackHost(host)) return absl::OkStatus();
   if (!insecure) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        key, ".listen ", listen, " is beyond loopback without TLS",
-        ": set ", key, ".tls.certFile and ", key, ".tls.keyFile, or ",
-        "set ", key, ".insecure: true if a private network protects it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(key, ".listen ", listen, " is beyond loopback without TLS", ": set ", key,
+                     ".tls.certFile and ", key, ".tls.keyFile, or ", "set ", key,
+                     ".insecure: true if a private network protects it"));
   }
   log::Warn("insecure_listener")
       .Str("listener", key)
@@ -119,8 +119,8 @@ controller::SourceLoader MakeLoader(watchers::Source& source,
 }
 
 controller::RevisionLoader MakeRevisionLoader(std::shared_ptr<watchers::SnapshotStore> snapshots) {
-  return [snapshots](const std::string& revision)
-             -> absl::StatusOr<std::vector<envctl::v1::Environment>> {
+  return [snapshots](
+             const std::string& revision) -> absl::StatusOr<std::vector<envctl::v1::Environment>> {
     ASSIGN_OR_RETURN(std::string root, snapshots->RootOf(revision));
     spec::LoadResult loaded = spec::LoadRepo(root);
     if (!loaded.ok()) {
@@ -166,8 +166,8 @@ absl::StatusOr<std::unique_ptr<ControllerHost>> ControllerHost::Start(
   grpc.tls_cert_file = config.grpc_tls_cert_file;
   grpc.tls_key_file = config.grpc_tls_key_file;
   grpc.tls_client_ca_file = config.grpc_tls_client_ca_file;
-  RETURN_IF_ERROR(CheckExposure("grpc", config.grpc_listen, !grpc.tls_cert_file.empty(),
-                                config.grpc_insecure));
+  RETURN_IF_ERROR(
+      CheckExposure("grpc", config.grpc_listen, !grpc.tls_cert_file.empty(), config.grpc_insecure));
   RETURN_IF_ERROR(CheckExposure("http", config.http_listen, !config.http_tls_cert_file.empty(),
                                 config.http_insecure));
   ASSIGN_OR_RETURN(host->grpc_, api::GrpcServer::Start(*host->api_, grpc));
@@ -231,39 +231,42 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
     return Json(202, {{"relevant", push->relevant}, {"reason", push->reason}});
   });
   watchers::EventGridGuard* guard = event_grid_guard_.get();
-  http_->Handle("POST", "/webhooks/eventgrid", [controller, guard](const api::HttpRequest& request) {
-    // Authentication comes before parsing: a forged delivery costs no parse and no cloud call.
-    if (absl::Status auth = guard->Authenticate(request.query); !auth.ok()) {
-      return Json(HttpStatusOf(auth), {{"error", std::string(auth.message())}});
-    }
-    absl::StatusOr<watchers::EventGridDelivery> delivery =
-        watchers::ParseEventGridDelivery(HeadersOf(request), request.body);
-    if (!delivery.ok()) {
-      log::Warn("webhook_refused")
-          .Str("webhook", "eventgrid")
-          .Int("status", HttpStatusOf(delivery.status()))
-          .Str("reason", delivery.status().message());
-      return Json(HttpStatusOf(delivery.status()),
-                  {{"error", std::string(delivery.status().message())}});
-    }
-    if (delivery->is_validation) {
-      log::Info("webhook_accepted").Str("webhook", "eventgrid").Str("reason", "subscription validation");
-      api::HttpResponse r;
-      r.content_type = "application/json";
-      r.body = delivery->validation_response;
-      return r;
-    }
-    const std::vector<std::string> admitted = guard->Admit(*delivery);
-    log::Info("webhook_accepted")
-        .Str("webhook", "eventgrid")
-        .Int("resources", static_cast<int64_t>(admitted.size()))
-        .Int("skipped", static_cast<int64_t>(delivery->resource_ids.size() - admitted.size()))
-        .Int("ignored", static_cast<int64_t>(delivery->ignored_events));
-    for (const std::string& id : admitted) controller->OnCloudResourceChanged(id);
-    return Json(200, {{"resources", admitted.size()},
-                      {"skipped", delivery->resource_ids.size() - admitted.size()},
-                      {"ignored", delivery->ignored_events}});
-  });
+  http_->Handle(
+      "POST", "/webhooks/eventgrid", [controller, guard](const api::HttpRequest& request) {
+        // Authentication comes before parsing: a forged delivery costs no parse and no cloud call.
+        if (absl::Status auth = guard->Authenticate(request.query); !auth.ok()) {
+          return Json(HttpStatusOf(auth), {{"error", std::string(auth.message())}});
+        }
+        absl::StatusOr<watchers::EventGridDelivery> delivery =
+            watchers::ParseEventGridDelivery(HeadersOf(request), request.body);
+        if (!delivery.ok()) {
+          log::Warn("webhook_refused")
+              .Str("webhook", "eventgrid")
+              .Int("status", HttpStatusOf(delivery.status()))
+              .Str("reason", delivery.status().message());
+          return Json(HttpStatusOf(delivery.status()),
+                      {{"error", std::string(delivery.status().message())}});
+        }
+        if (delivery->is_validation) {
+          log::Info("webhook_accepted")
+              .Str("webhook", "eventgrid")
+              .Str("reason", "subscription validation");
+          api::HttpResponse r;
+          r.content_type = "application/json";
+          r.body = delivery->validation_response;
+          return r;
+        }
+        const std::vector<std::string> admitted = guard->Admit(*delivery);
+        log::Info("webhook_accepted")
+            .Str("webhook", "eventgrid")
+            .Int("resources", static_cast<int64_t>(admitted.size()))
+            .Int("skipped", static_cast<int64_t>(delivery->resource_ids.size() - admitted.size()))
+            .Int("ignored", static_cast<int64_t>(delivery->ignored_events));
+        for (const std::string& id : admitted) controller->OnCloudResourceChanged(id);
+        return Json(200, {{"resources", admitted.size()},
+                          {"skipped", delivery->resource_ids.size() - admitted.size()},
+                          {"ignored", delivery->ignored_events}});
+      });
   http_->Handle("OPTIONS", "/webhooks/eventgrid", [](const api::HttpRequest& request) {
     absl::StatusOr<std::string> origin = watchers::CloudEventsAllowedOrigin(HeadersOf(request));
     if (!origin.ok()) return Json(400, {{"error", std::string(origin.status().message())}});

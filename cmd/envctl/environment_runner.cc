@@ -36,8 +36,9 @@ absl::StatusOr<std::unique_ptr<EnvironmentRunner>> EnvironmentRunner::Create(
   Clock& clock = RealClock::Get();
   cloud::CloudSessionOptions session_options;
   session_options.user_agent_comment = user_agent_comment;
-  ASSIGN_OR_RETURN(runner->session_, cloud::CloudSession::Create(std::move(endpoints), clock, runner->metrics_,
-                                                                 std::move(session_options)));
+  ASSIGN_OR_RETURN(runner->session_,
+                   cloud::CloudSession::Create(std::move(endpoints), clock, runner->metrics_,
+                                               std::move(session_options)));
   runner->registry_ = reconcilers::BuildCloudReconcilers(*runner->session_, clock);
   runner->state_dir_ = state_dir;
   if (store_factory) {
@@ -45,15 +46,16 @@ absl::StatusOr<std::unique_ptr<EnvironmentRunner>> EnvironmentRunner::Create(
   } else {
     runner->store_ = std::make_unique<controller::FileStateStore>(state_dir);
   }
-  runner->engine_ = std::make_unique<controller::Engine>(
-      *runner->registry_, *runner->store_, clock, spec::ResourceDependencies);
+  runner->engine_ = std::make_unique<controller::Engine>(*runner->registry_, *runner->store_, clock,
+                                                         spec::ResourceDependencies);
   return runner;
 }
 
 absl::StatusOr<std::vector<envctl::v1::Environment>> LoadEnvironments(const std::string& dir,
                                                                       const std::string& env) {
   if (!std::filesystem::is_directory(dir)) {
-    return absl::InvalidArgumentError(absl::StrCat(dir, ": not a directory (expected a repo with envctl.yaml)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir, ": not a directory (expected a repo with envctl.yaml)"));
   }
   spec::LoadResult loaded = spec::LoadRepo(dir, env);
   if (!loaded.ok()) {

@@ -48,12 +48,10 @@ class EnvironmentRunner {
   static absl::StatusOr<std::unique_ptr<EnvironmentRunner>> Create(const RunnerOptions& options,
                                                                    const std::string& project);
   // Same, for endpoints already loaded (envctl up's embedded cloudsim).
-  static absl::StatusOr<std::unique_ptr<EnvironmentRunner>> Create(cloud::CloudEndpoints endpoints,
-                                                                   const std::string& state_dir,
-                                                                   const std::string& project,
-                                                                   bool lock_state_dir = true,
-                                                                   StoreFactory store_factory = nullptr,
-                                                                   const std::string& user_agent_comment = "");
+  static absl::StatusOr<std::unique_ptr<EnvironmentRunner>> Create(
+      cloud::CloudEndpoints endpoints, const std::string& state_dir, const std::string& project,
+      bool lock_state_dir = true, StoreFactory store_factory = nullptr,
+      const std::string& user_agent_comment = "");
 
   controller::Engine& engine() { return *engine_; }
   controller::StateStore& store() { return *store_; }

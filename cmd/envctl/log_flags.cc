@@ -11,9 +11,11 @@ namespace envctl::cli {
 absl::Status ConfigureLogging(const Args& args, const std::string& default_format,
                               const std::string& default_level) {
   auto format = log::ParseFormat(args.Get(kLogFormatFlag, default_format));
-  if (!format.ok()) return absl::InvalidArgumentError(absl::StrCat("--log-format: ", format.status().message()));
+  if (!format.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--log-format: ", format.status().message()));
   auto level = log::ParseLevel(args.Get(kLogLevelFlag, default_level));
-  if (!level.ok()) return absl::InvalidArgumentError(absl::StrCat("--log-level: ", level.status().message()));
+  if (!level.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--log-level: ", level.status().message()));
   log::Options options;
   options.format = *format;
   options.level = *level;

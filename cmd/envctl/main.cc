@@ -38,13 +38,19 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"validate", envctl::cli::RunValidate},     {"plan", envctl::cli::RunPlan},
-    {"apply", envctl::cli::RunApply},           {"up", envctl::cli::RunUp},
-    {"cloudsim", envctl::cli::RunCloudsim},     {"status", envctl::cli::RunStatus},
-    {"controller", envctl::cli::RunController}, {"destroy", envctl::cli::RunDestroy},
-    {"sync", envctl::cli::RunSync},             {"promote", envctl::cli::RunPromote},
+    {"validate", envctl::cli::RunValidate},
+    {"plan", envctl::cli::RunPlan},
+    {"apply", envctl::cli::RunApply},
+    {"up", envctl::cli::RunUp},
+    {"cloudsim", envctl::cli::RunCloudsim},
+    {"status", envctl::cli::RunStatus},
+    {"controller", envctl::cli::RunController},
+    {"destroy", envctl::cli::RunDestroy},
+    {"sync", envctl::cli::RunSync},
+    {"promote", envctl::cli::RunPromote},
     {"rollback", envctl::cli::RunRollback},
-    {"unpin", envctl::cli::RunUnpin},           {"history", envctl::cli::RunHistory},
+    {"unpin", envctl::cli::RunUnpin},
+    {"history", envctl::cli::RunHistory},
 };
 
 }  // namespace

@@ -12,7 +12,8 @@
 namespace envctl::cli {
 
 namespace {
-constexpr char kPlanUsage[] = R"(Usage: envctl plan DIR [--env E] [--json] [--cloud FILE] [--state-dir D]
+constexpr char kPlanUsage[] =
+    R"(Usage: envctl plan DIR [--env E] [--json] [--cloud FILE] [--state-dir D]
 
 Reads live state and prints what `envctl apply` would change, without writing anything:
   + create   ~ update (field: old -> new)   - delete (prune)   ! drift reported   > test run
@@ -31,7 +32,8 @@ Exit status: 0 no changes, 2 changes pending, 1 error.
 int RunPlan(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 1, {"env", "cloud", "state-dir"}, {"json", "help"});
   if (!args.ok()) {
-    std::fprintf(stderr, "envctl plan: %s\n\n%s", std::string(args.status().message()).c_str(), kPlanUsage);
+    std::fprintf(stderr, "envctl plan: %s\n\n%s", std::string(args.status().message()).c_str(),
+                 kPlanUsage);
     return 1;
   }
   if (args->GetBool("help")) {
@@ -49,8 +51,7 @@ int RunPlan(int argc, char** argv) {
   }
   RunnerOptions options{args->Get("cloud"), args->Get("state-dir")};
   options.lock_state_dir = false;  // read-only: works next to a running apply
-  auto runner = EnvironmentRunner::Create(options,
-                                          envs->empty() ? "" : envs->front().project());
+  auto runner = EnvironmentRunner::Create(options, envs->empty() ? "" : envs->front().project());
   if (!runner.ok()) {
     std::fprintf(stderr, "envctl plan: %s\n", std::string(runner.status().message()).c_str());
     return 1;

@@ -1,8 +1,8 @@
 #include "cmd/envctl/plan_render.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace envctl::cli {
 
@@ -16,18 +16,21 @@ char Symbol(const ResourceOutcome& o) {
   if (o.reported_only) return '!';
   if (o.adopt) return '&';
   switch (o.action) {
-    case Action::kCreate: return '+';
-    case Action::kUpdate: return '~';
-    case Action::kDelete: return '-';
-    case Action::kRun: return '>';
-    case Action::kNone: return ' ';
+    case Action::kCreate:
+      return '+';
+    case Action::kUpdate:
+      return '~';
+    case Action::kDelete:
+      return '-';
+    case Action::kRun:
+      return '>';
+    case Action::kNone:
+      return ' ';
   }
   return ' ';
 }
 
-std::string Seconds(absl::Duration d) {
-  return absl::StrFormat("%.1fs", absl::ToDoubleSeconds(d));
-}
+std::string Seconds(absl::Duration d) { return absl::StrFormat("%.1fs", absl::ToDoubleSeconds(d)); }
 
 struct Counts {
   int adopt = 0, create = 0, update = 0, remove = 0, run = 0, drift = 0, reported = 0, errors = 0,
@@ -37,19 +40,29 @@ struct Counts {
 Counts Count(const EngineResult& result) {
   Counts c;
   for (const auto& o : result.resources) {
-    if (!o.status.ok()) ++c.errors;
-    else if (!o.blocked_by.empty()) ++c.blocked;
-    else if (o.reported_only) ++c.reported;
-    else if (o.adopt) ++c.adopt;
-    else if (o.action == Action::kCreate) ++c.create;
-    else if (o.action == Action::kUpdate) ++c.update;
-    else if (o.action == Action::kRun) ++c.run;
-    else ++c.in_sync;
+    if (!o.status.ok())
+      ++c.errors;
+    else if (!o.blocked_by.empty())
+      ++c.blocked;
+    else if (o.reported_only)
+      ++c.reported;
+    else if (o.adopt)
+      ++c.adopt;
+    else if (o.action == Action::kCreate)
+      ++c.create;
+    else if (o.action == Action::kUpdate)
+      ++c.update;
+    else if (o.action == Action::kRun)
+      ++c.run;
+    else
+      ++c.in_sync;
     if (o.drift) ++c.drift;
   }
   for (const auto& o : result.prunes) {
-    if (o.action == Action::kDelete) ++c.remove;
-    else ++c.orphans;
+    if (o.action == Action::kDelete)
+      ++c.remove;
+    else
+      ++c.orphans;
   }
   return c;
 }
@@ -97,7 +110,8 @@ std::string RenderPlanText(const EngineResult& result) {
     absl::StrAppend(&out, c.create, " to create, ", c.update, " to update, ", c.remove,
                     " to delete, ", c.run, " test run(s)");
     if (c.drift) absl::StrAppend(&out, "; ", c.drift, " drifted");
-    if (c.errors || c.blocked) absl::StrAppend(&out, "; ", c.errors, " error(s), ", c.blocked, " blocked");
+    if (c.errors || c.blocked)
+      absl::StrAppend(&out, "; ", c.errors, " error(s), ", c.blocked, " blocked");
     absl::StrAppend(&out, ".\n");
   }
   return out;
@@ -108,15 +122,20 @@ nlohmann::json RenderPlanJson(const EngineResult& result) {
   auto add = [&changes](const ResourceOutcome& o) {
     nlohmann::json fields = nlohmann::json::array();
     for (const auto& f : o.fields) {
-      fields.push_back({{"path", f.path}, {"old", f.old_value}, {"new", f.new_value},
+      fields.push_back({{"path", f.path},
+                        {"old", f.old_value},
+                        {"new", f.new_value},
                         {"sensitive", f.sensitive}});
     }
-    nlohmann::json c = {{"resource", o.name}, {"kind", o.kind},
-                        {"action", o.reported_only ? "drift"
-                                   : o.adopt            ? "adopt"
-                                   : !o.label.empty()   ? o.label.c_str()
-                                                        : ActionName(o.action)},
-                        {"wave", o.wave}, {"drift", o.drift}, {"reason", o.reason},
+    nlohmann::json c = {{"resource", o.name},
+                        {"kind", o.kind},
+                        {"action", o.reported_only    ? "drift"
+                                   : o.adopt          ? "adopt"
+                                   : !o.label.empty() ? o.label.c_str()
+                                                      : ActionName(o.action)},
+                        {"wave", o.wave},
+                        {"drift", o.drift},
+                        {"reason", o.reason},
                         {"fields", fields}};
     if (!o.status.ok()) c["error"] = std::string(o.status.message());
     if (!o.blocked_by.empty()) c["blockedBy"] = o.blocked_by;
@@ -125,13 +144,20 @@ nlohmann::json RenderPlanJson(const EngineResult& result) {
   for (const auto& o : result.resources) add(o);
   for (const auto& o : result.prunes) add(o);
   Counts c = Count(result);
-  nlohmann::json out = {
-      {"environment", result.environment},
-      {"inSync", result.InSync()},
-      {"changes", changes},
-      {"summary", {{"adopt", c.adopt}, {"create", c.create}, {"update", c.update}, {"delete", c.remove},
-                   {"run", c.run}, {"drifted", c.drift}, {"reportedDrift", c.reported},
-                   {"inSync", c.in_sync}, {"errors", c.errors}, {"blocked", c.blocked}}}};
+  nlohmann::json out = {{"environment", result.environment},
+                        {"inSync", result.InSync()},
+                        {"changes", changes},
+                        {"summary",
+                         {{"adopt", c.adopt},
+                          {"create", c.create},
+                          {"update", c.update},
+                          {"delete", c.remove},
+                          {"run", c.run},
+                          {"drifted", c.drift},
+                          {"reportedDrift", c.reported},
+                          {"inSync", c.in_sync},
+                          {"errors", c.errors},
+                          {"blocked", c.blocked}}}};
   if (!result.prune_status.ok()) out["pruneError"] = std::string(result.prune_status.message());
   return out;
 }
@@ -139,7 +165,8 @@ nlohmann::json RenderPlanJson(const EngineResult& result) {
 std::string RenderProgressLine(Phase phase, const ResourceOutcome& o) {
   std::string head = absl::StrCat("[wave ", o.wave, "] ", o.name, " (", o.kind, ")");
   if (phase == Phase::kStarted) return absl::StrCat(head, " ...");
-  if (!o.status.ok()) return absl::StrCat(head, " FAILED after ", Seconds(o.duration), ": ", o.status.message());
+  if (!o.status.ok())
+    return absl::StrCat(head, " FAILED after ", Seconds(o.duration), ": ", o.status.message());
   if (!o.blocked_by.empty()) return absl::StrCat(head, " blocked by ", o.blocked_by);
   std::string what = o.reported_only ? "drift reported"
                      : o.applied     ? ActionName(o.action)
@@ -150,24 +177,34 @@ std::string RenderProgressLine(Phase phase, const ResourceOutcome& o) {
 }
 
 std::string RenderApplySummary(const EngineResult& result, absl::Duration elapsed) {
-  int created = 0, updated = 0, deleted = 0, ran = 0, in_sync = 0, failed = 0, blocked = 0, drift = 0;
+  int created = 0, updated = 0, deleted = 0, ran = 0, in_sync = 0, failed = 0, blocked = 0,
+      drift = 0;
   for (const auto& o : result.resources) {
-    if (!o.status.ok()) ++failed;
-    else if (!o.blocked_by.empty()) ++blocked;
-    else if (o.reported_only) ++drift;
-    else if (!o.applied) ++in_sync;
-    else if (o.action == Action::kCreate) ++created;
-    else if (o.action == Action::kUpdate) ++updated;
-    else if (o.action == Action::kRun) ++ran;
+    if (!o.status.ok())
+      ++failed;
+    else if (!o.blocked_by.empty())
+      ++blocked;
+    else if (o.reported_only)
+      ++drift;
+    else if (!o.applied)
+      ++in_sync;
+    else if (o.action == Action::kCreate)
+      ++created;
+    else if (o.action == Action::kUpdate)
+      ++updated;
+    else if (o.action == Action::kRun)
+      ++ran;
   }
   for (const auto& o : result.prunes) {
-    if (o.applied) ++deleted;
-    else if (!o.status.ok()) ++failed;
+    if (o.applied)
+      ++deleted;
+    else if (!o.status.ok())
+      ++failed;
   }
-  std::string out = absl::StrCat("Apply ", result.ok() ? "complete" : "incomplete", " for ",
-                                 result.environment, " in ", Seconds(elapsed), ": ", created,
-                                 " created, ", updated, " updated, ", deleted, " deleted, ", ran,
-                                 " test run(s), ", in_sync, " in sync");
+  std::string out =
+      absl::StrCat("Apply ", result.ok() ? "complete" : "incomplete", " for ", result.environment,
+                   " in ", Seconds(elapsed), ": ", created, " created, ", updated, " updated, ",
+                   deleted, " deleted, ", ran, " test run(s), ", in_sync, " in sync");
   if (drift) absl::StrAppend(&out, ", ", drift, " drift reported");
   if (failed || blocked) absl::StrAppend(&out, ", ", failed, " failed, ", blocked, " blocked");
   if (!result.prune_status.ok()) absl::StrAppend(&out, "\n", result.prune_status.message());

@@ -1,5 +1,5 @@
-// envctl sync / promote / rollback / unpin / history: a manual sync, and promotion of a revision from one
-// environment to the next, through a running controller's gRPC API (docs/controller.md).
+// envctl sync / promote / rollback / unpin / history: a manual sync, and promotion of a revision
+// from one environment to the next, through a running controller's gRPC API (docs/controller.md).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,13 +25,15 @@ constexpr char kCommonFlags[] =
                    (default ENVCTL_API_TOKEN; sent only when set)
 )";
 
-constexpr char kPromoteUsage[] = R"(Usage: envctl promote --env E [--revision R] [--server ADDR] [--token-env VAR]
+constexpr char kPromoteUsage[] =
+    R"(Usage: envctl promote --env E [--revision R] [--server ADDR] [--token-env VAR]
 
 Approves revision R (default: E's pending revision) for an environment whose
 promotion sets requireApproval: true. The approval is recorded with your login ($USER)
 and the time in E's history; E adopts R on its next sync (queued at once).
 )";
-constexpr char kRollbackUsage[] = R"(Usage: envctl rollback --env E --to R [--server ADDR] [--token-env VAR]
+constexpr char kRollbackUsage[] =
+    R"(Usage: envctl rollback --env E --to R [--server ADDR] [--token-env VAR]
 
 Pins E to revision R (one E ran before, or one the controller knows): E moves back to R
 and stays there, whatever passes upstream, until `envctl unpin --env E`.
@@ -40,7 +42,8 @@ constexpr char kUnpinUsage[] = R"(Usage: envctl unpin --env E [--server ADDR] [-
 
 Removes E's pin: promotion decides E's revision again.
 )";
-constexpr char kSyncUsage[] = R"(Usage: envctl sync --env E [--override-windows] [--allow-mass-prune] [--wait [--timeout D]] [--server ADDR] [--token-env VAR]
+constexpr char kSyncUsage[] =
+    R"(Usage: envctl sync --env E [--override-windows] [--allow-mass-prune] [--wait [--timeout D]] [--server ADDR] [--token-env VAR]
 
 Queues a sync of E in a running controller now (instead of at its next resync).
   --override-windows  write even while one of E's sync windows forbids it (an explicit,
@@ -49,7 +52,8 @@ Queues a sync of E in a running controller now (instead of at its next resync).
   --wait              block until the sync finished; exit 0 converged, 2 not converged
   --timeout D         how long --wait waits (e.g. 90s, 10m; default 10m)
 )";
-constexpr char kHistoryUsage[] = R"(Usage: envctl history --env E [--json] [--server ADDR] [--token-env VAR]
+constexpr char kHistoryUsage[] =
+    R"(Usage: envctl history --env E [--json] [--server ADDR] [--token-env VAR]
 
 The last 20 revisions E ran, newest first: when it adopted each, why, the outcome,
 each test's result and who approved it; then what E runs and waits for now.
@@ -80,8 +84,10 @@ class Client {
       std::fprintf(stderr, "envctl %s: no controller answers at %s (%s); pass --server\n",
                    command_.c_str(), server_.c_str(), st.error_message().c_str());
     } else if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
-      std::fprintf(stderr, "envctl %s: %s: %s (export the token in $%s or name its variable with --token-env)\n",
-                   command_.c_str(), server_.c_str(), st.error_message().c_str(), token_env_.c_str());
+      std::fprintf(
+          stderr,
+          "envctl %s: %s: %s (export the token in $%s or name its variable with --token-env)\n",
+          command_.c_str(), server_.c_str(), st.error_message().c_str(), token_env_.c_str());
     } else {
       std::fprintf(stderr, "envctl %s: %s\n", command_.c_str(), st.error_message().c_str());
     }
@@ -126,7 +132,8 @@ bool Parse(const char* command, const char* usage, int argc, char** argv,
     return true;
   }
   if (!args.ok()) {
-    std::fprintf(stderr, "envctl %s: %s\n\n", command, std::string(args.status().message()).c_str());
+    std::fprintf(stderr, "envctl %s: %s\n\n", command,
+                 std::string(args.status().message()).c_str());
   } else if (!args->GetBool("help")) {
     std::fprintf(stderr, "envctl %s: --env is required\n\n", command);
   }

@@ -80,7 +80,8 @@ void Print(const std::string& environment, const envctl::v1::EnvironmentStatus& 
   if (!p.revision().empty() && p.revision() != st.synced_revision())
     std::cout << "  running revision " << p.revision() << "\n";
   if (!p.pinned_revision().empty()) std::cout << "  pinned by " << p.pinned_by() << "\n";
-  if (!p.pending_revision().empty()) std::cout << "  pending revision " << p.pending_revision() << "\n";
+  if (!p.pending_revision().empty())
+    std::cout << "  pending revision " << p.pending_revision() << "\n";
   if (!p.waiting_for().empty()) std::cout << "  waiting for " << p.waiting_for() << "\n";
   for (const auto& r : st.resources()) {
     std::cout << absl::StrFormat("  %-24s %-24s %s", r.name(), r.kind(), StateName(r.state()));
@@ -290,7 +291,8 @@ int StatusFromConfig(const Args& args) {
       config->state_dir.empty() ? controller::DefaultStateDir("controller") : config->state_dir;
   const std::string dir = (fs::path(root) / "state").string();
   if (!fs::is_directory(dir)) {
-    std::fprintf(stderr, "envctl status: state directory %s not found (no controller ran with %s)\n",
+    std::fprintf(stderr,
+                 "envctl status: state directory %s not found (no controller ran with %s)\n",
                  dir.c_str(), args.Get("config").c_str());
     return 1;
   }

@@ -1,6 +1,6 @@
-// envctl up: the quickstart. Starts cloudsim (its own binary, a child process), applies examples/bikeshare's
-// DEV and TEST with live progress, shows that a plan afterwards is empty, and prints a
-// summary table. With --once it exits (0 only when both converged); otherwise the
+// envctl up: the quickstart. Starts cloudsim (its own binary, a child process), applies
+// examples/bikeshare's DEV and TEST with live progress, shows that a plan afterwards is empty, and
+// prints a summary table. With --once it exits (0 only when both converged); otherwise the
 // controller takes over (folder source on the repo, resync, drift repair) and serves gRPC
 // and HTTP (/metrics, /healthz, webhooks) next to cloudsim until Ctrl-C.
 #include <algorithm>
@@ -10,7 +10,6 @@
 #include <mutex>
 
 #include "absl/strings/numbers.h"
-#include "nlohmann/json.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cmd/envctl/args.h"
@@ -19,10 +18,11 @@
 #include "cmd/envctl/controller_host.h"
 #include "cmd/envctl/environment_runner.h"
 #include "cmd/envctl/log_flags.h"
+#include "cmd/envctl/plan_render.h"
 #include "cmd/envctl/shutdown_signal.h"
 #include "common/log.h"
 #include "controller/engine_log.h"
-#include "cmd/envctl/plan_render.h"
+#include "nlohmann/json.hpp"
 #include "spec/kinds.h"
 
 namespace envctl::cli {
@@ -77,7 +77,8 @@ struct Row {
 // out-of-band ARM changes then reach the controller at once, as Event Grid would.
 absl::Status SubscribeEventGrid(cloud::CloudSession& session, const std::string& admin_endpoint,
                                 const std::string& endpoint) {
-  if (admin_endpoint.empty()) return absl::FailedPreconditionError("endpoints.json has no admin_endpoint");
+  if (admin_endpoint.empty())
+    return absl::FailedPreconditionError("endpoints.json has no admin_endpoint");
   cloud::HttpRequest request;
   request.method = "POST";
   request.url = admin_endpoint + "/eventgrid";
@@ -87,7 +88,8 @@ absl::Status SubscribeEventGrid(cloud::CloudSession& session, const std::string&
   absl::StatusOr<cloud::HttpResponse> response = session.Unauthenticated().Send(request);
   if (!response.ok()) return response.status();
   if (response->status != 200) {
-    return absl::UnavailableError(absl::StrCat("cloudsim answered ", response->status, ": ", response->body));
+    return absl::UnavailableError(
+        absl::StrCat("cloudsim answered ", response->status, ": ", response->body));
   }
   return absl::OkStatus();
 }
@@ -95,10 +97,10 @@ absl::Status SubscribeEventGrid(cloud::CloudSession& session, const std::string&
 }  // namespace
 
 int RunUp(int argc, char** argv) {
-  auto args =
-      ParseArgs(argc, argv, 1, {"repo", "state-dir", "speed", "port", "grpc-listen", "http-listen",
-                                  kLogFormatFlag, kLogLevelFlag},
-                {"once", "fresh", "help"});
+  auto args = ParseArgs(argc, argv, 1,
+                        {"repo", "state-dir", "speed", "port", "grpc-listen", "http-listen",
+                         kLogFormatFlag, kLogLevelFlag},
+                        {"once", "fresh", "help"});
   if (!args.ok()) {
     std::fprintf(stderr, "envctl up: %s\n\n%s", std::string(args.status().message()).c_str(),
                  kUpUsage);
@@ -148,10 +150,9 @@ int RunUp(int argc, char** argv) {
     std::fprintf(stderr, "envctl up: %s\n", std::string(endpoints.status().message()).c_str());
     return 1;
   }
-  std::cout << absl::StrFormat("cloudsim: %s (started in %.0f ms, endpoints %s)\n",
-                               endpoints->arm_endpoint,
-                               absl::ToDoubleMilliseconds(absl::Now() - sim_start),
-                               (*cloud)->endpoints_file());
+  std::cout << absl::StrFormat(
+      "cloudsim: %s (started in %.0f ms, endpoints %s)\n", endpoints->arm_endpoint,
+      absl::ToDoubleMilliseconds(absl::Now() - sim_start), (*cloud)->endpoints_file());
   auto runner = EnvironmentRunner::Create(*endpoints, (state_dir / "state").string(),
                                           envs->front().project());
   if (!runner.ok()) {
@@ -261,8 +262,9 @@ int RunUp(int argc, char** argv) {
     return 1;
   }
   // Out-of-band changes in cloudsim reach the controller at once, as Event Grid would.
-  if (absl::Status s = SubscribeEventGrid((*runner)->session(), endpoints->admin_endpoint,
-                                          "http://" + (*host)->http_address() + "/webhooks/eventgrid");
+  if (absl::Status s =
+          SubscribeEventGrid((*runner)->session(), endpoints->admin_endpoint,
+                             "http://" + (*host)->http_address() + "/webhooks/eventgrid");
       !s.ok()) {
     std::cerr << "envctl up: Event Grid subscription failed (drift is still found on resync): "
               << s.message() << "\n";

@@ -42,8 +42,8 @@ std::string Summary(const envctl::v1::Environment& env) {
     ++enabled;
     ++counts[r.kind_case()];
   }
-  std::string out = absl::StrCat("environment ", env.name(), " (project ", env.project(), "): ",
-                                 enabled, enabled == 1 ? " resource" : " resources");
+  std::string out = absl::StrCat("environment ", env.name(), " (project ", env.project(),
+                                 "): ", enabled, enabled == 1 ? " resource" : " resources");
   if (disabled > 0) absl::StrAppend(&out, " (", disabled, " disabled)");
   std::vector<std::string> parts;
   for (spec::Kind k : spec::AllKinds()) {

@@ -27,9 +27,9 @@ bool DiffTags(const nlohmann::json& desired, const nlohmann::json& live,
 absl::Status ImmutableFieldError(const std::string& what, const std::string& field,
                                  const std::string& live, const std::string& desired,
                                  const std::string& how) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      what, ": ", field, " is \"", live, "\" in Azure but the spec says \"", desired, "\"; ",
-      field, " cannot be changed on an existing resource: ", how));
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ": ", field, " is \"", live, "\" in Azure but the spec says \"", desired,
+                   "\"; ", field, " cannot be changed on an existing resource: ", how));
 }
 
 absl::Status CheckLocation(const std::string& what, const std::string& live,
@@ -70,12 +70,14 @@ std::vector<FieldChange> CreateFields(const nlohmann::json& desired) {
 }
 
 absl::StatusOr<std::string> PrincipalObjectId(const Context& ctx, const envctl::v1::PrincipalRef& p,
-                                              const std::string& deployer, const std::string& where) {
-  auto from_output = [&](const std::string& resource, const char* what) -> absl::StatusOr<std::string> {
+                                              const std::string& deployer,
+                                              const std::string& where) {
+  auto from_output = [&](const std::string& resource,
+                         const char* what) -> absl::StatusOr<std::string> {
     std::optional<OutputValue> v = ctx.outputs.Get(resource, "principalId");
     if (!v.has_value()) {
-      return KnownAfterApplyError(absl::StrCat(where, ": output ", resource,
-                                               ".principalId is not known yet (known after apply)"));
+      return KnownAfterApplyError(absl::StrCat(
+          where, ": output ", resource, ".principalId is not known yet (known after apply)"));
     }
     if (v->value.empty()) {
       return absl::FailedPreconditionError(
@@ -85,13 +87,15 @@ absl::StatusOr<std::string> PrincipalObjectId(const Context& ctx, const envctl::
   };
   switch (p.principal_case()) {
     case envctl::v1::PrincipalRef::kObjectId:
-      if (p.object_id().empty()) return absl::InvalidArgumentError(absl::StrCat(where, ".objectId is empty"));
+      if (p.object_id().empty())
+        return absl::InvalidArgumentError(absl::StrCat(where, ".objectId is empty"));
       return p.object_id();
     case envctl::v1::PrincipalRef::kDeployer:
       if (deployer.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, " is the deployer, but envctl does not know its own object id: set "
-                   "AZURE_OBJECT_ID (or object_id in the endpoints file)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where,
+                         " is the deployer, but envctl does not know its own object id: set "
+                         "AZURE_OBJECT_ID (or object_id in the endpoints file)"));
       }
       return deployer;
     case envctl::v1::PrincipalRef::kDataFactory:

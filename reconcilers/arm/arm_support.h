@@ -58,7 +58,8 @@ std::vector<FieldChange> CreateFields(const nlohmann::json& desired);
 // UserAssignedIdentity resource (both from their `principalId` output). `where` prefixes
 // errors. KnownAfterApplyError while the producing resource does not exist yet.
 absl::StatusOr<std::string> PrincipalObjectId(const Context& ctx, const envctl::v1::PrincipalRef& p,
-                                              const std::string& deployer, const std::string& where);
+                                              const std::string& deployer,
+                                              const std::string& where);
 
 // LRO bounds for an ArmClient from the reconciler options' poll interval bounds.
 cloud::arm::ArmClientOptions ArmOptions(absl::Duration poll_initial, absl::Duration poll_max);

@@ -16,8 +16,8 @@
 namespace envctl::reconcilers::arm {
 namespace {
 
-using nlohmann::json;
 using cloud::datafactory::DataFactoryClient;
+using nlohmann::json;
 
 constexpr char kSystemAssigned[] = "SystemAssigned";
 
@@ -54,8 +54,8 @@ absl::StatusOr<json> DesiredIdentity(const Context& ctx) {
   for (const std::string& name : spec.user_assigned_identities()) {
     std::optional<OutputValue> id = ctx.outputs.Get(name, "id");
     if (!id.has_value() || id->value.empty()) {
-      return KnownAfterApplyError(absl::StrCat("dataFactory.userAssignedIdentities: the id of ", name,
-                                               " is not known yet (known after apply)"));
+      return KnownAfterApplyError(absl::StrCat("dataFactory.userAssignedIdentities: the id of ",
+                                               name, " is not known yet (known after apply)"));
     }
     uais[id->value] = json::object();
   }
@@ -69,7 +69,8 @@ std::set<std::string> UaiIds(const json& identity) {
       !identity["userAssignedIdentities"].is_object()) {
     return out;
   }
-  for (const auto& [id, v] : identity["userAssignedIdentities"].items()) out.insert(absl::AsciiStrToLower(id));
+  for (const auto& [id, v] : identity["userAssignedIdentities"].items())
+    out.insert(absl::AsciiStrToLower(id));
   return out;
 }
 
@@ -79,12 +80,13 @@ json DesiredRepo(const envctl::v1::Environment& env, const envctl::v1::DataFacto
   const auto& r = spec.repo_configuration();
   if (r.has_enabled() && !r.enabled().value()) return nullptr;
   const bool github = r.provider() == "github";
-  json repo = {{"type", github ? "FactoryGitHubConfiguration" : "FactoryVSTSConfiguration"},
-               {"accountName", r.account_name()},
-               {"repositoryName", r.repository_name()},
-               {"collaborationBranch", r.collaboration_branch().empty() ? "main" : r.collaboration_branch()},
-               {"rootFolder", r.root_folder().empty() ? "/" : r.root_folder()},
-               {"disablePublish", r.disable_publish()}};
+  json repo = {
+      {"type", github ? "FactoryGitHubConfiguration" : "FactoryVSTSConfiguration"},
+      {"accountName", r.account_name()},
+      {"repositoryName", r.repository_name()},
+      {"collaborationBranch", r.collaboration_branch().empty() ? "main" : r.collaboration_branch()},
+      {"rootFolder", r.root_folder().empty() ? "/" : r.root_folder()},
+      {"disablePublish", r.disable_publish()}};
   if (!github) {
     repo["projectName"] = r.project_name();
     std::string tenant = r.tenant_id().empty() ? env.azure().tenant_id() : r.tenant_id();
@@ -134,25 +136,33 @@ absl::StatusOr<Change> DataFactoryReconciler::Plan(Context& ctx) {
                            UaiIds(live->value("identity", json::object())) == UaiIds(identity);
   if (!identity_ok) {
     if (!absl::EqualsIgnoreCase(IdentityType(*live), want_type)) {
-      change.fields.push_back({"identity.type", RenderValue(IdentityType(*live)), RenderValue(want_type), false});
+      change.fields.push_back(
+          {"identity.type", RenderValue(IdentityType(*live)), RenderValue(want_type), false});
     }
     json live_uais = json::array(), want_uais = json::array();
     for (const auto& id : UaiIds(live->value("identity", json::object()))) live_uais.push_back(id);
     for (const auto& id : UaiIds(identity)) want_uais.push_back(id);
     if (live_uais != want_uais) {
-      change.fields.push_back({"identity.userAssignedIdentities", RenderValue(live_uais), RenderValue(want_uais), false});
+      change.fields.push_back({"identity.userAssignedIdentities", RenderValue(live_uais),
+                               RenderValue(want_uais), false});
     }
   }
   DiffTags(tags, LiveTags(*live), &change.fields);
   bool repo_ok = true;
   if (!repo.is_null()) {
-    const json live_repo = live->value("properties", json::object()).value("repoConfiguration", json::object());
+    const json live_repo =
+        live->value("properties", json::object()).value("repoConfiguration", json::object());
     repo_ok = !DiffJson(repo, live_repo, &change.fields, {}, "properties.repoConfiguration");
   }
   if (!change.fields.empty()) change.action = Action::kUpdate;
-  change.observed = {{"identity_ok", identity_ok}, {"identity", identity}, {"repo_ok", repo_ok},
-                     {"location", Location(*live)}, {"tags", LiveTags(*live)},
-                     {"repo", live->value("properties", json::object()).value("repoConfiguration", json::object())}};
+  change.observed = {
+      {"identity_ok", identity_ok},
+      {"identity", identity},
+      {"repo_ok", repo_ok},
+      {"location", Location(*live)},
+      {"tags", LiveTags(*live)},
+      {"repo",
+       live->value("properties", json::object()).value("repoConfiguration", json::object())}};
   return change;
 }
 
@@ -176,24 +186,28 @@ absl::StatusOr<ApplyResult> DataFactoryReconciler::Apply(Context& ctx, const Cha
     // What is left after ignoreDifferences decides the writes; the PATCH replaces the tags
     // map, so ignored tags (and ignored Git link fields) keep their live values.
     json patch = {{"tags", tags}};
-    KeepIgnoredLiveValues(change.ignored_paths, {{"tags", change.observed.value("tags", json::object())}}, &patch);
+    KeepIgnoredLiveValues(change.ignored_paths,
+                          {{"tags", change.observed.value("tags", json::object())}}, &patch);
     if (!change.observed.value("identity_ok", true) && AnyFieldUnder(change.fields, "identity")) {
       patch["identity"] = change.observed["identity"];
     }
     json repo_body = repo;
-    KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("repo", json::object()), &repo_body,
-                          "properties.repoConfiguration");
+    KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("repo", json::object()),
+                          &repo_body, "properties.repoConfiguration");
     live = factories.PatchFactory({group, spec.factory_name()}, patch);
     if (live.ok() && !change.observed.value("repo_ok", true) &&
         AnyFieldUnder(change.fields, "properties.repoConfiguration")) {
       // PATCH cannot change the Git link; configureFactoryRepo (per location) can.
-      live = arm_->Post(absl::StrCat("/subscriptions/", SubscriptionFor(ctx.environment, default_subscription_),
-                                     "/providers/Microsoft.DataFactory/locations/",
-                                     NormalizeLocation(change.observed.value("location", LocationOr(ctx.environment, spec.location()))),
-                                     "/configureFactoryRepo"),
-                        cloud::datafactory::kDataFactoryApiVersion,
-                        {{"factoryResourceId", live->value("id", factories.FactoryId({group, spec.factory_name()}))},
-                         {"repoConfiguration", repo_body}});
+      live = arm_->Post(
+          absl::StrCat("/subscriptions/", SubscriptionFor(ctx.environment, default_subscription_),
+                       "/providers/Microsoft.DataFactory/locations/",
+                       NormalizeLocation(change.observed.value(
+                           "location", LocationOr(ctx.environment, spec.location()))),
+                       "/configureFactoryRepo"),
+          cloud::datafactory::kDataFactoryApiVersion,
+          {{"factoryResourceId",
+            live->value("id", factories.FactoryId({group, spec.factory_name()}))},
+           {"repoConfiguration", repo_body}});
     }
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));

@@ -19,10 +19,10 @@
 namespace envctl::reconcilers::arm {
 namespace {
 
-using nlohmann::json;
 using cloud::databricks::DatabricksClient;
 using cloud::databricks::TokenInfo;
 using cloud::databricks::TokensApi;
+using nlohmann::json;
 
 std::string What(const envctl::v1::Resource& r) {
   const auto& spec = r.databricks_workspace();
@@ -110,16 +110,17 @@ struct Provisioned {
   }
 };
 
-absl::StatusOr<Provisioned> DesiredProvisioned(const Context& ctx, const std::string& subscription) {
+absl::StatusOr<Provisioned> DesiredProvisioned(const Context& ctx,
+                                               const std::string& subscription) {
   const auto& p = ctx.resource.databricks_workspace().provisioned();
   Provisioned d;
   ASSIGN_OR_RETURN(d.group, ResourceGroupName(ctx.environment, p.resource_group()));
   d.name = p.workspace_name();
   d.location = LocationOr(ctx.environment, p.location());
   d.sku = absl::AsciiStrToLower(p.sku().empty() ? "premium" : p.sku());
-  const std::string managed =
-      p.managed_resource_group().empty() ? absl::StrCat("databricks-rg-", p.workspace_name())
-                                         : p.managed_resource_group();
+  const std::string managed = p.managed_resource_group().empty()
+                                  ? absl::StrCat("databricks-rg-", p.workspace_name())
+                                  : p.managed_resource_group();
   d.managed_group_id = ResourceGroupId(subscription, managed);
   d.tags = ManagedTags(ctx.environment, ctx.resource);
   return d;
@@ -203,9 +204,10 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
     }
     DiffOptions options;
     options.case_insensitive_paths = {"sku.name"};
-    sku_change = DiffJson(json{{"sku", {{"name", d.sku}}}},
-                          json{{"sku", {{"name", live->value("sku", json::object()).value("name", "")}}}},
-                          &change.fields, options);
+    sku_change =
+        DiffJson(json{{"sku", {{"name", d.sku}}}},
+                 json{{"sku", {{"name", live->value("sku", json::object()).value("name", "")}}}},
+                 &change.fields, options);
     arm_update = DiffTags(d.tags, LiveTags(*live), &change.fields) || sku_change;
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -213,7 +215,8 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
   }
   PublishLocation(ctx, id, url);
   if (url.empty()) {
-    return absl::UnavailableError(absl::StrCat(what, " has no workspaceUrl yet (still provisioning?)"));
+    return absl::UnavailableError(
+        absl::StrCat(what, " has no workspaceUrl yet (still provisioning?)"));
   }
 
   // envctl's token: present and not due for renewal?
@@ -248,7 +251,8 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
   return change;
 }
 
-absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx, const Change& change) {
+absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx,
+                                                                 const Change& change) {
   const auto& spec = ctx.resource.databricks_workspace();
   const std::string what = What(ctx.resource);
   const std::string subscription = SubscriptionFor(ctx.environment, default_subscription_);
@@ -263,9 +267,13 @@ absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx, c
     // What is left after ignoreDifferences decides the write; ignored paths keep their
     // live values in it (the PUT and the tags PATCH replace what they carry).
     json body = d.Body();
-    if (change.exists) KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("live", json::object()), &body);
-    const bool sku_change = change.observed.value("sku_change", false) && AnyFieldUnder(change.fields, "sku");
-    const bool tags_change = change.observed.value("arm_update", false) && AnyFieldUnder(change.fields, "tags");
+    if (change.exists)
+      KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("live", json::object()),
+                            &body);
+    const bool sku_change =
+        change.observed.value("sku_change", false) && AnyFieldUnder(change.fields, "sku");
+    const bool tags_change =
+        change.observed.value("arm_update", false) && AnyFieldUnder(change.fields, "tags");
     if (!change.exists || sku_change) {
       ctx.progress(change.exists ? "updating workspace sku" : "creating workspace (long-running)");
       live = workspaces.CreateOrUpdate(d.group, d.name, body);
@@ -289,8 +297,8 @@ absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx, c
   const absl::Duration lifetime = Lifetime(spec);
   if (!change.exists || change.observed.value("token_due", true)) {
     ctx.progress("creating envctl's personal access token");
-    ASSIGN_OR_RETURN(OutputValue token,
-                     MintToken(databricks_, url, comment, lifetime, what, /*new_workspace=*/!change.exists));
+    ASSIGN_OR_RETURN(OutputValue token, MintToken(databricks_, url, comment, lifetime, what,
+                                                  /*new_workspace=*/!change.exists));
     ctx.outputs.Set(ctx.resource.name(), "token", std::move(token));
   } else {
     OutputValue v;

@@ -34,8 +34,8 @@ class DatabricksWorkspaceReconciler : public Reconciler {
   // `databricks`: the AAD-authenticated Databricks pipeline (CloudSession::Databricks());
   // it must outlive the reconciler and every output it publishes.
   DatabricksWorkspaceReconciler(std::shared_ptr<const cloud::arm::ArmClient> arm,
-                                std::string default_subscription,
-                                cloud::HttpTransport& databricks, Clock& clock);
+                                std::string default_subscription, cloud::HttpTransport& databricks,
+                                Clock& clock);
 
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;

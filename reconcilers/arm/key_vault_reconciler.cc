@@ -100,7 +100,8 @@ void DiffPolicies(const json& desired, const json& live, std::vector<FieldChange
                       RenderValue(want_tenant), false});
     }
     std::set<std::string> categories;
-    for (auto it = d["permissions"].begin(); it != d["permissions"].end(); ++it) categories.insert(it.key());
+    for (auto it = d["permissions"].begin(); it != d["permissions"].end(); ++it)
+      categories.insert(it.key());
     const json& lp = l->second["permissions"];
     for (auto it = lp.begin(); it != lp.end(); ++it) categories.insert(it.key());
     for (const std::string& c : categories) {
@@ -123,7 +124,8 @@ void DiffPolicies(const json& desired, const json& live, std::vector<FieldChange
 
 json KeyVaultReconciler::NormalizePolicies(const json& policies) {
   // objectId -> (tenantId, category -> permissions)
-  std::map<std::string, std::pair<std::string, std::map<std::string, std::set<std::string>>>> merged;
+  std::map<std::string, std::pair<std::string, std::map<std::string, std::set<std::string>>>>
+      merged;
   if (policies.is_array()) {
     for (const auto& p : policies) {
       if (!p.is_object()) continue;
@@ -157,8 +159,7 @@ json KeyVaultReconciler::NormalizePolicies(const json& policies) {
 }
 
 KeyVaultReconciler::KeyVaultReconciler(std::shared_ptr<const cloud::arm::ArmClient> arm,
-                                       std::string default_subscription,
-                                       std::string default_tenant,
+                                       std::string default_subscription, std::string default_tenant,
                                        std::string deployer_object_id)
     : arm_(std::move(arm)),
       default_subscription_(std::move(default_subscription)),
@@ -196,8 +197,9 @@ absl::StatusOr<Change> KeyVaultReconciler::Plan(Context& ctx) {
 
   const std::string subscription = SubscriptionFor(ctx.environment, default_subscription_);
   cloud::arm::KeyVaultsClient vaults(*arm_, subscription);
-  const std::string tenant_default =
-      ctx.environment.azure().tenant_id().empty() ? default_tenant_ : ctx.environment.azure().tenant_id();
+  const std::string tenant_default = ctx.environment.azure().tenant_id().empty()
+                                         ? default_tenant_
+                                         : ctx.environment.azure().tenant_id();
   Change change;
   absl::StatusOr<json> live = vaults.Get(d.group, spec.vault_name());
   if (absl::IsNotFound(live.status())) {
@@ -260,10 +262,13 @@ absl::StatusOr<Change> KeyVaultReconciler::Plan(Context& ctx) {
 absl::StatusOr<ApplyResult> KeyVaultReconciler::Apply(Context& ctx, const Change& change) {
   const auto& spec = ctx.resource.key_vault();
   ASSIGN_OR_RETURN(std::string group, ResourceGroupName(ctx.environment, spec.resource_group()));
-  cloud::arm::KeyVaultsClient vaults(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  cloud::arm::KeyVaultsClient vaults(*arm_,
+                                     SubscriptionFor(ctx.environment, default_subscription_));
   json body = change.observed["body"];
   // The PUT replaces the vault's settings: ignored paths go back with their live values.
-  if (change.exists) KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("live", json::object()), &body);
+  if (change.exists)
+    KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("live", json::object()),
+                          &body);
   // Recovers the soft-deleted vault: a PUT with createMode recover brings it back with its
   // old settings and secrets; the PUT below then makes it what the spec says.
   auto recover = [&]() -> absl::Status {
@@ -303,7 +308,8 @@ absl::StatusOr<ApplyResult> KeyVaultReconciler::Apply(Context& ctx, const Change
 absl::Status KeyVaultReconciler::Delete(Context& ctx) {
   const auto& spec = ctx.resource.key_vault();
   ASSIGN_OR_RETURN(std::string group, GroupForDelete(ctx, spec.resource_group()));
-  cloud::arm::KeyVaultsClient vaults(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  cloud::arm::KeyVaultsClient vaults(*arm_,
+                                     SubscriptionFor(ctx.environment, default_subscription_));
   std::string location = ctx.prior.memory.is_object() ? ctx.prior.memory.value("location", "") : "";
   if (location.empty()) location = LocationOr(ctx.environment, spec.location());
   absl::StatusOr<json> live = vaults.Get(group, spec.vault_name());
@@ -318,7 +324,8 @@ absl::Status KeyVaultReconciler::Delete(Context& ctx) {
   if (!live.ok()) {
     // Already deleted (out of band): purge the soft-deleted leftover that still holds the
     // name, but only when its tags say it was this environment's.
-    absl::StatusOr<json> deleted = vaults.GetDeleted(NormalizeLocation(location), spec.vault_name());
+    absl::StatusOr<json> deleted =
+        vaults.GetDeleted(NormalizeLocation(location), spec.vault_name());
     if (absl::IsNotFound(deleted.status())) return absl::OkStatus();
     if (!deleted.ok()) return Annotate(deleted.status(), What(spec));
     const json props = deleted->value("properties", json::object());

@@ -29,7 +29,8 @@ ResourceGroupReconciler::ResourceGroupReconciler(std::shared_ptr<const cloud::ar
 
 absl::StatusOr<Change> ResourceGroupReconciler::Plan(Context& ctx) {
   const auto& spec = ctx.resource.resource_group();
-  cloud::arm::ResourceGroupsClient groups(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  cloud::arm::ResourceGroupsClient groups(*arm_,
+                                          SubscriptionFor(ctx.environment, default_subscription_));
   const std::string location = LocationOr(ctx.environment, spec.location());
   const nlohmann::json tags = ManagedTags(ctx.environment, ctx.resource);
   Change change;
@@ -52,7 +53,8 @@ absl::StatusOr<Change> ResourceGroupReconciler::Plan(Context& ctx) {
 
 absl::StatusOr<ApplyResult> ResourceGroupReconciler::Apply(Context& ctx, const Change& change) {
   const auto& spec = ctx.resource.resource_group();
-  cloud::arm::ResourceGroupsClient groups(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  cloud::arm::ResourceGroupsClient groups(*arm_,
+                                          SubscriptionFor(ctx.environment, default_subscription_));
   const nlohmann::json tags = ManagedTags(ctx.environment, ctx.resource);
   absl::StatusOr<nlohmann::json> live;
   if (change.exists) {
@@ -74,7 +76,8 @@ absl::StatusOr<ApplyResult> ResourceGroupReconciler::Apply(Context& ctx, const C
 
 absl::Status ResourceGroupReconciler::Delete(Context& ctx) {
   const auto& spec = ctx.resource.resource_group();
-  cloud::arm::ResourceGroupsClient groups(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  cloud::arm::ResourceGroupsClient groups(*arm_,
+                                          SubscriptionFor(ctx.environment, default_subscription_));
   absl::StatusOr<nlohmann::json> live = groups.Get(spec.group_name());
   if (absl::IsNotFound(live.status())) return absl::OkStatus();
   if (!live.ok()) return Annotate(live.status(), What(spec));
@@ -86,12 +89,13 @@ absl::Status ResourceGroupReconciler::Delete(Context& ctx) {
   if (!inside.ok()) return Annotate(inside.status(), What(spec));
   std::vector<std::string> foreign;
   for (const nlohmann::json& r : *inside) {
-    if (!IsManagedBy(LiveTags(r), ctx.environment)) foreign.push_back(r.value("id", r.value("name", "?")));
+    if (!IsManagedBy(LiveTags(r), ctx.environment))
+      foreign.push_back(r.value("id", r.value("name", "?")));
   }
   if (!foreign.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        What(spec), " still holds ", foreign.size(), " resource(s) envctl does not manage: ",
-        absl::StrJoin(foreign, ", "),
+        What(spec), " still holds ", foreign.size(),
+        " resource(s) envctl does not manage: ", absl::StrJoin(foreign, ", "),
         "; envctl never deletes what it did not create: move or delete them, then rerun"));
   }
   return Annotate(groups.Delete(spec.group_name()), What(spec));

@@ -44,8 +44,8 @@ absl::StatusOr<std::string> ScopeOf(const Context& ctx) {
   if (!scope.empty() && scope[0] == '/') return scope;
   std::optional<OutputValue> id = ctx.outputs.Get(scope, "id");
   if (!id.has_value() || id->value.empty()) {
-    return KnownAfterApplyError(
-        absl::StrCat("roleAssignment.scope: the id of ", scope, " is not known yet (known after apply)"));
+    return KnownAfterApplyError(absl::StrCat("roleAssignment.scope: the id of ", scope,
+                                             " is not known yet (known after apply)"));
   }
   return id->value;
 }
@@ -54,10 +54,10 @@ absl::StatusOr<std::string> ScopeOf(const Context& ctx) {
 
 std::string RoleAssignmentName(const std::string& scope, const std::string& role_guid,
                                const std::string& principal_id) {
-  std::string hex = Sha256Hex(absl::StrCat(absl::AsciiStrToLower(scope), "|",
-                                           absl::AsciiStrToLower(role_guid), "|",
-                                           absl::AsciiStrToLower(principal_id)));
-  hex[12] = '5';                                          // version 5 (name-based)
+  std::string hex =
+      Sha256Hex(absl::StrCat(absl::AsciiStrToLower(scope), "|", absl::AsciiStrToLower(role_guid),
+                             "|", absl::AsciiStrToLower(principal_id)));
+  hex[12] = '5';                                                    // version 5 (name-based)
   hex[16] = "89ab"[std::stoi(hex.substr(16, 1), nullptr, 16) & 3];  // RFC 4122 variant
   return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
                       hex.substr(16, 4), "-", hex.substr(20, 12));
@@ -71,7 +71,8 @@ RoleAssignmentReconciler::RoleAssignmentReconciler(std::shared_ptr<const cloud::
       deployer_object_id_(std::move(deployer_object_id)) {}
 
 absl::StatusOr<RoleAssignmentReconciler::RoleDefinition> RoleAssignmentReconciler::FindRole(
-    const cloud::arm::AuthorizationClient& auth, const std::string& subscription, const std::string& role) {
+    const cloud::arm::AuthorizationClient& auth, const std::string& subscription,
+    const std::string& role) {
   const auto key = std::make_pair(absl::AsciiStrToLower(subscription), absl::AsciiStrToLower(role));
   {
     absl::MutexLock lock(&mu_);
@@ -82,7 +83,8 @@ absl::StatusOr<RoleAssignmentReconciler::RoleDefinition> RoleAssignmentReconcile
     return RoleDefinition{auth.RoleDefinitionId(*guid), *guid};
   }
   absl::StatusOr<std::vector<json>> listed = auth.FindRoleDefinitions(role);
-  if (!listed.ok()) return Annotate(listed.status(), absl::StrCat("looking up role \"", role, "\""));
+  if (!listed.ok())
+    return Annotate(listed.status(), absl::StrCat("looking up role \"", role, "\""));
   const std::vector<json>& found = *listed;
   if (found.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -102,7 +104,8 @@ absl::StatusOr<RoleAssignmentReconciler::RoleDefinition> RoleAssignmentReconcile
 
 namespace {
 
-using FindRoleFn = std::function<absl::StatusOr<RoleAssignmentReconciler::RoleDefinition>(const std::string&)>;
+using FindRoleFn =
+    std::function<absl::StatusOr<RoleAssignmentReconciler::RoleDefinition>(const std::string&)>;
 
 absl::StatusOr<Resolved> Resolve(const Context& ctx, const cloud::arm::AuthorizationClient& auth,
                                  const std::string& deployer, const FindRoleFn& find_role) {
@@ -121,7 +124,8 @@ absl::StatusOr<Resolved> Resolve(const Context& ctx, const cloud::arm::Authoriza
     r.role_definition_id = definition.id;
     r.role_guid = definition.guid;
   }
-  ASSIGN_OR_RETURN(r.principal_id, PrincipalObjectId(ctx, spec.principal(), deployer, "roleAssignment.principal"));
+  ASSIGN_OR_RETURN(r.principal_id,
+                   PrincipalObjectId(ctx, spec.principal(), deployer, "roleAssignment.principal"));
   r.name = RoleAssignmentName(r.scope, r.role_guid, r.principal_id);
   return r;
 }
@@ -131,9 +135,9 @@ absl::StatusOr<Resolved> Resolve(const Context& ctx, const cloud::arm::Authoriza
 absl::StatusOr<Change> RoleAssignmentReconciler::Plan(Context& ctx) {
   const std::string subscription = SubscriptionFor(ctx.environment, default_subscription_);
   cloud::arm::AuthorizationClient auth(*arm_, subscription);
-  absl::StatusOr<Resolved> r = Resolve(ctx, auth, deployer_object_id_, [&](const std::string& role) {
-    return FindRole(auth, subscription, role);
-  });
+  absl::StatusOr<Resolved> r =
+      Resolve(ctx, auth, deployer_object_id_,
+              [&](const std::string& role) { return FindRole(auth, subscription, role); });
   if (!r.ok()) return Annotate(r.status(), What(ctx.resource));
   Change change;
   change.observed = {{"scope", r->scope},
@@ -159,14 +163,16 @@ absl::StatusOr<Change> RoleAssignmentReconciler::Plan(Context& ctx) {
 
 absl::StatusOr<ApplyResult> RoleAssignmentReconciler::Apply(Context& ctx, const Change& change) {
   const auto& spec = ctx.resource.role_assignment();
-  cloud::arm::AuthorizationClient auth(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  cloud::arm::AuthorizationClient auth(*arm_,
+                                       SubscriptionFor(ctx.environment, default_subscription_));
   const json& o = change.observed;
   const std::string scope = o.value("scope", "");
   const std::string name = o.value("name", "");
-  const std::string principal_type = spec.principal_type().empty() ? "ServicePrincipal" : spec.principal_type();
+  const std::string principal_type =
+      spec.principal_type().empty() ? "ServicePrincipal" : spec.principal_type();
   absl::StatusOr<json> created =
-      auth.CreateAssignment(scope, name, o.value("roleDefinitionId", ""), o.value("principalId", ""),
-                            principal_type, spec.description());
+      auth.CreateAssignment(scope, name, o.value("roleDefinitionId", ""),
+                            o.value("principalId", ""), principal_type, spec.description());
   std::string id = created.ok() ? created->value("id", "") : "";
   if (!created.ok()) {
     // The same grant made by hand under another name already gives the principal the
@@ -190,9 +196,11 @@ absl::Status RoleAssignmentReconciler::Delete(Context& ctx) {
   const json& m = ctx.prior.memory;
   if (!m.is_object() || !m.contains("scope") || !m.contains("name")) return absl::OkStatus();
   if (!m.value("created", true)) return absl::OkStatus();  // someone else's assignment
-  cloud::arm::AuthorizationClient auth(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
-  return Annotate(auth.DeleteAssignment(m["scope"].get<std::string>(), m["name"].get<std::string>()),
-                  What(ctx.resource));
+  cloud::arm::AuthorizationClient auth(*arm_,
+                                       SubscriptionFor(ctx.environment, default_subscription_));
+  return Annotate(
+      auth.DeleteAssignment(m["scope"].get<std::string>(), m["name"].get<std::string>()),
+      What(ctx.resource));
 }
 
 }  // namespace envctl::reconcilers::arm

@@ -38,7 +38,8 @@ class RoleAssignmentReconciler : public Reconciler {
   absl::Status Delete(Context& ctx) override;
 
   struct RoleDefinition {
-    std::string id;    // "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+    std::string
+        id;  // "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
     std::string guid;  // lower-cased
   };
 
@@ -48,7 +49,8 @@ class RoleAssignmentReconciler : public Reconciler {
   const std::string deployer_object_id_;
   absl::Mutex mu_;
   // (subscription, lower-cased role name) -> a built-in role's definition.
-  std::map<std::pair<std::string, std::string>, RoleDefinition> built_in_roles_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, RoleDefinition> built_in_roles_
+      ABSL_GUARDED_BY(mu_);
   // The role definition named `role`: from the cache, or looked up (and cached when built in).
   absl::StatusOr<RoleDefinition> FindRole(const cloud::arm::AuthorizationClient& auth,
                                           const std::string& subscription, const std::string& role);

@@ -64,9 +64,9 @@ absl::StatusOr<Desired> BuildDesired(const Context& ctx) {
                 {"allowBlobPublicAccess", any_public}};
   // Access tiers exist only for general-purpose v2 and blob accounts on standard skus
   // (premium accounts report "Premium", which is not a choice).
-  const bool tiered = (absl::EqualsIgnoreCase(kind, "StorageV2") ||
-                       absl::EqualsIgnoreCase(kind, "BlobStorage")) &&
-                      !absl::StartsWithIgnoreCase(sku, "Premium");
+  const bool tiered =
+      (absl::EqualsIgnoreCase(kind, "StorageV2") || absl::EqualsIgnoreCase(kind, "BlobStorage")) &&
+      !absl::StartsWithIgnoreCase(sku, "Premium");
   if (!spec.access_tier().empty() || tiered) props["accessTier"] = Or(spec.access_tier(), "Hot");
   d.account = {{"location", d.location},
                {"sku", {{"name", sku}}},
@@ -145,7 +145,8 @@ std::string StorageAccountReconciler::KeyFingerprint(const json& account,
   return absl::StrCat(key_name, "@", created);
 }
 
-std::string StorageAccountReconciler::ConnectionString(const json& account, const std::string& key) {
+std::string StorageAccountReconciler::ConnectionString(const json& account,
+                                                       const std::string& key) {
   const std::string name = account.value("name", "");
   const json endpoints =
       account.value("properties", json::object()).value("primaryEndpoints", json::object());
@@ -193,8 +194,8 @@ void PublishOutputs(Context& ctx, std::shared_ptr<const cloud::arm::ArmClient> a
     v.sensitive = true;
     v.fingerprint = StorageAccountReconciler::KeyFingerprint(live, key_name);
     const std::string fingerprint = v.fingerprint;
-    v.mint = [arm, subscription, group, account, live, key_name = key_name,
-              connection = connection, fingerprint]() -> absl::StatusOr<OutputValue> {
+    v.mint = [arm, subscription, group, account, live, key_name = key_name, connection = connection,
+              fingerprint]() -> absl::StatusOr<OutputValue> {
       cloud::arm::StorageAccountsClient accounts(*arm, subscription);
       absl::StatusOr<std::vector<cloud::arm::StorageKey>> keys = accounts.ListKeys(group, account);
       if (!keys.ok()) {
@@ -206,7 +207,8 @@ void PublishOutputs(Context& ctx, std::shared_ptr<const cloud::arm::ArmClient> a
         out.sensitive = true;
         // The fingerprint Plan published, so consumers record what their next Plan compares.
         out.fingerprint = fingerprint;
-        out.value = connection ? StorageAccountReconciler::ConnectionString(live, k.value) : k.value;
+        out.value =
+            connection ? StorageAccountReconciler::ConnectionString(live, k.value) : k.value;
         return out;
       }
       return absl::InternalError(
@@ -231,7 +233,8 @@ absl::StatusOr<Change> StorageAccountReconciler::Plan(Context& ctx) {
     change.action = Action::kCreate;
     change.fields = CreateFields(d.account);
     for (const auto& [name, body] : d.containers) {
-      change.fields.push_back({ContainerPath(name), RenderValue(nullptr), RenderValue(body), false});
+      change.fields.push_back(
+          {ContainerPath(name), RenderValue(nullptr), RenderValue(body), false});
       container_ops[name] = "create";
     }
     change.observed = {{"containers", container_ops}};
@@ -259,7 +262,9 @@ absl::StatusOr<Change> StorageAccountReconciler::Plan(Context& ctx) {
   DiffOptions options;
   options.case_insensitive_paths = {"sku.name", "properties.accessTier",
                                     "properties.minimumTlsVersion"};
-  const json desired_cmp = {{"sku", d.account["sku"]}, {"properties", Comparable(d.account, d.account["properties"])["properties"]}};
+  const json desired_cmp = {
+      {"sku", d.account["sku"]},
+      {"properties", Comparable(d.account, d.account["properties"])["properties"]}};
   std::vector<FieldChange> account_fields;
   DiffJson(desired_cmp, Comparable(*live, d.account["properties"]), &account_fields, options);
   DiffTags(d.account["tags"], LiveTags(*live), &account_fields);
@@ -269,11 +274,13 @@ absl::StatusOr<Change> StorageAccountReconciler::Plan(Context& ctx) {
   for (const auto& [name, body] : d.containers) {
     absl::StatusOr<json> c = accounts.GetContainer(d.group, spec.account_name(), name);
     if (absl::IsNotFound(c.status())) {
-      change.fields.push_back({ContainerPath(name), RenderValue(nullptr), RenderValue(body), false});
+      change.fields.push_back(
+          {ContainerPath(name), RenderValue(nullptr), RenderValue(body), false});
       container_ops[name] = "create";
       continue;
     }
-    if (!c.ok()) return Annotate(c.status(), absl::StrCat(What(spec), ": container \"", name, "\""));
+    if (!c.ok())
+      return Annotate(c.status(), absl::StrCat(What(spec), ": container \"", name, "\""));
     if (DiffContainer(name, body, ContainerComparable(*c), &change.fields)) {
       container_ops[name] = "update";
       live_containers[name] = ContainerComparable(*c);
@@ -283,13 +290,16 @@ absl::StatusOr<Change> StorageAccountReconciler::Plan(Context& ctx) {
     if (d.containers.count(name)) continue;
     absl::StatusOr<json> c = accounts.GetContainer(d.group, spec.account_name(), name);
     if (absl::IsNotFound(c.status())) continue;
-    if (!c.ok()) return Annotate(c.status(), absl::StrCat(What(spec), ": container \"", name, "\""));
-    change.fields.push_back({ContainerPath(name), RenderValue(ContainerComparable(*c)),
-                             RenderValue(nullptr), false});
+    if (!c.ok())
+      return Annotate(c.status(), absl::StrCat(What(spec), ": container \"", name, "\""));
+    change.fields.push_back(
+        {ContainerPath(name), RenderValue(ContainerComparable(*c)), RenderValue(nullptr), false});
     container_ops[name] = "delete";
   }
-  change.observed = {{"account", *live}, {"account_update", account_update},
-                     {"containers", container_ops}, {"live_containers", live_containers}};
+  change.observed = {{"account", *live},
+                     {"account_update", account_update},
+                     {"containers", container_ops},
+                     {"live_containers", live_containers}};
   if (!change.fields.empty()) change.action = Action::kUpdate;
   return change;
 }
@@ -309,7 +319,8 @@ absl::StatusOr<ApplyResult> StorageAccountReconciler::Apply(Context& ctx, const 
     json props = d.account["properties"];
     props.erase("isHnsEnabled");
     json patch = {{"sku", d.account["sku"]}, {"tags", d.account["tags"]}, {"properties", props}};
-    KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("account", json::object()), &patch);
+    KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("account", json::object()),
+                          &patch);
     live = accounts.Update(d.group, spec.account_name(), patch);
   } else {
     live = change.observed["account"];
@@ -332,9 +343,10 @@ absl::StatusOr<ApplyResult> StorageAccountReconciler::Apply(Context& ctx, const 
     json body = desired->second;
     if (op == "update") {
       // Ignored paths inside the container keep their live values.
-      KeepIgnoredLiveValues(change.ignored_paths,
-                            change.observed.value("live_containers", json::object()).value(name, json::object()),
-                            &body, ContainerPath(name));
+      KeepIgnoredLiveValues(
+          change.ignored_paths,
+          change.observed.value("live_containers", json::object()).value(name, json::object()),
+          &body, ContainerPath(name));
     }
     absl::StatusOr<json> c =
         op == "create" ? accounts.PutContainer(d.group, spec.account_name(), name, body)
@@ -354,7 +366,8 @@ absl::StatusOr<ApplyResult> StorageAccountReconciler::Apply(Context& ctx, const 
 absl::Status StorageAccountReconciler::Delete(Context& ctx) {
   const auto& spec = ctx.resource.storage_account();
   ASSIGN_OR_RETURN(std::string group, GroupForDelete(ctx, spec.resource_group()));
-  cloud::arm::StorageAccountsClient accounts(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  cloud::arm::StorageAccountsClient accounts(
+      *arm_, SubscriptionFor(ctx.environment, default_subscription_));
   absl::StatusOr<json> live = accounts.Get(group, spec.account_name());
   if (absl::IsNotFound(live.status())) return absl::OkStatus();
   if (!live.ok()) return Annotate(live.status(), What(spec));

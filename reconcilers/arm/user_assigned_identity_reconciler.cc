@@ -18,10 +18,10 @@ std::string What(const envctl::v1::UserAssignedIdentitySpec& spec) {
 
 void Publish(Context& ctx, const json& live) {
   const json props = live.value("properties", json::object());
-  for (const auto& [output, value] :
-       std::vector<std::pair<std::string, std::string>>{{"id", live.value("id", "")},
-                                                        {"principalId", props.value("principalId", "")},
-                                                        {"clientId", props.value("clientId", "")}}) {
+  for (const auto& [output, value] : std::vector<std::pair<std::string, std::string>>{
+           {"id", live.value("id", "")},
+           {"principalId", props.value("principalId", "")},
+           {"clientId", props.value("clientId", "")}}) {
     OutputValue v;
     v.value = value;
     ctx.outputs.Set(ctx.resource.name(), output, v);
@@ -37,7 +37,8 @@ UserAssignedIdentityReconciler::UserAssignedIdentityReconciler(
 absl::StatusOr<Change> UserAssignedIdentityReconciler::Plan(Context& ctx) {
   const auto& spec = ctx.resource.user_assigned_identity();
   ASSIGN_OR_RETURN(std::string group, ResourceGroupName(ctx.environment, spec.resource_group()));
-  cloud::arm::ManagedIdentitiesClient identities(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  cloud::arm::ManagedIdentitiesClient identities(
+      *arm_, SubscriptionFor(ctx.environment, default_subscription_));
   const std::string location = LocationOr(ctx.environment, spec.location());
   const json tags = ManagedTags(ctx.environment, ctx.resource);
   Change change;
@@ -58,10 +59,12 @@ absl::StatusOr<Change> UserAssignedIdentityReconciler::Plan(Context& ctx) {
   return change;
 }
 
-absl::StatusOr<ApplyResult> UserAssignedIdentityReconciler::Apply(Context& ctx, const Change& change) {
+absl::StatusOr<ApplyResult> UserAssignedIdentityReconciler::Apply(Context& ctx,
+                                                                  const Change& change) {
   const auto& spec = ctx.resource.user_assigned_identity();
   ASSIGN_OR_RETURN(std::string group, ResourceGroupName(ctx.environment, spec.resource_group()));
-  cloud::arm::ManagedIdentitiesClient identities(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  cloud::arm::ManagedIdentitiesClient identities(
+      *arm_, SubscriptionFor(ctx.environment, default_subscription_));
   json body = {{"tags", ManagedTags(ctx.environment, ctx.resource)}};
   // PATCH replaces the tags map: ignored tags keep their live values.
   if (change.exists) KeepIgnoredLiveValues(change.ignored_paths, change.observed, &body);
@@ -81,7 +84,8 @@ absl::StatusOr<ApplyResult> UserAssignedIdentityReconciler::Apply(Context& ctx, 
 absl::Status UserAssignedIdentityReconciler::Delete(Context& ctx) {
   const auto& spec = ctx.resource.user_assigned_identity();
   ASSIGN_OR_RETURN(std::string group, GroupForDelete(ctx, spec.resource_group()));
-  cloud::arm::ManagedIdentitiesClient identities(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
+  cloud::arm::ManagedIdentitiesClient identities(
+      *arm_, SubscriptionFor(ctx.environment, default_subscription_));
   absl::StatusOr<json> live = identities.Get(group, spec.identity_name());
   if (absl::IsNotFound(live.status())) return absl::OkStatus();
   if (!live.ok()) return Annotate(live.status(), What(spec));

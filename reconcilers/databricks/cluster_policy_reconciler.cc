@@ -22,7 +22,8 @@ const cloud::databricks::PostOptions kIdempotent{/*idempotent=*/true, /*secret_b
 absl::StatusOr<json> Desired(const envctl::v1::DatabricksClusterPolicySpec& spec) {
   std::string definition;
   auto st = google::protobuf::util::MessageToJsonString(spec.definition(), &definition);
-  if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat("policy definition: ", st.ToString()));
+  if (!st.ok())
+    return absl::InvalidArgumentError(absl::StrCat("policy definition: ", st.ToString()));
   json d = {{"name", spec.policy_name()},
             {"definition", json::parse(definition.empty() ? "{}" : definition)},
             {"description", spec.description()}};
@@ -33,10 +34,12 @@ absl::StatusOr<json> Desired(const envctl::v1::DatabricksClusterPolicySpec& spec
 // The live policy in the shape of Desired (the definition string parsed).
 json Live(const json& policy) {
   json definition = json::parse(policy.value("definition", "{}"), nullptr, false);
-  json l = {{"name", policy.value("name", "")},
-            {"definition", definition.is_discarded() ? json(policy.value("definition", "")) : definition},
-            {"description", policy.value("description", "")}};
-  if (policy.contains("max_clusters_per_user")) l["max_clusters_per_user"] = policy["max_clusters_per_user"];
+  json l = {
+      {"name", policy.value("name", "")},
+      {"definition", definition.is_discarded() ? json(policy.value("definition", "")) : definition},
+      {"description", policy.value("description", "")}};
+  if (policy.contains("max_clusters_per_user"))
+    l["max_clusters_per_user"] = policy["max_clusters_per_user"];
   return l;
 }
 
@@ -61,20 +64,24 @@ absl::StatusOr<Change> DatabricksClusterPolicyReconciler::Plan(Context& ctx) {
   std::string id = PolicyIdOf(ctx.prior);
   if (id.empty()) {
     // Names are unique: adopt the policy of that name (state lost, or made by hand).
-    ASSIGN_OR_RETURN(json list, WithContext(client.Get("/api/2.0/policies/clusters/list"), "listing cluster policies"));
+    ASSIGN_OR_RETURN(json list, WithContext(client.Get("/api/2.0/policies/clusters/list"),
+                                            "listing cluster policies"));
     for (const json& p : cloud::databricks::JsonArray(list, "policies")) {
-      if (p.value("name", "") == spec.policy_name()) id = cloud::databricks::JsonString(p, "policy_id");
+      if (p.value("name", "") == spec.policy_name())
+        id = cloud::databricks::JsonString(p, "policy_id");
     }
   }
-  absl::StatusOr<json> live = id.empty() ? absl::NotFoundError("never created")
-                                         : client.Get("/api/2.0/policies/clusters/get", {{"policy_id", id}});
+  absl::StatusOr<json> live =
+      id.empty() ? absl::NotFoundError("never created")
+                 : client.Get("/api/2.0/policies/clusters/get", {{"policy_id", id}});
   if (absl::IsNotFound(live.status())) {
     change.action = Action::kCreate;
     change.reason = id.empty() ? "policy does not exist" : "policy was deleted outside envctl";
     change.fields.push_back({"name", "(none)", RenderValue(spec.policy_name())});
     return change;
   }
-  RETURN_IF_ERROR(Annotate(live.status(), absl::StrCat("reading cluster policy ", spec.policy_name())));
+  RETURN_IF_ERROR(
+      Annotate(live.status(), absl::StrCat("reading cluster policy ", spec.policy_name())));
   change.exists = true;
   change.observed = {{"policyId", id}};
   ctx.outputs.Set(ctx.resource.name(), "policyId", IdOutput(id));
@@ -87,7 +94,8 @@ absl::StatusOr<Change> DatabricksClusterPolicyReconciler::Plan(Context& ctx) {
   return change;
 }
 
-absl::StatusOr<ApplyResult> DatabricksClusterPolicyReconciler::Apply(Context& ctx, const Change& change) {
+absl::StatusOr<ApplyResult> DatabricksClusterPolicyReconciler::Apply(Context& ctx,
+                                                                     const Change& change) {
   const auto& spec = ctx.resource.databricks_cluster_policy();
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
   ASSIGN_OR_RETURN(json desired, Desired(spec));
@@ -96,13 +104,15 @@ absl::StatusOr<ApplyResult> DatabricksClusterPolicyReconciler::Apply(Context& ct
   if (id.empty()) {
     CreateOnceCalls calls;
     calls.create = [&]() -> absl::StatusOr<std::string> {
-      ASSIGN_OR_RETURN(json created, client.Post("/api/2.0/policies/clusters/create", RequestBody(desired)));
+      ASSIGN_OR_RETURN(json created,
+                       client.Post("/api/2.0/policies/clusters/create", RequestBody(desired)));
       return cloud::databricks::JsonString(created, "policy_id");
     };
     calls.find = [&]() -> absl::StatusOr<std::string> {  // names are unique
       ASSIGN_OR_RETURN(json list, client.Get("/api/2.0/policies/clusters/list"));
       for (const json& p : cloud::databricks::JsonArray(list, "policies")) {
-        if (p.value("name", "") == spec.policy_name()) return cloud::databricks::JsonString(p, "policy_id");
+        if (p.value("name", "") == spec.policy_name())
+          return cloud::databricks::JsonString(p, "policy_id");
       }
       return std::string();
     };
@@ -111,8 +121,9 @@ absl::StatusOr<ApplyResult> DatabricksClusterPolicyReconciler::Apply(Context& ct
   } else {
     json body = RequestBody(desired);
     body["policy_id"] = id;
-    RETURN_IF_ERROR(Annotate(client.Post("/api/2.0/policies/clusters/edit", body, kIdempotent).status(),
-                             absl::StrCat("editing cluster policy ", spec.policy_name())));
+    RETURN_IF_ERROR(
+        Annotate(client.Post("/api/2.0/policies/clusters/edit", body, kIdempotent).status(),
+                 absl::StrCat("editing cluster policy ", spec.policy_name())));
   }
   ctx.outputs.Set(ctx.resource.name(), "policyId", IdOutput(id));
   ApplyResult result;
@@ -127,7 +138,8 @@ absl::Status DatabricksClusterPolicyReconciler::Delete(Context& ctx) {
   if (id.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
   DatabricksClient client(transport_, url);
-  absl::Status s = client.Post("/api/2.0/policies/clusters/delete", {{"policy_id", id}}, kIdempotent).status();
+  absl::Status s =
+      client.Post("/api/2.0/policies/clusters/delete", {{"policy_id", id}}, kIdempotent).status();
   if (absl::IsNotFound(s)) return absl::OkStatus();
   return Annotate(s, absl::StrCat("deleting cluster policy ", spec.policy_name()));
 }

@@ -15,7 +15,8 @@ namespace envctl::reconcilers {
 
 class DatabricksClusterPolicyReconciler : public Reconciler {
  public:
-  DatabricksClusterPolicyReconciler(cloud::HttpTransport& databricks, Clock& clock) : transport_(databricks), clock_(clock) {}
+  DatabricksClusterPolicyReconciler(cloud::HttpTransport& databricks, Clock& clock)
+      : transport_(databricks), clock_(clock) {}
 
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;

@@ -24,8 +24,9 @@ absl::StatusOr<json> Desired(const Context& ctx) {
   const auto& spec = ctx.resource.databricks_cluster();
   ASSIGN_OR_RETURN(json c, ClusterConfigJson(ctx.outputs, spec.spec()));
   c["cluster_name"] = spec.cluster_name();
-  c["autotermination_minutes"] =
-      spec.autotermination_minutes() > 0 ? spec.autotermination_minutes() : kDefaultAutoterminationMinutes;
+  c["autotermination_minutes"] = spec.autotermination_minutes() > 0
+                                     ? spec.autotermination_minutes()
+                                     : kDefaultAutoterminationMinutes;
   return c;
 }
 
@@ -49,8 +50,9 @@ absl::StatusOr<Change> DatabricksClusterReconciler::Plan(Context& ctx) {
   DatabricksClient client(transport_, url);
   Change change;
   const std::string id = ClusterIdOf(ctx.prior);
-  absl::StatusOr<json> live = id.empty() ? absl::NotFoundError("never created")
-                                         : client.Get("/api/2.1/clusters/get", {{"cluster_id", id}});
+  absl::StatusOr<json> live = id.empty()
+                                  ? absl::NotFoundError("never created")
+                                  : client.Get("/api/2.1/clusters/get", {{"cluster_id", id}});
   if (absl::IsNotFound(live.status())) {
     change.action = Action::kCreate;
     change.reason = id.empty() ? "cluster does not exist" : "cluster was deleted outside envctl";
@@ -97,8 +99,9 @@ absl::StatusOr<ApplyResult> DatabricksClusterReconciler::Apply(Context& ctx, con
     id = cloud::databricks::JsonString(created, "cluster_id");
     if (!spec.running()) {
       // Databricks starts every new cluster; terminate it so it costs nothing until used.
-      RETURN_IF_ERROR(Annotate(client.Post("/api/2.1/clusters/delete", {{"cluster_id", id}}, kIdempotent).status(),
-                               absl::StrCat("terminating new ", what)));
+      RETURN_IF_ERROR(Annotate(
+          client.Post("/api/2.1/clusters/delete", {{"cluster_id", id}}, kIdempotent).status(),
+          absl::StrCat("terminating new ", what)));
     }
   } else {
     const std::string state = change.observed.value("state", "");
@@ -110,16 +113,19 @@ absl::StatusOr<ApplyResult> DatabricksClusterReconciler::Apply(Context& ctx, con
     if (edit) {
       if (state != "RUNNING" && state != "TERMINATED" && state != "RESIZING") {
         return absl::FailedPreconditionError(absl::StrCat(
-            what, " is ", state, " and cannot be edited until it is RUNNING or TERMINATED; the next sync retries"));
+            what, " is ", state,
+            " and cannot be edited until it is RUNNING or TERMINATED; the next sync retries"));
       }
       json body = desired;
-      KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("live", json::object()), &body);
+      KeepIgnoredLiveValues(change.ignored_paths, change.observed.value("live", json::object()),
+                            &body);
       body["cluster_id"] = id;
       RETURN_IF_ERROR(Annotate(client.Post("/api/2.1/clusters/edit", body, kIdempotent).status(),
                                absl::StrCat("editing ", what)));
     } else if (spec.running() && state == "TERMINATED") {
-      RETURN_IF_ERROR(Annotate(client.Post("/api/2.1/clusters/start", {{"cluster_id", id}}, kIdempotent).status(),
-                               absl::StrCat("starting ", what)));
+      RETURN_IF_ERROR(Annotate(
+          client.Post("/api/2.1/clusters/start", {{"cluster_id", id}}, kIdempotent).status(),
+          absl::StrCat("starting ", what)));
     }
   }
   ctx.outputs.Set(ctx.resource.name(), "clusterId", IdOutput(id));
@@ -135,7 +141,8 @@ absl::Status DatabricksClusterReconciler::Delete(Context& ctx) {
   if (id.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
   DatabricksClient client(transport_, url);
-  absl::Status s = client.Post("/api/2.1/clusters/permanent-delete", {{"cluster_id", id}}, kIdempotent).status();
+  absl::Status s =
+      client.Post("/api/2.1/clusters/permanent-delete", {{"cluster_id", id}}, kIdempotent).status();
   if (absl::IsNotFound(s)) return absl::OkStatus();
   return Annotate(s, absl::StrCat("deleting cluster ", spec.cluster_name()));
 }

@@ -46,7 +46,8 @@ absl::StatusOr<std::string> RequireOutput(const Outputs& outputs, const std::str
                                           const std::string& output) {
   auto value = outputs.Get(resource, output);
   if (!value || value->value.empty()) {
-    return KnownAfterApplyError(absl::StrCat("output ", resource, ".", output, " is not known yet (known after apply)"));
+    return KnownAfterApplyError(
+        absl::StrCat("output ", resource, ".", output, " is not known yet (known after apply)"));
   }
   return value->value;
 }
@@ -62,7 +63,8 @@ absl::StatusOr<std::string> NotebookPathOf(const envctl::v1::Environment& env,
   const envctl::v1::Resource* r = FindResource(env, ref.notebooks());
   if (r == nullptr || !r->has_databricks_notebooks()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("\"", ref.notebooks(), "\" is not a DatabricksNotebooks resource of environment ", env.name()));
+        absl::StrCat("\"", ref.notebooks(),
+                     "\" is not a DatabricksNotebooks resource of environment ", env.name()));
   }
   std::string folder = r->databricks_notebooks().target_folder();
   while (!folder.empty() && folder.back() == '/') folder.pop_back();
@@ -71,13 +73,15 @@ absl::StatusOr<std::string> NotebookPathOf(const envctl::v1::Environment& env,
   return absl::StrCat(folder, "/", path);
 }
 
-absl::StatusOr<json> ClusterConfigJson(const Outputs& outputs, const envctl::v1::DatabricksClusterConfig& c) {
+absl::StatusOr<json> ClusterConfigJson(const Outputs& outputs,
+                                       const envctl::v1::DatabricksClusterConfig& c) {
   json out = json::object();
   if (!c.spark_version().empty()) out["spark_version"] = c.spark_version();
   if (!c.node_type_id().empty()) out["node_type_id"] = c.node_type_id();
   if (!c.driver_node_type_id().empty()) out["driver_node_type_id"] = c.driver_node_type_id();
   if (c.has_autoscale()) {
-    out["autoscale"] = {{"min_workers", c.autoscale().min_workers()}, {"max_workers", c.autoscale().max_workers()}};
+    out["autoscale"] = {{"min_workers", c.autoscale().min_workers()},
+                        {"max_workers", c.autoscale().max_workers()}};
   } else {
     out["num_workers"] = c.num_workers();
   }
@@ -93,9 +97,10 @@ absl::StatusOr<json> ClusterConfigJson(const Outputs& outputs, const envctl::v1:
 
 absl::StatusOr<json> JobSettingsJson(const envctl::v1::Environment& env, const Outputs& outputs,
                                      const envctl::v1::DatabricksJobSpec& spec) {
-  json s = {{"name", spec.job_name()},
-            {"max_concurrent_runs", spec.max_concurrent_runs() > 0 ? spec.max_concurrent_runs() : 1},
-            {"format", "MULTI_TASK"}};
+  json s = {
+      {"name", spec.job_name()},
+      {"max_concurrent_runs", spec.max_concurrent_runs() > 0 ? spec.max_concurrent_runs() : 1},
+      {"format", "MULTI_TASK"}};
   json clusters = json::array();
   for (const auto& jc : spec.job_clusters()) {
     ASSIGN_OR_RETURN(json cluster, ClusterConfigJson(outputs, jc.spec()));
@@ -113,11 +118,14 @@ absl::StatusOr<json> JobSettingsJson(const envctl::v1::Environment& env, const O
     if (t.has_notebook()) {
       ASSIGN_OR_RETURN(std::string path, NotebookPathOf(env, t.notebook().notebook()));
       json nb = {{"notebook_path", path}, {"source", "WORKSPACE"}};
-      if (!t.notebook().base_parameters().empty()) nb["base_parameters"] = StringMap(t.notebook().base_parameters());
+      if (!t.notebook().base_parameters().empty())
+        nb["base_parameters"] = StringMap(t.notebook().base_parameters());
       task["notebook_task"] = nb;
     } else if (t.has_python_wheel()) {
-      json w = {{"package_name", t.python_wheel().package_name()}, {"entry_point", t.python_wheel().entry_point()}};
-      if (t.python_wheel().parameters_size() > 0) w["parameters"] = Strings(t.python_wheel().parameters());
+      json w = {{"package_name", t.python_wheel().package_name()},
+                {"entry_point", t.python_wheel().entry_point()}};
+      if (t.python_wheel().parameters_size() > 0)
+        w["parameters"] = Strings(t.python_wheel().parameters());
       task["python_wheel_task"] = w;
     } else if (t.has_jar()) {
       json j = {{"main_class_name", t.jar().main_class_name()}};
@@ -134,7 +142,8 @@ absl::StatusOr<json> JobSettingsJson(const envctl::v1::Environment& env, const O
     for (const std::string& name : t.libraries()) {
       const envctl::v1::Resource* lib = FindResource(env, name);
       if (lib == nullptr || !lib->has_databricks_library()) {
-        return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is not a DatabricksLibrary resource"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("\"", name, "\" is not a DatabricksLibrary resource"));
       }
       ASSIGN_OR_RETURN(json entry, LibraryFor(lib->databricks_library().dbfs_path()));
       libraries.push_back(entry);
@@ -146,13 +155,15 @@ absl::StatusOr<json> JobSettingsJson(const envctl::v1::Environment& env, const O
   }
   s["tasks"] = tasks;
   if (spec.has_schedule()) {
-    s["schedule"] = {{"quartz_cron_expression", spec.schedule().quartz_cron()},
-                     {"timezone_id", spec.schedule().time_zone().empty() ? "UTC" : spec.schedule().time_zone()},
-                     {"pause_status", spec.schedule().paused() ? "PAUSED" : "UNPAUSED"}};
+    s["schedule"] = {
+        {"quartz_cron_expression", spec.schedule().quartz_cron()},
+        {"timezone_id", spec.schedule().time_zone().empty() ? "UTC" : spec.schedule().time_zone()},
+        {"pause_status", spec.schedule().paused() ? "PAUSED" : "UNPAUSED"}};
   }
   if (spec.parameters_size() > 0) {
     json params = json::array();
-    for (const auto& p : spec.parameters()) params.push_back({{"name", p.name()}, {"default", p.default_()}});
+    for (const auto& p : spec.parameters())
+      params.push_back({{"name", p.name()}, {"default", p.default_()}});
     s["parameters"] = params;
   }
   const auto& n = spec.notifications();
@@ -177,8 +188,9 @@ absl::StatusOr<json> JobSettingsJson(const envctl::v1::Environment& env, const O
 
 json CanonicalJobSettings(const json& settings) {
   static const std::set<std::string> kManaged = {
-      "name", "max_concurrent_runs", "job_clusters", "tasks", "schedule", "parameters",
-      "email_notifications", "webhook_notifications", "tags", "timeout_seconds", "run_as"};
+      "name",       "max_concurrent_runs", "job_clusters",          "tasks", "schedule",
+      "parameters", "email_notifications", "webhook_notifications", "tags",  "timeout_seconds",
+      "run_as"};
   json out = json::object();
   if (!settings.is_object()) return out;
   for (const auto& [k, v] : settings.items()) {

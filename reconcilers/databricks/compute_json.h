@@ -24,7 +24,6 @@ absl::StatusOr<std::string> RequireOutput(const Outputs& outputs, const std::str
 // A plain (not sensitive) output value, e.g. an id.
 OutputValue IdOutput(const std::string& id);
 
-
 // The workspace path of a notebook a DatabricksNotebooks resource deploys:
 // targetFolder + "/" + path. InvalidArgument when `ref.notebooks` is not such a resource.
 absl::StatusOr<std::string> NotebookPathOf(const envctl::v1::Environment& env,
@@ -35,7 +34,8 @@ absl::StatusOr<nlohmann::json> ClusterConfigJson(const Outputs& outputs,
                                                  const envctl::v1::DatabricksClusterConfig& config);
 
 // The jobs/create settings of a job spec.
-absl::StatusOr<nlohmann::json> JobSettingsJson(const envctl::v1::Environment& env, const Outputs& outputs,
+absl::StatusOr<nlohmann::json> JobSettingsJson(const envctl::v1::Environment& env,
+                                               const Outputs& outputs,
                                                const envctl::v1::DatabricksJobSpec& spec);
 
 // Settings as compared: only what envctl manages, Databricks' defaults removed (run_if

@@ -9,8 +9,8 @@ namespace {
 // Failures after which the service may have acted (the answer was lost or the service
 // failed midway), and 429s the transport gave up on (nothing was done; looking costs one read).
 bool MayHaveActed(const absl::Status& status) {
-  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) || absl::IsInternal(status) ||
-         absl::IsUnknown(status) || absl::IsResourceExhausted(status);
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
+         absl::IsInternal(status) || absl::IsUnknown(status) || absl::IsResourceExhausted(status);
 }
 
 }  // namespace
@@ -23,7 +23,8 @@ absl::StatusOr<std::string> CreateOnce(Clock& clock, const CreateOnceCalls& call
     absl::StatusOr<std::string> found = calls.find();
     if (!found.ok()) {
       return absl::Status(created.status().code(),
-                          absl::StrCat(created.status().message(), "; looking for what it may have created failed too (",
+                          absl::StrCat(created.status().message(),
+                                       "; looking for what it may have created failed too (",
                                        found.status().message(), "); the next pass looks again"));
     }
     if (!found->empty()) return *found;

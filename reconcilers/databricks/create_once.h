@@ -26,7 +26,8 @@ struct CreateOnceCalls {
 // The id of the created (or found) object. The create's own error when it failed in a
 // way that says nothing was done (4xx), when `attempts` creates failed, or when the
 // look-up failed too (then the message says so).
-absl::StatusOr<std::string> CreateOnce(Clock& clock, const CreateOnceCalls& calls, int attempts = 3);
+absl::StatusOr<std::string> CreateOnce(Clock& clock, const CreateOnceCalls& calls,
+                                       int attempts = 3);
 
 }  // namespace envctl::reconcilers
 

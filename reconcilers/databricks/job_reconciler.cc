@@ -37,13 +37,15 @@ absl::StatusOr<Change> DatabricksJobReconciler::Plan(Context& ctx) {
   std::string id = JobIdOf(ctx.prior);
   if (id.empty()) {
     // Adopt a job of that name (state lost) rather than create a second one.
-    ASSIGN_OR_RETURN(json list, WithContext(client.Get("/api/2.2/jobs/list", {{"name", spec.job_name()}}),
-                                            "listing jobs"));
+    ASSIGN_OR_RETURN(
+        json list,
+        WithContext(client.Get("/api/2.2/jobs/list", {{"name", spec.job_name()}}), "listing jobs"));
     const json& jobs = cloud::databricks::JsonArray(list, "jobs");
     if (jobs.size() == 1) id = cloud::databricks::JsonString(jobs[0], "job_id");
     // Not ours to adopt (several share the name): a create whose answer is lost then
     // looks only for a job that is not among these.
-    for (const json& j : jobs) change.observed["sameName"].push_back(cloud::databricks::JsonString(j, "job_id"));
+    for (const json& j : jobs)
+      change.observed["sameName"].push_back(cloud::databricks::JsonString(j, "job_id"));
   }
   absl::StatusOr<json> live = id.empty() ? absl::NotFoundError("never created")
                                          : client.Get("/api/2.2/jobs/get", {{"job_id", id}});
@@ -60,7 +62,8 @@ absl::StatusOr<Change> DatabricksJobReconciler::Plan(Context& ctx) {
   ASSIGN_OR_RETURN(json desired, JobSettingsJson(ctx.environment, ctx.outputs, spec));
   DiffOptions options;
   options.exact = true;
-  if (DiffJson(CanonicalJobSettings(desired), CanonicalJobSettings((*live)["settings"]), &change.fields, options)) {
+  if (DiffJson(CanonicalJobSettings(desired), CanonicalJobSettings((*live)["settings"]),
+               &change.fields, options)) {
     change.action = Action::kUpdate;
     change.reason = "job settings differ";
   }
@@ -75,7 +78,8 @@ absl::StatusOr<ApplyResult> DatabricksJobReconciler::Apply(Context& ctx, const C
   std::string id = change.exists ? change.observed.value("jobId", "") : "";
   if (id.empty()) {
     std::set<std::string> known;
-    for (const json& j : change.observed.value("sameName", json::array())) known.insert(j.get<std::string>());
+    for (const json& j : change.observed.value("sameName", json::array()))
+      known.insert(j.get<std::string>());
     CreateOnceCalls calls;
     calls.create = [&]() -> absl::StatusOr<std::string> {
       ASSIGN_OR_RETURN(json created, client.Post("/api/2.2/jobs/create", settings));
@@ -89,17 +93,20 @@ absl::StatusOr<ApplyResult> DatabricksJobReconciler::Apply(Context& ctx, const C
         if (!known.count(job_id)) made.push_back(job_id);
       }
       if (made.size() > 1) {
-        return absl::FailedPreconditionError(absl::StrCat(made.size(), " new jobs named ", spec.job_name()));
+        return absl::FailedPreconditionError(
+            absl::StrCat(made.size(), " new jobs named ", spec.job_name()));
       }
       return made.empty() ? "" : made[0];
     };
-    ASSIGN_OR_RETURN(id, WithContext(CreateOnce(clock_, calls), absl::StrCat("creating job ", spec.job_name())));
+    ASSIGN_OR_RETURN(
+        id, WithContext(CreateOnce(clock_, calls), absl::StrCat("creating job ", spec.job_name())));
   } else {
     if (!change.ignored_paths.empty()) {
       // jobs/reset replaces every setting: ignored paths keep their live values. Plan's
       // paths index tasks and job clusters sorted by key, so the body is sorted the same.
       settings = CanonicalJobSettings(settings);
-      KeepIgnoredLiveValues(change.ignored_paths, CanonicalJobSettings(change.observed.value("settings", json::object())),
+      KeepIgnoredLiveValues(change.ignored_paths,
+                            CanonicalJobSettings(change.observed.value("settings", json::object())),
                             &settings);
     }
     json body = {{"job_id", std::stoll(id)}, {"new_settings", settings}};
@@ -119,7 +126,8 @@ absl::Status DatabricksJobReconciler::Delete(Context& ctx) {
   if (id.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
   DatabricksClient client(transport_, url);
-  absl::Status s = client.Post("/api/2.2/jobs/delete", {{"job_id", std::stoll(id)}}, kIdempotent).status();
+  absl::Status s =
+      client.Post("/api/2.2/jobs/delete", {{"job_id", std::stoll(id)}}, kIdempotent).status();
   if (absl::IsNotFound(s)) return absl::OkStatus();
   return Annotate(s, absl::StrCat("deleting job ", spec.job_name()));
 }

@@ -17,7 +17,8 @@ namespace envctl::reconcilers {
 
 class DatabricksJobReconciler : public Reconciler {
  public:
-  DatabricksJobReconciler(cloud::HttpTransport& databricks, Clock& clock) : transport_(databricks), clock_(clock) {}
+  DatabricksJobReconciler(cloud::HttpTransport& databricks, Clock& clock)
+      : transport_(databricks), clock_(clock) {}
 
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;

@@ -18,9 +18,9 @@ using cloud::databricks::FileInfo;
 absl::StatusOr<const envctl::v1::SourceFile*> SourceOf(const Context& ctx) {
   const auto& spec = ctx.resource.databricks_library();
   if (ctx.content.files_size() != 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "library ", spec.source_file(), ": expected its content to be loaded (", ctx.content.files_size(),
-        " files)"));
+    return absl::FailedPreconditionError(absl::StrCat("library ", spec.source_file(),
+                                                      ": expected its content to be loaded (",
+                                                      ctx.content.files_size(), " files)"));
   }
   return &ctx.content.files(0);
 }
@@ -49,8 +49,8 @@ absl::StatusOr<Change> DatabricksLibraryReconciler::Plan(Context& ctx) {
   RETURN_IF_ERROR(Annotate(info.status(), absl::StrCat("reading status of ", spec.dbfs_path())));
   change.exists = true;
   if (info->is_dir) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        spec.dbfs_path(), " is a DBFS directory; dbfsPath must name a file"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(spec.dbfs_path(), " is a DBFS directory; dbfsPath must name a file"));
   }
   const nlohmann::json& mem = ctx.prior.memory;
   const bool untouched = mem.is_object() && mem.value("sha256", "") == want &&
@@ -62,7 +62,8 @@ absl::StatusOr<Change> DatabricksLibraryReconciler::Plan(Context& ctx) {
     have = absl::StrCat("(", info->file_size, " bytes)");
   } else {
     // Same size, but moved since our upload (or never uploaded by us): compare content.
-    ASSIGN_OR_RETURN(std::string content, WithContext(dbfs.ReadAll(path), absl::StrCat("reading ", spec.dbfs_path())));
+    ASSIGN_OR_RETURN(std::string content,
+                     WithContext(dbfs.ReadAll(path), absl::StrCat("reading ", spec.dbfs_path())));
     const std::string sha = Sha256Hex(content);
     if (sha == want) return change;
     have = Short(sha);
@@ -81,12 +82,16 @@ absl::StatusOr<ApplyResult> DatabricksLibraryReconciler::Apply(Context& ctx, con
   DatabricksClient client(transport_, url);
   DbfsApi dbfs(client, block_size_);
   const std::string path = DbfsApiPath(spec.dbfs_path());
-  RETURN_IF_ERROR(Annotate(dbfs.Put(path, file->content(), /*overwrite=*/true),
-                           absl::StrCat("uploading ", spec.source_file(), " to ", spec.dbfs_path())));
-  ASSIGN_OR_RETURN(FileInfo info, WithContext(dbfs.GetStatus(path), absl::StrCat("reading status of ", spec.dbfs_path())));
+  RETURN_IF_ERROR(
+      Annotate(dbfs.Put(path, file->content(), /*overwrite=*/true),
+               absl::StrCat("uploading ", spec.source_file(), " to ", spec.dbfs_path())));
+  ASSIGN_OR_RETURN(
+      FileInfo info,
+      WithContext(dbfs.GetStatus(path), absl::StrCat("reading status of ", spec.dbfs_path())));
   ApplyResult result;
   result.external_id = spec.dbfs_path();
-  result.memory = {{"sha256", file->sha256()}, {"size", info.file_size}, {"mtime", info.modification_time}};
+  result.memory = {
+      {"sha256", file->sha256()}, {"size", info.file_size}, {"mtime", info.modification_time}};
   return result;
 }
 

@@ -164,8 +164,9 @@ absl::StatusOr<Change> DatabricksNotebooksReconciler::Plan(Context& ctx) {
       }
     }
     change.fields.push_back({FieldPath(nb.path),
-                             info.object_type == "NOTEBOOK" ? ShortHash(have)
-                                                            : absl::StrCat("(", info.object_type, ")"),
+                             info.object_type == "NOTEBOOK"
+                                 ? ShortHash(have)
+                                 : absl::StrCat("(", info.object_type, ")"),
                              ShortHash(want)});
     imports.push_back(nb.path);
   }
@@ -181,7 +182,8 @@ absl::StatusOr<Change> DatabricksNotebooksReconciler::Plan(Context& ctx) {
   return change;
 }
 
-absl::StatusOr<ApplyResult> DatabricksNotebooksReconciler::Apply(Context& ctx, const Change& change) {
+absl::StatusOr<ApplyResult> DatabricksNotebooksReconciler::Apply(Context& ctx,
+                                                                 const Change& change) {
   const auto& spec = ctx.resource.databricks_notebooks();
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
   DatabricksClient client(transport_, url);
@@ -203,7 +205,8 @@ absl::StatusOr<ApplyResult> DatabricksNotebooksReconciler::Apply(Context& ctx, c
   }
   for (const auto& path : deletes) {
     absl::Status s = api.Delete(path.get<std::string>(), /*recursive=*/false);
-    if (!s.ok() && !absl::IsNotFound(s)) return Annotate(s, absl::StrCat("deleting ", path.get<std::string>()));
+    if (!s.ok() && !absl::IsNotFound(s))
+      return Annotate(s, absl::StrCat("deleting ", path.get<std::string>()));
   }
 
   // Record what was written and when, so the next plan exports only what someone touched.
@@ -223,20 +226,23 @@ absl::StatusOr<ApplyResult> DatabricksNotebooksReconciler::Apply(Context& ctx, c
 
 absl::StatusOr<bool> DatabricksNotebooksReconciler::ChangedSinceApply(Context& ctx) {
   const nlohmann::json& memory = ctx.prior.memory;
-  if (!memory.is_object() || !memory.contains("workspaceUrl") || !memory["workspaceUrl"].is_string() ||
-      !memory.contains("notebooks") || !memory["notebooks"].is_object()) {
+  if (!memory.is_object() || !memory.contains("workspaceUrl") ||
+      !memory["workspaceUrl"].is_string() || !memory.contains("notebooks") ||
+      !memory["notebooks"].is_object()) {
     return absl::FailedPreconditionError("no workspace URL or notebook times recorded yet");
   }
   DatabricksClient client(transport_, memory["workspaceUrl"].get<std::string>());
   WorkspaceApi api(client);
   std::map<std::string, ObjectInfo> live;
-  RETURN_IF_ERROR(ListRecursive(api, TargetFolder(ctx.resource.databricks_notebooks()), &live, nullptr));
+  RETURN_IF_ERROR(
+      ListRecursive(api, TargetFolder(ctx.resource.databricks_notebooks()), &live, nullptr));
   size_t notebooks = 0;
   for (const auto& [path, info] : live) {
     if (info.object_type != "NOTEBOOK") continue;
     ++notebooks;
     const nlohmann::json& recorded = Recorded(ctx.prior, path);
-    if (!recorded.is_object() || recorded.value("modified_at", int64_t{-1}) != info.modified_at) return true;
+    if (!recorded.is_object() || recorded.value("modified_at", int64_t{-1}) != info.modified_at)
+      return true;
   }
   return notebooks != memory["notebooks"].size();
 }

@@ -33,7 +33,8 @@ std::string NormalizeNotebookSource(absl::string_view source);
 class DatabricksNotebooksReconciler : public Reconciler {
  public:
   // `databricks`: CloudSession::Databricks() (AAD-authenticated workspace calls).
-  explicit DatabricksNotebooksReconciler(cloud::HttpTransport& databricks) : transport_(databricks) {}
+  explicit DatabricksNotebooksReconciler(cloud::HttpTransport& databricks)
+      : transport_(databricks) {}
 
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;

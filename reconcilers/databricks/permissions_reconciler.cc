@@ -20,8 +20,10 @@ using nlohmann::json;
 
 // "group:data-engineers" <-> the API's principal field.
 const std::map<std::string, std::string>& PrincipalFields() {
-  static const auto* fields = new std::map<std::string, std::string>{
-      {"user", "user_name"}, {"group", "group_name"}, {"servicePrincipal", "service_principal_name"}};
+  static const auto* fields =
+      new std::map<std::string, std::string>{{"user", "user_name"},
+                                             {"group", "group_name"},
+                                             {"servicePrincipal", "service_principal_name"}};
   return *fields;
 }
 
@@ -33,7 +35,8 @@ std::string KeyOf(const envctl::v1::DatabricksPermissionEntry& e) {
 
 json EntryJson(const std::string& key, const std::string& level) {
   const size_t colon = key.find(':');
-  return {{PrincipalFields().at(key.substr(0, colon)), key.substr(colon + 1)}, {"permission_level", level}};
+  return {{PrincipalFields().at(key.substr(0, colon)), key.substr(colon + 1)},
+          {"permission_level", level}};
 }
 
 // Direct (not inherited) levels per principal key, from a GET answer.
@@ -42,7 +45,8 @@ std::map<std::string, std::set<std::string>> DirectLevels(const json& acl) {
   for (const json& entry : cloud::databricks::JsonArray(acl, "access_control_list")) {
     std::string key;
     for (const auto& [kind, field] : PrincipalFields()) {
-      if (entry.contains(field) && entry[field].is_string()) key = kind + ":" + entry[field].get<std::string>();
+      if (entry.contains(field) && entry[field].is_string())
+        key = kind + ":" + entry[field].get<std::string>();
     }
     if (key.empty()) continue;
     for (const json& p : cloud::databricks::JsonArray(entry, "all_permissions")) {
@@ -79,7 +83,8 @@ absl::StatusOr<std::string> ObjectPath(const Context& ctx, const DatabricksClien
   } else {
     const envctl::v1::Resource* r = FindResource(ctx.environment, s.directory());
     if (r == nullptr || !r->has_databricks_notebooks()) {
-      return absl::InvalidArgumentError(absl::StrCat("\"", s.directory(), "\" is not a DatabricksNotebooks resource"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", s.directory(), "\" is not a DatabricksNotebooks resource"));
     }
     path = r->databricks_notebooks().target_folder();
     type = "directories";
@@ -89,7 +94,8 @@ absl::StatusOr<std::string> ObjectPath(const Context& ctx, const DatabricksClien
     return KnownAfterApplyError(absl::StrCat(path, " is not deployed yet (known after apply)"));
   }
   RETURN_IF_ERROR(Annotate(status.status(), absl::StrCat("reading ", path)));
-  return absl::StrCat("/api/2.0/permissions/", type, "/", cloud::databricks::JsonInt(*status, "object_id"));
+  return absl::StrCat("/api/2.0/permissions/", type, "/",
+                      cloud::databricks::JsonInt(*status, "object_id"));
 }
 
 std::set<std::string> PreviouslyManaged(const PriorState& prior) {
@@ -113,7 +119,8 @@ absl::StatusOr<Change> DatabricksPermissionsReconciler::Plan(Context& ctx) {
     // The object itself is created in this apply: every entry is new.
     change.action = Action::kCreate;
     change.reason = "object does not exist yet";
-    for (const auto& e : spec.access()) change.fields.push_back({KeyOf(e), "(none)", RenderValue(e.level())});
+    for (const auto& e : spec.access())
+      change.fields.push_back({KeyOf(e), "(none)", RenderValue(e.level())});
     return change;
   }
   RETURN_IF_ERROR(object.status());
@@ -145,18 +152,21 @@ absl::StatusOr<Change> DatabricksPermissionsReconciler::Plan(Context& ctx) {
   change.action = Action::kUpdate;
   change.reason = "managed permissions differ";
   if (!unmanaged.empty()) {
-    absl::StrAppend(&change.reason, "; kept as they are (not managed by envctl): ", absl::StrJoin(unmanaged, ", "));
+    absl::StrAppend(&change.reason,
+                    "; kept as they are (not managed by envctl): ", absl::StrJoin(unmanaged, ", "));
   }
   return change;
 }
 
-absl::StatusOr<ApplyResult> DatabricksPermissionsReconciler::Apply(Context& ctx, const Change& change) {
+absl::StatusOr<ApplyResult> DatabricksPermissionsReconciler::Apply(Context& ctx,
+                                                                   const Change& change) {
   (void)change;
   const auto& spec = ctx.resource.databricks_permissions();
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
   DatabricksClient client(transport_, url);
   ASSIGN_OR_RETURN(std::string object, ObjectPath(ctx, client));
-  ASSIGN_OR_RETURN(json acl, WithContext(client.Get(object), absl::StrCat("reading permissions of ", object)));
+  ASSIGN_OR_RETURN(
+      json acl, WithContext(client.Get(object), absl::StrCat("reading permissions of ", object)));
   std::set<std::string> managed = PreviouslyManaged(ctx.prior);
   json list = json::array();
   json now_managed = json::array();
@@ -183,7 +193,8 @@ absl::Status DatabricksPermissionsReconciler::Delete(Context& ctx) {
   DatabricksClient client(transport_, url);
   absl::StatusOr<std::string> object = ObjectPath(ctx, client);
   // The object is gone (pruned with it, or never deployed): nothing to revoke.
-  if (IsKnownAfterApply(object.status()) || absl::IsNotFound(object.status())) return absl::OkStatus();
+  if (IsKnownAfterApply(object.status()) || absl::IsNotFound(object.status()))
+    return absl::OkStatus();
   RETURN_IF_ERROR(object.status());
   absl::StatusOr<json> acl = client.Get(*object);
   if (absl::IsNotFound(acl.status())) return absl::OkStatus();

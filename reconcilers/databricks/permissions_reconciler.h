@@ -16,7 +16,8 @@ namespace envctl::reconcilers {
 
 class DatabricksPermissionsReconciler : public Reconciler {
  public:
-  explicit DatabricksPermissionsReconciler(cloud::HttpTransport& databricks) : transport_(databricks) {}
+  explicit DatabricksPermissionsReconciler(cloud::HttpTransport& databricks)
+      : transport_(databricks) {}
 
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;

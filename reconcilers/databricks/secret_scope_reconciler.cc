@@ -41,9 +41,9 @@ absl::StatusOr<std::optional<KeyVaultBackend>> DesiredBackend(const Context& ctx
   auto id = ctx.outputs.Get(spec.key_vault(), "id");
   auto uri = ctx.outputs.Get(spec.key_vault(), "vaultUri");
   if (!id || !uri) {
-    return KnownAfterApplyError(absl::StrCat(
-        "output ", spec.key_vault(), ".", !id ? "id" : "vaultUri",
-        " is not known yet (known after apply)"));
+    return KnownAfterApplyError(absl::StrCat("output ", spec.key_vault(), ".",
+                                             !id ? "id" : "vaultUri",
+                                             " is not known yet (known after apply)"));
   }
   // Databricks documents the DNS name with a trailing slash.
   return std::optional<KeyVaultBackend>(KeyVaultBackend{id->value, TrimSlash(uri->value) + "/"});
@@ -80,7 +80,8 @@ absl::StatusOr<Change> DatabricksSecretScopeReconciler::Plan(Context& ctx) {
   DatabricksClient client(transport_, url);
   SecretsApi api(client);
 
-  ASSIGN_OR_RETURN(std::vector<SecretScope> scopes, WithContext(api.ListScopes(), "listing secret scopes"));
+  ASSIGN_OR_RETURN(std::vector<SecretScope> scopes,
+                   WithContext(api.ListScopes(), "listing secret scopes"));
   std::optional<SecretScope> live;
   for (const SecretScope& s : scopes) {
     if (absl::EqualsIgnoreCase(s.name, spec.scope_name())) live = s;
@@ -107,11 +108,13 @@ absl::StatusOr<Change> DatabricksSecretScopeReconciler::Plan(Context& ctx) {
     }
     if (backend && live->keyvault &&
         (!absl::EqualsIgnoreCase(live->keyvault->resource_id, backend->resource_id) ||
-         !absl::EqualsIgnoreCase(TrimSlash(live->keyvault->dns_name), TrimSlash(backend->dns_name)))) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          Describe(spec), " is backed by vault ", live->keyvault->resource_id, " but the spec wants ",
-          backend->resource_id, "; the backend of a scope cannot change: delete the scope or "
-          "choose another scopeName"));
+         !absl::EqualsIgnoreCase(TrimSlash(live->keyvault->dns_name),
+                                 TrimSlash(backend->dns_name)))) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Describe(spec), " is backed by vault ", live->keyvault->resource_id,
+                       " but the spec wants ", backend->resource_id,
+                       "; the backend of a scope cannot change: delete the scope or "
+                       "choose another scopeName"));
     }
     if (!backend) {
       ASSIGN_OR_RETURN(auto secrets, WithContext(api.ListSecrets(live->name), Describe(spec)));
@@ -124,7 +127,8 @@ absl::StatusOr<Change> DatabricksSecretScopeReconciler::Plan(Context& ctx) {
       for (const auto& a : acls) live_acls[a.principal] = Upper(a.permission);
     }
   } else {
-    change.fields.push_back({"scope", "(none)", backend ? "(create, Key Vault-backed)" : "(create)"});
+    change.fields.push_back(
+        {"scope", "(none)", backend ? "(create, Key Vault-backed)" : "(create)"});
   }
 
   std::set<std::string> declared;
@@ -132,21 +136,25 @@ absl::StatusOr<Change> DatabricksSecretScopeReconciler::Plan(Context& ctx) {
     declared.insert(secret.key());
     const std::string path = absl::StrCat("secrets[", secret.key(), "]");
     absl::StatusOr<OutputValue> source = ctx.outputs.Resolve(secret.value());
-    if (!source.ok()) return Annotate(source.status(), absl::StrCat(Describe(spec), " key ", secret.key()));
+    if (!source.ok())
+      return Annotate(source.status(), absl::StrCat(Describe(spec), " key ", secret.key()));
     const std::string fp = source->Fingerprint();
     const nlohmann::json mem = recorded.is_object() && recorded.contains(secret.key())
-                                   ? recorded[secret.key()] : nlohmann::json();
+                                   ? recorded[secret.key()]
+                                   : nlohmann::json();
     auto l = live_secrets.find(secret.key());
     if (l == live_secrets.end()) {
       change.fields.push_back({path, "(none)", absl::StrCat("(value of fingerprint ", fp, ")")});
     } else if (!mem.is_object()) {
-      change.fields.push_back({path, "(not written by envctl)", absl::StrCat("(value of fingerprint ", fp, ")")});
+      change.fields.push_back(
+          {path, "(not written by envctl)", absl::StrCat("(value of fingerprint ", fp, ")")});
     } else if (mem.value("fingerprint", "") != fp) {
-      change.fields.push_back({path, absl::StrCat("(value of fingerprint ", mem.value("fingerprint", ""), ")"),
-                               absl::StrCat("(value of fingerprint ", fp, ")")});
+      change.fields.push_back(
+          {path, absl::StrCat("(value of fingerprint ", mem.value("fingerprint", ""), ")"),
+           absl::StrCat("(value of fingerprint ", fp, ")")});
     } else if (l->second > mem.value("written_ms", int64_t{0})) {
-      change.fields.push_back({path, "(overwritten outside envctl)",
-                               absl::StrCat("(value of fingerprint ", fp, ")")});
+      change.fields.push_back(
+          {path, "(overwritten outside envctl)", absl::StrCat("(value of fingerprint ", fp, ")")});
     } else {
       continue;
     }
@@ -154,7 +162,8 @@ absl::StatusOr<Change> DatabricksSecretScopeReconciler::Plan(Context& ctx) {
   }
   for (const auto& [key, ts] : live_secrets) {
     if (declared.count(key) || !recorded.is_object() || !recorded.contains(key)) continue;
-    change.fields.push_back({absl::StrCat("secrets[", key, "]"), "(exists)", "(delete: removed from the spec)"});
+    change.fields.push_back(
+        {absl::StrCat("secrets[", key, "]"), "(exists)", "(delete: removed from the spec)"});
     deletes.push_back(key);
   }
 
@@ -165,22 +174,24 @@ absl::StatusOr<Change> DatabricksSecretScopeReconciler::Plan(Context& ctx) {
     const std::string want = Upper(acl.permission());
     if (l != live_acls.end() && l->second == want) continue;
     change.fields.push_back({absl::StrCat("acls[", acl.principal(), "]"),
-                             l == live_acls.end() ? "(none)" : RenderValue(l->second), RenderValue(want)});
+                             l == live_acls.end() ? "(none)" : RenderValue(l->second),
+                             RenderValue(want)});
     acl_puts.push_back({{"principal", acl.principal()}, {"permission", want}});
   }
   if (recorded_acls.is_array()) {
     for (const auto& p : recorded_acls) {
       const std::string principal = p.get<std::string>();
       if (declared_acls.count(principal) || !live_acls.count(principal)) continue;
-      change.fields.push_back({absl::StrCat("acls[", principal, "]"), RenderValue(live_acls[principal]),
+      change.fields.push_back({absl::StrCat("acls[", principal, "]"),
+                               RenderValue(live_acls[principal]),
                                "(delete: removed from the spec)"});
       acl_deletes.push_back(principal);
     }
   }
 
-  change.observed = {{"create", !live}, {"scope", live ? live->name : spec.scope_name()},
-                     {"puts", puts}, {"deletes", deletes}, {"aclPuts", acl_puts},
-                     {"aclDeletes", acl_deletes}};
+  change.observed = {{"create", !live},     {"scope", live ? live->name : spec.scope_name()},
+                     {"puts", puts},        {"deletes", deletes},
+                     {"aclPuts", acl_puts}, {"aclDeletes", acl_deletes}};
   if (live && change.fields.empty()) return change;
   change.action = live ? Action::kUpdate : Action::kCreate;
   change.reason = live ? "scope content differs" : "scope does not exist";
@@ -213,7 +224,8 @@ absl::Status ScopeIsAsCreated(const SecretsApi& api, const std::string& scope,
 
 }  // namespace
 
-absl::StatusOr<ApplyResult> DatabricksSecretScopeReconciler::Apply(Context& ctx, const Change& change) {
+absl::StatusOr<ApplyResult> DatabricksSecretScopeReconciler::Apply(Context& ctx,
+                                                                   const Change& change) {
   const auto& spec = ctx.resource.databricks_secret_scope();
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
   ASSIGN_OR_RETURN(std::optional<KeyVaultBackend> backend, DesiredBackend(ctx));
@@ -248,7 +260,8 @@ absl::StatusOr<ApplyResult> DatabricksSecretScopeReconciler::Apply(Context& ctx,
   for (const auto& secret : spec.secrets()) {
     const auto& puts = obs["puts"];
     if (std::find(puts.begin(), puts.end(), secret.key()) == puts.end()) continue;
-    to_write.push_back({secret.key(), ctx.outputs.Resolve(secret.value()), ctx.outputs.Materialize(secret.value())});
+    to_write.push_back({secret.key(), ctx.outputs.Resolve(secret.value()),
+                        ctx.outputs.Materialize(secret.value())});
   }
   if (creating.valid()) RETURN_IF_ERROR(creating.get());
 
@@ -256,7 +269,8 @@ absl::StatusOr<ApplyResult> DatabricksSecretScopeReconciler::Apply(Context& ctx,
   if (!secrets.is_object()) secrets = nlohmann::json::object();
   std::set<std::string> written;
   for (const ToWrite& w : to_write) {
-    if (!w.value.ok()) return Annotate(w.value.status(), absl::StrCat(Describe(spec), " key ", w.key));
+    if (!w.value.ok())
+      return Annotate(w.value.status(), absl::StrCat(Describe(spec), " key ", w.key));
     absl::Status put = api.PutSecret(scope, w.key, w.value->value);
     RETURN_IF_ERROR(Annotate(put, absl::StrCat("writing key ", w.key, " of ", Describe(spec))));
     secrets[w.key] = {{"fingerprint", FingerprintFor(w.published, *w.value)}, {"written_ms", 0}};
@@ -265,19 +279,21 @@ absl::StatusOr<ApplyResult> DatabricksSecretScopeReconciler::Apply(Context& ctx,
   for (const auto& key : obs["deletes"]) {
     absl::Status s = api.DeleteSecret(scope, key.get<std::string>());
     if (!s.ok() && !absl::IsNotFound(s)) {
-      return Annotate(s, absl::StrCat("deleting key ", key.get<std::string>(), " of ", Describe(spec)));
+      return Annotate(
+          s, absl::StrCat("deleting key ", key.get<std::string>(), " of ", Describe(spec)));
     }
     secrets.erase(key.get<std::string>());
   }
   for (const auto& acl : obs["aclPuts"]) {
     RETURN_IF_ERROR(Annotate(api.PutAcl(scope, acl["principal"], acl["permission"]),
-                             absl::StrCat("setting ACL of ", acl["principal"].get<std::string>(), " on ",
-                                          Describe(spec))));
+                             absl::StrCat("setting ACL of ", acl["principal"].get<std::string>(),
+                                          " on ", Describe(spec))));
   }
   for (const auto& principal : obs["aclDeletes"]) {
     absl::Status s = api.DeleteAcl(scope, principal.get<std::string>());
     if (!s.ok() && !absl::IsNotFound(s)) {
-      return Annotate(s, absl::StrCat("deleting ACL of ", principal.get<std::string>(), " on ", Describe(spec)));
+      return Annotate(s, absl::StrCat("deleting ACL of ", principal.get<std::string>(), " on ",
+                                      Describe(spec)));
     }
   }
   if (!written.empty()) {

@@ -24,7 +24,8 @@ namespace envctl::reconcilers {
 class DatabricksSecretScopeReconciler : public Reconciler {
  public:
   // `databricks`: CloudSession::Databricks().
-  explicit DatabricksSecretScopeReconciler(cloud::HttpTransport& databricks) : transport_(databricks) {}
+  explicit DatabricksSecretScopeReconciler(cloud::HttpTransport& databricks)
+      : transport_(databricks) {}
 
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;

@@ -9,8 +9,8 @@ namespace envctl::reconcilers {
 absl::StatusOr<std::string> WorkspaceUrlOf(const Outputs& outputs, const std::string& workspace) {
   auto url = outputs.Get(workspace, "workspaceUrl");
   if (!url || url->value.empty()) {
-    return KnownAfterApplyError(absl::StrCat(
-        "output ", workspace, ".workspaceUrl is not known yet (known after apply)"));
+    return KnownAfterApplyError(
+        absl::StrCat("output ", workspace, ".workspaceUrl is not known yet (known after apply)"));
   }
   return cloud::databricks::DatabricksClient::NormalizeWorkspaceUrl(url->value);
 }

@@ -5,56 +5,86 @@
 #include <optional>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/match.h"
 
 namespace envctl::reconcilers::datafactory {
 
 const char* FolderOf(EntityType type) {
   switch (type) {
-    case EntityType::kLinkedService: return "linkedService";
-    case EntityType::kDataset: return "dataset";
-    case EntityType::kPipeline: return "pipeline";
-    case EntityType::kTrigger: return "trigger";
-    case EntityType::kDataFlow: return "dataflow";
-    case EntityType::kIntegrationRuntime: return "integrationRuntime";
-    case EntityType::kCredential: return "credential";
-    case EntityType::kManagedVirtualNetwork: return "managedVirtualNetwork";
-    case EntityType::kManagedPrivateEndpoint: return "managedPrivateEndpoint";
-    case EntityType::kGlobalParameters: return "globalParameters";
+    case EntityType::kLinkedService:
+      return "linkedService";
+    case EntityType::kDataset:
+      return "dataset";
+    case EntityType::kPipeline:
+      return "pipeline";
+    case EntityType::kTrigger:
+      return "trigger";
+    case EntityType::kDataFlow:
+      return "dataflow";
+    case EntityType::kIntegrationRuntime:
+      return "integrationRuntime";
+    case EntityType::kCredential:
+      return "credential";
+    case EntityType::kManagedVirtualNetwork:
+      return "managedVirtualNetwork";
+    case EntityType::kManagedPrivateEndpoint:
+      return "managedPrivateEndpoint";
+    case EntityType::kGlobalParameters:
+      return "globalParameters";
   }
   return "";
 }
 
 const char* CollectionOf(EntityType type) {
   switch (type) {
-    case EntityType::kLinkedService: return "linkedservices";
-    case EntityType::kDataset: return "datasets";
-    case EntityType::kPipeline: return "pipelines";
-    case EntityType::kTrigger: return "triggers";
-    case EntityType::kDataFlow: return "dataflows";
-    case EntityType::kIntegrationRuntime: return "integrationRuntimes";
-    case EntityType::kCredential: return "credentials";
-    case EntityType::kManagedVirtualNetwork: return "managedVirtualNetworks";
-    case EntityType::kManagedPrivateEndpoint: return "managedPrivateEndpoints";
-    case EntityType::kGlobalParameters: return "globalParameters";
+    case EntityType::kLinkedService:
+      return "linkedservices";
+    case EntityType::kDataset:
+      return "datasets";
+    case EntityType::kPipeline:
+      return "pipelines";
+    case EntityType::kTrigger:
+      return "triggers";
+    case EntityType::kDataFlow:
+      return "dataflows";
+    case EntityType::kIntegrationRuntime:
+      return "integrationRuntimes";
+    case EntityType::kCredential:
+      return "credentials";
+    case EntityType::kManagedVirtualNetwork:
+      return "managedVirtualNetworks";
+    case EntityType::kManagedPrivateEndpoint:
+      return "managedPrivateEndpoints";
+    case EntityType::kGlobalParameters:
+      return "globalParameters";
   }
   return "";
 }
 
 int TypeRank(EntityType type) {
   switch (type) {
-    case EntityType::kManagedVirtualNetwork: return 0;
-    case EntityType::kManagedPrivateEndpoint: return 1;
-    case EntityType::kIntegrationRuntime: return 2;
-    case EntityType::kCredential: return 3;
-    case EntityType::kGlobalParameters: return 4;
-    case EntityType::kLinkedService: return 5;
-    case EntityType::kDataset: return 6;
-    case EntityType::kDataFlow: return 7;
-    case EntityType::kPipeline: return 8;
-    case EntityType::kTrigger: return 9;
+    case EntityType::kManagedVirtualNetwork:
+      return 0;
+    case EntityType::kManagedPrivateEndpoint:
+      return 1;
+    case EntityType::kIntegrationRuntime:
+      return 2;
+    case EntityType::kCredential:
+      return 3;
+    case EntityType::kGlobalParameters:
+      return 4;
+    case EntityType::kLinkedService:
+      return 5;
+    case EntityType::kDataset:
+      return 6;
+    case EntityType::kDataFlow:
+      return 7;
+    case EntityType::kPipeline:
+      return 8;
+    case EntityType::kTrigger:
+      return 9;
   }
   return 10;
 }
@@ -74,8 +104,9 @@ absl::StatusOr<EntityType> TypeFromPath(const std::string& path) {
     if (absl::StartsWith(path, absl::StrCat(FolderOf(t), "/"))) return t;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      path, ": not in linkedService/, dataset/, pipeline/, trigger/, dataflow/, integrationRuntime/, "
-            "credential/, managedVirtualNetwork/ or factory/ (the ADF Git-mode layout)"));
+      path,
+      ": not in linkedService/, dataset/, pipeline/, trigger/, dataflow/, integrationRuntime/, "
+      "credential/, managedVirtualNetwork/ or factory/ (the ADF Git-mode layout)"));
 }
 
 namespace {
@@ -110,7 +141,8 @@ void Collect(const nlohmann::json& node, std::vector<std::pair<EntityType, std::
 std::vector<std::pair<EntityType, std::string>> ReferencesOf(const Entity& entity) {
   std::vector<std::pair<EntityType, std::string>> out;
   if (entity.type == EntityType::kManagedPrivateEndpoint) {
-    out.emplace_back(EntityType::kManagedVirtualNetwork, entity.name.substr(0, entity.name.find('/')));
+    out.emplace_back(EntityType::kManagedVirtualNetwork,
+                     entity.name.substr(0, entity.name.find('/')));
   }
   Collect(entity.properties, &out);
   return out;

@@ -18,8 +18,14 @@
 namespace envctl::reconcilers::datafactory {
 
 enum class EntityType {
-  kLinkedService, kDataset, kPipeline, kTrigger,
-  kDataFlow, kIntegrationRuntime, kCredential, kManagedVirtualNetwork,
+  kLinkedService,
+  kDataset,
+  kPipeline,
+  kTrigger,
+  kDataFlow,
+  kIntegrationRuntime,
+  kCredential,
+  kManagedVirtualNetwork,
   // Named "<managedVirtualNetwork>/<endpoint>"; file
   // managedVirtualNetwork/<vnet>/managedPrivateEndpoint/<endpoint>.json.
   kManagedPrivateEndpoint,

@@ -37,16 +37,26 @@ constexpr size_t kWaveParallelism = 4;
 
 EntityKind KindOf(EntityType type) {
   switch (type) {
-    case EntityType::kLinkedService: return EntityKind::kLinkedService;
-    case EntityType::kDataset: return EntityKind::kDataset;
-    case EntityType::kPipeline: return EntityKind::kPipeline;
-    case EntityType::kTrigger: return EntityKind::kTrigger;
-    case EntityType::kDataFlow: return EntityKind::kDataFlow;
-    case EntityType::kIntegrationRuntime: return EntityKind::kIntegrationRuntime;
-    case EntityType::kCredential: return EntityKind::kCredential;
-    case EntityType::kManagedVirtualNetwork: return EntityKind::kManagedVirtualNetwork;
-    case EntityType::kManagedPrivateEndpoint: return EntityKind::kManagedPrivateEndpoint;
-    case EntityType::kGlobalParameters: return EntityKind::kGlobalParameters;
+    case EntityType::kLinkedService:
+      return EntityKind::kLinkedService;
+    case EntityType::kDataset:
+      return EntityKind::kDataset;
+    case EntityType::kPipeline:
+      return EntityKind::kPipeline;
+    case EntityType::kTrigger:
+      return EntityKind::kTrigger;
+    case EntityType::kDataFlow:
+      return EntityKind::kDataFlow;
+    case EntityType::kIntegrationRuntime:
+      return EntityKind::kIntegrationRuntime;
+    case EntityType::kCredential:
+      return EntityKind::kCredential;
+    case EntityType::kManagedVirtualNetwork:
+      return EntityKind::kManagedVirtualNetwork;
+    case EntityType::kManagedPrivateEndpoint:
+      return EntityKind::kManagedPrivateEndpoint;
+    case EntityType::kGlobalParameters:
+      return EntityKind::kGlobalParameters;
   }
   return EntityKind::kPipeline;
 }
@@ -57,7 +67,8 @@ EntityKind KindOf(EntityType type) {
 // entries are the same bodies a GET returns (ARM lists). Not thread-safe (one Plan).
 class LiveEntities {
  public:
-  LiveEntities(const DataFactoryClient& client, FactoryRef factory, std::map<EntityType, int> wanted)
+  LiveEntities(const DataFactoryClient& client, FactoryRef factory,
+               std::map<EntityType, int> wanted)
       : client_(client), factory_(std::move(factory)), wanted_(std::move(wanted)) {}
 
   // Lists every kind wanted more than once, so that Get is then a lookup for those kinds
@@ -66,7 +77,8 @@ class LiveEntities {
     for (const auto& [type, count] : wanted_) {
       if (count < 2 || !ListedByFactory(type)) continue;
       std::map<std::string, nlohmann::json> by_name;
-      absl::StatusOr<std::vector<nlohmann::json>> items = client_.ListEntities(factory_, KindOf(type));
+      absl::StatusOr<std::vector<nlohmann::json>> items =
+          client_.ListEntities(factory_, KindOf(type));
       if (!items.ok() && !absl::IsNotFound(items.status())) {
         list_errors_[type] = items.status();
         continue;
@@ -89,7 +101,8 @@ class LiveEntities {
     if (listed == listed_.end()) return client_.GetEntity(factory_, KindOf(type), name);
     auto it = listed->second.find(absl::AsciiStrToLower(name));
     if (it == listed->second.end()) {
-      return absl::NotFoundError(absl::StrCat(datafactory::CollectionOf(type), "/", name, " not found"));
+      return absl::NotFoundError(
+          absl::StrCat(datafactory::CollectionOf(type), "/", name, " not found"));
     }
     return it->second;
   }
@@ -119,8 +132,8 @@ absl::StatusOr<FactoryRef> FactoryOf(const Context& ctx) {
   const auto& spec = ctx.resource.data_factory_definitions();
   const envctl::v1::Resource* factory = FindResource(ctx.environment, spec.data_factory());
   if (factory == nullptr || !factory->has_data_factory()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "dataFactory \"", spec.data_factory(), "\" does not name a DataFactory resource"));
+    return absl::FailedPreconditionError(absl::StrCat("dataFactory \"", spec.data_factory(),
+                                                      "\" does not name a DataFactory resource"));
   }
   ASSIGN_OR_RETURN(std::string group,
                    ResourceGroupName(ctx.environment, factory->data_factory().resource_group()));
@@ -143,7 +156,8 @@ absl::Status ExpandStrings(const Outputs& outputs, const std::string& path, nloh
     }
   } else if (node->is_array()) {
     for (size_t i = 0; i < node->size(); ++i) {
-      RETURN_IF_ERROR(ExpandStrings(outputs, absl::StrCat(path, "[", i, "]"), &(*node)[i], sensitive));
+      RETURN_IF_ERROR(
+          ExpandStrings(outputs, absl::StrCat(path, "[", i, "]"), &(*node)[i], sensitive));
     }
   }
   return absl::OkStatus();
@@ -151,7 +165,8 @@ absl::Status ExpandStrings(const Outputs& outputs, const std::string& path, nloh
 
 // Global parameter types as the service answers them ("int" -> "Int").
 nlohmann::json NormalizeGlobalParameters(nlohmann::json params) {
-  static const std::vector<std::string> kTypes = {"Object", "String", "Int", "Float", "Bool", "Array"};
+  static const std::vector<std::string> kTypes = {"Object", "String", "Int",
+                                                  "Float",  "Bool",   "Array"};
   for (auto& [name, p] : params.items()) {
     if (!p.is_object() || !p.contains("type") || !p["type"].is_string()) continue;
     for (const auto& t : kTypes) {
@@ -169,7 +184,8 @@ absl::StatusOr<std::vector<std::vector<DesiredEntity>>> DesiredWaves(const Conte
   for (const auto& file : ctx.content.files()) {
     const std::string where = absl::StrCat(folder, "/", file.path());
     absl::StatusOr<EntityType> type = datafactory::TypeFromPath(file.path());
-    if (!type.ok()) return absl::InvalidArgumentError(absl::StrCat(folder, "/", type.status().message()));
+    if (!type.ok())
+      return absl::InvalidArgumentError(absl::StrCat(folder, "/", type.status().message()));
     nlohmann::json j = nlohmann::json::parse(file.content(), nullptr, false);
     if (!j.is_object() || !j.contains("name") || !j["name"].is_string() ||
         !j.contains("properties") || !j["properties"].is_object()) {
@@ -185,14 +201,17 @@ absl::StatusOr<std::vector<std::vector<DesiredEntity>>> DesiredWaves(const Conte
       e.name = absl::StrCat(vnet, "/", e.name);
     } else if (*type == EntityType::kGlobalParameters) {
       // factory/<factory>.json: only its global parameters are deployed from here.
-      if (!e.properties.contains("globalParameters") || !e.properties["globalParameters"].is_object()) continue;
+      if (!e.properties.contains("globalParameters") ||
+          !e.properties["globalParameters"].is_object())
+        continue;
       e = Entity{*type, "default", NormalizeGlobalParameters(e.properties["globalParameters"])};
     }
-    RETURN_IF_ERROR(Annotate(ExpandStrings(ctx.outputs, e.Key(), &e.properties, &sensitive[e.Key()]),
-                             where));
+    RETURN_IF_ERROR(
+        Annotate(ExpandStrings(ctx.outputs, e.Key(), &e.properties, &sensitive[e.Key()]), where));
     entities.push_back(std::move(e));
   }
-  ASSIGN_OR_RETURN(std::vector<std::vector<Entity>> waves, datafactory::DeployWaves(std::move(entities)));
+  ASSIGN_OR_RETURN(std::vector<std::vector<Entity>> waves,
+                   datafactory::DeployWaves(std::move(entities)));
   std::vector<std::vector<DesiredEntity>> out;
   for (auto& wave : waves) {
     out.emplace_back();
@@ -216,7 +235,8 @@ absl::StatusOr<std::vector<DesiredEntity>> DesiredEntities(const Context& ctx) {
 
 // Runs `work` for every index in [0, n) on up to `parallelism` threads; the first error
 // (in index order) wins. Bounded and joined before returning.
-absl::Status RunParallel(size_t n, size_t parallelism, const std::function<absl::Status(size_t)>& work) {
+absl::Status RunParallel(size_t n, size_t parallelism,
+                         const std::function<absl::Status(size_t)>& work) {
   std::vector<absl::Status> results(n);
   std::atomic<size_t> next{0};
   auto worker = [&] {
@@ -248,27 +268,32 @@ void MaskLikeLive(nlohmann::json* desired, const nlohmann::json& live) {
 }
 
 bool IsSelfHostedRuntime(const Entity& e) {
-  return e.type == EntityType::kIntegrationRuntime && e.properties.value("type", "") == "SelfHosted";
+  return e.type == EntityType::kIntegrationRuntime &&
+         e.properties.value("type", "") == "SelfHosted";
 }
 
 // Publishes `<runtime>-authKey1` and `<runtime>-authKey2` of a self-hosted integration
 // runtime that exists: sensitive, read (POST listAuthKeys) only when a consumer must write
 // one. The fingerprint is the runtime's id and etag, so a recreated runtime (new keys)
 // makes consumers rewrite; a key regenerated in place is not noticed.
-void PublishRuntimeKeys(Context& ctx, const cloud::arm::ArmClient& arm, const std::string& runtime_id,
-                        const std::string& name, const std::string& etag) {
-  const std::string fingerprint = Sha256Hex(absl::StrCat(absl::AsciiStrToLower(runtime_id), "@", etag)).substr(0, 16);
+void PublishRuntimeKeys(Context& ctx, const cloud::arm::ArmClient& arm,
+                        const std::string& runtime_id, const std::string& name,
+                        const std::string& etag) {
+  const std::string fingerprint =
+      Sha256Hex(absl::StrCat(absl::AsciiStrToLower(runtime_id), "@", etag)).substr(0, 16);
   for (const char* key : {"authKey1", "authKey2"}) {
     OutputValue v;
     v.sensitive = true;
     v.fingerprint = fingerprint;
     v.mint = [&arm, runtime_id, key, fingerprint]() -> absl::StatusOr<OutputValue> {
-      absl::StatusOr<nlohmann::json> listed =
-          arm.Post(absl::StrCat(runtime_id, "/listAuthKeys"), cloud::datafactory::kDataFactoryApiVersion);
-      if (!listed.ok()) return Annotate(listed.status(), absl::StrCat("listing the auth keys of ", runtime_id));
+      absl::StatusOr<nlohmann::json> listed = arm.Post(absl::StrCat(runtime_id, "/listAuthKeys"),
+                                                       cloud::datafactory::kDataFactoryApiVersion);
+      if (!listed.ok())
+        return Annotate(listed.status(), absl::StrCat("listing the auth keys of ", runtime_id));
       const nlohmann::json& keys = *listed;
       if (!keys.is_object() || !keys.contains(key) || !keys[key].is_string()) {
-        return absl::InternalError(absl::StrCat("listAuthKeys of ", runtime_id, " answered no ", key));
+        return absl::InternalError(
+            absl::StrCat("listAuthKeys of ", runtime_id, " answered no ", key));
       }
       OutputValue out;
       out.value = keys[key].get<std::string>();
@@ -280,7 +305,9 @@ void PublishRuntimeKeys(Context& ctx, const cloud::arm::ArmClient& arm, const st
   }
 }
 
-absl::StatusOr<EntityType> TypeOfKey(const std::string& key) { return datafactory::TypeFromPath(key); }
+absl::StatusOr<EntityType> TypeOfKey(const std::string& key) {
+  return datafactory::TypeFromPath(key);
+}
 std::string NameOfKey(const std::string& key) { return key.substr(key.find('/') + 1); }
 
 bool Contains(const nlohmann::json& list, const std::string& key) {
@@ -325,7 +352,8 @@ absl::Status DeleteKeys(const DataFactoryClient& client, const FactoryRef& facto
       if (type == EntityType::kTrigger) {
         absl::StatusOr<std::string> state = client.TriggerRuntimeState(factory, name);
         if (state.ok() && *state == "Started") {
-          RETURN_IF_ERROR(Annotate(client.StopTrigger(factory, name), absl::StrCat("stopping ", key)));
+          RETURN_IF_ERROR(
+              Annotate(client.StopTrigger(factory, name), absl::StrCat("stopping ", key)));
         }
       }
       absl::Status s = client.DeleteEntity(factory, KindOf(type), name);
@@ -362,7 +390,8 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
   ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
   ASSIGN_OR_RETURN(std::vector<DesiredEntity> desired, DesiredEntities(ctx));
   const nlohmann::json deployed = Deployed(ctx.prior);
-  const std::set<std::string> started(spec.started_triggers().begin(), spec.started_triggers().end());
+  const std::set<std::string> started(spec.started_triggers().begin(),
+                                      spec.started_triggers().end());
 
   Change change;
   nlohmann::json puts = nlohmann::json::array();
@@ -398,7 +427,8 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
     const std::string key = e.Key();
     absl::StatusOr<nlohmann::json>& live = lives[i];
     if (!live.ok() && !absl::IsNotFound(live.status())) {
-      return Annotate(live.status(), absl::StrCat("reading ", key, " of factory ", factory.factory));
+      return Annotate(live.status(),
+                      absl::StrCat("reading ", key, " of factory ", factory.factory));
     }
     if (!live.ok()) {
       change.fields.push_back({key, "(none)", "(create)"});
@@ -427,14 +457,14 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
       if (differs && state == "Started") restarts.push_back(key);
       if (started.count(e.name) && state != "Started") {
         starts.push_back(key);
-        change.fields.push_back({absl::StrCat(key, ".runtimeState"), RenderValue(state),
-                                 RenderValue("Started")});
+        change.fields.push_back(
+            {absl::StrCat(key, ".runtimeState"), RenderValue(state), RenderValue("Started")});
       }
       if (!started.count(e.name) && state == "Started") {
         // Not in startedTriggers, so it stays stopped: someone started it by hand.
         stops.push_back(key);
-        change.fields.push_back({absl::StrCat(key, ".runtimeState"), RenderValue(state),
-                                 RenderValue("Stopped")});
+        change.fields.push_back(
+            {absl::StrCat(key, ".runtimeState"), RenderValue(state), RenderValue("Stopped")});
       }
     }
   }
@@ -443,7 +473,8 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
       if (declared.count(key) || !TypeOfKey(key).ok()) continue;
       absl::StatusOr<nlohmann::json> live = live_entities.Get(*TypeOfKey(key), NameOfKey(key));
       if (!live.ok() && !absl::IsNotFound(live.status())) {
-        return Annotate(live.status(), absl::StrCat("reading ", key, " of factory ", factory.factory));
+        return Annotate(live.status(),
+                        absl::StrCat("reading ", key, " of factory ", factory.factory));
       }
       if (!live.ok()) continue;
       change.exists = true;
@@ -451,8 +482,11 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
       deletes.push_back(key);
     }
   }
-  change.observed = {{"puts", puts}, {"restarts", restarts}, {"starts", starts},
-                     {"stops", stops}, {"deletes", deletes}};
+  change.observed = {{"puts", puts},
+                     {"restarts", restarts},
+                     {"starts", starts},
+                     {"stops", stops},
+                     {"deletes", deletes}};
   if (puts.empty() && starts.empty() && deletes.empty() && stops.empty()) return change;
   change.action = change.exists ? Action::kUpdate : Action::kCreate;
   std::vector<std::string> what;
@@ -469,7 +503,8 @@ absl::StatusOr<ApplyResult> DataFactoryDefinitionsReconciler::Apply(Context& ctx
   ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
   ASSIGN_OR_RETURN(std::vector<std::vector<DesiredEntity>> waves, DesiredWaves(ctx));
   const nlohmann::json& observed = change.observed;
-  nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
+  nlohmann::json memory =
+      ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
   memory["deployed"] = Deployed(ctx.prior);
   absl::Mutex memory_mu;  // the wave's writers record into `memory` and checkpoint it
 
@@ -480,19 +515,23 @@ absl::StatusOr<ApplyResult> DataFactoryDefinitionsReconciler::Apply(Context& ctx
     if (Contains(observed["puts"], key)) {
       const bool restart = Contains(observed["restarts"], key);
       if (restart) {
-        RETURN_IF_ERROR(Annotate(client_->StopTrigger(factory, e.name), absl::StrCat("stopping ", key)));
+        RETURN_IF_ERROR(
+            Annotate(client_->StopTrigger(factory, e.name), absl::StrCat("stopping ", key)));
       }
       absl::StatusOr<nlohmann::json> put =
           client_->PutEntity(factory, KindOf(e.type), e.name, {{"properties", e.properties}});
       if (!put.ok() && is_trigger && !restart && absl::IsFailedPrecondition(put.status())) {
         // Started since the plan: stop, update, start.
-        RETURN_IF_ERROR(Annotate(client_->StopTrigger(factory, e.name), absl::StrCat("stopping ", key)));
+        RETURN_IF_ERROR(
+            Annotate(client_->StopTrigger(factory, e.name), absl::StrCat("stopping ", key)));
         put = client_->PutEntity(factory, KindOf(e.type), e.name, {{"properties", e.properties}});
         if (put.ok()) {
-          RETURN_IF_ERROR(Annotate(client_->StartTrigger(factory, e.name), absl::StrCat("starting ", key)));
+          RETURN_IF_ERROR(
+              Annotate(client_->StartTrigger(factory, e.name), absl::StrCat("starting ", key)));
         }
       }
-      RETURN_IF_ERROR(Annotate(put.status(), absl::StrCat("writing ", key, " to factory ", factory.factory)));
+      RETURN_IF_ERROR(
+          Annotate(put.status(), absl::StrCat("writing ", key, " to factory ", factory.factory)));
       if (IsSelfHostedRuntime(e)) {
         PublishRuntimeKeys(ctx, *arm_, put->value("id", ""), e.name, put->value("etag", ""));
       }
@@ -502,22 +541,25 @@ absl::StatusOr<ApplyResult> DataFactoryDefinitionsReconciler::Apply(Context& ctx
         RETURN_IF_ERROR(ctx.checkpoint(memory));
       }
       if (restart && !Contains(observed["starts"], key) && !Contains(observed["stops"], key)) {
-        RETURN_IF_ERROR(Annotate(client_->StartTrigger(factory, e.name), absl::StrCat("restarting ", key)));
+        RETURN_IF_ERROR(
+            Annotate(client_->StartTrigger(factory, e.name), absl::StrCat("restarting ", key)));
       }
     }
     if (is_trigger && Contains(observed["starts"], key)) {
-      RETURN_IF_ERROR(Annotate(client_->StartTrigger(factory, e.name), absl::StrCat("starting ", key)));
+      RETURN_IF_ERROR(
+          Annotate(client_->StartTrigger(factory, e.name), absl::StrCat("starting ", key)));
     }
     if (is_trigger && Contains(observed["stops"], key) && !Contains(observed["restarts"], key)) {
-      RETURN_IF_ERROR(Annotate(client_->StopTrigger(factory, e.name), absl::StrCat("stopping ", key)));
+      RETURN_IF_ERROR(
+          Annotate(client_->StopTrigger(factory, e.name), absl::StrCat("stopping ", key)));
     }
     return absl::OkStatus();
   };
   // Independent entities (one wave) are written together; a wave starts once everything
   // it references is in place.
   for (const auto& wave : waves) {
-    RETURN_IF_ERROR(RunParallel(wave.size(), kWaveParallelism,
-                                [&](size_t i) { return write_one(wave[i]); }));
+    RETURN_IF_ERROR(
+        RunParallel(wave.size(), kWaveParallelism, [&](size_t i) { return write_one(wave[i]); }));
   }
   std::vector<DesiredEntity> desired;
   for (const auto& wave : waves) {
@@ -541,7 +583,8 @@ absl::StatusOr<ApplyResult> DataFactoryDefinitionsReconciler::Apply(Context& ctx
 
 absl::Status DataFactoryDefinitionsReconciler::Delete(Context& ctx) {
   ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
-  nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
+  nlohmann::json memory =
+      ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
   memory["deployed"] = Deployed(ctx.prior);
   std::vector<std::string> keys;
   for (const auto& [key, sha] : memory["deployed"].items()) keys.push_back(key);

@@ -23,8 +23,8 @@ absl::StatusOr<std::string> VaultUri(const Context& ctx) {
   const auto& spec = ctx.resource.key_vault_secret();
   auto uri = ctx.outputs.Get(spec.vault(), "vaultUri");
   if (!uri || uri->value.empty()) {
-    return KnownAfterApplyError(absl::StrCat(
-        "output ", spec.vault(), ".vaultUri is not known yet (known after apply)"));
+    return KnownAfterApplyError(
+        absl::StrCat("output ", spec.vault(), ".vaultUri is not known yet (known after apply)"));
   }
   return uri->value;
 }
@@ -52,8 +52,10 @@ bool IsSoftDeletedConflict(const absl::Status& s) {
 enum class Repair { kRecover, kPurgeAndSet, kNone };
 
 Repair RepairOf(const Context& ctx) {
-  const envctl::v1::Resource* vault = FindResource(ctx.environment, ctx.resource.key_vault_secret().vault());
-  if (vault == nullptr || !vault->has_key_vault() || vault->key_vault().enable_rbac_authorization()) {
+  const envctl::v1::Resource* vault =
+      FindResource(ctx.environment, ctx.resource.key_vault_secret().vault());
+  if (vault == nullptr || !vault->has_key_vault() ||
+      vault->key_vault().enable_rbac_authorization()) {
     return Repair::kRecover;
   }
   bool recover = false, purge = false, deployer = false;
@@ -96,17 +98,20 @@ absl::StatusOr<Change> KeyVaultSecretReconciler::Plan(Context& ctx) {
       switch (RepairOf(ctx)) {
         case Repair::kRecover:
           change.label = "recover";
-          change.reason = "secret is soft-deleted: it will be recovered (and set if its value is stale)";
+          change.reason =
+              "secret is soft-deleted: it will be recovered (and set if its value is stale)";
           break;
         case Repair::kPurgeAndSet:
           change.label = "purge-and-set";
           change.observed["purgeAndSet"] = true;
           change.reason =
-              "secret is soft-deleted and the deployer may purge but not recover: it will be purged and set";
+              "secret is soft-deleted and the deployer may purge but not recover: it will be "
+              "purged and set";
           break;
         case Repair::kNone:
           return absl::FailedPreconditionError(absl::StrCat(
-              Describe(spec), " is soft-deleted and the deployer's access policy in vault ", spec.vault(),
+              Describe(spec), " is soft-deleted and the deployer's access policy in vault ",
+              spec.vault(),
               " grants neither recover nor purge: add `recover` to its secretPermissions"));
       }
     } else if (!absl::IsNotFound(deleted.status())) {
@@ -135,8 +140,8 @@ absl::StatusOr<Change> KeyVaultSecretReconciler::Plan(Context& ctx) {
   change.action = Action::kUpdate;
   const std::string live_fp =
       live->properties.tags.count(kSourceTag) ? live->properties.tags.at(kSourceTag) : "";
-  change.reason = live_fp != fingerprint ? "source value changed (new fingerprint)"
-                                         : "secret metadata differs";
+  change.reason =
+      live_fp != fingerprint ? "source value changed (new fingerprint)" : "secret metadata differs";
   return change;
 }
 
@@ -185,7 +190,8 @@ absl::StatusOr<ApplyResult> KeyVaultSecretReconciler::Apply(Context& ctx, const 
           back->value.clear();
           const auto& tags = back->properties.tags;
           const bool current = published.ok() && !published->Fingerprint().empty() &&
-                               tags.count(kSourceTag) && tags.at(kSourceTag) == published->Fingerprint() &&
+                               tags.count(kSourceTag) &&
+                               tags.at(kSourceTag) == published->Fingerprint() &&
                                back->properties.content_type == spec.content_type();
           if (current) {
             ApplyResult result;
@@ -212,14 +218,16 @@ absl::StatusOr<ApplyResult> KeyVaultSecretReconciler::Apply(Context& ctx, const 
   cloud::keyvault::SetSecretOptions options;
   options.content_type = spec.content_type();
   const nlohmann::json tags = DesiredTags(ctx, fingerprint);
-  for (auto it = tags.begin(); it != tags.end(); ++it) options.tags[it.key()] = it.value().get<std::string>();
+  for (auto it = tags.begin(); it != tags.end(); ++it)
+    options.tags[it.key()] = it.value().get<std::string>();
   absl::StatusOr<cloud::keyvault::SecretProperties> set =
       client.Set(spec.secret_name(), value.value, options);
   if (!set.ok() && IsSoftDeletedConflict(set.status())) {
     if (change.observed.value("purgeAndSet", false)) {
       // The purge has not settled yet: retry the set (bounded).
       absl::Duration wait = absl::Milliseconds(200);
-      for (int attempt = 0; attempt < 20 && !set.ok() && IsSoftDeletedConflict(set.status()); ++attempt) {
+      for (int attempt = 0; attempt < 20 && !set.ok() && IsSoftDeletedConflict(set.status());
+           ++attempt) {
         clock_.SleepFor(wait);
         wait = std::min(wait * 2, absl::Seconds(5));
         set = client.Set(spec.secret_name(), value.value, options);
@@ -258,8 +266,8 @@ absl::Status KeyVaultSecretReconciler::Delete(Context& ctx) {
   for (int attempt = 0; attempt < 20; ++attempt) {
     absl::Status purged = client.Purge(spec.secret_name());
     if (purged.ok()) return absl::OkStatus();
-    const bool settling = absl::IsNotFound(purged) ||
-                          cloud::ServiceInnerErrorCode(purged) == "ObjectIsBeingDeleted";
+    const bool settling =
+        absl::IsNotFound(purged) || cloud::ServiceInnerErrorCode(purged) == "ObjectIsBeingDeleted";
     if (!settling) return Annotate(purged, absl::StrCat("purging ", Describe(spec)));
     // NotFound when nothing was soft-deleted at all (already gone before the delete).
     if (!deleted.ok()) return absl::OkStatus();

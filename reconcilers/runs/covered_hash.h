@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "google/protobuf/repeated_field.h"
 #include "envctl/v1/spec.pb.h"
+#include "google/protobuf/repeated_field.h"
 
 namespace envctl::reconcilers {
 

@@ -30,17 +30,19 @@ absl::Time FromMillis(int64_t ms) { return absl::FromUnixMillis(ms); }
 }  // namespace
 
 absl::StatusOr<nlohmann::json> LibraryFor(const std::string& dbfs_path) {
-  const std::string path = absl::StartsWith(dbfs_path, "dbfs:") ? dbfs_path : absl::StrCat("dbfs:", dbfs_path);
+  const std::string path =
+      absl::StartsWith(dbfs_path, "dbfs:") ? dbfs_path : absl::StrCat("dbfs:", dbfs_path);
   for (const char* ext : {"jar", "whl", "egg"}) {
     if (absl::EndsWith(path, absl::StrCat(".", ext))) return nlohmann::json{{ext, path}};
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "library ", dbfs_path, " is not a cluster library (expected .jar, .whl or .egg); "
-      "package it as a wheel, or import it from DBFS inside the notebook"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("library ", dbfs_path,
+                   " is not a cluster library (expected .jar, .whl or .egg); "
+                   "package it as a wheel, or import it from DBFS inside the notebook"));
 }
 
-absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env, const Outputs& outputs,
-                                          const std::string& test,
+absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env,
+                                          const Outputs& outputs, const std::string& test,
                                           const envctl::v1::IntegrationTestSpec& spec,
                                           absl::Duration timeout) {
   const auto& c = spec.cluster();
@@ -66,15 +68,17 @@ absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env, co
     libraries.push_back(entry);
   }
   const int64_t seconds = absl::ToInt64Seconds(timeout);
-  nlohmann::json task = {
-      {"task_key", "main"},
-      {"notebook_task",
-       {{"notebook_path", spec.notebook_path()}, {"base_parameters", params}, {"source", "WORKSPACE"}}},
-      {"new_cluster", cluster},
-      {"timeout_seconds", seconds}};
+  nlohmann::json task = {{"task_key", "main"},
+                         {"notebook_task",
+                          {{"notebook_path", spec.notebook_path()},
+                           {"base_parameters", params},
+                           {"source", "WORKSPACE"}}},
+                         {"new_cluster", cluster},
+                         {"timeout_seconds", seconds}};
   if (!libraries.empty()) task["libraries"] = libraries;
   return nlohmann::json{
-      {"run_name", absl::StrCat("envctl ", env.project().empty() ? "" : env.project() + "/", env.name(), " ", test)},
+      {"run_name", absl::StrCat("envctl ", env.project().empty() ? "" : env.project() + "/",
+                                env.name(), " ", test)},
       {"timeout_seconds", seconds},
       {"tasks", nlohmann::json::array({task})}};
 }
@@ -89,14 +93,17 @@ RunBackend IntegrationTestReconciler::BackendFor(Context& ctx, JobsApi& jobs) co
   backend.noun = "notebook run";
   backend.cancel = [&jobs](const std::string& id) -> absl::Status {
     int64_t run_id = 0;
-    if (!absl::SimpleAtoi(id, &run_id)) return absl::DataLossError(absl::StrCat("run id \"", id, "\""));
+    if (!absl::SimpleAtoi(id, &run_id))
+      return absl::DataLossError(absl::StrCat("run id \"", id, "\""));
     return jobs.CancelRun(run_id);
   };
-  backend.check = [&jobs, &ctx](const PendingRun& pending)
-      -> absl::StatusOr<std::optional<envctl::v1::RunRecord>> {
+  backend.check =
+      [&jobs,
+       &ctx](const PendingRun& pending) -> absl::StatusOr<std::optional<envctl::v1::RunRecord>> {
     int64_t run_id = 0;
     if (!absl::SimpleAtoi(pending.run_id, &run_id)) {
-      return absl::DataLossError(absl::StrCat("recorded run id \"", pending.run_id, "\" is not a number"));
+      return absl::DataLossError(
+          absl::StrCat("recorded run id \"", pending.run_id, "\" is not a number"));
     }
     ASSIGN_OR_RETURN(Run run, jobs.GetRun(run_id));
     if (!run.state.IsTerminal()) {
@@ -115,9 +122,10 @@ RunBackend IntegrationTestReconciler::BackendFor(Context& ctx, JobsApi& jobs) co
       if (!output->error.empty()) rec.set_message(output->error);
     }
     if (rec.message().empty() && rec.result() != envctl::v1::RUN_RESULT_SUCCEEDED) {
-      rec.set_message(run.state.state_message.empty()
-                          ? absl::StrCat("run ended ", run.state.life_cycle_state, "/", run.state.result_state)
-                          : run.state.state_message);
+      rec.set_message(
+          run.state.state_message.empty()
+              ? absl::StrCat("run ended ", run.state.life_cycle_state, "/", run.state.result_state)
+              : run.state.state_message);
     }
     return std::optional<envctl::v1::RunRecord>(std::move(rec));
   };
@@ -134,24 +142,29 @@ absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const
   DatabricksClient client(transport_, url);
   JobsApi jobs(client);
   RunBackend backend = BackendFor(ctx, jobs);
-  const nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
+  const nlohmann::json memory =
+      ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
   // The idempotency token makes a repeated submit (after a crash before the checkpoint)
   // return the same run: no lookup needed.
   const int attempt = AttemptOf(ctx.prior.rerun_requested ? Abandoned(memory) : memory);
   backend.submit = [&]() -> absl::StatusOr<std::string> {
-    ASSIGN_OR_RETURN(nlohmann::json body, SubmitBody(ctx.environment, ctx.outputs, test, spec, timeout));
+    ASSIGN_OR_RETURN(nlohmann::json body,
+                     SubmitBody(ctx.environment, ctx.outputs, test, spec, timeout));
     nlohmann::json& task = body["tasks"][0];
     if (!spec.existing_cluster().empty()) {
-      ASSIGN_OR_RETURN(std::string cluster_id, RequireOutput(ctx.outputs, spec.existing_cluster(), "clusterId"));
+      ASSIGN_OR_RETURN(std::string cluster_id,
+                       RequireOutput(ctx.outputs, spec.existing_cluster(), "clusterId"));
       task.erase("new_cluster");
       task["existing_cluster_id"] = cluster_id;
     } else if (!spec.cluster_policy().empty()) {
-      ASSIGN_OR_RETURN(std::string policy_id, RequireOutput(ctx.outputs, spec.cluster_policy(), "policyId"));
+      ASSIGN_OR_RETURN(std::string policy_id,
+                       RequireOutput(ctx.outputs, spec.cluster_policy(), "policyId"));
       task["new_cluster"]["policy_id"] = policy_id;
     }
     const std::string token = IdempotencyToken(ctx.environment, test, covered.hash, attempt);
-    ASSIGN_OR_RETURN(int64_t run_id, WithContext(jobs.SubmitRun(body, token),
-                                                 absl::StrCat("submitting notebook ", spec.notebook_path())));
+    ASSIGN_OR_RETURN(int64_t run_id,
+                     WithContext(jobs.SubmitRun(body, token),
+                                 absl::StrCat("submitting notebook ", spec.notebook_path())));
     return absl::StrCat(run_id);
   };
   ASSIGN_OR_RETURN(ApplyResult result, SubmitTestRun(ctx, clock_, covered, timeout, backend));
@@ -161,12 +174,14 @@ absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const
 }
 
 absl::StatusOr<RunPoll> IntegrationTestReconciler::PollRun(Context& ctx) {
-  absl::StatusOr<std::string> url = WorkspaceUrlOf(ctx.outputs, ctx.resource.integration_test().workspace());
+  absl::StatusOr<std::string> url =
+      WorkspaceUrlOf(ctx.outputs, ctx.resource.integration_test().workspace());
   if (!url.ok()) {
     const nlohmann::json& memory = ctx.prior.memory;
-    const std::string recorded = memory.is_object() && memory.contains("pending") && memory["pending"].is_object()
-                                     ? memory["pending"].value("workspaceUrl", "")
-                                     : "";
+    const std::string recorded =
+        memory.is_object() && memory.contains("pending") && memory["pending"].is_object()
+            ? memory["pending"].value("workspaceUrl", "")
+            : "";
     if (recorded.empty()) return url.status();
     url = recorded;
   }

@@ -36,8 +36,8 @@ absl::StatusOr<nlohmann::json> LibraryFor(const std::string& dbfs_path);
 
 // The runs/submit body (without the idempotency token) for the spec; `outputs` resolve
 // the output references in its parameters.
-absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env, const Outputs& outputs,
-                                          const std::string& test,
+absl::StatusOr<nlohmann::json> SubmitBody(const envctl::v1::Environment& env,
+                                          const Outputs& outputs, const std::string& test,
                                           const envctl::v1::IntegrationTestSpec& spec,
                                           absl::Duration timeout);
 

@@ -27,7 +27,8 @@ envctl::v1::RunResult ResultOf(const Run& run) {
   return envctl::v1::RUN_RESULT_FAILED;  // FAILED, SKIPPED, INTERNAL_ERROR, UPSTREAM_*
 }
 
-const envctl::v1::DatabricksJobSpec* JobOf(const envctl::v1::Environment& env, const std::string& name) {
+const envctl::v1::DatabricksJobSpec* JobOf(const envctl::v1::Environment& env,
+                                           const std::string& name) {
   const envctl::v1::Resource* r = FindResource(env, name);
   return r != nullptr && r->has_databricks_job() ? &r->databricks_job() : nullptr;
 }
@@ -48,19 +49,23 @@ absl::StatusOr<Change> JobRunTestReconciler::Plan(Context& ctx) {
   return PlanTestRun(ctx.prior, JobRunTestCovered(ctx.environment, ctx.resource));
 }
 
-RunBackend JobRunTestReconciler::BackendFor(Context& ctx, const DatabricksClient& client, JobsApi& jobs) const {
+RunBackend JobRunTestReconciler::BackendFor(Context& ctx, const DatabricksClient& client,
+                                            JobsApi& jobs) const {
   RunBackend backend;
   backend.noun = "job run";
   backend.cancel = [&jobs](const std::string& id) -> absl::Status {
     int64_t run_id = 0;
-    if (!absl::SimpleAtoi(id, &run_id)) return absl::DataLossError(absl::StrCat("run id \"", id, "\""));
+    if (!absl::SimpleAtoi(id, &run_id))
+      return absl::DataLossError(absl::StrCat("run id \"", id, "\""));
     return jobs.CancelRun(run_id);
   };
-  backend.check = [&jobs, &ctx, &client](const PendingRun& pending)
-      -> absl::StatusOr<std::optional<envctl::v1::RunRecord>> {
+  backend.check =
+      [&jobs, &ctx,
+       &client](const PendingRun& pending) -> absl::StatusOr<std::optional<envctl::v1::RunRecord>> {
     int64_t run_id = 0;
     if (!absl::SimpleAtoi(pending.run_id, &run_id)) {
-      return absl::DataLossError(absl::StrCat("recorded run id \"", pending.run_id, "\" is not a number"));
+      return absl::DataLossError(
+          absl::StrCat("recorded run id \"", pending.run_id, "\" is not a number"));
     }
     ASSIGN_OR_RETURN(Run run, jobs.GetRun(run_id));
     if (!run.state.IsTerminal()) {
@@ -68,22 +73,26 @@ RunBackend JobRunTestReconciler::BackendFor(Context& ctx, const DatabricksClient
       return std::optional<envctl::v1::RunRecord>();
     }
     envctl::v1::RunRecord rec;
-    rec.set_result(run.state.life_cycle_state == "SKIPPED" ? envctl::v1::RUN_RESULT_FAILED : ResultOf(run));
+    rec.set_result(run.state.life_cycle_state == "SKIPPED" ? envctl::v1::RUN_RESULT_FAILED
+                                                           : ResultOf(run));
     rec.set_run_page_url(run.run_page_url);
-    if (run.start_time > 0) *rec.mutable_start_time() = ToTimestamp(absl::FromUnixMillis(run.start_time));
+    if (run.start_time > 0)
+      *rec.mutable_start_time() = ToTimestamp(absl::FromUnixMillis(run.start_time));
     if (run.end_time > 0) *rec.mutable_end_time() = ToTimestamp(absl::FromUnixMillis(run.end_time));
     // The first task that failed says why (its notebook's error).
     for (const auto& task : run.tasks) {
       if (task.state.result_state != "FAILED" && task.state.result_state != "TIMEDOUT") continue;
       absl::StatusOr<cloud::databricks::RunOutput> output = jobs.GetRunOutput(task.run_id);
-      std::string why = output.ok() && !output->error.empty() ? output->error : task.state.state_message;
+      std::string why =
+          output.ok() && !output->error.empty() ? output->error : task.state.state_message;
       rec.set_message(absl::StrCat("task ", task.task_key, ": ", why));
       break;
     }
     if (rec.message().empty() && rec.result() != envctl::v1::RUN_RESULT_SUCCEEDED) {
-      rec.set_message(run.state.state_message.empty()
-                          ? absl::StrCat("run ended ", run.state.life_cycle_state, "/", run.state.result_state)
-                          : run.state.state_message);
+      rec.set_message(
+          run.state.state_message.empty()
+              ? absl::StrCat("run ended ", run.state.life_cycle_state, "/", run.state.result_state)
+              : run.state.state_message);
     }
     (void)client;
     return std::optional<envctl::v1::RunRecord>(std::move(rec));
@@ -98,7 +107,8 @@ absl::StatusOr<ApplyResult> JobRunTestReconciler::Apply(Context& ctx, const Chan
   const Covered covered = JobRunTestCovered(ctx.environment, ctx.resource);
   const absl::Duration timeout = TimeoutOr(spec.timeout(), spec.has_timeout());
   const auto* job = JobOf(ctx.environment, spec.job());
-  if (job == nullptr) return absl::InvalidArgumentError(absl::StrCat("\"", spec.job(), "\" is not a DatabricksJob"));
+  if (job == nullptr)
+    return absl::InvalidArgumentError(absl::StrCat("\"", spec.job(), "\" is not a DatabricksJob"));
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, job->workspace()));
   ASSIGN_OR_RETURN(std::string job_id, RequireOutput(ctx.outputs, spec.job(), "jobId"));
   DatabricksClient client(transport_, url);
@@ -112,11 +122,13 @@ absl::StatusOr<ApplyResult> JobRunTestReconciler::Apply(Context& ctx, const Chan
       ASSIGN_OR_RETURN(std::string value, ctx.outputs.Expand(v));
       params[k] = value;
     }
-    json body = {{"job_id", std::stoll(job_id)},
-                 {"idempotency_token", IdempotencyToken(ctx.environment, test, covered.hash, attempt)}};
+    json body = {
+        {"job_id", std::stoll(job_id)},
+        {"idempotency_token", IdempotencyToken(ctx.environment, test, covered.hash, attempt)}};
     if (!params.empty()) body["job_parameters"] = params;
-    ASSIGN_OR_RETURN(json started, WithContext(client.Post("/api/2.2/jobs/run-now", body, kIdempotent),
-                                               absl::StrCat("starting job ", job->job_name())));
+    ASSIGN_OR_RETURN(json started,
+                     WithContext(client.Post("/api/2.2/jobs/run-now", body, kIdempotent),
+                                 absl::StrCat("starting job ", job->job_name())));
     return absl::StrCat(cloud::databricks::JsonInt(started, "run_id"));
   };
   ASSIGN_OR_RETURN(ApplyResult result, SubmitTestRun(ctx, clock_, covered, timeout, backend));

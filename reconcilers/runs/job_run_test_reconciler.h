@@ -21,7 +21,8 @@ Covered JobRunTestCovered(const envctl::v1::Environment& env, const envctl::v1::
 
 class JobRunTestReconciler : public Reconciler {
  public:
-  JobRunTestReconciler(cloud::HttpTransport& databricks, Clock& clock) : transport_(databricks), clock_(clock) {}
+  JobRunTestReconciler(cloud::HttpTransport& databricks, Clock& clock)
+      : transport_(databricks), clock_(clock) {}
 
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;

@@ -17,8 +17,8 @@ absl::StatusOr<FactoryRef> FactoryOf(const Context& ctx) {
   const auto& spec = ctx.resource.pipeline_run_test();
   const envctl::v1::Resource* factory = FindResource(ctx.environment, spec.data_factory());
   if (factory == nullptr || !factory->has_data_factory()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "dataFactory \"", spec.data_factory(), "\" does not name a DataFactory resource"));
+    return absl::FailedPreconditionError(absl::StrCat("dataFactory \"", spec.data_factory(),
+                                                      "\" does not name a DataFactory resource"));
   }
   ASSIGN_OR_RETURN(std::string group,
                    ResourceGroupName(ctx.environment, factory->data_factory().resource_group()));
@@ -55,8 +55,8 @@ absl::Time ParseTime(const std::string& rfc3339, absl::Time fallback) {
 
 }  // namespace
 
-PipelineRunTestReconciler::PipelineRunTestReconciler(cloud::HttpTransport& datafactory, Clock& clock,
-                                                     const std::string& arm_endpoint,
+PipelineRunTestReconciler::PipelineRunTestReconciler(cloud::HttpTransport& datafactory,
+                                                     Clock& clock, const std::string& arm_endpoint,
                                                      const std::string& subscription_id,
                                                      const cloud::arm::LroOptions& lro)
     : clock_(clock) {
@@ -76,23 +76,29 @@ RunBackend PipelineRunTestReconciler::BackendFor(Context& ctx, const FactoryRef&
   const auto& spec = ctx.resource.pipeline_run_test();
   RunBackend backend;
   backend.noun = "pipeline run";
-  const std::string run_key = RunKeyFor(ctx, CoveredOf(ctx.environment, ctx.resource.name(), spec.covers()).hash);
+  const std::string run_key =
+      RunKeyFor(ctx, CoveredOf(ctx.environment, ctx.resource.name(), spec.covers()).hash);
   backend.submit = [this, &ctx, factory, &spec, run_key]() -> absl::StatusOr<std::string> {
     nlohmann::json params = ParametersOf(ctx);
     params[kRunKeyParameter] = run_key;
-    return WithContext(client_->CreateRun(factory, spec.pipeline(), params),
-                       absl::StrCat("starting pipeline ", spec.pipeline(), " of factory ", factory.factory));
+    return WithContext(
+        client_->CreateRun(factory, spec.pipeline(), params),
+        absl::StrCat("starting pipeline ", spec.pipeline(), " of factory ", factory.factory));
   };
   // createRun has no idempotency key, so the run carries envctl's run key as a parameter:
   // after a crash between the service accepting a run and envctl recording its id, or a
   // createRun whose answer was lost, the run is found by that key (queryPipelineRuns over
   // the pipeline's runs since the intent), never started twice.
-  backend.find_submitted = [this, factory, &spec, run_key](absl::Time intent_at) -> absl::StatusOr<std::string> {
-    ASSIGN_OR_RETURN(std::vector<PipelineRun> runs,
-                     client_->QueryPipelineRuns(factory, spec.pipeline(), intent_at - absl::Minutes(5),
-                                                clock_.Now() + absl::Minutes(5)));
+  backend.find_submitted = [this, factory, &spec,
+                            run_key](absl::Time intent_at) -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(
+        std::vector<PipelineRun> runs,
+        client_->QueryPipelineRuns(factory, spec.pipeline(), intent_at - absl::Minutes(5),
+                                   clock_.Now() + absl::Minutes(5)));
     for (const PipelineRun& run : runs) {
-      if (!run.raw.is_object() || !run.raw.contains("parameters") || !run.raw["parameters"].is_object()) continue;
+      if (!run.raw.is_object() || !run.raw.contains("parameters") ||
+          !run.raw["parameters"].is_object())
+        continue;
       const nlohmann::json& params = run.raw["parameters"];
       if (params.value(kRunKeyParameter, "") == run_key) return run.run_id;
     }
@@ -101,8 +107,9 @@ RunBackend PipelineRunTestReconciler::BackendFor(Context& ctx, const FactoryRef&
   backend.cancel = [this, factory](const std::string& run_id) {
     return client_->CancelPipelineRun(factory, run_id, /*recursive=*/true);
   };
-  backend.check = [this, &ctx, factory](const PendingRun& pending)
-      -> absl::StatusOr<std::optional<envctl::v1::RunRecord>> {
+  backend.check =
+      [this, &ctx,
+       factory](const PendingRun& pending) -> absl::StatusOr<std::optional<envctl::v1::RunRecord>> {
     ASSIGN_OR_RETURN(PipelineRun run, client_->GetPipelineRun(factory, pending.run_id));
     if (!cloud::datafactory::IsTerminal(run.status)) {
       ctx.progress(absl::StrCat("pipeline run ", pending.run_id, ": ", run.status_text));
@@ -112,15 +119,22 @@ RunBackend PipelineRunTestReconciler::BackendFor(Context& ctx, const FactoryRef&
     *rec.mutable_start_time() = ToTimestamp(ParseTime(run.run_start, pending.submitted));
     *rec.mutable_end_time() = ToTimestamp(ParseTime(run.run_end, clock_.Now()));
     switch (run.status) {
-      case RunStatus::kSucceeded: rec.set_result(envctl::v1::RUN_RESULT_SUCCEEDED); break;
-      case RunStatus::kCancelled: rec.set_result(envctl::v1::RUN_RESULT_CANCELED); break;
-      default: rec.set_result(envctl::v1::RUN_RESULT_FAILED); break;
+      case RunStatus::kSucceeded:
+        rec.set_result(envctl::v1::RUN_RESULT_SUCCEEDED);
+        break;
+      case RunStatus::kCancelled:
+        rec.set_result(envctl::v1::RUN_RESULT_CANCELED);
+        break;
+      default:
+        rec.set_result(envctl::v1::RUN_RESULT_FAILED);
+        break;
     }
     rec.set_output(absl::StrCat("pipeline run ", run.status_text));
     if (run.status != RunStatus::kSucceeded) {
       // The pipeline's own message is generic; the failing activity says what went wrong.
-      absl::StatusOr<std::vector<nlohmann::json>> activities = client_->QueryActivityRuns(
-          factory, pending.run_id, pending.submitted - absl::Hours(1), clock_.Now() + absl::Hours(1));
+      absl::StatusOr<std::vector<nlohmann::json>> activities =
+          client_->QueryActivityRuns(factory, pending.run_id, pending.submitted - absl::Hours(1),
+                                     clock_.Now() + absl::Hours(1));
       std::string message = activities.ok() ? FailedActivityMessage(*activities) : "";
       if (message.empty()) message = run.message;
       if (message.empty()) message = absl::StrCat("pipeline run ended ", run.status_text);

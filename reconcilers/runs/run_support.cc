@@ -226,7 +226,8 @@ absl::StatusOr<std::string> SubmitExactlyOnce(Clock& clock, const RunBackend& ba
 
 absl::StatusOr<ApplyResult> SubmitTestRun(Context& ctx, Clock& clock, const Covered& covered,
                                           absl::Duration timeout, const RunBackend& backend) {
-  nlohmann::json memory = ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
+  nlohmann::json memory =
+      ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
   ApplyResult result;
   result.run_in_progress = true;
   if (std::optional<PendingRun> pending = PendingFor(memory, covered.hash)) {
@@ -248,14 +249,17 @@ absl::StatusOr<ApplyResult> SubmitTestRun(Context& ctx, Clock& clock, const Cove
   if (std::optional<absl::Time> intent = IntentFor(memory, covered.hash);
       intent && backend.find_submitted) {
     ASSIGN_OR_RETURN(run_id, backend.find_submitted(*intent));
-    if (!run_id.empty()) ctx.progress(absl::StrCat("found ", backend.noun, " ", run_id, " submitted before a restart"));
+    if (!run_id.empty())
+      ctx.progress(
+          absl::StrCat("found ", backend.noun, " ", run_id, " submitted before a restart"));
   }
   absl::Time submitted = clock.Now();
   if (run_id.empty()) {
     memory = WithIntent(memory, covered.hash, submitted);
     RETURN_IF_ERROR(ctx.checkpoint(memory));
     ASSIGN_OR_RETURN(run_id, SubmitExactlyOnce(clock, backend, submitted));
-    if (g_after_submit_failpoint_for_test) RETURN_IF_ERROR(g_after_submit_failpoint_for_test(run_id));
+    if (g_after_submit_failpoint_for_test)
+      RETURN_IF_ERROR(g_after_submit_failpoint_for_test(run_id));
     ctx.progress(absl::StrCat("submitted ", backend.noun, " ", run_id));
   }
   memory = WithPending(memory, run_id, covered, submitted, submitted + timeout);
@@ -277,10 +281,12 @@ absl::StatusOr<RunPoll> PollTestRun(Context& ctx, Clock& clock, const RunBackend
     if (absl::IsNotFound(checked.status())) {
       // The run is gone (purged or deleted): forget it; the next apply submits anew.
       RETURN_IF_ERROR(ctx.checkpoint(Abandoned(memory)));
-      return absl::NotFoundError(absl::StrCat(backend.noun, " ", pending->run_id,
-                                              " no longer exists; the next apply submits a new run"));
+      return absl::NotFoundError(
+          absl::StrCat(backend.noun, " ", pending->run_id,
+                       " no longer exists; the next apply submits a new run"));
     }
-    return Annotate(checked.status(), absl::StrCat("checking ", backend.noun, " ", pending->run_id));
+    return Annotate(checked.status(),
+                    absl::StrCat("checking ", backend.noun, " ", pending->run_id));
   }
   envctl::v1::RunRecord rec;
   const absl::Time now = clock.Now();
@@ -293,14 +299,16 @@ absl::StatusOr<RunPoll> PollTestRun(Context& ctx, Clock& clock, const RunBackend
     rec.set_message(absl::StrCat(
         "timed out after ", absl::FormatDuration(pending->deadline - pending->submitted), "; ",
         backend.noun, " ", pending->run_id,
-        cancelled.ok() ? " cancelled" : absl::StrCat(" (cancel failed: ", cancelled.message(), ")")));
+        cancelled.ok() ? " cancelled"
+                       : absl::StrCat(" (cancel failed: ", cancelled.message(), ")")));
     *rec.mutable_start_time() = ToTimestamp(pending->submitted);
     *rec.mutable_end_time() = ToTimestamp(now);
   } else {
     return poll;  // still going
   }
   const std::string& test = ctx.resource.name();
-  rec.set_run_id(absl::StrCat(test, "-", pending->covered.hash.substr(0, 12), "-", AttemptOf(memory)));
+  rec.set_run_id(
+      absl::StrCat(test, "-", pending->covered.hash.substr(0, 12), "-", AttemptOf(memory)));
   rec.set_environment(ctx.environment.name());
   rec.set_test(test);
   rec.set_external_run_id(pending->run_id);

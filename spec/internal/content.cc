@@ -25,9 +25,12 @@ namespace {
 
 // Folders of ADF Git mode that hold one JSON definition per file.
 const std::vector<std::string>& DefinitionFolders() {
-  static const auto* folders = new std::vector<std::string>{
-      "linkedService", "dataset", "pipeline", "trigger", "dataflow", "integrationRuntime",
-      "credential", "managedVirtualNetwork", "factory"};
+  static const auto* folders =
+      new std::vector<std::string>{"linkedService", "dataset",
+                                   "pipeline",      "trigger",
+                                   "dataflow",      "integrationRuntime",
+                                   "credential",    "managedVirtualNetwork",
+                                   "factory"};
   return *folders;
 }
 
@@ -42,12 +45,12 @@ std::string RelativeTo(const fs::path& p, const fs::path& base) {
 
 // `"referenceName": "X"` objects of these types must name a definition of that folder.
 const std::map<std::string, std::string>& ReferenceTypes() {
-  static const auto* types = new std::map<std::string, std::string>{
-      {"LinkedServiceReference", "linkedService"},
-      {"DatasetReference", "dataset"},
-      {"PipelineReference", "pipeline"},
-      {"DataFlowReference", "dataflow"},
-      {"CredentialReference", "credential"}};
+  static const auto* types =
+      new std::map<std::string, std::string>{{"LinkedServiceReference", "linkedService"},
+                                             {"DatasetReference", "dataset"},
+                                             {"PipelineReference", "pipeline"},
+                                             {"DataFlowReference", "dataflow"},
+                                             {"CredentialReference", "credential"}};
   return *types;
 }
 
@@ -58,7 +61,8 @@ void CollectDefinitionRefs(const nlohmann::json& j,
     auto name = j.find("referenceName");
     if (type != j.end() && name != j.end() && type->is_string() && name->is_string()) {
       auto folder = ReferenceTypes().find(type->get<std::string>());
-      if (folder != ReferenceTypes().end()) out->emplace_back(folder->second, name->get<std::string>());
+      if (folder != ReferenceTypes().end())
+        out->emplace_back(folder->second, name->get<std::string>());
     }
     for (const auto& [key, value] : j.items()) CollectDefinitionRefs(value, out);
   } else if (j.is_array()) {
@@ -75,7 +79,8 @@ ContentLoader::ContentLoader(std::string repo_dir, const envctl::v1::Environment
 bool ContentLoader::Resolve(int i, const std::string& field, const std::string& rel,
                             bool want_dir) {
   if (rel.empty()) return false;  // "required" was reported by the validator
-  const absl::StatusOr<std::string> resolved = want_dir ? repo_.ResolveDir(rel) : repo_.ResolveFile(rel);
+  const absl::StatusOr<std::string> resolved =
+      want_dir ? repo_.ResolveDir(rel) : repo_.ResolveFile(rel);
   if (resolved.ok()) return true;
   if (absl::IsNotFound(resolved.status())) {
     diags_->Add(validator_.At(i, field), field,
@@ -118,9 +123,11 @@ void ContentLoader::LoadNotebooks(int i, ResourceContent* out) {
   for (const std::string& f : files) {
     auto* file = out->add_files();
     file->set_path(RelativeTo(f, folder));
-    absl::StatusOr<std::string> content = repo_.Read(f, DefaultInputLimits().max_content_file_bytes);
+    absl::StatusOr<std::string> content =
+        repo_.Read(f, DefaultInputLimits().max_content_file_bytes);
     if (!content.ok()) {
-      diags_->Add(validator_.At(i, field), field, absl::StrCat("cannot read ", f, ": ", content.status().message()));
+      diags_->Add(validator_.At(i, field), field,
+                  absl::StrCat("cannot read ", f, ": ", content.status().message()));
       content = std::string();
     }
     file->set_sha256(Sha256Hex(*content));
@@ -136,7 +143,8 @@ void ContentLoader::LoadLibrary(int i, ResourceContent* out) {
   const std::string field = "databricksLibrary.sourceFile";
   const std::string& rel = env_.resources(i).databricks_library().source_file();
   if (!Resolve(i, field, rel, /*want_dir=*/false)) return;
-  absl::StatusOr<std::string> content = repo_.Read(rel, DefaultInputLimits().max_content_file_bytes);
+  absl::StatusOr<std::string> content =
+      repo_.Read(rel, DefaultInputLimits().max_content_file_bytes);
   if (!content.ok()) {
     diags_->Add(validator_.At(i, field), field, std::string(content.status().message()));
     return;
@@ -172,10 +180,13 @@ void ContentLoader::LoadDefinitions(int i, ResourceContent* out) {
     }
   }
   if (!any) {
-    diags_->Add(validator_.At(i, field), field,
-                absl::StrCat("folder \"", defs.folder(), "\" holds no Data Factory definitions "
-                             "(expected linkedService/, dataset/, pipeline/, trigger/, dataflow/, "
-                             "integrationRuntime/, credential/, managedVirtualNetwork/ or factory/ *.json)"));
+    diags_->Add(
+        validator_.At(i, field), field,
+        absl::StrCat(
+            "folder \"", defs.folder(),
+            "\" holds no Data Factory definitions "
+            "(expected linkedService/, dataset/, pipeline/, trigger/, dataflow/, "
+            "integrationRuntime/, credential/, managedVirtualNetwork/ or factory/ *.json)"));
     return;
   }
   // Definitions refer to each other by name; a dangling name fails only at publish time.
@@ -191,7 +202,8 @@ void ContentLoader::LoadDefinitions(int i, ResourceContent* out) {
     for (const auto& [sub, name] : refs) {
       if (names.count(absl::StrCat(sub, "/", name))) continue;
       const std::string path = absl::StrCat(folder, "/", file.path());
-      const std::string raw = repo_.Read(path, DefaultInputLimits().max_spec_file_bytes).value_or("");
+      const std::string raw =
+          repo_.Read(path, DefaultInputLimits().max_spec_file_bytes).value_or("");
       size_t at = raw.find(absl::StrCat("\"", name, "\""), raw.find("\"referenceName\""));
       std::vector<std::string> candidates;
       for (const std::string& n : names) {
@@ -230,8 +242,9 @@ void ContentLoader::LoadDefinitionFile(int i, const std::string& rel_file,
     const size_t byte = e.byte > 0 ? e.byte - 1 : 0;
     std::string what = e.what();
     const size_t colon = what.find("syntax error");
-    diags_->Add(LocationInText(path, raw, byte), "",
-                absl::StrCat("invalid JSON: ", colon == std::string::npos ? what : what.substr(colon)));
+    diags_->Add(
+        LocationInText(path, raw, byte), "",
+        absl::StrCat("invalid JSON: ", colon == std::string::npos ? what : what.substr(colon)));
     incomplete_.insert(i);
     return;
   } catch (const nlohmann::json::exception& e) {
@@ -252,9 +265,10 @@ void ContentLoader::LoadDefinitionFile(int i, const std::string& rel_file,
   const bool factory_file = absl::StartsWith(rel_file, "factory/");
   if (!factory_file && j["name"].get<std::string>() != stem) {
     const size_t at = raw.find("\"name\"");
-    diags_->Add(LocationInText(path, raw, at == std::string::npos ? 0 : at), "name",
-                absl::StrCat("name \"", j["name"].get<std::string>(), "\" differs from the file name \"",
-                             stem, ".json\"; Data Factory's Git mode names the file after the definition"));
+    diags_->Add(
+        LocationInText(path, raw, at == std::string::npos ? 0 : at), "name",
+        absl::StrCat("name \"", j["name"].get<std::string>(), "\" differs from the file name \"",
+                     stem, ".json\"; Data Factory's Git mode names the file after the definition"));
   }
   // Substitute parameters in every string; report at the placeholder in the raw file.
   std::vector<nlohmann::json*> stack{&j};
@@ -268,7 +282,8 @@ void ContentLoader::LoadDefinitionFile(int i, const std::string& rel_file,
     if (!node->is_string()) continue;
     Substitution s = Substitute(node->get<std::string>(), params);
     for (const TextError& e : s.errors) {
-      const std::string needle = node->get<std::string>().substr(e.offset, node->get<std::string>().find('}', e.offset) - e.offset + 1);
+      const std::string needle = node->get<std::string>().substr(
+          e.offset, node->get<std::string>().find('}', e.offset) - e.offset + 1);
       const size_t at = raw.find(needle);
       diags_->Add(LocationInText(path, raw, at == std::string::npos ? 0 : at), "", e.message);
     }
@@ -339,7 +354,8 @@ void ContentLoader::CheckDefinitionNames(const std::vector<ResourceContent>& con
     int defs = -1;
     for (int f = 0; f < env_.resources_size(); ++f) {
       const Resource& d = env_.resources(f);
-      if (!d.has_data_factory_definitions() || d.data_factory_definitions().data_factory() != factory ||
+      if (!d.has_data_factory_definitions() ||
+          d.data_factory_definitions().data_factory() != factory ||
           (d.has_enabled() && !d.enabled().value()) || contents[f].files_size() == 0) {
         continue;
       }

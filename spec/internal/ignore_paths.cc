@@ -33,9 +33,9 @@ const std::map<Kind, std::vector<std::string>>& Patterns() {
        {"tags.**", "identity.type", "identity.userAssignedIdentities",
         "properties.repoConfiguration.type", "properties.repoConfiguration.accountName",
         "properties.repoConfiguration.projectName", "properties.repoConfiguration.repositoryName",
-        "properties.repoConfiguration.collaborationBranch", "properties.repoConfiguration.rootFolder",
-        "properties.repoConfiguration.tenantId", "properties.repoConfiguration.hostName",
-        "properties.repoConfiguration.disablePublish"}},
+        "properties.repoConfiguration.collaborationBranch",
+        "properties.repoConfiguration.rootFolder", "properties.repoConfiguration.tenantId",
+        "properties.repoConfiguration.hostName", "properties.repoConfiguration.disablePublish"}},
       {Resource::kDatabricksWorkspace, {"tags.**", "sku.name"}},
       // Job settings and cluster attributes as the Jobs 2.2 / Clusters 2.1 APIs name them.
       {Resource::kDatabricksJob,
@@ -132,9 +132,10 @@ Kind KindByName(const std::string& name) {
 std::string CheckIgnorePath(Kind kind, const std::string& path) {
   auto it = Patterns().find(kind);
   if (it == Patterns().end()) {
-    return absl::StrCat("a ", KindName(kind),
-                        " has no fields ignoreDifferences can name; remove it (kinds that take it: ",
-                        absl::StrJoin(KindsWithIgnorePaths(), ", "), ")");
+    return absl::StrCat(
+        "a ", KindName(kind),
+        " has no fields ignoreDifferences can name; remove it (kinds that take it: ",
+        absl::StrJoin(KindsWithIgnorePaths(), ", "), ")");
   }
   const std::vector<std::string> steps = Steps(path);
   size_t best = 0;
@@ -166,8 +167,9 @@ std::string CheckIgnorePath(Kind kind, const std::string& path) {
   }
   std::vector<std::string> shown;
   for (const std::string& e : examples) shown.push_back(e);
-  return absl::StrCat(path.empty() ? "empty path" : absl::StrCat("\"", path, "\""), " is not a path ",
-                      KindName(kind), " plan can show", hint, "; paths: ", absl::StrJoin(shown, ", "),
+  return absl::StrCat(path.empty() ? "empty path" : absl::StrCat("\"", path, "\""),
+                      " is not a path ", KindName(kind), " plan can show", hint,
+                      "; paths: ", absl::StrJoin(shown, ", "),
                       " (* is any name, ** anything below)");
 }
 

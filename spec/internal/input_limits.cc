@@ -105,9 +105,9 @@ class YamlScan {
   std::optional<Diagnostic> Count(size_t nodes, const yaml_mark_t& at) {
     expanded_ += nodes;
     if (expanded_ > limits_.max_expanded_nodes) {
-      return At(Mark(at), absl::StrCat("the document expands to more than ",
-                                       limits_.max_expanded_nodes,
-                                       " nodes once aliases (*name) are resolved"));
+      return At(Mark(at),
+                absl::StrCat("the document expands to more than ", limits_.max_expanded_nodes,
+                             " nodes once aliases (*name) are resolved"));
     }
     return std::nullopt;
   }
@@ -133,9 +133,8 @@ class YamlScan {
       }
       case YAML_SEQUENCE_START_EVENT:
       case YAML_MAPPING_START_EVENT: {
-        const unsigned char* a = e.type == YAML_SEQUENCE_START_EVENT
-                                     ? e.data.sequence_start.anchor
-                                     : e.data.mapping_start.anchor;
+        const unsigned char* a = e.type == YAML_SEQUENCE_START_EVENT ? e.data.sequence_start.anchor
+                                                                     : e.data.mapping_start.anchor;
         std::string anchor;
         if (auto p = Anchor(a, e.start_mark, &anchor)) return p;
         if (static_cast<int>(open_.size()) >= limits_.max_depth) {
@@ -253,9 +252,9 @@ std::optional<Diagnostic> CheckJson(const std::string& file, const std::string& 
       string_start = i;
     } else if (c == '{' || c == '[') {
       if (++depth > limits.max_depth) {
-        return At(LocationInText(file, text, i),
-                  absl::StrCat("nested deeper than ", limits.max_depth,
-                               " levels of objects and arrays"));
+        return At(
+            LocationInText(file, text, i),
+            absl::StrCat("nested deeper than ", limits.max_depth, " levels of objects and arrays"));
       }
     } else if (c == '}' || c == ']') {
       --depth;

@@ -43,8 +43,8 @@ bool IsParamName(const std::string& s) {
 bool IsEnvName(const std::string& s) {
   if (s.empty() || s.size() > 63 || !std::isalnum(static_cast<unsigned char>(s[0]))) return false;
   for (char c : s) {
-    if (!std::islower(static_cast<unsigned char>(c)) && !std::isdigit(static_cast<unsigned char>(c)) &&
-        c != '-') {
+    if (!std::islower(static_cast<unsigned char>(c)) &&
+        !std::isdigit(static_cast<unsigned char>(c)) && c != '-') {
       return false;
     }
   }
@@ -160,7 +160,8 @@ std::vector<YAML::Node> LoadDocuments(const std::string& dir, const std::string&
   absl::StatusOr<std::string> read =
       RepoFiles(dir).Read(file, DefaultInputLimits().max_spec_file_bytes);
   if (!read.ok()) {
-    diags->Add(Location{file, 1, 1}, "", absl::StrCat("cannot read the file: ", read.status().message()));
+    diags->Add(Location{file, 1, 1}, "",
+               absl::StrCat("cannot read the file: ", read.status().message()));
     return {};
   }
   std::string& text = *read;
@@ -180,7 +181,8 @@ std::vector<YAML::Node> LoadDocuments(const std::string& dir, const std::string&
     diags->Add(Location{file, e.mark.line + 1, e.mark.column + 1}, "",
                absl::StrCat("invalid ", json ? "JSON" : "YAML", ": ", e.msg));
   } catch (const std::exception& e) {
-    diags->Add(Location{file, 1, 1}, "", absl::StrCat("invalid ", json ? "JSON" : "YAML", ": ", e.what()));
+    diags->Add(Location{file, 1, 1}, "",
+               absl::StrCat("invalid ", json ? "JSON" : "YAML", ": ", e.what()));
   }
   return {};
 }
@@ -198,7 +200,8 @@ ProjectConfig ParseProject(const std::string& dir, Diagnostics* diags) {
   config.found = true;
   const YAML::Node top = LoadTopMap(
       dir, kProjectFile,
-      {"project", "environments", "resources", "parameters", "sync", "azure", "annotations"}, diags);
+      {"project", "environments", "resources", "parameters", "sync", "azure", "annotations"},
+      diags);
   const Location file_start{kProjectFile, 1, 1};
   if (top["project"] && top["project"].IsScalar() && !top["project"].Scalar().empty()) {
     config.project = top["project"].Scalar();
@@ -270,8 +273,9 @@ std::vector<std::string> ExpandResourceFiles(const std::string& dir,
     const std::string field = absl::StrCat("resources[", i, "]");
     const fs::path rel = fs::path(entry.value).lexically_normal();
     if (entry.value.empty() || rel.is_absolute() || (!rel.empty() && *rel.begin() == "..")) {
-      diags->Add(entry.at, field,
-                 absl::StrCat("\"", entry.value, "\" must be a folder, file or glob inside the repo"));
+      diags->Add(
+          entry.at, field,
+          absl::StrCat("\"", entry.value, "\" must be a folder, file or glob inside the repo"));
       continue;
     }
     if (rel != "." && entry.value.find_first_of("*?[") == std::string::npos) {
@@ -287,7 +291,8 @@ std::vector<std::string> ExpandResourceFiles(const std::string& dir,
       std::error_code ec;
       if (fs::is_directory(p, ec)) {
         matched_any = true;
-        for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::end(it); it.increment(ec)) {
+        for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::end(it);
+             it.increment(ec)) {
           if (it->is_regular_file() && IsResourceFile(it->path())) {
             files.insert(it->path().lexically_relative(root).generic_string());
           }
@@ -313,8 +318,9 @@ std::vector<std::string> ExpandResourceFiles(const std::string& dir,
       diags->Add(entry.at, field,
                  absl::StrCat("\"", entry.value, "\" matches no file or folder in the repo"));
     } else if (files.size() == before && entry.value != "resources") {
-      diags->Add(entry.at, field,
-                 absl::StrCat("\"", entry.value, "\" holds no .yaml, .yml or .json resource files"));
+      diags->Add(
+          entry.at, field,
+          absl::StrCat("\"", entry.value, "\" holds no .yaml, .yml or .json resource files"));
     }
   }
   return std::vector<std::string>(files.begin(), files.end());

@@ -101,8 +101,8 @@ absl::StatusOr<std::string> RepoFiles::Read(const std::string& rel, size_t max_b
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     status = absl::FailedPreconditionError(absl::StrCat("\"", rel, "\" is not a regular file"));
   } else if (static_cast<size_t>(st.st_size) > max_bytes) {
-    status = absl::OutOfRangeError(absl::StrCat("\"", rel, "\" is ", st.st_size,
-                                                " bytes, over the limit of ", max_bytes));
+    status = absl::OutOfRangeError(
+        absl::StrCat("\"", rel, "\" is ", st.st_size, " bytes, over the limit of ", max_bytes));
   } else {
     out.resize(static_cast<size_t>(st.st_size));
     size_t got = 0;
@@ -129,7 +129,8 @@ std::vector<std::string> RepoFiles::List(const std::string& rel_dir, bool recurs
   auto add = [&](const fs::directory_entry& entry) {
     std::error_code ec;
     if (entry.is_symlink(ec) || entry.is_regular_file(ec)) {
-      out.push_back((prefix / entry.path().lexically_relative(*dir)).lexically_normal().generic_string());
+      out.push_back(
+          (prefix / entry.path().lexically_relative(*dir)).lexically_normal().generic_string());
     }
   };
   std::error_code ec;

@@ -28,7 +28,8 @@ std::string Normalize(const std::string& s) {
   // snake_case and camelCase spellings of one name compare equal.
   std::string out;
   for (char c : s) {
-    if (c != '_' && c != '-') out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (c != '_' && c != '-')
+      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   return out;
 }

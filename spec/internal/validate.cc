@@ -32,8 +32,7 @@ std::string Allowed(const std::vector<std::string>& allowed) {
 }  // namespace
 
 EnvironmentValidator::EnvironmentValidator(const envctl::v1::Environment& env,
-                                           const std::vector<FieldMarks>& marks,
-                                           Diagnostics* diags)
+                                           const std::vector<FieldMarks>& marks, Diagnostics* diags)
     : env_(env), marks_(marks), diags_(diags) {
   for (int i = 0; i < env_.resources_size(); ++i) index_.emplace(env_.resources(i).name(), i);
 }
@@ -96,7 +95,8 @@ void EnvironmentValidator::Run() {
   for (int i = 0; i < env_.resources_size(); ++i) {
     CheckKind(i);
     CheckIgnoreDifferences(i);
-    for (const Reference& ref : References(env_.resources(i))) CheckReference(i, ref, At(i, ref.path));
+    for (const Reference& ref : References(env_.resources(i)))
+      CheckReference(i, ref, At(i, ref.path));
   }
 }
 
@@ -130,8 +130,9 @@ void EnvironmentValidator::CheckNames() {
     if (r.kind_case() == Resource::KIND_NOT_SET) {
       std::vector<std::string> kinds;
       for (Kind k : AllKinds()) kinds.push_back(KindField(k));
-      Error(i, "", absl::StrCat("resource \"", r.name(), "\" has no kind: add one of ",
-                                absl::StrJoin(kinds, ", ")));
+      Error(i, "",
+            absl::StrCat("resource \"", r.name(), "\" has no kind: add one of ",
+                         absl::StrJoin(kinds, ", ")));
     }
   }
 }
@@ -157,8 +158,10 @@ void EnvironmentValidator::CheckReference(int from, const Reference& ref, const 
   if (ref.expected_kind != Resource::KIND_NOT_SET && t.kind_case() != ref.expected_kind &&
       t.kind_case() != Resource::KIND_NOT_SET) {
     diags_->Add(at, ref.path,
-                absl::StrCat("\"", ref.target, "\" is a ", KindName(t), ", but this field must "
-                             "name a ", KindName(ref.expected_kind)));
+                absl::StrCat("\"", ref.target, "\" is a ", KindName(t),
+                             ", but this field must "
+                             "name a ",
+                             KindName(ref.expected_kind)));
     return;
   }
   if (!ref.output.empty() && t.kind_case() != Resource::KIND_NOT_SET &&
@@ -218,15 +221,18 @@ void EnvironmentValidator::CheckKind(int i) {
     case Resource::kStorageAccount: {
       const auto& s = r.storage_account();
       Require(i, k + "accountName", s.account_name(), "the globally unique account name");
-      if (!s.account_name().empty()) Name(i, k + "accountName", CheckStorageAccountName(s.account_name()));
+      if (!s.account_name().empty())
+        Name(i, k + "accountName", CheckStorageAccountName(s.account_name()));
       Require(i, k + "resourceGroup", s.resource_group(), "the name of a ResourceGroup resource");
-      static const std::vector<std::string> skus = {"Standard_LRS", "Standard_GRS", "Standard_RAGRS",
-                                                    "Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS",
-                                                    "Premium_LRS",  "Premium_ZRS"};
-      if (!OneOf(s.sku(), skus)) Error(i, k + "sku", absl::StrCat("unknown sku \"", s.sku(), "\"; ", Allowed(skus)));
+      static const std::vector<std::string> skus = {
+          "Standard_LRS",  "Standard_GRS",    "Standard_RAGRS", "Standard_ZRS",
+          "Standard_GZRS", "Standard_RAGZRS", "Premium_LRS",    "Premium_ZRS"};
+      if (!OneOf(s.sku(), skus))
+        Error(i, k + "sku", absl::StrCat("unknown sku \"", s.sku(), "\"; ", Allowed(skus)));
       static const std::vector<std::string> kinds = {"StorageV2", "BlobStorage", "BlockBlobStorage",
                                                      "FileStorage", "Storage"};
-      if (!OneOf(s.kind(), kinds)) Error(i, k + "kind", absl::StrCat("unknown kind \"", s.kind(), "\"; ", Allowed(kinds)));
+      if (!OneOf(s.kind(), kinds))
+        Error(i, k + "kind", absl::StrCat("unknown kind \"", s.kind(), "\"; ", Allowed(kinds)));
       if (s.hierarchical_namespace() && !OneOf(s.kind(), {"StorageV2", "BlockBlobStorage"})) {
         Error(i, k + "hierarchicalNamespace",
               "ADLS Gen2 (hierarchicalNamespace) needs kind StorageV2 or BlockBlobStorage");
@@ -243,7 +249,8 @@ void EnvironmentValidator::CheckKind(int i) {
         if (container.name().empty()) continue;
         Name(i, p + ".name", CheckContainerName(container.name()));
         if (!containers.insert(container.name()).second) {
-          Error(i, p + ".name", absl::StrCat("container \"", container.name(), "\" is listed twice"));
+          Error(i, p + ".name",
+                absl::StrCat("container \"", container.name(), "\" is listed twice"));
         }
         if (!OneOf(container.public_access(), {"None", "Blob", "Container"})) {
           Error(i, p + ".publicAccess", "use None, Blob or Container");
@@ -262,9 +269,10 @@ void EnvironmentValidator::CheckKind(int i) {
         Error(i, k + "softDeleteRetentionDays", "must be between 7 and 90 days");
       }
       if (s.enable_rbac_authorization() && s.access_policies_size() > 0) {
-        Error(i, k + "accessPolicies",
-              "a vault with enableRbacAuthorization ignores access policies; grant data access with "
-              "RoleAssignment resources (e.g. role \"Key Vault Secrets User\") and remove these");
+        Error(
+            i, k + "accessPolicies",
+            "a vault with enableRbacAuthorization ignores access policies; grant data access with "
+            "RoleAssignment resources (e.g. role \"Key Vault Secrets User\") and remove these");
       }
       static const std::vector<std::string> secret_perms = {
           "get", "list", "set", "delete", "backup", "restore", "recover", "purge", "all"};
@@ -277,7 +285,8 @@ void EnvironmentValidator::CheckKind(int i) {
             break;
           case envctl::v1::PrincipalRef::kDeployer:
             if (!policy.principal().deployer()) {
-              Error(i, pp + ".principal.deployer", "`deployer: false` names no one; use true or another principal");
+              Error(i, pp + ".principal.deployer",
+                    "`deployer: false` names no one; use true or another principal");
             }
             break;
           case envctl::v1::PrincipalRef::kDataFactory:
@@ -300,19 +309,22 @@ void EnvironmentValidator::CheckKind(int i) {
     }
     case Resource::kRoleAssignment: {
       const auto& s = r.role_assignment();
-      Require(i, k + "scope", s.scope(), "a resource name of this environment or an ARM resource id");
-      if (!s.scope().empty() && s.scope()[0] == '/' && !absl::StartsWithIgnoreCase(s.scope(), "/subscriptions/")) {
+      Require(i, k + "scope", s.scope(),
+              "a resource name of this environment or an ARM resource id");
+      if (!s.scope().empty() && s.scope()[0] == '/' &&
+          !absl::StartsWithIgnoreCase(s.scope(), "/subscriptions/")) {
         Error(i, k + "scope", "an ARM resource id starts with /subscriptions/");
       }
-      Require(i, k + "role",
-              s.role(), "a built-in role name (\"Storage Blob Data Contributor\") or a role definition GUID");
+      Require(i, k + "role", s.role(),
+              "a built-in role name (\"Storage Blob Data Contributor\") or a role definition GUID");
       switch (s.principal().principal_case()) {
         case envctl::v1::PrincipalRef::kObjectId:
           Name(i, k + "principal.objectId", CheckGuid(s.principal().object_id()));
           break;
         case envctl::v1::PrincipalRef::kDeployer:
           if (!s.principal().deployer()) {
-            Error(i, k + "principal.deployer", "`deployer: false` names no one; use true or another principal");
+            Error(i, k + "principal.deployer",
+                  "`deployer: false` names no one; use true or another principal");
           }
           break;
         case envctl::v1::PrincipalRef::kDataFactory:
@@ -330,11 +342,13 @@ void EnvironmentValidator::CheckKind(int i) {
     }
     case Resource::kUserAssignedIdentity: {
       const auto& s = r.user_assigned_identity();
-      Require(i, k + "identityName", s.identity_name(), "the identity's name in its resource group");
+      Require(i, k + "identityName", s.identity_name(),
+              "the identity's name in its resource group");
       static const std::regex kIdentityName("^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$");
       if (!s.identity_name().empty() && !std::regex_match(s.identity_name(), kIdentityName)) {
-        Error(i, k + "identityName",
-              "use 3-128 letters, digits, hyphens and underscores, starting with a letter or digit");
+        Error(
+            i, k + "identityName",
+            "use 3-128 letters, digits, hyphens and underscores, starting with a letter or digit");
       }
       Require(i, k + "resourceGroup", s.resource_group(), "the name of a ResourceGroup resource");
       break;
@@ -343,14 +357,16 @@ void EnvironmentValidator::CheckKind(int i) {
       const auto& s = r.key_vault_secret();
       Require(i, k + "vault", s.vault(), "the name of a KeyVault resource");
       Require(i, k + "secretName", s.secret_name(), "the secret's name in the vault");
-      if (!s.secret_name().empty()) Name(i, k + "secretName", CheckKeyVaultSecretName(s.secret_name()));
+      if (!s.secret_name().empty())
+        Name(i, k + "secretName", CheckKeyVaultSecretName(s.secret_name()));
       CheckValueSource(i, k + "value", s.value());
       break;
     }
     case Resource::kDataFactory: {
       const auto& s = r.data_factory();
       Require(i, k + "factoryName", s.factory_name(), "the globally unique factory name");
-      if (!s.factory_name().empty()) Name(i, k + "factoryName", CheckDataFactoryName(s.factory_name()));
+      if (!s.factory_name().empty())
+        Name(i, k + "factoryName", CheckDataFactoryName(s.factory_name()));
       Require(i, k + "resourceGroup", s.resource_group(), "the name of a ResourceGroup resource");
       if (s.has_repo_configuration() &&
           (!s.repo_configuration().has_enabled() || s.repo_configuration().enabled().value())) {
@@ -359,8 +375,10 @@ void EnvironmentValidator::CheckKind(int i) {
         if (!OneOf(repo.provider(), {"github", "azureDevOps"})) {
           Error(i, rp + "provider", "use github or azureDevOps");
         }
-        Require(i, rp + "accountName", repo.account_name(), "the GitHub owner or Azure DevOps organization");
-        Require(i, rp + "repositoryName", repo.repository_name(), "the repository holding the ADF folder");
+        Require(i, rp + "accountName", repo.account_name(),
+                "the GitHub owner or Azure DevOps organization");
+        Require(i, rp + "repositoryName", repo.repository_name(),
+                "the repository holding the ADF folder");
         if (repo.provider() == "azureDevOps") {
           Require(i, rp + "projectName", repo.project_name(), "the Azure DevOps project");
         }
@@ -386,7 +404,8 @@ void EnvironmentValidator::CheckKind(int i) {
         const auto& p = s.provisioned();
         Require(i, k + "provisioned.workspaceName", p.workspace_name(), "the workspace name");
         if (!p.workspace_name().empty()) {
-          Name(i, k + "provisioned.workspaceName", CheckDatabricksWorkspaceName(p.workspace_name()));
+          Name(i, k + "provisioned.workspaceName",
+               CheckDatabricksWorkspaceName(p.workspace_name()));
         }
         Require(i, k + "provisioned.resourceGroup", p.resource_group(),
                 "the name of a ResourceGroup resource");
@@ -404,14 +423,16 @@ void EnvironmentValidator::CheckKind(int i) {
       const auto& s = r.databricks_notebooks();
       Require(i, k + "workspace", s.workspace(), "the name of a DatabricksWorkspace resource");
       Require(i, k + "sourceFolder", s.source_folder(), "the repo folder holding the notebooks");
-      Require(i, k + "targetFolder", s.target_folder(), "the workspace folder, e.g. /Shared/project");
+      Require(i, k + "targetFolder", s.target_folder(),
+              "the workspace folder, e.g. /Shared/project");
       if (!s.target_folder().empty() && s.target_folder()[0] != '/') {
         Error(i, k + "targetFolder",
-              absl::StrCat("must be an absolute workspace path such as /Shared/",
-                           s.target_folder(), " (got \"", s.target_folder(), "\")"));
+              absl::StrCat("must be an absolute workspace path such as /Shared/", s.target_folder(),
+                           " (got \"", s.target_folder(), "\")"));
       }
       if (s.target_folder() == "/") {
-        Error(i, k + "targetFolder", "envctl owns everything under the target folder; use a subfolder, not /");
+        Error(i, k + "targetFolder",
+              "envctl owns everything under the target folder; use a subfolder, not /");
       }
       break;
     }
@@ -422,7 +443,8 @@ void EnvironmentValidator::CheckKind(int i) {
       if (!s.scope_name().empty()) Name(i, k + "scopeName", CheckSecretScopeName(s.scope_name()));
       if (!s.key_vault().empty() && s.secrets_size() > 0) {
         Error(i, k + "secrets",
-              "a Key Vault-backed scope is read-only: put the secrets in the vault, or drop keyVault");
+              "a Key Vault-backed scope is read-only: put the secrets in the vault, or drop "
+              "keyVault");
       }
       std::set<std::string> keys;
       for (int j = 0; j < s.secrets_size(); ++j) {
@@ -439,12 +461,14 @@ void EnvironmentValidator::CheckKind(int i) {
       for (int j = 0; j < s.acls_size(); ++j) {
         const std::string p = absl::StrCat(k, "acls[", j, "]");
         Require(i, p + ".principal", s.acls(j).principal(), "a user, group or service principal");
-        if (s.acls(j).permission().empty() || !OneOf(s.acls(j).permission(), {"READ", "WRITE", "MANAGE"})) {
+        if (s.acls(j).permission().empty() ||
+            !OneOf(s.acls(j).permission(), {"READ", "WRITE", "MANAGE"})) {
           Error(i, p + ".permission", "use READ, WRITE or MANAGE");
         }
       }
       if (!OneOf(s.initial_manage_principal(), {"users"})) {
-        Error(i, k + "initialManagePrincipal", "the only accepted value is \"users\" (or leave it out)");
+        Error(i, k + "initialManagePrincipal",
+              "the only accepted value is \"users\" (or leave it out)");
       }
       break;
     }
@@ -455,7 +479,8 @@ void EnvironmentValidator::CheckKind(int i) {
       Require(i, k + "dbfsPath", s.dbfs_path(), "the DBFS path, e.g. dbfs:/libs/model.jar");
       if (!s.dbfs_path().empty() && !absl::StartsWith(s.dbfs_path(), "dbfs:/") &&
           !absl::StartsWith(s.dbfs_path(), "/")) {
-        Error(i, k + "dbfsPath", absl::StrCat("must start with dbfs:/ or /, e.g. dbfs:/", s.dbfs_path()));
+        Error(i, k + "dbfsPath",
+              absl::StrCat("must start with dbfs:/ or /, e.g. dbfs:/", s.dbfs_path()));
       }
       break;
     }
@@ -464,18 +489,22 @@ void EnvironmentValidator::CheckKind(int i) {
       Require(i, k + "workspace", s.workspace(), "the name of a DatabricksWorkspace resource");
       Require(i, k + "notebookPath", s.notebook_path(), "the workspace path of the test notebook");
       if (!s.notebook_path().empty() && s.notebook_path()[0] != '/') {
-        Error(i, k + "notebookPath", "must be an absolute workspace path, e.g. /Shared/project/integration_test");
+        Error(i, k + "notebookPath",
+              "must be an absolute workspace path, e.g. /Shared/project/integration_test");
       }
       if (!s.existing_cluster().empty()) {
         if (s.has_cluster()) {
           Error(i, k + "existingCluster", "set either existingCluster or cluster, not both");
         }
         if (!s.cluster_policy().empty()) {
-          Error(i, k + "clusterPolicy", "a policy applies to a new job cluster; drop it with existingCluster");
+          Error(i, k + "clusterPolicy",
+                "a policy applies to a new job cluster; drop it with existingCluster");
         }
       } else if (s.has_cluster()) {
-        Require(i, k + "cluster.sparkVersion", s.cluster().spark_version(), "the Databricks runtime, e.g. 13.3.x-scala2.12");
-        Require(i, k + "cluster.nodeTypeId", s.cluster().node_type_id(), "the VM type, e.g. Standard_DS3_v2");
+        Require(i, k + "cluster.sparkVersion", s.cluster().spark_version(),
+                "the Databricks runtime, e.g. 13.3.x-scala2.12");
+        Require(i, k + "cluster.nodeTypeId", s.cluster().node_type_id(),
+                "the VM type, e.g. Standard_DS3_v2");
         if (s.cluster().num_workers() < 0) Error(i, k + "cluster.numWorkers", "must be 0 or more");
       } else {
         Error(i, k + "cluster",
@@ -497,13 +526,14 @@ void EnvironmentValidator::CheckKind(int i) {
       // The pipeline exists only where an enabled definitions resource publishes it.
       bool published = false;
       for (const auto& other : env_.resources()) {
-        published = published || (other.has_data_factory_definitions() && IsEnabled(other) &&
-                                   other.data_factory_definitions().data_factory() == s.data_factory());
+        published =
+            published || (other.has_data_factory_definitions() && IsEnabled(other) &&
+                          other.data_factory_definitions().data_factory() == s.data_factory());
       }
       if (!published && Find(s.data_factory()) >= 0) {
         Error(i, k + "dataFactory",
-              absl::StrCat("no enabled DataFactoryDefinitions publishes factory \"", s.data_factory(),
-                           "\" in environment ", env_.name(),
+              absl::StrCat("no enabled DataFactoryDefinitions publishes factory \"",
+                           s.data_factory(), "\" in environment ", env_.name(),
                            ", so the pipeline never exists there; disable this test there "
                            "(enabled: ${...}) or enable the definitions"));
       }

@@ -46,7 +46,8 @@ class EnvironmentValidator {
   // DatabricksClusterPolicy, DatabricksCluster, DatabricksJob, DatabricksPermissions,
   // JobRunTest (validate_databricks.cc).
   void CheckDatabricksKind(int i);
-  void CheckClusterConfig(int i, const std::string& path, const envctl::v1::DatabricksClusterConfig& c);
+  void CheckClusterConfig(int i, const std::string& path,
+                          const envctl::v1::DatabricksClusterConfig& c);
   void CheckValueSource(int i, const std::string& path, const envctl::v1::ValueSource& v);
   // True when the builder already reported `path`, or an unknown field next to it (most
   // likely its misspelling).

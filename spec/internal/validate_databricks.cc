@@ -41,7 +41,8 @@ const std::vector<std::string>& LevelsFor(const std::string& object) {
 void EnvironmentValidator::CheckClusterConfig(int i, const std::string& path,
                                               const envctl::v1::DatabricksClusterConfig& c) {
   if (c.policy().empty()) {
-    Require(i, path + ".sparkVersion", c.spark_version(), "the Databricks runtime, e.g. 13.3.x-scala2.12");
+    Require(i, path + ".sparkVersion", c.spark_version(),
+            "the Databricks runtime, e.g. 13.3.x-scala2.12");
     Require(i, path + ".nodeTypeId", c.node_type_id(), "the VM type, e.g. Standard_DS3_v2");
   }
   if (c.num_workers() < 0) Error(i, path + ".numWorkers", "must be 0 or more");
@@ -49,10 +50,11 @@ void EnvironmentValidator::CheckClusterConfig(int i, const std::string& path,
     const auto& a = c.autoscale();
     if (a.max_workers() < 1 || a.min_workers() < 0 || a.min_workers() > a.max_workers()) {
       Error(i, path + ".autoscale",
-            absl::StrCat("needs 0 <= minWorkers <= maxWorkers and maxWorkers >= 1 (got ", a.min_workers(),
-                         "..", a.max_workers(), ")"));
+            absl::StrCat("needs 0 <= minWorkers <= maxWorkers and maxWorkers >= 1 (got ",
+                         a.min_workers(), "..", a.max_workers(), ")"));
     }
-    if (c.num_workers() > 0) Error(i, path + ".numWorkers", "set either numWorkers or autoscale, not both");
+    if (c.num_workers() > 0)
+      Error(i, path + ".numWorkers", "set either numWorkers or autoscale, not both");
   }
 }
 
@@ -64,9 +66,10 @@ void EnvironmentValidator::CheckDatabricksKind(int i) {
       const std::string k = "databricksClusterPolicy.";
       Require(i, k + "workspace", s.workspace(), "the name of a DatabricksWorkspace resource");
       Require(i, k + "policyName", s.policy_name(), "the policy's name in the workspace");
-      if (s.policy_name().size() > 100) Error(i, k + "policyName", "must be at most 100 characters");
-      static const std::vector<std::string> kTypes = {"fixed", "forbidden", "allowlist", "blocklist",
-                                                      "regex", "range",     "unlimited"};
+      if (s.policy_name().size() > 100)
+        Error(i, k + "policyName", "must be at most 100 characters");
+      static const std::vector<std::string> kTypes = {
+          "fixed", "forbidden", "allowlist", "blocklist", "regex", "range", "unlimited"};
       for (const auto& [attr, rule] : s.definition().fields()) {
         const std::string p = absl::StrCat(k, "definition.", attr);
         std::string rule_type;
@@ -74,7 +77,8 @@ void EnvironmentValidator::CheckDatabricksKind(int i) {
         if (rule.has_struct_value()) {
           const auto& fields = rule.struct_value().fields();
           auto t = fields.find("type");
-          if (t != fields.end() && t->second.has_string_value()) rule_type = t->second.string_value();
+          if (t != fields.end() && t->second.has_string_value())
+            rule_type = t->second.string_value();
           has_value = fields.count("value") > 0;
         }
         if (std::find(kTypes.begin(), kTypes.end(), rule_type) == kTypes.end()) {
@@ -87,7 +91,8 @@ void EnvironmentValidator::CheckDatabricksKind(int i) {
           Error(i, p, "a fixed rule needs a `value`");
         }
       }
-      if (s.max_clusters_per_user() < 0) Error(i, k + "maxClustersPerUser", "must be 0 (no limit) or more");
+      if (s.max_clusters_per_user() < 0)
+        Error(i, k + "maxClustersPerUser", "must be 0 (no limit) or more");
       break;
     }
     case Resource::kDatabricksCluster: {
@@ -96,13 +101,15 @@ void EnvironmentValidator::CheckDatabricksKind(int i) {
       Require(i, k + "workspace", s.workspace(), "the name of a DatabricksWorkspace resource");
       Require(i, k + "clusterName", s.cluster_name(), "the cluster's name");
       if (!s.has_spec()) {
-        Error(i, k + "spec", "required: the cluster's sparkVersion, nodeTypeId and numWorkers or autoscale");
+        Error(i, k + "spec",
+              "required: the cluster's sparkVersion, nodeTypeId and numWorkers or autoscale");
       } else {
         CheckClusterConfig(i, k + "spec", s.spec());
       }
       const int minutes = s.autotermination_minutes();
       if (minutes != 0 && (minutes < 10 || minutes > 10000)) {
-        Error(i, k + "autoterminationMinutes", absl::StrCat("must be between 10 and 10000 (got ", minutes, ")"));
+        Error(i, k + "autoterminationMinutes",
+              absl::StrCat("must be between 10 and 10000 (got ", minutes, ")"));
       }
       break;
     }
@@ -140,7 +147,8 @@ void EnvironmentValidator::CheckDatabricksKind(int i) {
         if (!task.task_key().empty() && !ValidTaskKey(task.task_key())) {
           Error(i, p + ".taskKey", "use 1-100 letters, digits, _ and -");
         } else if (!task.task_key().empty() && keys[task.task_key()] != t) {
-          Error(i, p + ".taskKey", absl::StrCat("task key \"", task.task_key(), "\" is used twice"));
+          Error(i, p + ".taskKey",
+                absl::StrCat("task key \"", task.task_key(), "\" is used twice"));
         }
         const int types = task.has_notebook() + task.has_python_wheel() + task.has_jar();
         if (types != 1) {
@@ -153,17 +161,21 @@ void EnvironmentValidator::CheckDatabricksKind(int i) {
                   "the notebook's path under that resource's targetFolder, e.g. train");
         }
         if (task.has_python_wheel()) {
-          Require(i, p + ".pythonWheel.packageName", task.python_wheel().package_name(), "the wheel's package name");
-          Require(i, p + ".pythonWheel.entryPoint", task.python_wheel().entry_point(), "the entry point to call");
+          Require(i, p + ".pythonWheel.packageName", task.python_wheel().package_name(),
+                  "the wheel's package name");
+          Require(i, p + ".pythonWheel.entryPoint", task.python_wheel().entry_point(),
+                  "the entry point to call");
         }
         if (task.has_jar()) {
-          Require(i, p + ".jar.mainClassName", task.jar().main_class_name(), "the class with the main method");
+          Require(i, p + ".jar.mainClassName", task.jar().main_class_name(),
+                  "the class with the main method");
         }
         const int computes = !task.job_cluster().empty() + !task.existing_cluster().empty() +
                              !task.existing_cluster_id().empty();
         if (computes != 1) {
-          Error(i, p, "set exactly one of jobCluster, existingCluster (a DatabricksCluster resource) or "
-                      "existingClusterId");
+          Error(i, p,
+                "set exactly one of jobCluster, existingCluster (a DatabricksCluster resource) or "
+                "existingClusterId");
         }
         if (!task.job_cluster().empty() && !cluster_keys.count(task.job_cluster())) {
           std::vector<std::string> names(cluster_keys.begin(), cluster_keys.end());
@@ -177,14 +189,17 @@ void EnvironmentValidator::CheckDatabricksKind(int i) {
           if (dep == task.task_key()) {
             Error(i, dp, "a task cannot depend on itself");
           } else if (!keys.count(dep)) {
-            Error(i, dp, absl::StrCat("no task \"", dep, "\" in this job", DidYouMean(dep, key_names)));
+            Error(i, dp,
+                  absl::StrCat("no task \"", dep, "\" in this job", DidYouMean(dep, key_names)));
           }
         }
         for (int l = 0; l < task.libraries_size(); ++l) {
           const int lib = Find(task.libraries(l));
-          if (lib < 0 || !env_.resources(lib).has_databricks_library()) continue;  // reported as a reference
+          if (lib < 0 || !env_.resources(lib).has_databricks_library())
+            continue;  // reported as a reference
           const std::string& dbfs = env_.resources(lib).databricks_library().dbfs_path();
-          if (!absl::EndsWith(dbfs, ".jar") && !absl::EndsWith(dbfs, ".whl") && !absl::EndsWith(dbfs, ".egg")) {
+          if (!absl::EndsWith(dbfs, ".jar") && !absl::EndsWith(dbfs, ".whl") &&
+              !absl::EndsWith(dbfs, ".egg")) {
             Error(i, absl::StrCat(p, ".libraries[", l, "]"),
                   absl::StrCat("library \"", task.libraries(l), "\" (", dbfs,
                                ") is not a cluster library: use a .jar, .whl or .egg"));
@@ -207,18 +222,20 @@ void EnvironmentValidator::CheckDatabricksKind(int i) {
       for (const auto& [key, t] : keys) {
         if (state[key] == 0 && cyclic(key)) {
           Error(i, absl::StrCat(k, "tasks[", t, "].dependsOn"),
-                absl::StrCat("the tasks' dependsOn form a cycle through \"", key, "\"; remove one dependency"));
+                absl::StrCat("the tasks' dependsOn form a cycle through \"", key,
+                             "\"; remove one dependency"));
           break;
         }
       }
       if (s.has_schedule()) {
         const std::string& cron = s.schedule().quartz_cron();
-        Require(i, k + "schedule.quartzCron", cron, "a Quartz cron expression, e.g. \"0 0 3 * * ?\"");
+        Require(i, k + "schedule.quartzCron", cron,
+                "a Quartz cron expression, e.g. \"0 0 3 * * ?\"");
         std::vector<std::string> fields = absl::StrSplit(cron, ' ', absl::SkipEmpty());
         if (!cron.empty() && fields.size() != 6 && fields.size() != 7) {
           Error(i, k + "schedule.quartzCron",
-                absl::StrCat("a Quartz expression has 6 or 7 fields, seconds first (got ", fields.size(),
-                             "); e.g. \"0 0 3 * * ?\" for 03:00 every day"));
+                absl::StrCat("a Quartz expression has 6 or 7 fields, seconds first (got ",
+                             fields.size(), "); e.g. \"0 0 3 * * ?\" for 03:00 every day"));
         }
       }
       if (s.max_concurrent_runs() < 0 || s.max_concurrent_runs() > 1000) {
@@ -230,11 +247,13 @@ void EnvironmentValidator::CheckDatabricksKind(int i) {
         const std::string path = absl::StrCat(k, "parameters[", p, "].name");
         Require(i, path, s.parameters(p).name(), "the parameter's name");
         if (!s.parameters(p).name().empty() && !params.insert(s.parameters(p).name()).second) {
-          Error(i, path, absl::StrCat("parameter \"", s.parameters(p).name(), "\" is declared twice"));
+          Error(i, path,
+                absl::StrCat("parameter \"", s.parameters(p).name(), "\" is declared twice"));
         }
       }
       if (!s.run_as_user().empty() && !s.run_as_service_principal().empty()) {
-        Error(i, k + "runAsServicePrincipal", "set either runAsUser or runAsServicePrincipal, not both");
+        Error(i, k + "runAsServicePrincipal",
+              "set either runAsUser or runAsServicePrincipal, not both");
       }
       break;
     }
@@ -254,11 +273,14 @@ void EnvironmentValidator::CheckDatabricksKind(int i) {
         break;
       }
       if (s.has_notebook()) {
-        Require(i, k + "notebook.notebooks", s.notebook().notebooks(), "the name of a DatabricksNotebooks resource");
-        Require(i, k + "notebook.path", s.notebook().path(), "the notebook's path under its targetFolder");
+        Require(i, k + "notebook.notebooks", s.notebook().notebooks(),
+                "the name of a DatabricksNotebooks resource");
+        Require(i, k + "notebook.path", s.notebook().path(),
+                "the notebook's path under its targetFolder");
       }
       const std::vector<std::string>& levels = LevelsFor(objects[0]);
-      if (s.access_size() == 0) Error(i, k + "access", "required: at least one entry {group|user|servicePrincipal, level}");
+      if (s.access_size() == 0)
+        Error(i, k + "access", "required: at least one entry {group|user|servicePrincipal, level}");
       std::set<std::string> principals;
       for (int a = 0; a < s.access_size(); ++a) {
         const auto& e = s.access(a);
@@ -272,14 +294,17 @@ void EnvironmentValidator::CheckDatabricksKind(int i) {
         if (!principals.insert(who).second) {
           Error(i, p, absl::StrCat("\"", who, "\" is listed twice; give each principal one level"));
         }
-        if (e.level().empty() || std::find(levels.begin(), levels.end(), e.level()) == levels.end()) {
+        if (e.level().empty() ||
+            std::find(levels.begin(), levels.end(), e.level()) == levels.end()) {
           Error(i, p + ".level",
-                absl::StrCat(e.level().empty() ? "required" : absl::StrCat("\"", e.level(), "\" does not apply"),
+                absl::StrCat(e.level().empty() ? "required"
+                                               : absl::StrCat("\"", e.level(), "\" does not apply"),
                              ": a ", objects[0], " takes ", absl::StrJoin(levels, ", "),
                              DidYouMean(e.level(), levels)));
         }
         if (e.level() == "IS_OWNER" && !e.group().empty()) {
-          Error(i, p + ".level", "a group cannot own a job; give IS_OWNER to a user or service principal");
+          Error(i, p + ".level",
+                "a group cannot own a job; give IS_OWNER to a user or service principal");
         }
         if (!e.group().empty() && e.group() == "admins") {
           Error(i, p + ".group", "the admins group always has CAN_MANAGE; leave it out");

@@ -161,7 +161,8 @@ void ProtoBuilder::BuildMessage(const YAML::Node& node, const std::string& path,
     const YAML::Node key = it->first;
     const YAML::Node value = it->second;
     if (!key.IsScalar()) {
-      Error(key, path, absl::StrCat("a field name must be a plain string, got ", DescribeNode(key)));
+      Error(key, path,
+            absl::StrCat("a field name must be a plain string, got ", DescribeNode(key)));
       continue;
     }
     const std::string name = key.Scalar();
@@ -202,10 +203,10 @@ void ProtoBuilder::BuildMessage(const YAML::Node& node, const std::string& path,
                              other->second->json_name(), " and ", field->json_name(),
                              "; split it into two resources"));
         } else {
-          Error(key, field_path,
-                absl::StrCat("only one of ", other->second->json_name(), " and ",
-                             field->json_name(), " may be set (they are alternatives in ",
-                             d->name(), ")"));
+          Error(
+              key, field_path,
+              absl::StrCat("only one of ", other->second->json_name(), " and ", field->json_name(),
+                           " may be set (they are alternatives in ", d->name(), ")"));
         }
         continue;
       }
@@ -227,8 +228,9 @@ void ProtoBuilder::SetField(const YAML::Node& value, const std::string& path, Me
     if (value.IsNull()) return;
     if (!value.IsSequence()) {
       Error(value, path,
-            absl::StrCat("expected a list, got ", DescribeNode(value),
-                         "; write `[", value.IsScalar() ? value.Scalar() : "...", "]` or one "
+            absl::StrCat("expected a list, got ", DescribeNode(value), "; write `[",
+                         value.IsScalar() ? value.Scalar() : "...",
+                         "]` or one "
                          "`- item` per line"));
       return;
     }
@@ -256,7 +258,8 @@ void ProtoBuilder::SetMap(const YAML::Node& value, const std::string& path, Mess
   std::set<std::string> keys;
   for (auto it = value.begin(); it != value.end(); ++it) {
     if (!it->first.IsScalar()) {
-      Error(it->first, path, absl::StrCat("a map key must be a scalar, got ", DescribeNode(it->first)));
+      Error(it->first, path,
+            absl::StrCat("a map key must be a scalar, got ", DescribeNode(it->first)));
       continue;
     }
     const std::string key = Scalar(it->first, path);
@@ -333,8 +336,8 @@ void ProtoBuilder::SetSingle(const YAML::Node& value, const std::string& path, M
           }
         }
         Error(value, path,
-              absl::StrCat("unknown value \"", text, "\"", DidYouMean(text, names),
-                           "; use one of ", absl::StrJoin(names, ", ")));
+              absl::StrCat("unknown value \"", text, "\"", DidYouMean(text, names), "; use one of ",
+                           absl::StrJoin(names, ", ")));
         return;
       }
       repeated ? r->AddEnum(msg, field, v) : r->SetEnum(msg, field, v);
@@ -387,8 +390,9 @@ bool ProtoBuilder::BuildWellKnown(const YAML::Node& node, const std::string& pat
   const std::string& type = d->full_name();
   if (type == "google.protobuf.Duration") {
     if (!node.IsScalar()) {
-      Error(node, path, absl::StrCat("expected a duration such as \"30s\", \"10m\" or \"1h30m\", got ",
-                                     DescribeNode(node)));
+      Error(node, path,
+            absl::StrCat("expected a duration such as \"30s\", \"10m\" or \"1h30m\", got ",
+                         DescribeNode(node)));
       return true;
     }
     const std::string text = Scalar(node, path);

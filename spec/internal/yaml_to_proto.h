@@ -47,13 +47,13 @@ class ProtoBuilder {
  private:
   void BuildMessage(const YAML::Node& node, const std::string& path,
                     google::protobuf::Message* msg);
-  void SetField(const YAML::Node& value, const std::string& path,
-                google::protobuf::Message* msg, const google::protobuf::FieldDescriptor* field);
+  void SetField(const YAML::Node& value, const std::string& path, google::protobuf::Message* msg,
+                const google::protobuf::FieldDescriptor* field);
   void SetMap(const YAML::Node& value, const std::string& path, google::protobuf::Message* msg,
               const google::protobuf::FieldDescriptor* field);
   // Sets (or, for repeated fields, adds) one value.
-  void SetSingle(const YAML::Node& value, const std::string& path,
-                 google::protobuf::Message* msg, const google::protobuf::FieldDescriptor* field);
+  void SetSingle(const YAML::Node& value, const std::string& path, google::protobuf::Message* msg,
+                 const google::protobuf::FieldDescriptor* field);
   bool BuildWellKnown(const YAML::Node& node, const std::string& path,
                       google::protobuf::Message* msg);
   void BuildValue(const YAML::Node& node, const std::string& path,

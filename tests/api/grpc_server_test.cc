@@ -151,7 +151,8 @@ TEST_F(GrpcServerTest, EveryControllerErrorKeepsItsCodeAndMessage) {
   StartServer();
   for (int code = 1; code <= 16; ++code) {
     SCOPED_TRACE(absl::StrCat("absl code ", code));
-    fake_.FailNext("Plan", absl::Status(static_cast<absl::StatusCode>(code), "boom from controller"));
+    fake_.FailNext("Plan",
+                   absl::Status(static_cast<absl::StatusCode>(code), "boom from controller"));
     grpc::Status status = Plan("dev");
     EXPECT_EQ(static_cast<int>(status.error_code()), code);
     EXPECT_EQ(status.error_message(), "boom from controller");
@@ -566,8 +567,7 @@ TEST_F(GrpcServerTest, StartOnATakenPortIsUnavailableNamingTheAddress) {
   GrpcServerOptions options;
   options.listen = absl::StrCat("127.0.0.1:", server_->port());
   auto second = GrpcServer::Start(fake_, options);
-  EXPECT_THAT(second, testing::StatusIs(absl::StatusCode::kUnavailable,
-                                        HasSubstr(options.listen)));
+  EXPECT_THAT(second, testing::StatusIs(absl::StatusCode::kUnavailable, HasSubstr(options.listen)));
 }
 
 TEST_F(GrpcServerTest, StartWithAMalformedListenAddressIsInvalidArgument) {

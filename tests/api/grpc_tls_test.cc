@@ -33,20 +33,26 @@ std::string Read(const fs::path& p) {
 class GrpcTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("envctl-grpc-tls-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("envctl-grpc-tls-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     fake_.AddEnvironment("dev");
     // A CA, a server certificate for 127.0.0.1 and a client certificate, both signed by it.
     const std::string d = dir_.string();
-    const std::string script = absl::StrCat(
-        "cd ", d, " && ",
-        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=test-ca 2>/dev/null && ",
-        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null && ",
-        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > san.ext && ",
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile san.ext 2>/dev/null && ",
-        "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=client 2>/dev/null && ",
-        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 1 2>/dev/null");
+    const std::string script =
+        absl::StrCat("cd ", d, " && ",
+                     "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
+                     "-subj /CN=test-ca 2>/dev/null && ",
+                     "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "
+                     "/CN=localhost 2>/dev/null && ",
+                     "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > san.ext && ",
+                     "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                     "-out server.pem -days 1 -extfile san.ext 2>/dev/null && ",
+                     "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "
+                     "/CN=client 2>/dev/null && ",
+                     "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                     "-out client.pem -days 1 2>/dev/null");
     ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
   }
   void TearDown() override {
@@ -105,7 +111,8 @@ TEST_F(GrpcTlsTest, MutualTlsNeedsAClientCertificateSignedByTheCa) {
   ASSERT_OK(server);
   server_ = *std::move(server);
   EXPECT_TRUE(List(grpc::SslCredentials(Trusting(true))).ok());
-  EXPECT_EQ(List(grpc::SslCredentials(Trusting(false))).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(List(grpc::SslCredentials(Trusting(false))).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(GrpcTlsTest, UnreadableOrHalfConfiguredTlsIsAnErrorNamingTheFile) {
@@ -115,7 +122,8 @@ TEST_F(GrpcTlsTest, UnreadableOrHalfConfiguredTlsIsAnErrorNamingTheFile) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing.key: cannot read it")));
   o.tls_key_file.clear();
   EXPECT_THAT(GrpcServer::Start(fake_, o),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("both the certificate file and the key file")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("both the certificate file and the key file")));
 }
 
 }  // namespace

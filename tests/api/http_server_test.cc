@@ -5,8 +5,8 @@
 
 #include <memory>
 #include <stdexcept>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -39,8 +39,8 @@ class HttpServerTest : public ::testing::Test {
     server_ = std::make_unique<HttpServer>(options);
     server_->Handle("GET", "/echo", [](const HttpRequest& r) {
       const std::string* agent = r.Header("x-test-AGENT");
-      return Text(200, absl::StrCat(r.method, " ", r.path, " ?", r.query, " agent=",
-                                    agent ? *agent : "(none)", " body=", r.body));
+      return Text(200, absl::StrCat(r.method, " ", r.path, " ?", r.query,
+                                    " agent=", agent ? *agent : "(none)", " body=", r.body));
     });
     server_->Handle("POST", "/echo", [](const HttpRequest& r) {
       return Text(201, absl::StrCat("posted ", r.body.size(), " bytes: ", r.body));
@@ -99,14 +99,14 @@ TEST_F(HttpServerTest, HeadOfAGetRouteSendsOnlyTheHeaders) {
   std::string raw = c.ReadToEnd();
   EXPECT_THAT(raw, StartsWith("HTTP/1.1 200 OK\r\n"));
   EXPECT_THAT(raw, HasSubstr("Content-Length: 31\r\n"));  // of the GET handler's body
-  EXPECT_EQ(raw.substr(raw.size() - 4), "\r\n\r\n");     // and no body
+  EXPECT_EQ(raw.substr(raw.size() - 4), "\r\n\r\n");      // and no body
 }
 
 TEST_F(HttpServerTest, ABodyOverTheLimitIs413WithoutReadingIt) {
   Start();
   TestConnection c(port());
-  c.Send(absl::StrCat("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: ",
-                      4 * 1024 * 1024 + 1, "\r\n\r\n"));
+  c.Send(absl::StrCat("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: ", 4 * 1024 * 1024 + 1,
+                      "\r\n\r\n"));
   auto r = c.ReadResponses(1);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].status, 413);
@@ -134,10 +134,11 @@ TEST_F(HttpServerTest, HeadersOverTheLimitAre431) {
 
 TEST_F(HttpServerTest, AMalformedRequestIs400AndSaysWhy) {
   Start();
-  for (const char* bad : {"GARBAGE\r\n\r\n", "GET /echo HTTP/2.0\r\n\r\n",
-                          "GET echo HTTP/1.1\r\n\r\n", "GET /echo HTTP/1.1\r\nNoColon\r\n\r\n",
-                          "POST /echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-                          "POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"}) {
+  for (const char* bad :
+       {"GARBAGE\r\n\r\n", "GET /echo HTTP/2.0\r\n\r\n", "GET echo HTTP/1.1\r\n\r\n",
+        "GET /echo HTTP/1.1\r\nNoColon\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"}) {
     SCOPED_TRACE(bad);
     TestConnection c(port());
     c.Send(bad);
@@ -160,9 +161,10 @@ TEST_F(HttpServerTest, AChunkedBodyIs501) {
 TEST_F(HttpServerTest, KeepAliveServesPipelinedRequestsInOrderOnOneConnection) {
   Start();
   TestConnection c(port());
-  c.Send("GET /echo?n=1 HTTP/1.1\r\nHost: t\r\n\r\n"
-         "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
-         "GET /echo?n=3 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  c.Send(
+      "GET /echo?n=1 HTTP/1.1\r\nHost: t\r\n\r\n"
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+      "GET /echo?n=3 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
   auto r = c.ReadResponses(3);
   ASSERT_EQ(r.size(), 3u);
   EXPECT_THAT(r[0].body, HasSubstr("?n=1"));
@@ -186,8 +188,9 @@ TEST_F(HttpServerTest, Http10ClosesAfterOneResponse) {
 TEST_F(HttpServerTest, Expect100ContinueGetsAnInterimResponseBeforeTheBody) {
   Start();
   TestConnection c(port());
-  c.Send("POST /echo HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n"
-         "Connection: close\r\n\r\n");
+  c.Send(
+      "POST /echo HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n"
+      "Connection: close\r\n\r\n");
   auto interim = c.ReadResponses(1);
   ASSERT_EQ(interim.size(), 1u);
   EXPECT_EQ(interim[0].status, 100);
@@ -299,13 +302,14 @@ TEST_F(HttpServerTest, ItListensOnlyOnTheGivenAddress) {
 
 TEST_F(HttpServerTest, StartTwiceIsFailedPrecondition) {
   Start();
-  EXPECT_THAT(server_->Start("127.0.0.1:0"),
-              envctl::testing::StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already")));
+  EXPECT_THAT(
+      server_->Start("127.0.0.1:0"),
+      envctl::testing::StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already")));
 }
 
 TEST_F(HttpServerTest, AMalformedListenAddressIsInvalidArgument) {
-  for (const char* listen : {"", "127.0.0.1", ":9464", "127.0.0.1:x", "127.0.0.1:65536",
-                             "not-an-ip.invalid:0"}) {
+  for (const char* listen :
+       {"", "127.0.0.1", ":9464", "127.0.0.1:x", "127.0.0.1:65536", "not-an-ip.invalid:0"}) {
     SCOPED_TRACE(listen);
     HttpServer server;
     EXPECT_THAT(server.Start(listen),
@@ -354,7 +358,8 @@ TEST_F(HttpServerTest, HundredsOfIdleAndSlowClientsDoNotStopOtherRequests) {
   ASSERT_GE(files.rlim_cur, 2000u) << "the test needs 2000 descriptors";
   Start();
   server_->Handle("GET", "/healthz", [](const HttpRequest&) { return Text(200, "ok\n"); });
-  server_->Handle("GET", "/metrics", [](const HttpRequest&) { return Text(200, std::string(256 * 1024, 'm')); });
+  server_->Handle("GET", "/metrics",
+                  [](const HttpRequest&) { return Text(200, std::string(256 * 1024, 'm')); });
   server_->Handle("POST", "/webhooks/git", [](const HttpRequest& r) {
     return Text(202, absl::StrCat("accepted ", r.body.size(), "\n"));
   });

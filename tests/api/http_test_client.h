@@ -130,10 +130,10 @@ class TestConnection {
 inline ParsedResponse Fetch(int port, const std::string& method, const std::string& target,
                             const std::string& body = "", const std::string& extra_headers = "") {
   TestConnection c(port);
-  c.Send(absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n",
-                      extra_headers, body.empty() && method == "GET" ? "" : absl::StrCat(
-                          "Content-Length: ", body.size(), "\r\n"),
-                      "\r\n", body));
+  c.Send(absl::StrCat(
+      method, " ", target, " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n", extra_headers,
+      body.empty() && method == "GET" ? "" : absl::StrCat("Content-Length: ", body.size(), "\r\n"),
+      "\r\n", body));
   std::vector<ParsedResponse> r = c.ReadResponses(1);
   return r.empty() ? ParsedResponse{} : r[0];
 }

@@ -46,7 +46,8 @@ TEST_F(RoutesTest, MetricsIsServedInThePrometheusTextFormat) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.Header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_THAT(r.body, HasSubstr("envctl_build_info{version=\"1.2.3\"} 1"));
-  EXPECT_THAT(r.body, HasSubstr("envctl_reconcile_total{kind=\"StorageAccount\",result=\"success\"} 1"));
+  EXPECT_THAT(r.body,
+              HasSubstr("envctl_reconcile_total{kind=\"StorageAccount\",result=\"success\"} 1"));
 }
 
 TEST_F(RoutesTest, EveryMetricsLineIsACommentOrASample) {

@@ -71,7 +71,7 @@ namespace envctl::bench {
 int RunConvergeBench(int argc, char** argv);
 int RunTakeoverBench(int argc, char** argv);
 int RunRepairBench(int argc, char** argv);
-}
+}  // namespace envctl::bench
 
 int main(int argc, char** argv) {
   if (argc > 1 && !std::strcmp(argv[1], "converge")) {

@@ -49,7 +49,6 @@
 #include "spec/loader.h"
 #include "spec/references.h"
 
-
 namespace envctl::bench {
 namespace {
 
@@ -110,7 +109,8 @@ struct Requests {
   std::string Render() const {
     std::vector<std::string> parts;
     for (const auto& [s, rw] : by_service) {
-      if (rw.first + rw.second) parts.push_back(absl::StrCat(s, " ", rw.first, "r/", rw.second, "w"));
+      if (rw.first + rw.second)
+        parts.push_back(absl::StrCat(s, " ", rw.first, "r/", rw.second, "w"));
     }
     return absl::StrJoin(parts, ", ");
   }
@@ -144,7 +144,8 @@ Requests Collect(Admin& admin) {
     }
   }
   nlohmann::json log = admin.Call("GET", "/requests");
-  const nlohmann::json entries = log.is_array() ? log : log.value("requests", nlohmann::json::array());
+  const nlohmann::json entries =
+      log.is_array() ? log : log.value("requests", nlohmann::json::array());
   for (const auto& e : entries) {
     out.throttled += e.value("status", 0) == 429 ? 1 : 0;
     const std::string method = e.value("method", "");
@@ -163,7 +164,8 @@ Requests Collect(Admin& admin) {
 // generated environment has the whole TEST shape (identity, role assignments, the training
 // job and its run, the published factory) under its own names. TEST's other settings
 // (promotion from DEV) are dropped: the benchmark has no DEV and `apply` ignores them.
-absl::StatusOr<std::string> TestParametersFor(const std::string& test_yaml, const std::string& tag) {
+absl::StatusOr<std::string> TestParametersFor(const std::string& test_yaml,
+                                              const std::string& tag) {
   std::istringstream in(test_yaml);
   std::string line, out;
   bool in_parameters = false;
@@ -176,8 +178,9 @@ absl::StatusOr<std::string> TestParametersFor(const std::string& test_yaml, cons
       continue;
     }
     if (!in_parameters) continue;
-    for (const auto& [from, to] : {std::pair<std::string, std::string>{"bikeshare-test", "bench-" + tag},
-                                   {"bikesharetest", "bench" + tag}}) {
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{"bikeshare-test", "bench-" + tag},
+          {"bikesharetest", "bench" + tag}}) {
       for (size_t pos; (pos = line.find(from)) != std::string::npos; ++renamed) {
         line.replace(pos, from.size(), to);
       }
@@ -195,7 +198,8 @@ absl::StatusOr<std::string> TestParametersFor(const std::string& test_yaml, cons
 absl::Status MakeRepo(const fs::path& dir, const std::vector<std::string>& tags) {
   std::error_code ec;
   fs::create_directories(dir.parent_path(), ec);
-  fs::copy(fs::path(ENVCTL_SOURCE_DIR) / "examples/bikeshare", dir, fs::copy_options::recursive, ec);
+  fs::copy(fs::path(ENVCTL_SOURCE_DIR) / "examples/bikeshare", dir, fs::copy_options::recursive,
+           ec);
   if (ec) return absl::InternalError(absl::StrCat("copy bikeshare: ", ec.message()));
   std::stringstream test_yaml;
   test_yaml << std::ifstream(dir / "environments/test.yaml").rdbuf();
@@ -245,8 +249,8 @@ int64_t VmHwmKib(pid_t pid) {
 // Runs `envctl apply REPO --once --quiet` as a child process: wall time and its peak RSS.
 EnvctlRun RunEnvctlApply(const Flags& flags, const fs::path& repo, const fs::path& state,
                          const std::string& endpoints_file, const fs::path& log) {
-  std::vector<std::string> args = {flags.envctl, "apply",       repo.string(),
-                                   "--once",     "--quiet",     "--cloud",
+  std::vector<std::string> args = {flags.envctl,   "apply",       repo.string(),
+                                   "--once",       "--quiet",     "--cloud",
                                    endpoints_file, "--state-dir", state.string()};
   EnvctlRun run;
   const auto start = SteadyClock::now();
@@ -357,12 +361,14 @@ int RunConvergeBench(int argc, char** argv) {
     } else if (a == "--envctl" && has_value) {
       flags.envctl = argv[++i];
     } else {
-      return Fail(absl::StrCat("unknown flag ", a,
-                               " (flags: --latency-ms MS --speed X --envs 1,10,50 --repeat K --storm RATE --quick"
-                               " --envctl PATH)"));
+      return Fail(absl::StrCat(
+          "unknown flag ", a,
+          " (flags: --latency-ms MS --speed X --envs 1,10,50 --repeat K --storm RATE --quick"
+          " --envctl PATH)"));
     }
   }
-  if (!fs::exists(flags.envctl)) return Fail(absl::StrCat(flags.envctl, " not found (build envctl)"));
+  if (!fs::exists(flags.envctl))
+    return Fail(absl::StrCat(flags.envctl, " not found (build envctl)"));
 
   std::string work = (fs::temp_directory_path() / "envctl-converge-bench-XXXXXX").string();
   if (::mkdtemp(work.data()) == nullptr) return Fail("mkdtemp failed");
@@ -423,7 +429,9 @@ int RunConvergeBench(int argc, char** argv) {
       admin.Call("DELETE", "/faults");
       for (const auto& [status, rate] : {std::pair<int, double>{429, first}, {503, second}}) {
         admin.Call("POST", "/faults",
-                   nlohmann::json{{"status", status}, {"rate", rate}, {"retry_after_s", retry_after},
+                   nlohmann::json{{"status", status},
+                                  {"rate", rate},
+                                  {"retry_after_s", retry_after},
                                   {"latency_ms", flags.latency_ms}}
                        .dump());
       }
@@ -434,7 +442,8 @@ int RunConvergeBench(int argc, char** argv) {
       EnvctlRun storm = RunEnvctlApply(flags, repo, fs::path(work) / ("state-" + tag),
                                        (*sim)->endpoints_file(), fs::path(work) / (tag + ".log"));
       nlohmann::json log = admin.Call("GET", "/requests");
-      const nlohmann::json entries = log.is_array() ? log : log.value("requests", nlohmann::json::array());
+      const nlohmann::json entries =
+          log.is_array() ? log : log.value("requests", nlohmann::json::array());
       int faults = 0;
       for (const auto& e : entries) {
         const int status = e.value("status", 0);
@@ -445,10 +454,11 @@ int RunConvergeBench(int argc, char** argv) {
       if (flags.latency_ms > 0) {
         admin.Call("POST", "/faults", nlohmann::json{{"latency_ms", flags.latency_ms}}.dump());
       }
-      std::printf("  Retry-After %d s: %7.1f s  %5.2fx fault-free  (goal <= 3x)  %d of %zu requests "
-                  "faulted  %s\n",
-                  retry_after, storm.seconds, one.seconds > 0 ? storm.seconds / one.seconds : 0.0, faults,
-                  entries.size(), storm.ok ? "converged" : "FAILED");
+      std::printf(
+          "  Retry-After %d s: %7.1f s  %5.2fx fault-free  (goal <= 3x)  %d of %zu requests "
+          "faulted  %s\n",
+          retry_after, storm.seconds, one.seconds > 0 ? storm.seconds / one.seconds : 0.0, faults,
+          entries.size(), storm.ok ? "converged" : "FAILED");
       if (!storm.ok) std::printf("%s\n", storm.output_tail.c_str());
       std::fflush(stdout);
     }
@@ -469,7 +479,8 @@ int RunConvergeBench(int argc, char** argv) {
     int writes = 0, throttled = 0;
     double budget = 0;
     for (int k = 0; k < flags.repeat; ++k) {
-      const std::string prefix = flags.repeat > 1 ? absl::StrCat("n", n, "r", k, "x") : absl::StrCat("n", n, "x");
+      const std::string prefix =
+          flags.repeat > 1 ? absl::StrCat("n", n, "r", k, "x") : absl::StrCat("n", n, "x");
       const fs::path repo = fs::path(work) / absl::StrCat("repo-", n, "-", k);
       if (auto s = MakeRepo(repo, Tags(prefix, n)); !s.ok()) return Fail(std::string(s.message()));
       int resources = 0;
@@ -480,11 +491,14 @@ int RunConvergeBench(int argc, char** argv) {
       EnvctlRun run = RunEnvctlApply(flags, repo, state, (*sim)->endpoints_file(),
                                      fs::path(work) / absl::StrCat("n", n, "-", k, ".log"));
       Requests req = Collect(admin);
-      if (!run.ok) return Fail(absl::StrCat("envctl apply of ", n, " environments failed:\n", run.output_tail));
+      if (!run.ok)
+        return Fail(
+            absl::StrCat("envctl apply of ", n, " environments failed:\n", run.output_tail));
       seconds.push_back(run.seconds);
       critical.push_back(run.critical_path_s);
       rss.push_back(run.rss_mib);
-      per_resource.push_back(resources ? static_cast<double>(req.reads() + req.writes()) / resources : 0.0);
+      per_resource.push_back(resources ? static_cast<double>(req.reads() + req.writes()) / resources
+                                       : 0.0);
       writes = req.writes();
       throttled += req.throttled;
       const int arm_writes = req.by_service["arm"].second + req.by_service["datafactory"].second;
@@ -498,10 +512,12 @@ int RunConvergeBench(int argc, char** argv) {
     const double bound = std::max(t1, budget);
     std::printf("%5d %9.1f %5.1f-%-5.1f %9.2f %9.1f %9.2f %10.2f %7d %6d %8.1f\n", n, median,
                 *std::min_element(seconds.begin(), seconds.end()),
-                *std::max_element(seconds.begin(), seconds.end()), median / t1, bound, median / bound,
-                Median(per_resource), writes, throttled, *std::max_element(rss.begin(), rss.end()));
+                *std::max_element(seconds.begin(), seconds.end()), median / t1, bound,
+                median / bound, Median(per_resource), writes, throttled,
+                *std::max_element(rss.begin(), rss.end()));
     if (n > 1) {
-      std::printf("      the longest environment's own critical path: %.1f s (median)\n", Median(critical));
+      std::printf("      the longest environment's own critical path: %.1f s (median)\n",
+                  Median(critical));
     }
     std::fflush(stdout);
   }
@@ -512,11 +528,12 @@ int RunConvergeBench(int argc, char** argv) {
   EnvctlRun noop = RunEnvctlApply(flags, last_repo, last_state, (*sim)->endpoints_file(),
                                   fs::path(work) / "noop.log");
   Requests noop_requests = Collect(admin);
-  std::printf("\nno-op resync of N=%d (%d resources): %.1f s, %.2f reads/resource, %d writes, "
-              "RSS %.1f MiB%s\n",
-              flags.envs.back(), last_resources, noop.seconds,
-              last_resources ? static_cast<double>(noop_requests.reads()) / last_resources : 0.0,
-              noop_requests.writes(), noop.rss_mib, noop.ok ? "" : " (FAILED)");
+  std::printf(
+      "\nno-op resync of N=%d (%d resources): %.1f s, %.2f reads/resource, %d writes, "
+      "RSS %.1f MiB%s\n",
+      flags.envs.back(), last_resources, noop.seconds,
+      last_resources ? static_cast<double>(noop_requests.reads()) / last_resources : 0.0,
+      noop_requests.writes(), noop.rss_mib, noop.ok ? "" : " (FAILED)");
   std::printf("  %s\n", noop_requests.Render().c_str());
   if (!noop.ok) std::printf("%s\n", noop.output_tail.c_str());
   std::printf("  reads per environment, by call:\n");

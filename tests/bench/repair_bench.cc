@@ -118,25 +118,31 @@ int RunRepairBench(int argc, char** argv) {
   }
   std::smatch m;
   const std::string out = ctl.Stdout();
-  if (!std::regex_search(out, m, std::regex("HTTP  http://([0-9.:]+)"))) return Fail("no HTTP address in\n" + out);
-  if (auto s = portal.AdminPost("/eventgrid", {{"endpoint", absl::StrCat("http://", m[1].str(), "/webhooks/eventgrid")}});
+  if (!std::regex_search(out, m, std::regex("HTTP  http://([0-9.:]+)")))
+    return Fail("no HTTP address in\n" + out);
+  if (auto s = portal.AdminPost(
+          "/eventgrid", {{"endpoint", absl::StrCat("http://", m[1].str(), "/webhooks/eventgrid")}});
       !s.ok()) {
     return Fail(absl::StrCat("Event Grid subscription: ", s.status().message()));
   }
 
   const std::string rg = portal.RgPath(kGroup);
   const std::string lake = rg + "/providers/Microsoft.Storage/storageAccounts/bikesharetestlake";
-  auto vault = portal.Arm("GET", rg + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
+  auto vault = portal.Arm("GET", rg + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv",
+                          "2023-07-01");
   if (!vault.ok()) return Fail(std::string(vault.status().message()));
   std::string vault_uri = (*vault)["properties"].value("vaultUri", "");
   if (!vault_uri.empty() && vault_uri.back() == '/') vault_uri.pop_back();
   const std::string secret_url = vault_uri + "/secrets/databricks-token";
   auto current_secret = [&]() -> std::string {
-    auto s = portal.Call("GET", secret_url + "?api-version=7.4", "https://vault.azure.net/.default");
+    auto s =
+        portal.Call("GET", secret_url + "?api-version=7.4", "https://vault.azure.net/.default");
     return s.ok() ? s->value("value", "") : "";
   };
   auto export_train = [&]() -> std::string {
-    auto e = portal.Databricks(kGroup, kWorkspace, "GET", "/api/2.0/workspace/export?path=/Shared/bikeshare/train&format=SOURCE");
+    auto e =
+        portal.Databricks(kGroup, kWorkspace, "GET",
+                          "/api/2.0/workspace/export?path=/Shared/bikeshare/train&format=SOURCE");
     return e.ok() ? e->value("content", "") : "";
   };
   const std::string train = export_train();
@@ -145,7 +151,10 @@ int RunRepairBench(int argc, char** argv) {
   std::vector<DriftKind> kinds;
   kinds.push_back({"ARM property (Event Grid)",
                    [&](int) {
-                     return portal.Arm("PATCH", lake, "2023-01-01", {{"properties", {{"minimumTlsVersion", "TLS1_0"}}}}).ok();
+                     return portal
+                         .Arm("PATCH", lake, "2023-01-01",
+                              {{"properties", {{"minimumTlsVersion", "TLS1_0"}}}})
+                         .ok();
                    },
                    [&] {
                      auto l = portal.Arm("GET", lake, "2023-01-01");
@@ -154,8 +163,10 @@ int RunRepairBench(int argc, char** argv) {
   kinds.push_back({"Key Vault secret (Event Grid)",
                    [&](int i) {
                      hand_secret = absl::StrCat("set-by-hand-", i);
-                     return portal.Call("PUT", secret_url + "?api-version=7.4", "https://vault.azure.net/.default",
-                                        {{"value", hand_secret}}).ok();
+                     return portal
+                         .Call("PUT", secret_url + "?api-version=7.4",
+                               "https://vault.azure.net/.default", {{"value", hand_secret}})
+                         .ok();
                    },
                    [&] {
                      const std::string v = current_secret();
@@ -163,8 +174,10 @@ int RunRepairBench(int argc, char** argv) {
                    }});
   kinds.push_back({"notebook (change poll " + poll + ")",
                    [&](int i) {
-                     const std::string body = absl::StrCat("# Databricks notebook source\nprint('edited by hand ", i, "')\n");
-                     static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+                     const std::string body = absl::StrCat(
+                         "# Databricks notebook source\nprint('edited by hand ", i, "')\n");
+                     static const char* kB64 =
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
                      std::string b64;
                      int val = 0, bits = -6;
                      for (unsigned char c : body) {
@@ -177,15 +190,21 @@ int RunRepairBench(int argc, char** argv) {
                      }
                      if (bits > -6) b64.push_back(kB64[((val << 8) >> (bits + 8)) & 0x3F]);
                      while (b64.size() % 4) b64.push_back('=');
-                     return portal.Databricks(kGroup, kWorkspace, "POST", "/api/2.0/workspace/import",
-                                              {{"path", "/Shared/bikeshare/train"}, {"format", "SOURCE"},
-                                               {"language", "PYTHON"}, {"overwrite", true}, {"content", b64}})
+                     return portal
+                         .Databricks(kGroup, kWorkspace, "POST", "/api/2.0/workspace/import",
+                                     {{"path", "/Shared/bikeshare/train"},
+                                      {"format", "SOURCE"},
+                                      {"language", "PYTHON"},
+                                      {"overwrite", true},
+                                      {"content", b64}})
                          .ok();
                    },
                    [&] { return export_train() == train; }});
 
-  std::printf("repair benchmark: envctl controller on bikeshare TEST, cloudsim speed %gx, resync 1h, "
-              "change poll %s, %d changes per kind\n\n", speed, poll.c_str(), changes);
+  std::printf(
+      "repair benchmark: envctl controller on bikeshare TEST, cloudsim speed %gx, resync 1h, "
+      "change poll %s, %d changes per kind\n\n",
+      speed, poll.c_str(), changes);
   std::printf("  %-34s %8s %8s %8s  %s\n", "out-of-band change", "p50", "p99", "max", "repaired");
   for (const DriftKind& kind : kinds) {
     std::vector<double> seconds;
@@ -206,8 +225,9 @@ int RunRepairBench(int argc, char** argv) {
       // Let the repair's sync end before the next change.
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
-    std::printf("  %-34s %7.2fs %7.2fs %7.2fs  %zu/%d\n", kind.name.c_str(), Percentile(seconds, 0.5),
-                Percentile(seconds, 0.99), seconds.empty() ? 0.0 : *std::max_element(seconds.begin(), seconds.end()),
+    std::printf("  %-34s %7.2fs %7.2fs %7.2fs  %zu/%d\n", kind.name.c_str(),
+                Percentile(seconds, 0.5), Percentile(seconds, 0.99),
+                seconds.empty() ? 0.0 : *std::max_element(seconds.begin(), seconds.end()),
                 seconds.size(), changes);
     (void)unrepaired;
   }

@@ -10,9 +10,9 @@
 //      membership and ownership looks, forwarded-call scans) measured over an idle window
 //      just before.
 //   3. Take-over after kill -9 (--kills N, default 10): the owner of one environment is
-//      killed (the replicas take turns); how long until the owner key names another replica, until every
-//      environment of the victim has a new owner, and until the new owner finished a sync
-//      of it; the victim is restarted and the ownership left to settle before the next kill.
+//      killed (the replicas take turns); how long until the owner key names another replica, until
+//      every environment of the victim has a new owner, and until the new owner finished a sync of
+//      it; the victim is restarted and the ownership left to settle before the next kill.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -82,38 +82,49 @@ void WriteFleet(const fs::path& dir, int n) {
   std::vector<std::string> names;
   for (int i = 0; i < n; ++i) names.push_back(EnvName(i));
   std::ofstream(dir / "envctl.yaml") << "project: fleet\n"
-                                        "environments: [" << absl::StrJoin(names, ", ") << "]\n"
+                                        "environments: ["
+                                     << absl::StrJoin(names, ", ")
+                                     << "]\n"
                                         "resources:\n  - resources/\n"
                                         "parameters:\n  location: westeurope\n"
                                         "azure:\n  location: ${location}\n"
                                         "sync:\n  resyncInterval: 1h\n  prune: true\n";
-  std::ofstream(dir / "resources" / "azure.yaml") << "name: rg\n"
-                                                     "resourceGroup:\n  groupName: ${resource_group}\n"
-                                                     "---\n"
-                                                     "name: lake\n"
-                                                     "storageAccount:\n"
-                                                     "  accountName: ${storage_account}\n"
-                                                     "  resourceGroup: rg\n"
-                                                     "  sku: Standard_LRS\n"
-                                                     "  kind: StorageV2\n";
+  std::ofstream(dir / "resources" / "azure.yaml")
+      << "name: rg\n"
+         "resourceGroup:\n  groupName: ${resource_group}\n"
+         "---\n"
+         "name: lake\n"
+         "storageAccount:\n"
+         "  accountName: ${storage_account}\n"
+         "  resourceGroup: rg\n"
+         "  sku: Standard_LRS\n"
+         "  kind: StorageV2\n";
   for (const std::string& e : names) {
     std::ofstream(dir / "environments" / (e + ".yaml"))
-        << "parameters:\n  resource_group: fleet-" << e << "-rg\n  storage_account: fleet" << e << "lake\n";
+        << "parameters:\n  resource_group: fleet-" << e << "-rg\n  storage_account: fleet" << e
+        << "lake\n";
   }
 }
 
 class Fleet {
  public:
-  Fleet(const fs::path& work, EtcdCluster& etcd, controller::KvStore& kv, std::string endpoints_file, int envs)
-      : work_(work), etcd_(etcd), kv_(kv), endpoints_file_(std::move(endpoints_file)), envs_(envs) {}
+  Fleet(const fs::path& work, EtcdCluster& etcd, controller::KvStore& kv,
+        std::string endpoints_file, int envs)
+      : work_(work),
+        etcd_(etcd),
+        kv_(kv),
+        endpoints_file_(std::move(endpoints_file)),
+        envs_(envs) {}
 
   bool Start(const std::string& id) {
     const fs::path config = work_ / (id + ".yaml");
-    std::ofstream(config) << "source:\n  folder: " << (work_ / "fleet").string() << "\n  pollInterval: 1h\n"
+    std::ofstream(config) << "source:\n  folder: " << (work_ / "fleet").string()
+                          << "\n  pollInterval: 1h\n"
                           << "cloud: " << endpoints_file_ << "\n"
                           << "stateDir: " << (work_ / id).string() << "\n"
-                          << "state:\n  etcd:\n    endpoints: [" << absl::StrJoin(etcd_.Endpoints(), ", ")
-                          << "]\n    prefix: " << kPrefix << "\n"
+                          << "state:\n  etcd:\n    endpoints: ["
+                          << absl::StrJoin(etcd_.Endpoints(), ", ") << "]\n    prefix: " << kPrefix
+                          << "\n"
                           << "workers: 4\n"
                           << "grpc:\n  listen: 127.0.0.1:0\n"
                           << "http:\n  listen: 127.0.0.1:0\n";
@@ -121,14 +132,16 @@ class Fleet {
     fs::create_directories(dir);
     auto& p = replicas_[id];
     p = std::make_unique<ControllerProcess>();
-    return p->Start(dir, {"controller", "--config", config.string(), "--replica-id", id, "--log-format", "json"});
+    return p->Start(dir, {"controller", "--config", config.string(), "--replica-id", id,
+                          "--log-format", "json"});
   }
   ControllerProcess& replica(const std::string& id) { return *replicas_.at(id); }
 
   // "HTTP" or "gRPC" address the replica printed ("" when none within 10 s).
   std::string Address(const std::string& id, const std::string& which) {
     const std::regex re(which + "  (?:https?://)?([0-9.:]+)");
-    for (const auto deadline = SteadyClock::now() + std::chrono::seconds(10); SteadyClock::now() < deadline;) {
+    for (const auto deadline = SteadyClock::now() + std::chrono::seconds(10);
+         SteadyClock::now() < deadline;) {
       std::smatch m;
       const std::string out = replica(id).Stdout();
       if (std::regex_search(out, m, re)) return m[1];
@@ -160,16 +173,19 @@ class Fleet {
   bool WaitSettled(std::chrono::seconds timeout) {
     for (const auto deadline = SteadyClock::now() + timeout; SteadyClock::now() < deadline;) {
       const auto owners = Owners();
-      bool settled = Members().size() == kReplicas.size() && static_cast<int>(owners.size()) == envs_;
+      bool settled =
+          Members().size() == kReplicas.size() && static_cast<int>(owners.size()) == envs_;
       for (int i = 0; settled && i < envs_; ++i) {
         auto it = owners.find(EnvName(i));
-        settled = it != owners.end() && it->second == controller::RendezvousOwner(EnvName(i), kReplicas);
+        settled =
+            it != owners.end() && it->second == controller::RendezvousOwner(EnvName(i), kReplicas);
       }
       if (settled) {
         std::set<std::string> synced;
         for (const auto& [id, p] : replicas_) {
           for (const auto& line : p->LogLines()) {
-            if (line.is_object() && line.value("event", "") == "sync_end") synced.insert(line.value("environment", ""));
+            if (line.is_object() && line.value("event", "") == "sync_end")
+              synced.insert(line.value("environment", ""));
           }
         }
         if (static_cast<int>(synced.size()) >= envs_) return true;
@@ -181,7 +197,8 @@ class Fleet {
 
   // Sum over the replicas of envctl_etcd_request_duration_seconds_count, per method.
   std::map<std::string, double> EtcdRequests() {
-    static const std::regex kLine(R"re(^envctl_etcd_request_duration_seconds_count\{[^}]*method="([^"]+)"[^}]*\} ([0-9.eE+]+))re");
+    static const std::regex kLine(
+        R"re(^envctl_etcd_request_duration_seconds_count\{[^}]*method="([^"]+)"[^}]*\} ([0-9.eE+]+))re");
     std::map<std::string, double> out;
     for (const std::string& id : kReplicas) {
       auto r = cloudsim::Fetch("GET", "http://" + Address(id, "HTTP") + "/metrics", {}, "");
@@ -243,11 +260,13 @@ int RunTakeoverBench(int argc, char** argv) {
     } else if (a == "--keep") {
       keep = true;
     } else {
-      return Fail(absl::StrCat("unknown flag ", a, " (flags: --kills N (default 10) --envs N (default 20) --keep)"));
+      return Fail(absl::StrCat("unknown flag ", a,
+                               " (flags: --kills N (default 10) --envs N (default 20) --keep)"));
     }
   }
   if (!testing::EtcdInstalled()) {
-    return Fail(absl::StrCat(testing::kEtcdBinary, " missing: deploy/install-deps.sh installs etcd-server"));
+    return Fail(absl::StrCat(testing::kEtcdBinary,
+                             " missing: deploy/install-deps.sh installs etcd-server"));
   }
   if (!fs::exists(fs::path(ENVCTL_BINARY_DIR) / "envctl")) return Fail("build envctl first");
 
@@ -269,8 +288,10 @@ int RunTakeoverBench(int argc, char** argv) {
   if (!sim.ok()) return Fail(absl::StrCat("cloudsim: ", sim.status().message()));
 
   Fleet fleet(work, **etcd, **kv, (*sim)->endpoints_file(), envs);
-  std::printf("takeover benchmark: 3 etcd members, 3 replicas (lease TTL 10 s), %d environments "
-              "(a resource group and a storage account each), cloudsim speed 100x\n\n", envs);
+  std::printf(
+      "takeover benchmark: 3 etcd members, 3 replicas (lease TTL 10 s), %d environments "
+      "(a resource group and a storage account each), cloudsim speed 100x\n\n",
+      envs);
   const auto started = SteadyClock::now();
   for (const std::string& id : kReplicas) {
     if (!fleet.Start(id)) return Fail("cannot start envctl controller " + id);
@@ -295,9 +316,11 @@ int RunTakeoverBench(int argc, char** argv) {
     double mean = 0, var = 0;
     for (double c : counts) mean += c / counts.size();
     for (double c : counts) var += (c - mean) * (c - mean) / counts.size();
-    std::printf("balance (rendezvous hashing): %s; min %d, max %d, stddev %.2f (even: %.2f each)\n\n",
-                absl::StrJoin(parts, " ").c_str(), static_cast<int>(*std::min_element(counts.begin(), counts.end())),
-                static_cast<int>(*std::max_element(counts.begin(), counts.end())), std::sqrt(var), mean);
+    std::printf(
+        "balance (rendezvous hashing): %s; min %d, max %d, stddev %.2f (even: %.2f each)\n\n",
+        absl::StrJoin(parts, " ").c_str(),
+        static_cast<int>(*std::min_element(counts.begin(), counts.end())),
+        static_cast<int>(*std::max_element(counts.begin(), counts.end())), std::sqrt(var), mean);
   }
   std::fflush(stdout);
 
@@ -316,14 +339,15 @@ int RunTakeoverBench(int argc, char** argv) {
     std::vector<pid_t> pids;
     for (int i = 0; i < envs; ++i) {
       const std::string env = EnvName(i);
-      auto pid = SpawnWithLog({(fs::path(ENVCTL_BINARY_DIR) / "envctl").string(), "sync", "--env", env, "--server",
-                               grpc[owners.at(env)]},
+      auto pid = SpawnWithLog({(fs::path(ENVCTL_BINARY_DIR) / "envctl").string(), "sync", "--env",
+                               env, "--server", grpc[owners.at(env)]},
                               (work / ("sync-" + env + ".log")).string());
       if (pid.ok()) pids.push_back(*pid);
     }
     for (pid_t pid : pids) ::waitpid(pid, nullptr, 0);
     int synced = 0;
-    for (const auto deadline = SteadyClock::now() + std::chrono::seconds(120); SteadyClock::now() < deadline;) {
+    for (const auto deadline = SteadyClock::now() + std::chrono::seconds(120);
+         SteadyClock::now() < deadline;) {
       synced = 0;
       for (int i = 0; i < envs; ++i) {
         const std::string& owner = owners.at(EnvName(i));
@@ -339,7 +363,8 @@ int RunTakeoverBench(int argc, char** argv) {
     double total = 0, background_total = 0;
     std::vector<std::string> parts;
     for (const std::string& m : methods) {
-      const double rate = (after_idle.count(m) ? after_idle.at(m) : 0) - (before_idle.count(m) ? before_idle.at(m) : 0);
+      const double rate = (after_idle.count(m) ? after_idle.at(m) : 0) -
+                          (before_idle.count(m) ? before_idle.at(m) : 0);
       const double background = rate / idle_s * resync_s;
       const double during = after.at(m) - (after_idle.count(m) ? after_idle.at(m) : 0);
       total += during;
@@ -347,20 +372,24 @@ int RunTakeoverBench(int argc, char** argv) {
       const double per_env = (during - background) / envs;
       if (std::abs(per_env) >= 0.05) parts.push_back(absl::StrFormat("%s %.2f", m, per_env));
     }
-    std::printf("no-op resync of %d environments (%d synced, triggered with `envctl sync` on each owner): "
-                "%.1f s, %.0f etcd requests in all, %.0f of them background (%.1f/s, measured over %.0f s idle)\n",
-                envs, synced, resync_s, total, background_total, background_total / resync_s, idle_s);
-    std::printf("  etcd requests per no-op resync per environment: %.2f (%s)\n\n", (total - background_total) / envs,
-                absl::StrJoin(parts, ", ").c_str());
+    std::printf(
+        "no-op resync of %d environments (%d synced, triggered with `envctl sync` on each owner): "
+        "%.1f s, %.0f etcd requests in all, %.0f of them background (%.1f/s, measured over %.0f s "
+        "idle)\n",
+        envs, synced, resync_s, total, background_total, background_total / resync_s, idle_s);
+    std::printf("  etcd requests per no-op resync per environment: %.2f (%s)\n\n",
+                (total - background_total) / envs, absl::StrJoin(parts, ", ").c_str());
   }
   std::fflush(stdout);
 
   // 3. Take-over after kill -9.
   std::vector<double> moved_s, all_s, synced_s;
   if (kills > 0) {
-    std::printf("take-over after kill -9 of the owner (%d kills; each victim restarted and ownership settled "
-                "before the next)\n",
-                kills);
+    std::printf(
+        "take-over after kill -9 of the owner (%d kills; each victim restarted and ownership "
+        "settled "
+        "before the next)\n",
+        kills);
   }
   for (int k = 0; k < kills; ++k) {
     // The victims take turns: the k-th kill is of replica k mod 3, through the first
@@ -391,7 +420,8 @@ int RunTakeoverBench(int argc, char** argv) {
       }
       if (all < 0) {
         bool every = true;
-        for (const std::string& e : victims_envs) every = every && now.count(e) && now.at(e) != victim;
+        for (const std::string& e : victims_envs)
+          every = every && now.count(e) && now.at(e) != victim;
         if (every) all = SecondsSince(killed_at);
       }
       if (moved >= 0 && synced < 0 && fleet.SyncedAfter(successor, env, marks.at(successor))) {
@@ -400,24 +430,29 @@ int RunTakeoverBench(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (moved < 0 || all < 0 || synced < 0) {
-      return Fail(absl::StrCat("kill ", k + 1, ": ", env, " not taken over and synced within 60 s\n",
+      return Fail(absl::StrCat("kill ", k + 1, ": ", env,
+                               " not taken over and synced within 60 s\n",
                                successor.empty() ? "" : fleet.Tail(successor)));
     }
     moved_s.push_back(moved);
     all_s.push_back(all);
     synced_s.push_back(synced);
-    std::printf("  kill %2d: %s (owned %zu) -> %s owns %s after %.2f s, synced it after %.2f s; all %zu re-owned "
-                "after %.2f s\n",
-                k + 1, victim.c_str(), victims_envs.size(), successor.c_str(), env.c_str(), moved, synced,
-                victims_envs.size(), all);
+    std::printf(
+        "  kill %2d: %s (owned %zu) -> %s owns %s after %.2f s, synced it after %.2f s; all %zu "
+        "re-owned "
+        "after %.2f s\n",
+        k + 1, victim.c_str(), victims_envs.size(), successor.c_str(), env.c_str(), moved, synced,
+        victims_envs.size(), all);
     std::fflush(stdout);
     if (!fleet.Start(victim)) return Fail("cannot restart " + victim);
-    if (!fleet.WaitSettled(std::chrono::seconds(120))) return Fail("ownership did not settle after restarting " + victim);
+    if (!fleet.WaitSettled(std::chrono::seconds(120)))
+      return Fail("ownership did not settle after restarting " + victim);
   }
   if (kills > 0) {
-    std::printf("  owner key moved:          p50 %.2f s  max %.2f s  (min %.2f s)\n", Percentile(moved_s, 0.5),
-                Percentile(moved_s, 1), Percentile(moved_s, 0));
-    std::printf("  all victim's envs moved:  p50 %.2f s  max %.2f s\n", Percentile(all_s, 0.5), Percentile(all_s, 1));
+    std::printf("  owner key moved:          p50 %.2f s  max %.2f s  (min %.2f s)\n",
+                Percentile(moved_s, 0.5), Percentile(moved_s, 1), Percentile(moved_s, 0));
+    std::printf("  all victim's envs moved:  p50 %.2f s  max %.2f s\n", Percentile(all_s, 0.5),
+                Percentile(all_s, 1));
     std::printf("  new owner synced it:      p50 %.2f s  max %.2f s\n", Percentile(synced_s, 0.5),
                 Percentile(synced_s, 1));
   }

@@ -110,8 +110,9 @@ TEST_F(ArmClientTest, ListFollowsNextLinkVerbatimUntilAbsent) {
   transport_.Enqueue("GET", "/subscriptions/sub1/resourcegroups?api-version", 200,
                      R"({"value":[{"name":"a"},{"name":"b"}],
                          "nextLink":"https://arm.test/subscriptions/sub1/resourcegroups?api-version=2022-09-01&%24skiptoken=P2"})");
-  transport_.Enqueue("GET", "skiptoken=P2", 200,
-                     R"({"value":[{"name":"c"}],"nextLink":"https://arm.test/page3?api-version=2022-09-01&%24skiptoken=P3"})");
+  transport_.Enqueue(
+      "GET", "skiptoken=P2", 200,
+      R"({"value":[{"name":"c"}],"nextLink":"https://arm.test/page3?api-version=2022-09-01&%24skiptoken=P3"})");
   transport_.Enqueue("GET", "skiptoken=P3", 200, R"({"value":[],"nextLink":null})");
   auto all = arm_.List("/subscriptions/sub1/resourcegroups", "2022-09-01");
   ASSERT_OK(all);
@@ -120,8 +121,9 @@ TEST_F(ArmClientTest, ListFollowsNextLinkVerbatimUntilAbsent) {
   const auto requests = transport_.Requests();
   ASSERT_EQ(requests.size(), 3u);
   // nextLink is used exactly as given (no second api-version appended).
-  EXPECT_EQ(requests[1].url,
-            "https://arm.test/subscriptions/sub1/resourcegroups?api-version=2022-09-01&%24skiptoken=P2");
+  EXPECT_EQ(
+      requests[1].url,
+      "https://arm.test/subscriptions/sub1/resourcegroups?api-version=2022-09-01&%24skiptoken=P2");
   EXPECT_EQ(requests[2].url, "https://arm.test/page3?api-version=2022-09-01&%24skiptoken=P3");
 }
 
@@ -136,11 +138,13 @@ TEST_F(ArmClientTest, ListTreatsEmptyNextLinkAndMissingValueAsEnd) {
 TEST_F(ArmClientTest, ListErrorOnSecondPageFailsTheWholeList) {
   transport_.Enqueue("GET", "/items?", 200, R"({"value":[1],"nextLink":"https://arm.test/p2"})");
   transport_.Enqueue("GET", "/p2", 503, R"({"error":{"code":"ServerBusy","message":"busy"}})");
-  EXPECT_THAT(arm_.List("/items", "v"), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("busy")));
+  EXPECT_THAT(arm_.List("/items", "v"),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("busy")));
 }
 
 TEST_F(ArmClientTest, DeleteOfAbsentResourceIsOk) {
-  transport_.Enqueue("DELETE", "/x", 404, R"({"error":{"code":"ResourceNotFound","message":"gone"}})");
+  transport_.Enqueue("DELETE", "/x", 404,
+                     R"({"error":{"code":"ResourceNotFound","message":"gone"}})");
   EXPECT_OK(arm_.Delete("/x", "v"));
   transport_.Enqueue("DELETE", "/y", 204);
   EXPECT_OK(arm_.Delete("/y", "v"));

@@ -60,8 +60,9 @@ TEST_F(ArmLroTest, AzureAsyncOperationIsPolledWithRetryAfterThenResourceIsRead) 
 
 TEST_F(ArmLroTest, LocationIsPolledUntil200ThenResourceIsRead) {
   transport_.Enqueue("PUT", kSa, 202, "",
-                     {{"Location", "https://arm.test/subscriptions/sub1/providers/Microsoft.Storage/"
-                                   "locations/westeurope/asyncoperations/a1?monitor=true"},
+                     {{"Location",
+                       "https://arm.test/subscriptions/sub1/providers/Microsoft.Storage/"
+                       "locations/westeurope/asyncoperations/a1?monitor=true"},
                       {"Retry-After", "17"}});
   transport_.Enqueue("GET", "asyncoperations/a1", 202, "", {{"Retry-After", "2"}});
   transport_.Enqueue("GET", "asyncoperations/a1", 200, R"({"name":"sa1"})");
@@ -84,8 +85,9 @@ TEST_F(ArmLroTest, AzureAsyncOperationIsPreferredOverLocation) {
 }
 
 TEST_F(ArmLroTest, RelativeMonitorUrlsResolveAgainstTheEndpoint) {
-  transport_.Enqueue("DELETE", kWs, 202, "",
-                     {{"Azure-AsyncOperation", std::string(kWs) + "/operationStatus/o1?api-version=x"}});
+  transport_.Enqueue(
+      "DELETE", kWs, 202, "",
+      {{"Azure-AsyncOperation", std::string(kWs) + "/operationStatus/o1?api-version=x"}});
   transport_.Enqueue("GET", "/operationStatus/o1", 200, R"({"status":"Succeeded"})");
   EXPECT_OK(Client().Delete(kWs, "2023-02-01"));
   EXPECT_EQ(transport_.Requests()[1].url,
@@ -125,8 +127,9 @@ TEST_F(ArmLroTest, LocationErrorStatusIsTheOperationsError) {
 TEST_F(ArmLroTest, TimeoutIsDeadlineExceededNamingTheLastState) {
   LroOptions lro;
   lro.timeout = absl::Seconds(60);
-  transport_.Enqueue("PUT", kWs, 201, R"({"properties":{"provisioningState":"Accepted"}})",
-                     {{"Azure-AsyncOperation", "https://arm.test/ops/slow"}, {"Retry-After", "10"}});
+  transport_.Enqueue(
+      "PUT", kWs, 201, R"({"properties":{"provisioningState":"Accepted"}})",
+      {{"Azure-AsyncOperation", "https://arm.test/ops/slow"}, {"Retry-After", "10"}});
   transport_.Always("GET", "/ops/slow", 200, R"({"status":"Running"})", {{"Retry-After", "10"}});
   const absl::Time start = clock_.Now();
   auto got = Client(lro).Put(kWs, "v", nlohmann::json::object());
@@ -142,7 +145,8 @@ TEST_F(ArmLroTest, RetryAfterIsClampedAndMissingRetryAfterBacksOffExponentially)
   lro.max_poll_interval = absl::Seconds(4);
   transport_.Enqueue("PUT", kWs, 201, R"({"properties":{"provisioningState":"Creating"}})",
                      {{"Azure-AsyncOperation", "https://arm.test/ops/b"}, {"Retry-After", "600"}});
-  for (int i = 0; i < 4; ++i) transport_.Enqueue("GET", "/ops/b", 200, R"({"status":"InProgress"})");
+  for (int i = 0; i < 4; ++i)
+    transport_.Enqueue("GET", "/ops/b", 200, R"({"status":"InProgress"})");
   transport_.Enqueue("GET", "/ops/b", 200, R"({"status":"Succeeded"})");
   transport_.Enqueue("GET", kWs, 200, R"({"properties":{"provisioningState":"Succeeded"}})");
   ASSERT_OK(Client(lro).Put(kWs, "v", nlohmann::json::object()));
@@ -153,7 +157,8 @@ TEST_F(ArmLroTest, RetryAfterIsClampedAndMissingRetryAfterBacksOffExponentially)
 TEST_F(ArmLroTest, NonTerminalProvisioningStateWithoutHeadersPollsTheResource) {
   transport_.Enqueue("PUT", kSa, 200, R"({"properties":{"provisioningState":"ResolvingDNS"}})");
   transport_.Enqueue("GET", kSa, 200, R"({"properties":{"provisioningState":"Creating"}})");
-  transport_.Enqueue("GET", kSa, 200, R"({"name":"sa1","properties":{"provisioningState":"Succeeded"}})");
+  transport_.Enqueue("GET", kSa, 200,
+                     R"({"name":"sa1","properties":{"provisioningState":"Succeeded"}})");
   auto got = Client().Put(kSa, "v", nlohmann::json::object());
   ASSERT_OK(got);
   EXPECT_EQ((*got)["name"], "sa1");
@@ -162,8 +167,9 @@ TEST_F(ArmLroTest, NonTerminalProvisioningStateWithoutHeadersPollsTheResource) {
 
 TEST_F(ArmLroTest, ResourcePollEndingFailedIsAborted) {
   transport_.Enqueue("PUT", kSa, 201, R"({"properties":{"provisioningState":"Creating"}})");
-  transport_.Enqueue("GET", kSa, 200,
-                     R"({"properties":{"provisioningState":"Failed","error":{"code":"Boom","message":"b"}}})");
+  transport_.Enqueue(
+      "GET", kSa, 200,
+      R"({"properties":{"provisioningState":"Failed","error":{"code":"Boom","message":"b"}}})");
   auto got = Client().Put(kSa, "v", nlohmann::json::object());
   EXPECT_THAT(got, StatusIs(absl::StatusCode::kAborted, HasSubstr("Boom: b")));
 }
@@ -210,9 +216,9 @@ TEST_F(ArmLroTest, PollTransportErrorSurfaces) {
 
 TEST_F(ArmLroTest, HttpDateRetryAfterIsHonoured) {
   // FakeClock starts at 1'800'000'000 = Fri, 15 Jan 2027 08:00:00 GMT.
-  transport_.Enqueue("PUT", kSa, 202, "",
-                     {{"Location", "https://arm.test/loc/d"},
-                      {"Retry-After", "Fri, 15 Jan 2027 08:00:09 GMT"}});
+  transport_.Enqueue(
+      "PUT", kSa, 202, "",
+      {{"Location", "https://arm.test/loc/d"}, {"Retry-After", "Fri, 15 Jan 2027 08:00:09 GMT"}});
   transport_.Enqueue("GET", "/loc/d", 200, "{}");
   transport_.Enqueue("GET", kSa, 200, R"({"properties":{"provisioningState":"Succeeded"}})");
   ASSERT_OK(Client().Put(kSa, "v", nlohmann::json::object()));

@@ -66,8 +66,9 @@ TEST_F(TypedClientsTest, ResourceGroupUpdateTagsPatchesWholeMap) {
 }
 
 TEST_F(TypedClientsTest, ResourceGroupGetMissingIsNotFound) {
-  transport_.Enqueue("GET", kRgPath, 404,
-                     R"({"error":{"code":"ResourceGroupNotFound","message":"Resource group 'rg1' could not be found."}})");
+  transport_.Enqueue(
+      "GET", kRgPath, 404,
+      R"({"error":{"code":"ResourceGroupNotFound","message":"Resource group 'rg1' could not be found."}})");
   auto got = groups_.Get("rg1");
   EXPECT_THAT(got, StatusIs(absl::StatusCode::kNotFound, HasSubstr("rg1")));
   EXPECT_EQ(ServiceErrorCode(got.status()), "ResourceGroupNotFound");
@@ -95,18 +96,21 @@ TEST_F(TypedClientsTest, ResourceGroupListByTagSendsODataFilter) {
 // --- storage accounts ---
 
 TEST_F(TypedClientsTest, StorageCreateWaitsForLocationOperation) {
-  const nlohmann::json body = {{"location", "westeurope"},
-                               {"sku", {{"name", "Standard_LRS"}}},
-                               {"kind", "StorageV2"},
-                               {"properties", {{"isHnsEnabled", true}, {"minimumTlsVersion", "TLS1_2"}}}};
+  const nlohmann::json body = {
+      {"location", "westeurope"},
+      {"sku", {{"name", "Standard_LRS"}}},
+      {"kind", "StorageV2"},
+      {"properties", {{"isHnsEnabled", true}, {"minimumTlsVersion", "TLS1_2"}}}};
   transport_.Enqueue("PUT", kSaPath, 202, "",
-                     {{"Location", "https://arm.test/subscriptions/sub1/providers/Microsoft.Storage/"
-                                   "locations/westeurope/asyncoperations/op?monitor=true"},
+                     {{"Location",
+                       "https://arm.test/subscriptions/sub1/providers/Microsoft.Storage/"
+                       "locations/westeurope/asyncoperations/op?monitor=true"},
                       {"Retry-After", "17"}});
   transport_.Enqueue("GET", "/asyncoperations/op", 202, "", {{"Retry-After", "17"}});
   transport_.Enqueue("GET", "/asyncoperations/op", 200, R"({"name":"sa1"})");
-  transport_.Enqueue("GET", kSaPath, 200,
-                     R"({"name":"sa1","properties":{"provisioningState":"Succeeded","isHnsEnabled":true}})");
+  transport_.Enqueue(
+      "GET", kSaPath, 200,
+      R"({"name":"sa1","properties":{"provisioningState":"Succeeded","isHnsEnabled":true}})");
   auto got = storage_.Create("rg1", "sa1", body);
   ASSERT_OK(got);
   EXPECT_EQ((*got)["properties"]["isHnsEnabled"], true);
@@ -124,8 +128,9 @@ TEST_F(TypedClientsTest, StorageUpdatePatchesAndDeleteAcceptsNoContent) {
 }
 
 TEST_F(TypedClientsTest, StorageListKeysParsesTypedKeysAndIsARetrySafePost) {
-  transport_.Enqueue("POST", "/listKeys", 200,
-                     R"({"keys":[{"keyName":"key1","permissions":"Full","value":"AAAA111=","creationTime":"2024-01-01T00:00:00Z"},
+  transport_.Enqueue(
+      "POST", "/listKeys", 200,
+      R"({"keys":[{"keyName":"key1","permissions":"Full","value":"AAAA111=","creationTime":"2024-01-01T00:00:00Z"},
                                  {"keyName":"key2","permissions":"Full","value":"BBBB222="}]})");
   auto keys = storage_.ListKeys("rg1", "sa1");
   ASSERT_OK(keys);
@@ -140,7 +145,8 @@ TEST_F(TypedClientsTest, StorageListKeysParsesTypedKeysAndIsARetrySafePost) {
 }
 
 TEST_F(TypedClientsTest, StorageMalformedKeysErrorNeverQuotesKeyMaterial) {
-  transport_.Enqueue("POST", "/listKeys", 200, R"({"keys":[{"permissions":"Full","value":"SECRETKEY=="}]})");
+  transport_.Enqueue("POST", "/listKeys", 200,
+                     R"({"keys":[{"permissions":"Full","value":"SECRETKEY=="}]})");
   auto keys = storage_.ListKeys("rg1", "sa1");
   EXPECT_THAT(keys, StatusIs(absl::StatusCode::kInternal, HasSubstr("lacks keyName")));
   EXPECT_THAT(std::string(keys.status().message()), Not(HasSubstr("SECRETKEY")));
@@ -158,15 +164,18 @@ TEST_F(TypedClientsTest, StorageRegenerateKeySendsKeyNameAndIsNotRetrySafe) {
 
 TEST_F(TypedClientsTest, StorageContainersUseBlobServicesDefaultPath) {
   const std::string container = std::string(kSaPath) + "/blobServices/default/containers/raw";
-  transport_.Enqueue("PUT", container, 201, R"({"name":"raw","properties":{"publicAccess":"None"}})");
-  ASSERT_OK(storage_.PutContainer("rg1", "sa1", "raw", {{"properties", {{"publicAccess", "None"}}}}));
+  transport_.Enqueue("PUT", container, 201,
+                     R"({"name":"raw","properties":{"publicAccess":"None"}})");
+  ASSERT_OK(
+      storage_.PutContainer("rg1", "sa1", "raw", {{"properties", {{"publicAccess", "None"}}}}));
   EXPECT_EQ(PathOf(Last().url), container);
   EXPECT_EQ(BodyOf(Last())["properties"]["publicAccess"], "None");
 
   transport_.Enqueue("GET", container, 200, R"({"name":"raw"})");
   ASSERT_OK(storage_.GetContainer("rg1", "sa1", "raw"));
   transport_.Enqueue("PATCH", container, 200, R"({"name":"raw"})");
-  ASSERT_OK(storage_.UpdateContainer("rg1", "sa1", "raw", {{"properties", {{"metadata", {{"k", "v"}}}}}}));
+  ASSERT_OK(storage_.UpdateContainer("rg1", "sa1", "raw",
+                                     {{"properties", {{"metadata", {{"k", "v"}}}}}}));
   EXPECT_EQ(Last().method, "PATCH");
   transport_.Enqueue("DELETE", container, 200);
   ASSERT_OK(storage_.DeleteContainer("rg1", "sa1", "raw"));
@@ -186,12 +195,14 @@ TEST_F(TypedClientsTest, StoragePutContainerWithNullBodySendsEmptyObject) {
 // --- key vaults ---
 
 TEST_F(TypedClientsTest, KeyVaultCreateSendsBodyAndReturnsVault) {
-  const nlohmann::json body = {
-      {"location", "westeurope"},
-      {"properties",
-       {{"tenantId", "t1"}, {"sku", {{"family", "A"}, {"name", "standard"}}}, {"accessPolicies", nlohmann::json::array()}}}};
-  transport_.Enqueue("PUT", kKvPath, 201,
-                     R"({"name":"kv1","properties":{"provisioningState":"Succeeded","vaultUri":"https://kv1.vault.test/"}})");
+  const nlohmann::json body = {{"location", "westeurope"},
+                               {"properties",
+                                {{"tenantId", "t1"},
+                                 {"sku", {{"family", "A"}, {"name", "standard"}}},
+                                 {"accessPolicies", nlohmann::json::array()}}}};
+  transport_.Enqueue(
+      "PUT", kKvPath, 201,
+      R"({"name":"kv1","properties":{"provisioningState":"Succeeded","vaultUri":"https://kv1.vault.test/"}})");
   auto got = vaults_.CreateOrUpdate("rg1", "kv1", body);
   ASSERT_OK(got);
   EXPECT_EQ(KeyVaultsClient::VaultUri(*got), "https://kv1.vault.test");
@@ -200,8 +211,9 @@ TEST_F(TypedClientsTest, KeyVaultCreateSendsBodyAndReturnsVault) {
 }
 
 TEST_F(TypedClientsTest, KeyVaultNameHeldBySoftDeletedVaultIsAConflict) {
-  transport_.Enqueue("PUT", kKvPath, 409,
-                     R"({"error":{"code":"ConflictError","message":"A vault with the same name already exists in deleted state."}})");
+  transport_.Enqueue(
+      "PUT", kKvPath, 409,
+      R"({"error":{"code":"ConflictError","message":"A vault with the same name already exists in deleted state."}})");
   auto got = vaults_.CreateOrUpdate("rg1", "kv1", nlohmann::json::object());
   EXPECT_THAT(got, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("deleted state")));
   EXPECT_EQ(ServiceErrorCode(got.status()), "ConflictError");
@@ -228,8 +240,9 @@ TEST_F(TypedClientsTest, KeyVaultAccessPolicyOperationsUseTheirPaths) {
 TEST_F(TypedClientsTest, KeyVaultDeletedVaultsUseLocationScopedPaths) {
   const std::string deleted =
       "/subscriptions/sub1/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv1";
-  transport_.Enqueue("GET", deleted, 200,
-                     R"({"name":"kv1","properties":{"scheduledPurgeDate":"2030-01-01T00:00:00Z"}})");
+  transport_.Enqueue(
+      "GET", deleted, 200,
+      R"({"name":"kv1","properties":{"scheduledPurgeDate":"2030-01-01T00:00:00Z"}})");
   ASSERT_OK(vaults_.GetDeleted("West Europe", "kv1"));
   EXPECT_EQ(PathOf(Last().url), deleted);
 
@@ -255,8 +268,10 @@ TEST_F(TypedClientsTest, KeyVaultPatchGetDelete) {
 }
 
 TEST(VaultUriTest, ToleratesTrailingSlashAndAbsence) {
-  EXPECT_EQ(KeyVaultsClient::VaultUri({{"properties", {{"vaultUri", "https://a.b/"}}}}), "https://a.b");
-  EXPECT_EQ(KeyVaultsClient::VaultUri({{"properties", {{"vaultUri", "https://a.b"}}}}), "https://a.b");
+  EXPECT_EQ(KeyVaultsClient::VaultUri({{"properties", {{"vaultUri", "https://a.b/"}}}}),
+            "https://a.b");
+  EXPECT_EQ(KeyVaultsClient::VaultUri({{"properties", {{"vaultUri", "https://a.b"}}}}),
+            "https://a.b");
   EXPECT_EQ(KeyVaultsClient::VaultUri({{"properties", nlohmann::json::object()}}), "");
 }
 
@@ -266,18 +281,22 @@ TEST_F(TypedClientsTest, DatabricksWorkspaceCreateFollowsAsyncOperationAndReadsU
   transport_.Enqueue("PUT", kWsPath, 201, R"({"properties":{"provisioningState":"Accepted"}})",
                      {{"Azure-AsyncOperation", "https://arm.test/wsops/1"}, {"Retry-After", "10"}});
   transport_.Enqueue("GET", "/wsops/1", 200, R"({"status":"Succeeded"})");
-  transport_.Enqueue("GET", kWsPath, 200,
-                     R"({"properties":{"provisioningState":"Succeeded","workspaceUrl":"adb-5.1.azuredatabricks.net"}})");
+  transport_.Enqueue(
+      "GET", kWsPath, 200,
+      R"({"properties":{"provisioningState":"Succeeded","workspaceUrl":"adb-5.1.azuredatabricks.net"}})");
   auto got = workspaces_.CreateOrUpdate(
-      "rg1", "ws1", {{"location", "westeurope"}, {"sku", {{"name", "premium"}}},
-                     {"properties", {{"managedResourceGroupId", "/subscriptions/sub1/resourceGroups/m"}}}});
+      "rg1", "ws1",
+      {{"location", "westeurope"},
+       {"sku", {{"name", "premium"}}},
+       {"properties", {{"managedResourceGroupId", "/subscriptions/sub1/resourceGroups/m"}}}});
   ASSERT_OK(got);
   EXPECT_EQ(DatabricksWorkspacesClient::WorkspaceUrl(*got), "https://adb-5.1.azuredatabricks.net");
   EXPECT_EQ(QueryOf(Nth(0).url)["api-version"], kDatabricksApiVersion);
 }
 
 TEST_F(TypedClientsTest, DatabricksWorkspaceDeleteAndPatch) {
-  transport_.Enqueue("DELETE", kWsPath, 202, "", {{"Azure-AsyncOperation", "https://arm.test/wsops/d"}});
+  transport_.Enqueue("DELETE", kWsPath, 202, "",
+                     {{"Azure-AsyncOperation", "https://arm.test/wsops/d"}});
   transport_.Enqueue("GET", "/wsops/d", 200, R"({"status":"InProgress"})");
   transport_.Enqueue("GET", "/wsops/d", 200, R"({"status":"Succeeded"})");
   ASSERT_OK(workspaces_.Delete("rg1", "ws1"));
@@ -287,12 +306,14 @@ TEST_F(TypedClientsTest, DatabricksWorkspaceDeleteAndPatch) {
 }
 
 TEST(WorkspaceUrlTest, AddsSchemeOnlyWhenMissing) {
-  EXPECT_EQ(DatabricksWorkspacesClient::WorkspaceUrl({{"properties", {{"workspaceUrl", "adb-1.2.net"}}}}),
-            "https://adb-1.2.net");
+  EXPECT_EQ(
+      DatabricksWorkspacesClient::WorkspaceUrl({{"properties", {{"workspaceUrl", "adb-1.2.net"}}}}),
+      "https://adb-1.2.net");
   EXPECT_EQ(DatabricksWorkspacesClient::WorkspaceUrl(
                 {{"properties", {{"workspaceUrl", "https://127.0.0.1:4443/"}}}}),
             "https://127.0.0.1:4443");
-  EXPECT_EQ(DatabricksWorkspacesClient::WorkspaceUrl({{"properties", nlohmann::json::object()}}), "");
+  EXPECT_EQ(DatabricksWorkspacesClient::WorkspaceUrl({{"properties", nlohmann::json::object()}}),
+            "");
 }
 
 }  // namespace

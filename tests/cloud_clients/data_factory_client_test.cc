@@ -37,10 +37,12 @@ class DataFactoryClientTest : public ::testing::Test {
 };
 
 TEST_F(DataFactoryClientTest, FactoryPutReturnsIdentityPrincipal) {
-  transport_.Enqueue("PUT", kF, 200,
-                     R"({"name":"adf1","identity":{"type":"SystemAssigned","principalId":"p-123","tenantId":"t"},
+  transport_.Enqueue(
+      "PUT", kF, 200,
+      R"({"name":"adf1","identity":{"type":"SystemAssigned","principalId":"p-123","tenantId":"t"},
                          "properties":{"provisioningState":"Succeeded"}})");
-  auto got = adf_.PutFactory(f_, {{"location", "westeurope"}, {"identity", {{"type", "SystemAssigned"}}}});
+  auto got =
+      adf_.PutFactory(f_, {{"location", "westeurope"}, {"identity", {{"type", "SystemAssigned"}}}});
   ASSERT_OK(got);
   EXPECT_EQ(DataFactoryClient::PrincipalId(*got), "p-123");
   EXPECT_EQ(PathOf(Last().url), kF);
@@ -49,7 +51,8 @@ TEST_F(DataFactoryClientTest, FactoryPutReturnsIdentityPrincipal) {
 }
 
 TEST_F(DataFactoryClientTest, FactoryGetPatchDelete) {
-  transport_.Enqueue("GET", kF, 404, R"({"error":{"code":"ResourceNotFound","message":"no factory"}})");
+  transport_.Enqueue("GET", kF, 404,
+                     R"({"error":{"code":"ResourceNotFound","message":"no factory"}})");
   auto missing = adf_.GetFactory(f_);
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound, HasSubstr("Data Factory 404")));
   transport_.Enqueue("PATCH", kF, 200, R"({"name":"adf1","tags":{"a":"1"}})");
@@ -60,10 +63,11 @@ TEST_F(DataFactoryClientTest, FactoryGetPatchDelete) {
 }
 
 TEST_F(DataFactoryClientTest, EntitiesUseLowerCaseSegmentsAndOptionalIfMatch) {
-  const std::pair<EntityKind, const char*> kinds[] = {{EntityKind::kLinkedService, "linkedservices"},
-                                                      {EntityKind::kDataset, "datasets"},
-                                                      {EntityKind::kPipeline, "pipelines"},
-                                                      {EntityKind::kTrigger, "triggers"}};
+  const std::pair<EntityKind, const char*> kinds[] = {
+      {EntityKind::kLinkedService, "linkedservices"},
+      {EntityKind::kDataset, "datasets"},
+      {EntityKind::kPipeline, "pipelines"},
+      {EntityKind::kTrigger, "triggers"}};
   for (const auto& [kind, segment] : kinds) {
     const std::string path = std::string(kF) + "/" + segment + "/e1";
     transport_.Enqueue("PUT", path, 200, R"({"name":"e1","etag":"e-2","properties":{}})");
@@ -75,7 +79,8 @@ TEST_F(DataFactoryClientTest, EntitiesUseLowerCaseSegmentsAndOptionalIfMatch) {
     EXPECT_EQ(BodyOf(Last()), nlohmann::json({{"properties", {{"type", "X"}}}}));
   }
   transport_.Enqueue("PUT", "/pipelines/p2", 200, R"({"name":"p2"})");
-  ASSERT_OK(adf_.PutEntity(f_, EntityKind::kPipeline, "p2", {{"properties", nlohmann::json::object()}}));
+  ASSERT_OK(
+      adf_.PutEntity(f_, EntityKind::kPipeline, "p2", {{"properties", nlohmann::json::object()}}));
   EXPECT_EQ(Last().headers.count("If-Match"), 0u);
 }
 
@@ -87,16 +92,18 @@ TEST_F(DataFactoryClientTest, EtagMismatchIsFailedPrecondition) {
 }
 
 TEST_F(DataFactoryClientTest, StartedTriggerCannotBeUpdated) {
-  transport_.Enqueue("PUT", "/triggers/t", 400,
-                     R"({"error":{"code":"TriggerEnabledCannotUpdate","message":"Cannot update enabled Trigger; the trigger needs to be disabled first. "}})");
+  transport_.Enqueue(
+      "PUT", "/triggers/t", 400,
+      R"({"error":{"code":"TriggerEnabledCannotUpdate","message":"Cannot update enabled Trigger; the trigger needs to be disabled first. "}})");
   auto got = adf_.PutEntity(f_, EntityKind::kTrigger, "t", nlohmann::json::object());
   EXPECT_THAT(got, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("disabled first")));
   EXPECT_EQ(ServiceErrorCode(got.status()), "TriggerEnabledCannotUpdate");
 }
 
 TEST_F(DataFactoryClientTest, DeleteOfReferencedEntityIsFailedPrecondition) {
-  transport_.Enqueue("DELETE", "/linkedservices/kv", 400,
-                     R"({"error":{"code":"BadRequest","message":"The document cannot be deleted since it is referenced by ds1.","target":null}})");
+  transport_.Enqueue(
+      "DELETE", "/linkedservices/kv", 400,
+      R"({"error":{"code":"BadRequest","message":"The document cannot be deleted since it is referenced by ds1.","target":null}})");
   absl::Status st = adf_.DeleteEntity(f_, EntityKind::kLinkedService, "kv");
   EXPECT_THAT(st, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("referenced by ds1")));
   EXPECT_EQ(ServiceErrorCode(st), "BadRequest");
@@ -144,8 +151,9 @@ TEST_F(DataFactoryClientTest, CreateRunSendsParametersAndIsNotRetrySafe) {
 }
 
 TEST_F(DataFactoryClientTest, PipelineRunParsesStatusAndMessage) {
-  transport_.Enqueue("GET", "/pipelineruns/r1", 200,
-                     R"({"runId":"r1","pipelineName":"p1","status":"Failed","message":"Activity failed",
+  transport_.Enqueue(
+      "GET", "/pipelineruns/r1", 200,
+      R"({"runId":"r1","pipelineName":"p1","status":"Failed","message":"Activity failed",
                          "runStart":"2024-01-01T00:00:00Z","runEnd":"2024-01-01T00:01:00Z"})");
   auto run = adf_.GetPipelineRun(f_, "r1");
   ASSERT_OK(run);
@@ -167,8 +175,9 @@ TEST_F(DataFactoryClientTest, PipelineRunParsesStatusAndMessage) {
 }
 
 TEST_F(DataFactoryClientTest, UnknownRunIsNotFound) {
-  transport_.Enqueue("GET", "/pipelineruns/nope", 404,
-                     R"({"error":{"code":"PipelineRunNotFound","message":"Pipeline run nope not found"}})");
+  transport_.Enqueue(
+      "GET", "/pipelineruns/nope", 404,
+      R"({"error":{"code":"PipelineRunNotFound","message":"Pipeline run nope not found"}})");
   EXPECT_THAT(adf_.GetPipelineRun(f_, "nope"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope not found")));
 }

@@ -37,7 +37,8 @@ class DatabricksTest : public ::testing::Test {
 
 TEST_F(DatabricksTest, WorkspaceUrlGetsSchemeAndLosesTrailingSlash) {
   EXPECT_EQ(client_.workspace_url(), "https://adb-123.4.azuredatabricks.net");
-  EXPECT_EQ(DatabricksClient::NormalizeWorkspaceUrl("https://127.0.0.1:9000/"), "https://127.0.0.1:9000");
+  EXPECT_EQ(DatabricksClient::NormalizeWorkspaceUrl("https://127.0.0.1:9000/"),
+            "https://127.0.0.1:9000");
 }
 
 TEST_F(DatabricksTest, EmptyBodyIsEmptyObject) {
@@ -52,34 +53,43 @@ TEST_F(DatabricksTest, EmptyBodyIsEmptyObject) {
 // --- errors ---
 
 TEST_F(DatabricksTest, ErrorCodesMapWhetherStringOrInt) {
-  transport_.Enqueue("GET", "/workspace/get-status", 404,
-                     R"({"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Path (/x) doesn't exist."})");
+  transport_.Enqueue(
+      "GET", "/workspace/get-status", 404,
+      R"({"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Path (/x) doesn't exist."})");
   auto missing = WorkspaceApi(client_).GetStatus("/x");
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound, HasSubstr("doesn't exist")));
   EXPECT_EQ(ServiceErrorCode(missing.status()), "RESOURCE_DOES_NOT_EXIST");
 
-  transport_.Enqueue("GET", "/secrets/scopes/list", 403, R"({"error_code":403,"message":"Invalid access token."})");
+  transport_.Enqueue("GET", "/secrets/scopes/list", 403,
+                     R"({"error_code":403,"message":"Invalid access token."})");
   auto denied = SecretsApi(client_).ListScopes();
-  EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("Invalid access token")));
+  EXPECT_THAT(denied,
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("Invalid access token")));
   EXPECT_EQ(ServiceErrorCode(denied.status()), "403");
 }
 
 TEST_F(DatabricksTest, AlreadyExistsSentAs400IsAlreadyExists) {
-  transport_.Enqueue("POST", "/workspace/import", 400,
-                     R"({"error_code":"RESOURCE_ALREADY_EXISTS","message":"Node named 'nb' already exists"})");
-  absl::Status st = WorkspaceApi(client_).ImportSource("/Shared/nb", "print(1)", Language::kPython, false);
-  EXPECT_THAT(st, StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("importing notebook /Shared/nb")));
+  transport_.Enqueue(
+      "POST", "/workspace/import", 400,
+      R"({"error_code":"RESOURCE_ALREADY_EXISTS","message":"Node named 'nb' already exists"})");
+  absl::Status st =
+      WorkspaceApi(client_).ImportSource("/Shared/nb", "print(1)", Language::kPython, false);
+  EXPECT_THAT(
+      st, StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("importing notebook /Shared/nb")));
 }
 
 TEST_F(DatabricksTest, UnknownRunSentAs400IsNotFound) {
-  transport_.Enqueue("GET", "/jobs/runs/get", 400,
-                     R"({"error_code":"INVALID_PARAMETER_VALUE","message":"Run 42 does not exist."})");
-  EXPECT_THAT(JobsApi(client_).GetRun(42), StatusIs(absl::StatusCode::kNotFound, HasSubstr("Run 42")));
+  transport_.Enqueue(
+      "GET", "/jobs/runs/get", 400,
+      R"({"error_code":"INVALID_PARAMETER_VALUE","message":"Run 42 does not exist."})");
+  EXPECT_THAT(JobsApi(client_).GetRun(42),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("Run 42")));
 }
 
 TEST_F(DatabricksTest, ThrottledIsResourceExhaustedWithRetryAfter) {
   transport_.Enqueue("POST", "/jobs/runs/submit", 429,
-                     R"({"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"})", {{"Retry-After", "3"}});
+                     R"({"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"})",
+                     {{"Retry-After", "3"}});
   auto got = JobsApi(client_).SubmitRun({{"run_name", "x"}}, "tok");
   EXPECT_THAT(got, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("slow down")));
   EXPECT_EQ(RetryAfter(got.status()), absl::Seconds(3));
@@ -89,7 +99,8 @@ TEST_F(DatabricksTest, ThrottledIsResourceExhaustedWithRetryAfter) {
 
 TEST_F(DatabricksTest, ImportSourceSendsBase64AndOverwriteMakesItRetrySafe) {
   transport_.Enqueue("POST", "/workspace/import", 200, "{}");
-  ASSERT_OK(WorkspaceApi(client_).ImportSource("/Shared/etl/ingest", "print(1)", Language::kPython, true));
+  ASSERT_OK(WorkspaceApi(client_).ImportSource("/Shared/etl/ingest", "print(1)", Language::kPython,
+                                               true));
   EXPECT_EQ(BodyOf(Last()), nlohmann::json({{"path", "/Shared/etl/ingest"},
                                             {"format", "SOURCE"},
                                             {"language", "PYTHON"},
@@ -103,10 +114,11 @@ TEST_F(DatabricksTest, ImportSourceSendsBase64AndOverwriteMakesItRetrySafe) {
 }
 
 TEST_F(DatabricksTest, ExportDecodesSource) {
-  transport_.Enqueue("GET", "/workspace/export", 200,
-                     nlohmann::json({{"content", absl::Base64Escape("# Databricks notebook source\nprint(1)")},
-                                     {"file_type", "py"}})
-                         .dump());
+  transport_.Enqueue(
+      "GET", "/workspace/export", 200,
+      nlohmann::json({{"content", absl::Base64Escape("# Databricks notebook source\nprint(1)")},
+                      {"file_type", "py"}})
+          .dump());
   auto got = WorkspaceApi(client_).ExportSource("/Shared/nb b");
   ASSERT_OK(got);
   EXPECT_EQ(*got, "# Databricks notebook source\nprint(1)");
@@ -116,8 +128,9 @@ TEST_F(DatabricksTest, ExportDecodesSource) {
 }
 
 TEST_F(DatabricksTest, GetStatusListAndDelete) {
-  transport_.Enqueue("GET", "/workspace/get-status", 200,
-                     R"({"object_type":"NOTEBOOK","path":"/Shared/nb","language":"PYTHON","object_id":123456789012345,"modified_at":1700000000000})");
+  transport_.Enqueue(
+      "GET", "/workspace/get-status", 200,
+      R"({"object_type":"NOTEBOOK","path":"/Shared/nb","language":"PYTHON","object_id":123456789012345,"modified_at":1700000000000})");
   auto info = WorkspaceApi(client_).GetStatus("/Shared/nb");
   ASSERT_OK(info);
   EXPECT_EQ(info->object_type, "NOTEBOOK");
@@ -129,14 +142,16 @@ TEST_F(DatabricksTest, GetStatusListAndDelete) {
   auto empty = WorkspaceApi(client_).List("/Shared/empty");
   ASSERT_OK(empty);
   EXPECT_TRUE(empty->empty());
-  transport_.Enqueue("GET", "/workspace/list", 200,
-                     R"({"objects":[{"object_type":"DIRECTORY","path":"/Shared/d"},{"object_type":"NOTEBOOK","path":"/Shared/n"}]})");
+  transport_.Enqueue(
+      "GET", "/workspace/list", 200,
+      R"({"objects":[{"object_type":"DIRECTORY","path":"/Shared/d"},{"object_type":"NOTEBOOK","path":"/Shared/n"}]})");
   auto list = WorkspaceApi(client_).List("/Shared");
   ASSERT_OK(list);
   EXPECT_EQ(list->size(), 2u);
 
-  transport_.Enqueue("POST", "/workspace/delete", 400,
-                     R"({"error_code":"DIRECTORY_NOT_EMPTY","message":"Folder /Shared/d is not empty"})");
+  transport_.Enqueue(
+      "POST", "/workspace/delete", 400,
+      R"({"error_code":"DIRECTORY_NOT_EMPTY","message":"Folder /Shared/d is not empty"})");
   EXPECT_THAT(WorkspaceApi(client_).Delete("/Shared/d", false),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not empty")));
   transport_.Enqueue("POST", "/workspace/delete", 200, "{}");
@@ -154,14 +169,18 @@ TEST_F(DatabricksTest, CreateScopeDatabricksAndKeyVaultBacked) {
                                             {"initial_manage_principal", "users"},
                                             {"scope_backend_type", "DATABRICKS"}}));
   transport_.Enqueue("POST", "/secrets/scopes/create", 200, "{}");
-  ASSERT_OK(secrets.CreateScope("kv", KeyVaultBackend{"/subscriptions/s/resourceGroups/r/providers/Microsoft.KeyVault/vaults/kv",
-                                                      "https://kv.vault.azure.net/"}));
+  ASSERT_OK(secrets.CreateScope(
+      "kv",
+      KeyVaultBackend{"/subscriptions/s/resourceGroups/r/providers/Microsoft.KeyVault/vaults/kv",
+                      "https://kv.vault.azure.net/"}));
   EXPECT_EQ(BodyOf(Last()),
-            nlohmann::json({{"scope", "kv"},
-                            {"scope_backend_type", "AZURE_KEYVAULT"},
-                            {"backend_azure_keyvault",
-                             {{"resource_id", "/subscriptions/s/resourceGroups/r/providers/Microsoft.KeyVault/vaults/kv"},
-                              {"dns_name", "https://kv.vault.azure.net/"}}}}));
+            nlohmann::json(
+                {{"scope", "kv"},
+                 {"scope_backend_type", "AZURE_KEYVAULT"},
+                 {"backend_azure_keyvault",
+                  {{"resource_id",
+                    "/subscriptions/s/resourceGroups/r/providers/Microsoft.KeyVault/vaults/kv"},
+                   {"dns_name", "https://kv.vault.azure.net/"}}}}));
 }
 
 TEST_F(DatabricksTest, ListScopesParsesBackends) {
@@ -184,11 +203,13 @@ TEST_F(DatabricksTest, PutSecretIsRetrySafeAndNeverLeaksTheValue) {
   transport_.Enqueue("POST", "/secrets/put", 200, "{}");
   ASSERT_OK(SecretsApi(client_).PutSecret("app", "db-password", "pa55-w0rd-value"));
   EXPECT_EQ(BodyOf(Last()),
-            nlohmann::json({{"scope", "app"}, {"key", "db-password"}, {"string_value", "pa55-w0rd-value"}}));
+            nlohmann::json(
+                {{"scope", "app"}, {"key", "db-password"}, {"string_value", "pa55-w0rd-value"}}));
   EXPECT_TRUE(Last().IsIdempotent());
 
-  transport_.Enqueue("POST", "/secrets/put", 400,
-                     R"({"error_code":"INVALID_PARAMETER_VALUE","message":"bad value pa55-w0rd-value"})");
+  transport_.Enqueue(
+      "POST", "/secrets/put", 400,
+      R"({"error_code":"INVALID_PARAMETER_VALUE","message":"bad value pa55-w0rd-value"})");
   absl::Status st = SecretsApi(client_).PutSecret("app", "db-password", "pa55-w0rd-value");
   EXPECT_THAT(st, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad value")));
   EXPECT_THAT(std::string(st.message()), Not(HasSubstr("pa55-w0rd-value")));
@@ -196,8 +217,9 @@ TEST_F(DatabricksTest, PutSecretIsRetrySafeAndNeverLeaksTheValue) {
 
 TEST_F(DatabricksTest, ListSecretsAndAcls) {
   SecretsApi secrets(client_);
-  transport_.Enqueue("GET", "/secrets/list", 200,
-                     R"({"secrets":[{"key":"db-password","last_updated_timestamp":1520467595000}]})");
+  transport_.Enqueue(
+      "GET", "/secrets/list", 200,
+      R"({"secrets":[{"key":"db-password","last_updated_timestamp":1520467595000}]})");
   auto keys = secrets.ListSecrets("app");
   ASSERT_OK(keys);
   ASSERT_EQ(keys->size(), 1u);
@@ -211,18 +233,22 @@ TEST_F(DatabricksTest, ListSecretsAndAcls) {
 
   transport_.Enqueue("POST", "/secrets/acls/put", 200, "{}");
   ASSERT_OK(secrets.PutAcl("app", "data-eng", "READ"));
-  EXPECT_EQ(BodyOf(Last()), nlohmann::json({{"scope", "app"}, {"principal", "data-eng"}, {"permission", "READ"}}));
-  transport_.Enqueue("GET", "/secrets/acls/list", 200,
-                     R"({"items":[{"principal":"admins","permission":"MANAGE"},{"principal":"data-eng","permission":"READ"}]})");
+  EXPECT_EQ(BodyOf(Last()),
+            nlohmann::json({{"scope", "app"}, {"principal", "data-eng"}, {"permission", "READ"}}));
+  transport_.Enqueue(
+      "GET", "/secrets/acls/list", 200,
+      R"({"items":[{"principal":"admins","permission":"MANAGE"},{"principal":"data-eng","permission":"READ"}]})");
   auto acls = secrets.ListAcls("app");
   ASSERT_OK(acls);
   ASSERT_EQ(acls->size(), 2u);
   EXPECT_EQ((*acls)[1].permission, "READ");
   transport_.Enqueue("POST", "/secrets/acls/delete", 200, "{}");
   ASSERT_OK(secrets.DeleteAcl("app", "data-eng"));
-  transport_.Enqueue("POST", "/secrets/scopes/delete", 404,
-                     R"({"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Scope app does not exist!"})");
-  EXPECT_THAT(secrets.DeleteScope("app"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("Scope app")));
+  transport_.Enqueue(
+      "POST", "/secrets/scopes/delete", 404,
+      R"({"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Scope app does not exist!"})");
+  EXPECT_THAT(secrets.DeleteScope("app"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("Scope app")));
 }
 
 // --- DBFS ---
@@ -276,13 +302,17 @@ TEST_F(DatabricksTest, FailedBlockNamesTheBlockAndDoesNotClose) {
 }
 
 TEST_F(DatabricksTest, ReadAllReadsWindowsUntilFileSize) {
-  transport_.Enqueue("GET", "/dbfs/get-status", 200, R"({"path":"/f","is_dir":false,"file_size":10})");
-  transport_.Enqueue("GET", "/dbfs/read", 200,
-                     nlohmann::json({{"bytes_read", 4}, {"data", absl::Base64Escape("0123")}}).dump());
-  transport_.Enqueue("GET", "/dbfs/read", 200,
-                     nlohmann::json({{"bytes_read", 4}, {"data", absl::Base64Escape("4567")}}).dump());
-  transport_.Enqueue("GET", "/dbfs/read", 200,
-                     nlohmann::json({{"bytes_read", 2}, {"data", absl::Base64Escape("89")}}).dump());
+  transport_.Enqueue("GET", "/dbfs/get-status", 200,
+                     R"({"path":"/f","is_dir":false,"file_size":10})");
+  transport_.Enqueue(
+      "GET", "/dbfs/read", 200,
+      nlohmann::json({{"bytes_read", 4}, {"data", absl::Base64Escape("0123")}}).dump());
+  transport_.Enqueue(
+      "GET", "/dbfs/read", 200,
+      nlohmann::json({{"bytes_read", 4}, {"data", absl::Base64Escape("4567")}}).dump());
+  transport_.Enqueue(
+      "GET", "/dbfs/read", 200,
+      nlohmann::json({{"bytes_read", 2}, {"data", absl::Base64Escape("89")}}).dump());
   auto got = DbfsApi(client_, 4).ReadAll("/f");
   ASSERT_OK(got);
   EXPECT_EQ(*got, "0123456789");
@@ -292,8 +322,9 @@ TEST_F(DatabricksTest, ReadAllReadsWindowsUntilFileSize) {
 
 TEST_F(DatabricksTest, DbfsStatusListDeleteMkdirs) {
   DbfsApi dbfs(client_);
-  transport_.Enqueue("GET", "/dbfs/list", 200,
-                     R"({"files":[{"path":"/d/a","is_dir":false,"file_size":3,"modification_time":1700000000000},
+  transport_.Enqueue(
+      "GET", "/dbfs/list", 200,
+      R"({"files":[{"path":"/d/a","is_dir":false,"file_size":3,"modification_time":1700000000000},
                                   {"path":"/d/sub","is_dir":true,"file_size":0}]})");
   auto files = dbfs.List("/d");
   ASSERT_OK(files);
@@ -309,8 +340,9 @@ TEST_F(DatabricksTest, DbfsStatusListDeleteMkdirs) {
   EXPECT_EQ(BodyOf(Last()), nlohmann::json({{"path", "/d"}, {"recursive", true}}));
   transport_.Enqueue("POST", "/dbfs/mkdirs", 200, "{}");
   ASSERT_OK(dbfs.Mkdirs("/d/e"));
-  transport_.Enqueue("GET", "/dbfs/get-status", 404,
-                     R"({"error_code":"RESOURCE_DOES_NOT_EXIST","message":"No file or directory exists on path /nope."})");
+  transport_.Enqueue(
+      "GET", "/dbfs/get-status", 404,
+      R"({"error_code":"RESOURCE_DOES_NOT_EXIST","message":"No file or directory exists on path /nope."})");
   EXPECT_THAT(dbfs.GetStatus("/nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nope")));
 }
 
@@ -320,9 +352,11 @@ TEST_F(DatabricksTest, SubmitRunAddsIdempotencyTokenAndIsRetrySafe) {
   transport_.Enqueue("POST", "/api/2.1/jobs/runs/submit", 200, R"({"run_id":455644833})");
   const nlohmann::json run = {
       {"run_name", "envctl-check"},
-      {"tasks", {{{"task_key", "main"},
-                  {"notebook_task", {{"notebook_path", "/Shared/nb"}, {"base_parameters", {{"env", "test"}}}}},
-                  {"existing_cluster_id", "c-1"}}}}};
+      {"tasks",
+       {{{"task_key", "main"},
+         {"notebook_task",
+          {{"notebook_path", "/Shared/nb"}, {"base_parameters", {{"env", "test"}}}}},
+         {"existing_cluster_id", "c-1"}}}}};
   auto id = JobsApi(client_).SubmitRun(run, "envctl-abc123");
   ASSERT_OK(id);
   EXPECT_EQ(*id, 455644833);
@@ -374,16 +408,18 @@ TEST_F(DatabricksTest, GetRunParsesStatesAndTasks) {
 }
 
 TEST_F(DatabricksTest, GetRunOutputResultOrError) {
-  transport_.Enqueue("GET", "/jobs/runs/get-output", 200,
-                     R"({"notebook_output":{"result":"ok: 42 rows","truncated":false},"metadata":{}})");
+  transport_.Enqueue(
+      "GET", "/jobs/runs/get-output", 200,
+      R"({"notebook_output":{"result":"ok: 42 rows","truncated":false},"metadata":{}})");
   auto out = JobsApi(client_).GetRunOutput(2);
   ASSERT_OK(out);
   ASSERT_TRUE(out->notebook_result.has_value());
   EXPECT_EQ(*out->notebook_result, "ok: 42 rows");
   EXPECT_TRUE(out->error.empty());
 
-  transport_.Enqueue("GET", "/jobs/runs/get-output", 200,
-                     R"({"error":"ZeroDivisionError: division by zero","error_trace":"Traceback...","notebook_output":{}})");
+  transport_.Enqueue(
+      "GET", "/jobs/runs/get-output", 200,
+      R"({"error":"ZeroDivisionError: division by zero","error_trace":"Traceback...","notebook_output":{}})");
   auto failed = JobsApi(client_).GetRunOutput(3);
   ASSERT_OK(failed);
   EXPECT_FALSE(failed->notebook_result.has_value());
@@ -396,8 +432,9 @@ TEST_F(DatabricksTest, CancelAndListRunsWithPaging) {
   ASSERT_OK(JobsApi(client_).CancelRun(9));
   EXPECT_EQ(BodyOf(Last()), nlohmann::json({{"run_id", 9}}));
 
-  transport_.Enqueue("GET", "/jobs/runs/list", 200,
-                     R"({"runs":[{"run_id":3},{"run_id":2}],"has_more":true,"next_page_token":"p2"})");
+  transport_.Enqueue(
+      "GET", "/jobs/runs/list", 200,
+      R"({"runs":[{"run_id":3},{"run_id":2}],"has_more":true,"next_page_token":"p2"})");
   transport_.Enqueue("GET", "/jobs/runs/list", 200, R"({"runs":[{"run_id":1}],"has_more":false})");
   ListRunsOptions options;
   options.active_only = true;
@@ -441,7 +478,8 @@ TEST_F(DatabricksTest, TokensCreateListDelete) {
   EXPECT_EQ(BodyOf(Last()), nlohmann::json({{"token_id", "t1"}}));
 
   transport_.Enqueue("POST", "/token/create", 200, R"({"token_info":{}})");
-  EXPECT_THAT(tokens.Create(std::nullopt, "x"), StatusIs(absl::StatusCode::kInternal, HasSubstr("no token_value")));
+  EXPECT_THAT(tokens.Create(std::nullopt, "x"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("no token_value")));
 }
 
 // The first token/create makes a token but its answer is lost (503): the retry succeeds
@@ -472,13 +510,15 @@ TEST_F(DatabricksTest, TokenCreateGivesUpAfterItsAttemptsAndOnPermanentErrors) {
   TokensApi tokens(client_);
   transport_.Always("GET", "/token/list", 200, R"({"token_infos":[]})");
   transport_.Always("POST", "/token/create", 503, R"({"error_code":"TEMPORARILY_UNAVAILABLE"})");
-  EXPECT_THAT(tokens.CreateRetrying(3600, "envctl", 3), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("")));
+  EXPECT_THAT(tokens.CreateRetrying(3600, "envctl", 3),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("")));
   EXPECT_EQ(transport_.Count("POST", "/token/create"), 3);
 
   FakeTransport other;
   DatabricksClient client(other, "adb-1.azuredatabricks.net");
   other.Always("GET", "/token/list", 200, R"({"token_infos":[]})");
-  other.Always("POST", "/token/create", 403, R"({"error_code":"PERMISSION_DENIED","message":"no"})");
+  other.Always("POST", "/token/create", 403,
+               R"({"error_code":"PERMISSION_DENIED","message":"no"})");
   EXPECT_FALSE(TokensApi(client).CreateRetrying(3600, "envctl", 3).ok());
   EXPECT_EQ(other.Count("POST", "/token/create"), 1);
 }

@@ -46,7 +46,8 @@ TEST(ResourceIdTest, ParsesSubscriptionScopedProviderIds) {
 
 TEST(ResourceIdTest, BuildersAndMatchesIgnoreCase) {
   ResourceId a = ResourceId::Resource("s", "rg", "Microsoft.KeyVault", "vaults", "kv1");
-  auto b = ResourceId::Parse("/subscriptions/S/resourcegroups/RG/providers/microsoft.keyvault/VAULTS/KV1");
+  auto b = ResourceId::Parse(
+      "/subscriptions/S/resourcegroups/RG/providers/microsoft.keyvault/VAULTS/KV1");
   ASSERT_OK(b);
   EXPECT_TRUE(a.Matches(*b));
   EXPECT_FALSE(a.Matches(ResourceId::ResourceGroup("s", "rg")));
@@ -54,21 +55,27 @@ TEST(ResourceIdTest, BuildersAndMatchesIgnoreCase) {
                 .Child("blobServices", "default")
                 .FullType(),
             "Microsoft.Storage/storageAccounts/blobServices");
-  EXPECT_TRUE(SameResourceId("/subscriptions/a/resourceGroups/b/", "/SUBSCRIPTIONS/A/RESOURCEGROUPS/B"));
-  EXPECT_FALSE(SameResourceId("/subscriptions/a/resourceGroups/b", "/subscriptions/a/resourceGroups/c"));
+  EXPECT_TRUE(
+      SameResourceId("/subscriptions/a/resourceGroups/b/", "/SUBSCRIPTIONS/A/RESOURCEGROUPS/B"));
+  EXPECT_FALSE(
+      SameResourceId("/subscriptions/a/resourceGroups/b", "/subscriptions/a/resourceGroups/c"));
 }
 
 TEST(ResourceIdTest, RejectsMalformedIdsWithReasons) {
-  EXPECT_THAT(ResourceId::Parse("subscriptions/s"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("must start with /subscriptions")));
-  EXPECT_THAT(ResourceId::Parse("/tenants/x"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("must start with /subscriptions")));
-  EXPECT_THAT(ResourceId::Parse("/subscriptions/s/resourceGroups"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("resourceGroups has no name")));
+  EXPECT_THAT(
+      ResourceId::Parse("subscriptions/s"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("must start with /subscriptions")));
+  EXPECT_THAT(
+      ResourceId::Parse("/tenants/x"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("must start with /subscriptions")));
+  EXPECT_THAT(
+      ResourceId::Parse("/subscriptions/s/resourceGroups"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("resourceGroups has no name")));
   EXPECT_THAT(ResourceId::Parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("has no resource type")));
   EXPECT_THAT(
-      ResourceId::Parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts"),
+      ResourceId::Parse(
+          "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts"),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"storageAccounts\" has no name")));
   EXPECT_THAT(ResourceId::Parse("/subscriptions/s/resourceGroups/rg/oops/x"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expected \"providers\"")));

@@ -79,24 +79,28 @@ TEST_F(SecretsClientTest, GetLatestAndByVersion) {
 }
 
 TEST_F(SecretsClientTest, MissingSecretIsNotFoundWithCode) {
-  transport_.Enqueue("GET", "/secrets/nope", 404,
-                     R"({"error":{"code":"SecretNotFound","message":"A secret with (name/id) nope was not found in this key vault."}})");
+  transport_.Enqueue(
+      "GET", "/secrets/nope", 404,
+      R"({"error":{"code":"SecretNotFound","message":"A secret with (name/id) nope was not found in this key vault."}})");
   auto got = secrets_.Get("nope");
   EXPECT_THAT(got, StatusIs(absl::StatusCode::kNotFound, HasSubstr("GET /secrets/nope")));
   EXPECT_EQ(ServiceErrorCode(got.status()), "SecretNotFound");
 }
 
 TEST_F(SecretsClientTest, SoftDeletedNameConflictCarriesInnerCode) {
-  transport_.Enqueue("PUT", "/secrets/old", 409,
-                     R"({"error":{"code":"Conflict","message":"Secret old is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.","innererror":{"code":"ObjectIsDeletedButRecoverable"}}})");
+  transport_.Enqueue(
+      "PUT", "/secrets/old", 409,
+      R"({"error":{"code":"Conflict","message":"Secret old is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.","innererror":{"code":"ObjectIsDeletedButRecoverable"}}})");
   auto got = secrets_.Set("old", "value-xyz");
-  EXPECT_THAT(got, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("recovered or purged")));
+  EXPECT_THAT(got,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("recovered or purged")));
   EXPECT_EQ(ServiceInnerErrorCode(got.status()), "ObjectIsDeletedButRecoverable");
 }
 
 TEST_F(SecretsClientTest, ErrorThatEchoesTheValueIsScrubbed) {
-  transport_.Enqueue("PUT", "/secrets/bad", 400,
-                     R"({"error":{"code":"BadParameter","message":"Value 'hunter2-super-secret' is not allowed"}})");
+  transport_.Enqueue(
+      "PUT", "/secrets/bad", 400,
+      R"({"error":{"code":"BadParameter","message":"Value 'hunter2-super-secret' is not allowed"}})");
   auto got = secrets_.Set("bad", "hunter2-super-secret");
   EXPECT_THAT(got, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("BadParameter")));
   EXPECT_THAT(std::string(got.status().message()), Not(HasSubstr("hunter2-super-secret")));
@@ -110,8 +114,9 @@ TEST_F(SecretsClientTest, MalformedBundleErrorDoesNotQuoteTheBody) {
 }
 
 TEST_F(SecretsClientTest, ListFollowsNextLinkAndCarriesNoValues) {
-  transport_.Enqueue("GET", "/secrets?api-version", 200,
-                     R"({"value":[{"id":"https://kv1.vault.test/secrets/a","attributes":{"enabled":true}},
+  transport_.Enqueue(
+      "GET", "/secrets?api-version", 200,
+      R"({"value":[{"id":"https://kv1.vault.test/secrets/a","attributes":{"enabled":true}},
                                   {"id":"https://kv1.vault.test/secrets/b","managed":true}],
                          "nextLink":"https://kv1.vault.test:443/secrets?api-version=7.4&$skiptoken=T2&maxresults=2"})");
   transport_.Enqueue("GET", "skiptoken=T2", 200,
@@ -123,12 +128,14 @@ TEST_F(SecretsClientTest, ListFollowsNextLinkAndCarriesNoValues) {
   EXPECT_EQ((*got)[0].version, "");
   EXPECT_TRUE((*got)[1].managed);
   EXPECT_EQ((*got)[2].name, "c");
-  EXPECT_EQ(Last().url, "https://kv1.vault.test:443/secrets?api-version=7.4&$skiptoken=T2&maxresults=2");
+  EXPECT_EQ(Last().url,
+            "https://kv1.vault.test:443/secrets?api-version=7.4&$skiptoken=T2&maxresults=2");
 }
 
 TEST_F(SecretsClientTest, ListVersionsUsesVersionsPath) {
-  transport_.Enqueue("GET", "/secrets/a/versions", 200,
-                     R"({"value":[{"id":"https://kv1.vault.test/secrets/a/v1"},{"id":"https://kv1.vault.test/secrets/a/v2"}]})");
+  transport_.Enqueue(
+      "GET", "/secrets/a/versions", 200,
+      R"({"value":[{"id":"https://kv1.vault.test/secrets/a/v1"},{"id":"https://kv1.vault.test/secrets/a/v2"}]})");
   auto got = secrets_.ListVersions("a");
   ASSERT_OK(got);
   std::vector<std::string> versions;
@@ -137,20 +144,23 @@ TEST_F(SecretsClientTest, ListVersionsUsesVersionsPath) {
 }
 
 TEST_F(SecretsClientTest, UpdatePropertiesPatchesOnlyGivenFields) {
-  transport_.Enqueue("PATCH", "/secrets/a/v1", 200, R"({"id":"https://kv1.vault.test/secrets/a/v1","tags":{"k":"v"}})");
+  transport_.Enqueue("PATCH", "/secrets/a/v1", 200,
+                     R"({"id":"https://kv1.vault.test/secrets/a/v1","tags":{"k":"v"}})");
   SecretUpdate update;
   update.tags = std::map<std::string, std::string>{{"k", "v"}};
   update.enabled = false;
   auto got = secrets_.UpdateProperties("a", "v1", update);
   ASSERT_OK(got);
   EXPECT_EQ(got->tags.at("k"), "v");
-  EXPECT_EQ(BodyOf(Last()), nlohmann::json({{"tags", {{"k", "v"}}}, {"attributes", {{"enabled", false}}}}));
+  EXPECT_EQ(BodyOf(Last()),
+            nlohmann::json({{"tags", {{"k", "v"}}}, {"attributes", {{"enabled", false}}}}));
 }
 
 TEST_F(SecretsClientTest, UpdatePropertiesWithoutVersionTargetsLatest) {
   transport_.Enqueue("GET", "/secrets/db-password?", 200, kBundle);
-  transport_.Enqueue("PATCH", "/secrets/db-password/03bcccc7c8cf4546a0e3e21e52560441", 200,
-                     R"({"id":"https://kv1.vault.test/secrets/db-password/03bcccc7c8cf4546a0e3e21e52560441"})");
+  transport_.Enqueue(
+      "PATCH", "/secrets/db-password/03bcccc7c8cf4546a0e3e21e52560441", 200,
+      R"({"id":"https://kv1.vault.test/secrets/db-password/03bcccc7c8cf4546a0e3e21e52560441"})");
   SecretUpdate update;
   update.content_type = "application/json";
   ASSERT_OK(secrets_.UpdateProperties("db-password", "", update));
@@ -158,8 +168,9 @@ TEST_F(SecretsClientTest, UpdatePropertiesWithoutVersionTargetsLatest) {
 }
 
 TEST_F(SecretsClientTest, DeleteGetDeletedPurgeRecover) {
-  transport_.Enqueue("DELETE", "/secrets/a?", 200,
-                     R"({"recoveryId":"https://kv1.vault.test/deletedsecrets/a","deletedDate":1493938433,
+  transport_.Enqueue(
+      "DELETE", "/secrets/a?", 200,
+      R"({"recoveryId":"https://kv1.vault.test/deletedsecrets/a","deletedDate":1493938433,
                          "scheduledPurgeDate":1501714433,"id":"https://kv1.vault.test/secrets/a/v9",
                          "attributes":{"enabled":true}})");
   auto deleted = secrets_.Delete("a");
@@ -169,15 +180,17 @@ TEST_F(SecretsClientTest, DeleteGetDeletedPurgeRecover) {
   EXPECT_EQ(deleted->scheduled_purge_date, 1501714433);
   EXPECT_EQ(deleted->properties.name, "a");
 
-  transport_.Enqueue("GET", "/deletedsecrets/a?", 200,
-                     R"({"recoveryId":"https://kv1.vault.test/deletedsecrets/a","id":"https://kv1.vault.test/secrets/a/v9"})");
+  transport_.Enqueue(
+      "GET", "/deletedsecrets/a?", 200,
+      R"({"recoveryId":"https://kv1.vault.test/deletedsecrets/a","id":"https://kv1.vault.test/secrets/a/v9"})");
   ASSERT_OK(secrets_.GetDeleted("a"));
 
   transport_.Enqueue("DELETE", "/deletedsecrets/a?", 204);
   ASSERT_OK(secrets_.Purge("a"));
   EXPECT_EQ(PathOf(Last().url), "/deletedsecrets/a");
 
-  transport_.Enqueue("POST", "/deletedsecrets/b/recover", 200, R"({"id":"https://kv1.vault.test/secrets/b/v1"})");
+  transport_.Enqueue("POST", "/deletedsecrets/b/recover", 200,
+                     R"({"id":"https://kv1.vault.test/secrets/b/v1"})");
   auto recovered = secrets_.Recover("b");
   ASSERT_OK(recovered);
   EXPECT_EQ(recovered->version, "v1");
@@ -185,9 +198,11 @@ TEST_F(SecretsClientTest, DeleteGetDeletedPurgeRecover) {
 }
 
 TEST_F(SecretsClientTest, PurgeOfUnknownIsNotFound) {
-  transport_.Enqueue("DELETE", "/deletedsecrets/x", 404,
-                     R"({"error":{"code":"SecretNotFound","message":"Deleted Secret not found: x"}})");
-  EXPECT_THAT(secrets_.Purge("x"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("Deleted Secret not found")));
+  transport_.Enqueue(
+      "DELETE", "/deletedsecrets/x", 404,
+      R"({"error":{"code":"SecretNotFound","message":"Deleted Secret not found: x"}})");
+  EXPECT_THAT(secrets_.Purge("x"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("Deleted Secret not found")));
 }
 
 TEST(SecretPropertiesTest, ParsesIdsWithPortsAndDeletedIds) {

@@ -64,13 +64,14 @@ TEST_F(ArmIntegrationTest, StorageAccountLifecycleWithKeysAndContainers) {
   const std::string rg = MakeGroup("rg-sa-");
   arm::StorageAccountsClient storage(*arm_, subscription());
   const std::string account = Unique("sa", 24);
-  const nlohmann::json body = {
-      {"location", "westeurope"},
-      {"sku", {{"name", "Standard_LRS"}}},
-      {"kind", "StorageV2"},
-      {"tags", {{"env", "dev"}}},
-      {"properties",
-       {{"isHnsEnabled", true}, {"minimumTlsVersion", "TLS1_2"}, {"allowBlobPublicAccess", false}}}};
+  const nlohmann::json body = {{"location", "westeurope"},
+                               {"sku", {{"name", "Standard_LRS"}}},
+                               {"kind", "StorageV2"},
+                               {"tags", {{"env", "dev"}}},
+                               {"properties",
+                                {{"isHnsEnabled", true},
+                                 {"minimumTlsVersion", "TLS1_2"},
+                                 {"allowBlobPublicAccess", false}}}};
   auto created = storage.Create(rg, account, body);
   ASSERT_OK(created);
   EXPECT_EQ((*created)["properties"]["provisioningState"], "Succeeded");
@@ -109,7 +110,8 @@ TEST_F(ArmIntegrationTest, StorageAccountLifecycleWithKeysAndContainers) {
   ASSERT_OK(containers);
   EXPECT_EQ(containers->size(), 3u);  // two pages
   ASSERT_OK(storage.DeleteContainer(rg, account, "published"));
-  EXPECT_THAT(storage.GetContainer(rg, account, "published"), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(storage.GetContainer(rg, account, "published"),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
 
   ASSERT_OK(storage.Delete(rg, account));
   EXPECT_THAT(storage.Get(rg, account), StatusIs(absl::StatusCode::kNotFound, HasSubstr(account)));
@@ -117,8 +119,9 @@ TEST_F(ArmIntegrationTest, StorageAccountLifecycleWithKeysAndContainers) {
 
 TEST_F(ArmIntegrationTest, StorageAccountInMissingGroupIsNotFound) {
   arm::StorageAccountsClient storage(*arm_, subscription());
-  auto got = storage.Create("rg-does-not-exist", Unique("sa", 24),
-                            {{"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}, {"kind", "StorageV2"}});
+  auto got = storage.Create(
+      "rg-does-not-exist", Unique("sa", 24),
+      {{"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}, {"kind", "StorageV2"}});
   EXPECT_THAT(got, StatusIs(absl::StatusCode::kNotFound, HasSubstr("rg-does-not-exist")));
   EXPECT_EQ(ServiceErrorCode(got.status()), "ResourceGroupNotFound");
 }
@@ -130,12 +133,11 @@ TEST_F(ArmIntegrationTest, KeyVaultLifecycleWithAccessPoliciesSoftDeleteAndPurge
   const nlohmann::json policy = {{"tenantId", endpoints_.tenant_id},
                                  {"objectId", endpoints_.object_id},
                                  {"permissions", {{"secrets", {"get", "list", "set"}}}}};
-  const nlohmann::json body = {
-      {"location", "westeurope"},
-      {"properties",
-       {{"tenantId", endpoints_.tenant_id},
-        {"sku", {{"family", "A"}, {"name", "standard"}}},
-        {"accessPolicies", nlohmann::json::array({policy})}}}};
+  const nlohmann::json body = {{"location", "westeurope"},
+                               {"properties",
+                                {{"tenantId", endpoints_.tenant_id},
+                                 {"sku", {{"family", "A"}, {"name", "standard"}}},
+                                 {"accessPolicies", nlohmann::json::array({policy})}}}};
   auto created = vaults.CreateOrUpdate(rg, name, body);
   ASSERT_OK(created);
   EXPECT_FALSE(arm::KeyVaultsClient::VaultUri(*created).empty());
@@ -169,7 +171,8 @@ TEST_F(ArmIntegrationTest, KeyVaultLifecycleWithAccessPoliciesSoftDeleteAndPurge
   EXPECT_THAT(vaults.Get(rg, name), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
   auto deleted = vaults.GetDeleted("westeurope", name);
   ASSERT_OK(deleted);
-  EXPECT_TRUE(arm::SameResourceId((*deleted)["properties"]["vaultId"].get<std::string>(), vaults.Id(rg, name)));
+  EXPECT_TRUE(arm::SameResourceId((*deleted)["properties"]["vaultId"].get<std::string>(),
+                                  vaults.Id(rg, name)));
   auto all_deleted = vaults.ListDeleted();
   ASSERT_OK(all_deleted);
   bool found = false;
@@ -179,10 +182,12 @@ TEST_F(ArmIntegrationTest, KeyVaultLifecycleWithAccessPoliciesSoftDeleteAndPurge
   // The name is reserved while soft-deleted.
   auto reuse = vaults.CreateOrUpdate(rg, name, body);
   EXPECT_FALSE(reuse.ok());
-  EXPECT_THAT(ServiceErrorCode(reuse.status()), ::testing::AnyOf("ConflictError", "VaultAlreadyExists"));
+  EXPECT_THAT(ServiceErrorCode(reuse.status()),
+              ::testing::AnyOf("ConflictError", "VaultAlreadyExists"));
 
   ASSERT_OK(vaults.Purge("westeurope", name));
-  EXPECT_THAT(vaults.GetDeleted("westeurope", name), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(vaults.GetDeleted("westeurope", name),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
   ASSERT_OK(vaults.CreateOrUpdate(rg, name, body));
 }
 
@@ -195,8 +200,8 @@ TEST_F(ArmIntegrationTest, DatabricksWorkspaceLifecycle) {
       {{"location", "westeurope"},
        {"sku", {{"name", "premium"}}},
        {"properties",
-        {{"managedResourceGroupId",
-          absl::StrCat("/subscriptions/", subscription(), "/resourceGroups/databricks-rg-", name)}}}});
+        {{"managedResourceGroupId", absl::StrCat("/subscriptions/", subscription(),
+                                                 "/resourceGroups/databricks-rg-", name)}}}});
   ASSERT_OK(created);
   EXPECT_EQ((*created)["properties"]["provisioningState"], "Succeeded");
   const std::string url = arm::DatabricksWorkspacesClient::WorkspaceUrl(*created);

@@ -79,8 +79,9 @@ class CloudClientsTest : public ::testing::Test {
   void TearDown() override {
     if (session_ == nullptr) return;
     // The bearer tokens the pipelines used are secrets too (cached: no new requests).
-    for (const std::string& scope : {endpoints_.ArmScope(), std::string("https://vault.azure.net/.default"),
-                                     std::string(kDatabricksScope)}) {
+    for (const std::string& scope :
+         {endpoints_.ArmScope(), std::string("https://vault.azure.net/.default"),
+          std::string(kDatabricksScope)}) {
       auto token = session_->credential().GetToken(scope);
       if (token.ok()) RegisterSecret(token->token);
     }
@@ -134,8 +135,8 @@ class CloudClientsTest : public ::testing::Test {
     if (!body.empty()) r.headers["Content-Type"] = "application/json";
     auto resp = admin.Send(r);
     if (resp.ok() && resp->status >= 300) {
-      return absl::InternalError(absl::StrCat("admin ", method, " ", path, ": ", resp->status, " ",
-                                              resp->body));
+      return absl::InternalError(
+          absl::StrCat("admin ", method, " ", path, ": ", resp->status, " ", resp->body));
     }
     return resp;
   }

@@ -29,16 +29,18 @@ class DatabricksIntegrationTest : public CloudClientsTest {
     CloudClientsTest::SetUp();
     if (HasFatalFailure()) return;
     rg_ = Unique("rg-dbx-", 60);
-    ASSERT_OK(arm::ResourceGroupsClient(*arm_, subscription()).CreateOrUpdate(rg_, "westeurope", {}));
+    ASSERT_OK(
+        arm::ResourceGroupsClient(*arm_, subscription()).CreateOrUpdate(rg_, "westeurope", {}));
     const std::string ws = Unique("ws-", 40);
-    auto workspace = arm::DatabricksWorkspacesClient(*arm_, subscription())
-                         .CreateOrUpdate(rg_, ws,
-                                         {{"location", "westeurope"},
-                                          {"sku", {{"name", "premium"}}},
-                                          {"properties",
-                                           {{"managedResourceGroupId",
-                                             absl::StrCat("/subscriptions/", subscription(),
-                                                          "/resourceGroups/databricks-rg-", ws)}}}});
+    auto workspace =
+        arm::DatabricksWorkspacesClient(*arm_, subscription())
+            .CreateOrUpdate(rg_, ws,
+                            {{"location", "westeurope"},
+                             {"sku", {{"name", "premium"}}},
+                             {"properties",
+                              {{"managedResourceGroupId",
+                                absl::StrCat("/subscriptions/", subscription(),
+                                             "/resourceGroups/databricks-rg-", ws)}}}});
     ASSERT_OK(workspace);
     // The raw workspaceUrl (no scheme in Azure) is what DatabricksClient must accept.
     client_ = std::make_unique<DatabricksClient>(
@@ -98,9 +100,10 @@ TEST_F(DatabricksIntegrationTest, SecretScopesKeysAndAcls) {
   ASSERT_OK(secrets.CreateScope("app", std::nullopt, "users"));
   EXPECT_THAT(secrets.CreateScope("APP"), StatusIs(absl::StatusCode::kAlreadyExists, ::testing::_));
   ASSERT_OK(secrets.CreateScope(
-      "kv-backed", KeyVaultBackend{absl::StrCat("/subscriptions/", subscription(), "/resourceGroups/", rg_,
-                                                "/providers/Microsoft.KeyVault/vaults/kv1"),
-                                   "https://kv1.vault.azure.net/"}));
+      "kv-backed",
+      KeyVaultBackend{absl::StrCat("/subscriptions/", subscription(), "/resourceGroups/", rg_,
+                                   "/providers/Microsoft.KeyVault/vaults/kv1"),
+                      "https://kv1.vault.azure.net/"}));
   auto scopes = secrets.ListScopes();
   ASSERT_OK(scopes);
   ASSERT_EQ(scopes->size(), 2u);
@@ -124,7 +127,8 @@ TEST_F(DatabricksIntegrationTest, SecretScopesKeysAndAcls) {
   auto readonly = secrets.PutSecret("kv-backed", "x", value);
   EXPECT_FALSE(readonly.ok());
   EXPECT_THAT(std::string(readonly.message()), ::testing::Not(HasSubstr(value)));
-  EXPECT_THAT(secrets.PutSecret("no-scope", "x", value), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(secrets.PutSecret("no-scope", "x", value),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
 
   ASSERT_OK(secrets.PutAcl("app", "data-eng", "READ"));
   auto acls = secrets.ListAcls("app");
@@ -167,7 +171,8 @@ TEST_F(DatabricksIntegrationTest, DbfsInlineAndStreamedFiles) {
   ASSERT_OK(files);
   EXPECT_EQ(files->size(), 2u);
   ASSERT_OK(dbfs.Delete("/envctl", true));
-  EXPECT_THAT(dbfs.GetStatus("/envctl/libs/small.txt"), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(dbfs.GetStatus("/envctl/libs/small.txt"),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
 }
 
 TEST_F(DatabricksIntegrationTest, JobsRunsSubmitGetOutputCancelList) {
@@ -185,7 +190,10 @@ TEST_F(DatabricksIntegrationTest, JobsRunsSubmitGetOutputCancelList) {
         {"tasks",
          {{{"task_key", "main"},
            {"notebook_task", {{"notebook_path", path}, {"base_parameters", {{"env", "test"}}}}},
-           {"new_cluster", {{"spark_version", "13.3.x-scala2.12"}, {"node_type_id", "Standard_DS3_v2"}, {"num_workers", 1}}}}}}};
+           {"new_cluster",
+            {{"spark_version", "13.3.x-scala2.12"},
+             {"node_type_id", "Standard_DS3_v2"},
+             {"num_workers", 1}}}}}}};
   };
 
   auto run_id = jobs.SubmitRun(spec("/Shared/tests/ok"), "envctl-it-ok-1");
@@ -196,8 +204,9 @@ TEST_F(DatabricksIntegrationTest, JobsRunsSubmitGetOutputCancelList) {
   EXPECT_EQ(*same, *run_id);
   auto run = WaitForRun(jobs, *run_id);
   ASSERT_OK(run);
-  EXPECT_TRUE(run->state.Succeeded()) << run->state.life_cycle_state << "/" << run->state.result_state
-                                      << ": " << run->state.state_message;
+  EXPECT_TRUE(run->state.Succeeded())
+      << run->state.life_cycle_state << "/" << run->state.result_state << ": "
+      << run->state.state_message;
   EXPECT_FALSE(run->run_page_url.empty());
   ASSERT_EQ(run->tasks.size(), 1u);
   auto output = jobs.GetRunOutput(run->tasks[0].run_id);
@@ -215,7 +224,8 @@ TEST_F(DatabricksIntegrationTest, JobsRunsSubmitGetOutputCancelList) {
   ASSERT_OK(bad_output);
   EXPECT_THAT(bad_output->error, HasSubstr("bad input"));
 
-  ASSERT_OK(ws.ImportSource("/Shared/tests/slow", "# cloudsim: sleep 3600\nprint(1)", Language::kPython, true));
+  ASSERT_OK(ws.ImportSource("/Shared/tests/slow", "# cloudsim: sleep 3600\nprint(1)",
+                            Language::kPython, true));
   auto slow_id = jobs.SubmitRun(spec("/Shared/tests/slow"), "");
   ASSERT_OK(slow_id);
   ASSERT_OK(jobs.CancelRun(*slow_id));
@@ -242,18 +252,21 @@ TEST_F(DatabricksIntegrationTest, TokensCreateListUseAndDelete) {
   EXPECT_EQ(created->token_value.rfind("dapi", 0), 0u);
 
   // The PAT works on its own pipeline.
-  std::unique_ptr<HttpTransport> pat_transport = session_->DatabricksWithToken(created->token_value);
+  std::unique_ptr<HttpTransport> pat_transport =
+      session_->DatabricksWithToken(created->token_value);
   DatabricksClient pat_client(*pat_transport, client_->workspace_url());
   auto listed = TokensApi(pat_client).List();
   ASSERT_OK(listed);
   bool found = false;
-  for (const auto& t : *listed) found |= t.token_id == created->info.token_id && t.comment == "envctl-it";
+  for (const auto& t : *listed)
+    found |= t.token_id == created->info.token_id && t.comment == "envctl-it";
   EXPECT_TRUE(found);
 
   ASSERT_OK(tokens.Delete(created->info.token_id));
   auto rejected = WorkspaceApi(pat_client).List("/");
   EXPECT_THAT(rejected, StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
-  EXPECT_THAT(std::string(rejected.status().message()), ::testing::Not(HasSubstr(created->token_value)));
+  EXPECT_THAT(std::string(rejected.status().message()),
+              ::testing::Not(HasSubstr(created->token_value)));
 }
 
 }  // namespace

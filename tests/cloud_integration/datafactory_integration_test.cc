@@ -10,18 +10,17 @@
 namespace envctl::cloud {
 namespace {
 
-using ::envctl::testing::StatusIs;
-using ::testing::HasSubstr;
 using datafactory::DataFactoryClient;
 using datafactory::EntityKind;
 using datafactory::FactoryRef;
 using datafactory::RunStatus;
+using ::envctl::testing::StatusIs;
+using ::testing::HasSubstr;
 
 nlohmann::json WaitPipeline(int seconds) {
   auto wait = [seconds](const char* name, const char* after) {
-    nlohmann::json a = {{"name", name},
-                        {"type", "Wait"},
-                        {"typeProperties", {{"waitTimeInSeconds", seconds}}}};
+    nlohmann::json a = {
+        {"name", name}, {"type", "Wait"}, {"typeProperties", {{"waitTimeInSeconds", seconds}}}};
     a["dependsOn"] = nlohmann::json::array();
     if (after != nullptr) {
       a["dependsOn"].push_back({{"activity", after}, {"dependencyConditions", {"Succeeded"}}});
@@ -78,15 +77,17 @@ TEST_F(DataFactoryIntegrationTest, FactoryIdentityGetPatchListDelete) {
 }
 
 TEST_F(DataFactoryIntegrationTest, EntitiesEtagsTriggersAndReferences) {
-  auto ls = adf_->PutEntity(
-      factory_, EntityKind::kLinkedService, "ls-kv",
-      {{"properties", {{"type", "AzureKeyVault"}, {"typeProperties", {{"baseUrl", "https://kv.vault.azure.net/"}}}}}});
+  auto ls = adf_->PutEntity(factory_, EntityKind::kLinkedService, "ls-kv",
+                            {{"properties",
+                              {{"type", "AzureKeyVault"},
+                               {"typeProperties", {{"baseUrl", "https://kv.vault.azure.net/"}}}}}});
   ASSERT_OK(ls);
-  auto ds = adf_->PutEntity(
-      factory_, EntityKind::kDataset, "ds1",
-      {{"properties",
-        {{"type", "Json"},
-         {"linkedServiceName", {{"referenceName", "ls-kv"}, {"type", "LinkedServiceReference"}}}}}});
+  auto ds =
+      adf_->PutEntity(factory_, EntityKind::kDataset, "ds1",
+                      {{"properties",
+                        {{"type", "Json"},
+                         {"linkedServiceName",
+                          {{"referenceName", "ls-kv"}, {"type", "LinkedServiceReference"}}}}}});
   ASSERT_OK(ds);
   auto pipeline = adf_->PutEntity(factory_, EntityKind::kPipeline, "p1", WaitPipeline(1));
   ASSERT_OK(pipeline);
@@ -99,7 +100,8 @@ TEST_F(DataFactoryIntegrationTest, EntitiesEtagsTriggersAndReferences) {
   EXPECT_THAT(stale, StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
 
   for (int i = 2; i <= 3; ++i) {
-    ASSERT_OK(adf_->PutEntity(factory_, EntityKind::kPipeline, absl::StrCat("p", i), WaitPipeline(1)));
+    ASSERT_OK(
+        adf_->PutEntity(factory_, EntityKind::kPipeline, absl::StrCat("p", i), WaitPipeline(1)));
   }
   auto pipelines = adf_->ListEntities(factory_, EntityKind::kPipeline);  // pages of 2
   ASSERT_OK(pipelines);
@@ -109,8 +111,13 @@ TEST_F(DataFactoryIntegrationTest, EntitiesEtagsTriggersAndReferences) {
       {"properties",
        {{"type", "ScheduleTrigger"},
         {"typeProperties",
-         {{"recurrence", {{"frequency", "Hour"}, {"interval", 1}, {"startTime", "2030-01-01T00:00:00Z"}, {"timeZone", "UTC"}}}}},
-        {"pipelines", {{{"pipelineReference", {{"referenceName", "p1"}, {"type", "PipelineReference"}}}}}}}}};
+         {{"recurrence",
+           {{"frequency", "Hour"},
+            {"interval", 1},
+            {"startTime", "2030-01-01T00:00:00Z"},
+            {"timeZone", "UTC"}}}}},
+        {"pipelines",
+         {{{"pipelineReference", {{"referenceName", "p1"}, {"type", "PipelineReference"}}}}}}}}};
   ASSERT_OK(adf_->PutEntity(factory_, EntityKind::kTrigger, "hourly", trigger));
   auto state = adf_->TriggerRuntimeState(factory_, "hourly");
   ASSERT_OK(state);
@@ -120,13 +127,15 @@ TEST_F(DataFactoryIntegrationTest, EntitiesEtagsTriggersAndReferences) {
   ASSERT_OK(state);
   EXPECT_EQ(*state, "Started");
   auto blocked = adf_->PutEntity(factory_, EntityKind::kTrigger, "hourly", trigger);
-  EXPECT_THAT(blocked, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("disabled first")));
+  EXPECT_THAT(blocked,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("disabled first")));
   EXPECT_EQ(ServiceErrorCode(blocked.status()), "TriggerEnabledCannotUpdate");
   ASSERT_OK(adf_->StopTrigger(factory_, "hourly"));
   ASSERT_OK(adf_->DeleteEntity(factory_, EntityKind::kTrigger, "hourly"));
 
   absl::Status referenced = adf_->DeleteEntity(factory_, EntityKind::kLinkedService, "ls-kv");
-  EXPECT_THAT(referenced, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("referenced by ds1")));
+  EXPECT_THAT(referenced,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("referenced by ds1")));
   ASSERT_OK(adf_->DeleteEntity(factory_, EntityKind::kDataset, "ds1"));
   ASSERT_OK(adf_->DeleteEntity(factory_, EntityKind::kLinkedService, "ls-kv"));
   EXPECT_THAT(adf_->GetEntity(factory_, EntityKind::kLinkedService, "ls-kv"),

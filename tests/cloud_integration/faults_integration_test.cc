@@ -25,11 +25,19 @@ class FaultsIntegrationTest : public CloudClientsTest {
 TEST_F(FaultsIntegrationTest, ThrottlingStormWithRetryAfterIsSurvived) {
   arm::ResourceGroupsClient groups(*arm_, subscription());
   const std::string name = Unique("rg-", 60);
-  AddFault({{"service", "arm"}, {"operation", "*"}, {"status", 429}, {"retry_after_s", 3}, {"count", 4}});
+  AddFault({{"service", "arm"},
+            {"operation", "*"},
+            {"status", 429},
+            {"retry_after_s", 3},
+            {"count", 4}});
   const size_t sleeps_before = clock_->Sleeps().size();
   auto created = groups.CreateOrUpdate(name, "westeurope", {{"k", "v"}});
   ASSERT_OK(created);
-  AddFault({{"service", "arm"}, {"operation", "GET *"}, {"status", 429}, {"retry_after_s", 2}, {"count", 3}});
+  AddFault({{"service", "arm"},
+            {"operation", "GET *"},
+            {"status", 429},
+            {"retry_after_s", 2},
+            {"count", 3}});
   auto got = groups.Get(name);
   ASSERT_OK(got);
   EXPECT_EQ((*got)["tags"]["k"], "v");
@@ -50,13 +58,15 @@ TEST_F(FaultsIntegrationTest, ConnectionResetMidLroIsRecovered) {
   const std::string rg = Unique("rg-", 60);
   ASSERT_OK(arm::ResourceGroupsClient(*arm_, subscription()).CreateOrUpdate(rg, "westeurope", {}));
   // The first poll of the storage create operation has its connection reset.
-  AddFault({{"service", "arm"}, {"operation", "GET */asyncoperations/*"}, {"status", 0}, {"count", 1}});
+  AddFault(
+      {{"service", "arm"}, {"operation", "GET */asyncoperations/*"}, {"status", 0}, {"count", 1}});
   arm::StorageAccountsClient storage(*arm_, subscription());
-  auto created = storage.Create(rg, Unique("sa", 24),
-                                {{"location", "westeurope"},
-                                 {"sku", {{"name", "Standard_LRS"}}},
-                                 {"kind", "StorageV2"},
-                                 {"properties", {{"isHnsEnabled", true}, {"minimumTlsVersion", "TLS1_2"}}}});
+  auto created =
+      storage.Create(rg, Unique("sa", 24),
+                     {{"location", "westeurope"},
+                      {"sku", {{"name", "Standard_LRS"}}},
+                      {"kind", "StorageV2"},
+                      {"properties", {{"isHnsEnabled", true}, {"minimumTlsVersion", "TLS1_2"}}}});
   ASSERT_OK(created);
   EXPECT_EQ((*created)["properties"]["provisioningState"], "Succeeded");
   // cloudsim's own request log shows the poll whose connection it reset (status 0); the
@@ -64,7 +74,8 @@ TEST_F(FaultsIntegrationTest, ConnectionResetMidLroIsRecovered) {
   auto requests = Admin("GET", "/requests", "");
   ASSERT_OK(requests);
   const nlohmann::json log = nlohmann::json::parse(requests->body, nullptr, false);
-  const nlohmann::json& entries = log.is_array() ? log : log.value("requests", nlohmann::json::array());
+  const nlohmann::json& entries =
+      log.is_array() ? log : log.value("requests", nlohmann::json::array());
   int reset = 0, polled_ok = 0;
   for (const auto& e : entries) {
     if (e.value("path", "").find("/asyncoperations/") == std::string::npos) continue;
@@ -77,7 +88,11 @@ TEST_F(FaultsIntegrationTest, ConnectionResetMidLroIsRecovered) {
 
 TEST_F(FaultsIntegrationTest, PersistentUnavailabilitySurfacesAfterTheRetryCap) {
   arm::ResourceGroupsClient groups(*arm_, subscription());
-  AddFault({{"service", "arm"}, {"operation", "GET *"}, {"status", 503}, {"retry_after_s", 1}, {"count", -1}});
+  AddFault({{"service", "arm"},
+            {"operation", "GET *"},
+            {"status", 503},
+            {"retry_after_s", 1},
+            {"count", -1}});
   auto got = groups.Get(Unique("rg-", 60));
   EXPECT_THAT(got, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("after 6 attempts")));
   EXPECT_EQ(HttpStatusOf(got.status()), 503);

@@ -20,7 +20,8 @@ class KeyVaultIntegrationTest : public CloudClientsTest {
     CloudClientsTest::SetUp();
     if (HasFatalFailure()) return;
     const std::string rg = Unique("rg-kvdp-", 60);
-    ASSERT_OK(arm::ResourceGroupsClient(*arm_, subscription()).CreateOrUpdate(rg, "westeurope", {}));
+    ASSERT_OK(
+        arm::ResourceGroupsClient(*arm_, subscription()).CreateOrUpdate(rg, "westeurope", {}));
     const nlohmann::json policy = {
         {"tenantId", endpoints_.tenant_id},
         {"objectId", endpoints_.object_id},
@@ -97,7 +98,8 @@ TEST_F(KeyVaultIntegrationTest, SecretLifecycle) {
   auto reuse = secrets.Set("api-key", "new-value-after-delete");
   EXPECT_THAT(reuse, StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
   EXPECT_EQ(ServiceInnerErrorCode(reuse.status()), "ObjectIsDeletedButRecoverable");
-  EXPECT_THAT(std::string(reuse.status().message()), ::testing::Not(HasSubstr("new-value-after-delete")));
+  EXPECT_THAT(std::string(reuse.status().message()),
+              ::testing::Not(HasSubstr("new-value-after-delete")));
 
   ASSERT_OK(secrets.GetDeleted("api-key"));
   auto recovered = secrets.Recover("api-key");

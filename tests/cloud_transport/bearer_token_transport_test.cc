@@ -53,8 +53,10 @@ TEST(BearerChallengeTest, ParsesAllThreeForms) {
   EXPECT_EQ(c->TokenScope(), "https://vault.azure.net/.default");
 
   EXPECT_FALSE(ParseBearerChallenge(R"(Basic realm="x")").has_value());
-  EXPECT_FALSE(ParseBearerChallenge(R"(Bearer authorization_uri="https://login.windows.net/", error="invalid_token")")
-                   .has_value());
+  EXPECT_FALSE(
+      ParseBearerChallenge(
+          R"(Bearer authorization_uri="https://login.windows.net/", error="invalid_token")")
+          .has_value());
 }
 
 TEST(BearerTokenTransportTest, AddsTheTokenForItsScope) {
@@ -79,14 +81,16 @@ TEST(BearerTokenTransportTest, TokenErrorsAreReturnedWithoutSending) {
 
 TEST(ChallengeAuthTransportTest, HandshakeTakesScopeFromChallengeAndRetriesOnce) {
   FakeTransport fake;
-  fake.OnRequest("GET", "kv1.vault.azure.net", [](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
-    if (r.headers.count("Authorization") == 0) {
-      return FakeTransport::Response(
-          401, R"({"error":{"code":"Unauthorized","message":"AKV10000: Request is missing a Bearer or PoP token."}})",
-          {{"WWW-Authenticate", kChallenge}});
-    }
-    return FakeTransport::Response(200, R"({"value":"v"})");
-  });
+  fake.OnRequest(
+      "GET", "kv1.vault.azure.net", [](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
+        if (r.headers.count("Authorization") == 0) {
+          return FakeTransport::Response(
+              401,
+              R"({"error":{"code":"Unauthorized","message":"AKV10000: Request is missing a Bearer or PoP token."}})",
+              {{"WWW-Authenticate", kChallenge}});
+        }
+        return FakeTransport::Response(200, R"({"value":"v"})");
+      });
   RecordingCredential credential;
   ChallengeAuthTransport t(fake, credential);
 
@@ -96,7 +100,8 @@ TEST(ChallengeAuthTransportTest, HandshakeTakesScopeFromChallengeAndRetriesOnce)
   auto requests = fake.Requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].headers.count("Authorization"), 0u);
-  EXPECT_EQ(requests[1].headers["Authorization"], "Bearer tok-for-https://vault.azure.net/.default");
+  EXPECT_EQ(requests[1].headers["Authorization"],
+            "Bearer tok-for-https://vault.azure.net/.default");
   EXPECT_THAT(credential.scopes, ElementsAre("https://vault.azure.net/.default"));
 
   // The scope is remembered for this vault: the next request carries a token at once.
@@ -117,7 +122,9 @@ TEST(ChallengeAuthTransportTest, NewVaultTriesTheLearnedScopeFirstAndFollowsItsO
       if (auth == r.headers.end() || auth->second != "Bearer tok-for-" + wanted + "/.default") {
         return FakeTransport::Response(
             401, R"({"error":{"code":"Unauthorized","message":"AKV10000"}})",
-            {{"WWW-Authenticate", "Bearer authorization=\"https://login.windows.net/t\", resource=\"" + wanted + "\""}});
+            {{"WWW-Authenticate",
+              "Bearer authorization=\"https://login.windows.net/t\", resource=\"" + wanted +
+                  "\""}});
       }
       return FakeTransport::Response(200, R"({"value":"v"})");
     };
@@ -138,12 +145,14 @@ TEST(ChallengeAuthTransportTest, NewVaultTriesTheLearnedScopeFirstAndFollowsItsO
   ASSERT_OK(third);
   EXPECT_EQ(third->status, 200);
   EXPECT_EQ(fake.Count(), 5);  // the guess was refused; its own challenge's scope worked
-  EXPECT_EQ(fake.Requests()[4].headers["Authorization"], "Bearer tok-for-https://vault.example/.default");
+  EXPECT_EQ(fake.Requests()[4].headers["Authorization"],
+            "Bearer tok-for-https://vault.example/.default");
 }
 
 TEST(ChallengeAuthTransportTest, PersistentUnauthorizedDoesNotLoop) {
   FakeTransport fake;
-  fake.Always("GET", "", 401, R"({"error":{"code":"Unauthorized","message":"AKV10032: Invalid issuer."}})",
+  fake.Always("GET", "", 401,
+              R"({"error":{"code":"Unauthorized","message":"AKV10032: Invalid issuer."}})",
               {{"WWW-Authenticate", kChallenge}});
   RecordingCredential credential;
   ChallengeAuthTransport t(fake, credential);

@@ -35,7 +35,8 @@ class CloudEndpointsTest : public ::testing::Test {
     return path;
   }
   std::string Valid() {
-    return std::string(R"({"arm_endpoint": "https://127.0.0.1:8443/", "authority_host": "https://127.0.0.1:8443",
+    return std::string(
+               R"({"arm_endpoint": "https://127.0.0.1:8443/", "authority_host": "https://127.0.0.1:8443",
       "tenant_id": "t1", "subscription_id": "sub1", "client_id": "c1", "client_secret": ")") +
            kSecret + R"(", "object_id": "o1", "ca_cert_file": "ca.pem",
       "admin_endpoint": "https://127.0.0.1:8443/_cloudsim"})";
@@ -72,17 +73,17 @@ TEST_F(CloudEndpointsTest, DebugStringNeverShowsTheSecret) {
 
 TEST_F(CloudEndpointsTest, ErrorsNameTheFileAndField) {
   const std::string path = Write(R"({"arm_endpoint": "https://x", "authority_host": "https://x"})");
-  EXPECT_THAT(LoadEndpointsFile(path),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       path + ": field \"tenant_id\" is missing"));
+  EXPECT_THAT(LoadEndpointsFile(path), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                path + ": field \"tenant_id\" is missing"));
   Write(R"({"arm_endpoint": "management.azure.com"})");
   EXPECT_THAT(LoadEndpointsFile(path),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        path + ": field \"arm_endpoint\" must be an http(s) URL, got "
                               "\"management.azure.com\""));
   Write(R"({"arm_endpoint": 5})");
-  EXPECT_THAT(LoadEndpointsFile(path), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                path + ": field \"arm_endpoint\" must be a string"));
+  EXPECT_THAT(LoadEndpointsFile(path),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       path + ": field \"arm_endpoint\" must be a string"));
   Write("not json");
   EXPECT_THAT(LoadEndpointsFile(path),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a JSON object")));
@@ -112,10 +113,11 @@ TEST_F(CloudEndpointsTest, ResolutionOrderFlagThenEnvThenPublic) {
   ASSERT_OK(flag);
   EXPECT_EQ(flag->tenant_id, "t1");
 
-  EXPECT_THAT(ResolveEndpoints("", env),
-              StatusIs(absl::StatusCode::kNotFound, HasSubstr("ENVCTL_CLOUD: /does/not/exist.json")));
+  EXPECT_THAT(ResolveEndpoints("", env), StatusIs(absl::StatusCode::kNotFound,
+                                                  HasSubstr("ENVCTL_CLOUD: /does/not/exist.json")));
 
-  auto pub = ResolveEndpoints("", Env({{"AZURE_TENANT_ID", "pt"}, {"AZURE_SUBSCRIPTION_ID", "psub"}}));
+  auto pub =
+      ResolveEndpoints("", Env({{"AZURE_TENANT_ID", "pt"}, {"AZURE_SUBSCRIPTION_ID", "psub"}}));
   ASSERT_OK(pub);
   EXPECT_EQ(pub->arm_endpoint, "https://management.azure.com");
   EXPECT_EQ(pub->authority_host, "https://login.microsoftonline.com");

@@ -68,7 +68,8 @@ TEST_F(CloudSessionTest, ArmPipelineAuthenticatesRetriesAndCounts) {
   EXPECT_EQ(session->object_id(), "oid");
   EXPECT_EQ(session->arm_endpoint(), "https://arm.test");
 
-  auto r = session->Arm().Send(Req("GET", "https://arm.test/subscriptions/sub/resourcegroups?api-version=2021-04-01"));
+  auto r = session->Arm().Send(
+      Req("GET", "https://arm.test/subscriptions/sub/resourcegroups?api-version=2021-04-01"));
   ASSERT_OK(r);
   EXPECT_EQ(r->status, 200);
   auto requests = fake_.Requests();
@@ -78,8 +79,9 @@ TEST_F(CloudSessionTest, ArmPipelineAuthenticatesRetriesAndCounts) {
   EXPECT_EQ(clock_.Sleeps().size(), 1u);
   EXPECT_THAT(metrics_.Serialize(),
               HasSubstr(R"(envctl_cloud_requests_total{code="503",method="GET",service="arm"} 1)"));
-  EXPECT_THAT(metrics_.Serialize(),
-              HasSubstr(R"(envctl_cloud_requests_total{code="200",method="POST",service="aad"} 1)"));
+  EXPECT_THAT(
+      metrics_.Serialize(),
+      HasSubstr(R"(envctl_cloud_requests_total{code="200",method="POST",service="aad"} 1)"));
   const std::string log = absl::StrJoin(log_, "\n");
   EXPECT_THAT(log, HasSubstr("service=arm method=GET"));
   EXPECT_THAT(log, HasSubstr("attempt=2"));
@@ -96,18 +98,22 @@ TEST_F(CloudSessionTest, DatabricksUsesItsScopeAndPatPipelineUsesThePat) {
   auto pat = session->DatabricksWithToken("dapi-test-pat");
   ASSERT_OK(pat->Send(Req("GET", "https://adb.test/api/2.0/workspace/list")));
   EXPECT_EQ(fake_.Requests().back().headers["Authorization"], "Bearer dapi-test-pat");
-  EXPECT_THAT(metrics_.Serialize(),
-              HasSubstr(R"(envctl_cloud_requests_total{code="200",method="GET",service="databricks"} 2)"));
+  EXPECT_THAT(
+      metrics_.Serialize(),
+      HasSubstr(R"(envctl_cloud_requests_total{code="200",method="GET",service="databricks"} 2)"));
 }
 
 TEST_F(CloudSessionTest, KeyVaultUsesTheChallengeAndUnauthenticatedHasNoToken) {
-  fake_.OnRequest("GET", "https://kv.test/secrets/", [](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
-    if (r.headers.count("Authorization") == 0) {
-      return FakeTransport::Response(
-          401, "", {{"WWW-Authenticate", R"(Bearer authorization="https://login.test/tn", resource="https://vault.test")"}});
-    }
-    return FakeTransport::Response(200, R"({"value":"x"})");
-  });
+  fake_.OnRequest(
+      "GET", "https://kv.test/secrets/", [](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
+        if (r.headers.count("Authorization") == 0) {
+          return FakeTransport::Response(
+              401, "",
+              {{"WWW-Authenticate",
+                R"(Bearer authorization="https://login.test/tn", resource="https://vault.test")"}});
+        }
+        return FakeTransport::Response(200, R"({"value":"x"})");
+      });
   fake_.Always("GET", "https://plain.test/", 200, "");
   auto session = Make();
   auto r = session->KeyVault().Send(Req("GET", "https://kv.test/secrets/a?api-version=7.4"));
@@ -122,7 +128,8 @@ TEST_F(CloudSessionTest, KeyVaultUsesTheChallengeAndUnauthenticatedHasNoToken) {
 TEST_F(CloudSessionTest, BadCredentialIsReportedFromEveryAuthenticatedPipeline) {
   fake_.OnRequest("POST", "/oauth2/v2.0/token", [](const HttpRequest&) -> absl::StatusOr<HttpResponse> {
     return FakeTransport::Response(
-        401, R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."})");
+        401,
+        R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."})");
   });
   auto session = Make();
   EXPECT_THAT(session->Arm().Send(Req("GET", "https://arm.test/x")),
@@ -134,8 +141,9 @@ TEST_F(CloudSessionTest, SecretWithoutTenantFailsCreate) {
   endpoints_.tenant_id.clear();
   CloudSessionOptions options;
   options.transport_for_test = &fake_;
-  EXPECT_THAT(CloudSession::Create(endpoints_, clock_, metrics_, std::move(options)),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("test: a client secret is set")));
+  EXPECT_THAT(
+      CloudSession::Create(endpoints_, clock_, metrics_, std::move(options)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("test: a client secret is set")));
 }
 
 }  // namespace

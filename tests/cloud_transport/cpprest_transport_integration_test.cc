@@ -1,8 +1,8 @@
 // CpprestTransport and CloudSession against a real HTTPS server: an in-process cloudsim on
 // 127.0.0.1 with its self-signed CA. Bounded: every wait is a request timeout or a join.
 #include <atomic>
-#include <set>
 #include <csignal>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -130,8 +130,11 @@ TEST_F(CpprestIntegrationTest, NonIdempotentPostWhoseConnectionIsResetAfterHandl
   ASSERT_OK(t.Send(Req("GET", OpenIdUrl())));
   ASSERT_OK(t.Send(Req("GET", OpenIdUrl())));
   ASSERT_OK(t.Send(Req("DELETE", env_->admin_endpoint + "/requests")));
-  AddFault({{"service", "datafactory"}, {"operation", "POST */createRun"}, {"status", 0},
-            {"after_handling", true}, {"count", 1}});
+  AddFault({{"service", "datafactory"},
+            {"operation", "POST */createRun"},
+            {"status", 0},
+            {"after_handling", true},
+            {"count", 1}});
   EXPECT_THAT(t.Send(Req("POST", env_->arm_endpoint + path + "?api-version=2018-06-01", "{}")),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("POST https://127.0.0.1:")));
   auto log = t.Send(Req("GET", env_->admin_endpoint + "/requests"));
@@ -139,7 +142,8 @@ TEST_F(CpprestIntegrationTest, NonIdempotentPostWhoseConnectionIsResetAfterHandl
   nlohmann::json entries = nlohmann::json::parse(log->body);
   if (entries.is_object()) entries = entries["requests"];
   int posts = 0;
-  for (const auto& e : entries) posts += e.value("method", "") == "POST" && e.value("path", "") == path;
+  for (const auto& e : entries)
+    posts += e.value("method", "") == "POST" && e.value("path", "") == path;
   EXPECT_EQ(posts, 1) << entries.dump();
   EXPECT_EQ(t.CachedClientsForTest(), 1) << "the POST's connection is not pooled";
 }
@@ -149,7 +153,8 @@ TEST_F(CpprestIntegrationTest, TimeoutIsDeadlineExceeded) {
   CpprestTransport t({env_->ca_cert_file});
   HttpRequest r = Req("GET", OpenIdUrl());
   r.timeout = absl::Milliseconds(300);
-  EXPECT_THAT(t.Send(r), StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("no answer within 300ms")));
+  EXPECT_THAT(t.Send(r),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("no answer within 300ms")));
 }
 
 TEST_F(CpprestIntegrationTest, CancelAllEndsInFlightRequests) {
@@ -184,7 +189,8 @@ TEST_F(CpprestIntegrationTest, SessionAuthenticatesSendsLargeBodiesAndHead) {
   ASSERT_OK(session);
 
   nlohmann::json body = {{"location", "westeurope"}, {"tags", nlohmann::json::object()}};
-  for (int i = 0; i < 50; ++i) body["tags"][absl::StrCat("tag", i)] = std::string(256, 'a' + i % 26);
+  for (int i = 0; i < 50; ++i)
+    body["tags"][absl::StrCat("tag", i)] = std::string(256, 'a' + i % 26);
   auto put = (*session)->Arm().Send(Req("PUT", RgUrl("rg-transport"), body.dump()));
   ASSERT_OK(put);
   ASSERT_LT(put->status, 300) << put->body;
@@ -204,8 +210,10 @@ TEST_F(CpprestIntegrationTest, SessionAuthenticatesSendsLargeBodiesAndHead) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("ResourceGroupNotFound")));
 
   const std::string text = metrics.Serialize();
-  EXPECT_THAT(text, HasSubstr(R"(envctl_cloud_requests_total{code="200",method="POST",service="aad"} 1)"));
-  EXPECT_THAT(text, HasSubstr(R"(envctl_cloud_requests_total{code="204",method="HEAD",service="arm"} 1)"));
+  EXPECT_THAT(
+      text, HasSubstr(R"(envctl_cloud_requests_total{code="200",method="POST",service="aad"} 1)"));
+  EXPECT_THAT(
+      text, HasSubstr(R"(envctl_cloud_requests_total{code="204",method="HEAD",service="arm"} 1)"));
   for (const auto& line : log) EXPECT_THAT(line, Not(HasSubstr(endpoints->client_secret)));
 }
 
@@ -218,10 +226,14 @@ TEST_F(CpprestIntegrationTest, ThrottledRequestIsRetriedAfterRetryAfter) {
   ASSERT_OK(session);
   // Fetch the token first so the fault hits the ARM call.
   ASSERT_OK((*session)->credential().GetToken(endpoints->ArmScope()));
-  AddFault({{"service", "arm"}, {"operation", "GET *"}, {"status", 429}, {"retry_after_s", 2}, {"count", 1}});
-  auto r = (*session)->Arm().Send(Req("GET", absl::StrCat(env_->arm_endpoint, "/subscriptions/",
-                                                         env_->subscription_id,
-                                                         "/resourcegroups?api-version=2021-04-01")));
+  AddFault({{"service", "arm"},
+            {"operation", "GET *"},
+            {"status", 429},
+            {"retry_after_s", 2},
+            {"count", 1}});
+  auto r = (*session)->Arm().Send(
+      Req("GET", absl::StrCat(env_->arm_endpoint, "/subscriptions/", env_->subscription_id,
+                              "/resourcegroups?api-version=2021-04-01")));
   ASSERT_OK(r);
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_THAT(clock.Sleeps(), ::testing::Contains(absl::Seconds(2)));
@@ -259,13 +271,15 @@ TEST(CpprestDeadServerTest, ConnectionRefusedIsUnavailable) {
   IgnoreSigpipe();
   auto env = CloudsimEnv::Start();
   ASSERT_TRUE(env.ok()) << env.status();
-  const std::string url = absl::StrCat((*env)->arm_endpoint, "/subscriptions?api-version=2021-04-01");
+  const std::string url =
+      absl::StrCat((*env)->arm_endpoint, "/subscriptions?api-version=2021-04-01");
   const std::string ca = (*env)->ca_cert_file;
   (*env)->Stop();
   CpprestTransport t({ca});
   HttpRequest r = Req("GET", url);
   r.timeout = absl::Seconds(5);
-  EXPECT_THAT(t.Send(r), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("GET https://127.0.0.1:")));
+  EXPECT_THAT(t.Send(r),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("GET https://127.0.0.1:")));
 }
 
 }  // namespace

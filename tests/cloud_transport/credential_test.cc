@@ -27,7 +27,7 @@ class ClientSecretCredentialTest : public ::testing::Test {
  protected:
   FakeClock clock_;
   FakeTransport fake_;
-  ClientSecretCredential credential_{fake_,      clock_,   "https://login.example/",
+  ClientSecretCredential credential_{fake_,      clock_,  "https://login.example/",
                                      "tenant-1", "app-1", kSecret};
 };
 
@@ -52,33 +52,38 @@ TEST_F(ClientSecretCredentialTest, WrongSecretIsUnauthenticatedWithAadstsButNoSe
       "POST", "/oauth2/v2.0/token", 401,
       R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.\r\nTrace ID: abc","error_codes":[7000215]})");
   auto token = credential_.GetToken("https://management.azure.com/.default");
-  EXPECT_THAT(token, StatusIs(absl::StatusCode::kUnauthenticated,
-                              AllOf(HasSubstr("getting a token for scope "
-                                              "https://management.azure.com/.default as client "
-                                              "app-1 in tenant tenant-1"),
-                                    HasSubstr("invalid_client: AADSTS7000215: Invalid client secret"),
-                                    Not(HasSubstr("s3cr3t")), Not(HasSubstr("Trace ID")))));
+  EXPECT_THAT(token,
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       AllOf(HasSubstr("getting a token for scope "
+                                       "https://management.azure.com/.default as client "
+                                       "app-1 in tenant tenant-1"),
+                             HasSubstr("invalid_client: AADSTS7000215: Invalid client secret"),
+                             Not(HasSubstr("s3cr3t")), Not(HasSubstr("Trace ID")))));
 }
 
 TEST_F(ClientSecretCredentialTest, UnknownAppIsReported) {
-  fake_.Enqueue("POST", "", 400,
-                R"({"error":"unauthorized_client","error_description":"AADSTS700016: Application with identifier 'app-1' was not found in the directory 'tenant-1'."})");
+  fake_.Enqueue(
+      "POST", "", 400,
+      R"({"error":"unauthorized_client","error_description":"AADSTS700016: Application with identifier 'app-1' was not found in the directory 'tenant-1'."})");
   EXPECT_THAT(credential_.GetToken("x/.default"),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("AADSTS700016")));
 }
 
 TEST_F(ClientSecretCredentialTest, SuccessWithoutTokenIsAnError) {
   fake_.Enqueue("POST", "", 200, R"({"token_type":"Bearer"})");
-  EXPECT_THAT(credential_.GetToken("x/.default"),
-              StatusIs(absl::StatusCode::kUnavailable, "Entra ID answered 200 without an access_token"));
+  EXPECT_THAT(
+      credential_.GetToken("x/.default"),
+      StatusIs(absl::StatusCode::kUnavailable, "Entra ID answered 200 without an access_token"));
 }
 
 TEST(ManagedIdentityCredentialTest, ImdsRequestAndStringNumbers) {
   FakeClock clock;
   FakeTransport fake;
-  fake.Enqueue("GET", "http://imds.test/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com",
-               200,
-               R"({"access_token":"mi-tok","expires_in":"3599","expires_on":"1800003600","resource":"https://management.azure.com/","token_type":"Bearer"})");
+  fake.Enqueue(
+      "GET",
+      "http://imds.test/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com",
+      200,
+      R"({"access_token":"mi-tok","expires_in":"3599","expires_on":"1800003600","resource":"https://management.azure.com/","token_type":"Bearer"})");
   ManagedIdentityOptions options;
   options.imds_endpoint = "http://imds.test/token";
   ManagedIdentityCredential credential(fake, clock, options);
@@ -92,8 +97,11 @@ TEST(ManagedIdentityCredentialTest, ImdsRequestAndStringNumbers) {
 TEST(ManagedIdentityCredentialTest, AppServiceVariantUsesIdentityHeader) {
   FakeClock clock;
   FakeTransport fake;
-  fake.Enqueue("GET", "http://appsvc.test/msi/token?api-version=2019-08-01&resource=2ff814a6-3304-4ab8-85cb-cd0e6f879c1d&client_id=uai",
-               200, R"({"access_token":"as-tok","expires_on":1800000100})");
+  fake.Enqueue(
+      "GET",
+      "http://appsvc.test/msi/"
+      "token?api-version=2019-08-01&resource=2ff814a6-3304-4ab8-85cb-cd0e6f879c1d&client_id=uai",
+      200, R"({"access_token":"as-tok","expires_on":1800000100})");
   ManagedIdentityOptions options = ManagedIdentityOptions::FromEnvironment(
       [](const std::string& name) -> std::optional<std::string> {
         if (name == "IDENTITY_ENDPOINT") return "http://appsvc.test/msi/token";
@@ -113,11 +121,11 @@ TEST(ManagedIdentityCredentialTest, MissingIdentityNamesTheFallback) {
   FakeTransport fake;
   fake.Enqueue("GET", "", absl::UnavailableError("connect: network unreachable"));
   ManagedIdentityCredential credential(fake, clock, {});
-  EXPECT_THAT(credential.GetToken("https://management.azure.com/.default"),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       AllOf(HasSubstr("managed identity token"),
-                             HasSubstr("no AZURE_CLIENT_SECRET set"),
-                             HasSubstr("network unreachable"))));
+  EXPECT_THAT(
+      credential.GetToken("https://management.azure.com/.default"),
+      StatusIs(absl::StatusCode::kUnavailable,
+               AllOf(HasSubstr("managed identity token"), HasSubstr("no AZURE_CLIENT_SECRET set"),
+                     HasSubstr("network unreachable"))));
 }
 
 // Counts calls and hands out tokens that live `lifetime`.

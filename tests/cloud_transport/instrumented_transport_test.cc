@@ -22,12 +22,12 @@ using ::testing::Not;
 // Every secret the scenario below sends or receives; none may reach the log.
 const std::vector<std::string>& Secrets() {
   static const auto* const kSecrets = new std::vector<std::string>{
-      "cl13nt-s3cret",                                  // client secret (form body)
+      "cl13nt-s3cret",  // client secret (form body)
       "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJhcm0ifQ.c2lnbmF0dXJl",  // AAD token
-      "storage-key-AAAA==",                             // listKeys answer
-      "kv-secret-value-42",                             // Key Vault set/get body
-      "dapi0123456789abcdef0123456789abcdef",           // Databricks PAT
-      "sas-sig-value",                                  // SAS signature in a URL
+      "storage-key-AAAA==",                                                    // listKeys answer
+      "kv-secret-value-42",                    // Key Vault set/get body
+      "dapi0123456789abcdef0123456789abcdef",  // Databricks PAT
+      "sas-sig-value",                         // SAS signature in a URL
   };
   return *kSecrets;
 }
@@ -65,10 +65,9 @@ TEST(RedactTest, Text) {
 class InstrumentedTransportTest : public ::testing::Test {
  protected:
   InstrumentedTransport Make(const char* label, Service service) {
-    return InstrumentedTransport(fake_, clock_, metrics_, label, service,
-                                 [this](const RequestLogRecord& r) {
-                                   lines_.push_back(FormatRequestLog(r));
-                                 });
+    return InstrumentedTransport(
+        fake_, clock_, metrics_, label, service,
+        [this](const RequestLogRecord& r) { lines_.push_back(FormatRequestLog(r)); });
   }
   double Counter(const char* metric_line) {
     const std::string text = metrics_.Serialize();
@@ -131,9 +130,13 @@ TEST_F(InstrumentedTransportTest, CountsRequestsThrottlesAndDurations) {
   EXPECT_EQ(Counter(R"(envctl_cloud_request_duration_seconds_sum{service="arm"})"), 0.25);
 
   ASSERT_EQ(lines_.size(), 3u);
-  EXPECT_EQ(lines_[1],
-            R"(service=arm method=GET url="https://management.azure.com/x" status=200 duration_ms=250 attempt=1 request_id="r2")");
-  EXPECT_THAT(lines_[2], HasSubstr(R"(method=PUT url="https://management.azure.com/x" status=0 duration_ms=0 attempt=2 error="UNAVAILABLE: connection reset")"));
+  EXPECT_EQ(
+      lines_[1],
+      R"(service=arm method=GET url="https://management.azure.com/x" status=200 duration_ms=250 attempt=1 request_id="r2")");
+  EXPECT_THAT(
+      lines_[2],
+      HasSubstr(
+          R"(method=PUT url="https://management.azure.com/x" status=0 duration_ms=0 attempt=2 error="UNAVAILABLE: connection reset")"));
 }
 
 TEST_F(InstrumentedTransportTest, SecretsNeverReachTheLog) {
@@ -148,8 +151,9 @@ TEST_F(InstrumentedTransportTest, SecretsNeverReachTheLog) {
   fake_.Always("PUT", "vault.azure.net/secrets/", 400,
                R"({"error":{"code":"BadParameter","message":"bad value )" + s[3] + "\"}}");
   fake_.Always("POST", "/api/2.0/token/create", 200, R"({"token_value":")" + s[4] + "\"}");
-  fake_.Always("POST", "/api/2.0/secrets/put", 403,
-               R"({"error_code":"PERMISSION_DENIED","message":"token )" + s[4] + " is not allowed\"}");
+  fake_.Always(
+      "POST", "/api/2.0/secrets/put", 403,
+      R"({"error_code":"PERMISSION_DENIED","message":"token )" + s[4] + " is not allowed\"}");
   fake_.Always("GET", "blob.core.windows.net", 200, "");
 
   InstrumentedTransport aad = Make("aad", Service::kAad);

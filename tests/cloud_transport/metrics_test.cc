@@ -23,31 +23,47 @@ TEST(MetricsTest, EveryDesignFamilyIsRegisteredWithItsName) {
   m.drift_detected_total().Add({{"environment", "dev"}, {"kind", "k"}}).Increment();
   m.drift_corrected_total().Add({{"environment", "dev"}, {"kind", "k"}}).Increment();
   m.drift_repair_seconds().Add({}, Metrics::LongDurationBuckets()).Observe(10);
-  m.cloud_requests_total().Add({{"service", "arm"}, {"method", "GET"}, {"code", "200"}}).Increment();
-  m.cloud_request_duration_seconds().Add({{"service", "arm"}}, Metrics::DurationBuckets()).Observe(1);
+  m.cloud_requests_total()
+      .Add({{"service", "arm"}, {"method", "GET"}, {"code", "200"}})
+      .Increment();
+  m.cloud_request_duration_seconds()
+      .Add({{"service", "arm"}}, Metrics::DurationBuckets())
+      .Observe(1);
   m.cloud_throttled_total().Add({{"service", "arm"}}).Increment();
-  m.integration_runs_total().Add({{"environment", "dev"}, {"test", "t"}, {"result", "ok"}}).Increment();
+  m.integration_runs_total()
+      .Add({{"environment", "dev"}, {"test", "t"}, {"result", "ok"}})
+      .Increment();
   m.integration_run_duration_seconds()
       .Add({{"environment", "dev"}, {"test", "t"}}, Metrics::LongDurationBuckets())
       .Observe(60);
-  m.integration_last_success_timestamp_seconds().Add({{"environment", "dev"}, {"test", "t"}}).Set(5);
+  m.integration_last_success_timestamp_seconds()
+      .Add({{"environment", "dev"}, {"test", "t"}})
+      .Set(5);
   m.sync_last_success_timestamp_seconds().Add({{"environment", "dev"}}).Set(5);
   m.source_revision_info().Add({{"environment", "dev"}, {"revision", "abc"}}).Set(1);
 
   const std::string text = m.Serialize();
-  for (const char* name :
-       {"envctl_reconcile_total{", "envctl_reconcile_errors_total{",
-        "envctl_reconcile_duration_seconds_bucket{", "envctl_workqueue_depth ",
-        "envctl_workqueue_adds_total ", "envctl_workqueue_retries_total ",
-        "envctl_workqueue_queue_duration_seconds_count ",
-        "envctl_workqueue_work_duration_seconds_count ", "envctl_resources{",
-        "envctl_drift_detected_total{", "envctl_drift_corrected_total{",
-        "envctl_drift_repair_seconds_count ", "envctl_cloud_requests_total{",
-        "envctl_cloud_request_duration_seconds_count{", "envctl_cloud_throttled_total{",
-        "envctl_integration_runs_total{", "envctl_integration_run_duration_seconds_count{",
-        "envctl_integration_last_success_timestamp_seconds{",
-        "envctl_sync_last_success_timestamp_seconds{", "envctl_source_revision_info{",
-        "envctl_build_info{version=\"1.2.3\"} 1"}) {
+  for (const char* name : {"envctl_reconcile_total{",
+                           "envctl_reconcile_errors_total{",
+                           "envctl_reconcile_duration_seconds_bucket{",
+                           "envctl_workqueue_depth ",
+                           "envctl_workqueue_adds_total ",
+                           "envctl_workqueue_retries_total ",
+                           "envctl_workqueue_queue_duration_seconds_count ",
+                           "envctl_workqueue_work_duration_seconds_count ",
+                           "envctl_resources{",
+                           "envctl_drift_detected_total{",
+                           "envctl_drift_corrected_total{",
+                           "envctl_drift_repair_seconds_count ",
+                           "envctl_cloud_requests_total{",
+                           "envctl_cloud_request_duration_seconds_count{",
+                           "envctl_cloud_throttled_total{",
+                           "envctl_integration_runs_total{",
+                           "envctl_integration_run_duration_seconds_count{",
+                           "envctl_integration_last_success_timestamp_seconds{",
+                           "envctl_sync_last_success_timestamp_seconds{",
+                           "envctl_source_revision_info{",
+                           "envctl_build_info{version=\"1.2.3\"} 1"}) {
     EXPECT_THAT(text, HasSubstr(name));
   }
   EXPECT_THAT(text, HasSubstr(R"(envctl_resources{environment="dev",kind="k",state="in_sync"} 1)"));

@@ -81,8 +81,9 @@ TEST(ArmBudgetTest, SubscriptionAndOperationTypeOfARequest) {
   EXPECT_EQ(ArmBudget::SubscriptionOf(
                 "https://management.azure.com/subscriptions/ABC-1/resourceGroups/x?api-version=1"),
             "abc-1");
-  EXPECT_EQ(ArmBudget::SubscriptionOf("https://management.azure.com/subscriptions/s2?api-version=1"),
-            "s2");
+  EXPECT_EQ(
+      ArmBudget::SubscriptionOf("https://management.azure.com/subscriptions/s2?api-version=1"),
+      "s2");
   EXPECT_EQ(ArmBudget::SubscriptionOf("https://management.azure.com/providers?api-version=1"), "");
   EXPECT_EQ(ArmBudget::OpOf("get"), ArmBudget::Op::kRead);
   EXPECT_EQ(ArmBudget::OpOf("HEAD"), ArmBudget::Op::kRead);

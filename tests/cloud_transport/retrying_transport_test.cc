@@ -57,9 +57,9 @@ TEST_F(RetryingTransportTest, HonoursRetryAfterSeconds) {
 
 TEST_F(RetryingTransportTest, HonoursRetryAfterHttpDate) {
   const absl::Time when = clock_.Now() + absl::Seconds(12);
-  fake_.Enqueue("GET", "", 503, "",
-                {{"Retry-After", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", when,
-                                                  absl::UTCTimeZone())}});
+  fake_.Enqueue(
+      "GET", "", 503, "",
+      {{"Retry-After", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", when, absl::UTCTimeZone())}});
   fake_.Enqueue("GET", "", 200, "{}");
   RetryingTransport t(fake_, clock_, Options());
   ASSERT_OK(t.Send(Get()));
@@ -200,8 +200,8 @@ TEST_F(RetryingTransportTest, ConnectionErrorsAreRetriedThenReported) {
   RetryOptions o = Options();
   o.max_attempts = 3;
   RetryingTransport t(fake_, clock_, o);
-  EXPECT_THAT(t.Send(Get()), StatusIs(absl::StatusCode::kUnavailable,
-                                      "connection refused (after 3 attempts)"));
+  EXPECT_THAT(t.Send(Get()),
+              StatusIs(absl::StatusCode::kUnavailable, "connection refused (after 3 attempts)"));
   EXPECT_EQ(fake_.Count(), 3);
 }
 

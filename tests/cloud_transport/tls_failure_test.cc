@@ -95,7 +95,9 @@ struct Ca {
   std::string file;
   explicit Ca(const std::string& name) {
     cert = NewCert(key.get(), name, "", -kDay, 30 * kDay, nullptr, nullptr, /*is_ca=*/true);
-    file = (std::filesystem::path(::testing::TempDir()) / absl::StrCat(name, "-", ::getpid(), ".pem")).string();
+    file =
+        (std::filesystem::path(::testing::TempDir()) / absl::StrCat(name, "-", ::getpid(), ".pem"))
+            .string();
     FILE* f = std::fopen(file.c_str(), "wb");
     PEM_write_X509(f, cert.get());
     std::fclose(f);
@@ -145,7 +147,8 @@ class TlsServer {
       if (SSL_accept(ssl) == 1) {
         char buf[4096];
         if (SSL_read(ssl, buf, sizeof(buf)) > 0) {
-          const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+          const std::string ok =
+              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
           SSL_write(ssl, ok.data(), static_cast<int>(ok.size()));
         }
         SSL_shutdown(ssl);
@@ -184,7 +187,8 @@ class TlsFailureTest : public ::testing::Test {
 
 TEST_F(TlsFailureTest, TheTrustedCertificateWorks) {  // the fixture itself is sound
   Key key = NewKey();
-  Cert leaf = NewCert(key.get(), "127.0.0.1", "IP:127.0.0.1", -kDay, kDay, ca_.cert.get(), ca_.key.get(), false);
+  Cert leaf = NewCert(key.get(), "127.0.0.1", "IP:127.0.0.1", -kDay, kDay, ca_.cert.get(),
+                      ca_.key.get(), false);
   TlsServer server(leaf.get(), key.get());
   auto r = Get(server.Url(), ca_.file);
   ASSERT_OK(r);
@@ -193,12 +197,13 @@ TEST_F(TlsFailureTest, TheTrustedCertificateWorks) {  // the fixture itself is s
 
 TEST_F(TlsFailureTest, NameMismatchIsNamedAndNotRetried) {
   Key key = NewKey();
-  Cert leaf = NewCert(key.get(), "api.example.com", "DNS:api.example.com", -kDay, kDay, ca_.cert.get(),
-                      ca_.key.get(), false);
+  Cert leaf = NewCert(key.get(), "api.example.com", "DNS:api.example.com", -kDay, kDay,
+                      ca_.cert.get(), ca_.key.get(), false);
   TlsServer server(leaf.get(), key.get());
   EXPECT_THAT(Get(server.Url(), ca_.file),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr("GET https://127.0.0.1:"), HasSubstr("TLS: certificate name mismatch"),
+                       AllOf(HasSubstr("GET https://127.0.0.1:"),
+                             HasSubstr("TLS: certificate name mismatch"),
                              HasSubstr("CN=api.example.com"), Not(HasSubstr("attempts")))));
   EXPECT_THAT(clock_.Sleeps(), ::testing::IsEmpty()) << "no retry waits";
   EXPECT_EQ(server.connections(), 2) << "one handshake, one diagnosis";
@@ -209,10 +214,11 @@ TEST_F(TlsFailureTest, ExpiredCertificateIsNamedWithItsDateAndNotRetried) {
   Cert leaf = NewCert(key.get(), "127.0.0.1", "IP:127.0.0.1", -10 * kDay, -2 * kDay, ca_.cert.get(),
                       ca_.key.get(), false);
   TlsServer server(leaf.get(), key.get());
-  EXPECT_THAT(Get(server.Url(), ca_.file),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr("TLS: certificate expired on "), HasSubstr("GMT"),
-                             HasSubstr("renew the server's certificate"), Not(HasSubstr("attempts")))));
+  EXPECT_THAT(
+      Get(server.Url(), ca_.file),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               AllOf(HasSubstr("TLS: certificate expired on "), HasSubstr("GMT"),
+                     HasSubstr("renew the server's certificate"), Not(HasSubstr("attempts")))));
   EXPECT_THAT(clock_.Sleeps(), ::testing::IsEmpty());
   EXPECT_EQ(server.connections(), 2);
 }
@@ -220,13 +226,14 @@ TEST_F(TlsFailureTest, ExpiredCertificateIsNamedWithItsDateAndNotRetried) {
 TEST_F(TlsFailureTest, UntrustedIssuerIsNamedAndNotRetried) {
   Ca other("envctl-other-ca");  // signs the server's certificate; the client trusts ca_
   Key key = NewKey();
-  Cert leaf = NewCert(key.get(), "127.0.0.1", "IP:127.0.0.1", -kDay, kDay, other.cert.get(), other.key.get(), false);
+  Cert leaf = NewCert(key.get(), "127.0.0.1", "IP:127.0.0.1", -kDay, kDay, other.cert.get(),
+                      other.key.get(), false);
   TlsServer server(leaf.get(), key.get());
   EXPECT_THAT(Get(server.Url(), ca_.file),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        AllOf(HasSubstr("TLS: certificate not trusted: untrusted issuer"),
-                             HasSubstr("CN=envctl-other-ca"), HasSubstr("add its CA (ca_cert_file)"),
-                             Not(HasSubstr("attempts")))));
+                             HasSubstr("CN=envctl-other-ca"),
+                             HasSubstr("add its CA (ca_cert_file)"), Not(HasSubstr("attempts")))));
   EXPECT_THAT(clock_.Sleeps(), ::testing::IsEmpty());
   EXPECT_EQ(server.connections(), 2);
 }

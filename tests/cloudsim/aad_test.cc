@@ -1,6 +1,5 @@
-#include "cloudsim/aad/authority.h"
-
 #include "absl/strings/str_cat.h"
+#include "cloudsim/aad/authority.h"
 #include "cloudsim/aad/tokens.h"
 #include "cloudsim/http/url.h"
 #include "gmock/gmock.h"
@@ -71,10 +70,10 @@ TEST_F(AuthorityTest, ClientCredentialsV2IssuesAnArmTokenWithIntegerExpiry) {
 }
 
 TEST_F(AuthorityTest, V1TokenEndpointTakesResourceAndAnswersStringExpiry) {
-  Response resp = Post("/tenant-1/oauth2/token",
-                       "grant_type=client_credentials&client_id=client-1&client_secret=" +
-                           PercentEncode("s3cret~value") +
-                           "&resource=2ff814a6-3304-4ab8-85cb-cd0e6f879c1d");
+  Response resp =
+      Post("/tenant-1/oauth2/token",
+           "grant_type=client_credentials&client_id=client-1&client_secret=" +
+               PercentEncode("s3cret~value") + "&resource=2ff814a6-3304-4ab8-85cb-cd0e6f879c1d");
   ASSERT_EQ(resp.status, 200) << resp.body;
   nlohmann::json j = nlohmann::json::parse(resp.body);
   EXPECT_EQ(j["expires_in"], "3600");
@@ -86,15 +85,17 @@ TEST_F(AuthorityTest, WrongSecretIsInvalidClient7000215WithoutEchoingTheSecret) 
   EXPECT_EQ(resp.status, 401);
   nlohmann::json j = nlohmann::json::parse(resp.body);
   EXPECT_EQ(j["error"], "invalid_client");
-  EXPECT_THAT(j["error_description"].get<std::string>(), HasSubstr("AADSTS7000215: Invalid client secret"));
+  EXPECT_THAT(j["error_description"].get<std::string>(),
+              HasSubstr("AADSTS7000215: Invalid client secret"));
   EXPECT_EQ(j["error_codes"][0], 7000215);
   EXPECT_THAT(resp.body, Not(HasSubstr("guess-123")));
   EXPECT_THAT(resp.body, Not(HasSubstr("s3cret")));
 }
 
 TEST_F(AuthorityTest, UnknownClientIsUnauthorizedClient700016) {
-  Response resp = Post("/tenant-1/oauth2/v2.0/token",
-                       "grant_type=client_credentials&client_id=nobody&client_secret=x&scope=a/.default");
+  Response resp =
+      Post("/tenant-1/oauth2/v2.0/token",
+           "grant_type=client_credentials&client_id=nobody&client_secret=x&scope=a/.default");
   EXPECT_EQ(resp.status, 400);
   nlohmann::json j = nlohmann::json::parse(resp.body);
   EXPECT_EQ(j["error"], "unauthorized_client");
@@ -123,7 +124,8 @@ TEST(TokenServiceTest, TokensExpireAfterTheirLifetime) {
   clock.Advance(absl::Minutes(10));
   auto expired = tokens.Validate(token, {kVaultAudience});
   EXPECT_TRUE(absl::IsDeadlineExceeded(expired.status())) << expired.status();
-  EXPECT_THAT(std::string(expired.status().message()), HasSubstr("is earlier than current UTC time"));
+  EXPECT_THAT(std::string(expired.status().message()),
+              HasSubstr("is earlier than current UTC time"));
 }
 
 TEST(TokenServiceTest, RejectsWrongAudienceForgedSignatureAndOtherKeys) {

@@ -32,7 +32,9 @@ TEST_F(AdminTest, StatsCountReadsAndWritesPerServiceAndReset) {
   c_->Arm("PUT", RgUrl("a"), {{"location", "westeurope"}});
   c_->Arm("GET", RgUrl("a"));
   c_->Arm("GET", RgUrl("a"));
-  c_->Arm("PUT", c_->Rg("a") + "/providers/Microsoft.DataFactory/factories/adf-f1?api-version=2018-06-01", {{"location", "westeurope"}});
+  c_->Arm("PUT",
+          c_->Rg("a") + "/providers/Microsoft.DataFactory/factories/adf-f1?api-version=2018-06-01",
+          {{"location", "westeurope"}});
   nlohmann::json stats = JsonOf(c_->Admin("GET", "/stats"));
   EXPECT_EQ(stats["requests"]["arm"]["read"], 2);
   EXPECT_EQ(stats["requests"]["arm"]["write"], 1);
@@ -61,8 +63,14 @@ TEST_F(AdminTest, StatsCountReadsAndWritesPerServiceAndReset) {
 
 TEST_F(AdminTest, Injected429CarriesRetryAfterAndTheThrottlingBody) {
   Start();
-  ASSERT_EQ(c_->Admin("POST", "/faults", {{"service", "arm"}, {"operation", "GET */resourcegroups/*"}, {"status", 429},
-                                          {"retry_after_s", 7}, {"count", 1}}).status, 200);
+  ASSERT_EQ(c_->Admin("POST", "/faults",
+                      {{"service", "arm"},
+                       {"operation", "GET */resourcegroups/*"},
+                       {"status", 429},
+                       {"retry_after_s", 7},
+                       {"count", 1}})
+                .status,
+            200);
   cloudsim::Response throttled = c_->Arm("GET", RgUrl("x"));
   EXPECT_EQ(throttled.status, 429);
   EXPECT_EQ(throttled.headers["Retry-After"], "7");
@@ -86,15 +94,20 @@ TEST_F(AdminTest, ResetFaultDropsTheConnectionAndDeleteClearsFaults) {
 
 TEST_F(AdminTest, AfterHandlingFaultActsThenLosesTheAnswer) {
   Start();
-  ASSERT_EQ(c_->Admin("POST", "/faults", {{"service", "arm"}, {"operation", "PUT */resourcegroups/*"},
-                                          {"status", 503}, {"after_handling", true}, {"count", 1}})
+  ASSERT_EQ(c_->Admin("POST", "/faults",
+                      {{"service", "arm"},
+                       {"operation", "PUT */resourcegroups/*"},
+                       {"status", 503},
+                       {"after_handling", true},
+                       {"count", 1}})
                 .status,
             200);
   cloudsim::Response lost = c_->Arm("PUT", RgUrl("acted"), {{"location", "westeurope"}});
   EXPECT_EQ(lost.status, 503);
   EXPECT_EQ(ErrorCode(lost), "ServiceUnavailable");
   EXPECT_EQ(c_->Arm("GET", RgUrl("acted")).status, 200);  // the group was created all the same
-  cloudsim::Response bad = c_->Admin("POST", "/faults", {{"status", 429}, {"after_handling", true}});
+  cloudsim::Response bad =
+      c_->Admin("POST", "/faults", {{"status", 429}, {"after_handling", true}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_THAT(bad.body, HasSubstr("after_handling needs status 500, 503 or 0"));
 }
@@ -104,14 +117,16 @@ TEST_F(AdminTest, TokenBucketThrottlesWritesWithRetryAfter) {
   options.arm_throttle.writes = {3, 0.001};
   Start(options);
   for (int i = 0; i < 3; ++i) {
-    cloudsim::Response r = c_->Arm("PUT", RgUrl("t" + std::to_string(i)), {{"location", "westeurope"}});
+    cloudsim::Response r =
+        c_->Arm("PUT", RgUrl("t" + std::to_string(i)), {{"location", "westeurope"}});
     ASSERT_EQ(r.status, 201);
     EXPECT_EQ(r.headers["x-ms-ratelimit-remaining-subscription-writes"], std::to_string(2 - i));
   }
   cloudsim::Response throttled = c_->Arm("PUT", RgUrl("t9"), {{"location", "westeurope"}});
   EXPECT_EQ(throttled.status, 429);
   EXPECT_EQ(ErrorCode(throttled), "SubscriptionRequestsThrottled");
-  EXPECT_THAT(JsonOf(throttled)["error"]["message"].get<std::string>(), HasSubstr("Number of 'write' requests"));
+  EXPECT_THAT(JsonOf(throttled)["error"]["message"].get<std::string>(),
+              HasSubstr("Number of 'write' requests"));
   int retry_after = std::stoi(throttled.headers["Retry-After"]);
   EXPECT_GE(retry_after, 1);
   EXPECT_EQ(c_->Arm("GET", RgUrl("t0")).status, 200);  // reads have their own bucket
@@ -128,14 +143,16 @@ TEST_F(AdminTest, EventGridValidatesThenDeliversWriteAndDeleteEvents) {
     absl::MutexLock lock(&mu);
     kinds.push_back(r.Header("aeg-event-type"));
     if (r.Header("aeg-event-type") == "SubscriptionValidation") {
-      resp.body = nlohmann::json({{"validationResponse", body[0]["data"]["validationCode"]}}).dump();
+      resp.body =
+          nlohmann::json({{"validationResponse", body[0]["data"]["validationCode"]}}).dump();
     } else {
       for (const auto& e : body) events.push_back(e);
     }
     return resp;
   });
   ASSERT_TRUE(webhook.ok());
-  std::string url = "http://127.0.0.1:" + std::to_string((*webhook)->port()) + "/webhooks/eventgrid";
+  std::string url =
+      "http://127.0.0.1:" + std::to_string((*webhook)->port()) + "/webhooks/eventgrid";
   ASSERT_EQ(c_->Admin("POST", "/eventgrid", {{"endpoint", url}}).status, 200);
   ASSERT_EQ(c_->Arm("PUT", RgUrl("evt"), {{"location", "westeurope"}}).status, 201);
   ASSERT_EQ(c_->Arm("DELETE", RgUrl("evt")).status, 202);
@@ -148,13 +165,17 @@ TEST_F(AdminTest, EventGridValidatesThenDeliversWriteAndDeleteEvents) {
   EXPECT_EQ(kinds[1], "Notification");
   EXPECT_EQ(events[0]["eventType"], "Microsoft.Resources.ResourceWriteSuccess");
   EXPECT_EQ(events[0]["subject"], c_->Rg("evt"));
-  EXPECT_EQ(events[0]["data"]["operationName"], "Microsoft.Resources/subscriptions/resourceGroups/write");
+  EXPECT_EQ(events[0]["data"]["operationName"],
+            "Microsoft.Resources/subscriptions/resourceGroups/write");
   EXPECT_EQ(events[1]["eventType"], "Microsoft.Resources.ResourceDeleteSuccess");
 
   // A webhook that does not echo the code is refused.
-  auto silent = cloudsim::HttpServer::Start({}, [](const cloudsim::Request&) { return cloudsim::Response{}; });
+  auto silent = cloudsim::HttpServer::Start(
+      {}, [](const cloudsim::Request&) { return cloudsim::Response{}; });
   ASSERT_TRUE(silent.ok());
-  cloudsim::Response refused = c_->Admin("POST", "/eventgrid", {{"endpoint", "http://127.0.0.1:" + std::to_string((*silent)->port()) + "/"}});
+  cloudsim::Response refused =
+      c_->Admin("POST", "/eventgrid",
+                {{"endpoint", "http://127.0.0.1:" + std::to_string((*silent)->port()) + "/"}});
   EXPECT_EQ(refused.status, 400);
   EXPECT_THAT(refused.body, HasSubstr("did not echo validationCode"));
 }

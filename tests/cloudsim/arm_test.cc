@@ -38,9 +38,9 @@ class ArmTest : public ::testing::Test {
 };
 
 TEST_F(ArmTest, EndpointsFileHasEveryContractField) {
-  for (const char* key : {"arm_endpoint", "authority_host", "tenant_id", "subscription_id",
-                          "client_id", "client_secret", "object_id", "ca_cert_file",
-                          "admin_endpoint"}) {
+  for (const char* key :
+       {"arm_endpoint", "authority_host", "tenant_id", "subscription_id", "client_id",
+        "client_secret", "object_id", "ca_cert_file", "admin_endpoint"}) {
     EXPECT_TRUE(env_->endpoints.contains(key)) << key;
   }
   EXPECT_EQ(env_->arm_endpoint, absl::StrCat("https://127.0.0.1:", env_->sim().port()));
@@ -50,15 +50,16 @@ TEST_F(ArmTest, EndpointsFileHasEveryContractField) {
 
 TEST_F(ArmTest, ResourceGroupLifecycleWithLowerCasePathsAndHeaders) {
   std::string rg = client_->Sub() + "/resourcegroups/My-RG?api-version=2025-04-01";
-  cloudsim::Response created = client_->Arm("PUT", rg, {{"location", "westeurope"}, {"tags", {{"env", "dev"}}}});
+  cloudsim::Response created =
+      client_->Arm("PUT", rg, {{"location", "westeurope"}, {"tags", {{"env", "dev"}}}});
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(JsonOf(created)["id"], client_->Rg("My-RG"));
   EXPECT_EQ(JsonOf(created)["properties"]["provisioningState"], "Succeeded");
   EXPECT_FALSE(created.headers["x-ms-request-id"].empty());
   EXPECT_FALSE(created.headers["x-ms-ratelimit-remaining-subscription-writes"].empty());
 
-  cloudsim::Response replaced = client_->Arm("PUT", client_->Rg("my-rg") + "?api-version=2022-09-01",
-                                             {{"location", "WestEurope"}});
+  cloudsim::Response replaced = client_->Arm(
+      "PUT", client_->Rg("my-rg") + "?api-version=2022-09-01", {{"location", "WestEurope"}});
   EXPECT_EQ(replaced.status, 200);
   EXPECT_EQ(JsonOf(replaced)["tags"], nlohmann::json::object());  // PUT replaces tags
   EXPECT_EQ(JsonOf(replaced)["name"], "My-RG");                   // casing from creation
@@ -92,7 +93,10 @@ TEST_F(ArmTest, ListsPageWithAbsoluteNextLinkAndTagFilter) {
   for (int i = 0; i < 5; ++i) {
     nlohmann::json body = {{"location", "westeurope"}};
     if (i % 2 == 0) body["tags"] = {{"team", "data"}};
-    ASSERT_EQ(client_->Arm("PUT", client_->Rg(absl::StrCat("rg", i)) + "?api-version=2022-09-01", body).status, 201);
+    ASSERT_EQ(
+        client_->Arm("PUT", client_->Rg(absl::StrCat("rg", i)) + "?api-version=2022-09-01", body)
+            .status,
+        201);
   }
   std::vector<std::string> names;
   std::string next = client_->Sub() + "/resourcegroups?api-version=2022-09-01";
@@ -108,9 +112,10 @@ TEST_F(ArmTest, ListsPageWithAbsoluteNextLinkAndTagFilter) {
     }
   }
   EXPECT_EQ(names.size(), 5u);
-  nlohmann::json filtered = JsonOf(client_->Arm(
-      "GET", client_->Sub() + "/resourcegroups?api-version=2022-09-01&%24filter=" +
-                 cloudsim::PercentEncode("tagName eq 'team' and tagValue eq 'data'") + "&%24top=10"));
+  nlohmann::json filtered = JsonOf(
+      client_->Arm("GET", client_->Sub() + "/resourcegroups?api-version=2022-09-01&%24filter=" +
+                              cloudsim::PercentEncode("tagName eq 'team' and tagValue eq 'data'") +
+                              "&%24top=10"));
   size_t count = filtered["value"].size();
   if (filtered.contains("nextLink")) count += 1;  // page size 2 caps the first page
   EXPECT_GE(count, 2u);
@@ -122,7 +127,8 @@ TEST_F(ArmTest, RequestErrorsUseTheArmEnvelopeAndCodes) {
   EXPECT_EQ(no_version.status, 400);
   EXPECT_EQ(ErrorCode(no_version), "MissingApiVersionParameter");
 
-  cloudsim::Response bad_version = client_->Arm("GET", client_->Rg("x") + "?api-version=2099-01-01");
+  cloudsim::Response bad_version =
+      client_->Arm("GET", client_->Rg("x") + "?api-version=2099-01-01");
   EXPECT_EQ(bad_version.status, 400);
   EXPECT_EQ(ErrorCode(bad_version), "InvalidApiVersionParameter");
   EXPECT_THAT(bad_version.body, HasSubstr("2099-01-01"));
@@ -132,7 +138,8 @@ TEST_F(ArmTest, RequestErrorsUseTheArmEnvelopeAndCodes) {
   EXPECT_EQ(ErrorCode(anonymous), "AuthenticationFailed");
   EXPECT_THAT(anonymous.headers["WWW-Authenticate"], StartsWith("Bearer authorization_uri="));
 
-  cloudsim::Response vault_token = client_->WithToken(kVaultScope, "GET", client_->Rg("x") + "?api-version=2022-09-01");
+  cloudsim::Response vault_token =
+      client_->WithToken(kVaultScope, "GET", client_->Rg("x") + "?api-version=2022-09-01");
   EXPECT_EQ(vault_token.status, 401);
   EXPECT_EQ(ErrorCode(vault_token), "InvalidAuthenticationTokenAudience");
 
@@ -141,11 +148,13 @@ TEST_F(ArmTest, RequestErrorsUseTheArmEnvelopeAndCodes) {
   EXPECT_EQ(ErrorCode(garbage), "InvalidAuthenticationToken");
 
   cloudsim::Response missing_rg = client_->Arm(
-      "GET", client_->Rg("nope") + "/providers/Microsoft.Storage/storageAccounts/sa?api-version=2023-05-01");
+      "GET", client_->Rg("nope") +
+                 "/providers/Microsoft.Storage/storageAccounts/sa?api-version=2023-05-01");
   EXPECT_EQ(missing_rg.status, 404);
   EXPECT_EQ(ErrorCode(missing_rg), "ResourceGroupNotFound");
 
-  cloudsim::Response no_location = client_->Arm("PUT", client_->Rg("x") + "?api-version=2022-09-01", nlohmann::json::object());
+  cloudsim::Response no_location =
+      client_->Arm("PUT", client_->Rg("x") + "?api-version=2022-09-01", nlohmann::json::object());
   EXPECT_EQ(ErrorCode(no_location), "LocationRequired");
 
   cloudsim::Response no_region = client_->Arm("PUT", client_->Rg("x") + "?api-version=2022-09-01",
@@ -158,13 +167,17 @@ TEST_F(ArmTest, RequestErrorsUseTheArmEnvelopeAndCodes) {
                                             {{"location", "West Europe"}});
   EXPECT_EQ(display.status, 201) << display.body;
   cloudsim::Response bad_account = client_->Arm(
-      "PUT", client_->Rg("x") + "/providers/Microsoft.Storage/storageAccounts/sanowhere?api-version=2023-05-01",
+      "PUT",
+      client_->Rg("x") +
+          "/providers/Microsoft.Storage/storageAccounts/sanowhere?api-version=2023-05-01",
       {{"location", "marsnorth"}, {"sku", {{"name", "Standard_LRS"}}}, {"kind", "StorageV2"}});
   EXPECT_EQ(bad_account.status, 400);
   EXPECT_EQ(ErrorCode(bad_account), "LocationNotAvailableForResourceType");
   EXPECT_THAT(bad_account.body, HasSubstr("'Microsoft.Storage/storageAccounts'"));
 
-  cloudsim::Response other_sub = client_->Arm("GET", "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups?api-version=2022-09-01");
+  cloudsim::Response other_sub = client_->Arm(
+      "GET",
+      "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups?api-version=2022-09-01");
   EXPECT_EQ(ErrorCode(other_sub), "SubscriptionNotFound");
 }
 

@@ -23,7 +23,8 @@ TEST(AuthTest, MissingHeaderIs401AndBadTokenIs403) {
   Response none = h.Send("GET", "/api/2.0/workspace/list", nullptr, {{"path", "/"}}, "");
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(Body(none)["error_code"], "UNAUTHENTICATED");
-  Response bad = h.Send("GET", "/api/2.0/workspace/list", nullptr, {{"path", "/"}}, "eyJ.bad.token");
+  Response bad =
+      h.Send("GET", "/api/2.0/workspace/list", nullptr, {{"path", "/"}}, "eyJ.bad.token");
   EXPECT_EQ(bad.status, 403);
   EXPECT_EQ(Body(bad), Json({{"error_code", "403"}, {"message", "Invalid access token."}}));
   EXPECT_EQ(bad.headers["X-Databricks-Reason-Phrase"], "Invalid access token.");
@@ -123,9 +124,9 @@ TEST(ErrorShapeTest, UnknownEndpointsAndMissingParameters) {
   EXPECT_EQ(Body(unknown)["error_code"], "ENDPOINT_NOT_FOUND");
   Response wrong_version = h.Send("GET", "/api/2.1/workspace/list", nullptr, {{"path", "/"}});
   EXPECT_EQ(wrong_version.status, 404);
-  for (const char* path : {"/api/2.0/workspace/get-status", "/api/2.0/workspace/export",
-                           "/api/2.0/workspace/list", "/api/2.0/secrets/list",
-                           "/api/2.0/dbfs/read", "/api/2.0/dbfs/get-status"}) {
+  for (const char* path :
+       {"/api/2.0/workspace/get-status", "/api/2.0/workspace/export", "/api/2.0/workspace/list",
+        "/api/2.0/secrets/list", "/api/2.0/dbfs/read", "/api/2.0/dbfs/get-status"}) {
     Response r = h.Send("GET", path);
     EXPECT_EQ(r.status, 400) << path;
     EXPECT_EQ(Body(r)["error_code"], "INVALID_PARAMETER_VALUE") << path;
@@ -143,7 +144,8 @@ TEST(ErrorShapeTest, UnknownEndpointsAndMissingParameters) {
 TEST(WorkspaceApiTest, ImportExportRoundTripIsExact) {
   WorkspaceHarness h;
   h.ImportNotebook("/Shared/nb", "print(1)");
-  Json exported = h.Get("/api/2.0/workspace/export", {{"path", "/Shared/nb"}, {"format", "SOURCE"}});
+  Json exported =
+      h.Get("/api/2.0/workspace/export", {{"path", "/Shared/nb"}, {"format", "SOURCE"}});
   std::string bytes;
   ASSERT_TRUE(absl::Base64Unescape(exported["content"].get<std::string>(), &bytes));
   EXPECT_EQ(bytes, "# Databricks notebook source\nprint(1)");
@@ -167,7 +169,9 @@ TEST(WorkspaceApiTest, ImportExportRoundTripIsExact) {
 
 TEST(WorkspaceApiTest, ImportRules) {
   WorkspaceHarness h;
-  Json nb = {{"path", "/Shared/nb"}, {"format", "SOURCE"}, {"language", "PYTHON"},
+  Json nb = {{"path", "/Shared/nb"},
+             {"format", "SOURCE"},
+             {"language", "PYTHON"},
              {"content", absl::Base64Escape("x")}};
   h.Post("/api/2.0/workspace/import", nb);
   Response again = h.Send("POST", "/api/2.0/workspace/import", nb);
@@ -193,10 +197,12 @@ TEST(WorkspaceApiTest, ImportRules) {
 TEST(WorkspaceApiTest, AutoFormatStripsTheExtensionOfNotebooks) {
   WorkspaceHarness h;
   h.Post("/api/2.0/workspace/import",
-         {{"path", "/Shared/job.py"}, {"format", "AUTO"},
+         {{"path", "/Shared/job.py"},
+          {"format", "AUTO"},
           {"content", absl::Base64Escape("# Databricks notebook source\nx = 1")}});
-  h.Post("/api/2.0/workspace/import",
-         {{"path", "/Shared/util.py"}, {"format", "AUTO"}, {"content", absl::Base64Escape("x = 1")}});
+  h.Post(
+      "/api/2.0/workspace/import",
+      {{"path", "/Shared/util.py"}, {"format", "AUTO"}, {"content", absl::Base64Escape("x = 1")}});
   EXPECT_EQ(h.Get("/api/2.0/workspace/get-status", {{"path", "/Shared/job"}})["object_type"],
             "NOTEBOOK");
   EXPECT_EQ(h.Get("/api/2.0/workspace/get-status", {{"path", "/Shared/util.py"}})["object_type"],
@@ -242,8 +248,9 @@ TEST(WorkspaceApiTest, ListMkdirsAndDelete) {
   EXPECT_EQ(not_empty.status, 400);
   EXPECT_EQ(Body(not_empty)["error_code"], "DIRECTORY_NOT_EMPTY");
   h.Post("/api/2.0/workspace/delete", {{"path", "/Shared/a"}, {"recursive", true}});
-  EXPECT_EQ(h.Send("GET", "/api/2.0/workspace/get-status", nullptr, {{"path", "/Shared/a/nb"}}).status,
-            404);
+  EXPECT_EQ(
+      h.Send("GET", "/api/2.0/workspace/get-status", nullptr, {{"path", "/Shared/a/nb"}}).status,
+      404);
   Response gone = h.Send("POST", "/api/2.0/workspace/delete", {{"path", "/Shared/a"}});
   EXPECT_EQ(gone.status, 404);
   EXPECT_EQ(Body(gone)["error_code"], "RESOURCE_DOES_NOT_EXIST");
@@ -251,16 +258,19 @@ TEST(WorkspaceApiTest, ListMkdirsAndDelete) {
 
 TEST(DbfsApiTest, StreamingUploadBecomesVisibleAtClose) {
   WorkspaceHarness h;
-  int64_t handle = h.Post("/api/2.0/dbfs/create", {{"path", "dbfs:/libs/app.jar"}, {"overwrite", true}})
-                       ["handle"].get<int64_t>();
+  int64_t handle = h.Post("/api/2.0/dbfs/create",
+                          {{"path", "dbfs:/libs/app.jar"}, {"overwrite", true}})["handle"]
+                       .get<int64_t>();
   h.Post("/api/2.0/dbfs/add-block", {{"handle", handle}, {"data", absl::Base64Escape("hello ")}});
   h.Post("/api/2.0/dbfs/add-block", {{"handle", handle}, {"data", absl::Base64Escape("world")}});
-  EXPECT_EQ(h.Send("GET", "/api/2.0/dbfs/get-status", nullptr, {{"path", "/libs/app.jar"}}).status, 404);
+  EXPECT_EQ(h.Send("GET", "/api/2.0/dbfs/get-status", nullptr, {{"path", "/libs/app.jar"}}).status,
+            404);
   h.Post("/api/2.0/dbfs/close", {{"handle", handle}});
   Json info = h.Get("/api/2.0/dbfs/get-status", {{"path", "/libs/app.jar"}});
   EXPECT_EQ(info["file_size"], 11);
   EXPECT_EQ(info["is_dir"], false);
-  Json read = h.Get("/api/2.0/dbfs/read", {{"path", "dbfs:/libs/app.jar"}, {"offset", "6"}, {"length", "100"}});
+  Json read = h.Get("/api/2.0/dbfs/read",
+                    {{"path", "dbfs:/libs/app.jar"}, {"offset", "6"}, {"length", "100"}});
   EXPECT_EQ(read["bytes_read"], 5);
   EXPECT_EQ(read["data"], absl::Base64Escape("world"));
   Response closed = h.Send("POST", "/api/2.0/dbfs/add-block", {{"handle", handle}, {"data", ""}});
@@ -284,13 +294,17 @@ TEST(DbfsApiTest, LimitsAndConflicts) {
   Response big = h.Send("POST", "/api/2.0/dbfs/put", {{"path", "/big"}, {"contents", mb_plus_one}});
   EXPECT_EQ(Body(big)["error_code"], "MAX_BLOCK_SIZE_EXCEEDED");
   int64_t handle = h.Post("/api/2.0/dbfs/create", {{"path", "/big"}})["handle"].get<int64_t>();
-  Response block = h.Send("POST", "/api/2.0/dbfs/add-block", {{"handle", handle}, {"data", mb_plus_one}});
+  Response block =
+      h.Send("POST", "/api/2.0/dbfs/add-block", {{"handle", handle}, {"data", mb_plus_one}});
   EXPECT_EQ(Body(block)["error_code"], "MAX_BLOCK_SIZE_EXCEEDED");
   h.Post("/api/2.0/dbfs/put", {{"path", "/a/b.txt"}, {"contents", "YQ=="}});
-  Response exists = h.Send("POST", "/api/2.0/dbfs/put", {{"path", "/a/b.txt"}, {"contents", "YQ=="}});
+  Response exists =
+      h.Send("POST", "/api/2.0/dbfs/put", {{"path", "/a/b.txt"}, {"contents", "YQ=="}});
   EXPECT_EQ(exists.status, 400);
-  EXPECT_EQ(Body(exists)["message"], "A file or directory already exists at the input path dbfs:/a/b.txt.");
-  Response read_big = h.Send("GET", "/api/2.0/dbfs/read", nullptr, {{"path", "/a/b.txt"}, {"length", "2000000"}});
+  EXPECT_EQ(Body(exists)["message"],
+            "A file or directory already exists at the input path dbfs:/a/b.txt.");
+  Response read_big =
+      h.Send("GET", "/api/2.0/dbfs/read", nullptr, {{"path", "/a/b.txt"}, {"length", "2000000"}});
   EXPECT_EQ(Body(read_big)["error_code"], "MAX_READ_SIZE_EXCEEDED");
   Response read_dir = h.Send("GET", "/api/2.0/dbfs/read", nullptr, {{"path", "/a"}});
   EXPECT_EQ(Body(read_dir)["error_code"], "INVALID_PARAMETER_VALUE");
@@ -303,8 +317,10 @@ TEST(DbfsApiTest, ListMoveDeleteAndMultipartPut) {
   r.path = "/api/2.0/dbfs/put";
   r.headers["Authorization"] = std::string("Bearer ") + kAadToken;
   r.headers["Content-Type"] = "multipart/form-data; boundary=b";
-  r.body = "--b\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n/d/one.txt\r\n"
-           "--b\r\nContent-Disposition: form-data; name=\"contents\"; filename=\"one.txt\"\r\n\r\n1\r\n--b--\r\n";
+  r.body =
+      "--b\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n/d/one.txt\r\n"
+      "--b\r\nContent-Disposition: form-data; name=\"contents\"; "
+      "filename=\"one.txt\"\r\n\r\n1\r\n--b--\r\n";
   ASSERT_EQ(h.ws->Handle(r).status, 200);
   h.Post("/api/2.0/dbfs/mkdirs", {{"path", "/d/sub"}});
   Json list = h.Get("/api/2.0/dbfs/list", {{"path", "/d"}});
@@ -320,15 +336,17 @@ TEST(DbfsApiTest, ListMoveDeleteAndMultipartPut) {
 
 TEST(SecretsApiTest, ScopesSecretsAndAcls) {
   WorkspaceHarness h;
-  h.Post("/api/2.0/secrets/scopes/create", {{"scope", "App"}, {"initial_manage_principal", "users"}});
+  h.Post("/api/2.0/secrets/scopes/create",
+         {{"scope", "App"}, {"initial_manage_principal", "users"}});
   Response dup = h.Send("POST", "/api/2.0/secrets/scopes/create", {{"scope", "app"}});
   EXPECT_EQ(dup.status, 400);
   EXPECT_EQ(Body(dup)["error_code"], "RESOURCE_ALREADY_EXISTS");
   Response bad_name = h.Send("POST", "/api/2.0/secrets/scopes/create", {{"scope", "has space"}});
   EXPECT_EQ(Body(bad_name)["error_code"], "INVALID_PARAMETER_VALUE");
   h.Post("/api/2.0/secrets/put", {{"scope", "app"}, {"key", "pw"}, {"string_value", "v1"}});
-  Response both = h.Send("POST", "/api/2.0/secrets/put",
-                         {{"scope", "app"}, {"key", "pw"}, {"string_value", "a"}, {"bytes_value", "YQ=="}});
+  Response both =
+      h.Send("POST", "/api/2.0/secrets/put",
+             {{"scope", "app"}, {"key", "pw"}, {"string_value", "a"}, {"bytes_value", "YQ=="}});
   EXPECT_EQ(Body(both)["error_code"], "MALFORMED_REQUEST");
   Response bad_key = h.Send("POST", "/api/2.0/secrets/put",
                             {{"scope", "app"}, {"key", "a/b"}, {"string_value", "a"}});
@@ -344,7 +362,8 @@ TEST(SecretsApiTest, ScopesSecretsAndAcls) {
   Json acls = h.Get("/api/2.0/secrets/acls/list", {{"scope", "app"}});
   ASSERT_EQ(acls["items"].size(), 1u);
   EXPECT_EQ(acls["items"][0], Json({{"principal", "users"}, {"permission", "MANAGE"}}));
-  h.Post("/api/2.0/secrets/acls/put", {{"scope", "app"}, {"principal", "data-eng"}, {"permission", "READ"}});
+  h.Post("/api/2.0/secrets/acls/put",
+         {{"scope", "app"}, {"principal", "data-eng"}, {"permission", "READ"}});
   EXPECT_EQ(h.Get("/api/2.0/secrets/acls/get", {{"scope", "app"}, {"principal", "data-eng"}}),
             Json({{"principal", "data-eng"}, {"permission", "READ"}}));
   Response bad_perm = h.Send("POST", "/api/2.0/secrets/acls/put",
@@ -352,7 +371,8 @@ TEST(SecretsApiTest, ScopesSecretsAndAcls) {
   EXPECT_EQ(Body(bad_perm)["error_code"], "INVALID_PARAMETER_VALUE");
   h.Post("/api/2.0/secrets/acls/delete", {{"scope", "app"}, {"principal", "data-eng"}});
   EXPECT_EQ(h.Send("GET", "/api/2.0/secrets/acls/get", nullptr,
-                   {{"scope", "app"}, {"principal", "data-eng"}}).status,
+                   {{"scope", "app"}, {"principal", "data-eng"}})
+                .status,
             404);
   h.Post("/api/2.0/secrets/delete", {{"scope", "app"}, {"key", "pw"}});
   EXPECT_EQ(h.Get("/api/2.0/secrets/list", {{"scope", "app"}}), Json::object());
@@ -368,11 +388,13 @@ TEST(SecretsApiTest, KeyVaultScopesAreReadOnly) {
   h.Post("/api/2.0/secrets/scopes/create",
          {{"scope", "kv"},
           {"scope_backend_type", "AZURE_KEYVAULT"},
-          {"backend_azure_keyvault", {{"resource_id", "/subscriptions/s/x"}, {"dns_name", "https://v.vault.azure.net/"}}}});
+          {"backend_azure_keyvault",
+           {{"resource_id", "/subscriptions/s/x"}, {"dns_name", "https://v.vault.azure.net/"}}}});
   Json scopes = h.Get("/api/2.0/secrets/scopes/list", {});
   EXPECT_EQ(scopes["scopes"][0]["backend_type"], "AZURE_KEYVAULT");
   EXPECT_EQ(scopes["scopes"][0]["keyvault_metadata"]["dns_name"], "https://v.vault.azure.net/");
-  Response put = h.Send("POST", "/api/2.0/secrets/put", {{"scope", "kv"}, {"key", "k"}, {"string_value", "v"}});
+  Response put = h.Send("POST", "/api/2.0/secrets/put",
+                        {{"scope", "kv"}, {"key", "k"}, {"string_value", "v"}});
   EXPECT_EQ(put.status, 400);
   EXPECT_EQ(Body(put)["error_code"], "BAD_REQUEST");
   Response del = h.Send("POST", "/api/2.0/secrets/delete", {{"scope", "kv"}, {"key", "k"}});
@@ -446,7 +468,8 @@ TEST(PersistenceTest, SaveLoadRoundTripKeepsEverything) {
   ASSERT_OK(h.ws->Load(saved));
   EXPECT_EQ(h.ws->Save(), saved);
   EXPECT_EQ(h.Send("GET", "/api/2.0/workspace/export", nullptr,
-                   {{"path", "/Shared/nb"}, {"direct_download", "true"}}, pat).body,
+                   {{"path", "/Shared/nb"}, {"direct_download", "true"}}, pat)
+                .body,
             "# Databricks notebook source\nprint(1)");
   EXPECT_EQ(h.Get("/api/2.0/dbfs/read", {{"path", "/f"}})["data"], "YWJj");
   EXPECT_EQ(h.Get("/api/2.0/secrets/list", {{"scope", "app"}})["secrets"][0]["key"], "k");
@@ -454,12 +477,14 @@ TEST(PersistenceTest, SaveLoadRoundTripKeepsEverything) {
 
 TEST(PersistenceTest, LoadRejectsBadDocuments) {
   WorkspaceHarness h;
-  EXPECT_THAT(h.ws->Load(Json::array()), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                  HasSubstr("\"format\": 1")));
-  EXPECT_THAT(h.ws->Load({{"format", 1}, {"workspace", 3}}),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("corrupt Databricks workspace state")));
+  EXPECT_THAT(h.ws->Load(Json::array()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"format\": 1")));
+  EXPECT_THAT(
+      h.ws->Load({{"format", 1}, {"workspace", 3}}),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("corrupt Databricks workspace state")));
   // A failed load leaves the workspace as it was.
-  EXPECT_EQ(h.Get("/api/2.0/workspace/get-status", {{"path", "/Shared"}})["object_type"], "DIRECTORY");
+  EXPECT_EQ(h.Get("/api/2.0/workspace/get-status", {{"path", "/Shared"}})["object_type"],
+            "DIRECTORY");
 }
 
 }  // namespace

@@ -19,10 +19,13 @@ class DatabricksComputeTest : public ::testing::Test {
                  {"node_type_id", "Standard_DS3_v2"},
                  {"num_workers", 2}};
     body.update(extra);
-    for (auto it = body.begin(); it != body.end();) it = it->is_null() ? body.erase(it) : std::next(it);
+    for (auto it = body.begin(); it != body.end();)
+      it = it->is_null() ? body.erase(it) : std::next(it);
     return h.Post("/api/2.1/clusters/create", body).at("cluster_id").get<std::string>();
   }
-  Json GetCluster(const std::string& id) { return h.Get("/api/2.1/clusters/get", {{"cluster_id", id}}); }
+  Json GetCluster(const std::string& id) {
+    return h.Get("/api/2.1/clusters/get", {{"cluster_id", id}});
+  }
   std::string State(const std::string& id) { return GetCluster(id).at("state").get<std::string>(); }
   WorkspaceHarness h{10.0};
 };
@@ -57,7 +60,8 @@ TEST_F(DatabricksComputeTest, EditOfRunningClusterRestartsItAndTerminatingCluste
   std::string id = CreateCluster();
   h.clock.Advance(absl::Seconds(3));
   ASSERT_EQ(State(id), "RUNNING");
-  h.Post("/api/2.1/clusters/edit", {{"cluster_id", id}, {"cluster_name", "etl"},
+  h.Post("/api/2.1/clusters/edit", {{"cluster_id", id},
+                                    {"cluster_name", "etl"},
                                     {"spark_version", "13.3.x-scala2.12"},
                                     {"node_type_id", "Standard_DS3_v2"},
                                     {"autoscale", {{"min_workers", 1}, {"max_workers", 4}}}});
@@ -70,8 +74,10 @@ TEST_F(DatabricksComputeTest, EditOfRunningClusterRestartsItAndTerminatingCluste
 
   h.Post("/api/2.1/clusters/delete", {{"cluster_id", id}});
   Response edit = h.Send("POST", "/api/2.1/clusters/edit",
-                         {{"cluster_id", id}, {"spark_version", "13.3.x-scala2.12"},
-                          {"node_type_id", "Standard_DS3_v2"}, {"num_workers", 1}});
+                         {{"cluster_id", id},
+                          {"spark_version", "13.3.x-scala2.12"},
+                          {"node_type_id", "Standard_DS3_v2"},
+                          {"num_workers", 1}});
   EXPECT_EQ(edit.status, 400);
   Json err = Json::parse(edit.body);
   EXPECT_EQ(err["error_code"], "INVALID_STATE");
@@ -100,21 +106,27 @@ TEST_F(DatabricksComputeTest, PolicyCrudAndClusterMustComply) {
   Json def = {{"spark_version", {{"type", "fixed"}, {"value", "13.3.x-scala2.12"}}},
               {"autoscale.max_workers", {{"type", "range"}, {"maxValue", 4}}},
               {"custom_tags.team", {{"type", "fixed"}, {"value", "bikeshare"}}}};
-  std::string pid = h.Post("/api/2.0/policies/clusters/create",
-                           {{"name", "small"}, {"definition", def.dump()}, {"max_clusters_per_user", 2}})
-                        .at("policy_id").get<std::string>();
+  std::string pid =
+      h.Post("/api/2.0/policies/clusters/create",
+             {{"name", "small"}, {"definition", def.dump()}, {"max_clusters_per_user", 2}})
+          .at("policy_id")
+          .get<std::string>();
   Json got = h.Get("/api/2.0/policies/clusters/get", {{"policy_id", pid}});
   EXPECT_EQ(got["name"], "small");
   EXPECT_EQ(Json::parse(got["definition"].get<std::string>()), def);
   EXPECT_EQ(got["max_clusters_per_user"], 2);
 
-  Response dup = h.Send("POST", "/api/2.0/policies/clusters/create", {{"name", "small"}, {"definition", "{}"}});
+  Response dup = h.Send("POST", "/api/2.0/policies/clusters/create",
+                        {{"name", "small"}, {"definition", "{}"}});
   EXPECT_EQ(dup.status, 400);
-  Response bad = h.Send("POST", "/api/2.0/policies/clusters/create", {{"name", "x"}, {"definition", "[1]"}});
+  Response bad =
+      h.Send("POST", "/api/2.0/policies/clusters/create", {{"name", "x"}, {"definition", "[1]"}});
   EXPECT_THAT(bad.body, HasSubstr("INVALID_PARAMETER_VALUE"));
 
   Response too_big = h.Send("POST", "/api/2.1/clusters/create",
-                            {{"cluster_name", "c"}, {"policy_id", pid}, {"node_type_id", "Standard_DS3_v2"},
+                            {{"cluster_name", "c"},
+                             {"policy_id", pid},
+                             {"node_type_id", "Standard_DS3_v2"},
                              {"autoscale", {{"min_workers", 1}, {"max_workers", 8}}}});
   EXPECT_EQ(too_big.status, 400);
   EXPECT_THAT(too_big.body, HasSubstr("autoscale.max_workers"));
@@ -123,7 +135,8 @@ TEST_F(DatabricksComputeTest, PolicyCrudAndClusterMustComply) {
   EXPECT_EQ(c["spark_version"], "13.3.x-scala2.12");  // fixed value filled in
   EXPECT_EQ(c["custom_tags"]["team"], "bikeshare");
 
-  h.Post("/api/2.0/policies/clusters/edit", {{"policy_id", pid}, {"name", "small"}, {"definition", "{}"}});
+  h.Post("/api/2.0/policies/clusters/edit",
+         {{"policy_id", pid}, {"name", "small"}, {"definition", "{}"}});
   EXPECT_EQ(h.Get("/api/2.0/policies/clusters/get", {{"policy_id", pid}})["definition"], "{}");
   EXPECT_EQ(h.Get("/api/2.0/policies/clusters/list", {})["policies"].size(), 1u);
   h.Post("/api/2.0/policies/clusters/delete", {{"policy_id", pid}});
@@ -134,8 +147,10 @@ TEST_F(DatabricksComputeTest, PolicyCrudAndClusterMustComply) {
 
 TEST_F(DatabricksComputeTest, ClustersAndPoliciesSurviveSaveAndLoad) {
   std::string id = CreateCluster();
-  std::string pid = h.Post("/api/2.0/policies/clusters/create", {{"name", "p"}, {"definition", "{}"}})
-                        .at("policy_id").get<std::string>();
+  std::string pid =
+      h.Post("/api/2.0/policies/clusters/create", {{"name", "p"}, {"definition", "{}"}})
+          .at("policy_id")
+          .get<std::string>();
   Json saved = h.ws->Save();
   h.Reset(10.0);
   ASSERT_TRUE(h.ws->Load(saved).ok());
@@ -182,8 +197,10 @@ TEST_F(DatabricksComputeTest, IdleClusterTerminatesAfterAutoterminationMinutesAn
   EXPECT_EQ(c["termination_reason"]["parameters"]["inactivity_duration_min"], "10");
 
   Response too_short = h.Send("POST", "/api/2.1/clusters/create",
-                              {{"cluster_name", "x"}, {"spark_version", "13.3.x-scala2.12"},
-                               {"node_type_id", "Standard_DS3_v2"}, {"autotermination_minutes", 5}});
+                              {{"cluster_name", "x"},
+                               {"spark_version", "13.3.x-scala2.12"},
+                               {"node_type_id", "Standard_DS3_v2"},
+                               {"autotermination_minutes", 5}});
   EXPECT_EQ(too_short.status, 400);
 }
 
@@ -201,16 +218,19 @@ TEST_F(DatabricksComputeTest, LibrariesInstallThroughTheirStatesAndUninstallOnRe
     return out;
   };
   using ::testing::ElementsAre;
-  EXPECT_THAT(statuses(), ElementsAre("PENDING", "PENDING", "PENDING")) << "the cluster is still starting";
+  EXPECT_THAT(statuses(), ElementsAre("PENDING", "PENDING", "PENDING"))
+      << "the cluster is still starting";
   h.clock.Advance(absl::Seconds(3));  // RUNNING
   h.clock.Advance(absl::Milliseconds(200));
   EXPECT_THAT(statuses(), ElementsAre("INSTALLING", "INSTALLING", "INSTALLING"));
   h.clock.Advance(absl::Seconds(1));
   EXPECT_THAT(statuses(), ElementsAre("INSTALLED", "INSTALLED", "FAILED"));
-  Json failed = h.Get("/api/2.0/libraries/cluster-status", {{"cluster_id", id}})["library_statuses"][2];
+  Json failed =
+      h.Get("/api/2.0/libraries/cluster-status", {{"cluster_id", id}})["library_statuses"][2];
   EXPECT_THAT(failed["messages"][0].get<std::string>(), HasSubstr("dbfs:/libs/missing.jar"));
 
-  h.Post("/api/2.0/libraries/uninstall", {{"cluster_id", id}, {"libraries", Json::array({libs[0]})}});
+  h.Post("/api/2.0/libraries/uninstall",
+         {{"cluster_id", id}, {"libraries", Json::array({libs[0]})}});
   EXPECT_THAT(statuses(), ElementsAre("INSTALLED", "FAILED", "UNINSTALL_ON_RESTART"));
   Json all = h.Get("/api/2.0/libraries/all-cluster-statuses", {});
   EXPECT_EQ(all["statuses"][0]["cluster_id"], id);

@@ -66,8 +66,9 @@ TEST(NotebookParserTest, SleepAcceptsUnitsAndBareSeconds) {
 }
 
 TEST(NotebookParserTest, MalformedDirectivesBecomeErrors) {
-  auto steps = ParseNotebook("PYTHON", "# cloudsim: explode\n# cloudsim: fail boom\n"
-                                       "# cloudsim: sleep soon\n");
+  auto steps = ParseNotebook("PYTHON",
+                             "# cloudsim: explode\n# cloudsim: fail boom\n"
+                             "# cloudsim: sleep soon\n");
   ASSERT_EQ(steps.size(), 3u);
   for (const Step& s : steps) EXPECT_EQ(s.kind, Step::kDirectiveError);
   EXPECT_THAT(steps[0].text, HasSubstr("unknown cloudsim directive \"explode\""));
@@ -76,16 +77,15 @@ TEST(NotebookParserTest, MalformedDirectivesBecomeErrors) {
 }
 
 TEST(NotebookParserTest, DbutilsCallsWithTargetsAndKeywordArguments) {
-  auto steps = ParseNotebook(
-      "PYTHON",
-      "# Databricks notebook source\n"
-      "dbutils.widgets.text(\"env\", \"dev\", \"Environment\")\n"
-      "env = dbutils.widgets.get(\"env\")\n"
-      "pw = dbutils.secrets.get(scope=\"app\", key=\"db-password\")\n"
-      "r = dbutils.notebook.run(\"./child\", 60, {\"env\": env,\n"
-      "                                          \"x\": \"1\"})\n"
-      "print(\"# cloudsim: fail \\\"not a directive\\\"\")\n"
-      "dbutils.notebook.exit(r)\n");
+  auto steps = ParseNotebook("PYTHON",
+                             "# Databricks notebook source\n"
+                             "dbutils.widgets.text(\"env\", \"dev\", \"Environment\")\n"
+                             "env = dbutils.widgets.get(\"env\")\n"
+                             "pw = dbutils.secrets.get(scope=\"app\", key=\"db-password\")\n"
+                             "r = dbutils.notebook.run(\"./child\", 60, {\"env\": env,\n"
+                             "                                          \"x\": \"1\"})\n"
+                             "print(\"# cloudsim: fail \\\"not a directive\\\"\")\n"
+                             "dbutils.notebook.exit(r)\n");
   // print(...) holds no dbutils call, and the directive inside its string is not a comment.
   ASSERT_EQ(steps.size(), 5u);
   EXPECT_EQ(steps[0].kind, Step::kWidgetDefine);
@@ -204,7 +204,8 @@ TEST(InterpreterTest, MissingSecretAndWidgetMessages) {
 TEST(InterpreterTest, SecretsInOutputAreRedacted) {
   MapRuntime rt;
   rt.secrets["app/pw"] = "hunter2";
-  rt.Add("/leak", "pw = dbutils.secrets.get(\"app\", \"pw\")\ndbutils.notebook.exit(\"pw=\" + pw)\n");
+  rt.Add("/leak",
+         "pw = dbutils.secrets.get(\"app\", \"pw\")\ndbutils.notebook.exit(\"pw=\" + pw)\n");
   rt.Add("/leak2", "pw = dbutils.secrets.get(\"app\", \"pw\")\nraise Exception(pw)\n");
   ExecutionResult r = ExecuteNotebook(rt, "/leak", {});
   EXPECT_EQ(r.exit_value, "pw=[REDACTED]");
@@ -228,8 +229,9 @@ TEST(InterpreterTest, StopsAtTheFirstExitOrFail) {
 
 TEST(InterpreterTest, RunInlineSharesTheNamespace) {
   MapRuntime rt;
-  rt.Add("/app/main", "x = \"unset\"\n\n# COMMAND ----------\n\n# MAGIC %run ./setup\n\n"
-                      "# COMMAND ----------\n\ndbutils.notebook.exit(x)\n");
+  rt.Add("/app/main",
+         "x = \"unset\"\n\n# COMMAND ----------\n\n# MAGIC %run ./setup\n\n"
+         "# COMMAND ----------\n\ndbutils.notebook.exit(x)\n");
   rt.Add("/app/setup", "x = \"from setup\"\n");
   EXPECT_EQ(ExecuteNotebook(rt, "/app/main", {}).exit_value, "from setup");
   rt.Add("/app/bad", "# MAGIC %run ./nope\n");
@@ -250,13 +252,16 @@ constexpr char kLakeNotebook[] =
     "auth = dbutils.widgets.get(\"lake_auth\")\n"
     "suffix = \"lake.dfs.core.windows.net\"\n"
     "if auth == \"key\":\n"
-    "    spark.conf.set(f\"fs.azure.account.key.{suffix}\", dbutils.secrets.get(\"s\", \"storagekey\"))\n"
+    "    spark.conf.set(f\"fs.azure.account.key.{suffix}\", dbutils.secrets.get(\"s\", "
+    "\"storagekey\"))\n"
     "else:\n"
     "    spark.conf.set(f\"fs.azure.account.auth.type.{suffix}\", \"OAuth\")\n"
     "    spark.conf.set(f\"fs.azure.account.oauth.provider.type.{suffix}\",\n"
     "                   \"org.apache.hadoop.fs.azurebfs.oauth2.MsiTokenProvider\")\n"
-    "    spark.conf.set(f\"fs.azure.account.oauth2.client.id.{suffix}\", dbutils.widgets.get(\"client_id\"))\n"
-    "df.write.mode(\"overwrite\").json(\"abfss://bikeshare@lake.dfs.core.windows.net/predictions\")\n";
+    "    spark.conf.set(f\"fs.azure.account.oauth2.client.id.{suffix}\", "
+    "dbutils.widgets.get(\"client_id\"))\n"
+    "df.write.mode(\"overwrite\").json(\"abfss://bikeshare@lake.dfs.core.windows.net/"
+    "predictions\")\n";
 
 TEST(NotebookParserTest, IfElseOnALiteralGuardsTheBlocksSteps) {
   auto steps = ParseNotebook("PYTHON", kLakeNotebook);
@@ -306,9 +311,12 @@ TEST(InterpreterTest, RefusedLakeAccessFailsTheRunWithTheStorageError) {
       "This request is not authorized to perform this operation using this permission.");
   ExecutionResult r = ExecuteNotebook(rt, "/nb", {{"lake_auth", "identity"}, {"client_id", "c-1"}});
   ASSERT_TRUE(r.failed);
-  EXPECT_THAT(r.error, HasSubstr("AbfsRestOperationException: Operation failed: \"This request is not authorized"));
-  EXPECT_THAT(r.error, HasSubstr("403, PUT, https://lake.dfs.core.windows.net/bikeshare/predictions, "
-                                 "AuthorizationPermissionMismatch"));
+  EXPECT_THAT(
+      r.error,
+      HasSubstr("AbfsRestOperationException: Operation failed: \"This request is not authorized"));
+  EXPECT_THAT(r.error,
+              HasSubstr("403, PUT, https://lake.dfs.core.windows.net/bikeshare/predictions, "
+                        "AuthorizationPermissionMismatch"));
 }
 
 TEST(InterpreterTest, LakeAccessWithoutAnyCredentialNamesTheMissingSetting) {
@@ -316,9 +324,10 @@ TEST(InterpreterTest, LakeAccessWithoutAnyCredentialNamesTheMissingSetting) {
   rt.Add("/nb", "spark.read.json(\"abfss://c@lake.dfs.core.windows.net/x\")\n");
   ExecutionResult r = ExecuteNotebook(rt, "/nb", {});
   ASSERT_TRUE(r.failed);
-  EXPECT_THAT(r.error, HasSubstr("Failure to initialize configuration for storage account "
-                                 "lake.dfs.core.windows.net: Invalid configuration value detected for "
-                                 "fs.azure.account.key"));
+  EXPECT_THAT(r.error,
+              HasSubstr("Failure to initialize configuration for storage account "
+                        "lake.dfs.core.windows.net: Invalid configuration value detected for "
+                        "fs.azure.account.key"));
   EXPECT_TRUE(rt.accesses.empty());
 }
 

@@ -127,14 +127,16 @@ TEST(NotebookRunTest, SecretsMustExistAndAreRedacted) {
 
 TEST(NotebookRunTest, KeyVaultBackedSecretsResolveThroughTheCallback) {
   WorkspaceHarness h;
-  h.Post("/api/2.0/secrets/scopes/create",
-         {{"scope", "kv"},
-          {"scope_backend_type", "AZURE_KEYVAULT"},
-          {"backend_azure_keyvault",
-           {{"resource_id", "/subscriptions/s/resourceGroups/r/providers/Microsoft.KeyVault/vaults/v"},
-            {"dns_name", "https://v.vault.azure.net/"}}}});
-  h.ImportNotebook("/Shared/nb", "x = dbutils.secrets.get(\"kv\", \"storage-key\")\n"
-                                 "dbutils.notebook.exit(\"ok\")\n");
+  h.Post(
+      "/api/2.0/secrets/scopes/create",
+      {{"scope", "kv"},
+       {"scope_backend_type", "AZURE_KEYVAULT"},
+       {"backend_azure_keyvault",
+        {{"resource_id", "/subscriptions/s/resourceGroups/r/providers/Microsoft.KeyVault/vaults/v"},
+         {"dns_name", "https://v.vault.azure.net/"}}}});
+  h.ImportNotebook("/Shared/nb",
+                   "x = dbutils.secrets.get(\"kv\", \"storage-key\")\n"
+                   "dbutils.notebook.exit(\"ok\")\n");
   int64_t missing = h.SubmitNotebook("/Shared/nb");
   h.Finish(missing);
   EXPECT_EQ(h.GetRunJson(missing)["state"]["result_state"], "FAILED");
@@ -146,13 +148,14 @@ TEST(NotebookRunTest, KeyVaultBackedSecretsResolveThroughTheCallback) {
 
 TEST(NotebookRunTest, WidgetsComeFromBaseParametersOrDefaults) {
   WorkspaceHarness h;
-  h.ImportNotebook("/Shared/nb", "dbutils.widgets.text(\"env\", \"dev\")\n"
-                                 "env = dbutils.widgets.get(\"env\")\n"
-                                 "dbutils.notebook.exit(env)\n");
+  h.ImportNotebook("/Shared/nb",
+                   "dbutils.widgets.text(\"env\", \"dev\")\n"
+                   "env = dbutils.widgets.get(\"env\")\n"
+                   "dbutils.notebook.exit(env)\n");
   int64_t dflt = h.SubmitNotebook("/Shared/nb");
   int64_t param = h.SubmitNotebook(
-      "/Shared/nb", {{"notebook_task", {{"notebook_path", "/Shared/nb"},
-                                        {"base_parameters", {{"env", "test"}}}}}});
+      "/Shared/nb", {{"notebook_task",
+                      {{"notebook_path", "/Shared/nb"}, {"base_parameters", {{"env", "test"}}}}}});
   h.Finish(dflt);
   h.Finish(param);
   EXPECT_EQ(h.Output(dflt)["notebook_output"]["result"], "dev");
@@ -167,8 +170,8 @@ TEST(NotebookRunTest, WidgetsComeFromBaseParametersOrDefaults) {
 TEST(NotebookRunTest, LibrariesMustExistInDbfs) {
   WorkspaceHarness h;
   h.ImportNotebook("/Shared/nb", "print(1)");
-  Json libs = Json::array({{{"jar", "dbfs:/libs/app.jar"}},
-                           {{"pypi", {{"package", "requests==2.31.0"}}}}});
+  Json libs =
+      Json::array({{{"jar", "dbfs:/libs/app.jar"}}, {{"pypi", {{"package", "requests==2.31.0"}}}}});
   int64_t id = h.SubmitNotebook("/Shared/nb", {{"libraries", libs}});
   h.clock.Advance(absl::Seconds(10));
   EXPECT_EQ(h.LifeCycle(id), "TERMINATING");  // install failed at cluster start
@@ -191,20 +194,24 @@ TEST(NotebookRunTest, SparkReadOfADbfsPathNothingWroteFailsAndAWrittenOneSucceed
                    "data_path = dbutils.widgets.get(\"data_path\")\n"
                    "df = score(model, spark.read.parquet(f\"{data_path}/holdout\"))\n"
                    "dbutils.notebook.exit(\"read\")\n");
-  h.ImportNotebook("/Shared/writer",
-                   "data_path = dbutils.widgets.get(\"data_path\")\n"
-                   "src = spark.read.option(\"header\", True).csv(\"/databricks-datasets/bikeSharing/data-001/hour.csv\")\n"
-                   "src.write.mode(\"overwrite\").parquet(f\"{data_path}/holdout\")\n"
-                   "for name, part in parts:\n"
-                   "    part.write.parquet(f\"{data_path}/{name}\")  # unknown path: not tracked\n");
+  h.ImportNotebook(
+      "/Shared/writer",
+      "data_path = dbutils.widgets.get(\"data_path\")\n"
+      "src = spark.read.option(\"header\", "
+      "True).csv(\"/databricks-datasets/bikeSharing/data-001/hour.csv\")\n"
+      "src.write.mode(\"overwrite\").parquet(f\"{data_path}/holdout\")\n"
+      "for name, part in parts:\n"
+      "    part.write.parquet(f\"{data_path}/{name}\")  # unknown path: not tracked\n");
   int64_t bad = h.SubmitNotebook("/Shared/reader");
   h.Finish(bad);
   EXPECT_EQ(h.GetRunJson(bad)["state"]["result_state"], "FAILED");
   EXPECT_EQ(h.Output(bad)["error"],
             "AnalysisException: [PATH_NOT_FOUND] Path does not exist: dbfs:/tmp/bikes/holdout.");
 
-  int64_t writer = h.SubmitNotebook("/Shared/writer", {{"notebook_task", {{"notebook_path", "/Shared/writer"},
-                                                                          {"base_parameters", {{"data_path", "/tmp/bikes"}}}}}});
+  int64_t writer =
+      h.SubmitNotebook("/Shared/writer", {{"notebook_task",
+                                           {{"notebook_path", "/Shared/writer"},
+                                            {"base_parameters", {{"data_path", "/tmp/bikes"}}}}}});
   h.Finish(writer);
   ASSERT_EQ(h.GetRunJson(writer)["state"]["result_state"], "SUCCESS") << h.Output(writer).dump();
   // A Spark write leaves a directory with _SUCCESS, visible through the DBFS API.
@@ -229,31 +236,38 @@ TEST(NotebookRunTest, ScalaInterpolatedReadPathsAreCheckedToo) {
                    "SCALA");
   int64_t id = h.SubmitNotebook("/Shared/scala");
   h.Finish(id);
-  EXPECT_EQ(h.Output(id)["error"], "AnalysisException: [PATH_NOT_FOUND] Path does not exist: dbfs:/mnt/raw/events.");
+  EXPECT_EQ(h.Output(id)["error"],
+            "AnalysisException: [PATH_NOT_FOUND] Path does not exist: dbfs:/mnt/raw/events.");
 }
 
 TEST(RunApiTest, SubmitOfANewClusterThatViolatesItsPolicyIsRefused) {
   WorkspaceHarness h;
   Json def = {{"spark_version", {{"type", "fixed"}, {"value", "13.3.x-scala2.12"}}},
               {"num_workers", {{"type", "range"}, {"maxValue", 2}}}};
-  std::string policy = h.Post("/api/2.0/policies/clusters/create", {{"name", "small"}, {"definition", def.dump()}})
-                           .at("policy_id").get<std::string>();
+  std::string policy =
+      h.Post("/api/2.0/policies/clusters/create", {{"name", "small"}, {"definition", def.dump()}})
+          .at("policy_id")
+          .get<std::string>();
   h.ImportNotebook("/Shared/nb", "print(1)");
   Json task = {{"task_key", "main"},
                {"notebook_task", {{"notebook_path", "/Shared/nb"}}},
-               {"new_cluster", {{"node_type_id", "Standard_DS3_v2"}, {"num_workers", 8}, {"policy_id", policy}}}};
+               {"new_cluster",
+                {{"node_type_id", "Standard_DS3_v2"}, {"num_workers", 8}, {"policy_id", policy}}}};
   Response refused = h.Send("POST", "/api/2.1/jobs/runs/submit", {{"tasks", Json::array({task})}});
   EXPECT_EQ(refused.status, 400);
   EXPECT_THAT(refused.body, HasSubstr("INVALID_PARAMETER_VALUE"));
   EXPECT_THAT(refused.body, HasSubstr("Validation failed for num_workers"));
   // The 2.0 single-task form is checked as well.
   Response legacy = h.Send("POST", "/api/2.0/jobs/runs/submit",
-                           {{"run_name", "x"}, {"notebook_task", {{"notebook_path", "/Shared/nb"}}},
+                           {{"run_name", "x"},
+                            {"notebook_task", {{"notebook_path", "/Shared/nb"}}},
                             {"new_cluster", task["new_cluster"]}});
   EXPECT_EQ(legacy.status, 400) << legacy.body;
 
   task["new_cluster"]["num_workers"] = 2;
-  int64_t id = h.Post("/api/2.1/jobs/runs/submit", {{"tasks", Json::array({task})}}).at("run_id").get<int64_t>();
+  int64_t id = h.Post("/api/2.1/jobs/runs/submit", {{"tasks", Json::array({task})}})
+                   .at("run_id")
+                   .get<int64_t>();
   EXPECT_EQ(h.GetRunJson(id)["tasks"][0]["new_cluster"]["spark_version"], "13.3.x-scala2.12");
 }
 
@@ -344,19 +358,23 @@ TEST(RunApiTest, UnknownRunIs400InvalidParameterValue) {
 TEST(RunApiTest, SubmitValidation) {
   WorkspaceHarness h;
   auto submit = [&](const Json& body) { return h.Send("POST", "/api/2.1/jobs/runs/submit", body); };
-  Response no_compute = submit({{"tasks", Json::array({{{"task_key", "a"},
-                                                        {"notebook_task", {{"notebook_path", "/x"}}}}})}});
+  Response no_compute =
+      submit({{"tasks",
+               Json::array({{{"task_key", "a"}, {"notebook_task", {{"notebook_path", "/x"}}}}})}});
   EXPECT_EQ(no_compute.status, 400);
   EXPECT_THAT(no_compute.body, HasSubstr("existing_cluster_id"));
-  Json t = {{"task_key", "a"}, {"notebook_task", {{"notebook_path", "/x"}}}, {"new_cluster", {{"num_workers", 1}}}};
+  Json t = {{"task_key", "a"},
+            {"notebook_task", {{"notebook_path", "/x"}}},
+            {"new_cluster", {{"num_workers", 1}}}};
   Response dup = submit({{"tasks", Json::array({t, t})}});
   EXPECT_EQ(dup.status, 400);
   EXPECT_THAT(dup.body, HasSubstr("Task key a is not unique"));
   Response empty = submit({{"tasks", Json::array()}});
   EXPECT_THAT(empty.body, HasSubstr("At least one task is required"));
-  Response python = submit({{"tasks", Json::array({{{"task_key", "a"},
-                                                    {"spark_python_task", {{"python_file", "x.py"}}},
-                                                    {"existing_cluster_id", "c"}}})}});
+  Response python =
+      submit({{"tasks", Json::array({{{"task_key", "a"},
+                                      {"spark_python_task", {{"python_file", "x.py"}}},
+                                      {"existing_cluster_id", "c"}}})}});
   EXPECT_THAT(python.body, HasSubstr("spark_python_task is not supported"));
 }
 
@@ -383,13 +401,18 @@ TEST(RunApiTest, LegacySingleTaskFormKeepsTheLegacyShapeOn20) {
 TEST(RunApiTest, MultiTaskParentOutputIsRefused) {
   WorkspaceHarness h;
   h.ImportNotebook("/Shared/nb", "print(1)");
-  Json a = {{"task_key", "a"}, {"notebook_task", {{"notebook_path", "/Shared/nb"}}}, {"existing_cluster_id", "c"}};
+  Json a = {{"task_key", "a"},
+            {"notebook_task", {{"notebook_path", "/Shared/nb"}}},
+            {"existing_cluster_id", "c"}};
   Json b = a;
   b["task_key"] = "b";
-  int64_t id = h.Post("/api/2.1/jobs/runs/submit", {{"tasks", Json::array({a, b})}})["run_id"].get<int64_t>();
-  Response r = h.Send("GET", "/api/2.1/jobs/runs/get-output", nullptr, {{"run_id", std::to_string(id)}});
+  int64_t id = h.Post("/api/2.1/jobs/runs/submit", {{"tasks", Json::array({a, b})}})["run_id"]
+                   .get<int64_t>();
+  Response r =
+      h.Send("GET", "/api/2.1/jobs/runs/get-output", nullptr, {{"run_id", std::to_string(id)}});
   EXPECT_EQ(r.status, 400);
-  EXPECT_THAT(r.body, HasSubstr("Retrieving the output of runs with multiple tasks is not supported"));
+  EXPECT_THAT(r.body,
+              HasSubstr("Retrieving the output of runs with multiple tasks is not supported"));
 }
 
 TEST(RunApiTest, ListIsNewestFirstWithFiltersAndPages) {
@@ -426,8 +449,8 @@ TEST(PublicRunApiTest, SubmitNotebookRunAndGetRun) {
   h.ImportNotebook("/Shared/adf", "dbutils.notebook.exit(dbutils.widgets.get(\"day\"))\n");
   EXPECT_THAT(h.ws->SubmitNotebookRun("bogus", "/Shared/adf", {}, absl::ZeroDuration()),
               StatusIs(absl::StatusCode::kPermissionDenied, "Invalid access token."));
-  auto id = h.ws->SubmitNotebookRun(kAadToken, "/Shared/adf", {{"day", "2026-11-25"}},
-                                    absl::Hours(1));
+  auto id =
+      h.ws->SubmitNotebookRun(kAadToken, "/Shared/adf", {{"day", "2026-11-25"}}, absl::Hours(1));
   ASSERT_OK(id);
   auto view = h.ws->GetRun(*id);
   ASSERT_OK(view);
@@ -465,8 +488,9 @@ TEST(PublicRunApiTest, RunsSurviveSaveAndLoadMidFlight) {
   EXPECT_EQ(h.LifeCycle(id), "RUNNING");
   Json saved = h.ws->Save();
   h.Reset(1.0);
-  EXPECT_EQ(h.Send("GET", "/api/2.1/jobs/runs/get", nullptr, {{"run_id", std::to_string(id)}}).status,
-            400);
+  EXPECT_EQ(
+      h.Send("GET", "/api/2.1/jobs/runs/get", nullptr, {{"run_id", std::to_string(id)}}).status,
+      400);
   ASSERT_OK(h.ws->Load(saved));
   EXPECT_EQ(h.LifeCycle(id), "RUNNING");
   h.Finish(id);

@@ -24,7 +24,8 @@ class DiscoveryTest : public ::testing::Test {
 };
 
 TEST_F(DiscoveryTest, ProviderListAndProviderShowCarryResourceTypesWithApiVersions) {
-  cloudsim::Response list = client_->Arm("GET", client_->Sub() + "/providers?api-version=2021-04-01");
+  cloudsim::Response list =
+      client_->Arm("GET", client_->Sub() + "/providers?api-version=2021-04-01");
   ASSERT_EQ(list.status, 200) << list.body;
   std::vector<std::string> namespaces;
   const nlohmann::json listed = JsonOf(list);
@@ -44,7 +45,7 @@ TEST_F(DiscoveryTest, ProviderListAndProviderShowCarryResourceTypesWithApiVersio
     if (t["resourceType"] == "vaults") vaults = t;
   }
   ASSERT_TRUE(vaults.is_object()) << kv.body;
-  EXPECT_EQ(vaults["apiVersions"][0], "2026-02-01");  // newest first
+  EXPECT_EQ(vaults["apiVersions"][0], "2026-02-01");           // newest first
   EXPECT_THAT(vaults["apiVersions"], Contains("2016-10-01"));  // hybrid profiles
 
   cloudsim::Response registered = client_->Arm(
@@ -54,8 +55,11 @@ TEST_F(DiscoveryTest, ProviderListAndProviderShowCarryResourceTypesWithApiVersio
   EXPECT_FALSE(JsonOf(registered)["resourceTypes"].empty());
 
   // A resource group has no provider list; asking must not crash cloudsim.
-  ASSERT_EQ(client_->Arm("PUT", client_->Rg("rg1") + "?api-version=2022-09-01",
-                         {{"location", "westeurope"}}).status, 201);
+  ASSERT_EQ(
+      client_
+          ->Arm("PUT", client_->Rg("rg1") + "?api-version=2022-09-01", {{"location", "westeurope"}})
+          .status,
+      201);
   cloudsim::Response rg_providers =
       client_->Arm("GET", client_->Rg("rg1") + "/providers?api-version=2021-04-01");
   EXPECT_EQ(rg_providers.status, 404);
@@ -87,7 +91,8 @@ TEST_F(DiscoveryTest, LocationsListsPublicRegions) {
 
 TEST_F(DiscoveryTest, DeletedManagedHsmsListIsEmpty) {
   cloudsim::Response r = client_->Arm(
-      "GET", client_->Sub() + "/providers/Microsoft.KeyVault/deletedManagedHSMs?api-version=2022-07-01");
+      "GET",
+      client_->Sub() + "/providers/Microsoft.KeyVault/deletedManagedHSMs?api-version=2022-07-01");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(JsonOf(r)["value"], nlohmann::json::array());
 }
@@ -108,8 +113,8 @@ TEST_F(DiscoveryTest, MetadataEndpointsAreAnonymous) {
 
 TEST_F(DiscoveryTest, CommonAndOrganizationsAuthoritiesResolveToTheTenant) {
   for (const char* authority : {"common", "organizations"}) {
-    cloudsim::Response r = client_->Raw(
-        "GET", absl::StrCat("/", authority, "/v2.0/.well-known/openid-configuration"));
+    cloudsim::Response r =
+        client_->Raw("GET", absl::StrCat("/", authority, "/v2.0/.well-known/openid-configuration"));
     ASSERT_EQ(r.status, 200) << authority << r.body;
     EXPECT_EQ(JsonOf(r)["issuer"], absl::StrCat(env_->arm_endpoint, "/", env_->tenant_id, "/v2.0"));
   }
@@ -128,19 +133,20 @@ TEST_F(DiscoveryTest, ManagedIdentityEndpointIssuesArmAndVaultTokens) {
   nlohmann::json token = JsonOf(arm);
   EXPECT_EQ(token["token_type"], "Bearer");
   EXPECT_EQ(token["resource"], "https://management.core.windows.net/");
-  cloudsim::Response subs = client_->Raw(
-      "GET", "/subscriptions?api-version=2019-11-01",
-      "", {{"Authorization", "Bearer " + token["access_token"].get<std::string>()}});
+  cloudsim::Response subs =
+      client_->Raw("GET", "/subscriptions?api-version=2019-11-01", "",
+                   {{"Authorization", "Bearer " + token["access_token"].get<std::string>()}});
   EXPECT_EQ(subs.status, 200) << subs.body;
 
   cloudsim::Response imds = client_->Raw(
-      "GET", "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net",
-      "", {{"Metadata", "true"}});
+      "GET",
+      "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net", "",
+      {{"Metadata", "true"}});
   ASSERT_EQ(imds.status, 200) << imds.body;
   EXPECT_FALSE(JsonOf(imds)["access_token"].get<std::string>().empty());
 
-  cloudsim::Response unknown = client_->Raw(
-      "GET", "/msi/token?resource=https://example.invalid", "", {{"Metadata", "true"}});
+  cloudsim::Response unknown = client_->Raw("GET", "/msi/token?resource=https://example.invalid",
+                                            "", {{"Metadata", "true"}});
   EXPECT_EQ(unknown.status, 400);
 }
 

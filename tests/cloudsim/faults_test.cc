@@ -21,8 +21,12 @@ TEST(GlobMatchTest, MatchesStarsAndQuestionMarksCaseInsensitively) {
 
 TEST(FaultInjectorTest, CountLimitsFiringsAndServiceMustMatch) {
   FaultInjector faults;
-  ASSERT_TRUE(faults.Add({{"service", "arm"}, {"operation", "GET *"}, {"status", 429},
-                          {"retry_after_s", 7}, {"count", 2}})
+  ASSERT_TRUE(faults
+                  .Add({{"service", "arm"},
+                        {"operation", "GET *"},
+                        {"status", 429},
+                        {"retry_after_s", 7},
+                        {"count", 2}})
                   .ok());
   EXPECT_FALSE(faults.Match("keyvault", "GET /secrets/x").has_value());
   auto first = faults.Match("arm", "GET /subscriptions");

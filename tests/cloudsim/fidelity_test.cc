@@ -21,8 +21,11 @@ class FidelityTest : public ::testing::Test {
     ASSERT_TRUE(env.ok()) << env.status();
     env_ = std::move(*env);
     client_ = std::make_unique<SimClient>(*env_);
-    ASSERT_EQ(client_->Arm("PUT", client_->Rg("rg") + "?api-version=2022-09-01",
-                           {{"location", "westeurope"}}).status, 201);
+    ASSERT_EQ(client_
+                  ->Arm("PUT", client_->Rg("rg") + "?api-version=2022-09-01",
+                        {{"location", "westeurope"}})
+                  .status,
+              201);
   }
   std::string Account(const std::string& name) {
     return client_->Rg("rg") + "/providers/Microsoft.Storage/storageAccounts/" + name +
@@ -33,7 +36,8 @@ class FidelityTest : public ::testing::Test {
 };
 
 TEST_F(FidelityTest, DatabricksWorkspaceWithoutSkuKeepsSpecFields) {
-  std::string ws = client_->Rg("rg") + "/providers/Microsoft.Databricks/workspaces/uc?api-version=2024-05-01";
+  std::string ws =
+      client_->Rg("rg") + "/providers/Microsoft.Databricks/workspaces/uc?api-version=2024-05-01";
   nlohmann::json body = {
       {"location", "westeurope"},
       {"properties",
@@ -43,8 +47,9 @@ TEST_F(FidelityTest, DatabricksWorkspaceWithoutSkuKeepsSpecFields) {
           {"identityType", "SystemAssigned"}}},
         {"defaultStorageFirewall", "Enabled"},
         {"defaultCatalog", {{"initialType", "UnityCatalog"}}},
-        {"parameters", {{"enableNoPublicIp", {{"value", false}}},
-                        {"customVirtualNetworkId", {{"value", "/subscriptions/x/vnet"}}}}}}}};
+        {"parameters",
+         {{"enableNoPublicIp", {{"value", false}}},
+          {"customVirtualNetworkId", {{"value", "/subscriptions/x/vnet"}}}}}}}};
   cloudsim::Response created = client_->Arm("PUT", ws, body);
   ASSERT_EQ(created.status, 201) << created.body;
   nlohmann::json w = JsonOf(created);
@@ -54,31 +59,35 @@ TEST_F(FidelityTest, DatabricksWorkspaceWithoutSkuKeepsSpecFields) {
   EXPECT_EQ(p["defaultStorageFirewall"], "Enabled");
   EXPECT_EQ(p["defaultCatalog"]["initialType"], "UnityCatalog");
   EXPECT_EQ(p["isUcEnabled"], true);
-  EXPECT_EQ(p["parameters"]["enableNoPublicIp"], nlohmann::json({{"type", "Bool"}, {"value", false}}));
+  EXPECT_EQ(p["parameters"]["enableNoPublicIp"],
+            nlohmann::json({{"type", "Bool"}, {"value", false}}));
   EXPECT_EQ(p["parameters"]["customVirtualNetworkId"]["type"], "String");
   EXPECT_EQ(p["parameters"]["resourceTags"]["type"], "Object");
   EXPECT_EQ(p["parameters"]["storageAccountSkuName"]["value"], "Standard_GRS");
 
   cloudsim::Response bad_sku = client_->Arm(
-      "PUT", client_->Rg("rg") + "/providers/Microsoft.Databricks/workspaces/bad?api-version=2024-05-01",
-      {{"location", "westeurope"}, {"sku", {{"name", "gold"}}},
-       {"properties", {{"managedResourceGroupId", client_->Sub() + "/resourceGroups/bad-managed"}}}});
+      "PUT",
+      client_->Rg("rg") + "/providers/Microsoft.Databricks/workspaces/bad?api-version=2024-05-01",
+      {{"location", "westeurope"},
+       {"sku", {{"name", "gold"}}},
+       {"properties",
+        {{"managedResourceGroupId", client_->Sub() + "/resourceGroups/bad-managed"}}}});
   EXPECT_EQ(bad_sku.status, 400);
   EXPECT_EQ(ErrorCode(bad_sku), "InvalidSkuName");
 }
 
 TEST_F(FidelityTest, StorageAccountDerivedFields) {
-  cloudsim::Response created = client_->Arm(
-      "PUT", Account("geo1"),
-      {{"location", "westeurope"},
-       {"kind", "StorageV2"},
-       {"sku", {{"name", "Standard_RAGRS"}}},
-       {"extendedLocation", {{"type", "EdgeZone"}, {"name", "losangeles001"}}},
-       {"properties",
-        {{"routingPreference",
-          {{"routingChoice", "MicrosoftRouting"},
-           {"publishMicrosoftEndpoints", true},
-           {"publishInternetEndpoints", true}}}}}});
+  cloudsim::Response created =
+      client_->Arm("PUT", Account("geo1"),
+                   {{"location", "westeurope"},
+                    {"kind", "StorageV2"},
+                    {"sku", {{"name", "Standard_RAGRS"}}},
+                    {"extendedLocation", {{"type", "EdgeZone"}, {"name", "losangeles001"}}},
+                    {"properties",
+                     {{"routingPreference",
+                       {{"routingChoice", "MicrosoftRouting"},
+                        {"publishMicrosoftEndpoints", true},
+                        {"publishInternetEndpoints", true}}}}}});
   ASSERT_LT(created.status, 300) << created.body;
   cloudsim::Response got = client_->Arm("GET", Account("geo1"));
   ASSERT_EQ(got.status, 200) << got.body;
@@ -100,9 +109,10 @@ TEST_F(FidelityTest, StorageAccountDerivedFields) {
 
   // PATCH with a partial networkAcls keeps the defaults of what it leaves out; LRS has
   // no secondary.
-  cloudsim::Response patched = client_->Arm(
-      "PATCH", Account("geo1"),
-      {{"sku", {{"name", "Standard_LRS"}}}, {"properties", {{"networkAcls", {{"defaultAction", "Deny"}}}}}});
+  cloudsim::Response patched =
+      client_->Arm("PATCH", Account("geo1"),
+                   {{"sku", {{"name", "Standard_LRS"}}},
+                    {"properties", {{"networkAcls", {{"defaultAction", "Deny"}}}}}});
   ASSERT_EQ(patched.status, 200) << patched.body;
   nlohmann::json after = JsonOf(patched);
   const nlohmann::json& acls = after["properties"]["networkAcls"];
@@ -113,16 +123,19 @@ TEST_F(FidelityTest, StorageAccountDerivedFields) {
   EXPECT_FALSE(after["properties"].contains("secondaryLocation"));
   EXPECT_EQ(after["extendedLocation"]["name"], "losangeles001");
 
-  cloudsim::Response blob_service = client_->Arm(
-      "GET", client_->Rg("rg") +
-                 "/providers/Microsoft.Storage/storageAccounts/geo1/blobServices/default?api-version=2025-01-01");
+  cloudsim::Response blob_service =
+      client_->Arm("GET", client_->Rg("rg") +
+                              "/providers/Microsoft.Storage/storageAccounts/geo1/blobServices/"
+                              "default?api-version=2025-01-01");
   ASSERT_EQ(blob_service.status, 200) << blob_service.body;
   EXPECT_EQ(JsonOf(blob_service)["sku"]["name"], "Standard_LRS");
 }
 
 TEST_F(FidelityTest, LinkedServiceWithInlineSecretReturnsEncryptedCredential) {
   std::string factory = client_->Rg("rg") + "/providers/Microsoft.DataFactory/factories/fid";
-  ASSERT_EQ(client_->Arm("PUT", factory + "?api-version=2018-06-01", {{"location", "westeurope"}}).status, 200);
+  ASSERT_EQ(
+      client_->Arm("PUT", factory + "?api-version=2018-06-01", {{"location", "westeurope"}}).status,
+      200);
   cloudsim::Response inline_secret = client_->Arm(
       "PUT", factory + "/linkedservices/blob?api-version=2018-06-01",
       {{"properties",
@@ -139,18 +152,21 @@ TEST_F(FidelityTest, LinkedServiceWithInlineSecretReturnsEncryptedCredential) {
 
   cloudsim::Response by_reference = client_->Arm(
       "PUT", factory + "/linkedservices/web?api-version=2018-06-01",
-      {{"properties", {{"type", "HttpServer"}, {"typeProperties", {{"url", "https://example.invalid"}}}}}});
+      {{"properties",
+        {{"type", "HttpServer"}, {"typeProperties", {{"url", "https://example.invalid"}}}}}});
   ASSERT_EQ(by_reference.status, 200) << by_reference.body;
-  EXPECT_FALSE(JsonOf(by_reference)["properties"]["typeProperties"].contains("encryptedCredential"));
+  EXPECT_FALSE(
+      JsonOf(by_reference)["properties"]["typeProperties"].contains("encryptedCredential"));
 }
 
 TEST_F(FidelityTest, KeyVaultAnswersLikeTheSpecExamples) {
   const std::string vault = client_->Rg("rg") + "/providers/Microsoft.KeyVault/vaults/sample-vault";
   const std::string api = "?api-version=2024-11-01";
-  nlohmann::json policy = {{"tenantId", env_->tenant_id},
-                           {"objectId", env_->object_id},
-                           {"permissions", {{"keys", {"get"}}, {"secrets", {"get", "list", "set"}},
-                                            {"certificates", {"get"}}}}};
+  nlohmann::json policy = {
+      {"tenantId", env_->tenant_id},
+      {"objectId", env_->object_id},
+      {"permissions",
+       {{"keys", {"get"}}, {"secrets", {"get", "list", "set"}}, {"certificates", {"get"}}}}};
   // createVault.json: 201 (then 200 on update) with the full vault.
   nlohmann::json body = {{"location", "westus"},
                          {"properties",
@@ -172,7 +188,8 @@ TEST_F(FidelityTest, KeyVaultAnswersLikeTheSpecExamples) {
   const nlohmann::json& p = v["properties"];
   EXPECT_EQ(p["sku"], nlohmann::json({{"family", "A"}, {"name", "standard"}}));
   EXPECT_EQ(p["tenantId"], env_->tenant_id);
-  EXPECT_EQ(p["accessPolicies"][0]["permissions"]["secrets"], nlohmann::json({"get", "list", "set"}));
+  EXPECT_EQ(p["accessPolicies"][0]["permissions"]["secrets"],
+            nlohmann::json({"get", "list", "set"}));
   EXPECT_EQ(p["enabledForDeployment"], true);
   EXPECT_EQ(p["enabledForDiskEncryption"], true);
   EXPECT_EQ(p["enabledForTemplateDeployment"], true);
@@ -183,15 +200,18 @@ TEST_F(FidelityTest, KeyVaultAnswersLikeTheSpecExamples) {
   EXPECT_EQ(client_->Arm("GET", vault + api).status, 200);
 
   // updateAccessPoliciesAdd.json: the policies sub-resource.
-  cloudsim::Response added = client_->Arm(
-      "PUT", vault + "/accessPolicies/add" + api,
-      {{"properties", {{"accessPolicies", {{{"tenantId", env_->tenant_id},
-                                            {"objectId", "00000000-0000-0000-0000-000000000001"},
-                                            {"permissions", {{"secrets", {"get"}}}}}}}}}});
+  cloudsim::Response added =
+      client_->Arm("PUT", vault + "/accessPolicies/add" + api,
+                   {{"properties",
+                     {{"accessPolicies",
+                       {{{"tenantId", env_->tenant_id},
+                         {"objectId", "00000000-0000-0000-0000-000000000001"},
+                         {"permissions", {{"secrets", {"get"}}}}}}}}}});
   ASSERT_TRUE(added.status == 200 || added.status == 201) << added.body;
   nlohmann::json a = JsonOf(added);
   EXPECT_EQ(a["type"], "Microsoft.KeyVault/vaults/accessPolicies");
-  EXPECT_THAT(a["id"].get<std::string>(), ::testing::EndsWith("/vaults/sample-vault/accessPolicies/"));
+  EXPECT_THAT(a["id"].get<std::string>(),
+              ::testing::EndsWith("/vaults/sample-vault/accessPolicies/"));
   EXPECT_EQ(a["properties"]["accessPolicies"].size(), 1u) << "the policies sent, as the example";
 
   // checkVaultNameAvailability.json: {"nameAvailable": true} for a free name.
@@ -213,7 +233,8 @@ TEST_F(FidelityTest, KeyVaultAnswersLikeTheSpecExamples) {
   EXPECT_EQ(d["name"], "sample-vault");
   EXPECT_EQ(d["type"], "Microsoft.KeyVault/deletedVaults");
   EXPECT_THAT(d["id"].get<std::string>(),
-              ::testing::EndsWith("/providers/Microsoft.KeyVault/locations/westus/deletedVaults/sample-vault"));
+              ::testing::EndsWith(
+                  "/providers/Microsoft.KeyVault/locations/westus/deletedVaults/sample-vault"));
   EXPECT_THAT(d["properties"]["vaultId"].get<std::string>(),
               ::testing::EndsWith("/providers/Microsoft.KeyVault/vaults/sample-vault"));
   EXPECT_EQ(d["properties"]["location"], "westus");
@@ -221,7 +242,8 @@ TEST_F(FidelityTest, KeyVaultAnswersLikeTheSpecExamples) {
   EXPECT_TRUE(d["properties"]["deletionDate"].is_string());
   EXPECT_TRUE(d["properties"]["scheduledPurgeDate"].is_string());
   EXPECT_TRUE(d["properties"]["purgeProtectionEnabled"].is_boolean()) << d.dump();
-  nlohmann::json list = JsonOf(client_->Arm("GET", client_->Sub() + "/providers/Microsoft.KeyVault/deletedVaults" + api));
+  nlohmann::json list = JsonOf(
+      client_->Arm("GET", client_->Sub() + "/providers/Microsoft.KeyVault/deletedVaults" + api));
   ASSERT_TRUE(list["value"].is_array());
   EXPECT_EQ(list["value"][0]["type"], "Microsoft.KeyVault/deletedVaults");
 
@@ -235,7 +257,8 @@ TEST_F(FidelityTest, KeyVaultAnswersLikeTheSpecExamples) {
 
 TEST_F(FidelityTest, DataFactoryAnswersLikeTheSpecExamples) {
   const std::string api = "?api-version=2018-06-01";
-  const std::string factory = client_->Rg("rg") + "/providers/Microsoft.DataFactory/factories/exampleFactoryName";
+  const std::string factory =
+      client_->Rg("rg") + "/providers/Microsoft.DataFactory/factories/exampleFactoryName";
   // Factories_CreateOrUpdate.json: 200 with the factory, createTime, version, eTag.
   cloudsim::Response created = client_->Arm("PUT", factory + api, {{"location", "East US"}});
   ASSERT_EQ(created.status, 200) << created.body;
@@ -248,15 +271,20 @@ TEST_F(FidelityTest, DataFactoryAnswersLikeTheSpecExamples) {
   EXPECT_EQ(f["properties"]["version"], "2018-06-01");
   EXPECT_TRUE(f["eTag"].is_string()) << f.dump();
 
-  ASSERT_EQ(client_->Arm("PUT", factory + "/pipelines/examplePipeline" + api,
-                         {{"properties", {{"activities", {{{"name", "w"}, {"type", "Wait"},
-                                                           {"typeProperties", {{"waitTimeInSeconds", 1}}}}}},
-                                          {"parameters", {{"OutputBlobNameList", {{"type", "Array"}}}}}}}})
+  ASSERT_EQ(client_
+                ->Arm("PUT", factory + "/pipelines/examplePipeline" + api,
+                      {{"properties",
+                        {{"activities",
+                          {{{"name", "w"},
+                            {"type", "Wait"},
+                            {"typeProperties", {{"waitTimeInSeconds", 1}}}}}},
+                         {"parameters", {{"OutputBlobNameList", {{"type", "Array"}}}}}}}})
                 .status,
             200);
   // Pipelines_CreateRun.json: 200 {"runId": ...}.
-  cloudsim::Response run = client_->Arm("POST", factory + "/pipelines/examplePipeline/createRun" + api,
-                                        {{"OutputBlobNameList", {"exampleoutput.csv"}}});
+  cloudsim::Response run =
+      client_->Arm("POST", factory + "/pipelines/examplePipeline/createRun" + api,
+                   {{"OutputBlobNameList", {"exampleoutput.csv"}}});
   ASSERT_EQ(run.status, 200) << run.body;
   const std::string run_id = JsonOf(run)["runId"];
   EXPECT_EQ(JsonOf(run).size(), 1u) << run.body;
@@ -270,27 +298,32 @@ TEST_F(FidelityTest, DataFactoryAnswersLikeTheSpecExamples) {
   EXPECT_TRUE(r["parameters"].contains("OutputBlobNameList")) << r.dump();
   EXPECT_TRUE(r["invokedBy"].contains("name") && r["invokedBy"].contains("id")) << r.dump();
   EXPECT_TRUE(r["lastUpdated"].is_string());
-  EXPECT_TRUE(r["runStart"].is_string()) << "the example's queued/in-progress run has runStart: " << r.dump();
+  EXPECT_TRUE(r["runStart"].is_string())
+      << "the example's queued/in-progress run has runStart: " << r.dump();
   EXPECT_TRUE(r["status"].is_string());
   EXPECT_TRUE(r["message"].is_string());
 
   // PipelineRuns_QueryByFactory.json: {"value": [...]} filtered by pipeline name.
-  nlohmann::json q = JsonOf(client_->Arm(
-      "POST", factory + "/queryPipelineRuns" + api,
-      {{"lastUpdatedAfter", "2018-06-16T00:36:44.3345758Z"},
-       {"lastUpdatedBefore", "2100-06-16T00:49:48.3686473Z"},
-       {"filters", {{{"operand", "PipelineName"}, {"operator", "Equals"}, {"values", {"examplePipeline"}}}}}}));
+  nlohmann::json q = JsonOf(client_->Arm("POST", factory + "/queryPipelineRuns" + api,
+                                         {{"lastUpdatedAfter", "2018-06-16T00:36:44.3345758Z"},
+                                          {"lastUpdatedBefore", "2100-06-16T00:49:48.3686473Z"},
+                                          {"filters",
+                                           {{{"operand", "PipelineName"},
+                                             {"operator", "Equals"},
+                                             {"values", {"examplePipeline"}}}}}}));
   ASSERT_TRUE(q["value"].is_array()) << q.dump();
   ASSERT_EQ(q["value"].size(), 1u);
   EXPECT_EQ(q["value"][0]["runId"], run_id);
 
   // PipelineRuns_Cancel.json: 200, no body needed.
-  EXPECT_EQ(client_->Arm("POST", factory + "/pipelineruns/" + run_id + "/cancel" + api).status, 200);
+  EXPECT_EQ(client_->Arm("POST", factory + "/pipelineruns/" + run_id + "/cancel" + api).status,
+            200);
 
   // ActivityRuns_QueryByPipelineRun.json: {"value": [...]}.
-  nlohmann::json acts = JsonOf(client_->Arm(
-      "POST", factory + "/pipelineruns/" + run_id + "/queryActivityruns" + api,
-      {{"lastUpdatedAfter", "2018-06-16T00:36:44.3345758Z"}, {"lastUpdatedBefore", "2100-06-16T00:49:48.3686473Z"}}));
+  nlohmann::json acts =
+      JsonOf(client_->Arm("POST", factory + "/pipelineruns/" + run_id + "/queryActivityruns" + api,
+                          {{"lastUpdatedAfter", "2018-06-16T00:36:44.3345758Z"},
+                           {"lastUpdatedBefore", "2100-06-16T00:49:48.3686473Z"}}));
   EXPECT_TRUE(acts["value"].is_array()) << acts.dump();
 }
 

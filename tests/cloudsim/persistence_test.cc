@@ -18,23 +18,44 @@ TEST(PersistenceTest, RestartWithTheSameStateDirKeepsAllResources) {
   CloudsimEnv& e = **env;
   SimClient c(e);
   std::string rg = c.Rg("keep");
-  ASSERT_EQ(c.Arm("PUT", rg + "?api-version=2022-09-01", {{"location", "westeurope"}, {"tags", {{"a", "b"}}}}).status, 201);
-  ASSERT_EQ(c.Arm("PUT", rg + "/providers/Microsoft.Storage/storageAccounts/keepsa?api-version=2023-05-01",
-                  {{"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}, {"kind", "StorageV2"}}).status, 202);
-  cloudsim::Response vault = c.Arm("PUT", rg + "/providers/Microsoft.KeyVault/vaults/keep-kv?api-version=2023-07-01",
-                                   {{"location", "westeurope"},
-                                    {"properties", {{"tenantId", e.tenant_id}, {"sku", {{"family", "A"}, {"name", "standard"}}},
-                                                    {"accessPolicies", {{{"tenantId", e.tenant_id}, {"objectId", e.object_id},
-                                                                         {"permissions", {{"secrets", {"get", "set"}}}}}}}}}});
+  ASSERT_EQ(c.Arm("PUT", rg + "?api-version=2022-09-01",
+                  {{"location", "westeurope"}, {"tags", {{"a", "b"}}}})
+                .status,
+            201);
+  ASSERT_EQ(
+      c.Arm(
+           "PUT", rg + "/providers/Microsoft.Storage/storageAccounts/keepsa?api-version=2023-05-01",
+           {{"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}, {"kind", "StorageV2"}})
+          .status,
+      202);
+  cloudsim::Response vault =
+      c.Arm("PUT", rg + "/providers/Microsoft.KeyVault/vaults/keep-kv?api-version=2023-07-01",
+            {{"location", "westeurope"},
+             {"properties",
+              {{"tenantId", e.tenant_id},
+               {"sku", {{"family", "A"}, {"name", "standard"}}},
+               {"accessPolicies",
+                {{{"tenantId", e.tenant_id},
+                  {"objectId", e.object_id},
+                  {"permissions", {{"secrets", {"get", "set"}}}}}}}}}});
   ASSERT_EQ(vault.status, 201);
   std::string vault_uri = JsonOf(vault)["properties"]["vaultUri"];
-  ASSERT_EQ(c.WithToken(kVaultScope, "PUT", vault_uri + "secrets/s1?api-version=7.4", {{"value", "v1"}}).status, 200);
-  cloudsim::Response factory = c.Arm("PUT", rg + "/providers/Microsoft.DataFactory/factories/keep-adf?api-version=2018-06-01",
-                                     {{"location", "westeurope"}, {"identity", {{"type", "SystemAssigned"}}}});
+  ASSERT_EQ(
+      c.WithToken(kVaultScope, "PUT", vault_uri + "secrets/s1?api-version=7.4", {{"value", "v1"}})
+          .status,
+      200);
+  cloudsim::Response factory = c.Arm(
+      "PUT", rg + "/providers/Microsoft.DataFactory/factories/keep-adf?api-version=2018-06-01",
+      {{"location", "westeurope"}, {"identity", {{"type", "SystemAssigned"}}}});
   ASSERT_EQ(factory.status, 200);
-  std::string ws = rg + "/providers/Microsoft.Databricks/workspaces/keep-dbw?api-version=2023-02-01";
-  ASSERT_EQ(c.Arm("PUT", ws, {{"location", "westeurope"}, {"sku", {{"name", "premium"}}},
-                              {"properties", {{"managedResourceGroupId", c.Rg("keep-dbw-managed")}}}}).status, 201);
+  std::string ws =
+      rg + "/providers/Microsoft.Databricks/workspaces/keep-dbw?api-version=2023-02-01";
+  ASSERT_EQ(c.Arm("PUT", ws,
+                  {{"location", "westeurope"},
+                   {"sku", {{"name", "premium"}}},
+                   {"properties", {{"managedResourceGroupId", c.Rg("keep-dbw-managed")}}}})
+                .status,
+            201);
   std::string workspace_url;
   for (int i = 0; i < 300 && workspace_url.empty(); ++i) {
     workspace_url = JsonOf(c.Arm("GET", ws))["properties"].value("workspaceUrl", "");
@@ -52,17 +73,27 @@ TEST(PersistenceTest, RestartWithTheSameStateDirKeepsAllResources) {
   EXPECT_EQ(*cloudsim::ReadFile(e.ca_cert_file), *ca_before);
   nlohmann::json rg_after = JsonOf(after.Arm("GET", rg + "?api-version=2022-09-01"));
   EXPECT_EQ(rg_after["tags"]["a"], "b");
-  EXPECT_EQ(JsonOf(after.Arm("GET", rg + "/providers/Microsoft.Storage/storageAccounts/keepsa?api-version=2023-05-01"))["name"], "keepsa");
-  nlohmann::json vault_after = JsonOf(after.Arm("GET", rg + "/providers/Microsoft.KeyVault/vaults/keep-kv?api-version=2023-07-01"));
+  EXPECT_EQ(
+      JsonOf(after.Arm(
+          "GET", rg + "/providers/Microsoft.Storage/storageAccounts/keepsa?api-version=2023-05-01"))
+          ["name"],
+      "keepsa");
+  nlohmann::json vault_after = JsonOf(
+      after.Arm("GET", rg + "/providers/Microsoft.KeyVault/vaults/keep-kv?api-version=2023-07-01"));
   EXPECT_EQ(vault_after["properties"]["vaultUri"], vault_uri);  // same port reopened
-  EXPECT_EQ(JsonOf(after.WithToken(kVaultScope, "GET", vault_uri + "secrets/s1?api-version=7.4"))["value"], "v1");
-  nlohmann::json factory_after = JsonOf(after.Arm("GET", rg + "/providers/Microsoft.DataFactory/factories/keep-adf?api-version=2018-06-01"));
+  EXPECT_EQ(JsonOf(after.WithToken(kVaultScope, "GET",
+                                   vault_uri + "secrets/s1?api-version=7.4"))["value"],
+            "v1");
+  nlohmann::json factory_after = JsonOf(after.Arm(
+      "GET", rg + "/providers/Microsoft.DataFactory/factories/keep-adf?api-version=2018-06-01"));
   EXPECT_EQ(factory_after["identity"]["principalId"], JsonOf(factory)["identity"]["principalId"]);
   EXPECT_EQ(JsonOf(after.Arm("GET", ws))["properties"]["workspaceUrl"], workspace_url);
   nlohmann::json resources = JsonOf(after.Arm("GET", rg + "/resources?api-version=2021-04-01"));
   EXPECT_EQ(resources["value"].size(), 4u);
-  // The workspace origin answers again (its API is the databricks module's; any HTTP answer will do).
-  cloudsim::Response ws_answer = after.WithToken(kDatabricksScope, "GET", "https://" + workspace_url + "/api/2.0/workspace/list?path=/");
+  // The workspace origin answers again (its API is the databricks module's; any HTTP answer will
+  // do).
+  cloudsim::Response ws_answer = after.WithToken(
+      kDatabricksScope, "GET", "https://" + workspace_url + "/api/2.0/workspace/list?path=/");
   EXPECT_GT(ws_answer.status, 0);
 }
 

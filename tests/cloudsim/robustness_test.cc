@@ -32,8 +32,11 @@ class RobustnessTest : public ::testing::Test {
     token_ = client_->Token();
     ASSERT_FALSE(token_.empty());
     // Some real resources, so that routes reach the handlers of existing things too.
-    ASSERT_EQ(client_->Arm("PUT", client_->Rg("rg1") + "?api-version=2022-09-01",
-                           {{"location", "westeurope"}}).status, 201);
+    ASSERT_EQ(client_
+                  ->Arm("PUT", client_->Rg("rg1") + "?api-version=2022-09-01",
+                        {{"location", "westeurope"}})
+                  .status,
+              201);
     Put("/providers/Microsoft.KeyVault/vaults/kvrobust1?api-version=2023-07-01",
         {{"location", "westeurope"},
          {"properties",
@@ -60,13 +63,14 @@ class RobustnessTest : public ::testing::Test {
     if (!body.empty()) headers["Content-Type"] = "application/json";
     cloudsim::Response r = client_->Raw(method, target, body, headers);
     ++requests_;
-    std::string what = absl::StrCat(method, " ", target.substr(0, 200), " body=",
-                                    body.substr(0, 40));
+    std::string what =
+        absl::StrCat(method, " ", target.substr(0, 200), " body=", body.substr(0, 40));
     ASSERT_GE(r.status, 200) << what << ": no HTTP answer (" << r.body << ")";
     ASSERT_LT(r.status, 600) << what;
     if (r.status >= 400 && method != "HEAD") {
       nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
-      EXPECT_TRUE(j.is_object()) << what << " -> " << r.status << " non-JSON error: " << r.body.substr(0, 200);
+      EXPECT_TRUE(j.is_object()) << what << " -> " << r.status
+                                 << " non-JSON error: " << r.body.substr(0, 200);
     }
     if (r.status >= 500) ++server_errors_;
   }
@@ -139,12 +143,14 @@ std::vector<std::string> RouteTemplates() {
       "/subscriptions/{sub}/providers/Microsoft.KeyVault/deletedVaults",
       "/subscriptions/{sub}/providers/Microsoft.KeyVault/deletedManagedHSMs",
       "/subscriptions/{sub}/providers/Microsoft.KeyVault/checkNameAvailability",
-      "/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kvrobust1/purge",
+      "/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/"
+      "kvrobust1/purge",
       "/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/westeurope/operationResults/x",
       kv + "/accessPolicies/add",
       kv + "/secrets/s1",
       "/subscriptions/{sub}/providers/Microsoft.DataFactory/factories",
-      "/subscriptions/{sub}/providers/Microsoft.DataFactory/locations/westeurope/configureFactoryRepo",
+      "/subscriptions/{sub}/providers/Microsoft.DataFactory/locations/westeurope/"
+      "configureFactoryRepo",
       adf + "/pipelines/p1/createRun",
       adf + "/pipelineruns/00000000-0000-0000-0000-000000000000/cancel",
       adf + "/pipelineruns/00000000-0000-0000-0000-000000000000/queryActivityruns",
@@ -157,7 +163,8 @@ std::vector<std::string> RouteTemplates() {
       adf + "/triggers/t1/stop",
       adf + "/integrationRuntimes/ir1",
       "/subscriptions/{sub}/providers/Microsoft.Databricks/workspaces",
-      "/subscriptions/{sub}/providers/Microsoft.Databricks/locations/westeurope/operationstatuses/x",
+      "/subscriptions/{sub}/providers/Microsoft.Databricks/locations/westeurope/operationstatuses/"
+      "x",
       dbw + "/virtualNetworkPeerings/p1",
       "/metadata/endpoints",
       "/msi/token",
@@ -212,7 +219,7 @@ TEST_F(RobustnessTest, EveryRouteVariantAnswersWithJsonAndNeverCrashes) {
       for (const auto& body : bodies) Expect(method, valid, body);
     }
     for (const char* method : {"GET", "PUT", "POST"}) {
-      Expect(method, path, "{}");                                // no api-version
+      Expect(method, path, "{}");                                 // no api-version
       Expect(method, path + "?api-version=not-a-version", "{}");  // unknown one
       Expect(method, path + "?api-version=" + std::string(5000, '9') + "&%zz=%", "{}");
     }
@@ -227,8 +234,8 @@ TEST_F(RobustnessTest, EveryRouteVariantAnswersWithJsonAndNeverCrashes) {
 
 TEST_F(RobustnessTest, HostileBodiesHeadersAndUrlsGetJsonErrors) {
   const std::string rg = client_->Rg("rg1") + "?api-version=2022-09-01";
-  const std::string vault = client_->Rg("rg1") +
-                            "/providers/Microsoft.KeyVault/vaults/kvrobust1?api-version=2023-07-01";
+  const std::string vault =
+      client_->Rg("rg1") + "/providers/Microsoft.KeyVault/vaults/kvrobust1?api-version=2023-07-01";
   // Nesting deep enough to overflow a recursive serializer's stack.
   std::string deep = R"({"location":"westeurope","properties":{"x":)" + std::string(200000, '[') +
                      std::string(200000, ']') + "}}";
@@ -236,7 +243,8 @@ TEST_F(RobustnessTest, HostileBodiesHeadersAndUrlsGetJsonErrors) {
   Expect("PUT", vault, deep);
   Expect("PATCH", vault, deep);
   // A large but acceptable body, then one over the server's limit (64 MiB).
-  std::string big = R"({"location":"westeurope","tags":{"a":")" + std::string(8 << 20, 'x') + "\"}}";
+  std::string big =
+      R"({"location":"westeurope","tags":{"a":")" + std::string(8 << 20, 'x') + "\"}}";
   Expect("PUT", rg, big);
   Expect("PUT", vault, big);
   ExpectRejectedAndAlive("PUT", rg, std::string((64 << 20) + 16, ' '));
@@ -247,16 +255,19 @@ TEST_F(RobustnessTest, HostileBodiesHeadersAndUrlsGetJsonErrors) {
   cloudsim::HeaderMap many;
   for (int i = 0; i < 500; ++i) many[absl::StrCat("X-Many-", i)] = "v";
   Expect("GET", rg, "", many);
-  ExpectRejectedAndAlive("GET", client_->Sub() + "/" + std::string(200 * 1024, 'p') + "?api-version=2022-12-01", "");
-  Expect("GET", client_->Sub() + "?api-version=2022-12-01&$skiptoken=" + std::string(60000, 'z'), "");
+  ExpectRejectedAndAlive(
+      "GET", client_->Sub() + "/" + std::string(200 * 1024, 'p') + "?api-version=2022-12-01", "");
+  Expect("GET", client_->Sub() + "?api-version=2022-12-01&$skiptoken=" + std::string(60000, 'z'),
+         "");
   Expect("GET", client_->Sub() + "/resourcegroups?api-version=2022-12-01&$top=-5", "");
-  Expect("GET", client_->Sub() + "/resourcegroups?api-version=2022-12-01&$top=99999999999999999999", "");
+  Expect("GET", client_->Sub() + "/resourcegroups?api-version=2022-12-01&$top=99999999999999999999",
+         "");
   Expect("GET", client_->Sub() + "/resourcegroups?api-version=2022-12-01&$skiptoken=-1", "");
   // Malformed bearer tokens and authorization headers.
-  for (const std::string& auth : {std::string("Bearer"), std::string("Bearer "),
-                                  std::string("Bearer a.b.c"), std::string("Bearer ....."),
-                                  "Bearer " + std::string(60000, 'a'), std::string("Basic Zm9vOmJhcg=="),
-                                  "Bearer " + token_ + "x"}) {
+  for (const std::string& auth :
+       {std::string("Bearer"), std::string("Bearer "), std::string("Bearer a.b.c"),
+        std::string("Bearer ....."), "Bearer " + std::string(60000, 'a'),
+        std::string("Basic Zm9vOmJhcg=="), "Bearer " + token_ + "x"}) {
     Expect("GET", rg, "", {{"Authorization", auth}});
   }
   EXPECT_EQ(client_->Arm("GET", rg).status, 200);

@@ -58,7 +58,8 @@ class RawConnection {
   ~RawConnection() { ::close(fd_); }
   bool connected() const { return connected_; }
   bool Send(const std::string& bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
   }
 
  private:
@@ -195,10 +196,11 @@ TEST(HttpServerTest, BodiesOverTheLimitAre413AsJson) {
   // Chunked uploads are held to the same limit.
   auto conn = HttpConnection::Connect(Url(**server), {});
   ASSERT_TRUE(conn.ok());
-  ASSERT_TRUE((*conn)
-                  ->SendRaw(absl::StrCat("PUT /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
-                                         "800\r\n", std::string(0x800, 'y'), "\r\n0\r\n\r\n"))
-                  .ok());
+  ASSERT_TRUE(
+      (*conn)
+          ->SendRaw(absl::StrCat("PUT /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+                                 "800\r\n", std::string(0x800, 'y'), "\r\n0\r\n\r\n"))
+          .ok());
   auto chunked = (*conn)->ReadResponse(false);
   ASSERT_TRUE(chunked.ok()) << chunked.status();
   EXPECT_EQ(chunked->status, 413);
@@ -255,7 +257,8 @@ TEST(HttpServerTest, BlockingHandlersRunInParallel) {
     ++inside;
     auto all_in = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return inside >= kClients; };
     Response r;
-    r.body = mu.AwaitWithTimeout(absl::Condition(&all_in), absl::Seconds(30)) ? "together" : "alone";
+    r.body =
+        mu.AwaitWithTimeout(absl::Condition(&all_in), absl::Seconds(30)) ? "together" : "alone";
     return r;
   });
   ASSERT_TRUE(server.ok());
@@ -314,7 +317,8 @@ TEST(HttpServerTest, HundredsOfIdleAndSlowClientsDoNotStopOtherRequests) {
   auto limited = HttpServer::Start(small, Echo);
   ASSERT_TRUE(limited.ok());
   std::vector<std::unique_ptr<RawConnection>> idlers;
-  for (int i = 0; i < 20; ++i) idlers.push_back(std::make_unique<RawConnection>((*limited)->port()));
+  for (int i = 0; i < 20; ++i)
+    idlers.push_back(std::make_unique<RawConnection>((*limited)->port()));
   auto r = Fetch("GET", Url(**limited) + "/room", {}, "");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 200);
@@ -342,7 +346,8 @@ TEST(TlsMaterialTest, ServesHttpsVerifiedByTheGeneratedCaAndReusesTheCa) {
   auto other_tls = TlsMaterial::LoadOrCreate(other, {"127.0.0.1"}, {});
   ASSERT_TRUE(other_tls.ok());
   co.ca_file = (*other_tls)->ca_file();
-  auto refused = Fetch("GET", absl::StrCat("https://127.0.0.1:", (*server)->port(), "/"), {}, "", co);
+  auto refused =
+      Fetch("GET", absl::StrCat("https://127.0.0.1:", (*server)->port(), "/"), {}, "", co);
   EXPECT_FALSE(refused.ok());
 
   auto again = TlsMaterial::LoadOrCreate(dir, {"127.0.0.1"}, {});

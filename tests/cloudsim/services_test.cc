@@ -26,7 +26,11 @@ class ServicesTest : public ::testing::Test {
     ASSERT_TRUE(env.ok()) << env.status();
     env_ = std::move(*env);
     client_ = std::make_unique<SimClient>(*env_);
-    ASSERT_EQ(client_->Arm("PUT", client_->Rg("rg1") + "?api-version=2025-04-01", {{"location", "westeurope"}}).status, 201);
+    ASSERT_EQ(client_
+                  ->Arm("PUT", client_->Rg("rg1") + "?api-version=2025-04-01",
+                        {{"location", "westeurope"}})
+                  .status,
+              201);
   }
   std::string Account(const std::string& name) {
     return client_->Rg("rg1") + "/providers/Microsoft.Storage/storageAccounts/" + name;
@@ -40,7 +44,9 @@ class ServicesTest : public ::testing::Test {
              {{"tenantId", env_->tenant_id},
               {"sku", {{"family", "A"}, {"name", "standard"}}},
               {"accessPolicies",
-               {{{"tenantId", env_->tenant_id}, {"objectId", object_id}, {"permissions", {{"secrets", secrets}}}}}}}}};
+               {{{"tenantId", env_->tenant_id},
+                 {"objectId", object_id},
+                 {"permissions", {{"secrets", secrets}}}}}}}}};
   }
 
   FakeClock clock_;
@@ -49,16 +55,21 @@ class ServicesTest : public ::testing::Test {
 };
 
 TEST_F(ServicesTest, StorageCreateIsALocationLroThatFinishesWhenSimulatedTimePasses) {
-  nlohmann::json body = {{"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}, {"kind", "StorageV2"},
+  nlohmann::json body = {{"location", "westeurope"},
+                         {"sku", {{"name", "Standard_LRS"}}},
+                         {"kind", "StorageV2"},
                          {"properties", {{"isHnsEnabled", true}, {"minimumTlsVersion", "TLS1_2"}}}};
   cloudsim::Response created = client_->Arm("PUT", Account("sa1") + kStorageApi, body);
   ASSERT_EQ(created.status, 202) << created.body;
   EXPECT_TRUE(created.body.empty());
   EXPECT_EQ(created.headers["Retry-After"], "3");
   std::string location = created.headers["Location"];
-  EXPECT_THAT(location, HasSubstr("/providers/Microsoft.Storage/locations/westeurope/asyncoperations/"));
+  EXPECT_THAT(location,
+              HasSubstr("/providers/Microsoft.Storage/locations/westeurope/asyncoperations/"));
   EXPECT_EQ(client_->Arm("GET", location).status, 202);
-  EXPECT_EQ(JsonOf(client_->Arm("GET", Account("sa1") + kStorageApi))["properties"]["provisioningState"], "Creating");
+  EXPECT_EQ(
+      JsonOf(client_->Arm("GET", Account("sa1") + kStorageApi))["properties"]["provisioningState"],
+      "Creating");
   clock_.Advance(absl::Seconds(3));
   cloudsim::Response done = client_->Arm("GET", location);
   ASSERT_EQ(done.status, 200);
@@ -70,41 +81,57 @@ TEST_F(ServicesTest, StorageCreateIsALocationLroThatFinishesWhenSimulatedTimePas
   EXPECT_EQ(account["properties"]["primaryEndpoints"]["dfs"], "https://sa1.dfs.core.windows.net/");
   EXPECT_EQ(account["sku"]["tier"], "Standard");
 
-  cloudsim::Response hns = client_->Arm("PATCH", Account("sa1") + kStorageApi, {{"properties", {{"isHnsEnabled", false}}}});
+  cloudsim::Response hns = client_->Arm("PATCH", Account("sa1") + kStorageApi,
+                                        {{"properties", {{"isHnsEnabled", false}}}});
   EXPECT_EQ(hns.status, 400);
-  cloudsim::Response patched = client_->Arm("PATCH", Account("sa1") + kStorageApi, {{"tags", {{"t", "1"}}}, {"properties", {{"accessTier", "Cool"}}}});
+  cloudsim::Response patched =
+      client_->Arm("PATCH", Account("sa1") + kStorageApi,
+                   {{"tags", {{"t", "1"}}}, {"properties", {{"accessTier", "Cool"}}}});
   EXPECT_EQ(JsonOf(patched)["properties"]["accessTier"], "Cool");
   EXPECT_EQ(JsonOf(patched)["properties"]["isHnsEnabled"], true);  // merge keeps the rest
 
   nlohmann::json keys = JsonOf(client_->Arm("POST", Account("sa1") + "/listKeys" + kStorageApi));
   ASSERT_EQ(keys["keys"].size(), 2u);
-  nlohmann::json regenerated = JsonOf(client_->Arm("POST", Account("sa1") + "/regenerateKey" + kStorageApi, {{"keyName", "key1"}}));
+  nlohmann::json regenerated = JsonOf(
+      client_->Arm("POST", Account("sa1") + "/regenerateKey" + kStorageApi, {{"keyName", "key1"}}));
   EXPECT_NE(regenerated["keys"][0]["value"], keys["keys"][0]["value"]);
   EXPECT_EQ(regenerated["keys"][1]["value"], keys["keys"][1]["value"]);
 
   std::string container = Account("sa1") + "/blobServices/default/containers/raw";
   EXPECT_EQ(client_->Arm("PUT", container + kStorageApi, nlohmann::json::object()).status, 201);
   EXPECT_EQ(client_->Arm("PUT", container + kStorageApi, nlohmann::json::object()).status, 200);
-  cloudsim::Response public_access = client_->Arm("PUT", container + kStorageApi, {{"properties", {{"publicAccess", "Blob"}}}});
+  cloudsim::Response public_access =
+      client_->Arm("PUT", container + kStorageApi, {{"properties", {{"publicAccess", "Blob"}}}});
   EXPECT_EQ(public_access.status, 409);
   EXPECT_EQ(ErrorCode(public_access), "PublicAccessNotPermitted");
-  EXPECT_EQ(JsonOf(client_->Arm("GET", Account("sa1") + "/blobServices/default/containers" + kStorageApi))["value"].size(), 1u);
+  EXPECT_EQ(JsonOf(client_->Arm(
+                "GET", Account("sa1") + "/blobServices/default/containers" + kStorageApi))["value"]
+                .size(),
+            1u);
   EXPECT_EQ(client_->Arm("DELETE", container + kStorageApi).status, 200);
   EXPECT_EQ(ErrorCode(client_->Arm("GET", container + kStorageApi)), "ContainerNotFound");
 }
 
 TEST_F(ServicesTest, StorageNamesAreValidatedAndGloballyUnique) {
-  nlohmann::json body = {{"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}, {"kind", "StorageV2"}};
+  nlohmann::json body = {
+      {"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}, {"kind", "StorageV2"}};
   cloudsim::Response bad = client_->Arm("PUT", Account("Bad_Name") + kStorageApi, body);
   EXPECT_EQ(ErrorCode(bad), "AccountNameInvalid");
   ASSERT_EQ(client_->Arm("PUT", Account("taken1") + kStorageApi, body).status, 202);
-  ASSERT_EQ(client_->Arm("PUT", client_->Rg("rg2") + "?api-version=2022-09-01", {{"location", "westeurope"}}).status, 201);
+  ASSERT_EQ(
+      client_
+          ->Arm("PUT", client_->Rg("rg2") + "?api-version=2022-09-01", {{"location", "westeurope"}})
+          .status,
+      201);
   cloudsim::Response dup = client_->Arm(
-      "PUT", client_->Rg("rg2") + "/providers/Microsoft.Storage/storageAccounts/taken1" + kStorageApi, body);
+      "PUT",
+      client_->Rg("rg2") + "/providers/Microsoft.Storage/storageAccounts/taken1" + kStorageApi,
+      body);
   EXPECT_EQ(dup.status, 409);
   EXPECT_EQ(ErrorCode(dup), "StorageAccountAlreadyTaken");
-  nlohmann::json check = JsonOf(client_->Arm("POST", client_->Sub() + "/providers/Microsoft.Storage/checkNameAvailability" + kStorageApi,
-                                             {{"name", "taken1"}, {"type", "Microsoft.Storage/storageAccounts"}}));
+  nlohmann::json check = JsonOf(client_->Arm(
+      "POST", client_->Sub() + "/providers/Microsoft.Storage/checkNameAvailability" + kStorageApi,
+      {{"name", "taken1"}, {"type", "Microsoft.Storage/storageAccounts"}}));
   EXPECT_EQ(check["nameAvailable"], false);
   EXPECT_EQ(check["reason"], "AlreadyExists");
   cloudsim::Response missing = client_->Arm("GET", Account("nosuch") + kStorageApi);
@@ -113,50 +140,82 @@ TEST_F(ServicesTest, StorageNamesAreValidatedAndGloballyUnique) {
 }
 
 TEST_F(ServicesTest, KeyVaultDataPlaneChallengesThenEnforcesAccessPolicies) {
-  cloudsim::Response created = client_->Arm("PUT", Vault("kv-one") + kVaultApi, VaultBody(env_->object_id, {"get", "set", "list", "delete", "recover", "purge"}));
+  cloudsim::Response created = client_->Arm(
+      "PUT", Vault("kv-one") + kVaultApi,
+      VaultBody(env_->object_id, {"get", "set", "list", "delete", "recover", "purge"}));
   ASSERT_EQ(created.status, 201) << created.body;
   std::string uri = JsonOf(created)["properties"]["vaultUri"];
   ASSERT_THAT(uri, MatchesRegex("https://127\\.0\\.0\\.1:[0-9]+/"));
   std::string origin = uri.substr(0, uri.size() - 1);
 
-  cloudsim::Response challenge = client_->Raw("GET", origin + "/secrets/db-pat/?api%2Dversion=2025-07-01");
+  cloudsim::Response challenge =
+      client_->Raw("GET", origin + "/secrets/db-pat/?api%2Dversion=2025-07-01");
   EXPECT_EQ(challenge.status, 401);
   EXPECT_EQ(challenge.headers["WWW-Authenticate"],
             absl::StrCat("Bearer authorization=\"", env_->authority_host, "/", env_->tenant_id,
                          "\", resource=\"https://vault.azure.net\""));
 
-  cloudsim::Response set = client_->WithToken(kVaultScope, "PUT", origin + "/secrets/db-pat?api-version=7.4",
-                                              {{"value", "dapi-1"}, {"contentType", "text/plain"}});
+  cloudsim::Response set =
+      client_->WithToken(kVaultScope, "PUT", origin + "/secrets/db-pat?api-version=7.4",
+                         {{"value", "dapi-1"}, {"contentType", "text/plain"}});
   ASSERT_EQ(set.status, 200) << set.body;
   std::string id1 = JsonOf(set)["id"];
   EXPECT_THAT(id1, MatchesRegex(origin + "/secrets/db-pat/[0-9a-f]{32}"));
   EXPECT_TRUE(JsonOf(set)["attributes"]["created"].is_number_integer());
-  client_->WithToken(kVaultScope, "PUT", origin + "/secrets/db-pat?api-version=7.4", {{"value", "dapi-2"}});
-  EXPECT_EQ(JsonOf(client_->WithToken(kVaultScope, "GET", origin + "/secrets/db-pat/?api-version=7.4"))["value"], "dapi-2");
-  EXPECT_EQ(JsonOf(client_->WithToken(kVaultScope, "GET", id1 + "?api-version=7.4"))["value"], "dapi-1");
-  nlohmann::json listed = JsonOf(client_->WithToken(kVaultScope, "GET", origin + "/secrets?api-version=7.4"));
+  client_->WithToken(kVaultScope, "PUT", origin + "/secrets/db-pat?api-version=7.4",
+                     {{"value", "dapi-2"}});
+  EXPECT_EQ(JsonOf(client_->WithToken(kVaultScope, "GET",
+                                      origin + "/secrets/db-pat/?api-version=7.4"))["value"],
+            "dapi-2");
+  EXPECT_EQ(JsonOf(client_->WithToken(kVaultScope, "GET", id1 + "?api-version=7.4"))["value"],
+            "dapi-1");
+  nlohmann::json listed =
+      JsonOf(client_->WithToken(kVaultScope, "GET", origin + "/secrets?api-version=7.4"));
   ASSERT_EQ(listed["value"].size(), 1u);
   EXPECT_FALSE(listed["value"][0].contains("value"));
   EXPECT_EQ(listed["value"][0]["id"], origin + "/secrets/db-pat");
-  EXPECT_EQ(JsonOf(client_->WithToken(kVaultScope, "GET", origin + "/secrets/db-pat/versions?api-version=7.4"))["value"].size(), 2u);
+  EXPECT_EQ(JsonOf(client_->WithToken(kVaultScope, "GET",
+                                      origin + "/secrets/db-pat/versions?api-version=7.4"))["value"]
+                .size(),
+            2u);
 
-  cloudsim::Response missing = client_->WithToken(kVaultScope, "GET", origin + "/secrets/nope?api-version=7.4");
+  cloudsim::Response missing =
+      client_->WithToken(kVaultScope, "GET", origin + "/secrets/nope?api-version=7.4");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(ErrorCode(missing), "SecretNotFound");
 
-  EXPECT_EQ(client_->WithToken(kVaultScope, "DELETE", origin + "/secrets/db-pat?api-version=7.4").status, 200);
-  cloudsim::Response reuse = client_->WithToken(kVaultScope, "PUT", origin + "/secrets/db-pat?api-version=7.4", {{"value", "x"}});
+  EXPECT_EQ(
+      client_->WithToken(kVaultScope, "DELETE", origin + "/secrets/db-pat?api-version=7.4").status,
+      200);
+  cloudsim::Response reuse = client_->WithToken(
+      kVaultScope, "PUT", origin + "/secrets/db-pat?api-version=7.4", {{"value", "x"}});
   EXPECT_EQ(reuse.status, 409);
   EXPECT_EQ(JsonOf(reuse)["error"]["innererror"]["code"], "ObjectIsDeletedButRecoverable");
-  EXPECT_EQ(client_->WithToken(kVaultScope, "GET", origin + "/deletedsecrets/db-pat?api-version=7.4").status, 200);
-  EXPECT_EQ(client_->WithToken(kVaultScope, "POST", origin + "/deletedsecrets/db-pat/recover?api-version=7.4").status, 200);
-  EXPECT_EQ(JsonOf(client_->WithToken(kVaultScope, "GET", origin + "/secrets/db-pat?api-version=7.4"))["value"], "dapi-2");
+  EXPECT_EQ(
+      client_->WithToken(kVaultScope, "GET", origin + "/deletedsecrets/db-pat?api-version=7.4")
+          .status,
+      200);
+  EXPECT_EQ(client_
+                ->WithToken(kVaultScope, "POST",
+                            origin + "/deletedsecrets/db-pat/recover?api-version=7.4")
+                .status,
+            200);
+  EXPECT_EQ(JsonOf(client_->WithToken(kVaultScope, "GET",
+                                      origin + "/secrets/db-pat?api-version=7.4"))["value"],
+            "dapi-2");
 
   // Narrow the policy to "list": reads are now forbidden with Key Vault's message.
-  ASSERT_EQ(client_->Arm("PUT", Vault("kv-one") + "/accessPolicies/replace" + kVaultApi,
-                         {{"properties", {{"accessPolicies", {{{"tenantId", env_->tenant_id}, {"objectId", env_->object_id},
-                                                                {"permissions", {{"secrets", {"list"}}}}}}}}}}).status, 200);
-  cloudsim::Response forbidden = client_->WithToken(kVaultScope, "GET", origin + "/secrets/db-pat?api-version=7.4");
+  ASSERT_EQ(client_
+                ->Arm("PUT", Vault("kv-one") + "/accessPolicies/replace" + kVaultApi,
+                      {{"properties",
+                        {{"accessPolicies",
+                          {{{"tenantId", env_->tenant_id},
+                            {"objectId", env_->object_id},
+                            {"permissions", {{"secrets", {"list"}}}}}}}}}})
+                .status,
+            200);
+  cloudsim::Response forbidden =
+      client_->WithToken(kVaultScope, "GET", origin + "/secrets/db-pat?api-version=7.4");
   EXPECT_EQ(forbidden.status, 403);
   EXPECT_THAT(JsonOf(forbidden)["error"]["message"].get<std::string>(),
               HasSubstr("does not have secrets get permission on key vault 'kv-one"));
@@ -164,20 +223,29 @@ TEST_F(ServicesTest, KeyVaultDataPlaneChallengesThenEnforcesAccessPolicies) {
 }
 
 TEST_F(ServicesTest, VaultSoftDeleteBlocksTheNameUntilRecoveredOrPurged) {
-  ASSERT_EQ(client_->Arm("PUT", Vault("kv-two") + kVaultApi, VaultBody(env_->object_id, {"get"})).status, 201);
-  cloudsim::Response add = client_->Arm("PUT", Vault("kv-two") + "/accessPolicies/add" + kVaultApi,
-                                        {{"properties", {{"accessPolicies", {{{"tenantId", env_->tenant_id}, {"objectId", env_->object_id},
-                                                                               {"permissions", {{"secrets", {"list", "get"}}}}}}}}}});
+  ASSERT_EQ(
+      client_->Arm("PUT", Vault("kv-two") + kVaultApi, VaultBody(env_->object_id, {"get"})).status,
+      201);
+  cloudsim::Response add =
+      client_->Arm("PUT", Vault("kv-two") + "/accessPolicies/add" + kVaultApi,
+                   {{"properties",
+                     {{"accessPolicies",
+                       {{{"tenantId", env_->tenant_id},
+                         {"objectId", env_->object_id},
+                         {"permissions", {{"secrets", {"list", "get"}}}}}}}}}});
   ASSERT_EQ(add.status, 200);
   nlohmann::json vault = JsonOf(client_->Arm("GET", Vault("kv-two") + kVaultApi));
-  EXPECT_EQ(vault["properties"]["accessPolicies"][0]["permissions"]["secrets"], nlohmann::json({"get", "list"}));
+  EXPECT_EQ(vault["properties"]["accessPolicies"][0]["permissions"]["secrets"],
+            nlohmann::json({"get", "list"}));
 
   EXPECT_EQ(client_->Arm("DELETE", Vault("kv-two") + kVaultApi).status, 200);
   EXPECT_EQ(client_->Arm("GET", Vault("kv-two") + kVaultApi).status, 404);
-  nlohmann::json deleted = JsonOf(client_->Arm("GET", client_->Sub() + "/providers/Microsoft.KeyVault/deletedVaults" + kVaultApi));
+  nlohmann::json deleted = JsonOf(client_->Arm(
+      "GET", client_->Sub() + "/providers/Microsoft.KeyVault/deletedVaults" + kVaultApi));
   ASSERT_EQ(deleted["value"].size(), 1u);
   EXPECT_EQ(deleted["value"][0]["properties"]["vaultId"], vault["id"]);
-  cloudsim::Response reuse = client_->Arm("PUT", Vault("kv-two") + kVaultApi, VaultBody(env_->object_id, {"get"}));
+  cloudsim::Response reuse =
+      client_->Arm("PUT", Vault("kv-two") + kVaultApi, VaultBody(env_->object_id, {"get"}));
   EXPECT_EQ(reuse.status, 409);
   EXPECT_EQ(ErrorCode(reuse), "ConflictError");
 
@@ -185,26 +253,53 @@ TEST_F(ServicesTest, VaultSoftDeleteBlocksTheNameUntilRecoveredOrPurged) {
   recover["properties"]["createMode"] = "recover";
   cloudsim::Response recovered = client_->Arm("PUT", Vault("kv-two") + kVaultApi, recover);
   ASSERT_EQ(recovered.status, 200) << recovered.body;
-  EXPECT_EQ(JsonOf(recovered)["properties"]["accessPolicies"][0]["permissions"]["secrets"], nlohmann::json({"get", "list"}));
+  EXPECT_EQ(JsonOf(recovered)["properties"]["accessPolicies"][0]["permissions"]["secrets"],
+            nlohmann::json({"get", "list"}));
 
   EXPECT_EQ(client_->Arm("DELETE", Vault("kv-two") + kVaultApi).status, 200);
-  EXPECT_EQ(client_->Arm("POST", client_->Sub() + "/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv-two/purge" + kVaultApi).status, 200);
-  EXPECT_EQ(client_->Arm("PUT", Vault("kv-two") + kVaultApi, VaultBody(env_->object_id, {"get"})).status, 201);
+  EXPECT_EQ(
+      client_
+          ->Arm(
+              "POST",
+              client_->Sub() +
+                  "/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv-two/purge" +
+                  kVaultApi)
+          .status,
+      200);
+  EXPECT_EQ(
+      client_->Arm("PUT", Vault("kv-two") + kVaultApi, VaultBody(env_->object_id, {"get"})).status,
+      201);
 }
 
 TEST_F(ServicesTest, ResourceGroupDeleteSoftDeletesVaultsAndRemovesChildren) {
-  ASSERT_EQ(client_->Arm("PUT", Vault("kv-rg") + kVaultApi, VaultBody(env_->object_id, {"get"})).status, 201);
-  ASSERT_EQ(client_->Arm("PUT", Account("sarg") + kStorageApi, {{"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}}).status, 202);
-  EXPECT_EQ(JsonOf(client_->Arm("GET", client_->Rg("rg1") + "/resources?api-version=2021-04-01"))["value"].size(), 2u);
-  cloudsim::Response deleting = client_->Arm("DELETE", client_->Rg("rg1") + "?api-version=2025-04-01");
+  ASSERT_EQ(
+      client_->Arm("PUT", Vault("kv-rg") + kVaultApi, VaultBody(env_->object_id, {"get"})).status,
+      201);
+  ASSERT_EQ(client_
+                ->Arm("PUT", Account("sarg") + kStorageApi,
+                      {{"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}})
+                .status,
+            202);
+  EXPECT_EQ(
+      JsonOf(client_->Arm("GET", client_->Rg("rg1") + "/resources?api-version=2021-04-01"))["value"]
+          .size(),
+      2u);
+  cloudsim::Response deleting =
+      client_->Arm("DELETE", client_->Rg("rg1") + "?api-version=2025-04-01");
   ASSERT_EQ(deleting.status, 202);
-  EXPECT_EQ(JsonOf(client_->Arm("GET", client_->Rg("rg1") + "?api-version=2025-04-01"))["properties"]["provisioningState"], "Deleting");
-  EXPECT_EQ(ErrorCode(client_->Arm("PUT", Account("sa9") + kStorageApi, {{"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}})),
-            "ResourceGroupBeingDeleted");
+  EXPECT_EQ(
+      JsonOf(client_->Arm("GET", client_->Rg("rg1") +
+                                     "?api-version=2025-04-01"))["properties"]["provisioningState"],
+      "Deleting");
+  EXPECT_EQ(
+      ErrorCode(client_->Arm("PUT", Account("sa9") + kStorageApi,
+                             {{"location", "westeurope"}, {"sku", {{"name", "Standard_LRS"}}}})),
+      "ResourceGroupBeingDeleted");
   clock_.Advance(absl::Seconds(2));
   EXPECT_EQ(client_->Arm("GET", deleting.headers["Location"]).status, 200);
   EXPECT_EQ(client_->Arm("GET", client_->Rg("rg1") + "?api-version=2025-04-01").status, 404);
-  nlohmann::json deleted = JsonOf(client_->Arm("GET", client_->Sub() + "/providers/Microsoft.KeyVault/deletedVaults" + kVaultApi));
+  nlohmann::json deleted = JsonOf(client_->Arm(
+      "GET", client_->Sub() + "/providers/Microsoft.KeyVault/deletedVaults" + kVaultApi));
   EXPECT_EQ(deleted["value"].size(), 1u);
 }
 

@@ -30,10 +30,10 @@ class SimClient {
   std::string Token(const std::string& scope = kArmScope) {
     auto it = tokens_.find(scope);
     if (it != tokens_.end()) return it->second;
-    cloudsim::Response r = TokenRequest(
-        "grant_type=client_credentials&client_id=" + env_.client_id +
-        "&client_secret=" + cloudsim::PercentEncode(env_.client_secret) +
-        "&scope=" + cloudsim::PercentEncode(scope));
+    cloudsim::Response r =
+        TokenRequest("grant_type=client_credentials&client_id=" + env_.client_id +
+                     "&client_secret=" + cloudsim::PercentEncode(env_.client_secret) +
+                     "&scope=" + cloudsim::PercentEncode(scope));
     nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
     std::string token = j.is_object() ? j.value("access_token", "") : "";
     tokens_[scope] = token;

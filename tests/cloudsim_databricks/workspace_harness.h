@@ -36,8 +36,8 @@ class WorkspaceHarness {
       if (it == key_vault.end()) return absl::NotFoundError("SecretNotFound");
       return it->second;
     };
-    ws = std::make_unique<Workspace>("1234567890123456", "adb-1234567890123456.7.azuredatabricks.net",
-                                     std::move(env));
+    ws = std::make_unique<Workspace>("1234567890123456",
+                                     "adb-1234567890123456.7.azuredatabricks.net", std::move(env));
   }
 
   Response Send(const std::string& method, const std::string& path, const Json& body = nullptr,

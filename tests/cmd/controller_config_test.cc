@@ -68,14 +68,16 @@ TEST_F(ControllerConfigTest, LogFormatAndLevelDefaultToTextInfoAndAreChecked) {
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->log_format, "text");
   EXPECT_EQ(parsed->log_level, "info");
-  parsed = LoadControllerConfig(Write("source:\n  folder: repo\nlog:\n  format: json\n  level: debug\n"));
+  parsed = LoadControllerConfig(
+      Write("source:\n  folder: repo\nlog:\n  format: json\n  level: debug\n"));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->log_format, "json");
   EXPECT_EQ(parsed->log_level, "debug");
   const std::string file = Write("source:\n  folder: repo\nlog:\n  format: xml\n  level: loud\n");
   parsed = LoadControllerConfig(file);
   ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(parsed.status().message(), HasSubstr(file + ":4:11: log.format: expected text or json"));
+  EXPECT_THAT(parsed.status().message(),
+              HasSubstr(file + ":4:11: log.format: expected text or json"));
   EXPECT_THAT(parsed.status().message(),
               HasSubstr(file + ":5:10: log.level: expected debug, info, warn, error or off"));
 }
@@ -117,18 +119,18 @@ TEST_F(ControllerConfigTest, HostileYamlIsALocatedErrorNotARunaway) {
 }
 
 TEST_F(ControllerConfigTest, HttpTlsIsReadLikeGrpcTls) {
-  auto parsed = LoadControllerConfig(Write(
-      "source:\n  folder: repo\nhttp:\n  listen: 0.0.0.0:9464\n"
-      "  tls:\n    certFile: tls/http.pem\n    keyFile: /etc/envctl/http.key\n"
-      "    clientCaFile: tls/ca.pem\n"));
+  auto parsed = LoadControllerConfig(
+      Write("source:\n  folder: repo\nhttp:\n  listen: 0.0.0.0:9464\n"
+            "  tls:\n    certFile: tls/http.pem\n    keyFile: /etc/envctl/http.key\n"
+            "    clientCaFile: tls/ca.pem\n"));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->http_tls_cert_file, (dir_ / "tls/http.pem").string());
   EXPECT_EQ(parsed->http_tls_key_file, "/etc/envctl/http.key");
   EXPECT_EQ(parsed->http_tls_client_ca_file, (dir_ / "tls/ca.pem").string());
   EXPECT_FALSE(parsed->http_insecure);
 
-  const std::string file = Write(
-      "source:\n  folder: repo\nhttp:\n  tls:\n    keyFile: a.key\n    clientCa: x\n");
+  const std::string file =
+      Write("source:\n  folder: repo\nhttp:\n  tls:\n    keyFile: a.key\n    clientCa: x\n");
   parsed = LoadControllerConfig(file);
   ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(parsed.status().message(), HasSubstr("http.tls: set both certFile and keyFile"));
@@ -136,8 +138,8 @@ TEST_F(ControllerConfigTest, HttpTlsIsReadLikeGrpcTls) {
 }
 
 TEST_F(ControllerConfigTest, HalfATlsPairAndNonBooleansAreErrors) {
-  const std::string file = Write(
-      "source:\n  folder: repo\ngrpc:\n  insecure: maybe\n  tls:\n    certFile: a.pem\n");
+  const std::string file =
+      Write("source:\n  folder: repo\ngrpc:\n  insecure: maybe\n  tls:\n    certFile: a.pem\n");
   auto parsed = LoadControllerConfig(file);
   ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(parsed.status().message(), HasSubstr("grpc.insecure: expected true or false"));
@@ -173,8 +175,10 @@ TEST_F(ControllerConfigTest, UnknownKeysAreErrorsWithTheirLocationAndTheAllowedK
   const std::string message(parsed.status().message());
   EXPECT_THAT(message, HasSubstr(file + ":3:3: source.polInterval: unknown key; expected one of"));
   EXPECT_THAT(message, HasSubstr("pollInterval"));
-  EXPECT_THAT(message,
-              HasSubstr(file + ":5:3: grpc.listn: unknown key; expected one of insecure, listen, tls, tokenEnv"));
+  EXPECT_THAT(
+      message,
+      HasSubstr(file +
+                ":5:3: grpc.listn: unknown key; expected one of insecure, listen, tls, tokenEnv"));
 }
 
 TEST_F(ControllerConfigTest, SourceIsRequiredAndExclusive) {

@@ -6,9 +6,9 @@
 namespace envctl::cli {
 namespace {
 
+using reconcilers::Action;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using reconcilers::Action;
 
 ResourceOutcome Make(const std::string& name, const std::string& kind, int wave, Action action) {
   ResourceOutcome o;

@@ -24,7 +24,8 @@ CommandRun Envctl(const std::string& args) {
 }
 
 TEST(StatusJsonE2eTest, SeveralEnvironmentsAreOneDocument) {
-  const std::string dir = ::testing::TempDir() + "/envctl_status_json_" + std::to_string(::getpid());
+  const std::string dir =
+      ::testing::TempDir() + "/envctl_status_json_" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   envctl::controller::FileStateStore store(dir);
   for (const char* name : {"test", "dev"}) {
@@ -36,7 +37,8 @@ TEST(StatusJsonE2eTest, SeveralEnvironmentsAreOneDocument) {
 
   CommandRun both = Envctl("status --state-dir " + dir + " --json");
   ASSERT_EQ(both.exit_code, 0) << both.output;
-  const nlohmann::json doc = nlohmann::json::parse(both.output, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json doc =
+      nlohmann::json::parse(both.output, nullptr, /*allow_exceptions=*/false);
   ASSERT_FALSE(doc.is_discarded()) << "not one JSON document:\n" << both.output;
   ASSERT_EQ(doc["environments"].size(), 2u);
   EXPECT_EQ(doc["environments"][0]["name"], "dev");

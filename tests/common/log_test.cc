@@ -115,7 +115,8 @@ TEST_F(LogTest, ErrorFieldHoldsMessageAndCode) {
 TEST_F(LogTest, ParsesFormatsAndLevelsAndNamesTheChoices) {
   EXPECT_EQ(*ParseFormat("json"), Format::kJson);
   EXPECT_EQ(*ParseLevel("warn"), Level::kWarn);
-  EXPECT_THAT(ParseFormat("xml"), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("text, json")));
+  EXPECT_THAT(ParseFormat("xml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("text, json")));
   EXPECT_EQ(std::string(ParseLevel("loud").status().message()),
             "log level \"loud\" is not one of debug, info, warn, error, off");
 }

@@ -85,8 +85,9 @@ class ControllerPromotionTest : public ::testing::Test {
     ControllerOptions options;
     options.queue.base_backoff = absl::Seconds(5);
     options.queue.max_real_wait = absl::Milliseconds(20);
-    options.revision_loader = [this](const std::string& revision)
-        -> absl::StatusOr<std::vector<envctl::v1::Environment>> {
+    options.revision_loader =
+        [this](
+            const std::string& revision) -> absl::StatusOr<std::vector<envctl::v1::Environment>> {
       absl::MutexLock lock(&mu_);
       auto it = revisions_.find(revision);
       if (it == revisions_.end()) return absl::NotFoundError("unknown revision " + revision);
@@ -137,8 +138,9 @@ TEST_F(ControllerPromotionTest, TestFollowsOnlyRevisionsWhoseDevTestsPassed) {
   SetSource("r1", {MakeEnv("dev", "westeurope", "t1"), MakeEnv("test", "westeurope", "", "dev")});
   Controller& c = Make();
   c.Start();
-  ASSERT_TRUE(AwaitPromotion("test", [](const auto& p) { return p.revision() == "r1" && p.history(0).outcome() == "passed"; }))
-      << PromotionOf("test").DebugString();
+  ASSERT_TRUE(AwaitPromotion("test", [](const auto& p) {
+    return p.revision() == "r1" && p.history(0).outcome() == "passed";
+  })) << PromotionOf("test").DebugString();
   EXPECT_EQ(PromotionOf("dev").verified_revision(), "r1");
   EXPECT_TRUE(fake_.Exists("test-rg1"));
 
@@ -153,10 +155,12 @@ TEST_F(ControllerPromotionTest, TestFollowsOnlyRevisionsWhoseDevTestsPassed) {
   EXPECT_EQ(PromotionOf("test").pending_revision(), "r2");
   EXPECT_EQ(PromotionOf("dev").revision(), "r2");
   EXPECT_THAT(PromotionOf("dev").history(0).outcome(), HasSubstr("failed: smoke (run "));
-  EXPECT_THAT(metrics_.Serialize(),
-              AllOf(HasSubstr("envctl_promotion_pending_revision_info{environment=\"test\",revision=\"r2\"} 1"),
-                    HasSubstr("envctl_promotion_waiting{environment=\"test\",reason=\"upstream\"} 1"),
-                    HasSubstr("envctl_promotion_waiting{environment=\"test\",reason=\"approval\"} 0")));
+  EXPECT_THAT(
+      metrics_.Serialize(),
+      AllOf(HasSubstr(
+                "envctl_promotion_pending_revision_info{environment=\"test\",revision=\"r2\"} 1"),
+            HasSubstr("envctl_promotion_waiting{environment=\"test\",reason=\"upstream\"} 1"),
+            HasSubstr("envctl_promotion_waiting{environment=\"test\",reason=\"approval\"} 0")));
   auto live = fake_.Live("test-rg1");
   ASSERT_TRUE(live.has_value());
   EXPECT_EQ((*live)["location"], "westeurope") << "TEST still runs r1";
@@ -172,9 +176,10 @@ TEST_F(ControllerPromotionTest, TestFollowsOnlyRevisionsWhoseDevTestsPassed) {
   ASSERT_TRUE(AwaitPromotion("test", [](const auto& p) {
     return p.revision() == "r3" && p.history(0).outcome() == "passed";
   })) << PromotionOf("test").DebugString();
-  EXPECT_THAT(metrics_.Serialize(),
-              AllOf(Not(HasSubstr("envctl_promotion_pending_revision_info{environment=\"test\"")),
-                    HasSubstr("envctl_promotion_waiting{environment=\"test\",reason=\"upstream\"} 0")));
+  EXPECT_THAT(
+      metrics_.Serialize(),
+      AllOf(Not(HasSubstr("envctl_promotion_pending_revision_info{environment=\"test\"")),
+            HasSubstr("envctl_promotion_waiting{environment=\"test\",reason=\"upstream\"} 0")));
   EXPECT_EQ((*fake_.Live("test-rg1"))["location"], "northeurope");
 
   absl::StatusOr<envctl::v1::HistoryResponse> history = c.History([] {
@@ -203,10 +208,13 @@ TEST_F(ControllerPromotionTest, ApprovalRollbackAndUnpinAreRecordedAndSurviveARe
   promote.set_environment("prod");
   promote.set_requested_by("alice");
   ASSERT_OK(c.Promote(promote).status());
-  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) { return p.revision() == "r1" && p.history(0).outcome() == "passed"; }));
+  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) {
+    return p.revision() == "r1" && p.history(0).outcome() == "passed";
+  }));
   EXPECT_EQ(PromotionOf("prod").history(0).approved_by(), "alice");
   EXPECT_TRUE(fake_.Exists("prod-rg1"));
-  EXPECT_THAT(c.Promote(promote).status(), StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
+  EXPECT_THAT(c.Promote(promote).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
 
   // r2 approved and adopted, then rolled back to r1 (pinned), then unpinned.
   SetSource("r2", {MakeEnv("dev", "northeurope"), MakeEnv("prod", "northeurope", "", "dev", true)});
@@ -214,16 +222,21 @@ TEST_F(ControllerPromotionTest, ApprovalRollbackAndUnpinAreRecordedAndSurviveARe
   ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) { return p.pending_revision() == "r2"; }));
   promote.set_revision("r2");
   ASSERT_OK(c.Promote(promote).status());
-  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) { return p.revision() == "r2" && p.history(0).outcome() == "passed"; }));
+  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) {
+    return p.revision() == "r2" && p.history(0).outcome() == "passed";
+  }));
 
   envctl::v1::RollbackRequest rollback;
   rollback.set_environment("prod");
   rollback.set_to_revision("r9");
   rollback.set_requested_by("bob");
-  EXPECT_THAT(c.Rollback(rollback).status(), StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
+  EXPECT_THAT(c.Rollback(rollback).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
   rollback.set_to_revision("r1");
   ASSERT_OK(c.Rollback(rollback).status());
-  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) { return p.revision() == "r1" && p.history(0).outcome() == "passed"; }));
+  ASSERT_TRUE(AwaitPromotion("prod", [](const auto& p) {
+    return p.revision() == "r1" && p.history(0).outcome() == "passed";
+  }));
   EXPECT_EQ(PromotionOf("prod").history(0).reason(), "rollback by bob");
   EXPECT_EQ((*fake_.Live("prod-rg1"))["location"], "westeurope");
 

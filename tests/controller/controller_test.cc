@@ -2,8 +2,8 @@
 
 #include <filesystem>
 
-#include "absl/strings/match.h"
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/controller/fake_reconciler.h"

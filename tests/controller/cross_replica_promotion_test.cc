@@ -72,7 +72,8 @@ class CrossReplicaPromotionTest : public ::testing::Test {
     registry_.Register(envctl::v1::Resource::kIntegrationTest, &runs_);
     // Two replica ids that rendezvous hashing gives one environment each.
     for (int i = 0; dev_owner_.empty(); ++i) {
-      const std::vector<std::string> ids = {"replica-" + std::to_string(i), "replica-" + std::to_string(i + 1)};
+      const std::vector<std::string> ids = {"replica-" + std::to_string(i),
+                                            "replica-" + std::to_string(i + 1)};
       const std::string dev = RendezvousOwner("dev", ids), test = RendezvousOwner("test", ids);
       if (dev != test) {
         dev_owner_ = dev;
@@ -111,8 +112,9 @@ class CrossReplicaPromotionTest : public ::testing::Test {
       options.ownership = r.replicas.get();
       options.upstream_look_interval = upstream_look_interval;
       options.change_poll_interval = absl::ZeroDuration();
-      options.revision_loader = [this](const std::string& revision)
-          -> absl::StatusOr<std::vector<envctl::v1::Environment>> {
+      options.revision_loader =
+          [this](
+              const std::string& revision) -> absl::StatusOr<std::vector<envctl::v1::Environment>> {
         absl::MutexLock lock(&mu_);
         auto it = revisions_.find(revision);
         if (it == revisions_.end()) return absl::NotFoundError("unknown revision " + revision);
@@ -163,7 +165,8 @@ class CrossReplicaPromotionTest : public ::testing::Test {
 
   // Moves the fake clock a second at a time (leases renewed) until `done` holds for
   // `env`'s promotion status; the fake seconds it took, or -1 after `limit` of them.
-  int AwaitPromotion(const std::string& env, const std::function<bool(const envctl::v1::PromotionStatus&)>& done,
+  int AwaitPromotion(const std::string& env,
+                     const std::function<bool(const envctl::v1::PromotionStatus&)>& done,
                      int limit = 300) {
     for (int second = 0; second <= limit; ++second) {
       AwaitIdle();
@@ -201,9 +204,11 @@ TEST_F(CrossReplicaPromotionTest, TestAdoptsWhatDevVerifiedOnAnotherReplicaAsSoo
   StartReplicas(absl::Hours(1));
   ASSERT_GE(AwaitPromotion("dev", [](const auto& p) { return Verified(p, "r1"); }), 0)
       << PromotionOf("dev").DebugString();
-  const int took = AwaitPromotion("test", [](const auto& p) { return p.revision() == "r1"; }, 30);
-  ASSERT_GE(took, 0) << "TEST did not adopt r1 within 30 fake seconds of DEV verifying it (its resync is 600 s)\n"
-                     << PromotionOf("test").DebugString();
+  const int took = AwaitPromotion(
+      "test", [](const auto& p) { return p.revision() == "r1"; }, 30);
+  ASSERT_GE(took, 0)
+      << "TEST did not adopt r1 within 30 fake seconds of DEV verifying it (its resync is 600 s)\n"
+      << PromotionOf("test").DebugString();
   EXPECT_EQ(PromotionOf("test").history(0).reason(), "promoted from dev");
   EXPECT_TRUE(cloud_.Exists("test-rg"));
   // Each replica acted only on what it owns.
@@ -216,7 +221,9 @@ TEST_F(CrossReplicaPromotionTest, TestAdoptsWhatDevVerifiedOnAnotherReplicaAsSoo
   for (auto& [id, r] : replicas_) r.controller->OnSourceChanged("push");
   ASSERT_GE(AwaitPromotion("dev", [](const auto& p) { return Verified(p, "r2"); }), 0)
       << PromotionOf("dev").DebugString();
-  ASSERT_GE(AwaitPromotion("test", [](const auto& p) { return p.revision() == "r2"; }, 30), 0)
+  ASSERT_GE(AwaitPromotion(
+                "test", [](const auto& p) { return p.revision() == "r2"; }, 30),
+            0)
       << PromotionOf("test").DebugString();
   EXPECT_EQ((*cloud_.Live("test-rg"))["location"], "northeurope");
 }
@@ -228,9 +235,11 @@ TEST_F(CrossReplicaPromotionTest, WhenTheWatchMissedItThePeriodicLookAdoptsWithi
   StartReplicas(absl::Seconds(10));
   ASSERT_GE(AwaitPromotion("dev", [](const auto& p) { return Verified(p, "r1"); }), 0)
       << PromotionOf("dev").DebugString();
-  const int took = AwaitPromotion("test", [](const auto& p) { return p.revision() == "r1"; }, 60);
-  ASSERT_GE(took, 0) << "TEST did not adopt r1 within 60 fake seconds (look every 10 s, resync 600 s)\n"
-                     << PromotionOf("test").DebugString();
+  const int took = AwaitPromotion(
+      "test", [](const auto& p) { return p.revision() == "r1"; }, 60);
+  ASSERT_GE(took, 0)
+      << "TEST did not adopt r1 within 60 fake seconds (look every 10 s, resync 600 s)\n"
+      << PromotionOf("test").DebugString();
   EXPECT_LE(took, 12) << "the look comes every 10 s";
   EXPECT_EQ(PromotionOf("test").history(0).reason(), "promoted from dev");
 }
@@ -246,9 +255,13 @@ TEST_F(CrossReplicaPromotionTest, ADevTestFailingOnAnotherReplicaHoldsTestAndSay
   location_ = "northeurope";
   SetSource("r2");
   for (auto& [id, r] : replicas_) r.controller->OnSourceChanged("push");
-  ASSERT_GE(AwaitPromotion("test", [](const auto& p) {
-              return absl::StrContains(p.waiting_for(), "dev: test smoke failed on r2");
-            }, 60), 0)
+  ASSERT_GE(AwaitPromotion(
+                "test",
+                [](const auto& p) {
+                  return absl::StrContains(p.waiting_for(), "dev: test smoke failed on r2");
+                },
+                60),
+            0)
       << PromotionOf("test").DebugString();
   EXPECT_EQ(PromotionOf("test").revision(), "r1");
   EXPECT_EQ(PromotionOf("test").pending_revision(), "r2");

@@ -163,7 +163,8 @@ TEST(DagExecutorTest, IdleThreadsAreBounded) {
     absl::SleepFor(absl::Milliseconds(1));
   });
   // Workers above the idle bound exit once the queue is empty (bounded wait).
-  for (int i = 0; i < 2000 && executor.ThreadsForTest() > 2; ++i) absl::SleepFor(absl::Milliseconds(1));
+  for (int i = 0; i < 2000 && executor.ThreadsForTest() > 2; ++i)
+    absl::SleepFor(absl::Milliseconds(1));
   EXPECT_LE(executor.ThreadsForTest(), 2);
 }
 

@@ -1,12 +1,13 @@
 // The engine's structured log lines: every line of an apply carries the sync id (set per
 // resource task on the executor thread), drift found and repaired share it, failures
 // carry the service's message, and field values never appear.
+#include "controller/engine_log.h"
+
 #include <sstream>
 
 #include "absl/strings/str_split.h"
 #include "common/log.h"
 #include "controller/engine.h"
-#include "controller/engine_log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/controller/fake_reconciler.h"
@@ -60,7 +61,8 @@ class EngineLogTest : public ::testing::Test {
     out_.str("");
     return out;
   }
-  static std::vector<nlohmann::json> Only(const std::vector<nlohmann::json>& lines, const std::string& event) {
+  static std::vector<nlohmann::json> Only(const std::vector<nlohmann::json>& lines,
+                                          const std::string& event) {
     std::vector<nlohmann::json> out;
     for (const auto& l : lines) {
       if (l["event"] == event) out.push_back(l);
@@ -129,7 +131,8 @@ TEST_F(EngineLogTest, FailureCarriesTheServiceMessageAndBlocksAreNamed) {
   auto failed = Only(lines, "resource_failed");
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(failed[0]["level"], "error");
-  EXPECT_THAT(failed[0]["error"].get<std::string>(), HasSubstr("BadRequest: injected apply failure for rg"));
+  EXPECT_THAT(failed[0]["error"].get<std::string>(),
+              HasSubstr("BadRequest: injected apply failure for rg"));
   EXPECT_EQ(failed[0]["code"], "INVALID_ARGUMENT");
   auto blocked = Only(lines, "resource_blocked");
   ASSERT_EQ(blocked.size(), 1u);
@@ -156,7 +159,8 @@ TEST_F(EngineLogTest, SyncEndSaysOutcomeAndCounts) {
   EXPECT_EQ(end[0]["revision"], "abc123");
   EXPECT_EQ(end[0]["duration_ms"], 1500);
   EXPECT_EQ(end[0]["writes"], 1);
-  LogSyncEnd("test", "test-10", "abc123", absl::Seconds(1), absl::UnavailableError("state store unreadable"));
+  LogSyncEnd("test", "test-10", "abc123", absl::Seconds(1),
+             absl::UnavailableError("state store unreadable"));
   end = Only(Lines(), "sync_end");
   ASSERT_EQ(end.size(), 1u);
   EXPECT_EQ(end[0]["outcome"], "failed");

@@ -18,9 +18,9 @@ namespace {
 
 using ::envctl::testing::FakeReconciler;
 using ::envctl::testing::FakeRunReconciler;
+using reconcilers::Action;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using reconcilers::Action;
 
 // Throws from Plan: a bug in one reconciler must fail that resource, not the process.
 class ThrowingReconciler : public FakeReconciler {
@@ -226,13 +226,14 @@ TEST(CriticalPathTest, FollowsTheDependencyThatFinishedLast) {
     o.finished = t0 + absl::Seconds(end);
     return o;
   };
-  std::vector<ResourceOutcome> outcomes = {outcome("rg", 0, 1), outcome("ws", 1, 5),
-                                           outcome("kv", 1, 2), outcome("notebooks", 5, 6),
+  std::vector<ResourceOutcome> outcomes = {outcome("rg", 0, 1),     outcome("ws", 1, 5),
+                                           outcome("kv", 1, 2),     outcome("notebooks", 5, 6),
                                            outcome("secret", 2, 3), outcome("itest", 6, 20),
                                            outcome("adf", 2, 4)};
   std::map<std::string, std::set<std::string>> deps = {
-      {"rg", {}},          {"ws", {"rg"}},        {"kv", {"rg"}},
-      {"notebooks", {"ws"}}, {"secret", {"kv"}}, {"itest", {"notebooks", "secret"}},
+      {"rg", {}},         {"ws", {"rg"}},
+      {"kv", {"rg"}},     {"notebooks", {"ws"}},
+      {"secret", {"kv"}}, {"itest", {"notebooks", "secret"}},
       {"adf", {"kv"}}};
   EXPECT_THAT(CriticalPath(outcomes, deps), ElementsAre("rg", "ws", "notebooks", "itest"));
 }

@@ -12,9 +12,9 @@ namespace envctl::controller {
 namespace {
 
 using ::envctl::testing::FakeReconciler;
+using reconcilers::Action;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using reconcilers::Action;
 
 std::set<std::string> ExplicitDeps(const envctl::v1::Resource& r) {
   return {r.depends_on().begin(), r.depends_on().end()};
@@ -296,7 +296,8 @@ TEST_F(EngineTest, DestroyDeletesEveryManagedResourceInReverseOrderBehindTheGuar
   auto guarded = engine_.Apply(env_, destroy);
   ASSERT_OK(guarded);
   EXPECT_THAT(guarded->prune_status,
-              envctl::testing::StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("--allow-mass-prune")));
+              envctl::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                        HasSubstr("--allow-mass-prune")));
   EXPECT_TRUE(fake_.deleted().empty());
 
   destroy.allow_mass_prune = true;
@@ -381,7 +382,8 @@ TEST(EngineCheckpointTest, CheckpointedMemorySurvivesAFailedApply) {
   CheckpointingReconciler reconciler;
   ReconcilerRegistry registry;
   registry.Register(envctl::v1::Resource::kResourceGroup, &reconciler);
-  Engine engine(registry, store, clock, [](const envctl::v1::Resource&) { return std::set<std::string>(); });
+  Engine engine(registry, store, clock,
+                [](const envctl::v1::Resource&) { return std::set<std::string>(); });
   envctl::v1::Environment env;
   env.set_name("e");
   auto* r = env.add_resources();

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-
 #include "controller/etcd_client.h"
 #include "controller/etcd_state_store.h"
 #include "controller/replica_set.h"
@@ -146,7 +145,8 @@ TEST_F(EtcdIntegrationTest, AWatchSeesEveryChangeUnderItsPrefixAlsoAfterItsMembe
   ASSERT_OK(kv_->Put("/w/b", "2", 0));
   std::vector<std::string> got = await("/w/b");
   const auto last_warm = std::find(got.rbegin(), got.rend(), "/w/warm").base();
-  EXPECT_EQ(std::vector<std::string>(last_warm, got.end()), (std::vector<std::string>{"/w/a", "/w/a", "/w/b"}));
+  EXPECT_EQ(std::vector<std::string>(last_warm, got.end()),
+            (std::vector<std::string>{"/w/a", "/w/a", "/w/b"}));
 
   // The member the watch streamed from dies; the watch reopens on another one and
   // delivers what was written meanwhile.

@@ -5,8 +5,8 @@
 #define ENVCTL_TESTS_CONTROLLER_FAKE_RECONCILER_H_
 
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 

@@ -55,7 +55,8 @@ class FakeRunReconciler : public reconcilers::Reconciler {
       }
       envctl::v1::RunRecord rec;
       rec.set_result(result_);
-      if (result_ != envctl::v1::RUN_RESULT_SUCCEEDED) rec.set_message("assertion failed in cell 3");
+      if (result_ != envctl::v1::RUN_RESULT_SUCCEEDED)
+        rec.set_message("assertion failed in cell 3");
       return std::optional<envctl::v1::RunRecord>(rec);
     };
     return reconcilers::PollTestRun(ctx, clock_, backend);

@@ -12,7 +12,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 TEST(DependencyGraphTest, IndependentResourcesShareAWave) {
-  auto g = DependencyGraph::Build({{"rg", {}}, {"kv", {"rg"}}, {"sa", {"rg"}}, {"secret", {"kv", "sa"}}});
+  auto g = DependencyGraph::Build(
+      {{"rg", {}}, {"kv", {"rg"}}, {"sa", {"rg"}}, {"secret", {"kv", "sa"}}});
   ASSERT_OK(g);
   ASSERT_EQ(g->waves().size(), 3u);
   EXPECT_THAT(g->waves()[0], ElementsAre("rg"));
@@ -29,7 +30,8 @@ TEST(DependencyGraphTest, CycleMessageNamesTheCycle) {
 
 TEST(DependencyGraphTest, UnknownDependencyIsAnError) {
   auto g = DependencyGraph::Build({{"a", {"ghost"}}});
-  EXPECT_THAT(g, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown resource \"ghost\"")));
+  EXPECT_THAT(
+      g, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown resource \"ghost\"")));
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ using ::testing::HasSubstr;
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);
 
 envctl::v1::TestOutcome Outcome(const std::string& name, envctl::v1::RunResult result,
-                             const std::string& run_id = "", const std::string& message = "") {
+                                const std::string& run_id = "", const std::string& message = "") {
   envctl::v1::TestOutcome t;
   t.set_test(name);
   t.set_result(result);
@@ -23,7 +23,8 @@ envctl::v1::TestOutcome Outcome(const std::string& name, envctl::v1::RunResult r
   return t;
 }
 
-EnvironmentFacts Converged(const std::string& revision, std::vector<envctl::v1::TestOutcome> tests) {
+EnvironmentFacts Converged(const std::string& revision,
+                           std::vector<envctl::v1::TestOutcome> tests) {
   EnvironmentFacts f;
   f.revision = revision;
   f.converged = true;
@@ -77,13 +78,15 @@ TEST(PromotionTest, DownstreamAdoptsOnlyWhatUpstreamConvergedAndTestedOnExactlyT
   EXPECT_THAT(test.waiting_for(), HasSubstr("dev: not converged on r1 yet"));
 
   // Converged, test still running.
-  EXPECT_FALSE(RecordFacts(Converged("r1", {Outcome("it", envctl::v1::RUN_RESULT_RUNNING, "run-1")}), &dev));
+  EXPECT_FALSE(
+      RecordFacts(Converged("r1", {Outcome("it", envctl::v1::RUN_RESULT_RUNNING, "run-1")}), &dev));
   Decide(From("dev", &dev), kNow, &test);
   EXPECT_THAT(test.waiting_for(), HasSubstr("dev: tests running on r1: it"));
   EXPECT_EQ(dev.history(0).outcome(), "testing");
 
   // Passed: verified, TEST adopts it.
-  EXPECT_TRUE(RecordFacts(Converged("r1", {Outcome("it", envctl::v1::RUN_RESULT_SUCCEEDED, "run-1")}), &dev));
+  EXPECT_TRUE(RecordFacts(
+      Converged("r1", {Outcome("it", envctl::v1::RUN_RESULT_SUCCEEDED, "run-1")}), &dev));
   EXPECT_EQ(dev.verified_revision(), "r1");
   EXPECT_EQ(dev.history(0).outcome(), "passed");
   EXPECT_TRUE(Decide(From("dev", &dev), kNow, &test));
@@ -104,7 +107,8 @@ TEST(PromotionTest, AFailingUpstreamTestKeepsDownstreamWhereItIsAndNamesTheRun) 
   root.newest_revision = "r2";
   Decide(root, kNow, &dev);
   EXPECT_FALSE(RecordFacts(
-      Converged("r2", {Outcome("it", envctl::v1::RUN_RESULT_FAILED, "run-2", "assertion failed")}), &dev));
+      Converged("r2", {Outcome("it", envctl::v1::RUN_RESULT_FAILED, "run-2", "assertion failed")}),
+      &dev));
   EXPECT_EQ(dev.verified_revision(), "r1");
   EXPECT_EQ(dev.history(0).outcome(), "failed: it (run run-2)");
   EXPECT_FALSE(Decide(From("dev", &dev), kNow, &test));
@@ -140,7 +144,8 @@ TEST(PromotionTest, ApprovalHoldsTheRevisionUntilSomeoneApprovesItAndIsRecorded)
   EXPECT_EQ(prod.waiting_for(), "approval of r1 (envctl promote --env test)");
   EXPECT_EQ(WaitingReason(prod), "approval");
 
-  EXPECT_THAT(Approve("", "alice", kNow, &prod), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no revision")));
+  EXPECT_THAT(Approve("", "alice", kNow, &prod),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no revision")));
   ASSERT_TRUE(Approve("r1", "alice", kNow, &prod).ok());
   EXPECT_TRUE(Decide(From("test", &test, true), kNow + absl::Minutes(1), &prod));
   EXPECT_EQ(prod.revision(), "r1");

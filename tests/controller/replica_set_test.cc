@@ -18,8 +18,8 @@
 namespace envctl::controller {
 namespace {
 
-using ::testing::HasSubstr;
 using envctl::testing::FakeKv;
+using ::testing::HasSubstr;
 
 constexpr char kPrefix[] = "/envctl/test";
 

@@ -42,7 +42,8 @@ class StateStoreTest : public ::testing::Test {
   }
   int TempFiles() {
     int n = 0;
-    for (const auto& e : fs::directory_iterator(dir_)) n += e.path().filename().string().find(".tmp.") != std::string::npos;
+    for (const auto& e : fs::directory_iterator(dir_))
+      n += e.path().filename().string().find(".tmp.") != std::string::npos;
     return n;
   }
   fs::path dir_;
@@ -56,8 +57,9 @@ TEST_F(StateStoreTest, SecondLockOnADirFailsAtOnceNamingTheHolderPid) {
   auto second = StateDirLock::Acquire(dir_.string());
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(second.status().message(),
-              HasSubstr("state dir " + dir_.string() + " is in use by pid " + std::to_string(::getpid())));
+  EXPECT_THAT(
+      second.status().message(),
+      HasSubstr("state dir " + dir_.string() + " is in use by pid " + std::to_string(::getpid())));
 
   first->reset();
   EXPECT_EQ(StateDirLock::HolderPid(dir_.string()), 0);
@@ -97,7 +99,8 @@ TEST_F(StateStoreTest, ConcurrentWritersOfOnePathNeverCollideOnATempFile) {
   for (int t = 0; t < 8; ++t) {
     writers.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
-        if (!WriteFileAtomically(path, std::string(1000, static_cast<char>('a' + t))).ok()) ++failures;
+        if (!WriteFileAtomically(path, std::string(1000, static_cast<char>('a' + t))).ok())
+          ++failures;
       }
     });
   }
@@ -124,7 +127,8 @@ TEST_F(StateStoreTest, KillDuringWritesLeavesAReadableStore) {
     s.set_environment("dev");
     for (int i = 1;; ++i) {
       s.mutable_status()->set_synced_revision("r" + std::to_string(i));
-      for (int r = 0; r < 50; ++r) s.mutable_status()->add_resources()->set_name("res" + std::to_string(r));
+      for (int r = 0; r < 50; ++r)
+        s.mutable_status()->add_resources()->set_name("res" + std::to_string(r));
       (void)writer.Save(s);
       s.mutable_status()->clear_resources();
     }

@@ -51,7 +51,8 @@ TEST(SyncWindowTest, AnAllowWindowOpensAtItsStartsForItsDuration) {
 
 TEST(SyncWindowTest, ADenyWindowClosesWritesAndWinsOverAllow) {
   auto sync = Window("allow", "* * * * *", absl::Minutes(1), "UTC");
-  *sync.add_windows() = Window("deny", "0 18 * * 5", absl::Hours(62), "UTC").windows(0);  // Fri 18:00 to Mon 08:00
+  *sync.add_windows() =
+      Window("deny", "0 18 * * 5", absl::Hours(62), "UTC").windows(0);  // Fri 18:00 to Mon 08:00
   EXPECT_TRUE(Allowed(sync, At("UTC", 2026, 12, 4, 17, 59)));
   absl::StatusOr<WindowVerdict> v = EvaluateWindows(sync, At("UTC", 2026, 12, 5, 12, 0));
   ASSERT_TRUE(v.ok());
@@ -65,17 +66,23 @@ TEST(SyncWindowTest, StartsFollowLocalTimeAcrossDaylightSavingChanges) {
   // 02:30 every day in New York: on 2026-03-08 clocks jump 02:00 -> 03:00, so no window
   // starts that day; the day after it starts at 02:30 EDT (06:30 UTC, not 07:30).
   auto sync = Window("allow", "30 2 * * *", absl::Minutes(30), "America/New_York");
-  EXPECT_TRUE(Allowed(sync, absl::FromCivil(absl::CivilMinute(2026, 3, 7, 7, 45), absl::UTCTimeZone())));
+  EXPECT_TRUE(
+      Allowed(sync, absl::FromCivil(absl::CivilMinute(2026, 3, 7, 7, 45), absl::UTCTimeZone())));
   for (int h = 0; h < 24; ++h) {
-    EXPECT_FALSE(Allowed(sync, absl::FromCivil(absl::CivilMinute(2026, 3, 8, h, 45), absl::UTCTimeZone())))
+    EXPECT_FALSE(
+        Allowed(sync, absl::FromCivil(absl::CivilMinute(2026, 3, 8, h, 45), absl::UTCTimeZone())))
         << "hour " << h << " UTC on the day 02:30 does not exist";
   }
-  EXPECT_TRUE(Allowed(sync, absl::FromCivil(absl::CivilMinute(2026, 3, 9, 6, 45), absl::UTCTimeZone())));
-  EXPECT_FALSE(Allowed(sync, absl::FromCivil(absl::CivilMinute(2026, 3, 9, 7, 45), absl::UTCTimeZone())));
+  EXPECT_TRUE(
+      Allowed(sync, absl::FromCivil(absl::CivilMinute(2026, 3, 9, 6, 45), absl::UTCTimeZone())));
+  EXPECT_FALSE(
+      Allowed(sync, absl::FromCivil(absl::CivilMinute(2026, 3, 9, 7, 45), absl::UTCTimeZone())));
   // 01:30 happens twice on 2026-11-01 (EDT then EST): two windows that day.
   auto twice = Window("allow", "30 1 * * *", absl::Minutes(10), "America/New_York");
-  EXPECT_TRUE(Allowed(twice, absl::FromCivil(absl::CivilMinute(2026, 11, 1, 5, 35), absl::UTCTimeZone())));
-  EXPECT_TRUE(Allowed(twice, absl::FromCivil(absl::CivilMinute(2026, 11, 1, 6, 35), absl::UTCTimeZone())));
+  EXPECT_TRUE(
+      Allowed(twice, absl::FromCivil(absl::CivilMinute(2026, 11, 1, 5, 35), absl::UTCTimeZone())));
+  EXPECT_TRUE(
+      Allowed(twice, absl::FromCivil(absl::CivilMinute(2026, 11, 1, 6, 35), absl::UTCTimeZone())));
 }
 
 TEST(SyncWindowTest, MalformedWindowsNameTheField) {

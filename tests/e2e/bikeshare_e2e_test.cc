@@ -41,11 +41,16 @@ TEST_F(BikeshareE2ETest, DevAndTestConvergeSideBySide) {
   EXPECT_THAT(applied.output, HasSubstr("Apply complete for dev"));
   EXPECT_THAT(applied.output, HasSubstr("Apply complete for test"));
   // DEV leaves the factory's definitions to ADF's Git mode: no pipeline there.
-  auto dev_pipeline = portal_->Arm("GET", portal_->RgPath("bikeshare-dev-rg") +
-      "/providers/Microsoft.DataFactory/factories/bikeshare-dev-adf/pipelines/ApplyModel", "2018-06-01");
+  auto dev_pipeline = portal_->Arm(
+      "GET",
+      portal_->RgPath("bikeshare-dev-rg") +
+          "/providers/Microsoft.DataFactory/factories/bikeshare-dev-adf/pipelines/ApplyModel",
+      "2018-06-01");
   EXPECT_FALSE(dev_pipeline.ok());
-  auto test_pipeline = portal_->Arm("GET", Rg() +
-      "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf/pipelines/ApplyModel", "2018-06-01");
+  auto test_pipeline = portal_->Arm(
+      "GET",
+      Rg() + "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf/pipelines/ApplyModel",
+      "2018-06-01");
   EXPECT_OK(test_pipeline);
 }
 
@@ -57,7 +62,8 @@ TEST_F(BikeshareE2ETest, DependencyOrderFollowsReferences) {
   auto first = [&](const std::string& method, const std::string& pattern) -> int {
     std::regex re(pattern, std::regex::icase);
     for (size_t i = 0; i < entries.size(); ++i) {
-      if (entries[i].value("method", "") == method && std::regex_search(entries[i].value("path", ""), re)) {
+      if (entries[i].value("method", "") == method &&
+          std::regex_search(entries[i].value("path", ""), re)) {
         return static_cast<int>(i);
       }
     }
@@ -82,7 +88,8 @@ TEST_F(BikeshareE2ETest, DependencyOrderFollowsReferences) {
 TEST_F(BikeshareE2ETest, DeletedNotebookIsShownAndRecreated) {
   ConvergeTest();
   ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST",
-                                "/api/2.0/workspace/delete", {{"path", "/Shared/bikeshare/train"}}));
+                                "/api/2.0/workspace/delete",
+                                {{"path", "/Shared/bikeshare/train"}}));
   RunResult plan = Plan();
   EXPECT_EQ(plan.exit_code, 2) << plan.output;
   EXPECT_THAT(plan.output, HasSubstr("~ notebooks (DatabricksNotebooks) [drift]"));
@@ -93,7 +100,8 @@ TEST_F(BikeshareE2ETest, DeletedNotebookIsShownAndRecreated) {
   EXPECT_EQ(Plan().exit_code, 0);
 }
 
-TEST_F(BikeshareE2ETest, TrainingJobPolicyAndPermissionsConvergeAndAScheduleChangedByHandIsRepaired) {
+TEST_F(BikeshareE2ETest,
+       TrainingJobPolicyAndPermissionsConvergeAndAScheduleChangedByHandIsRepaired) {
   RunResult applied = Apply();
   ASSERT_EQ(applied.exit_code, 0) << applied.output;
   EXPECT_THAT(applied.output, HasSubstr("small-clusters (DatabricksClusterPolicy) create"));
@@ -109,7 +117,8 @@ TEST_F(BikeshareE2ETest, TrainingJobPolicyAndPermissionsConvergeAndAScheduleChan
   const std::string id = std::to_string(job["job_id"].get<int64_t>());
   EXPECT_EQ(job["settings"]["schedule"]["pause_status"], "UNPAUSED") << "TEST runs the schedule";
   EXPECT_EQ(job["settings"]["tasks"].size(), 2u);
-  auto acl = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET", "/api/2.0/permissions/jobs/" + id);
+  auto acl = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                                 "/api/2.0/permissions/jobs/" + id);
   ASSERT_OK(acl);
   EXPECT_THAT(acl->dump(), HasSubstr("data-engineers"));
   auto runs = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
@@ -119,21 +128,24 @@ TEST_F(BikeshareE2ETest, TrainingJobPolicyAndPermissionsConvergeAndAScheduleChan
   // The job wrote what the Data Factory pipeline test reads (that test waits for it):
   // on cloudsim, as on Databricks, a read of an unwritten DBFS path fails the run.
   for (const char* part : {"holdout", "model"}) {
-    auto written = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
-                                       std::string("/api/2.0/dbfs/get-status?path=/tmp/bikeshare/") + part);
+    auto written =
+        portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                            std::string("/api/2.0/dbfs/get-status?path=/tmp/bikeshare/") + part);
     ASSERT_OK(written);
     EXPECT_EQ((*written)["is_dir"], true) << written->dump();
   }
 
   nlohmann::json settings = job["settings"];
   settings["schedule"]["quartz_cron_expression"] = "0 15 1 * * ?";
-  ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST", "/api/2.2/jobs/reset",
+  ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST",
+                                "/api/2.2/jobs/reset",
                                 {{"job_id", job["job_id"]}, {"new_settings", settings}}));
   RunResult drift = Plan();
   EXPECT_EQ(drift.exit_code, 2) << drift.output;
   EXPECT_THAT(drift.output, HasSubstr("training (DatabricksJob)"));
   ASSERT_EQ(Apply().exit_code, 0);
-  auto repaired = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET", "/api/2.2/jobs/get?job_id=" + id);
+  auto repaired = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                                      "/api/2.2/jobs/get?job_id=" + id);
   ASSERT_OK(repaired);
   EXPECT_EQ((*repaired)["settings"]["schedule"]["quartz_cron_expression"], "0 0 3 * * ?");
   RunResult clean = Plan();
@@ -142,7 +154,8 @@ TEST_F(BikeshareE2ETest, TrainingJobPolicyAndPermissionsConvergeAndAScheduleChan
 
 TEST_F(BikeshareE2ETest, RemovedAccessPolicyIsRepaired) {
   ConvergeTest();
-  auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
+  auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv",
+                            "2023-07-01");
   ASSERT_OK(vault);
   nlohmann::json policies = (*vault)["properties"]["accessPolicies"];
   ASSERT_EQ(policies.size(), 2u);
@@ -152,14 +165,17 @@ TEST_F(BikeshareE2ETest, RemovedAccessPolicyIsRepaired) {
     if (p.value("objectId", "") != sim_->object_id) factory_policy = p;
   }
   ASSERT_FALSE(factory_policy.is_null());
-  nlohmann::json removed = {{"properties", {{"accessPolicies", nlohmann::json::array({factory_policy})}}}};
-  ASSERT_OK(portal_->Arm("PUT", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv/accessPolicies/remove",
-                         "2023-07-01", removed));
+  nlohmann::json removed = {
+      {"properties", {{"accessPolicies", nlohmann::json::array({factory_policy})}}}};
+  ASSERT_OK(portal_->Arm(
+      "PUT", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv/accessPolicies/remove",
+      "2023-07-01", removed));
   RunResult plan = Plan();
   EXPECT_EQ(plan.exit_code, 2) << plan.output;
   EXPECT_THAT(plan.output, HasSubstr("~ keyvault (KeyVault) [drift]"));
   ASSERT_EQ(Apply().exit_code, 0);
-  auto repaired = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
+  auto repaired = portal_->Arm(
+      "GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
   ASSERT_OK(repaired);
   EXPECT_EQ((*repaired)["properties"]["accessPolicies"].size(), 2u);
   EXPECT_EQ(Plan().exit_code, 0);
@@ -168,10 +184,11 @@ TEST_F(BikeshareE2ETest, RemovedAccessPolicyIsRepaired) {
 // Only DEV copies the storage key into a secret scope (TEST uses a role assignment).
 TEST_F(BikeshareE2ETest, RotatedStorageKeyRewritesTheSecretScopeOnce) {
   ASSERT_EQ(Apply("dev").exit_code, 0);
-  ASSERT_OK(portal_->Arm("POST",
-                         portal_->RgPath("bikeshare-dev-rg") +
-                             "/providers/Microsoft.Storage/storageAccounts/bikesharedevlake/regenerateKey",
-                         "2023-05-01", {{"keyName", "key1"}}));
+  ASSERT_OK(portal_->Arm(
+      "POST",
+      portal_->RgPath("bikeshare-dev-rg") +
+          "/providers/Microsoft.Storage/storageAccounts/bikesharedevlake/regenerateKey",
+      "2023-05-01", {{"keyName", "key1"}}));
   RunResult plan = Plan("dev");
   EXPECT_EQ(plan.exit_code, 2) << plan.output;
   EXPECT_THAT(plan.output, HasSubstr("secrets (DatabricksSecretScope)"));
@@ -187,20 +204,24 @@ TEST_F(BikeshareE2ETest, RotatedStorageKeyRewritesTheSecretScopeOnce) {
 // integration test fails at the lake; with it back, it passes again.
 TEST_F(BikeshareE2ETest, TestReachesTheLakeThroughTheRoleAssignmentAlone) {
   ConvergeTest();
-  EXPECT_FALSE(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
-                                   "/api/2.0/secrets/list?scope=bikeshare").ok())
+  EXPECT_FALSE(portal_
+                   ->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                                "/api/2.0/secrets/list?scope=bikeshare")
+                   .ok())
       << "TEST has no secret scope holding the storage key";
   // Without the assignment the notebooks cannot write the lake.
   Edit("resources/identity.yaml", "name: job-lake-access\nenabled: ${use_rbac}\n",
        "name: job-lake-access\nenabled: \"false\"\n");
   Edit("resources/databricks.yaml", "covers: [notebooks, model-library, \"${lake_access}\"]",
        "covers: [notebooks, model-library]");
-  Edit("resources/datafactory.json", "\"covers\": [\"adf-definitions\", \"notebooks\", \"model-library\", \"${lake_access}\"]",
+  Edit("resources/datafactory.json",
+       "\"covers\": [\"adf-definitions\", \"notebooks\", \"model-library\", \"${lake_access}\"]",
        "\"covers\": [\"adf-definitions\", \"notebooks\", \"model-library\"]");
   Apply();  // prunes the assignment (its tests may or may not run before that)
   ASSERT_OK(portal_->Arm("GET", portal_->RgPath("bikeshare-test-rg"), "2022-09-01"));
   // A change to the notebooks reruns the integration test, now without the role.
-  Edit("notebooks/apply.py", "dbutils.notebook.exit(output)", "dbutils.notebook.exit(output + \"\")");
+  Edit("notebooks/apply.py", "dbutils.notebook.exit(output)",
+       "dbutils.notebook.exit(output + \"\")");
   RunResult refused = Apply();
   EXPECT_NE(refused.exit_code, 0) << refused.output;
   EXPECT_THAT(refused.output, HasSubstr("AuthorizationPermissionMismatch")) << refused.output;
@@ -209,7 +230,8 @@ TEST_F(BikeshareE2ETest, TestReachesTheLakeThroughTheRoleAssignmentAlone) {
 TEST_F(BikeshareE2ETest, ChangedTriggerIsStoppedRewrittenAndRestartedAlone) {
   ConvergeTest();
   const std::string trigger =
-      Rg() + "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf/triggers/HourlyApplyModel";
+      Rg() +
+      "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf/triggers/HourlyApplyModel";
   auto live = portal_->Arm("GET", trigger, "2018-06-01");
   ASSERT_OK(live);
   EXPECT_EQ((*live)["properties"]["runtimeState"], "Started");
@@ -224,7 +246,8 @@ TEST_F(BikeshareE2ETest, ChangedTriggerIsStoppedRewrittenAndRestartedAlone) {
   RunResult plan = Plan();
   EXPECT_EQ(plan.exit_code, 2) << plan.output;
   EXPECT_THAT(plan.output, HasSubstr("~ adf-definitions (DataFactoryDefinitions) [drift]"));
-  EXPECT_THAT(plan.output, HasSubstr("trigger/HourlyApplyModel.typeProperties.recurrence.interval: 6 -> 1"));
+  EXPECT_THAT(plan.output,
+              HasSubstr("trigger/HourlyApplyModel.typeProperties.recurrence.interval: 6 -> 1"));
 
   ASSERT_OK(portal_->ResetStats());
   auto before = portal_->Admin("GET", "/requests");
@@ -235,7 +258,8 @@ TEST_F(BikeshareE2ETest, ChangedTriggerIsStoppedRewrittenAndRestartedAlone) {
   auto after = portal_->Admin("GET", "/requests");
   ASSERT_OK(after);
   nlohmann::json log = nlohmann::json::array();
-  for (size_t i = mark; i < (*after)["requests"].size(); ++i) log.push_back((*after)["requests"][i]);
+  for (size_t i = mark; i < (*after)["requests"].size(); ++i)
+    log.push_back((*after)["requests"][i]);
   std::vector<int> stops = Indexes(log, "POST", "/triggers/HourlyApplyModel/stop");
   std::vector<int> puts = Indexes(log, "PUT", "/triggers/HourlyApplyModel");
   std::vector<int> starts = Indexes(log, "POST", "/triggers/HourlyApplyModel/start");
@@ -259,11 +283,13 @@ TEST_F(BikeshareE2ETest, ChangedTriggerIsStoppedRewrittenAndRestartedAlone) {
 TEST_F(BikeshareE2ETest, StoppedTriggerIsStartedWithoutRewritingIt) {
   ConvergeTest();
   const std::string trigger =
-      Rg() + "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf/triggers/HourlyApplyModel";
+      Rg() +
+      "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf/triggers/HourlyApplyModel";
   ASSERT_OK(portal_->Arm("POST", trigger + "/stop", "2018-06-01"));
   RunResult plan = Plan();
   EXPECT_EQ(plan.exit_code, 2) << plan.output;
-  EXPECT_THAT(plan.output, HasSubstr("trigger/HourlyApplyModel.runtimeState: \"Stopped\" -> \"Started\""));
+  EXPECT_THAT(plan.output,
+              HasSubstr("trigger/HourlyApplyModel.runtimeState: \"Stopped\" -> \"Started\""));
   ASSERT_OK(portal_->ResetStats());
   ASSERT_EQ(Apply().exit_code, 0);
   EXPECT_EQ(*portal_->Writes(), 1);  // the start call, nothing else
@@ -274,13 +300,16 @@ TEST_F(BikeshareE2ETest, StoppedTriggerIsStartedWithoutRewritingIt) {
 
 TEST_F(BikeshareE2ETest, BadValueSurfacesTheServiceMessageBlocksDependentsAndTheNextApplyResumes) {
   // Only the service knows this region does not exist.
-  Edit("resources/azure.yaml", "  vaultName: ${key_vault}\n", "  vaultName: ${key_vault}\n  location: marsnorth\n");
+  Edit("resources/azure.yaml", "  vaultName: ${key_vault}\n",
+       "  vaultName: ${key_vault}\n  location: marsnorth\n");
   RunResult failed = Apply();
   EXPECT_EQ(failed.exit_code, 1) << failed.output;
   EXPECT_THAT(failed.output, HasSubstr("keyvault (KeyVault) FAILED"));
-  EXPECT_THAT(failed.output, HasSubstr("LocationNotAvailableForResourceType: The provided location 'marsnorth'"));
+  EXPECT_THAT(failed.output,
+              HasSubstr("LocationNotAvailableForResourceType: The provided location 'marsnorth'"));
   EXPECT_THAT(failed.output, HasSubstr("databricks-token (KeyVaultSecret) blocked by keyvault"));
-  EXPECT_THAT(failed.output, HasSubstr("adf-definitions (DataFactoryDefinitions) blocked by keyvault"));
+  EXPECT_THAT(failed.output,
+              HasSubstr("adf-definitions (DataFactoryDefinitions) blocked by keyvault"));
   // Everything that does not need the vault went on.
   EXPECT_THAT(failed.output, HasSubstr("notebooks (DatabricksNotebooks) create"));
   EXPECT_THAT(failed.output, HasSubstr("integration-test (IntegrationTest) run"));
@@ -299,25 +328,32 @@ TEST_F(BikeshareE2ETest, PruneDeletesARemovedResourceAndTheGuardProtectsTheGroup
   ConvergeTest();
   // Remove the model library from the repo (and from what covers it).
   Edit("resources/databricks.yaml",
-       "name: model-library\ndatabricksLibrary:\n  workspace: workspace\n  sourceFile: libs/bikeshare_model.py\n"
-       "  dbfsPath: dbfs:/FileStore/bikeshare/bikeshare_model.py\n---\n", "");
+       "name: model-library\ndatabricksLibrary:\n  workspace: workspace\n  sourceFile: "
+       "libs/bikeshare_model.py\n"
+       "  dbfsPath: dbfs:/FileStore/bikeshare/bikeshare_model.py\n---\n",
+       "");
   Edit("resources/databricks.yaml", "covers: [notebooks, model-library, \"${lake_access}\"]",
        "covers: [notebooks, \"${lake_access}\"]");
-  Edit("resources/datafactory.json", "\"covers\": [\"adf-definitions\", \"notebooks\", \"model-library\", \"${lake_access}\"]",
+  Edit("resources/datafactory.json",
+       "\"covers\": [\"adf-definitions\", \"notebooks\", \"model-library\", \"${lake_access}\"]",
        "\"covers\": [\"adf-definitions\", \"notebooks\", \"${lake_access}\"]");
   RunResult plan = Plan();
   EXPECT_EQ(plan.exit_code, 2) << plan.output;
   EXPECT_THAT(plan.output, HasSubstr("- model-library (DatabricksLibrary)"));
   RunResult applied = Apply();
   ASSERT_EQ(applied.exit_code, 0) << applied.output;
-  EXPECT_FALSE(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
-                                   "/api/2.0/dbfs/get-status?path=/FileStore/bikeshare/bikeshare_model.py").ok());
+  EXPECT_FALSE(
+      portal_
+          ->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                       "/api/2.0/dbfs/get-status?path=/FileStore/bikeshare/bikeshare_model.py")
+          .ok());
 
   // A repo that now declares only another group would prune the original group and all
   // it holds: refused without the flag.
   fs::remove_all(repo_ / "resources");
   fs::create_directories(repo_ / "resources");
-  WriteFile(repo_ / "resources/other.yaml", "name: other\nresourceGroup:\n  groupName: bikeshare-other-rg\n");
+  WriteFile(repo_ / "resources/other.yaml",
+            "name: other\nresourceGroup:\n  groupName: bikeshare-other-rg\n");
   RunResult refused = Apply();
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
   EXPECT_THAT(refused.output, HasSubstr("--allow-mass-prune"));

@@ -45,7 +45,8 @@ class BikeshareE2ETest : public ::testing::Test {
     work_ = fs::path(sim_->state_dir()) / "work";
     repo_ = work_ / "bikeshare";
     fs::create_directories(work_);
-    fs::copy(fs::path(ENVCTL_SOURCE_DIR) / "examples/bikeshare", repo_, fs::copy_options::recursive);
+    fs::copy(fs::path(ENVCTL_SOURCE_DIR) / "examples/bikeshare", repo_,
+             fs::copy_options::recursive);
     portal_ = std::make_unique<Portal>(*sim_);
   }
 
@@ -54,7 +55,8 @@ class BikeshareE2ETest : public ::testing::Test {
     return " --cloud " + sim_->endpoints_file + " --state-dir " + (work_ / "state").string();
   }
   RunResult Apply(const std::string& env = "test", const std::string& extra = "") {
-    return Run("apply " + repo_.string() + (env.empty() ? "" : " --env " + env) + " --once" + Common() + extra);
+    return Run("apply " + repo_.string() + (env.empty() ? "" : " --env " + env) + " --once" +
+               Common() + extra);
   }
   RunResult Plan(const std::string& env = "test") {
     return Run("plan " + repo_.string() + " --env " + env + Common());
@@ -79,13 +81,16 @@ class BikeshareE2ETest : public ::testing::Test {
 };
 
 // Request-log indexes of `method` calls whose path ends with `suffix` (case-insensitive).
-inline std::vector<int> Indexes(const nlohmann::json& log, const std::string& method, const std::string& suffix) {
-  const nlohmann::json entries = log.is_array() ? log : log.value("requests", nlohmann::json::array());
+inline std::vector<int> Indexes(const nlohmann::json& log, const std::string& method,
+                                const std::string& suffix) {
+  const nlohmann::json entries =
+      log.is_array() ? log : log.value("requests", nlohmann::json::array());
   std::vector<int> out;
   for (size_t i = 0; i < entries.size(); ++i) {
     std::string path = entries[i].value("path", "");
     if (entries[i].value("method", "") != method || path.size() < suffix.size()) continue;
-    if (absl::EqualsIgnoreCase(path.substr(path.size() - suffix.size()), suffix)) out.push_back(static_cast<int>(i));
+    if (absl::EqualsIgnoreCase(path.substr(path.size() - suffix.size()), suffix))
+      out.push_back(static_cast<int>(i));
   }
   return out;
 }

@@ -18,16 +18,23 @@ class ControllerLogE2ETest : public BikeshareE2ETest {
   fs::path WriteConfig() {
     Edit("envctl.yaml", "resyncInterval: 10m", "resyncInterval: 2s");
     const fs::path config = work_ / "controller.yaml";
-    WriteFile(config, "source:\n"
-                      "  folder: " + repo_.string() + "\n"
-                      "  pollInterval: 1h\n"
-                      "environments: [test]\n"
-                      "cloud: " + sim_->endpoints_file + "\n"
-                      "stateDir: " + (work_ / "controller").string() + "\n"
-                      "workers: 2\n"
-                      "grpc:\n  listen: 127.0.0.1:0\n"
-                      "http:\n  listen: 127.0.0.1:0\n"
-                      "log:\n  level: info\n");
+    WriteFile(config,
+              "source:\n"
+              "  folder: " +
+                  repo_.string() +
+                  "\n"
+                  "  pollInterval: 1h\n"
+                  "environments: [test]\n"
+                  "cloud: " +
+                  sim_->endpoints_file +
+                  "\n"
+                  "stateDir: " +
+                  (work_ / "controller").string() +
+                  "\n"
+                  "workers: 2\n"
+                  "grpc:\n  listen: 127.0.0.1:0\n"
+                  "http:\n  listen: 127.0.0.1:0\n"
+                  "log:\n  level: info\n");
     return config;
   }
 };
@@ -35,16 +42,19 @@ class ControllerLogE2ETest : public BikeshareE2ETest {
 TEST_F(ControllerLogE2ETest, DriftFoundAndRepairedShareASyncIdAndEveryLineParses) {
   const fs::path config = WriteConfig();
   ControllerProcess ctl;
-  ASSERT_TRUE(ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
+  ASSERT_TRUE(
+      ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
 
   // The first sync converges the environment.
-  auto first = ctl.WaitForLogLine(Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}));
+  auto first =
+      ctl.WaitForLogLine(Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}));
   ASSERT_TRUE(first.has_value()) << ctl.Stdout() << ctl.Stderr();
   EXPECT_GE((*first)["writes"].get<int>(), 1);
   EXPECT_TRUE((*first)["duration_ms"].is_number());
 
   // A person deletes a notebook in the workspace.
-  ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST", "/api/2.0/workspace/delete",
+  ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST",
+                                "/api/2.0/workspace/delete",
                                 {{"path", "/Shared/bikeshare/train"}}));
 
   auto repaired = ctl.WaitForLogLine(Event("drift_repaired", {{"resource", "notebooks"}}));
@@ -54,19 +64,23 @@ TEST_F(ControllerLogE2ETest, DriftFoundAndRepairedShareASyncIdAndEveryLineParses
   EXPECT_EQ((*repaired)["environment"], "test");
   EXPECT_EQ((*repaired)["kind"], "DatabricksNotebooks");
 
-  auto found = ctl.WaitForLogLine(Event("drift_found", {{"resource", "notebooks"}, {"sync_id", sync_id}}),
-                                  std::chrono::seconds(5));
+  auto found =
+      ctl.WaitForLogLine(Event("drift_found", {{"resource", "notebooks"}, {"sync_id", sync_id}}),
+                         std::chrono::seconds(5));
   ASSERT_TRUE(found.has_value()) << ctl.Stderr();
   EXPECT_EQ((*found)["environment"], "test");
   EXPECT_EQ((*found)["level"], "warning");
   // The changed field is named, never valued.
   EXPECT_THAT((*found)["fields"].get<std::string>(), ::testing::HasSubstr("train"));
-  auto write = ctl.WaitForLogLine(Event("cloud_write", {{"resource", "notebooks"}, {"sync_id", sync_id}}),
-                                  std::chrono::seconds(5));
+  auto write =
+      ctl.WaitForLogLine(Event("cloud_write", {{"resource", "notebooks"}, {"sync_id", sync_id}}),
+                         std::chrono::seconds(5));
   ASSERT_TRUE(write.has_value()) << ctl.Stderr();
-  auto start = ctl.WaitForLogLine(Event("sync_start", {{"sync_id", sync_id}}), std::chrono::seconds(5));
+  auto start =
+      ctl.WaitForLogLine(Event("sync_start", {{"sync_id", sync_id}}), std::chrono::seconds(5));
   ASSERT_TRUE(start.has_value()) << ctl.Stderr();
-  auto end = ctl.WaitForLogLine(Event("sync_end", {{"sync_id", sync_id}}), std::chrono::seconds(30));
+  auto end =
+      ctl.WaitForLogLine(Event("sync_end", {{"sync_id", sync_id}}), std::chrono::seconds(30));
   ASSERT_TRUE(end.has_value()) << ctl.Stderr();
   EXPECT_EQ((*end)["drift"], 1);
 
@@ -86,7 +100,8 @@ TEST_F(ControllerLogE2ETest, UnknownLogFormatIsRefusedWithTheChoices) {
   const fs::path config = WriteConfig();
   RunResult r = Run("controller --config " + config.string() + " --log-format xml");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, ::testing::HasSubstr("--log-format: log format \"xml\" is not one of text, json"));
+  EXPECT_THAT(r.output,
+              ::testing::HasSubstr("--log-format: log format \"xml\" is not one of text, json"));
 }
 
 }  // namespace

@@ -41,8 +41,10 @@ class ControllerProcess {
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, stdout_path_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_path_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     return rc == 0;
@@ -95,8 +97,9 @@ class ControllerProcess {
 
   // Polls the log until a line satisfies `match` (every 50 ms, at most `timeout`), or the
   // process exits. Returns the line.
-  std::optional<nlohmann::json> WaitForLogLine(const std::function<bool(const nlohmann::json&)>& match,
-                                               std::chrono::seconds timeout = std::chrono::seconds(180)) {
+  std::optional<nlohmann::json> WaitForLogLine(
+      const std::function<bool(const nlohmann::json&)>& match,
+      std::chrono::seconds timeout = std::chrono::seconds(180)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       for (const auto& line : LogLines()) {
@@ -127,7 +130,8 @@ inline std::function<bool(const nlohmann::json&)> Event(
   return [event, fields](const nlohmann::json& line) {
     if (line.value("event", "") != event) return false;
     for (const auto& [k, v] : fields) {
-      if (!line.contains(k) || !line[k].is_string() || line[k].get<std::string>() != v) return false;
+      if (!line.contains(k) || !line[k].is_string() || line[k].get<std::string>() != v)
+        return false;
     }
     return true;
   };

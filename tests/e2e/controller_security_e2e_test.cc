@@ -18,13 +18,18 @@ using ::testing::HasSubstr;
 
 class ControllerSecurityE2ETest : public BikeshareE2ETest {
  protected:
-  fs::path WriteConfig(const std::string& grpc, const std::string& http, const std::string& extra = "") {
+  fs::path WriteConfig(const std::string& grpc, const std::string& http,
+                       const std::string& extra = "") {
     const fs::path config = work_ / "controller.yaml";
-    WriteFile(config, "source:\n  folder: " + repo_.string() + "\n  pollInterval: 1h\n"
-                      "environments: [test]\n"
-                      "cloud: " + sim_->endpoints_file + "\n"
-                      "stateDir: " + (work_ / "controller").string() + "\n" +
-                      "grpc:\n" + grpc + "http:\n" + http + extra);
+    WriteFile(config, "source:\n  folder: " + repo_.string() +
+                          "\n  pollInterval: 1h\n"
+                          "environments: [test]\n"
+                          "cloud: " +
+                          sim_->endpoints_file +
+                          "\n"
+                          "stateDir: " +
+                          (work_ / "controller").string() + "\n" + "grpc:\n" + grpc + "http:\n" +
+                          http + extra);
     return config;
   }
   // The HTTP address the controller printed ("HTTP  http://127.0.0.1:PORT").
@@ -39,9 +44,10 @@ class ControllerSecurityE2ETest : public BikeshareE2ETest {
     return "";
   }
   static absl::StatusOr<cloudsim::Response> PushUnsigned(const std::string& address) {
-    return cloudsim::Fetch("POST", "http://" + address + "/webhooks/git",
-                           {{"Content-Type", "application/json"}, {"X-GitHub-Event", "push"}},
-                           R"({"ref":"refs/heads/main","after":"0123456789abcdef0123456789abcdef01234567"})");
+    return cloudsim::Fetch(
+        "POST", "http://" + address + "/webhooks/git",
+        {{"Content-Type", "application/json"}, {"X-GitHub-Event", "push"}},
+        R"({"ref":"refs/heads/main","after":"0123456789abcdef0123456789abcdef01234567"})");
   }
 };
 
@@ -49,8 +55,9 @@ TEST_F(ControllerSecurityE2ETest, PlaintextGrpcBeyondLoopbackIsRefusedNamingTheF
   const fs::path config = WriteConfig("  listen: 0.0.0.0:0\n", "  listen: 127.0.0.1:0\n");
   RunResult r = Run("controller --config " + config.string());
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr("grpc.listen 0.0.0.0:0 is beyond loopback without TLS: set "
-                                  "grpc.tls.certFile and grpc.tls.keyFile, or set grpc.insecure: true"));
+  EXPECT_THAT(r.output,
+              HasSubstr("grpc.listen 0.0.0.0:0 is beyond loopback without TLS: set "
+                        "grpc.tls.certFile and grpc.tls.keyFile, or set grpc.insecure: true"));
 }
 
 TEST_F(ControllerSecurityE2ETest, PlaintextHttpBeyondLoopbackIsRefused) {
@@ -62,10 +69,13 @@ TEST_F(ControllerSecurityE2ETest, PlaintextHttpBeyondLoopbackIsRefused) {
 }
 
 TEST_F(ControllerSecurityE2ETest, InsecureTrueStartsWithAWarningAndUnsignedWebhooksAreRefused) {
-  const fs::path config = WriteConfig("  listen: 0.0.0.0:0\n  insecure: true\n", "  listen: 127.0.0.1:0\n");
+  const fs::path config =
+      WriteConfig("  listen: 0.0.0.0:0\n  insecure: true\n", "  listen: 127.0.0.1:0\n");
   ControllerProcess ctl;
-  ASSERT_TRUE(ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
-  auto warning = ctl.WaitForLogLine(Event("insecure_listener", {{"listener", "grpc"}}), std::chrono::seconds(60));
+  ASSERT_TRUE(
+      ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
+  auto warning = ctl.WaitForLogLine(Event("insecure_listener", {{"listener", "grpc"}}),
+                                    std::chrono::seconds(60));
   ASSERT_TRUE(warning.has_value()) << ctl.Stdout() << ctl.Stderr();
   EXPECT_EQ((*warning)["level"], "warning");
 
@@ -75,7 +85,8 @@ TEST_F(ControllerSecurityE2ETest, InsecureTrueStartsWithAWarningAndUnsignedWebho
   ASSERT_OK(refused);
   EXPECT_EQ(refused->status, 401);
   EXPECT_THAT(refused->body, HasSubstr("webhooks.allowUnsigned"));
-  auto logged = ctl.WaitForLogLine(Event("webhook_refused", {{"webhook", "git"}}), std::chrono::seconds(10));
+  auto logged =
+      ctl.WaitForLogLine(Event("webhook_refused", {{"webhook", "git"}}), std::chrono::seconds(10));
   ASSERT_TRUE(logged.has_value()) << ctl.Stderr();
   EXPECT_THAT((*logged)["reason"].get<std::string>(), HasSubstr("no webhook secret is configured"));
   EXPECT_EQ(ctl.Stop(), 0);
@@ -85,7 +96,8 @@ TEST_F(ControllerSecurityE2ETest, HttpTlsBeyondLoopbackStartsAndServesHttps) {
   const fs::path tls = work_ / "tls";
   fs::create_directories(tls);
   const std::string script =
-      "cd " + tls.string() + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout server.key "
+      "cd " + tls.string() +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout server.key "
       "-out server.pem -days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null";
   ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
   const fs::path config = WriteConfig(
@@ -93,7 +105,8 @@ TEST_F(ControllerSecurityE2ETest, HttpTlsBeyondLoopbackStartsAndServesHttps) {
       "  listen: 0.0.0.0:0\n  tls:\n    certFile: tls/server.pem\n    keyFile: tls/server.key\n",
       "webhooks:\n  allowUnsigned: true\n");
   ControllerProcess ctl;
-  ASSERT_TRUE(ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
+  ASSERT_TRUE(
+      ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
   const std::string address = HttpAddress(ctl);
   ASSERT_FALSE(address.empty()) << ctl.Stdout() << ctl.Stderr();
   EXPECT_THAT(ctl.Stdout(), HasSubstr("HTTP  https://"));
@@ -111,13 +124,15 @@ TEST_F(ControllerSecurityE2ETest, AllowUnsignedAcceptsAnUnsignedPush) {
   const fs::path config = WriteConfig("  listen: 127.0.0.1:0\n", "  listen: 127.0.0.1:0\n",
                                       "webhooks:\n  allowUnsigned: true\n");
   ControllerProcess ctl;
-  ASSERT_TRUE(ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
+  ASSERT_TRUE(
+      ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
   const std::string address = HttpAddress(ctl);
   ASSERT_FALSE(address.empty()) << ctl.Stdout() << ctl.Stderr();
   auto accepted = PushUnsigned(address);
   ASSERT_OK(accepted);
   EXPECT_EQ(accepted->status, 202) << accepted->body;
-  auto logged = ctl.WaitForLogLine(Event("webhook_accepted", {{"webhook", "git"}}), std::chrono::seconds(10));
+  auto logged =
+      ctl.WaitForLogLine(Event("webhook_accepted", {{"webhook", "git"}}), std::chrono::seconds(10));
   ASSERT_TRUE(logged.has_value()) << ctl.Stderr();
   EXPECT_EQ(ctl.Stop(), 0);
 }

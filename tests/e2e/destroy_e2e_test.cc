@@ -24,7 +24,9 @@ class DestroyE2ETest : public BikeshareE2ETest {
     return false;
   }
   std::string Vault() { return Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv"; }
-  std::string Foreign() { return Rg() + "/providers/Microsoft.DataFactory/factories/someone-elses-factory"; }
+  std::string Foreign() {
+    return Rg() + "/providers/Microsoft.DataFactory/factories/someone-elses-factory";
+  }
 };
 
 TEST_F(DestroyE2ETest, DryRunConfirmThenDeletesOnlyWhatEnvctlCreated) {
@@ -34,7 +36,7 @@ TEST_F(DestroyE2ETest, DryRunConfirmThenDeletesOnlyWhatEnvctlCreated) {
   EXPECT_EQ(dry.exit_code, 2) << dry.output;
   EXPECT_THAT(dry.output, HasSubstr("- rg (ResourceGroup)"));
   EXPECT_THAT(dry.output, HasSubstr("envctl destroy; deleted with keyvault"));  // the secret
-  EXPECT_THAT(dry.output, HasSubstr("deleted with workspace"));                  // notebooks & co
+  EXPECT_THAT(dry.output, HasSubstr("deleted with workspace"));                 // notebooks & co
   EXPECT_THAT(dry.output, Not(HasSubstr("dapi")));
 
   RunResult unconfirmed = Destroy("");
@@ -53,8 +55,10 @@ TEST_F(DestroyE2ETest, DryRunConfirmThenDeletesOnlyWhatEnvctlCreated) {
   EXPECT_THAT(first.output, HasSubstr("does not manage"));
   EXPECT_THAT(first.output, HasSubstr("someone-elses-factory"));
   EXPECT_FALSE(Exists(Vault(), "2023-07-01"));
-  EXPECT_FALSE(Exists(Rg() + "/providers/Microsoft.Storage/storageAccounts/bikesharetestlake", "2023-01-01"));
-  EXPECT_TRUE(Exists(Rg(), "2022-09-01")) << "the group still holds a resource envctl did not create";
+  EXPECT_FALSE(Exists(Rg() + "/providers/Microsoft.Storage/storageAccounts/bikesharetestlake",
+                      "2023-01-01"));
+  EXPECT_TRUE(Exists(Rg(), "2022-09-01"))
+      << "the group still holds a resource envctl did not create";
   EXPECT_TRUE(Exists(Foreign(), "2018-06-01"));
 
   ASSERT_OK(portal_->Arm("DELETE", Foreign(), "2018-06-01"));

@@ -47,13 +47,15 @@ std::vector<DriftCase> Cases() {
                      return std::string();
                    },
                    [](Portal& p, const std::string&, const std::string&) {
-                     return p.Databricks(kGroup, kWorkspace, "GET",
-                                         "/api/2.0/workspace/get-status?path=/Shared/bikeshare/train")
+                     return p
+                         .Databricks(kGroup, kWorkspace, "GET",
+                                     "/api/2.0/workspace/get-status?path=/Shared/bikeshare/train")
                          .ok();
                    }});
   cases.push_back({"RemovedAccessPolicy", "keyvault (KeyVault)", "accessPolicies",
                    [](Portal& p, const std::string& rg) {
-                     const std::string vault = rg + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv";
+                     const std::string vault =
+                         rg + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv";
                      auto live = p.Arm("GET", vault, "2023-07-01");
                      EXPECT_OK(live);
                      if (!live.ok()) return std::string();
@@ -72,60 +74,70 @@ std::vector<DriftCase> Cases() {
                      return std::string();
                    },
                    [](Portal& p, const std::string& rg, const std::string&) {
-                     auto live = p.Arm("GET", rg + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv",
-                                       "2023-07-01");
+                     auto live =
+                         p.Arm("GET", rg + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv",
+                               "2023-07-01");
                      return live.ok() && (*live)["properties"]["accessPolicies"].size() == 2u;
                    }});
   // TEST reaches the lake through a role assignment instead of a copied storage key
   // (DEV keeps the key; tests/e2e/secret_scan_e2e_test.cc rotates it there).
-  cases.push_back({"RemovedRoleAssignment", "job-lake-access (RoleAssignment)", "properties.roleDefinitionId",
-                   [](Portal& p, const std::string& rg) {
-                     auto identity = p.Arm("GET", rg + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
-                                                       "bikeshare-test-jobs", "2023-01-31");
-                     EXPECT_OK(identity);
-                     if (!identity.ok()) return std::string();
-                     const std::string principal = (*identity)["properties"]["principalId"];
-                     auto list = p.Arm("GET", rg + "/providers/Microsoft.Authorization/roleAssignments", "2022-04-01");
-                     EXPECT_OK(list);
-                     if (!list.ok()) return std::string();
-                     for (const auto& a : (*list)["value"]) {
-                       if (a["properties"]["principalId"] == principal) {
-                         EXPECT_OK(p.Arm("DELETE", a["id"].get<std::string>(), "2022-04-01"));
-                         return a["id"].get<std::string>();
-                       }
-                     }
-                     ADD_FAILURE() << "no role assignment for the job identity";
-                     return std::string();
-                   },
-                   [](Portal& p, const std::string&, const std::string& id) {
-                     return !id.empty() && p.Arm("GET", id, "2022-04-01").ok();
-                   },
-                   /*deleted=*/true});
-  cases.push_back({"EditedPipeline", "adf-definitions (DataFactoryDefinitions)", "/Shared/elsewhere/apply",
-                   [](Portal& p, const std::string& rg) {
-                     const std::string path = Factory(rg) + "/pipelines/ApplyModel";
-                     auto live = p.Arm("GET", path, "2018-06-01");
-                     EXPECT_OK(live);
-                     if (!live.ok()) return std::string();
-                     nlohmann::json edited = {{"properties", (*live)["properties"]}};
-                     edited["properties"]["activities"][0]["typeProperties"]["notebookPath"] = "/Shared/elsewhere/apply";
-                     EXPECT_OK(p.Arm("PUT", path, "2018-06-01", edited));
-                     return std::string();
-                   },
-                   [](Portal& p, const std::string& rg, const std::string&) {
-                     auto live = p.Arm("GET", Factory(rg) + "/pipelines/ApplyModel", "2018-06-01");
-                     return live.ok() && (*live)["properties"]["activities"][0]["typeProperties"]["notebookPath"] ==
-                                             "/Shared/bikeshare/apply";
-                   }});
-  cases.push_back({"StoppedTrigger", "adf-definitions (DataFactoryDefinitions)", "trigger/HourlyApplyModel.runtimeState",
-                   [](Portal& p, const std::string& rg) {
-                     EXPECT_OK(p.Arm("POST", Factory(rg) + "/triggers/HourlyApplyModel/stop", "2018-06-01"));
-                     return std::string();
-                   },
-                   [](Portal& p, const std::string& rg, const std::string&) {
-                     auto live = p.Arm("GET", Factory(rg) + "/triggers/HourlyApplyModel", "2018-06-01");
-                     return live.ok() && (*live)["properties"]["runtimeState"] == "Started";
-                   }});
+  cases.push_back(
+      {"RemovedRoleAssignment", "job-lake-access (RoleAssignment)", "properties.roleDefinitionId",
+       [](Portal& p, const std::string& rg) {
+         auto identity = p.Arm("GET",
+                               rg + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+                                    "bikeshare-test-jobs",
+                               "2023-01-31");
+         EXPECT_OK(identity);
+         if (!identity.ok()) return std::string();
+         const std::string principal = (*identity)["properties"]["principalId"];
+         auto list =
+             p.Arm("GET", rg + "/providers/Microsoft.Authorization/roleAssignments", "2022-04-01");
+         EXPECT_OK(list);
+         if (!list.ok()) return std::string();
+         for (const auto& a : (*list)["value"]) {
+           if (a["properties"]["principalId"] == principal) {
+             EXPECT_OK(p.Arm("DELETE", a["id"].get<std::string>(), "2022-04-01"));
+             return a["id"].get<std::string>();
+           }
+         }
+         ADD_FAILURE() << "no role assignment for the job identity";
+         return std::string();
+       },
+       [](Portal& p, const std::string&, const std::string& id) {
+         return !id.empty() && p.Arm("GET", id, "2022-04-01").ok();
+       },
+       /*deleted=*/true});
+  cases.push_back(
+      {"EditedPipeline", "adf-definitions (DataFactoryDefinitions)", "/Shared/elsewhere/apply",
+       [](Portal& p, const std::string& rg) {
+         const std::string path = Factory(rg) + "/pipelines/ApplyModel";
+         auto live = p.Arm("GET", path, "2018-06-01");
+         EXPECT_OK(live);
+         if (!live.ok()) return std::string();
+         nlohmann::json edited = {{"properties", (*live)["properties"]}};
+         edited["properties"]["activities"][0]["typeProperties"]["notebookPath"] =
+             "/Shared/elsewhere/apply";
+         EXPECT_OK(p.Arm("PUT", path, "2018-06-01", edited));
+         return std::string();
+       },
+       [](Portal& p, const std::string& rg, const std::string&) {
+         auto live = p.Arm("GET", Factory(rg) + "/pipelines/ApplyModel", "2018-06-01");
+         return live.ok() &&
+                (*live)["properties"]["activities"][0]["typeProperties"]["notebookPath"] ==
+                    "/Shared/bikeshare/apply";
+       }});
+  cases.push_back(
+      {"StoppedTrigger", "adf-definitions (DataFactoryDefinitions)",
+       "trigger/HourlyApplyModel.runtimeState",
+       [](Portal& p, const std::string& rg) {
+         EXPECT_OK(p.Arm("POST", Factory(rg) + "/triggers/HourlyApplyModel/stop", "2018-06-01"));
+         return std::string();
+       },
+       [](Portal& p, const std::string& rg, const std::string&) {
+         auto live = p.Arm("GET", Factory(rg) + "/triggers/HourlyApplyModel", "2018-06-01");
+         return live.ok() && (*live)["properties"]["runtimeState"] == "Started";
+       }});
   return cases;
 }
 
@@ -137,7 +149,8 @@ struct DriftParam {
 // ctest lists the case by name instead of dumping the struct's bytes.
 void PrintTo(const DriftParam& p, std::ostream* os) { *os << p.drift.name << "/" << p.policy; }
 
-class DriftPolicyE2ETest : public BikeshareE2ETest, public ::testing::WithParamInterface<DriftParam> {};
+class DriftPolicyE2ETest : public BikeshareE2ETest,
+                           public ::testing::WithParamInterface<DriftParam> {};
 
 TEST_P(DriftPolicyE2ETest, PlanAndApplyFollowThePolicy) {
   const DriftCase& c = GetParam().drift;

@@ -42,21 +42,30 @@ class EventGridE2ETest : public BikeshareE2ETest {
   // of its own write), and whatever reaches cloudsim afterwards was caused by a delivery.
   void StartController() {
     Edit("envctl.yaml", "resyncInterval: 10m", "resyncInterval: 1h");
-    RunResult applied = Run("apply " + repo_.string() + " --env test --once --cloud " + sim_->endpoints_file +
-                            " --state-dir " + (work_ / "controller" / "state").string());
+    RunResult applied =
+        Run("apply " + repo_.string() + " --env test --once --cloud " + sim_->endpoints_file +
+            " --state-dir " + (work_ / "controller" / "state").string());
     ASSERT_EQ(applied.exit_code, 0) << applied.output;
     const fs::path config = work_ / "controller.yaml";
-    WriteFile(config, "source:\n  folder: " + repo_.string() + "\n  pollInterval: 1h\n"
-                      "environments: [test]\n"
-                      "cloud: " + sim_->endpoints_file + "\n"
-                      "stateDir: " + (work_ / "controller").string() + "\n"
-                      "workers: 2\n"
-                      "drift:\n  pollInterval: 1h\n"
-                      "grpc:\n  listen: 127.0.0.1:0\n"
-                      "http:\n  listen: 127.0.0.1:0\n"
-                      "webhooks:\n  eventGridSecretEnv: " + kSecretEnv + "\n"
-                      "log:\n  level: info\n");
-    ASSERT_TRUE(ctl_.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
+    WriteFile(config, "source:\n  folder: " + repo_.string() +
+                          "\n  pollInterval: 1h\n"
+                          "environments: [test]\n"
+                          "cloud: " +
+                          sim_->endpoints_file +
+                          "\n"
+                          "stateDir: " +
+                          (work_ / "controller").string() +
+                          "\n"
+                          "workers: 2\n"
+                          "drift:\n  pollInterval: 1h\n"
+                          "grpc:\n  listen: 127.0.0.1:0\n"
+                          "http:\n  listen: 127.0.0.1:0\n"
+                          "webhooks:\n  eventGridSecretEnv: " +
+                          kSecretEnv +
+                          "\n"
+                          "log:\n  level: info\n");
+    ASSERT_TRUE(
+        ctl_.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
     auto first = ctl_.WaitForLogLine(Event("sync_end", {{"environment", "test"}}));
     ASSERT_TRUE(first.has_value()) << ctl_.Stdout() << ctl_.Stderr();
     ASSERT_EQ((*first)["outcome"], "converged") << first->dump();
@@ -71,8 +80,8 @@ class EventGridE2ETest : public BikeshareE2ETest {
   }
 
   std::string ResourceId(const std::string& provider_path) {
-    return absl::StrCat("/subscriptions/", sim_->subscription_id, "/resourceGroups/bikeshare-test-rg/providers/",
-                        provider_path);
+    return absl::StrCat("/subscriptions/", sim_->subscription_id,
+                        "/resourceGroups/bikeshare-test-rg/providers/", provider_path);
   }
   // One ResourceWriteSuccess in the Event Grid schema, as Azure delivers it.
   static std::string Delivery(const std::string& resource_id, int n) {
@@ -89,15 +98,18 @@ class EventGridE2ETest : public BikeshareE2ETest {
         .dump();
   }
   absl::StatusOr<cloudsim::Response> Post(const std::string& query, const std::string& body) {
-    return cloudsim::Fetch("POST", "http://" + address_ + "/webhooks/eventgrid" + query,
-                           {{"Content-Type", "application/json"}, {"aeg-event-type", "Notification"}}, body);
+    return cloudsim::Fetch(
+        "POST", "http://" + address_ + "/webhooks/eventgrid" + query,
+        {{"Content-Type", "application/json"}, {"aeg-event-type", "Notification"}}, body);
   }
   // envctl_workqueue_adds_total from /metrics (-1 when absent).
   double QueueAdds() {
     auto metrics = cloudsim::Fetch("GET", "http://" + address_ + "/metrics", {}, "");
     if (!metrics.ok()) return -1;
     std::smatch m;
-    if (!std::regex_search(metrics->body, m, std::regex("\nenvctl_workqueue_adds_total ([0-9.e+]+)"))) return -1;
+    if (!std::regex_search(metrics->body, m,
+                           std::regex("\nenvctl_workqueue_adds_total ([0-9.e+]+)")))
+      return -1;
     return std::stod(m[1]);
   }
   nlohmann::json RequestLog() {
@@ -111,7 +123,8 @@ class EventGridE2ETest : public BikeshareE2ETest {
   std::string address_;
 };
 
-TEST_F(EventGridE2ETest, HundredForgedDeliveriesCostNoCloudRequestAndValidOnesOneTargetedSyncPerResourcePerWindow) {
+TEST_F(EventGridE2ETest,
+       HundredForgedDeliveriesCostNoCloudRequestAndValidOnesOneTargetedSyncPerResourcePerWindow) {
   StartController();
   if (HasFatalFailure()) return;
   const std::string lake = ResourceId("Microsoft.Storage/storageAccounts/bikesharetestlake");
@@ -132,9 +145,10 @@ TEST_F(EventGridE2ETest, HundredForgedDeliveriesCostNoCloudRequestAndValidOnesOn
   // The refusal happens before anything is queued, so nothing can follow later.
   EXPECT_EQ(QueueAdds(), adds_before) << "a forged delivery queued work";
   const nlohmann::json after_forged = RequestLog();
-  EXPECT_EQ(after_forged.size(), 0u) << "cloud requests after forged deliveries: " << after_forged.dump();
-  std::printf("100 forged deliveries: %zu cloud requests, %g work items queued\n", after_forged.size(),
-              QueueAdds() - adds_before);
+  EXPECT_EQ(after_forged.size(), 0u)
+      << "cloud requests after forged deliveries: " << after_forged.dump();
+  std::printf("100 forged deliveries: %zu cloud requests, %g work items queued\n",
+              after_forged.size(), QueueAdds() - adds_before);
 
   // With the secret: 100 deliveries alternating between two resources. Each is read at
   // most once per 5 s dedup window, however many deliveries name it.
@@ -146,7 +160,8 @@ TEST_F(EventGridE2ETest, HundredForgedDeliveriesCostNoCloudRequestAndValidOnesOn
     ASSERT_EQ(r->status, 200) << r->body;
     acted += nlohmann::json::parse(r->body).value("resources", 0);
   }
-  const double sent_in_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double sent_in_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Windows the burst could span: what the guard may legitimately admit per resource.
   const int windows = 1 + static_cast<int>(sent_in_s / 5.0);
   EXPECT_GE(acted, 2);
@@ -155,11 +170,13 @@ TEST_F(EventGridE2ETest, HundredForgedDeliveriesCostNoCloudRequestAndValidOnesOn
   for (const std::string& target : {std::string("lake"), std::string("factory")}) {
     auto started = ctl_.WaitForLogLine(
         [&](const nlohmann::json& l) {
-          return l.value("event", "") == "sync_start" && absl::StrContains(l.value("targets", ""), target);
+          return l.value("event", "") == "sync_start" &&
+                 absl::StrContains(l.value("targets", ""), target);
         },
         std::chrono::seconds(60));
     ASSERT_TRUE(started.has_value()) << ctl_.Stderr();
-    auto ended = ctl_.WaitForLogLine(Event("sync_end", {{"sync_id", (*started)["sync_id"]}}), std::chrono::seconds(60));
+    auto ended = ctl_.WaitForLogLine(Event("sync_end", {{"sync_id", (*started)["sync_id"]}}),
+                                     std::chrono::seconds(60));
     ASSERT_TRUE(ended.has_value()) << ctl_.Stderr();
   }
   // Targeted syncs (the first, full sync has no "targets"): each named resource is a
@@ -167,9 +184,11 @@ TEST_F(EventGridE2ETest, HundredForgedDeliveriesCostNoCloudRequestAndValidOnesOn
   int syncs = 0;
   std::map<std::string, int> targeted;  // resource -> targeted syncs naming it
   for (const auto& line : ctl_.LogLines()) {
-    if (!line.is_object() || line.value("event", "") != "sync_start" || !line.contains("targets")) continue;
+    if (!line.is_object() || line.value("event", "") != "sync_start" || !line.contains("targets"))
+      continue;
     ++syncs;
-    for (absl::string_view t : absl::StrSplit(line.value("targets", ""), ',')) ++targeted[std::string(t)];
+    for (absl::string_view t : absl::StrSplit(line.value("targets", ""), ','))
+      ++targeted[std::string(t)];
   }
   EXPECT_LE(targeted["lake"], windows);
   EXPECT_LE(targeted["factory"], windows);
@@ -183,11 +202,14 @@ TEST_F(EventGridE2ETest, HundredForgedDeliveriesCostNoCloudRequestAndValidOnesOn
   }
   EXPECT_GE(Indexes(log, "GET", "/storageAccounts/bikesharetestlake").size(), 1u) << log.dump();
   EXPECT_GE(Indexes(log, "GET", "/factories/bikeshare-test-adf").size(), 1u) << log.dump();
-  for (const auto& [path, n] : reads) EXPECT_LE(n, syncs) << path << " read " << n << " times in " << syncs << " syncs";
+  for (const auto& [path, n] : reads)
+    EXPECT_LE(n, syncs) << path << " read " << n << " times in " << syncs << " syncs";
   EXPECT_EQ(writes, 0) << "nothing drifted, nothing is written: " << log.dump();
-  std::printf("100 authenticated deliveries naming 2 resources (sent in %.2f s): %d admitted, %d targeted sync(s), "
-              "%zu cloud requests (%zu distinct GET paths, %d writes)\n",
-              sent_in_s, acted, syncs, log.size(), reads.size(), writes);
+  std::printf(
+      "100 authenticated deliveries naming 2 resources (sent in %.2f s): %d admitted, %d targeted "
+      "sync(s), "
+      "%zu cloud requests (%zu distinct GET paths, %d writes)\n",
+      sent_in_s, acted, syncs, log.size(), reads.size(), writes);
   EXPECT_EQ(ctl_.Stop(), 0) << ctl_.Stderr();
 }
 

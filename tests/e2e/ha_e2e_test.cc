@@ -23,9 +23,9 @@ using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
 
 // The first JSON log line at index >= `from` matching `match`, polled until `deadline`.
-std::optional<nlohmann::json> WaitForLineAfter(ControllerProcess& p, size_t from,
-                                               const std::function<bool(const nlohmann::json&)>& match,
-                                               Clock::time_point deadline) {
+std::optional<nlohmann::json> WaitForLineAfter(
+    ControllerProcess& p, size_t from, const std::function<bool(const nlohmann::json&)>& match,
+    Clock::time_point deadline) {
   while (Clock::now() < deadline) {
     const auto lines = p.LogLines();
     for (size_t i = from; i < lines.size(); ++i) {
@@ -74,19 +74,19 @@ TEST_F(HaTakeOverE2ETest, KilledOwnerIsReplacedWithin20SecondsWithoutRepeatingTh
   const auto killed_at = Clock::now();
   replicas_[old_owner]->Signal(SIGKILL);
 
-  const std::string new_owner =
-      WaitForOwner("test", [&](const std::string& o) { return o != old_owner; }, std::chrono::seconds(20));
+  const std::string new_owner = WaitForOwner(
+      "test", [&](const std::string& o) { return o != old_owner; }, std::chrono::seconds(20));
   ASSERT_FALSE(new_owner.empty()) << "nobody took test over within 20 s";
   ASSERT_TRUE(replicas_.count(new_owner));
-  auto synced = WaitForLineAfter(
-      *replicas_[new_owner], marks[new_owner],
-      Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}),
-      killed_at + std::chrono::seconds(20));
+  auto synced =
+      WaitForLineAfter(*replicas_[new_owner], marks[new_owner],
+                       Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}),
+                       killed_at + std::chrono::seconds(20));
   const double took = std::chrono::duration<double>(Clock::now() - killed_at).count();
   ASSERT_TRUE(synced.has_value()) << "the new owner synced test within 20 s of the kill\n"
                                   << replicas_[new_owner]->Stderr();
-  std::cout << "take-over: " << old_owner << " killed, " << new_owner << " owns and synced test after "
-            << took << " s" << std::endl;
+  std::cout << "take-over: " << old_owner << " killed, " << new_owner
+            << " owns and synced test after " << took << " s" << std::endl;
   RecordProperty("takeover_seconds", std::to_string(took));
   EXPECT_LT(took, 20.0);
 
@@ -98,7 +98,8 @@ TEST_F(HaTakeOverE2ETest, KilledOwnerIsReplacedWithin20SecondsWithoutRepeatingTh
   EXPECT_TRUE(acquired.has_value());
 
   // `envctl status --config` names the new owner.
-  RunResult status = Run("status --config " + WriteConfig("status").string() + " --env test --json");
+  RunResult status =
+      Run("status --config " + WriteConfig("status").string() + " --env test --json");
   ASSERT_EQ(status.exit_code, 0) << status.output;
   nlohmann::json doc = nlohmann::json::parse(status.output, nullptr, false);
   ASSERT_TRUE(doc.is_object()) << status.output;
@@ -113,14 +114,15 @@ TEST_F(HaTakeOverE2ETest, ReplicaPausedPastItsLeaseIsFencedAndTouchesNothingItLo
   const std::string paused = OwnerOf("test");
   ASSERT_TRUE(replicas_.count(paused));
   replicas_[paused]->Signal(SIGSTOP);
-  const std::string successor =
-      WaitForOwner("test", [&](const std::string& o) { return o != paused; }, std::chrono::seconds(30));
+  const std::string successor = WaitForOwner(
+      "test", [&](const std::string& o) { return o != paused; }, std::chrono::seconds(30));
   ASSERT_FALSE(successor.empty());
   size_t successor_mark = replicas_[successor]->LogLines().size();
-  ASSERT_TRUE(WaitForLineAfter(*replicas_[successor], 0,
-                               Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}),
-                               Clock::now() + std::chrono::seconds(30))
-                  .has_value());
+  ASSERT_TRUE(
+      WaitForLineAfter(*replicas_[successor], 0,
+                       Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}),
+                       Clock::now() + std::chrono::seconds(30))
+          .has_value());
 
   const size_t mark = replicas_[paused]->LogLines().size();
   const size_t requests_mark = RequestLogSize();
@@ -148,7 +150,8 @@ TEST_F(HaTakeOverE2ETest, ReplicaPausedPastItsLeaseIsFencedAndTouchesNothingItLo
     ADD_FAILURE() << "the fenced replica " << paused << " wrote to cloudsim: " << w.dump();
   }
   // It notices: its renewal finds the lease gone (bounded wait).
-  auto lost = WaitForLineAfter(*replicas_[paused], mark, Event("ha_ownership_lost", {{"environment", "test"}}),
+  auto lost = WaitForLineAfter(*replicas_[paused], mark,
+                               Event("ha_ownership_lost", {{"environment", "test"}}),
                                Clock::now() + std::chrono::seconds(15));
   ASSERT_TRUE(lost.has_value()) << replicas_[paused]->Stderr();
   // Several resync intervals later: the successor kept syncing test. The resumed replica
@@ -164,7 +167,8 @@ TEST_F(HaTakeOverE2ETest, ReplicaPausedPastItsLeaseIsFencedAndTouchesNothingItLo
                                Clock::now() + std::chrono::seconds(15))
                   .has_value())
       << replicas_[successor]->Stderr();
-  std::this_thread::sleep_for(std::chrono::seconds(3));  // a window in which a stale sync would show
+  std::this_thread::sleep_for(
+      std::chrono::seconds(3));  // a window in which a stale sync would show
   const auto lines = replicas_[paused]->LogLines();
   bool reacquired = false;
   for (size_t i = mark; i < lines.size() && !reacquired; ++i) {
@@ -197,7 +201,8 @@ TEST_F(HaTakeOverE2ETest, KilledOwnersRunInFlightIsPolledByTheNewOwnerNotResubmi
   const std::string separator = "# COMMAND ----------\n";
   ASSERT_NE(original.find(separator), std::string::npos);
   const size_t header = original.find(separator) + separator.size();
-  WriteFile(notebook, original.substr(0, header) + "# cloudsim: sleep 8h\n" + original.substr(header));
+  WriteFile(notebook,
+            original.substr(0, header) + "# cloudsim: sleep 8h\n" + original.substr(header));
   for (const char* id : {"r0", "r1", "r2"}) StartReplica(id, "environments: [dev]\n");
 
   // The run is submitted and checkpointed in etcd as pending (the integration test's
@@ -215,22 +220,25 @@ TEST_F(HaTakeOverE2ETest, KilledOwnersRunInFlightIsPolledByTheNewOwnerNotResubmi
     return "";
   };
   std::string submitted;
-  for (const auto deadline = Clock::now() + std::chrono::seconds(180); submitted.empty() && Clock::now() < deadline;) {
+  for (const auto deadline = Clock::now() + std::chrono::seconds(180);
+       submitted.empty() && Clock::now() < deadline;) {
     submitted = pending_run();
     if (submitted.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_FALSE(submitted.empty()) << "no pending run recorded for dev\n" << replicas_["r0"]->Stderr().substr(0, 3000);
+  ASSERT_FALSE(submitted.empty()) << "no pending run recorded for dev\n"
+                                  << replicas_["r0"]->Stderr().substr(0, 3000);
   const std::string old_owner = OwnerOf("dev");
   ASSERT_TRUE(replicas_.count(old_owner)) << old_owner;
   ASSERT_EQ(RunSubmits(), 1);
 
   const size_t requests_mark = RequestLogSize();
   replicas_[old_owner]->Signal(SIGKILL);
-  const std::string new_owner =
-      WaitForOwner("dev", [&](const std::string& o) { return o != old_owner; }, std::chrono::seconds(20));
+  const std::string new_owner = WaitForOwner(
+      "dev", [&](const std::string& o) { return o != old_owner; }, std::chrono::seconds(20));
   ASSERT_FALSE(new_owner.empty()) << "nobody took dev over within 20 s";
   // The run was still in flight when the new owner took over.
-  EXPECT_EQ(pending_run(), submitted) << "the run ended before the take-over: nothing was adopted in flight";
+  EXPECT_EQ(pending_run(), submitted)
+      << "the run ended before the take-over: nothing was adopted in flight";
 
   // Bounded wait: the new owner records the same run's success.
   envctl::v1::RunRecord ended;
@@ -243,7 +251,8 @@ TEST_F(HaTakeOverE2ETest, KilledOwnersRunInFlightIsPolledByTheNewOwnerNotResubmi
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  ASSERT_EQ(ended.result(), envctl::v1::RUN_RESULT_SUCCEEDED) << replicas_[new_owner]->Stderr().substr(0, 4000);
+  ASSERT_EQ(ended.result(), envctl::v1::RUN_RESULT_SUCCEEDED)
+      << replicas_[new_owner]->Stderr().substr(0, 4000);
   EXPECT_EQ(ended.external_run_id(), submitted);
   EXPECT_EQ(RunSubmits(), 1) << "the run was resubmitted";
   // The new owner polled it (cloudsim's log names the replica in `client`).
@@ -252,14 +261,15 @@ TEST_F(HaTakeOverE2ETest, KilledOwnersRunInFlightIsPolledByTheNewOwnerNotResubmi
   int polls = 0;
   const nlohmann::json entries = log->value("requests", nlohmann::json::array());
   for (size_t i = requests_mark; i < entries.size(); ++i) {
-    polls += entries[i].value("method", "") == "GET" &&
-             entries[i].value("path", "").find("/jobs/runs/get") != std::string::npos &&
-             entries[i].value("client", "").find("(replica " + new_owner + ")") != std::string::npos;
+    polls +=
+        entries[i].value("method", "") == "GET" &&
+        entries[i].value("path", "").find("/jobs/runs/get") != std::string::npos &&
+        entries[i].value("client", "").find("(replica " + new_owner + ")") != std::string::npos;
   }
   EXPECT_GT(polls, 0) << "the new owner never polled the run";
-  std::cout << "run adoption: " << old_owner << " killed with run " << submitted
-            << " in flight; " << new_owner << " polled it " << polls << " times to its end; submits: "
-            << RunSubmits() << std::endl;
+  std::cout << "run adoption: " << old_owner << " killed with run " << submitted << " in flight; "
+            << new_owner << " polled it " << polls << " times to its end; submits: " << RunSubmits()
+            << std::endl;
 }
 
 // Promotion across replicas: DEV and TEST owned by different replicas. TEST's owner hears
@@ -273,19 +283,23 @@ TEST_F(HaTakeOverE2ETest, TestIsPromotedFromDevOwnedByAnotherReplica) {
   const std::string separator = "# COMMAND ----------\n";
   ASSERT_NE(original.find(separator), std::string::npos);
   const size_t header = original.find(separator) + separator.size();
-  WriteFile(notebook, original.substr(0, header) + "# cloudsim: sleep 3h\n" + original.substr(header));
+  WriteFile(notebook,
+            original.substr(0, header) + "# cloudsim: sleep 3h\n" + original.substr(header));
   // Two replica ids that rendezvous hashing gives one environment each.
   std::vector<std::string> ids;
   for (int i = 0; ids.empty(); ++i) {
     std::vector<std::string> candidate = {"a" + std::to_string(i), "b" + std::to_string(i)};
-    if (controller::RendezvousOwner("dev", candidate) != controller::RendezvousOwner("test", candidate)) {
+    if (controller::RendezvousOwner("dev", candidate) !=
+        controller::RendezvousOwner("test", candidate)) {
       ids = candidate;
     }
   }
   const std::string dev_owner = controller::RendezvousOwner("dev", ids);
   const std::string test_owner = controller::RendezvousOwner("test", ids);
   for (const std::string& id : ids) StartReplica(id);
-  auto is = [](const std::string& want) { return [want](const std::string& o) { return o == want; }; };
+  auto is = [](const std::string& want) {
+    return [want](const std::string& o) { return o == want; };
+  };
   ASSERT_EQ(WaitForOwner("dev", is(dev_owner), std::chrono::seconds(30)), dev_owner);
   ASSERT_EQ(WaitForOwner("test", is(test_owner), std::chrono::seconds(30)), test_owner);
 
@@ -305,16 +319,17 @@ TEST_F(HaTakeOverE2ETest, TestIsPromotedFromDevOwnedByAnotherReplica) {
   }
   ASSERT_FALSE(verified.empty()) << "DEV verified no revision\n" << dev.status().DebugString();
   ASSERT_EQ(test.status().promotion().revision(), verified)
-      << "TEST did not adopt DEV's verified revision\n" << test.status().promotion().DebugString()
-      << replicas_[test_owner]->Stderr();
+      << "TEST did not adopt DEV's verified revision\n"
+      << test.status().promotion().DebugString() << replicas_[test_owner]->Stderr();
   EXPECT_EQ(test.status().promotion().history(0).reason(), "promoted from dev");
   // Neither environment changed hands: TEST's owner was told through etcd, not locally.
   EXPECT_EQ(OwnerOf("dev"), dev_owner);
   EXPECT_EQ(OwnerOf("test"), test_owner);
-  auto told = WaitForLineAfter(*replicas_[test_owner], 0,
-                               Event("upstream_changed", {{"environment", "test"}, {"upstream", "dev"},
-                                                          {"verified_revision", verified}}),
-                               Clock::now() + std::chrono::seconds(1));
+  auto told = WaitForLineAfter(
+      *replicas_[test_owner], 0,
+      Event("upstream_changed",
+            {{"environment", "test"}, {"upstream", "dev"}, {"verified_revision", verified}}),
+      Clock::now() + std::chrono::seconds(1));
   EXPECT_TRUE(told.has_value()) << replicas_[test_owner]->Stderr();
   // Replicas start one after another: the first may own (and sync) both until the other
   // joins. From the moment it handed dev over, TEST's owner never synced dev.
@@ -335,13 +350,16 @@ TEST_F(HaTakeOverE2ETest, TestIsPromotedFromDevOwnedByAnotherReplica) {
   // How long after DEV's run ended TEST adopted the revision (a figure, not a limit).
   for (const auto& run : dev.status().runs()) {
     if (run.result() != envctl::v1::RUN_RESULT_SUCCEEDED || !run.has_end_time()) continue;
-    const absl::Time ended = absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(run.end_time()));
-    const absl::Time adopted = absl::FromUnixNanos(
-        google::protobuf::util::TimeUtil::TimestampToNanoseconds(test.status().promotion().history(0).time()));
-    std::cout << "promotion across replicas: " << test_owner << " adopted " << verified << " on test "
-              << absl::ToDoubleSeconds(adopted - ended) << " s after " << dev_owner
+    const absl::Time ended = absl::FromUnixNanos(
+        google::protobuf::util::TimeUtil::TimestampToNanoseconds(run.end_time()));
+    const absl::Time adopted =
+        absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(
+            test.status().promotion().history(0).time()));
+    std::cout << "promotion across replicas: " << test_owner << " adopted " << verified
+              << " on test " << absl::ToDoubleSeconds(adopted - ended) << " s after " << dev_owner
               << " saw dev's integration run end" << std::endl;
-    RecordProperty("cross_replica_adoption_seconds", std::to_string(absl::ToDoubleSeconds(adopted - ended)));
+    RecordProperty("cross_replica_adoption_seconds",
+                   std::to_string(absl::ToDoubleSeconds(adopted - ended)));
     break;
   }
 }

@@ -7,15 +7,15 @@
 #ifndef ENVCTL_TESTS_E2E_HA_FIXTURE_H_
 #define ENVCTL_TESTS_E2E_HA_FIXTURE_H_
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
-#include <algorithm>
-#include <regex>
 
 #include "cloudsim/http/client.h"
 #include "controller/etcd_client.h"
@@ -51,18 +51,28 @@ class HaE2ETest : public BikeshareE2ETest {
     std::string endpoints;
     for (const auto& e : etcd_->Endpoints()) endpoints += (endpoints.empty() ? "" : ", ") + e;
     const fs::path config = work_ / (id + ".yaml");
-    WriteFile(config, "source:\n"
-                      "  folder: " + repo_.string() + "\n"
-                      "  pollInterval: 1h\n"
-                      "cloud: " + sim_->endpoints_file + "\n"
-                      "stateDir: " + (work_ / id).string() + "\n"
-                      "state:\n"
-                      "  etcd:\n"
-                      "    endpoints: [" + endpoints + "]\n"
-                      "    prefix: " + prefix_ + "\n" + extra +
-                      "workers: 4\n"
-                      "grpc:\n  listen: 127.0.0.1:0\n"
-                      "http:\n  listen: 127.0.0.1:0\n");
+    WriteFile(config,
+              "source:\n"
+              "  folder: " +
+                  repo_.string() +
+                  "\n"
+                  "  pollInterval: 1h\n"
+                  "cloud: " +
+                  sim_->endpoints_file +
+                  "\n"
+                  "stateDir: " +
+                  (work_ / id).string() +
+                  "\n"
+                  "state:\n"
+                  "  etcd:\n"
+                  "    endpoints: [" +
+                  endpoints +
+                  "]\n"
+                  "    prefix: " +
+                  prefix_ + "\n" + extra +
+                  "workers: 4\n"
+                  "grpc:\n  listen: 127.0.0.1:0\n"
+                  "http:\n  listen: 127.0.0.1:0\n");
     return config;
   }
 
@@ -85,7 +95,8 @@ class HaE2ETest : public BikeshareE2ETest {
   }
 
   // Bounded wait until `env` is owned by a replica for which `accept` holds.
-  std::string WaitForOwner(const std::string& env, const std::function<bool(const std::string&)>& accept,
+  std::string WaitForOwner(const std::string& env,
+                           const std::function<bool(const std::string&)>& accept,
                            std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -106,7 +117,8 @@ class HaE2ETest : public BikeshareE2ETest {
     for (size_t i = from; i < std::min(to, entries.size()); ++i) {
       const std::string method = entries[i].value("method", "");
       if (method == "GET" || method == "HEAD" || entries[i].value("service", "") == "aad") continue;
-      if (entries[i].value("client", "").find("(replica " + id + ")") != std::string::npos) out.push_back(entries[i]);
+      if (entries[i].value("client", "").find("(replica " + id + ")") != std::string::npos)
+        out.push_back(entries[i]);
     }
     return out;
   }
@@ -141,7 +153,8 @@ class HaE2ETest : public BikeshareE2ETest {
     const std::string address = HttpAddress(id);
     if (address.empty()) return {0, ""};
     auto r = cloudsim::Fetch("GET", "http://" + address + "/healthz", {}, "");
-    return r.ok() ? std::make_pair(r->status, r->body) : std::make_pair(0, std::string(r.status().message()));
+    return r.ok() ? std::make_pair(r->status, r->body)
+                  : std::make_pair(0, std::string(r.status().message()));
   }
 
   std::string prefix_ = kHaPrefix;  // state.etcd.prefix of the replicas

@@ -31,25 +31,29 @@ class HaFleetE2ETest : public HaE2ETest {
     fs::create_directories(fleet_ / "environments");
     std::string names;
     for (int i = 0; i < environments_; ++i) names += (i ? ", " : "") + EnvName(i);
-    WriteFile(fleet_ / "envctl.yaml", "project: fleet\n"
-                                      "environments: [" + names + "]\n"
-                                      "resources:\n  - resources/\n"
-                                      "parameters:\n  location: westeurope\n"
-                                      "azure:\n  location: ${location}\n"
-                                      "sync:\n  resyncInterval: 3s\n  prune: true\n");
-    WriteFile(fleet_ / "resources" / "azure.yaml", "name: rg\n"
-                                                   "resourceGroup:\n  groupName: ${resource_group}\n"
-                                                   "---\n"
-                                                   "name: lake\n"
-                                                   "storageAccount:\n"
-                                                   "  accountName: ${storage_account}\n"
-                                                   "  resourceGroup: rg\n"
-                                                   "  sku: Standard_LRS\n"
-                                                   "  kind: StorageV2\n");
+    WriteFile(fleet_ / "envctl.yaml",
+              "project: fleet\n"
+              "environments: [" +
+                  names +
+                  "]\n"
+                  "resources:\n  - resources/\n"
+                  "parameters:\n  location: westeurope\n"
+                  "azure:\n  location: ${location}\n"
+                  "sync:\n  resyncInterval: 3s\n  prune: true\n");
+    WriteFile(fleet_ / "resources" / "azure.yaml",
+              "name: rg\n"
+              "resourceGroup:\n  groupName: ${resource_group}\n"
+              "---\n"
+              "name: lake\n"
+              "storageAccount:\n"
+              "  accountName: ${storage_account}\n"
+              "  resourceGroup: rg\n"
+              "  sku: Standard_LRS\n"
+              "  kind: StorageV2\n");
     for (int i = 0; i < environments_; ++i) {
       WriteFile(fleet_ / "environments" / (EnvName(i) + ".yaml"),
-                "parameters:\n  resource_group: fleet-" + EnvName(i) + "-rg\n  storage_account: fleet" +
-                    EnvName(i) + "lake\n");
+                "parameters:\n  resource_group: fleet-" + EnvName(i) +
+                    "-rg\n  storage_account: fleet" + EnvName(i) + "lake\n");
     }
     repo_ = fleet_;  // the replicas' configs point at it
     prefix_ = "/envctl/fleet";
@@ -65,7 +69,8 @@ class HaFleetE2ETest : public HaE2ETest {
       for (int i = 0; i < environments_; ++i) {
         auto state = store.Load(EnvName(i));
         auto owner = store.Owner(EnvName(i));
-        synced += state.ok() && !state->status().synced_revision().empty() && owner.ok() && !owner->empty();
+        synced += state.ok() && !state->status().synced_revision().empty() && owner.ok() &&
+                  !owner->empty();
       }
       if (synced == environments_) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -108,7 +113,8 @@ TEST_F(HaFleetE2ETest, EachEnvironmentHasOneOwnerAtATimeAndAnEtcdLeaderKillStops
   for (const char* id : {"r0", "r1", "r2"}) StartReplica(id);
   // Bounded wait: every environment owned and synced.
   controller::EtcdStateStore store(*kv_, prefix_, nullptr);
-  ASSERT_EQ(WaitForFleetSynced(std::chrono::seconds(180)), environments_) << replicas_["r0"]->Stderr().substr(0, 3000);
+  ASSERT_EQ(WaitForFleetSynced(std::chrono::seconds(180)), environments_)
+      << replicas_["r0"]->Stderr().substr(0, 3000);
 
   std::map<std::string, int> per_replica;
   for (int i = 0; i < environments_; ++i) ++per_replica[*store.Owner(EnvName(i))];
@@ -136,7 +142,8 @@ TEST_F(HaFleetE2ETest, EachEnvironmentHasOneOwnerAtATimeAndAnEtcdLeaderKillStops
       }
       if (!synced_after) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    EXPECT_TRUE(synced_after) << id << " synced after the etcd leader died\n" << p->Stderr().substr(0, 3000);
+    EXPECT_TRUE(synced_after) << id << " synced after the etcd leader died\n"
+                              << p->Stderr().substr(0, 3000);
     EXPECT_TRUE(p->Running()) << id;
     const auto lines = p->LogLines();
     for (size_t i = marks[id]; i < lines.size(); ++i) {
@@ -163,8 +170,8 @@ class HaQuorumE2ETest : public HaFleetE2ETest {
   HaQuorumE2ETest() { environments_ = 6; }
 
   std::string AccountPath(int i) {
-    return portal_->RgPath("fleet-" + EnvName(i) + "-rg") + "/providers/Microsoft.Storage/storageAccounts/fleet" +
-           EnvName(i) + "lake";
+    return portal_->RgPath("fleet-" + EnvName(i) + "-rg") +
+           "/providers/Microsoft.Storage/storageAccounts/fleet" + EnvName(i) + "lake";
   }
   // Failed lease renewals replica `id` logged at log-line index >= `from`.
   int LeaseErrorsAfter(const std::string& id, size_t from) {
@@ -179,7 +186,8 @@ class HaQuorumE2ETest : public HaFleetE2ETest {
 
 TEST_F(HaQuorumE2ETest, WithoutEtcdQuorumReplicasReportUnhealthyAndStopWritingThenRecover) {
   for (const char* id : {"r0", "r1", "r2"}) StartReplica(id);
-  ASSERT_EQ(WaitForFleetSynced(std::chrono::seconds(180)), environments_) << replicas_["r0"]->Stderr().substr(0, 3000);
+  ASSERT_EQ(WaitForFleetSynced(std::chrono::seconds(180)), environments_)
+      << replicas_["r0"]->Stderr().substr(0, 3000);
   for (auto& [id, p] : replicas_) {
     std::pair<int, std::string> health;
     for (const auto until = Clock::now() + std::chrono::seconds(30); Clock::now() < until;) {
@@ -198,11 +206,14 @@ TEST_F(HaQuorumE2ETest, WithoutEtcdQuorumReplicasReportUnhealthyAndStopWritingTh
     std::pair<int, std::string> health;
     for (const auto until = Clock::now() + std::chrono::seconds(40); Clock::now() < until;) {
       health = Healthz(id);
-      if (health.first == 503 && health.second.find("acting on no environment") != std::string::npos) break;
+      if (health.first == 503 &&
+          health.second.find("acting on no environment") != std::string::npos)
+        break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     EXPECT_EQ(health.first, 503) << id << ": " << health.second;
-    EXPECT_THAT(health.second, ::testing::HasSubstr("acting on no environment until it is renewed")) << id;
+    EXPECT_THAT(health.second, ::testing::HasSubstr("acting on no environment until it is renewed"))
+        << id;
     EXPECT_TRUE(p->Running()) << id;
   }
   if (HasFailure()) return;
@@ -232,7 +243,8 @@ TEST_F(HaQuorumE2ETest, WithoutEtcdQuorumReplicasReportUnhealthyAndStopWritingTh
     }
   }
   for (int i = 0; i < environments_; ++i) {
-    EXPECT_FALSE(portal_->Arm("GET", AccountPath(i), "2023-01-01").ok()) << EnvName(i) << " repaired without quorum";
+    EXPECT_FALSE(portal_->Arm("GET", AccountPath(i), "2023-01-01").ok())
+        << EnvName(i) << " repaired without quorum";
   }
 
   // Quorum returns: the replicas renew (etcd's new leader extends the leases it inherits,
@@ -250,7 +262,8 @@ TEST_F(HaQuorumE2ETest, WithoutEtcdQuorumReplicasReportUnhealthyAndStopWritingTh
   }
   for (int i = 0; i < environments_; ++i) {
     bool repaired = false;
-    for (const auto until = Clock::now() + std::chrono::seconds(60); !repaired && Clock::now() < until;) {
+    for (const auto until = Clock::now() + std::chrono::seconds(60);
+         !repaired && Clock::now() < until;) {
       repaired = portal_->Arm("GET", AccountPath(i), "2023-01-01").ok();
       if (!repaired) std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }

@@ -23,15 +23,20 @@ constexpr char kBlobDataContributor[] = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
 
 class IdentityE2ETest : public BikeshareE2ETest {
  protected:
-  std::string Lake() { return Rg() + "/providers/Microsoft.Storage/storageAccounts/bikesharetestlake"; }
-  std::string Factory() { return Rg() + "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf"; }
+  std::string Lake() {
+    return Rg() + "/providers/Microsoft.Storage/storageAccounts/bikesharetestlake";
+  }
+  std::string Factory() {
+    return Rg() + "/providers/Microsoft.DataFactory/factories/bikeshare-test-adf";
+  }
   // The role assignments at the lake (atScope()).
   absl::StatusOr<nlohmann::json> LakeAssignments() {
-    return portal_->Call("GET",
-                         sim_->arm_endpoint + Lake() +
-                             "/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01"
-                             "&%24filter=atScope%28%29",
-                         "https://management.azure.com/.default");
+    return portal_->Call(
+        "GET",
+        sim_->arm_endpoint + Lake() +
+            "/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01"
+            "&%24filter=atScope%28%29",
+        "https://management.azure.com/.default");
   }
 };
 
@@ -45,7 +50,9 @@ TEST_F(IdentityE2ETest, TestConvergesWithRoleAssignmentsAndADataFlowThenPlanIsEm
   ASSERT_OK(factory);
   const std::string factory_principal = (*factory)["identity"]["principalId"];
   auto identity = portal_->Arm(
-      "GET", Rg() + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/bikeshare-test-jobs", "2023-01-31");
+      "GET",
+      Rg() + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/bikeshare-test-jobs",
+      "2023-01-31");
   ASSERT_OK(identity);
   const std::string job_principal = (*identity)["properties"]["principalId"];
 
@@ -53,7 +60,8 @@ TEST_F(IdentityE2ETest, TestConvergesWithRoleAssignmentsAndADataFlowThenPlanIsEm
   ASSERT_OK(assignments);
   std::set<std::string> principals;
   for (const auto& a : (*assignments)["value"]) {
-    EXPECT_THAT(a["properties"]["roleDefinitionId"].get<std::string>(), HasSubstr(kBlobDataContributor));
+    EXPECT_THAT(a["properties"]["roleDefinitionId"].get<std::string>(),
+                HasSubstr(kBlobDataContributor));
     principals.insert(a["properties"]["principalId"].get<std::string>());
   }
   EXPECT_EQ(principals, (std::set<std::string>{factory_principal, job_principal}));
@@ -92,9 +100,11 @@ TEST_F(IdentityE2ETest, RemovedRoleAssignmentIsDriftAndRecreatedUnderTheSameName
 
 TEST_F(IdentityE2ETest, TagInIgnoreDifferencesChangedOutOfBandIsNeitherShownNorRepaired) {
   // Per resource on the lake, per kind (every ResourceGroup) in the sync defaults.
-  Edit("resources/azure.yaml", "name: lake\n", "name: lake\nignoreDifferences: [tags.CostCenter]\n");
+  Edit("resources/azure.yaml", "name: lake\n",
+       "name: lake\nignoreDifferences: [tags.CostCenter]\n");
   Edit("envctl.yaml", "  prune: true\n",
-       "  prune: true\n  ignoreDifferences:\n    - kind: ResourceGroup\n      jsonPaths: [tags.Owner]\n");
+       "  prune: true\n  ignoreDifferences:\n    - kind: ResourceGroup\n      jsonPaths: "
+       "[tags.Owner]\n");
   ConvergeTest();
 
   auto lake = portal_->Arm("GET", Lake(), "2023-01-01");
@@ -136,7 +146,8 @@ TEST_F(IdentityE2ETest, TagInIgnoreDifferencesChangedOutOfBandIsNeitherShownNorR
 }
 
 TEST_F(IdentityE2ETest, RepairOfAnotherFieldKeepsAnIgnoredTagsOutOfBandValue) {
-  Edit("resources/azure.yaml", "name: lake\n", "name: lake\nignoreDifferences: [tags.CostCenter]\n");
+  Edit("resources/azure.yaml", "name: lake\n",
+       "name: lake\nignoreDifferences: [tags.CostCenter]\n");
   ConvergeTest();
 
   // An Azure Policy adds CostCenter; someone also lowers the TLS floor (real drift).
@@ -157,7 +168,8 @@ TEST_F(IdentityE2ETest, RepairOfAnotherFieldKeepsAnIgnoredTagsOutOfBandValue) {
   auto after = portal_->Arm("GET", Lake(), "2023-01-01");
   ASSERT_OK(after);
   EXPECT_EQ((*after)["properties"]["minimumTlsVersion"], "TLS1_2") << "the other field is repaired";
-  EXPECT_EQ((*after)["tags"]["CostCenter"], "4711") << "the ignored tag keeps its out-of-band value";
+  EXPECT_EQ((*after)["tags"]["CostCenter"], "4711")
+      << "the ignored tag keeps its out-of-band value";
   RunResult clean = Plan();
   EXPECT_EQ(clean.exit_code, 0) << clean.output;
   EXPECT_THAT(clean.output, Not(HasSubstr("CostCenter")));
@@ -177,7 +189,8 @@ TEST_F(IdentityE2ETest, PreexistingIdentityIsAdoptedAndPruneLeavesIt) {
   // The identity and its assignment leave the repo (TEST's notebooks go back to the
   // account key): the assignment envctl made is deleted, the adopted identity stays.
   Edit("environments/test.yaml",
-       "  use_account_key: \"false\"\n  lake_auth: identity\n  lake_client_id: ${job-identity.clientId}\n"
+       "  use_account_key: \"false\"\n  lake_auth: identity\n  lake_client_id: "
+       "${job-identity.clientId}\n"
        "  lake_access: job-lake-access\n",
        "");
   Edit("resources/identity.yaml", "name: job-lake-access\n", "name: job-lake-access-gone\n");
@@ -199,7 +212,8 @@ TEST_F(IdentityE2ETest, ValidateWarnsWhenTheDeployerMaySetButNotRecoverSecrets) 
   RunResult clean = Run("validate " + repo_.string());
   EXPECT_EQ(clean.exit_code, 0) << clean.output;
   EXPECT_THAT(clean.output, Not(HasSubstr("warning:")));
-  Edit("resources/azure.yaml", "[get, list, set, delete, recover, purge]", "[get, list, set, delete, purge]");
+  Edit("resources/azure.yaml", "[get, list, set, delete, recover, purge]",
+       "[get, list, set, delete, purge]");
   RunResult warned = Run("validate " + repo_.string());
   EXPECT_EQ(warned.exit_code, 0) << warned.output;
   EXPECT_THAT(warned.output, HasSubstr("warning: resources/azure.yaml:"));
@@ -209,11 +223,13 @@ TEST_F(IdentityE2ETest, ValidateWarnsWhenTheDeployerMaySetButNotRecoverSecrets) 
 
 TEST_F(IdentityE2ETest, SecretDeletedOutOfBandIsRecoveredWithoutANewVersion) {
   ConvergeTest();
-  auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
+  auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv",
+                            "2023-07-01");
   ASSERT_OK(vault);
   std::string uri = (*vault)["properties"]["vaultUri"];
   if (!uri.empty() && uri.back() == '/') uri.pop_back();
-  ASSERT_OK(portal_->Call("DELETE", uri + "/secrets/databricks-token?api-version=7.4", "https://vault.azure.net/.default"));
+  ASSERT_OK(portal_->Call("DELETE", uri + "/secrets/databricks-token?api-version=7.4",
+                          "https://vault.azure.net/.default"));
 
   RunResult plan = Plan();
   EXPECT_EQ(plan.exit_code, 2) << plan.output;
@@ -237,7 +253,8 @@ TEST_F(IdentityE2ETest, DevFactoryGitLinkIsSetShownAndRepaired) {
   RunResult applied = Apply("dev");
   ASSERT_EQ(applied.exit_code, 0) << applied.output;
   const std::string dev_rg = portal_->RgPath("bikeshare-dev-rg");
-  const std::string factory = dev_rg + "/providers/Microsoft.DataFactory/factories/bikeshare-dev-adf";
+  const std::string factory =
+      dev_rg + "/providers/Microsoft.DataFactory/factories/bikeshare-dev-adf";
   auto live = portal_->Arm("GET", factory, "2018-06-01");
   ASSERT_OK(live);
   nlohmann::json repo = (*live)["properties"]["repoConfiguration"];
@@ -251,8 +268,10 @@ TEST_F(IdentityE2ETest, DevFactoryGitLinkIsSetShownAndRepaired) {
   // Someone points the studio at another branch (the portal calls configureFactoryRepo).
   repo["collaborationBranch"] = "hotfix";
   const std::string subscription = dev_rg.substr(0, dev_rg.find("/resourceGroups"));
-  ASSERT_OK(portal_->Arm("POST", subscription + "/providers/Microsoft.DataFactory/locations/westeurope/configureFactoryRepo",
-                         "2018-06-01", {{"factoryResourceId", (*live)["id"]}, {"repoConfiguration", repo}}));
+  ASSERT_OK(portal_->Arm(
+      "POST",
+      subscription + "/providers/Microsoft.DataFactory/locations/westeurope/configureFactoryRepo",
+      "2018-06-01", {{"factoryResourceId", (*live)["id"]}, {"repoConfiguration", repo}}));
   RunResult plan = Plan("dev");
   EXPECT_EQ(plan.exit_code, 2) << plan.output;
   EXPECT_THAT(plan.output, HasSubstr("factory (DataFactory) [drift]"));
@@ -269,8 +288,9 @@ TEST_F(IdentityE2ETest, DevFactoryGitLinkIsSetShownAndRepaired) {
 // secret through an output, and no output of envctl ever shows a key.
 TEST_F(IdentityE2ETest, SelfHostedRuntimeKeyReachesAVaultSecretAndIsNeverShown) {
   fs::create_directories(repo_ / "datafactory/integrationRuntime");
-  WriteFile(repo_ / "datafactory/integrationRuntime/OnPremIR.json",
-            R"({"name": "OnPremIR", "properties": {"type": "SelfHosted", "description": "on-premises sources"}})");
+  WriteFile(
+      repo_ / "datafactory/integrationRuntime/OnPremIR.json",
+      R"({"name": "OnPremIR", "properties": {"type": "SelfHosted", "description": "on-premises sources"}})");
   WriteFile(repo_ / "resources/runtime.yaml",
             "# The key a self-hosted runtime's installer registers with, kept in Key Vault.\n"
             "name: onprem-ir-key\n"
@@ -287,15 +307,18 @@ TEST_F(IdentityE2ETest, SelfHostedRuntimeKeyReachesAVaultSecretAndIsNeverShown) 
   auto runtime = portal_->Arm("GET", Factory() + "/integrationRuntimes/OnPremIR", "2018-06-01");
   ASSERT_OK(runtime);
   EXPECT_EQ((*runtime)["properties"]["type"], "SelfHosted");
-  auto keys = portal_->Arm("POST", Factory() + "/integrationRuntimes/OnPremIR/listAuthKeys", "2018-06-01");
+  auto keys =
+      portal_->Arm("POST", Factory() + "/integrationRuntimes/OnPremIR/listAuthKeys", "2018-06-01");
   ASSERT_OK(keys);
   const std::string key1 = (*keys)["authKey1"], key2 = (*keys)["authKey2"];
   ASSERT_FALSE(key1.empty());
-  auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
+  auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv",
+                            "2023-07-01");
   ASSERT_OK(vault);
   std::string uri = (*vault)["properties"]["vaultUri"];
   if (!uri.empty() && uri.back() == '/') uri.pop_back();
-  auto secret = portal_->Call("GET", uri + "/secrets/onprem-ir-key?api-version=7.4", "https://vault.azure.net/.default");
+  auto secret = portal_->Call("GET", uri + "/secrets/onprem-ir-key?api-version=7.4",
+                              "https://vault.azure.net/.default");
   ASSERT_OK(secret);
   EXPECT_EQ((*secret)["value"], key1);
 
@@ -316,17 +339,24 @@ class ChangePollE2ETest : public BikeshareE2ETest {
   fs::path WriteConfig() {
     Edit("envctl.yaml", "resyncInterval: 10m", "resyncInterval: 1h");
     const fs::path config = work_ / "controller.yaml";
-    WriteFile(config, "source:\n"
-                      "  folder: " + repo_.string() + "\n"
-                      "  pollInterval: 1h\n"
-                      "environments: [test]\n"
-                      "cloud: " + sim_->endpoints_file + "\n"
-                      "stateDir: " + (work_ / "controller").string() + "\n"
-                      "workers: 2\n"
-                      "drift:\n  pollInterval: 2s\n"
-                      "grpc:\n  listen: 127.0.0.1:0\n"
-                      "http:\n  listen: 127.0.0.1:0\n"
-                      "log:\n  level: info\n");
+    WriteFile(config,
+              "source:\n"
+              "  folder: " +
+                  repo_.string() +
+                  "\n"
+                  "  pollInterval: 1h\n"
+                  "environments: [test]\n"
+                  "cloud: " +
+                  sim_->endpoints_file +
+                  "\n"
+                  "stateDir: " +
+                  (work_ / "controller").string() +
+                  "\n"
+                  "workers: 2\n"
+                  "drift:\n  pollInterval: 2s\n"
+                  "grpc:\n  listen: 127.0.0.1:0\n"
+                  "http:\n  listen: 127.0.0.1:0\n"
+                  "log:\n  level: info\n");
     return config;
   }
 };
@@ -334,29 +364,38 @@ class ChangePollE2ETest : public BikeshareE2ETest {
 TEST_F(ChangePollE2ETest, NotebookEditedByHandIsRepairedByTheChangePollWithin60s) {
   const fs::path config = WriteConfig();
   ControllerProcess ctl;
-  ASSERT_TRUE(ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
-  auto first = ctl.WaitForLogLine(Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}));
+  ASSERT_TRUE(
+      ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
+  auto first =
+      ctl.WaitForLogLine(Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}));
   ASSERT_TRUE(first.has_value()) << ctl.Stdout() << ctl.Stderr();
 
   // A person edits a notebook in the workspace (same API as the UI's save).
   ASSERT_OK(portal_->Databricks(
       "bikeshare-test-rg", "bikeshare-test-dbw", "POST", "/api/2.0/workspace/import",
-      {{"path", "/Shared/bikeshare/train"}, {"format", "SOURCE"}, {"language", "PYTHON"},
-       {"overwrite", true}, {"content", "IyBEYXRhYnJpY2tzIG5vdGVib29rIHNvdXJjZQpwcmludCgnZWRpdGVkIGJ5IGhhbmQnKQo="}}));
+      {{"path", "/Shared/bikeshare/train"},
+       {"format", "SOURCE"},
+       {"language", "PYTHON"},
+       {"overwrite", true},
+       {"content", "IyBEYXRhYnJpY2tzIG5vdGVib29rIHNvdXJjZQpwcmludCgnZWRpdGVkIGJ5IGhhbmQnKQo="}}));
 
-  auto poll = ctl.WaitForLogLine(Event("change_poll", {{"environment", "test"}}), std::chrono::seconds(60));
+  auto poll =
+      ctl.WaitForLogLine(Event("change_poll", {{"environment", "test"}}), std::chrono::seconds(60));
   ASSERT_TRUE(poll.has_value()) << ctl.Stderr();
   EXPECT_THAT((*poll)["resources"].get<std::string>(), HasSubstr("notebooks"));
-  auto repaired = ctl.WaitForLogLine(Event("drift_repaired", {{"resource", "notebooks"}}), std::chrono::seconds(60));
+  auto repaired = ctl.WaitForLogLine(Event("drift_repaired", {{"resource", "notebooks"}}),
+                                     std::chrono::seconds(60));
   ASSERT_TRUE(repaired.has_value()) << ctl.Stderr();
   const std::string sync_id = (*repaired)["sync_id"];
   // The repair was a targeted sync (the change poll's), not the hourly resync.
-  auto start = ctl.WaitForLogLine(Event("sync_start", {{"sync_id", sync_id}}), std::chrono::seconds(5));
+  auto start =
+      ctl.WaitForLogLine(Event("sync_start", {{"sync_id", sync_id}}), std::chrono::seconds(5));
   ASSERT_TRUE(start.has_value()) << ctl.Stderr();
   EXPECT_EQ((*start).value("targets", ""), "notebooks");
 
-  auto exported = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
-                                      "/api/2.0/workspace/export?path=/Shared/bikeshare/train&format=SOURCE");
+  auto exported =
+      portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                          "/api/2.0/workspace/export?path=/Shared/bikeshare/train&format=SOURCE");
   ASSERT_OK(exported);
   EXPECT_NE((*exported)["content"].get<std::string>(),
             "IyBEYXRhYnJpY2tzIG5vdGVib29rIHNvdXJjZQpwcmludCgnZWRpdGVkIGJ5IGhhbmQnKQo=");

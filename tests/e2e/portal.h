@@ -22,7 +22,8 @@ class Portal {
   // Calls `url` (absolute) with a token for `scope`; returns the parsed JSON body (null
   // for an empty body). Non-2xx answers become an error carrying the body.
   absl::StatusOr<nlohmann::json> Call(const std::string& method, const std::string& url,
-                                      const std::string& scope, const nlohmann::json& body = nullptr) {
+                                      const std::string& scope,
+                                      const nlohmann::json& body = nullptr) {
     auto token = Token(scope);
     if (!token.ok()) return token.status();
     cloudsim::HeaderMap headers{{"Authorization", "Bearer " + *token}};
@@ -34,14 +35,16 @@ class Portal {
     auto response = cloudsim::Fetch(method, url, headers, payload, options_);
     if (!response.ok()) return response.status();
     if (response->status >= 300) {
-      return absl::UnknownError(absl::StrCat(method, " ", url, " -> ", response->status, " ", response->body));
+      return absl::UnknownError(
+          absl::StrCat(method, " ", url, " -> ", response->status, " ", response->body));
     }
     if (response->body.empty()) return nlohmann::json();
     return nlohmann::json::parse(response->body, nullptr, false);
   }
 
   absl::StatusOr<nlohmann::json> Arm(const std::string& method, const std::string& path,
-                                     const std::string& api_version, const nlohmann::json& body = nullptr) {
+                                     const std::string& api_version,
+                                     const nlohmann::json& body = nullptr) {
     return Call(method, absl::StrCat(env_.arm_endpoint, path, "?api-version=", api_version),
                 "https://management.azure.com/.default", body);
   }
@@ -52,9 +55,11 @@ class Portal {
 
   // Databricks REST on the workspace of ARM workspace `workspace` in `group`.
   absl::StatusOr<nlohmann::json> Databricks(const std::string& group, const std::string& workspace,
-                                            const std::string& method, const std::string& path_and_query,
+                                            const std::string& method,
+                                            const std::string& path_and_query,
                                             const nlohmann::json& body = nullptr) {
-    auto ws = Arm("GET", RgPath(group) + "/providers/Microsoft.Databricks/workspaces/" + workspace, "2023-02-01");
+    auto ws = Arm("GET", RgPath(group) + "/providers/Microsoft.Databricks/workspaces/" + workspace,
+                  "2023-02-01");
     if (!ws.ok()) return ws.status();
     std::string host = (*ws)["properties"].value("workspaceUrl", "");
     return Call(method, absl::StrCat("https://", host, path_and_query),
@@ -74,7 +79,8 @@ class Portal {
                                     {{"Content-Type", "application/json"}}, body.dump(), options_);
     if (!response.ok()) return response.status();
     if (response->status >= 300) {
-      return absl::UnknownError(absl::StrCat("POST ", path, " -> ", response->status, " ", response->body));
+      return absl::UnknownError(
+          absl::StrCat("POST ", path, " -> ", response->status, " ", response->body));
     }
     if (response->body.empty()) return nlohmann::json();
     return nlohmann::json::parse(response->body, nullptr, false);
@@ -85,7 +91,8 @@ class Portal {
     auto stats = Admin("GET", "/stats");
     if (!stats.ok()) return stats.status();
     int writes = 0;
-    for (const auto& [service, counts] : (*stats)["requests"].items()) writes += counts.value("write", 0);
+    for (const auto& [service, counts] : (*stats)["requests"].items())
+      writes += counts.value("write", 0);
     return writes;
   }
   absl::Status ResetStats() { return Admin("DELETE", "/stats").status(); }

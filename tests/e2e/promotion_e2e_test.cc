@@ -31,11 +31,11 @@ class PromotionE2ETest : public BikeshareE2ETest {
   }
 
   void Git(const std::string& args) {
-    const std::string cmd = absl::StrCat(
-        "cd ", repo_.string(),
-        " && GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t "
-        "GIT_COMMITTER_EMAIL=t@example.com git ",
-        args, " >/dev/null 2>&1");
+    const std::string cmd =
+        absl::StrCat("cd ", repo_.string(),
+                     " && GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t "
+                     "GIT_COMMITTER_EMAIL=t@example.com git ",
+                     args, " >/dev/null 2>&1");
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
   std::string Head() {
@@ -60,12 +60,12 @@ class PromotionE2ETest : public BikeshareE2ETest {
   void StartController(const std::string& extra = "") {
     grpc_.clear();
     const fs::path config = work_ / "controller.yaml";
-    WriteFile(config, absl::StrCat("source:\n  git:\n    url: file://", repo_.string(),
-                                   "\n    branch: main\n  pollInterval: 1s\n",
-                                   "cloud: ", sim_->endpoints_file, "\n",
-                                   "stateDir: ", (work_ / "controller").string(), "\n",
-                                   "grpc: {listen: 127.0.0.1:0}\nhttp: {listen: 127.0.0.1:0}\n",
-                                   extra));
+    WriteFile(
+        config,
+        absl::StrCat("source:\n  git:\n    url: file://", repo_.string(),
+                     "\n    branch: main\n  pollInterval: 1s\n", "cloud: ", sim_->endpoints_file,
+                     "\n", "stateDir: ", (work_ / "controller").string(), "\n",
+                     "grpc: {listen: 127.0.0.1:0}\nhttp: {listen: 127.0.0.1:0}\n", extra));
     const fs::path log = work_ / "controller.log";
     std::error_code ec;
     fs::remove(log, ec);  // a restart must not read the previous process's address
@@ -96,7 +96,8 @@ class PromotionE2ETest : public BikeshareE2ETest {
     if (r.exit_code != 0) return nullptr;
     // One document for every environment asked for: {"environments": [...]}.
     nlohmann::json doc = nlohmann::json::parse(r.output, nullptr, false);
-    if (!doc.is_object() || !doc.contains("environments") || doc["environments"].empty()) return nullptr;
+    if (!doc.is_object() || !doc.contains("environments") || doc["environments"].empty())
+      return nullptr;
     return doc["environments"][0];
   }
   std::string Field(const nlohmann::json& status, const std::string& field) {
@@ -161,7 +162,8 @@ TEST_F(PromotionE2ETest, ABrokenDevTestNeverReachesTestAndTheNextGoodCommitReach
   // Rollback to a commit the controller never synced nor checked out (on another branch,
   // fetched into the clone): its specs come from the clone's object database.
   Git("checkout -q -b side " + good);
-  WriteFile(repo_ / "notebooks/prepare.py", ReadFile(repo_ / "notebooks/prepare.py") + "\n# side\n");
+  WriteFile(repo_ / "notebooks/prepare.py",
+            ReadFile(repo_ / "notebooks/prepare.py") + "\n# side\n");
   Commit("a side commit");
   const std::string side = Head();
   Git("checkout -q main");
@@ -177,7 +179,8 @@ TEST_F(PromotionE2ETest, ABrokenDevTestNeverReachesTestAndTheNextGoodCommitReach
   EXPECT_EQ(Field(Status("dev"), "revision"), fixed) << "DEV is not affected";
 
   // A manual sync through the CLI, then unpin: TEST returns to what DEV verified.
-  RunResult sync = Run("sync --server " + grpc_ + " --env test --override-windows --wait --timeout 3m");
+  RunResult sync =
+      Run("sync --server " + grpc_ + " --env test --override-windows --wait --timeout 3m");
   EXPECT_EQ(sync.exit_code, 0) << sync.output;
   EXPECT_THAT(sync.output, HasSubstr("(sync windows overridden)"));
   EXPECT_THAT(sync.output, HasSubstr("converged"));
@@ -198,7 +201,8 @@ TEST_F(PromotionE2ETest, AKilledControllerResumesPollingTheRunInFlightWithoutRes
   const std::string separator = "# COMMAND ----------\n";
   ASSERT_NE(original.find(separator), std::string::npos);
   const size_t header = original.find(separator) + separator.size();
-  WriteFile(notebook, original.substr(0, header) + "# cloudsim: sleep 3h\n" + original.substr(header));
+  WriteFile(notebook,
+            original.substr(0, header) + "# cloudsim: sleep 3h\n" + original.substr(header));
   Git("init -q -b main");
   Commit("slow integration test");
   const std::string head = Head();
@@ -211,7 +215,8 @@ TEST_F(PromotionE2ETest, AKilledControllerResumesPollingTheRunInFlightWithoutRes
     const nlohmann::json dev = Status("dev");
     if (dev.is_object() && dev.contains("conditions")) {
       for (const auto& c : dev["conditions"]) {
-        running |= c.value("type", "") == "Testing" && c.value("status", "") == "CONDITION_STATUS_TRUE";
+        running |=
+            c.value("type", "") == "Testing" && c.value("status", "") == "CONDITION_STATUS_TRUE";
       }
     }
     if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(100));

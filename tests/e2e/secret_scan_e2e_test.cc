@@ -28,7 +28,9 @@ constexpr char kGroup[] = "bikeshare-dev-rg";
 class SecretScanE2ETest : public BikeshareE2ETest {
  protected:
   std::string DevRg() { return portal_->RgPath(kGroup); }
-  std::string Storage() { return DevRg() + "/providers/Microsoft.Storage/storageAccounts/bikesharedevlake"; }
+  std::string Storage() {
+    return DevRg() + "/providers/Microsoft.Storage/storageAccounts/bikesharedevlake";
+  }
 
   // Both storage keys now.
   void CollectStorageKeys(std::set<std::string>* secrets) {
@@ -39,16 +41,19 @@ class SecretScanE2ETest : public BikeshareE2ETest {
 
   // Every secret value of the environment's vault, by its data-plane API.
   void CollectVaultSecrets(std::set<std::string>* secrets, std::set<std::string>* names) {
-    auto vault = portal_->Arm("GET", DevRg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-dev-kv", "2023-07-01");
+    auto vault = portal_->Arm(
+        "GET", DevRg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-dev-kv", "2023-07-01");
     ASSERT_OK(vault);
     std::string uri = (*vault)["properties"].value("vaultUri", "");
     if (!uri.empty() && uri.back() == '/') uri.pop_back();
-    auto list = portal_->Call("GET", uri + "/secrets?api-version=7.4", "https://vault.azure.net/.default");
+    auto list =
+        portal_->Call("GET", uri + "/secrets?api-version=7.4", "https://vault.azure.net/.default");
     ASSERT_OK(list);
     for (const auto& item : (*list)["value"]) {
       const std::string id = item.value("id", "");
       names->insert(id.substr(id.rfind('/') + 1));
-      auto secret = portal_->Call("GET", id + "?api-version=7.4", "https://vault.azure.net/.default");
+      auto secret =
+          portal_->Call("GET", id + "?api-version=7.4", "https://vault.azure.net/.default");
       ASSERT_OK(secret);
       secrets->insert(secret->value("value", ""));
     }
@@ -64,15 +69,21 @@ TEST_F(SecretScanE2ETest, NoSecretCloudsimHandedOutAppearsInAnyOutput) {
   Edit("envctl.yaml", "resyncInterval: 10m", "resyncInterval: 2s");
   const fs::path state = work_ / "controller";
   const fs::path config = work_ / "controller.yaml";
-  WriteFile(config, "source:\n  folder: " + repo_.string() + "\n  pollInterval: 1h\n"
-                    "environments: [dev]\n"
-                    "cloud: " + sim_->endpoints_file + "\n"
-                    "stateDir: " + state.string() + "\n"
-                    "grpc:\n  listen: 127.0.0.1:0\nhttp:\n  listen: 127.0.0.1:0\n"
-                    "log:\n  format: json\n  level: debug\n");
+  WriteFile(config, "source:\n  folder: " + repo_.string() +
+                        "\n  pollInterval: 1h\n"
+                        "environments: [dev]\n"
+                        "cloud: " +
+                        sim_->endpoints_file +
+                        "\n"
+                        "stateDir: " +
+                        state.string() +
+                        "\n"
+                        "grpc:\n  listen: 127.0.0.1:0\nhttp:\n  listen: 127.0.0.1:0\n"
+                        "log:\n  format: json\n  level: debug\n");
   ControllerProcess ctl;
   ASSERT_TRUE(ctl.Start(work_, {"controller", "--config", config.string()}));
-  ASSERT_TRUE(ctl.WaitForLogLine(Event("sync_end", {{"environment", "dev"}, {"outcome", "converged"}})))
+  ASSERT_TRUE(
+      ctl.WaitForLogLine(Event("sync_end", {{"environment", "dev"}, {"outcome", "converged"}})))
       << ctl.Stdout() << ctl.Stderr();
 
   std::set<std::string> secrets = {sim_->client_secret};
@@ -81,25 +92,28 @@ TEST_F(SecretScanE2ETest, NoSecretCloudsimHandedOutAppearsInAnyOutput) {
 
   // Drift: a notebook deleted, the storage key rotated; failure: the secret scope cannot
   // be rewritten (Databricks answers 500 to secrets/put).
-  auto fault = cloudsim::Fetch("POST", sim_->admin_endpoint + "/faults", {{"Content-Type", "application/json"}},
-                               R"({"service":"databricks","operation":"POST */secrets/put","status":500})",
-                               [&] {
-                                 cloudsim::ClientOptions o;
-                                 o.ca_file = sim_->ca_cert_file;
-                                 return o;
-                               }());
+  auto fault = cloudsim::Fetch(
+      "POST", sim_->admin_endpoint + "/faults", {{"Content-Type", "application/json"}},
+      R"({"service":"databricks","operation":"POST */secrets/put","status":500})", [&] {
+        cloudsim::ClientOptions o;
+        o.ca_file = sim_->ca_cert_file;
+        return o;
+      }());
   ASSERT_OK(fault);
   ASSERT_EQ(fault->status, 200) << fault->body;
   ASSERT_OK(portal_->Databricks(kGroup, "bikeshare-dev-dbw", "POST", "/api/2.0/workspace/delete",
                                 {{"path", "/Shared/bikeshare/train"}}));
-  ASSERT_OK(portal_->Arm("POST", Storage() + "/regenerateKey", "2023-05-01", {{"keyName", "key1"}}));
+  ASSERT_OK(
+      portal_->Arm("POST", Storage() + "/regenerateKey", "2023-05-01", {{"keyName", "key1"}}));
   CollectStorageKeys(&secrets);
 
-  ASSERT_TRUE(ctl.WaitForLogLine(Event("drift_repaired", {{"resource", "notebooks"}}))) << ctl.Stderr();
+  ASSERT_TRUE(ctl.WaitForLogLine(Event("drift_repaired", {{"resource", "notebooks"}})))
+      << ctl.Stderr();
   auto failed = ctl.WaitForLogLine(Event("resource_failed", {{"resource", "secrets"}}));
   ASSERT_TRUE(failed.has_value()) << ctl.Stderr();
   EXPECT_THAT((*failed)["error"].get<std::string>(), HasSubstr("500"));
-  ASSERT_TRUE(ctl.WaitForLogLine(Event("cloud_request", {{"service", "keyvault"}}))) << ctl.Stderr();
+  ASSERT_TRUE(ctl.WaitForLogLine(Event("cloud_request", {{"service", "keyvault"}})))
+      << ctl.Stderr();
 
   CollectVaultSecrets(&secrets, &vault_names);
   EXPECT_TRUE(vault_names.count("databricks-token")) << "the PAT envctl keeps in Key Vault";
@@ -115,9 +129,9 @@ TEST_F(SecretScanE2ETest, NoSecretCloudsimHandedOutAppearsInAnyOutput) {
   RunResult status = Run("status --server " + grpc + " --env dev --json");
   EXPECT_EQ(status.exit_code, 0) << status.output;
   outputs.emplace_back("status --json", status.output);
-  RunResult plan = Run("plan " + repo_.string() + " --env dev --json --cloud " + sim_->endpoints_file +
-                       " --state-dir " + (state / "state").string());
-  EXPECT_NE(plan.exit_code, 1) << plan.output;  // 2: changes pending (the failed scope)
+  RunResult plan = Run("plan " + repo_.string() + " --env dev --json --cloud " +
+                       sim_->endpoints_file + " --state-dir " + (state / "state").string());
+  EXPECT_NE(plan.exit_code, 1) << plan.output;         // 2: changes pending (the failed scope)
   EXPECT_THAT(plan.output, HasSubstr("\"secrets\""));  // the scan reads real plan output
   outputs.emplace_back("plan --json", plan.output);
   auto metrics = cloudsim::Fetch("GET", "http://" + http + "/metrics", {}, "");
@@ -140,7 +154,8 @@ TEST_F(SecretScanE2ETest, NoSecretCloudsimHandedOutAppearsInAnyOutput) {
   for (const auto& [where, text] : outputs) {
     for (const std::string& secret : secrets) {
       EXPECT_EQ(text.find(secret), std::string::npos)
-          << where << " holds a secret value cloudsim handed out (" << secret.substr(0, 4) << "...)";
+          << where << " holds a secret value cloudsim handed out (" << secret.substr(0, 4)
+          << "...)";
     }
   }
 }

@@ -18,8 +18,11 @@ class StateLockE2ETest : public BikeshareE2ETest {};
 
 TEST_F(StateLockE2ETest, SecondApplyOnOneStateDirFailsFastWithTheLockMessage) {
   // Slow ARM down so the first apply is still running when the second starts.
-  ASSERT_OK(portal_->AdminPost("/faults", {{"service", "arm"}, {"operation", "*"},
-                                           {"latency_ms", 1500}, {"rate", 1.0}, {"count", 1000}}));
+  ASSERT_OK(portal_->AdminPost("/faults", {{"service", "arm"},
+                                           {"operation", "*"},
+                                           {"latency_ms", 1500},
+                                           {"rate", 1.0},
+                                           {"count", 1000}}));
   const fs::path state = work_ / "state";
   ControllerProcess first;
   ASSERT_TRUE(first.Start(work_, {"apply", repo_.string(), "--env", "test", "--once", "--cloud",

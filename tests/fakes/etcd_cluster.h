@@ -19,8 +19,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -88,7 +88,9 @@ class EtcdCluster {
   }
 
   int size() const { return static_cast<int>(members_.size()); }
-  std::string Endpoint(int i) const { return absl::StrCat("http://127.0.0.1:", members_[i].client_port); }
+  std::string Endpoint(int i) const {
+    return absl::StrCat("http://127.0.0.1:", members_[i].client_port);
+  }
   std::vector<std::string> Endpoints() const {
     std::vector<std::string> out;
     for (int i = 0; i < size(); ++i) out.push_back(Endpoint(i));
@@ -116,9 +118,9 @@ class EtcdCluster {
     for (int i = 0; i < size(); ++i) {
       if (members_[i].pid > 0) live.push_back(Endpoint(i));
     }
-    const std::string cmd = absl::StrCat(kEtcdctlBinary, " --command-timeout=2s --endpoints=",
-                                         absl::StrJoin(live, ","),
-                                         " endpoint status --write-out=json 2>/dev/null");
+    const std::string cmd =
+        absl::StrCat(kEtcdctlBinary, " --command-timeout=2s --endpoints=", absl::StrJoin(live, ","),
+                     " endpoint status --write-out=json 2>/dev/null");
     FILE* pipe = ::popen(cmd.c_str(), "r");
     if (pipe == nullptr) return -1;
     std::string out;
@@ -130,7 +132,8 @@ class EtcdCluster {
     if (!j.is_array()) return -1;
     for (const auto& e : j) {
       const auto& st = e.value("Status", nlohmann::json::object());
-      const uint64_t member = st.value("header", nlohmann::json::object()).value("member_id", uint64_t{0});
+      const uint64_t member =
+          st.value("header", nlohmann::json::object()).value("member_id", uint64_t{0});
       if (member != 0 && member == st.value("leader", uint64_t{1})) {
         const std::string endpoint = e.value("Endpoint", "");
         for (int i = 0; i < size(); ++i) {
@@ -185,18 +188,29 @@ class EtcdCluster {
     const std::string peer = absl::StrCat("http://127.0.0.1:", m.peer_port);
     std::vector<std::string> args = {
         kEtcdBinary,
-        "--name", m.name,
-        "--data-dir", (dir_ / m.name).string(),
-        "--listen-client-urls", client,
-        "--advertise-client-urls", client,
-        "--listen-peer-urls", peer,
-        "--initial-advertise-peer-urls", peer,
-        "--initial-cluster", initial_cluster_,
-        "--initial-cluster-state", existing ? "existing" : "new",
-        "--initial-cluster-token", dir_.filename().string(),
+        "--name",
+        m.name,
+        "--data-dir",
+        (dir_ / m.name).string(),
+        "--listen-client-urls",
+        client,
+        "--advertise-client-urls",
+        client,
+        "--listen-peer-urls",
+        peer,
+        "--initial-advertise-peer-urls",
+        peer,
+        "--initial-cluster",
+        initial_cluster_,
+        "--initial-cluster-state",
+        existing ? "existing" : "new",
+        "--initial-cluster-token",
+        dir_.filename().string(),
         // Fast elections on loopback: a killed leader is replaced in well under a second.
-        "--heartbeat-interval", "50",
-        "--election-timeout", "500",
+        "--heartbeat-interval",
+        "50",
+        "--election-timeout",
+        "500",
     };
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -210,7 +224,8 @@ class EtcdCluster {
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) {
       m.pid = -1;
-      return absl::InternalError(absl::StrCat("cannot start ", kEtcdBinary, ": ", std::strerror(rc)));
+      return absl::InternalError(
+          absl::StrCat("cannot start ", kEtcdBinary, ": ", std::strerror(rc)));
     }
     return absl::OkStatus();
   }

@@ -21,8 +21,8 @@
 #include "controller/controller_api.h"
 
 // Local ASSIGN_OR_RETURN so the fake needs no include beyond the interface.
-#define ASSIGN_OR_RETURN_FAKE_(lhs, expr)            \
-  auto envctl_fake_or_ = (expr);                     \
+#define ASSIGN_OR_RETURN_FAKE_(lhs, expr)                     \
+  auto envctl_fake_or_ = (expr);                              \
   if (!envctl_fake_or_.ok()) return envctl_fake_or_.status(); \
   lhs = *envctl_fake_or_
 
@@ -63,9 +63,8 @@ class FakeControllerApi : public controller::ControllerApi {
   // Waits until exactly `n` subscriptions are open; false after `timeout`.
   bool WaitForOpenSubscriptions(int n, absl::Duration timeout = absl::Seconds(10)) {
     absl::MutexLock lock(&hub_->mu);
-    auto count_is_n = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(hub_->mu) {
-      return hub_->open == n;
-    };
+    auto count_is_n = [this, n]()
+                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(hub_->mu) { return hub_->open == n; };
     return hub_->mu.AwaitWithTimeout(absl::Condition(&count_is_n), timeout);
   }
   int subscriptions_total() {
@@ -209,7 +208,8 @@ class FakeControllerApi : public controller::ControllerApi {
       const envctl::v1::RollbackRequest& request) override {
     absl::MutexLock lock(&mu_);
     promotion_requests_.push_back(absl::StrCat("rollback ", request.environment(), " ",
-                                               request.to_revision(), " by ", request.requested_by()));
+                                               request.to_revision(), " by ",
+                                               request.requested_by()));
     if (absl::Status s = TakeFailure("Rollback"); !s.ok()) return s;
     ASSIGN_OR_RETURN_FAKE_(Env * env, Find(request.environment()));
     auto* p = env->response.mutable_status()->mutable_promotion();
@@ -219,10 +219,11 @@ class FakeControllerApi : public controller::ControllerApi {
     *out.mutable_promotion() = *p;
     return out;
   }
-  absl::StatusOr<envctl::v1::UnpinResponse> Unpin(const envctl::v1::UnpinRequest& request) override {
+  absl::StatusOr<envctl::v1::UnpinResponse> Unpin(
+      const envctl::v1::UnpinRequest& request) override {
     absl::MutexLock lock(&mu_);
-    promotion_requests_.push_back(absl::StrCat("unpin ", request.environment(), " by ",
-                                               request.requested_by()));
+    promotion_requests_.push_back(
+        absl::StrCat("unpin ", request.environment(), " by ", request.requested_by()));
     if (absl::Status s = TakeFailure("Unpin"); !s.ok()) return s;
     ASSIGN_OR_RETURN_FAKE_(Env * env, Find(request.environment()));
     auto* p = env->response.mutable_status()->mutable_promotion();

@@ -89,7 +89,8 @@ class FakeKv : public controller::KvStore {
     Deliver();
     return out;
   }
-  absl::StatusOr<bool> DeleteIf(const std::vector<controller::KvGuard>& guards, const std::string& key) override {
+  absl::StatusOr<bool> DeleteIf(const std::vector<controller::KvGuard>& guards,
+                                const std::string& key) override {
     absl::StatusOr<bool> out = false;
     {
       absl::MutexLock lock(&mu_);
@@ -115,7 +116,8 @@ class FakeKv : public controller::KvStore {
     absl::MutexLock lock(&mu_);
     if (absl::Status s = BeginLocked(); !s.ok()) return s;
     auto it = leases_.find(lease);
-    if (it == leases_.end()) return absl::NotFoundError(absl::StrCat("lease ", lease, " not found"));
+    if (it == leases_.end())
+      return absl::NotFoundError(absl::StrCat("lease ", lease, " not found"));
     it->second.deadline = clock_.Now() + it->second.ttl;
     return it->second.ttl;
   }
@@ -199,17 +201,20 @@ class FakeKv : public controller::KvStore {
   }
   absl::Status PutLocked(const std::string& key, const std::string& value, int64_t lease)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (lease != 0 && !leases_.count(lease)) return absl::NotFoundError("requested lease not found");
+    if (lease != 0 && !leases_.count(lease))
+      return absl::NotFoundError("requested lease not found");
     data_[key] = controller::KeyValue{key, value, lease, ++revision_};
     changed_.push_back(key);
     return absl::OkStatus();
   }
-  bool HoldLocked(const std::vector<controller::KvGuard>& guards) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  bool HoldLocked(const std::vector<controller::KvGuard>& guards)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (const auto& g : guards) {
       auto it = data_.find(g.key);
-      const bool holds = g.kind == controller::KvGuard::Kind::kAbsent
-                             ? it == data_.end()
-                             : it != data_.end() && it->second.value == g.value && it->second.lease == g.lease;
+      const bool holds =
+          g.kind == controller::KvGuard::Kind::kAbsent
+              ? it == data_.end()
+              : it != data_.end() && it->second.value == g.value && it->second.lease == g.lease;
       if (!holds) {
         ++refused_;
         return false;

@@ -42,8 +42,7 @@ class FakeTransport : public HttpTransport {
   }
 
   // Queues one response (or transport error) for the next request matching the pattern.
-  void Enqueue(std::string method, std::string url_pattern,
-               absl::StatusOr<HttpResponse> response) {
+  void Enqueue(std::string method, std::string url_pattern, absl::StatusOr<HttpResponse> response) {
     absl::MutexLock lock(&mu_);
     Rule* rule = FindOrAddQueueRule(method, url_pattern);
     rule->queue.push_back(std::move(response));
@@ -93,8 +92,7 @@ class FakeTransport : public HttpTransport {
     }
     if (handler) return handler(request);
     return absl::InternalError(
-        absl::StrCat("FakeTransport: no response scripted for ", request.method, " ",
-                     request.url));
+        absl::StrCat("FakeTransport: no response scripted for ", request.method, " ", request.url));
   }
 
   // Every request sent so far, in order.

@@ -21,21 +21,25 @@ json Ref(const std::string& name, const std::string& type) {
 TEST(DefinitionOrderTest, ReferencedEntitiesDeployFirst) {
   std::vector<Entity> entities = {
       Make(EntityType::kTrigger, "Nightly",
-           {{"pipelines", json::array({{{"pipelineReference", Ref("ApplyModel", "PipelineReference")}}})}}),
+           {{"pipelines",
+             json::array({{{"pipelineReference", Ref("ApplyModel", "PipelineReference")}}})}}),
       Make(EntityType::kPipeline, "ApplyModel",
-           {{"activities", json::array({{{"linkedServiceName", Ref("AzureDatabricks", "LinkedServiceReference")}}})}}),
+           {{"activities", json::array({{{"linkedServiceName",
+                                          Ref("AzureDatabricks", "LinkedServiceReference")}}})}}),
       // Databricks' token comes from the Key Vault linked service, so the vault goes first
       // even though "AzureDatabricks" sorts before "AzureKeyVault".
       Make(EntityType::kLinkedService, "AzureDatabricks",
-           {{"typeProperties", {{"accessToken", {{"store", Ref("AzureKeyVault", "LinkedServiceReference")}}}}}}),
+           {{"typeProperties",
+             {{"accessToken", {{"store", Ref("AzureKeyVault", "LinkedServiceReference")}}}}}}),
       Make(EntityType::kLinkedService, "AzureKeyVault", {{"type", "AzureKeyVault"}}),
   };
   auto ordered = DeployOrder(entities);
   ASSERT_OK(ordered);
   std::vector<std::string> keys;
   for (const auto& e : *ordered) keys.push_back(e.Key());
-  EXPECT_THAT(keys, ::testing::ElementsAre("linkedService/AzureKeyVault", "linkedService/AzureDatabricks",
-                                           "pipeline/ApplyModel", "trigger/Nightly"));
+  EXPECT_THAT(keys,
+              ::testing::ElementsAre("linkedService/AzureKeyVault", "linkedService/AzureDatabricks",
+                                     "pipeline/ApplyModel", "trigger/Nightly"));
 }
 
 TEST(DefinitionOrderTest, CycleIsReported) {
@@ -79,18 +83,23 @@ TEST(CoveredHashTest, ChangesWhenACoveredResourceChangesOnly) {
 TEST(DefinitionOrderTest, WavesPutIndependentEntitiesTogetherAndReferencesFirst) {
   std::vector<Entity> entities = {
       Make(EntityType::kDataFlow, "DailyTotals",
-           {{"typeProperties", {{"sources", json::array({{{"dataset", Ref("Hourly", "DatasetReference")}}})}}}}),
-      Make(EntityType::kDataset, "Hourly", {{"linkedServiceName", Ref("Lake", "LinkedServiceReference")}}),
-      Make(EntityType::kDataset, "Daily", {{"linkedServiceName", Ref("Lake", "LinkedServiceReference")}}),
+           {{"typeProperties",
+             {{"sources", json::array({{{"dataset", Ref("Hourly", "DatasetReference")}}})}}}}),
+      Make(EntityType::kDataset, "Hourly",
+           {{"linkedServiceName", Ref("Lake", "LinkedServiceReference")}}),
+      Make(EntityType::kDataset, "Daily",
+           {{"linkedServiceName", Ref("Lake", "LinkedServiceReference")}}),
       Make(EntityType::kLinkedService, "Lake",
            {{"credential", Ref("JobIdentity", "CredentialReference")},
             {"connectVia", Ref("ManagedIR", "IntegrationRuntimeReference")}}),
       Make(EntityType::kCredential, "JobIdentity", {{"type", "ManagedIdentity"}}),
       Make(EntityType::kIntegrationRuntime, "ManagedIR",
-           {{"type", "Managed"}, {"managedVirtualNetwork", Ref("default", "ManagedVirtualNetworkReference")}}),
+           {{"type", "Managed"},
+            {"managedVirtualNetwork", Ref("default", "ManagedVirtualNetworkReference")}}),
       Make(EntityType::kManagedVirtualNetwork, "default", json::object()),
       Make(EntityType::kManagedPrivateEndpoint, "default/lake-dfs", {{"groupId", "dfs"}}),
-      Make(EntityType::kGlobalParameters, "default", {{"env", {{"type", "String"}, {"value", "test"}}}}),
+      Make(EntityType::kGlobalParameters, "default",
+           {{"env", {{"type", "String"}, {"value", "test"}}}}),
   };
   auto waves = DeployWaves(entities);
   ASSERT_OK(waves);
@@ -99,14 +108,15 @@ TEST(DefinitionOrderTest, WavesPutIndependentEntitiesTogetherAndReferencesFirst)
     keys.emplace_back();
     for (const auto& e : wave) keys.back().push_back(e.Key());
   }
-  EXPECT_THAT(keys, ::testing::ElementsAre(
-                        ::testing::ElementsAre("managedVirtualNetwork/default", "credential/JobIdentity",
-                                               "globalParameters/default"),
-                        ::testing::ElementsAre("managedPrivateEndpoint/default/lake-dfs",
-                                               "integrationRuntime/ManagedIR"),
-                        ::testing::ElementsAre("linkedService/Lake"),
-                        ::testing::ElementsAre("dataset/Daily", "dataset/Hourly"),
-                        ::testing::ElementsAre("dataflow/DailyTotals")));
+  EXPECT_THAT(keys,
+              ::testing::ElementsAre(
+                  ::testing::ElementsAre("managedVirtualNetwork/default", "credential/JobIdentity",
+                                         "globalParameters/default"),
+                  ::testing::ElementsAre("managedPrivateEndpoint/default/lake-dfs",
+                                         "integrationRuntime/ManagedIR"),
+                  ::testing::ElementsAre("linkedService/Lake"),
+                  ::testing::ElementsAre("dataset/Daily", "dataset/Hourly"),
+                  ::testing::ElementsAre("dataflow/DailyTotals")));
 }
 
 TEST(DefinitionOrderTest, GitLayoutPathsAndKeysOfTheNestedKinds) {
@@ -116,9 +126,12 @@ TEST(DefinitionOrderTest, GitLayoutPathsAndKeysOfTheNestedKinds) {
   };
   EXPECT_EQ(type("managedVirtualNetwork/default/managedPrivateEndpoint/lake.json"),
             static_cast<int>(EntityType::kManagedPrivateEndpoint));
-  EXPECT_EQ(type("managedPrivateEndpoint/default/lake"), static_cast<int>(EntityType::kManagedPrivateEndpoint));
-  EXPECT_EQ(type("managedVirtualNetwork/default.json"), static_cast<int>(EntityType::kManagedVirtualNetwork));
-  EXPECT_EQ(type("factory/bikeshare-test-adf.json"), static_cast<int>(EntityType::kGlobalParameters));
+  EXPECT_EQ(type("managedPrivateEndpoint/default/lake"),
+            static_cast<int>(EntityType::kManagedPrivateEndpoint));
+  EXPECT_EQ(type("managedVirtualNetwork/default.json"),
+            static_cast<int>(EntityType::kManagedVirtualNetwork));
+  EXPECT_EQ(type("factory/bikeshare-test-adf.json"),
+            static_cast<int>(EntityType::kGlobalParameters));
   EXPECT_EQ(type("dataflow/DailyTotals.json"), static_cast<int>(EntityType::kDataFlow));
   EXPECT_EQ(type("notebooks/x.json"), -1);
 }

@@ -11,7 +11,8 @@ using nlohmann::json;
 TEST(IgnoredFieldsTest, APathCoversItselfAndWhatIsBelowItOnly) {
   EXPECT_TRUE(PathCovers("tags.CostCenter", "tags.CostCenter"));
   EXPECT_TRUE(PathCovers("tags", "tags.CostCenter"));
-  EXPECT_TRUE(PathCovers("properties.accessPolicies", "properties.accessPolicies[objectId=a].permissions"));
+  EXPECT_TRUE(
+      PathCovers("properties.accessPolicies", "properties.accessPolicies[objectId=a].permissions"));
   EXPECT_FALSE(PathCovers("tags.CostCenter", "tags.CostCenterOld"));
   EXPECT_FALSE(PathCovers("tags.CostCenter", "tags"));
   EXPECT_FALSE(PathCovers("", "tags"));
@@ -20,11 +21,15 @@ TEST(IgnoredFieldsTest, APathCoversItselfAndWhatIsBelowItOnly) {
 }
 
 TEST(IgnoredFieldsTest, AnIgnoredTagKeepsItsLiveValueAndOthersKeepTheSpecs) {
-  json body = {{"tags", {{"team", "data"}, {"envctl-managed-by", "envctl"}}}, {"sku", {{"name", "Standard_LRS"}}}};
-  const json live = {{"tags", {{"team", "someone"}, {"CostCenter", "4711"}}}, {"sku", {{"name", "Premium_LRS"}}}};
+  json body = {{"tags", {{"team", "data"}, {"envctl-managed-by", "envctl"}}},
+               {"sku", {{"name", "Standard_LRS"}}}};
+  const json live = {{"tags", {{"team", "someone"}, {"CostCenter", "4711"}}},
+                     {"sku", {{"name", "Premium_LRS"}}}};
   KeepIgnoredLiveValues({"tags.CostCenter"}, live, &body);
-  EXPECT_EQ(body, (json{{"tags", {{"team", "data"}, {"envctl-managed-by", "envctl"}, {"CostCenter", "4711"}}},
-                        {"sku", {{"name", "Standard_LRS"}}}}));
+  EXPECT_EQ(
+      body,
+      (json{{"tags", {{"team", "data"}, {"envctl-managed-by", "envctl"}, {"CostCenter", "4711"}}},
+            {"sku", {{"name", "Standard_LRS"}}}}));
 }
 
 TEST(IgnoredFieldsTest, AnIgnoredPathLiveDoesNotHaveIsRemovedFromTheBody) {
@@ -41,23 +46,28 @@ TEST(IgnoredFieldsTest, TagNamesWithDotsAreOneKey) {
 }
 
 TEST(IgnoredFieldsTest, SelectorsAndIndexesPickArrayElements) {
-  json body = {{"properties",
-                {{"accessPolicies", json::array({{{"objectId", "aaa"}, {"permissions", {{"secrets", {"get"}}}}},
-                                                  {{"objectId", "bbb"}, {"permissions", {{"secrets", {"list"}}}}}})}}}};
-  const json live = {{"properties",
-                      {{"accessPolicies",
-                        json::array({{{"objectId", "AAA"}, {"permissions", {{"secrets", {"get", "set"}}}}},
-                                     {{"objectId", "ccc"}, {"permissions", {{"keys", {"get"}}}}}})}}}};
-  KeepIgnoredLiveValues({"properties.accessPolicies[objectId=aaa].permissions",
-                         "properties.accessPolicies[objectId=ccc]", "properties.accessPolicies[objectId=bbb]"},
-                        live, &body);
+  json body = {
+      {"properties",
+       {{"accessPolicies",
+         json::array({{{"objectId", "aaa"}, {"permissions", {{"secrets", {"get"}}}}},
+                      {{"objectId", "bbb"}, {"permissions", {{"secrets", {"list"}}}}}})}}}};
+  const json live = {
+      {"properties",
+       {{"accessPolicies",
+         json::array({{{"objectId", "AAA"}, {"permissions", {{"secrets", {"get", "set"}}}}},
+                      {{"objectId", "ccc"}, {"permissions", {{"keys", {"get"}}}}}})}}}};
+  KeepIgnoredLiveValues(
+      {"properties.accessPolicies[objectId=aaa].permissions",
+       "properties.accessPolicies[objectId=ccc]", "properties.accessPolicies[objectId=bbb]"},
+      live, &body);
   EXPECT_EQ(body["properties"]["accessPolicies"],
             json::array({{{"objectId", "aaa"}, {"permissions", {{"secrets", {"get", "set"}}}}},
                          {{"objectId", "ccc"}, {"permissions", {{"keys", {"get"}}}}}}));
 
   json job = {{"tasks", json::array({{{"task_key", "a"}, {"timeout_seconds", 60}}})}};
-  KeepIgnoredLiveValues({"tasks[0].timeout_seconds"}, json{{"tasks", json::array({{{"task_key", "a"}, {"timeout_seconds", 900}}})}},
-                        &job);
+  KeepIgnoredLiveValues(
+      {"tasks[0].timeout_seconds"},
+      json{{"tasks", json::array({{{"task_key", "a"}, {"timeout_seconds", 900}}})}}, &job);
   EXPECT_EQ(job["tasks"][0]["timeout_seconds"], 900);
 }
 
@@ -72,8 +82,9 @@ TEST(IgnoredFieldsTest, ABodyRootedBelowTheResourceTakesOnlyPathsUnderItsRoot) {
 }
 
 TEST(IgnoredFieldsTest, AnyFieldUnderTellsWhichPartsStillNeedAWrite) {
-  const std::vector<FieldChange> fields = {{"tags.team", "\"a\"", "\"b\"", false},
-                                           {"containers[name=raw].properties.publicAccess", "", "", false}};
+  const std::vector<FieldChange> fields = {
+      {"tags.team", "\"a\"", "\"b\"", false},
+      {"containers[name=raw].properties.publicAccess", "", "", false}};
   EXPECT_TRUE(AnyFieldUnder(fields, "tags"));
   EXPECT_TRUE(AnyFieldUnder(fields, "containers[name=raw]"));
   EXPECT_FALSE(AnyFieldUnder(fields, "containers[name=rawer]"));

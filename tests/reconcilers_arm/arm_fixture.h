@@ -76,8 +76,8 @@ class ArmReconcilerTest : public ::testing::Test {
     reconciler_options.poll_max = absl::Seconds(2);
     reconcilers::RegisterArmReconcilers(registry_, *session_, clock_, reconciler_options);
     engine_ = std::make_unique<controller::Engine>(registry_, store_, clock_, TestDependencies);
-    portal_arm_ = std::make_unique<cloud::arm::ArmClient>(session_->Arm(), clock_,
-                                                          session_->arm_endpoint());
+    portal_arm_ =
+        std::make_unique<cloud::arm::ArmClient>(session_->Arm(), clock_, session_->arm_endpoint());
     cloud::arm::ArmClientOptions factory_options;
     factory_options.error_service = cloud::Service::kDataFactory;
     portal_factories_ = std::make_unique<cloud::arm::ArmClient>(
@@ -129,7 +129,8 @@ class ArmReconcilerTest : public ::testing::Test {
     for (const auto& o : result.resources) {
       absl::StrAppend(&out, o.name, ": action=", static_cast<int>(o.action), " ", o.reason, " ",
                       o.status.ToString(), "\n");
-      for (const auto& f : o.fields) absl::StrAppend(&out, "    ", f.path, ": ", f.old_value, " -> ", f.new_value, "\n");
+      for (const auto& f : o.fields)
+        absl::StrAppend(&out, "    ", f.path, ": ", f.old_value, " -> ", f.new_value, "\n");
     }
     for (const auto& o : result.prunes) {
       absl::StrAppend(&out, "prune ", o.name, ": ", o.status.ToString(), "\n");

@@ -3,19 +3,20 @@
 // token is rotated when it enters its renewal window or is revoked out of band, and the
 // dependent follows the new fingerprint; portal tag drift is repaired; an `existing`
 // workspace is only read, and its prune revokes envctl's tokens but keeps the workspace.
+#include "reconcilers/arm/databricks_workspace_reconciler.h"
+
 #include "cloud/arm/databricks_workspaces.h"
 #include "cloud/databricks/databricks_client.h"
 #include "cloud/databricks/tokens_api.h"
-#include "reconcilers/arm/databricks_workspace_reconciler.h"
 #include "tests/reconcilers_arm/arm_fixture.h"
 
 namespace envctl::testing {
 namespace {
 
+using cloud::databricks::TokenInfo;
 using reconcilers::Action;
 using ::testing::Contains;
 using ::testing::HasSubstr;
-using cloud::databricks::TokenInfo;
 
 // A dependent of workspace.token: rewrites when the fingerprint moves (see the storage
 // test's FingerprintConsumer), keeping the values it received.
@@ -64,7 +65,8 @@ class DatabricksWorkspaceReconcilerTest : public ArmReconcilerTest {
     envctl::v1::Resource* secret = env_.add_resources();
     secret->set_name("databricks-token");
     secret->mutable_key_vault_secret()->set_secret_name("databricks-token");
-    secret->mutable_key_vault_secret()->mutable_value()->mutable_output()->set_resource("workspace");
+    secret->mutable_key_vault_secret()->mutable_value()->mutable_output()->set_resource(
+        "workspace");
     secret->mutable_key_vault_secret()->mutable_value()->mutable_output()->set_output("token");
   }
 

@@ -3,19 +3,20 @@
 // access policy removed or widened in the portal is shown per object id and repaired, a
 // soft-deleted vault of the same name is recovered instead of failing, prune deletes and
 // purges, immutable settings are clear errors.
+#include "reconcilers/arm/key_vault_reconciler.h"
+
 #include "absl/strings/ascii.h"
 #include "cloud/arm/key_vaults.h"
 #include "cloud/datafactory/data_factory_client.h"
-#include "reconcilers/arm/key_vault_reconciler.h"
 #include "tests/reconcilers_arm/arm_fixture.h"
 
 namespace envctl::testing {
 namespace {
 
+using nlohmann::json;
 using reconcilers::Action;
 using ::testing::Contains;
 using ::testing::HasSubstr;
-using nlohmann::json;
 
 constexpr char kReader[] = "0f0f0f0f-1111-2222-3333-444444444444";
 
@@ -38,7 +39,8 @@ class KeyVaultReconcilerTest : public ArmReconcilerTest {
     kv->set_purge_on_delete(true);
     auto* deployer = kv->add_access_policies();
     deployer->mutable_principal()->set_deployer(true);
-    for (const char* p : {"Get", "list", "set", "delete", "purge", "get"}) deployer->add_secret_permissions(p);
+    for (const char* p : {"Get", "list", "set", "delete", "purge", "get"})
+      deployer->add_secret_permissions(p);
     auto* adf = kv->add_access_policies();
     adf->mutable_principal()->set_data_factory("factory");
     adf->add_secret_permissions("list");
@@ -65,8 +67,8 @@ TEST_F(KeyVaultReconcilerTest, CreatesWithResolvedPrincipalsAndConverges) {
   ASSERT_TRUE(first.ok()) << Describe(first);
   auto live = Vaults().Get("demo-dev-rg", "demo-dev-kv");
   ASSERT_OK(live);
-  const json policies =
-      reconcilers::arm::KeyVaultReconciler::NormalizePolicies((*live)["properties"]["accessPolicies"]);
+  const json policies = reconcilers::arm::KeyVaultReconciler::NormalizePolicies(
+      (*live)["properties"]["accessPolicies"]);
   const std::string tenant = absl::AsciiStrToLower(sim_->tenant_id);
   std::map<std::string, json> by_oid;
   for (const auto& p : policies) by_oid[p["objectId"]] = p;
@@ -95,11 +97,13 @@ TEST_F(KeyVaultReconcilerTest, RemovedAndWidenedAccessPoliciesAreShownAndRepaire
   // In the portal: the factory's policy is removed, the reader is granted more.
   ASSERT_OK(Vaults().UpdateAccessPolicies(
       "demo-dev-rg", "demo-dev-kv", cloud::arm::AccessPolicyOperation::kRemove,
-      json::array({{{"tenantId", sim_->tenant_id}, {"objectId", principal},
+      json::array({{{"tenantId", sim_->tenant_id},
+                    {"objectId", principal},
                     {"permissions", {{"secrets", {"get", "list"}}}}}})));
   ASSERT_OK(Vaults().UpdateAccessPolicies(
       "demo-dev-rg", "demo-dev-kv", cloud::arm::AccessPolicyOperation::kAdd,
-      json::array({{{"tenantId", sim_->tenant_id}, {"objectId", kReader},
+      json::array({{{"tenantId", sim_->tenant_id},
+                    {"objectId", kReader},
                     {"permissions", {{"secrets", {"set"}}, {"keys", {"get"}}}}}})));
 
   controller::EngineResult drift = Plan();

@@ -71,9 +71,10 @@ TEST_F(ResourceGroupReconcilerTest, LocationChangeIsAClearError) {
   controller::EngineResult plan = Plan();
   const auto* o = Outcome(plan, "rg");
   ASSERT_NE(o, nullptr);
-  EXPECT_THAT(o->status, StatusIs(absl::StatusCode::kInvalidArgument,
-                                  HasSubstr("resource group \"demo-dev-rg\": location is "
-                                            "\"westeurope\" in Azure but the spec says \"North Europe\"")));
+  EXPECT_THAT(o->status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("resource group \"demo-dev-rg\": location is "
+                                 "\"westeurope\" in Azure but the spec says \"North Europe\"")));
   // Same region spelled differently is not a change.
   env_.mutable_resources(0)->mutable_resource_group()->set_location("West Europe");
   EXPECT_TRUE(Plan().InSync());

@@ -3,10 +3,11 @@
 // fingerprint so a dependent rewrites (minting the new key), portal drift of account
 // properties, tags and container metadata is repaired, a container removed from the spec
 // is deleted, immutable fields are clear errors.
+#include "reconcilers/arm/storage_account_reconciler.h"
+
 #include "absl/strings/match.h"
 #include "cloud/arm/storage_accounts.h"
 #include "common/sha256.h"
-#include "reconcilers/arm/storage_account_reconciler.h"
 #include "tests/reconcilers_arm/arm_fixture.h"
 
 namespace envctl::testing {
@@ -138,11 +139,13 @@ TEST_F(StorageAccountReconcilerTest, CreatesConvergesAndDependentsFollowKeyRotat
 
 TEST_F(StorageAccountReconcilerTest, RepairsPortalDriftOfPropertiesTagsAndContainers) {
   ASSERT_TRUE(Apply().ok());
-  ASSERT_OK(Accounts().Update("demo-dev-rg", "demodevlake",
-                              {{"properties", {{"minimumTlsVersion", "TLS1_0"}, {"accessTier", "Cool"}}},
-                               {"tags", {{"purpose", "other"}}}}));
-  ASSERT_OK(Accounts().UpdateContainer("demo-dev-rg", "demodevlake", "bikeshare",
-                                       {{"properties", {{"metadata", {{"team", "x"}, {"extra", "1"}}}}}}));
+  ASSERT_OK(
+      Accounts().Update("demo-dev-rg", "demodevlake",
+                        {{"properties", {{"minimumTlsVersion", "TLS1_0"}, {"accessTier", "Cool"}}},
+                         {"tags", {{"purpose", "other"}}}}));
+  ASSERT_OK(Accounts().UpdateContainer(
+      "demo-dev-rg", "demodevlake", "bikeshare",
+      {{"properties", {{"metadata", {{"team", "x"}, {"extra", "1"}}}}}}));
   ASSERT_OK(Accounts().DeleteContainer("demo-dev-rg", "demodevlake", "scratch"));
 
   controller::EngineResult drift = Plan();
@@ -175,7 +178,8 @@ TEST_F(StorageAccountReconcilerTest, RepairsPortalDriftOfPropertiesTagsAndContai
 
 TEST_F(StorageAccountReconcilerTest, DeletesOnlyContainersItDeployed) {
   ASSERT_TRUE(Apply().ok());
-  ASSERT_OK(Accounts().PutContainer("demo-dev-rg", "demodevlake", "handmade", nlohmann::json::object()));
+  ASSERT_OK(
+      Accounts().PutContainer("demo-dev-rg", "demodevlake", "handmade", nlohmann::json::object()));
   // "scratch" leaves the spec: envctl created it, so it goes; "handmade" stays.
   env_.mutable_resources(1)->mutable_storage_account()->mutable_containers()->RemoveLast();
   controller::EngineResult plan = Plan();
@@ -183,8 +187,8 @@ TEST_F(StorageAccountReconcilerTest, DeletesOnlyContainersItDeployed) {
   EXPECT_THAT(Paths(*o), Contains("containers[name=scratch]")) << Describe(plan);
   EXPECT_THAT(Paths(*o), Not(Contains("containers[name=handmade]")));
   ASSERT_TRUE(Apply().ok());
-  EXPECT_TRUE(absl::IsNotFound(
-      Accounts().GetContainer("demo-dev-rg", "demodevlake", "scratch").status()));
+  EXPECT_TRUE(
+      absl::IsNotFound(Accounts().GetContainer("demo-dev-rg", "demodevlake", "scratch").status()));
   EXPECT_OK(Accounts().GetContainer("demo-dev-rg", "demodevlake", "handmade"));
   EXPECT_TRUE(Plan().InSync());
 }
@@ -198,9 +202,10 @@ TEST_F(StorageAccountReconcilerTest, ImmutableFieldsAreClearErrors) {
                                  "\"true\" in Azure but the spec says \"false\"")));
   env_.mutable_resources(1)->mutable_storage_account()->set_hierarchical_namespace(true);
   env_.mutable_resources(1)->mutable_storage_account()->set_kind("BlobStorage");
-  EXPECT_THAT(Outcome(Plan(), "lake")->status,
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("kind is \"StorageV2\" in Azure but the spec says \"BlobStorage\"")));
+  EXPECT_THAT(
+      Outcome(Plan(), "lake")->status,
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("kind is \"StorageV2\" in Azure but the spec says \"BlobStorage\"")));
 }
 
 }  // namespace

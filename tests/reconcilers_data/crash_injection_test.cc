@@ -81,7 +81,8 @@ class CrashingStore : public controller::StateStore {
 // The wire of a process: nothing leaves a dead one.
 class CrashingTransport : public cloud::HttpTransport {
  public:
-  CrashingTransport(cloud::HttpTransport& wire, std::atomic<bool>& dead) : wire_(wire), dead_(dead) {}
+  CrashingTransport(cloud::HttpTransport& wire, std::atomic<bool>& dead)
+      : wire_(wire), dead_(dead) {}
   absl::StatusOr<cloud::HttpResponse> Send(const cloud::HttpRequest& request) override {
     if (dead_) return absl::CancelledError("process killed");
     return wire_.Send(request);
@@ -107,7 +108,8 @@ struct EnvctlProcess {
     reconciler_options.poll_initial = absl::Seconds(1);
     registry = reconcilers::BuildCloudReconcilers(*session, clock, reconciler_options);
     engine = std::make_unique<controller::Engine>(
-        *registry, store, clock, [](const envctl::v1::Resource& r) { return spec::ResourceDependencies(r); });
+        *registry, store, clock,
+        [](const envctl::v1::Resource& r) { return spec::ResourceDependencies(r); });
   }
   ~EnvctlProcess() {
     engine.reset();
@@ -193,7 +195,8 @@ class CrashInjectionTest : public ::testing::TestWithParam<int> {
     nlohmann::json log = Admin(sim, "GET", "/requests");
     if (log.is_object()) log = log.value("requests", nlohmann::json::array());
     for (const auto& r : log) {
-      if (r.value("method", "") == "POST" && r.value("path", "").find("/createRun") != std::string::npos) {
+      if (r.value("method", "") == "POST" &&
+          r.value("path", "").find("/createRun") != std::string::npos) {
         ++c.pipeline_runs_created;
       }
     }
@@ -201,8 +204,8 @@ class CrashInjectionTest : public ::testing::TestWithParam<int> {
     auto ws = workspaces.Get("bikeshare-test-rg", "bikeshare-test-dbw");
     EXPECT_TRUE(ws.ok()) << ws.status();
     if (ws.ok()) {
-      cloud::databricks::DatabricksClient client(p.session->Databricks(),
-                                                 cloud::arm::DatabricksWorkspacesClient::WorkspaceUrl(*ws));
+      cloud::databricks::DatabricksClient client(
+          p.session->Databricks(), cloud::arm::DatabricksWorkspacesClient::WorkspaceUrl(*ws));
       auto runs = cloud::databricks::JobsApi(client).ListRuns();
       EXPECT_TRUE(runs.ok()) << runs.status();
       if (runs.ok()) c.notebook_runs = static_cast<int>(runs->size());
@@ -265,7 +268,8 @@ TEST_P(CrashInjectionTest, KilledBeforeAnySaveThenRestartedConvergesWithoutDupli
     }
     const CloudCensus after = Census(*sim, restarted, clock);
     EXPECT_EQ(after.arm_resources, reference.arm_resources) << after.ToString();
-    EXPECT_EQ(after.pipeline_runs_created, 1) << "never a second pipeline run: " << after.ToString();
+    EXPECT_EQ(after.pipeline_runs_created, 1)
+        << "never a second pipeline run: " << after.ToString();
     EXPECT_EQ(after.notebook_runs, reference.notebook_runs)
         << "never a second notebook run: " << after.ToString();
     EXPECT_LE(after.tokens, reference.tokens) << "no orphan token: " << after.ToString();

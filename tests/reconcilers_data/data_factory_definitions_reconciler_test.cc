@@ -6,14 +6,15 @@
 namespace envctl::testing {
 namespace {
 
+using cloud::datafactory::EntityKind;
+using reconcilers::Action;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using reconcilers::Action;
-using cloud::datafactory::EntityKind;
 
-constexpr char kKeyVaultLs[] = R"({"name":"AzureKeyVault","properties":{"annotations":[],"type":"AzureKeyVault",
+constexpr char kKeyVaultLs[] =
+    R"({"name":"AzureKeyVault","properties":{"annotations":[],"type":"AzureKeyVault",
   "typeProperties":{"baseUrl":"${keyvault.vaultUri}"}}})";
 constexpr char kBlobLs[] = R"({"name":"Lake","properties":{"type":"AzureBlobFS",
   "typeProperties":{"url":"https://lake.dfs.core.windows.net","accountKey":{"type":"SecureString","value":"inline-secret-key"}}}})";
@@ -76,7 +77,8 @@ TEST_F(DataFactoryDefinitionsTest, DeploysInReferenceOrderThenPlansNoChange) {
 
   auto ls = Live(EntityKind::kLinkedService, "AzureKeyVault");
   ASSERT_TRUE(ls.ok()) << ls.status();
-  EXPECT_EQ((*ls)["properties"]["typeProperties"]["baseUrl"], vault_uri_) << "${keyvault.vaultUri} expanded";
+  EXPECT_EQ((*ls)["properties"]["typeProperties"]["baseUrl"], vault_uri_)
+      << "${keyvault.vaultUri} expanded";
   auto trigger = Live(EntityKind::kTrigger, "Nightly");
   ASSERT_TRUE(trigger.ok());
   EXPECT_EQ((*trigger)["properties"]["runtimeState"], "Started") << "listed in startedTriggers";
@@ -100,14 +102,16 @@ TEST_F(DataFactoryDefinitionsTest, PipelineEditedOutOfBandIsRepaired) {
   auto live = Live(EntityKind::kPipeline, "ApplyModel");
   ASSERT_TRUE(live.ok());
   nlohmann::json edited = {{"properties", (*live)["properties"]}};
-  edited["properties"]["activities"][1]["typeProperties"]["notebookPath"] = "/Shared/elsewhere/apply";
+  edited["properties"]["activities"][1]["typeProperties"]["notebookPath"] =
+      "/Shared/elsewhere/apply";
   ASSERT_OK(factories_->PutEntity(factory_, EntityKind::kPipeline, "ApplyModel", edited).status());
 
   controller::EngineResult plan = Plan();
   const auto* o = Outcome(plan, "adf");
   ASSERT_EQ(o->action, Action::kUpdate) << Describe(plan);
   EXPECT_TRUE(o->drift);
-  ASSERT_THAT(Paths(*o), ElementsAre("pipeline/ApplyModel.activities[1].typeProperties.notebookPath"));
+  ASSERT_THAT(Paths(*o),
+              ElementsAre("pipeline/ApplyModel.activities[1].typeProperties.notebookPath"));
   EXPECT_EQ(o->fields[0].old_value, "\"/Shared/elsewhere/apply\"");
   EXPECT_EQ(o->fields[0].new_value, "\"/Shared/bikeshare/apply\"");
 
@@ -115,7 +119,8 @@ TEST_F(DataFactoryDefinitionsTest, PipelineEditedOutOfBandIsRepaired) {
   controller::EngineResult applied = Apply();
   ASSERT_TRUE(Outcome(applied, "adf")->status.ok()) << Describe(applied);
   EXPECT_EQ(Writes()["datafactory"], 1) << "only the pipeline is rewritten";
-  EXPECT_EQ((*Live(EntityKind::kPipeline, "ApplyModel"))["properties"]["activities"][1]["typeProperties"]["notebookPath"],
+  EXPECT_EQ((*Live(EntityKind::kPipeline,
+                   "ApplyModel"))["properties"]["activities"][1]["typeProperties"]["notebookPath"],
             "/Shared/bikeshare/apply");
   EXPECT_EQ(Outcome(Plan(), "adf")->action, Action::kNone);
 }
@@ -169,9 +174,13 @@ TEST_F(DataFactoryDefinitionsTest, StoppedStartedTriggerIsStartedAgain) {
 TEST_F(DataFactoryDefinitionsTest, RemovedDefinitionsAreDeletedOnlyWhenEnvctlDeployedThem) {
   Apply();
   // Someone else's pipeline in the same factory: never touched.
-  ASSERT_OK(factories_->PutEntity(factory_, EntityKind::kPipeline, "Manual",
-                                  {{"properties", {{"activities", {{{"name", "w"}, {"type", "Wait"},
-                                                                    {"typeProperties", {{"waitTimeInSeconds", 1}}}}}}}}})
+  ASSERT_OK(factories_
+                ->PutEntity(factory_, EntityKind::kPipeline, "Manual",
+                            {{"properties",
+                              {{"activities",
+                                {{{"name", "w"},
+                                  {"type", "Wait"},
+                                  {"typeProperties", {{"waitTimeInSeconds", 1}}}}}}}}})
                 .status());
   // The trigger and the pipeline leave the repo.
   files_.erase("trigger/Nightly.json");

@@ -65,19 +65,22 @@ class StubOutputs : public reconcilers::Reconciler {
   }
   absl::StatusOr<reconcilers::Change> Plan(reconcilers::Context& ctx) override {
     absl::MutexLock lock(&mu_);
-    for (const auto& [output, v] : values_[ctx.resource.name()]) ctx.outputs.Set(ctx.resource.name(), output, v);
+    for (const auto& [output, v] : values_[ctx.resource.name()])
+      ctx.outputs.Set(ctx.resource.name(), output, v);
     reconcilers::Change c;
     c.exists = true;
     return c;
   }
-  absl::StatusOr<reconcilers::ApplyResult> Apply(reconcilers::Context&, const reconcilers::Change&) override {
+  absl::StatusOr<reconcilers::ApplyResult> Apply(reconcilers::Context&,
+                                                 const reconcilers::Change&) override {
     return reconcilers::ApplyResult{};
   }
   absl::Status Delete(reconcilers::Context&) override { return absl::OkStatus(); }
 
  private:
   absl::Mutex mu_;
-  std::map<std::string, std::map<std::string, reconcilers::OutputValue>> values_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::map<std::string, reconcilers::OutputValue>> values_
+      ABSL_GUARDED_BY(mu_);
 };
 
 class DataPlaneTest : public ::testing::Test {
@@ -91,12 +94,14 @@ class DataPlaneTest : public ::testing::Test {
     ASSERT_TRUE(sim.ok()) << sim.status();
     sim_ = std::move(*sim);
     StartEnvctl();
-    arm_ = std::make_unique<cloud::arm::ArmClient>(session_->Arm(), clock_, session_->arm_endpoint());
+    arm_ =
+        std::make_unique<cloud::arm::ArmClient>(session_->Arm(), clock_, session_->arm_endpoint());
     cloud::arm::ArmClientOptions factory_options;
     factory_options.error_service = cloud::Service::kDataFactory;
-    factory_arm_ = std::make_unique<cloud::arm::ArmClient>(session_->DataFactory(), clock_,
-                                                           session_->arm_endpoint(), factory_options);
-    factories_ = std::make_unique<cloud::datafactory::DataFactoryClient>(*factory_arm_, sim_->subscription_id);
+    factory_arm_ = std::make_unique<cloud::arm::ArmClient>(
+        session_->DataFactory(), clock_, session_->arm_endpoint(), factory_options);
+    factories_ = std::make_unique<cloud::datafactory::DataFactoryClient>(*factory_arm_,
+                                                                         sim_->subscription_id);
 
     env_.set_name("dev");
     env_.set_project("demo");
@@ -129,10 +134,9 @@ class DataPlaneTest : public ::testing::Test {
                       Resource::kDataFactory, Resource::kDatabricksWorkspace}) {
       registry_->Register(kind, &stub_);
     }
-    engine_ = std::make_unique<controller::Engine>(*registry_, store_, clock_,
-                                                   [](const envctl::v1::Resource& r) {
-                                                     return spec::ResourceDependencies(r);
-                                                   });
+    engine_ = std::make_unique<controller::Engine>(
+        *registry_, store_, clock_,
+        [](const envctl::v1::Resource& r) { return spec::ResourceDependencies(r); });
   }
 
   envctl::v1::Resource* AddResource(const std::string& name) {
@@ -175,7 +179,8 @@ class DataPlaneTest : public ::testing::Test {
           {"accessPolicies",
            {{{"tenantId", sim_->tenant_id},
              {"objectId", sim_->object_id},
-             {"permissions", {{"secrets", {"get", "list", "set", "delete", "recover", "purge"}}}}}}}}}};
+             {"permissions",
+              {{"secrets", {"get", "list", "set", "delete", "recover", "purge"}}}}}}}}}};
     auto vault = vaults.CreateOrUpdate(kGroup, vault_name, body);
     EXPECT_TRUE(vault.ok()) << vault.status();
     if (!vault.ok()) return "";
@@ -189,10 +194,12 @@ class DataPlaneTest : public ::testing::Test {
   }
 
   // A Data Factory published as resource `name`.
-  cloud::datafactory::FactoryRef CreateFactory(const std::string& name, const std::string& factory_name) {
+  cloud::datafactory::FactoryRef CreateFactory(const std::string& name,
+                                               const std::string& factory_name) {
     cloud::datafactory::FactoryRef ref{kGroup, factory_name};
-    auto f = factories_->PutFactory(
-        ref, {{"location", "westeurope"}, {"identity", {{"type", "SystemAssigned"}}}, {"properties", nlohmann::json::object()}});
+    auto f = factories_->PutFactory(ref, {{"location", "westeurope"},
+                                          {"identity", {{"type", "SystemAssigned"}}},
+                                          {"properties", nlohmann::json::object()}});
     EXPECT_TRUE(f.ok()) << f.status();
     envctl::v1::Resource* r = AddResource(name);
     r->mutable_data_factory()->set_factory_name(factory_name);
@@ -204,12 +211,12 @@ class DataPlaneTest : public ::testing::Test {
   // A Databricks workspace published as resource `name`; returns its https URL.
   std::string CreateWorkspace(const std::string& name, const std::string& workspace_name) {
     cloud::arm::DatabricksWorkspacesClient workspaces(*arm_, sim_->subscription_id);
-    nlohmann::json body = {
-        {"location", "westeurope"},
-        {"sku", {{"name", "premium"}}},
-        {"properties",
-         {{"managedResourceGroupId",
-           absl::StrCat("/subscriptions/", sim_->subscription_id, "/resourceGroups/databricks-rg-", workspace_name)}}}};
+    nlohmann::json body = {{"location", "westeurope"},
+                           {"sku", {{"name", "premium"}}},
+                           {"properties",
+                            {{"managedResourceGroupId",
+                              absl::StrCat("/subscriptions/", sim_->subscription_id,
+                                           "/resourceGroups/databricks-rg-", workspace_name)}}}};
     auto ws = workspaces.CreateOrUpdate(kGroup, workspace_name, body);
     EXPECT_TRUE(ws.ok()) << ws.status();
     if (!ws.ok()) return "";
@@ -250,12 +257,14 @@ class DataPlaneTest : public ::testing::Test {
     for (const auto& o : result.resources) {
       absl::StrAppend(&out, o.name, ": action=", static_cast<int>(o.action), " ", o.reason, " ",
                       o.status.ToString(), "\n");
-      for (const auto& f : o.fields) absl::StrAppend(&out, "    ", f.path, ": ", f.old_value, " -> ", f.new_value, "\n");
+      for (const auto& f : o.fields)
+        absl::StrAppend(&out, "    ", f.path, ": ", f.old_value, " -> ", f.new_value, "\n");
     }
     return out;
   }
 
-  nlohmann::json Admin(const std::string& method, const std::string& path, const std::string& body = "") {
+  nlohmann::json Admin(const std::string& method, const std::string& path,
+                       const std::string& body = "") {
     cloudsim::ClientOptions options;
     options.ca_file = sim_->ca_cert_file;
     cloudsim::HeaderMap headers;
@@ -273,7 +282,8 @@ class DataPlaneTest : public ::testing::Test {
   nlohmann::json RequestLog() {
     nlohmann::json log = Admin("GET", "/requests");
     if (log.is_array()) return log;
-    return log.is_object() ? log.value("requests", nlohmann::json::array()) : nlohmann::json::array();
+    return log.is_object() ? log.value("requests", nlohmann::json::array())
+                           : nlohmann::json::array();
   }
   // Write requests per service since the last ResetStats().
   std::map<std::string, int> Writes() {

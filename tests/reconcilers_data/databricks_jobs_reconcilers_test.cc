@@ -9,11 +9,11 @@
 namespace envctl::testing {
 namespace {
 
+using reconcilers::Action;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
-using reconcilers::Action;
 namespace dbx = cloud::databricks;
 
 constexpr char kPrepare[] = "# Databricks notebook source\ndbutils.notebook.exit(\"prepared\")\n";
@@ -111,7 +111,10 @@ class DatabricksJobsTest : public DataPlaneTest {
     nlohmann::json settings = JobSettings();
     settings["schedule"]["quartz_cron_expression"] = cron;
     settings["schedule"]["pause_status"] = pause;
-    ASSERT_OK(client_->Post("/api/2.2/jobs/reset", {{"job_id", std::stoll(JobId())}, {"new_settings", settings}}).status());
+    ASSERT_OK(client_
+                  ->Post("/api/2.2/jobs/reset",
+                         {{"job_id", std::stoll(JobId())}, {"new_settings", settings}})
+                  .status());
   }
   envctl::v1::Resource* Find(const std::string& name) {
     for (auto& r : *env_.mutable_resources()) {
@@ -154,16 +157,19 @@ TEST_F(DatabricksJobsTest, PolicyJobAndPermissionsCreateThenPlanEmptyAndNoWrites
 // (the service created it, envctl saw a 503) the object is found by name, not created
 // again; after a 503 before the service acted it is created again in the same pass.
 TEST_F(DatabricksJobsTest, CreateWhoseAnswerIsLostIsFoundByNameAndARefusedOneIsRetried) {
-  Admin("POST", "/faults",
-        R"({"service":"databricks","operation":"POST /api/2.2/jobs/create","status":503,"after_handling":true,"count":1})");
-  Admin("POST", "/faults",
-        R"({"service":"databricks","operation":"POST /api/2.0/policies/clusters/create","status":503,"retry_after_s":1,"count":1})");
+  Admin(
+      "POST", "/faults",
+      R"({"service":"databricks","operation":"POST /api/2.2/jobs/create","status":503,"after_handling":true,"count":1})");
+  Admin(
+      "POST", "/faults",
+      R"({"service":"databricks","operation":"POST /api/2.0/policies/clusters/create","status":503,"retry_after_s":1,"count":1})");
   controller::EngineResult applied = Apply();
   for (const char* name : {"policy", "training", "training-acl"}) {
     ASSERT_TRUE(Outcome(applied, name)->status.ok()) << name << "\n" << Describe(applied);
   }
   EXPECT_THAT(Requests("POST", "/jobs/create"), ::testing::SizeIs(1)) << "found, not created again";
-  EXPECT_THAT(Requests("POST", "/policies/clusters/create"), ::testing::SizeIs(2)) << "refused, so created again";
+  EXPECT_THAT(Requests("POST", "/policies/clusters/create"), ::testing::SizeIs(2))
+      << "refused, so created again";
   auto jobs = client_->Get("/api/2.2/jobs/list");
   ASSERT_OK(jobs);
   EXPECT_EQ((*jobs)["jobs"].size(), 1u) << jobs->dump();
@@ -203,9 +209,11 @@ TEST_F(DatabricksJobsTest, JobScheduleChangedOutOfBandIsOnlyReportedUnderReport)
 TEST_F(DatabricksJobsTest, PermissionRaisedByHandIsRepairedAndOthersAreKept) {
   Apply();
   const std::string object = "/api/2.0/permissions/jobs/" + JobId();
-  ASSERT_OK(client_->Send("PATCH", object, {{"access_control_list",
-                                             {{{"group_name", "data-engineers"}, {"permission_level", "CAN_MANAGE"}},
-                                              {{"user_name", "ana@example.com"}, {"permission_level", "CAN_VIEW"}}}}})
+  ASSERT_OK(client_
+                ->Send("PATCH", object,
+                       {{"access_control_list",
+                         {{{"group_name", "data-engineers"}, {"permission_level", "CAN_MANAGE"}},
+                          {{"user_name", "ana@example.com"}, {"permission_level", "CAN_VIEW"}}}}})
                 .status());
   controller::EngineResult plan = Plan();
   const auto* o = Outcome(plan, "training-acl");
@@ -216,7 +224,8 @@ TEST_F(DatabricksJobsTest, PermissionRaisedByHandIsRepairedAndOthersAreKept) {
   auto acl = client_->Get(object);
   ASSERT_TRUE(acl.ok());
   EXPECT_THAT(acl->dump(), HasSubstr("\"CAN_MANAGE_RUN\""));
-  EXPECT_THAT(acl->dump(), HasSubstr("ana@example.com")) << "entries envctl does not manage are kept";
+  EXPECT_THAT(acl->dump(), HasSubstr("ana@example.com"))
+      << "entries envctl does not manage are kept";
   EXPECT_THAT(acl->dump(), HasSubstr("IS_OWNER")) << "the owner is kept";
   EXPECT_EQ(Outcome(Plan(), "training-acl")->action, Action::kNone);
 }
@@ -232,9 +241,12 @@ TEST_F(DatabricksJobsTest, ClusterResizedOutOfBandIsRepairedAndPlanSaysTheEditRe
     if ((*c)["state"] == "RUNNING") break;
     clock_.Advance(absl::Seconds(5));
   }
-  ASSERT_OK(client_->Post("/api/2.1/clusters/edit", {{"cluster_id", id}, {"cluster_name", "shared"},
-                                                     {"spark_version", "13.3.x-scala2.12"},
-                                                     {"node_type_id", "Standard_DS3_v2"}, {"num_workers", 8}})
+  ASSERT_OK(client_
+                ->Post("/api/2.1/clusters/edit", {{"cluster_id", id},
+                                                  {"cluster_name", "shared"},
+                                                  {"spark_version", "13.3.x-scala2.12"},
+                                                  {"node_type_id", "Standard_DS3_v2"},
+                                                  {"num_workers", 8}})
                 .status());
   for (int i = 0; i < 100; ++i) {
     auto c = client_->Get("/api/2.1/clusters/get", {{"cluster_id", id}});
@@ -260,7 +272,10 @@ TEST_F(DatabricksJobsTest, JobRepairKeepsTheLiveValueOfAnIgnoredSetting) {
   nlohmann::json settings = JobSettings();
   settings["schedule"]["pause_status"] = "PAUSED";
   settings["max_concurrent_runs"] = 5;
-  ASSERT_OK(client_->Post("/api/2.2/jobs/reset", {{"job_id", std::stoll(JobId())}, {"new_settings", settings}}).status());
+  ASSERT_OK(client_
+                ->Post("/api/2.2/jobs/reset",
+                       {{"job_id", std::stoll(JobId())}, {"new_settings", settings}})
+                .status());
 
   controller::EngineResult plan = Plan();
   const auto* o = Outcome(plan, "training");
@@ -269,7 +284,8 @@ TEST_F(DatabricksJobsTest, JobRepairKeepsTheLiveValueOfAnIgnoredSetting) {
   EXPECT_THAT(Paths(*o), ::testing::Not(Contains("schedule.pause_status")));
   Apply();
   EXPECT_EQ(JobSettings()["max_concurrent_runs"], 1) << "the other setting is repaired";
-  EXPECT_EQ(JobSettings()["schedule"]["pause_status"], "PAUSED") << "the ignored one keeps its live value";
+  EXPECT_EQ(JobSettings()["schedule"]["pause_status"], "PAUSED")
+      << "the ignored one keeps its live value";
   EXPECT_EQ(Outcome(Plan(), "training")->action, Action::kNone);
 }
 
@@ -280,10 +296,13 @@ TEST_F(DatabricksJobsTest, ClusterEditKeepsAnIgnoredAttributeAndOnlyIgnoredDrift
   const std::string id = nlohmann::json::parse(store_.Memory("dev", "shared"))["clusterId"];
   clock_.Advance(absl::Minutes(1));  // TERMINATING -> TERMINATED, so it can be edited
   auto edit = [&](int workers, int autotermination) {
-    ASSERT_OK(client_->Post("/api/2.1/clusters/edit",
-                            {{"cluster_id", id}, {"cluster_name", "shared"}, {"spark_version", "13.3.x-scala2.12"},
-                             {"node_type_id", "Standard_DS3_v2"}, {"num_workers", workers},
-                             {"autotermination_minutes", autotermination}})
+    ASSERT_OK(client_
+                  ->Post("/api/2.1/clusters/edit", {{"cluster_id", id},
+                                                    {"cluster_name", "shared"},
+                                                    {"spark_version", "13.3.x-scala2.12"},
+                                                    {"node_type_id", "Standard_DS3_v2"},
+                                                    {"num_workers", workers},
+                                                    {"autotermination_minutes", autotermination}})
                   .status());
   };
   edit(2, 30);
@@ -303,7 +322,8 @@ TEST_F(DatabricksJobsTest, ClusterEditKeepsAnIgnoredAttributeAndOnlyIgnoredDrift
   EXPECT_EQ((*c)["autotermination_minutes"], 30);
 }
 
-TEST_F(DatabricksJobsTest, NewClusterIsTerminatedUnlessDeclaredRunningAndResizeUnderReportIsReported) {
+TEST_F(DatabricksJobsTest,
+       NewClusterIsTerminatedUnlessDeclaredRunningAndResizeUnderReportIsReported) {
   AddCluster(/*running=*/false);
   Find("shared")->set_drift_policy(envctl::v1::DRIFT_POLICY_REPORT);
   Apply();
@@ -312,9 +332,12 @@ TEST_F(DatabricksJobsTest, NewClusterIsTerminatedUnlessDeclaredRunningAndResizeU
   auto c = client_->Get("/api/2.1/clusters/get", {{"cluster_id", id}});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ((*c)["state"], "TERMINATED");
-  ASSERT_OK(client_->Post("/api/2.1/clusters/edit", {{"cluster_id", id}, {"cluster_name", "shared"},
-                                                     {"spark_version", "13.3.x-scala2.12"},
-                                                     {"node_type_id", "Standard_DS3_v2"}, {"num_workers", 5}})
+  ASSERT_OK(client_
+                ->Post("/api/2.1/clusters/edit", {{"cluster_id", id},
+                                                  {"cluster_name", "shared"},
+                                                  {"spark_version", "13.3.x-scala2.12"},
+                                                  {"node_type_id", "Standard_DS3_v2"},
+                                                  {"num_workers", 5}})
                 .status());
   ResetStats();
   controller::EngineResult applied = Apply();
@@ -359,24 +382,28 @@ TEST_F(DatabricksJobsTest, NotebookChangeRerunsTheJobRunTestAndNothingElse) {
   EXPECT_EQ(run->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED);
   EXPECT_EQ(Outcome(Plan(), "training-run")->action, Action::kNone);
 
-  SetContent("notebooks", {{"prepare.py", kPrepare}, {"train.py", "# Databricks notebook source\nprint('v2')\n"}});
+  SetContent("notebooks", {{"prepare.py", kPrepare},
+                           {"train.py", "# Databricks notebook source\nprint('v2')\n"}});
   controller::EngineResult plan = Plan();
   EXPECT_EQ(Outcome(plan, "notebooks")->action, Action::kUpdate) << Describe(plan);
   EXPECT_EQ(Outcome(plan, "training-run")->action, Action::kRun);
   EXPECT_THAT(Outcome(plan, "training-run")->reason, HasSubstr("notebooks"));
   for (const char* unchanged : {"policy", "training", "training-acl", "lake-check"}) {
-    EXPECT_EQ(Outcome(plan, unchanged)->action, Action::kNone) << unchanged << "\n" << Describe(plan);
+    EXPECT_EQ(Outcome(plan, unchanged)->action, Action::kNone) << unchanged << "\n"
+                                                               << Describe(plan);
   }
   ResetStats();
   controller::EngineResult rerun = Apply();
-  EXPECT_EQ(Outcome(rerun, "training-run")->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED) << Describe(rerun);
+  EXPECT_EQ(Outcome(rerun, "training-run")->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED)
+      << Describe(rerun);
   EXPECT_THAT(Requests("POST", "/jobs/run-now"), SizeIs(1));
   EXPECT_THAT(Requests("POST", "/jobs/runs/submit"), IsEmpty());
 }
 
 TEST_F(DatabricksJobsTest, FailingTaskFailsTheJobRunTestWithTheTaskError) {
-  SetContent("notebooks", {{"prepare.py", "# Databricks notebook source\nraise ValueError(\"no trips\")\n"},
-                           {"train.py", kTrain}});
+  SetContent("notebooks",
+             {{"prepare.py", "# Databricks notebook source\nraise ValueError(\"no trips\")\n"},
+              {"train.py", kTrain}});
   AddJobRunTest();
   controller::EngineResult applied = Apply();
   const auto* run = Outcome(applied, "training-run");
@@ -386,7 +413,11 @@ TEST_F(DatabricksJobsTest, FailingTaskFailsTheJobRunTestWithTheTaskError) {
 }
 
 TEST_F(DatabricksJobsTest, JobClusterOutsideItsPolicyFailsWithTheServiceMessage) {
-  Find("training")->mutable_databricks_job()->mutable_job_clusters(0)->mutable_spec()->set_num_workers(9);
+  Find("training")
+      ->mutable_databricks_job()
+      ->mutable_job_clusters(0)
+      ->mutable_spec()
+      ->set_num_workers(9);
   controller::EngineResult applied = Apply();
   const auto* o = Outcome(applied, "training");
   EXPECT_FALSE(o->status.ok());

@@ -11,15 +11,17 @@
 namespace envctl::testing {
 namespace {
 
+using reconcilers::Action;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
-using reconcilers::Action;
 namespace dbx = cloud::databricks;
 
-constexpr char kPrepare[] = "# Databricks notebook source\nx = 1\n\n# COMMAND ----------\n\ndbutils.notebook.exit(\"ok\")\n";
+constexpr char kPrepare[] =
+    "# Databricks notebook source\nx = 1\n\n# COMMAND "
+    "----------\n\ndbutils.notebook.exit(\"ok\")\n";
 constexpr char kTrain[] = "# Databricks notebook source\r\nprint('train')\r\n";
 constexpr char kQuery[] = "SELECT 1";
 
@@ -37,7 +39,10 @@ class DatabricksTest : public DataPlaneTest {
     r->mutable_databricks_notebooks()->set_workspace("workspace");
     r->mutable_databricks_notebooks()->set_source_folder("notebooks");
     r->mutable_databricks_notebooks()->set_target_folder("/Shared/bikeshare");
-    notebooks_ = {{"prepare.py", kPrepare}, {"ml/train.py", kTrain}, {"report.sql", kQuery}, {"README.md", "docs"}};
+    notebooks_ = {{"prepare.py", kPrepare},
+                  {"ml/train.py", kTrain},
+                  {"report.sql", kQuery},
+                  {"README.md", "docs"}};
     SetContent("notebooks", notebooks_);
   }
 
@@ -64,11 +69,13 @@ TEST_F(DatabricksTest, NotebooksImportThenPlanNoChangeWithoutExports) {
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->language, "SQL");
   EXPECT_EQ(ws.GetStatus("/Shared/bikeshare/ml/train")->language, "PYTHON");
-  EXPECT_TRUE(absl::IsNotFound(ws.GetStatus("/Shared/bikeshare/README").status())) << "not a notebook";
+  EXPECT_TRUE(absl::IsNotFound(ws.GetStatus("/Shared/bikeshare/README").status()))
+      << "not a notebook";
 
   controller::EngineResult replan = Plan();
   EXPECT_EQ(Outcome(replan, "notebooks")->action, Action::kNone) << Describe(replan);
-  EXPECT_THAT(Requests("GET", "/workspace/export"), IsEmpty()) << "memory of modified_at avoids exports";
+  EXPECT_THAT(Requests("GET", "/workspace/export"), IsEmpty())
+      << "memory of modified_at avoids exports";
   ResetStats();
   Apply();
   EXPECT_EQ(Writes().count("databricks"), 0u);
@@ -87,7 +94,8 @@ TEST_F(DatabricksTest, NotebookDeletedOutOfBandIsRecreated) {
   ResetStats();
   Apply();
   EXPECT_TRUE(ws.GetStatus("/Shared/bikeshare/prepare").ok());
-  EXPECT_THAT(Requests("POST", "/workspace/import"), ::testing::SizeIs(1)) << "only the missing notebook";
+  EXPECT_THAT(Requests("POST", "/workspace/import"), ::testing::SizeIs(1))
+      << "only the missing notebook";
   EXPECT_EQ(Outcome(Plan(), "notebooks")->action, Action::kNone);
 }
 
@@ -97,7 +105,8 @@ TEST_F(DatabricksTest, NotebookEditedOutOfBandIsReimportedAndStrayNotebookDelete
   dbx::WorkspaceApi ws(*client_);
   clock_.Advance(absl::Minutes(1));  // a person edits later
   ASSERT_OK(ws.ImportSource("/Shared/bikeshare/prepare", "x = 2\n", dbx::Language::kPython, true));
-  ASSERT_OK(ws.ImportSource("/Shared/bikeshare/scratch", "print(1)\n", dbx::Language::kPython, false));
+  ASSERT_OK(
+      ws.ImportSource("/Shared/bikeshare/scratch", "print(1)\n", dbx::Language::kPython, false));
   ASSERT_OK(ws.Mkdirs("/Shared/elsewhere"));
   ASSERT_OK(ws.ImportSource("/Shared/elsewhere/keep", "print(1)\n", dbx::Language::kPython, false));
 
@@ -106,21 +115,27 @@ TEST_F(DatabricksTest, NotebookEditedOutOfBandIsReimportedAndStrayNotebookDelete
   ASSERT_EQ(o->action, Action::kUpdate) << Describe(plan);
   EXPECT_THAT(Paths(*o), UnorderedElementsAre("notebooks[/Shared/bikeshare/prepare]",
                                               "notebooks[/Shared/bikeshare/scratch]"));
-  EXPECT_THAT(Requests("GET", "/workspace/export"), ::testing::SizeIs(1)) << "only the touched notebook";
+  EXPECT_THAT(Requests("GET", "/workspace/export"), ::testing::SizeIs(1))
+      << "only the touched notebook";
   Apply();
   auto source = ws.ExportSource("/Shared/bikeshare/prepare");
   ASSERT_TRUE(source.ok());
-  EXPECT_EQ(reconcilers::NormalizeNotebookSource(*source), reconcilers::NormalizeNotebookSource(kPrepare));
+  EXPECT_EQ(reconcilers::NormalizeNotebookSource(*source),
+            reconcilers::NormalizeNotebookSource(kPrepare));
   EXPECT_TRUE(absl::IsNotFound(ws.GetStatus("/Shared/bikeshare/scratch").status()));
-  EXPECT_TRUE(ws.GetStatus("/Shared/elsewhere/keep").ok()) << "outside the target folder: untouched";
+  EXPECT_TRUE(ws.GetStatus("/Shared/elsewhere/keep").ok())
+      << "outside the target folder: untouched";
   EXPECT_EQ(Outcome(Plan(), "notebooks")->action, Action::kNone);
 }
 
 TEST(NotebookSourceTest, NormalizesHeaderLineEndingsAndTrailingBlankLines) {
   using reconcilers::NormalizeNotebookSource;
-  EXPECT_EQ(NormalizeNotebookSource("# Databricks notebook source\r\nprint(1)\r\n\r\n"), "print(1)");
+  EXPECT_EQ(NormalizeNotebookSource("# Databricks notebook source\r\nprint(1)\r\n\r\n"),
+            "print(1)");
   EXPECT_EQ(NormalizeNotebookSource("print(1)"), "print(1)");
-  EXPECT_EQ(NormalizeNotebookSource("// Databricks notebook source exported at 2020\nval x = 1  \n"), "val x = 1");
+  EXPECT_EQ(
+      NormalizeNotebookSource("// Databricks notebook source exported at 2020\nval x = 1  \n"),
+      "val x = 1");
   EXPECT_EQ(NormalizeNotebookSource("-- Databricks notebook source\nSELECT 1"), "SELECT 1");
   EXPECT_NE(NormalizeNotebookSource("print(1)"), NormalizeNotebookSource("print(2)"));
 }
@@ -188,8 +203,9 @@ TEST_F(SecretScopeTest, CreatesScopeSecretAndAclThenNoWrites) {
 
 // scopes/create is safe to retry: a transient 503 no longer fails the pass.
 TEST_F(SecretScopeTest, TransientFailureOfScopeCreateIsRetried) {
-  Admin("POST", "/faults",
-        R"({"service":"databricks","operation":"POST /api/2.0/secrets/scopes/create","status":503,"retry_after_s":1,"count":1})");
+  Admin(
+      "POST", "/faults",
+      R"({"service":"databricks","operation":"POST /api/2.0/secrets/scopes/create","status":503,"retry_after_s":1,"count":1})");
   controller::EngineResult applied = Apply();
   ASSERT_TRUE(Outcome(applied, "secrets")->status.ok()) << Describe(applied);
   EXPECT_THAT(Requests("POST", "/secrets/scopes/create"), ::testing::SizeIs(2));
@@ -358,7 +374,8 @@ TEST_F(LibraryTest, FileReplacedOutOfBandWithSameSizeIsDetectedByHash) {
   const auto* o = Outcome(plan, "model-library");
   ASSERT_EQ(o->action, Action::kUpdate) << Describe(plan);
   ASSERT_THAT(Paths(*o), ElementsAre("content"));
-  EXPECT_THAT(Requests("GET", "/dbfs/read"), ::testing::SizeIs(1)) << "read back only when mtime moved";
+  EXPECT_THAT(Requests("GET", "/dbfs/read"), ::testing::SizeIs(1))
+      << "read back only when mtime moved";
   Apply();
   EXPECT_EQ(*dbfs.ReadAll("/FileStore/bikeshare/model.py"), "AAAA");
   EXPECT_EQ(Outcome(Plan(), "model-library")->action, Action::kNone);

@@ -1,18 +1,19 @@
 // IntegrationTest against cloudsim's simulated workspace: a notebook run per covered
 // content change; a failing notebook is recorded FAILED with its message and not rerun;
 // a run past its timeout is cancelled; a restart mid-run resumes the same run id.
+#include "reconcilers/runs/integration_test_reconciler.h"
+
 #include "cloud/databricks/jobs_api.h"
 #include "cloud/databricks/workspace_api.h"
-#include "reconcilers/runs/integration_test_reconciler.h"
 #include "reconcilers/runs/run_support.h"
 #include "tests/reconcilers_data/data_plane_fixture.h"
 
 namespace envctl::testing {
 namespace {
 
+using reconcilers::Action;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-using reconcilers::Action;
 namespace dbx = cloud::databricks;
 
 class IntegrationTestTest : public DataPlaneTest {
@@ -33,7 +34,8 @@ class IntegrationTestTest : public DataPlaneTest {
     ASSERT_OK(ws.ImportSource(path, source, dbx::Language::kPython, true));
   }
 
-  envctl::v1::IntegrationTestSpec* AddTest(const std::string& notebook, int timeout_seconds = 1800) {
+  envctl::v1::IntegrationTestSpec* AddTest(const std::string& notebook,
+                                           int timeout_seconds = 1800) {
     envctl::v1::Resource* r = AddResource("integration-test");
     auto* spec = r->mutable_integration_test();
     spec->set_workspace("workspace");
@@ -76,7 +78,8 @@ TEST_F(IntegrationTestTest, PassingNotebookIsRecordedWithItsExitValueAndNotRerun
   const auto* o = Outcome(applied, "integration-test");
   ASSERT_TRUE(o->status.ok()) << Describe(applied);
   EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED);
-  EXPECT_EQ(o->run.output(), "lakeacct") << "base_parameters reach the widgets; exit value recorded";
+  EXPECT_EQ(o->run.output(), "lakeacct")
+      << "base_parameters reach the widgets; exit value recorded";
   EXPECT_FALSE(o->run.run_page_url().empty());
   EXPECT_FALSE(o->run.external_run_id().empty());
 
@@ -111,7 +114,8 @@ TEST_F(IntegrationTestTest, FailingNotebookIsRecordedFailedWithItsMessageAndNotR
   EXPECT_EQ(memory["testedHash"], o->run.tested_hash());
 
   controller::EngineResult plan = Plan();
-  EXPECT_EQ(Outcome(plan, "integration-test")->action, Action::kNone) << "no rerun for the same content";
+  EXPECT_EQ(Outcome(plan, "integration-test")->action, Action::kNone)
+      << "no rerun for the same content";
   ResetStats();
   Apply();
   EXPECT_THAT(Requests("POST", "/jobs/runs/submit"), SizeIs(0));
@@ -134,8 +138,9 @@ TEST_F(IntegrationTestTest, RestartMidRunResumesTheSameRunId) {
   Notebook("/Shared/tests/ok", "# cloudsim: sleep 2m\ndbutils.notebook.exit(\"done\")\n");
   AddTest("/Shared/tests/ok");
   // The first envctl dies while waiting: every runs/get fails.
-  Admin("POST", "/faults",
-        R"({"service":"databricks","operation":"GET /api/2.1/jobs/runs/get*","status":503,"retry_after_s":1,"rate":1,"count":-1})");
+  Admin(
+      "POST", "/faults",
+      R"({"service":"databricks","operation":"GET /api/2.1/jobs/runs/get*","status":503,"retry_after_s":1,"rate":1,"count":-1})");
   controller::EngineResult broken = Apply();
   ASSERT_FALSE(Outcome(broken, "integration-test")->status.ok()) << Describe(broken);
   nlohmann::json memory = nlohmann::json::parse(store_.Memory("dev", "integration-test"));
@@ -226,7 +231,8 @@ TEST_F(IntegrationTestTest, ClusterPolicyResourceGovernsTheTestsJobCluster) {
   ASSERT_TRUE(run.ok()) << run.status();
   const nlohmann::json& cluster = run->raw["tasks"][0]["new_cluster"];
   EXPECT_EQ(cluster.value("policy_id", ""), policy_id) << run->raw.dump();
-  EXPECT_EQ(cluster["custom_tags"].value("team", ""), "qa") << "the policy's fixed value, filled in by Databricks";
+  EXPECT_EQ(cluster["custom_tags"].value("team", ""), "qa")
+      << "the policy's fixed value, filled in by Databricks";
 }
 
 TEST_F(IntegrationTestTest, JobClusterThatViolatesItsPolicyIsRefusedWithDatabricksMessage) {
@@ -248,8 +254,9 @@ TEST_F(IntegrationTestTest, SubmitWhoseAnswerIsLostIsRetriedWithTheSameTokenAndR
   Notebook("/Shared/tests/ok", "dbutils.notebook.exit(\"done\")\n");
   AddTest("/Shared/tests/ok");
   ResetStats();
-  Admin("POST", "/faults",
-        R"({"service":"databricks","operation":"POST /api/2.1/jobs/runs/submit","status":503,"after_handling":true,"count":1})");
+  Admin(
+      "POST", "/faults",
+      R"({"service":"databricks","operation":"POST /api/2.1/jobs/runs/submit","status":503,"after_handling":true,"count":1})");
   controller::EngineResult applied = Apply();
   const auto* o = Outcome(applied, "integration-test");
   ASSERT_TRUE(o->status.ok()) << Describe(applied);
@@ -281,8 +288,10 @@ TEST(IntegrationTestBodyTest, LibrariesByExtensionAndClusterDefaults) {
   EXPECT_EQ(task["notebook_task"]["source"], "WORKSPACE");
 
   spec.add_libraries("dbfs:/libs/model.py");
-  EXPECT_THAT(reconcilers::SubmitBody(env, reconcilers::Outputs(), "it", spec, absl::Minutes(30)).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("dbfs:/libs/model.py is not a cluster library")));
+  EXPECT_THAT(
+      reconcilers::SubmitBody(env, reconcilers::Outputs(), "it", spec, absl::Minutes(30)).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("dbfs:/libs/model.py is not a cluster library")));
 }
 
 }  // namespace

@@ -9,10 +9,10 @@
 namespace envctl::testing {
 namespace {
 
+using reconcilers::Action;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using reconcilers::Action;
 
 class KeyVaultSecretTest : public DataPlaneTest {
  protected:
@@ -104,7 +104,8 @@ TEST_F(KeyVaultSecretTest, RotatedSourceFingerprintRewritesTheSecretOnce) {
 TEST_F(KeyVaultSecretTest, TagEditedOutOfBandIsDetectedAndRepaired) {
   Apply();
   cloud::keyvault::SecretUpdate update;
-  update.tags = std::map<std::string, std::string>{{"envctl-source", "tampered"}, {"owner", "someone"}};
+  update.tags =
+      std::map<std::string, std::string>{{"envctl-source", "tampered"}, {"owner", "someone"}};
   ASSERT_OK(client_->UpdateProperties("lake-key", "", update).status());
 
   controller::EngineResult plan = Plan();
@@ -147,7 +148,8 @@ TEST_F(KeyVaultSecretTest, ValueNeverAppearsInPlanFieldsOrErrors) {
   // The vault refuses writes (no permission): the error names the secret, not the value.
   PublishSource("key1@rotated", "leaky-value-789");
   ASSERT_OK(cloud::arm::KeyVaultsClient(*arm_, sim_->subscription_id)
-                .UpdateAccessPolicies(kGroup, "kv-data-test", cloud::arm::AccessPolicyOperation::kReplace,
+                .UpdateAccessPolicies(kGroup, "kv-data-test",
+                                      cloud::arm::AccessPolicyOperation::kReplace,
                                       {{{"tenantId", sim_->tenant_id},
                                         {"objectId", sim_->object_id},
                                         {"permissions", {{"secrets", {"get", "list"}}}}}})

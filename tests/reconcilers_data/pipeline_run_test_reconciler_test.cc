@@ -7,33 +7,44 @@
 namespace envctl::testing {
 namespace {
 
+using cloud::datafactory::EntityKind;
+using reconcilers::Action;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-using reconcilers::Action;
-using cloud::datafactory::EntityKind;
 
 class PipelineRunTestTest : public DataPlaneTest {
  protected:
   void SetUp() override {
     DataPlaneTest::SetUp();
     factory_ = CreateFactory("factory", "adf-runs-test");
-    Pipeline("Quick", {{{"name", "Wait"}, {"type", "Wait"}, {"typeProperties", {{"waitTimeInSeconds", 5}}}}});
-    Pipeline("Slow", {{{"name", "Wait long"}, {"type", "Wait"}, {"typeProperties", {{"waitTimeInSeconds", 900000}}}}});
-    ASSERT_OK(factories_->PutEntity(factory_, EntityKind::kLinkedService, "NotDatabricks",
-                                    {{"properties", {{"type", "AzureKeyVault"},
-                                                     {"typeProperties", {{"baseUrl", "https://kv.vault.azure.net/"}}}}}})
-                  .status());
-    Pipeline("Broken", {{{"name", "Run notebook"}, {"type", "DatabricksNotebook"},
-                         {"typeProperties", {{"notebookPath", "/Shared/x"}}},
-                         {"linkedServiceName", {{"referenceName", "NotDatabricks"}, {"type", "LinkedServiceReference"}}}}});
+    Pipeline(
+        "Quick",
+        {{{"name", "Wait"}, {"type", "Wait"}, {"typeProperties", {{"waitTimeInSeconds", 5}}}}});
+    Pipeline("Slow", {{{"name", "Wait long"},
+                       {"type", "Wait"},
+                       {"typeProperties", {{"waitTimeInSeconds", 900000}}}}});
+    ASSERT_OK(
+        factories_
+            ->PutEntity(factory_, EntityKind::kLinkedService, "NotDatabricks",
+                        {{"properties",
+                          {{"type", "AzureKeyVault"},
+                           {"typeProperties", {{"baseUrl", "https://kv.vault.azure.net/"}}}}}})
+            .status());
+    Pipeline("Broken",
+             {{{"name", "Run notebook"},
+               {"type", "DatabricksNotebook"},
+               {"typeProperties", {{"notebookPath", "/Shared/x"}}},
+               {"linkedServiceName",
+                {{"referenceName", "NotDatabricks"}, {"type", "LinkedServiceReference"}}}}});
     // What the test covers: some other resource's content (a stubbed kind here).
     AddResource("lake")->mutable_storage_account()->set_account_name("lakeacct");
     SetContent("lake", {{"data.txt", "v1"}});
   }
 
   void Pipeline(const std::string& name, const nlohmann::json& activities) {
-    ASSERT_OK(factories_->PutEntity(factory_, EntityKind::kPipeline, name,
-                                    {{"properties", {{"activities", activities}}}})
+    ASSERT_OK(factories_
+                  ->PutEntity(factory_, EntityKind::kPipeline, name,
+                              {{"properties", {{"activities", activities}}}})
                   .status());
   }
 
@@ -117,8 +128,9 @@ TEST_F(PipelineRunTestTest, RunPastTheTimeoutIsCancelledAndRecordedTimedOut) {
 TEST_F(PipelineRunTestTest, RestartMidRunResumesTheSameRun) {
   AddTest("Quick");
   // The first envctl dies while waiting: every poll of the run fails.
-  Admin("POST", "/faults",
-        R"({"service":"datafactory","operation":"GET */pipelineruns/*","status":503,"retry_after_s":1,"rate":1,"count":-1})");
+  Admin(
+      "POST", "/faults",
+      R"({"service":"datafactory","operation":"GET */pipelineruns/*","status":503,"retry_after_s":1,"rate":1,"count":-1})");
   controller::EngineResult broken = Apply();
   ASSERT_FALSE(Outcome(broken, "smoke")->status.ok()) << Describe(broken);
   nlohmann::json memory = nlohmann::json::parse(store_.Memory("dev", "smoke"));
@@ -168,10 +180,11 @@ TEST_F(PipelineRunTestTest, CrashBetweenCreateRunAndRecordingFindsTheRunInsteadO
 }
 
 // Runs of `pipeline` in the factory, as the service lists them.
-std::vector<cloud::datafactory::PipelineRun> RunsOf(cloud::datafactory::DataFactoryClient& factories,
-                                                    const cloud::datafactory::FactoryRef& factory,
-                                                    const std::string& pipeline, absl::Time now) {
-  auto runs = factories.QueryPipelineRuns(factory, pipeline, now - absl::Hours(1), now + absl::Hours(1));
+std::vector<cloud::datafactory::PipelineRun> RunsOf(
+    cloud::datafactory::DataFactoryClient& factories, const cloud::datafactory::FactoryRef& factory,
+    const std::string& pipeline, absl::Time now) {
+  auto runs =
+      factories.QueryPipelineRuns(factory, pipeline, now - absl::Hours(1), now + absl::Hours(1));
   EXPECT_TRUE(runs.ok()) << runs.status();
   return runs.ok() ? *runs : std::vector<cloud::datafactory::PipelineRun>{};
 }
@@ -184,19 +197,24 @@ TEST_F(PipelineRunTestTest, CreateRunWhoseAnswerIsLostIsFoundByItsRunKeyNotStart
   for (int status : {503, 500, 0}) {
     SCOPED_TRACE(status);
     AddTest("Quick");
-    (*env_.mutable_resources(env_.resources_size() - 1)->mutable_pipeline_run_test()->mutable_parameters())["round"] =
-        std::to_string(status);
+    (*env_.mutable_resources(env_.resources_size() - 1)
+          ->mutable_pipeline_run_test()
+          ->mutable_parameters())["round"] = std::to_string(status);
     SetContent("smoke", {});
     ResetStats();
     Admin("POST", "/faults",
-          nlohmann::json{{"service", "datafactory"}, {"operation", "POST */createRun"}, {"status", status},
-                         {"after_handling", true}, {"count", 1}}
+          nlohmann::json{{"service", "datafactory"},
+                         {"operation", "POST */createRun"},
+                         {"status", status},
+                         {"after_handling", true},
+                         {"count", 1}}
               .dump());
     controller::EngineResult applied = Apply();
     const auto* o = Outcome(applied, "smoke");
     ASSERT_TRUE(o->status.ok()) << Describe(applied);
     EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED);
-    EXPECT_THAT(Requests("POST", "/createRun"), SizeIs(1)) << "the lookup found it: no second createRun";
+    EXPECT_THAT(Requests("POST", "/createRun"), SizeIs(1))
+        << "the lookup found it: no second createRun";
     int ours = 0;
     for (const auto& run : RunsOf(*factories_, factory_, "Quick", clock_.Now())) {
       if (run.raw["parameters"].value("round", "") == std::to_string(status)) {
@@ -221,8 +239,10 @@ TEST_F(PipelineRunTestTest, CreateRunRefusedBeforeActingIsSubmittedAgainInTheSam
   const auto* o = Outcome(applied, "smoke");
   ASSERT_TRUE(o->status.ok()) << Describe(applied);
   EXPECT_THAT(Requests("POST", "/createRun"), SizeIs(2));
-  EXPECT_THAT(Requests("POST", "/queryPipelineRuns"), SizeIs(1)) << "looked up once, between the two";
-  std::vector<cloud::datafactory::PipelineRun> runs = RunsOf(*factories_, factory_, "Quick", clock_.Now());
+  EXPECT_THAT(Requests("POST", "/queryPipelineRuns"), SizeIs(1))
+      << "looked up once, between the two";
+  std::vector<cloud::datafactory::PipelineRun> runs =
+      RunsOf(*factories_, factory_, "Quick", clock_.Now());
   ASSERT_THAT(runs, SizeIs(1));
   EXPECT_EQ(runs[0].run_id, o->run.external_run_id());
 }

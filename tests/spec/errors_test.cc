@@ -14,8 +14,8 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::StartsWith;
 using testing::kResourceGroup;
+using ::testing::StartsWith;
 using testing::TempRepo;
 
 // A repo with the resource group and `extra` as resources/main.yaml (line 4 onwards).
@@ -62,9 +62,10 @@ TEST(SpecErrorsTest, MissingRequiredFieldNamesWhatToSet) {
 }
 
 TEST(SpecErrorsTest, ResourceWithoutKindOrName) {
-  EXPECT_THAT(ErrorsWith("name: nothing\n"),
-              Contains(AllOf(StartsWith("resources/main.yaml:5:1: resource \"nothing\" has no kind: "
-                                        "add one of resourceGroup, storageAccount"))));
+  EXPECT_THAT(
+      ErrorsWith("name: nothing\n"),
+      Contains(AllOf(StartsWith("resources/main.yaml:5:1: resource \"nothing\" has no kind: "
+                                "add one of resourceGroup, storageAccount"))));
   EXPECT_THAT(ErrorsWith("resourceGroup: {groupName: x}\n"),
               Contains("resources/main.yaml:5:1: name: required: every resource needs a `name` "
                        "unique in its environment"));
@@ -108,9 +109,10 @@ TEST(SpecErrorsTest, DuplicateResourceNames) {
 }
 
 TEST(SpecErrorsTest, TwoKindsInOneResource) {
-  EXPECT_THAT(ErrorsWith("name: x\nresourceGroup: {groupName: x}\nkeyVault: {vaultName: x}\n"),
-              Contains("resources/main.yaml:7:1: keyVault: a resource has exactly one kind, but "
-                       "this one sets both resourceGroup and keyVault; split it into two resources"));
+  EXPECT_THAT(
+      ErrorsWith("name: x\nresourceGroup: {groupName: x}\nkeyVault: {vaultName: x}\n"),
+      Contains("resources/main.yaml:7:1: keyVault: a resource has exactly one kind, but "
+               "this one sets both resourceGroup and keyVault; split it into two resources"));
 }
 
 TEST(SpecErrorsTest, AzureNameRules) {
@@ -121,50 +123,70 @@ TEST(SpecErrorsTest, AzureNameRules) {
       "---\nname: adf\ndataFactory: {factoryName: -adf, resourceGroup: rg}\n"
       "---\nname: g\nresourceGroup: {groupName: 'bad group.'}\n"
       "---\nname: s\nkeyVaultSecret: {vault: kv, secretName: a_b, value: {env: TOKEN}}\n");
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:6:31: storageAccount.accountName: invalid "
-                                         "storage account name \"Demo-Lake\": Azure requires 3-24 "
-                                         "lowercase letters and digits only")));
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:6:81: storageAccount.containers[0].name: invalid container name "
-                                         "\"Raw--Data\"")));
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:9:23: keyVault.vaultName: invalid Key Vault "
-                                         "name \"1vault--x\"")));
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:12:28: dataFactory.factoryName: invalid "
-                                         "Data Factory name \"-adf\"")));
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:15:28: resourceGroup.groupName: invalid "
-                                         "resource group name \"bad group.\"")));
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:18:41: keyVaultSecret.secretName: invalid Key Vault secret name "
-                                         "\"a_b\": use 1-127 letters, digits and hyphens")));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("resources/main.yaml:6:31: storageAccount.accountName: invalid "
+                                 "storage account name \"Demo-Lake\": Azure requires 3-24 "
+                                 "lowercase letters and digits only")));
+  EXPECT_THAT(
+      errors,
+      Contains(HasSubstr(
+          "resources/main.yaml:6:81: storageAccount.containers[0].name: invalid container name "
+          "\"Raw--Data\"")));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("resources/main.yaml:9:23: keyVault.vaultName: invalid Key Vault "
+                                 "name \"1vault--x\"")));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("resources/main.yaml:12:28: dataFactory.factoryName: invalid "
+                                 "Data Factory name \"-adf\"")));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("resources/main.yaml:15:28: resourceGroup.groupName: invalid "
+                                 "resource group name \"bad group.\"")));
+  EXPECT_THAT(
+      errors,
+      Contains(HasSubstr(
+          "resources/main.yaml:18:41: keyVaultSecret.secretName: invalid Key Vault secret name "
+          "\"a_b\": use 1-127 letters, digits and hyphens")));
 }
 
 TEST(SpecErrorsTest, DatabricksNameRules) {
   auto errors = ErrorsWith(
-      "name: ws\ndatabricksWorkspace: {existing: {workspaceUrl: 'https://adb-1.azuredatabricks.net'}}\n"
+      "name: ws\ndatabricksWorkspace: {existing: {workspaceUrl: "
+      "'https://adb-1.azuredatabricks.net'}}\n"
       "---\nname: scope\ndatabricksSecretScope:\n  workspace: ws\n  scopeName: 'my scope'\n"
       "  secrets: [{key: 'a/b', value: {env: X}}]\n"
-      "---\nname: nb\ndatabricksNotebooks: {workspace: ws, sourceFolder: nb, targetFolder: Shared/x}\n");
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:11:14: databricksSecretScope.scopeName: "
-                                         "invalid secret scope name \"my scope\": use 1-128 letters, "
-                                         "digits, '_', '.', '@' or '-'")));
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:12:19: databricksSecretScope.secrets[0].key: invalid secret key "
-                                         "\"a/b\"")));
+      "---\nname: nb\ndatabricksNotebooks: {workspace: ws, sourceFolder: nb, targetFolder: "
+      "Shared/x}\n");
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("resources/main.yaml:11:14: databricksSecretScope.scopeName: "
+                                 "invalid secret scope name \"my scope\": use 1-128 letters, "
+                                 "digits, '_', '.', '@' or '-'")));
+  EXPECT_THAT(
+      errors,
+      Contains(HasSubstr(
+          "resources/main.yaml:12:19: databricksSecretScope.secrets[0].key: invalid secret key "
+          "\"a/b\"")));
   EXPECT_THAT(errors, Contains(HasSubstr("databricksNotebooks.targetFolder: must be an absolute "
                                          "workspace path such as /Shared/Shared/x")));
 }
 
 TEST(SpecErrorsTest, MissingNotebookFolderLibraryAndDefinitions) {
   auto errors = ErrorsWith(
-      "name: ws\ndatabricksWorkspace: {existing: {workspaceUrl: 'https://adb-1.azuredatabricks.net'}}\n"
+      "name: ws\ndatabricksWorkspace: {existing: {workspaceUrl: "
+      "'https://adb-1.azuredatabricks.net'}}\n"
       "---\nname: nb\ndatabricksNotebooks:\n  workspace: ws\n  sourceFolder: notebooks\n"
       "  targetFolder: /Shared/x\n"
-      "---\nname: lib\ndatabricksLibrary: {workspace: ws, sourceFile: libs/x.jar, dbfsPath: dbfs:/x.jar}\n"
+      "---\nname: lib\ndatabricksLibrary: {workspace: ws, sourceFile: libs/x.jar, dbfsPath: "
+      "dbfs:/x.jar}\n"
       "---\nname: adf\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
       "---\nname: defs\ndataFactoryDefinitions: {dataFactory: adf, folder: ../adf}\n");
-  EXPECT_THAT(errors, Contains("resources/main.yaml:11:17: databricksNotebooks.sourceFolder: folder "
-                               "\"notebooks\" not found in the repo; create it or fix the path"));
+  EXPECT_THAT(errors,
+              Contains("resources/main.yaml:11:17: databricksNotebooks.sourceFolder: folder "
+                       "\"notebooks\" not found in the repo; create it or fix the path"));
   EXPECT_THAT(errors, Contains("resources/main.yaml:15:48: databricksLibrary.sourceFile: file "
                                "\"libs/x.jar\" not found in the repo; create it or fix the path"));
-  EXPECT_THAT(errors, Contains("resources/main.yaml:21:52: dataFactoryDefinitions.folder: \"../adf\" "
-                               "must be a path inside the repo, relative to its root"));
+  EXPECT_THAT(errors,
+              Contains("resources/main.yaml:21:52: dataFactoryDefinitions.folder: \"../adf\" "
+                       "must be a path inside the repo, relative to its root"));
 }
 
 TEST(SpecErrorsTest, LiteralSecretIsRefused) {
@@ -183,9 +205,11 @@ TEST(SpecErrorsTest, SecretMessagesNeverEchoTheLiteral) {
   const std::vector<std::string> values = {"hunter2-secret", "{env: hunter2-secret}",
                                            "{output: hunter2-secret}"};
   for (const std::string& value : values) {
-    const auto errors = ErrorsWith("name: kv\nkeyVault: {vaultName: demo-kv, resourceGroup: rg}\n"
-                                   "---\nname: s\nkeyVaultSecret: {vault: kv, secretName: t,"
-                                   " value: " + value + "}\n");
+    const auto errors = ErrorsWith(
+        "name: kv\nkeyVault: {vaultName: demo-kv, resourceGroup: rg}\n"
+        "---\nname: s\nkeyVaultSecret: {vault: kv, secretName: t,"
+        " value: " +
+        value + "}\n");
     EXPECT_THAT(errors, ::testing::SizeIs(1)) << value;
     for (const std::string& e : errors) EXPECT_THAT(e, ::testing::Not(HasSubstr("hunter2")));
   }
@@ -197,12 +221,17 @@ TEST(SpecErrorsTest, OutputReferencesAreChecked) {
       "name: s\nkeyVaultSecret: {vault: kv, secretName: t, value: {output: kv.vaultUrl}}\n---\n"
       "name: s2\nkeyVaultSecret: {vault: kv, secretName: t2, contentType: '${nobody.id}',"
       " value: {output: {resource: rg, output: token}}}\n");
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:9:60: keyVaultSecret.value.output: KeyVault "
-                                         "\"kv\" has no output \"vaultUrl\" (did you mean \"vaultUri\"?); "
-                                         "its outputs are vaultUri, id")));
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:12:58: keyVaultSecret.contentType: no resource named \"nobody\"")));
-  EXPECT_THAT(errors, Contains(HasSubstr("keyVaultSecret.value.output: ResourceGroup \"rg\" has no output "
-                                         "\"token\"")));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("resources/main.yaml:9:60: keyVaultSecret.value.output: KeyVault "
+                                 "\"kv\" has no output \"vaultUrl\" (did you mean \"vaultUri\"?); "
+                                 "its outputs are vaultUri, id")));
+  EXPECT_THAT(
+      errors,
+      Contains(HasSubstr(
+          "resources/main.yaml:12:58: keyVaultSecret.contentType: no resource named \"nobody\"")));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("keyVaultSecret.value.output: ResourceGroup \"rg\" has no output "
+                                 "\"token\"")));
 }
 
 TEST(SpecErrorsTest, UndefinedParameterPointsAtThePlaceholder) {
@@ -220,56 +249,71 @@ TEST(SpecErrorsTest, EnvPlaceholderIsNotAllowed) {
 }
 
 TEST(SpecErrorsTest, BadEnumDurationIntegerAndBool) {
-  auto errors = ErrorsWith("name: g2\ndriftPolicy: enforced\nenabled: yes\n"
-                           "resourceGroup: {groupName: x}\n---\n"
-                           "name: kv\nkeyVault: {vaultName: demo-kv, resourceGroup: rg,"
-                           " softDeleteRetentionDays: 99999999999}\n---\n"
-                           "name: ws\ndatabricksWorkspace:\n  existing: {workspaceUrl: 'https://a'}\n"
-                           "  tokenLifetime: 3 days\n");
-  EXPECT_THAT(errors, Contains("resources/main.yaml:6:14: driftPolicy: unknown value \"enforced\" (did "
-                               "you mean \"enforce\"?); use one of enforce, report, ignore"));
-  EXPECT_THAT(errors, Contains("resources/main.yaml:7:10: enabled: expected true or false, got \"yes\""));
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:11:76: keyVault.softDeleteRetentionDays: expected an integer between "
-                                         "-2147483648 and 2147483647, got \"99999999999\"")));
-  EXPECT_THAT(errors, Contains("resources/main.yaml:16:18: databricksWorkspace.tokenLifetime: invalid "
-                               "duration \"3 days\": write a positive duration such as \"30s\", "
-                               "\"10m\" or \"1h30m\""));
+  auto errors = ErrorsWith(
+      "name: g2\ndriftPolicy: enforced\nenabled: yes\n"
+      "resourceGroup: {groupName: x}\n---\n"
+      "name: kv\nkeyVault: {vaultName: demo-kv, resourceGroup: rg,"
+      " softDeleteRetentionDays: 99999999999}\n---\n"
+      "name: ws\ndatabricksWorkspace:\n  existing: {workspaceUrl: 'https://a'}\n"
+      "  tokenLifetime: 3 days\n");
+  EXPECT_THAT(errors,
+              Contains("resources/main.yaml:6:14: driftPolicy: unknown value \"enforced\" (did "
+                       "you mean \"enforce\"?); use one of enforce, report, ignore"));
+  EXPECT_THAT(errors,
+              Contains("resources/main.yaml:7:10: enabled: expected true or false, got \"yes\""));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("resources/main.yaml:11:76: keyVault.softDeleteRetentionDays: "
+                                 "expected an integer between "
+                                 "-2147483648 and 2147483647, got \"99999999999\"")));
+  EXPECT_THAT(errors,
+              Contains("resources/main.yaml:16:18: databricksWorkspace.tokenLifetime: invalid "
+                       "duration \"3 days\": write a positive duration such as \"30s\", "
+                       "\"10m\" or \"1h30m\""));
 }
 
 TEST(SpecErrorsTest, YamlSyntaxError) {
   EXPECT_THAT(ErrorsWith("name: [unclosed\n"),
-              Contains("resources/main.yaml:6:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 5, column 7)"));
+              Contains("resources/main.yaml:6:1: invalid YAML: did not find expected ',' or ']' "
+                       "(while parsing a flow sequence at line 5, column 7)"));
   TempRepo repo;
-  repo.Write("resources/bad.json", "{\"name\": \"x\",\n  \"resourceGroup\": {\"groupName\": \"x\"\n");
+  repo.Write("resources/bad.json",
+             "{\"name\": \"x\",\n  \"resourceGroup\": {\"groupName\": \"x\"\n");
   EXPECT_THAT(repo.Errors(), Contains(StartsWith("resources/bad.json:")));
   EXPECT_THAT(repo.Errors(), Contains(HasSubstr("invalid JSON")));
 }
 
 TEST(SpecErrorsTest, InvalidDataFactoryJsonHasItsLineAndColumn) {
   TempRepo repo;
-  repo.Write("resources/main.yaml", std::string(kResourceGroup) +
-                                        "---\nname: adf\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
-                                        "---\nname: defs\ndataFactoryDefinitions: {dataFactory: adf, folder: adf}\n");
-  repo.Write("adf/pipeline/P.json", "{\n  \"name\": \"P\",\n  \"properties\": {\"activities\": [,]}\n}\n");
-  repo.Write("adf/linkedService/Ls.json", "{\"name\": \"Other\", \"properties\": {\"type\": \"X\"}}\n");
+  repo.Write("resources/main.yaml",
+             std::string(kResourceGroup) +
+                 "---\nname: adf\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
+                 "---\nname: defs\ndataFactoryDefinitions: {dataFactory: adf, folder: adf}\n");
+  repo.Write("adf/pipeline/P.json",
+             "{\n  \"name\": \"P\",\n  \"properties\": {\"activities\": [,]}\n}\n");
+  repo.Write("adf/linkedService/Ls.json",
+             "{\"name\": \"Other\", \"properties\": {\"type\": \"X\"}}\n");
   repo.Write("adf/dataset/D.json", "[1, 2]\n");
   auto errors = repo.Errors();
-  EXPECT_THAT(errors, Contains(AllOf(StartsWith("adf/pipeline/P.json:3:33: invalid JSON: syntax error"))));
-  EXPECT_THAT(errors, Contains("adf/linkedService/Ls.json:1:2: name: name \"Other\" differs from the file "
-                               "name \"Ls.json\"; Data Factory's Git mode names the file after the "
-                               "definition"));
-  EXPECT_THAT(errors, Contains("adf/dataset/D.json:1:1: not a Data Factory definition: expected "
-                               "{\"name\": \"...\", \"properties\": {...}} as Data Factory's Git mode "
-                               "writes it"));
+  EXPECT_THAT(errors,
+              Contains(AllOf(StartsWith("adf/pipeline/P.json:3:33: invalid JSON: syntax error"))));
+  EXPECT_THAT(errors,
+              Contains("adf/linkedService/Ls.json:1:2: name: name \"Other\" differs from the file "
+                       "name \"Ls.json\"; Data Factory's Git mode names the file after the "
+                       "definition"));
+  EXPECT_THAT(errors,
+              Contains("adf/dataset/D.json:1:1: not a Data Factory definition: expected "
+                       "{\"name\": \"...\", \"properties\": {...}} as Data Factory's Git mode "
+                       "writes it"));
 }
 
 TEST(SpecErrorsTest, DataFactoryPlaceholdersAndReferencesAreChecked) {
   TempRepo repo;
-  repo.Write("resources/main.yaml", std::string(kResourceGroup) +
-                                        "---\nname: adf\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
-                                        "---\nname: defs\ndataFactoryDefinitions: {dataFactory: adf, folder: adf,"
-                                        " startedTriggers: [Nightly]}\n"
-                                        "---\nname: run\npipelineRunTest: {dataFactory: adf, pipeline: Aply}\n");
+  repo.Write("resources/main.yaml",
+             std::string(kResourceGroup) +
+                 "---\nname: adf\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
+                 "---\nname: defs\ndataFactoryDefinitions: {dataFactory: adf, folder: adf,"
+                 " startedTriggers: [Nightly]}\n"
+                 "---\nname: run\npipelineRunTest: {dataFactory: adf, pipeline: Aply}\n");
   repo.Write("adf/linkedService/Kv.json",
              "{\"name\": \"Kv\",\n \"properties\": {\"type\": \"AzureKeyVault\",\n"
              "   \"typeProperties\": {\"baseUrl\": \"${adf.vaultUri}\", \"x\": \"${nope}\"}}}\n");
@@ -278,22 +322,30 @@ TEST(SpecErrorsTest, DataFactoryPlaceholdersAndReferencesAreChecked) {
              "  \"linkedServiceName\": {\"referenceName\": \"Databricks\", \"type\": "
              "\"LinkedServiceReference\"}}]}}\n");
   auto errors = repo.Errors();
-  EXPECT_THAT(errors, Contains(HasSubstr("adf/linkedService/Kv.json:3:35: DataFactory \"adf\" has no "
-                                         "output \"vaultUri\"")));
-  EXPECT_THAT(errors, Contains(HasSubstr("adf/linkedService/Kv.json:3:59: undefined parameter ${nope}")));
-  EXPECT_THAT(errors, Contains("adf/pipeline/Apply.json:2:42: referenceName: no linkedService named "
-                               "\"Databricks\" in adf/linkedService/"));
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:9:75: dataFactoryDefinitions.startedTriggers[0]: no trigger "
-                                         "\"Nightly\" in adf/trigger/")));
-  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:12:47: pipelineRunTest.pipeline: no pipeline \"Aply\" in adf/pipeline/ "
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("adf/linkedService/Kv.json:3:35: DataFactory \"adf\" has no "
+                                 "output \"vaultUri\"")));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("adf/linkedService/Kv.json:3:59: undefined parameter ${nope}")));
+  EXPECT_THAT(errors,
+              Contains("adf/pipeline/Apply.json:2:42: referenceName: no linkedService named "
+                       "\"Databricks\" in adf/linkedService/"));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr(
+                  "resources/main.yaml:9:75: dataFactoryDefinitions.startedTriggers[0]: no trigger "
+                  "\"Nightly\" in adf/trigger/")));
+  EXPECT_THAT(errors, Contains(HasSubstr("resources/main.yaml:12:47: pipelineRunTest.pipeline: no "
+                                         "pipeline \"Aply\" in adf/pipeline/ "
                                          "for factory \"adf\" (did you mean \"Apply\"?)")));
 }
 
 TEST(SpecErrorsTest, EnabledResourceNeedingADisabledOne) {
-  EXPECT_THAT(ErrorsWith("name: adf\nenabled: false\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
-                         "---\nname: run\npipelineRunTest: {dataFactory: adf, pipeline: P}\n"),
-              Contains(HasSubstr("pipelineRunTest.dataFactory: \"adf\" is disabled in environment dev "
-                                 "(enabled: false) but \"run\" is enabled and needs it")));
+  EXPECT_THAT(
+      ErrorsWith(
+          "name: adf\nenabled: false\ndataFactory: {factoryName: demo-adf, resourceGroup: rg}\n"
+          "---\nname: run\npipelineRunTest: {dataFactory: adf, pipeline: P}\n"),
+      Contains(HasSubstr("pipelineRunTest.dataFactory: \"adf\" is disabled in environment dev "
+                         "(enabled: false) but \"run\" is enabled and needs it")));
 }
 
 TEST(SpecErrorsTest, PipelineTestWithoutPublishedDefinitions) {
@@ -306,9 +358,10 @@ TEST(SpecErrorsTest, PipelineTestWithoutPublishedDefinitions) {
 TEST(SpecErrorsTest, ErrorsOfOneEnvironmentOnlySayWhich) {
   TempRepo repo;
   repo.Write("environments/test.yaml", "parameters:\n  suffix: TEST_\n");
-  repo.Write("resources/lake.yaml", std::string(kResourceGroup) +
-                                        "---\nname: lake\nstorageAccount:\n  accountName: demo${suffix}\n"
-                                        "  resourceGroup: rg\n");
+  repo.Write("resources/lake.yaml",
+             std::string(kResourceGroup) +
+                 "---\nname: lake\nstorageAccount:\n  accountName: demo${suffix}\n"
+                 "  resourceGroup: rg\n");
   EXPECT_THAT(repo.Errors(),
               ElementsAre("resources/lake.yaml:7:16: storageAccount.accountName: invalid storage "
                           "account name \"demoTEST_\": Azure requires 3-24 lowercase letters and "
@@ -323,24 +376,32 @@ TEST(SpecErrorsTest, ProjectAndEnvironmentFileErrors) {
   repo.Write("environments/dev.yaml", "parameter: {}\nsync: {prune: maybe}\n");
   auto errors = repo.Errors();
   EXPECT_THAT(errors, ::testing::Not(Contains(HasSubstr("environments/Prod.yaml"))));
-  EXPECT_THAT(errors, Contains("envctl.yaml:2:21: environments[1]: invalid environment name \"Prod\": "
-                               "use lowercase letters, digits and '-'"));
+  EXPECT_THAT(errors,
+              Contains("envctl.yaml:2:21: environments[1]: invalid environment name \"Prod\": "
+                       "use lowercase letters, digits and '-'"));
   EXPECT_THAT(errors, Contains("envctl.yaml:3:1: resource: unknown key \"resource\" (did you mean "
                                "\"resources\"?)"));
-  EXPECT_THAT(errors, Contains(HasSubstr("envctl.yaml:4:14: parameters.environment: \"environment\" is "
-                                         "built in")));
-  EXPECT_THAT(errors, Contains(HasSubstr("envctl.yaml:4:30: parameters.a.b: invalid parameter name")));
-  EXPECT_THAT(errors, Contains(HasSubstr("parameters.ok: a parameter value must be a string, number or "
-                                         "boolean, got a list")));
-  EXPECT_THAT(errors, Contains("envctl.yaml:5:13: resources[0]: \"missing/\" matches no file or folder "
-                               "in the repo"));
-  EXPECT_THAT(errors, Contains("envctl.yaml:2:27: environments: environment \"prod\" has no "
-                               "environments/prod.yaml; create it with the environment's `parameters:` "
-                               "[environment prod]"));
-  EXPECT_THAT(errors, Contains("environments/dev.yaml:1:1: parameter: unknown key \"parameter\" (did you "
-                               "mean \"parameters\"?) [environment dev]"));
-  EXPECT_THAT(errors, Contains("environments/dev.yaml:2:15: sync.prune: expected true or false, got "
-                               "\"maybe\" [environment dev]"));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("envctl.yaml:4:14: parameters.environment: \"environment\" is "
+                                 "built in")));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("envctl.yaml:4:30: parameters.a.b: invalid parameter name")));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("parameters.ok: a parameter value must be a string, number or "
+                                 "boolean, got a list")));
+  EXPECT_THAT(errors,
+              Contains("envctl.yaml:5:13: resources[0]: \"missing/\" matches no file or folder "
+                       "in the repo"));
+  EXPECT_THAT(errors,
+              Contains("envctl.yaml:2:27: environments: environment \"prod\" has no "
+                       "environments/prod.yaml; create it with the environment's `parameters:` "
+                       "[environment prod]"));
+  EXPECT_THAT(errors,
+              Contains("environments/dev.yaml:1:1: parameter: unknown key \"parameter\" (did you "
+                       "mean \"parameters\"?) [environment dev]"));
+  EXPECT_THAT(errors,
+              Contains("environments/dev.yaml:2:15: sync.prune: expected true or false, got "
+                       "\"maybe\" [environment dev]"));
 }
 
 TEST(SpecErrorsTest, MissingEnvctlYaml) {
@@ -354,8 +415,9 @@ TEST(SpecErrorsTest, MissingEnvctlYaml) {
 TEST(SpecErrorsTest, AllErrorsAcrossFilesAreCollectedAndSorted) {
   TempRepo repo;
   repo.Write("resources/a.yaml", "name: a\nresourceGroup: {groupName: 'x.'}\n");
-  repo.Write("resources/b.yaml", "name: b\nstorageAccount: {accountName: B, resourceGroup: a}\n"
-                                 "---\nname: c\nbogus: 1\nresourceGroup: {groupName: c}\n");
+  repo.Write("resources/b.yaml",
+             "name: b\nstorageAccount: {accountName: B, resourceGroup: a}\n"
+             "---\nname: c\nbogus: 1\nresourceGroup: {groupName: c}\n");
   auto errors = repo.Errors();
   ASSERT_EQ(errors.size(), 3u) << ::testing::PrintToString(errors);
   EXPECT_THAT(errors[0], StartsWith("resources/a.yaml:2:28:"));
@@ -366,10 +428,17 @@ TEST(SpecErrorsTest, AllErrorsAcrossFilesAreCollectedAndSorted) {
 
 TEST(SpecErrorsTest, MalformedInputsAreErrorsNotCrashes) {
   const std::vector<std::string> inputs = {
-      "", "---\n---\n", "~\n", "42\n", "[1, [2, [3]]]\n", "\t\tname: x\n",
+      "",
+      "---\n---\n",
+      "~\n",
+      "42\n",
+      "[1, [2, [3]]]\n",
+      "\t\tname: x\n",
       "name: &a x\nresourceGroup: {groupName: *a}\nother: *a\n",
-      "name: x\nresourceGroup: !!binary aGVsbG8=\n", std::string("name: \0x\n", 10),
-      "name: x\ntags: {? [a, b] : c}\n", "name: x\nenabled: ${unterminated\n",
+      "name: x\nresourceGroup: !!binary aGVsbG8=\n",
+      std::string("name: \0x\n", 10),
+      "name: x\ntags: {? [a, b] : c}\n",
+      "name: x\nenabled: ${unterminated\n",
       "name: x\nstorageAccount: {containers: {name: c}}\n",
       "name: x\nkeyVault: {accessPolicies: [{principal: {deployer: true, objectId: y}}]}\n",
       std::string(300, '[') + "\n"};
@@ -387,13 +456,14 @@ TEST(SpecErrorsTest, MalformedInputsAreErrorsNotCrashes) {
 }
 
 TEST(SpecErrorsTest, OneofAlternativesAreReported) {
-  auto errors = ErrorsWith("name: kv\nkeyVault:\n  vaultName: demo-kv\n  resourceGroup: rg\n"
-                           "  accessPolicies:\n    - principal: {deployer: true, objectId: x}\n");
-  EXPECT_THAT(errors, Contains("resources/main.yaml:10:35: keyVault.accessPolicies[0].principal.objectId: "
-                               "only one of deployer and objectId may be set (they are alternatives "
-                               "in PrincipalRef)"));
+  auto errors = ErrorsWith(
+      "name: kv\nkeyVault:\n  vaultName: demo-kv\n  resourceGroup: rg\n"
+      "  accessPolicies:\n    - principal: {deployer: true, objectId: x}\n");
+  EXPECT_THAT(errors,
+              Contains("resources/main.yaml:10:35: keyVault.accessPolicies[0].principal.objectId: "
+                       "only one of deployer and objectId may be set (they are alternatives "
+                       "in PrincipalRef)"));
 }
-
 
 TEST(SpecErrorsTest, PromotionFromIsLoadedWithItsApproval) {
   TempRepo repo;
@@ -411,7 +481,8 @@ TEST(SpecErrorsTest, PromotionFromIsLoadedWithItsApproval) {
 TEST(SpecErrorsTest, PromotionFromAnUnknownEnvironmentNamesTheDeclaredOnes) {
   TempRepo repo;
   repo.Write("resources/main.yaml", kResourceGroup);
-  repo.Write("environments/test.yaml", "parameters:\n  suffix: test\npromotion:\n  from: staging\n");
+  repo.Write("environments/test.yaml",
+             "parameters:\n  suffix: test\npromotion:\n  from: staging\n");
   EXPECT_THAT(repo.Errors(),
               Contains("environments/test.yaml:4:9: promotion.from: \"staging\" is not a declared "
                        "environment (declared: dev, test)"));
@@ -435,33 +506,36 @@ TEST(SpecErrorsTest, PromotionCycleIsReportedOnceWithItsChain) {
   EXPECT_THAT(errors, Contains("environments/dev.yaml:4:9: promotion.from: promotion cycle: "
                                "dev <- test <- dev; one environment of the chain must follow the "
                                "source"));
-  EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
-                          [](const std::string& e) { return e.find("cycle") != std::string::npos; }),
-            1);
+  EXPECT_EQ(
+      std::count_if(errors.begin(), errors.end(),
+                    [](const std::string& e) { return e.find("cycle") != std::string::npos; }),
+      1);
 }
 
 TEST(SpecErrorsTest, PromotionUnknownFieldIsAnError) {
   TempRepo repo;
   repo.Write("resources/main.yaml", kResourceGroup);
   repo.Write("environments/test.yaml", "parameters:\n  suffix: test\npromotion:\n  form: dev\n");
-  EXPECT_THAT(repo.Errors(), Contains(AllOf(StartsWith("environments/test.yaml:4:3: promotion.form"),
-                                            HasSubstr("did you mean \"from\"?"))));
+  EXPECT_THAT(repo.Errors(),
+              Contains(AllOf(StartsWith("environments/test.yaml:4:3: promotion.form"),
+                             HasSubstr("did you mean \"from\"?"))));
 }
 
 TEST(SpecErrorsTest, SyncWindowsAreCheckedAtTheirFields) {
   TempRepo repo;
   repo.Write("resources/main.yaml", kResourceGroup);
-  repo.Write("environments/test.yaml",
-             "parameters:\n  suffix: test\n"
-             "sync:\n"
-             "  windows:\n"
-             "    - {kind: deny, schedule: \"0 25 * * *\", duration: 2h, timeZone: UTC}\n"
-             "    - kind: allow\n"
-             "      schedule: \"0 9 * * 1-5\"\n"
-             "      duration: 0s\n"
-             "      timeZone: Mars/Olympus\n"
-             "    - {kind: maybe, schedule: \"*/15 * * *\", duration: 1h}\n"
-             "    - {kind: deny, schedule: \"0 18 * * 5\", duration: 62h, timeZone: Europe/Paris}\n");
+  repo.Write(
+      "environments/test.yaml",
+      "parameters:\n  suffix: test\n"
+      "sync:\n"
+      "  windows:\n"
+      "    - {kind: deny, schedule: \"0 25 * * *\", duration: 2h, timeZone: UTC}\n"
+      "    - kind: allow\n"
+      "      schedule: \"0 9 * * 1-5\"\n"
+      "      duration: 0s\n"
+      "      timeZone: Mars/Olympus\n"
+      "    - {kind: maybe, schedule: \"*/15 * * *\", duration: 1h}\n"
+      "    - {kind: deny, schedule: \"0 18 * * 5\", duration: 62h, timeZone: Europe/Paris}\n");
   const std::vector<std::string> errors = repo.Errors();
   EXPECT_THAT(errors, Contains("environments/test.yaml:5:30: sync.windows[0].schedule: "
                                "\"0 25 * * *\": hour: \"25\" is outside 0-23 [environment test]"));
@@ -473,9 +547,10 @@ TEST(SpecErrorsTest, SyncWindowsAreCheckedAtTheirFields) {
                                           "\"maybe\" is not allow or deny")));
   EXPECT_THAT(errors, Contains(StartsWith("environments/test.yaml:10:31: sync.windows[2].schedule: "
                                           "\"*/15 * * *\": expected 5 fields")));
-  EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
-                          [](const std::string& e) { return e.find("windows[3]") != std::string::npos; }),
-            0)
+  EXPECT_EQ(
+      std::count_if(errors.begin(), errors.end(),
+                    [](const std::string& e) { return e.find("windows[3]") != std::string::npos; }),
+      0)
       << "a valid window is not reported";
 }
 
@@ -486,41 +561,59 @@ TEST(SpecErrorsTest, AnUnparsableWindowDurationIsReportedOnce) {
              "parameters:\n  suffix: dev\nsync:\n  windows:\n"
              "    - {kind: deny, schedule: \"0 18 * * 5\", duration: soon}\n");
   const std::vector<std::string> errors = repo.Errors();
-  EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
-                          [](const std::string& e) { return e.find("duration") != std::string::npos; }),
-            1)
+  EXPECT_EQ(
+      std::count_if(errors.begin(), errors.end(),
+                    [](const std::string& e) { return e.find("duration") != std::string::npos; }),
+      1)
       << ::testing::PrintToString(errors);
 }
 
 TEST(SpecErrorsTest, MisspelledIgnorePathIsLocatedWithASuggestion) {
   const std::vector<std::string> errors = ErrorsWith(
       "name: lake\n"
-      "ignoreDifferences: [tag.CostCenter, properties.minimumTlsVerison, tags.Owner, \"containers[name=raw].properties.publicAccess\"]\n"
+      "ignoreDifferences: [tag.CostCenter, properties.minimumTlsVerison, tags.Owner, "
+      "\"containers[name=raw].properties.publicAccess\"]\n"
       "storageAccount: {accountName: demolake, resourceGroup: rg}\n");
-  EXPECT_THAT(errors, Contains(AllOf(StartsWith("resources/main.yaml:6:21: ignoreDifferences[0]: \"tag.CostCenter\" is not a path "
-                                                "StorageAccount plan can show (did you mean \"tags.CostCenter\"?)"))));
-  EXPECT_THAT(errors, Contains(StartsWith("resources/main.yaml:6:37: ignoreDifferences[1]: \"properties.minimumTlsVerison\" is not "
-                                          "a path StorageAccount plan can show (did you mean \"properties.minimumTlsVersion\"?)")));
+  EXPECT_THAT(
+      errors,
+      Contains(AllOf(StartsWith(
+          "resources/main.yaml:6:21: ignoreDifferences[0]: \"tag.CostCenter\" is not a path "
+          "StorageAccount plan can show (did you mean \"tags.CostCenter\"?)"))));
+  EXPECT_THAT(
+      errors,
+      Contains(StartsWith(
+          "resources/main.yaml:6:37: ignoreDifferences[1]: \"properties.minimumTlsVerison\" is not "
+          "a path StorageAccount plan can show (did you mean \"properties.minimumTlsVersion\"?)")));
   EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
-                          [](const std::string& e) { return e.find("ignoreDifferences[") != std::string::npos; }),
+                          [](const std::string& e) {
+                            return e.find("ignoreDifferences[") != std::string::npos;
+                          }),
             2)
       << "tags.Owner and a container path are valid: " << ::testing::PrintToString(errors);
 }
 
 TEST(SpecErrorsTest, IgnorePathWithoutACloseMatchListsThePaths) {
-  EXPECT_THAT(ErrorsWith("name: g2\nignoreDifferences: [location]\nresourceGroup: {groupName: x}\n"),
-              Contains("resources/main.yaml:6:21: ignoreDifferences[0]: \"location\" is not a path ResourceGroup "
-                       "plan can show; paths: tags.** (* is any name, ** anything below)"));
-  EXPECT_THAT(ErrorsWith("name: g2\nignoreDifferences: [\"tags.\"]\nresourceGroup: {groupName: x}\n"),
-              Contains(StartsWith("resources/main.yaml:6:21: ignoreDifferences[0]: \"tags.\" is not a path")));
+  EXPECT_THAT(
+      ErrorsWith("name: g2\nignoreDifferences: [location]\nresourceGroup: {groupName: x}\n"),
+      Contains("resources/main.yaml:6:21: ignoreDifferences[0]: \"location\" is not a path "
+               "ResourceGroup "
+               "plan can show; paths: tags.** (* is any name, ** anything below)"));
+  EXPECT_THAT(
+      ErrorsWith("name: g2\nignoreDifferences: [\"tags.\"]\nresourceGroup: {groupName: x}\n"),
+      Contains(
+          StartsWith("resources/main.yaml:6:21: ignoreDifferences[0]: \"tags.\" is not a path")));
 }
 
 TEST(SpecErrorsTest, IgnoreDifferencesOnAKindWithoutFieldsIsAnError) {
-  EXPECT_THAT(ErrorsWith("name: grant\nignoreDifferences: [properties.description]\n"
-                         "roleAssignment: {scope: {resource: rg}, role: Reader, principal: {deployer: true}}\n"),
-              Contains(AllOf(StartsWith("resources/main.yaml:6:21: ignoreDifferences[0]: a RoleAssignment has no fields "
-                                        "ignoreDifferences can name; remove it (kinds that take it: "),
-                             HasSubstr("StorageAccount"))));
+  EXPECT_THAT(
+      ErrorsWith(
+          "name: grant\nignoreDifferences: [properties.description]\n"
+          "roleAssignment: {scope: {resource: rg}, role: Reader, principal: {deployer: true}}\n"),
+      Contains(AllOf(
+          StartsWith(
+              "resources/main.yaml:6:21: ignoreDifferences[0]: a RoleAssignment has no fields "
+              "ignoreDifferences can name; remove it (kinds that take it: "),
+          HasSubstr("StorageAccount"))));
 }
 
 TEST(SpecErrorsTest, SyncIgnoreRulesCheckKindAndPathsAtTheirFields) {
@@ -537,16 +630,22 @@ TEST(SpecErrorsTest, SyncIgnoreRulesCheckKindAndPathsAtTheirFields) {
              "    - kind: DatabricksJob\n"
              "      jsonPaths: [schedule.pause_status, \"tasks[0].timeout_seconds\", shedule]\n");
   const std::vector<std::string> errors = repo.Errors();
-  EXPECT_THAT(errors, Contains(StartsWith("environments/test.yaml:5:13: sync.ignoreDifferences[0].kind: unknown kind "
-                                          "\"StorageAcount\" (did you mean \"StorageAccount\"?)")));
-  EXPECT_THAT(errors, Contains(StartsWith("environments/test.yaml:8:31: sync.ignoreDifferences[1].jsonPaths[1]: "
-                                          "\"tgas.Owner\" is not a path ResourceGroup plan can show (did you mean "
-                                          "\"tags.Owner\"?)")));
-  EXPECT_THAT(errors, Contains(StartsWith("environments/test.yaml:10:70: sync.ignoreDifferences[2].jsonPaths[2]: "
-                                          "\"shedule\" is not a path DatabricksJob plan can show (did you mean "
-                                          "\"schedule\"?)")));
+  EXPECT_THAT(errors,
+              Contains(StartsWith(
+                  "environments/test.yaml:5:13: sync.ignoreDifferences[0].kind: unknown kind "
+                  "\"StorageAcount\" (did you mean \"StorageAccount\"?)")));
+  EXPECT_THAT(errors, Contains(StartsWith(
+                          "environments/test.yaml:8:31: sync.ignoreDifferences[1].jsonPaths[1]: "
+                          "\"tgas.Owner\" is not a path ResourceGroup plan can show (did you mean "
+                          "\"tags.Owner\"?)")));
+  EXPECT_THAT(errors, Contains(StartsWith(
+                          "environments/test.yaml:10:70: sync.ignoreDifferences[2].jsonPaths[2]: "
+                          "\"shedule\" is not a path DatabricksJob plan can show (did you mean "
+                          "\"schedule\"?)")));
   EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
-                          [](const std::string& e) { return e.find("ignoreDifferences") != std::string::npos; }),
+                          [](const std::string& e) {
+                            return e.find("ignoreDifferences") != std::string::npos;
+                          }),
             3)
       << ::testing::PrintToString(errors);
 }

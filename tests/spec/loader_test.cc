@@ -145,7 +145,8 @@ TEST(LoaderTest, ExampleFilesAreLoadedWithHashes) {
     EXPECT_EQ(f.sha256(), Sha256Hex(f.content()));
     EXPECT_THAT(f.content(), ::testing::StartsWith("# Databricks notebook source\n"));
   }
-  EXPECT_THAT(paths, ElementsAre("apply.py", "integration_test.py", "lake_access.py", "prepare.py", "train.py"));
+  EXPECT_THAT(paths, ElementsAre("apply.py", "integration_test.py", "lake_access.py", "prepare.py",
+                                 "train.py"));
 
   const auto& library = ContentOf(*env, "model-library");
   ASSERT_EQ(library.files_size(), 1);
@@ -170,7 +171,8 @@ TEST(LoaderTest, ExampleFilesAreLoadedWithHashes) {
 
   // Output references in the files order the definitions after their producers (the
   // pipeline passes the job identity's client id, a parameter holding an output).
-  EXPECT_THAT(defs.files(5).content(), HasSubstr("\"lake_client_id\":\"${job-identity.clientId}\""));
+  EXPECT_THAT(defs.files(5).content(),
+              HasSubstr("\"lake_client_id\":\"${job-identity.clientId}\""));
   const auto deps = ResourceDependencies(Find(*env, "adf-definitions"));
   EXPECT_THAT(deps, ::testing::UnorderedElementsAre("factory", "databricks-token", "notebooks",
                                                     "keyvault", "workspace", "job-identity"));
@@ -192,14 +194,15 @@ TEST(LoaderTest, JsonAndYamlResourceFilesGiveTheSameProto) {
              "      metadata: {tier: bronze}\n");
   TempRepo json;
   json.Write("resources/rg.yaml", testing::kResourceGroup);
-  json.Write("resources/lake.json",
-             "{\n"
-             "\t\"storageAccount\": {\"accountName\": \"demo${suffix}lake\", \"resourceGroup\": \"rg\",\n"
-             "\t  \"hierarchicalNamespace\": true,\n"
-             "\t  \"containers\": [{\"name\": \"raw\", \"metadata\": {\"tier\": \"bronze\"}}]},\n"
-             "\t\"name\": \"lake\", \"driftPolicy\": \"DRIFT_POLICY_REPORT\",\n"
-             "\t\"tags\": {\"owner\": \"data-team\"}\n"
-             "}\n");
+  json.Write(
+      "resources/lake.json",
+      "{\n"
+      "\t\"storageAccount\": {\"accountName\": \"demo${suffix}lake\", \"resourceGroup\": \"rg\",\n"
+      "\t  \"hierarchicalNamespace\": true,\n"
+      "\t  \"containers\": [{\"name\": \"raw\", \"metadata\": {\"tier\": \"bronze\"}}]},\n"
+      "\t\"name\": \"lake\", \"driftPolicy\": \"DRIFT_POLICY_REPORT\",\n"
+      "\t\"tags\": {\"owner\": \"data-team\"}\n"
+      "}\n");
   LoadResult a = LoadRepo(yaml.dir());
   LoadResult b = LoadRepo(json.dir());
   ASSERT_TRUE(a.ok()) << FormatDiagnostics(a.errors);

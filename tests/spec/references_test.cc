@@ -24,11 +24,13 @@ TEST(ReferencesTest, ExampleDependenciesFollowFieldsAndOutputs) {
   // The notebooks sign in as the job identity (its client id is a parameter) and need
   // its role on the lake.
   EXPECT_THAT(deps.at("integration-test"),
-              UnorderedElementsAre("workspace", "notebooks", "model-library", "job-lake-access", "job-identity"));
+              UnorderedElementsAre("workspace", "notebooks", "model-library", "job-lake-access",
+                                   "job-identity"));
   EXPECT_THAT(deps.at("adf-pipeline-test"),
-              UnorderedElementsAre("factory", "adf-definitions", "notebooks", "model-library", "job-lake-access",
-                                   "training-run"));
-  EXPECT_THAT(deps.at("training"), UnorderedElementsAre("workspace", "small-clusters", "notebooks"));
+              UnorderedElementsAre("factory", "adf-definitions", "notebooks", "model-library",
+                                   "job-lake-access", "training-run"));
+  EXPECT_THAT(deps.at("training"),
+              UnorderedElementsAre("workspace", "small-clusters", "notebooks"));
   EXPECT_THAT(deps.at("training-permissions"), UnorderedElementsAre("workspace", "training"));
   EXPECT_THAT(deps.at("training-run"), UnorderedElementsAre("training"));
 }

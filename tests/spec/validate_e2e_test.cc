@@ -41,11 +41,17 @@ void Replace(const std::string& file, const std::string& from, const std::string
 TEST(ValidateE2eTest, ExampleIsValidAndSummarized) {
   CommandRun run = Envctl("validate " ENVCTL_SOURCE_DIR "/examples/bikeshare");
   EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("environment dev (project bikeshare): 13 resources (6 disabled)\n"
-                                    "  ResourceGroup 1, StorageAccount 1, KeyVault 1,"));
-  EXPECT_THAT(run.output, HasSubstr("environment test (project bikeshare): 18 resources (1 disabled)\n"));
-  EXPECT_THAT(run.output, HasSubstr("PipelineRunTest 1, DataFactoryDefinitions 1, DatabricksClusterPolicy 1, DatabricksJob 1, "
-                                    "DatabricksPermissions 1, JobRunTest 1, RoleAssignment 2, UserAssignedIdentity 1\n"));
+  EXPECT_THAT(run.output,
+              HasSubstr("environment dev (project bikeshare): 13 resources (6 disabled)\n"
+                        "  ResourceGroup 1, StorageAccount 1, KeyVault 1,"));
+  EXPECT_THAT(run.output,
+              HasSubstr("environment test (project bikeshare): 18 resources (1 disabled)\n"));
+  EXPECT_THAT(
+      run.output,
+      HasSubstr(
+          "PipelineRunTest 1, DataFactoryDefinitions 1, DatabricksClusterPolicy 1, DatabricksJob "
+          "1, "
+          "DatabricksPermissions 1, JobRunTest 1, RoleAssignment 2, UserAssignedIdentity 1\n"));
 }
 
 TEST(ValidateE2eTest, ThreeMistakesGiveThreeLocatedErrors) {
@@ -61,9 +67,10 @@ TEST(ValidateE2eTest, ThreeMistakesGiveThreeLocatedErrors) {
               HasSubstr("datafactory/pipeline/ApplyModel.json:12:32: invalid JSON: syntax error"));
   EXPECT_THAT(run.output, HasSubstr("resources/azure.yaml:9:18: storageAccount.resourceGroup: no "
                                     "resource named \"rgg\" (did you mean \"rg\"?)"));
-  EXPECT_THAT(run.output, HasSubstr("resources/databricks.yaml:15:17: databricksNotebooks.targetFolder: "
-                                    "undefined parameter ${notebook_dir} (did you mean "
-                                    "\"notebook_folder\"?)"));
+  EXPECT_THAT(run.output,
+              HasSubstr("resources/databricks.yaml:15:17: databricksNotebooks.targetFolder: "
+                        "undefined parameter ${notebook_dir} (did you mean "
+                        "\"notebook_folder\"?)"));
   EXPECT_THAT(run.output, HasSubstr("\n3 error(s)\n"));
   std::filesystem::remove_all(dir);
 }
@@ -95,16 +102,18 @@ class HostileRepoTest : public ::testing::Test {
 
 TEST_F(HostileRepoTest, LibrarySymlinkToProcSelfEnvironIsRefused) {
   Symlink("/proc/self/environ", "libs/bikeshare_model.py");
-  ExpectRefused({"resources/databricks.yaml:20:15: databricksLibrary.sourceFile: "
-                 "\"libs/bikeshare_model.py\" resolves to \"/proc/",
-                 "outside the repo"});
+  ExpectRefused(
+      {"resources/databricks.yaml:20:15: databricksLibrary.sourceFile: "
+       "\"libs/bikeshare_model.py\" resolves to \"/proc/",
+       "outside the repo"});
 }
 
 TEST_F(HostileRepoTest, NotebookSymlinkOutsideIsRefusedAndInsideIsFine) {
   Symlink("/etc/passwd", "notebooks/prepare.py");
-  ExpectRefused({"resources/databricks.yaml:14:17: databricksNotebooks.sourceFolder: cannot read "
-                 "notebooks/prepare.py: \"notebooks/prepare.py\" resolves to \"/etc/passwd\", "
-                 "outside the repo"});
+  ExpectRefused(
+      {"resources/databricks.yaml:14:17: databricksNotebooks.sourceFolder: cannot read "
+       "notebooks/prepare.py: \"notebooks/prepare.py\" resolves to \"/etc/passwd\", "
+       "outside the repo"});
   Symlink("train.py", "notebooks/prepare.py");  // inside the repo: fine
   CommandRun run = Envctl("validate " + dir_);
   EXPECT_EQ(run.exit_code, 0) << run.output;
@@ -112,12 +121,14 @@ TEST_F(HostileRepoTest, NotebookSymlinkOutsideIsRefusedAndInsideIsFine) {
 
 TEST_F(HostileRepoTest, DataFactorySymlinkAndDotDotAreRefused) {
   Symlink("/proc/self/environ", "datafactory/linkedService/AzureKeyVault.json");
-  ExpectRefused({"resources/datafactory.json:", "dataFactoryDefinitions.folder: "
+  ExpectRefused({"resources/datafactory.json:",
+                 "dataFactoryDefinitions.folder: "
                  "\"datafactory/linkedService/AzureKeyVault.json\" resolves to \"/proc/"});
   Replace(dir_ + "/resources/databricks.yaml", "sourceFile: libs/bikeshare_model.py",
           "sourceFile: ../../etc/passwd");
-  ExpectRefused({"resources/databricks.yaml:20:15: databricksLibrary.sourceFile: \"../../etc/passwd\" "
-                 "must be a path inside the repo"});
+  ExpectRefused(
+      {"resources/databricks.yaml:20:15: databricksLibrary.sourceFile: \"../../etc/passwd\" "
+       "must be a path inside the repo"});
 }
 
 TEST_F(HostileRepoTest, SevenByteYamlThatYamlCppRunsAwayOnIsAParseError) {
@@ -150,7 +161,8 @@ TEST_F(HostileRepoTest, InvalidUtf8IsALocatedError) {
   Replace(dir_ + "/environments/test.yaml", "parameters:", "parameters:\n  broken: \"a\xff\"");
   ExpectRefused({"environments/test.yaml:3:13: invalid UTF-8 (byte 0xff)", "\n1 error(s)\n"});
   Replace(dir_ + "/environments/test.yaml", "  broken: \"a\xff\"", "  broken: a");
-  Replace(dir_ + "/datafactory/pipeline/ApplyModel.json", "\"retry\": 0,", "\"retry\": \"\xc3\x28\",");
+  Replace(dir_ + "/datafactory/pipeline/ApplyModel.json", "\"retry\": 0,",
+          "\"retry\": \"\xc3\x28\",");
   ExpectRefused({"datafactory/pipeline/ApplyModel.json:12:", "invalid UTF-8 (byte 0xc3)"});
 }
 

@@ -21,12 +21,11 @@ const std::string kTopic = "/subscriptions/00000000-0000-0000-0000-000000000001"
 const std::string kVault = kTopic + "/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv";
 
 std::string Delivery(const std::string& id, const std::string& topic = kTopic) {
-  return nlohmann::json::array(
-             {{{"id", "e1"},
-               {"topic", topic},
-               {"subject", id},
-               {"eventType", "Microsoft.Resources.ResourceWriteSuccess"},
-               {"data", {{"resourceUri", id}}}}})
+  return nlohmann::json::array({{{"id", "e1"},
+                                 {"topic", topic},
+                                 {"subject", id},
+                                 {"eventType", "Microsoft.Resources.ResourceWriteSuccess"},
+                                 {"data", {{"resourceUri", id}}}}})
       .dump();
 }
 
@@ -60,7 +59,10 @@ EventGridGuardOptions WithSecret() {
 TEST(EventGridGuardTest, HundredForgedDeliveriesReachNoResource) {
   FakeClock clock;
   Endpoint endpoint(WithSecret(), clock);
-  const std::vector<std::string> forged = {"", "code=", "code=wrong", "key=s3cret",
+  const std::vector<std::string> forged = {"",
+                                           "code=",
+                                           "code=wrong",
+                                           "key=s3cret",
                                            std::string("code=") + kSecret + "x",
                                            std::string("x=") + kSecret};
   for (int i = 0; i < 100; ++i) {
@@ -75,7 +77,8 @@ TEST(EventGridGuardTest, ValidSecretInCodeOrKeyIsAccepted) {
   FakeClock clock;
   Endpoint endpoint(WithSecret(), clock);
   EXPECT_TRUE(endpoint.Post(std::string("code=") + kSecret, Delivery(kVault)).ok());
-  EXPECT_TRUE(endpoint.Post(std::string("api-version=1&key=") + kSecret, Delivery(kVault + "2")).ok());
+  EXPECT_TRUE(
+      endpoint.Post(std::string("api-version=1&key=") + kSecret, Delivery(kVault + "2")).ok());
   EXPECT_THAT(endpoint.reconciled(), ElementsAre(kVault, kVault + "2"));
 }
 
@@ -104,10 +107,11 @@ TEST(EventGridGuardTest, EachSourceAndAllSourcesAreRateLimited) {
   EXPECT_EQ(endpoint.reconciled().size(), 10u);
   for (int s = 0; s < 5; ++s) {
     for (int i = 0; i < 10; ++i) {
-      ASSERT_TRUE(endpoint
-                      .Post(query, Delivery(kVault + "-" + std::to_string(s) + "-" + std::to_string(i),
-                                            "/topic-" + std::to_string(s)))
-                      .ok());
+      ASSERT_TRUE(
+          endpoint
+              .Post(query, Delivery(kVault + "-" + std::to_string(s) + "-" + std::to_string(i),
+                                    "/topic-" + std::to_string(s)))
+              .ok());
     }
   }
   EXPECT_EQ(endpoint.reconciled().size(), 25u);  // the total budget

@@ -112,21 +112,22 @@ TEST(EventGridTest, WriteAndDeleteEventsYieldTheirResourceIds) {
 
 TEST(EventGridTest, KeyVaultSecretEventYieldsTheVersionlessSecretId) {
   // As cloudsim (cloudsim/keyvault/data_plane.cc) and Key Vault's system topic send it.
-  json event = {{"id", "5a6d1f8e-8c1b-4c3e-9f4f-0d2b6c1e7a11"},
-                {"topic", kVault},
-                {"subject", "databricks-token"},
-                {"eventType", "Microsoft.KeyVault.SecretNewVersionCreated"},
-                {"eventTime", "2026-12-05T08:00:00Z"},
-                {"data",
-                 {{"Id", "https://kv-dev.vault.azure.net/secrets/databricks-token/0123456789abcdef"},
-                  {"VaultName", "kv-dev"},
-                  {"ObjectType", "Secret"},
-                  {"ObjectName", "databricks-token"},
-                  {"Version", "0123456789abcdef"},
-                  {"NBF", nullptr},
-                  {"EXP", nullptr}}},
-                {"dataVersion", "1"},
-                {"metadataVersion", "1"}};
+  json event = {
+      {"id", "5a6d1f8e-8c1b-4c3e-9f4f-0d2b6c1e7a11"},
+      {"topic", kVault},
+      {"subject", "databricks-token"},
+      {"eventType", "Microsoft.KeyVault.SecretNewVersionCreated"},
+      {"eventTime", "2026-12-05T08:00:00Z"},
+      {"data",
+       {{"Id", "https://kv-dev.vault.azure.net/secrets/databricks-token/0123456789abcdef"},
+        {"VaultName", "kv-dev"},
+        {"ObjectType", "Secret"},
+        {"ObjectName", "databricks-token"},
+        {"Version", "0123456789abcdef"},
+        {"NBF", nullptr},
+        {"EXP", nullptr}}},
+      {"dataVersion", "1"},
+      {"metadataVersion", "1"}};
   json other = event;
   other["eventType"] = "Microsoft.KeyVault.VaultAccessPolicyChanged";
   auto delivery = ParseEventGridDelivery(kNotification, json::array({event, other}).dump());

@@ -218,7 +218,8 @@ TEST_F(GitSourceTest, SnapshotStoreLoadsAnyFetchedCommitWithoutACheckout) {
   auto new_root = store.RootOf(second);
   ASSERT_OK(new_root);
   EXPECT_EQ(ReadFile(*new_root + "/envctl.yaml"), "project: demo2\n");
-  EXPECT_THAT(store.RootOf(std::string(40, 'b')).status(), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(store.RootOf(std::string(40, 'b')).status(),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
   EXPECT_THAT(store.RootOf("../..").status(), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
 }
 

@@ -3,7 +3,6 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/status_matchers.h"
@@ -245,9 +244,9 @@ TEST(GitWebhookTest, UnsignedGenericSenderIsToldWhichHeadersAreAccepted) {
 std::string AzureDevOpsPush(const std::string& ref, const std::string& new_id = kSha) {
   return R"({"subscriptionId":"00000000-0000-0000-0000-000000000000","notificationId":3,)"
          R"("eventType":"git.push","publisherId":"tfs","resource":{"commits":[],)"
-         R"("refUpdates":[{"name":")" + ref +
-         R"(","oldObjectId":"aad331d8d3b131fa9ae03cf5e53965b51942618a","newObjectId":")" + new_id +
-         R"("}],"repository":{"name":"data-platform"}}})";
+         R"("refUpdates":[{"name":")" +
+         ref + R"(","oldObjectId":"aad331d8d3b131fa9ae03cf5e53965b51942618a","newObjectId":")" +
+         new_id + R"("}],"repository":{"name":"data-platform"}}})";
 }
 
 HttpHeaders BasicAuth(const std::string& user, const std::string& password) {
@@ -290,7 +289,8 @@ TEST(GitWebhookTest, AzureDevOpsOtherEventsAreIgnoredAndPushWithoutRefUpdatesIsI
   ASSERT_OK(pr);
   EXPECT_FALSE(pr->relevant);
   EXPECT_EQ(pr->reason, "azure-devops event \"git.pullrequest.created\" ignored");
-  EXPECT_THAT(ParseGitWebhook(BasicAuth("u", kSecret), R"({"eventType":"git.push","resource":{}})", Options()),
+  EXPECT_THAT(ParseGitWebhook(BasicAuth("u", kSecret), R"({"eventType":"git.push","resource":{}})",
+                              Options()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("resource.refUpdates")));
 }
 
@@ -302,8 +302,9 @@ TEST(GitWebhookTest, UnsignedAzureDevOpsPushIsReadWhenUnsignedAreAllowed) {
   ASSERT_OK(push);
   EXPECT_TRUE(push->relevant);
   GitWebhookOptions strict;
-  EXPECT_THAT(ParseGitWebhook({{"Content-Type", "application/json"}}, body, strict),
-              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no webhook secret is configured")));
+  EXPECT_THAT(
+      ParseGitWebhook({{"Content-Type", "application/json"}}, body, strict),
+      StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no webhook secret is configured")));
 }
 
 }  // namespace

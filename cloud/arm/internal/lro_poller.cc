@@ -31,7 +31,8 @@ std::string JsonString(const nlohmann::json& j, const char* key) {
 class Pacer {
  public:
   explicit Pacer(const LroContext& ctx)
-      : ctx_(ctx), deadline_(ctx.clock->Now() + ctx.options.timeout),
+      : ctx_(ctx),
+        deadline_(ctx.clock->Now() + ctx.options.timeout),
         backoff_(ctx.options.min_poll_interval) {}
 
   absl::Status Wait(const HttpResponse& last, const std::string& last_state) {
@@ -44,10 +45,10 @@ class Pacer {
       backoff_ = std::min(backoff_ * 2, ctx_.options.max_poll_interval);
     }
     if (now + delay > deadline_) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          ctx_.display, ": long-running operation did not finish within ",
-          absl::FormatDuration(ctx_.options.timeout), " (last state: ", last_state,
-          "); raise the LRO timeout or check the resource in the portal"));
+      return absl::DeadlineExceededError(
+          absl::StrCat(ctx_.display, ": long-running operation did not finish within ",
+                       absl::FormatDuration(ctx_.options.timeout), " (last state: ", last_state,
+                       "); raise the LRO timeout or check the resource in the portal"));
     }
     ctx_.clock->SleepFor(delay);
     return absl::OkStatus();
@@ -118,8 +119,8 @@ absl::StatusOr<nlohmann::json> PollAsyncOperation(const LroContext& ctx, Pacer& 
   }
 }
 
-absl::StatusOr<nlohmann::json> PollLocation(const LroContext& ctx, Pacer& pacer,
-                                            HttpResponse last, const std::string& url) {
+absl::StatusOr<nlohmann::json> PollLocation(const LroContext& ctx, Pacer& pacer, HttpResponse last,
+                                            const std::string& url) {
   while (true) {
     RETURN_IF_ERROR(pacer.Wait(last, "Accepted (202)"));
     ASSIGN_OR_RETURN(HttpResponse r, PollGet(ctx, url));
@@ -136,8 +137,8 @@ absl::StatusOr<nlohmann::json> PollLocation(const LroContext& ctx, Pacer& pacer,
 }
 
 // No monitor header: watch the resource's own provisioningState (or its disappearance).
-absl::StatusOr<nlohmann::json> PollResource(const LroContext& ctx, Pacer& pacer,
-                                            HttpResponse last, std::string state) {
+absl::StatusOr<nlohmann::json> PollResource(const LroContext& ctx, Pacer& pacer, HttpResponse last,
+                                            std::string state) {
   while (true) {
     RETURN_IF_ERROR(pacer.Wait(last, state.empty() ? "Accepted" : state));
     ASSIGN_OR_RETURN(HttpResponse r, PollGet(ctx, ctx.resource_url));
@@ -148,11 +149,10 @@ absl::StatusOr<nlohmann::json> PollResource(const LroContext& ctx, Pacer& pacer,
     last = std::move(r);
     if (ctx.method == "DELETE") continue;
     if (absl::EqualsIgnoreCase(state, "Failed") || absl::EqualsIgnoreCase(state, "Canceled")) {
-      return OperationFailed(
-          ctx.service,
-          absl::EqualsIgnoreCase(state, "Failed") ? absl::StatusCode::kAborted
-                                                  : absl::StatusCode::kCancelled,
-          ctx.display, body["properties"].value("error", nlohmann::json()));
+      return OperationFailed(ctx.service,
+                             absl::EqualsIgnoreCase(state, "Failed") ? absl::StatusCode::kAborted
+                                                                     : absl::StatusCode::kCancelled,
+                             ctx.display, body["properties"].value("error", nlohmann::json()));
     }
     if (state.empty() || IsTerminalState(state)) return body;
   }
@@ -182,13 +182,13 @@ absl::Status OperationFailed(Service service, absl::StatusCode code, const std::
   // it the error object as an ARM error body.
   HttpResponse synthetic;
   synthetic.status = 500;
-  synthetic.body = nlohmann::json({{"error", error.is_object() ? error : nlohmann::json::object()}})
-                       .dump();
+  synthetic.body =
+      nlohmann::json({{"error", error.is_object() ? error : nlohmann::json::object()}}).dump();
   const absl::Status parsed = StatusFromResponse(service, synthetic);
-  absl::Status out(code, absl::StrCat(what, ": long-running operation ",
-                                      code == absl::StatusCode::kCancelled ? "was canceled"
-                                                                           : "failed",
-                                      ": ", error_code, error_code.empty() ? "" : ": ", message));
+  absl::Status out(
+      code, absl::StrCat(what, ": long-running operation ",
+                         code == absl::StatusCode::kCancelled ? "was canceled" : "failed", ": ",
+                         error_code, error_code.empty() ? "" : ": ", message));
   parsed.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
     // The synthetic HTTP status is not the operation's; leave it out.
     if (!absl::EndsWith(url, "http-status")) out.SetPayload(url, payload);
@@ -200,9 +200,8 @@ absl::StatusOr<nlohmann::json> CompleteOperation(const LroContext& ctx,
                                                  const HttpResponse& initial) {
   ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(initial, ctx.service, ctx.display));
   const std::string state = ProvisioningState(body);
-  const bool running = initial.status == 202 ||
-                       (!state.empty() && !IsTerminalState(state) &&
-                        (initial.status == 200 || initial.status == 201));
+  const bool running = initial.status == 202 || (!state.empty() && !IsTerminalState(state) &&
+                                                 (initial.status == 200 || initial.status == 201));
   if (!running) {
     if (initial.status == 204) return nlohmann::json();
     if (absl::EqualsIgnoreCase(state, "Failed")) {

@@ -26,11 +26,13 @@ std::string Setting(const std::map<std::string, std::string>& conf, const std::s
 
 std::optional<AbfsPath> ParseAbfsPath(const std::string& path) {
   absl::string_view p = path;
-  if (!absl::ConsumePrefix(&p, "abfss://") && !absl::ConsumePrefix(&p, "abfs://")) return std::nullopt;
+  if (!absl::ConsumePrefix(&p, "abfss://") && !absl::ConsumePrefix(&p, "abfs://"))
+    return std::nullopt;
   const size_t at = p.find('@');
   if (at == absl::string_view::npos) return std::nullopt;
   const size_t slash = p.find('/', at);
-  std::string host(p.substr(at + 1, slash == absl::string_view::npos ? absl::string_view::npos : slash - at - 1));
+  std::string host(p.substr(
+      at + 1, slash == absl::string_view::npos ? absl::string_view::npos : slash - at - 1));
   host = absl::AsciiStrToLower(host);
   if (!absl::EndsWith(host, kDfsSuffix)) return std::nullopt;
   AbfsPath out;
@@ -51,7 +53,8 @@ absl::Status ResolveAbfsCredential(const std::map<std::string, std::string>& con
     if (access->account_key.empty()) return absl::InvalidArgumentError("fs.azure.account.key");
     return absl::OkStatus();
   }
-  if (!absl::EqualsIgnoreCase(type, "OAuth")) return absl::InvalidArgumentError("fs.azure.account.auth.type");
+  if (!absl::EqualsIgnoreCase(type, "OAuth"))
+    return absl::InvalidArgumentError("fs.azure.account.auth.type");
   const std::string provider = Setting(conf, "fs.azure.account.oauth.provider.type", account);
   access->client_id = Setting(conf, "fs.azure.account.oauth2.client.id", account);
   if (absl::EndsWith(provider, "MsiTokenProvider")) {
@@ -62,9 +65,12 @@ absl::Status ResolveAbfsCredential(const std::map<std::string, std::string>& con
     access->auth = StorageAccess::kClientSecret;
     access->client_secret = Setting(conf, "fs.azure.account.oauth2.client.secret", account);
     access->token_endpoint = Setting(conf, "fs.azure.account.oauth2.client.endpoint", account);
-    if (access->client_id.empty()) return absl::InvalidArgumentError("fs.azure.account.oauth2.client.id");
-    if (access->client_secret.empty()) return absl::InvalidArgumentError("fs.azure.account.oauth2.client.secret");
-    if (access->token_endpoint.empty()) return absl::InvalidArgumentError("fs.azure.account.oauth2.client.endpoint");
+    if (access->client_id.empty())
+      return absl::InvalidArgumentError("fs.azure.account.oauth2.client.id");
+    if (access->client_secret.empty())
+      return absl::InvalidArgumentError("fs.azure.account.oauth2.client.secret");
+    if (access->token_endpoint.empty())
+      return absl::InvalidArgumentError("fs.azure.account.oauth2.client.endpoint");
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError("fs.azure.account.oauth.provider.type");
@@ -75,22 +81,25 @@ std::string AbfsError(const absl::Status& status, const AbfsPath& path, bool wri
   const std::string message(status.message());
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
-      return absl::StrCat("InvalidConfigurationValueException: Failure to initialize configuration for storage "
-                          "account ", path.account, kDfsSuffix, ": Invalid configuration value detected for ",
-                          message);
+      return absl::StrCat(
+          "InvalidConfigurationValueException: Failure to initialize configuration for storage "
+          "account ",
+          path.account, kDfsSuffix, ": Invalid configuration value detected for ", message);
     case absl::StatusCode::kUnavailable:
       return absl::StrCat("UnknownHostException: ", path.account, kDfsSuffix);
     case absl::StatusCode::kFailedPrecondition:
-      return absl::StrCat("AbfsRestOperationException: AADToken: HTTP connection to ",
-                          access.auth == StorageAccess::kManagedIdentity ? kMsiEndpoint : access.token_endpoint,
-                          " failed for getting token from AzureAD.; ", message);
+      return absl::StrCat(
+          "AbfsRestOperationException: AADToken: HTTP connection to ",
+          access.auth == StorageAccess::kManagedIdentity ? kMsiEndpoint : access.token_endpoint,
+          " failed for getting token from AzureAD.; ", message);
     default: {
-      const char* code = status.code() == absl::StatusCode::kNotFound          ? "FilesystemNotFound"
-                         : status.code() == absl::StatusCode::kUnauthenticated ? "AuthenticationFailed"
-                                                                               : "AuthorizationPermissionMismatch";
+      const char* code = status.code() == absl::StatusCode::kNotFound ? "FilesystemNotFound"
+                         : status.code() == absl::StatusCode::kUnauthenticated
+                             ? "AuthenticationFailed"
+                             : "AuthorizationPermissionMismatch";
       const int http = status.code() == absl::StatusCode::kNotFound ? 404 : 403;
-      return absl::StrCat("AbfsRestOperationException: Operation failed: \"", message, "\", ", http, ", ",
-                          write ? "PUT" : "HEAD", ", ", path.url, ", ", code);
+      return absl::StrCat("AbfsRestOperationException: Operation failed: \"", message, "\", ", http,
+                          ", ", write ? "PUT" : "HEAD", ", ", path.url, ", ", code);
     }
   }
 }

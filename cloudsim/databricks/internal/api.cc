@@ -122,9 +122,7 @@ std::optional<Response> ParseBody(const Request& request, Call* call) {
   return std::nullopt;
 }
 
-bool Base64Decode(const std::string& in, std::string* out) {
-  return absl::Base64Unescape(in, out);
-}
+bool Base64Decode(const std::string& in, std::string* out) { return absl::Base64Unescape(in, out); }
 
 std::string Base64Encode(const std::string& in) { return absl::Base64Escape(in); }
 

@@ -41,9 +41,9 @@ Response ErrorResponse(int status, const std::string& code, const std::string& m
 // 400 INVALID_PARAMETER_VALUE.
 Response InvalidParameter(const std::string& message);
 Response MissingParameter(const std::string& name);
-Response NotFound(const std::string& message);  // 404 RESOURCE_DOES_NOT_EXIST
+Response NotFound(const std::string& message);       // 404 RESOURCE_DOES_NOT_EXIST
 Response AlreadyExists(const std::string& message);  // 400 RESOURCE_ALREADY_EXISTS
-Response EndpointNotFound(const Request& request);  // 404 ENDPOINT_NOT_FOUND
+Response EndpointNotFound(const Request& request);   // 404 ENDPOINT_NOT_FOUND
 
 // Parses `request.body` into `call` (JSON or multipart). Returns an error response on a
 // malformed body.

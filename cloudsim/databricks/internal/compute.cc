@@ -132,9 +132,11 @@ std::string ComputeStore::ApplyPolicy(Json* cluster) const {
       bool listed = false;
       for (const Json& v : rule["values"]) listed = listed || Text(v) == Text(*have);
       if (type == "allowlist" && !listed) {
-        return fail("the value must be one of " + rule["values"].dump() + " (is " + Text(*have) + ")");
+        return fail("the value must be one of " + rule["values"].dump() + " (is " + Text(*have) +
+                    ")");
       }
-      if (type == "blocklist" && listed) return fail("the value " + Text(*have) + " is not allowed");
+      if (type == "blocklist" && listed)
+        return fail("the value " + Text(*have) + " is not allowed");
     } else if (type == "range") {
       if (!have) {
         if (rule.contains("defaultValue")) SetPath(cluster, path, rule["defaultValue"]);
@@ -143,10 +145,12 @@ std::string ComputeStore::ApplyPolicy(Json* cluster) const {
       if (!have->is_number()) return fail("the value must be a number");
       double v = have->get<double>();
       if (rule.contains("minValue") && v < rule["minValue"].get<double>()) {
-        return fail("the value must be at least " + rule["minValue"].dump() + " (is " + have->dump() + ")");
+        return fail("the value must be at least " + rule["minValue"].dump() + " (is " +
+                    have->dump() + ")");
       }
       if (rule.contains("maxValue") && v > rule["maxValue"].get<double>()) {
-        return fail("the value must be at most " + rule["maxValue"].dump() + " (is " + have->dump() + ")");
+        return fail("the value must be at most " + rule["maxValue"].dump() + " (is " +
+                    have->dump() + ")");
       }
     } else if (!have && rule.contains("defaultValue")) {  // regex, unlimited
       SetPath(cluster, path, rule["defaultValue"]);
@@ -173,7 +177,8 @@ void ComputeStore::Settle(Cluster& c, absl::Time now) const {
       next = "TERMINATED";
     } else if (c.state == "RUNNING") {
       // Autotermination: only when set (the API's "not set = never").
-      const Json& m = c.spec.contains("autotermination_minutes") ? c.spec["autotermination_minutes"] : Json();
+      const Json& m =
+          c.spec.contains("autotermination_minutes") ? c.spec["autotermination_minutes"] : Json();
       if (!m.is_number_integer() || m.get<int64_t>() <= 0) return;
       absl::Time idle_from = c.since;
       if (env_.last_activity) {
@@ -203,7 +208,8 @@ std::optional<Response> ComputeStore::CheckClusterSpec(Json* spec) const {
   std::string policy_error = ApplyPolicy(spec);
   if (!policy_error.empty()) return InvalidParameter(policy_error);
   for (const char* field : {"spark_version", "node_type_id"}) {
-    if (!spec->contains(field) || !(*spec)[field].is_string() || (*spec)[field].get<std::string>().empty()) {
+    if (!spec->contains(field) || !(*spec)[field].is_string() ||
+        (*spec)[field].get<std::string>().empty()) {
       if (std::string(field) == "node_type_id" && spec->contains("instance_pool_id")) continue;
       return MissingParameter(field);
     }
@@ -212,16 +218,18 @@ std::optional<Response> ComputeStore::CheckClusterSpec(Json* spec) const {
     const Json& a = (*spec)["autoscale"];
     int64_t min = a.value("min_workers", int64_t{-1}), max = a.value("max_workers", int64_t{-1});
     if (!a.is_object() || min < 0 || max < 1 || min > max) {
-      return InvalidParameter("autoscale needs 0 <= min_workers <= max_workers and max_workers >= 1");
+      return InvalidParameter(
+          "autoscale needs 0 <= min_workers <= max_workers and max_workers >= 1");
     }
     if (spec->contains("num_workers")) spec->erase("num_workers");
-  } else if (spec->contains("num_workers") &&
-             (!(*spec)["num_workers"].is_number_integer() || (*spec)["num_workers"].get<int64_t>() < 0)) {
+  } else if (spec->contains("num_workers") && (!(*spec)["num_workers"].is_number_integer() ||
+                                               (*spec)["num_workers"].get<int64_t>() < 0)) {
     return InvalidParameter("num_workers must be a non-negative integer");
   }
   if (spec->contains("autotermination_minutes")) {
     const Json& m = (*spec)["autotermination_minutes"];
-    if (!m.is_number_integer() || (m.get<int64_t>() != 0 && (m.get<int64_t>() < 10 || m.get<int64_t>() > 10000))) {
+    if (!m.is_number_integer() ||
+        (m.get<int64_t>() != 0 && (m.get<int64_t>() < 10 || m.get<int64_t>() > 10000))) {
       return InvalidParameter("autotermination_minutes must be 0 (off) or between 10 and 10000.");
     }
   }
@@ -236,9 +244,10 @@ Json ComputeStore::ClusterJson(const Cluster& c, absl::Time now) const {
   j["cluster_id"] = settled.id;
   j["creator_user_name"] = settled.creator;
   j["state"] = settled.state;
-  j["state_message"] = settled.state == "PENDING" ? "Starting Spark" :
-                       settled.state == "RESTARTING" ? "Restarting Spark" :
-                       settled.state == "TERMINATING" ? "Terminating cluster" : "";
+  j["state_message"] = settled.state == "PENDING"       ? "Starting Spark"
+                       : settled.state == "RESTARTING"  ? "Restarting Spark"
+                       : settled.state == "TERMINATING" ? "Terminating cluster"
+                                                        : "";
   j["start_time"] = settled.start_time;
   j["cluster_source"] = "API";
   // Server defaults Databricks fills in (a reader must normalize them away).
@@ -247,7 +256,8 @@ Json ComputeStore::ClusterJson(const Cluster& c, absl::Time now) const {
   }
   if (!j.contains("enable_elastic_disk")) j["enable_elastic_disk"] = true;
   if (!j.contains("azure_attributes")) {
-    j["azure_attributes"] = {{"first_on_demand", 1}, {"availability", "ON_DEMAND_AZURE"}, {"spot_bid_max_price", -1}};
+    j["azure_attributes"] = {
+        {"first_on_demand", 1}, {"availability", "ON_DEMAND_AZURE"}, {"spot_bid_max_price", -1}};
   }
   if (!j.contains("autoscale") && !j.contains("num_workers")) j["num_workers"] = 0;
   j["default_tags"] = {{"Vendor", "Databricks"},
@@ -263,9 +273,11 @@ Json ComputeStore::ClusterJson(const Cluster& c, absl::Time now) const {
       j["termination_reason"] = {
           {"code", "INACTIVITY"},
           {"type", "SUCCESS"},
-          {"parameters", {{"inactivity_duration_min", std::to_string(j.value("autotermination_minutes", 0))}}}};
+          {"parameters",
+           {{"inactivity_duration_min", std::to_string(j.value("autotermination_minutes", 0))}}}};
     } else {
-      j["termination_reason"] = {{"code", "USER_REQUEST"}, {"type", "SUCCESS"},
+      j["termination_reason"] = {{"code", "USER_REQUEST"},
+                                 {"type", "SUCCESS"},
                                  {"parameters", {{"username", settled.creator}}}};
     }
   }
@@ -348,8 +360,9 @@ Response ComputeStore::EditCluster(const Call& call, bool* mutated) {
   Cluster* c = FindCluster(call, &error);
   if (!c) return error;
   if (c->state != "RUNNING" && c->state != "TERMINATED") {
-    return ErrorResponse(400, "INVALID_STATE",
-                         "Cluster " + c->id + " is in unexpected state " + StateWord(c->state) + ".");
+    return ErrorResponse(
+        400, "INVALID_STATE",
+        "Cluster " + c->id + " is in unexpected state " + StateWord(c->state) + ".");
   }
   Json spec = call.body;
   spec.erase("cluster_id");
@@ -401,8 +414,9 @@ Response ComputeStore::StartCluster(const Call& call, bool* mutated) {
   Cluster* c = FindCluster(call, &error);
   if (!c) return error;
   if (c->state != "TERMINATED") {
-    return ErrorResponse(400, "INVALID_STATE",
-                         "Cluster " + c->id + " is in unexpected state " + StateWord(c->state) + ".");
+    return ErrorResponse(
+        400, "INVALID_STATE",
+        "Cluster " + c->id + " is in unexpected state " + StateWord(c->state) + ".");
   }
   Restart(*c, "PENDING", call.now);
   *mutated = true;
@@ -416,8 +430,9 @@ Response ComputeStore::RestartCluster(const Call& call, bool* mutated) {
   // Databricks restarts only a RUNNING cluster ("if the cluster is not currently in a
   // RUNNING state, nothing will happen" in the SDK docs); a terminated one stays so.
   if (c->state == "PENDING" || c->state == "RESTARTING" || c->state == "TERMINATING") {
-    return ErrorResponse(400, "INVALID_STATE",
-                         "Cluster " + c->id + " is in unexpected state " + StateWord(c->state) + ".");
+    return ErrorResponse(
+        400, "INVALID_STATE",
+        "Cluster " + c->id + " is in unexpected state " + StateWord(c->state) + ".");
   }
   if (c->state == "RUNNING") {
     Restart(*c, "RESTARTING", call.now);
@@ -588,18 +603,30 @@ Response ComputeStore::PolicyCall(
 Json ComputeStore::Save() const {
   Json clusters = Json::array();
   for (const auto& [id, c] : clusters_) {
-    clusters.push_back({{"id", c.id}, {"creator", c.creator}, {"spec", c.spec}, {"state", c.state},
-                        {"since", Micros(c.since)}, {"start_time", c.start_time},
-                        {"terminated_time", c.terminated_time}, {"termination_code", c.termination_code}});
+    clusters.push_back({{"id", c.id},
+                        {"creator", c.creator},
+                        {"spec", c.spec},
+                        {"state", c.state},
+                        {"since", Micros(c.since)},
+                        {"start_time", c.start_time},
+                        {"terminated_time", c.terminated_time},
+                        {"termination_code", c.termination_code}});
   }
   Json policies = Json::array();
   for (const auto& [id, p] : policies_) {
-    policies.push_back({{"id", p.id}, {"name", p.name}, {"definition", p.definition},
-                        {"description", p.description}, {"max", p.max_clusters_per_user},
-                        {"creator", p.creator}, {"created_at", p.created_at}});
+    policies.push_back({{"id", p.id},
+                        {"name", p.name},
+                        {"definition", p.definition},
+                        {"description", p.description},
+                        {"max", p.max_clusters_per_user},
+                        {"creator", p.creator},
+                        {"created_at", p.created_at}});
   }
-  return {{"clusters", clusters}, {"policies", policies}, {"next_cluster", next_cluster_},
-          {"next_policy", next_policy_}, {"libraries", libraries_.Save()}};
+  return {{"clusters", clusters},
+          {"policies", policies},
+          {"next_cluster", next_cluster_},
+          {"next_policy", next_policy_},
+          {"libraries", libraries_.Save()}};
 }
 
 absl::Status ComputeStore::Load(const Json& state) {

@@ -44,8 +44,8 @@ class ComputeStore {
   // Installs the workspace callbacks (kept across Load()).
   void SetEnv(ComputeEnv env) { env_ = std::move(env); }
 
-  // Handles "clusters/<verb>", "policies/clusters/<verb>" and "libraries/<verb>". `on_delete(type, id)` is
-  // called for an object removed for good ("clusters" or "cluster-policies") so its ACL
+  // Handles "clusters/<verb>", "policies/clusters/<verb>" and "libraries/<verb>". `on_delete(type,
+  // id)` is called for an object removed for good ("clusters" or "cluster-policies") so its ACL
   // goes too.
   Response Handle(const Call& call, bool* mutated,
                   const std::function<void(const std::string&, const std::string&)>& on_delete);
@@ -66,10 +66,10 @@ class ComputeStore {
   struct Cluster {
     std::string id;
     std::string creator;
-    Json spec;                 // as created or last edited (policy fixed values filled)
-    std::string state;         // stable or transitional state at `since`
-    absl::Time since;          // when `state` began
-    int64_t start_time = 0;    // epoch ms of creation
+    Json spec;               // as created or last edited (policy fixed values filled)
+    std::string state;       // stable or transitional state at `since`
+    absl::Time since;        // when `state` began
+    int64_t start_time = 0;  // epoch ms of creation
     int64_t terminated_time = 0;
     std::string termination_code = "USER_REQUEST";  // or INACTIVITY
   };

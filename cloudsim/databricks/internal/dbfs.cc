@@ -86,7 +86,8 @@ void Dbfs::WriteDataset(const std::string& path, int64_t now_ms) {
   // the notebook simulator only tracks that the data exists.
   if (MakeDirs(*norm, now_ms)) return;
   nodes_[*norm + "/_SUCCESS"] = Node{false, "", now_ms};
-  nodes_[*norm + "/part-00000-cloudsim"] = Node{false, "written by a simulated notebook run\n", now_ms};
+  nodes_[*norm + "/part-00000-cloudsim"] =
+      Node{false, "written by a simulated notebook run\n", now_ms};
 }
 
 Json Dbfs::Info(const std::string& path, const Node& n) const {
@@ -244,17 +245,16 @@ Response Dbfs::Read(const Call& call) {
     return InvalidParameter("offset and length must be non-negative");
   }
   if (length > static_cast<int64_t>(kMaxBlockBytes)) {
-    return ErrorResponse(400, "MAX_READ_SIZE_EXCEEDED",
-                         "Cannot read more than 1048576 bytes at once (length " +
-                             std::to_string(length) + ").");
+    return ErrorResponse(
+        400, "MAX_READ_SIZE_EXCEEDED",
+        "Cannot read more than 1048576 bytes at once (length " + std::to_string(length) + ").");
   }
   auto it = nodes_.find(*path);
   if (it == nodes_.end()) return Missing(*path);
   if (it->second.is_dir) return InvalidParameter("Path " + *path + " is a directory.");
   const std::string& data = it->second.data;
-  std::string chunk = offset >= static_cast<int64_t>(data.size())
-                          ? std::string()
-                          : data.substr(offset, length);
+  std::string chunk =
+      offset >= static_cast<int64_t>(data.size()) ? std::string() : data.substr(offset, length);
   return JsonResponse({{"bytes_read", chunk.size()}, {"data", Base64Encode(chunk)}});
 }
 
@@ -330,8 +330,9 @@ Response Dbfs::Delete(const Call& call, bool* mutated) {
   if (*path == "/") return InvalidParameter("The DBFS root cannot be deleted.");
   if (it->second.is_dir && HasChildren(*path)) {
     if (!BoolField(call.body, "recursive", false)) {
-      return ErrorResponse(400, "IO_ERROR",
-                           "Directory " + *path + " is not empty; use recursive=true to delete it.");
+      return ErrorResponse(
+          400, "IO_ERROR",
+          "Directory " + *path + " is not empty; use recursive=true to delete it.");
     }
     auto c = nodes_.upper_bound(*path);
     while (c != nodes_.end() && IsUnder(c->first, *path)) c = nodes_.erase(c);
@@ -344,10 +345,8 @@ Response Dbfs::Delete(const Call& call, bool* mutated) {
 Json Dbfs::Save() const {
   Json nodes = Json::array();
   for (const auto& [path, n] : nodes_) {
-    nodes.push_back({{"path", path},
-                     {"is_dir", n.is_dir},
-                     {"data", Base64Encode(n.data)},
-                     {"mtime", n.mtime}});
+    nodes.push_back(
+        {{"path", path}, {"is_dir", n.is_dir}, {"data", Base64Encode(n.data)}, {"mtime", n.mtime}});
   }
   // Open upload handles are not persisted: a restart loses them, as a gateway restart would.
   return {{"nodes", nodes}, {"next_handle", next_handle_}};

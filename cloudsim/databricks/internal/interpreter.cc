@@ -73,7 +73,8 @@ std::string Interpolate(const std::string& t, char style, const Frame& frame, bo
       i = end;
     } else if (style == 's' && c == '$') {
       size_t end = i + 1;
-      while (end < t.size() && (std::isalnum(static_cast<unsigned char>(t[end])) || t[end] == '_')) ++end;
+      while (end < t.size() && (std::isalnum(static_cast<unsigned char>(t[end])) || t[end] == '_'))
+        ++end;
       out += lookup(absl::string_view(t).substr(i + 1, end - i - 1));
       i = end - 1;
     } else {
@@ -151,8 +152,8 @@ class Interpreter {
     error_ = std::move(error);
     trace_ = absl::StrCat(
         "---------------------------------------------------------------------------\n",
-        error_.substr(0, error_.find(':')), "  Traceback (most recent call last)\n",
-        "File ", frame.path, ", line ", line, "\n", error_);
+        error_.substr(0, error_.find(':')), "  Traceback (most recent call last)\n", "File ",
+        frame.path, ", line ", line, "\n", error_);
     return Flow::kFail;
   }
 
@@ -246,7 +247,8 @@ class Interpreter {
     std::string path;
     bool known = !step.args.empty() && step.args[0].kind != Expr::kUnknown;
     Flow f;
-    if (!step.args.empty() && (f = Eval(step.args[0], frame, depth, &path, &known)) != Flow::kNext) return f;
+    if (!step.args.empty() && (f = Eval(step.args[0], frame, depth, &path, &known)) != Flow::kNext)
+      return f;
     std::string ignored;
     for (size_t i = 1; i < step.args.size(); ++i) {
       if ((f = Eval(step.args[i], frame, depth, &ignored)) != Flow::kNext) return f;
@@ -265,8 +267,9 @@ class Interpreter {
     if (step.kind == Step::kDataWrite) {
       env_.WriteDataPath(path);
     } else if (!env_.DataPathExists(path)) {
-      return Fail(frame, step.line,
-                  "AnalysisException: [PATH_NOT_FOUND] Path does not exist: " + QualifiedPath(path) + ".");
+      return Fail(
+          frame, step.line,
+          "AnalysisException: [PATH_NOT_FOUND] Path does not exist: " + QualifiedPath(path) + ".");
     }
     return Flow::kNext;
   }
@@ -320,9 +323,10 @@ class Interpreter {
         if ((f = Arg(step, 1, frame, depth, &b)) != Flow::kNext) return f;
         auto secret = env_.GetSecret(a, b);
         if (absl::IsPermissionDenied(secret.status())) {
-          return Fail(frame, step.line,
-                      "com.databricks.common.client.DatabricksServiceException: PERMISSION_DENIED: " +
-                          std::string(secret.status().message()));
+          return Fail(
+              frame, step.line,
+              "com.databricks.common.client.DatabricksServiceException: PERMISSION_DENIED: " +
+                  std::string(secret.status().message()));
         }
         if (!secret.ok()) {
           return Fail(frame, step.line,
@@ -354,8 +358,9 @@ class Interpreter {
     auto notebook = env_.FindNotebook(path);
     if (!notebook) return Fail(frame, step.line, "Exception: Notebook not found: " + path);
     if (depth + 1 > kMaxNotebookDepth) {
-      return Fail(frame, step.line, "Exception: %run nesting is deeper than " +
-                                        std::to_string(kMaxNotebookDepth) + " notebooks");
+      return Fail(frame, step.line,
+                  "Exception: %run nesting is deeper than " + std::to_string(kMaxNotebookDepth) +
+                      " notebooks");
     }
     // Same namespace: the included notebook sees and sets the caller's variables.
     std::string saved_path = frame.path;
@@ -385,9 +390,10 @@ class Interpreter {
     }
     std::string path = ResolveNotebookPath(frame.path, raw_path);
     if (depth + 1 > kMaxNotebookDepth) {
-      return Fail(frame, step.line, std::string(kWorkflowPrefix) +
-                                        "FAILED: Notebook workflows are nested deeper than " +
-                                        std::to_string(kMaxNotebookDepth) + " levels");
+      return Fail(frame, step.line,
+                  std::string(kWorkflowPrefix) +
+                      "FAILED: Notebook workflows are nested deeper than " +
+                      std::to_string(kMaxNotebookDepth) + " levels");
     }
     double timeout_s = 0;
     if (!absl::SimpleAtod(timeout_text, &timeout_s)) timeout_s = 0;

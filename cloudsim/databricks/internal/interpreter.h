@@ -39,13 +39,16 @@ class RuntimeEnv {
   // Who the next execution runs as: a workspace admin reads every scope, anyone else
   // needs READ (or more) in the scope's ACL.
   virtual void SetRunIdentity(const std::string& /*principal*/, bool /*admin*/) {}
-  // Data a notebook reads and writes through Spark (a "dbfs:/x" or "/x" path). DataPathExists is false when nothing was ever written there (or it
-  // was deleted); paths outside DBFS are not tracked and always exist.
+  // Data a notebook reads and writes through Spark (a "dbfs:/x" or "/x" path). DataPathExists is
+  // false when nothing was ever written there (or it was deleted); paths outside DBFS are not
+  // tracked and always exist.
   virtual bool DataPathExists(const std::string& /*path*/) { return true; }
   virtual void WriteDataPath(const std::string& /*path*/) {}
   // Whether the run may read or write an ABFS path with the credential its Spark session
   // configured; the storage service's refusal otherwise.
-  virtual absl::Status AuthorizeStorage(const StorageAccess& /*access*/) { return absl::OkStatus(); }
+  virtual absl::Status AuthorizeStorage(const StorageAccess& /*access*/) {
+    return absl::OkStatus();
+  }
 };
 
 struct ExecutionResult {

@@ -76,7 +76,8 @@ std::string JobStore::Creator(int64_t job_id) const {
 std::optional<Response> JobStore::CheckSettings(Json* settings, const JobsEnv& env) const {
   Json& s = *settings;
   if (!s.is_object()) return InvalidParameter("Job settings must be an object.");
-  if (s.contains("name") && (!s["name"].is_string() || s["name"].get<std::string>().size() > 4096)) {
+  if (s.contains("name") &&
+      (!s["name"].is_string() || s["name"].get<std::string>().size() > 4096)) {
     return InvalidParameter("name must be a string of at most 4096 characters.");
   }
   std::set<std::string> cluster_keys;
@@ -95,8 +96,10 @@ std::optional<Response> JobStore::CheckSettings(Json* settings, const JobsEnv& e
       std::string bad = env.compute->ApplyPolicy(&cluster);
       if (!bad.empty()) return InvalidParameter(bad + " in job cluster " + key);
       for (const char* field : {"spark_version", "node_type_id"}) {
-        if (cluster.value(field, "").empty() && !(std::string(field) == "node_type_id" && cluster.contains("instance_pool_id"))) {
-          return MissingParameter(std::string("job_clusters.new_cluster.") + field + " in job cluster " + key);
+        if (cluster.value(field, "").empty() &&
+            !(std::string(field) == "node_type_id" && cluster.contains("instance_pool_id"))) {
+          return MissingParameter(std::string("job_clusters.new_cluster.") + field +
+                                  " in job cluster " + key);
         }
       }
     }
@@ -111,7 +114,8 @@ std::optional<Response> JobStore::CheckSettings(Json* settings, const JobsEnv& e
       TaskRun t;
       t.task_key = tj.value("task_key", "");
       if (t.task_key.empty()) return MissingParameter("task_key");
-      if (!keys.insert(t.task_key).second) return InvalidParameter("Task key " + t.task_key + " is not unique.");
+      if (!keys.insert(t.task_key).second)
+        return InvalidParameter("Task key " + t.task_key + " is not unique.");
       if (auto err = ParseTask(tj, false, &t)) return *err;
       if (t.compute.contains("job_cluster_key") &&
           !cluster_keys.count(t.compute["job_cluster_key"].get<std::string>())) {
@@ -166,7 +170,8 @@ std::optional<Response> JobStore::CheckSettings(Json* settings, const JobsEnv& e
       if (name.empty() || !p.contains("default")) {
         return InvalidParameter("Each job parameter needs a name and a default.");
       }
-      if (!names.insert(name).second) return InvalidParameter("Job parameter " + name + " is not unique.");
+      if (!names.insert(name).second)
+        return InvalidParameter("Job parameter " + name + " is not unique.");
     }
   }
   if (s.contains("run_as")) {
@@ -175,7 +180,8 @@ std::optional<Response> JobStore::CheckSettings(Json* settings, const JobsEnv& e
     for (const char* k : {"user_name", "service_principal_name"}) {
       if (ra.is_object() && !ra.value(k, "").empty()) ++named;
     }
-    if (named != 1) return InvalidParameter("run_as needs exactly one of user_name or service_principal_name.");
+    if (named != 1)
+      return InvalidParameter("run_as needs exactly one of user_name or service_principal_name.");
   }
   FillDefaults(settings);
   return std::nullopt;
@@ -289,10 +295,12 @@ Response JobStore::Update(const Call& call, bool* mutated, const JobsEnv& env) {
     MergeByKey(&settings, patch, "job_clusters", "job_cluster_key");
   }
   if (call.body.contains("fields_to_remove")) {
-    if (!call.body["fields_to_remove"].is_array()) return InvalidParameter("fields_to_remove must be an array.");
+    if (!call.body["fields_to_remove"].is_array())
+      return InvalidParameter("fields_to_remove must be an array.");
     for (const Json& f : call.body["fields_to_remove"]) {
       if (!f.is_string()) continue;
-      std::vector<std::string> parts = absl::StrSplit(f.get<std::string>(), absl::MaxSplits('/', 1));
+      std::vector<std::string> parts =
+          absl::StrSplit(f.get<std::string>(), absl::MaxSplits('/', 1));
       if (parts.size() == 1) {
         settings.erase(parts[0]);
         continue;
@@ -353,15 +361,18 @@ Response JobStore::RunNow(const Call& call, bool* mutated, const JobsEnv& env) {
   if (!job) return error;
   const Json& body = call.body;
   const std::string token = body.value("idempotency_token", "");
-  if (token.size() > 64) return InvalidParameter("idempotency_token must be at most 64 characters.");
+  if (token.size() > 64)
+    return InvalidParameter("idempotency_token must be at most 64 characters.");
   if (!token.empty()) {
     auto it = run_tokens_.find(token);
-    if (it != run_tokens_.end()) return JsonResponse({{"run_id", it->second}, {"number_in_job", it->second}});
+    if (it != run_tokens_.end())
+      return JsonResponse({{"run_id", it->second}, {"number_in_job", it->second}});
   }
   const Json& settings = job->settings;
   std::string run_as = job->creator;
   if (settings.contains("run_as")) {
-    run_as = settings["run_as"].value("user_name", settings["run_as"].value("service_principal_name", run_as));
+    run_as = settings["run_as"].value("user_name",
+                                      settings["run_as"].value("service_principal_name", run_as));
   }
   // The creator is a workspace admin in cloudsim; any other run-as identity needs
   // CAN_RUN (or more) on every notebook the job runs.
@@ -377,24 +388,29 @@ Response JobStore::RunNow(const Call& call, bool* mutated, const JobsEnv& env) {
   std::map<std::string, std::string> params;
   Json job_parameters = Json::array();
   const Json overrides = body.contains("job_parameters") && body["job_parameters"].is_object()
-                             ? body["job_parameters"] : Json::object();
+                             ? body["job_parameters"]
+                             : Json::object();
   if (settings.contains("parameters")) {
     for (const Json& p : settings["parameters"]) {
       std::string name = p.value("name", "");
       Json def = p["default"];
       std::string value = def.is_string() ? def.get<std::string>() : def.dump();
       if (overrides.contains(name)) {
-        value = overrides[name].is_string() ? overrides[name].get<std::string>() : overrides[name].dump();
+        value = overrides[name].is_string() ? overrides[name].get<std::string>()
+                                            : overrides[name].dump();
       }
       params[name] = value;
       job_parameters.push_back({{"name", name}, {"default", def}, {"value", value}});
     }
   }
   for (const auto& [k, val] : overrides.items()) {
-    if (!params.count(k)) return InvalidParameter("Job parameter " + k + " is not defined for this job.");
+    if (!params.count(k))
+      return InvalidParameter("Job parameter " + k + " is not defined for this job.");
   }
-  const Json notebook_params = body.contains("notebook_params") && body["notebook_params"].is_object()
-                                   ? body["notebook_params"] : Json::object();
+  const Json notebook_params =
+      body.contains("notebook_params") && body["notebook_params"].is_object()
+          ? body["notebook_params"]
+          : Json::object();
   RunStore& runs = *env.runs;
   Run run;
   run.run_id = runs.NewId();
@@ -450,7 +466,9 @@ Response JobStore::RunNow(const Call& call, bool* mutated, const JobsEnv& env) {
 Json JobStore::Save() const {
   Json jobs = Json::array();
   for (const auto& [id, job] : jobs_) {
-    jobs.push_back({{"job_id", job.job_id}, {"creator", job.creator}, {"created_time", job.created_time},
+    jobs.push_back({{"job_id", job.job_id},
+                    {"creator", job.creator},
+                    {"created_time", job.created_time},
                     {"settings", job.settings}});
   }
   return {{"jobs", jobs}, {"run_tokens", run_tokens_}, {"next_job_id", next_job_id_}};

@@ -28,7 +28,8 @@ struct JobsEnv {
   RunStore* runs = nullptr;
   ComputeStore* compute = nullptr;
   // "" when `principal` may run the notebook at `path`, else why not.
-  std::function<std::string(const std::string& path, const std::string& principal)> can_run_notebook;
+  std::function<std::string(const std::string& path, const std::string& principal)>
+      can_run_notebook;
   // Called when a job is deleted (its ACL goes too).
   std::function<void(const std::string& job_id)> on_delete;
 };

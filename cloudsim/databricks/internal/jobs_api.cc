@@ -39,9 +39,10 @@ std::optional<Response> ParseTask(const Json& j, bool legacy, TaskRun* t) {
   std::string where = legacy ? "" : " in task " + t->task_key;
   for (const char* other : kOtherTasks) {
     if (j.contains(other)) {
-      return InvalidParameter(std::string("cloudsim simulates only notebook_task, python_wheel_task and "
-                                          "spark_jar_task runs; ") +
-                              other + " is not supported" + where + ".");
+      return InvalidParameter(
+          std::string("cloudsim simulates only notebook_task, python_wheel_task and "
+                      "spark_jar_task runs; ") +
+          other + " is not supported" + where + ".");
     }
   }
   int types = 0;
@@ -55,10 +56,12 @@ std::optional<Response> ParseTask(const Json& j, bool legacy, TaskRun* t) {
     return InvalidParameter("A task type (e.g. notebook_task) must be specified" + where + ".");
   }
   if (types > 1) return InvalidParameter("Exactly one task type must be specified" + where + ".");
-  if (!j[t->task_type].is_object()) return InvalidParameter(t->task_type + " must be an object" + where);
+  if (!j[t->task_type].is_object())
+    return InvalidParameter(t->task_type + " must be an object" + where);
   t->task_spec = j[t->task_type];
   if (t->task_type == "python_wheel_task") {
-    if (t->task_spec.value("package_name", "").empty() || t->task_spec.value("entry_point", "").empty()) {
+    if (t->task_spec.value("package_name", "").empty() ||
+        t->task_spec.value("entry_point", "").empty()) {
       return InvalidParameter("python_wheel_task needs package_name and entry_point" + where + ".");
     }
   } else if (t->task_type == "spark_jar_task") {
@@ -84,14 +87,16 @@ std::optional<Response> ParseTask(const Json& j, bool legacy, TaskRun* t) {
     t->task_spec = t->notebook_task;
   }
   t->compute = Json::object();
-  for (const char* k : {"existing_cluster_id", "new_cluster", "job_cluster_key", "environment_key"}) {
+  for (const char* k :
+       {"existing_cluster_id", "new_cluster", "job_cluster_key", "environment_key"}) {
     if (j.contains(k) && !j[k].is_null()) t->compute[k] = j[k];
   }
   if (t->compute.empty()) {
     return InvalidParameter(
         legacy ? std::string("Either new_cluster or existing_cluster_id must be specified.")
                : "One of job_cluster_key, new_cluster, existing_cluster_id or environment_key "
-                 "must be specified" + where + ".");
+                 "must be specified" +
+                     where + ".");
   }
   if (j.contains("libraries")) {
     if (!j["libraries"].is_array()) return InvalidParameter("libraries must be an array" + where);
@@ -118,7 +123,8 @@ std::optional<Response> CheckTaskGraph(const std::vector<TaskRun>& tasks) {
   for (const TaskRun& t : tasks) {
     for (const std::string& d : t.depends_on) {
       if (!by_key.count(d)) {
-        return InvalidParameter("Task " + t.task_key + " depends on " + d + ", which is not a task of this job.");
+        return InvalidParameter("Task " + t.task_key + " depends on " + d +
+                                ", which is not a task of this job.");
       }
       if (d == t.task_key) return InvalidParameter("Task " + t.task_key + " depends on itself.");
     }
@@ -141,7 +147,8 @@ std::optional<Response> CheckTaskGraph(const std::vector<TaskRun>& tasks) {
       }
     }
   }
-  if (done != tasks.size()) return InvalidParameter("The task dependencies of this job form a cycle.");
+  if (done != tasks.size())
+    return InvalidParameter("The task dependencies of this job form a cycle.");
   return std::nullopt;
 }
 
@@ -222,9 +229,10 @@ Response RunStore::Submit(const Call& call, bool* mutated) {
     t.task_start = call.now;
     t.exec_start = call.now + kPendingTime / speed_;
     if (timeout > 0 && t.scheduled) t.deadline = call.now + absl::Seconds(timeout) / speed_;
-    t.cluster_id = t.compute.contains("existing_cluster_id") && t.compute["existing_cluster_id"].is_string()
-                       ? t.compute["existing_cluster_id"].get<std::string>()
-                       : absl::StrCat("0923-164208-", t.run_id);
+    t.cluster_id =
+        t.compute.contains("existing_cluster_id") && t.compute["existing_cluster_id"].is_string()
+            ? t.compute["existing_cluster_id"].get<std::string>()
+            : absl::StrCat("0923-164208-", t.run_id);
     run.tasks.push_back(std::move(t));
   }
   int64_t id = Add(std::move(run));
@@ -316,8 +324,9 @@ Response RunStore::List(const Call& call) {
   };
   if (!num("limit", &limit) || !num("offset", &offset) || !num("job_id", &job_id) ||
       !num("start_time_from", &from) || !num("start_time_to", &to)) {
-    return InvalidParameter("limit, offset, job_id, start_time_from and start_time_to must be "
-                            "integers.");
+    return InvalidParameter(
+        "limit, offset, job_id, start_time_from and start_time_to must be "
+        "integers.");
   }
   if (auto page = call.Param("page_token"); page && !page->empty()) {
     if (!absl::SimpleAtoi(*page, &offset)) return InvalidParameter("Invalid page_token.");
@@ -360,8 +369,9 @@ Response RunStore::Delete(const Call& call, bool* mutated) {
   if (!run) return error;
   if (task) return InvalidParameter("Cannot delete a task run; delete its parent run instead.");
   if (State(*run, call.now).life_cycle != "TERMINATED") {
-    return ErrorResponse(400, "INVALID_STATE",
-                         "Run " + std::to_string(run->run_id) + " is active and cannot be deleted.");
+    return ErrorResponse(
+        400, "INVALID_STATE",
+        "Run " + std::to_string(run->run_id) + " is active and cannot be deleted.");
   }
   // The token keeps pointing at the deleted run, so a retried submit errors (§7.1).
   runs_.erase(run->run_id);

@@ -31,7 +31,8 @@ std::string ClusterLibraries::Check(const Json& libraries) {
   for (const Json& lib : libraries) {
     if (!lib.is_object() || lib.size() != 1) {
       return "Each library must be an object with exactly one of jar, whl, egg, requirements, "
-             "pypi, maven or cran: " + lib.dump();
+             "pypi, maven or cran: " +
+             lib.dump();
     }
     const std::string kind = lib.begin().key();
     const Json& value = lib.begin().value();
@@ -64,8 +65,8 @@ void ClusterLibraries::Install(const std::string& id, const Json& libraries, abs
     std::string kind;
     std::string path = DbfsLibraryPath(lib, &kind);
     if (!path.empty() && !(file_exists && file_exists(path))) {
-      e.failure = "Library installation failed for library due to user error for " + kind +
-                  ": \"" + path + "\". Error messages: java.io.FileNotFoundException: " + path +
+      e.failure = "Library installation failed for library due to user error for " + kind + ": \"" +
+                  path + "\". Error messages: java.io.FileNotFoundException: " + path +
                   " (No such file or directory)";
     }
     entries.push_back(std::move(e));
@@ -86,8 +87,9 @@ void ClusterLibraries::Restart(const std::string& id) {
   auto it = by_cluster_.find(id);
   if (it == by_cluster_.end()) return;
   std::vector<Entry>& entries = it->second;
-  entries.erase(std::remove_if(entries.begin(), entries.end(), [](const Entry& e) { return e.uninstall; }),
-                entries.end());
+  entries.erase(
+      std::remove_if(entries.begin(), entries.end(), [](const Entry& e) { return e.uninstall; }),
+      entries.end());
   if (entries.empty()) by_cluster_.erase(it);
 }
 

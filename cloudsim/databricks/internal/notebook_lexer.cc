@@ -132,8 +132,8 @@ class Lexer {
 
   void Ident() {
     size_t start = i_;
-    while (i_ < s_.size() &&
-           (IsIdentChar(s_[i_]) || (s_[i_] == '.' && i_ + 1 < s_.size() && IsIdentStart(s_[i_ + 1])))) {
+    while (i_ < s_.size() && (IsIdentChar(s_[i_]) ||
+                              (s_[i_] == '.' && i_ + 1 < s_.size() && IsIdentStart(s_[i_ + 1])))) {
       ++i_;
     }
     Emit(Token::kIdent, s_.substr(start, i_ - start));
@@ -168,8 +168,7 @@ class Lexer {
 
 }  // namespace
 
-std::vector<Token> Tokenize(const std::string& language, const std::string& code,
-                            int first_line) {
+std::vector<Token> Tokenize(const std::string& language, const std::string& code, int first_line) {
   return Lexer(language, code, first_line).Run();
 }
 

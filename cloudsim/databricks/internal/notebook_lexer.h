@@ -1,7 +1,7 @@
 // Tokenizer for the notebook simulator: splits one cell of Python, Scala, SQL or R code
 // into identifiers (dotted names kept whole), string literals (escapes decoded, prefixes
-// such as r/b dropped, f and s noted as interpolated), numbers, punctuation, statement ends and `cloudsim:`
-// directive comments. Other comments are dropped. Pure function; thread-safe.
+// such as r/b dropped, f and s noted as interpolated), numbers, punctuation, statement ends and
+// `cloudsim:` directive comments. Other comments are dropped. Pure function; thread-safe.
 #ifndef ENVCTL_CLOUDSIM_DATABRICKS_INTERNAL_NOTEBOOK_LEXER_H_
 #define ENVCTL_CLOUDSIM_DATABRICKS_INTERNAL_NOTEBOOK_LEXER_H_
 
@@ -21,8 +21,7 @@ struct Token {
 };
 
 // `first_line` is the line number of the first line of `code`.
-std::vector<Token> Tokenize(const std::string& language, const std::string& code,
-                            int first_line);
+std::vector<Token> Tokenize(const std::string& language, const std::string& code, int first_line);
 
 }  // namespace envctl::cloudsim::databricks
 

@@ -54,7 +54,8 @@ Step::Kind DataAccess(const std::vector<std::string>& chain) {
   static const char* kWrites[] = {"parquet", "csv", "json", "orc", "text", "save"};
   if (chain.size() < 2) return Step::kFail;
   const std::string& method = chain.back();
-  if (chain.size() >= 3 && chain[0] == "spark" && (chain[1] == "read" || chain[1] == "readStream")) {
+  if (chain.size() >= 3 && chain[0] == "spark" &&
+      (chain[1] == "read" || chain[1] == "readStream")) {
     for (const char* m : kReads) {
       if (method == m) return Step::kDataRead;
     }
@@ -69,13 +70,12 @@ Step::Kind DataAccess(const std::vector<std::string>& chain) {
 }
 bool IsCloser(const Token& t) {
   return t.kind == Token::kEnd ||
-         (t.kind == Token::kPunct && (t.text == ")" || t.text == "]" || t.text == "}" ||
-                                      t.text == "," || t.text == ":" || t.text == "->" ||
-                                      t.text == "=>" || t.text == "="));
+         (t.kind == Token::kPunct &&
+          (t.text == ")" || t.text == "]" || t.text == "}" || t.text == "," || t.text == ":" ||
+           t.text == "->" || t.text == "=>" || t.text == "="));
 }
 bool IsOperator(const Token& t) {
-  static const char* kOps[] = {"+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=",
-                               "|", "&"};
+  static const char* kOps[] = {"+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=", "|", "&"};
   if (t.kind == Token::kPunct) {
     for (const char* op : kOps) {
       if (t.text == op) return true;
@@ -106,8 +106,8 @@ Step ParseDirective(const std::string& text, int line) {
     std::string value;
     if (!quoted(&value)) {
       step.kind = Step::kDirectiveError;
-      step.text = "cloudsim: " + verb + " needs a quoted string, e.g. cloudsim: " + verb +
-                  " \"text\"";
+      step.text =
+          "cloudsim: " + verb + " needs a quoted string, e.g. cloudsim: " + verb + " \"text\"";
       return step;
     }
     if (step.kind == Step::kFail) {
@@ -475,8 +475,8 @@ std::string MagicLanguage(const std::string& magic) {
   return "";
 }
 
-void ParseCell(const std::string& language, const std::vector<std::string>& lines,
-               int first_line, std::vector<Step>* out) {
+void ParseCell(const std::string& language, const std::vector<std::string>& lines, int first_line,
+               std::vector<Step>* out) {
   const std::string marker = CommentMarker(language).value_or("#");
   const std::string magic_prefix = marker + " MAGIC";
   bool magic = false;
@@ -518,7 +518,8 @@ void ParseCell(const std::string& language, const std::vector<std::string>& line
   }
   // Python: `if name == "literal":` / `else:` blocks (by indentation) guard their steps.
   // Runs of lines under the same tests are parsed together.
-  static const std::regex kIf(R"re(^if\s+([A-Za-z_][A-Za-z0-9_]*)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)')\s*:\s*$)re");
+  static const std::regex kIf(
+      R"re(^if\s+([A-Za-z_][A-Za-z0-9_]*)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)')\s*:\s*$)re");
   struct Open {
     size_t indent;
     Guard guard;
@@ -529,7 +530,9 @@ void ParseCell(const std::string& language, const std::vector<std::string>& line
   std::vector<Guard> run_guards;
   auto flush = [&](size_t next_start) {
     std::vector<Step> steps;
-    Parser(Tokenize(cell_language, absl::StrJoin(run, "\n"), first_line + static_cast<int>(run_start)), &steps)
+    Parser(
+        Tokenize(cell_language, absl::StrJoin(run, "\n"), first_line + static_cast<int>(run_start)),
+        &steps)
         .Run();
     for (Step& step : steps) {
       step.guards.insert(step.guards.begin(), run_guards.begin(), run_guards.end());
@@ -546,7 +549,9 @@ void ParseCell(const std::string& language, const std::vector<std::string>& line
   auto same = [](const std::vector<Guard>& a, const std::vector<Guard>& b) {
     if (a.size() != b.size()) return false;
     for (size_t k = 0; k < a.size(); ++k) {
-      if (a[k].variable != b[k].variable || a[k].literal != b[k].literal || a[k].equal != b[k].equal) return false;
+      if (a[k].variable != b[k].variable || a[k].literal != b[k].literal ||
+          a[k].equal != b[k].equal)
+        return false;
     }
     return true;
   };

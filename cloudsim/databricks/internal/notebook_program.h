@@ -41,27 +41,27 @@ struct Guard {
 
 struct Step {
   enum Kind {
-    kFail,           // directive: fail "message"
-    kSleep,          // directive: sleep <duration>
-    kExit,           // directive exit "v", or dbutils.notebook.exit(expr)
-    kDirectiveError, // malformed or unknown directive (text = description)
-    kWidgetDefine,   // dbutils.widgets.text/dropdown/combobox/multiselect(name, default, ...)
-    kWidgetGet,      // dbutils.widgets.get(name), getArgument(name[, default])
-    kSecretGet,      // dbutils.secrets.get/getBytes(scope, key)
-    kNotebookRun,    // dbutils.notebook.run(path, timeout[, arguments])
-    kRunInline,      // %run <path>
-    kAssign,         // name = <literal or variable>
-    kRaise,          // raise Type("message") / throw new Type("message")
-    kDataRead,       // spark.read[...].parquet|csv|json|orc|text|load(path)  (text = method)
-    kDataWrite,      // <df>.write[...].parquet|csv|json|orc|text|save(path) (text = method)
-    kSparkConf,      // spark.conf.set(key, value)
+    kFail,            // directive: fail "message"
+    kSleep,           // directive: sleep <duration>
+    kExit,            // directive exit "v", or dbutils.notebook.exit(expr)
+    kDirectiveError,  // malformed or unknown directive (text = description)
+    kWidgetDefine,    // dbutils.widgets.text/dropdown/combobox/multiselect(name, default, ...)
+    kWidgetGet,       // dbutils.widgets.get(name), getArgument(name[, default])
+    kSecretGet,       // dbutils.secrets.get/getBytes(scope, key)
+    kNotebookRun,     // dbutils.notebook.run(path, timeout[, arguments])
+    kRunInline,       // %run <path>
+    kAssign,          // name = <literal or variable>
+    kRaise,           // raise Type("message") / throw new Type("message")
+    kDataRead,        // spark.read[...].parquet|csv|json|orc|text|load(path)  (text = method)
+    kDataWrite,       // <df>.write[...].parquet|csv|json|orc|text|save(path) (text = method)
+    kSparkConf,       // spark.conf.set(key, value)
   };
   Kind kind = kFail;
   int line = 0;        // 1-based line in the stored notebook body
   std::string target;  // variable assigned the step's value, if any
   std::string text;    // fail message, %run path, raise type, directive error
   absl::Duration sleep;
-  std::vector<Expr> args;  // positional arguments, named ones mapped to their position
+  std::vector<Expr> args;     // positional arguments, named ones mapped to their position
   std::vector<Guard> guards;  // enclosing if/else tests, outermost first
 };
 

@@ -61,12 +61,9 @@ const ObjectTree::Object* ObjectTree::Find(const std::string& path) const {
 }
 
 Json ObjectTree::Info(const std::string& path, const Object& o) const {
-  Json j = {{"object_type", o.type},
-            {"path", path},
-            {"object_id", o.object_id},
-            {"resource_id", std::to_string(o.object_id)},
-            {"created_at", o.created_at},
-            {"modified_at", o.modified_at}};
+  Json j = {{"object_type", o.type},      {"path", path},
+            {"object_id", o.object_id},   {"resource_id", std::to_string(o.object_id)},
+            {"created_at", o.created_at}, {"modified_at", o.modified_at}};
   if (o.type == "NOTEBOOK") {
     j["language"] = o.language;
     j["size"] = ExportSource(o.language, o.content).size();
@@ -159,8 +156,8 @@ std::optional<Response> ObjectTree::MakeDirs(const std::string& dir, int64_t now
       continue;
     }
     if (it->second.type != "DIRECTORY") {
-      return AlreadyExists("Cannot create directory " + dir + " because " + p +
-                           " is an existing " + absl::AsciiStrToLower(it->second.type) + ".");
+      return AlreadyExists("Cannot create directory " + dir + " because " + p + " is an existing " +
+                           absl::AsciiStrToLower(it->second.type) + ".");
     }
     break;
   }
@@ -231,8 +228,7 @@ Response ObjectTree::Import(const Call& call, bool* mutated) {
   } else if (format == "RAW") {
     obj.type = "FILE";
     obj.content = content;
-  } else if (format == "HTML" || format == "JUPYTER" || format == "DBC" ||
-             format == "R_MARKDOWN") {
+  } else if (format == "HTML" || format == "JUPYTER" || format == "DBC" || format == "R_MARKDOWN") {
     return InvalidParameter("cloudsim does not support importing format " + format +
                             "; use SOURCE, AUTO or RAW.");
   } else {
@@ -283,8 +279,8 @@ Response ObjectTree::Export(const Call& call) {
   std::string file_type;
   if (o.type == "NOTEBOOK") {
     if (format != "SOURCE" && format != "AUTO") {
-      return InvalidParameter("cloudsim exports notebooks only as SOURCE or AUTO, not " +
-                              format + ".");
+      return InvalidParameter("cloudsim exports notebooks only as SOURCE or AUTO, not " + format +
+                              ".");
     }
     bytes = ExportSource(o.language, o.content);
     file_type = FileExtension(o.language);

@@ -80,24 +80,31 @@ Json PermissionStore::Describe(const std::string& key, const AclObject& object,
     }
   }
   add("group_name", "admins",
-      {{"permission_level", "CAN_MANAGE"}, {"inherited", true}, {"inherited_from_object", {RootOf(type)}}});
+      {{"permission_level", "CAN_MANAGE"},
+       {"inherited", true},
+       {"inherited_from_object", {RootOf(type)}}});
   Json list = Json::array();
   for (const auto& k : order) {
     Json entry = {{k.first, k.second}, {"all_permissions", by_principal[k]}};
     if (k.first != "group_name") entry["display_name"] = k.second;
     list.push_back(std::move(entry));
   }
-  return {{"object_id", object.object_id}, {"object_type", object.object_type}, {"access_control_list", list}};
+  return {{"object_id", object.object_id},
+          {"object_type", object.object_type},
+          {"access_control_list", list}};
 }
 
 Response PermissionStore::Handle(const Call& call, bool* mutated, const AclResolver& resolve) {
   if (call.version != "2.0") return EndpointNotFound(*call.request);
-  std::vector<std::string> parts = absl::StrSplit(call.verb, '/');  // permissions/type/id[/permissionLevels]
-  if (parts.size() < 3 || parts.size() > 4 || parts[2].empty()) return EndpointNotFound(*call.request);
+  std::vector<std::string> parts =
+      absl::StrSplit(call.verb, '/');  // permissions/type/id[/permissionLevels]
+  if (parts.size() < 3 || parts.size() > 4 || parts[2].empty())
+    return EndpointNotFound(*call.request);
   const std::string type = parts[1];
   const std::string id = parts[2];
   if (!LevelsByType().count(type)) {
-    return InvalidParameter("Object type " + type + " is not supported by this workspace; use one of "
+    return InvalidParameter("Object type " + type +
+                            " is not supported by this workspace; use one of "
                             "clusters, cluster-policies, jobs, notebooks, directories.");
   }
   std::optional<AclObject> object = resolve(type, id);
@@ -107,7 +114,8 @@ Response PermissionStore::Handle(const Call& call, bool* mutated, const AclResol
   }
   const std::string key = type + "/" + id;
   if (parts.size() == 4) {
-    if (parts[3] != "permissionLevels" || call.method() != "GET") return EndpointNotFound(*call.request);
+    if (parts[3] != "permissionLevels" || call.method() != "GET")
+      return EndpointNotFound(*call.request);
     Json levels = Json::array();
     for (const std::string& l : LevelsByType().at(type)) {
       levels.push_back({{"permission_level", l}, {"description", "Can " + l.substr(4)}});
@@ -118,7 +126,8 @@ Response PermissionStore::Handle(const Call& call, bool* mutated, const AclResol
   if (method == "GET") return JsonResponse(Describe(key, *object, resolve));
   if (method != "PUT" && method != "PATCH") return EndpointNotFound(*call.request);
 
-  const Json& acl = call.body.contains("access_control_list") ? call.body["access_control_list"] : Json();
+  const Json& acl =
+      call.body.contains("access_control_list") ? call.body["access_control_list"] : Json();
   if (!acl.is_array()) return MissingParameter("access_control_list");
   std::vector<Entry> entries;
   std::optional<std::string> new_owner;
@@ -126,7 +135,8 @@ Response PermissionStore::Handle(const Call& call, bool* mutated, const AclResol
     Entry e;
     int named = 0;
     for (const char* kind : kPrincipalKinds) {
-      if (item.is_object() && item.contains(kind) && item[kind].is_string() && !item[kind].get<std::string>().empty()) {
+      if (item.is_object() && item.contains(kind) && item[kind].is_string() &&
+          !item[kind].get<std::string>().empty()) {
         e.kind = kind;
         e.name = item[kind].get<std::string>();
         ++named;
@@ -134,13 +144,14 @@ Response PermissionStore::Handle(const Call& call, bool* mutated, const AclResol
     }
     if (named != 1) {
       return InvalidParameter(
-          "Each access control entry needs exactly one of user_name, group_name or service_principal_name.");
+          "Each access control entry needs exactly one of user_name, group_name or "
+          "service_principal_name.");
     }
     e.level = item.value("permission_level", "");
     if (e.level.empty()) return MissingParameter("permission_level");
     if (!Allowed(type, e.level)) {
-      return InvalidParameter("Permission " + e.level + " is not supported on " + type + "; use one of " +
-                              absl::StrJoin(LevelsByType().at(type), ", ") + ".");
+      return InvalidParameter("Permission " + e.level + " is not supported on " + type +
+                              "; use one of " + absl::StrJoin(LevelsByType().at(type), ", ") + ".");
     }
     if (e.kind == "group_name" && e.name == "admins" && e.level != "CAN_MANAGE") {
       return InvalidParameter("The admins group must keep CAN_MANAGE.");
@@ -158,9 +169,10 @@ Response PermissionStore::Handle(const Call& call, bool* mutated, const AclResol
     stored = std::move(entries);
   } else {
     for (Entry& e : entries) {
-      stored.erase(std::remove_if(stored.begin(), stored.end(),
-                                  [&](const Entry& s) { return s.kind == e.kind && s.name == e.name; }),
-                   stored.end());
+      stored.erase(
+          std::remove_if(stored.begin(), stored.end(),
+                         [&](const Entry& s) { return s.kind == e.kind && s.name == e.name; }),
+          stored.end());
     }
     for (Entry& e : entries) stored.push_back(std::move(e));
   }
@@ -169,8 +181,9 @@ Response PermissionStore::Handle(const Call& call, bool* mutated, const AclResol
   return JsonResponse(Describe(key, *object, resolve));
 }
 
-bool PermissionStore::Holds(const std::string& type, const std::string& id, const std::string& principal,
-                            const std::set<std::string>& levels, const AclResolver& resolve) const {
+bool PermissionStore::Holds(const std::string& type, const std::string& id,
+                            const std::string& principal, const std::set<std::string>& levels,
+                            const AclResolver& resolve) const {
   std::optional<AclObject> object = resolve(type, id);
   if (!object) return false;
   std::vector<std::string> keys = {type + "/" + id};
@@ -189,7 +202,8 @@ Json PermissionStore::Save() const {
   Json acls = Json::object();
   for (const auto& [key, entries] : acls_) {
     Json list = Json::array();
-    for (const Entry& e : entries) list.push_back({{"kind", e.kind}, {"name", e.name}, {"level", e.level}});
+    for (const Entry& e : entries)
+      list.push_back({{"kind", e.kind}, {"name", e.name}, {"level", e.level}});
     acls[key] = list;
   }
   return {{"acls", acls}, {"owners", owners_}};

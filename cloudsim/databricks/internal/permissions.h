@@ -31,7 +31,8 @@ struct AclObject {
   std::vector<std::string> parents;
 };
 // Looks an object up by URL type ("jobs") and id; nullopt when it does not exist.
-using AclResolver = std::function<std::optional<AclObject>(const std::string& type, const std::string& id)>;
+using AclResolver =
+    std::function<std::optional<AclObject>(const std::string& type, const std::string& id)>;
 
 class PermissionStore {
  public:

@@ -57,7 +57,8 @@ int RunStore::ActiveRunsOfJob(int64_t job_id, absl::Time now) const {
   return active;
 }
 
-std::optional<absl::Time> RunStore::LastActivityOn(const std::string& cluster_id, absl::Time now) const {
+std::optional<absl::Time> RunStore::LastActivityOn(const std::string& cluster_id,
+                                                   absl::Time now) const {
   std::optional<absl::Time> last;
   for (const auto& [id, run] : runs_) {
     for (const TaskRun& t : run.tasks) {
@@ -185,7 +186,8 @@ bool RunStore::AdvanceDue(absl::Time now, const RunDeps& deps) {
   std::sort(due.begin(), due.end(), [](const auto& x, const auto& y) {
     const TaskRun* a = x.first;
     const TaskRun* b = y.first;
-    return a->exec_start < b->exec_start || (a->exec_start == b->exec_start && a->run_id < b->run_id);
+    return a->exec_start < b->exec_start ||
+           (a->exec_start == b->exec_start && a->run_id < b->run_id);
   });
   for (auto& [t, run] : due) {
     // The caller of the API is a workspace admin in cloudsim; a job's run_as is not.
@@ -211,8 +213,8 @@ void RunStore::Execute(TaskRun& t, const std::string& run_as, const RunDeps& dep
     t.code = "LIBRARY_INSTALLATION_ERROR";
     t.type = "CLIENT_ERROR";
     t.state_message = "Library installation failed for library due to user error for " + kind +
-                      ": \"" + path + "\". Error messages: java.io.FileNotFoundException: " +
-                      path + " (No such file or directory)";
+                      ": \"" + path + "\". Error messages: java.io.FileNotFoundException: " + path +
+                      " (No such file or directory)";
     t.error = t.state_message;
     return;
   }
@@ -227,7 +229,8 @@ void RunStore::Execute(TaskRun& t, const std::string& run_as, const RunDeps& dep
   }
   std::string path = t.notebook_task.value("notebook_path", "");
   std::map<std::string, std::string> params;
-  if (t.notebook_task.contains("base_parameters") && t.notebook_task["base_parameters"].is_object()) {
+  if (t.notebook_task.contains("base_parameters") &&
+      t.notebook_task["base_parameters"].is_object()) {
     for (const auto& [k, v] : t.notebook_task["base_parameters"].items()) {
       params[k] = v.is_string() ? v.get<std::string>() : v.dump();
     }
@@ -378,7 +381,8 @@ RunState RunStore::State(const Run& r, absl::Time now) const {
   s.exec_start = r.submitted;
   bool started = false;
   for (const RunState& t : states) {
-    if (t.life_cycle != "PENDING" && t.life_cycle != "BLOCKED" && (!started || t.exec_start < s.exec_start)) {
+    if (t.life_cycle != "PENDING" && t.life_cycle != "BLOCKED" &&
+        (!started || t.exec_start < s.exec_start)) {
       s.exec_start = t.exec_start;
       started = true;
     }
@@ -468,16 +472,11 @@ Json RunStore::TaskJson(const Run& r, const TaskRun& t, absl::Time now) const {
 
 Json RunStore::RunJson(const Run& r, absl::Time now, bool legacy_shape) const {
   RunState s = State(r, now);
-  Json j = {{"job_id", r.job_id},
-            {"run_id", r.run_id},
-            {"number_in_job", r.run_id},
-            {"creator_user_name", r.creator},
-            {"run_name", r.run_name},
-            {"run_type", r.run_type},
-            {"attempt_number", 0},
-            {"state", StateJson(s)},
-            {"status", StatusJson(s)},
-            {"run_page_url", RunPageUrl(r.job_id, r.run_id)}};
+  Json j = {{"job_id", r.job_id},        {"run_id", r.run_id},
+            {"number_in_job", r.run_id}, {"creator_user_name", r.creator},
+            {"run_name", r.run_name},    {"run_type", r.run_type},
+            {"attempt_number", 0},       {"state", StateJson(s)},
+            {"status", StatusJson(s)},   {"run_page_url", RunPageUrl(r.job_id, r.run_id)}};
   TimingJson(s, &j);
   if (r.run_type == "JOB_RUN") {
     j["trigger"] = "ONE_TIME";
@@ -504,15 +503,24 @@ Json RunStore::Save() const {
   for (const auto& [id, r] : runs_) {
     Json tasks = Json::array();
     for (const TaskRun& t : r.tasks) {
-      Json tj = {{"run_id", t.run_id},       {"task_key", t.task_key},
-                 {"notebook_task", t.notebook_task}, {"compute", t.compute},
-                 {"libraries", t.libraries}, {"cluster_id", t.cluster_id},
-                 {"timeout_s", t.timeout_s}, {"exec_start", Micros(t.exec_start)},
-                 {"executed", t.executed},   {"natural_end", Micros(t.natural_end)},
-                 {"outcome", t.outcome},     {"code", t.code},
-                 {"type", t.type},           {"state_message", t.state_message},
-                 {"error", t.error},         {"error_trace", t.error_trace},
-                 {"exited", t.exited},       {"exit_value", t.exit_value}};
+      Json tj = {{"run_id", t.run_id},
+                 {"task_key", t.task_key},
+                 {"notebook_task", t.notebook_task},
+                 {"compute", t.compute},
+                 {"libraries", t.libraries},
+                 {"cluster_id", t.cluster_id},
+                 {"timeout_s", t.timeout_s},
+                 {"exec_start", Micros(t.exec_start)},
+                 {"executed", t.executed},
+                 {"natural_end", Micros(t.natural_end)},
+                 {"outcome", t.outcome},
+                 {"code", t.code},
+                 {"type", t.type},
+                 {"state_message", t.state_message},
+                 {"error", t.error},
+                 {"error_trace", t.error_trace},
+                 {"exited", t.exited},
+                 {"exit_value", t.exit_value}};
       if (t.deadline) tj["deadline"] = Micros(*t.deadline);
       if (t.cancel_at) tj["cancel_at"] = Micros(*t.cancel_at);
       tj["task_type"] = t.task_type;

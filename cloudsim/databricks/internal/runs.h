@@ -45,22 +45,22 @@ struct TaskRun {
   std::vector<std::string> depends_on;  // task keys
   // False while an upstream task has not ended: exec_start is not known yet (BLOCKED).
   bool scheduled = true;
-  absl::Time task_start;         // submitted, or when the last upstream task ended
+  absl::Time task_start;  // submitted, or when the last upstream task ended
   // UPSTREAM_FAILED, UPSTREAM_CANCELED or CANCELED: ended at task_start without running.
   std::string preset_result;
-  Json notebook_task;            // as submitted
-  Json compute;                  // {"existing_cluster_id": ..} or {"new_cluster": {..}} etc.
+  Json notebook_task;  // as submitted
+  Json compute;        // {"existing_cluster_id": ..} or {"new_cluster": {..}} etc.
   Json libraries = Json::array();
-  std::string cluster_id;        // cluster_instance.cluster_id
-  double timeout_s = 0;          // effective timeout (simulated seconds), 0 = none
-  absl::Time exec_start;         // end of PENDING
+  std::string cluster_id;               // cluster_instance.cluster_id
+  double timeout_s = 0;                 // effective timeout (simulated seconds), 0 = none
+  absl::Time exec_start;                // end of PENDING
   std::optional<absl::Time> deadline;   // timeout
   std::optional<absl::Time> cancel_at;  // runs/cancel
   // Set when the notebook executed (or its start was refused, e.g. a missing library).
   bool executed = false;
-  absl::Time natural_end;        // exec_start + simulated duration / speed
-  std::string outcome;           // SUCCESS or FAILED
-  std::string code, type;        // termination_details code and type
+  absl::Time natural_end;  // exec_start + simulated duration / speed
+  std::string outcome;     // SUCCESS or FAILED
+  std::string code, type;  // termination_details code and type
   std::string state_message, error, error_trace;
   bool exited = false;
   std::string exit_value;

@@ -21,9 +21,7 @@ bool ValidName(const std::string& s, const std::string& extra) {
   return true;
 }
 
-bool ValidPermission(const std::string& p) {
-  return p == "READ" || p == "WRITE" || p == "MANAGE";
-}
+bool ValidPermission(const std::string& p) { return p == "READ" || p == "WRITE" || p == "MANAGE"; }
 
 Response ScopeMissing(const std::string& scope) {
   return NotFound("Scope " + scope + " does not exist!");

@@ -18,12 +18,12 @@ namespace envctl::cloudsim::databricks {
 class SecretStore {
  public:
   struct Scope {
-    std::string name;  // as created (names compare case-insensitively)
+    std::string name;          // as created (names compare case-insensitively)
     std::string backend_type;  // DATABRICKS or AZURE_KEYVAULT
     std::string kv_resource_id;
     std::string kv_dns_name;
     std::map<std::string, std::pair<std::string, int64_t>> secrets;  // key -> value, updated ms
-    std::map<std::string, std::string> acls;                          // principal -> permission
+    std::map<std::string, std::string> acls;                         // principal -> permission
   };
 
   // Handles "secrets/..."; sets *mutated when the store changed.
