@@ -208,6 +208,48 @@ TEST_F(IdentityE2ETest, PreexistingIdentityIsAdoptedAndPruneLeavesIt) {
   EXPECT_EQ(Plan().exit_code, 0);
 }
 
+// Key Vault in RBAC mode: no access policies; the factory is granted the Databricks token
+// through a Key Vault Secrets User role assignment on the vault. TEST converges (envctl
+// writes its secrets as the deployer), the vault is in RBAC mode with the one assignment,
+// and the plan is empty after. (That the factory can then read the secret is cloudsim's
+// RBAC check, not exercised here: bikeshare runs no pipeline smoke test.)
+TEST_F(IdentityE2ETest, RbacVaultWithARoleAssignmentInsteadOfAccessPoliciesConverges) {
+  Edit("resources/azure.yaml",
+       "  accessPolicies:\n"
+       "    - principal: {deployer: true}\n"
+       "      secretPermissions: [get, list, set, delete, recover, purge]\n"
+       "    # Data Factory reads the Databricks token through its managed identity.\n"
+       "    - principal: {dataFactory: factory}\n"
+       "      secretPermissions: [get, list]\n",
+       "  enableRbacAuthorization: true\n");
+  WriteFile(repo_ / "resources/vault_access.yaml",
+            "name: factory-vault-access\n"
+            "roleAssignment:\n"
+            "  scope: keyvault\n"
+            "  role: Key Vault Secrets User\n"
+            "  principal: {dataFactory: factory}\n");
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_THAT(applied.output, HasSubstr("factory-vault-access (RoleAssignment) create"));
+
+  const std::string vault_path = Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv";
+  auto vault = portal_->Arm("GET", vault_path, "2023-07-01");
+  ASSERT_OK(vault);
+  EXPECT_EQ((*vault)["properties"]["enableRbacAuthorization"], true);
+  auto assignments =
+      portal_->Call("GET",
+                    sim_->arm_endpoint + vault_path +
+                        "/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01"
+                        "&%24filter=atScope%28%29",
+                    "https://management.azure.com/.default");
+  ASSERT_OK(assignments);
+  EXPECT_EQ((*assignments)["value"].size(), 1u) << assignments->dump();
+
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("No changes."));
+}
+
 TEST_F(IdentityE2ETest, ValidateWarnsWhenTheDeployerMaySetButNotRecoverSecrets) {
   RunResult clean = Run("validate " + repo_.string());
   EXPECT_EQ(clean.exit_code, 0) << clean.output;
