@@ -17,6 +17,8 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "reconcilers/datafactory/definition_order.h"
+#include "reconcilers/datafactory/factory_ref.h"
+#include "reconcilers/datafactory/integration_runtime.h"
 #include "reconcilers/json_diff.h"
 #include "reconcilers/support.h"
 
@@ -129,15 +131,7 @@ struct DesiredEntity {
 };
 
 absl::StatusOr<FactoryRef> FactoryOf(const Context& ctx) {
-  const auto& spec = ctx.resource.data_factory_definitions();
-  const envctl::v1::Resource* factory = FindResource(ctx.environment, spec.data_factory());
-  if (factory == nullptr || !factory->has_data_factory()) {
-    return absl::FailedPreconditionError(absl::StrCat("dataFactory \"", spec.data_factory(),
-                                                      "\" does not name a DataFactory resource"));
-  }
-  ASSIGN_OR_RETURN(std::string group,
-                   ResourceGroupName(ctx.environment, factory->data_factory().resource_group()));
-  return FactoryRef{group, factory->data_factory().factory_name()};
+  return FactoryRefOf(ctx.environment, ctx.resource.data_factory_definitions().data_factory());
 }
 
 // Expands ${resource.output} in every string of `node`, recording sensitive leaf paths.
@@ -264,44 +258,6 @@ void MaskLikeLive(nlohmann::json* desired, const nlohmann::json& live) {
     }
   } else if (desired->is_array() && live.is_array() && desired->size() == live.size()) {
     for (size_t i = 0; i < desired->size(); ++i) MaskLikeLive(&(*desired)[i], live[i]);
-  }
-}
-
-bool IsSelfHostedRuntime(const Entity& e) {
-  return e.type == EntityType::kIntegrationRuntime &&
-         e.properties.value("type", "") == "SelfHosted";
-}
-
-// Publishes `<runtime>-authKey1` and `<runtime>-authKey2` of a self-hosted integration
-// runtime that exists: sensitive, read (POST listAuthKeys) only when a consumer must write
-// one. The fingerprint is the runtime's id and etag, so a recreated runtime (new keys)
-// makes consumers rewrite; a key regenerated in place is not noticed.
-void PublishRuntimeKeys(Context& ctx, const cloud::arm::ArmClient& arm,
-                        const std::string& runtime_id, const std::string& name,
-                        const std::string& etag) {
-  const std::string fingerprint =
-      Sha256Hex(absl::StrCat(absl::AsciiStrToLower(runtime_id), "@", etag)).substr(0, 16);
-  for (const char* key : {"authKey1", "authKey2"}) {
-    OutputValue v;
-    v.sensitive = true;
-    v.fingerprint = fingerprint;
-    v.mint = [&arm, runtime_id, key, fingerprint]() -> absl::StatusOr<OutputValue> {
-      absl::StatusOr<nlohmann::json> listed = arm.Post(absl::StrCat(runtime_id, "/listAuthKeys"),
-                                                       cloud::datafactory::kDataFactoryApiVersion);
-      if (!listed.ok())
-        return Annotate(listed.status(), absl::StrCat("listing the auth keys of ", runtime_id));
-      const nlohmann::json& keys = *listed;
-      if (!keys.is_object() || !keys.contains(key) || !keys[key].is_string()) {
-        return absl::InternalError(
-            absl::StrCat("listAuthKeys of ", runtime_id, " answered no ", key));
-      }
-      OutputValue out;
-      out.value = keys[key].get<std::string>();
-      out.sensitive = true;
-      out.fingerprint = fingerprint;
-      return out;
-    };
-    ctx.outputs.Set(ctx.resource.name(), absl::StrCat(name, "-", key), std::move(v));
   }
 }
 
@@ -438,7 +394,8 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
     }
     change.exists = true;
     if (IsSelfHostedRuntime(e)) {
-      PublishRuntimeKeys(ctx, *arm_, live->value("id", ""), e.name, live->value("etag", ""));
+      RETURN_IF_ERROR(
+          PublishRuntimeKeys(ctx, *arm_, live->value("id", ""), e.name, live->value("etag", "")));
     }
     const nlohmann::json live_props = live->value("properties", nlohmann::json::object());
     nlohmann::json want = e.properties;
@@ -533,7 +490,8 @@ absl::StatusOr<ApplyResult> DataFactoryDefinitionsReconciler::Apply(Context& ctx
       RETURN_IF_ERROR(
           Annotate(put.status(), absl::StrCat("writing ", key, " to factory ", factory.factory)));
       if (IsSelfHostedRuntime(e)) {
-        PublishRuntimeKeys(ctx, *arm_, put->value("id", ""), e.name, put->value("etag", ""));
+        RETURN_IF_ERROR(
+            PublishRuntimeKeys(ctx, *arm_, put->value("id", ""), e.name, put->value("etag", "")));
       }
       {
         absl::MutexLock lock(&memory_mu);

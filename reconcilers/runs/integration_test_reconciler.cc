@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "reconcilers/databricks/compute_json.h"
 #include "reconcilers/databricks/workspace_ref.h"
+#include "reconcilers/runs/databricks_run_check.h"
 
 namespace envctl::reconcilers {
 namespace {
@@ -15,17 +16,6 @@ namespace {
 using cloud::databricks::DatabricksClient;
 using cloud::databricks::JobsApi;
 using cloud::databricks::Run;
-using envctl::v1::RunResult;
-
-RunResult ResultOf(const Run& run) {
-  const std::string& r = run.state.result_state;
-  if (r == "SUCCESS") return envctl::v1::RUN_RESULT_SUCCEEDED;
-  if (r == "TIMEDOUT") return envctl::v1::RUN_RESULT_TIMED_OUT;
-  if (r == "CANCELED") return envctl::v1::RUN_RESULT_CANCELED;
-  return envctl::v1::RUN_RESULT_FAILED;  // FAILED, INTERNAL_ERROR, SKIPPED, UPSTREAM_*
-}
-
-absl::Time FromMillis(int64_t ms) { return absl::FromUnixMillis(ms); }
 
 }  // namespace
 
@@ -89,47 +79,16 @@ absl::StatusOr<Change> IntegrationTestReconciler::Plan(Context& ctx) {
 }
 
 RunBackend IntegrationTestReconciler::BackendFor(Context& ctx, JobsApi& jobs) const {
-  RunBackend backend;
-  backend.noun = "notebook run";
-  backend.cancel = [&jobs](const std::string& id) -> absl::Status {
-    int64_t run_id = 0;
-    if (!absl::SimpleAtoi(id, &run_id))
-      return absl::DataLossError(absl::StrCat("run id \"", id, "\""));
-    return jobs.CancelRun(run_id);
-  };
-  backend.check =
-      [&jobs,
-       &ctx](const PendingRun& pending) -> absl::StatusOr<std::optional<envctl::v1::RunRecord>> {
-    int64_t run_id = 0;
-    if (!absl::SimpleAtoi(pending.run_id, &run_id)) {
-      return absl::DataLossError(
-          absl::StrCat("recorded run id \"", pending.run_id, "\" is not a number"));
-    }
-    ASSIGN_OR_RETURN(Run run, jobs.GetRun(run_id));
-    if (!run.state.IsTerminal()) {
-      ctx.progress(absl::StrCat("run ", run_id, ": ", run.state.life_cycle_state));
-      return std::optional<envctl::v1::RunRecord>();
-    }
-    envctl::v1::RunRecord rec;
-    rec.set_result(ResultOf(run));
-    rec.set_run_page_url(run.run_page_url);
-    if (run.start_time > 0) *rec.mutable_start_time() = ToTimestamp(FromMillis(run.start_time));
-    if (run.end_time > 0) *rec.mutable_end_time() = ToTimestamp(FromMillis(run.end_time));
-    const int64_t task_run = run.tasks.empty() ? run_id : run.tasks.front().run_id;
-    absl::StatusOr<cloud::databricks::RunOutput> output = jobs.GetRunOutput(task_run);
-    if (output.ok()) {
-      if (output->notebook_result) rec.set_output(*output->notebook_result);
-      if (!output->error.empty()) rec.set_message(output->error);
-    }
-    if (rec.message().empty() && rec.result() != envctl::v1::RUN_RESULT_SUCCEEDED) {
-      rec.set_message(
-          run.state.state_message.empty()
-              ? absl::StrCat("run ended ", run.state.life_cycle_state, "/", run.state.result_state)
-              : run.state.state_message);
-    }
-    return std::optional<envctl::v1::RunRecord>(std::move(rec));
-  };
-  return backend;
+  // The notebook's exit value is the run's output; its error, the message.
+  return DatabricksRunBackend(
+      ctx, jobs, "notebook run",
+      [](JobsApi& jobs, int64_t run_id, const Run& run, envctl::v1::RunRecord* rec) {
+        const int64_t task_run = run.tasks.empty() ? run_id : run.tasks.front().run_id;
+        absl::StatusOr<cloud::databricks::RunOutput> output = jobs.GetRunOutput(task_run);
+        if (!output.ok()) return;
+        if (output->notebook_result) rec->set_output(*output->notebook_result);
+        if (!output->error.empty()) rec->set_message(output->error);
+      });
 }
 
 absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const Change& change) {
@@ -174,18 +133,11 @@ absl::StatusOr<ApplyResult> IntegrationTestReconciler::Apply(Context& ctx, const
 }
 
 absl::StatusOr<RunPoll> IntegrationTestReconciler::PollRun(Context& ctx) {
-  absl::StatusOr<std::string> url =
-      WorkspaceUrlOf(ctx.outputs, ctx.resource.integration_test().workspace());
-  if (!url.ok()) {
-    const nlohmann::json& memory = ctx.prior.memory;
-    const std::string recorded =
-        memory.is_object() && memory.contains("pending") && memory["pending"].is_object()
-            ? memory["pending"].value("workspaceUrl", "")
-            : "";
-    if (recorded.empty()) return url.status();
-    url = recorded;
-  }
-  DatabricksClient client(transport_, *url);
+  ASSIGN_OR_RETURN(
+      std::string url,
+      PendingRunWorkspaceUrl(
+          ctx, WorkspaceUrlOf(ctx.outputs, ctx.resource.integration_test().workspace())));
+  DatabricksClient client(transport_, url);
   JobsApi jobs(client);
   return PollTestRun(ctx, clock_, BackendFor(ctx, jobs));
 }

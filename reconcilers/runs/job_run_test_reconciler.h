@@ -31,8 +31,7 @@ class JobRunTestReconciler : public Reconciler {
   absl::Status Delete(Context& ctx) override;
 
  private:
-  RunBackend BackendFor(Context& ctx, const cloud::databricks::DatabricksClient& client,
-                        cloud::databricks::JobsApi& jobs) const;
+  RunBackend BackendFor(Context& ctx, cloud::databricks::JobsApi& jobs) const;
 
   cloud::HttpTransport& transport_;
   Clock& clock_;

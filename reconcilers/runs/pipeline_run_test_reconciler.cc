@@ -4,7 +4,7 @@
 #include "cloud/errors.h"
 #include "common/status_macros.h"
 #include "reconcilers/databricks/workspace_ref.h"
-#include "reconcilers/support.h"
+#include "reconcilers/datafactory/factory_ref.h"
 
 namespace envctl::reconcilers {
 namespace {
@@ -14,15 +14,7 @@ using cloud::datafactory::PipelineRun;
 using cloud::datafactory::RunStatus;
 
 absl::StatusOr<FactoryRef> FactoryOf(const Context& ctx) {
-  const auto& spec = ctx.resource.pipeline_run_test();
-  const envctl::v1::Resource* factory = FindResource(ctx.environment, spec.data_factory());
-  if (factory == nullptr || !factory->has_data_factory()) {
-    return absl::FailedPreconditionError(absl::StrCat("dataFactory \"", spec.data_factory(),
-                                                      "\" does not name a DataFactory resource"));
-  }
-  ASSIGN_OR_RETURN(std::string group,
-                   ResourceGroupName(ctx.environment, factory->data_factory().resource_group()));
-  return FactoryRef{group, factory->data_factory().factory_name()};
+  return FactoryRefOf(ctx.environment, ctx.resource.pipeline_run_test().data_factory());
 }
 
 // "activity 'X' failed: <message>" for the first failed activity, or "".
@@ -40,9 +32,23 @@ std::string FailedActivityMessage(const std::vector<nlohmann::json>& activities)
 // does not declare; the run lists them all).
 constexpr char kRunKeyParameter[] = "envctlRunKey";
 
-nlohmann::json ParametersOf(const Context& ctx) {
+// The spec's parameters with every ${resource.output} resolved, as other kinds resolve
+// theirs. A sensitive output is refused: ADF keeps run parameters in plain text in its run
+// history, visible to anyone who may read the factory.
+absl::StatusOr<nlohmann::json> ParametersOf(const Context& ctx) {
   nlohmann::json params = nlohmann::json::object();
-  for (const auto& [k, v] : ctx.resource.pipeline_run_test().parameters()) params[k] = v;
+  for (const auto& [k, v] : ctx.resource.pipeline_run_test().parameters()) {
+    bool sensitive = false;
+    ASSIGN_OR_RETURN(std::string value, WithContext(ctx.outputs.Expand(v, &sensitive),
+                                                    absl::StrCat("parameters.", k)));
+    if (sensitive) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "parameters.", k, ": ", v,
+          " is a sensitive output, and Data Factory keeps run parameters in plain text in "
+          "its run history; let the pipeline read the secret from Key Vault instead"));
+    }
+    params[k] = value;
+  }
   return params;
 }
 
@@ -69,6 +75,10 @@ PipelineRunTestReconciler::PipelineRunTestReconciler(cloud::HttpTransport& dataf
 
 absl::StatusOr<Change> PipelineRunTestReconciler::Plan(Context& ctx) {
   const auto& spec = ctx.resource.pipeline_run_test();
+  // A parameter that can never be sent fails the plan; one whose output is only known
+  // after apply is resolved when the run is submitted.
+  absl::StatusOr<nlohmann::json> params = ParametersOf(ctx);
+  if (!params.ok() && !IsKnownAfterApply(params.status())) return params.status();
   return PlanTestRun(ctx.prior, CoveredOf(ctx.environment, ctx.resource.name(), spec.covers()));
 }
 
@@ -79,7 +89,7 @@ RunBackend PipelineRunTestReconciler::BackendFor(Context& ctx, const FactoryRef&
   const std::string run_key =
       RunKeyFor(ctx, CoveredOf(ctx.environment, ctx.resource.name(), spec.covers()).hash);
   backend.submit = [this, &ctx, factory, &spec, run_key]() -> absl::StatusOr<std::string> {
-    nlohmann::json params = ParametersOf(ctx);
+    ASSIGN_OR_RETURN(nlohmann::json params, ParametersOf(ctx));
     params[kRunKeyParameter] = run_key;
     return WithContext(
         client_->CreateRun(factory, spec.pipeline(), params),
@@ -150,6 +160,7 @@ absl::StatusOr<ApplyResult> PipelineRunTestReconciler::Apply(Context& ctx, const
   const auto& spec = ctx.resource.pipeline_run_test();
   const Covered covered = CoveredOf(ctx.environment, ctx.resource.name(), spec.covers());
   ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
+  RETURN_IF_ERROR(ParametersOf(ctx).status());
   return SubmitTestRun(ctx, clock_, covered, TimeoutOr(spec.timeout(), spec.has_timeout()),
                        BackendFor(ctx, factory));
 }

@@ -208,6 +208,48 @@ TEST_F(IdentityE2ETest, PreexistingIdentityIsAdoptedAndPruneLeavesIt) {
   EXPECT_EQ(Plan().exit_code, 0);
 }
 
+// Key Vault in RBAC mode: no access policies; the factory is granted the Databricks token
+// through a Key Vault Secrets User role assignment on the vault. TEST converges (envctl
+// writes its secrets as the deployer), the vault is in RBAC mode with the one assignment,
+// and the plan is empty after. (That the factory can then read the secret is cloudsim's
+// RBAC check, not exercised here: bikeshare runs no pipeline smoke test.)
+TEST_F(IdentityE2ETest, RbacVaultWithARoleAssignmentInsteadOfAccessPoliciesConverges) {
+  Edit("resources/azure.yaml",
+       "  accessPolicies:\n"
+       "    - principal: {deployer: true}\n"
+       "      secretPermissions: [get, list, set, delete, recover, purge]\n"
+       "    # Data Factory reads the Databricks token through its managed identity.\n"
+       "    - principal: {dataFactory: factory}\n"
+       "      secretPermissions: [get, list]\n",
+       "  enableRbacAuthorization: true\n");
+  WriteFile(repo_ / "resources/vault_access.yaml",
+            "name: factory-vault-access\n"
+            "roleAssignment:\n"
+            "  scope: keyvault\n"
+            "  role: Key Vault Secrets User\n"
+            "  principal: {dataFactory: factory}\n");
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_THAT(applied.output, HasSubstr("factory-vault-access (RoleAssignment) create"));
+
+  const std::string vault_path = Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv";
+  auto vault = portal_->Arm("GET", vault_path, "2023-07-01");
+  ASSERT_OK(vault);
+  EXPECT_EQ((*vault)["properties"]["enableRbacAuthorization"], true);
+  auto assignments =
+      portal_->Call("GET",
+                    sim_->arm_endpoint + vault_path +
+                        "/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01"
+                        "&%24filter=atScope%28%29",
+                    "https://management.azure.com/.default");
+  ASSERT_OK(assignments);
+  EXPECT_EQ((*assignments)["value"].size(), 1u) << assignments->dump();
+
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("No changes."));
+}
+
 TEST_F(IdentityE2ETest, ValidateWarnsWhenTheDeployerMaySetButNotRecoverSecrets) {
   RunResult clean = Run("validate " + repo_.string());
   EXPECT_EQ(clean.exit_code, 0) << clean.output;
@@ -284,52 +326,121 @@ TEST_F(IdentityE2ETest, DevFactoryGitLinkIsSetShownAndRepaired) {
   EXPECT_EQ(Plan("dev").exit_code, 0);
 }
 
-// A self-hosted integration runtime from the ADF folder: its auth key reaches a Key Vault
-// secret through an output, and no output of envctl ever shows a key.
-TEST_F(IdentityE2ETest, SelfHostedRuntimeKeyReachesAVaultSecretAndIsNeverShown) {
-  fs::create_directories(repo_ / "datafactory/integrationRuntime");
-  WriteFile(
-      repo_ / "datafactory/integrationRuntime/OnPremIR.json",
-      R"({"name": "OnPremIR", "properties": {"type": "SelfHosted", "description": "on-premises sources"}})");
-  WriteFile(repo_ / "resources/runtime.yaml",
-            "# The key a self-hosted runtime's installer registers with, kept in Key Vault.\n"
-            "name: onprem-ir-key\n"
-            "enabled: ${publish_adf}\n"
-            "keyVaultSecret:\n"
-            "  vault: keyvault\n"
-            "  secretName: onprem-ir-key\n"
-            "  value: {output: adf-definitions.OnPremIR-authKey1}\n");
+// A self-hosted integration runtime from the ADF folder whose first auth key a Key Vault
+// secret takes through an output.
+class RuntimeKeyE2ETest : public IdentityE2ETest {
+ protected:
+  void AddRuntimeAndKeySecret() {
+    fs::create_directories(repo_ / "datafactory/integrationRuntime");
+    WriteFile(
+        repo_ / "datafactory/integrationRuntime/OnPremIR.json",
+        R"({"name": "OnPremIR", "properties": {"type": "SelfHosted", "description": "on-premises sources"}})");
+    WriteFile(repo_ / "resources/runtime.yaml",
+              "# The key a self-hosted runtime's installer registers with, kept in Key Vault.\n"
+              "name: onprem-ir-key\n"
+              "enabled: ${publish_adf}\n"
+              "keyVaultSecret:\n"
+              "  vault: keyvault\n"
+              "  secretName: onprem-ir-key\n"
+              "  value: {output: adf-definitions.OnPremIR-authKey1}\n");
+  }
+  std::string Runtime() { return Factory() + "/integrationRuntimes/OnPremIR"; }
+  // The runtime's keys as the service lists them: {authKey1, authKey2}.
+  nlohmann::json Keys() {
+    auto keys = portal_->Arm("POST", Runtime() + "/listAuthKeys", "2018-06-01");
+    EXPECT_OK(keys);
+    return keys.ok() ? *keys : nlohmann::json::object();
+  }
+  // The current value of the vault secret onprem-ir-key, or "".
+  std::string SecretValue() {
+    auto vault = portal_->Arm(
+        "GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv", "2023-07-01");
+    EXPECT_OK(vault);
+    if (!vault.ok()) return "";
+    std::string uri = (*vault)["properties"]["vaultUri"];
+    if (!uri.empty() && uri.back() == '/') uri.pop_back();
+    auto secret = portal_->Call("GET", uri + "/secrets/onprem-ir-key?api-version=7.4",
+                                "https://vault.azure.net/.default");
+    EXPECT_OK(secret);
+    return secret.ok() ? secret->value("value", "") : "";
+  }
+  RunResult JsonPlan() { return Run("plan " + repo_.string() + " --env test --json" + Common()); }
+  RunResult Status() {
+    return Run("status --state-dir " + (work_ / "state").string() + " --env test --json");
+  }
+};
+
+// Its auth key reaches the secret, and no output of envctl ever shows a key.
+TEST_F(RuntimeKeyE2ETest, SelfHostedRuntimeKeyReachesAVaultSecretAndIsNeverShown) {
+  AddRuntimeAndKeySecret();
   RunResult planned = Plan();
   EXPECT_EQ(planned.exit_code, 2) << planned.output;
   RunResult applied = Apply();
   ASSERT_EQ(applied.exit_code, 0) << applied.output;
 
-  auto runtime = portal_->Arm("GET", Factory() + "/integrationRuntimes/OnPremIR", "2018-06-01");
+  auto runtime = portal_->Arm("GET", Runtime(), "2018-06-01");
   ASSERT_OK(runtime);
   EXPECT_EQ((*runtime)["properties"]["type"], "SelfHosted");
-  auto keys =
-      portal_->Arm("POST", Factory() + "/integrationRuntimes/OnPremIR/listAuthKeys", "2018-06-01");
-  ASSERT_OK(keys);
-  const std::string key1 = (*keys)["authKey1"], key2 = (*keys)["authKey2"];
+  const nlohmann::json keys = Keys();
+  const std::string key1 = keys.value("authKey1", ""), key2 = keys.value("authKey2", "");
   ASSERT_FALSE(key1.empty());
-  auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv",
-                            "2023-07-01");
-  ASSERT_OK(vault);
-  std::string uri = (*vault)["properties"]["vaultUri"];
-  if (!uri.empty() && uri.back() == '/') uri.pop_back();
-  auto secret = portal_->Call("GET", uri + "/secrets/onprem-ir-key?api-version=7.4",
-                              "https://vault.azure.net/.default");
-  ASSERT_OK(secret);
-  EXPECT_EQ((*secret)["value"], key1);
+  EXPECT_EQ(SecretValue(), key1);
 
   RunResult plan = Plan();
   EXPECT_EQ(plan.exit_code, 0) << plan.output;
-  RunResult json_plan = Run("plan " + repo_.string() + " --env test --json" + Common());
-  RunResult status = Run("status --state-dir " + (work_ / "state").string() + " --env test --json");
+  RunResult json_plan = JsonPlan();
+  RunResult status = Status();
   EXPECT_EQ(status.exit_code, 0) << status.output;
   for (const RunResult* out : {&planned, &applied, &plan, &json_plan, &status}) {
     EXPECT_EQ(out->output.find(key1), std::string::npos) << out->output;
     EXPECT_EQ(out->output.find(key2), std::string::npos) << out->output;
+  }
+}
+
+// Someone regenerates the key in place (the portal's "Regenerate key" calls
+// regenerateAuthKey; the runtime's etag stays): plan shows the secret's source changed,
+// apply writes the new key once, and the other key's regeneration touches nothing.
+TEST_F(RuntimeKeyE2ETest, KeyRegeneratedInPlaceIsNoticedAndReachesTheSecretWithoutBeingShown) {
+  AddRuntimeAndKeySecret();
+  ConvergeTest();
+  const std::string old_key1 = Keys().value("authKey1", "");
+  ASSERT_EQ(SecretValue(), old_key1);
+  auto before = portal_->Arm("GET", Runtime(), "2018-06-01");
+  ASSERT_OK(before);
+
+  ASSERT_OK(portal_->Arm("POST", Runtime() + "/regenerateAuthKey", "2018-06-01",
+                         {{"keyName", "authKey1"}}));
+  auto after = portal_->Arm("GET", Runtime(), "2018-06-01");
+  ASSERT_OK(after);
+  ASSERT_EQ((*after)["etag"], (*before)["etag"]) << "the runtime itself did not change";
+  const nlohmann::json keys = Keys();
+  const std::string key1 = keys.value("authKey1", ""), key2 = keys.value("authKey2", "");
+  ASSERT_NE(key1, old_key1);
+
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("onprem-ir-key (KeyVaultSecret)"));
+  EXPECT_THAT(plan.output, Not(HasSubstr("adf-definitions (DataFactoryDefinitions)")))
+      << "the runtime is as declared; only what reads its key changes";
+  RunResult json_plan = JsonPlan();
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_EQ(SecretValue(), key1);
+  RunResult replan = Plan();
+  EXPECT_EQ(replan.exit_code, 0) << replan.output;
+
+  // The second key is read by nothing: regenerating it changes no plan.
+  ASSERT_OK(portal_->Arm("POST", Runtime() + "/regenerateAuthKey", "2018-06-01",
+                         {{"keyName", "authKey2"}}));
+  RunResult unaffected = Plan();
+  EXPECT_EQ(unaffected.exit_code, 0) << unaffected.output;
+  const std::string new_key2 = Keys().value("authKey2", "");
+
+  RunResult status = Status();
+  for (const RunResult* out : {&plan, &json_plan, &applied, &replan, &unaffected, &status}) {
+    for (const std::string& key : {old_key1, key1, key2, new_key2}) {
+      EXPECT_EQ(out->output.find(key), std::string::npos) << out->output;
+    }
   }
 }
 

@@ -171,6 +171,35 @@ TEST_F(DataFactoryDefinitionsTest, StoppedStartedTriggerIsStartedAgain) {
   EXPECT_EQ((*Live(EntityKind::kTrigger, "Nightly"))["properties"]["runtimeState"], "Started");
 }
 
+// spec.proto: triggers not in startedTriggers stay stopped. Someone starts one by hand: plan
+// shows its runtime state as drift, apply stops it (no rewrite), the next plan is empty.
+TEST_F(DataFactoryDefinitionsTest, TriggerNotInStartedTriggersStartedByHandIsStopped) {
+  envctl::v1::Resource* r = env_.mutable_resources(env_.resources_size() - 1);
+  ASSERT_EQ(r->name(), "adf");
+  r->mutable_data_factory_definitions()->clear_started_triggers();
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "adf")->status.ok()) << Describe(applied);
+  ASSERT_EQ((*Live(EntityKind::kTrigger, "Nightly"))["properties"]["runtimeState"], "Stopped");
+  ASSERT_EQ(Outcome(Plan(), "adf")->action, Action::kNone);
+
+  ASSERT_OK(factories_->StartTrigger(factory_, "Nightly"));
+  controller::EngineResult plan = Plan();
+  const auto* o = Outcome(plan, "adf");
+  ASSERT_EQ(o->action, Action::kUpdate) << Describe(plan);
+  EXPECT_TRUE(o->drift);
+  ASSERT_THAT(Paths(*o), ElementsAre("trigger/Nightly.runtimeState"));
+  EXPECT_EQ(o->fields[0].old_value, "\"Started\"");
+  EXPECT_EQ(o->fields[0].new_value, "\"Stopped\"");
+
+  ResetStats();
+  applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "adf")->status.ok()) << Describe(applied);
+  EXPECT_EQ(Writes()["datafactory"], 1) << "one stop, no PUT";
+  EXPECT_THAT(Requests("POST", "/triggers/Nightly/stop"), ::testing::SizeIs(1));
+  EXPECT_EQ((*Live(EntityKind::kTrigger, "Nightly"))["properties"]["runtimeState"], "Stopped");
+  EXPECT_EQ(Outcome(Plan(), "adf")->action, Action::kNone);
+}
+
 TEST_F(DataFactoryDefinitionsTest, RemovedDefinitionsAreDeletedOnlyWhenEnvctlDeployedThem) {
   Apply();
   // Someone else's pipeline in the same factory: never touched.

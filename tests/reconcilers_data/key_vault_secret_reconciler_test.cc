@@ -139,6 +139,56 @@ TEST_F(KeyVaultSecretTest, SoftDeletedSecretIsRecoveredThenSet) {
   EXPECT_EQ(Outcome(Plan(), "lake-key")->action, Action::kNone);
 }
 
+// The deployer's policy (in the vault's spec and live) grants purge but not recover: plan
+// says purge-and-set, apply purges and sets (never recovers), the next plan is empty.
+// With neither, the plan fails for this secret alone, naming the permission to add.
+TEST_F(KeyVaultSecretTest, WithoutRecoverPermissionASoftDeletedSecretIsPurgedAndSet) {
+  auto grant = [&](std::vector<std::string> permissions) {
+    envctl::v1::Resource* vault = env_.mutable_resources(0);
+    for (auto& r : *env_.mutable_resources()) {
+      if (r.name() == "keyvault") vault = &r;
+    }
+    ASSERT_EQ(vault->name(), "keyvault");
+    vault->mutable_key_vault()->clear_access_policies();
+    auto* policy = vault->mutable_key_vault()->add_access_policies();
+    policy->mutable_principal()->set_deployer(true);
+    for (const auto& p : permissions) policy->add_secret_permissions(p);
+    ASSERT_OK(cloud::arm::KeyVaultsClient(*arm_, sim_->subscription_id)
+                  .UpdateAccessPolicies(kGroup, "kv-data-test",
+                                        cloud::arm::AccessPolicyOperation::kReplace,
+                                        {{{"tenantId", sim_->tenant_id},
+                                          {"objectId", sim_->object_id},
+                                          {"permissions", {{"secrets", permissions}}}}})
+                  .status());
+  };
+  grant({"get", "list", "set", "delete", "purge"});
+  ASSERT_TRUE(Outcome(Apply(), "lake-key")->status.ok());
+  ASSERT_OK(client_->Delete("lake-key").status());
+
+  controller::EngineResult plan = Plan();
+  const auto* o = Outcome(plan, "lake-key");
+  ASSERT_TRUE(o->status.ok()) << Describe(plan);
+  EXPECT_EQ(o->label, "purge-and-set") << Describe(plan);
+  EXPECT_THAT(o->reason, HasSubstr("purged and set"));
+
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "lake-key")->status.ok()) << Describe(applied);
+  EXPECT_THAT(Requests("POST", "/recover"), ::testing::SizeIs(0));
+  EXPECT_THAT(Requests("DELETE", "/deletedsecrets/lake-key"), ::testing::SizeIs(1));
+  EXPECT_EQ(client_->Get("lake-key")->value, "first-secret-value-123");
+  EXPECT_EQ(Outcome(Plan(), "lake-key")->action, Action::kNone);
+
+  grant({"get", "list", "set", "delete"});
+  ASSERT_OK(client_->Delete("lake-key").status());
+  controller::EngineResult refused = Plan();
+  const auto* r = Outcome(refused, "lake-key");
+  ASSERT_FALSE(r->status.ok()) << Describe(refused);
+  EXPECT_THAT(r->status.message(), HasSubstr("grants neither recover nor purge"));
+  EXPECT_THAT(r->status.message(), HasSubstr("add `recover`"));
+  EXPECT_TRUE(Outcome(refused, "keyvault")->status.ok()) << "only the secret fails";
+}
+
 TEST_F(KeyVaultSecretTest, ValueNeverAppearsInPlanFieldsOrErrors) {
   controller::EngineResult plan = Plan();
   for (const auto& f : Outcome(plan, "lake-key")->fields) {

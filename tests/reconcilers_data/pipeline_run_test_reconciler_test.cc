@@ -247,5 +247,56 @@ TEST_F(PipelineRunTestTest, CreateRunRefusedBeforeActingIsSubmittedAgainInTheSam
   EXPECT_EQ(runs[0].run_id, o->run.external_run_id());
 }
 
+// A parameter may take another resource's output (`${lake.dfsEndpoint}`, alone or inside
+// a longer string): it is resolved when the run is submitted, as every other kind's
+// references are, and the run carries the value.
+TEST_F(PipelineRunTestTest, ParameterTakingAnOutputIsSentResolved) {
+  stub_.Set("lake", "dfsEndpoint", Plain("https://lakeacct.dfs.core.windows.net/"));
+  AddTest("Quick");
+  auto& params = *env_.mutable_resources(env_.resources_size() - 1)
+                      ->mutable_pipeline_run_test()
+                      ->mutable_parameters();
+  params["lake_url"] = "${lake.dfsEndpoint}";
+  params["input"] = "${lake.dfsEndpoint}raw/trips";
+  SetContent("smoke", {});
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "smoke");
+  ASSERT_TRUE(o->status.ok()) << Describe(applied);
+  EXPECT_EQ(o->run.result(), envctl::v1::RUN_RESULT_SUCCEEDED);
+  auto run = factories_->GetPipelineRun(factory_, o->run.external_run_id());
+  ASSERT_TRUE(run.ok()) << run.status();
+  const nlohmann::json& sent = run->raw["parameters"];
+  EXPECT_EQ(sent.value("lake_url", ""), "https://lakeacct.dfs.core.windows.net/") << sent.dump();
+  EXPECT_EQ(sent.value("input", ""), "https://lakeacct.dfs.core.windows.net/raw/trips");
+  EXPECT_EQ(sent.value("storage_account", ""), "lakeacct") << "literals pass unchanged";
+  EXPECT_EQ(Outcome(Plan(), "smoke")->action, Action::kNone);
+}
+
+// A sensitive output would sit in plain text in the factory's run history: the plan
+// fails naming the parameter, nothing is submitted, and the value is shown nowhere.
+TEST_F(PipelineRunTestTest, ParameterTakingASensitiveOutputIsRefusedBeforeAnyRunWithoutItsValue) {
+  reconcilers::OutputValue key;
+  key.value = "c2VjcmV0LWxha2Uta2V5LTQy";
+  key.sensitive = true;
+  stub_.Set("lake", "primaryKey", key);
+  AddTest("Quick");
+  (*env_.mutable_resources(env_.resources_size() - 1)
+        ->mutable_pipeline_run_test()
+        ->mutable_parameters())["key"] = "${lake.primaryKey}";
+  SetContent("smoke", {});
+  controller::EngineResult plan = Plan();
+  const auto* planned = Outcome(plan, "smoke");
+  ASSERT_FALSE(planned->status.ok()) << Describe(plan);
+  EXPECT_THAT(planned->status.message(), HasSubstr("parameters.key"));
+  EXPECT_THAT(planned->status.message(), HasSubstr("sensitive output"));
+  controller::EngineResult applied = Apply();
+  const auto* o = Outcome(applied, "smoke");
+  EXPECT_FALSE(o->status.ok()) << Describe(applied);
+  EXPECT_THAT(Requests("POST", "/createRun"), SizeIs(0));
+  for (const std::string& text : {Describe(plan), Describe(applied)}) {
+    EXPECT_EQ(text.find(key.value), std::string::npos) << text;
+  }
+}
+
 }  // namespace
 }  // namespace envctl::testing
