@@ -196,7 +196,8 @@ TEST_F(DatabricksJobsTest, ClusterCreateWhoseAnswerIsLostMakesExactlyOneCluster)
   ResetStats();
   controller::EngineResult applied = Apply();
   ASSERT_TRUE(Outcome(applied, "shared")->status.ok()) << Describe(applied);
-  EXPECT_THAT(Requests("POST", "/clusters/create"), SizeIs(1)) << "found, not created again";
+  EXPECT_THAT(Requests("POST", "/api/2.1/clusters/create"), SizeIs(1))
+      << "found, not created again";
   const std::string id = nlohmann::json::parse(store_.Memory("dev", "shared"))["clusterId"];
   EXPECT_NE(id, other_id) << "the hand-made cluster of the same name is not adopted";
   auto list = client_->Get("/api/2.1/clusters/list");
