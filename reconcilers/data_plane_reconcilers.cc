@@ -42,7 +42,7 @@ void RegisterDataPlaneReconcilers(ReconcilerRegistry& registry, cloud::CloudSess
       Resource::kDatabricksClusterPolicy,
       std::make_unique<DatabricksClusterPolicyReconciler>(session.Databricks(), clock));
   registry.Register(Resource::kDatabricksCluster,
-                    std::make_unique<DatabricksClusterReconciler>(session.Databricks()));
+                    std::make_unique<DatabricksClusterReconciler>(session.Databricks(), clock));
   registry.Register(Resource::kDatabricksJob,
                     std::make_unique<DatabricksJobReconciler>(session.Databricks(), clock));
   registry.Register(Resource::kDatabricksPermissions,

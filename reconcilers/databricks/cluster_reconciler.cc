@@ -1,12 +1,15 @@
 #include "reconcilers/databricks/cluster_reconciler.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cloud/databricks/databricks_client.h"
 #include "common/status_macros.h"
 #include "reconcilers/databricks/compute_json.h"
+#include "reconcilers/databricks/create_once.h"
 #include "reconcilers/databricks/workspace_ref.h"
 #include "reconcilers/ignored_fields.h"
 #include "reconcilers/json_diff.h"
@@ -40,6 +43,26 @@ json Comparable(const json& desired, const json& live) {
 
 std::string ClusterIdOf(const PriorState& prior) {
   return prior.memory.is_object() ? prior.memory.value("clusterId", "") : "";
+}
+
+// The ids of the clusters named `name` (clusters/list, every page). Cluster names are not
+// unique in Databricks, so this is a set.
+absl::StatusOr<std::set<std::string>> ClustersNamed(const DatabricksClient& client,
+                                                    const std::string& name) {
+  std::set<std::string> ids;
+  std::string token;
+  for (int page = 0; page < 100; ++page) {
+    cloud::databricks::Query query;
+    if (!token.empty()) query.push_back({"page_token", token});
+    ASSIGN_OR_RETURN(json list, client.Get("/api/2.1/clusters/list", query));
+    for (const json& c : cloud::databricks::JsonArray(list, "clusters")) {
+      if (cloud::databricks::JsonString(c, "cluster_name") == name)
+        ids.insert(cloud::databricks::JsonString(c, "cluster_id"));
+    }
+    token = cloud::databricks::JsonString(list, "next_page_token");
+    if (token.empty()) break;
+  }
+  return ids;
 }
 
 }  // namespace
@@ -94,9 +117,31 @@ absl::StatusOr<ApplyResult> DatabricksClusterReconciler::Apply(Context& ctx, con
   std::string id = change.exists ? change.observed.value("clusterId", "") : "";
   const std::string what = absl::StrCat("cluster ", spec.cluster_name());
   if (id.empty()) {
-    ASSIGN_OR_RETURN(json created, WithContext(client.Post("/api/2.1/clusters/create", desired),
-                                               absl::StrCat("creating ", what)));
-    id = cloud::databricks::JsonString(created, "cluster_id");
+    // clusters/create has no idempotency key: after a lost answer (a 5xx, a reset) the
+    // cluster may exist already. The clusters of this name before the create tell ours
+    // apart from others of the same name (names are not unique), so CreateOnce adopts the
+    // one the lost create made instead of creating a second.
+    ASSIGN_OR_RETURN(std::set<std::string> known,
+                     WithContext(ClustersNamed(client, spec.cluster_name()),
+                                 absl::StrCat("listing clusters before creating ", what)));
+    CreateOnceCalls calls;
+    calls.create = [&]() -> absl::StatusOr<std::string> {
+      ASSIGN_OR_RETURN(json created, client.Post("/api/2.1/clusters/create", desired));
+      return cloud::databricks::JsonString(created, "cluster_id");
+    };
+    calls.find = [&]() -> absl::StatusOr<std::string> {
+      ASSIGN_OR_RETURN(std::set<std::string> now, ClustersNamed(client, spec.cluster_name()));
+      std::vector<std::string> made;
+      for (const std::string& c : now) {
+        if (!known.count(c)) made.push_back(c);
+      }
+      if (made.size() > 1) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(made.size(), " new clusters named ", spec.cluster_name()));
+      }
+      return made.empty() ? "" : made[0];
+    };
+    ASSIGN_OR_RETURN(id, WithContext(CreateOnce(clock_, calls), absl::StrCat("creating ", what)));
     if (!spec.running()) {
       // Databricks starts every new cluster; terminate it so it costs nothing until used.
       RETURN_IF_ERROR(Annotate(

@@ -6,19 +6,23 @@
 // the plan's reason says so; a PENDING, RESTARTING or TERMINATING cluster cannot be
 // edited (Apply fails with FailedPrecondition and the next sync retries). A new cluster
 // is terminated right after creation unless `running`; a `running` cluster found
-// TERMINATED is started. Delete is permanent-delete. Publishes `clusterId`.
+// TERMINATED is started. clusters/create carries no idempotency key, so after a lost
+// answer the new cluster is looked up (CreateOnce) before another create is sent.
+// Delete is permanent-delete. Publishes `clusterId`.
 // Thread-safe: no mutable state.
 #ifndef ENVCTL_RECONCILERS_DATABRICKS_CLUSTER_RECONCILER_H_
 #define ENVCTL_RECONCILERS_DATABRICKS_CLUSTER_RECONCILER_H_
 
 #include "cloud/transport/http_transport.h"
+#include "common/clock.h"
 #include "reconcilers/reconciler.h"
 
 namespace envctl::reconcilers {
 
 class DatabricksClusterReconciler : public Reconciler {
  public:
-  explicit DatabricksClusterReconciler(cloud::HttpTransport& databricks) : transport_(databricks) {}
+  DatabricksClusterReconciler(cloud::HttpTransport& databricks, Clock& clock)
+      : transport_(databricks), clock_(clock) {}
 
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;
@@ -26,6 +30,7 @@ class DatabricksClusterReconciler : public Reconciler {
 
  private:
   cloud::HttpTransport& transport_;
+  Clock& clock_;  // waits between create attempts
 };
 
 }  // namespace envctl::reconcilers

@@ -179,6 +179,35 @@ TEST_F(DatabricksJobsTest, CreateWhoseAnswerIsLostIsFoundByNameAndARefusedOneIsR
   for (const auto& o : Plan().resources) EXPECT_EQ(o.action, Action::kNone) << o.name;
 }
 
+// clusters/create has no idempotency key either: a create the service carried out but
+// whose answer was lost (503 after handling) leaves exactly one new cluster, adopted by
+// the look-up; a cluster of the same name made by hand before is not taken for it.
+TEST_F(DatabricksJobsTest, ClusterCreateWhoseAnswerIsLostMakesExactlyOneCluster) {
+  auto other = client_->Post("/api/2.1/clusters/create", {{"cluster_name", "shared"},
+                                                          {"spark_version", "13.3.x-scala2.12"},
+                                                          {"node_type_id", "Standard_DS3_v2"},
+                                                          {"num_workers", 1}});
+  ASSERT_OK(other);
+  const std::string other_id = (*other)["cluster_id"];
+  AddCluster(/*running=*/true);
+  Admin(
+      "POST", "/faults",
+      R"({"service":"databricks","operation":"POST /api/2.1/clusters/create","status":503,"after_handling":true,"count":1})");
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "shared")->status.ok()) << Describe(applied);
+  EXPECT_THAT(Requests("POST", "/api/2.1/clusters/create"), SizeIs(1))
+      << "found, not created again";
+  const std::string id = nlohmann::json::parse(store_.Memory("dev", "shared"))["clusterId"];
+  EXPECT_NE(id, other_id) << "the hand-made cluster of the same name is not adopted";
+  auto list = client_->Get("/api/2.1/clusters/list");
+  ASSERT_OK(list);
+  int named = 0;
+  for (const auto& c : (*list)["clusters"]) named += c.value("cluster_name", "") == "shared";
+  EXPECT_EQ(named, 2) << list->dump();
+  EXPECT_EQ(Outcome(Plan(), "shared")->action, Action::kNone);
+}
+
 TEST_F(DatabricksJobsTest, JobScheduleChangedOutOfBandIsRepairedUnderEnforce) {
   Apply();
   SetSchedule("0 30 1 * * ?", "PAUSED");
