@@ -20,7 +20,6 @@
 #include "openssl/err.h"
 #include "openssl/ssl.h"
 #include "openssl/x509_vfy.h"
-#include "pplx/threadpool.h"
 
 namespace envctl::cloud {
 
@@ -127,15 +126,6 @@ extern "C" int SSL_CTX_set_default_verify_paths(SSL_CTX* ctx) {
 }
 
 namespace envctl::cloud {
-
-bool ConfigureHttpThreads(size_t threads) {
-  try {
-    crossplat::threadpool::initialize_with_threads(threads);
-    return true;
-  } catch (const std::exception&) {
-    return false;  // already initialized
-  }
-}
 
 CpprestTransport::CpprestTransport(CpprestTransportOptions options)
     : options_(std::move(options)), state_(std::make_unique<State>()) {}

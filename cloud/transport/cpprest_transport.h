@@ -23,13 +23,6 @@ class http_client;
 
 namespace envctl::cloud {
 
-// Sizes cpprest's process-wide I/O thread pool (asio handlers and task continuations;
-// callers of Send block on their own threads, not the pool's). cpprest starts 40 threads
-// by default, each with its own stack and TLS buffers touched; a process whose requests
-// are network bound needs a few. Call before the first request of the process; false
-// (nothing changed) when the pool is already running.
-bool ConfigureHttpThreads(size_t threads);
-
 struct CpprestTransportOptions {
   // PEM file with an extra CA certificate to trust besides the system store; "" for none.
   std::string ca_cert_file;

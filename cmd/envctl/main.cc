@@ -6,7 +6,6 @@
 #include <cstring>
 #include <string>
 
-#include "cloud/transport/cpprest_transport.h"
 #include "cmd/envctl/commands.h"
 
 namespace {
@@ -63,9 +62,6 @@ int main(int argc, char** argv) {
   // of every environment, cpprest's pool); memory freed in one arena is not reused by the
   // others, so the RSS only grows. Requests are network bound: two arenas suffice.
   mallopt(M_ARENA_MAX, 2);
-  // cpprest's 40 default I/O threads each touch a stack and TLS buffers; requests wait on
-  // the network, and 8 threads serve hundreds of connections (50 environments at once).
-  envctl::cloud::ConfigureHttpThreads(8);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
