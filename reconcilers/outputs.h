@@ -1,7 +1,8 @@
 // Outputs: values resources produce for their dependents during one plan or apply
 // (resource ids, storage keys, the factory's principal id, workspace URL, tokens).
 // Sensitive values (keys, tokens) flow to dependents but are never printed: every place
-// that renders a value for humans asks IsSensitive() first. Thread-safe.
+// that renders a value for humans asks IsSensitive() first. It also carries the pass's
+// shared live reads (reads()). Thread-safe.
 #ifndef ENVCTL_RECONCILERS_OUTPUTS_H_
 #define ENVCTL_RECONCILERS_OUTPUTS_H_
 
@@ -13,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "envctl/v1/spec.pb.h"
+#include "reconcilers/pass_reads.h"
 
 namespace envctl::reconcilers {
 
@@ -56,7 +58,12 @@ class Outputs {
 
   absl::StatusOr<std::string> Expand(const std::string& text, bool* sensitive = nullptr) const;
 
+  // Live bodies shared by the resources of this pass (Outputs lives exactly one pass of
+  // one environment): see pass_reads.h.
+  PassReads& reads() { return reads_; }
+
  private:
+  PassReads reads_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::map<std::string, OutputValue>> values_ ABSL_GUARDED_BY(mu_);
 };

@@ -63,6 +63,14 @@ absl::StatusOr<nlohmann::json> AuthorizationClient::GetAssignment(const std::str
   return arm_.Get(AssignmentId(scope, name), kAuthorizationApiVersion);
 }
 
+absl::StatusOr<std::vector<nlohmann::json>> AuthorizationClient::ListAssignmentsAt(
+    const std::string& scope) const {
+  RequestOptions options;
+  options.query.push_back({"$filter", "atScope()"});
+  return arm_.List(absl::StrCat(scope, "/providers/Microsoft.Authorization/roleAssignments"),
+                   kAuthorizationApiVersion, options);
+}
+
 absl::StatusOr<nlohmann::json> AuthorizationClient::CreateAssignment(
     const std::string& scope, const std::string& name, const std::string& role_definition_id,
     const std::string& principal_id, const std::string& principal_type,

@@ -43,6 +43,9 @@ class AuthorizationClient {
   // The assignment, or NotFound (RoleAssignmentNotFound).
   absl::StatusOr<nlohmann::json> GetAssignment(const std::string& scope,
                                                const std::string& name) const;
+  // The assignments at `scope` and above it ($filter=atScope(), every page): one read
+  // for several assignments at one scope.
+  absl::StatusOr<std::vector<nlohmann::json>> ListAssignmentsAt(const std::string& scope) const;
   // PUT: the assignment. AlreadyExists/FailedPrecondition (RoleAssignmentExists) when the
   // same grant exists under another name.
   absl::StatusOr<nlohmann::json> CreateAssignment(const std::string& scope, const std::string& name,

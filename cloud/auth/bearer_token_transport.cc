@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -88,14 +89,28 @@ ChallengeAuthTransport::ChallengeAuthTransport(HttpTransport& next, TokenCredent
 absl::StatusOr<HttpResponse> ChallengeAuthTransport::Send(const HttpRequest& request) {
   const std::string origin = OriginOf(request.url);
   std::string known_scope;
+  bool probe = false;
   {
     absl::MutexLock lock(&mu_);
+    // While another scope-less request learns the scope, wait for it (bounded: that
+    // request ends with its transport's timeout and retries).
+    auto learned = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !probing_ || !last_challenged_scope_.empty();
+    };
+    if (!scope_by_origin_.count(origin)) mu_.Await(absl::Condition(&learned));
     auto it = scope_by_origin_.find(origin);
     // A vault not seen yet most likely wants the scope the last one asked for (every vault
     // of a cloud shares one audience): try it first and save the bare 401 handshake. The
     // vault URLs come from ARM (vaultUri of envctl's own vaults), not from user input.
     known_scope = it != scope_by_origin_.end() ? it->second : last_challenged_scope_;
+    if (known_scope.empty()) probe = probing_ = true;
   }
+  // The probe's answer, whatever it is, lets the waiters go.
+  absl::Cleanup probed = [this, probe] {
+    if (!probe) return;
+    absl::MutexLock lock(&mu_);
+    probing_ = false;
+  };
 
   absl::StatusOr<HttpResponse> response;
   if (known_scope.empty()) {

@@ -59,6 +59,10 @@ class ChallengeAuthTransport : public HttpTransport {
   std::map<std::string, std::string> scope_by_origin_ ABSL_GUARDED_BY(mu_);
   // The scope the last challenge named: tried first on an origin not seen yet.
   std::string last_challenged_scope_ ABSL_GUARDED_BY(mu_);
+  // A request without any known scope is out, its answer (the challenge) not yet in:
+  // other requests without a scope wait for it instead of each drawing its own 401 (50
+  // environments open their 50 vaults at once).
+  bool probing_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace envctl::cloud

@@ -11,6 +11,7 @@
 #include "reconcilers/arm/arm_support.h"
 #include "reconcilers/ignored_fields.h"
 #include "reconcilers/json_diff.h"
+#include "reconcilers/pass_reads.h"
 #include "reconcilers/support.h"
 
 namespace envctl::reconcilers::arm {
@@ -128,6 +129,9 @@ absl::StatusOr<Change> DataFactoryReconciler::Plan(Context& ctx) {
   change.external_id = live->value("id", "");
   change.foreign = !IsManagedBy(LiveTags(*live), ctx.environment);
   Publish(ctx, *live);
+  // Its global parameters are the definitions resource's: this body serves them there.
+  ctx.outputs.reads().Remember(
+      FactoryBodyKey(live->value("id", factories.FactoryId({group, spec.factory_name()}))), *live);
   RETURN_IF_ERROR(CheckLocation(What(spec), live->value("location", ""), location));
   ASSIGN_OR_RETURN(json identity, DesiredIdentity(ctx));
   const std::string want_type = identity.value("type", kSystemAssigned);
@@ -172,6 +176,8 @@ absl::StatusOr<ApplyResult> DataFactoryReconciler::Apply(Context& ctx, const Cha
   DataFactoryClient factories(*arm_, SubscriptionFor(ctx.environment, default_subscription_));
   const json tags = ManagedTags(ctx.environment, ctx.resource);
   const json repo = DesiredRepo(ctx.environment, spec);
+  // The body Plan kept for this pass no longer describes the factory once it is written.
+  ctx.outputs.reads().Forget(FactoryBodyKey(factories.FactoryId({group, spec.factory_name()})));
   absl::StatusOr<json> live;
   if (!change.exists) {
     ASSIGN_OR_RETURN(json identity, DesiredIdentity(ctx));

@@ -12,6 +12,7 @@
 #include "common/status_macros.h"
 #include "reconcilers/arm/arm_support.h"
 #include "reconcilers/support.h"
+#include "spec/kinds.h"
 
 namespace envctl::reconcilers::arm {
 namespace {
@@ -130,6 +131,39 @@ absl::StatusOr<Resolved> Resolve(const Context& ctx, const cloud::arm::Authoriza
   return r;
 }
 
+// How many enabled role assignments of the environment name `scope` (as written).
+int AssignmentsAtScope(const envctl::v1::Environment& env, const std::string& scope) {
+  int n = 0;
+  for (const auto& r : env.resources()) {
+    if (r.has_role_assignment() && spec::IsEnabled(r) && r.role_assignment().scope() == scope) ++n;
+  }
+  return n;
+}
+
+// The live assignment `name` at `scope`, or NotFound. Where several assignments of the
+// environment share the scope, one listing of the scope (shared through the pass's reads)
+// serves all of them: one read instead of a GET each. A lone one is a GET (the listing
+// would also carry every assignment inherited from above).
+absl::StatusOr<json> ReadAssignment(Context& ctx, const cloud::arm::AuthorizationClient& auth,
+                                    const std::string& scope, const std::string& name) {
+  if (AssignmentsAtScope(ctx.environment, ctx.resource.role_assignment().scope()) < 2) {
+    return auth.GetAssignment(scope, name);
+  }
+  absl::StatusOr<json> listed = ctx.outputs.reads().ReadOnce(
+      absl::StrCat("roleAssignments@", absl::AsciiStrToLower(scope)),
+      [&]() -> absl::StatusOr<json> {
+        ASSIGN_OR_RETURN(std::vector<json> items, auth.ListAssignmentsAt(scope));
+        return json(std::move(items));
+      });
+  if (!listed.ok()) return listed.status();
+  const std::string id =
+      absl::AsciiStrToLower(cloud::arm::AuthorizationClient::AssignmentId(scope, name));
+  for (const json& a : *listed) {
+    if (absl::AsciiStrToLower(a.value("id", "")) == id) return a;
+  }
+  return absl::NotFoundError(absl::StrCat("role assignment ", name, " not found at ", scope));
+}
+
 }  // namespace
 
 absl::StatusOr<Change> RoleAssignmentReconciler::Plan(Context& ctx) {
@@ -144,7 +178,7 @@ absl::StatusOr<Change> RoleAssignmentReconciler::Plan(Context& ctx) {
                      {"name", r->name},
                      {"roleDefinitionId", r->role_definition_id},
                      {"principalId", r->principal_id}};
-  absl::StatusOr<json> live = auth.GetAssignment(r->scope, r->name);
+  absl::StatusOr<json> live = ReadAssignment(ctx, auth, r->scope, r->name);
   if (absl::IsNotFound(live.status())) {
     change.action = Action::kCreate;
     change.fields = {{"properties.scope", "(none)", RenderValue(r->scope)},

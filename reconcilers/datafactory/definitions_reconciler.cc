@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "reconcilers/datafactory/factory_ref.h"
 #include "reconcilers/datafactory/integration_runtime.h"
 #include "reconcilers/json_diff.h"
+#include "reconcilers/pass_reads.h"
 #include "reconcilers/support.h"
 
 namespace envctl::reconcilers {
@@ -69,9 +71,14 @@ EntityKind KindOf(EntityType type) {
 // entries are the same bodies a GET returns (ARM lists). Not thread-safe (one Plan).
 class LiveEntities {
  public:
+  // `factory_body`: the factory's own GET of this pass (its data factory resource read
+  // it), which carries the global parameters: they then cost no read of their own.
   LiveEntities(const DataFactoryClient& client, FactoryRef factory,
-               std::map<EntityType, int> wanted)
-      : client_(client), factory_(std::move(factory)), wanted_(std::move(wanted)) {}
+               std::map<EntityType, int> wanted, std::optional<nlohmann::json> factory_body)
+      : client_(client),
+        factory_(std::move(factory)),
+        wanted_(std::move(wanted)),
+        factory_body_(std::move(factory_body)) {}
 
   // Lists every kind wanted more than once, so that Get is then a lookup for those kinds
   // and safe to call from several threads (the other kinds are one GET each).
@@ -99,6 +106,15 @@ class LiveEntities {
   absl::StatusOr<nlohmann::json> Get(EntityType type, const std::string& name) const {
     auto error = list_errors_.find(type);
     if (error != list_errors_.end()) return error->second;
+    if (type == EntityType::kGlobalParameters && factory_body_.has_value() &&
+        factory_body_->is_object()) {
+      const nlohmann::json props = factory_body_->value("properties", nlohmann::json::object());
+      auto gp = props.find("globalParameters");
+      if (gp == props.end() || !gp->is_object()) {
+        return absl::NotFoundError(absl::StrCat("globalParameters/", name, " not found"));
+      }
+      return nlohmann::json{{"name", name}, {"properties", *gp}};
+    }
     auto listed = listed_.find(type);
     if (listed == listed_.end()) return client_.GetEntity(factory_, KindOf(type), name);
     auto it = listed->second.find(absl::AsciiStrToLower(name));
@@ -119,6 +135,7 @@ class LiveEntities {
   const DataFactoryClient& client_;
   const FactoryRef factory_;
   std::map<EntityType, int> wanted_;
+  const std::optional<nlohmann::json> factory_body_;
   std::map<EntityType, std::map<std::string, nlohmann::json>> listed_;
   std::map<EntityType, absl::Status> list_errors_;
 };
@@ -370,7 +387,9 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
   // One listing per kind wanted several times; the remaining single entities are read at
   // once (bounded): in sequence each one's latency, and under throttling each one's
   // Retry-After, would add up.
-  LiveEntities live_entities(*client_, factory, wanted);
+  LiveEntities live_entities(
+      *client_, factory, wanted,
+      ctx.outputs.reads().Recall(FactoryBodyKey(client_->FactoryId(factory))));
   live_entities.ListWanted();
   std::vector<absl::StatusOr<nlohmann::json>> lives(desired.size(), absl::UnknownError("not read"));
   RunParallel(desired.size(), kReadParallelism, [&](size_t i) {

@@ -1,7 +1,11 @@
 #include "cloud/auth/bearer_token_transport.h"
 
 #include <map>
+#include <thread>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_transport.h"
@@ -20,10 +24,12 @@ constexpr char kChallenge[] =
 class RecordingCredential : public TokenCredential {
  public:
   absl::StatusOr<AccessToken> GetToken(const std::string& scope) override {
+    absl::MutexLock lock(&mu);  // concurrent senders in one test
     scopes.push_back(scope);
     if (!error.ok()) return error;
     return AccessToken{"tok-for-" + scope, absl::InfiniteFuture()};
   }
+  absl::Mutex mu;
   std::vector<std::string> scopes;
   absl::Status error;
 };
@@ -147,6 +153,41 @@ TEST(ChallengeAuthTransportTest, NewVaultTriesTheLearnedScopeFirstAndFollowsItsO
   EXPECT_EQ(fake.Count(), 5);  // the guess was refused; its own challenge's scope worked
   EXPECT_EQ(fake.Requests()[4].headers["Authorization"],
             "Bearer tok-for-https://vault.example/.default");
+}
+
+// 50 environments open their vaults at once: one bare request learns the scope, the
+// others wait for it instead of each drawing its own 401 (any interleaving).
+TEST(ChallengeAuthTransportTest, ConcurrentFirstRequestsShareOneChallenge) {
+  FakeTransport fake;
+  for (int i = 0; i < 8; ++i) {
+    fake.OnRequest("GET", absl::StrCat("kv", i, ".vault.azure.net"),
+                   [](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
+                     if (r.headers.count("Authorization") == 0) {
+                       return FakeTransport::Response(
+                           401, R"({"error":{"code":"Unauthorized","message":"AKV10000"}})",
+                           {{"WWW-Authenticate", kChallenge}});
+                     }
+                     return FakeTransport::Response(200, R"({"value":"v"})");
+                   });
+  }
+  RecordingCredential credential;
+  ChallengeAuthTransport t(fake, credential);
+  std::vector<std::thread> threads;
+  std::vector<int> statuses(8, 0);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      const std::string url =
+          absl::StrCat("https://kv", i, ".vault.azure.net/secrets/s?api-version=7.4");
+      auto r = t.Send(Get(url.c_str()));
+      statuses[i] = r.ok() ? r->status : -1;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_THAT(statuses, ::testing::Each(200));
+  int bare = 0;
+  for (const auto& r : fake.Requests()) bare += r.headers.count("Authorization") == 0 ? 1 : 0;
+  EXPECT_EQ(bare, 1);
+  EXPECT_EQ(fake.Count(), 9);
 }
 
 TEST(ChallengeAuthTransportTest, PersistentUnauthorizedDoesNotLoop) {

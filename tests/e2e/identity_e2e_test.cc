@@ -98,6 +98,23 @@ TEST_F(IdentityE2ETest, RemovedRoleAssignmentIsDriftAndRecreatedUnderTheSameName
   EXPECT_EQ(Plan().exit_code, 0);
 }
 
+// The factory's GET serves the definitions' global parameters (no read of their own):
+// a value changed through the globalParameters API is still seen and put back.
+TEST_F(IdentityE2ETest, GlobalParameterChangedOutOfBandIsDriftAndRepaired) {
+  ConvergeTest();
+  ASSERT_OK(portal_->Arm(
+      "PUT", Factory() + "/globalParameters/default", "2018-06-01",
+      {{"properties", {{"storage_account", {{"type", "String"}, {"value", "elsewhere"}}}}}}));
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("storage_account"));
+  ASSERT_EQ(Apply().exit_code, 0);
+  auto globals = portal_->Arm("GET", Factory() + "/globalParameters/default", "2018-06-01");
+  ASSERT_OK(globals);
+  EXPECT_EQ((*globals)["properties"]["storage_account"]["value"], "bikesharetestlake");
+  EXPECT_EQ(Plan().exit_code, 0);
+}
+
 TEST_F(IdentityE2ETest, TagInIgnoreDifferencesChangedOutOfBandIsNeitherShownNorRepaired) {
   // Per resource on the lake, per kind (every ResourceGroup) in the sync defaults.
   Edit("resources/azure.yaml", "name: lake\n",

@@ -1,0 +1,51 @@
+// PassReads: live bodies read once in one plan or apply pass of one environment and
+// shared by the resources of that pass, so one request serves several resources (one
+// listing of the role assignments at a scope serves every assignment declared there; the
+// factory's GET serves its global parameters). An entry lives only as long as the pass
+// (the Outputs object that owns it): the next pass reads live state again, so drift
+// between passes is always seen. A resource that writes what an entry describes must
+// Forget it. Thread-safe; ReadOnce runs `read` at most once per key at a time (callers
+// asking for the same key meanwhile wait for its answer). Errors are not kept.
+#ifndef ENVCTL_RECONCILERS_PASS_READS_H_
+#define ENVCTL_RECONCILERS_PASS_READS_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "nlohmann/json.hpp"
+
+namespace envctl::reconcilers {
+
+// The key of a data factory's own body (its GET in this pass), by factory id.
+std::string FactoryBodyKey(const std::string& factory_id);
+
+class PassReads {
+ public:
+  // The body kept under `key`, else `read()` (kept when OK). Concurrent callers of the
+  // same key share one read.
+  absl::StatusOr<nlohmann::json> ReadOnce(
+      const std::string& key, const std::function<absl::StatusOr<nlohmann::json>()>& read);
+  // Keeps `body` under `key` (a body read anyway that another resource may use).
+  void Remember(const std::string& key, nlohmann::json body);
+  // The body kept under `key`, if any; never reads.
+  std::optional<nlohmann::json> Recall(const std::string& key) const;
+  // Drops `key` (its object was written in this pass).
+  void Forget(const std::string& key);
+
+ private:
+  struct Entry {
+    absl::Mutex mu;  // held while the entry is being read
+    std::optional<nlohmann::json> body ABSL_GUARDED_BY(mu);
+  };
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace envctl::reconcilers
+
+#endif  // ENVCTL_RECONCILERS_PASS_READS_H_
