@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,7 @@
 #include "controller/sync_window.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
+#include "nlohmann/json.hpp"
 #include "reconcilers/runs/run_support.h"
 
 namespace envctl::controller {
@@ -33,9 +35,6 @@ using internal::kSuspendedCondition;
 using internal::kTargetsPrefix;
 using internal::kUpstreamsKey;
 
-// An event about a resource envctl itself wrote this recently (or is writing) is the echo
-// of that write: dropped instead of triggering another sync.
-constexpr absl::Duration kEchoWindow = absl::Seconds(10);
 // Revisions whose specs stay in memory (older ones are reloaded through the loader).
 constexpr size_t kCachedRevisions = 16;
 
@@ -50,11 +49,51 @@ bool SameSpec(const Environment& a, const Environment& b) {
   return google::protobuf::util::MessageDifferencer::Equals(x, y);
 }
 
-// True when `a` names `b` or something inside it, or the other way round.
-bool SameOrNested(const std::string& a, const std::string& b) {
-  const std::string x = absl::AsciiStrToLower(a), y = absl::AsciiStrToLower(b);
-  if (x.empty() || y.empty()) return false;
-  return x == y || absl::StartsWith(x, y + "/") || absl::StartsWith(y, x + "/");
+// The managed resources a cloud event names. A write names the resource whose id is the
+// event's id or its closest parent (a container's write names its storage account, a
+// pipeline's its factory; never the resource group around them, nor the resources
+// inside the one written). A delete also names everything inside what was deleted. Only
+// when no id is the event's or a parent of it do ids under it count (a KeyVaultSecret
+// records its versioned id, the event names the secret).
+std::vector<const envctl::v1::ManagedResource*> NamedBy(const envctl::v1::EnvironmentState& state,
+                                                        const CloudChange& change) {
+  const std::string id = absl::AsciiStrToLower(change.resource_id);
+  std::vector<const envctl::v1::ManagedResource*> parents, inside;
+  size_t closest = 0;
+  if (id.empty()) return {};
+  for (const auto& m : state.inventory()) {
+    if (m.external_id().empty()) continue;
+    const std::string ext = absl::AsciiStrToLower(m.external_id());
+    if (id == ext || absl::StartsWith(id, ext + "/")) {
+      if (change.deleted) {
+        parents.push_back(&m);
+      } else if (ext.size() >= closest) {
+        if (ext.size() > closest) parents.clear();
+        closest = ext.size();
+        parents.push_back(&m);
+      }
+    } else if (absl::StartsWith(ext, id + "/")) {
+      inside.push_back(&m);
+    }
+  }
+  if (change.deleted || parents.empty())
+    parents.insert(parents.end(), inside.begin(), inside.end());
+  return parents;
+}
+
+// The secret version envctl recorded writing for a KeyVaultSecret ("" for other kinds):
+// its memory's "version", else the last segment of its versioned id.
+std::string RecordedVersion(const envctl::v1::ManagedResource& m) {
+  if (!m.memory_json().empty()) {
+    nlohmann::json memory =
+        nlohmann::json::parse(m.memory_json(), nullptr, /*allow_exceptions=*/false);
+    if (memory.is_object() && memory.contains("version") && memory["version"].is_string())
+      return memory["version"].get<std::string>();
+  }
+  const size_t at = m.external_id().find("/secrets/");
+  if (at == std::string::npos) return "";
+  const size_t name_end = m.external_id().find('/', at + 9);
+  return name_end == std::string::npos ? "" : m.external_id().substr(name_end + 1);
 }
 
 }  // namespace
@@ -67,7 +106,8 @@ Controller::Controller(Engine& engine, StateStore& store, Clock& clock, metrics:
       metrics_(metrics),
       loader_(std::move(loader)),
       options_(std::move(options)),
-      queue_(clock, &metrics, options_.queue) {}
+      queue_(clock, &metrics, options_.queue),
+      own_ids_(clock) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -327,6 +367,9 @@ void Controller::SyncEnvironment(const std::string& name) {
     absl::MutexLock lock(&mu_);
     sync_id = absl::StrCat(name, "-", ++next_sync_);
   }
+  // The events of this sync's writes carry its id: they are echoes (OnCloudResourceChanged).
+  own_ids_.Begin(sync_id);
+  absl::Cleanup end_id = [&] { own_ids_.End(sync_id); };
   options.on_progress = [&](Phase phase, const ResourceOutcome& o) {
     PublishOutcome(name, sync_id, phase, o);
   };
@@ -464,6 +507,8 @@ void Controller::PollRuns(const std::string& name) {
     run_mu = it->second.run_mu.get();
   }
   const std::string sync_id = absl::StrCat(name, "-runs");
+  own_ids_.Begin(sync_id);
+  absl::Cleanup end_id = [&] { own_ids_.End(sync_id); };
   EngineOptions options;
   options.sync_id = sync_id;
   options.on_progress = [&](Phase phase, const ResourceOutcome& o) {
@@ -505,24 +550,24 @@ void Controller::PollRuns(const std::string& name) {
 void Controller::PublishOutcome(const std::string& env, const std::string& sync_id, Phase phase,
                                 const ResourceOutcome& o) {
   {
-    // What envctl is writing or just wrote: its cloud events are echoes (OnCloudResourceChanged).
-    absl::MutexLock lock(&mu_);
+    // What envctl is reconciling now: changes to it that say not who made them wait for
+    // the end of that reconcile (OnCloudResourceChanged, PollChanges).
+    std::vector<std::string> deferred;
     const std::string key = absl::StrCat(env, "/", o.name);
-    const bool wrote = o.applied && o.action != reconcilers::Action::kRun;
-    if (phase == Phase::kStarted) {
-      own_writes_[key] = absl::InfiniteFuture();
-    } else if (wrote) {
-      own_writes_[key] = clock_.Now();
-    } else {
-      own_writes_.erase(key);
-    }
-    if (phase == Phase::kFinished && deferred_events_.erase(key) > 0) {
-      if (wrote) {
-        ++echoes_dropped_;
-      } else if (auto it = envs_.find(env);
-                 it != envs_.end() && it->second.targets.insert(o.name).second) {
-        queue_.Add(kTargetsPrefix + env);  // someone else changed it while envctl only read it
+    {
+      absl::MutexLock lock(&mu_);
+      if (phase == Phase::kStarted) {
+        reconciling_.insert(key);
+      } else {
+        reconciling_.erase(key);
+        if (auto d = deferred_events_.find(key); d != deferred_events_.end()) {
+          deferred.swap(d->second);
+          deferred_events_.erase(d);
+        }
       }
+    }
+    if (!deferred.empty()) {
+      DecideDeferred(env, o.name, o.applied && o.action != reconcilers::Action::kRun, deferred);
     }
   }
   if (phase == Phase::kStarted) {
@@ -598,26 +643,50 @@ void Controller::OnSourceChanged(const std::string& reason) {
   queue_.Add(kSourceKey);
 }
 
-bool Controller::AddTargetsLocked(const std::string& name, const std::set<std::string>& resources) {
+bool Controller::AddTargetsLocked(const std::string& name, const std::set<std::string>& resources,
+                                  bool attributed, const std::string& version) {
   auto it = envs_.find(name);
   if (it == envs_.end()) return false;
-  const absl::Time now = clock_.Now();
   bool queue = false;
   for (const std::string& resource : resources) {
     const std::string key = absl::StrCat(name, "/", resource);
-    auto w = own_writes_.find(key);
-    if (w != own_writes_.end() && w->second == absl::InfiniteFuture()) {
-      // Being reconciled now: an echo if that reconcile writes, else looked at after.
-      deferred_events_.insert(key);
+    if (!attributed && reconciling_.count(key)) {
+      // Maybe the echo of the write in progress: decided when it ends (DecideDeferred).
+      deferred_events_[key].push_back(version);
       continue;
     }
-    if (w != own_writes_.end() && now - w->second < kEchoWindow) {
-      ++echoes_dropped_;
-      continue;  // the echo of envctl's own write
-    }
+    // Someone else's change; one being reconciled now is looked at again after.
     queue |= it->second.targets.insert(resource).second;
   }
   return queue;
+}
+
+void Controller::DecideDeferred(const std::string& env, const std::string& resource, bool wrote,
+                                const std::vector<std::string>& versions) {
+  // The state was saved before the reconcile reported its end: it holds what was written.
+  std::string written;
+  if (wrote) {
+    if (absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(env); state.ok()) {
+      for (const auto& m : state->inventory()) {
+        if (m.name() == resource) written = RecordedVersion(m);
+      }
+    }
+  }
+  const bool all_echoes =
+      !written.empty() && std::all_of(versions.begin(), versions.end(),
+                                      [&](const std::string& v) { return v == written; });
+  bool queue = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (all_echoes) {
+      echoes_dropped_ += versions.size();
+      return;
+    }
+    // Not provably envctl's own: one more look (a read; it writes only if live differs).
+    auto it = envs_.find(env);
+    queue = it != envs_.end() && it->second.targets.insert(resource).second;
+  }
+  if (queue) queue_.Add(kTargetsPrefix + env);
 }
 
 void Controller::PollChanges(const std::string& name) {
@@ -634,12 +703,23 @@ void Controller::PollChanges(const std::string& name) {
   bool queue = false;
   {
     absl::MutexLock lock(&mu_);
-    queue = AddTargetsLocked(name, std::set<std::string>(changed->begin(), changed->end()));
+    queue = AddTargetsLocked(name, std::set<std::string>(changed->begin(), changed->end()),
+                             /*attributed=*/false, /*version=*/"");
   }
   if (queue) queue_.Add(kTargetsPrefix + name);
 }
 
-void Controller::OnCloudResourceChanged(const std::string& resource_id) {
+void Controller::OnCloudResourceChanged(const CloudChange& change) {
+  // The request that made the change carried one of envctl's own sync ids: its echo.
+  if (own_ids_.Contains(change.client_request_id)) {
+    log::Info("cloud_event")
+        .Str("resource_id", change.resource_id)
+        .Str("client_request_id", change.client_request_id)
+        .Str("outcome", "echo");
+    absl::MutexLock lock(&mu_);
+    ++echoes_dropped_;
+    return;
+  }
   std::vector<std::string> names;
   {
     absl::MutexLock lock(&mu_);
@@ -649,15 +729,31 @@ void Controller::OnCloudResourceChanged(const std::string& resource_id) {
     absl::StatusOr<envctl::v1::EnvironmentState> state = store_.Load(name);
     if (!state.ok()) continue;
     std::set<std::string> named;
-    for (const auto& m : state->inventory()) {
-      if (!m.external_id().empty() && SameOrNested(m.external_id(), resource_id))
-        named.insert(m.name());
+    int echoes = 0;
+    for (const envctl::v1::ManagedResource* m : NamedBy(*state, change)) {
+      // Key Vault events say no request id; a version envctl recorded writing is its own.
+      if (!change.version.empty() && RecordedVersion(*m) == change.version) {
+        ++echoes;
+        continue;
+      }
+      named.insert(m->name());
     }
-    if (named.empty()) continue;
+    if (echoes > 0 || !named.empty()) {
+      log::Info("cloud_event")
+          .Str("environment", name)
+          .Str("resource_id", change.resource_id)
+          .Str("client_request_id", change.client_request_id)
+          .Str("version", change.version)
+          .Str("outcome", named.empty() ? "echo" : "repair")
+          .Str("resources", absl::StrJoin(named, ","));
+    }
     bool queue = false;
     {
       absl::MutexLock lock(&mu_);
-      queue = AddTargetsLocked(name, named);
+      echoes_dropped_ += echoes;
+      if (!named.empty()) {
+        queue = AddTargetsLocked(name, named, !change.client_request_id.empty(), change.version);
+      }
     }
     if (queue) queue_.Add(kTargetsPrefix + name);
   }
@@ -685,6 +781,8 @@ void Controller::SyncTargets(const std::string& name) {
     run_mu = it->second.run_mu.get();
     sync_id = absl::StrCat(name, "-", ++next_sync_);
   }
+  own_ids_.Begin(sync_id);
+  absl::Cleanup end_id = [&] { own_ids_.End(sync_id); };
   EngineOptions options;
   options.targets = targets;
   options.wait_for_runs = false;

@@ -37,6 +37,7 @@
 #include "controller/engine.h"
 #include "controller/event_bus.h"
 #include "controller/ownership.h"
+#include "controller/recent_ids.h"
 #include "controller/state_store.h"
 #include "controller/work_queue.h"
 #include "metrics/metrics.h"
@@ -134,7 +135,7 @@ class Controller : public ControllerApi {
 
   // ControllerApi, triggers: "look now" (controller.cc).
   void OnSourceChanged(const std::string& reason) override;
-  void OnCloudResourceChanged(const std::string& resource_id) override;
+  void OnCloudResourceChanged(const CloudChange& change) override;
 
   // The shared store says the state of `upstream` was saved, maybe by another replica:
   // when its promotion status (revision, verified revision, verification) changed since
@@ -184,10 +185,17 @@ class Controller : public ControllerApi {
   void SyncTargets(const std::string& name);
   // The change look of `name` (options_.change_poll_interval): queues what moved as targets.
   void PollChanges(const std::string& name);
-  // Adds `resources` of environment `name` to its targets unless they are echoes of
-  // envctl's own writes; true when a targeted sync must be queued.
-  bool AddTargetsLocked(const std::string& name, const std::set<std::string>& resources)
+  // Adds `resources` of environment `name` to its targets; true when a targeted sync must
+  // be queued. A change that does not say who made it (`attributed` false: no client
+  // request id) to a resource being reconciled now is decided when that reconcile ends
+  // (`version`: the Key Vault secret version the event announced, or "").
+  bool AddTargetsLocked(const std::string& name, const std::set<std::string>& resources,
+                        bool attributed, const std::string& version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A reconcile of `resource` ended with events deferred for it: each is dropped when the
+  // reconcile wrote the very version it announced, else the resource is looked at again.
+  void DecideDeferred(const std::string& env, const std::string& resource, bool wrote,
+                      const std::vector<std::string>& versions);
   // Queues a sync for a Sync/RunIntegrationTest caller (controller_api_commands.cc).
   absl::StatusOr<std::shared_ptr<SyncWaiter>> QueueSync(const std::string& environment,
                                                         PendingSync pending);
@@ -247,15 +255,19 @@ class Controller : public ControllerApi {
       ABSL_GUARDED_BY(mu_);
   std::vector<std::string> revision_order_ ABSL_GUARDED_BY(mu_);       // oldest first
   std::map<std::string, absl::Time> drift_seen_ ABSL_GUARDED_BY(mu_);  // env/resource -> first seen
-  // "env/resource" -> when envctl last wrote it (InfiniteFuture: reconciling it now).
-  std::map<std::string, absl::Time> own_writes_ ABSL_GUARDED_BY(mu_);
+  // The sync ids of this process's syncs (sent as x-ms-client-request-id): an ARM event
+  // carrying one is the echo of envctl's own write.
+  RecentIds own_ids_;
+  // "env/resource" being reconciled now.
+  std::set<std::string> reconciling_ ABSL_GUARDED_BY(mu_);
   uint64_t echoes_dropped_ ABSL_GUARDED_BY(mu_) = 0;
   // Upstream -> its promotion status as last seen by OnUpstreamChanged.
   std::map<std::string, std::string> upstream_seen_ ABSL_GUARDED_BY(mu_);
   // The store's watch feeding OnUpstreamChanged (with an ownership; null without one).
   std::unique_ptr<KvWatch> state_watch_;
-  // Events that arrived while their resource was being reconciled (decided at its end).
-  std::set<std::string> deferred_events_ ABSL_GUARDED_BY(mu_);
+  // Unattributed changes that arrived while their resource was being reconciled, decided
+  // at its end: "env/resource" -> the secret versions they announced ("" for none).
+  std::map<std::string, std::vector<std::string>> deferred_events_ ABSL_GUARDED_BY(mu_);
   // RunIntegrationTest callers waiting for a run in progress, by "env/test".
   std::map<std::string, std::vector<std::shared_ptr<SyncWaiter>>> run_waiters_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_;

@@ -28,6 +28,19 @@ class EventSubscription {
   virtual void Close() = 0;
 };
 
+// One change a cloud event reported (Event Grid), reduced to what the controller needs
+// to tell a person's change from the echo of envctl's own write.
+struct CloudChange {
+  // An ARM id, or a Key Vault secret's versionless id (https://<vault>/secrets/<name>).
+  std::string resource_id;
+  // ARM events: the x-ms-client-request-id of the request that made the change
+  // (data.httpRequest.clientRequestId); envctl sends its sync id there. "" when unknown.
+  std::string client_request_id;
+  // Key Vault secret events: the version the event announces ("" otherwise).
+  std::string version;
+  bool deleted = false;  // ResourceDeleteSuccess
+};
+
 class ControllerApi {
  public:
   virtual ~ControllerApi() = default;
@@ -71,9 +84,10 @@ class ControllerApi {
   virtual bool Healthy(std::string* why) = 0;
   // A push webhook said the source changed: fetch it now instead of at the next poll.
   virtual void OnSourceChanged(const std::string& reason) = 0;
-  // Azure Event Grid reported a write or delete of `resource_id`: resync the environments
-  // that manage it (level-triggered: the event only names what to look at).
-  virtual void OnCloudResourceChanged(const std::string& resource_id) = 0;
+  // Azure Event Grid reported a write or delete of `change.resource_id`: repair the
+  // resources that manage it (level-triggered: the event only names what to look at),
+  // unless the change is the echo of envctl's own write.
+  virtual void OnCloudResourceChanged(const CloudChange& change) = 0;
 };
 
 }  // namespace envctl::controller

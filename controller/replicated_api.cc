@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/log.h"
 
 namespace envctl::controller {
@@ -152,8 +153,17 @@ void ReplicatedApi::ServeOnce() {
     }
     for (const auto& notice : todo) {
       if (notice.method() == "OnSourceChanged") local_.OnSourceChanged(notice.request());
-      if (notice.method() == "OnCloudResourceChanged")
-        local_.OnCloudResourceChanged(notice.request());
+      if (notice.method() == "OnCloudResourceChanged") {
+        // "id\nclient request id\nversion\ndeleted"; a bare id from an older replica.
+        std::vector<std::string> f = absl::StrSplit(notice.request(), '\n');
+        f.resize(4);
+        CloudChange change;
+        change.resource_id = f[0];
+        change.client_request_id = f[1];
+        change.version = f[2];
+        change.deleted = f[3] == "1";
+        local_.OnCloudResourceChanged(change);
+      }
     }
   }
   // Own notices are withdrawn once the others had time to see them.
@@ -358,9 +368,13 @@ void ReplicatedApi::OnSourceChanged(const std::string& reason) {
   local_.OnSourceChanged(reason);
   Notify("OnSourceChanged", reason);
 }
-void ReplicatedApi::OnCloudResourceChanged(const std::string& resource_id) {
-  local_.OnCloudResourceChanged(resource_id);
-  Notify("OnCloudResourceChanged", resource_id);
+void ReplicatedApi::OnCloudResourceChanged(const CloudChange& change) {
+  local_.OnCloudResourceChanged(change);
+  // The owner of the environment is the one that can tell its own echo (it holds the sync
+  // ids it sent): every field travels.
+  Notify("OnCloudResourceChanged",
+         absl::StrCat(change.resource_id, "\n", change.client_request_id, "\n", change.version,
+                      "\n", change.deleted ? "1" : "0"));
 }
 
 }  // namespace envctl::controller

@@ -74,7 +74,7 @@ class ReplicatedApi : public ControllerApi {
   std::unique_ptr<EventSubscription> Subscribe(const std::string& environment) override;
   bool Healthy(std::string* why) override;
   void OnSourceChanged(const std::string& reason) override;
-  void OnCloudResourceChanged(const std::string& resource_id) override;
+  void OnCloudResourceChanged(const CloudChange& change) override;
 
   // One look at forwarded calls and notices (the serving loop's step; tests call it).
   void ServeOnce();

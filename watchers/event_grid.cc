@@ -83,6 +83,30 @@ std::string SecretIdOf(const Event& e) {
   return name_end == std::string::npos ? id : id.substr(0, name_end);
 }
 
+// The x-ms-client-request-id of the request behind an ARM event
+// (data.httpRequest.clientRequestId), or "".
+std::string ClientRequestIdOf(const Event& e) {
+  if (!e.data.is_object()) return "";
+  auto http = e.data.find("httpRequest");
+  if (http == e.data.end() || !http->is_object()) return "";
+  return Str(*http, "clientRequestId");
+}
+
+// The secret version a Key Vault event is about: data.Version (Event Grid's own casing,
+// also "version"), else the segment after the name in data.Id; "" when neither says.
+std::string SecretVersionOf(const Event& e) {
+  if (!e.data.is_object()) return "";
+  std::string version = Str(e.data, "Version");
+  if (version.empty()) version = Str(e.data, "version");
+  if (!version.empty()) return version;
+  std::string id = Str(e.data, "Id");
+  if (id.empty()) id = Str(e.data, "id");
+  const size_t at = id.find("/secrets/");
+  if (at == std::string::npos) return "";
+  const size_t name_end = id.find('/', at + 9);
+  return name_end == std::string::npos ? "" : id.substr(name_end + 1);
+}
+
 absl::StatusOr<std::vector<Event>> ParseEvents(const HttpHeaders& headers, absl::string_view body) {
   std::vector<Event> events;
   // CloudEvents binary mode: attributes in ce-* headers, the body is the data.
@@ -148,7 +172,18 @@ absl::StatusOr<EventGridDelivery> ParseEventGridDelivery(const HttpHeaders& head
       ++out.ignored_events;
       continue;
     }
-    out.changes.push_back({id, e.type, e.type == kDelete, e.id, e.source});
+    ResourceChange change;
+    change.resource_id = id;
+    change.event_type = e.type;
+    change.deleted = e.type == kDelete;
+    change.event_id = e.id;
+    change.source = e.source;
+    if (secret_event) {
+      change.version = SecretVersionOf(e);
+    } else {
+      change.client_request_id = ClientRequestIdOf(e);
+    }
+    out.changes.push_back(std::move(change));
     if (seen.insert(absl::AsciiStrToLower(id)).second) out.resource_ids.push_back(id);
   }
 

@@ -24,6 +24,13 @@ struct ResourceChange {
   bool deleted = false;     // ResourceDeleteSuccess
   std::string event_id;
   std::string source;  // the event's topic (Event Grid) or source (CloudEvents)
+  // Who caused it. ARM events: data.httpRequest.clientRequestId, the
+  // x-ms-client-request-id of the request that made the change (envctl sends its sync id
+  // there), "" when the event has none. Key Vault events carry no request id.
+  std::string client_request_id;
+  // Key Vault secret events: the version the event is about (data.Version, else the last
+  // segment of data.Id); "" otherwise.
+  std::string version;
 };
 
 struct EventGridDelivery {

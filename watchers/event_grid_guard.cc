@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/secret_equals.h"
 #include "common/sha256.h"
@@ -63,13 +64,14 @@ void EventGridGuard::Prune(absl::Time now) {
   }
 }
 
-std::vector<std::string> EventGridGuard::Admit(const EventGridDelivery& delivery) {
-  std::vector<std::string> out;
+std::vector<ResourceChange> EventGridGuard::Admit(const EventGridDelivery& delivery) {
+  std::vector<ResourceChange> out;
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   Prune(now);
   for (const ResourceChange& change : delivery.changes) {
-    const std::string id = absl::AsciiStrToLower(change.resource_id);
+    const std::string id = absl::StrCat(absl::AsciiStrToLower(change.resource_id), "\n",
+                                        change.client_request_id, "\n", change.version);
     auto seen = last_admitted_.find(id);
     if (seen != last_admitted_.end() && now - seen->second < options_.dedup_window) {
       ++counters_.deduplicated;
@@ -87,7 +89,7 @@ std::vector<std::string> EventGridGuard::Admit(const EventGridDelivery& delivery
     }
     last_admitted_[id] = now;
     ++counters_.admitted;
-    out.push_back(change.resource_id);
+    out.push_back(change);
   }
   return out;
 }

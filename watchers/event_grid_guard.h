@@ -2,7 +2,9 @@
 // and the cloud. A delivery must carry the shared secret in its URL's query string
 // (`?code=SECRET` or `?key=SECRET`, set in the event subscription's endpoint URL, as
 // Event Grid's own docs recommend for webhooks), compared in constant time. Of an
-// authenticated delivery, a resource id is passed on at most once per dedup window, and
+// authenticated delivery, a change (a resource id with what caused it: the client
+// request id of an ARM event, the version of a Key Vault one) is passed on at most once
+// per dedup window, and
 // each event source (topic) at most `per_source_per_minute` times a minute, all sources
 // together at most `total_per_minute`: a flood of deliveries costs a bounded number of
 // cloud reads. Thread-safe.
@@ -41,9 +43,11 @@ class EventGridGuard {
   // decoded) holds `code` or `key` equal to the secret; PermissionDenied otherwise.
   absl::Status Authenticate(absl::string_view query) const;
 
-  // The resource ids of `delivery` to reconcile now, in order; the others were seen
-  // within the dedup window or are over a rate limit.
-  std::vector<std::string> Admit(const EventGridDelivery& delivery);
+  // The changes of `delivery` to pass on now, in order; the others were seen within the
+  // dedup window or are over a rate limit. Changes to one id with different client
+  // request ids (or secret versions) are different changes: the echo of envctl's own
+  // write never hides a person's change made a moment later.
+  std::vector<ResourceChange> Admit(const EventGridDelivery& delivery);
 
   struct Counters {
     int64_t admitted = 0;
@@ -64,7 +68,8 @@ class EventGridGuard {
   const std::string secret_digest_;  // sha256 hex: compared at a fixed length
   Clock& clock_;
   mutable absl::Mutex mu_;
-  std::map<std::string, absl::Time> last_admitted_ ABSL_GUARDED_BY(mu_);  // lower-cased id
+  // Lower-cased id + client request id + version -> when admitted.
+  std::map<std::string, absl::Time> last_admitted_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Bucket> per_source_ ABSL_GUARDED_BY(mu_);
   Bucket total_ ABSL_GUARDED_BY(mu_);
   Counters counters_ ABSL_GUARDED_BY(mu_);

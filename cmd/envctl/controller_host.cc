@@ -256,13 +256,20 @@ void ControllerHost::AddWebhooks(const ControllerConfig& config) {
           r.body = delivery->validation_response;
           return r;
         }
-        const std::vector<std::string> admitted = guard->Admit(*delivery);
+        const std::vector<watchers::ResourceChange> admitted = guard->Admit(*delivery);
         log::Info("webhook_accepted")
             .Str("webhook", "eventgrid")
             .Int("resources", static_cast<int64_t>(admitted.size()))
             .Int("skipped", static_cast<int64_t>(delivery->resource_ids.size() - admitted.size()))
             .Int("ignored", static_cast<int64_t>(delivery->ignored_events));
-        for (const std::string& id : admitted) controller->OnCloudResourceChanged(id);
+        for (const watchers::ResourceChange& c : admitted) {
+          controller::CloudChange change;
+          change.resource_id = c.resource_id;
+          change.client_request_id = c.client_request_id;
+          change.version = c.version;
+          change.deleted = c.deleted;
+          controller->OnCloudResourceChanged(change);
+        }
         return Json(200, {{"resources", admitted.size()},
                           {"skipped", delivery->resource_ids.size() - admitted.size()},
                           {"ignored", delivery->ignored_events}});

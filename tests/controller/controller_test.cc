@@ -1,6 +1,7 @@
 #include "controller/controller.h"
 
 #include <filesystem>
+#include <optional>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
@@ -18,6 +19,16 @@ using ::envctl::testing::FakeReconciler;
 using ::envctl::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// A cloud event's change: who made it (client request id) and, for a secret, its version.
+CloudChange Change(const std::string& id, const std::string& client_request_id = "",
+                   const std::string& version = "") {
+  CloudChange change;
+  change.resource_id = id;
+  change.client_request_id = client_request_id;
+  change.version = version;
+  return change;
+}
 
 std::set<std::string> ExplicitDeps(const envctl::v1::Resource& r) {
   return {r.depends_on().begin(), r.depends_on().end()};
@@ -81,6 +92,11 @@ class ControllerTest : public ::testing::Test {
   // Waits (bounded) for an event of `type` for `env` whose message contains `text`.
   bool Await(EventSubscription& sub, envctl::v1::EventType type, const std::string& env,
              const std::string& text = "") {
+    return AwaitEvent(sub, type, env, text).has_value();
+  }
+  std::optional<envctl::v1::Event> AwaitEvent(EventSubscription& sub, envctl::v1::EventType type,
+                                              const std::string& env,
+                                              const std::string& text = "") {
     envctl::v1::Event e;
     for (int i = 0; i < 200; ++i) {
       if (!sub.Next(&e, absl::Milliseconds(100))) {
@@ -88,9 +104,37 @@ class ControllerTest : public ::testing::Test {
         continue;
       }
       if (e.type() == type && e.environment() == env && absl::StrContains(e.message(), text))
-        return true;
+        return e;
     }
-    return false;
+    return std::nullopt;
+  }
+  // Events until the next SYNC_FINISHED (bounded): the resources reconciled and whether
+  // a sync started at all.
+  struct Pass {
+    bool started = false;
+    std::set<std::string> reconciled;
+    std::set<std::string> corrected;
+    std::string sync_id;
+  };
+  Pass NextPass(EventSubscription& sub, absl::Duration quiet = absl::Milliseconds(300)) {
+    Pass pass;
+    envctl::v1::Event e;
+    for (int i = 0; i < 200; ++i) {
+      if (!sub.Next(&e, pass.started ? absl::Milliseconds(100) : quiet)) {
+        if (!pass.started) return pass;  // nothing started
+        controller_->WakeForTest();
+        continue;
+      }
+      if (e.type() == envctl::v1::EVENT_TYPE_SYNC_STARTED) {
+        pass.started = true;
+        pass.sync_id = e.correlation_id();
+      }
+      if (e.type() == envctl::v1::EVENT_TYPE_RESOURCE_RECONCILED)
+        pass.reconciled.insert(e.resource());
+      if (e.type() == envctl::v1::EVENT_TYPE_DRIFT_CORRECTED) pass.corrected.insert(e.resource());
+      if (e.type() == envctl::v1::EVENT_TYPE_SYNC_FINISHED) break;
+    }
+    return pass;
   }
 
   std::filesystem::path dir_;
@@ -235,7 +279,8 @@ TEST_F(ControllerTest, CloudEventResyncsTheOwningEnvironmentAndRepairsDrift) {
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
   clock_.Advance(absl::Seconds(30));  // a person's edit, well after envctl's own writes
   fake_.SetLive("test-rg1", {{"location", "northeurope"}, {"tags", nlohmann::json::object()}});
-  c.OnCloudResourceChanged("/FAKE/test-rg1/providers/x/y");  // ids compare case-insensitively
+  // A child of test-rg1 changed (ids compare case-insensitively).
+  c.OnCloudResourceChanged(Change("/FAKE/test-rg1/providers/x/y", "portal-1"));
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_STARTED, "test", "cloud event: test-rg1"));
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_DETECTED, "test"));
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_CORRECTED, "test"));
@@ -254,30 +299,92 @@ TEST_F(ControllerTest, EchoOfOwnWriteIsDroppedAndARepairTouchesOnlyTheNamedResou
   Controller& c = Make();
   auto sub = c.Subscribe("test");
   c.Start();
-  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
-  c.OnCloudResourceChanged("/fake/test-rg1");  // the echo of creating it a moment ago
+  auto converged = AwaitEvent(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged");
+  ASSERT_TRUE(converged.has_value());
+  // ARM's event for creating test-rg1 carries the sync's id as its clientRequestId.
+  c.OnCloudResourceChanged(Change("/fake/test-rg1", converged->correlation_id()));
   EXPECT_EQ(c.EchoesDroppedForTest(), 1u);
-  envctl::v1::Event e;
-  while (sub->Next(&e, absl::Milliseconds(100))) {
-    EXPECT_NE(e.type(), envctl::v1::EVENT_TYPE_SYNC_STARTED) << "an echo started a sync";
-  }
+  EXPECT_FALSE(NextPass(*sub).started) << "an echo started a sync";
 
   clock_.Advance(absl::Seconds(30));
   fake_.SetLive("test-rg1", {{"location", "northeurope"}, {"tags", nlohmann::json::object()}});
-  c.OnCloudResourceChanged("/fake/test-rg1");
-  std::set<std::string> reconciled;
-  bool corrected = false;
-  for (int i = 0; i < 200; ++i) {
-    if (!sub->Next(&e, absl::Milliseconds(100))) {
-      c.WakeForTest();
-      continue;
-    }
-    if (e.type() == envctl::v1::EVENT_TYPE_RESOURCE_RECONCILED) reconciled.insert(e.resource());
-    if (e.type() == envctl::v1::EVENT_TYPE_DRIFT_CORRECTED) corrected = e.resource() == "test-rg1";
-    if (e.type() == envctl::v1::EVENT_TYPE_SYNC_FINISHED) break;
-  }
-  EXPECT_EQ(reconciled, std::set<std::string>({"test-rg1"}));
-  EXPECT_TRUE(corrected);
+  const int rg1_reads = fake_.plans("test-rg1"), rg2_reads = fake_.plans("test-rg2");
+  const int writes = fake_.writes();
+  c.OnCloudResourceChanged(Change("/fake/test-rg1", "portal-request-1"));
+  Pass repair = NextPass(*sub, absl::Seconds(20));
+  ASSERT_TRUE(repair.started);
+  EXPECT_EQ(repair.reconciled, std::set<std::string>({"test-rg1"}));
+  EXPECT_EQ(repair.corrected, std::set<std::string>({"test-rg1"}));
+  // The repair cost one read and one write of the resource named, nothing else.
+  EXPECT_EQ(fake_.plans("test-rg1") - rg1_reads, 1);
+  EXPECT_EQ(fake_.plans("test-rg2") - rg2_reads, 0);
+  EXPECT_EQ(fake_.writes() - writes, 1);
+
+  // The repair's own write comes back too, with the repair's id: dropped as well.
+  c.OnCloudResourceChanged(Change("/fake/test-rg1", repair.sync_id));
+  EXPECT_EQ(c.EchoesDroppedForTest(), 2u);
+  EXPECT_FALSE(NextPass(*sub).started) << "the repair's echo started a sync";
+}
+
+// Recognised by who made the change, not by when: a person's change one second after
+// envctl wrote the resource is repaired, and envctl's own echo is dropped however late.
+TEST_F(ControllerTest, OutOfBandChangeRightAfterOwnWriteIsRepairedAndLateEchoIsDropped) {
+  Controller& c = Make();
+  auto sub = c.Subscribe("test");
+  c.Start();
+  auto converged = AwaitEvent(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged");
+  ASSERT_TRUE(converged.has_value());
+
+  clock_.Advance(absl::Seconds(1));
+  fake_.SetLive("test-rg2", {{"location", "northeurope"}, {"tags", nlohmann::json::object()}});
+  c.OnCloudResourceChanged(Change("/fake/test-rg2", "portal-request-2"));
+  Pass first = NextPass(*sub, absl::Seconds(20));
+  ASSERT_TRUE(first.started) << "a person's change 1 s after envctl's write was dropped";
+  EXPECT_EQ(first.corrected, std::set<std::string>({"test-rg2"}));
+
+  // An event that does not say who made the change is never taken for an echo.
+  clock_.Advance(absl::Seconds(1));
+  fake_.SetLive("test-rg2", {{"location", "northeurope"}, {"tags", nlohmann::json::object()}});
+  c.OnCloudResourceChanged(Change("/fake/test-rg2"));
+  Pass second = NextPass(*sub, absl::Seconds(20));
+  ASSERT_TRUE(second.started);
+  EXPECT_EQ(second.corrected, std::set<std::string>({"test-rg2"}));
+
+  // Event Grid retried the first sync's event for 8 minutes (the resync is 9 to 11 minutes
+  // away): still envctl's own, though far past any time window.
+  clock_.Advance(absl::Minutes(8));
+  c.OnCloudResourceChanged(Change("/fake/test-rg2", converged->correlation_id()));
+  c.OnCloudResourceChanged(Change("/fake/test-rg2", first.sync_id));
+  EXPECT_EQ(c.EchoesDroppedForTest(), 2u);
+  EXPECT_FALSE(NextPass(*sub).started);
+}
+
+// Key Vault events carry no request id: the version envctl recorded writing is its own,
+// any other version is a person's.
+TEST_F(ControllerTest, SecretVersionEnvctlWroteIsAnEchoAnotherVersionIsRepaired) {
+  fake_.SetVersioned(true);
+  Controller& c = Make();
+  auto sub = c.Subscribe("test");
+  c.Start();
+  ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_SYNC_FINISHED, "test", "converged"));
+  const std::string written = fake_.LastVersion("test-rg1");
+  ASSERT_FALSE(written.empty());
+  c.OnCloudResourceChanged(Change("/fake/test-rg1", "", written));
+  EXPECT_EQ(c.EchoesDroppedForTest(), 1u);
+  EXPECT_FALSE(NextPass(*sub).started);
+
+  clock_.Advance(absl::Seconds(1));
+  fake_.SetLive("test-rg1", {{"location", "northeurope"}, {"tags", nlohmann::json::object()}});
+  c.OnCloudResourceChanged(Change("/fake/test-rg1", "", "set-by-hand"));
+  Pass repair = NextPass(*sub, absl::Seconds(20));
+  ASSERT_TRUE(repair.started);
+  EXPECT_EQ(repair.corrected, std::set<std::string>({"test-rg1"}));
+  // The repair wrote a new version; its event is the echo.
+  const std::string rewritten = fake_.LastVersion("test-rg1");
+  EXPECT_NE(rewritten, written);
+  c.OnCloudResourceChanged(Change("/fake/test-rg1", "", rewritten));
+  EXPECT_EQ(c.EchoesDroppedForTest(), 2u);
+  EXPECT_FALSE(NextPass(*sub).started);
 }
 
 // A 30-minute integration run is submitted and polled on its own schedule: meanwhile an
@@ -307,7 +414,7 @@ TEST_F(ControllerTest, ALongTestRunHoldsNeitherDriftRepairNorOtherEnvironments) 
   // Same environment: an out-of-band change is repaired while the run goes on.
   clock_.Advance(absl::Seconds(30));
   fake_.SetLive("test-rg1", {{"location", "northeurope"}, {"tags", nlohmann::json::object()}});
-  c.OnCloudResourceChanged("/fake/test-rg1");
+  c.OnCloudResourceChanged(Change("/fake/test-rg1", "portal-request"));
   ASSERT_TRUE(Await(*sub, envctl::v1::EVENT_TYPE_DRIFT_CORRECTED, "test"));
   // Another environment: a new revision syncs while the run goes on.
   SetSource("r2", {test, MakeEnv("dev", "northeurope")});

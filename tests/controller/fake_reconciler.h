@@ -21,6 +21,7 @@ class FakeReconciler : public reconcilers::Reconciler {
   absl::StatusOr<reconcilers::Change> Plan(reconcilers::Context& ctx) override {
     absl::MutexLock lock(&mu_);
     const std::string& name = ctx.resource.name();
+    ++plans_[name];
     if (plan_failures_.count(name)) return absl::UnavailableError("injected plan failure");
     for (const auto& dep : ctx.resource.depends_on()) {
       if (!ctx.outputs.Get(dep, "id")) {
@@ -56,6 +57,11 @@ class FakeReconciler : public reconcilers::Reconciler {
     ctx.outputs.Set(name, "id", Id(name));
     reconcilers::ApplyResult result;
     result.external_id = "/fake/" + name;
+    if (versioned_) {
+      // Like a Key Vault secret: each write is a new version, recorded in memory.
+      last_version_[name] = "v" + std::to_string(writes_);
+      result.memory = {{"version", last_version_[name]}};
+    }
     return result;
   }
 
@@ -110,6 +116,20 @@ class FakeReconciler : public reconcilers::Reconciler {
     absl::MutexLock lock(&mu_);
     return writes_;
   }
+  // Plans (live reads) of `name` so far.
+  int plans(const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    return plans_[name];
+  }
+  // Every write makes a new version ("v<n>"), recorded as memory {"version": ...}.
+  void SetVersioned(bool versioned) {
+    absl::MutexLock lock(&mu_);
+    versioned_ = versioned;
+  }
+  std::string LastVersion(const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    return last_version_[name];
+  }
   std::vector<std::string> order() {
     absl::MutexLock lock(&mu_);
     return order_;
@@ -127,6 +147,9 @@ class FakeReconciler : public reconcilers::Reconciler {
   std::vector<std::string> order_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
   int writes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int> plans_ ABSL_GUARDED_BY(mu_);
+  bool versioned_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<std::string, std::string> last_version_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace envctl::testing

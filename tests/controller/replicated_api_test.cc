@@ -165,12 +165,17 @@ TEST_F(ReplicatedApiTest, WithoutAReplyTheCallerGetsDeadlineExceededNamingTheOwn
 
 TEST_F(ReplicatedApiTest, WebhooksReachEveryOtherReplicaOnce) {
   api_b_->OnSourceChanged("push to main");
-  api_b_->OnCloudResourceChanged("/subscriptions/s/resourceGroups/rg");
+  CloudChange change;
+  change.resource_id = "/subscriptions/s/resourceGroups/rg";
+  change.client_request_id = "dev-7";
+  api_b_->OnCloudResourceChanged(change);
   EXPECT_THAT(local_b_.source_changes(), ElementsAre("push to main"));
   api_a_->ServeOnce();
   api_a_->ServeOnce();
   EXPECT_THAT(local_a_.source_changes(), ElementsAre("push to main"));
   EXPECT_THAT(local_a_.cloud_changes(), ElementsAre("/subscriptions/s/resourceGroups/rg"));
+  // Who made the change travels too: only the owner can tell its own echo.
+  EXPECT_THAT(local_a_.cloud_change_origins(), ElementsAre("dev-7"));
   api_b_->ServeOnce();
   EXPECT_THAT(local_b_.source_changes(), ElementsAre("push to main")) << "not its own notice again";
 }

@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cloudsim/http/client.h"
 #include "gmock/gmock.h"
@@ -210,6 +211,81 @@ TEST_F(EventGridE2ETest,
       "sync(s), "
       "%zu cloud requests (%zu distinct GET paths, %d writes)\n",
       sent_in_s, acted, syncs, log.size(), reads.size(), writes);
+  EXPECT_EQ(ctl_.Stop(), 0) << ctl_.Stderr();
+}
+
+// Issue 16: an out-of-band change to one ARM resource, delivered by cloudsim's Event Grid
+// as Azure does, is repaired by reading and writing that resource (and reading what it
+// depends on, for outputs), not by an environment pass; the event of envctl's own repair
+// write comes back carrying the repair's sync id as data.httpRequest.clientRequestId and
+// is dropped: no second sync and no cloud request.
+TEST_F(EventGridE2ETest, OutOfBandChangeIsRepairedAloneAndTheRepairsEchoCostsNothing) {
+  StartController();
+  if (HasFatalFailure()) return;
+  ASSERT_OK(portal_->AdminPost(
+      "/eventgrid",
+      {{"endpoint", absl::StrCat("http://", address_, "/webhooks/eventgrid?code=", kSecret)}}));
+  const std::string lake = ResourceId("Microsoft.Storage/storageAccounts/bikesharetestlake");
+  ASSERT_OK(portal_->Admin("DELETE", "/requests"));
+  ASSERT_OK(portal_->Arm("PATCH", lake, "2023-01-01",
+                         {{"properties", {{"minimumTlsVersion", "TLS1_0"}}}}));
+
+  auto started = ctl_.WaitForLogLine(
+      [](const nlohmann::json& l) {
+        return l.value("event", "") == "sync_start" && l.contains("targets");
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(started.has_value()) << ctl_.Stderr();
+  const std::string sync_id = (*started)["sync_id"];
+  EXPECT_EQ((*started)["targets"], "lake") << started->dump();
+  auto ended =
+      ctl_.WaitForLogLine(Event("sync_end", {{"sync_id", sync_id}}), std::chrono::seconds(60));
+  ASSERT_TRUE(ended.has_value()) << ctl_.Stderr();
+  EXPECT_EQ((*ended)["outcome"], "converged") << ended->dump();
+  // The repair's own write comes back as an event carrying the repair's sync id.
+  auto echo = ctl_.WaitForLogLine(
+      [&](const nlohmann::json& l) {
+        return l.value("event", "") == "cloud_event" && l.value("outcome", "") == "echo" &&
+               l.value("client_request_id", "") == sync_id;
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(echo.has_value()) << ctl_.Stderr();
+  auto lake_now = portal_->Arm("GET", lake, "2023-01-01");
+  ASSERT_OK(lake_now);
+  EXPECT_EQ((*lake_now)["properties"].value("minimumTlsVersion", ""), "TLS1_2");
+
+  // What the repair cost, from cloudsim's request log (the portal's PATCH and GET aside).
+  const nlohmann::json log = RequestLog();
+  int writes = 0;
+  std::vector<std::string> reads;
+  bool portal_patch_seen = false;
+  for (const auto& e : log) {
+    const std::string method = e.value("method", ""), path = e.value("path", "");
+    if (e.value("service", "") == "aad") continue;
+    if (!portal_patch_seen && method == "PATCH") {
+      portal_patch_seen = true;
+      continue;
+    }
+    if (method == "GET") {
+      reads.push_back(path);
+    } else {
+      ++writes;
+    }
+  }
+  if (!reads.empty() && reads.back() == lake) reads.pop_back();  // the portal's GET above
+  EXPECT_EQ(writes, 1) << log.dump();
+  for (const std::string& path : reads) {
+    EXPECT_TRUE(absl::StartsWithIgnoreCase(path, lake) || absl::EqualsIgnoreCase(path, Rg()))
+        << "the repair of the lake read " << path;
+  }
+  int syncs = 0;
+  for (const auto& line : ctl_.LogLines()) {
+    if (line.is_object() && line.value("event", "") == "sync_start" && line.contains("targets"))
+      ++syncs;
+  }
+  EXPECT_EQ(syncs, 1) << "the echo of the repair started another sync";
+  std::printf("out-of-band change to the lake: 1 targeted sync, %zu reads (%s), %d write(s)\n",
+              reads.size(), absl::StrJoin(reads, ", ").c_str(), writes);
   EXPECT_EQ(ctl_.Stop(), 0) << ctl_.Stderr();
 }
 

@@ -5,6 +5,7 @@
 #ifndef ENVCTL_TESTS_E2E_PORTAL_H_
 #define ENVCTL_TESTS_E2E_PORTAL_H_
 
+#include <atomic>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -26,7 +27,12 @@ class Portal {
                                       const nlohmann::json& body = nullptr) {
     auto token = Token(scope);
     if (!token.ok()) return token.status();
-    cloudsim::HeaderMap headers{{"Authorization", "Bearer " + *token}};
+    // A request id of its own on every call, as the Azure SDKs, CLI and portal send: it is
+    // what ARM repeats in the change's Event Grid event (data.httpRequest.clientRequestId).
+    static std::atomic<int> next_request{0};
+    cloudsim::HeaderMap headers{
+        {"Authorization", "Bearer " + *token},
+        {"x-ms-client-request-id", "portal-" + std::to_string(++next_request)}};
     std::string payload;
     if (!body.is_null()) {
       headers["Content-Type"] = "application/json";

@@ -85,6 +85,11 @@ class FakeControllerApi : public controller::ControllerApi {
     absl::MutexLock lock(&mu_);
     return cloud_changes_;
   }
+  // Per cloud change: its client request id and secret version, concatenated.
+  std::vector<std::string> cloud_change_origins() {
+    absl::MutexLock lock(&mu_);
+    return cloud_change_origins_;
+  }
 
   // --- ControllerApi ----------------------------------------------------------------
   envctl::v1::ListEnvironmentsResponse ListEnvironments() override {
@@ -266,9 +271,10 @@ class FakeControllerApi : public controller::ControllerApi {
     absl::MutexLock lock(&mu_);
     source_changes_.push_back(reason);
   }
-  void OnCloudResourceChanged(const std::string& resource_id) override {
+  void OnCloudResourceChanged(const controller::CloudChange& change) override {
     absl::MutexLock lock(&mu_);
-    cloud_changes_.push_back(resource_id);
+    cloud_changes_.push_back(change.resource_id);
+    cloud_change_origins_.push_back(change.client_request_id + change.version);
   }
 
  private:
@@ -342,6 +348,7 @@ class FakeControllerApi : public controller::ControllerApi {
   std::vector<envctl::v1::SyncRequest> sync_requests_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> source_changes_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> cloud_changes_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> cloud_change_origins_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> promotion_requests_ ABSL_GUARDED_BY(mu_);
   bool healthy_ ABSL_GUARDED_BY(mu_) = true;
   std::string why_ ABSL_GUARDED_BY(mu_);

@@ -20,12 +20,27 @@ constexpr char kSecret[] = "s3cret-0123456789";
 const std::string kTopic = "/subscriptions/00000000-0000-0000-0000-000000000001";
 const std::string kVault = kTopic + "/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv";
 
-std::string Delivery(const std::string& id, const std::string& topic = kTopic) {
+std::string Delivery(const std::string& id, const std::string& topic = kTopic,
+                     const std::string& client_request_id = "") {
+  nlohmann::json data = {{"resourceUri", id}};
+  if (!client_request_id.empty()) data["httpRequest"] = {{"clientRequestId", client_request_id}};
   return nlohmann::json::array({{{"id", "e1"},
                                  {"topic", topic},
                                  {"subject", id},
                                  {"eventType", "Microsoft.Resources.ResourceWriteSuccess"},
-                                 {"data", {{"resourceUri", id}}}}})
+                                 {"data", data}}})
+      .dump();
+}
+
+std::string SecretDelivery(const std::string& version) {
+  return nlohmann::json::array({{{"id", "e-" + version},
+                                 {"topic", kVault},
+                                 {"subject", "s"},
+                                 {"eventType", "Microsoft.KeyVault.SecretNewVersionCreated"},
+                                 {"data",
+                                  {{"Id", "https://kv.vault.azure.net/secrets/s/" + version},
+                                   {"ObjectName", "s"},
+                                   {"Version", version}}}}})
       .dump();
 }
 
@@ -39,15 +54,21 @@ class Endpoint {
     if (absl::Status auth = guard_.Authenticate(query); !auth.ok()) return auth;
     absl::StatusOr<EventGridDelivery> delivery = ParseEventGridDelivery({}, body);
     if (!delivery.ok()) return delivery.status();
-    for (const std::string& id : guard_.Admit(*delivery)) reconciled_.push_back(id);
+    for (const ResourceChange& change : guard_.Admit(*delivery)) {
+      reconciled_.push_back(change.resource_id);
+      origins_.push_back(change.client_request_id + change.version);
+    }
     return absl::OkStatus();
   }
   const std::vector<std::string>& reconciled() const { return reconciled_; }
+  // Per admitted change: its client request id or secret version.
+  const std::vector<std::string>& origins() const { return origins_; }
   EventGridGuard& guard() { return guard_; }
 
  private:
   EventGridGuard guard_;
   std::vector<std::string> reconciled_;
+  std::vector<std::string> origins_;
 };
 
 EventGridGuardOptions WithSecret() {
@@ -92,6 +113,27 @@ TEST(EventGridGuardTest, OneReadPerResourcePerWindow) {
   clock.Advance(absl::Seconds(31));
   ASSERT_TRUE(endpoint.Post(query, Delivery(kVault)).ok());
   EXPECT_EQ(endpoint.reconciled().size(), 2u);
+}
+
+// envctl's repair of a resource comes back as an event carrying its sync id; a person's
+// change a second later carries another request id and must not be deduplicated away.
+TEST(EventGridGuardTest, ChangesWithDifferentRequestIdsAreDistinctWithinTheWindow) {
+  FakeClock clock;
+  Endpoint endpoint(WithSecret(), clock);
+  const std::string query = std::string("code=") + kSecret;
+  ASSERT_TRUE(endpoint.Post(query, Delivery(kVault, kTopic, "test-7")).ok());
+  ASSERT_TRUE(endpoint.Post(query, Delivery(kVault, kTopic, "test-7")).ok());  // redelivered
+  clock.Advance(absl::Seconds(1));
+  ASSERT_TRUE(endpoint.Post(query, Delivery(kVault, kTopic, "portal-guid")).ok());
+  EXPECT_THAT(endpoint.reconciled(), ElementsAre(kVault, kVault));
+  EXPECT_THAT(endpoint.origins(), ElementsAre("test-7", "portal-guid"));
+  EXPECT_EQ(endpoint.guard().counters().deduplicated, 1);
+
+  // Key Vault events carry no request id: each new version is a change of its own.
+  ASSERT_TRUE(endpoint.Post(query, SecretDelivery("v1")).ok());
+  ASSERT_TRUE(endpoint.Post(query, SecretDelivery("v2")).ok());
+  ASSERT_TRUE(endpoint.Post(query, SecretDelivery("v2")).ok());
+  EXPECT_THAT(endpoint.origins(), ElementsAre("test-7", "portal-guid", "v1", "v2"));
 }
 
 TEST(EventGridGuardTest, EachSourceAndAllSourcesAreRateLimited) {

@@ -108,6 +108,26 @@ TEST(EventGridTest, WriteAndDeleteEventsYieldTheirResourceIds) {
   EXPECT_EQ(delivery->changes[0].event_type, "Microsoft.Resources.ResourceWriteSuccess");
   EXPECT_TRUE(delivery->changes[1].deleted);
   EXPECT_EQ(delivery->ignored_events, 0);
+  // Who made the change: the request's x-ms-client-request-id, as ARM records it.
+  EXPECT_EQ(delivery->changes[0].client_request_id, "r");
+  EXPECT_EQ(delivery->changes[0].version, "");
+}
+
+TEST(EventGridTest, AnEventWithoutHttpRequestHasNoClientRequestId) {
+  json event = ResourceEvent(kAccount, false);
+  event["data"].erase("httpRequest");
+  json cloud_event = {
+      {"specversion", "1.0"},
+      {"id", "x"},
+      {"type", "Microsoft.Resources.ResourceWriteSuccess"},
+      {"source", kAccount},
+      {"subject", ""},
+      {"data", {{"resourceUri", kVault}, {"httpRequest", {{"clientRequestId", "envctl-sync-3"}}}}}};
+  auto delivery = ParseEventGridDelivery(kNotification, json::array({event, cloud_event}).dump());
+  ASSERT_OK(delivery);
+  ASSERT_EQ(delivery->changes.size(), 2u);
+  EXPECT_EQ(delivery->changes[0].client_request_id, "");
+  EXPECT_EQ(delivery->changes[1].client_request_id, "envctl-sync-3");  // CloudEvents schema too
 }
 
 TEST(EventGridTest, KeyVaultSecretEventYieldsTheVersionlessSecretId) {
@@ -135,6 +155,17 @@ TEST(EventGridTest, KeyVaultSecretEventYieldsTheVersionlessSecretId) {
   EXPECT_THAT(delivery->resource_ids,
               ElementsAre("https://kv-dev.vault.azure.net/secrets/databricks-token"));
   EXPECT_EQ(delivery->ignored_events, 1);
+  // Key Vault events carry no request id; the version says which write it was.
+  ASSERT_EQ(delivery->changes.size(), 1u);
+  EXPECT_EQ(delivery->changes[0].version, "0123456789abcdef");
+  EXPECT_EQ(delivery->changes[0].client_request_id, "");
+
+  // Without data.Version, the version comes from data.Id.
+  event["data"].erase("Version");
+  delivery = ParseEventGridDelivery(kNotification, json::array({event}).dump());
+  ASSERT_OK(delivery);
+  ASSERT_EQ(delivery->changes.size(), 1u);
+  EXPECT_EQ(delivery->changes[0].version, "0123456789abcdef");
 }
 
 TEST(EventGridTest, ActionEventsCountAsChanges) {
