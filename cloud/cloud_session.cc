@@ -1,5 +1,6 @@
 #include "cloud/cloud_session.h"
 
+#include <thread>
 #include <utility>
 
 #include "cloud/auth/bearer_token_transport.h"
@@ -50,6 +51,7 @@ struct CloudSession::Pipelines {
   std::unique_ptr<InstrumentedTransport> other_instrumented;
   std::unique_ptr<RetryingTransport> other;
   std::unique_ptr<TokenCredential> credential;
+  std::vector<std::thread> prefetches;  // joined by ~CloudSession, before the rest goes
 };
 
 absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoints endpoints,
@@ -125,7 +127,15 @@ absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoint
 CloudSession::CloudSession(CloudEndpoints endpoints, std::unique_ptr<Pipelines> pipelines)
     : endpoints_(std::move(endpoints)), p_(std::move(pipelines)) {}
 
-CloudSession::~CloudSession() = default;
+CloudSession::~CloudSession() {
+  for (std::thread& t : p_->prefetches) t.join();
+}
+
+void CloudSession::PrefetchTokens(const std::vector<std::string>& scopes) {
+  for (const std::string& scope : scopes) {
+    p_->prefetches.emplace_back([this, scope] { (void)p_->credential->GetToken(scope); });
+  }
+}
 
 HttpTransport& CloudSession::Arm() { return p_->arm.top(); }
 HttpTransport& CloudSession::DataFactory() { return p_->datafactory.top(); }

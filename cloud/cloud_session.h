@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "cloud/auth/token_credential.h"
@@ -79,6 +80,13 @@ class CloudSession {
 
   // Cancels in-flight requests; later requests fail with Cancelled. For shutdown.
   void Shutdown();
+
+  // Starts fetching a token for each of `scopes` in the background, so the first request
+  // that needs one does not pay for it on its way (the token cache's single flight makes
+  // such a request wait for the fetch in progress, never start a second). Errors are
+  // dropped: the request that needs the token fetches it again and reports. The fetches
+  // are joined by the destructor. Call from one thread at a time.
+  void PrefetchTokens(const std::vector<std::string>& scopes);
 
  private:
   struct Pipelines;

@@ -212,6 +212,8 @@ ScopedContext::ScopedContext(std::vector<std::pair<std::string, std::string>> fi
 
 ScopedContext::~ScopedContext() { context.resize(previous_size_); }
 
+std::vector<std::pair<std::string, std::string>> CurrentContext() { return context; }
+
 std::string CurrentSyncId() {
   for (auto it = context.rbegin(); it != context.rend(); ++it) {
     if (it->first == "sync_id") return it->second;

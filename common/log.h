@@ -100,6 +100,11 @@ class ScopedContext {
   size_t previous_size_;
 };
 
+// This thread's context fields, outermost first: a helper thread doing part of this
+// thread's work installs them with a ScopedContext, so its lines (and its requests'
+// x-ms-client-request-id) say whose work it is.
+std::vector<std::pair<std::string, std::string>> CurrentContext();
+
 // The innermost "sync_id" of this thread's context ("" when none): the correlation id
 // cloud requests carry as x-ms-client-request-id.
 std::string CurrentSyncId();

@@ -11,6 +11,7 @@ struct DagExecutor::RunState {
   std::map<std::string, std::vector<std::string>> dependents;
   std::deque<std::string> ready;
   int active = 0;
+  int resuming = 0;  // suspended nodes waiting in Resume() for a slot
   size_t finished = 0;
   absl::CondVar done_cv;
 };
@@ -25,6 +26,25 @@ class DagExecutor::TaskContext : public DagExecutor::NodeContext {
     executor_.ReleaseSlots(task_);
     executor_.MaybeSpawn();
   }
+  void Suspend() override {
+    absl::MutexLock lock(&executor_.mu_);
+    if (released_ || suspended_) return;
+    suspended_ = true;
+    executor_.ReleaseSlots(task_);
+    executor_.MaybeSpawn();
+  }
+  void Resume() override {
+    absl::MutexLock lock(&executor_.mu_);
+    if (released_ || !suspended_) return;
+    ++task_.run->resuming;
+    ++executor_.service_resuming_[task_.service];
+    while (!executor_.HasRoom(task_)) executor_.work_cv_.Wait(&executor_.mu_);
+    --task_.run->resuming;
+    --executor_.service_resuming_[task_.service];
+    ++task_.run->active;
+    ++executor_.service_active_[task_.service];
+    suspended_ = false;
+  }
   bool released() {
     absl::MutexLock lock(&executor_.mu_);
     return released_;
@@ -33,7 +53,8 @@ class DagExecutor::TaskContext : public DagExecutor::NodeContext {
  private:
   DagExecutor& executor_;
   const Task& task_;
-  bool released_ = false;  // guarded by executor_.mu_
+  bool released_ = false;   // guarded by executor_.mu_
+  bool suspended_ = false;  // guarded by executor_.mu_
 };
 
 DagExecutor::DagExecutor(DagExecutorOptions options) : options_(std::move(options)) {}
@@ -70,6 +91,13 @@ int DagExecutor::ThreadsForTest() {
   return threads_;
 }
 
+int DagExecutor::ResumingForTest() {
+  absl::MutexLock lock(&mu_);
+  int n = 0;
+  for (const auto& [service, count] : service_resuming_) n += count;
+  return n;
+}
+
 void DagExecutor::Run(const Graph& graph,
                       const std::function<void(const std::string&, NodeContext&)>& work) {
   if (graph.deps.empty()) return;
@@ -92,11 +120,15 @@ bool DagExecutor::TakeTask(Task* task) {
   const size_t n = runs_.size();
   for (size_t k = 0; k < n; ++k) {
     RunState* run = runs_[(cursor_ + k) % n];
-    if (run->ready.empty() || run->active >= std::max(1, run->graph->parallelism)) continue;
+    if (run->ready.empty() || run->resuming > 0 ||
+        run->active >= std::max(1, run->graph->parallelism)) {
+      continue;
+    }
     for (auto it = run->ready.begin(); it != run->ready.end(); ++it) {
       std::string service = run->graph->service_of ? run->graph->service_of(*it) : "";
       const int limit = LimitOf(service);
-      if (limit > 0 && service_active_[service] >= limit) continue;
+      if (limit > 0 && (service_active_[service] >= limit || service_resuming_[service] > 0))
+        continue;
       task->run = run;
       task->node = *it;
       task->service = std::move(service);
@@ -110,6 +142,12 @@ bool DagExecutor::TakeTask(Task* task) {
   return false;
 }
 
+bool DagExecutor::HasRoom(const Task& task) {
+  if (task.run->active >= std::max(1, task.run->graph->parallelism)) return false;
+  const int limit = LimitOf(task.service);
+  return limit <= 0 || service_active_[task.service] < limit;
+}
+
 void DagExecutor::ReleaseSlots(const Task& task) {
   --task.run->active;
   --service_active_[task.service];
@@ -119,7 +157,8 @@ void DagExecutor::ReleaseSlots(const Task& task) {
 void DagExecutor::MaybeSpawn() {
   // Wake an idle worker, or create one when none is idle and something can be dispatched.
   if (idle_ > 0) {
-    work_cv_.Signal();
+    // All: a node waiting in Resume() shares the condition and must not swallow the wake.
+    work_cv_.SignalAll();
     return;
   }
   bool dispatchable = false;

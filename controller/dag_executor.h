@@ -7,7 +7,8 @@
 //   - fairness: ready nodes are taken round-robin across the runs in progress, so one
 //     large environment cannot starve the others.
 // A node that only waits (a submitted test run polled until it ends) calls
-// NodeContext::Release() to give its slots back while it waits. Threads are created on
+// NodeContext::Release() to give its slots back while it waits; a node sleeping out a
+// Retry-After lends them with Suspend() and takes them back with Resume(). Threads are created on
 // demand and the idle ones are kept up to a small number; there is no thread per wave
 // or per environment. Thread-safe; Run() may be called from many threads at once.
 #ifndef ENVCTL_CONTROLLER_DAG_EXECUTOR_H_
@@ -42,6 +43,11 @@ class DagExecutor {
     // Gives back this node's parallelism and service slots (the node now only waits).
     // Idempotent.
     virtual void Release() = 0;
+    // Lends this node's slots while it waits (a Retry-After), then takes them back:
+    // Resume blocks until its run and its service have room again, ahead of any node not
+    // yet started. No-ops after Release(); Suspend/Resume pairs must not nest.
+    virtual void Suspend() = 0;
+    virtual void Resume() = 0;
 
    protected:
     ~NodeContext() = default;
@@ -69,6 +75,8 @@ class DagExecutor {
 
   // Threads alive now (tests and the benchmark's RSS figures).
   int ThreadsForTest();
+  // Suspended nodes waiting in Resume() for their slots now.
+  int ResumingForTest();
 
  private:
   struct RunState;
@@ -85,6 +93,8 @@ class DagExecutor {
   void MaybeSpawn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Finish(const Task& task, bool released) ABSL_LOCKS_EXCLUDED(mu_);
   void ReleaseSlots(const Task& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `task`'s run and service have room for one more active node.
+  bool HasRoom(const Task& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int LimitOf(const std::string& service) const;
 
   const DagExecutorOptions options_;
@@ -93,6 +103,8 @@ class DagExecutor {
   std::vector<RunState*> runs_ ABSL_GUARDED_BY(mu_);  // runs with ready nodes, round-robin
   size_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, int> service_active_ ABSL_GUARDED_BY(mu_);
+  // Suspended nodes waiting in Resume() for a slot of this service: they go first.
+  std::map<std::string, int> service_resuming_ ABSL_GUARDED_BY(mu_);
   int idle_ ABSL_GUARDED_BY(mu_) = 0;
   int threads_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "common/wait_observer.h"
 #include "controller/engine_log.h"
 #include "controller/graph.h"
 #include "controller/status_builder.h"
@@ -381,6 +382,18 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
                                 {"environment", env.name()},
                                 {"resource", name},
                                 {"kind", o.kind}});
+  // While a request of this resource sleeps out a Retry-After, its executor slots go to
+  // other ready resources (it takes them back, ahead of new ones, before its retry).
+  class LendSlotsWhileWaiting : public WaitObserver {
+   public:
+    explicit LendSlotsWhileWaiting(DagExecutor::NodeContext& node) : node_(node) {}
+    void WaitBegins() override { node_.Suspend(); }
+    void WaitEnds() override { node_.Resume(); }
+
+   private:
+    DagExecutor::NodeContext& node_;
+  } lend(node);
+  ScopedWaitObserver lend_scope(&lend);
 
   reconcilers::PriorState prior;
   {

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "cloud/errors.h"
 #include "cloud/transport/retry_after.h"
+#include "common/log.h"
+#include "common/wait_observer.h"
 
 namespace envctl::cloud {
 namespace {
@@ -100,6 +102,16 @@ absl::StatusOr<HttpResponse> RetryingTransport::Send(const HttpRequest& request)
       return absl::Status(result.status().code(), absl::StrCat(result.status().message(),
                                                                " (after ", attempt, " attempts)"));
     }
+    // One line per wait (debug): with the engine's per-resource context it says which
+    // resource waited how long for what (the benchmark's fault-storm breakdown).
+    log::Debug("cloud_retry")
+        .Str("method", request.method)
+        .Int("status", result.ok() ? result->status : 0)
+        .Int("attempt", attempt)
+        .Bool("server_delay", server_delay.has_value())
+        .Duration(delay);
+    // The thread only waits: its owner may lend its slots meanwhile.
+    ScopedBlockingWait waiting;
     clock_.SleepFor(delay);
   }
 }

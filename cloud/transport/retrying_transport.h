@@ -7,7 +7,8 @@
 // so StatusFromResponse can say how many tries were made) or the last error annotated with
 // the attempt count. Non-idempotent requests (HttpRequest::IsIdempotent) are retried only
 // on 429, which the server sends before doing any work. Waits go through the injected
-// Clock. Thread-safe.
+// Clock and are marked as blocking waits (common/wait_observer.h), so the engine lends the
+// waiting resource's executor slots to other resources meanwhile. Thread-safe.
 #ifndef ENVCTL_CLOUD_TRANSPORT_RETRYING_TRANSPORT_H_
 #define ENVCTL_CLOUD_TRANSPORT_RETRYING_TRANSPORT_H_
 

@@ -1,5 +1,6 @@
 #include "cloudsim/admin/faults.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,42 @@ bool GlobMatch(const std::string& pattern, const std::string& text) {
   return p == pattern.size();
 }
 
+std::string OperationShape(const std::string& operation) {
+  std::string out;
+  const std::string op = operation.substr(0, operation.find('?'));
+  size_t start = 0;
+  while (start <= op.size()) {
+    size_t end = op.find('/', start);
+    if (end == std::string::npos) end = op.size();
+    const std::string seg = op.substr(start, end - start);
+    const bool named = start > 0 && std::any_of(seg.begin(), seg.end(),
+                                                [](char c) { return c >= '0' && c <= '9'; });
+    out += named ? "*" : seg;
+    if (end < op.size()) out += '/';
+    start = end + 1;
+  }
+  return out;
+}
+
+namespace {
+
+uint64_t Mix(uint64_t x) {  // splitmix64's finalizer
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// A stable hash of (seed, what, text, n) mapped to [0, 1).
+double Draw(uint64_t seed, uint64_t what, const std::string& text, int64_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ULL;
+  h = Mix(Mix(Mix(seed) ^ what) ^ h) ^ static_cast<uint64_t>(n);
+  return static_cast<double>(Mix(h) >> 11) / static_cast<double>(1ULL << 53);
+}
+
+}  // namespace
+
 absl::Status FaultInjector::Add(const nlohmann::json& j) {
   if (!j.is_object()) return absl::InvalidArgumentError("fault must be a JSON object");
   FaultSpec f;
@@ -40,6 +77,8 @@ absl::Status FaultInjector::Add(const nlohmann::json& j) {
     f.latency_ms = j.value("latency_ms", 0);
     if (j.contains("status") && !j["status"].is_null()) f.status = j["status"].get<int>();
     f.retry_after_s = j.value("retry_after_s", 1);
+    f.retry_after_max_s = j.value("retry_after_max_s", 0);
+    f.seed = j.value("seed", uint64_t{0});
     f.rate = j.value("rate", 1.0);
     f.count = j.value("count", int64_t{-1});
     f.after_handling = j.value("after_handling", false);
@@ -61,6 +100,9 @@ absl::Status FaultInjector::Add(const nlohmann::json& j) {
         absl::StrCat("fault.status must be 429, 500, 503 or 0 (reset), got ", f.status));
   }
   if (f.rate < 0 || f.rate > 1) return absl::InvalidArgumentError("fault.rate must be in [0, 1]");
+  if (f.retry_after_s < 0 || f.retry_after_max_s < 0) {
+    return absl::InvalidArgumentError("fault.retry_after_s and retry_after_max_s must be >= 0");
+  }
   if (f.latency_ms < 0) return absl::InvalidArgumentError("fault.latency_ms must be >= 0");
   if (f.status == -1 && f.latency_ms == 0) {
     return absl::InvalidArgumentError("fault needs a status or a latency_ms");
@@ -73,12 +115,16 @@ absl::Status FaultInjector::Add(const nlohmann::json& j) {
   if (f.service == "*") f.service.clear();
   absl::MutexLock lock(&mu_);
   faults_.push_back(f);
+  ids_.push_back(next_id_++);
   return absl::OkStatus();
 }
 
 void FaultInjector::Clear() {
   absl::MutexLock lock(&mu_);
   faults_.clear();
+  ids_.clear();
+  seen_.clear();
+  next_id_ = 0;
 }
 
 nlohmann::json FaultInjector::List() {
@@ -90,6 +136,8 @@ nlohmann::json FaultInjector::List() {
                    {"latency_ms", f.latency_ms},
                    {"status", f.status == -1 ? nlohmann::json(nullptr) : nlohmann::json(f.status)},
                    {"retry_after_s", f.retry_after_s},
+                   {"retry_after_max_s", f.retry_after_max_s},
+                   {"seed", f.seed},
                    {"rate", f.rate},
                    {"count", f.count},
                    {"after_handling", f.after_handling}});
@@ -100,12 +148,26 @@ nlohmann::json FaultInjector::List() {
 std::optional<FaultSpec> FaultInjector::Match(const std::string& service,
                                               const std::string& operation) {
   absl::MutexLock lock(&mu_);
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (!it->service.empty() && it->service != service) continue;
-    if (!GlobMatch(it->operation, operation)) continue;
-    if (it->rate < 1.0 && std::uniform_real_distribution<double>(0, 1)(rng_) >= it->rate) continue;
-    FaultSpec fired = *it;
-    if (it->count > 0 && --it->count == 0) faults_.erase(it);
+  for (size_t i = 0; i < faults_.size(); ++i) {
+    FaultSpec& f = faults_[i];
+    if (!f.service.empty() && f.service != service) continue;
+    if (!GlobMatch(f.operation, operation)) continue;
+    const std::string shape = f.seed != 0 ? service + " " + OperationShape(operation) : "";
+    const int64_t n = f.seed != 0 ? seen_[{ids_[i], shape}]++ : 0;
+    auto draw = [&](uint64_t what) {
+      return f.seed != 0 ? Draw(f.seed, (static_cast<uint64_t>(ids_[i]) << 8) | what, shape, n)
+                         : std::uniform_real_distribution<double>(0, 1)(rng_);
+    };
+    if (f.rate < 1.0 && draw(1) >= f.rate) continue;
+    FaultSpec fired = f;
+    if (f.retry_after_max_s > f.retry_after_s) {
+      const int span = f.retry_after_max_s - f.retry_after_s + 1;
+      fired.retry_after_s += std::min(span - 1, static_cast<int>(draw(2) * span));
+    }
+    if (f.count > 0 && --f.count == 0) {
+      faults_.erase(faults_.begin() + i);
+      ids_.erase(ids_.begin() + i);
+    }
     return fired;
   }
   return std::nullopt;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "cloud/cloud_session.h"
 #include "cmd/envctl/args.h"
 #include "cmd/envctl/commands.h"
 #include "cmd/envctl/environment_runner.h"
@@ -17,6 +18,7 @@
 #include "common/log.h"
 #include "controller/engine_log.h"
 #include "google/protobuf/util/time_util.h"
+#include "spec/kinds.h"
 
 namespace envctl::cli {
 
@@ -87,6 +89,16 @@ bool ApplyAll(EnvironmentRunner& runner, const std::vector<envctl::v1::Environme
   std::mutex out_mu;
   std::vector<std::thread> threads;
   std::vector<char> converged(envs.size(), 1);
+  // The Databricks token is first needed deep in the graph (minting the workspace's
+  // token, after the workspace exists): fetch it now, beside the first ARM requests.
+  bool databricks = false;
+  for (const auto& env : envs) {
+    for (const auto& r : env.resources()) {
+      databricks |= spec::IsEnabled(r) &&
+                    (r.has_databricks_workspace() || controller::ServiceOf(r) == "databricks");
+    }
+  }
+  if (databricks) runner.session().PrefetchTokens({cloud::kDatabricksScope});
   for (size_t i = 0; i < envs.size(); ++i) {
     if (envs[i].sync().suspended()) {
       std::cout << "Environment " << envs[i].name() << " is suspended (sync.suspended); skipped\n";

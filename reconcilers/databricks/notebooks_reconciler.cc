@@ -17,6 +17,7 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "reconcilers/databricks/workspace_ref.h"
+#include "reconcilers/parallel.h"
 
 namespace envctl::reconcilers {
 namespace {
@@ -25,6 +26,9 @@ using cloud::databricks::DatabricksClient;
 using cloud::databricks::Language;
 using cloud::databricks::ObjectInfo;
 using cloud::databricks::WorkspaceApi;
+
+// Notebook imports in flight at once.
+constexpr size_t kImportParallelism = 8;
 
 struct DesiredNotebook {
   std::string path;  // workspace path
@@ -192,6 +196,9 @@ absl::StatusOr<ApplyResult> DatabricksNotebooksReconciler::Apply(Context& ctx,
   const nlohmann::json imports = change.observed.value("imports", nlohmann::json::array());
   const nlohmann::json deletes = change.observed.value("deletes", nlohmann::json::array());
 
+  // Folders first (one request per folder), then every import at once: the imports are
+  // independent, so their latencies and any Retry-After waits overlap instead of adding up.
+  std::vector<DesiredNotebook> to_import;
   std::set<std::string> made;
   for (const DesiredNotebook& nb : DesiredNotebooks(ctx)) {
     if (std::find(imports.begin(), imports.end(), nb.path) == imports.end()) continue;
@@ -199,10 +206,15 @@ absl::StatusOr<ApplyResult> DatabricksNotebooksReconciler::Apply(Context& ctx,
     if (made.insert(parent).second) {
       RETURN_IF_ERROR(Annotate(api.Mkdirs(parent), absl::StrCat("creating folder ", parent)));
     }
-    RETURN_IF_ERROR(Annotate(api.ImportSource(nb.path, nb.file->content(), nb.language, true),
-                             absl::StrCat("importing ", nb.path)));
-    ctx.progress(absl::StrCat("imported ", nb.path));
+    to_import.push_back(nb);
   }
+  absl::Status imported = RunParallel(to_import.size(), kImportParallelism, [&](size_t i) {
+    const DesiredNotebook& nb = to_import[i];
+    return Annotate(api.ImportSource(nb.path, nb.file->content(), nb.language, true),
+                    absl::StrCat("importing ", nb.path));
+  });
+  RETURN_IF_ERROR(imported);
+  for (const DesiredNotebook& nb : to_import) ctx.progress(absl::StrCat("imported ", nb.path));
   for (const auto& path : deletes) {
     absl::Status s = api.Delete(path.get<std::string>(), /*recursive=*/false);
     if (!s.ok() && !absl::IsNotFound(s))

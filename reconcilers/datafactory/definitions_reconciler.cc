@@ -21,6 +21,7 @@
 #include "reconcilers/datafactory/factory_ref.h"
 #include "reconcilers/datafactory/integration_runtime.h"
 #include "reconcilers/json_diff.h"
+#include "reconcilers/parallel.h"
 #include "reconcilers/pass_reads.h"
 #include "reconcilers/support.h"
 
@@ -242,25 +243,6 @@ absl::StatusOr<std::vector<DesiredEntity>> DesiredEntities(const Context& ctx) {
     for (auto& d : wave) out.push_back(std::move(d));
   }
   return out;
-}
-
-// Runs `work` for every index in [0, n) on up to `parallelism` threads; the first error
-// (in index order) wins. Bounded and joined before returning.
-absl::Status RunParallel(size_t n, size_t parallelism,
-                         const std::function<absl::Status(size_t)>& work) {
-  std::vector<absl::Status> results(n);
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < n; i = next++) results[i] = work(i);
-  };
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < std::min(n, parallelism); ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  for (const auto& r : results) {
-    if (!r.ok()) return r;
-  }
-  return absl::OkStatus();
 }
 
 // Where the service masks a secure string, take the masked value into `desired` so the

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cloud/cloud_endpoints.h"
@@ -65,10 +66,16 @@ struct Flags {
   double speed = 10;
   std::vector<int> envs = {1, 10, 50};
   int repeat = 1;  // runs of each N (medians)
-  // Fault storm: this share of every request answered 429 or 503 (half each) with
-  // Retry-After 1 s, then 5 s; 0 skips it.
+  // Fault storm: this share of every request answered 429 or 503 (half each) with each
+  // Retry-After of `storm_retry_after` ({lo, hi}: uniform in [lo, hi] s per fault); 0 skips it.
   double storm_rate = 0.3;
-  std::string envctl;  // the envctl binary; default: beside envctl_bench
+  std::vector<std::pair<int, int>> storm_retry_after = {{1, 1}, {5, 5}, {1, 5}};
+  // Fault placement seed of the storm's first repeat (repeat k uses seed + k, the same for
+  // every Retry-After, so their figures differ by the wait, not by where faults landed).
+  uint64_t seed = 1;
+  bool storm_only = false;    // only the fault storm (and its own fault-free runs)
+  bool storm_detail = false;  // per run: the critical path's resources, faults and waits
+  std::string envctl;         // the envctl binary; default: beside envctl_bench
 };
 
 // cloudsim's admin API (loopback, no auth).
@@ -249,10 +256,12 @@ int64_t VmHwmKib(pid_t pid) {
 
 // Runs `envctl apply REPO --once --quiet` as a child process: wall time and its peak RSS.
 EnvctlRun RunEnvctlApply(const Flags& flags, const fs::path& repo, const fs::path& state,
-                         const std::string& endpoints_file, const fs::path& log) {
+                         const std::string& endpoints_file, const fs::path& log,
+                         const std::vector<std::string>& extra_args = {}) {
   std::vector<std::string> args = {flags.envctl,   "apply",       repo.string(),
                                    "--once",       "--quiet",     "--cloud",
                                    endpoints_file, "--state-dir", state.string()};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   EnvctlRun run;
   const auto start = SteadyClock::now();
   absl::StatusOr<pid_t> spawned = SpawnWithLog(args, log.string());
@@ -332,6 +341,194 @@ int Fail(const std::string& what) {
   return 1;
 }
 
+// --- Fault storm -------------------------------------------------------------------------
+
+// What one storm run's envctl log (`--log-level debug --log-format json`) says about the
+// resources on its critical path: per resource, its cloud requests, how many were faulted
+// (429/503) and the retry waits it slept (the RetryingTransport's `cloud_retry` lines).
+struct ResourceWaits {
+  int requests = 0;
+  int faulted = 0;
+  double waited_s = 0;
+  double duration_s = 0;  // from the resource's own log line (cloud_write, test run)
+};
+
+std::map<std::string, ResourceWaits> WaitsByResource(const fs::path& log) {
+  std::map<std::string, ResourceWaits> out;
+  std::ifstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;
+    const std::string event = j.value("event", "");
+    ResourceWaits& w = out[j.value("resource", "(no resource)")];
+    if (event == "cloud_request") {
+      ++w.requests;
+      const int status = j.value("status", 0);
+      w.faulted += status == 429 || status == 503 ? 1 : 0;
+    } else if (event == "cloud_retry") {
+      w.waited_s += j.value("duration_ms", 0) / 1000.0;
+    } else if (j.contains("duration_ms")) {
+      w.duration_s = std::max(w.duration_s, j.value("duration_ms", 0) / 1000.0);
+    }
+  }
+  return out;
+}
+
+// "rg 6.1s (3 req, 1 fault, 5.0s waited) -> ..." and the sum of waits on the path.
+std::string RenderCriticalPath(const std::string& path,
+                               const std::map<std::string, ResourceWaits>& waits,
+                               double* waited_on_path) {
+  std::vector<std::string> parts;
+  *waited_on_path = 0;
+  for (absl::string_view name : absl::StrSplit(path, " -> ", absl::SkipEmpty())) {
+    auto it = waits.find(std::string(name));
+    if (it == waits.end()) {
+      parts.push_back(std::string(name));
+      continue;
+    }
+    const ResourceWaits& w = it->second;
+    *waited_on_path += w.waited_s;
+    parts.push_back(absl::StrFormat("%s %.1fs (%d req, %d faulted, %.0fs waited)", name,
+                                    w.duration_s, w.requests, w.faulted, w.waited_s));
+  }
+  return absl::StrJoin(parts, "\n        -> ");
+}
+
+struct StormRun {
+  double seconds = 0;
+  int faults = 0;
+  int requests = 0;
+  bool ok = false;
+  double waited_on_path = 0;  // retry waits of the critical path's resources
+  double waited_total = 0;    // retry waits of every resource
+  std::string detail;
+};
+
+// One apply of a fresh TEST-shaped environment named `tag` with the storm's faults
+// (seeded) in place; retry_after {0, 0} = fault-free (latency only).
+absl::StatusOr<StormRun> RunStormOnce(const Flags& flags, Admin& admin,
+                                      const std::string& endpoints_file, const std::string& work,
+                                      const std::string& tag, std::pair<int, int> retry_after,
+                                      uint64_t seed) {
+  const fs::path repo = fs::path(work) / ("repo-" + tag);
+  RETURN_IF_ERROR(MakeRepo(repo, {tag}));
+  admin.Call("DELETE", "/faults");
+  if (retry_after.first > 0) {
+    // The first matching fault wins: the storm's two come before the plain latency, and
+    // the second fires only when the first did not (rate r/2 each overall).
+    const double first = flags.storm_rate / 2;
+    const double second = first / (1 - first);
+    for (const auto& [status, rate] : {std::pair<int, double>{429, first}, {503, second}}) {
+      admin.Call("POST", "/faults",
+                 nlohmann::json{{"status", status},
+                                {"rate", rate},
+                                {"retry_after_s", retry_after.first},
+                                {"retry_after_max_s", retry_after.second},
+                                {"seed", seed},
+                                {"latency_ms", flags.latency_ms}}
+                     .dump());
+    }
+  }
+  if (flags.latency_ms > 0) {
+    admin.Call("POST", "/faults", nlohmann::json{{"latency_ms", flags.latency_ms}}.dump());
+  }
+  ResetRequests(admin);
+  const fs::path log = fs::path(work) / (tag + ".log");
+  EnvctlRun run = RunEnvctlApply(flags, repo, fs::path(work) / ("state-" + tag), endpoints_file,
+                                 log, {"--log-level", "debug", "--log-format", "json"});
+  nlohmann::json entries = admin.Call("GET", "/requests");
+  if (!entries.is_array()) entries = entries.value("requests", nlohmann::json::array());
+  // Back to the plain latency.
+  admin.Call("DELETE", "/faults");
+  if (flags.latency_ms > 0) {
+    admin.Call("POST", "/faults", nlohmann::json{{"latency_ms", flags.latency_ms}}.dump());
+  }
+  StormRun out;
+  out.seconds = run.seconds;
+  out.ok = run.ok;
+  out.requests = static_cast<int>(entries.size());
+  for (const auto& e : entries) {
+    const int status = e.value("status", 0);
+    out.faults += status == 429 || status == 503 ? 1 : 0;
+  }
+  const std::map<std::string, ResourceWaits> waits = WaitsByResource(log);
+  for (const auto& [name, w] : waits) out.waited_total += w.waited_s;
+  const std::string path = RenderCriticalPath(run.critical_path, waits, &out.waited_on_path);
+  out.detail = absl::StrFormat("critical path %.1f s, %.0f s of it retry waits:\n        %s",
+                               run.critical_path_s, out.waited_on_path, path);
+  if (!run.ok) out.detail += "\n" + run.output_tail;
+  return out;
+}
+
+std::string RetryAfterLabel(std::pair<int, int> ra) {
+  if (ra.first == 0) return "fault-free";
+  if (ra.first == ra.second) return absl::StrCat("Retry-After ", ra.first, " s");
+  return absl::StrCat("Retry-After uniform ", ra.first, "-", ra.second, " s");
+}
+
+// The storm: for each repeat k (seed + k), a fault-free apply and one per Retry-After,
+// interleaved so machine load falls on all of them alike; medians side by side.
+absl::Status RunStorm(const Flags& flags, Admin& admin, const std::string& endpoints_file,
+                      const std::string& work) {
+  std::vector<std::pair<int, int>> configs = {{0, 0}};
+  configs.insert(configs.end(), flags.storm_retry_after.begin(), flags.storm_retry_after.end());
+  std::printf(
+      "fault storm: %.0f%% of requests 429/503 (half each), every service, %d ms latency; "
+      "seeds %llu..%llu (one per repeat, the same for every Retry-After)\n",
+      flags.storm_rate * 100, flags.latency_ms, static_cast<unsigned long long>(flags.seed),
+      static_cast<unsigned long long>(flags.seed + flags.repeat - 1));
+  std::vector<std::vector<StormRun>> runs(configs.size());
+  for (int k = 0; k < flags.repeat; ++k) {
+    const uint64_t seed = flags.seed + k;
+    for (size_t c = 0; c < configs.size(); ++c) {
+      const std::string tag = absl::StrCat("s", seed, "c", c, "r", k);
+      ASSIGN_OR_RETURN(StormRun r,
+                       RunStormOnce(flags, admin, endpoints_file, work, tag, configs[c], seed));
+      if (flags.storm_detail || !r.ok) {
+        std::printf(
+            "  seed %llu %-28s %6.1f s %s  %d of %d requests faulted, %.0f s waited "
+            "in all; %s\n",
+            static_cast<unsigned long long>(seed), RetryAfterLabel(configs[c]).c_str(), r.seconds,
+            r.ok ? "converged" : "FAILED", r.faults, r.requests, r.waited_total, r.detail.c_str());
+        std::fflush(stdout);
+      }
+      runs[c].push_back(std::move(r));
+    }
+  }
+  auto seconds_of = [](const std::vector<StormRun>& v) {
+    std::vector<double> s;
+    for (const auto& r : v) s.push_back(r.seconds);
+    return s;
+  };
+  const double fault_free = Median(seconds_of(runs[0]));
+  std::printf("  %-28s %8s %11s %11s %9s %13s %9s\n", "", "median s", "min-max", "x fault-free",
+              "goal 3x", "path waits s", "faulted");
+  for (size_t c = 0; c < configs.size(); ++c) {
+    const std::vector<double> s = seconds_of(runs[c]);
+    std::vector<double> waits, faults;
+    bool all_ok = true;
+    for (const auto& r : runs[c]) {
+      waits.push_back(r.waited_on_path);
+      faults.push_back(r.faults);
+      all_ok = all_ok && r.ok;
+    }
+    const double ratio = fault_free > 0 ? Median(s) / fault_free : 0;
+    std::printf("  %-28s %8.1f %5.1f-%-5.1f %10.2fx %9s %13.0f %9.0f%s\n",
+                RetryAfterLabel(configs[c]).c_str(), Median(s),
+                *std::min_element(s.begin(), s.end()), *std::max_element(s.begin(), s.end()), ratio,
+                c == 0 ? "" : (ratio <= 3 ? "met" : "NOT met"), Median(waits), Median(faults),
+                all_ok ? "" : "  (a run FAILED)");
+  }
+  std::printf(
+      "  (medians of %d runs; path waits: Retry-After/backoff seconds slept by the "
+      "critical path's resources)\n\n",
+      flags.repeat);
+  std::fflush(stdout);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int RunConvergeBench(int argc, char** argv) {
@@ -359,13 +556,29 @@ int RunConvergeBench(int argc, char** argv) {
       flags.repeat = std::clamp(std::atoi(argv[++i]), 1, 9);
     } else if (a == "--storm" && has_value) {
       flags.storm_rate = std::clamp(std::atof(argv[++i]), 0.0, 0.9);
+    } else if (a == "--storm-retry-after" && has_value) {
+      flags.storm_retry_after.clear();
+      for (absl::string_view v : absl::StrSplit(argv[++i], ',', absl::SkipEmpty())) {
+        std::pair<absl::string_view, absl::string_view> lh = absl::StrSplit(v, '-');
+        const int lo = std::atoi(std::string(lh.first).c_str());
+        const int hi = lh.second.empty() ? lo : std::atoi(std::string(lh.second).c_str());
+        if (lo < 1 || hi < lo || hi > 60) return Fail("--storm-retry-after: e.g. 1,5,1-5");
+        flags.storm_retry_after.push_back({lo, hi});
+      }
+      if (flags.storm_retry_after.empty()) return Fail("--storm-retry-after: e.g. 1,5,1-5");
+    } else if (a == "--seed" && has_value) {
+      flags.seed = std::max<uint64_t>(1, std::strtoull(argv[++i], nullptr, 10));
+    } else if (a == "--storm-only") {
+      flags.storm_only = true;
+    } else if (a == "--storm-detail") {
+      flags.storm_detail = true;
     } else if (a == "--envctl" && has_value) {
       flags.envctl = argv[++i];
     } else {
       return Fail(absl::StrCat(
           "unknown flag ", a,
           " (flags: --latency-ms MS --speed X --envs 1,10,50 --repeat K --storm RATE --quick"
-          " --envctl PATH)"));
+          " --storm-retry-after 1,5,1-5 --seed S --storm-only --storm-detail --envctl PATH)"));
     }
   }
   if (!fs::exists(flags.envctl))
@@ -386,6 +599,19 @@ int RunConvergeBench(int argc, char** argv) {
   }
   std::printf("converge benchmark: cloudsim speed %gx, %d ms latency on every request\n\n",
               flags.speed, flags.latency_ms);
+  if (flags.storm_only) {
+    absl::Status st = flags.storm_rate > 0
+                          ? RunStorm(flags, admin, (*sim)->endpoints_file(), work)
+                          : absl::InvalidArgumentError("--storm-only needs --storm > 0");
+    sim->reset();
+    std::error_code ec;
+    if (flags.storm_detail) {
+      std::printf("envctl logs (debug, JSON) kept in %s/*.log\n", work.c_str());
+    } else {
+      fs::remove_all(work, ec);
+    }
+    return st.ok() ? 0 : Fail(std::string(st.message()));
+  }
 
   // 1. One TEST-shaped environment from empty: envctl against the sequential baseline.
   const fs::path one_repo = fs::path(work) / "repo-one";
@@ -413,57 +639,10 @@ int RunConvergeBench(int argc, char** argv) {
   std::printf("  %-34s %7.2fx  (goal >= 1.5x at 100 ms)\n\n", "speed-up over the baseline",
               *baseline / one.seconds);
 
-  // 1b. The same environment (new names) under a fault storm: a share of every request
-  // answered 429 or 503 with Retry-After. The retries wait what the service asks, so the
-  // storm slows the apply; it must not fail it (goal: within 3x the fault-free time).
+  // 1b. The fault storm (its own fault-free runs beside it).
   if (flags.storm_rate > 0) {
-    std::printf("fault storm: %.0f%% of requests 429/503 (half each), every service\n",
-                flags.storm_rate * 100);
-    for (int retry_after : {1, 5}) {
-      const std::string tag = absl::StrCat("storm", retry_after);
-      const fs::path repo = fs::path(work) / ("repo-" + tag);
-      if (auto s = MakeRepo(repo, {tag}); !s.ok()) return Fail(std::string(s.message()));
-      // The first matching fault wins: the storm's two come before the plain latency, and
-      // the second fires only when the first did not (rate r/2 each overall).
-      const double first = flags.storm_rate / 2;
-      const double second = first / (1 - first);
-      admin.Call("DELETE", "/faults");
-      for (const auto& [status, rate] : {std::pair<int, double>{429, first}, {503, second}}) {
-        admin.Call("POST", "/faults",
-                   nlohmann::json{{"status", status},
-                                  {"rate", rate},
-                                  {"retry_after_s", retry_after},
-                                  {"latency_ms", flags.latency_ms}}
-                       .dump());
-      }
-      if (flags.latency_ms > 0) {
-        admin.Call("POST", "/faults", nlohmann::json{{"latency_ms", flags.latency_ms}}.dump());
-      }
-      ResetRequests(admin);
-      EnvctlRun storm = RunEnvctlApply(flags, repo, fs::path(work) / ("state-" + tag),
-                                       (*sim)->endpoints_file(), fs::path(work) / (tag + ".log"));
-      nlohmann::json log = admin.Call("GET", "/requests");
-      const nlohmann::json entries =
-          log.is_array() ? log : log.value("requests", nlohmann::json::array());
-      int faults = 0;
-      for (const auto& e : entries) {
-        const int status = e.value("status", 0);
-        faults += status == 429 || status == 503 ? 1 : 0;
-      }
-      // Back to the plain latency.
-      admin.Call("DELETE", "/faults");
-      if (flags.latency_ms > 0) {
-        admin.Call("POST", "/faults", nlohmann::json{{"latency_ms", flags.latency_ms}}.dump());
-      }
-      std::printf(
-          "  Retry-After %d s: %7.1f s  %5.2fx fault-free  (goal <= 3x)  %d of %zu requests "
-          "faulted  %s\n",
-          retry_after, storm.seconds, one.seconds > 0 ? storm.seconds / one.seconds : 0.0, faults,
-          entries.size(), storm.ok ? "converged" : "FAILED");
-      if (!storm.ok) std::printf("%s\n", storm.output_tail.c_str());
-      std::fflush(stdout);
-    }
-    std::printf("\n");
+    if (auto st = RunStorm(flags, admin, (*sim)->endpoints_file(), work); !st.ok())
+      return Fail(std::string(st.message()));
   }
 
   // 2. N environments at once.

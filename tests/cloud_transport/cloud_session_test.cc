@@ -103,6 +103,21 @@ TEST_F(CloudSessionTest, DatabricksUsesItsScopeAndPatPipelineUsesThePat) {
       HasSubstr(R"(envctl_cloud_requests_total{code="200",method="GET",service="databricks"} 2)"));
 }
 
+TEST_F(CloudSessionTest, PrefetchedTokenIsFetchedOnceAndServesTheFirstRequest) {
+  fake_.Enqueue("GET", "https://ws.test/api/2.0/clusters/list", 200, "{}");
+  {
+    auto session = Make();
+    session->PrefetchTokens({kDatabricksScope});
+    // Whether the prefetch has finished or not, the request takes its token (single flight).
+    ASSERT_OK(session->Databricks().Send(Req("GET", "https://ws.test/api/2.0/clusters/list")));
+  }  // the destructor joins the prefetch
+  int token_requests = 0;
+  for (const auto& r : fake_.Requests()) {
+    token_requests += r.url == "https://login.test/tn/oauth2/v2.0/token" ? 1 : 0;
+  }
+  EXPECT_EQ(token_requests, 1);
+}
+
 TEST_F(CloudSessionTest, KeyVaultUsesTheChallengeAndUnauthenticatedHasNoToken) {
   fake_.OnRequest(
       "GET", "https://kv.test/secrets/", [](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {

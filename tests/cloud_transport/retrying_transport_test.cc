@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cloud/errors.h"
+#include "common/wait_observer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
@@ -53,6 +54,41 @@ TEST_F(RetryingTransportTest, HonoursRetryAfterSeconds) {
   EXPECT_EQ(r->status, 200);
   EXPECT_THAT(clock_.Sleeps(), ElementsAre(absl::Seconds(7)));
   EXPECT_EQ(fake_.Count(), 2);
+}
+
+// Records when waits begin and end on the fake clock.
+class RecordingObserver : public WaitObserver {
+ public:
+  explicit RecordingObserver(Clock& clock) : clock_(clock) {}
+  void WaitBegins() override { begins.push_back(clock_.Now()); }
+  void WaitEnds() override { ends.push_back(clock_.Now()); }
+  std::vector<absl::Time> begins, ends;
+
+ private:
+  Clock& clock_;
+};
+
+TEST_F(RetryingTransportTest, EveryRetryWaitIsReportedToTheThreadsObserverAroundTheSleep) {
+  fake_.Enqueue("GET", "", 429, "", {{"Retry-After", "5"}});
+  fake_.Enqueue("GET", "", 503, "", {{"Retry-After", "3"}});
+  fake_.Enqueue("GET", "", 200, "{}");
+  RetryingTransport t(fake_, clock_, Options());
+  RecordingObserver observer(clock_);
+  {
+    ScopedWaitObserver scope(&observer);
+    ASSERT_OK(t.Send(Get()));
+  }
+  // The waits are what the server asked for, no shorter, and only the waits are reported.
+  EXPECT_THAT(clock_.Sleeps(), ElementsAre(absl::Seconds(5), absl::Seconds(3)));
+  ASSERT_EQ(observer.begins.size(), 2u);
+  ASSERT_EQ(observer.ends.size(), 2u);
+  EXPECT_EQ(observer.ends[0] - observer.begins[0], absl::Seconds(5));
+  EXPECT_EQ(observer.ends[1] - observer.begins[1], absl::Seconds(3));
+  // Without an observer (another thread, or after the scope) nothing is reported.
+  fake_.Enqueue("GET", "", 429, "", {{"Retry-After", "1"}});
+  fake_.Enqueue("GET", "", 200, "{}");
+  ASSERT_OK(t.Send(Get()));
+  EXPECT_EQ(observer.begins.size(), 2u);
 }
 
 TEST_F(RetryingTransportTest, HonoursRetryAfterHttpDate) {

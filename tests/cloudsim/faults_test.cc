@@ -1,6 +1,11 @@
 #include "cloudsim/admin/faults.h"
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "cloudsim/arm/throttle.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -60,6 +65,69 @@ TEST(FaultInjectorTest, ZeroRateNeverFiresAndStatusZeroResets) {
   auto f = faults.Match("databricks", "POST /api/2.1/jobs/runs/submit");
   ASSERT_TRUE(f.has_value());
   EXPECT_TRUE(FaultResponse("databricks", *f).reset_connection);
+}
+
+TEST(FaultInjectorTest, OperationShapeStarsSegmentsWithDigitsAndDropsTheQuery) {
+  EXPECT_EQ(OperationShape("PUT /subscriptions/0000-1/resourceGroups/bench-s1-rg?api-version=1"),
+            "PUT /subscriptions/*/resourceGroups/*");
+  EXPECT_EQ(OperationShape("GET /api/2.1/jobs/runs/get"), "GET /api/*/jobs/runs/get");
+  EXPECT_EQ(OperationShape("POST /Shared/notebooks/prepare"), "POST /Shared/notebooks/prepare");
+}
+
+// Which of `ops` (in order) a fresh injector with `spec` faults.
+std::vector<bool> Fired(const nlohmann::json& spec, const std::vector<std::string>& ops) {
+  FaultInjector faults;
+  EXPECT_TRUE(faults.Add(spec).ok());
+  std::vector<bool> out;
+  for (const std::string& op : ops) out.push_back(faults.Match("arm", op).has_value());
+  return out;
+}
+
+TEST(FaultInjectorTest, ASeedFaultsTheSameRequestsWhateverTheOrderAndTheNames) {
+  const nlohmann::json spec = {{"status", 429}, {"rate", 0.3}, {"seed", 42}};
+  std::vector<std::string> a, b;
+  for (int i = 0; i < 40; ++i) {
+    a.push_back(absl::StrCat("PUT /subscriptions/s1/resourceGroups/run1-rg", i % 4));
+    b.push_back(absl::StrCat("GET /other/path", i % 3));
+  }
+  // Run 1: all of a, then all of b. Run 2 (other names, interleaved): b and a alternating.
+  std::vector<std::string> first = a;
+  first.insert(first.end(), b.begin(), b.end());
+  std::vector<std::string> second;
+  for (int i = 0; i < 40; ++i) {
+    second.push_back(b[i]);
+    std::string renamed = a[i];
+    renamed.replace(renamed.find("run1"), 4, "run7");
+    second.push_back(renamed);
+  }
+  const std::vector<bool> f1 = Fired(spec, first), f2 = Fired(spec, second);
+  int fired = 0;
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(f1[i], f2[2 * i + 1]) << a[i];
+    EXPECT_EQ(f1[40 + i], f2[2 * i]) << b[i];
+    fired += f1[i] + f1[40 + i];
+  }
+  EXPECT_GT(fired, 5);  // about 24 of 80 at rate 0.3
+  EXPECT_LT(fired, 50);
+  // Another seed places them elsewhere.
+  nlohmann::json other = spec;
+  other["seed"] = 43;
+  EXPECT_NE(Fired(other, first), f1);
+}
+
+TEST(FaultInjectorTest, RetryAfterMaxMakesRetryAfterUniformOverTheRange) {
+  FaultInjector faults;
+  ASSERT_TRUE(
+      faults.Add({{"status", 503}, {"retry_after_s", 1}, {"retry_after_max_s", 5}, {"seed", 7}})
+          .ok());
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 500; ++i) {
+    auto f = faults.Match("databricks", "GET /api/2.0/x");
+    ASSERT_TRUE(f.has_value());
+    ++seen[FaultResponse("databricks", *f).headers["Retry-After"]];
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  for (const char* v : {"1", "2", "3", "4", "5"}) EXPECT_GT(seen[v], 50) << v;
 }
 
 TEST(ArmThrottleTest, EmptyBucketThrottlesUntilRefill) {

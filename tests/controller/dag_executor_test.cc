@@ -152,6 +152,76 @@ TEST(DagExecutorTest, ReleasedNodeFreesItsSlotForTheRestOfTheGraph) {
   EXPECT_TRUE(waiter_saw_worker);
 }
 
+// Waits (bounded, no sleep) until `pred` holds; false if it never did.
+template <typename Pred>
+bool Eventually(Pred pred) {
+  for (int i = 0; i < 2000000; ++i) {
+    if (pred()) return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+TEST(DagExecutorTest, SuspendedNodeLendsItsSlotAndTakesItBackAheadOfNewNodes) {
+  DagExecutor executor;
+  DagExecutor::Graph g;
+  g.deps = {{"a", {}}, {"b", {}}, {"c", {}}};
+  g.parallelism = 1;
+  Recorder recorder;
+  absl::Notification b_started;
+  std::atomic<bool> a_saw_b{false}, b_saw_a_resuming{false};
+  executor.Run(g, [&](const std::string& n, DagExecutor::NodeContext& ctx) {
+    if (n == "a") {
+      ctx.Suspend();  // "a" sleeps out a Retry-After: "b" gets the only slot
+      a_saw_b = b_started.WaitForNotificationWithTimeout(absl::Seconds(20));
+      ctx.Resume();  // blocks until "b" is done, then goes before "c"
+      recorder.Ran("a");
+    } else if (n == "b") {
+      b_started.Notify();
+      b_saw_a_resuming = Eventually([&] { return executor.ResumingForTest() == 1; });
+      recorder.Ran("b");
+    } else {
+      recorder.Ran(n);
+    }
+  });
+  EXPECT_TRUE(a_saw_b);
+  EXPECT_TRUE(b_saw_a_resuming);
+  EXPECT_THAT(recorder.order(), ElementsAre("b", "a", "c"));
+}
+
+TEST(DagExecutorTest, SuspendKeepsParallelismAndServiceBoundsForWorkingNodes) {
+  DagExecutorOptions options;
+  options.service_limits = {{"arm", 2}};
+  DagExecutor executor(options);
+  DagExecutor::Graph g;
+  for (int i = 0; i < 16; ++i) g.deps["n" + std::to_string(i)] = {};
+  g.parallelism = 3;
+  g.service_of = [](const std::string&) { return std::string("arm"); };
+  std::atomic<int> working{0}, peak{0};
+  auto work = [&] {
+    int now = ++working;
+    int p = peak.load();
+    while (now > p && !peak.compare_exchange_weak(p, now)) {
+    }
+    std::this_thread::yield();
+    --working;
+  };
+  executor.Run(g, [&](const std::string& n, DagExecutor::NodeContext& ctx) {
+    work();
+    ctx.Suspend();
+    std::this_thread::yield();
+    ctx.Resume();
+    work();
+    if (n == "n0") {
+      ctx.Release();
+      ctx.Suspend();  // no-ops once released
+      ctx.Resume();
+    }
+  });
+  EXPECT_LE(peak.load(), 2);
+  EXPECT_EQ(executor.ResumingForTest(), 0);
+}
+
 TEST(DagExecutorTest, IdleThreadsAreBounded) {
   DagExecutorOptions options;
   options.max_idle_threads = 2;
