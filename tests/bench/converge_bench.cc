@@ -523,7 +523,7 @@ absl::Status RunStorm(const Flags& flags, Admin& admin, const std::string& endpo
   }
   std::printf(
       "  (medians of %d runs; path waits: Retry-After/backoff seconds slept by the "
-      "critical path's resources)\n\n",
+      "critical path's resources; requests in flight together each count)\n\n",
       flags.repeat);
   std::fflush(stdout);
   return absl::OkStatus();
