@@ -33,7 +33,8 @@ asan: deps
 
 # libFuzzer targets (fuzz/) under ASan + UBSan, each run for FUZZ_SECONDS from the committed
 # corpus (new inputs go to build-fuzz/corpus/, the committed corpus is not modified) with a
-# fixed FUZZ_SEED, so a local `make fuzz` mutates the way CI does (.ci/run). A crash, leak,
+# fixed FUZZ_SEED, so a local `make fuzz` starts from the mutations CI makes (.ci/run; a
+# time-bounded run gets further on a faster machine). A crash, leak,
 # timeout (> 10 s on one input) or more than 2 GiB RSS fails the target; the input is saved
 # as build-fuzz/crash-*, timeout-*, oom-* or leak-*.
 FUZZ_SECONDS ?= 60
