@@ -81,6 +81,11 @@ struct Change {
   // one of them anyway (a whole tags map, a full PUT) must keep the live value there
   // (reconcilers/ignored_fields.h).
   std::vector<std::string> ignored_paths;
+  // When set and nothing is written (live is in sync, or its only differences are
+  // ignored), replaces the recorded PriorState::memory in an apply: the change poll's new
+  // baseline (notebook times, a job's settings hash), so a look that found a change Plan
+  // then judged in sync does not find it again on every poll.
+  nlohmann::json memory;
 };
 
 // What the previous applies recorded about this resource (from the status store).
