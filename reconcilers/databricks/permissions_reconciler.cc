@@ -200,10 +200,10 @@ absl::StatusOr<ApplyResult> DatabricksPermissionsReconciler::Apply(Context& ctx,
       json acl, WithContext(client.Get(object), absl::StrCat("reading permissions of ", object)));
   std::set<std::string> managed = PreviouslyManaged(ctx.prior);
   json list = json::array();
-  json now_managed = json::array();
+  std::set<std::string> now_managed;  // sorted, as an in-sync plan records it
   for (const auto& e : spec.access()) {
     managed.insert(KeyOf(e));
-    now_managed.push_back(KeyOf(e));
+    now_managed.insert(KeyOf(e));
     list.push_back(EntryJson(KeyOf(e), e.level()));
   }
   for (const auto& [key, levels] : DirectLevels(acl)) {
@@ -220,7 +220,7 @@ absl::StatusOr<ApplyResult> DatabricksPermissionsReconciler::Apply(Context& ctx,
   if (hint.empty()) {
     if (absl::StatusOr<std::string> h = HintOf(transport_, ctx, url, object); h.ok()) hint = *h;
   }
-  result.memory = Memory(now_managed, object, url, hint);
+  result.memory = Memory(json(now_managed), object, url, hint);
   return result;
 }
 
