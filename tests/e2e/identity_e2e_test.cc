@@ -302,11 +302,12 @@ TEST_F(IdentityE2ETest, RbacVaultWithARoleAssignmentInsteadOfAccessPoliciesConve
   EXPECT_THAT(plan.output, HasSubstr("No changes."));
 }
 
-// Data Factory's credential/ and managedVirtualNetwork/ folders (issue 17): a credential
-// for the jobs' user-assigned identity, the factory's managed virtual network and a
+// Data Factory's credential/ and managedVirtualNetwork/ folders (issue 17): the jobs'
+// user-assigned identity attached to the factory, a credential for it, the factory's
+// managed virtual network and a
 // managed private endpoint to the lake's dfs endpoint, from a second definitions folder
-// of TEST, are created by apply, plan is empty after, and both entities deleted by hand
-// are drift that the next apply puts back.
+// of TEST, are created by apply, plan is empty after, and the identity detached and both
+// entities deleted by hand are drift that the next apply puts back.
 TEST_F(IdentityE2ETest, CredentialAndManagedPrivateEndpointConvergeAndAreRepairedAfterDeletion) {
   auto Write = [](const fs::path& p, const std::string& content) {
     fs::create_directories(p.parent_path());
@@ -328,6 +329,9 @@ TEST_F(IdentityE2ETest, CredentialAndManagedPrivateEndpointConvergeAndAreRepaire
             "dataFactoryDefinitions:\n"
             "  dataFactory: factory\n"
             "  folder: datafactory_network\n");
+  // The credential's identity is attached to the factory (next to its system identity).
+  Edit("resources/azure.yaml", "  factoryName: ${data_factory}\n",
+       "  factoryName: ${data_factory}\n  userAssignedIdentities: [job-identity]\n");
   RunResult applied = Apply();
   ASSERT_EQ(applied.exit_code, 0) << applied.output;
   EXPECT_THAT(applied.output, HasSubstr("adf-network (DataFactoryDefinitions) create"));
@@ -341,6 +345,13 @@ TEST_F(IdentityE2ETest, CredentialAndManagedPrivateEndpointConvergeAndAreRepaire
   const std::string endpoint_path =
       Factory() + "/managedVirtualNetworks/default/managedPrivateEndpoints/lake-dfs";
   auto check = [&]() {
+    auto factory = portal_->Arm("GET", Factory(), "2018-06-01");
+    ASSERT_OK(factory);
+    EXPECT_EQ((*factory)["identity"]["type"], "SystemAssigned,UserAssigned");
+    bool attached = false;
+    for (const auto& [id, v] : (*factory)["identity"]["userAssignedIdentities"].items())
+      attached |= absl::EqualsIgnoreCase(id, (*identity)["id"].get<std::string>());
+    EXPECT_TRUE(attached) << factory->dump();
     auto credential = portal_->Arm("GET", credential_path, "2018-06-01");
     ASSERT_OK(credential);
     EXPECT_EQ((*credential)["properties"]["type"], "ManagedIdentity");
@@ -361,8 +372,11 @@ TEST_F(IdentityE2ETest, CredentialAndManagedPrivateEndpointConvergeAndAreRepaire
 
   ASSERT_OK(portal_->Arm("DELETE", credential_path, "2018-06-01"));
   ASSERT_OK(portal_->Arm("DELETE", endpoint_path, "2018-06-01"));
+  ASSERT_OK(
+      portal_->Arm("PATCH", Factory(), "2018-06-01", {{"identity", {{"type", "SystemAssigned"}}}}));
   RunResult drift = Plan();
   EXPECT_EQ(drift.exit_code, 2) << drift.output;
+  EXPECT_THAT(drift.output, HasSubstr("identity.userAssignedIdentities"));
   EXPECT_THAT(drift.output, HasSubstr("JobIdentity"));
   EXPECT_THAT(drift.output, HasSubstr("lake-dfs"));
   RunResult repaired = Apply();
