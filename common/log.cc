@@ -65,40 +65,31 @@ std::string TextValue(absl::string_view s) {
   return plain ? std::string(s) : absl::StrCat("\"", absl::CEscape(s), "\"");
 }
 
-std::string Render(Format format, absl::string_view event, const std::vector<Field>& fields) {
-  std::string out;
-  if (format == Format::kJson) {
-    absl::StrAppend(&out, "\"event\":", JsonString(event));
-    for (const Field& f : fields) {
-      absl::StrAppend(&out, ",", JsonString(f.key), ":");
-      switch (f.type) {
-        case Field::Type::kString:
-          absl::StrAppend(&out, JsonString(f.str));
-          break;
-        case Field::Type::kInt:
-          absl::StrAppend(&out, f.num);
-          break;
-        case Field::Type::kBool:
-          absl::StrAppend(&out, f.num ? "true" : "false");
-          break;
-      }
-    }
-    return out;
+// One field's value: strings quoted the format's way, numbers and booleans bare in both.
+void AppendValue(Format format, const Field& f, std::string* out) {
+  switch (f.type) {
+    case Field::Type::kString:
+      absl::StrAppend(out, format == Format::kJson ? JsonString(f.str) : TextValue(f.str));
+      break;
+    case Field::Type::kInt:
+      absl::StrAppend(out, f.num);
+      break;
+    case Field::Type::kBool:
+      absl::StrAppend(out, f.num ? "true" : "false");
+      break;
   }
-  out = std::string(event);
+}
+
+std::string Render(Format format, absl::string_view event, const std::vector<Field>& fields) {
+  const bool json = format == Format::kJson;
+  std::string out = json ? absl::StrCat("\"event\":", JsonString(event)) : std::string(event);
   for (const Field& f : fields) {
-    absl::StrAppend(&out, " ", f.key, "=");
-    switch (f.type) {
-      case Field::Type::kString:
-        absl::StrAppend(&out, TextValue(f.str));
-        break;
-      case Field::Type::kInt:
-        absl::StrAppend(&out, f.num);
-        break;
-      case Field::Type::kBool:
-        absl::StrAppend(&out, f.num ? "true" : "false");
-        break;
+    if (json) {
+      absl::StrAppend(&out, ",", JsonString(f.key), ":");
+    } else {
+      absl::StrAppend(&out, " ", f.key, "=");
     }
+    AppendValue(format, f, &out);
   }
   return out;
 }

@@ -90,6 +90,28 @@ void EnvironmentValidator::Name(int i, const std::string& path, const std::strin
   if (!error.empty() && !marks_[i].count(kErrorMark + path)) Error(i, path, error);
 }
 
+void EnvironmentValidator::CheckPrincipal(int i, const std::string& path,
+                                          const envctl::v1::PrincipalRef& principal) {
+  switch (principal.principal_case()) {
+    case envctl::v1::PrincipalRef::kObjectId:
+      Name(i, path + ".objectId", CheckGuid(principal.object_id()));
+      break;
+    case envctl::v1::PrincipalRef::kDeployer:
+      if (!principal.deployer()) {
+        Error(i, path + ".deployer",
+              "`deployer: false` names no one; use true or another principal");
+      }
+      break;
+    case envctl::v1::PrincipalRef::kDataFactory:
+    case envctl::v1::PrincipalRef::kUserAssignedIdentity:
+      break;
+    default:
+      Error(i, path,
+            "required: set one of `{objectId: GUID}`, `{dataFactory: RESOURCE}`, "
+            "`{userAssignedIdentity: RESOURCE}` or `{deployer: true}`");
+  }
+}
+
 void EnvironmentValidator::Run() {
   CheckNames();
   for (int i = 0; i < env_.resources_size(); ++i) {
@@ -279,24 +301,7 @@ void EnvironmentValidator::CheckKind(int i) {
       for (int p = 0; p < s.access_policies_size(); ++p) {
         const std::string pp = absl::StrCat(k, "accessPolicies[", p, "]");
         const auto& policy = s.access_policies(p);
-        switch (policy.principal().principal_case()) {
-          case envctl::v1::PrincipalRef::kObjectId:
-            Name(i, pp + ".principal.objectId", CheckGuid(policy.principal().object_id()));
-            break;
-          case envctl::v1::PrincipalRef::kDeployer:
-            if (!policy.principal().deployer()) {
-              Error(i, pp + ".principal.deployer",
-                    "`deployer: false` names no one; use true or another principal");
-            }
-            break;
-          case envctl::v1::PrincipalRef::kDataFactory:
-          case envctl::v1::PrincipalRef::kUserAssignedIdentity:
-            break;
-          default:
-            Error(i, pp + ".principal",
-                  "required: set one of `{objectId: GUID}`, `{dataFactory: RESOURCE}`, "
-                  "`{userAssignedIdentity: RESOURCE}` or `{deployer: true}`");
-        }
+        CheckPrincipal(i, pp + ".principal", policy.principal());
         for (int q = 0; q < policy.secret_permissions_size(); ++q) {
           if (!OneOf(policy.secret_permissions(q), secret_perms)) {
             Error(i, absl::StrCat(pp, ".secretPermissions[", q, "]"),
@@ -317,24 +322,7 @@ void EnvironmentValidator::CheckKind(int i) {
       }
       Require(i, k + "role", s.role(),
               "a built-in role name (\"Storage Blob Data Contributor\") or a role definition GUID");
-      switch (s.principal().principal_case()) {
-        case envctl::v1::PrincipalRef::kObjectId:
-          Name(i, k + "principal.objectId", CheckGuid(s.principal().object_id()));
-          break;
-        case envctl::v1::PrincipalRef::kDeployer:
-          if (!s.principal().deployer()) {
-            Error(i, k + "principal.deployer",
-                  "`deployer: false` names no one; use true or another principal");
-          }
-          break;
-        case envctl::v1::PrincipalRef::kDataFactory:
-        case envctl::v1::PrincipalRef::kUserAssignedIdentity:
-          break;
-        default:
-          Error(i, k + "principal",
-                "required: set one of `{objectId: GUID}`, `{dataFactory: RESOURCE}`, "
-                "`{userAssignedIdentity: RESOURCE}` or `{deployer: true}`");
-      }
+      CheckPrincipal(i, k + "principal", s.principal());
       if (!OneOf(s.principal_type(), {"User", "Group", "ServicePrincipal"})) {
         Error(i, k + "principalType", "use User, Group or ServicePrincipal");
       }

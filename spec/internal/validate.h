@@ -49,6 +49,8 @@ class EnvironmentValidator {
   void CheckClusterConfig(int i, const std::string& path,
                           const envctl::v1::DatabricksClusterConfig& c);
   void CheckValueSource(int i, const std::string& path, const envctl::v1::ValueSource& v);
+  // A Key Vault access policy's or a role assignment's principal: exactly one, well formed.
+  void CheckPrincipal(int i, const std::string& path, const envctl::v1::PrincipalRef& principal);
   // True when the builder already reported `path`, or an unknown field next to it (most
   // likely its misspelling).
   bool AlreadyReported(int i, const std::string& path) const;

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_controller_api.h"
 #include "tests/fakes/status_matchers.h"
+#include "tests/fakes/test_certificates.h"
 
 namespace envctl::api {
 namespace {
@@ -38,22 +39,7 @@ class GrpcTlsTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     fake_.AddEnvironment("dev");
-    // A CA, a server certificate for 127.0.0.1 and a client certificate, both signed by it.
-    const std::string d = dir_.string();
-    const std::string script =
-        absl::StrCat("cd ", d, " && ",
-                     "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
-                     "-subj /CN=test-ca 2>/dev/null && ",
-                     "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "
-                     "/CN=localhost 2>/dev/null && ",
-                     "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > san.ext && ",
-                     "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-                     "-out server.pem -days 1 -extfile san.ext 2>/dev/null && ",
-                     "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "
-                     "/CN=client 2>/dev/null && ",
-                     "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-                     "-out client.pem -days 1 2>/dev/null");
-    ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
+    ASSERT_TRUE(envctl::testing::MakeTestCertificates(dir_)) << "openssl failed";
   }
   void TearDown() override {
     if (server_) server_->Shutdown();

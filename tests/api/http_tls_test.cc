@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "tests/api/http_test_client.h"
 #include "tests/fakes/status_matchers.h"
+#include "tests/fakes/test_certificates.h"
 
 namespace envctl::api {
 namespace {
@@ -100,23 +101,7 @@ class HttpTlsTest : public ::testing::Test {
            ("envctl-http-tls-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
-    const std::string script =
-        absl::StrCat("cd ", dir_.string(), " && ",
-                     "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
-                     "-subj /CN=test-ca 2>/dev/null && ",
-                     "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "
-                     "/CN=localhost 2>/dev/null && ",
-                     "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > san.ext && ",
-                     "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-                     "-out server.pem -days 1 -extfile san.ext 2>/dev/null && ",
-                     "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "
-                     "/CN=client 2>/dev/null && ",
-                     "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-                     "-out client.pem -days 1 2>/dev/null && ",
-                     // A second CA whose client certificate the server must not accept.
-                     "openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem "
-                     "-days 1 -subj /CN=other 2>/dev/null");
-    ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
+    ASSERT_TRUE(envctl::testing::MakeTestCertificates(dir_)) << "openssl failed";
   }
   void TearDown() override {
     server_.reset();

@@ -74,6 +74,19 @@ class BikeshareE2ETest : public ::testing::Test {
     WriteFile(p, s);
   }
   std::string Rg() { return portal_->RgPath("bikeshare-test-rg"); }
+  // Writes work_/controller.yaml for `envctl controller` over the repo folder (polled hourly,
+  // so only what a test does starts a sync) against this cloudsim, state in work_/controller;
+  // `rest` is the remainder of the config (environments, workers, listeners, drift, log).
+  fs::path WriteFolderControllerConfig(const std::string& rest) {
+    const fs::path config = work_ / "controller.yaml";
+    WriteFile(config, "source:\n  folder: " + repo_.string() +
+                          "\n  pollInterval: 1h\ncloud: " + sim_->endpoints_file +
+                          "\nstateDir: " + (work_ / "controller").string() + "\n" + rest);
+    return config;
+  }
+  // gRPC and HTTP on loopback ports the OS picks (the controller prints them).
+  static constexpr char kLoopbackListeners[] =
+      "grpc:\n  listen: 127.0.0.1:0\nhttp:\n  listen: 127.0.0.1:0\n";
 
   std::unique_ptr<CloudsimEnv> sim_;
   std::unique_ptr<Portal> portal_;

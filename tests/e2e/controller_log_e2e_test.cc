@@ -17,25 +17,8 @@ class ControllerLogE2ETest : public BikeshareE2ETest {
   // Writes a controller config for the test environment, resyncing every 2 s.
   fs::path WriteConfig() {
     Edit("envctl.yaml", "resyncInterval: 10m", "resyncInterval: 2s");
-    const fs::path config = work_ / "controller.yaml";
-    WriteFile(config,
-              "source:\n"
-              "  folder: " +
-                  repo_.string() +
-                  "\n"
-                  "  pollInterval: 1h\n"
-                  "environments: [test]\n"
-                  "cloud: " +
-                  sim_->endpoints_file +
-                  "\n"
-                  "stateDir: " +
-                  (work_ / "controller").string() +
-                  "\n"
-                  "workers: 2\n"
-                  "grpc:\n  listen: 127.0.0.1:0\n"
-                  "http:\n  listen: 127.0.0.1:0\n"
-                  "log:\n  level: info\n");
-    return config;
+    return WriteFolderControllerConfig(std::string("environments: [test]\nworkers: 2\n") +
+                                       kLoopbackListeners + "log:\n  level: info\n");
   }
 };
 

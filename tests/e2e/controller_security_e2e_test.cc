@@ -20,17 +20,8 @@ class ControllerSecurityE2ETest : public BikeshareE2ETest {
  protected:
   fs::path WriteConfig(const std::string& grpc, const std::string& http,
                        const std::string& extra = "") {
-    const fs::path config = work_ / "controller.yaml";
-    WriteFile(config, "source:\n  folder: " + repo_.string() +
-                          "\n  pollInterval: 1h\n"
-                          "environments: [test]\n"
-                          "cloud: " +
-                          sim_->endpoints_file +
-                          "\n"
-                          "stateDir: " +
-                          (work_ / "controller").string() + "\n" + "grpc:\n" + grpc + "http:\n" +
-                          http + extra);
-    return config;
+    return WriteFolderControllerConfig("environments: [test]\ngrpc:\n" + grpc + "http:\n" + http +
+                                       extra);
   }
   // The HTTP address the controller printed ("HTTP  http://127.0.0.1:PORT").
   static std::string HttpAddress(ControllerProcess& ctl) {

@@ -68,18 +68,9 @@ class SecretScanE2ETest : public BikeshareE2ETest {
 TEST_F(SecretScanE2ETest, NoSecretCloudsimHandedOutAppearsInAnyOutput) {
   Edit("envctl.yaml", "resyncInterval: 10m", "resyncInterval: 2s");
   const fs::path state = work_ / "controller";
-  const fs::path config = work_ / "controller.yaml";
-  WriteFile(config, "source:\n  folder: " + repo_.string() +
-                        "\n  pollInterval: 1h\n"
-                        "environments: [dev]\n"
-                        "cloud: " +
-                        sim_->endpoints_file +
-                        "\n"
-                        "stateDir: " +
-                        state.string() +
-                        "\n"
-                        "grpc:\n  listen: 127.0.0.1:0\nhttp:\n  listen: 127.0.0.1:0\n"
-                        "log:\n  format: json\n  level: debug\n");
+  const fs::path config =
+      WriteFolderControllerConfig(std::string("environments: [dev]\n") + kLoopbackListeners +
+                                  "log:\n  format: json\n  level: debug\n");
   ControllerProcess ctl;
   ASSERT_TRUE(ctl.Start(work_, {"controller", "--config", config.string()}));
   ASSERT_TRUE(

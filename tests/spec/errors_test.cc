@@ -604,6 +604,28 @@ TEST(SpecErrorsTest, IgnorePathWithoutACloseMatchListsThePaths) {
           StartsWith("resources/main.yaml:6:21: ignoreDifferences[0]: \"tags.\" is not a path")));
 }
 
+TEST(SpecErrorsTest, PrincipalsOfAccessPoliciesAndRoleAssignmentsAreCheckedAlike) {
+  const std::vector<std::string> errors = ErrorsWith(
+      "name: vault\nkeyVault:\n  resourceGroup: rg\n  accessPolicies:\n"
+      "    - principal: {deployer: false}\n      secretPermissions: [get]\n"
+      "    - principal: {objectId: not-a-guid}\n      secretPermissions: [get]\n"
+      "---\n"
+      "name: grant\nroleAssignment: {scope: rg, role: Reader}\n"
+      "---\n"
+      "name: grant2\nroleAssignment: {scope: rg, role: Reader, principal: {deployer: false}}\n");
+  EXPECT_THAT(errors, Contains(AllOf(StartsWith("resources/main.yaml:9:29: "),
+                                     HasSubstr("keyVault.accessPolicies[0].principal.deployer: "
+                                               "`deployer: false` names no one"))));
+  EXPECT_THAT(errors, Contains(AllOf(StartsWith("resources/main.yaml:11:29: "),
+                                     HasSubstr("keyVault.accessPolicies[1].principal.objectId"))));
+  EXPECT_THAT(errors,
+              Contains(AllOf(StartsWith("resources/main.yaml:15:1: "),
+                             HasSubstr("roleAssignment.principal: required: set one of "))));
+  EXPECT_THAT(errors, Contains(AllOf(StartsWith("resources/main.yaml:18:65: "),
+                                     HasSubstr("roleAssignment.principal.deployer: `deployer: "
+                                               "false` names no one"))));
+}
+
 TEST(SpecErrorsTest, IgnoreDifferencesOnAKindWithoutFieldsIsAnError) {
   EXPECT_THAT(
       ErrorsWith(

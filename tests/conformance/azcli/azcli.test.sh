@@ -76,6 +76,21 @@ account_id=/subscriptions/$subscription/resourceGroups/azcli-rg/providers/Micros
 check "resource show without --api-version" "true" az resource show --ids "$account_id" --query properties.isHnsEnabled -o tsv
 check "resource list" "Microsoft.Storage/storageAccounts" \
   az resource list -g azcli-rg --query "[?name=='azclistore1'].type | [0]" -o tsv
+check "group show" "azcli-rg" az group show -n azcli-rg --query name -o tsv
+check "group exists" "true" az group exists -n azcli-rg
+check "group list" "azcli-rg" az group list --query "[?name=='azcli-rg'].name | [0]" -o tsv
+check "storage account show" "true" az storage account show -n azclistore1 -g azcli-rg --query isHnsEnabled -o tsv
+check "storage account keys list" "2" az storage account keys list -n azclistore1 -g azcli-rg --query "length(@)" -o tsv
+check "storage account update (PATCH)" "TLS1_2" \
+  az storage account update -n azclistore1 -g azcli-rg --min-tls-version TLS1_2 --query minimumTlsVersion -o tsv
+check "resource tag" "b" az resource tag --ids "$account_id" --tags a=b --query tags.a -o tsv
+# Managed identity (Microsoft.ManagedIdentity). `az role ...` is not checked: Debian's CLI
+# 2.45 fails inside its own SDK ('RoleAssignmentsOperations' object has no attribute
+# 'config') before sending a request; tests/conformance/arm/authorization.test.js covers
+# role assignments with @azure/arm-authorization.
+check "identity create" "azcli-id" az identity create -n azcli-id -g azcli-rg --query name -o tsv
+check "identity show has a principal" "true" \
+  az identity show -n azcli-id -g azcli-rg --query "length(principalId) > \`0\`" -o tsv
 
 # Key vault with an access policy, a secret through `az rest`, soft delete and purge.
 check "keyvault create" "true" az keyvault create -n azclikv1 -g azcli-rg -l westeurope --no-self-perms \
