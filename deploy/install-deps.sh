@@ -2,6 +2,9 @@
 # Installs what envctl needs to build and test, only what is missing.
 # Idempotent: a second run on a ready machine does no network I/O for apt.
 # Debian packages via apt-get (one update first), test-only npm packages via `npm ci`.
+# clang and libclang-rt-dev (the sanitizer and libFuzzer runtimes, libclang_rt.fuzzer*.a,
+# only a Recommends of clang, which --no-install-recommends skips) are for `make fuzz`
+# and `make thread-safety`.
 #   --no-npm   system packages only (image builds that do not run the test suite)
 set -euo pipefail
 
@@ -17,6 +20,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git openssl iproute2 clang-format
+  clang libclang-rt-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libcpprest-dev libboost-dev nlohmann-json3-dev prometheus-cpp-dev
   libyaml-cpp-dev libyaml-dev libgit2-dev libssl-dev libspdlog-dev

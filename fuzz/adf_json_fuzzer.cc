@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -28,6 +29,11 @@ const std::string& RepoDir() {
         << "name: rg\nresourceGroup: {groupName: rg-fuzz}\n---\n"
            "name: factory\ndataFactory: {factoryName: adf-fuzz, resourceGroup: rg}\n---\n"
            "name: defs\ndataFactoryDefinitions: {dataFactory: factory, folder: datafactory}\n";
+    // libFuzzer ends a run with exit(): merge and replay runs, a process each, leave no repo.
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(RepoDir(), ec);
+    });
     return d;
   }();
   return *dir;

@@ -19,6 +19,7 @@ const std::string& ScratchFile() {
     std::string tmpl = "/tmp/envctl-config-fuzz-XXXXXX";
     const int fd = ::mkstemp(tmpl.data());
     if (fd >= 0) ::close(fd);
+    std::atexit([] { ::unlink(ScratchFile().c_str()); });  // libFuzzer ends a run with exit()
     return new std::string(tmpl);
   }();
   return *path;

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -22,6 +23,11 @@ const std::string& RepoDir() {
     std::ofstream(*d + "/envctl.yaml")
         << "project: fuzz\nenvironments: [dev]\nparameters: {p: v}\nazure: {location: x}\n";
     std::ofstream(*d + "/environments/dev.yaml") << "parameters: {q: w}\n";
+    // libFuzzer ends a run with exit(): merge and replay runs, a process each, leave no repo.
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(RepoDir(), ec);
+    });
     return d;
   }();
   return *dir;

@@ -3,9 +3,12 @@
 #include <yaml.h>
 
 #include <map>
+#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/parser.h"
 
 namespace envctl::spec::internal {
 
@@ -66,6 +69,9 @@ class YamlScan {
     yaml_parser_delete(&parser);
     return problem;
   }
+
+  // Documents libyaml read (all of them once Run() returned no problem).
+  int documents() const { return documents_; }
 
  private:
   struct Open {
@@ -178,7 +184,68 @@ class YamlScan {
   std::map<std::string, size_t> weights_;  // nodes under each anchor, aliases expanded
 };
 
+// Counts yaml-cpp's documents and remembers where the last one started.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    ++documents;
+    start = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  int documents = 0;
+  YAML::Mark start;
+};
+
+// yaml-cpp's documents of `text`, at most `expected` of them (what libyaml counted), or
+// where yaml-cpp starts one more. Each HandleNextDocument call returns; only the
+// caller's loop (LoadAll's has no bound) could run forever.
+std::optional<Diagnostic> CheckYamlCppDocuments(const std::string& file, const std::string& text,
+                                                int expected) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  while (parser.HandleNextDocument(counter)) {
+    if (counter.documents > expected) {
+      return Diagnostic{
+          file, counter.start.line + 1, counter.start.column + 1, "",
+          absl::StrCat("invalid YAML: envctl's YAML library (yaml-cpp) would start document ",
+                       counter.documents, " here where libyaml reads ", expected,
+                       " in the file (a top-level scalar after a !tag or &anchor continued in "
+                       "column 1?); indent the continuation line or quote the value")};
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+ParsedYaml ParseYaml(const std::string& file, const std::string& text, const InputLimits& limits) {
+  ParsedYaml parsed;
+  if ((parsed.problem = CheckSizeAndUtf8(file, text, limits, "YAML"))) return parsed;
+  YamlScan scan(file, text, limits);
+  if ((parsed.problem = scan.Run())) return parsed;
+  try {
+    if ((parsed.problem = CheckYamlCppDocuments(file, text, scan.documents()))) return parsed;
+    parsed.documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    parsed.problem = Diagnostic{file, e.mark.line + 1, e.mark.column + 1, "",
+                                absl::StrCat("invalid YAML: ", e.msg)};
+  } catch (const std::exception& e) {
+    parsed.problem = Diagnostic{file, 1, 1, "", absl::StrCat("invalid YAML: ", e.what())};
+  }
+  return parsed;
+}
 
 const InputLimits& DefaultInputLimits() {
   static const InputLimits limits;

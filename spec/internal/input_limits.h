@@ -10,8 +10,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "spec/diagnostic.h"
+#include "yaml-cpp/yaml.h"
 
 namespace envctl::spec::internal {
 
@@ -38,6 +40,23 @@ size_t FirstInvalidUtf8(std::string_view text);
 // Returns the first problem, located, or nullopt when yaml-cpp may parse it.
 std::optional<Diagnostic> CheckYaml(const std::string& file, const std::string& text,
                                     const InputLimits& limits = DefaultInputLimits());
+
+// A YAML file as yaml-cpp's nodes (with their marks), or the first problem, located.
+struct ParsedYaml {
+  std::vector<YAML::Node> documents;
+  std::optional<Diagnostic> problem;
+};
+
+// CheckYaml, then yaml-cpp builds the nodes. yaml-cpp 0.7 does not always read the
+// document structure libyaml reads: after a top-level `!tag` or `&anchor` scalar it ends
+// the scalar at a continuation line in column 1 (`!t a\nb` is one document for libyaml,
+// two for yaml-cpp), and when that line starts with a `,` (a token it cannot place there)
+// YAML::LoadAll loops forever appending empty documents without consuming it. So
+// yaml-cpp's parser is first driven one document at a time, stopping at the first
+// document libyaml did not count (a located error there), and only then builds nodes.
+// Every yaml-cpp exception becomes the problem.
+ParsedYaml ParseYaml(const std::string& file, const std::string& text,
+                     const InputLimits& limits = DefaultInputLimits());
 
 // Checks a Data Factory JSON file's size, UTF-8 and nesting depth without recursion.
 std::optional<Diagnostic> CheckJson(const std::string& file, const std::string& text,

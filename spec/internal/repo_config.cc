@@ -170,21 +170,13 @@ std::vector<YAML::Node> LoadDocuments(const std::string& dir, const std::string&
   const bool json = absl::EndsWith(file, ".json");
   if (json) std::replace(text.begin(), text.end(), '\t', ' ');
   // libyaml first: yaml-cpp has no limits and runs away on some malformed input.
-  if (std::optional<Diagnostic> problem = CheckYaml(file, text)) {
-    if (json) absl::StrReplaceAll({{"invalid YAML", "invalid JSON"}}, &problem->message);
-    diags->Add(std::move(*problem));
+  ParsedYaml parsed = ParseYaml(file, text);
+  if (parsed.problem) {
+    if (json) absl::StrReplaceAll({{"invalid YAML", "invalid JSON"}}, &parsed.problem->message);
+    diags->Add(std::move(*parsed.problem));
     return {};
   }
-  try {
-    return YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    diags->Add(Location{file, e.mark.line + 1, e.mark.column + 1}, "",
-               absl::StrCat("invalid ", json ? "JSON" : "YAML", ": ", e.msg));
-  } catch (const std::exception& e) {
-    diags->Add(Location{file, 1, 1}, "",
-               absl::StrCat("invalid ", json ? "JSON" : "YAML", ": ", e.what()));
-  }
-  return {};
+  return std::move(parsed.documents);
 }
 
 ProjectConfig ParseProject(const std::string& dir, Diagnostics* diags) {

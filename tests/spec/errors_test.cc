@@ -15,6 +15,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing::kResourceGroup;
+using ::testing::Not;
 using ::testing::StartsWith;
 using testing::TempRepo;
 
@@ -452,6 +453,32 @@ TEST(SpecErrorsTest, MalformedInputsAreErrorsNotCrashes) {
         EXPECT_GE(d.line, 0) << d.ToString();
       }
     }
+  }
+}
+
+// Found by spec_loader_fuzzer (a libFuzzer timeout; fuzz/corpus/spec_loader/
+// yaml_cpp_tag_continuation.yaml): libyaml reads one tagged scalar continued on the next
+// lines, yaml-cpp ends it at the line in column 1 and YAML::LoadAll then looped forever on
+// the `,` it could not place. A located error now, at the line where yaml-cpp diverges.
+TEST(SpecErrorsTest, TaggedScalarContinuedInColumnOneIsALocatedErrorNotAHang) {
+  const std::string fuzzed("!resourcae: rg\ne\n\nra\n,liong-x}rou ", 33);
+  for (const std::string& input :
+       {fuzzed, std::string("!t a\n,b\n"), std::string("&x a\n,b\n"), std::string("!t a\nb\n")}) {
+    TempRepo repo;
+    repo.Write("resources/f.yaml", input);
+    LoadResult result = LoadRepo(repo.dir());
+    std::vector<std::string> errors;
+    for (const Diagnostic& d : result.errors) errors.push_back(d.ToString());
+    EXPECT_THAT(errors, ElementsAre(StartsWith("resources/f.yaml:2:1: invalid YAML: envctl's "
+                                               "YAML library (yaml-cpp) would start document 2 "
+                                               "here where libyaml reads 1")))
+        << input;
+  }
+  // Continued with an indent, or quoted, both parsers read one scalar: no such error.
+  for (const std::string& input : {std::string("!t a\n b\n"), std::string("\"a\n,b\"\n")}) {
+    TempRepo repo;
+    repo.Write("resources/f.yaml", input);
+    for (const std::string& e : repo.Errors()) EXPECT_THAT(e, Not(HasSubstr("yaml-cpp"))) << input;
   }
 }
 

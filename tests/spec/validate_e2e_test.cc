@@ -136,6 +136,12 @@ TEST_F(HostileRepoTest, SevenByteYamlThatYamlCppRunsAwayOnIsAParseError) {
   ExpectRefused({"resources/bad.yaml:1:1: invalid YAML: "});
 }
 
+// A libFuzzer timeout of spec_loader_fuzzer: yaml-cpp's LoadAll looped forever on it.
+TEST_F(HostileRepoTest, TaggedScalarYamlCppLoopedOnIsALocatedError) {
+  Write("resources/bad.yaml", std::string("!resourcae: rg\ne\n\nra\n,liong-x}rou ", 33));
+  ExpectRefused({"resources/bad.yaml:2:1: invalid YAML: ", "\n1 error(s)\n"});
+}
+
 TEST_F(HostileRepoTest, YamlBombAndDeepNestingHitLimits) {
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   for (char c = 'b'; c <= 'j'; ++c) {
