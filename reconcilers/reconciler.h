@@ -173,9 +173,9 @@ class Reconciler {
 
   // A cheap look (one listing, no content reads) at whether live state moved since the
   // last apply recorded in ctx.prior.memory, for kinds no cloud event covers (Databricks
-  // notebooks). True means "plan me now"; Plan decides whether anything differs.
-  // Unimplemented for kinds without such a look; FailedPrecondition when memory lacks
-  // what the look needs (an apply by an older envctl).
+  // notebooks, jobs and job permissions). True means "plan me now"; Plan decides whether anything
+  // differs. Unimplemented for kinds without such a look; FailedPrecondition when memory lacks what
+  // the look needs (an apply by an older envctl).
   virtual absl::StatusOr<bool> ChangedSinceApply(Context& ctx) {
     (void)ctx;
     return absl::UnimplementedError("this kind has no change poll");
