@@ -71,9 +71,9 @@ struct ControllerOptions {
   RevisionLoader revision_loader;
   // Which environments this replica may act on (etcd backend); null: all of them.
   EnvironmentOwnership* ownership = nullptr;
-  // How often each environment's resources without cloud events (Databricks notebooks)
-  // get their cheap change look (Engine::ChangedSinceApply); what moved is repaired at once
-  // instead of at the next resync. Zero: off.
+  // How often each environment's resources without cloud events (Databricks notebooks, jobs
+  // and job permissions) get their cheap change look (Engine::ChangedSinceApply); what moved
+  // is repaired at once instead of at the next resync. Zero: off.
   absl::Duration change_poll_interval = absl::Seconds(30);
   // With an ownership: how often the promotion status of each upstream that another
   // replica may own is read from the shared store (its owner queues downstream

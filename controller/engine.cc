@@ -592,6 +592,13 @@ void Engine::Reconcile(Pass& pass, const std::string& name, DagExecutor::NodeCon
       m->set_external_id(external_id);
       if (absl::Status s = store_.Save(pass.state); !s.ok() && o.status.ok()) o.status = s;
     }
+    if (!act && m != nullptr && !change->memory.is_null() &&
+        m->memory_json() != change->memory.dump()) {
+      // Nothing written, but the change poll's baseline moved (a hand edit undone by hand,
+      // an ignored difference): record it so the next poll does not report it again.
+      m->set_memory_json(change->memory.dump());
+      if (absl::Status s = store_.Save(pass.state); !s.ok() && o.status.ok()) o.status = s;
+    }
     const bool record = act || m == nullptr || m->applied_hash() != desired_hash;
     if (record && !o.reported_only) {
       if (m == nullptr) m = pass.state.add_inventory();

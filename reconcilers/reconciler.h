@@ -81,6 +81,11 @@ struct Change {
   // one of them anyway (a whole tags map, a full PUT) must keep the live value there
   // (reconcilers/ignored_fields.h).
   std::vector<std::string> ignored_paths;
+  // When set and nothing is written (live is in sync, or its only differences are
+  // ignored), replaces the recorded PriorState::memory in an apply: the change poll's new
+  // baseline (notebook times, a job's settings hash), so a look that found a change Plan
+  // then judged in sync does not find it again on every poll.
+  nlohmann::json memory;
 };
 
 // What the previous applies recorded about this resource (from the status store).
@@ -168,9 +173,9 @@ class Reconciler {
 
   // A cheap look (one listing, no content reads) at whether live state moved since the
   // last apply recorded in ctx.prior.memory, for kinds no cloud event covers (Databricks
-  // notebooks). True means "plan me now"; Plan decides whether anything differs.
-  // Unimplemented for kinds without such a look; FailedPrecondition when memory lacks
-  // what the look needs (an apply by an older envctl).
+  // notebooks, jobs and job permissions). True means "plan me now"; Plan decides whether anything
+  // differs. Unimplemented for kinds without such a look; FailedPrecondition when memory lacks what
+  // the look needs (an apply by an older envctl).
   virtual absl::StatusOr<bool> ChangedSinceApply(Context& ctx) {
     (void)ctx;
     return absl::UnimplementedError("this kind has no change poll");

@@ -186,6 +186,17 @@ Environment LoadOne(const std::string& dir, const internal::ProjectConfig& confi
       }
     }
   }
+  // Secrets of an RBAC vault wait for the deployer's role assignment there.
+  const auto implied = ImpliedDependencies(env);
+  for (int i = 0; i < env.resources_size(); ++i) {
+    Resource* r = env.mutable_resources(i);
+    auto it = implied.find(r->name());
+    if (it == implied.end()) continue;
+    for (const std::string& dep : it->second) {
+      if (std::find(r->depends_on().begin(), r->depends_on().end(), dep) == r->depends_on().end())
+        r->add_depends_on(dep);
+    }
+  }
   validator.CheckCycles();
   for (int i = 0; i < env.resources_size(); ++i) {
     contents[i].set_content_hash(ContentHash(env.resources(i), contents[i]));

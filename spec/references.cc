@@ -251,6 +251,32 @@ std::set<std::string> ResourceDependencies(const Resource& resource) {
   return deps;
 }
 
+std::map<std::string, std::set<std::string>> ImpliedDependencies(
+    const envctl::v1::Environment& env) {
+  auto enabled = [](const Resource& r) { return !r.has_enabled() || r.enabled().value(); };
+  std::map<std::string, std::string> rbac_vaults;  // vault -> its resource group resource
+  std::map<std::string, std::set<std::string>> deployer_grants;  // scope -> assignments
+  for (const auto& r : env.resources()) {
+    if (!enabled(r)) continue;
+    if (r.has_key_vault() && r.key_vault().enable_rbac_authorization())
+      rbac_vaults[r.name()] = r.key_vault().resource_group();
+    if (r.has_role_assignment() && r.role_assignment().principal().deployer())
+      deployer_grants[r.role_assignment().scope()].insert(r.name());
+  }
+  std::map<std::string, std::set<std::string>> out;
+  for (const auto& r : env.resources()) {
+    if (!enabled(r) || !r.has_key_vault_secret()) continue;
+    auto vault = rbac_vaults.find(r.key_vault_secret().vault());
+    if (vault == rbac_vaults.end()) continue;
+    for (const std::string& scope : {vault->first, vault->second}) {
+      auto grants = deployer_grants.find(scope);
+      if (grants != deployer_grants.end())
+        out[r.name()].insert(grants->second.begin(), grants->second.end());
+    }
+  }
+  return out;
+}
+
 std::map<std::string, std::set<std::string>> DependencyMap(const envctl::v1::Environment& env) {
   std::set<std::string> enabled;
   for (const auto& r : env.resources()) {

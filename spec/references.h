@@ -40,6 +40,14 @@ std::vector<Reference> References(const envctl::v1::Resource& resource);
 // the vault and workspace whose outputs they use.
 std::vector<Reference> ContentReferences(const envctl::v1::ResourceContent& content);
 
+// Dependencies no field spells: each KeyVaultSecret of a vault in RBAC mode
+// (`enableRbacAuthorization`) waits for the role assignments that grant the deployer a
+// role at that vault or its resource group, because envctl writes the secret with that
+// grant (resource name -> the assignments it waits for; disabled resources left out).
+// The loader appends them to dependsOn.
+std::map<std::string, std::set<std::string>> ImpliedDependencies(
+    const envctl::v1::Environment& env);
+
 // Names of the resources that must be reconciled before `resource`: dependsOn plus every
 // target of References(resource). Never contains the resource itself.
 std::set<std::string> ResourceDependencies(const envctl::v1::Resource& resource);

@@ -3,11 +3,39 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "spec/references.h"
 
 namespace envctl::spec {
 
 std::vector<Diagnostic> Warnings(const envctl::v1::Environment& env) {
   std::vector<Diagnostic> out;
+  // A secret of an RBAC vault with no role assignment for the deployer to write it with.
+  const auto implied = ImpliedDependencies(env);
+  for (const auto& r : env.resources()) {
+    if (!r.has_key_vault_secret() || (r.has_enabled() && !r.enabled().value())) continue;
+    const envctl::v1::Resource* vault = nullptr;
+    for (const auto& v : env.resources()) {
+      if (v.name() == r.key_vault_secret().vault() && v.has_key_vault()) vault = &v;
+    }
+    if (vault == nullptr || !vault->key_vault().enable_rbac_authorization() ||
+        implied.count(r.name())) {
+      continue;
+    }
+    Diagnostic d;
+    d.file = r.source().file();
+    d.line = r.source().line();
+    d.column = r.source().column();
+    d.field = "keyVaultSecret.vault";
+    d.message = absl::StrCat(
+        "vault ", vault->key_vault().vault_name(),
+        " uses Azure RBAC and no roleAssignment grants the deployer a role at it or its "
+        "resource group: Key Vault refuses envctl's write (403 ForbiddenByRbac). Add a "
+        "roleAssignment {scope: ",
+        vault->name(),
+        ", role: Key Vault Secrets Officer, principal: {deployer: true}} [environment ", env.name(),
+        "]");
+    out.push_back(std::move(d));
+  }
   for (const auto& r : env.resources()) {
     if (!r.has_key_vault() || (r.has_enabled() && !r.enabled().value())) continue;
     const auto& kv = r.key_vault();

@@ -165,13 +165,28 @@ std::shared_ptr<client::http_client> CpprestTransport::ClientFor(const std::stri
   // each) with it: a vault or workspace is used for seconds per sync, then not for
   // minutes, and a process serving 50 environments would otherwise hold hundreds.
   const absl::Time now = absl::Now();
+  // Idle clients beyond max_idle_clients go too, least recently used first: 50
+  // environments planned at once touch 100 origins within a few seconds, and each kept
+  // client holds every connection its origin's concurrent requests opened.
+  std::vector<std::pair<absl::Time, std::string>> idle;
   for (auto i = state_->clients.begin(); i != state_->clients.end();) {
     if (i->first != key && i->second.in_flight == 0 &&
         now - i->second.last_used >= options_.idle_client_timeout) {
       evicted.push_back(std::move(i->second.client));
       i = state_->clients.erase(i);
     } else {
+      if (i->first != key && i->second.in_flight == 0)
+        idle.emplace_back(i->second.last_used, i->first);
       ++i;
+    }
+  }
+  const size_t keep_idle = static_cast<size_t>(std::max(0, options_.max_idle_clients));
+  if (idle.size() > keep_idle) {
+    std::sort(idle.begin(), idle.end());
+    for (size_t n = 0; n < idle.size() - keep_idle; ++n) {
+      auto i = state_->clients.find(idle[n].second);
+      evicted.push_back(std::move(i->second.client));
+      state_->clients.erase(i);
     }
   }
   auto it = pooled ? state_->clients.find(key) : state_->clients.end();
@@ -186,11 +201,14 @@ std::shared_ptr<client::http_client> CpprestTransport::ClientFor(const std::stri
   // cpprest gives every connection its own SSL context with the system store loaded into
   // it (~1 MiB each, times every connection to every vault and workspace). Every context
   // uses one shared, read-only store instead (system CAs plus the extra CA).
-  if (X509_STORE* store = SharedTrustStore(options_.ca_cert_file)) {
-    config.set_ssl_context_callback([store](boost::asio::ssl::context& ctx) {
-      SSL_CTX_set1_cert_store(ctx.native_handle(), store);
-    });
-  }
+  // SSL_MODE_RELEASE_BUFFERS: a connection's TLS read and write buffers (~34 KiB) are
+  // freed while it idles in the pool and taken again for its next record; with every
+  // environment's vault and workspace connections open at once they were most of the heap.
+  X509_STORE* store = SharedTrustStore(options_.ca_cert_file);
+  config.set_ssl_context_callback([store](boost::asio::ssl::context& ctx) {
+    if (store != nullptr) SSL_CTX_set1_cert_store(ctx.native_handle(), store);
+    SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  });
   auto c = std::make_shared<client::http_client>(origin, config);
   if (pooled) state_->clients.emplace(key, State::Cached{c, 1, now});
   return c;

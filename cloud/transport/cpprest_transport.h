@@ -1,6 +1,6 @@
 // CpprestTransport: the real HttpTransport, on cpprestsdk's http_client. One http_client
 // (and so one connection pool) per origin and timeout is cached (closed once idle for
-// idle_client_timeout) and reused by idempotent
+// idle_client_timeout, or when more than max_idle_clients are idle) and reused by idempotent
 // requests; a non-idempotent one (HttpRequest::IsIdempotent) gets a fresh connection, so
 // cpprest's transparent resend on a failed pooled connection can never repeat it. TLS trusts the
 // system CAs plus an optional extra CA file (cloudsim's self-signed CA). Every cpprest
@@ -31,6 +31,10 @@ struct CpprestTransportOptions {
   // A cached client (and its pooled connections) unused this long is closed when the
   // next client is taken.
   absl::Duration idle_client_timeout = absl::Seconds(5);
+  // At most this many idle cached clients are kept (the least recently used beyond it
+  // are closed when the next client is taken), so the connections held stay bounded
+  // however many vaults and workspaces one process talks to.
+  int max_idle_clients = 8;
 };
 
 class CpprestTransport : public HttpTransport {

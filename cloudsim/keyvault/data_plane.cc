@@ -1,5 +1,6 @@
 #include "cloudsim/keyvault/data_plane.h"
 
+#include <map>
 #include <optional>
 #include <regex>
 #include <vector>
@@ -64,13 +65,35 @@ std::string ForbiddenMessage(World& world, const nlohmann::json& vault, const st
                       "https://go.microsoft.com/fwlink/?linkid=2125287");
 }
 
+// Azure's 403 for an RBAC vault: the data action checked, as Key Vault names it.
+std::string RbacForbiddenMessage(World& world, const nlohmann::json& vault,
+                                 const std::string& appid, const std::string& oid,
+                                 const std::string& permission) {
+  static const auto* actions = new std::map<std::string, std::string>{
+      {"get", "getSecret/action"}, {"list", "readMetadata/action"}, {"set", "setSecret/action"},
+      {"delete", "delete"},        {"recover", "recover/action"},   {"purge", "purge/action"},
+      {"backup", "backup/action"}, {"restore", "restore/action"}};
+  auto it = actions->find(permission);
+  const std::string action = it == actions->end() ? permission : it->second;
+  return absl::StrCat(
+      "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny "
+      "assignments or role definitions were changed recently, please observe propagation "
+      "time.\r\nCaller: appid=",
+      appid, ";oid=", oid, ";iss=https://sts.windows.net/", world.identity().tenant_id,
+      "/\r\nAction: 'Microsoft.KeyVault/vaults/secrets/", action, "'\r\nResource: '",
+      Lower(vault.value("id", "")),
+      "'\r\nAssignment: (not found)\r\nDenyAssignmentId: "
+      "null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: ",
+      vault.value("name", ""), ";location=", vault.value("location", ""), "\r\n");
+}
+
 // Empty when allowed; otherwise the 403 response.
 bool Allowed(World& world, const nlohmann::json& vault, const std::string& oid,
              const std::string& permission) ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) {
   if (vault["properties"].value("enableRbacAuthorization", false)) {
-    // RBAC vaults: the service principal that owns the subscription is Key Vault
-    // Administrator; anyone else needs a Key Vault data role at the vault or above.
-    if (Lower(oid) == Lower(world.identity().object_id)) return true;
+    // RBAC vaults: only a Key Vault data role at the vault or above grants data access.
+    // As in Azure, owning the subscription (cloudsim's own principal) is no such role:
+    // Owner and Contributor carry no dataActions.
     const std::string id = vault.value("id", "");
     if (HasRoleAt(world, oid, id, {"Key Vault Administrator", "Key Vault Secrets Officer"}))
       return true;
@@ -201,14 +224,10 @@ Response Dispatch(World& world, nlohmann::json& vault, const std::string& oid,
                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(world.mu) -> std::optional<Response> {
     if (Allowed(world, vault, oid, permission)) return std::nullopt;
     bool rbac = vp.value("enableRbacAuthorization", false);
-    return KvError(
-        403, "Forbidden",
-        rbac ? absl::StrCat("Caller is not authorized to perform action on resource. "
-                            "Caller: appid=",
-                            appid, ";oid=", oid, " Action: 'Microsoft.KeyVault/vaults/secrets/",
-                            permission, "'")
-             : ForbiddenMessage(world, vault, appid, oid, permission),
-        rbac ? "ForbiddenByRbac" : "AccessDenied");
+    return KvError(403, "Forbidden",
+                   rbac ? RbacForbiddenMessage(world, vault, appid, oid, permission)
+                        : ForbiddenMessage(world, vault, appid, oid, permission),
+                   rbac ? "ForbiddenByRbac" : "AccessDenied");
   };
   if (seg.empty() || (Lower(seg[0]) != "secrets" && Lower(seg[0]) != "deletedsecrets")) {
     return KvError(404, "NotFound",

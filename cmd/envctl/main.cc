@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cmd/envctl/commands.h"
+#include "pplx/threadpool.h"
 
 namespace {
 
@@ -62,6 +63,10 @@ int main(int argc, char** argv) {
   // of every environment, cpprest's pool); memory freed in one arena is not reused by the
   // others, so the RSS only grows. Requests are network bound: two arenas suffice.
   mallopt(M_ARENA_MAX, 2);
+  // cpprestsdk's shared pool runs only the asio completions of envctl's requests (callers
+  // block on their own threads), yet starts 40 threads by default, each with its own stack
+  // pages and a place in the arenas. Must precede the first request.
+  crossplat::threadpool::initialize_with_threads(8);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);

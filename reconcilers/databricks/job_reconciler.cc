@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "reconcilers/databricks/compute_json.h"
 #include "reconcilers/databricks/create_once.h"
+#include "reconcilers/databricks/jobs_listing.h"
 #include "reconcilers/databricks/workspace_ref.h"
 #include "reconcilers/ignored_fields.h"
 #include "reconcilers/json_diff.h"
@@ -58,6 +59,9 @@ absl::StatusOr<Change> DatabricksJobReconciler::Plan(Context& ctx) {
   RETURN_IF_ERROR(Annotate(live.status(), absl::StrCat("reading job ", spec.job_name())));
   change.exists = true;
   change.observed = {{"jobId", id}, {"settings", (*live)["settings"]}};
+  // The change poll's baseline when nothing is written (in sync, or only ignored paths differ).
+  change.memory = {
+      {"jobId", id}, {"workspaceUrl", url}, {"settingsHash", JobSettingsHash((*live)["settings"])}};
   ctx.outputs.Set(ctx.resource.name(), "jobId", IdOutput(id));
   ASSIGN_OR_RETURN(json desired, JobSettingsJson(ctx.environment, ctx.outputs, spec));
   DiffOptions options;
@@ -114,10 +118,28 @@ absl::StatusOr<ApplyResult> DatabricksJobReconciler::Apply(Context& ctx, const C
                              absl::StrCat("resetting job ", spec.job_name())));
   }
   ctx.outputs.Set(ctx.resource.name(), "jobId", IdOutput(id));
+  ctx.outputs.reads().Forget(JobsListingKey(url));  // written: a later listing reads again
   ApplyResult result;
   result.external_id = id;
-  result.memory = {{"jobId", id}};
+  result.memory = {{"jobId", id}, {"workspaceUrl", url}};
+  // What the service keeps (with its defaults) is the change poll's baseline; without it
+  // (the read failed) the job is simply not polled until its next plan records one.
+  absl::StatusOr<json> written = client.Get("/api/2.2/jobs/get", {{"job_id", id}});
+  if (written.ok()) result.memory["settingsHash"] = JobSettingsHash((*written)["settings"]);
   return result;
+}
+
+absl::StatusOr<bool> DatabricksJobReconciler::ChangedSinceApply(Context& ctx) {
+  const json& memory = ctx.prior.memory;
+  const std::string id = JobIdOf(ctx.prior);
+  if (id.empty() || !memory.contains("workspaceUrl") || !memory["workspaceUrl"].is_string() ||
+      !memory.contains("settingsHash") || !memory["settingsHash"].is_string()) {
+    return absl::FailedPreconditionError("no workspace URL or settings hash recorded yet");
+  }
+  ASSIGN_OR_RETURN(json hashes, ListedJobHashes(transport_, ctx.outputs.reads(),
+                                                memory["workspaceUrl"].get<std::string>()));
+  // Deleted, or its settings edited (a schedule paused, a task changed) by hand.
+  return !hashes.contains(id) || hashes[id] != memory["settingsHash"];
 }
 
 absl::Status DatabricksJobReconciler::Delete(Context& ctx) {

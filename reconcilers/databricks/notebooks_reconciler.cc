@@ -180,7 +180,12 @@ absl::StatusOr<Change> DatabricksNotebooksReconciler::Plan(Context& ctx) {
     deletes.push_back(path);
   }
   change.observed = {{"imports", imports}, {"deletes", deletes}, {"same", same}};
-  if (imports.empty() && deletes.empty()) return change;
+  if (imports.empty() && deletes.empty()) {
+    // In sync: the times seen now are the change poll's baseline (a notebook edited and
+    // put back by hand has a new modified_at and the same content).
+    change.memory = {{"notebooks", same}, {"workspaceUrl", url}};
+    return change;
+  }
   change.action = folder_exists ? Action::kUpdate : Action::kCreate;
   change.reason = absl::StrCat(imports.size(), " to import, ", deletes.size(), " to delete");
   return change;

@@ -5,11 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cloud/databricks/databricks_client.h"
 #include "common/status_macros.h"
 #include "reconcilers/databricks/compute_json.h"
+#include "reconcilers/databricks/jobs_listing.h"
 #include "reconcilers/databricks/workspace_ref.h"
 
 namespace envctl::reconcilers {
@@ -107,6 +109,30 @@ std::set<std::string> PreviouslyManaged(const PriorState& prior) {
   return out;
 }
 
+constexpr char kJobsPrefix[] = "/api/2.0/permissions/jobs/";
+
+// The job id of a "/api/2.0/permissions/jobs/<id>" object, "" for other objects.
+std::string JobOf(const std::string& object) {
+  return absl::StartsWith(object, kJobsPrefix) ? object.substr(sizeof(kJobsPrefix) - 1) : "";
+}
+
+// The change poll's hint for a job's permissions: the job's settings hash in this pass's
+// listing ("" when the job is not listed). Not a job: "" without a read.
+absl::StatusOr<std::string> HintOf(cloud::HttpTransport& transport, Context& ctx,
+                                   const std::string& url, const std::string& object) {
+  const std::string job = JobOf(object);
+  if (job.empty()) return std::string();
+  ASSIGN_OR_RETURN(json hashes, ListedJobHashes(transport, ctx.outputs.reads(), url));
+  return hashes.contains(job) ? hashes[job].get<std::string>() : std::string();
+}
+
+json Memory(const json& managed, const std::string& object, const std::string& url,
+            const std::string& hint) {
+  json memory = {{"managed", managed}, {"object", object}, {"workspaceUrl", url}};
+  if (!hint.empty()) memory["hint"] = hint;
+  return memory;
+}
+
 }  // namespace
 
 absl::StatusOr<Change> DatabricksPermissionsReconciler::Plan(Context& ctx) {
@@ -147,8 +173,14 @@ absl::StatusOr<Change> DatabricksPermissionsReconciler::Plan(Context& ctx) {
   for (const auto& [key, levels] : live) {
     if (!managed.count(key)) unmanaged.push_back(absl::StrCat(key, "=", Levels(levels)));
   }
-  change.observed = {{"object", *object}};
-  if (change.fields.empty()) return change;
+  ASSIGN_OR_RETURN(std::string hint, HintOf(transport_, ctx, url, *object));
+  change.observed = {{"object", *object}, {"hint", hint}};
+  if (change.fields.empty()) {
+    json keys = json::array();
+    for (const auto& [k, level] : desired) keys.push_back(k);
+    change.memory = Memory(keys, *object, url, hint);
+    return change;
+  }
   change.action = Action::kUpdate;
   change.reason = "managed permissions differ";
   if (!unmanaged.empty()) {
@@ -160,7 +192,6 @@ absl::StatusOr<Change> DatabricksPermissionsReconciler::Plan(Context& ctx) {
 
 absl::StatusOr<ApplyResult> DatabricksPermissionsReconciler::Apply(Context& ctx,
                                                                    const Change& change) {
-  (void)change;
   const auto& spec = ctx.resource.databricks_permissions();
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
   DatabricksClient client(transport_, url);
@@ -169,10 +200,10 @@ absl::StatusOr<ApplyResult> DatabricksPermissionsReconciler::Apply(Context& ctx,
       json acl, WithContext(client.Get(object), absl::StrCat("reading permissions of ", object)));
   std::set<std::string> managed = PreviouslyManaged(ctx.prior);
   json list = json::array();
-  json now_managed = json::array();
+  std::set<std::string> now_managed;  // sorted, as an in-sync plan records it
   for (const auto& e : spec.access()) {
     managed.insert(KeyOf(e));
-    now_managed.push_back(KeyOf(e));
+    now_managed.insert(KeyOf(e));
     list.push_back(EntryJson(KeyOf(e), e.level()));
   }
   for (const auto& [key, levels] : DirectLevels(acl)) {
@@ -183,8 +214,34 @@ absl::StatusOr<ApplyResult> DatabricksPermissionsReconciler::Apply(Context& ctx,
                            absl::StrCat("setting permissions of ", object)));
   ApplyResult result;
   result.external_id = object;
-  result.memory = {{"managed", now_managed}};
+  // Writing an ACL leaves the job's settings alone: the hint Plan read still holds. A job
+  // created in this pass had none when planned: read it now.
+  std::string hint = change.observed.value("hint", "");
+  if (hint.empty()) {
+    if (absl::StatusOr<std::string> h = HintOf(transport_, ctx, url, object); h.ok()) hint = *h;
+  }
+  result.memory = Memory(json(now_managed), object, url, hint);
   return result;
+}
+
+absl::StatusOr<bool> DatabricksPermissionsReconciler::ChangedSinceApply(Context& ctx) {
+  const json& memory = ctx.prior.memory;
+  const std::string object =
+      memory.is_object() && memory.contains("object") && memory["object"].is_string()
+          ? memory["object"].get<std::string>()
+          : "";
+  if (!object.empty() && JobOf(object).empty()) {
+    return absl::UnimplementedError("only a job's permissions have a change hint");
+  }
+  if (object.empty() || !memory.contains("workspaceUrl") || !memory["workspaceUrl"].is_string() ||
+      !memory.contains("hint") || !memory["hint"].is_string()) {
+    return absl::FailedPreconditionError("no job or hint recorded yet");
+  }
+  ASSIGN_OR_RETURN(std::string hint,
+                   HintOf(transport_, ctx, memory["workspaceUrl"].get<std::string>(), object));
+  // The job was edited, recreated or deleted since the permissions were last looked at:
+  // plan them now (one permissions read). Otherwise nothing is read.
+  return hint != memory["hint"].get<std::string>();
 }
 
 absl::Status DatabricksPermissionsReconciler::Delete(Context& ctx) {

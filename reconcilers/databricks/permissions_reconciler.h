@@ -5,7 +5,8 @@
 // and repaired. Direct entries of other principals (the owner, grants made by hand) are
 // kept on every write and named in the plan's reason, never removed; inherited entries
 // are ignored. Apply PUTs the merged list; Delete (prune) PUTs the list without the
-// managed principals. Thread-safe: no mutable state.
+// managed principals. Memory: {"managed", "object", "workspaceUrl", "hint"} (hint: see
+// ChangedSinceApply). Thread-safe: no mutable state.
 #ifndef ENVCTL_RECONCILERS_DATABRICKS_PERMISSIONS_RECONCILER_H_
 #define ENVCTL_RECONCILERS_DATABRICKS_PERMISSIONS_RECONCILER_H_
 
@@ -22,6 +23,13 @@ class DatabricksPermissionsReconciler : public Reconciler {
   absl::StatusOr<Change> Plan(Context& ctx) override;
   absl::StatusOr<ApplyResult> Apply(Context& ctx, const Change& change) override;
   absl::Status Delete(Context& ctx) override;
+  // Change poll, a job's permissions only: Databricks' ACLs carry no change marker, so the
+  // hint is the job's settings hash in the workspace's jobs listing of this poll pass
+  // (shared with the job resources; no permissions read). A job edited, recreated or
+  // deleted since the last plan of these permissions means "plan me now"; a grant changed
+  // by hand with the job untouched is found by the next resync. Unimplemented for other
+  // objects.
+  absl::StatusOr<bool> ChangedSinceApply(Context& ctx) override;
 
  private:
   cloud::HttpTransport& transport_;

@@ -108,6 +108,26 @@ TEST_F(CpprestIntegrationTest, IdleClientIsClosedWhenTheNextIsTaken) {
   EXPECT_EQ(keeps.CachedClientsForTest(), 2);
 }
 
+// Beyond max_idle_clients idle clients, the least recently used are closed when the next
+// client is taken, however recently they were used (clients are per origin and timeout,
+// so four timeouts stand in for four origins).
+TEST_F(CpprestIntegrationTest, IdleClientsBeyondTheCapAreClosedLeastRecentlyUsedFirst) {
+  CpprestTransportOptions options{env_->ca_cert_file};
+  options.max_idle_clients = 2;  // idle_client_timeout stays 5 s: only the cap closes them
+  CpprestTransport t(options);
+  for (int seconds = 30; seconds < 34; ++seconds) {
+    HttpRequest r = Req("GET", OpenIdUrl());
+    r.timeout = absl::Seconds(seconds);
+    ASSERT_OK(t.Send(r));
+  }
+  // Taking the fourth client left the two most recent idle ones besides it.
+  EXPECT_EQ(t.CachedClientsForTest(), 3);
+  HttpRequest again = Req("GET", OpenIdUrl());
+  again.timeout = absl::Seconds(33);  // the newest: reused, and the cap holds
+  ASSERT_OK(t.Send(again));
+  EXPECT_EQ(t.CachedClientsForTest(), 3);
+}
+
 // An untrusted certificate is named as such and is FailedPrecondition: not retried.
 TEST_F(CpprestIntegrationTest, WithoutTheCaTlsFailureSaysTheIssuerIsUntrusted) {
   CpprestTransport t;

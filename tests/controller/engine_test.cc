@@ -239,6 +239,40 @@ TEST_F(EngineTest, PruneDeletesRemovedResourcesInReverseOrderOnlyWhenEnabled) {
   EXPECT_TRUE(again->prunes.empty());
 }
 
+// Issue 17: prune leaves an adopted resource in place (it only leaves the inventory)
+// unless its spec says `deletionPolicy: delete`; `deletionPolicy: orphan` keeps one envctl
+// created.
+TEST_F(EngineTest, PruneDeletesAnAdoptedResourceOnlyWithDeletionPolicyDelete) {
+  Add("adopted");
+  Add("adopted-delete")->set_deletion_policy(envctl::v1::DELETION_POLICY_DELETE);
+  Add("created-orphan")->set_deletion_policy(envctl::v1::DELETION_POLICY_ORPHAN);
+  Add("created");
+  for (const std::string name : {"adopted", "adopted-delete"}) {
+    for (const auto& r : env_.resources()) {
+      if (r.name() == name) fake_.SetLive(name, FakeReconciler::Desired(r));
+    }
+    fake_.SetForeign(name);
+  }
+  auto adopted = engine_.Apply(env_);
+  ASSERT_OK(adopted);
+  EXPECT_TRUE(Outcome(*adopted, "adopted").adopt);
+  EXPECT_TRUE(Outcome(*adopted, "adopted-delete").adopt);
+  EXPECT_FALSE(Outcome(*adopted, "created").adopt);
+
+  for (const char* name : {"adopted", "adopted-delete", "created-orphan", "created"}) Remove(name);
+  env_.mutable_sync()->set_prune(true);
+  EngineOptions options;
+  options.allow_mass_prune = true;  // the fakes are resource groups, which the guard protects
+  auto pruned = engine_.Apply(env_, options);
+  ASSERT_OK(pruned);
+  EXPECT_THAT(fake_.deleted(), ::testing::UnorderedElementsAre("adopted-delete", "created"));
+  EXPECT_TRUE(fake_.Exists("adopted"));
+  EXPECT_TRUE(fake_.Exists("created-orphan"));
+  auto state = store_.Load("test");
+  ASSERT_OK(state);
+  EXPECT_EQ(state->inventory_size(), 0) << "kept ones leave the inventory too";
+}
+
 // A vault and its secret leave the repo together: the secret goes with the vault instead
 // of being deleted first (which would need the vault URI of a vault no longer reconciled).
 TEST_F(EngineTest, PruneDeletesContentsWithTheirContainer) {

@@ -37,6 +37,7 @@ class FakeReconciler : public reconcilers::Reconciler {
     } else {
       ctx.outputs.Set(name, "id", Id(name));
       change.external_id = "/fake/" + name;
+      change.foreign = foreign_.count(name) > 0;
       if (reconcilers::DiffJson(desired, it->second, &change.fields)) {
         change.action = reconcilers::Action::kUpdate;
       }
@@ -83,6 +84,12 @@ class FakeReconciler : public reconcilers::Reconciler {
     nlohmann::json tags = nlohmann::json::object();
     for (const auto& [k, v] : r.tags()) tags[k] = v;
     return {{"location", r.resource_group().location()}, {"tags", tags}};
+  }
+
+  // `name` exists without envctl's marker (someone else made it): applying adopts it.
+  void SetForeign(const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    foreign_.insert(name);
   }
 
   void SetLive(const std::string& name, nlohmann::json live) {
@@ -144,6 +151,7 @@ class FakeReconciler : public reconcilers::Reconciler {
   std::map<std::string, nlohmann::json> live_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> apply_failures_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> plan_failures_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> foreign_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> order_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
   int writes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -26,6 +26,8 @@
 namespace envctl::testing {
 namespace {
 
+using ::testing::HasSubstr;
+
 constexpr char kSecretEnv[] = "ENVCTL_E2E_EVENTGRID_SECRET";
 constexpr char kSecret[] = "e2e-eventgrid-0123456789abcdef";
 
@@ -286,6 +288,95 @@ TEST_F(EventGridE2ETest, OutOfBandChangeIsRepairedAloneAndTheRepairsEchoCostsNot
   EXPECT_EQ(syncs, 1) << "the echo of the repair started another sync";
   std::printf("out-of-band change to the lake: 1 targeted sync, %zu reads (%s), %d write(s)\n",
               reads.size(), absl::StrJoin(reads, ", ").c_str(), writes);
+  EXPECT_EQ(ctl_.Stop(), 0) << ctl_.Stderr();
+}
+
+// Issue 17: Key Vault events end to end. A new version of databricks-token written by hand
+// makes cloudsim emit Microsoft.KeyVault.SecretNewVersionCreated (data: Id, VaultName,
+// ObjectType, ObjectName, Version, NBF, EXP) to the controller's Event Grid endpoint, which
+// names the secret's resource and queues a targeted sync that writes the token back; the
+// event of that repair names the version envctl recorded writing and is dropped as an echo.
+TEST_F(EventGridE2ETest, SecretVersionWrittenByHandIsRepairedThroughItsKeyVaultEvent) {
+  StartController();
+  if (HasFatalFailure()) return;
+  ASSERT_OK(portal_->AdminPost(
+      "/eventgrid",
+      {{"endpoint", absl::StrCat("http://", address_, "/webhooks/eventgrid?code=", kSecret)}}));
+  auto vault = portal_->Arm("GET", Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv",
+                            "2023-07-01");
+  ASSERT_OK(vault);
+  std::string vault_uri = (*vault)["properties"].value("vaultUri", "");
+  if (!vault_uri.empty() && vault_uri.back() == '/') vault_uri.pop_back();
+  const std::string secret_url = vault_uri + "/secrets/databricks-token?api-version=7.4";
+  const std::string hand = "set-by-hand-in-e2e";
+  auto written =
+      portal_->Call("PUT", secret_url, "https://vault.azure.net/.default", {{"value", hand}});
+  ASSERT_OK(written);
+  const std::string hand_id = written->value("id", "");
+  const std::string hand_version = hand_id.substr(hand_id.rfind('/') + 1);
+
+  auto event = ctl_.WaitForLogLine(
+      [&](const nlohmann::json& l) {
+        return l.value("event", "") == "cloud_event" && l.value("version", "") == hand_version;
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(event.has_value()) << ctl_.Stderr();
+  EXPECT_EQ((*event)["outcome"], "repair") << event->dump();
+  EXPECT_EQ((*event)["resources"], "databricks-token") << event->dump();
+  EXPECT_THAT((*event).value("resource_id", ""), HasSubstr("/secrets/databricks-token"))
+      << event->dump();
+
+  auto started = ctl_.WaitForLogLine(
+      [](const nlohmann::json& l) {
+        return l.value("event", "") == "sync_start" &&
+               absl::StrContains(l.value("targets", ""), "databricks-token");
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(started.has_value()) << ctl_.Stderr();
+  const std::string sync_id = (*started)["sync_id"];
+  auto ended =
+      ctl_.WaitForLogLine(Event("sync_end", {{"sync_id", sync_id}}), std::chrono::seconds(60));
+  ASSERT_TRUE(ended.has_value()) << ctl_.Stderr();
+  EXPECT_EQ((*ended)["outcome"], "converged") << ended->dump();
+
+  auto now = portal_->Call("GET", secret_url, "https://vault.azure.net/.default");
+  ASSERT_OK(now);
+  const std::string now_id = now->value("id", "");
+  EXPECT_NE(now_id, hand_id) << "a new version was written";
+  // Compared, never printed: the repaired value is the workspace token.
+  EXPECT_TRUE(now->value("value", "") != hand) << "the hand-written value is still current";
+  // The repair's own SecretNewVersionCreated names the version envctl wrote: it is
+  // dropped (at once, or when the repair's reconcile ends if it came during it), so it
+  // queues no second sync. A later change to the lake marks the point by which such a
+  // sync would have started.
+  const std::string repaired_version = now_id.substr(now_id.rfind('/') + 1);
+  auto echo = ctl_.WaitForLogLine(
+      [&](const nlohmann::json& l) {
+        return l.value("event", "") == "cloud_event" && l.value("version", "") == repaired_version;
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(echo.has_value()) << ctl_.Stderr();
+  const std::string lake = ResourceId("Microsoft.Storage/storageAccounts/bikesharetestlake");
+  ASSERT_OK(portal_->Arm("PATCH", lake, "2023-01-01",
+                         {{"properties", {{"minimumTlsVersion", "TLS1_0"}}}}));
+  auto marker = ctl_.WaitForLogLine(
+      [](const nlohmann::json& l) {
+        return l.value("event", "") == "sync_start" &&
+               absl::StrContains(l.value("targets", ""), "lake");
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(marker.has_value()) << ctl_.Stderr();
+  ASSERT_TRUE(ctl_.WaitForLogLine(Event("sync_end", {{"sync_id", (*marker)["sync_id"]}}),
+                                  std::chrono::seconds(60))
+                  .has_value())
+      << ctl_.Stderr();
+  int secret_syncs = 0;
+  for (const auto& line : ctl_.LogLines()) {
+    if (line.is_object() && line.value("event", "") == "sync_start" &&
+        absl::StrContains(line.value("targets", ""), "databricks-token"))
+      ++secret_syncs;
+  }
+  EXPECT_EQ(secret_syncs, 1) << "the echo of the repair started another sync";
   EXPECT_EQ(ctl_.Stop(), 0) << ctl_.Stderr();
 }
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/bikeshare_fixture.h"
@@ -225,11 +226,12 @@ TEST_F(IdentityE2ETest, PreexistingIdentityIsAdoptedAndPruneLeavesIt) {
   EXPECT_EQ(Plan().exit_code, 0);
 }
 
-// Key Vault in RBAC mode: no access policies; the factory is granted the Databricks token
-// through a Key Vault Secrets User role assignment on the vault. TEST converges (envctl
-// writes its secrets as the deployer), the vault is in RBAC mode with the one assignment,
-// and the plan is empty after. (That the factory can then read the secret is cloudsim's
-// RBAC check, not exercised here: bikeshare runs no pipeline smoke test.)
+// Key Vault in RBAC mode: no access policies; data access comes from role assignments
+// only, for envctl too (as in Azure, owning the subscription grants no data actions, and
+// cloudsim enforces that). Without a role of its own at the vault, envctl's secret writes
+// are refused with Key Vault's ForbiddenByRbac; with `Key Vault Secrets Officer` for the
+// deployer (which the secrets then wait for) TEST converges, the secrets are written and
+// readable, the factory holds `Key Vault Secrets User`, and the plan is empty after.
 TEST_F(IdentityE2ETest, RbacVaultWithARoleAssignmentInsteadOfAccessPoliciesConverges) {
   Edit("resources/azure.yaml",
        "  accessPolicies:\n"
@@ -245,9 +247,35 @@ TEST_F(IdentityE2ETest, RbacVaultWithARoleAssignmentInsteadOfAccessPoliciesConve
             "  scope: keyvault\n"
             "  role: Key Vault Secrets User\n"
             "  principal: {dataFactory: factory}\n");
+  RunResult warned = Run("validate " + repo_.string());
+  EXPECT_EQ(warned.exit_code, 0) << warned.output;
+  EXPECT_THAT(warned.output, HasSubstr("keyVaultSecret.vault"));
+  EXPECT_THAT(warned.output,
+              HasSubstr("role: Key Vault Secrets Officer, principal: {deployer: true}"));
+  RunResult refused = Apply();
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("not authorized to perform action")) << refused.output;
+
+  WriteFile(repo_ / "resources/vault_access.yaml",
+            "name: factory-vault-access\n"
+            "roleAssignment:\n"
+            "  scope: keyvault\n"
+            "  role: Key Vault Secrets User\n"
+            "  principal: {dataFactory: factory}\n"
+            "---\n"
+            "name: deployer-vault-access\n"
+            "roleAssignment:\n"
+            "  scope: keyvault\n"
+            "  role: Key Vault Secrets Officer\n"
+            "  principal: {deployer: true}\n");
+  RunResult clean = Run("validate " + repo_.string());
+  EXPECT_THAT(clean.output, Not(HasSubstr("warning:"))) << clean.output;
   RunResult applied = Apply();
   ASSERT_EQ(applied.exit_code, 0) << applied.output;
-  EXPECT_THAT(applied.output, HasSubstr("factory-vault-access (RoleAssignment) create"));
+  EXPECT_THAT(applied.output, HasSubstr("deployer-vault-access (RoleAssignment) create"));
+  EXPECT_LT(applied.output.find("deployer-vault-access (RoleAssignment)"),
+            applied.output.find("databricks-token (KeyVaultSecret)"))
+      << "the secret waits for the grant it is written with: " << applied.output;
 
   const std::string vault_path = Rg() + "/providers/Microsoft.KeyVault/vaults/bikeshare-test-kv";
   auto vault = portal_->Arm("GET", vault_path, "2023-07-01");
@@ -260,11 +288,103 @@ TEST_F(IdentityE2ETest, RbacVaultWithARoleAssignmentInsteadOfAccessPoliciesConve
                         "&%24filter=atScope%28%29",
                     "https://management.azure.com/.default");
   ASSERT_OK(assignments);
-  EXPECT_EQ((*assignments)["value"].size(), 1u) << assignments->dump();
+  EXPECT_EQ((*assignments)["value"].size(), 2u) << assignments->dump();
+  // The secret is there, read with the same grant (never printed).
+  std::string vault_uri = (*vault)["properties"].value("vaultUri", "");
+  if (!vault_uri.empty() && vault_uri.back() == '/') vault_uri.pop_back();
+  auto secret = portal_->Call("GET", vault_uri + "/secrets/databricks-token?api-version=7.4",
+                              "https://vault.azure.net/.default");
+  ASSERT_OK(secret);
+  EXPECT_FALSE(secret->value("value", "").empty());
 
   RunResult plan = Plan();
   EXPECT_EQ(plan.exit_code, 0) << plan.output;
   EXPECT_THAT(plan.output, HasSubstr("No changes."));
+}
+
+// Data Factory's credential/ and managedVirtualNetwork/ folders (issue 17): the jobs'
+// user-assigned identity attached to the factory, a credential for it, the factory's
+// managed virtual network and a
+// managed private endpoint to the lake's dfs endpoint, from a second definitions folder
+// of TEST, are created by apply, plan is empty after, and the identity detached and both
+// entities deleted by hand are drift that the next apply puts back.
+TEST_F(IdentityE2ETest, CredentialAndManagedPrivateEndpointConvergeAndAreRepairedAfterDeletion) {
+  auto Write = [](const fs::path& p, const std::string& content) {
+    fs::create_directories(p.parent_path());
+    WriteFile(p, content);
+  };
+  Write(repo_ / "datafactory_network/credential/JobIdentity.json",
+        R"({"name": "JobIdentity", "properties": {"type": "ManagedIdentity",)"
+        R"( "typeProperties": {"resourceId": "${job-identity.id}"}}})");
+  Write(repo_ / "datafactory_network/managedVirtualNetwork/default.json",
+        R"({"name": "default", "properties": {}})");
+  Write(repo_ /
+            "datafactory_network/managedVirtualNetwork/default/managedPrivateEndpoint/"
+            "lake-dfs.json",
+        R"({"name": "lake-dfs", "properties": {"privateLinkResourceId": "${lake.id}",)"
+        R"( "groupId": "dfs"}})");
+  WriteFile(repo_ / "resources/adf_network.yaml",
+            "name: adf-network\n"
+            "enabled: ${use_rbac}\n"
+            "dataFactoryDefinitions:\n"
+            "  dataFactory: factory\n"
+            "  folder: datafactory_network\n");
+  // The credential's identity is attached to the factory (next to its system identity).
+  Edit("resources/azure.yaml", "  factoryName: ${data_factory}\n",
+       "  factoryName: ${data_factory}\n  userAssignedIdentities: [job-identity]\n");
+  RunResult applied = Apply();
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_THAT(applied.output, HasSubstr("adf-network (DataFactoryDefinitions) create"));
+
+  auto identity = portal_->Arm(
+      "GET",
+      Rg() + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/bikeshare-test-jobs",
+      "2023-01-31");
+  ASSERT_OK(identity);
+  const std::string credential_path = Factory() + "/credentials/JobIdentity";
+  const std::string endpoint_path =
+      Factory() + "/managedVirtualNetworks/default/managedPrivateEndpoints/lake-dfs";
+  auto check = [&]() {
+    auto factory = portal_->Arm("GET", Factory(), "2018-06-01");
+    ASSERT_OK(factory);
+    EXPECT_EQ((*factory)["identity"]["type"], "SystemAssigned,UserAssigned");
+    bool attached = false;
+    for (const auto& [id, v] : (*factory)["identity"]["userAssignedIdentities"].items())
+      attached |= absl::EqualsIgnoreCase(id, (*identity)["id"].get<std::string>());
+    EXPECT_TRUE(attached) << factory->dump();
+    auto credential = portal_->Arm("GET", credential_path, "2018-06-01");
+    ASSERT_OK(credential);
+    EXPECT_EQ((*credential)["properties"]["type"], "ManagedIdentity");
+    EXPECT_EQ((*credential)["properties"]["typeProperties"]["resourceId"], (*identity)["id"]);
+    auto vnet = portal_->Arm("GET", Factory() + "/managedVirtualNetworks/default", "2018-06-01");
+    ASSERT_OK(vnet);
+    auto endpoint = portal_->Arm("GET", endpoint_path, "2018-06-01");
+    ASSERT_OK(endpoint);
+    EXPECT_EQ((*endpoint)["properties"]["groupId"], "dfs");
+    EXPECT_TRUE(absl::EqualsIgnoreCase((*endpoint)["properties"].value("privateLinkResourceId", ""),
+                                       Lake()))
+        << endpoint->dump();
+  };
+  check();
+  RunResult plan = Plan();
+  EXPECT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_THAT(plan.output, HasSubstr("No changes."));
+
+  ASSERT_OK(portal_->Arm("DELETE", credential_path, "2018-06-01"));
+  ASSERT_OK(portal_->Arm("DELETE", endpoint_path, "2018-06-01"));
+  ASSERT_OK(
+      portal_->Arm("PATCH", Factory(), "2018-06-01", {{"identity", {{"type", "SystemAssigned"}}}}));
+  RunResult drift = Plan();
+  EXPECT_EQ(drift.exit_code, 2) << drift.output;
+  EXPECT_THAT(drift.output, HasSubstr("identity.userAssignedIdentities"));
+  EXPECT_THAT(drift.output, HasSubstr("JobIdentity"));
+  EXPECT_THAT(drift.output, HasSubstr("lake-dfs"));
+  RunResult repaired = Apply();
+  ASSERT_EQ(repaired.exit_code, 0) << repaired.output;
+  check();
+  RunResult after = Plan();
+  EXPECT_EQ(after.exit_code, 0) << after.output;
+  EXPECT_THAT(after.output, HasSubstr("No changes."));
 }
 
 TEST_F(IdentityE2ETest, ValidateWarnsWhenTheDeployerMaySetButNotRecoverSecrets) {
@@ -527,6 +647,66 @@ TEST_F(ChangePollE2ETest, NotebookEditedByHandIsRepairedByTheChangePollWithin60s
   ASSERT_OK(exported);
   EXPECT_NE((*exported)["content"].get<std::string>(),
             "IyBEYXRhYnJpY2tzIG5vdGVib29rIHNvdXJjZQpwcmludCgnZWRpdGVkIGJ5IGhhbmQnKQo=");
+  EXPECT_EQ(ctl.Stop(), 0) << ctl.Stderr();
+}
+
+// Issue 17: the change poll covers jobs too (one jobs listing per workspace per poll): a
+// schedule changed by hand under the controller is repaired by the poll's targeted sync,
+// not the hourly resync; the job's permissions (whose hint is the job) are planned in
+// the same targeted sync.
+TEST_F(ChangePollE2ETest, JobEditedByHandIsRepairedByTheChangePollWithin60s) {
+  const fs::path config = WriteConfig();
+  ControllerProcess ctl;
+  ASSERT_TRUE(
+      ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
+  auto first =
+      ctl.WaitForLogLine(Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}));
+  ASSERT_TRUE(first.has_value()) << ctl.Stdout() << ctl.Stderr();
+
+  auto job = [&]() -> absl::StatusOr<nlohmann::json> {
+    auto list = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                                    "/api/2.2/jobs/list?name=bikeshare-training");
+    if (!list.ok()) return list.status();
+    if (!list->contains("jobs") || (*list)["jobs"].size() != 1)
+      return absl::NotFoundError(list->dump());
+    const std::string id = std::to_string((*list)["jobs"][0]["job_id"].get<int64_t>());
+    return portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
+                               "/api/2.2/jobs/get?job_id=" + id);
+  };
+  auto before = job();
+  ASSERT_OK(before);
+  const std::string cron = (*before)["settings"]["schedule"]["quartz_cron_expression"];
+  // A person moves the schedule in the UI (the UI saves with jobs/reset).
+  nlohmann::json settings = (*before)["settings"];
+  settings["schedule"]["quartz_cron_expression"] = "0 15 4 * * ?";
+  ASSERT_OK(portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "POST",
+                                "/api/2.2/jobs/reset",
+                                {{"job_id", (*before)["job_id"]}, {"new_settings", settings}}));
+
+  auto poll = ctl.WaitForLogLine(
+      [](const nlohmann::json& l) {
+        return l.value("event", "") == "change_poll" &&
+               absl::StrContains(l.value("resources", ""), "training");
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(poll.has_value()) << ctl.Stderr();
+  EXPECT_THAT((*poll)["resources"].get<std::string>(), HasSubstr("training-permissions"));
+  EXPECT_THAT((*poll)["resources"].get<std::string>(), Not(HasSubstr("notebooks")));
+  auto repaired = ctl.WaitForLogLine(Event("drift_repaired", {{"resource", "training"}}),
+                                     std::chrono::seconds(60));
+  ASSERT_TRUE(repaired.has_value()) << ctl.Stderr();
+  const std::string sync_id = (*repaired)["sync_id"];
+  auto start =
+      ctl.WaitForLogLine(Event("sync_start", {{"sync_id", sync_id}}), std::chrono::seconds(5));
+  ASSERT_TRUE(start.has_value()) << ctl.Stderr();
+  EXPECT_THAT((*start).value("targets", ""), HasSubstr("training"));
+  auto ended =
+      ctl.WaitForLogLine(Event("sync_end", {{"sync_id", sync_id}}), std::chrono::seconds(60));
+  ASSERT_TRUE(ended.has_value()) << ctl.Stderr();
+
+  auto after = job();
+  ASSERT_OK(after);
+  EXPECT_EQ((*after)["settings"]["schedule"]["quartz_cron_expression"], cron);
   EXPECT_EQ(ctl.Stop(), 0) << ctl.Stderr();
 }
 

@@ -273,6 +273,34 @@ TEST_F(ArmUnitTest, BuiltInRoleNameIsLookedUpAtMostOncePerProcessCustomRoleEvery
   EXPECT_EQ(lookups(), 3);
 }
 
+// Issue 17: the other spellings: a scope given as an ARM id (no resource of the
+// environment), a role by its definition GUID and a principal by object id need no
+// lookup; the assignment is read under its deterministic name.
+TEST_F(ArmUnitTest, RoleAssignmentByGuidAtAnArmIdForAnObjectIdNeedsNoLookup) {
+  const std::string scope = "/subscriptions/" + std::string(kSub) +
+                            "/resourceGroups/shared-rg/providers/Microsoft.Storage/"
+                            "storageAccounts/shared";
+  const std::string principal = "33333333-0000-0000-0000-000000000000";
+  transport_.Enqueue("GET", "roleAssignments", 404,
+                     R"({"error":{"code":"RoleAssignmentNotFound","message":"not found"}})");
+  envctl::v1::Resource r;
+  r.set_name("shared-access");
+  r.mutable_role_assignment()->set_scope(scope);
+  r.mutable_role_assignment()->set_role("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1");
+  r.mutable_role_assignment()->mutable_principal()->set_object_id(principal);
+  reconcilers::arm::RoleAssignmentReconciler ra(arm_, kSub, kDeployer);
+  auto change = PlanOf(ra, r);
+  ASSERT_OK(change);
+  EXPECT_EQ(change->action, Action::kCreate);
+  const std::string name = reconcilers::arm::RoleAssignmentName(
+      scope, "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", principal);
+  EXPECT_EQ(change->observed["name"], name);
+  EXPECT_EQ(change->observed["principalId"], principal);
+  ASSERT_EQ(transport_.Requests().size(), 1u) << "no role definition lookup";
+  EXPECT_THAT(transport_.Requests()[0].url,
+              HasSubstr(scope + "/providers/Microsoft.Authorization/roleAssignments/" + name));
+}
+
 TEST_F(ArmUnitTest, RoleAssignmentWithUncreatedScopeIsKnownAfterApply) {
   envctl::v1::Resource r;
   r.set_name("lake-access");

@@ -4,6 +4,7 @@
 // changed, permission granted by hand) repaired under enforce and only reported under
 // report, prune of a removed job, and a notebook change that reruns the JobRunTest and
 // nothing else.
+#include "cloud/databricks/workspace_api.h"
 #include "tests/reconcilers_data/data_plane_fixture.h"
 
 namespace envctl::testing {
@@ -451,6 +452,89 @@ TEST_F(DatabricksJobsTest, JobClusterOutsideItsPolicyFailsWithTheServiceMessage)
   const auto* o = Outcome(applied, "training");
   EXPECT_FALSE(o->status.ok());
   EXPECT_THAT(o->status.message(), HasSubstr("num_workers"));
+}
+
+// The change poll (Engine::ChangedSinceApply, what the controller runs every
+// drift.pollInterval) of a workspace's jobs: one jobs listing serves the job and its
+// permissions; nothing is found after an apply; a schedule changed by hand names the job
+// and its permissions (whose hint is the job) without reading either; after the repair
+// nothing is found again.
+TEST_F(DatabricksJobsTest, ChangePollFindsAHandEditedJobWithOneJobsListing) {
+  Apply();
+  ResetStats();
+  auto quiet = engine_->ChangedSinceApply(env_);
+  ASSERT_OK(quiet);
+  EXPECT_THAT(*quiet, IsEmpty());
+  EXPECT_THAT(Requests("GET", "/jobs/list"), SizeIs(1)) << RequestLog().dump();
+  EXPECT_THAT(Requests("GET", "/permissions/"), IsEmpty()) << "no hint moved: no ACL read";
+  EXPECT_THAT(Requests("GET", "/jobs/get"), IsEmpty());
+
+  SetSchedule("0 30 1 * * ?", "PAUSED");
+  ResetStats();
+  auto moved = engine_->ChangedSinceApply(env_);
+  ASSERT_OK(moved);
+  EXPECT_THAT(*moved, ::testing::UnorderedElementsAre("training", "training-acl"));
+  EXPECT_THAT(Requests("GET", "/jobs/list"), SizeIs(1)) << "one listing for both";
+  EXPECT_THAT(Requests("GET", "/permissions/"), IsEmpty());
+  EXPECT_EQ(Writes().count("databricks"), 0u);
+
+  Apply();
+  EXPECT_EQ(JobSettings()["schedule"]["quartz_cron_expression"], "0 0 3 * * ?");
+  auto after = engine_->ChangedSinceApply(env_);
+  ASSERT_OK(after);
+  EXPECT_THAT(*after, IsEmpty()) << "the repair's own write is the new baseline";
+}
+
+TEST_F(DatabricksJobsTest, ChangePollFindsAJobDeletedByHand) {
+  Apply();
+  ASSERT_OK(client_->Post("/api/2.2/jobs/delete", {{"job_id", std::stoll(JobId())}}).status());
+  auto moved = engine_->ChangedSinceApply(env_);
+  ASSERT_OK(moved);
+  EXPECT_THAT(*moved, Contains("training"));
+  EXPECT_THAT(*moved, Contains("training-acl"));
+  Apply();
+  auto after = engine_->ChangedSinceApply(env_);
+  ASSERT_OK(after);
+  EXPECT_THAT(*after, IsEmpty());
+}
+
+// A job whose only difference is an ignored setting: the poll finds the edit once; the
+// plan that follows writes nothing and records the live settings as the new baseline, so
+// the next polls find nothing (no targeted sync every 30 s for an ignored difference).
+TEST_F(DatabricksJobsTest, ChangePollBaselineMovesWhenThePlanFindsOnlyIgnoredDifferences) {
+  Find("training")->add_ignore_differences("schedule.pause_status");
+  Apply();
+  SetSchedule("0 0 3 * * ?", "PAUSED");
+  auto moved = engine_->ChangedSinceApply(env_);
+  ASSERT_OK(moved);
+  EXPECT_THAT(*moved, Contains("training"));
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  EXPECT_EQ(Outcome(applied, "training")->action, Action::kNone) << Describe(applied);
+  EXPECT_EQ(Writes().count("databricks"), 0u);
+  auto after = engine_->ChangedSinceApply(env_);
+  ASSERT_OK(after);
+  EXPECT_THAT(*after, IsEmpty());
+  EXPECT_EQ(JobSettings()["schedule"]["pause_status"], "PAUSED");
+}
+
+// A notebook saved by hand with the content it had (a new modified_at, nothing to
+// repair): found once; the plan records the new time, so the next poll finds nothing.
+TEST_F(DatabricksJobsTest, NotebookSavedUnchangedByHandIsPolledOnceThenNotAgain) {
+  Apply();
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_OK(dbx::WorkspaceApi(*client_).ImportSource("/Shared/bikeshare/train", kTrain,
+                                                     dbx::Language::kPython, true));
+  auto moved = engine_->ChangedSinceApply(env_);
+  ASSERT_OK(moved);
+  EXPECT_THAT(*moved, ::testing::ElementsAre("notebooks"));
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  EXPECT_EQ(Outcome(applied, "notebooks")->action, Action::kNone) << Describe(applied);
+  EXPECT_EQ(Writes().count("databricks"), 0u);
+  auto after = engine_->ChangedSinceApply(env_);
+  ASSERT_OK(after);
+  EXPECT_THAT(*after, IsEmpty());
 }
 
 }  // namespace

@@ -187,6 +187,24 @@ TEST_F(KeyVaultSecretTest, WithoutRecoverPermissionASoftDeletedSecretIsPurgedAnd
   EXPECT_THAT(r->status.message(), HasSubstr("grants neither recover nor purge"));
   EXPECT_THAT(r->status.message(), HasSubstr("add `recover`"));
   EXPECT_TRUE(Outcome(refused, "keyvault")->status.ok()) << "only the secret fails";
+
+  // Applied: the secret that cannot be repaired blocks what reads it (with the reason),
+  // and nothing else.
+  for (const char* name : {"lake-key-reader", "other-secret"}) {
+    envctl::v1::Resource* other = AddResource(name);
+    other->mutable_key_vault_secret()->set_vault("keyvault");
+    other->mutable_key_vault_secret()->set_secret_name(name);
+    other->mutable_key_vault_secret()->mutable_value()->mutable_output()->set_resource("lake");
+    other->mutable_key_vault_secret()->mutable_value()->mutable_output()->set_output("primaryKey");
+    if (std::string(name) == "lake-key-reader") other->add_depends_on("lake-key");
+    SetContent(name, {});
+  }
+  controller::EngineResult blocked = Apply();
+  EXPECT_FALSE(Outcome(blocked, "lake-key")->status.ok()) << Describe(blocked);
+  EXPECT_EQ(Outcome(blocked, "lake-key-reader")->blocked_by, "lake-key") << Describe(blocked);
+  EXPECT_THAT(Outcome(blocked, "lake-key-reader")->reason, HasSubstr("dependency lake-key failed"));
+  EXPECT_TRUE(Outcome(blocked, "other-secret")->status.ok()) << Describe(blocked);
+  EXPECT_TRUE(Outcome(blocked, "other-secret")->applied);
 }
 
 TEST_F(KeyVaultSecretTest, ValueNeverAppearsInPlanFieldsOrErrors) {

@@ -4,6 +4,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "spec/loader.h"
+#include "spec/warnings.h"
 
 namespace envctl::spec {
 namespace {
@@ -44,6 +45,49 @@ TEST(ReferencesTest, DisabledResourcesAreLeftOutOfTheDependencyMap) {
   EXPECT_EQ(deps.count("adf-pipeline-test"), 0u);
   EXPECT_EQ(deps.count("training-run"), 0u);
   EXPECT_EQ(deps.size(), 13u);
+}
+
+// Issue 17: in a vault in RBAC mode envctl writes secrets with a role assignment of its
+// own; each secret waits for the deployer's assignments at the vault or its group (and
+// no other assignment), and `validate` warns about a secret with none.
+TEST(ReferencesTest, SecretsOfAnRbacVaultWaitForTheDeployersRoleAssignment) {
+  envctl::v1::Environment env;
+  env.set_name("test");
+  auto add = [&env](const std::string& name) {
+    envctl::v1::Resource* r = env.add_resources();
+    r->set_name(name);
+    return r;
+  };
+  auto* kv = add("kv")->mutable_key_vault();
+  kv->set_resource_group("rg");
+  kv->set_enable_rbac_authorization(true);
+  add("secret")->mutable_key_vault_secret()->set_vault("kv");
+  auto* at_vault = add("deployer-at-vault")->mutable_role_assignment();
+  at_vault->set_scope("kv");
+  at_vault->mutable_principal()->set_deployer(true);
+  auto* at_group = add("deployer-at-group")->mutable_role_assignment();
+  at_group->set_scope("rg");
+  at_group->mutable_principal()->set_deployer(true);
+  auto* reader = add("factory-reads")->mutable_role_assignment();
+  reader->set_scope("kv");
+  reader->mutable_principal()->set_data_factory("factory");
+  const auto implied = ImpliedDependencies(env);
+  ASSERT_EQ(implied.count("secret"), 1u);
+  EXPECT_THAT(implied.at("secret"), UnorderedElementsAre("deployer-at-vault", "deployer-at-group"));
+  EXPECT_TRUE(Warnings(env).empty());
+
+  // Access policies instead of RBAC: nothing implied.
+  kv->set_enable_rbac_authorization(false);
+  EXPECT_THAT(ImpliedDependencies(env), IsEmpty());
+
+  // RBAC without a grant for the deployer: a warning at the secret naming the fix.
+  kv->set_enable_rbac_authorization(true);
+  env.mutable_resources()->DeleteSubrange(2, 2);
+  EXPECT_THAT(ImpliedDependencies(env), IsEmpty());
+  const auto warnings = Warnings(env);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].field, "keyVaultSecret.vault");
+  EXPECT_THAT(warnings[0].message, ::testing::HasSubstr("Key Vault Secrets Officer"));
 }
 
 TEST(ReferencesTest, OutputPlaceholdersInStringFieldsAreReferences) {

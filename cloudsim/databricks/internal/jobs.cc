@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -340,7 +341,8 @@ Response JobStore::List(const Call& call) const {
   const bool expand = ParseBool(call.Param("expand_tasks").value_or(""), false);
   std::vector<const Job*> matched;
   for (const auto& [id, job] : jobs_) {
-    if (!name.empty() && job.settings.value("name", "") != name) continue;
+    // The name filter is exact but case-insensitive (Jobs API ListJobsRequest.name).
+    if (!name.empty() && !absl::EqualsIgnoreCase(job.settings.value("name", ""), name)) continue;
     matched.push_back(&job);
   }
   Json jobs = Json::array();

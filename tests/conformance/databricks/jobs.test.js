@@ -128,6 +128,13 @@ test("jobs and permissions through the official SDK", async (t) => {
     const named = await sdkGet(w, "/api/2.2/jobs/list", { name: settings.name, expand_tasks: true });
     assert.deepEqual(named.jobs.map((j) => j.job_id), [ids.job]);
     assert.equal(named.jobs[0].settings.tasks.length, 2);
+    // The name filter is exact but case-insensitive; an expanded entry carries the settings
+    // jobs/get returns (what envctl's change poll hashes).
+    const upper = await sdkGet(w, "/api/2.2/jobs/list", { name: settings.name.toUpperCase(), expand_tasks: true });
+    assert.deepEqual(upper.jobs.map((j) => j.job_id), [ids.job]);
+    assert.deepEqual(upper.jobs[0].settings, (await getJob(w, ids.job)).settings);
+    const none = await sdkGet(w, "/api/2.2/jobs/list", { name: settings.name.slice(0, -1) });
+    assert.equal(none.jobs, undefined, "no prefix match; jobs is left out when empty");
   });
 
   await t.test("reset replaces the settings; update merges and removes fields", async () => {
