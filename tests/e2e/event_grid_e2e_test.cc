@@ -49,24 +49,10 @@ class EventGridE2ETest : public BikeshareE2ETest {
         Run("apply " + repo_.string() + " --env test --once --cloud " + sim_->endpoints_file +
             " --state-dir " + (work_ / "controller" / "state").string());
     ASSERT_EQ(applied.exit_code, 0) << applied.output;
-    const fs::path config = work_ / "controller.yaml";
-    WriteFile(config, "source:\n  folder: " + repo_.string() +
-                          "\n  pollInterval: 1h\n"
-                          "environments: [test]\n"
-                          "cloud: " +
-                          sim_->endpoints_file +
-                          "\n"
-                          "stateDir: " +
-                          (work_ / "controller").string() +
-                          "\n"
-                          "workers: 2\n"
-                          "drift:\n  pollInterval: 1h\n"
-                          "grpc:\n  listen: 127.0.0.1:0\n"
-                          "http:\n  listen: 127.0.0.1:0\n"
-                          "webhooks:\n  eventGridSecretEnv: " +
-                          kSecretEnv +
-                          "\n"
-                          "log:\n  level: info\n");
+    const fs::path config = WriteFolderControllerConfig(
+        std::string("environments: [test]\nworkers: 2\ndrift:\n  pollInterval: 1h\n") +
+        kLoopbackListeners + "webhooks:\n  eventGridSecretEnv: " + kSecretEnv +
+        "\nlog:\n  level: info\n");
     ASSERT_TRUE(
         ctl_.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
     auto first = ctl_.WaitForLogLine(Event("sync_end", {{"environment", "test"}}));

@@ -586,37 +586,23 @@ class ChangePollE2ETest : public BikeshareE2ETest {
   // The controller for TEST with a resync too long to matter and a 2 s change poll.
   fs::path WriteConfig() {
     Edit("envctl.yaml", "resyncInterval: 10m", "resyncInterval: 1h");
-    const fs::path config = work_ / "controller.yaml";
-    WriteFile(config,
-              "source:\n"
-              "  folder: " +
-                  repo_.string() +
-                  "\n"
-                  "  pollInterval: 1h\n"
-                  "environments: [test]\n"
-                  "cloud: " +
-                  sim_->endpoints_file +
-                  "\n"
-                  "stateDir: " +
-                  (work_ / "controller").string() +
-                  "\n"
-                  "workers: 2\n"
-                  "drift:\n  pollInterval: 2s\n"
-                  "grpc:\n  listen: 127.0.0.1:0\n"
-                  "http:\n  listen: 127.0.0.1:0\n"
-                  "log:\n  level: info\n");
-    return config;
+    return WriteFolderControllerConfig(
+        std::string("environments: [test]\nworkers: 2\ndrift:\n  pollInterval: 2s\n") +
+        kLoopbackListeners + "log:\n  level: info\n");
+  }
+  // Starts the controller (JSON logs) and waits for its first converged sync of TEST.
+  void StartConverged(ControllerProcess& ctl) {
+    ASSERT_TRUE(ctl.Start(
+        work_, {"controller", "--config", WriteConfig().string(), "--log-format", "json"}));
+    auto first =
+        ctl.WaitForLogLine(Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}));
+    ASSERT_TRUE(first.has_value()) << ctl.Stdout() << ctl.Stderr();
   }
 };
 
 TEST_F(ChangePollE2ETest, NotebookEditedByHandIsRepairedByTheChangePollWithin60s) {
-  const fs::path config = WriteConfig();
   ControllerProcess ctl;
-  ASSERT_TRUE(
-      ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
-  auto first =
-      ctl.WaitForLogLine(Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}));
-  ASSERT_TRUE(first.has_value()) << ctl.Stdout() << ctl.Stderr();
+  ASSERT_NO_FATAL_FAILURE(StartConverged(ctl));
 
   // A person edits a notebook in the workspace (same API as the UI's save).
   ASSERT_OK(portal_->Databricks(
@@ -655,13 +641,8 @@ TEST_F(ChangePollE2ETest, NotebookEditedByHandIsRepairedByTheChangePollWithin60s
 // not the hourly resync; the job's permissions (whose hint is the job) are planned in
 // the same targeted sync.
 TEST_F(ChangePollE2ETest, JobEditedByHandIsRepairedByTheChangePollWithin60s) {
-  const fs::path config = WriteConfig();
   ControllerProcess ctl;
-  ASSERT_TRUE(
-      ctl.Start(work_, {"controller", "--config", config.string(), "--log-format", "json"}));
-  auto first =
-      ctl.WaitForLogLine(Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}));
-  ASSERT_TRUE(first.has_value()) << ctl.Stdout() << ctl.Stderr();
+  ASSERT_NO_FATAL_FAILURE(StartConverged(ctl));
 
   auto job = [&]() -> absl::StatusOr<nlohmann::json> {
     auto list = portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
