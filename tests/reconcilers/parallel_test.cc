@@ -1,5 +1,6 @@
 #include "reconcilers/parallel.h"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
@@ -26,6 +27,29 @@ TEST(RunParallelTest, EveryIndexRunsOnceAndTheFirstErrorInIndexOrderWins) {
   EXPECT_EQ(s, absl::UnavailableError("seven"));
   for (const auto& r : runs) EXPECT_EQ(r.load(), 1);
   EXPECT_TRUE(RunParallel(0, 4, [](size_t) { return absl::InternalError("never"); }).ok());
+}
+
+// The first `parallelism` indexes each wait (bounded) until all of them have started: a
+// RunParallel that ran them one after another would time out here instead of passing.
+TEST(RunParallelTest, RunsUpToParallelismAtOnceAndNeverMore) {
+  absl::Mutex mu;
+  int started = 0, in_flight = 0, max_in_flight = 0;
+  bool all_met = true;
+  ASSERT_TRUE(RunParallel(12, 4, [&](size_t i) {
+                absl::MutexLock lock(&mu);
+                ++started;
+                max_in_flight = std::max(max_in_flight, ++in_flight);
+                if (i < 4) {
+                  all_met &= mu.AwaitWithTimeout(absl::Condition(
+                                                     +[](int* n) { return *n >= 4; }, &started),
+                                                 absl::Seconds(30));
+                }
+                --in_flight;
+                return absl::OkStatus();
+              }).ok());
+  EXPECT_TRUE(all_met) << "the first 4 indexes did not run at the same time";
+  EXPECT_EQ(max_in_flight, 4);
+  EXPECT_EQ(started, 12);
 }
 
 TEST(RunParallelTest, HelperThreadsCarryTheCallersLogContext) {
