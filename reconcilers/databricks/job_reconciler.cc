@@ -60,8 +60,9 @@ absl::StatusOr<Change> DatabricksJobReconciler::Plan(Context& ctx) {
   change.exists = true;
   change.observed = {{"jobId", id}, {"settings", (*live)["settings"]}};
   // The change poll's baseline when nothing is written (in sync, or only ignored paths differ).
-  change.memory = {
-      {"jobId", id}, {"workspaceUrl", url}, {"settingsHash", JobSettingsHash((*live)["settings"])}};
+  const std::string hash = JobSettingsHash((*live)["settings"]);
+  change.memory = {{"jobId", id}, {"workspaceUrl", url}, {"settingsHash", hash}};
+  ctx.outputs.reads().Remember(JobHashKey(url, id), hash);  // the permissions' hint
   ctx.outputs.Set(ctx.resource.name(), "jobId", IdOutput(id));
   ASSIGN_OR_RETURN(json desired, JobSettingsJson(ctx.environment, ctx.outputs, spec));
   DiffOptions options;
@@ -113,6 +114,7 @@ absl::StatusOr<ApplyResult> DatabricksJobReconciler::Apply(Context& ctx, const C
                             CanonicalJobSettings(change.observed.value("settings", json::object())),
                             &settings);
     }
+    ctx.outputs.reads().Forget(JobHashKey(url, id));  // Plan's hash goes stale now
     json body = {{"job_id", std::stoll(id)}, {"new_settings", settings}};
     RETURN_IF_ERROR(Annotate(client.Post("/api/2.2/jobs/reset", body, kIdempotent).status(),
                              absl::StrCat("resetting job ", spec.job_name())));
@@ -125,7 +127,12 @@ absl::StatusOr<ApplyResult> DatabricksJobReconciler::Apply(Context& ctx, const C
   // What the service keeps (with its defaults) is the change poll's baseline; without it
   // (the read failed) the job is simply not polled until its next plan records one.
   absl::StatusOr<json> written = client.Get("/api/2.2/jobs/get", {{"job_id", id}});
-  if (written.ok()) result.memory["settingsHash"] = JobSettingsHash((*written)["settings"]);
+  if (written.ok()) {
+    result.memory["settingsHash"] = JobSettingsHash((*written)["settings"]);
+    ctx.outputs.reads().Remember(JobHashKey(url, id), result.memory["settingsHash"]);
+  } else {
+    ctx.outputs.reads().Forget(JobHashKey(url, id));
+  }
   return result;
 }
 

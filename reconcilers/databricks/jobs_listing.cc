@@ -11,6 +11,10 @@ namespace envctl::reconcilers {
 
 std::string JobsListingKey(const std::string& url) { return absl::StrCat("databricks-jobs:", url); }
 
+std::string JobHashKey(const std::string& url, const std::string& job_id) {
+  return absl::StrCat("databricks-job-hash:", url, "#", job_id);
+}
+
 std::string JobSettingsHash(const nlohmann::json& settings) {
   return absl::StrCat("sha256:", Sha256Hex(CanonicalJobSettings(settings).dump()));
 }

@@ -19,6 +19,11 @@ namespace envctl::reconcilers {
 // The PassReads key of the listing of the workspace at `url` (a job write forgets it).
 std::string JobsListingKey(const std::string& url);
 
+// The PassReads key of one job's settings hash as its own reconciler last read (jobs/get in
+// Plan) or wrote it in this pass: the job's permissions take their hint from it instead of
+// listing the workspace's jobs.
+std::string JobHashKey(const std::string& url, const std::string& job_id);
+
 // "sha256:<hex>" of a job's canonical settings.
 std::string JobSettingsHash(const nlohmann::json& settings);
 

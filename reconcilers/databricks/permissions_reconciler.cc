@@ -1,6 +1,7 @@
 #include "reconcilers/databricks/permissions_reconciler.h"
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -116,12 +117,17 @@ std::string JobOf(const std::string& object) {
   return absl::StartsWith(object, kJobsPrefix) ? object.substr(sizeof(kJobsPrefix) - 1) : "";
 }
 
-// The change poll's hint for a job's permissions: the job's settings hash in this pass's
-// listing ("" when the job is not listed). Not a job: "" without a read.
+// The change poll's hint for a job's permissions: the job's settings hash as its reconciler
+// read or wrote it in this pass (a plan: the job goes first, it is a dependency), else from
+// this pass's listing ("" when the job is not listed). Not a job: "" without a read.
 absl::StatusOr<std::string> HintOf(cloud::HttpTransport& transport, Context& ctx,
                                    const std::string& url, const std::string& object) {
   const std::string job = JobOf(object);
   if (job.empty()) return std::string();
+  if (std::optional<json> known = ctx.outputs.reads().Recall(JobHashKey(url, job));
+      known && known->is_string()) {
+    return known->get<std::string>();
+  }
   ASSIGN_OR_RETURN(json hashes, ListedJobHashes(transport, ctx.outputs.reads(), url));
   return hashes.contains(job) ? hashes[job].get<std::string>() : std::string();
 }

@@ -485,6 +485,21 @@ TEST_F(DatabricksJobsTest, ChangePollFindsAHandEditedJobWithOneJobsListing) {
   EXPECT_THAT(*after, IsEmpty()) << "the repair's own write is the new baseline";
 }
 
+// A plan of a job and its permissions reads no jobs listing: the permissions' hint is the
+// settings hash of the job's own jobs/get in the same pass, and that hint is the one the
+// change poll's listing finds afterwards (no needless targeted sync).
+TEST_F(DatabricksJobsTest, PlanTakesThePermissionsHintFromTheJobsOwnReadNotAListing) {
+  Apply();
+  ResetStats();
+  controller::EngineResult plan = Plan();
+  EXPECT_THAT(Requests("GET", "/jobs/get"), SizeIs(1)) << RequestLog().dump();
+  EXPECT_THAT(Requests("GET", "/jobs/list"), IsEmpty()) << RequestLog().dump();
+  EXPECT_EQ(Writes().count("databricks"), 0u);
+  auto quiet = engine_->ChangedSinceApply(env_);
+  ASSERT_OK(quiet);
+  EXPECT_THAT(*quiet, IsEmpty()) << "the hint from jobs/get equals the listing's";
+}
+
 TEST_F(DatabricksJobsTest, ChangePollFindsAJobDeletedByHand) {
   Apply();
   ASSERT_OK(client_->Post("/api/2.2/jobs/delete", {{"job_id", std::stoll(JobId())}}).status());
