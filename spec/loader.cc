@@ -25,6 +25,13 @@ using envctl::v1::Environment;
 using envctl::v1::Resource;
 using internal::FieldMarks;
 
+// Adds `dep` to r's dependsOn unless it is there already.
+void AddDependsOnOnce(Resource* r, const std::string& dep) {
+  if (std::find(r->depends_on().begin(), r->depends_on().end(), dep) == r->depends_on().end()) {
+    r->add_depends_on(dep);
+  }
+}
+
 struct ParsedFile {
   std::string path;
   std::vector<YAML::Node> docs;
@@ -180,10 +187,7 @@ Environment LoadOne(const std::string& dir, const internal::ProjectConfig& confi
     Resource* r = env.mutable_resources(i);
     for (const Reference& ref : ContentReferences(contents[i])) {
       if (ref.target == r->name() || validator.Find(ref.target) < 0) continue;
-      if (std::find(r->depends_on().begin(), r->depends_on().end(), ref.target) ==
-          r->depends_on().end()) {
-        r->add_depends_on(ref.target);
-      }
+      AddDependsOnOnce(r, ref.target);
     }
   }
   // Secrets of an RBAC vault wait for the deployer's role assignment there.
@@ -192,10 +196,7 @@ Environment LoadOne(const std::string& dir, const internal::ProjectConfig& confi
     Resource* r = env.mutable_resources(i);
     auto it = implied.find(r->name());
     if (it == implied.end()) continue;
-    for (const std::string& dep : it->second) {
-      if (std::find(r->depends_on().begin(), r->depends_on().end(), dep) == r->depends_on().end())
-        r->add_depends_on(dep);
-    }
+    for (const std::string& dep : it->second) AddDependsOnOnce(r, dep);
   }
   validator.CheckCycles();
   for (int i = 0; i < env.resources_size(); ++i) {

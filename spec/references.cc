@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "spec/internal/substitute.h"
+#include "spec/kinds.h"
 
 namespace envctl::spec {
 
@@ -253,11 +254,10 @@ std::set<std::string> ResourceDependencies(const Resource& resource) {
 
 std::map<std::string, std::set<std::string>> ImpliedDependencies(
     const envctl::v1::Environment& env) {
-  auto enabled = [](const Resource& r) { return !r.has_enabled() || r.enabled().value(); };
   std::map<std::string, std::string> rbac_vaults;  // vault -> its resource group resource
   std::map<std::string, std::set<std::string>> deployer_grants;  // scope -> assignments
   for (const auto& r : env.resources()) {
-    if (!enabled(r)) continue;
+    if (!IsEnabled(r)) continue;
     if (r.has_key_vault() && r.key_vault().enable_rbac_authorization())
       rbac_vaults[r.name()] = r.key_vault().resource_group();
     if (r.has_role_assignment() && r.role_assignment().principal().deployer())
@@ -265,7 +265,7 @@ std::map<std::string, std::set<std::string>> ImpliedDependencies(
   }
   std::map<std::string, std::set<std::string>> out;
   for (const auto& r : env.resources()) {
-    if (!enabled(r) || !r.has_key_vault_secret()) continue;
+    if (!IsEnabled(r) || !r.has_key_vault_secret()) continue;
     auto vault = rbac_vaults.find(r.key_vault_secret().vault());
     if (vault == rbac_vaults.end()) continue;
     for (const std::string& scope : {vault->first, vault->second}) {
@@ -280,7 +280,7 @@ std::map<std::string, std::set<std::string>> ImpliedDependencies(
 std::map<std::string, std::set<std::string>> DependencyMap(const envctl::v1::Environment& env) {
   std::set<std::string> enabled;
   for (const auto& r : env.resources()) {
-    if (!r.has_enabled() || r.enabled().value()) enabled.insert(r.name());
+    if (IsEnabled(r)) enabled.insert(r.name());
   }
   std::map<std::string, std::set<std::string>> out;
   for (const auto& r : env.resources()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "spec/kinds.h"
 #include "spec/references.h"
 
 namespace envctl::spec {
@@ -12,7 +13,7 @@ std::vector<Diagnostic> Warnings(const envctl::v1::Environment& env) {
   // A secret of an RBAC vault with no role assignment for the deployer to write it with.
   const auto implied = ImpliedDependencies(env);
   for (const auto& r : env.resources()) {
-    if (!r.has_key_vault_secret() || (r.has_enabled() && !r.enabled().value())) continue;
+    if (!r.has_key_vault_secret() || !IsEnabled(r)) continue;
     const envctl::v1::Resource* vault = nullptr;
     for (const auto& v : env.resources()) {
       if (v.name() == r.key_vault_secret().vault() && v.has_key_vault()) vault = &v;
@@ -37,7 +38,7 @@ std::vector<Diagnostic> Warnings(const envctl::v1::Environment& env) {
     out.push_back(std::move(d));
   }
   for (const auto& r : env.resources()) {
-    if (!r.has_key_vault() || (r.has_enabled() && !r.enabled().value())) continue;
+    if (!r.has_key_vault() || !IsEnabled(r)) continue;
     const auto& kv = r.key_vault();
     if (kv.enable_rbac_authorization()) continue;
     for (int i = 0; i < kv.access_policies_size(); ++i) {

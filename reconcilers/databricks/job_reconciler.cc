@@ -137,16 +137,15 @@ absl::StatusOr<ApplyResult> DatabricksJobReconciler::Apply(Context& ctx, const C
 }
 
 absl::StatusOr<bool> DatabricksJobReconciler::ChangedSinceApply(Context& ctx) {
-  const json& memory = ctx.prior.memory;
   const std::string id = JobIdOf(ctx.prior);
-  if (id.empty() || !memory.contains("workspaceUrl") || !memory["workspaceUrl"].is_string() ||
-      !memory.contains("settingsHash") || !memory["settingsHash"].is_string()) {
+  const std::string url = cloud::databricks::JsonString(ctx.prior.memory, "workspaceUrl");
+  const std::string recorded = cloud::databricks::JsonString(ctx.prior.memory, "settingsHash");
+  if (id.empty() || url.empty() || recorded.empty()) {
     return absl::FailedPreconditionError("no workspace URL or settings hash recorded yet");
   }
-  ASSIGN_OR_RETURN(json hashes, ListedJobHashes(transport_, ctx.outputs.reads(),
-                                                memory["workspaceUrl"].get<std::string>()));
+  ASSIGN_OR_RETURN(json hashes, ListedJobHashes(transport_, ctx.outputs.reads(), url));
   // Deleted, or its settings edited (a schedule paused, a task changed) by hand.
-  return !hashes.contains(id) || hashes[id] != memory["settingsHash"];
+  return !hashes.contains(id) || hashes[id] != recorded;
 }
 
 absl::Status DatabricksJobReconciler::Delete(Context& ctx) {

@@ -232,22 +232,19 @@ absl::StatusOr<ApplyResult> DatabricksPermissionsReconciler::Apply(Context& ctx,
 
 absl::StatusOr<bool> DatabricksPermissionsReconciler::ChangedSinceApply(Context& ctx) {
   const json& memory = ctx.prior.memory;
-  const std::string object =
-      memory.is_object() && memory.contains("object") && memory["object"].is_string()
-          ? memory["object"].get<std::string>()
-          : "";
+  const std::string object = cloud::databricks::JsonString(memory, "object");
   if (!object.empty() && JobOf(object).empty()) {
     return absl::UnimplementedError("only a job's permissions have a change hint");
   }
-  if (object.empty() || !memory.contains("workspaceUrl") || !memory["workspaceUrl"].is_string() ||
-      !memory.contains("hint") || !memory["hint"].is_string()) {
+  const std::string url = cloud::databricks::JsonString(memory, "workspaceUrl");
+  const std::string recorded = cloud::databricks::JsonString(memory, "hint");
+  if (object.empty() || url.empty() || recorded.empty()) {
     return absl::FailedPreconditionError("no job or hint recorded yet");
   }
-  ASSIGN_OR_RETURN(std::string hint,
-                   HintOf(transport_, ctx, memory["workspaceUrl"].get<std::string>(), object));
+  ASSIGN_OR_RETURN(std::string hint, HintOf(transport_, ctx, url, object));
   // The job was edited, recreated or deleted since the permissions were last looked at:
   // plan them now (one permissions read). Otherwise nothing is read.
-  return hint != memory["hint"].get<std::string>();
+  return hint != recorded;
 }
 
 absl::Status DatabricksPermissionsReconciler::Delete(Context& ctx) {
