@@ -10,10 +10,9 @@ const test = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
 const { AuthorizationManagementClient } = require("@azure/arm-authorization");
-const { KeyVaultManagementClient } = require("@azure/arm-keyvault");
 const { SecretClient } = require("@azure/keyvault-secrets");
-const { LRO, armClient, credential, endpoints, uniqueName } = require("../lib/cloud.js");
-const { LOCATION, resourceGroup } = require("../lib/fixtures.js");
+const { armClient, credential, endpoints, uniqueName } = require("../lib/cloud.js");
+const { resourceGroup, vault } = require("../lib/fixtures.js");
 
 const SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
 const SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
@@ -36,31 +35,8 @@ function forbiddenByRbac(action) {
 test("RBAC vault: data access only through a Key Vault data role", async (t) => {
   const ep = endpoints();
   const rg = await resourceGroup(t, "rg-kvrbac-");
-  const kvm = armClient(KeyVaultManagementClient);
   const auth = armClient(AuthorizationManagementClient);
-  const name = uniqueName("kv-rbac-");
-  const kv = await kvm.vaults.beginCreateOrUpdateAndWait(
-    rg,
-    name,
-    {
-      location: LOCATION,
-      properties: {
-        tenantId: ep.tenant_id,
-        sku: { family: "A", name: "standard" },
-        enableRbacAuthorization: true,
-        softDeleteRetentionInDays: 7,
-      },
-    },
-    LRO,
-  );
-  t.after(async () => {
-    try {
-      await kvm.vaults.delete(rg, name);
-      await kvm.vaults.beginPurgeDeletedAndWait(name, LOCATION, LRO);
-    } catch (err) {
-      if (err.statusCode !== 404) throw err;
-    }
-  });
+  const kv = await vault(t, rg, { rbac: true, prefix: "kv-rbac-" });
   assert.equal(kv.properties.enableRbacAuthorization, true);
   assert.deepEqual(kv.properties.accessPolicies ?? [], []);
   const client = secretClient(kv.properties.vaultUri);

@@ -22,9 +22,10 @@ function accessPolicy(objectId, secrets = ALL_SECRET_PERMISSIONS, ep = endpoints
   return { tenantId: ep.tenant_id, objectId, permissions: { secrets, keys: [], certificates: [] } };
 }
 
-// Creates a vault whose access policies grant `objectIds` every secret permission; after
+// Creates a vault whose access policies grant `objectIds` every secret permission (with
+// `rbac`: a vault in RBAC mode, no access policies, no data access for anyone yet); after
 // the test it is deleted and purged.
-async function vault(t, rg, { objectIds = [endpoints().object_id], prefix = "kv-conf-" } = {}) {
+async function vault(t, rg, { objectIds = [endpoints().object_id], prefix = "kv-conf-", rbac = false } = {}) {
   const ep = endpoints();
   const client = armClient(KeyVaultManagementClient);
   const name = uniqueName(prefix);
@@ -36,7 +37,9 @@ async function vault(t, rg, { objectIds = [endpoints().object_id], prefix = "kv-
       properties: {
         tenantId: ep.tenant_id,
         sku: { family: "A", name: "standard" },
-        accessPolicies: objectIds.map((o) => accessPolicy(o, ALL_SECRET_PERMISSIONS, ep)),
+        ...(rbac
+          ? { enableRbacAuthorization: true }
+          : { accessPolicies: objectIds.map((o) => accessPolicy(o, ALL_SECRET_PERMISSIONS, ep)) }),
         enableSoftDelete: true,
         softDeleteRetentionInDays: 7,
       },
