@@ -598,6 +598,19 @@ class ChangePollE2ETest : public BikeshareE2ETest {
         ctl.WaitForLogLine(Event("sync_end", {{"environment", "test"}, {"outcome", "converged"}}));
     ASSERT_TRUE(first.has_value()) << ctl.Stdout() << ctl.Stderr();
   }
+  // Waits (60 s) for `resource`'s drift_repaired line and returns in `start` the
+  // sync_start line of the sync that repaired it.
+  void WaitForRepairSync(ControllerProcess& ctl, const std::string& resource,
+                         nlohmann::json* start) {
+    auto repaired = ctl.WaitForLogLine(Event("drift_repaired", {{"resource", resource}}),
+                                       std::chrono::seconds(60));
+    ASSERT_TRUE(repaired.has_value()) << ctl.Stderr();
+    const std::string sync_id = (*repaired)["sync_id"];
+    auto started =
+        ctl.WaitForLogLine(Event("sync_start", {{"sync_id", sync_id}}), std::chrono::seconds(5));
+    ASSERT_TRUE(started.has_value()) << ctl.Stderr();
+    *start = *started;
+  }
 };
 
 TEST_F(ChangePollE2ETest, NotebookEditedByHandIsRepairedByTheChangePollWithin60s) {
@@ -617,15 +630,10 @@ TEST_F(ChangePollE2ETest, NotebookEditedByHandIsRepairedByTheChangePollWithin60s
       ctl.WaitForLogLine(Event("change_poll", {{"environment", "test"}}), std::chrono::seconds(60));
   ASSERT_TRUE(poll.has_value()) << ctl.Stderr();
   EXPECT_THAT((*poll)["resources"].get<std::string>(), HasSubstr("notebooks"));
-  auto repaired = ctl.WaitForLogLine(Event("drift_repaired", {{"resource", "notebooks"}}),
-                                     std::chrono::seconds(60));
-  ASSERT_TRUE(repaired.has_value()) << ctl.Stderr();
-  const std::string sync_id = (*repaired)["sync_id"];
+  nlohmann::json start;
+  ASSERT_NO_FATAL_FAILURE(WaitForRepairSync(ctl, "notebooks", &start));
   // The repair was a targeted sync (the change poll's), not the hourly resync.
-  auto start =
-      ctl.WaitForLogLine(Event("sync_start", {{"sync_id", sync_id}}), std::chrono::seconds(5));
-  ASSERT_TRUE(start.has_value()) << ctl.Stderr();
-  EXPECT_EQ((*start).value("targets", ""), "notebooks");
+  EXPECT_EQ(start.value("targets", ""), "notebooks");
 
   auto exported =
       portal_->Databricks("bikeshare-test-rg", "bikeshare-test-dbw", "GET",
@@ -673,16 +681,11 @@ TEST_F(ChangePollE2ETest, JobEditedByHandIsRepairedByTheChangePollWithin60s) {
   ASSERT_TRUE(poll.has_value()) << ctl.Stderr();
   EXPECT_THAT((*poll)["resources"].get<std::string>(), HasSubstr("training-permissions"));
   EXPECT_THAT((*poll)["resources"].get<std::string>(), Not(HasSubstr("notebooks")));
-  auto repaired = ctl.WaitForLogLine(Event("drift_repaired", {{"resource", "training"}}),
-                                     std::chrono::seconds(60));
-  ASSERT_TRUE(repaired.has_value()) << ctl.Stderr();
-  const std::string sync_id = (*repaired)["sync_id"];
-  auto start =
-      ctl.WaitForLogLine(Event("sync_start", {{"sync_id", sync_id}}), std::chrono::seconds(5));
-  ASSERT_TRUE(start.has_value()) << ctl.Stderr();
-  EXPECT_THAT((*start).value("targets", ""), HasSubstr("training"));
-  auto ended =
-      ctl.WaitForLogLine(Event("sync_end", {{"sync_id", sync_id}}), std::chrono::seconds(60));
+  nlohmann::json start;
+  ASSERT_NO_FATAL_FAILURE(WaitForRepairSync(ctl, "training", &start));
+  EXPECT_THAT(start.value("targets", ""), HasSubstr("training"));
+  auto ended = ctl.WaitForLogLine(Event("sync_end", {{"sync_id", start.value("sync_id", "")}}),
+                                  std::chrono::seconds(60));
   ASSERT_TRUE(ended.has_value()) << ctl.Stderr();
 
   auto after = job();
