@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -18,6 +19,15 @@ namespace envctl::reconcilers {
 // them). Every index runs even after a failure; the first error in index order is returned.
 absl::Status RunParallel(size_t n, size_t parallelism,
                          const std::function<absl::Status(size_t)>& work);
+
+// Runs `work(i)` for every i in [0, n) as soon as every index in `after[i]` has run OK
+// (a dependency graph instead of waves: one slow or throttled item delays only what
+// needs it), on up to `parallelism` threads (the caller's among them). An index whose
+// prerequisite failed is not run. Returns the first error in index order; Internal when
+// `after` has a cycle (its indexes never run). Indexes outside [0, n) and self
+// references in `after` are ignored.
+absl::Status RunAfter(size_t n, const std::vector<std::vector<size_t>>& after, size_t parallelism,
+                      const std::function<absl::Status(size_t)>& work);
 
 }  // namespace envctl::reconcilers
 

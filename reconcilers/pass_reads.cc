@@ -51,4 +51,14 @@ void PassReads::Forget(const std::string& key) {
   entries_.erase(key);
 }
 
+void PassReads::MarkCreated(const std::string& resource) {
+  absl::MutexLock lock(&mu_);
+  created_.insert(resource);
+}
+
+bool PassReads::CreatedInThisPass(const std::string& resource) const {
+  absl::MutexLock lock(&mu_);
+  return created_.count(resource) > 0;
+}
+
 }  // namespace envctl::reconcilers

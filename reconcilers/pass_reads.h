@@ -4,8 +4,11 @@
 // factory's GET serves its global parameters). An entry lives only as long as the pass
 // (the Outputs object that owns it): the next pass reads live state again, so drift
 // between passes is always seen. A resource that writes what an entry describes must
-// Forget it. Thread-safe; ReadOnce runs `read` at most once per key at a time (callers
-// asking for the same key meanwhile wait for its answer). Errors are not kept.
+// Forget it. It also knows which containers (a data factory, a Databricks workspace) a
+// resource created from nothing in this pass: their children cannot exist yet, so the
+// children's plans skip reads that could only answer 404 (each one a request that a
+// throttled service makes wait). Thread-safe; ReadOnce runs `read` at most once per key at a time
+// (callers asking for the same key meanwhile wait for its answer). Errors are not kept.
 #ifndef ENVCTL_RECONCILERS_PASS_READS_H_
 #define ENVCTL_RECONCILERS_PASS_READS_H_
 
@@ -13,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -37,6 +41,13 @@ class PassReads {
   // Drops `key` (its object was written in this pass).
   void Forget(const std::string& key);
 
+  // Records that the resource named `resource` (its name in the environment) created its
+  // object in this pass, where a read had just found none: nothing can be inside it yet.
+  // Not for an object restored or recovered (a soft-deleted vault keeps its secrets).
+  void MarkCreated(const std::string& resource);
+  // Whether MarkCreated(resource) was called in this pass.
+  bool CreatedInThisPass(const std::string& resource) const;
+
  private:
   struct Entry {
     absl::Mutex mu;  // held while the entry is being read
@@ -44,6 +55,7 @@ class PassReads {
   };
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> created_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace envctl::reconcilers

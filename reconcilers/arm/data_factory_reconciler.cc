@@ -217,6 +217,8 @@ absl::StatusOr<ApplyResult> DataFactoryReconciler::Apply(Context& ctx, const Cha
     }
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
+  // A new factory holds no definitions: its definitions' plan need not read them.
+  if (!change.exists) ctx.outputs.reads().MarkCreated(ctx.resource.name());
   Publish(ctx, *live);
   ApplyResult result;
   result.external_id = live->value("id", factories.FactoryId({group, spec.factory_name()}));

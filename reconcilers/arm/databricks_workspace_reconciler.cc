@@ -281,6 +281,9 @@ absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx,
       live = workspaces.UpdateTags(d.group, d.name, body.value("tags", json::object()));
     }
     if (!live.ok()) return Annotate(live.status(), what);
+    // A new workspace holds no notebooks, jobs, scopes or files of envctl's yet: their
+    // plans need not read them.
+    if (!change.exists) ctx.outputs.reads().MarkCreated(ctx.resource.name());
     if (live->is_object() && !live->empty()) {
       id = live->value("id", id);
       std::string live_url = cloud::arm::DatabricksWorkspacesClient::WorkspaceUrl(*live);

@@ -281,8 +281,10 @@ absl::StatusOr<ApplyResult> KeyVaultReconciler::Apply(Context& ctx, const Change
                 {"sku", body["properties"]["sku"]}}}};
     return vaults.CreateOrUpdate(group, spec.vault_name(), r).status();
   };
+  bool recovered = false;
   if (!change.exists && change.observed.value("soft_deleted", false)) {
     RETURN_IF_ERROR(Annotate(recover(), What(spec)));
+    recovered = true;
   }
   absl::StatusOr<json> live = vaults.CreateOrUpdate(group, spec.vault_name(), body);
   if (!change.exists && !live.ok() &&
@@ -290,9 +292,13 @@ absl::StatusOr<ApplyResult> KeyVaultReconciler::Apply(Context& ctx, const Change
        absl::StrContains(live.status().message(), "deleted state"))) {
     // Deleted between Plan and Apply.
     RETURN_IF_ERROR(Annotate(recover(), What(spec)));
+    recovered = true;
     live = vaults.CreateOrUpdate(group, spec.vault_name(), body);
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
+  // A vault made from nothing holds no secrets (a recovered one keeps its old ones): its
+  // secrets' plans need not read them.
+  if (!change.exists && !recovered) ctx.outputs.reads().MarkCreated(ctx.resource.name());
   OutputValue id;
   id.value = live->value("id", "");
   ctx.outputs.Set(ctx.resource.name(), "id", id);

@@ -35,8 +35,10 @@ absl::StatusOr<Change> DatabricksJobReconciler::Plan(Context& ctx) {
   ASSIGN_OR_RETURN(std::string url, WorkspaceUrlOf(ctx.outputs, spec.workspace()));
   DatabricksClient client(transport_, url);
   Change change;
-  std::string id = JobIdOf(ctx.prior);
-  if (id.empty()) {
+  // A workspace created in this pass has no jobs: nothing to read or adopt.
+  const bool new_workspace = ctx.outputs.reads().CreatedInThisPass(spec.workspace());
+  std::string id = new_workspace ? "" : JobIdOf(ctx.prior);
+  if (id.empty() && !new_workspace) {
     // Adopt a job of that name (state lost) rather than create a second one.
     ASSIGN_OR_RETURN(
         json list,

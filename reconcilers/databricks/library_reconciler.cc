@@ -39,7 +39,10 @@ absl::StatusOr<Change> DatabricksLibraryReconciler::Plan(Context& ctx) {
   const std::string& want = file->sha256();
 
   Change change;
-  absl::StatusOr<FileInfo> info = dbfs.GetStatus(path);
+  // A workspace created in this pass has no file of ours.
+  absl::StatusOr<FileInfo> info = ctx.outputs.reads().CreatedInThisPass(spec.workspace())
+                                      ? absl::NotFoundError("workspace created in this pass")
+                                      : dbfs.GetStatus(path);
   if (absl::IsNotFound(info.status())) {
     change.action = Action::kCreate;
     change.reason = "file does not exist";

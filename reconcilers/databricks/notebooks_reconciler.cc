@@ -132,7 +132,10 @@ absl::StatusOr<Change> DatabricksNotebooksReconciler::Plan(Context& ctx) {
 
   std::map<std::string, ObjectInfo> live;
   bool folder_exists = false;
-  RETURN_IF_ERROR(ListRecursive(api, folder, &live, &folder_exists));
+  // A workspace created in this pass has no folder of ours to list.
+  if (!ctx.outputs.reads().CreatedInThisPass(spec.workspace())) {
+    RETURN_IF_ERROR(ListRecursive(api, folder, &live, &folder_exists));
+  }
 
   Change change;
   change.exists = folder_exists;

@@ -80,8 +80,11 @@ absl::StatusOr<Change> DatabricksSecretScopeReconciler::Plan(Context& ctx) {
   DatabricksClient client(transport_, url);
   SecretsApi api(client);
 
-  ASSIGN_OR_RETURN(std::vector<SecretScope> scopes,
-                   WithContext(api.ListScopes(), "listing secret scopes"));
+  // A workspace created in this pass has no scopes.
+  std::vector<SecretScope> scopes;
+  if (!ctx.outputs.reads().CreatedInThisPass(spec.workspace())) {
+    ASSIGN_OR_RETURN(scopes, WithContext(api.ListScopes(), "listing secret scopes"));
+  }
   std::optional<SecretScope> live;
   for (const SecretScope& s : scopes) {
     if (absl::EqualsIgnoreCase(s.name, spec.scope_name())) live = s;

@@ -187,28 +187,23 @@ absl::StatusOr<std::vector<Entity>> DeployOrder(std::vector<Entity> entities) {
   return ordered;
 }
 
-absl::StatusOr<std::vector<std::vector<Entity>>> DeployWaves(std::vector<Entity> entities) {
-  std::vector<Entity> ordered;
+absl::StatusOr<DeployGraph> DeployGraphOf(std::vector<Entity> entities) {
+  DeployGraph graph;
   {
     absl::StatusOr<std::vector<Entity>> o = DeployOrder(std::move(entities));
     if (!o.ok()) return o.status();
-    ordered = *std::move(o);
+    graph.order = *std::move(o);
   }
-  std::map<std::string, size_t> wave_of;
-  std::vector<std::vector<Entity>> waves;
-  for (Entity& e : ordered) {
-    size_t wave = 0;
-    for (const auto& [type, name] : ReferencesOf(e)) {
-      auto it = wave_of.find(absl::StrCat(FolderOf(type), "/", name));
-      if (it != wave_of.end() && absl::StrCat(FolderOf(type), "/", name) != e.Key()) {
-        wave = std::max(wave, it->second + 1);
-      }
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < graph.order.size(); ++i) index[graph.order[i].Key()] = i;
+  graph.after.resize(graph.order.size());
+  for (size_t i = 0; i < graph.order.size(); ++i) {
+    for (const auto& [type, name] : ReferencesOf(graph.order[i])) {
+      auto it = index.find(absl::StrCat(FolderOf(type), "/", name));
+      if (it != index.end() && it->second != i) graph.after[i].push_back(it->second);
     }
-    wave_of[e.Key()] = wave;
-    if (waves.size() <= wave) waves.resize(wave + 1);
-    waves[wave].push_back(std::move(e));
   }
-  return waves;
+  return graph;
 }
 
 }  // namespace envctl::reconcilers::datafactory

@@ -4,7 +4,7 @@
 // "PipelineReference" | "DataFlowReference" | "IntegrationRuntimeReference" |
 // "CredentialReference" | "ManagedVirtualNetworkReference"} anywhere in its properties; a
 // managed private endpoint after its managed virtual network); deletion runs in the
-// reverse order. Entities with no path between them form one wave and deploy together.
+// reverse order. Entities with no path between them deploy at the same time.
 // Pure functions.
 #ifndef ENVCTL_RECONCILERS_DATAFACTORY_DEFINITION_ORDER_H_
 #define ENVCTL_RECONCILERS_DATAFACTORY_DEFINITION_ORDER_H_
@@ -67,9 +67,15 @@ std::vector<std::pair<EntityType, std::string>> ReferencesOf(const Entity& entit
 // cycle when entities reference each other in a loop.
 absl::StatusOr<std::vector<Entity>> DeployOrder(std::vector<Entity> entities);
 
-// The same order cut into waves: each wave holds the entities whose references are all
-// in earlier waves, so a wave's entities can be written at the same time.
-absl::StatusOr<std::vector<std::vector<Entity>>> DeployWaves(std::vector<Entity> entities);
+// The deploy order with each entity's prerequisites: after[i] holds the indexes (into
+// `order`) of the entities order[i] references, all of them before i. Writers start an
+// entity as soon as its prerequisites are written (RunAfter), so one slow or throttled
+// write delays only what needs it, not a whole wave.
+struct DeployGraph {
+  std::vector<Entity> order;
+  std::vector<std::vector<size_t>> after;
+};
+absl::StatusOr<DeployGraph> DeployGraphOf(std::vector<Entity> entities);
 
 }  // namespace envctl::reconcilers::datafactory
 

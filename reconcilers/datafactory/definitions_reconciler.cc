@@ -35,10 +35,11 @@ using datafactory::Entity;
 using datafactory::EntityType;
 
 constexpr char kMasked[] = "**********";
-// Entities of one wave written at the same time (ADF's per-factory write limits are
-// generous; this keeps a 100-entity folder to a handful of round trips per wave).
+// Entities written at the same time, each as soon as what it references is written
+// (ADF's per-factory write limits are generous; this keeps a 100-entity folder to a
+// handful of round trips per level of references).
 constexpr size_t kReadParallelism = 8;
-constexpr size_t kWaveParallelism = 4;
+constexpr size_t kWriteParallelism = 4;
 
 EntityKind KindOf(EntityType type) {
   switch (type) {
@@ -69,42 +70,60 @@ EntityKind KindOf(EntityType type) {
 // What the factory holds, read for one Plan: a kind with several entities to look at is
 // listed once (one read per kind instead of a GET per entity, so a no-op resync of a
 // folder costs a handful of reads); a kind with one entity is read with a GET. List
-// entries are the same bodies a GET returns (ARM lists). Not thread-safe (one Plan).
+// entries are the same bodies a GET returns (ARM lists). A factory created in this pass
+// holds nothing yet: then every entity is absent without a read. Not thread-safe (one
+// Plan), but Get is once ListWanted has returned.
 class LiveEntities {
  public:
   // `factory_body`: the factory's own GET of this pass (its data factory resource read
   // it), which carries the global parameters: they then cost no read of their own.
   LiveEntities(const DataFactoryClient& client, FactoryRef factory,
-               std::map<EntityType, int> wanted, std::optional<nlohmann::json> factory_body)
+               std::map<EntityType, int> wanted, std::optional<nlohmann::json> factory_body,
+               bool factory_created_in_this_pass)
       : client_(client),
         factory_(std::move(factory)),
         wanted_(std::move(wanted)),
-        factory_body_(std::move(factory_body)) {}
+        factory_body_(std::move(factory_body)),
+        empty_factory_(factory_created_in_this_pass) {}
 
-  // Lists every kind wanted more than once, so that Get is then a lookup for those kinds
-  // and safe to call from several threads (the other kinds are one GET each).
+  // Lists every kind wanted more than once (the kinds at the same time), so that Get is
+  // then a lookup for those kinds and safe to call from several threads (the other kinds
+  // are one GET each).
   void ListWanted() {
+    if (empty_factory_) return;
+    std::vector<EntityType> types;
     for (const auto& [type, count] : wanted_) {
-      if (count < 2 || !ListedByFactory(type)) continue;
-      std::map<std::string, nlohmann::json> by_name;
-      absl::StatusOr<std::vector<nlohmann::json>> items =
-          client_.ListEntities(factory_, KindOf(type));
+      if (count >= 2 && ListedByFactory(type)) types.push_back(type);
+    }
+    std::vector<absl::StatusOr<std::vector<nlohmann::json>>> lists(
+        types.size(), absl::UnknownError("not listed"));
+    RunParallel(types.size(), kReadParallelism, [&](size_t i) {
+      lists[i] = client_.ListEntities(factory_, KindOf(types[i]));
+      return absl::OkStatus();
+    }).IgnoreError();
+    for (size_t i = 0; i < types.size(); ++i) {
+      absl::StatusOr<std::vector<nlohmann::json>>& items = lists[i];
       if (!items.ok() && !absl::IsNotFound(items.status())) {
-        list_errors_[type] = items.status();
+        list_errors_[types[i]] = items.status();
         continue;
       }
+      std::map<std::string, nlohmann::json> by_name;
       if (items.ok()) {
         for (nlohmann::json& item : *items) {
           const std::string name_key = absl::AsciiStrToLower(item.value("name", ""));
           by_name[name_key] = std::move(item);
         }
       }
-      listed_.emplace(type, std::move(by_name));
+      listed_.emplace(types[i], std::move(by_name));
     }
   }
 
   // The entity's body; NotFound when the factory has no such entity (or no factory).
   absl::StatusOr<nlohmann::json> Get(EntityType type, const std::string& name) const {
+    if (empty_factory_) {
+      return absl::NotFoundError(absl::StrCat(datafactory::CollectionOf(type), "/", name,
+                                              " not found (factory created in this pass)"));
+    }
     auto error = list_errors_.find(type);
     if (error != list_errors_.end()) return error->second;
     if (type == EntityType::kGlobalParameters && factory_body_.has_value() &&
@@ -137,6 +156,7 @@ class LiveEntities {
   const FactoryRef factory_;
   std::map<EntityType, int> wanted_;
   const std::optional<nlohmann::json> factory_body_;
+  const bool empty_factory_;
   std::map<EntityType, std::map<std::string, nlohmann::json>> listed_;
   std::map<EntityType, absl::Status> list_errors_;
 };
@@ -188,8 +208,14 @@ nlohmann::json NormalizeGlobalParameters(nlohmann::json params) {
   return params;
 }
 
-// The folder's entities in deploy waves, expanded.
-absl::StatusOr<std::vector<std::vector<DesiredEntity>>> DesiredWaves(const Context& ctx) {
+// The folder's entities, expanded, in deploy order with their prerequisites
+// (datafactory::DeployGraph).
+struct DesiredGraph {
+  std::vector<DesiredEntity> entities;
+  std::vector<std::vector<size_t>> after;
+};
+
+absl::StatusOr<DesiredGraph> DesiredGraphOf(const Context& ctx) {
   const std::string& folder = ctx.resource.data_factory_definitions().folder();
   std::vector<Entity> entities;
   std::map<std::string, std::set<std::string>> sensitive;
@@ -222,25 +248,13 @@ absl::StatusOr<std::vector<std::vector<DesiredEntity>>> DesiredWaves(const Conte
         Annotate(ExpandStrings(ctx.outputs, e.Key(), &e.properties, &sensitive[e.Key()]), where));
     entities.push_back(std::move(e));
   }
-  ASSIGN_OR_RETURN(std::vector<std::vector<Entity>> waves,
-                   datafactory::DeployWaves(std::move(entities)));
-  std::vector<std::vector<DesiredEntity>> out;
-  for (auto& wave : waves) {
-    out.emplace_back();
-    for (Entity& e : wave) {
-      const std::string key = e.Key();
-      const std::string sha = Sha256Hex(e.properties.dump());
-      out.back().push_back({std::move(e), sha, sensitive[key]});
-    }
-  }
-  return out;
-}
-
-absl::StatusOr<std::vector<DesiredEntity>> DesiredEntities(const Context& ctx) {
-  ASSIGN_OR_RETURN(auto waves, DesiredWaves(ctx));
-  std::vector<DesiredEntity> out;
-  for (auto& wave : waves) {
-    for (auto& d : wave) out.push_back(std::move(d));
+  ASSIGN_OR_RETURN(datafactory::DeployGraph graph, datafactory::DeployGraphOf(std::move(entities)));
+  DesiredGraph out;
+  out.after = std::move(graph.after);
+  for (Entity& e : graph.order) {
+    const std::string key = e.Key();
+    const std::string sha = Sha256Hex(e.properties.dump());
+    out.entities.push_back({std::move(e), sha, sensitive[key]});
   }
   return out;
 }
@@ -343,7 +357,8 @@ DataFactoryDefinitionsReconciler::DataFactoryDefinitionsReconciler(
 absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
   const auto& spec = ctx.resource.data_factory_definitions();
   ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
-  ASSIGN_OR_RETURN(std::vector<DesiredEntity> desired, DesiredEntities(ctx));
+  ASSIGN_OR_RETURN(DesiredGraph graph, DesiredGraphOf(ctx));
+  const std::vector<DesiredEntity>& desired = graph.entities;
   const nlohmann::json deployed = Deployed(ctx.prior);
   const std::set<std::string> started(spec.started_triggers().begin(),
                                       spec.started_triggers().end());
@@ -371,7 +386,8 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
   // Retry-After, would add up.
   LiveEntities live_entities(
       *client_, factory, wanted,
-      ctx.outputs.reads().Recall(FactoryBodyKey(client_->FactoryId(factory))));
+      ctx.outputs.reads().Recall(FactoryBodyKey(client_->FactoryId(factory))),
+      ctx.outputs.reads().CreatedInThisPass(spec.data_factory()));
   live_entities.ListWanted();
   std::vector<absl::StatusOr<nlohmann::json>> lives(desired.size(), absl::UnknownError("not read"));
   RunParallel(desired.size(), kReadParallelism, [&](size_t i) {
@@ -459,12 +475,13 @@ absl::StatusOr<Change> DataFactoryDefinitionsReconciler::Plan(Context& ctx) {
 absl::StatusOr<ApplyResult> DataFactoryDefinitionsReconciler::Apply(Context& ctx,
                                                                     const Change& change) {
   ASSIGN_OR_RETURN(FactoryRef factory, FactoryOf(ctx));
-  ASSIGN_OR_RETURN(std::vector<std::vector<DesiredEntity>> waves, DesiredWaves(ctx));
+  ASSIGN_OR_RETURN(DesiredGraph graph, DesiredGraphOf(ctx));
+  const std::vector<DesiredEntity>& desired = graph.entities;
   const nlohmann::json& observed = change.observed;
   nlohmann::json memory =
       ctx.prior.memory.is_object() ? ctx.prior.memory : nlohmann::json::object();
   memory["deployed"] = Deployed(ctx.prior);
-  absl::Mutex memory_mu;  // the wave's writers record into `memory` and checkpoint it
+  absl::Mutex memory_mu;  // the writers record into `memory` and checkpoint it
 
   auto write_one = [&](const DesiredEntity& d) -> absl::Status {
     const Entity& e = d.entity;
@@ -514,16 +531,10 @@ absl::StatusOr<ApplyResult> DataFactoryDefinitionsReconciler::Apply(Context& ctx
     }
     return absl::OkStatus();
   };
-  // Independent entities (one wave) are written together; a wave starts once everything
-  // it references is in place.
-  for (const auto& wave : waves) {
-    RETURN_IF_ERROR(
-        RunParallel(wave.size(), kWaveParallelism, [&](size_t i) { return write_one(wave[i]); }));
-  }
-  std::vector<DesiredEntity> desired;
-  for (const auto& wave : waves) {
-    for (const auto& d : wave) desired.push_back(d);
-  }
+  // Each entity is written once everything it references is in place; independent
+  // entities are written together.
+  RETURN_IF_ERROR(RunAfter(desired.size(), graph.after, kWriteParallelism,
+                           [&](size_t i) { return write_one(desired[i]); }));
 
   std::vector<std::string> deletes;
   for (const auto& key : observed.value("deletes", nlohmann::json::array())) deletes.push_back(key);

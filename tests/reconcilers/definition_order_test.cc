@@ -1,5 +1,9 @@
 #include "reconcilers/datafactory/definition_order.h"
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "reconcilers/runs/covered_hash.h"
@@ -80,7 +84,7 @@ TEST(CoveredHashTest, ChangesWhenACoveredResourceChangesOnly) {
   EXPECT_EQ(CoveredHash(env, "test", reordered), CoveredHash(env, "test", covers));
 }
 
-TEST(DefinitionOrderTest, WavesPutIndependentEntitiesTogetherAndReferencesFirst) {
+TEST(DefinitionOrderTest, GraphNamesEachEntitysReferencesAsItsPrerequisites) {
   std::vector<Entity> entities = {
       Make(EntityType::kDataFlow, "DailyTotals",
            {{"typeProperties",
@@ -101,22 +105,35 @@ TEST(DefinitionOrderTest, WavesPutIndependentEntitiesTogetherAndReferencesFirst)
       Make(EntityType::kGlobalParameters, "default",
            {{"env", {{"type", "String"}, {"value", "test"}}}}),
   };
-  auto waves = DeployWaves(entities);
-  ASSERT_OK(waves);
-  std::vector<std::vector<std::string>> keys;
-  for (const auto& wave : *waves) {
-    keys.emplace_back();
-    for (const auto& e : wave) keys.back().push_back(e.Key());
+  auto graph = DeployGraphOf(entities);
+  ASSERT_OK(graph);
+  ASSERT_EQ(graph->order.size(), entities.size());
+  ASSERT_EQ(graph->after.size(), entities.size());
+  std::map<std::string, std::vector<std::string>> after;
+  for (size_t i = 0; i < graph->order.size(); ++i) {
+    auto& keys = after[graph->order[i].Key()];
+    for (size_t d : graph->after[i]) {
+      EXPECT_LT(d, i) << graph->order[i].Key() << " comes before what it references";
+      keys.push_back(graph->order[d].Key());
+    }
   }
-  EXPECT_THAT(keys,
-              ::testing::ElementsAre(
-                  ::testing::ElementsAre("managedVirtualNetwork/default", "credential/JobIdentity",
-                                         "globalParameters/default"),
-                  ::testing::ElementsAre("managedPrivateEndpoint/default/lake-dfs",
-                                         "integrationRuntime/ManagedIR"),
-                  ::testing::ElementsAre("linkedService/Lake"),
-                  ::testing::ElementsAre("dataset/Daily", "dataset/Hourly"),
-                  ::testing::ElementsAre("dataflow/DailyTotals")));
+  using ::testing::ElementsAre;
+  using ::testing::IsEmpty;
+  using ::testing::Pair;
+  using ::testing::UnorderedElementsAre;
+  EXPECT_THAT(
+      after,
+      UnorderedElementsAre(
+          Pair("managedVirtualNetwork/default", IsEmpty()),
+          Pair("credential/JobIdentity", IsEmpty()), Pair("globalParameters/default", IsEmpty()),
+          Pair("managedPrivateEndpoint/default/lake-dfs",
+               ElementsAre("managedVirtualNetwork/default")),
+          Pair("integrationRuntime/ManagedIR", ElementsAre("managedVirtualNetwork/default")),
+          Pair("linkedService/Lake",
+               UnorderedElementsAre("credential/JobIdentity", "integrationRuntime/ManagedIR")),
+          Pair("dataset/Daily", ElementsAre("linkedService/Lake")),
+          Pair("dataset/Hourly", ElementsAre("linkedService/Lake")),
+          Pair("dataflow/DailyTotals", ElementsAre("dataset/Hourly"))));
 }
 
 TEST(DefinitionOrderTest, GitLayoutPathsAndKeysOfTheNestedKinds) {

@@ -38,5 +38,15 @@ TEST(PassReadsTest, ForgottenBodyIsNeitherRecalledNorServed) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST(PassReadsTest, CreatedInThisPassOnlyForTheResourceMarked) {
+  PassReads reads;
+  EXPECT_FALSE(reads.CreatedInThisPass("factory"));
+  reads.MarkCreated("factory");
+  EXPECT_TRUE(reads.CreatedInThisPass("factory"));
+  EXPECT_FALSE(reads.CreatedInThisPass("workspace"));
+  // A new pass (a new PassReads) knows nothing of the last one's creations.
+  EXPECT_FALSE(PassReads().CreatedInThisPass("factory"));
+}
+
 }  // namespace
 }  // namespace envctl::reconcilers
