@@ -39,6 +39,9 @@ struct HttpRequest {
   std::optional<bool> idempotent;
   // 1 for the first try; RetryingTransport numbers later attempts (for logs only).
   int attempt = 1;
+  // False for a read that is only nice to have (a change-poll baseline taken after a
+  // write): RetryingTransport returns its first answer instead of waiting out a throttle.
+  bool retry = true;
 
   bool IsIdempotent() const {
     if (idempotent.has_value()) return *idempotent;
@@ -65,6 +68,22 @@ class HttpTransport {
   // statuses to errors); a connection failure, TLS failure or timeout is an error status
   // (Unavailable or DeadlineExceeded) with the cause in the message.
   virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+
+// Sends every request with HttpRequest::retry = false: one attempt each, so a client
+// built on it never waits out a throttle (a 429's Retry-After) for a read it can do
+// without. The caller must treat any failure as "not known this time".
+class SingleAttemptTransport : public HttpTransport {
+ public:
+  explicit SingleAttemptTransport(HttpTransport& next) : next_(next) {}
+  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
+    HttpRequest once = request;
+    once.retry = false;
+    return next_.Send(once);
+  }
+
+ private:
+  HttpTransport& next_;
 };
 
 }  // namespace envctl::cloud

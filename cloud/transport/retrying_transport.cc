@@ -92,7 +92,7 @@ absl::StatusOr<HttpResponse> RetryingTransport::Send(const HttpRequest& request)
     // Past max_attempts only the server's own "come back in N s", paid from the budget.
     const bool out_of_attempts = attempt >= options_.max_attempts &&
                                  !(server_delay.has_value() && !past_total && SpendBudget());
-    const bool give_up = !retryable || past_total || out_of_attempts;
+    const bool give_up = !request.retry || !retryable || past_total || out_of_attempts;
     if (give_up) {
       if (attempt == 1) return result;
       if (result.ok()) {

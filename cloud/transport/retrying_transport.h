@@ -5,7 +5,8 @@
 // initial_backoff * 2^(n-1))]. It stops at max_attempts or when the next wait would pass
 // max_total, and then returns the last answer: a response (with header x-envctl-attempts
 // so StatusFromResponse can say how many tries were made) or the last error annotated with
-// the attempt count. Non-idempotent requests (HttpRequest::IsIdempotent) are retried only
+// the attempt count. A request with HttpRequest::retry false gets one attempt only.
+// Non-idempotent requests (HttpRequest::IsIdempotent) are retried only
 // on 429, which the server sends before doing any work. Waits go through the injected
 // Clock and are marked as blocking waits (common/wait_observer.h), so the engine lends the
 // waiting resource's executor slots to other resources meanwhile. Thread-safe.

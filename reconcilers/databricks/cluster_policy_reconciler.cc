@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cloud/databricks/databricks_client.h"
 #include "common/status_macros.h"
@@ -61,8 +62,11 @@ absl::StatusOr<Change> DatabricksClusterPolicyReconciler::Plan(Context& ctx) {
   ASSIGN_OR_RETURN(json desired, Desired(spec));
   DatabricksClient client(transport_, url);
   Change change;
-  std::string id = PolicyIdOf(ctx.prior);
-  if (id.empty()) {
+  // A workspace created in this pass has only its built-in policies (Personal Compute,
+  // ...): nothing to read; a name that clashes with one is adopted by Apply instead.
+  const bool new_workspace = ctx.outputs.reads().CreatedInThisPass(spec.workspace());
+  std::string id = new_workspace ? "" : PolicyIdOf(ctx.prior);
+  if (id.empty() && !new_workspace) {
     // Names are unique: adopt the policy of that name (state lost, or made by hand).
     ASSIGN_OR_RETURN(json list, WithContext(client.Get("/api/2.0/policies/clusters/list"),
                                             "listing cluster policies"));
@@ -101,6 +105,7 @@ absl::StatusOr<ApplyResult> DatabricksClusterPolicyReconciler::Apply(Context& ct
   ASSIGN_OR_RETURN(json desired, Desired(spec));
   DatabricksClient client(transport_, url);
   std::string id = change.exists ? change.observed.value("policyId", "") : "";
+  bool edit = !id.empty();
   if (id.empty()) {
     CreateOnceCalls calls;
     calls.create = [&]() -> absl::StatusOr<std::string> {
@@ -116,9 +121,22 @@ absl::StatusOr<ApplyResult> DatabricksClusterPolicyReconciler::Apply(Context& ct
       }
       return std::string();
     };
-    ASSIGN_OR_RETURN(id, WithContext(CreateOnce(clock_, calls),
+    absl::StatusOr<std::string> created = CreateOnce(clock_, calls);
+    // The service says INVALID_PARAMETER_VALUE "Cluster policy with name X already exists."
+    if (absl::IsAlreadyExists(created.status()) ||
+        (absl::IsInvalidArgument(created.status()) &&
+         absl::StrContains(created.status().message(), "already exists"))) {
+      // Plan did not list (a new workspace): the name is a built-in policy's. Adopt it.
+      absl::StatusOr<std::string> found = calls.find();
+      if (found.ok() && !found->empty()) {
+        created = *found;
+        edit = true;
+      }
+    }
+    ASSIGN_OR_RETURN(id, WithContext(std::move(created),
                                      absl::StrCat("creating cluster policy ", spec.policy_name())));
-  } else {
+  }
+  if (edit) {
     json body = RequestBody(desired);
     body["policy_id"] = id;
     RETURN_IF_ERROR(

@@ -127,8 +127,11 @@ absl::StatusOr<ApplyResult> DatabricksJobReconciler::Apply(Context& ctx, const C
   result.external_id = id;
   result.memory = {{"jobId", id}, {"workspaceUrl", url}};
   // What the service keeps (with its defaults) is the change poll's baseline; without it
-  // (the read failed) the job is simply not polled until its next plan records one.
-  absl::StatusOr<json> written = client.Get("/api/2.2/jobs/get", {{"job_id", id}});
+  // (the read failed) the job is simply not polled until its next plan records one. So
+  // it is one attempt: a throttled service does not hold the job's dependents for it.
+  cloud::SingleAttemptTransport once(transport_);
+  absl::StatusOr<json> written =
+      DatabricksClient(once, url).Get("/api/2.2/jobs/get", {{"job_id", id}});
   if (written.ok()) {
     result.memory["settingsHash"] = JobSettingsHash((*written)["settings"]);
     ctx.outputs.reads().Remember(JobHashKey(url, id), result.memory["settingsHash"]);

@@ -230,8 +230,12 @@ absl::StatusOr<ApplyResult> DatabricksNotebooksReconciler::Apply(Context& ctx,
   }
 
   // Record what was written and when, so the next plan exports only what someone touched.
+  // One attempt: a throttled service does not hold the dependents for it; without the
+  // times (modified_at 0) the next plan compares content instead, once.
+  cloud::SingleAttemptTransport once(transport_);
+  DatabricksClient once_client(once, url);
   std::map<std::string, ObjectInfo> live;
-  RETURN_IF_ERROR(ListRecursive(api, folder, &live, nullptr));
+  if (!ListRecursive(WorkspaceApi(once_client), folder, &live, nullptr).ok()) live.clear();
   nlohmann::json notebooks = nlohmann::json::object();
   for (const DesiredNotebook& nb : DesiredNotebooks(ctx)) {
     auto it = live.find(nb.path);

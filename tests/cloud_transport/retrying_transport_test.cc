@@ -56,6 +56,22 @@ TEST_F(RetryingTransportTest, HonoursRetryAfterSeconds) {
   EXPECT_EQ(fake_.Count(), 2);
 }
 
+TEST_F(RetryingTransportTest, ARequestNotToBeRetriedGetsOneAttemptAndNoWait) {
+  fake_.Enqueue("GET", "", 429, "", {{"Retry-After", "5"}});
+  fake_.Enqueue("GET", "", 200, "{}");
+  RetryingTransport t(fake_, clock_, Options());
+  SingleAttemptTransport once(t);
+  auto r = once.Send(Get());
+  ASSERT_OK(r);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_THAT(clock_.Sleeps(), IsEmpty());
+  EXPECT_EQ(fake_.Count(), 1);
+  // The same transport still retries the requests that may be.
+  auto again = t.Send(Get());
+  ASSERT_OK(again);
+  EXPECT_EQ(again->status, 200);
+}
+
 // Records when waits begin and end on the fake clock.
 class RecordingObserver : public WaitObserver {
  public:

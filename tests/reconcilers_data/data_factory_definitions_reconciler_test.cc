@@ -97,6 +97,27 @@ TEST_F(DataFactoryDefinitionsTest, DeploysInReferenceOrderThenPlansNoChange) {
                                               ::testing::EndsWith("/triggers/Nightly")));
 }
 
+// A factory created in this pass holds nothing: its definitions are written without a
+// single read of them (each one a request a throttled ARM would make wait); the next
+// pass reads them again and finds them in sync.
+TEST_F(DataFactoryDefinitionsTest, DefinitionsOfAFactoryCreatedInThisPassAreWrittenUnread) {
+  stub_.CreateInNextApply("factory");
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "adf")->status.ok()) << Describe(applied);
+  EXPECT_EQ(Outcome(applied, "adf")->action, Action::kCreate);
+  EXPECT_THAT(Requests("GET", "/factories/adf-data-test/"), ::testing::IsEmpty());
+  EXPECT_THAT(Requests("PUT", "/factories/adf-data-test/"), ::testing::SizeIs(4));
+  auto trigger = Live(EntityKind::kTrigger, "Nightly");
+  ASSERT_TRUE(trigger.ok());
+  EXPECT_EQ((*trigger)["properties"]["runtimeState"], "Started");
+
+  ResetStats();
+  controller::EngineResult again = Apply();
+  EXPECT_EQ(Outcome(again, "adf")->action, Action::kNone) << Describe(again);
+  EXPECT_THAT(Requests("GET", "/factories/adf-data-test/"), ::testing::Not(::testing::IsEmpty()));
+}
+
 TEST_F(DataFactoryDefinitionsTest, PipelineEditedOutOfBandIsRepaired) {
   Apply();
   auto live = Live(EntityKind::kPipeline, "ApplyModel");

@@ -63,16 +63,26 @@ class StubOutputs : public reconcilers::Reconciler {
     absl::MutexLock lock(&mu_);
     values_[resource][output] = std::move(v);
   }
+  // The next apply of `resource` reports it created from nothing in that pass, as its real
+  // reconciler does after creating it (PassReads::MarkCreated).
+  void CreateInNextApply(const std::string& resource) {
+    absl::MutexLock lock(&mu_);
+    create_.insert(resource);
+  }
   absl::StatusOr<reconcilers::Change> Plan(reconcilers::Context& ctx) override {
     absl::MutexLock lock(&mu_);
     for (const auto& [output, v] : values_[ctx.resource.name()])
       ctx.outputs.Set(ctx.resource.name(), output, v);
     reconcilers::Change c;
-    c.exists = true;
+    c.exists = !create_.count(ctx.resource.name());
+    if (!c.exists) c.action = reconcilers::Action::kCreate;
     return c;
   }
-  absl::StatusOr<reconcilers::ApplyResult> Apply(reconcilers::Context&,
+  absl::StatusOr<reconcilers::ApplyResult> Apply(reconcilers::Context& ctx,
                                                  const reconcilers::Change&) override {
+    absl::MutexLock lock(&mu_);
+    if (create_.erase(ctx.resource.name()) > 0)
+      ctx.outputs.reads().MarkCreated(ctx.resource.name());
     return reconcilers::ApplyResult{};
   }
   absl::Status Delete(reconcilers::Context&) override { return absl::OkStatus(); }
@@ -81,6 +91,7 @@ class StubOutputs : public reconcilers::Reconciler {
   absl::Mutex mu_;
   std::map<std::string, std::map<std::string, reconcilers::OutputValue>> values_
       ABSL_GUARDED_BY(mu_);
+  std::set<std::string> create_ ABSL_GUARDED_BY(mu_);
 };
 
 class DataPlaneTest : public ::testing::Test {

@@ -154,6 +154,45 @@ TEST_F(DatabricksJobsTest, PolicyJobAndPermissionsCreateThenPlanEmptyAndNoWrites
   EXPECT_EQ(Writes().count("databricks"), 0u) << "a no-op resync makes zero writes";
 }
 
+// In a workspace created in this pass there is nothing to read: the notebooks, policy and
+// job are created without listing the folder, the policies or the jobs; the next pass
+// reads them and finds them in sync.
+TEST_F(DatabricksJobsTest, ChildrenOfAWorkspaceCreatedInThisPassAreCreatedUnread) {
+  stub_.CreateInNextApply("workspace");
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  for (const char* name : {"notebooks", "policy", "training", "training-acl"}) {
+    ASSERT_TRUE(Outcome(applied, name)->status.ok()) << name << "\n" << Describe(applied);
+  }
+  for (const char* name : {"notebooks", "policy", "training"}) {
+    EXPECT_EQ(Outcome(applied, name)->action, Action::kCreate) << name;
+  }
+  EXPECT_THAT(Requests("GET", "/api/2.0/workspace/list"), SizeIs(1)) << "only the baseline";
+  EXPECT_THAT(Requests("GET", "/api/2.0/policies/clusters/list"), IsEmpty());
+  EXPECT_THAT(Requests("GET", "/api/2.2/jobs/list"), IsEmpty());
+  EXPECT_EQ(JobSettings()["tasks"][1]["notebook_task"]["notebook_path"], "/Shared/bikeshare/train");
+
+  controller::EngineResult again = Apply();
+  for (const auto& o : again.resources) EXPECT_EQ(o.action, Action::kNone) << Describe(again);
+}
+
+// A name that a new workspace's built-in policy already holds is adopted, not an error:
+// the plan did not list the policies, so the create's "already exists" says so.
+TEST_F(DatabricksJobsTest, PolicyNameTakenInANewWorkspaceIsAdoptedAndEdited) {
+  auto made = client_->Post("/api/2.0/policies/clusters/create",
+                            {{"name", "bikeshare-small"}, {"definition", "{}"}});
+  ASSERT_TRUE(made.ok()) << made.status();
+  stub_.CreateInNextApply("workspace");
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "policy")->status.ok()) << Describe(applied);
+  auto policy = client_->Get("/api/2.0/policies/clusters/get",
+                             {{"policy_id", dbx::JsonString(*made, "policy_id")}});
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_THAT(policy->value("definition", ""), HasSubstr("13.3.x-scala2.12")) << "edited";
+  controller::EngineResult again = Apply();
+  EXPECT_EQ(Outcome(again, "policy")->action, Action::kNone) << Describe(again);
+}
+
 // jobs/create and policies/clusters/create carry no idempotency key: after a lost answer
 // (the service created it, envctl saw a 503) the object is found by name, not created
 // again; after a 503 before the service acted it is created again in the same pass.

@@ -78,6 +78,20 @@ TEST_F(KeyVaultSecretTest, CreatesThenPlansNoChangeAndReapplyMakesNoWrite) {
   EXPECT_EQ(mints_, 1) << "a no-op resync must not read or mint the source";
 }
 
+// A vault created from nothing in this pass holds no secret, live or soft-deleted: the
+// secret is set without reading either; the next pass reads it and finds it in sync.
+TEST_F(KeyVaultSecretTest, SecretOfAVaultCreatedInThisPassIsSetUnread) {
+  stub_.CreateInNextApply("keyvault");
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "lake-key")->status.ok()) << Describe(applied);
+  EXPECT_EQ(Outcome(applied, "lake-key")->action, Action::kCreate);
+  EXPECT_THAT(Requests("GET", "secrets/lake-key"), ::testing::IsEmpty());
+  EXPECT_THAT(Requests("PUT", "/secrets/lake-key"), ::testing::SizeIs(::testing::Ge(1)));
+  controller::EngineResult again = Apply();
+  EXPECT_EQ(Outcome(again, "lake-key")->action, Action::kNone) << Describe(again);
+}
+
 TEST_F(KeyVaultSecretTest, RotatedSourceFingerprintRewritesTheSecretOnce) {
   Apply();
   PublishSource("key1@2026-02-01T00:00:00Z", "rotated-secret-value-456");
