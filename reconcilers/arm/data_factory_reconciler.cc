@@ -113,7 +113,9 @@ absl::StatusOr<Change> DataFactoryReconciler::Plan(Context& ctx) {
   const json tags = ManagedTags(ctx.environment, ctx.resource);
   Change change;
   const json repo = DesiredRepo(ctx.environment, spec);
-  absl::StatusOr<json> live = factories.GetFactory({group, spec.factory_name()});
+  absl::StatusOr<json> live = ReadUnlessGroupIsNew(ctx, spec.resource_group(), [&] {
+    return factories.GetFactory({group, spec.factory_name()});
+  });
   if (absl::IsNotFound(live.status())) {
     change.action = Action::kCreate;
     absl::StatusOr<json> identity = DesiredIdentity(ctx);

@@ -68,6 +68,8 @@ absl::StatusOr<ApplyResult> ResourceGroupReconciler::Apply(Context& ctx, const C
                                  tags);
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
+  // A new group holds nothing: the plans of what goes in it need not read.
+  if (!change.exists) ctx.outputs.reads().MarkCreated(ctx.resource.name());
   Publish(ctx, *live);
   ApplyResult result;
   result.external_id = live->value("id", groups.Id(spec.group_name()));

@@ -146,6 +146,12 @@ int AssignmentsAtScope(const envctl::v1::Environment& env, const std::string& sc
 // would also carry every assignment inherited from above).
 absl::StatusOr<json> ReadAssignment(Context& ctx, const cloud::arm::AuthorizationClient& auth,
                                     const std::string& scope, const std::string& name) {
+  // A scope that a resource of this environment created in this pass carries no
+  // assignment of its own yet (inherited ones are not ours to look for).
+  if (ctx.outputs.reads().CreatedInThisPass(ctx.resource.role_assignment().scope())) {
+    return absl::NotFoundError(
+        absl::StrCat("role assignment ", name, " not found at ", scope, " (created in this pass)"));
+  }
   if (AssignmentsAtScope(ctx.environment, ctx.resource.role_assignment().scope()) < 2) {
     return auth.GetAssignment(scope, name);
   }

@@ -228,7 +228,8 @@ absl::StatusOr<Change> StorageAccountReconciler::Plan(Context& ctx) {
   Change change;
   json container_ops = json::object();
   json live_containers = json::object();
-  absl::StatusOr<json> live = accounts.Get(d.group, spec.account_name());
+  absl::StatusOr<json> live = ReadUnlessGroupIsNew(
+      ctx, spec.resource_group(), [&] { return accounts.Get(d.group, spec.account_name()); });
   if (absl::IsNotFound(live.status())) {
     change.action = Action::kCreate;
     change.fields = CreateFields(d.account);
@@ -326,6 +327,8 @@ absl::StatusOr<ApplyResult> StorageAccountReconciler::Apply(Context& ctx, const 
     live = change.observed["account"];
   }
   if (!live.ok()) return Annotate(live.status(), What(spec));
+  // A new account carries nothing yet (role assignments at it, ...).
+  if (!change.exists) ctx.outputs.reads().MarkCreated(ctx.resource.name());
 
   const json ops = change.observed.value("containers", json::object());
   for (auto it = ops.begin(); it != ops.end(); ++it) {

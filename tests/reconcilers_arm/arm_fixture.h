@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cloud/arm/arm_client.h"
@@ -146,7 +147,22 @@ class ArmReconcilerTest : public ::testing::Test {
     if (!r.ok() || r->body.empty()) return nullptr;
     return nlohmann::json::parse(r->body, nullptr, false);
   }
-  void ResetStats() { Admin("DELETE", "/stats"); }
+  void ResetStats() {
+    Admin("DELETE", "/stats");
+    Admin("DELETE", "/requests");
+  }
+  // "METHOD path" of every request since the last ResetStats() whose path contains
+  // `fragment`, in the order cloudsim saw them.
+  std::vector<std::string> Requests(const std::string& fragment) {
+    nlohmann::json log = Admin("GET", "/requests");
+    if (log.is_object()) log = log.value("requests", nlohmann::json::array());
+    std::vector<std::string> out;
+    for (const nlohmann::json& r : log.is_array() ? log : nlohmann::json::array()) {
+      const std::string p = r.value("path", "");
+      if (p.find(fragment) != std::string::npos) out.push_back(r.value("method", "") + " " + p);
+    }
+    return out;
+  }
   // Write requests (PUT/PATCH/POST/DELETE) per service since the last ResetStats().
   std::map<std::string, int> Writes() {
     std::map<std::string, int> out;

@@ -137,6 +137,22 @@ TEST_F(StorageAccountReconcilerTest, CreatesConvergesAndDependentsFollowKeyRotat
   EXPECT_TRUE(Plan().InSync());
 }
 
+// The group is created in the same pass, so the account cannot exist yet: its plan makes
+// no read (each one a request a throttled ARM would make wait) and its first request is
+// the create. The next pass reads it and finds it in sync.
+TEST_F(StorageAccountReconcilerTest, AccountInAGroupCreatedInThisPassIsCreatedUnread) {
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(Outcome(applied, "lake")->status.ok()) << Describe(applied);
+  const std::vector<std::string> requests = Requests("/storageAccounts/demodevlake");
+  ASSERT_FALSE(requests.empty());
+  EXPECT_THAT(requests.front(), ::testing::StartsWith("PUT ")) << requests.front();
+  ResetStats();
+  controller::EngineResult again = Apply();
+  EXPECT_EQ(Outcome(again, "lake")->action, reconcilers::Action::kNone) << Describe(again);
+  EXPECT_THAT(Requests("/storageAccounts/demodevlake").front(), ::testing::StartsWith("GET "));
+}
+
 TEST_F(StorageAccountReconcilerTest, RepairsPortalDriftOfPropertiesTagsAndContainers) {
   ASSERT_TRUE(Apply().ok());
   ASSERT_OK(
