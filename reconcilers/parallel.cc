@@ -11,23 +11,32 @@
 
 namespace envctl::reconcilers {
 
-absl::Status RunParallel(size_t n, size_t parallelism,
-                         const std::function<absl::Status(size_t)>& work) {
-  std::vector<absl::Status> results(n);
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < n; i = next++) results[i] = work(i);
-  };
+namespace {
+
+// Runs `worker` on `threads` threads (the caller's among them, at least one) and joins
+// them; the helpers carry the caller's log context.
+void RunOnThreads(size_t threads, const std::function<void()>& worker) {
   const auto context = log::CurrentContext();
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < std::min(n, parallelism); ++t) {
-    threads.emplace_back([&] {
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) {
+    helpers.emplace_back([&] {
       log::ScopedContext scope(context);
       worker();
     });
   }
   worker();
-  for (auto& t : threads) t.join();
+  for (auto& t : helpers) t.join();
+}
+
+}  // namespace
+
+absl::Status RunParallel(size_t n, size_t parallelism,
+                         const std::function<absl::Status(size_t)>& work) {
+  std::vector<absl::Status> results(n);
+  std::atomic<size_t> next{0};
+  RunOnThreads(std::min(n, parallelism), [&] {
+    for (size_t i = next++; i < n; i = next++) results[i] = work(i);
+  });
   for (const auto& r : results) {
     if (!r.ok()) return r;
   }
@@ -127,20 +136,10 @@ class Schedule {
 absl::Status RunAfter(size_t n, const std::vector<std::vector<size_t>>& after, size_t parallelism,
                       const std::function<absl::Status(size_t)>& work) {
   Schedule schedule(n, after);
-  auto worker = [&] {
+  RunOnThreads(std::min(n, parallelism), [&] {
     size_t i = 0;
     while (schedule.Next(&i)) schedule.Finish(i, work(i));
-  };
-  const auto context = log::CurrentContext();
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < std::min(n, parallelism); ++t) {
-    threads.emplace_back([&] {
-      log::ScopedContext scope(context);
-      worker();
-    });
-  }
-  worker();
-  for (auto& t : threads) t.join();
+  });
   return schedule.Result();
 }
 
