@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -148,19 +147,30 @@ std::vector<std::pair<EntityType, std::string>> ReferencesOf(const Entity& entit
   return out;
 }
 
+namespace {
+
+// For each entity, the indexes of the others among `entities` that it references (each
+// once: ReferencesOf has no duplicates and keys are unique).
+std::vector<std::vector<size_t>> Prerequisites(const std::vector<Entity>& entities) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < entities.size(); ++i) index[entities[i].Key()] = i;
+  std::vector<std::vector<size_t>> deps(entities.size());
+  for (size_t i = 0; i < entities.size(); ++i) {
+    for (const auto& [type, name] : ReferencesOf(entities[i])) {
+      auto it = index.find(absl::StrCat(FolderOf(type), "/", name));
+      if (it != index.end() && it->second != i) deps[i].push_back(it->second);
+    }
+  }
+  return deps;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<Entity>> DeployOrder(std::vector<Entity> entities) {
   std::sort(entities.begin(), entities.end(), [](const Entity& a, const Entity& b) {
     return std::make_pair(TypeRank(a.type), a.name) < std::make_pair(TypeRank(b.type), b.name);
   });
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < entities.size(); ++i) index[entities[i].Key()] = i;
-  std::vector<std::set<size_t>> deps(entities.size());
-  for (size_t i = 0; i < entities.size(); ++i) {
-    for (const auto& [type, name] : ReferencesOf(entities[i])) {
-      auto it = index.find(absl::StrCat(FolderOf(type), "/", name));
-      if (it != index.end() && it->second != i) deps[i].insert(it->second);
-    }
-  }
+  const std::vector<std::vector<size_t>> deps = Prerequisites(entities);
   std::vector<Entity> ordered;
   std::vector<bool> done(entities.size(), false);
   while (ordered.size() < entities.size()) {
@@ -194,15 +204,7 @@ absl::StatusOr<DeployGraph> DeployGraphOf(std::vector<Entity> entities) {
     if (!o.ok()) return o.status();
     graph.order = *std::move(o);
   }
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < graph.order.size(); ++i) index[graph.order[i].Key()] = i;
-  graph.after.resize(graph.order.size());
-  for (size_t i = 0; i < graph.order.size(); ++i) {
-    for (const auto& [type, name] : ReferencesOf(graph.order[i])) {
-      auto it = index.find(absl::StrCat(FolderOf(type), "/", name));
-      if (it != index.end() && it->second != i) graph.after[i].push_back(it->second);
-    }
-  }
+  graph.after = Prerequisites(graph.order);
   return graph;
 }
 
