@@ -4,11 +4,12 @@
 // factory's GET serves its global parameters). An entry lives only as long as the pass
 // (the Outputs object that owns it): the next pass reads live state again, so drift
 // between passes is always seen. A resource that writes what an entry describes must
-// Forget it. It also knows which containers (a data factory, a Databricks workspace) a
-// resource created from nothing in this pass: their children cannot exist yet, so the
-// children's plans skip reads that could only answer 404 (each one a request that a
-// throttled service makes wait). Thread-safe; ReadOnce runs `read` at most once per key at a time
-// (callers asking for the same key meanwhile wait for its answer). Errors are not kept.
+// Forget it. It also knows which containers (a resource group, storage account, vault,
+// data factory, Databricks workspace) a resource created from nothing in this pass: what
+// goes in them cannot exist yet, so their plans skip reads that could only answer 404
+// (each one a request that a throttled service makes wait). Thread-safe; ReadOnce runs
+// `read` at most once per key at a time (callers asking for the same key meanwhile wait
+// for its answer). Errors are not kept.
 #ifndef ENVCTL_RECONCILERS_PASS_READS_H_
 #define ENVCTL_RECONCILERS_PASS_READS_H_
 
@@ -20,6 +21,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "nlohmann/json.hpp"
 
@@ -47,6 +49,17 @@ class PassReads {
   void MarkCreated(const std::string& resource);
   // Whether MarkCreated(resource) was called in this pass.
   bool CreatedInThisPass(const std::string& resource) const;
+  // `read()` (an absl::StatusOr), or NotFound without a request when the resource named
+  // `container` created its object in this pass: what `read` looks for inside it cannot
+  // exist yet.
+  template <typename Read>
+  auto ReadInside(const std::string& container, const Read& read) const -> decltype(read()) {
+    if (CreatedInThisPass(container)) {
+      return absl::NotFoundError(
+          absl::StrCat("not found: ", container, " was created in this pass"));
+    }
+    return read();
+  }
 
  private:
   struct Entry {

@@ -61,16 +61,6 @@ absl::StatusOr<std::string> GroupForDelete(const Context& ctx, const std::string
   return ResourceGroupName(ctx.environment, group_ref);
 }
 
-absl::StatusOr<nlohmann::json> ReadUnlessGroupIsNew(
-    Context& ctx, const std::string& group_ref,
-    const std::function<absl::StatusOr<nlohmann::json>()>& read) {
-  if (ctx.outputs.reads().CreatedInThisPass(group_ref)) {
-    return absl::NotFoundError(
-        absl::StrCat("not found: resource group ", group_ref, " was created in this pass"));
-  }
-  return read();
-}
-
 std::vector<FieldChange> CreateFields(const nlohmann::json& desired) {
   std::vector<FieldChange> out;
   for (auto it = desired.begin(); it != desired.end(); ++it) {

@@ -6,7 +6,6 @@
 #ifndef ENVCTL_RECONCILERS_ARM_ARM_SUPPORT_H_
 #define ENVCTL_RECONCILERS_ARM_ARM_SUPPORT_H_
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,12 +49,6 @@ absl::Status CheckDeletable(const std::string& what, const nlohmann::json& live_
 // its memory ("resourceGroup") at the last apply, else the group the ResourceGroup
 // resource `group_ref` names in the current environment (it may have left the spec too).
 absl::StatusOr<std::string> GroupForDelete(const Context& ctx, const std::string& group_ref);
-
-// The live body `read()` answers, or NotFound without a request when the ResourceGroup
-// resource `group_ref` created its group in this pass: nothing can be in it yet.
-absl::StatusOr<nlohmann::json> ReadUnlessGroupIsNew(
-    Context& ctx, const std::string& group_ref,
-    const std::function<absl::StatusOr<nlohmann::json>()>& read);
 
 // One FieldChange per top-level key of `desired` (old "(none)"): what a create sets.
 std::vector<FieldChange> CreateFields(const nlohmann::json& desired);

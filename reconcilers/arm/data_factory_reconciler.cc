@@ -113,7 +113,7 @@ absl::StatusOr<Change> DataFactoryReconciler::Plan(Context& ctx) {
   const json tags = ManagedTags(ctx.environment, ctx.resource);
   Change change;
   const json repo = DesiredRepo(ctx.environment, spec);
-  absl::StatusOr<json> live = ReadUnlessGroupIsNew(ctx, spec.resource_group(), [&] {
+  absl::StatusOr<json> live = ctx.outputs.reads().ReadInside(spec.resource_group(), [&] {
     return factories.GetFactory({group, spec.factory_name()});
   });
   if (absl::IsNotFound(live.status())) {

@@ -180,8 +180,8 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
   } else if (spec.has_provisioned()) {
     ASSIGN_OR_RETURN(Provisioned d, DesiredProvisioned(ctx, subscription));
     cloud::arm::DatabricksWorkspacesClient workspaces(*arm_, subscription);
-    absl::StatusOr<json> live = ReadUnlessGroupIsNew(
-        ctx, spec.provisioned().resource_group(), [&] { return workspaces.Get(d.group, d.name); });
+    absl::StatusOr<json> live = ctx.outputs.reads().ReadInside(
+        spec.provisioned().resource_group(), [&] { return workspaces.Get(d.group, d.name); });
     if (absl::IsNotFound(live.status())) {
       change.action = Action::kCreate;
       change.fields = CreateFields(d.Body());

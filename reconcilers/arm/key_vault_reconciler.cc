@@ -201,8 +201,8 @@ absl::StatusOr<Change> KeyVaultReconciler::Plan(Context& ctx) {
                                          ? default_tenant_
                                          : ctx.environment.azure().tenant_id();
   Change change;
-  absl::StatusOr<json> live = ReadUnlessGroupIsNew(
-      ctx, spec.resource_group(), [&] { return vaults.Get(d.group, spec.vault_name()); });
+  absl::StatusOr<json> live = ctx.outputs.reads().ReadInside(
+      spec.resource_group(), [&] { return vaults.Get(d.group, spec.vault_name()); });
   if (absl::IsNotFound(live.status())) {
     change.action = Action::kCreate;
     const json body = PutBody(d, tenant_default);

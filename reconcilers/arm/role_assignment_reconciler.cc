@@ -146,12 +146,6 @@ int AssignmentsAtScope(const envctl::v1::Environment& env, const std::string& sc
 // would also carry every assignment inherited from above).
 absl::StatusOr<json> ReadAssignment(Context& ctx, const cloud::arm::AuthorizationClient& auth,
                                     const std::string& scope, const std::string& name) {
-  // A scope that a resource of this environment created in this pass carries no
-  // assignment of its own yet (inherited ones are not ours to look for).
-  if (ctx.outputs.reads().CreatedInThisPass(ctx.resource.role_assignment().scope())) {
-    return absl::NotFoundError(
-        absl::StrCat("role assignment ", name, " not found at ", scope, " (created in this pass)"));
-  }
   if (AssignmentsAtScope(ctx.environment, ctx.resource.role_assignment().scope()) < 2) {
     return auth.GetAssignment(scope, name);
   }
@@ -184,7 +178,11 @@ absl::StatusOr<Change> RoleAssignmentReconciler::Plan(Context& ctx) {
                      {"name", r->name},
                      {"roleDefinitionId", r->role_definition_id},
                      {"principalId", r->principal_id}};
-  absl::StatusOr<json> live = ReadAssignment(ctx, auth, r->scope, r->name);
+  // A scope that a resource of this environment created in this pass carries no
+  // assignment of its own yet (inherited ones are not ours to look for).
+  absl::StatusOr<json> live =
+      ctx.outputs.reads().ReadInside(ctx.resource.role_assignment().scope(),
+                                     [&] { return ReadAssignment(ctx, auth, r->scope, r->name); });
   if (absl::IsNotFound(live.status())) {
     change.action = Action::kCreate;
     change.fields = {{"properties.scope", "(none)", RenderValue(r->scope)},

@@ -228,8 +228,8 @@ absl::StatusOr<Change> StorageAccountReconciler::Plan(Context& ctx) {
   Change change;
   json container_ops = json::object();
   json live_containers = json::object();
-  absl::StatusOr<json> live = ReadUnlessGroupIsNew(
-      ctx, spec.resource_group(), [&] { return accounts.Get(d.group, spec.account_name()); });
+  absl::StatusOr<json> live = ctx.outputs.reads().ReadInside(
+      spec.resource_group(), [&] { return accounts.Get(d.group, spec.account_name()); });
   if (absl::IsNotFound(live.status())) {
     change.action = Action::kCreate;
     change.fields = CreateFields(d.account);

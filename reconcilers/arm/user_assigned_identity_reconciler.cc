@@ -42,8 +42,8 @@ absl::StatusOr<Change> UserAssignedIdentityReconciler::Plan(Context& ctx) {
   const std::string location = LocationOr(ctx.environment, spec.location());
   const json tags = ManagedTags(ctx.environment, ctx.resource);
   Change change;
-  absl::StatusOr<json> live = ReadUnlessGroupIsNew(
-      ctx, spec.resource_group(), [&] { return identities.Get(group, spec.identity_name()); });
+  absl::StatusOr<json> live = ctx.outputs.reads().ReadInside(
+      spec.resource_group(), [&] { return identities.Get(group, spec.identity_name()); });
   if (absl::IsNotFound(live.status())) {
     change.action = Action::kCreate;
     change.fields = CreateFields({{"location", location}, {"tags", tags}});

@@ -40,9 +40,8 @@ absl::StatusOr<Change> DatabricksLibraryReconciler::Plan(Context& ctx) {
 
   Change change;
   // A workspace created in this pass has no file of ours.
-  absl::StatusOr<FileInfo> info = ctx.outputs.reads().CreatedInThisPass(spec.workspace())
-                                      ? absl::NotFoundError("workspace created in this pass")
-                                      : dbfs.GetStatus(path);
+  absl::StatusOr<FileInfo> info =
+      ctx.outputs.reads().ReadInside(spec.workspace(), [&] { return dbfs.GetStatus(path); });
   if (absl::IsNotFound(info.status())) {
     change.action = Action::kCreate;
     change.reason = "file does not exist";

@@ -87,18 +87,16 @@ absl::StatusOr<Change> KeyVaultSecretReconciler::Plan(Context& ctx) {
   const std::string fingerprint = source.ok() ? source->Fingerprint() : "(known after apply)";
 
   // A vault created in this pass holds no secret, live or deleted.
-  const bool new_vault = ctx.outputs.reads().CreatedInThisPass(spec.vault());
+  const PassReads& reads = ctx.outputs.reads();
   absl::StatusOr<cloud::keyvault::Secret> live =
-      new_vault ? absl::NotFoundError("vault created in this pass")
-                : client.Get(spec.secret_name());
+      reads.ReadInside(spec.vault(), [&] { return client.Get(spec.secret_name()); });
   if (!live.ok()) {
     if (!absl::IsNotFound(live.status())) return Annotate(live.status(), Describe(spec));
     if (!source.ok()) return source.status();
     change.action = Action::kCreate;
     change.reason = "secret does not exist";
     absl::StatusOr<cloud::keyvault::DeletedSecret> deleted =
-        new_vault ? absl::NotFoundError("vault created in this pass")
-                  : client.GetDeleted(spec.secret_name());
+        reads.ReadInside(spec.vault(), [&] { return client.GetDeleted(spec.secret_name()); });
     if (deleted.ok()) {
       change.observed["softDeleted"] = true;
       switch (RepairOf(ctx)) {
