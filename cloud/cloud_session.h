@@ -5,7 +5,8 @@
 //                         bucket per subscription and reads/writes/deletes, shared by both,
 //                         lowered to what ARM's x-ms-ratelimit-remaining-* headers say)
 //                         > Instrumented("arm" / "datafactory") > cpprest
-//   KeyVault():           ChallengeAuth > Retrying > RateLimiting(one bucket per vault)
+//   KeyVault():           ChallengeAuth(expecting endpoints.KeyVaultScope()) > Retrying
+//                         > RateLimiting(one bucket per vault)
 //                         > Instrumented > cpprest
 //   Databricks():         Bearer(2ff814a6-…/.default) > Retrying > RateLimiting(one bucket
 //                         per workspace) > ...

@@ -1,5 +1,6 @@
 #include "reconcilers/outputs.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/cord.h"
@@ -13,8 +14,28 @@ std::string OutputValue::Fingerprint() const {
   return Sha256Hex(value).substr(0, 16);
 }
 
+bool OutputValue::Holds(const std::string& held) const {
+  if (held.empty()) return false;
+  return held == Fingerprint() ||
+         std::find(still_valid.begin(), still_valid.end(), held) != still_valid.end();
+}
+
 absl::StatusOr<OutputValue> Outputs::Materialize(const envctl::v1::ValueSource& source) {
   absl::StatusOr<OutputValue> v = Resolve(source);
+  if (!v.ok() || !v->value.empty() || !v->mint) return v;
+  // One mint per output and pass: consumers that write at the same time must get the same
+  // value (a second PAT would revoke the first one's). The others wait for the first mint,
+  // then find its value published.
+  const std::string key = absl::StrCat(source.output().resource(), ".", source.output().output());
+  std::shared_ptr<absl::Mutex> minting;
+  {
+    absl::MutexLock lock(&mu_);
+    std::shared_ptr<absl::Mutex>& m = minting_[key];
+    if (!m) m = std::make_shared<absl::Mutex>();
+    minting = m;
+  }
+  absl::MutexLock mint_lock(minting.get());
+  v = Resolve(source);
   if (!v.ok() || !v->value.empty() || !v->mint) return v;
   absl::StatusOr<OutputValue> minted = v->mint();
   if (!minted.ok()) return minted.status();

@@ -8,8 +8,10 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -28,9 +30,16 @@ struct OutputValue {
   bool sensitive = false;
   std::string fingerprint;
   std::function<absl::StatusOr<OutputValue>()> mint;
+  // Fingerprints of earlier values that still work (envctl's older PATs not yet due for
+  // rotation): a consumer holding one of them is current and writes nothing, so consumers
+  // written at different times never make each other mint again.
+  std::vector<std::string> still_valid;
 
   // `fingerprint` when set, else a short SHA-256 of the value (safe to store in tags).
   std::string Fingerprint() const;
+  // Whether a consumer that recorded `held` holds a working value: Fingerprint() or one
+  // of `still_valid`.
+  bool Holds(const std::string& held) const;
 };
 
 // The explicit "output known only after apply" signal: a FailedPrecondition carrying a
@@ -49,13 +58,14 @@ class Outputs {
   // yet); InvalidArgument when the environment variable is unset.
   absl::StatusOr<OutputValue> Resolve(const envctl::v1::ValueSource& source) const;
 
+  // Resolves `source` and returns the value itself, minting it when only a fingerprint was
+  // published. Updates the stored output with the minted value so it is produced once:
+  // consumers materializing the same output concurrently wait for one mint.
+  absl::StatusOr<OutputValue> Materialize(const envctl::v1::ValueSource& source);
+
   // Replaces every ${resource.output} in `text`. Plain ${param} placeholders were already
   // substituted by the loader, so any left without a dot are an error. FailedPrecondition
   // names the first unknown output. `sensitive` (optional) is set when any expanded value is.
-  // Resolves `source` and returns the value itself, minting it when only a fingerprint was
-  // published. Updates the stored output with the minted value so it is produced once.
-  absl::StatusOr<OutputValue> Materialize(const envctl::v1::ValueSource& source);
-
   absl::StatusOr<std::string> Expand(const std::string& text, bool* sensitive = nullptr) const;
 
   // Live bodies shared by the resources of this pass (Outputs lives exactly one pass of
@@ -66,6 +76,8 @@ class Outputs {
   PassReads reads_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::map<std::string, OutputValue>> values_ ABSL_GUARDED_BY(mu_);
+  // "resource.output" -> held while that output is minted.
+  std::map<std::string, std::shared_ptr<absl::Mutex>> minting_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace envctl::reconcilers

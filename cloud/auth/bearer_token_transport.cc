@@ -83,8 +83,9 @@ std::optional<BearerChallenge> ParseBearerChallenge(absl::string_view header) {
   return c;
 }
 
-ChallengeAuthTransport::ChallengeAuthTransport(HttpTransport& next, TokenCredential& credential)
-    : next_(next), credential_(credential) {}
+ChallengeAuthTransport::ChallengeAuthTransport(HttpTransport& next, TokenCredential& credential,
+                                               std::string expected_scope)
+    : next_(next), credential_(credential), last_challenged_scope_(std::move(expected_scope)) {}
 
 absl::StatusOr<HttpResponse> ChallengeAuthTransport::Send(const HttpRequest& request) {
   const std::string origin = OriginOf(request.url);

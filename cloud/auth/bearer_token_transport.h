@@ -6,7 +6,10 @@
 // `authorization_uri=`, or `scope=`) names the scope, the token is fetched and the request
 // is sent once more. The scope is remembered per origin, so later requests carry a token
 // from the start; a 401 on a request that already had a token is answered with one fresh
-// retry too, never more (no 401 loops). Both are thread-safe.
+// retry too, never more (no 401 loops). A vault not seen yet is first sent a token for the
+// scope the last challenge named, or before any challenge for `expected_scope` (the cloud's
+// Key Vault audience): a vault that wants another scope says so in its 401 and gets it.
+// Both are thread-safe.
 #ifndef ENVCTL_CLOUD_AUTH_BEARER_TOKEN_TRANSPORT_H_
 #define ENVCTL_CLOUD_AUTH_BEARER_TOKEN_TRANSPORT_H_
 
@@ -49,7 +52,10 @@ std::optional<BearerChallenge> ParseBearerChallenge(absl::string_view header);
 
 class ChallengeAuthTransport : public HttpTransport {
  public:
-  ChallengeAuthTransport(HttpTransport& next, TokenCredential& credential);
+  // `expected_scope`: tried on a vault before any challenge was seen; "" = learn it from a
+  // first bare request.
+  ChallengeAuthTransport(HttpTransport& next, TokenCredential& credential,
+                         std::string expected_scope = "");
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
 
  private:
@@ -57,7 +63,8 @@ class ChallengeAuthTransport : public HttpTransport {
   TokenCredential& credential_;
   absl::Mutex mu_;
   std::map<std::string, std::string> scope_by_origin_ ABSL_GUARDED_BY(mu_);
-  // The scope the last challenge named: tried first on an origin not seen yet.
+  // The scope the last challenge named (until then the expected one): tried first on an
+  // origin not seen yet.
   std::string last_challenged_scope_ ABSL_GUARDED_BY(mu_);
   // A request without any known scope is out, its answer (the challenge) not yet in:
   // other requests without a scope wait for it instead of each drawing its own 401 (50

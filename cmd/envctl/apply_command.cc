@@ -89,16 +89,20 @@ bool ApplyAll(EnvironmentRunner& runner, const std::vector<envctl::v1::Environme
   std::mutex out_mu;
   std::vector<std::thread> threads;
   std::vector<char> converged(envs.size(), 1);
-  // The Databricks token is first needed deep in the graph (minting the workspace's
-  // token, after the workspace exists): fetch it now, beside the first ARM requests.
-  bool databricks = false;
+  // The Databricks and Key Vault tokens are first needed deep in the graph (after the
+  // workspace or vault exists): fetch them now, beside the first ARM requests.
+  bool databricks = false, keyvault = false;
   for (const auto& env : envs) {
     for (const auto& r : env.resources()) {
-      databricks |= spec::IsEnabled(r) &&
-                    (r.has_databricks_workspace() || controller::ServiceOf(r) == "databricks");
+      if (!spec::IsEnabled(r)) continue;
+      databricks |= r.has_databricks_workspace() || controller::ServiceOf(r) == "databricks";
+      keyvault |= controller::ServiceOf(r) == "keyvault";
     }
   }
-  if (databricks) runner.session().PrefetchTokens({cloud::kDatabricksScope});
+  std::vector<std::string> scopes;
+  if (databricks) scopes.push_back(cloud::kDatabricksScope);
+  if (keyvault) scopes.push_back(runner.session().endpoints().KeyVaultScope());
+  if (!scopes.empty()) runner.session().PrefetchTokens(scopes);
   for (size_t i = 0; i < envs.size(); ++i) {
     if (envs[i].sync().suspended()) {
       std::cout << "Environment " << envs[i].name() << " is suspended (sync.suspended); skipped\n";

@@ -1,6 +1,8 @@
 #include "reconcilers/arm/databricks_workspace_reconciler.h"
 
+#include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -39,32 +41,65 @@ absl::Duration Lifetime(const envctl::v1::DatabricksWorkspaceSpec& spec) {
   return d > absl::ZeroDuration() ? d : kDefaultTokenLifetime;
 }
 
-// The newest envctl token with `comment` that does not expire within `window` of `now`.
-std::optional<TokenInfo> UsableToken(const std::vector<TokenInfo>& tokens,
-                                     const std::string& comment, absl::Time now,
-                                     absl::Duration window) {
-  std::optional<TokenInfo> best;
+// envctl's tokens in a workspace as Plan listed them. `listed` = false: not read (a
+// workspace created in this pass has none).
+struct EnvctlTokens {
+  bool listed = false;
+  std::string newest;               // the newest usable token's id: what dependents get
+  std::vector<std::string> usable;  // every usable one, newest included
+  std::vector<std::string> due;     // expired or in the renewal window
+
+  json ToJson() const {
+    return {{"listed", listed}, {"newest", newest}, {"usable", usable}, {"due", due}};
+  }
+  static EnvctlTokens FromJson(const json& j) {
+    EnvctlTokens t;
+    if (!j.is_object()) return t;
+    t.listed = j.value("listed", false);
+    t.newest = j.value("newest", "");
+    t.usable = j.value("usable", std::vector<std::string>{});
+    t.due = j.value("due", std::vector<std::string>{});
+    return t;
+  }
+};
+
+// Sorts the tokens carrying `comment`: usable ones do not expire within `window` of `now`.
+EnvctlTokens ClassifyTokens(const std::vector<TokenInfo>& tokens, const std::string& comment,
+                            absl::Time now, absl::Duration window) {
+  EnvctlTokens out;
+  out.listed = true;
+  int64_t newest_creation = 0;
   for (const auto& t : tokens) {
     if (t.comment != comment) continue;
     const bool never_expires = t.expiry_time <= 0;
-    if (!never_expires && absl::FromUnixMillis(t.expiry_time) - now <= window) continue;
-    if (!best || t.creation_time > best->creation_time) best = t;
+    if (!never_expires && absl::FromUnixMillis(t.expiry_time) - now <= window) {
+      out.due.push_back(t.token_id);
+      continue;
+    }
+    out.usable.push_back(t.token_id);
+    if (out.newest.empty() || t.creation_time > newest_creation) {
+      out.newest = t.token_id;
+      newest_creation = t.creation_time;
+    }
   }
-  return best;
+  return out;
 }
 
 constexpr int kTokenCreateAttempts = 3;
 
-// token/create, then token/delete of every other token carrying `comment`. The older
-// tokens are revoked best effort: the new token is already valid and is what dependents
-// get; a leftover is revoked by the next mint. token/create is retried here, not by the
-// transport (the service may have made a token whose answer was lost): the revocation
-// removes such orphans with the older tokens. A workspace created in this pass has no
-// older token, so unless an answer was lost nothing is listed (two requests fewer on the
-// way to everything that needs the token).
+// The `token` fingerprint while envctl has no usable token: no dependent holds it, so each
+// plans a write and the first to write mints.
+constexpr char kNoUsableToken[] = "new-token";
+
+// token/create, then token/delete of the tokens due for rotation (Plan saw them). Usable
+// older tokens are kept: a dependent written earlier may hold one (it stays current, see
+// OutputValue::still_valid), and each is revoked by the first mint after it falls due.
+// token/create is retried here, not by the transport (the service may have made a token
+// whose answer was lost); after a lost answer the tokens are listed and such orphans (ours,
+// neither known to Plan nor the one returned) are revoked too.
 absl::StatusOr<OutputValue> MintToken(cloud::HttpTransport& transport, const std::string& url,
                                       const std::string& comment, absl::Duration lifetime,
-                                      const std::string& what, bool new_workspace = false) {
+                                      const std::string& what, const EnvctlTokens& known) {
   DatabricksClient client(transport, url);
   TokensApi tokens(client);
   absl::StatusOr<cloud::databricks::CreatedToken> created;
@@ -78,20 +113,26 @@ absl::StatusOr<OutputValue> MintToken(cloud::HttpTransport& transport, const std
     answer_lost = true;
   }
   if (!created.ok()) return Annotate(created.status(), absl::StrCat(what, ": token/create"));
-  if (!new_workspace || answer_lost) {
+  std::vector<std::string> revoke = known.due;
+  if (answer_lost) {
     absl::StatusOr<std::vector<TokenInfo>> all = tokens.List();
     if (all.ok()) {
       for (const auto& t : *all) {
-        if (t.comment == comment && t.token_id != created->info.token_id) {
-          (void)tokens.Delete(t.token_id);
-        }
+        const bool orphan =
+            t.comment == comment && t.token_id != created->info.token_id &&
+            std::find(known.usable.begin(), known.usable.end(), t.token_id) == known.usable.end() &&
+            std::find(known.due.begin(), known.due.end(), t.token_id) == known.due.end();
+        if (orphan) revoke.push_back(t.token_id);
       }
     }
   }
+  // Best effort: the new token is valid whatever happens to the old ones.
+  for (const std::string& id : revoke) (void)tokens.Delete(id);
   OutputValue v;
   v.value = std::move(created->token_value);
   v.sensitive = true;
   v.fingerprint = created->info.token_id;
+  v.still_valid = known.usable;
   return v;
 }
 
@@ -157,6 +198,23 @@ void PublishLocation(Context& ctx, const std::string& id, const std::string& url
   ctx.outputs.Set(ctx.resource.name(), "workspaceUrl", v);
 }
 
+// Publishes the lazy `token` output: fingerprint = the newest usable token (kNoUsableToken
+// when there is none), older usable ones still valid, and a mint for a dependent that
+// must write (the value of an existing token cannot be read back). Nothing is minted here:
+// a workspace whose token nobody consumes gets no token.
+void PublishToken(Context& ctx, cloud::HttpTransport* transport, const std::string& url,
+                  const std::string& comment, absl::Duration lifetime, const std::string& what,
+                  const EnvctlTokens& known) {
+  OutputValue v;
+  v.sensitive = true;
+  v.fingerprint = known.newest.empty() ? kNoUsableToken : known.newest;
+  v.still_valid = known.usable;
+  v.mint = [transport, url, comment, lifetime, what, known]() {
+    return MintToken(*transport, url, comment, lifetime, what, known);
+  };
+  ctx.outputs.Set(ctx.resource.name(), "token", std::move(v));
+}
+
 }  // namespace
 
 absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
@@ -185,7 +243,6 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
     if (absl::IsNotFound(live.status())) {
       change.action = Action::kCreate;
       change.fields = CreateFields(d.Body());
-      change.fields.push_back({"token", RenderValue(nullptr), RenderValue("new token"), false});
       return change;
     }
     if (!live.ok()) return Annotate(live.status(), what);
@@ -220,32 +277,18 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
         absl::StrCat(what, " has no workspaceUrl yet (still provisioning?)"));
   }
 
-  // envctl's token: present and not due for renewal?
+  // envctl's tokens: which still work, which are due for rotation.
   const std::string comment = TokenComment(ctx.environment, ctx.resource);
   const absl::Duration lifetime = Lifetime(spec);
   DatabricksClient client(databricks_, url);
   absl::StatusOr<std::vector<TokenInfo>> tokens = TokensApi(client).List();
   if (!tokens.ok()) return Annotate(tokens.status(), absl::StrCat(what, ": token/list"));
-  std::optional<TokenInfo> token = UsableToken(*tokens, comment, clock_.Now(), lifetime / 3);
-  if (token) {
-    OutputValue v;
-    v.sensitive = true;
-    v.fingerprint = token->token_id;
-    cloud::HttpTransport* transport = &databricks_;
-    v.mint = [transport, url, comment, lifetime, what]() {
-      return MintToken(*transport, url, comment, lifetime, what);
-    };
-    ctx.outputs.Set(ctx.resource.name(), "token", std::move(v));
-  } else {
-    change.fields.push_back({"token", RenderValue("none valid beyond the renewal window"),
-                             RenderValue("new token"), false});
-    if (change.action == Action::kNone) change.reason = "token rotation due";
-  }
+  const EnvctlTokens known = ClassifyTokens(*tokens, comment, clock_.Now(), lifetime / 3);
+  PublishToken(ctx, &databricks_, url, comment, lifetime, what, known);
   if (!change.fields.empty()) change.action = Action::kUpdate;
   change.observed = {{"arm_update", arm_update},
                      {"sku_change", sku_change},
-                     {"token_due", !token.has_value()},
-                     {"token_id", token ? token->token_id : ""},
+                     {"tokens", known.ToJson()},
                      {"id", id},
                      {"url", url},
                      {"live", live_arm}};
@@ -263,7 +306,7 @@ absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx,
   if (spec.has_provisioned()) {
     ASSIGN_OR_RETURN(Provisioned d, DesiredProvisioned(ctx, subscription));
     cloud::arm::DatabricksWorkspacesClient workspaces(*arm_, subscription);
-    // Stays an empty object when only the token is due (no ARM write needed).
+    // Stays an empty object when no ARM write is needed.
     absl::StatusOr<json> live = json::object();
     // What is left after ignoreDifferences decides the write; ignored paths keep their
     // live values in it (the PUT and the tags PATCH replace what they carry).
@@ -297,23 +340,11 @@ absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx,
   }
   PublishLocation(ctx, id, url);
 
-  const std::string comment = TokenComment(ctx.environment, ctx.resource);
-  const absl::Duration lifetime = Lifetime(spec);
-  if (!change.exists || change.observed.value("token_due", true)) {
-    ctx.progress("creating envctl's personal access token");
-    ASSIGN_OR_RETURN(OutputValue token, MintToken(databricks_, url, comment, lifetime, what,
-                                                  /*new_workspace=*/!change.exists));
-    ctx.outputs.Set(ctx.resource.name(), "token", std::move(token));
-  } else {
-    OutputValue v;
-    v.sensitive = true;
-    v.fingerprint = change.observed.value("token_id", "");
-    cloud::HttpTransport* transport = &databricks_;
-    v.mint = [transport, url, comment, lifetime, what]() {
-      return MintToken(*transport, url, comment, lifetime, what);
-    };
-    ctx.outputs.Set(ctx.resource.name(), "token", std::move(v));
-  }
+  // A workspace created now has no token yet: Plan's list stands otherwise.
+  PublishToken(ctx, &databricks_, url, TokenComment(ctx.environment, ctx.resource), Lifetime(spec),
+               what,
+               change.exists ? EnvctlTokens::FromJson(change.observed.value("tokens", json()))
+                             : EnvctlTokens{});
   result.external_id = id.empty() ? url : id;
   return result;
 }

@@ -5,13 +5,16 @@
 // Compared (provisioned): location, managed resource group (both immutable: clear
 // errors), sku (case-insensitive), tags (exactly). Writes: create/sku change = PUT;
 // tag-only change = PATCH.
-// Token: Plan lists the caller's tokens (token/list) and looks for envctl's own, by its
-// comment "envctl <project>/<environment>/<resource>", that does not expire within the
-// renewal window (a third of token_lifetime, default lifetime 90 days). Found: the lazy
-// `token` output is published with fingerprint = its token_id (the value cannot be read
-// back; a dependent that must write mints a new token). None: Plan returns kUpdate with
-// reason "token rotation due" and Apply mints one eagerly. Minting = token/create, then
-// token/delete of every older envctl token with that comment.
+// Token: Plan lists the caller's tokens (token/list) and sorts envctl's own (comment
+// "envctl <project>/<environment>/<resource>") into usable and due (expiring within the
+// renewal window, a third of token_lifetime, default lifetime 90 days). The workspace
+// itself never mints: it publishes the lazy `token` output with fingerprint = the newest
+// usable token's id (or "new-token" when none is usable), the older usable ids as still
+// valid, and a mint. A dependent holding a usable token writes nothing; one that must write
+// mints (once per pass for all dependents, see Outputs::Materialize). So a workspace whose
+// token nobody consumes has none, and rotation is the dependents' write when the newest
+// token falls due. Minting = token/create, then token/delete of the due tokens (and of
+// orphans of a create whose answer was lost); usable older ones live until they fall due.
 // Outputs: `id`, `workspaceUrl` (https://..., no trailing slash), `token` (sensitive).
 // Stateless besides the injected clients: safe for concurrent use.
 #ifndef ENVCTL_RECONCILERS_ARM_DATABRICKS_WORKSPACE_RECONCILER_H_

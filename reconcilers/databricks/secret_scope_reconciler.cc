@@ -151,7 +151,7 @@ absl::StatusOr<Change> DatabricksSecretScopeReconciler::Plan(Context& ctx) {
     } else if (!mem.is_object()) {
       change.fields.push_back(
           {path, "(not written by envctl)", absl::StrCat("(value of fingerprint ", fp, ")")});
-    } else if (mem.value("fingerprint", "") != fp) {
+    } else if (!source->Holds(mem.value("fingerprint", ""))) {
       change.fields.push_back(
           {path, absl::StrCat("(value of fingerprint ", mem.value("fingerprint", ""), ")"),
            absl::StrCat("(value of fingerprint ", fp, ")")});

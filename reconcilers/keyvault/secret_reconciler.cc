@@ -84,7 +84,7 @@ absl::StatusOr<Change> KeyVaultSecretReconciler::Plan(Context& ctx) {
   if (!source.ok() && !IsKnownAfterApply(source.status())) {
     return Annotate(source.status(), Describe(spec));
   }
-  const std::string fingerprint = source.ok() ? source->Fingerprint() : "(known after apply)";
+  std::string fingerprint = source.ok() ? source->Fingerprint() : "(known after apply)";
 
   // A vault created in this pass holds no secret, live or deleted.
   const PassReads& reads = ctx.outputs.reads();
@@ -130,6 +130,11 @@ absl::StatusOr<Change> KeyVaultSecretReconciler::Plan(Context& ctx) {
   live->value.clear();
   change.exists = true;
   change.observed["id"] = live->properties.id;
+  const std::string live_fp =
+      live->properties.tags.count(kSourceTag) ? live->properties.tags.at(kSourceTag) : "";
+  // An earlier value that still works (an older PAT not due yet) is current: writing the
+  // newest would mint a token for nothing.
+  if (source.ok() && source->Holds(live_fp)) fingerprint = live_fp;
 
   DiffOptions exact;
   exact.exact = true;
@@ -142,8 +147,6 @@ absl::StatusOr<Change> KeyVaultSecretReconciler::Plan(Context& ctx) {
   if (change.fields.empty()) return change;
   if (!source.ok()) return source.status();
   change.action = Action::kUpdate;
-  const std::string live_fp =
-      live->properties.tags.count(kSourceTag) ? live->properties.tags.at(kSourceTag) : "";
   change.reason =
       live_fp != fingerprint ? "source value changed (new fingerprint)" : "secret metadata differs";
   return change;
@@ -193,14 +196,13 @@ absl::StatusOr<ApplyResult> KeyVaultSecretReconciler::Apply(Context& ctx, const 
           back->value.assign(back->value.size(), '\0');
           back->value.clear();
           const auto& tags = back->properties.tags;
-          const bool current = published.ok() && !published->Fingerprint().empty() &&
-                               tags.count(kSourceTag) &&
-                               tags.at(kSourceTag) == published->Fingerprint() &&
+          const std::string held = tags.count(kSourceTag) ? tags.at(kSourceTag) : "";
+          const bool current = published.ok() && published->Holds(held) &&
                                back->properties.content_type == spec.content_type();
           if (current) {
             ApplyResult result;
             result.external_id = back->properties.id;
-            result.memory = {{"fingerprint", published->Fingerprint()}, {"recovered", true}};
+            result.memory = {{"fingerprint", held}, {"recovered", true}};
             return result;
           }
         }

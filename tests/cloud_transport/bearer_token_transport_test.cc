@@ -155,6 +155,38 @@ TEST(ChallengeAuthTransportTest, NewVaultTriesTheLearnedScopeFirstAndFollowsItsO
             "Bearer tok-for-https://vault.example/.default");
 }
 
+// With the cloud's Key Vault audience expected, even the first vault gets a token at once
+// (no bare 401 round trip); a vault of another audience still gets its own from its 401.
+TEST(ChallengeAuthTransportTest, ExpectedScopeSavesTheFirstHandshake) {
+  FakeTransport fake;
+  auto vault = [](const std::string& wanted) {
+    return [wanted](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
+      auto auth = r.headers.find("Authorization");
+      if (auth == r.headers.end() || auth->second != "Bearer tok-for-" + wanted + "/.default") {
+        return FakeTransport::Response(
+            401, R"({"error":{"code":"Unauthorized","message":"AKV10000"}})",
+            {{"WWW-Authenticate",
+              "Bearer authorization=\"https://login.windows.net/t\", resource=\"" + wanted +
+                  "\""}});
+      }
+      return FakeTransport::Response(200, R"({"value":"v"})");
+    };
+  };
+  fake.OnRequest("GET", "kv1.vault.azure.net", vault("https://vault.azure.net"));
+  fake.OnRequest("GET", "kv3.vault.example", vault("https://vault.example"));
+  RecordingCredential credential;
+  ChallengeAuthTransport t(fake, credential, "https://vault.azure.net/.default");
+
+  auto first = t.Send(Get(kVaultUrl));
+  ASSERT_OK(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(fake.Count(), 1);
+  auto other = t.Send(Get("https://kv3.vault.example/secrets/s?api-version=7.4"));
+  ASSERT_OK(other);
+  EXPECT_EQ(other->status, 200);
+  EXPECT_EQ(fake.Count(), 3);  // the expected scope was refused; the challenge's worked
+}
+
 // 50 environments open their vaults at once: one bare request learns the scope, the
 // others wait for it instead of each drawing its own 401 (any interleaving).
 TEST(ChallengeAuthTransportTest, ConcurrentFirstRequestsShareOneChallenge) {

@@ -121,7 +121,11 @@ TEST_F(CloudSessionTest, PrefetchedTokenIsFetchedOnceAndServesTheFirstRequest) {
 TEST_F(CloudSessionTest, KeyVaultUsesTheChallengeAndUnauthenticatedHasNoToken) {
   fake_.OnRequest(
       "GET", "https://kv.test/secrets/", [](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
-        if (r.headers.count("Authorization") == 0) {
+        // This vault's audience is not the expected vault.azure.net: the first token is
+        // refused and its challenge names the right one.
+        auto auth = r.headers.find("Authorization");
+        if (auth == r.headers.end() ||
+            auth->second != "Bearer tok:https%3A%2F%2Fvault.test%2F.default") {
           return FakeTransport::Response(
               401, "",
               {{"WWW-Authenticate",

@@ -1,5 +1,10 @@
 #include "reconcilers/json_diff.h"
 
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "reconcilers/outputs.h"
@@ -115,6 +120,42 @@ TEST(OutputsTest, MaterializeMintsLazilyOnceAndKeepsFingerprint) {
   OutputValue plain;
   plain.value = "abc";
   EXPECT_EQ(plain.Fingerprint().size(), 16u);
+}
+
+// Two consumers writing at once (a Key Vault secret and a secret scope of one PAT) get one
+// mint: a second PAT would revoke the first consumer's.
+TEST(OutputsTest, ConcurrentMaterializeMintsOnce) {
+  Outputs outputs;
+  std::atomic<int> mints{0};
+  absl::Notification release;
+  OutputValue lazy;
+  lazy.sensitive = true;
+  lazy.fingerprint = "new-token";
+  lazy.mint = [&]() -> absl::StatusOr<OutputValue> {
+    const int n = ++mints;
+    release.WaitForNotification();  // the other consumer arrives while this mint is out
+    OutputValue v;
+    v.value = absl::StrCat("pat-", n);
+    v.fingerprint = absl::StrCat("token-", n);
+    return v;
+  };
+  outputs.Set("ws", "token", lazy);
+  envctl::v1::ValueSource source;
+  source.mutable_output()->set_resource("ws");
+  source.mutable_output()->set_output("token");
+  absl::StatusOr<OutputValue> a, b;
+  std::thread first([&] { a = outputs.Materialize(source); });
+  std::thread second([&] { b = outputs.Materialize(source); });
+  while (mints.load() == 0) std::this_thread::yield();
+  release.Notify();
+  first.join();
+  second.join();
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_EQ(mints.load(), 1);
+  EXPECT_EQ(a->value, "pat-1");
+  EXPECT_EQ(b->value, "pat-1");
+  EXPECT_EQ(b->Fingerprint(), "token-1");
 }
 
 }  // namespace

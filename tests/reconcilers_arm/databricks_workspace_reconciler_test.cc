@@ -1,8 +1,10 @@
 // DatabricksWorkspace against cloudsim: provision through ARM (LRO), publish id,
-// workspaceUrl and envctl's PAT; converged re-apply writes nothing and mints nothing; the
-// token is rotated when it enters its renewal window or is revoked out of band, and the
-// dependent follows the new fingerprint; portal tag drift is repaired; an `existing`
-// workspace is only read, and its prune revokes envctl's tokens but keeps the workspace.
+// workspaceUrl and envctl's PAT, minted only by a dependent that writes (none without
+// one); converged re-apply writes nothing and mints nothing; the token is rotated when it
+// enters its renewal window or is revoked out of band, and the dependent follows the new
+// fingerprint; a dependent added later leaves the first one's token alone; portal tag drift is
+// repaired; an `existing` workspace is only read, and its prune revokes envctl's tokens but keeps
+// the workspace.
 #include "reconcilers/arm/databricks_workspace_reconciler.h"
 
 #include "cloud/arm/databricks_workspaces.h"
@@ -18,8 +20,8 @@ using reconcilers::Action;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
-// A dependent of workspace.token: rewrites when the fingerprint moves (see the storage
-// test's FingerprintConsumer), keeping the values it received.
+// A dependent of workspace.token: rewrites when what it holds no longer works (see the
+// storage test's FingerprintConsumer), keeping the values it received.
 class TokenConsumer : public reconcilers::Reconciler {
  public:
   absl::StatusOr<reconcilers::Change> Plan(reconcilers::Context& ctx) override {
@@ -29,7 +31,7 @@ class TokenConsumer : public reconcilers::Reconciler {
     change.exists = true;
     const std::string recorded =
         ctx.prior.memory.is_object() ? ctx.prior.memory.value("fingerprint", "") : "";
-    if (recorded != v->Fingerprint()) change.action = Action::kUpdate;
+    if (!v->Holds(recorded)) change.action = Action::kUpdate;
     return change;
   }
   absl::StatusOr<reconcilers::ApplyResult> Apply(reconcilers::Context& ctx,
@@ -130,10 +132,9 @@ TEST_F(DatabricksWorkspaceReconcilerTest, RotatesTokenInRenewalWindowAndDependen
   // 30-day lifetime: renewal starts 10 days before expiry.
   clock_.Advance(absl::Hours(24 * 21));
   controller::EngineResult due = Plan();
-  const auto* o = Outcome(due, "workspace");
-  EXPECT_EQ(o->action, Action::kUpdate) << Describe(due);
-  EXPECT_EQ(o->reason, "token rotation due");
-  EXPECT_THAT(Paths(*o), Contains("token"));
+  // The workspace itself is unchanged; the dependent's write is the rotation.
+  EXPECT_EQ(Outcome(due, "workspace")->action, Action::kNone) << Describe(due);
+  EXPECT_EQ(Outcome(due, "databricks-token")->action, Action::kUpdate) << Describe(due);
 
   ResetStats();
   controller::EngineResult rotated = Apply();
@@ -166,7 +167,8 @@ TEST_F(DatabricksWorkspaceReconcilerTest, RevokedTokenAndTagDriftAreRepaired) {
   const auto* o = Outcome(drift, "workspace");
   EXPECT_EQ(o->action, Action::kUpdate) << Describe(drift);
   EXPECT_THAT(Paths(*o), Contains("tags.team"));
-  EXPECT_THAT(Paths(*o), Contains("token"));
+  // The revoked token is the dependent's change: it mints a new one when it writes.
+  EXPECT_EQ(Outcome(drift, "databricks-token")->action, Action::kUpdate) << Describe(drift);
   controller::EngineResult repair = Apply();
   ASSERT_TRUE(repair.ok()) << Describe(repair);
   live = Workspaces().Get("demo-dev-rg", "demo-dev-dbw");
@@ -175,6 +177,42 @@ TEST_F(DatabricksWorkspaceReconcilerTest, RevokedTokenAndTagDriftAreRepaired) {
   ASSERT_EQ(consumer_.written.size(), 2u);
   EXPECT_TRUE(TokenWorks(consumer_.written[1]));
   EXPECT_TRUE(Plan().InSync());
+}
+
+// Nothing consumes workspace.token: no PAT is made, and the workspace stays in sync.
+TEST_F(DatabricksWorkspaceReconcilerTest, WorkspaceWithoutTokenConsumerGetsNoToken) {
+  env_.mutable_resources()->RemoveLast();  // the databricks-token secret
+  controller::EngineResult first = Apply();
+  ASSERT_TRUE(first.ok()) << Describe(first);
+  EXPECT_TRUE(EnvctlTokens().empty());
+  EXPECT_TRUE(Requests("/token/create").empty());
+  controller::EngineResult plan = Plan();
+  EXPECT_TRUE(plan.InSync()) << Describe(plan);
+}
+
+// A dependent added later mints its own token; the one the first dependent holds still
+// works and stays current, so neither rewrites (and mints) again on later passes.
+TEST_F(DatabricksWorkspaceReconcilerTest, DependentAddedLaterLeavesTheFirstOnesTokenAlone) {
+  ASSERT_TRUE(Apply().ok());
+  ASSERT_EQ(consumer_.written.size(), 1u);
+  envctl::v1::Resource* second = env_.add_resources();
+  second->CopyFrom(env_.resources(env_.resources_size() - 2));
+  second->set_name("databricks-token-copy");
+  second->mutable_key_vault_secret()->set_secret_name("databricks-token-copy");
+  controller::EngineResult added = Apply();
+  ASSERT_TRUE(added.ok()) << Describe(added);
+  ASSERT_EQ(consumer_.written.size(), 2u);
+  EXPECT_NE(consumer_.written[0], consumer_.written[1]);
+  EXPECT_TRUE(TokenWorks(consumer_.written[0]));
+  EXPECT_TRUE(TokenWorks(consumer_.written[1]));
+  EXPECT_EQ(EnvctlTokens().size(), 2u);
+  for (int pass = 0; pass < 2; ++pass) {
+    controller::EngineResult again = Apply();
+    ASSERT_TRUE(again.ok()) << Describe(again);
+    EXPECT_TRUE(again.InSync()) << "pass " << pass << ": " << Describe(again);
+  }
+  EXPECT_EQ(consumer_.written.size(), 2u);
+  EXPECT_EQ(EnvctlTokens().size(), 2u);
 }
 
 TEST_F(DatabricksWorkspaceReconcilerTest, ExistingWorkspaceIsReadOnlyAndPruneRevokesTokens) {
@@ -190,6 +228,8 @@ TEST_F(DatabricksWorkspaceReconcilerTest, ExistingWorkspaceIsReadOnlyAndPruneRev
   ws->set_name("workspace");
   ws->mutable_databricks_workspace()->mutable_existing()->set_workspace_url(Url());
   ws->mutable_databricks_workspace()->mutable_existing()->set_resource_id((*live)["id"]);
+  envctl::v1::Resource* consumer = other.add_resources();
+  consumer->CopyFrom(env_.resources(env_.resources_size() - 1));
   auto applied = engine_->Apply(other);
   ASSERT_OK(applied);
   ASSERT_TRUE(applied->ok()) << Describe(*applied);

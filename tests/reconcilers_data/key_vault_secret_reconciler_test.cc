@@ -115,6 +115,32 @@ TEST_F(KeyVaultSecretTest, RotatedSourceFingerprintRewritesTheSecretOnce) {
   EXPECT_EQ(Writes().count("keyvault"), 0u);
 }
 
+// A newer source value whose older one still works (a second PAT minted for another
+// dependent): the secret holding the older one is current, so it is neither rewritten nor
+// the source minted again.
+TEST_F(KeyVaultSecretTest, SecretHoldingAStillValidValueIsCurrent) {
+  Apply();
+  ASSERT_EQ(mints_, 1);
+  reconcilers::OutputValue newer;
+  newer.sensitive = true;
+  newer.fingerprint = "token-2";
+  newer.still_valid = {"token-2", "key1@2026-01-01T00:00:00Z"};
+  newer.mint = [this]() -> absl::StatusOr<reconcilers::OutputValue> {
+    ++mints_;
+    return absl::InternalError("must not mint");
+  };
+  stub_.Set("lake", "primaryKey", newer);
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  EXPECT_EQ(Outcome(applied, "lake-key")->action, Action::kNone) << Describe(applied);
+  EXPECT_EQ(Writes().count("keyvault"), 0u);
+  EXPECT_EQ(mints_, 1);
+  // Once the older value stops working, the secret follows the newest.
+  newer.still_valid = {"token-2"};
+  stub_.Set("lake", "primaryKey", newer);
+  EXPECT_EQ(Outcome(Plan(), "lake-key")->action, Action::kUpdate);
+}
+
 TEST_F(KeyVaultSecretTest, TagEditedOutOfBandIsDetectedAndRepaired) {
   Apply();
   cloud::keyvault::SecretUpdate update;
