@@ -197,13 +197,16 @@ std::vector<Reference> References(const Resource& r) {
       for (int i = 0; i < j.tasks_size(); ++i) {
         const auto& t = j.tasks(i);
         const std::string p = absl::StrCat("databricksJob.tasks[", i, "]");
+        // Notebooks and libraries matter when a run starts, not to jobs/create.
+        const size_t run_time_from = out.size();
         AddName(&out, p + ".notebook.notebook.notebooks", t.notebook().notebook().notebooks(),
                 Resource::kDatabricksNotebooks);
-        AddName(&out, p + ".existingCluster", t.existing_cluster(), Resource::kDatabricksCluster);
         for (int l = 0; l < t.libraries_size(); ++l) {
           AddName(&out, absl::StrCat(p, ".libraries[", l, "]"), t.libraries(l),
                   Resource::kDatabricksLibrary);
         }
+        for (size_t k = run_time_from; k < out.size(); ++k) out[k].run_time = true;
+        AddName(&out, p + ".existingCluster", t.existing_cluster(), Resource::kDatabricksCluster);
       }
       break;
     }
@@ -247,7 +250,9 @@ std::vector<Reference> ContentReferences(const envctl::v1::ResourceContent& cont
 
 std::set<std::string> ResourceDependencies(const Resource& resource) {
   std::set<std::string> deps;
-  for (const Reference& ref : References(resource)) deps.insert(ref.target);
+  for (const Reference& ref : References(resource)) {
+    if (!ref.run_time) deps.insert(ref.target);
+  }
   deps.erase(resource.name());
   return deps;
 }
@@ -264,6 +269,16 @@ std::map<std::string, std::set<std::string>> ImpliedDependencies(
       deployer_grants[r.role_assignment().scope()].insert(r.name());
   }
   std::map<std::string, std::set<std::string>> out;
+  // A job run test waits for what its job's tasks run.
+  for (const auto& test : env.resources()) {
+    if (!IsEnabled(test) || !test.has_job_run_test()) continue;
+    for (const auto& job : env.resources()) {
+      if (job.name() != test.job_run_test().job() || !job.has_databricks_job()) continue;
+      for (const Reference& ref : References(job)) {
+        if (ref.run_time && ref.target != test.name()) out[test.name()].insert(ref.target);
+      }
+    }
+  }
   for (const auto& r : env.resources()) {
     if (!IsEnabled(r) || !r.has_key_vault_secret()) continue;
     auto vault = rbac_vaults.find(r.key_vault_secret().vault());

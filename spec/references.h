@@ -29,6 +29,10 @@ struct Reference {
   Kind expected_kind = envctl::v1::Resource::KIND_NOT_SET;
   // Output name for output references (ValueSource.output, `${target.output}`); else "".
   std::string output;
+  // Needed only when the resource runs, not when it is written: a job's notebooks and
+  // libraries (Databricks checks them when a run starts). Validated like any reference,
+  // but the resource does not wait for the target; what runs it does (ImpliedDependencies).
+  bool run_time = false;
 };
 
 // Every reference written in the resource's spec, in field order.
@@ -40,16 +44,18 @@ std::vector<Reference> References(const envctl::v1::Resource& resource);
 // the vault and workspace whose outputs they use.
 std::vector<Reference> ContentReferences(const envctl::v1::ResourceContent& content);
 
-// Dependencies no field spells: each KeyVaultSecret of a vault in RBAC mode
-// (`enableRbacAuthorization`) waits for the role assignments that grant the deployer a
-// role at that vault or its resource group, because envctl writes the secret with that
-// grant (resource name -> the assignments it waits for; disabled resources left out).
-// The loader appends them to dependsOn.
+// Dependencies no field spells (resource name -> what it waits for; disabled resources
+// left out). The loader appends them to dependsOn:
+// - each KeyVaultSecret of a vault in RBAC mode (`enableRbacAuthorization`) waits for the
+//   role assignments that grant the deployer a role at that vault or its resource group,
+//   because envctl writes the secret with that grant;
+// - each jobRunTest waits for its job's run-time references (the notebooks and libraries
+//   its tasks name), which the job itself does not wait for.
 std::map<std::string, std::set<std::string>> ImpliedDependencies(
     const envctl::v1::Environment& env);
 
 // Names of the resources that must be reconciled before `resource`: dependsOn plus every
-// target of References(resource). Never contains the resource itself.
+// target of References(resource) but the run-time ones. Never contains the resource itself.
 std::set<std::string> ResourceDependencies(const envctl::v1::Resource& resource);
 
 // ResourceDependencies of every enabled resource of `env`, restricted to enabled

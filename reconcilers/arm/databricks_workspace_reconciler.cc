@@ -12,7 +12,9 @@
 #include "cloud/arm/resource_id.h"
 #include "cloud/databricks/databricks_client.h"
 #include "cloud/databricks/tokens_api.h"
+#include "cloud/errors.h"
 #include "common/status_macros.h"
+#include "common/wait_observer.h"
 #include "reconcilers/arm/arm_support.h"
 #include "reconcilers/ignored_fields.h"
 #include "reconcilers/json_diff.h"
@@ -95,11 +97,13 @@ constexpr char kNoUsableToken[] = "new-token";
 // older tokens are kept: a dependent written earlier may hold one (it stays current, see
 // OutputValue::still_valid), and each is revoked by the first mint after it falls due.
 // token/create is retried here, not by the transport (the service may have made a token
-// whose answer was lost); after a lost answer the tokens are listed and such orphans (ours,
-// neither known to Plan nor the one returned) are revoked too.
-absl::StatusOr<OutputValue> MintToken(cloud::HttpTransport& transport, const std::string& url,
-                                      const std::string& comment, absl::Duration lifetime,
-                                      const std::string& what, const EnvctlTokens& known) {
+// whose answer was lost), after the Retry-After the service asked for; after a lost answer the
+// tokens are listed and such orphans (ours, neither known to Plan nor the one returned) are revoked
+// too.
+absl::StatusOr<OutputValue> MintToken(cloud::HttpTransport& transport, Clock& clock,
+                                      const std::string& url, const std::string& comment,
+                                      absl::Duration lifetime, const std::string& what,
+                                      const EnvctlTokens& known) {
   DatabricksClient client(transport, url);
   TokensApi tokens(client);
   absl::StatusOr<cloud::databricks::CreatedToken> created;
@@ -111,6 +115,11 @@ absl::StatusOr<OutputValue> MintToken(cloud::HttpTransport& transport, const std
                                          absl::IsResourceExhausted(created.status()));
     if (!again || attempt >= kTokenCreateAttempts) break;
     answer_lost = true;
+    // As long as the service asked (Retry-After), else a short backoff.
+    absl::Duration wait = cloud::RetryAfter(created.status());
+    if (wait <= absl::ZeroDuration()) wait = absl::Seconds(attempt);
+    ScopedBlockingWait waiting;
+    clock.SleepFor(wait);
   }
   if (!created.ok()) return Annotate(created.status(), absl::StrCat(what, ": token/create"));
   std::vector<std::string> revoke = known.due;
@@ -202,15 +211,15 @@ void PublishLocation(Context& ctx, const std::string& id, const std::string& url
 // when there is none), older usable ones still valid, and a mint for a dependent that
 // must write (the value of an existing token cannot be read back). Nothing is minted here:
 // a workspace whose token nobody consumes gets no token.
-void PublishToken(Context& ctx, cloud::HttpTransport* transport, const std::string& url,
-                  const std::string& comment, absl::Duration lifetime, const std::string& what,
-                  const EnvctlTokens& known) {
+void PublishToken(Context& ctx, cloud::HttpTransport* transport, Clock* clock,
+                  const std::string& url, const std::string& comment, absl::Duration lifetime,
+                  const std::string& what, const EnvctlTokens& known) {
   OutputValue v;
   v.sensitive = true;
   v.fingerprint = known.newest.empty() ? kNoUsableToken : known.newest;
   v.still_valid = known.usable;
-  v.mint = [transport, url, comment, lifetime, what, known]() {
-    return MintToken(*transport, url, comment, lifetime, what, known);
+  v.mint = [transport, clock, url, comment, lifetime, what, known]() {
+    return MintToken(*transport, *clock, url, comment, lifetime, what, known);
   };
   ctx.outputs.Set(ctx.resource.name(), "token", std::move(v));
 }
@@ -284,7 +293,7 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
   absl::StatusOr<std::vector<TokenInfo>> tokens = TokensApi(client).List();
   if (!tokens.ok()) return Annotate(tokens.status(), absl::StrCat(what, ": token/list"));
   const EnvctlTokens known = ClassifyTokens(*tokens, comment, clock_.Now(), lifetime / 3);
-  PublishToken(ctx, &databricks_, url, comment, lifetime, what, known);
+  PublishToken(ctx, &databricks_, &clock_, url, comment, lifetime, what, known);
   if (!change.fields.empty()) change.action = Action::kUpdate;
   change.observed = {{"arm_update", arm_update},
                      {"sku_change", sku_change},
@@ -341,8 +350,8 @@ absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx,
   PublishLocation(ctx, id, url);
 
   // A workspace created now has no token yet: Plan's list stands otherwise.
-  PublishToken(ctx, &databricks_, url, TokenComment(ctx.environment, ctx.resource), Lifetime(spec),
-               what,
+  PublishToken(ctx, &databricks_, &clock_, url, TokenComment(ctx.environment, ctx.resource),
+               Lifetime(spec), what,
                change.exists ? EnvctlTokens::FromJson(change.observed.value("tokens", json()))
                              : EnvctlTokens{});
   result.external_id = id.empty() ? url : id;

@@ -139,10 +139,12 @@ class ArmReconcilerTest : public ::testing::Test {
     return out;
   }
 
-  nlohmann::json Admin(const std::string& method, const std::string& path) {
+  nlohmann::json Admin(const std::string& method, const std::string& path,
+                       const nlohmann::json& body = nullptr) {
     cloudsim::ClientOptions options;
     options.ca_file = sim_->ca_cert_file;
-    auto r = cloudsim::Fetch(method, sim_->admin_endpoint + path, {}, "", options);
+    auto r = cloudsim::Fetch(method, sim_->admin_endpoint + path, {},
+                             body.is_null() ? "" : body.dump(), options);
     EXPECT_TRUE(r.ok()) << r.status();
     if (!r.ok() || r->body.empty()) return nullptr;
     return nlohmann::json::parse(r->body, nullptr, false);

@@ -215,6 +215,26 @@ TEST_F(DatabricksWorkspaceReconcilerTest, DependentAddedLaterLeavesTheFirstOnesT
   EXPECT_EQ(EnvctlTokens().size(), 2u);
 }
 
+// token/create's answer is lost (503 after the token was made, Retry-After 7 s): the mint
+// waits as asked, creates again, and revokes the orphan; the dependent's token works.
+TEST_F(DatabricksWorkspaceReconcilerTest, LostTokenCreateAnswerWaitsRetryAfterAndRevokesOrphan) {
+  Admin("POST", "/faults",
+        {{"service", "databricks"},
+         {"operation", "POST /api/2.0/token/create"},
+         {"status", 503},
+         {"retry_after_s", 7},
+         {"after_handling", true},
+         {"count", 1}});
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(applied.ok()) << Describe(applied);
+  EXPECT_THAT(clock_.Sleeps(), Contains(absl::Seconds(7)));
+  EXPECT_EQ(Requests("/token/create").size(), 2u);
+  ASSERT_EQ(EnvctlTokens().size(), 1u);  // the orphan of the lost answer was revoked
+  ASSERT_EQ(consumer_.written.size(), 1u);
+  EXPECT_TRUE(TokenWorks(consumer_.written[0]));
+  EXPECT_TRUE(Plan().InSync());
+}
+
 TEST_F(DatabricksWorkspaceReconcilerTest, ExistingWorkspaceIsReadOnlyAndPruneRevokesTokens) {
   ASSERT_TRUE(Apply().ok());
   auto live = Workspaces().Get("demo-dev-rg", "demo-dev-dbw");

@@ -30,10 +30,10 @@ TEST(ReferencesTest, ExampleDependenciesFollowFieldsAndOutputs) {
   EXPECT_THAT(deps.at("adf-pipeline-test"),
               UnorderedElementsAre("factory", "adf-definitions", "notebooks", "model-library",
                                    "job-lake-access", "training-run"));
-  EXPECT_THAT(deps.at("training"),
-              UnorderedElementsAre("workspace", "small-clusters", "notebooks"));
+  // The job is written beside the notebooks its tasks run; the run test waits for both.
+  EXPECT_THAT(deps.at("training"), UnorderedElementsAre("workspace", "small-clusters"));
   EXPECT_THAT(deps.at("training-permissions"), UnorderedElementsAre("workspace", "training"));
-  EXPECT_THAT(deps.at("training-run"), UnorderedElementsAre("training"));
+  EXPECT_THAT(deps.at("training-run"), UnorderedElementsAre("training", "notebooks"));
 }
 
 TEST(ReferencesTest, DisabledResourcesAreLeftOutOfTheDependencyMap) {
@@ -113,6 +113,36 @@ TEST(ReferencesTest, OutputPlaceholdersInStringFieldsAreReferences) {
   }
   EXPECT_TRUE(saw_param);
   EXPECT_THAT(ResourceDependencies(r), UnorderedElementsAre("ws", "kv", "other"));
+}
+
+// A job's notebooks and libraries are run-time references: still references (validated),
+// but the job does not wait for them; its run test does. dependsOn still orders the job.
+TEST(ReferencesTest, JobTaskNotebooksAndLibrariesAreWaitedForByTheRunTestNotTheJob) {
+  envctl::v1::Environment env;
+  envctl::v1::Resource* job = env.add_resources();
+  job->set_name("job");
+  job->mutable_databricks_job()->set_workspace("ws");
+  auto* task = job->mutable_databricks_job()->add_tasks();
+  task->mutable_notebook()->mutable_notebook()->set_notebooks("nbs");
+  task->add_libraries("lib");
+  task->set_existing_cluster("cluster");
+  envctl::v1::Resource* test = env.add_resources();
+  test->set_name("job-run");
+  test->mutable_job_run_test()->set_job("job");
+  int run_time = 0;
+  for (const Reference& ref : References(*job)) {
+    if (ref.run_time) {
+      ++run_time;
+      EXPECT_TRUE(ref.target == "nbs" || ref.target == "lib") << ref.path;
+    }
+  }
+  EXPECT_EQ(run_time, 2);
+  EXPECT_THAT(ResourceDependencies(*job), UnorderedElementsAre("ws", "cluster"));
+  const auto implied = ImpliedDependencies(env);
+  ASSERT_EQ(implied.count("job-run"), 1u);
+  EXPECT_THAT(implied.at("job-run"), UnorderedElementsAre("nbs", "lib"));
+  job->add_depends_on("nbs");
+  EXPECT_THAT(ResourceDependencies(*job), UnorderedElementsAre("ws", "cluster", "nbs"));
 }
 
 TEST(ReferencesTest, ContentReferencesComeFromDefinitionFiles) {
