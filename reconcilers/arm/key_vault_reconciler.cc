@@ -207,9 +207,12 @@ absl::StatusOr<Change> KeyVaultReconciler::Plan(Context& ctx) {
     change.action = Action::kCreate;
     const json body = PutBody(d, tenant_default);
     change.fields = CreateFields(body);
-    // Read-only: is the name held by a soft-deleted vault that Apply must recover?
-    absl::StatusOr<json> deleted = vaults.GetDeleted(d.location, spec.vault_name());
-    const bool soft_deleted = deleted.ok();
+    // Read-only: is the name held by a soft-deleted vault that Apply must recover? Not
+    // asked in a group created in this pass (the vault's create comes right after): a
+    // soft-deleted name makes that create answer 409 "deleted state", and Apply recovers
+    // then, as for a vault deleted between Plan and Apply. A plan alone still asks.
+    const bool soft_deleted = !ctx.outputs.reads().CreatedInThisPass(spec.resource_group()) &&
+                              vaults.GetDeleted(d.location, spec.vault_name()).ok();
     if (soft_deleted) change.reason = "recover the soft-deleted vault of the same name";
     change.observed = {{"body", body}, {"soft_deleted", soft_deleted}};
     return change;

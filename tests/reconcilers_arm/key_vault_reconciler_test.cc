@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "cloud/arm/key_vaults.h"
+#include "cloud/arm/resource_groups.h"
 #include "cloud/datafactory/data_factory_client.h"
 #include "tests/reconcilers_arm/arm_fixture.h"
 
@@ -143,6 +144,24 @@ TEST_F(KeyVaultReconcilerTest, RecoversSoftDeletedVaultInsteadOfFailing) {
 
   controller::EngineResult recovered = Apply();
   ASSERT_TRUE(recovered.ok()) << Describe(recovered);
+  EXPECT_OK(Vaults().Get("demo-dev-rg", "demo-dev-kv"));
+  EXPECT_TRUE(absl::IsNotFound(Vaults().GetDeleted("westeurope", "demo-dev-kv").status()));
+  controller::EngineResult after = Plan();
+  EXPECT_TRUE(after.InSync()) << Describe(after);
+}
+
+// The whole group was deleted (its vault soft-deleted with it): the apply that creates the
+// group again skips the soft-deleted check (0 deletedVaults reads); the vault's create
+// answers 409 "deleted state" and the vault is recovered.
+TEST_F(KeyVaultReconcilerTest, VaultOfAGroupCreatedInThisPassIsRecoveredFromTheCreatesConflict) {
+  ASSERT_TRUE(Apply().ok());
+  cloud::arm::ResourceGroupsClient groups(*portal_arm_, sim_->subscription_id);
+  ASSERT_OK(groups.Delete("demo-dev-rg"));
+  ASSERT_OK(Vaults().GetDeleted("westeurope", "demo-dev-kv"));
+  ResetStats();
+  controller::EngineResult applied = Apply();
+  ASSERT_TRUE(applied.ok()) << Describe(applied);
+  EXPECT_THAT(Requests("/deletedVaults/"), ::testing::IsEmpty());
   EXPECT_OK(Vaults().Get("demo-dev-rg", "demo-dev-kv"));
   EXPECT_TRUE(absl::IsNotFound(Vaults().GetDeleted("westeurope", "demo-dev-kv").status()));
   controller::EngineResult after = Plan();
