@@ -85,6 +85,21 @@ TEST(BearerTokenTransportTest, TokenErrorsAreReturnedWithoutSending) {
   EXPECT_EQ(fake.Count(), 0);
 }
 
+// A vault whose audience is `wanted`: 401 with its challenge unless the request carries
+// the RecordingCredential's token for that audience.
+FakeTransport::Handler VaultWanting(const std::string& wanted) {
+  return [wanted](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
+    auto auth = r.headers.find("Authorization");
+    if (auth == r.headers.end() || auth->second != "Bearer tok-for-" + wanted + "/.default") {
+      return FakeTransport::Response(
+          401, R"({"error":{"code":"Unauthorized","message":"AKV10000"}})",
+          {{"WWW-Authenticate",
+            "Bearer authorization=\"https://login.windows.net/t\", resource=\"" + wanted + "\""}});
+    }
+    return FakeTransport::Response(200, R"({"value":"v"})");
+  };
+}
+
 TEST(ChallengeAuthTransportTest, HandshakeTakesScopeFromChallengeAndRetriesOnce) {
   FakeTransport fake;
   fake.OnRequest(
@@ -122,22 +137,9 @@ TEST(ChallengeAuthTransportTest, HandshakeTakesScopeFromChallengeAndRetriesOnce)
 // wants another scope still gets it from its own challenge.
 TEST(ChallengeAuthTransportTest, NewVaultTriesTheLearnedScopeFirstAndFollowsItsOwnChallenge) {
   FakeTransport fake;
-  auto vault = [](const std::string& wanted) {
-    return [wanted](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
-      auto auth = r.headers.find("Authorization");
-      if (auth == r.headers.end() || auth->second != "Bearer tok-for-" + wanted + "/.default") {
-        return FakeTransport::Response(
-            401, R"({"error":{"code":"Unauthorized","message":"AKV10000"}})",
-            {{"WWW-Authenticate",
-              "Bearer authorization=\"https://login.windows.net/t\", resource=\"" + wanted +
-                  "\""}});
-      }
-      return FakeTransport::Response(200, R"({"value":"v"})");
-    };
-  };
-  fake.OnRequest("GET", "kv1.vault.azure.net", vault("https://vault.azure.net"));
-  fake.OnRequest("GET", "kv2.vault.azure.net", vault("https://vault.azure.net"));
-  fake.OnRequest("GET", "kv3.vault.example", vault("https://vault.example"));
+  fake.OnRequest("GET", "kv1.vault.azure.net", VaultWanting("https://vault.azure.net"));
+  fake.OnRequest("GET", "kv2.vault.azure.net", VaultWanting("https://vault.azure.net"));
+  fake.OnRequest("GET", "kv3.vault.example", VaultWanting("https://vault.example"));
   RecordingCredential credential;
   ChallengeAuthTransport t(fake, credential);
 
@@ -159,21 +161,8 @@ TEST(ChallengeAuthTransportTest, NewVaultTriesTheLearnedScopeFirstAndFollowsItsO
 // (no bare 401 round trip); a vault of another audience still gets its own from its 401.
 TEST(ChallengeAuthTransportTest, ExpectedScopeSavesTheFirstHandshake) {
   FakeTransport fake;
-  auto vault = [](const std::string& wanted) {
-    return [wanted](const HttpRequest& r) -> absl::StatusOr<HttpResponse> {
-      auto auth = r.headers.find("Authorization");
-      if (auth == r.headers.end() || auth->second != "Bearer tok-for-" + wanted + "/.default") {
-        return FakeTransport::Response(
-            401, R"({"error":{"code":"Unauthorized","message":"AKV10000"}})",
-            {{"WWW-Authenticate",
-              "Bearer authorization=\"https://login.windows.net/t\", resource=\"" + wanted +
-                  "\""}});
-      }
-      return FakeTransport::Response(200, R"({"value":"v"})");
-    };
-  };
-  fake.OnRequest("GET", "kv1.vault.azure.net", vault("https://vault.azure.net"));
-  fake.OnRequest("GET", "kv3.vault.example", vault("https://vault.example"));
+  fake.OnRequest("GET", "kv1.vault.azure.net", VaultWanting("https://vault.azure.net"));
+  fake.OnRequest("GET", "kv3.vault.example", VaultWanting("https://vault.example"));
   RecordingCredential credential;
   ChallengeAuthTransport t(fake, credential, "https://vault.azure.net/.default");
 
