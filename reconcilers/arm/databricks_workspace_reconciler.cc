@@ -43,21 +43,17 @@ absl::Duration Lifetime(const envctl::v1::DatabricksWorkspaceSpec& spec) {
   return d > absl::ZeroDuration() ? d : kDefaultTokenLifetime;
 }
 
-// envctl's tokens in a workspace as Plan listed them. `listed` = false: not read (a
-// workspace created in this pass has none).
+// envctl's tokens in a workspace as Plan listed them (none for a workspace created in
+// this pass).
 struct EnvctlTokens {
-  bool listed = false;
   std::string newest;               // the newest usable token's id: what dependents get
   std::vector<std::string> usable;  // every usable one, newest included
   std::vector<std::string> due;     // expired or in the renewal window
 
-  json ToJson() const {
-    return {{"listed", listed}, {"newest", newest}, {"usable", usable}, {"due", due}};
-  }
+  json ToJson() const { return {{"newest", newest}, {"usable", usable}, {"due", due}}; }
   static EnvctlTokens FromJson(const json& j) {
     EnvctlTokens t;
     if (!j.is_object()) return t;
-    t.listed = j.value("listed", false);
     t.newest = j.value("newest", "");
     t.usable = j.value("usable", std::vector<std::string>{});
     t.due = j.value("due", std::vector<std::string>{});
@@ -69,7 +65,6 @@ struct EnvctlTokens {
 EnvctlTokens ClassifyTokens(const std::vector<TokenInfo>& tokens, const std::string& comment,
                             absl::Time now, absl::Duration window) {
   EnvctlTokens out;
-  out.listed = true;
   int64_t newest_creation = 0;
   for (const auto& t : tokens) {
     if (t.comment != comment) continue;
@@ -97,9 +92,9 @@ constexpr char kNoUsableToken[] = "new-token";
 // older tokens are kept: a dependent written earlier may hold one (it stays current, see
 // OutputValue::still_valid), and each is revoked by the first mint after it falls due.
 // token/create is retried here, not by the transport (the service may have made a token
-// whose answer was lost), after the Retry-After the service asked for; after a lost answer the
-// tokens are listed and such orphans (ours, neither known to Plan nor the one returned) are revoked
-// too.
+// whose answer was lost), after the Retry-After the service asked for. After a lost answer
+// the tokens are listed, and such orphans (ours, neither known to Plan nor the one
+// returned) are revoked too.
 absl::StatusOr<OutputValue> MintToken(cloud::HttpTransport& transport, Clock& clock,
                                       const std::string& url, const std::string& comment,
                                       absl::Duration lifetime, const std::string& what,
