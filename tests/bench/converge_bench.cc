@@ -578,7 +578,7 @@ int RunConvergeBench(int argc, char** argv) {
       }
       if (flags.envs.empty()) return Fail("--envs: a comma-separated list of counts 1..200");
     } else if (a == "--repeat" && has_value) {
-      flags.repeat = std::clamp(std::atoi(argv[++i]), 1, 9);
+      flags.repeat = std::clamp(std::atoi(argv[++i]), 1, 50);
     } else if (a == "--storm" && has_value) {
       flags.storm_rate = std::clamp(std::atof(argv[++i]), 0.0, 0.9);
     } else if (a == "--storm-retry-after" && has_value) {
