@@ -1,6 +1,8 @@
 #include "reconcilers/support.h"
 
 #include "absl/strings/str_cat.h"
+#include "spec/kinds.h"
+#include "spec/references.h"
 
 namespace envctl::reconcilers {
 
@@ -10,6 +12,21 @@ const envctl::v1::Resource* FindResource(const envctl::v1::Environment& env,
     if (r.name() == name) return &r;
   }
   return nullptr;
+}
+
+int ReadersOfOutput(const envctl::v1::Environment& env, const std::string& producer,
+                    const std::function<bool(const std::string& output)>& output) {
+  int readers = 0;
+  for (const envctl::v1::Resource& r : env.resources()) {
+    if (r.name() == producer || !spec::IsEnabled(r)) continue;
+    for (const spec::Reference& ref : spec::References(r)) {
+      if (ref.target == producer && !ref.output.empty() && output(ref.output)) {
+        ++readers;
+        break;
+      }
+    }
+  }
+  return readers;
 }
 
 absl::StatusOr<std::string> ResourceGroupName(const envctl::v1::Environment& env,

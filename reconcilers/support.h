@@ -4,6 +4,7 @@
 #ifndef ENVCTL_RECONCILERS_SUPPORT_H_
 #define ENVCTL_RECONCILERS_SUPPORT_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -20,6 +21,11 @@ inline constexpr char kEnvironmentTag[] = "envctl-environment";
 // The resource named `name`, or nullptr.
 const envctl::v1::Resource* FindResource(const envctl::v1::Environment& env,
                                          const std::string& name);
+
+// How many enabled resources of `env` (other than `producer`) read an output of `producer`
+// whose name `output` accepts (ValueSource outputs and `${producer.output}` placeholders).
+int ReadersOfOutput(const envctl::v1::Environment& env, const std::string& producer,
+                    const std::function<bool(const std::string& output)>& output);
 
 // The Azure name of the ResourceGroup resource `name` (its group_name). FailedPrecondition
 // naming both resources when it is missing or not a resource group.

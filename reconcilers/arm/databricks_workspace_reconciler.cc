@@ -1,7 +1,9 @@
 #include "reconcilers/arm/databricks_workspace_reconciler.h"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -44,41 +46,50 @@ absl::Duration Lifetime(const envctl::v1::DatabricksWorkspaceSpec& spec) {
 }
 
 // envctl's tokens in a workspace as Plan listed them (none for a workspace created in
-// this pass).
+// this pass), and how many dependents read the token.
 struct EnvctlTokens {
-  std::string newest;               // the newest usable token's id: what dependents get
-  std::vector<std::string> usable;  // every usable one, newest included
+  std::vector<std::string> usable;  // not due for rotation, newest first
   std::vector<std::string> due;     // expired or in the renewal window
+  // Each dependent holds one token, so at most this many stay valid: the newest ones. An
+  // older usable token (the orphan of a crash between a mint and the write) is not current
+  // and goes at the next mint.
+  int readers = 1;
 
-  json ToJson() const { return {{"newest", newest}, {"usable", usable}, {"due", due}}; }
+  std::string Newest() const { return usable.empty() ? "" : usable.front(); }
+  // The tokens a dependent may hold and be current.
+  std::vector<std::string> Current() const { return NewestUsable(std::max(readers, 1)); }
+  std::vector<std::string> NewestUsable(int n) const {
+    return {usable.begin(), usable.begin() + std::min<size_t>(usable.size(), std::max(n, 0))};
+  }
+
+  json ToJson() const { return {{"usable", usable}, {"due", due}, {"readers", readers}}; }
   static EnvctlTokens FromJson(const json& j) {
     EnvctlTokens t;
     if (!j.is_object()) return t;
-    t.newest = j.value("newest", "");
     t.usable = j.value("usable", std::vector<std::string>{});
     t.due = j.value("due", std::vector<std::string>{});
+    t.readers = j.value("readers", 1);
     return t;
   }
 };
 
 // Sorts the tokens carrying `comment`: usable ones do not expire within `window` of `now`.
 EnvctlTokens ClassifyTokens(const std::vector<TokenInfo>& tokens, const std::string& comment,
-                            absl::Time now, absl::Duration window) {
+                            absl::Time now, absl::Duration window, int readers) {
   EnvctlTokens out;
-  int64_t newest_creation = 0;
+  out.readers = readers;
+  std::vector<std::pair<int64_t, std::string>> usable;  // (creation time, id)
   for (const auto& t : tokens) {
     if (t.comment != comment) continue;
     const bool never_expires = t.expiry_time <= 0;
     if (!never_expires && absl::FromUnixMillis(t.expiry_time) - now <= window) {
       out.due.push_back(t.token_id);
-      continue;
-    }
-    out.usable.push_back(t.token_id);
-    if (out.newest.empty() || t.creation_time > newest_creation) {
-      out.newest = t.token_id;
-      newest_creation = t.creation_time;
+    } else {
+      usable.emplace_back(t.creation_time, t.token_id);
     }
   }
+  std::sort(usable.begin(), usable.end(), std::greater<>());
+  for (auto& u : usable) out.usable.push_back(std::move(u.second));
   return out;
 }
 
@@ -88,9 +99,9 @@ constexpr int kTokenCreateAttempts = 3;
 // plans a write and the first to write mints.
 constexpr char kNoUsableToken[] = "new-token";
 
-// token/create, then token/delete of the tokens due for rotation (Plan saw them). Usable
-// older tokens are kept: a dependent written earlier may hold one (it stays current, see
-// OutputValue::still_valid), and each is revoked by the first mint after it falls due.
+// token/create, then token/delete of every token Plan saw but the newest readers - 1 usable
+// ones: those stay valid because another dependent, written in an earlier pass, may hold one
+// (OutputValue::still_valid); the one minting now holds the new token.
 // token/create is retried here, not by the transport (the service may have made a token
 // whose answer was lost), after the Retry-After the service asked for. After a lost answer
 // the tokens are listed, and such orphans (ours, neither known to Plan nor the one
@@ -117,7 +128,9 @@ absl::StatusOr<OutputValue> MintToken(cloud::HttpTransport& transport, Clock& cl
     clock.SleepFor(wait);
   }
   if (!created.ok()) return Annotate(created.status(), absl::StrCat(what, ": token/create"));
+  const std::vector<std::string> kept = known.NewestUsable(known.readers - 1);
   std::vector<std::string> revoke = known.due;
+  revoke.insert(revoke.end(), known.usable.begin() + kept.size(), known.usable.end());
   if (answer_lost) {
     absl::StatusOr<std::vector<TokenInfo>> all = tokens.List();
     if (all.ok()) {
@@ -136,7 +149,7 @@ absl::StatusOr<OutputValue> MintToken(cloud::HttpTransport& transport, Clock& cl
   v.value = std::move(created->token_value);
   v.sensitive = true;
   v.fingerprint = created->info.token_id;
-  v.still_valid = known.usable;
+  v.still_valid = kept;
   return v;
 }
 
@@ -211,8 +224,8 @@ void PublishToken(Context& ctx, cloud::HttpTransport* transport, Clock* clock,
                   const std::string& what, const EnvctlTokens& known) {
   OutputValue v;
   v.sensitive = true;
-  v.fingerprint = known.newest.empty() ? kNoUsableToken : known.newest;
-  v.still_valid = known.usable;
+  v.fingerprint = known.usable.empty() ? kNoUsableToken : known.Newest();
+  v.still_valid = known.Current();
   v.mint = [transport, clock, url, comment, lifetime, what, known]() {
     return MintToken(*transport, *clock, url, comment, lifetime, what, known);
   };
@@ -287,7 +300,9 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
   DatabricksClient client(databricks_, url);
   absl::StatusOr<std::vector<TokenInfo>> tokens = TokensApi(client).List();
   if (!tokens.ok()) return Annotate(tokens.status(), absl::StrCat(what, ": token/list"));
-  const EnvctlTokens known = ClassifyTokens(*tokens, comment, clock_.Now(), lifetime / 3);
+  const int readers = ReadersOfOutput(ctx.environment, ctx.resource.name(),
+                                      [](const std::string& output) { return output == "token"; });
+  const EnvctlTokens known = ClassifyTokens(*tokens, comment, clock_.Now(), lifetime / 3, readers);
   PublishToken(ctx, &databricks_, &clock_, url, comment, lifetime, what, known);
   if (!change.fields.empty()) change.action = Action::kUpdate;
   change.observed = {{"arm_update", arm_update},

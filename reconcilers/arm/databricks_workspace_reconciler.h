@@ -9,12 +9,14 @@
 // "envctl <project>/<environment>/<resource>") into usable and due (expiring within the
 // renewal window, a third of token_lifetime, default lifetime 90 days). The workspace
 // itself never mints: it publishes the lazy `token` output with fingerprint = the newest
-// usable token's id (or "new-token" when none is usable), the older usable ids as still
-// valid, and a mint. A dependent holding a usable token writes nothing; one that must write
-// mints (once per pass for all dependents, see Outputs::Materialize). So a workspace whose
-// token nobody consumes has none, and rotation is the dependents' write when the newest
-// token falls due. Minting = token/create, then token/delete of the due tokens (and of
-// orphans of a create whose answer was lost); usable older ones live until they fall due.
+// usable token's id (or "new-token" when none is usable), the N newest usable ids as still
+// valid (N = the resources that read the token: each holds one), and a mint. A dependent
+// holding one of those writes nothing; one that must write mints (once per pass for all
+// dependents, see Outputs::Materialize). So a workspace whose token nobody consumes has
+// none, and rotation is the dependents' write when the newest token falls due. Minting =
+// token/create, then token/delete of every envctl token but the N - 1 newest usable ones
+// (and of the orphan of a create whose answer was lost): at most N tokens stay, and an
+// orphan left by a crash between a mint and its write goes with the next mint.
 // Outputs: `id`, `workspaceUrl` (https://..., no trailing slash), `token` (sensitive).
 // Stateless besides the injected clients: safe for concurrent use.
 #ifndef ENVCTL_RECONCILERS_ARM_DATABRICKS_WORKSPACE_RECONCILER_H_

@@ -5,7 +5,7 @@
 #include "cloud/datafactory/data_factory_client.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
-#include "spec/references.h"
+#include "reconcilers/support.h"
 
 namespace envctl::reconcilers {
 namespace {
@@ -45,16 +45,12 @@ bool IsSelfHostedRuntime(const datafactory::Entity& entity) {
 
 bool RuntimeKeysRead(const envctl::v1::Environment& env, const std::string& producer,
                      const std::string& runtime) {
-  for (const envctl::v1::Resource& r : env.resources()) {
-    if (r.name() == producer || (r.has_enabled() && !r.enabled().value())) continue;
-    for (const spec::Reference& ref : spec::References(r)) {
-      if (ref.target != producer) continue;
-      for (const char* key : kKeyNames) {
-        if (ref.output == absl::StrCat(runtime, "-", key)) return true;
-      }
-    }
-  }
-  return false;
+  return ReadersOfOutput(env, producer, [&runtime](const std::string& output) {
+           for (const char* key : kKeyNames) {
+             if (output == absl::StrCat(runtime, "-", key)) return true;
+           }
+           return false;
+         }) > 0;
 }
 
 absl::Status PublishRuntimeKeys(Context& ctx, const cloud::arm::ArmClient& arm,

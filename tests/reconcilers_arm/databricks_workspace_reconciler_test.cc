@@ -215,6 +215,25 @@ TEST_F(DatabricksWorkspaceReconcilerTest, DependentAddedLaterLeavesTheFirstOnesT
   EXPECT_EQ(EnvctlTokens().size(), 2u);
 }
 
+// envctl died between a mint and the dependent's write: the orphan is newer than the token
+// the only dependent holds. With one reader only the newest token is current, so the
+// dependent writes once more and that mint revokes both: one token is left, the one in use.
+TEST_F(DatabricksWorkspaceReconcilerTest, OrphanOfACrashedMintIsRevokedByTheNextMint) {
+  ASSERT_TRUE(Apply().ok());
+  clock_.Advance(absl::Minutes(1));  // the orphan is the newer one
+  cloud::databricks::DatabricksClient client(session_->Databricks(), Url());
+  ASSERT_OK(cloud::databricks::TokensApi(client).Create(30 * 24 * 3600, kComment));
+  ASSERT_EQ(EnvctlTokens().size(), 2u);
+  controller::EngineResult plan = Plan();
+  EXPECT_EQ(Outcome(plan, "databricks-token")->action, Action::kUpdate) << Describe(plan);
+  controller::EngineResult repaired = Apply();
+  ASSERT_TRUE(repaired.ok()) << Describe(repaired);
+  ASSERT_EQ(EnvctlTokens().size(), 1u);
+  ASSERT_EQ(consumer_.written.size(), 2u);
+  EXPECT_TRUE(TokenWorks(consumer_.written[1]));
+  EXPECT_TRUE(Plan().InSync());
+}
+
 // token/create's answer is lost (503 after the token was made, Retry-After 7 s): the mint
 // waits as asked, creates again, and revokes the orphan; the dependent's token works.
 TEST_F(DatabricksWorkspaceReconcilerTest, LostTokenCreateAnswerWaitsRetryAfterAndRevokesOrphan) {
