@@ -46,7 +46,7 @@ absl::Duration Lifetime(const envctl::v1::DatabricksWorkspaceSpec& spec) {
 }
 
 // envctl's tokens in a workspace as Plan listed them (none for a workspace created in
-// this pass), and how many dependents read the token.
+// this pass), and how many resources read the token.
 struct EnvctlTokens {
   std::vector<std::string> usable;  // not due for rotation, newest first
   std::vector<std::string> due;     // expired or in the renewal window
@@ -60,16 +60,6 @@ struct EnvctlTokens {
   std::vector<std::string> Current() const { return NewestUsable(std::max(readers, 1)); }
   std::vector<std::string> NewestUsable(int n) const {
     return {usable.begin(), usable.begin() + std::min<size_t>(usable.size(), std::max(n, 0))};
-  }
-
-  json ToJson() const { return {{"usable", usable}, {"due", due}, {"readers", readers}}; }
-  static EnvctlTokens FromJson(const json& j) {
-    EnvctlTokens t;
-    if (!j.is_object()) return t;
-    t.usable = j.value("usable", std::vector<std::string>{});
-    t.due = j.value("due", std::vector<std::string>{});
-    t.readers = j.value("readers", 1);
-    return t;
   }
 };
 
@@ -216,9 +206,9 @@ void PublishLocation(Context& ctx, const std::string& id, const std::string& url
 }
 
 // Publishes the lazy `token` output: fingerprint = the newest usable token (kNoUsableToken
-// when there is none), older usable ones still valid, and a mint for a dependent that
-// must write (the value of an existing token cannot be read back). Nothing is minted here:
-// a workspace whose token nobody consumes gets no token.
+// when there is none), the current ones (EnvctlTokens::Current) still valid, and a mint for
+// a dependent that must write (the value of an existing token cannot be read back). Nothing is
+// minted here: a workspace whose token nobody consumes gets no token.
 void PublishToken(Context& ctx, cloud::HttpTransport* transport, Clock* clock,
                   const std::string& url, const std::string& comment, absl::Duration lifetime,
                   const std::string& what, const EnvctlTokens& known) {
@@ -307,7 +297,6 @@ absl::StatusOr<Change> DatabricksWorkspaceReconciler::Plan(Context& ctx) {
   if (!change.fields.empty()) change.action = Action::kUpdate;
   change.observed = {{"arm_update", arm_update},
                      {"sku_change", sku_change},
-                     {"tokens", known.ToJson()},
                      {"id", id},
                      {"url", url},
                      {"live", live_arm}};
@@ -359,11 +348,12 @@ absl::StatusOr<ApplyResult> DatabricksWorkspaceReconciler::Apply(Context& ctx,
   }
   PublishLocation(ctx, id, url);
 
-  // A workspace created now has no token yet: Plan's list stands otherwise.
-  PublishToken(ctx, &databricks_, &clock_, url, TokenComment(ctx.environment, ctx.resource),
-               Lifetime(spec), what,
-               change.exists ? EnvctlTokens::FromJson(change.observed.value("tokens", json()))
-                             : EnvctlTokens{});
+  // A workspace created now has no token yet. An existing one keeps the token output its
+  // Plan published in this pass: this Apply changed none of its tokens.
+  if (!change.exists) {
+    PublishToken(ctx, &databricks_, &clock_, url, TokenComment(ctx.environment, ctx.resource),
+                 Lifetime(spec), what, EnvctlTokens{});
+  }
   result.external_id = id.empty() ? url : id;
   return result;
 }
