@@ -37,8 +37,6 @@ std::string CloudEndpoints::ArmScope() const {
   return arm_token_scope.empty() ? "https://management.azure.com/.default" : arm_token_scope;
 }
 
-std::string CloudEndpoints::KeyVaultScope() const { return "https://vault.azure.net/.default"; }
-
 EnvLookup ProcessEnv() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());

@@ -37,10 +37,6 @@ struct CloudEndpoints {
 
   // Scope for ARM tokens: arm_token_scope, else "https://management.azure.com/.default".
   std::string ArmScope() const;
-  // The Key Vault audience vaults are expected to ask for (cloudsim's too):
-  // "https://vault.azure.net/.default". A vault that asks for another says so in its 401
-  // challenge, which is followed.
-  std::string KeyVaultScope() const;
 };
 
 // Environment lookup, injectable for tests. nullopt when the variable is unset.

@@ -113,8 +113,8 @@ absl::StatusOr<std::unique_ptr<CloudSession>> CloudSession::Create(CloudEndpoint
   p->datafactory.authenticated = std::make_unique<BearerTokenTransport>(
       *p->datafactory.retrying, *p->credential, endpoints.ArmScope());
   make_chain(p->kv, "keyvault", Service::kKeyVault, nullptr, p->keyvault.get());
-  p->kv.authenticated = std::make_unique<ChallengeAuthTransport>(*p->kv.retrying, *p->credential,
-                                                                 endpoints.KeyVaultScope());
+  p->kv.authenticated =
+      std::make_unique<ChallengeAuthTransport>(*p->kv.retrying, *p->credential, kKeyVaultScope);
   make_chain(p->dbx, "databricks", Service::kDatabricks, nullptr, p->databricks.get());
   p->dbx.authenticated =
       std::make_unique<BearerTokenTransport>(*p->dbx.retrying, *p->credential, kDatabricksScope);

@@ -5,7 +5,7 @@
 //                         bucket per subscription and reads/writes/deletes, shared by both,
 //                         lowered to what ARM's x-ms-ratelimit-remaining-* headers say)
 //                         > Instrumented("arm" / "datafactory") > cpprest
-//   KeyVault():           ChallengeAuth(expecting endpoints.KeyVaultScope()) > Retrying
+//   KeyVault():           ChallengeAuth(expecting kKeyVaultScope) > Retrying
 //                         > RateLimiting(one bucket per vault)
 //                         > Instrumented > cpprest
 //   Databricks():         Bearer(2ff814a6-…/.default) > Retrying > RateLimiting(one bucket
@@ -35,6 +35,9 @@ namespace envctl::cloud {
 
 // Databricks' first-party application, the AAD scope for workspace APIs.
 inline constexpr char kDatabricksScope[] = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default";
+// The Key Vault audience vaults are expected to ask for (cloudsim's too). A vault that asks
+// for another says so in its 401 challenge, which is followed.
+inline constexpr char kKeyVaultScope[] = "https://vault.azure.net/.default";
 
 struct CloudSessionOptions {
   RetryOptions retry;

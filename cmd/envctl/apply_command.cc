@@ -101,7 +101,7 @@ bool ApplyAll(EnvironmentRunner& runner, const std::vector<envctl::v1::Environme
   }
   std::vector<std::string> scopes;
   if (databricks) scopes.push_back(cloud::kDatabricksScope);
-  if (keyvault) scopes.push_back(runner.session().endpoints().KeyVaultScope());
+  if (keyvault) scopes.push_back(cloud::kKeyVaultScope);
   if (!scopes.empty()) runner.session().PrefetchTokens(scopes);
   for (size_t i = 0; i < envs.size(); ++i) {
     if (envs[i].sync().suspended()) {
